@@ -1,0 +1,53 @@
+"""kneebayes: Bayesian diagnostic models, exact and fast.
+
+The flagship model diagnoses tightness behind the knee after running; the
+engine serves any discrete diagnostic network.
+
+>>> import kneebayes
+>>> model = kneebayes.load_model()
+>>> dx = model.diagnose({"locking_or_catching": "yes", "swelling_behind_knee": "yes"})
+>>> dx.ranked_causes[0][0]
+'meniscal_injury'
+
+Importing kneebayes loads numpy only; YAML, networkx, pgmpy, pandas and
+matplotlib load inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+from .claims import ClaimReport, ClaimResult
+from .diagnosis import Diagnosis, ModelInfo
+from .errors import (
+    EvidenceError,
+    ImpossibleEvidenceError,
+    InvalidStateError,
+    KneeBayesError,
+    ModelFileError,
+    ParameterError,
+    Problem,
+    UnknownNodeError,
+)
+from .model import Model, Node, load_model
+from .modelfile.load import check_model_file
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ClaimReport",
+    "ClaimResult",
+    "Diagnosis",
+    "EvidenceError",
+    "ImpossibleEvidenceError",
+    "InvalidStateError",
+    "KneeBayesError",
+    "Model",
+    "ModelFileError",
+    "ModelInfo",
+    "Node",
+    "ParameterError",
+    "Problem",
+    "UnknownNodeError",
+    "__version__",
+    "check_model_file",
+    "load_model",
+]

@@ -1,0 +1,116 @@
+"""The article's qualitative statements, checked against the model's posteriors.
+
+A researcher who changes a number sees at once which statements of the
+article the model no longer keeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .modelfile.schema import ClaimSpec
+
+if TYPE_CHECKING:
+    from .model import Model
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """One claim, whether it held, and the numbers that decided it."""
+
+    id: str
+    statement: str
+    source: str
+    held: bool
+    detail: str
+
+    def __str__(self) -> str:
+        return f"[{'held' if self.held else 'BROKEN'}] {self.id}: {self.statement} ({self.detail})"
+
+
+@dataclass(frozen=True)
+class ClaimReport:
+    """Every claim's result; ``all_held`` is True when the model keeps all of them."""
+
+    results: tuple[ClaimResult, ...]
+
+    @property
+    def all_held(self) -> bool:
+        return all(r.held for r in self.results)
+
+    @property
+    def broken(self) -> tuple[ClaimResult, ...]:
+        return tuple(r for r in self.results if not r.held)
+
+    def __iter__(self) -> Iterator[ClaimResult]:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __str__(self) -> str:
+        head = f"{sum(r.held for r in self.results)} of {len(self.results)} claims hold"
+        return "\n".join([head, *(f"  {r}" for r in self.results)])
+
+
+def _ev(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    return dict(pairs)
+
+
+def _fmt(ev: tuple[tuple[str, str], ...]) -> str:
+    return "{" + ", ".join(f"{k}={v}" for k, v in ev) + "}"
+
+
+def _check(model: Model, claim: ClaimSpec) -> tuple[bool, str]:
+    if claim.check == "raises":
+        assert claim.cause is not None  # noqa: S101 - validated at load
+        a = model.diagnose(_ev(claim.given)).posterior[claim.cause]
+        b = model.diagnose(_ev(claim.versus)).posterior[claim.cause]
+        return a > b, f"P({claim.cause}|{_fmt(claim.given)})={a:.4f} vs P(...|{_fmt(claim.versus)})={b:.4f}"
+    if claim.check == "raises_most":
+        assert claim.cause is not None  # noqa: S101
+        a = model.diagnose(_ev(claim.given)).posterior
+        b = model.diagnose(_ev(claim.versus)).posterior
+        rises = {c: a[c] - b[c] for c in a}
+        others = {c: r for c, r in rises.items() if c != claim.cause}
+        rival = max(others, key=lambda c: others[c]) if others else None
+        held = rival is None or rises[claim.cause] > others[rival]
+        return held, f"rise of {claim.cause} {rises[claim.cause]:+.4f}" + (f", largest other {rival} {others[rival]:+.4f}" if rival else "")
+    if claim.check == "more_probable":
+        assert claim.cause is not None and claim.than is not None  # noqa: S101
+        post = model.diagnose(_ev(claim.given)).posterior
+        return post[claim.cause] > post[claim.than], f"{claim.cause}={post[claim.cause]:.4f} vs {claim.than}={post[claim.than]:.4f} given {_fmt(claim.given)}"
+    if claim.check == "ranks_first":
+        assert claim.cause is not None  # noqa: S101
+        ranked = model.diagnose(_ev(claim.given)).ranked_causes
+        return ranked[0][0] == claim.cause, f"first is {ranked[0][0]} ({ranked[0][1]:.4f}) given {_fmt(claim.given)}"
+    if claim.check == "edges_raise":
+        failures = []
+        count = 0
+        kinds = {n.id: n.kind for n in model.nodes}
+        for n in model.nodes:
+            if n.kind != claim.child_kind:
+                continue
+            for p in n.parents:
+                if kinds[p] != claim.parent_kind:
+                    continue
+                count += 1
+                m = model.marginals
+                yes = m({p: "yes"}, nodes=[n.id])[n.id]["yes"]
+                no = m({p: "no"}, nodes=[n.id])[n.id]["yes"]
+                if not yes > no:
+                    failures.append(f"{p}->{n.id}: {yes:.4f} <= {no:.4f}")
+        detail = f"{count} edges checked" + (f"; lowered: {'; '.join(failures)}" if failures else "")
+        return count > 0 and not failures, detail
+    raise ValueError(f"unknown check {claim.check!r}")  # unreachable: validated at load
+
+
+def check_claims(model: Model) -> ClaimReport:
+    """Check every claim of the model file."""
+    results = []
+    for claim in model.spec.claims:
+        held, detail = _check(model, claim)
+        results.append(ClaimResult(claim.id, claim.statement, claim.source, held, detail))
+    return ClaimReport(tuple(results))

@@ -1,0 +1,135 @@
+"""The exceptions kneebayes raises.
+
+One base class, and each subclass also derives from the builtin it
+resembles, so ``except ValueError`` keeps working for callers who do not
+know kneebayes::
+
+    KneeBayesError(Exception)
+    ├── ModelFileError(KneeBayesError, ValueError)     a model file is broken
+    ├── ParameterError(KneeBayesError, ValueError)     a bad parameter address or value
+    └── EvidenceError(KneeBayesError, ValueError)      evidence cannot be used
+        ├── UnknownNodeError(EvidenceError, KeyError)   no node with that id
+        ├── InvalidStateError(EvidenceError)            not a state of that node
+        └── ImpossibleEvidenceError(EvidenceError)      the evidence has probability zero
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "KneeBayesError",
+    "ModelFileError",
+    "ParameterError",
+    "EvidenceError",
+    "UnknownNodeError",
+    "InvalidStateError",
+    "ImpossibleEvidenceError",
+    "Problem",
+    "nearest",
+]
+
+
+class KneeBayesError(Exception):
+    """Base class of every error kneebayes raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a model file, located as precisely as the file allows."""
+
+    file: str
+    message: str
+    node: str | None = None
+    field: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        parts = [where]
+        if self.node is not None:
+            parts.append(f"node '{self.node}'")
+        if self.field is not None:
+            parts.append(f"field '{self.field}'")
+        return ": ".join(parts) + ": " + self.message
+
+
+class ModelFileError(KneeBayesError, ValueError):
+    """A model file cannot be loaded; ``problems`` lists everything wrong with it."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        if len(self.problems) == 1:
+            text = str(self.problems[0])
+        else:
+            text = f"{len(self.problems)} problems in the model file:\n" + "\n".join(
+                f"  - {p}" for p in self.problems
+            )
+        super().__init__(text)
+
+
+class ParameterError(KneeBayesError, ValueError):
+    """A parameter address does not exist, or a new value is not a probability."""
+
+
+class EvidenceError(KneeBayesError, ValueError):
+    """Evidence that cannot be used as given."""
+
+
+class UnknownNodeError(EvidenceError, KeyError):
+    """A node id that the model does not have."""
+
+    def __init__(self, node: object, valid: Iterable[str], what: str = "node") -> None:
+        self.node = node
+        self.suggestions: tuple[str, ...] = tuple(nearest(str(node), valid))
+        hint = (
+            f"; did you mean {', '.join(repr(s) for s in self.suggestions)}?"
+            if self.suggestions
+            else ""
+        )
+        self.message = f"unknown {what} {node!r}{hint}"
+        super().__init__(self.message)
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.message
+
+
+class InvalidStateError(EvidenceError):
+    """A value that is not one of the node's states."""
+
+    def __init__(self, node: str, value: object, states: Sequence[str]) -> None:
+        self.node = node
+        self.value = value
+        self.states = tuple(states)
+        valid = ", ".join(repr(s) for s in self.states)
+        extra = " (or True/False)" if set(self.states) == {"yes", "no"} else ""
+        super().__init__(f"invalid state {value!r} for node '{node}': valid states are {valid}{extra}")
+
+
+class ImpossibleEvidenceError(EvidenceError):
+    """The evidence has probability zero under the model, so no posterior exists."""
+
+    def __init__(self, evidence: Iterable[tuple[str, str]]) -> None:
+        self.evidence = dict(evidence)
+        shown = ", ".join(f"{k}={v}" for k, v in self.evidence.items())
+        super().__init__(
+            f"the evidence {{{shown}}} has probability zero under this model; "
+            "no posterior exists (check for contradictory answers)"
+        )
+
+
+def nearest(word: str, valid: Iterable[str], n: int = 3) -> list[str]:
+    """The valid ids closest to ``word`` (by spelling, then by shared words).
+
+    >>> nearest("tinglng", ["tingling_or_numbness", "limping", "instability"])
+    ['tingling_or_numbness']
+    """
+    pool = list(valid)
+    close = difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
+    if close:
+        return close
+    # "tingling" should find "tingling_or_numbness": match on a shared word part.
+    parts = {p for p in word.lower().replace("-", "_").split("_") if len(p) >= 3}
+    return [v for v in pool if parts & set(v.lower().split("_"))][:n]

@@ -1,0 +1,44 @@
+"""Evidence at the boundary: check ids and states once, then hand on indices."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from .errors import EvidenceError, InvalidStateError, UnknownNodeError
+from .network.compiled import CompiledNetwork
+
+EvidenceLike = Mapping[str, "str | bool"]
+
+
+def normalize(net: CompiledNetwork, evidence: EvidenceLike | None) -> dict[str, str]:
+    """Evidence as {node id: state name}, with True/False turned into "yes"/"no".
+
+    Raises UnknownNodeError (with the nearest ids) or InvalidStateError (with
+    the valid states); nothing is dropped silently.
+    """
+    if evidence is None:
+        return {}
+    if not isinstance(evidence, Mapping):
+        raise EvidenceError(f"evidence must be a mapping of node id to state, got {type(evidence).__name__}")
+    out: dict[str, str] = {}
+    index = net.index
+    for node, value in evidence.items():
+        i = index.get(node) if isinstance(node, str) else None
+        if i is None:
+            raise UnknownNodeError(node, net.names)
+        states = net.state_index[i]
+        if isinstance(value, (bool, np.bool_)):
+            if "yes" not in states or "no" not in states or len(states) != 2:
+                raise InvalidStateError(node, value, net.states[i])
+            value = "yes" if value else "no"
+        elif not isinstance(value, str) or value not in states:
+            raise InvalidStateError(node, value, net.states[i])
+        out[node] = value
+    return out
+
+
+def to_indices(net: CompiledNetwork, evidence: Mapping[str, str]) -> dict[int, int]:
+    """Normalized evidence as {node index: state index}."""
+    return {net.index[k]: net.state_index[net.index[k]][v] for k, v in evidence.items()}

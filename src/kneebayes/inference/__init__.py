@@ -1,0 +1,1 @@
+"""Pure functions over a compiled network and encoded evidence."""

@@ -1,0 +1,1 @@
+"""Exchange with other tools (pgmpy, BIF, XMLBIF); each imports its library lazily."""

@@ -1,0 +1,42 @@
+"""Export to pgmpy: the reference engine and interchange format."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from pgmpy.models import DiscreteBayesianNetwork
+
+    from ..model import Model
+
+
+def to_pgmpy(model: Model) -> DiscreteBayesianNetwork:
+    """A pgmpy DiscreteBayesianNetwork with full tables equal to the model's; check_model() passes.
+
+    Noisy-OR nodes become ordinary tables (leak kept separate, as in the model file).
+    """
+    from pgmpy.factors.discrete import TabularCPD
+    from pgmpy.models import DiscreteBayesianNetwork
+
+    net = model.network
+    bn = DiscreteBayesianNetwork()
+    bn.add_nodes_from(net.names)
+    bn.add_edges_from((net.names[p], net.names[i]) for i in range(len(net.names)) for p in net.parents[i])
+    cpds = []
+    for i, name in enumerate(net.names):
+        table = net.tables[i]                       # axes (parents..., node)
+        parents = [net.names[p] for p in net.parents[i]]
+        values = np.moveaxis(table, -1, 0).reshape(net.cards[i], -1)
+        state_names = {name: list(net.states[i])}
+        state_names.update({p: list(net.states[net.index[p]]) for p in parents})
+        cpds.append(TabularCPD(
+            name, net.cards[i], values,
+            evidence=parents or None,
+            evidence_card=[net.cards[net.index[p]] for p in parents] or None,
+            state_names=state_names,
+        ))
+    bn.add_cpds(*cpds)
+    bn.check_model()
+    return bn

@@ -1,0 +1,232 @@
+"""The immutable Model: a validated spec compiled once, with exact inference on top."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .diagnosis import Diagnosis, ModelInfo
+from .errors import ImpossibleEvidenceError, UnknownNodeError
+from .evidence import EvidenceLike, normalize, to_indices
+from .inference.posterior import encode, marginals, node_target_joints, target_joint
+from .modelfile.schema import ModelSpec, NoisyOr, Prior
+from .network.compiled import CompiledNetwork, compile_network
+
+if TYPE_CHECKING:
+    import networkx
+    from pgmpy.models import DiscreteBayesianNetwork
+
+    from .claims import ClaimReport
+
+
+@dataclass(frozen=True)
+class Node:
+    """A node as the public API shows it."""
+
+    id: str
+    label: str
+    kind: str
+    question: str
+    states: tuple[str, ...]
+    parents: tuple[str, ...]
+    askable: bool
+    description: str | None = None
+
+
+class Model:
+    """A diagnostic Bayesian network, immutable and compiled once.
+
+    Build one with :func:`kneebayes.load_model`. Evidence is always an
+    argument, never state kept in the model.
+
+    >>> import kneebayes
+    >>> model = kneebayes.load_model()
+    >>> model.causes[:2]
+    ('hamstring_strain', 'popliteus_overload')
+    >>> dx = model.diagnose({"locking_or_catching": "yes", "swelling_behind_knee": True})
+    >>> round(sum(model.marginals(dx.evidence, nodes=["meniscal_injury"])["meniscal_injury"].values()), 12)
+    1.0
+    """
+
+    __slots__ = ("_spec", "_net", "_info", "_nodes", "_target_ids", "_states", "_binary_targets",
+                 "_target_matrix", "_cache")
+
+    def __init__(self, spec: ModelSpec, *, targets: Iterable[str] | None = None) -> None:
+        net = compile_network(spec, None if targets is None else list(targets))
+        s = object.__setattr__
+        s(self, "_spec", spec)
+        s(self, "_net", net)
+        s(self, "_info", ModelInfo(spec.name, spec.version, content_hash(spec)))
+        s(self, "_nodes", tuple(
+            Node(n.id, n.label, n.kind, n.question, n.states, n.parents, n.askable, n.description) for n in spec.nodes
+        ))
+        target_ids = tuple(net.names[t] for t in net.targets)
+        s(self, "_target_ids", target_ids)
+        s(self, "_states", {n.id: n.states for n in spec.nodes})
+        s(self, "_binary_targets", all(set(net.states[t]) == {"yes", "no"} for t in net.targets))
+        if net.enumerated:
+            # joint (K) @ matrix -> every target's distribution, concatenated in target order
+            cols = [np.eye(net.cards[t])[net.joint_states[:, j]] for j, t in enumerate(net.targets)]
+            matrix = np.concatenate(cols, axis=1) if cols else np.zeros((net.n_joint, 0))
+            matrix.setflags(write=False)
+        else:
+            matrix = None
+        s(self, "_target_matrix", matrix)
+        s(self, "_cache", {})
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Model is immutable; cannot set {name!r} (changed parameters give a new model)")
+
+    # -- description ------------------------------------------------------------------
+    @property
+    def spec(self) -> ModelSpec:
+        """The validated model file content (frozen)."""
+        return self._spec
+
+    @property
+    def info(self) -> ModelInfo:
+        return self._info
+
+    @property
+    def name(self) -> str:
+        return self._spec.name
+
+    @property
+    def version(self) -> str:
+        return self._spec.version
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical structure and numbers (not of the file's bytes)."""
+        return self._info.content_hash
+
+    @property
+    def nodes(self) -> tuple[Node, ...]:
+        return self._nodes
+
+    @property
+    def causes(self) -> tuple[str, ...]:
+        """The targets whose posteriors a diagnosis reports (the nodes of kind ``cause``)."""
+        return self._target_ids
+
+    def node(self, node_id: str) -> Node:
+        """The node with this id; UnknownNodeError names the nearest ids otherwise."""
+        for n in self._nodes:
+            if n.id == node_id:
+                return n
+        raise UnknownNodeError(node_id, [n.id for n in self._nodes])
+
+    def nodes_of_kind(self, kind: str) -> tuple[str, ...]:
+        return tuple(n.id for n in self._nodes if n.kind == kind)
+
+    @property
+    def graph(self) -> networkx.DiGraph:
+        """The network as a networkx DiGraph (a fresh copy; node attributes from the file)."""
+        import networkx as nx
+
+        g = nx.DiGraph()
+        for n in self._nodes:
+            g.add_node(n.id, label=n.label, kind=n.kind, states=n.states)
+        for n in self._nodes:
+            for p in n.parents:
+                g.add_edge(p, n.id)
+        return g
+
+    @property
+    def network(self) -> CompiledNetwork:
+        """The compiled network (arrays and contraction plan), for the inference functions."""
+        return self._net
+
+    # -- inference --------------------------------------------------------------------
+    def diagnose(self, evidence: EvidenceLike | None = None) -> Diagnosis:
+        """Posterior of every cause given the evidence ({node id: "yes"/"no" or True/False}).
+
+        Raises UnknownNodeError, InvalidStateError or ImpossibleEvidenceError.
+        """
+        net = self._net
+        ev = normalize(net, evidence)
+        lam = encode(net, [to_indices(net, ev)])
+        tj = target_joint(net, lam)
+        log_pe = float(tj.log_evidence[0])
+        if log_pe == -np.inf:
+            raise ImpossibleEvidenceError(ev.items())
+        if self._target_matrix is not None:
+            marg = tj.joint[0] @ self._target_matrix
+        else:
+            joints = node_target_joints(net, lam, tj, net.targets)
+            marg = np.concatenate([joints[t][0].sum(axis=0) for t in net.targets])
+        return Diagnosis(self, ev, marg, tj.joint[0], log_pe, lam)
+
+    def marginals(self, evidence: EvidenceLike | None = None, nodes: Iterable[str] | None = None) -> dict[str, dict[str, float]]:
+        """P(node = state | evidence) for the given nodes (default: every node)."""
+        net = self._net
+        ev = normalize(net, evidence)
+        wanted = list(net.names) if nodes is None else list(nodes)
+        idx = []
+        for n in wanted:
+            if n not in net.index:
+                raise UnknownNodeError(n, net.names)
+            idx.append(net.index[n])
+        lam = encode(net, [to_indices(net, ev)])
+        tj = target_joint(net, lam)
+        if tj.log_evidence[0] == -np.inf:
+            raise ImpossibleEvidenceError(ev.items())
+        result = marginals(net, lam, tj, idx)
+        return {net.names[i]: {s: float(p) for s, p in zip(net.states[i], result[i][0])} for i in idx}
+
+    def check_claims(self) -> ClaimReport:
+        """Check the article's claims kept in the model file: each held or broken, with numbers."""
+        from .claims import check_claims
+
+        return check_claims(self)
+
+    # -- interop ----------------------------------------------------------------------
+    def to_pgmpy(self) -> DiscreteBayesianNetwork:
+        """The model as a pgmpy DiscreteBayesianNetwork with the same numbers (full tables)."""
+        from .interop.pgmpy import to_pgmpy
+
+        return to_pgmpy(self)
+
+    def __repr__(self) -> str:
+        kinds: dict[str, int] = {}
+        for n in self._nodes:
+            kinds[n.kind] = kinds.get(n.kind, 0) + 1
+        counts = ", ".join(f"{v} {k}" for k, v in kinds.items())
+        return f"<Model {self.name} {self.version}: {len(self._nodes)} nodes ({counts})>"
+
+
+def content_hash(spec: ModelSpec) -> str:
+    """Hash of the canonical structure and parameter values, independent of formatting."""
+    nodes: list[Any] = []
+    for n in spec.nodes:
+        p = n.parameters
+        if isinstance(p, Prior):
+            values: Any = [q.value for q in p.probabilities]
+        elif isinstance(p, NoisyOr):
+            values = {"leak": p.leak.value, "weights": [[k, w.value] for k, w in p.weights]}
+        else:
+            values = [[list(map(list, c.given)), [q.value for q in c.probabilities]] for c in p.columns]
+        nodes.append([n.id, n.kind, list(n.states), list(n.parents), p.kind, values])
+    canonical = json.dumps({"name": spec.name, "version": spec.version, "nodes": nodes}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def load_model(path: str | Path | None = None) -> Model:
+    """Load a model file (default: the packaged knee model), validated and compiled.
+
+    Raises ModelFileError listing every problem, each with file, line, node and field.
+
+    >>> import kneebayes
+    >>> kneebayes.load_model().name
+    'knee'
+    """
+    from .modelfile.load import default_model_path, load_spec
+
+    return Model(load_spec(default_model_path() if path is None else path))
+

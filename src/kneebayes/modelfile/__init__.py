@@ -1,0 +1,1 @@
+"""Reading and checking model files: file -> validated, immutable spec."""

@@ -1,0 +1,604 @@
+"""Safe parse of a model file into a validated ModelSpec.
+
+Every problem is collected with file, line, node and field, so
+:func:`check_model_file` can list them all at once and
+:func:`load_spec` can raise one :class:`ModelFileError` holding them all.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import ModelFileError, Problem, nearest
+from .schema import (
+    BINARY_STATES,
+    ClaimSpec,
+    ModelSpec,
+    NodeSpec,
+    NoisyOr,
+    Parameter,
+    Prior,
+    Table,
+    TableColumn,
+)
+
+FORMAT = "kneebayes-model/1"
+SUM_TOLERANCE = 1e-9
+CLAIM_CHECKS: dict[str, tuple[str, ...]] = {
+    "raises": ("cause", "given", "versus"),
+    "raises_most": ("cause", "given", "versus"),
+    "more_probable": ("cause", "than"),
+    "ranks_first": ("cause", "given"),
+    "edges_raise": ("parent_kind", "child_kind"),
+}
+_TOP_KEYS = {"format", "name", "version", "title", "description", "source_document", "scale", "nodes", "claims"}
+_NODE_KEYS = {"id", "label", "kind", "question", "states", "askable", "description", "prior", "noisy_or", "table"}
+_PARAM_KEYS = {"value", "range", "source", "rationale"}
+_CLAIM_KEYS = {"id", "statement", "source", "check", "cause", "than", "given", "versus", "parent_kind", "child_kind"}
+_ID = re.compile(r"^[^\s=\[\],{}]+$")
+
+
+def _line(container: Any, key: str | None = None) -> int | None:
+    if key is not None and hasattr(container, "line_of"):
+        return container.line_of(key)
+    return getattr(container, "line", None)
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+class _Reader:
+    """Walks the parsed YAML once, collecting problems instead of stopping at the first."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+        self.scale: dict[str, float] = {}
+
+    def problem(self, message: str, *, node: str | None = None, field: str | None = None, line: int | None = None) -> None:
+        self.problems.append(Problem(self.file, message, node=node, field=field, line=line))
+
+    def unknown_keys(self, raw: Mapping[str, Any], allowed: set[str], *, node: str | None, field: str | None) -> None:
+        for key in raw:
+            if key not in allowed:
+                sugg = nearest(str(key), sorted(allowed))
+                hint = f"; did you mean {', '.join(repr(s) for s in sugg)}?" if sugg else ""
+                valid = ", ".join(sorted(allowed))
+                fname = f"{field}.{key}" if field else str(key)
+                self.problem(f"unknown key {key!r}{hint} (valid keys: {valid})", node=node, field=fname, line=_line(raw, key))
+
+    def text(self, raw: Mapping[str, Any], key: str, *, node: str | None, field_prefix: str = "", required: bool = True) -> str | None:
+        fname = field_prefix + key
+        if key not in raw or raw[key] is None:
+            if required:
+                self.problem(f"missing {key}", node=node, field=fname, line=_line(raw))
+            return None
+        value = raw[key]
+        if not isinstance(value, str) or not value.strip():
+            self.problem(f"{key} must be non-empty text, got {value!r}", node=node, field=fname, line=_line(raw, key))
+            return None
+        return value
+
+    # -- one probability ------------------------------------------------------------
+    def value(self, raw: object, *, node: str, field: str, line: int | None) -> tuple[float, str | None] | None:
+        if isinstance(raw, str):
+            if raw not in self.scale:
+                terms = ", ".join(f"{t} ({v:g})" for t, v in self.scale.items()) or "none (the file has no scale)"
+                self.problem(f"unknown verbal term {raw!r}; the scale has: {terms}", node=node, field=field, line=line)
+                return None
+            return self.scale[raw], raw
+        if not _is_number(raw):
+            self.problem(f"expected a probability (a number in [0, 1] or a scale word), got {raw!r}", node=node, field=field, line=line)
+            return None
+        v = float(raw)  # type: ignore[arg-type]
+        if not (0.0 <= v <= 1.0) or math.isnan(v):
+            self.problem(f"probability {v!r} is outside [0, 1]", node=node, field=field, line=line)
+            return None
+        return v, None
+
+    def parameter(self, raw: object, *, node: str, field: str, line: int | None, bare: tuple[str, str] | None = None) -> Parameter | None:
+        """A number with provenance; ``bare`` (source, rationale) allows a bare value."""
+        if not isinstance(raw, Mapping):
+            if bare is not None:
+                got = self.value(raw, node=node, field=field, line=line)
+                return None if got is None else Parameter(got[0], bare[0], bare[1], None, got[1])
+            self.problem(
+                f"expected a parameter mapping with value, range, source and rationale, got {raw!r}",
+                node=node, field=field, line=line,
+            )
+            return None
+        line = _line(raw) or line
+        self.unknown_keys(raw, _PARAM_KEYS, node=node, field=field)
+        if "value" not in raw:
+            self.problem("missing value", node=node, field=f"{field}.value", line=line)
+            got = None
+        else:
+            got = self.value(raw["value"], node=node, field=f"{field}.value", line=_line(raw, "value"))
+        source = self.text(raw, "source", node=node, field_prefix=f"{field}.")
+        rationale = self.text(raw, "rationale", node=node, field_prefix=f"{field}.")
+        rng = self.range(raw, got, node=node, field=f"{field}.range")
+        if got is None or source is None or rationale is None or rng is None:
+            return None
+        return Parameter(got[0], source, rationale, rng, got[1])
+
+    def range(self, raw: Mapping[str, Any], got: tuple[float, str | None] | None, *, node: str, field: str) -> tuple[float, float] | None:
+        line = _line(raw, "range")
+        if "range" not in raw:
+            self.problem("missing range (low, high): how unsure the value is", node=node, field=field, line=_line(raw))
+            return None
+        r = raw["range"]
+        if not (isinstance(r, list) and len(r) == 2 and all(_is_number(x) for x in r)):
+            self.problem(f"range must be two numbers [low, high], got {r!r}", node=node, field=field, line=line)
+            return None
+        low, high = float(r[0]), float(r[1])
+        if low > high:
+            self.problem(f"range [{low:g}, {high:g}] has low above high", node=node, field=field, line=line)
+            return None
+        if got is None:
+            return (low, high)
+        v = got[0]
+        if v in (0.0, 1.0):
+            if (low, high) != (v, v):
+                self.problem(f"a value of {v:g} is certain or impossible, so its range must be [{v:g}, {v:g}], got [{low:g}, {high:g}]", node=node, field=field, line=line)
+                return None
+            return (low, high)
+        if not (0.0 < low and high < 1.0):
+            self.problem(f"range [{low:g}, {high:g}] must lie inside (0, 1)", node=node, field=field, line=line)
+            return None
+        if not (low - 1e-12 <= v <= high + 1e-12):
+            self.problem(f"range [{low:g}, {high:g}] does not contain the value {v:g}", node=node, field=field, line=line)
+            return None
+        return (low, high)
+
+
+def _states(reader: _Reader, raw: Mapping[str, Any], node: str) -> tuple[str, ...] | None:
+    if "states" not in raw:
+        return BINARY_STATES
+    states = raw["states"]
+    line = _line(raw, "states")
+    if not isinstance(states, list) or len(states) < 2:
+        reader.problem(f"states must be a list of at least two names, got {states!r}", node=node, field="states", line=line)
+        return None
+    out: list[str] = []
+    for s in states:
+        if isinstance(s, bool) or not isinstance(s, (str, int, float)) or str(s).strip() == "":
+            reader.problem(f"state {s!r} is not a name (write it as text)", node=node, field="states", line=line)
+            return None
+        out.append(str(s))
+    dupes = sorted({s for s in out if out.count(s) > 1})
+    if dupes:
+        reader.problem(f"duplicate state(s) {', '.join(dupes)}", node=node, field="states", line=line)
+        return None
+    return tuple(out)
+
+
+def _state_column(reader: _Reader, raw: object, *, node: str, states: tuple[str, ...], field: str, line: int | None,
+                  bare: tuple[str, str] | None, label: str) -> tuple[Parameter, ...] | None:
+    """A mapping state -> probability listing every state once and summing to 1."""
+    if not isinstance(raw, Mapping):
+        reader.problem(f"expected a mapping from each state to its probability, got {raw!r}", node=node, field=field, line=line)
+        return None
+    keys = [str(k) for k in raw]
+    unknown = [k for k in keys if k not in states]
+    if unknown or len(keys) != len(states):
+        expected = ", ".join(states)
+        reader.problem(
+            f"wrong number of states: expected {len(states)} ({expected}), got {len(keys)} ({', '.join(keys)})",
+            node=node, field=field, line=_line(raw) or line,
+        )
+        return None
+    params: dict[str, Parameter] = {}
+    ok = True
+    for k, v in raw.items():
+        p = reader.parameter(v, node=node, field=f"{field}.{k}", line=_line(raw, k), bare=bare)
+        if p is None:
+            ok = False
+        else:
+            params[str(k)] = p
+    if not ok:
+        return None
+    total = math.fsum(p.value for p in params.values())
+    if abs(total - 1.0) > SUM_TOLERANCE:
+        reader.problem(f"{label} sums to {total!r}, not 1 (tolerance {SUM_TOLERANCE:g})", node=node, field=field, line=_line(raw) or line)
+        return None
+    return tuple(params[s] for s in states)
+
+
+def _complement(p: Parameter) -> Parameter:
+    rng = None if p.range is None else (1.0 - p.range[1], 1.0 - p.range[0])
+    return Parameter(1.0 - p.value, p.source, f"complement of P(yes): {p.rationale}", rng, None)
+
+
+def _prior(reader: _Reader, raw: object, *, node: str, states: tuple[str, ...], line: int | None) -> Prior | None:
+    if isinstance(raw, Mapping) and "value" in raw:
+        if set(states) != set(BINARY_STATES):
+            reader.problem("a single prior value is P(yes) and needs states yes/no; give one probability per state instead",
+                           node=node, field="prior", line=line)
+            return None
+        p = reader.parameter(raw, node=node, field="prior", line=line)
+        if p is None:
+            return None
+        by_state = {"yes": p, "no": _complement(p)}
+        return Prior(tuple(by_state[s] for s in states), derived_last=True)
+    column = _state_column(reader, raw, node=node, states=states, field="prior", line=line, bare=None, label="prior")
+    return None if column is None else Prior(column)
+
+
+def _noisy_or(reader: _Reader, raw: object, *, node: str, states: tuple[str, ...], line: int | None) -> NoisyOr | None:
+    if not isinstance(raw, Mapping):
+        reader.problem(f"noisy_or must be a mapping with leak and weights, got {raw!r}", node=node, field="noisy_or", line=line)
+        return None
+    reader.unknown_keys(raw, {"leak", "weights"}, node=node, field="noisy_or")
+    if set(states) != set(BINARY_STATES):
+        reader.problem(f"noisy_or needs a yes/no node, but its states are {', '.join(states)}", node=node, field="states", line=line)
+        return None
+    leak = None
+    if "leak" not in raw:
+        reader.problem("missing leak (P(yes) when no parent is present)", node=node, field="noisy_or.leak", line=_line(raw))
+    else:
+        leak = reader.parameter(raw["leak"], node=node, field="noisy_or.leak", line=_line(raw, "leak"))
+    weights_raw = raw.get("weights")
+    if not isinstance(weights_raw, Mapping) or not weights_raw:
+        reader.problem("weights must map each parent to its probability", node=node, field="noisy_or.weights", line=_line(raw, "weights"))
+        return None
+    weights: list[tuple[str, Parameter]] = []
+    ok = leak is not None
+    for parent, w in weights_raw.items():
+        p = reader.parameter(w, node=node, field=f"noisy_or.weights.{parent}", line=_line(weights_raw, parent))
+        if p is None:
+            ok = False
+        else:
+            weights.append((str(parent), p))
+    if not ok or leak is None:
+        return None
+    return NoisyOr(leak, tuple(weights))
+
+
+def _table(reader: _Reader, raw: object, *, node: str, states: tuple[str, ...], line: int | None,
+           node_states: Mapping[str, tuple[str, ...]]) -> Table | None:
+    if not isinstance(raw, Mapping):
+        reader.problem(f"table must be a mapping with parents and columns, got {raw!r}", node=node, field="table", line=line)
+        return None
+    reader.unknown_keys(raw, {"parents", "columns", "source", "rationale"}, node=node, field="table")
+    parents_raw = raw.get("parents")
+    if not isinstance(parents_raw, list) or not all(isinstance(p, str) for p in parents_raw):
+        reader.problem(f"table.parents must be a list of node ids, got {parents_raw!r}", node=node, field="table.parents", line=_line(raw, "parents"))
+        return None
+    parents = tuple(parents_raw)
+    dupes = sorted({p for p in parents if parents.count(p) > 1})
+    if dupes:
+        reader.problem(f"parent(s) listed twice: {', '.join(dupes)}", node=node, field="table.parents", line=_line(raw, "parents"))
+        return None
+    source = reader.text(raw, "source", node=node, field_prefix="table.", required=False)
+    rationale = reader.text(raw, "rationale", node=node, field_prefix="table.", required=False)
+    bare = (source, rationale) if source and rationale else None
+    columns_raw = raw.get("columns")
+    if not isinstance(columns_raw, list):
+        reader.problem("table.columns must be a list of columns (given, probabilities)", node=node, field="table.columns", line=_line(raw, "columns"))
+        return None
+    if any(p not in node_states for p in parents):
+        return None  # unknown parents are reported once, by the graph check
+    columns: dict[tuple[tuple[str, str], ...], TableColumn] = {}
+    ok = True
+    for i, col in enumerate(columns_raw):
+        fname = f"table.columns[{i}]"
+        cline = _line(col) or _line(raw, "columns")
+        if not isinstance(col, Mapping):
+            reader.problem("each column must be a mapping with given and probabilities", node=node, field=fname, line=cline)
+            ok = False
+            continue
+        reader.unknown_keys(col, {"given", "probabilities"}, node=node, field=fname)
+        given_raw = col.get("given", {})
+        if not isinstance(given_raw, Mapping) or {str(k) for k in given_raw} != set(parents):
+            reader.problem(f"given must name every parent ({', '.join(parents)}) once, got {dict(given_raw) if isinstance(given_raw, Mapping) else given_raw!r}",
+                           node=node, field=f"{fname}.given", line=cline)
+            ok = False
+            continue
+        given: list[tuple[str, str]] = []
+        for p in parents:
+            s = str(given_raw[p])
+            if s not in node_states[p]:
+                reader.problem(f"{s!r} is not a state of parent '{p}' (valid: {', '.join(node_states[p])})", node=node, field=f"{fname}.given.{p}", line=_line(given_raw, p))
+                ok = False
+            given.append((p, s))
+        key = tuple(given)
+        shown = "{" + ", ".join(f"{p}={s}" for p, s in key) + "}"
+        probs = _state_column(reader, col.get("probabilities"), node=node, states=states, field=f"{fname}.probabilities",
+                              line=cline, bare=bare, label=f"column {shown}")
+        if probs is None:
+            ok = False
+            continue
+        if key in columns:
+            reader.problem(f"duplicate column for {shown}", node=node, field=fname, line=cline)
+            ok = False
+            continue
+        columns[key] = TableColumn(key, probs)
+    if not ok:
+        return None
+    ordered: list[TableColumn] = []
+    for combo in itertools.product(*(node_states[p] for p in parents)):
+        key = tuple(zip(parents, combo))
+        if key not in columns:
+            shown = "{" + ", ".join(f"{p}={s}" for p, s in key) + "}"
+            reader.problem(f"missing column for {shown}", node=node, field="table.columns", line=_line(raw, "columns"))
+            ok = False
+        else:
+            ordered.append(columns[key])
+    return Table(parents, tuple(ordered), source, rationale) if ok else None
+
+
+def _find_cycle(parents: Mapping[str, tuple[str, ...]]) -> list[str] | None:
+    """One directed cycle as a list of ids (first repeated at the end), or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(n: str) -> list[str] | None:
+        state[n] = 1
+        stack.append(n)
+        for p in parents.get(n, ()):
+            if state.get(p) == 1:
+                return stack[stack.index(p):] + [p]
+            if p not in state:
+                found = visit(p)
+                if found:
+                    return found
+        stack.pop()
+        state[n] = 2
+        return None
+
+    for n in parents:
+        if n not in state:
+            found = visit(n)
+            if found:
+                return list(reversed(found))  # parent -> child order
+    return None
+
+
+def _evidence(reader: _Reader, raw: object, *, claim: str, field: str, line: int | None,
+              node_states: Mapping[str, tuple[str, ...]]) -> tuple[tuple[str, str], ...] | None:
+    if raw is None:
+        return ()
+    if not isinstance(raw, Mapping):
+        reader.problem(f"{field} must map node ids to states, got {raw!r}", node=None, field=f"claims.{claim}.{field}", line=line)
+        return None
+    out = []
+    for k, v in raw.items():
+        if k not in node_states:
+            sugg = nearest(str(k), node_states)
+            reader.problem(f"unknown node {k!r}" + (f"; did you mean {', '.join(sugg)}?" if sugg else ""),
+                           node=str(k), field=f"claims.{claim}.{field}", line=_line(raw, k))
+            return None
+        if str(v) not in node_states[k]:
+            reader.problem(f"{v!r} is not a state of '{k}' (valid: {', '.join(node_states[k])})", node=str(k), field=f"claims.{claim}.{field}", line=_line(raw, k))
+            return None
+        out.append((str(k), str(v)))
+    return tuple(out)
+
+
+def _claims(reader: _Reader, raw: object, line: int | None, node_states: Mapping[str, tuple[str, ...]],
+            kinds: Mapping[str, str]) -> tuple[ClaimSpec, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        reader.problem("claims must be a list", field="claims", line=line)
+        return ()
+    claims: list[ClaimSpec] = []
+    seen: set[str] = set()
+    for i, c in enumerate(raw):
+        cline = _line(c) or line
+        if not isinstance(c, Mapping):
+            reader.problem("each claim must be a mapping", field=f"claims[{i}]", line=cline)
+            continue
+        cid = c.get("id") if isinstance(c.get("id"), str) else f"claims[{i}]"
+        reader.unknown_keys(c, _CLAIM_KEYS, node=None, field=f"claims.{cid}")
+        texts = {k: reader.text(c, k, node=None, field_prefix=f"claims.{cid}.") for k in ("id", "statement", "source", "check")}
+        check = texts["check"]
+        if cid in seen:
+            reader.problem(f"duplicate claim id {cid!r}", field=f"claims.{cid}.id", line=cline)
+        seen.add(cid)
+        if check is None or None in texts.values():
+            continue
+        if check not in CLAIM_CHECKS:
+            reader.problem(f"unknown check {check!r}; valid checks: {', '.join(CLAIM_CHECKS)}", field=f"claims.{cid}.check", line=_line(c, "check"))
+            continue
+        ok = True
+        for f in CLAIM_CHECKS[check]:
+            if f not in c:
+                reader.problem(f"check {check} needs {f}", field=f"claims.{cid}.{f}", line=cline)
+                ok = False
+        for f in ("cause", "than"):
+            if f in c and c[f] not in kinds:
+                sugg = nearest(str(c[f]), kinds)
+                reader.problem(f"unknown node {c[f]!r}" + (f"; did you mean {', '.join(sugg)}?" if sugg else ""), node=str(c[f]),
+                               field=f"claims.{cid}.{f}", line=_line(c, f))
+                ok = False
+        given = _evidence(reader, c.get("given"), claim=cid, field="given", line=_line(c, "given"), node_states=node_states)
+        versus = _evidence(reader, c.get("versus"), claim=cid, field="versus", line=_line(c, "versus"), node_states=node_states)
+        if not ok or given is None or versus is None:
+            continue
+        claims.append(ClaimSpec(
+            id=cid, statement=texts["statement"] or "", source=texts["source"] or "", check=check,
+            cause=c.get("cause"), than=c.get("than"), given=given, versus=versus,
+            parent_kind=c.get("parent_kind"), child_kind=c.get("child_kind"),
+        ))
+    return tuple(claims)
+
+
+def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
+    """Validate parsed YAML; return the spec (None if anything is wrong) and every problem."""
+    reader = _Reader(file)
+    if not isinstance(data, Mapping):
+        reader.problem("a model file must be a YAML mapping with format, name, version, title and nodes", line=1)
+        return None, reader.problems
+    reader.unknown_keys(data, _TOP_KEYS, node=None, field=None)
+    fmt = data.get("format")
+    if fmt != FORMAT:
+        reader.problem(f"format must be {FORMAT!r}, got {fmt!r}", field="format", line=_line(data, "format"))
+    header = {k: reader.text(data, k, node=None) for k in ("name", "version", "title")}
+    description = reader.text(data, "description", node=None, required=False)
+    source_document = reader.text(data, "source_document", node=None, required=False)
+
+    scale_raw = data.get("scale", {})
+    if not isinstance(scale_raw, Mapping):
+        reader.problem("scale must map each verbal term to its number", field="scale", line=_line(data, "scale"))
+    else:
+        for term, v in scale_raw.items():
+            if not _is_number(v) or not 0.0 <= float(v) <= 1.0:
+                reader.problem(f"scale term {term!r} must be a number in [0, 1], got {v!r}", field=f"scale.{term}", line=_line(scale_raw, term))
+            else:
+                reader.scale[str(term)] = float(v)
+
+    nodes_raw = data.get("nodes")
+    if not isinstance(nodes_raw, list) or not nodes_raw:
+        reader.problem("nodes must be a non-empty list", field="nodes", line=_line(data, "nodes"))
+        return None, reader.problems
+
+    # First pass: ids and states, so parameters can refer to any node.
+    node_states: dict[str, tuple[str, ...]] = {}
+    kinds: dict[str, str] = {}
+    entries: list[tuple[str, Mapping[str, Any], tuple[str, ...]]] = []
+    for i, raw in enumerate(nodes_raw):
+        if not isinstance(raw, Mapping):
+            reader.problem(f"each node must be a mapping, got {raw!r}", field=f"nodes[{i}]", line=_line(nodes_raw))
+            continue
+        nid = raw.get("id")
+        if not isinstance(nid, str) or not _ID.match(nid):
+            reader.problem(f"id must be text without spaces, '=', brackets or braces, got {nid!r}", node=None, field=f"nodes[{i}].id", line=_line(raw, "id"))
+            continue
+        if nid in node_states:
+            reader.problem(f"duplicate id {nid!r} (each node needs its own id)", node=nid, field="id", line=_line(raw, "id"))
+            continue
+        states = _states(reader, raw, nid)
+        if states is None:
+            continue
+        node_states[nid] = states
+        kinds[nid] = raw.get("kind") if isinstance(raw.get("kind"), str) else ""
+        entries.append((nid, raw, states))
+
+    nodes: list[NodeSpec] = []
+    for nid, raw, states in entries:
+        reader.unknown_keys(raw, _NODE_KEYS, node=nid, field=None)
+        label = reader.text(raw, "label", node=nid)
+        kind = reader.text(raw, "kind", node=nid)
+        question = reader.text(raw, "question", node=nid)
+        desc = reader.text(raw, "description", node=nid, required=False)
+        askable = raw.get("askable", kind != "cause")
+        if not isinstance(askable, bool):
+            reader.problem(f"askable must be true or false, got {askable!r}", node=nid, field="askable", line=_line(raw, "askable"))
+            askable = kind != "cause"
+        given = [k for k in ("prior", "noisy_or", "table") if k in raw]
+        params = None
+        if len(given) != 1:
+            msg = "missing parameters: give one of prior, noisy_or, table" if not given else f"give only one of prior, noisy_or, table; got {', '.join(given)}"
+            reader.problem(msg, node=nid, field="/".join(given) or "prior", line=_line(raw))
+        else:
+            key = given[0]
+            line = _line(raw, key)
+            if key == "prior":
+                params = _prior(reader, raw[key], node=nid, states=states, line=line)
+            elif key == "noisy_or":
+                params = _noisy_or(reader, raw[key], node=nid, states=states, line=line)
+            else:
+                params = _table(reader, raw[key], node=nid, states=states, line=line, node_states=node_states)
+        # Parents must exist; noisy-OR parents must be yes/no.
+        parents: tuple[str, ...] = ()
+        if key_raw := (raw.get("noisy_or") if "noisy_or" in given else None):
+            if isinstance(key_raw, Mapping) and isinstance(key_raw.get("weights"), Mapping):
+                parents = tuple(str(p) for p in key_raw["weights"])
+                pfield, pline = "noisy_or.weights", _line(key_raw, "weights")
+        elif "table" in given and isinstance(raw["table"], Mapping) and isinstance(raw["table"].get("parents"), list):
+            parents = tuple(str(p) for p in raw["table"]["parents"])
+            pfield, pline = "table.parents", _line(raw["table"], "parents")
+        for p in parents:
+            if p not in node_states:
+                sugg = nearest(p, node_states)
+                reader.problem(f"unknown parent {p!r}" + (f"; did you mean {', '.join(repr(s) for s in sugg)}?" if sugg else ""),
+                               node=nid, field=f"{pfield}.{p}" if pfield.startswith("noisy") else pfield, line=pline)
+                params = None
+            elif p == nid:
+                reader.problem("a node cannot be its own parent", node=nid, field=pfield, line=pline)
+                params = None
+            elif "noisy_or" in given and set(node_states[p]) != set(BINARY_STATES):
+                reader.problem(f"noisy_or parent '{p}' must be a yes/no node, but its states are {', '.join(node_states[p])}",
+                               node=nid, field=f"{pfield}.{p}", line=pline)
+                params = None
+        if label and kind and question and params is not None:
+            nodes.append(NodeSpec(nid, label, kind, question, states, params, askable, desc, _line(raw)))
+
+    parent_map = {n.id: n.parents for n in nodes}
+    cycle = _find_cycle(parent_map)
+    if cycle:
+        first = cycle[0]
+        pfield = "noisy_or.weights" if parent_map and any(isinstance(n.parameters, NoisyOr) and n.id == cycle[1] for n in nodes) else "table.parents"
+        raw_line = next((_line(r) for i_, r, _ in entries if i_ == cycle[1]), None)
+        reader.problem(f"cycle: {' -> '.join(cycle)} (a node cannot be its own ancestor)", node=cycle[1], field=pfield, line=raw_line)
+        del first
+
+    claims = _claims(reader, data.get("claims"), _line(data, "claims"), node_states, kinds)
+    if reader.problems or None in header.values():
+        return None, reader.problems
+    spec = ModelSpec(
+        name=header["name"] or "", version=header["version"] or "", title=header["title"] or "",
+        nodes=tuple(nodes), scale=tuple(reader.scale.items()), claims=claims,
+        description=description, source_document=source_document, path=file,
+    )
+    return spec, []
+
+
+def _read(path: str | Path) -> tuple[ModelSpec | None, list[Problem]]:
+    from .yamlsafe import DuplicateKeyError, parse_yaml
+    import yaml
+
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        return None, [Problem(file, f"cannot read the file: {exc.strerror or exc}")]
+    except UnicodeDecodeError as exc:
+        return None, [Problem(file, f"the file is not UTF-8 text: {exc.reason}")]
+    try:
+        data = parse_yaml(text)
+    except DuplicateKeyError as exc:
+        return None, [Problem(file, f"duplicate key {exc.key!r} (a later one would silently replace the first)", line=exc.line)]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        return None, [Problem(file, f"not valid YAML: {getattr(exc, 'problem', None) or exc}", line=line)]
+    return parse_spec(data, file)
+
+
+def check_model_file(path: str | Path) -> list[Problem]:
+    """Every problem in a model file, without raising; an empty list means it loads.
+
+    >>> from kneebayes import check_model_file
+    >>> from kneebayes.modelfile.load import default_model_path
+    >>> check_model_file(default_model_path())
+    []
+    """
+    return _read(path)[1]
+
+
+def load_spec(path: str | Path) -> ModelSpec:
+    """Read and validate a model file; raise :class:`ModelFileError` listing every problem."""
+    spec, problems = _read(path)
+    if problems or spec is None:
+        raise ModelFileError(problems)
+    return spec
+
+
+def default_model_path() -> Path:
+    """The packaged default model file.
+
+    Inside an installed wheel it sits in ``kneebayes/models/``; in a source
+    checkout (editable install) it is the repository's ``models/knee.yaml``,
+    the one file researchers edit.
+    """
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "models" / "knee.yaml"
+    return packaged if packaged.is_file() else package.parent.parent / "models" / "knee.yaml"

@@ -1,0 +1,128 @@
+"""Frozen dataclasses for what a model file says, after validation.
+
+A spec holds resolved numbers (verbal terms already turned into values via
+the file's scale) but keeps the word the author wrote, so nothing about a
+number's origin is lost on the way to the model card or a saved file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+BINARY_STATES: tuple[str, str] = ("yes", "no")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One hand-set probability with its provenance.
+
+    ``term`` is the verbal-scale word the author wrote, if any. ``range`` is
+    None only for bare table cells (imported networks), never for a
+    hand-set number.
+    """
+
+    value: float
+    source: str
+    rationale: str
+    range: tuple[float, float] | None = None
+    term: str | None = None
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A root node's distribution: one Parameter per state, in state order.
+
+    For a yes/no node only P(yes) is written; ``derived_last`` marks that the
+    last state's value is 1 minus the others rather than a number of its own.
+    """
+
+    probabilities: tuple[Parameter, ...]
+    derived_last: bool = False
+    kind: Literal["prior"] = "prior"
+
+
+@dataclass(frozen=True)
+class NoisyOr:
+    """Noisy-OR with a separate leak: P(no | pa) = (1 - leak) * prod_{present i} (1 - w_i)."""
+
+    leak: Parameter
+    weights: tuple[tuple[str, Parameter], ...]
+    kind: Literal["noisy_or"] = "noisy_or"
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        return tuple(p for p, _ in self.weights)
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    given: tuple[tuple[str, str], ...]
+    probabilities: tuple[Parameter, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A full conditional table: one column per combination of parent states."""
+
+    parents: tuple[str, ...]
+    columns: tuple[TableColumn, ...]
+    source: str | None = None
+    rationale: str | None = None
+    kind: Literal["table"] = "table"
+
+
+Parameters = Prior | NoisyOr | Table
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    id: str
+    label: str
+    kind: str
+    question: str
+    states: tuple[str, ...]
+    parameters: Parameters
+    askable: bool
+    description: str | None = None
+    line: int | None = None
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        p = self.parameters
+        return () if isinstance(p, Prior) else p.parents
+
+
+@dataclass(frozen=True)
+class ClaimSpec:
+    """A qualitative statement of the article, checkable against posteriors."""
+
+    id: str
+    statement: str
+    source: str
+    check: str
+    cause: str | None = None
+    than: str | None = None
+    given: tuple[tuple[str, str], ...] = ()
+    versus: tuple[tuple[str, str], ...] = ()
+    parent_kind: str | None = None
+    child_kind: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    version: str
+    title: str
+    nodes: tuple[NodeSpec, ...]
+    scale: tuple[tuple[str, float], ...] = ()
+    claims: tuple[ClaimSpec, ...] = ()
+    description: str | None = None
+    source_document: str | None = None
+    path: str | None = field(default=None, compare=False)
+
+    def node(self, node_id: str) -> NodeSpec:
+        for n in self.nodes:
+            if n.id == node_id:
+                return n
+        raise KeyError(node_id)

@@ -1,0 +1,1 @@
+"""From a validated spec to numbers: tables and the compiled network."""

@@ -1,0 +1,60 @@
+"""Turn a node's parameters into its conditional probability table.
+
+Every table is an array with one axis per parent (in the spec's parent
+order) and a last axis for the node itself: ``cpt[pa_1, ..., pa_k, x]`` =
+P(node = x | parents). Noisy-OR is only a way to *build* such a table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from ..modelfile.schema import NodeSpec, NoisyOr, Prior, Table
+
+
+def noisy_or_table(
+    leak: float, weights: Sequence[float], parent_yes: Sequence[int], yes_index: int
+) -> np.ndarray:
+    """P(child | parents) for a leaky noisy-OR, axes (parent_1, ..., parent_k, child).
+
+    ``parent_yes[i]`` is the index of parent i's "yes" state, ``yes_index``
+    the child's. P(no | pa) = (1 - leak) * prod over present parents of (1 - w_i).
+
+    >>> t = noisy_or_table(0.1, [0.5], parent_yes=[0], yes_index=0)
+    >>> t[0].round(3).tolist(), t[1].round(3).tolist()   # parent yes, parent no
+    ([0.55, 0.45], [0.1, 0.9])
+    """
+    k = len(weights)
+    p_no = np.full((2,) * k, 1.0 - leak)
+    for i, (w, yes) in enumerate(zip(weights, parent_yes)):
+        factor = np.ones(2)
+        factor[yes] = 1.0 - w
+        shape = [1] * k
+        shape[i] = 2
+        p_no = p_no * factor.reshape(shape)
+    table = np.empty((2,) * k + (2,))
+    table[..., yes_index] = 1.0 - p_no
+    table[..., 1 - yes_index] = p_no
+    return table
+
+
+def node_table(node: NodeSpec, states: Mapping[str, Sequence[str]]) -> np.ndarray:
+    """The CPT of one node, axes (parents..., node), from its validated spec."""
+    params = node.parameters
+    if isinstance(params, Prior):
+        return np.array([p.value for p in params.probabilities], dtype=float)
+    if isinstance(params, NoisyOr):
+        return noisy_or_table(
+            params.leak.value,
+            [w.value for _, w in params.weights],
+            [list(states[p]).index("yes") for p in params.parents],
+            list(node.states).index("yes"),
+        )
+    if not isinstance(params, Table):
+        raise TypeError(f"unknown parameter kind for node {node.id!r}: {type(params).__name__}")
+    shape = tuple(len(states[p]) for p in params.parents) + (len(node.states),)
+    # Columns arrive in itertools.product order of the parents' states: C order.
+    values = np.array([[p.value for p in col.probabilities] for col in params.columns], dtype=float)
+    return values.reshape(shape)
