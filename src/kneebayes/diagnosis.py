@@ -10,7 +10,6 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,26 @@ import numpy as np
 from .errors import KneeBayesError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .model import Model
+
+
+class cached_property:  # noqa: N801 - a lock-free functools.cached_property (3.11's takes a lock per access)
+    def __init__(self, func: Callable[[Any], Any]) -> None:
+        self.func = func
+        self.__doc__ = func.__doc__
+        self.name = func.__name__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.name] = value
+        return value
 
 
 @dataclass(frozen=True)
@@ -86,9 +104,10 @@ class Diagnosis:
     @cached_property
     def posterior(self) -> Mapping[str, float]:
         """For each cause: P(cause = yes | evidence). Needs yes/no targets; else see distributions."""
-        if not self._model._binary_targets:
+        yes = self._model._yes_positions
+        if yes is None:
             raise KneeBayesError("this model has targets with more than yes/no states: use Diagnosis.distributions")
-        return MappingProxyType({t: d["yes"] for t, d in self.distributions.items()})
+        return MappingProxyType(dict(zip(self._model._target_ids, self._marg[yes].tolist())))
 
     @cached_property
     def ranked_causes(self) -> tuple[tuple[str, float], ...]:

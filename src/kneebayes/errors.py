@@ -121,15 +121,32 @@ class ImpossibleEvidenceError(EvidenceError):
 
 
 def nearest(word: str, valid: Iterable[str], n: int = 3) -> list[str]:
-    """The valid ids closest to ``word`` (by spelling, then by shared words).
+    """The valid ids closest to ``word``: by spelling, then by a shared word part.
+
+    A whole-id match comes first (``limpng`` -> ``limping``); failing that, an
+    id one of whose ``_``-separated parts matches a part of ``word``, exactly
+    or misspelt (``tingling`` and ``tinglng`` both find
+    ``tingling_or_numbness``). Best matches first, at most ``n``.
 
     >>> nearest("tinglng", ["tingling_or_numbness", "limping", "instability"])
     ['tingling_or_numbness']
+    >>> nearest("limpng", ["tingling_or_numbness", "limping", "instability"])
+    ['limping']
+    >>> nearest("xyz", ["limping"])
+    []
     """
     pool = list(valid)
     close = difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
     if close:
         return close
-    # "tingling" should find "tingling_or_numbness": match on a shared word part.
-    parts = {p for p in word.lower().replace("-", "_").split("_") if len(p) >= 3}
-    return [v for v in pool if parts & set(v.lower().split("_"))][:n]
+
+    def parts(text: str) -> list[str]:
+        return [p for p in text.lower().replace("-", "_").split("_") if len(p) >= 3]
+
+    mine = parts(word)
+    scored: list[tuple[float, int, str]] = []
+    for i, v in enumerate(pool):
+        best = max((difflib.SequenceMatcher(None, a, b).ratio() for a in mine for b in parts(v)), default=0.0)
+        if best >= 0.8:
+            scored.append((-best, i, v))
+    return [v for _, _, v in sorted(scored)[:n]]

@@ -55,7 +55,7 @@ class Model:
     """
 
     __slots__ = ("_spec", "_net", "_info", "_nodes", "_target_ids", "_states", "_binary_targets",
-                 "_target_matrix", "_cache")
+                 "_target_matrix", "_yes_positions", "_enumerated", "_cache")
 
     def __init__(self, spec: ModelSpec, *, targets: Iterable[str] | None = None) -> None:
         net = compile_network(spec, None if targets is None else list(targets))
@@ -69,7 +69,11 @@ class Model:
         target_ids = tuple(net.names[t] for t in net.targets)
         s(self, "_target_ids", target_ids)
         s(self, "_states", {n.id: n.states for n in spec.nodes})
-        s(self, "_binary_targets", all(set(net.states[t]) == {"yes", "no"} for t in net.targets))
+        binary = all(set(net.states[t]) == {"yes", "no"} for t in net.targets)
+        s(self, "_binary_targets", binary)
+        offsets = np.cumsum([0] + [net.cards[t] for t in net.targets])[:-1]
+        s(self, "_yes_positions", np.array([o + net.states[t].index("yes") for o, t in zip(offsets, net.targets)], dtype=np.intp)
+          if binary else None)
         if net.enumerated:
             # joint (K) @ matrix -> every target's distribution, concatenated in target order
             cols = [np.eye(net.cards[t])[net.joint_states[:, j]] for j, t in enumerate(net.targets)]
@@ -78,6 +82,7 @@ class Model:
         else:
             matrix = None
         s(self, "_target_matrix", matrix)
+        s(self, "_enumerated", frozenset(net.enumerated))
         s(self, "_cache", {})
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -151,16 +156,17 @@ class Model:
         """
         net = self._net
         ev = normalize(net, evidence)
-        lam = encode(net, [to_indices(net, ev)])
-        tj = target_joint(net, lam)
+        indices = to_indices(net, ev)
+        lam = encode(net, [indices])
+        tj = target_joint(net, lam, targets_observed=not self._enumerated.isdisjoint(indices))
         log_pe = float(tj.log_evidence[0])
         if log_pe == -np.inf:
             raise ImpossibleEvidenceError(ev.items())
         if self._target_matrix is not None:
-            marg = tj.joint[0] @ self._target_matrix
+            marg = np.clip(tj.joint[0] @ self._target_matrix, 0.0, 1.0)  # rounding may land a hair past 1
         else:
             joints = node_target_joints(net, lam, tj, net.targets)
-            marg = np.concatenate([joints[t][0].sum(axis=0) for t in net.targets])
+            marg = np.concatenate([joints[t][0].sum(axis=0) for t in net.targets] or [np.zeros(0)])
         return Diagnosis(self, ev, marg, tj.joint[0], log_pe, lam)
 
     def marginals(self, evidence: EvidenceLike | None = None, nodes: Iterable[str] | None = None) -> dict[str, dict[str, float]]:
@@ -177,8 +183,15 @@ class Model:
         tj = target_joint(net, lam)
         if tj.log_evidence[0] == -np.inf:
             raise ImpossibleEvidenceError(ev.items())
-        result = marginals(net, lam, tj, idx)
-        return {net.names[i]: {s: float(p) for s, p in zip(net.states[i], result[i][0])} for i in idx}
+        result = marginals(net, lam, tj, [i for i in idx if net.names[i] not in ev])
+        out: dict[str, dict[str, float]] = {}
+        for i in idx:
+            name = net.names[i]
+            if name in ev:  # observed: exactly the point mass, not a ratio that rounds to it
+                out[name] = {s: float(s == ev[name]) for s in net.states[i]}
+            else:
+                out[name] = {s: float(p) for s, p in zip(net.states[i], result[i][0])}
+        return out
 
     def check_claims(self) -> ClaimReport:
         """Check the article's claims kept in the model file: each held or broken, with numbers."""

@@ -145,7 +145,8 @@ class _Reader:
         v = got[0]
         if v in (0.0, 1.0):
             if (low, high) != (v, v):
-                self.problem(f"a value of {v:g} is certain or impossible, so its range must be [{v:g}, {v:g}], got [{low:g}, {high:g}]", node=node, field=field, line=line)
+                what = "certain" if v == 1.0 else "impossible"
+                self.problem(f"a value of {v:g} is {what}, so its range must be [{v:g}, {v:g}], got [{low:g}, {high:g}]", node=node, field=field, line=line)
                 return None
             return (low, high)
         if not (0.0 < low and high < 1.0):
@@ -186,11 +187,17 @@ def _state_column(reader: _Reader, raw: object, *, node: str, states: tuple[str,
         return None
     keys = [str(k) for k in raw]
     unknown = [k for k in keys if k not in states]
-    if unknown or len(keys) != len(states):
-        expected = ", ".join(states)
+    expected = ", ".join(states)
+    if len(keys) != len(states):
         reader.problem(
             f"wrong number of states: expected {len(states)} ({expected}), got {len(keys)} ({', '.join(keys)})",
             node=node, field=field, line=_line(raw) or line,
+        )
+        return None
+    if unknown:
+        reader.problem(
+            f"unknown state(s) {', '.join(repr(k) for k in unknown)}; this node's states are {expected}",
+            node=node, field=field, line=_line(raw, unknown[0]) if isinstance(raw, Mapping) else line,
         )
         return None
     params: dict[str, Parameter] = {}
@@ -216,7 +223,11 @@ def _complement(p: Parameter) -> Parameter:
 
 
 def _prior(reader: _Reader, raw: object, *, node: str, states: tuple[str, ...], line: int | None) -> Prior | None:
-    if isinstance(raw, Mapping) and "value" in raw:
+    keys = {str(k) for k in raw} if isinstance(raw, Mapping) else set()
+    # One parameter (P(yes)) rather than a mapping of states: a misspelt
+    # parameter key must be reported as such, not as a wrong set of states.
+    one_parameter = not isinstance(raw, Mapping) or bool(keys & _PARAM_KEYS and not keys <= set(states))
+    if (one_parameter and set(states) == set(BINARY_STATES)) or (isinstance(raw, Mapping) and "value" in raw):
         if set(states) != set(BINARY_STATES):
             reader.problem("a single prior value is P(yes) and needs states yes/no; give one probability per state instead",
                            node=node, field="prior", line=line)
@@ -236,7 +247,7 @@ def _noisy_or(reader: _Reader, raw: object, *, node: str, states: tuple[str, ...
         return None
     reader.unknown_keys(raw, {"leak", "weights"}, node=node, field="noisy_or")
     if set(states) != set(BINARY_STATES):
-        reader.problem(f"noisy_or needs a yes/no node, but its states are {', '.join(states)}", node=node, field="states", line=line)
+        reader.problem(f"noisy_or needs a yes/no node, but its states are {', '.join(states)}; use a table", node=node, field="noisy_or", line=line)
         return None
     leak = None
     if "leak" not in raw:
@@ -371,11 +382,11 @@ def _evidence(reader: _Reader, raw: object, *, claim: str, field: str, line: int
     for k, v in raw.items():
         if k not in node_states:
             sugg = nearest(str(k), node_states)
-            reader.problem(f"unknown node {k!r}" + (f"; did you mean {', '.join(sugg)}?" if sugg else ""),
-                           node=str(k), field=f"claims.{claim}.{field}", line=_line(raw, k))
+            reader.problem(f"unknown node {k!r}" + (f"; did you mean {', '.join(repr(x) for x in sugg)}?" if sugg else ""),
+                           field=f"claims.{claim}.{field}", line=_line(raw, k))
             return None
         if str(v) not in node_states[k]:
-            reader.problem(f"{v!r} is not a state of '{k}' (valid: {', '.join(node_states[k])})", node=str(k), field=f"claims.{claim}.{field}", line=_line(raw, k))
+            reader.problem(f"{v!r} is not a state of '{k}' (valid: {', '.join(node_states[k])})", field=f"claims.{claim}.{field}.{k}", line=_line(raw, k))
             return None
         out.append((str(k), str(v)))
     return tuple(out)
@@ -415,7 +426,7 @@ def _claims(reader: _Reader, raw: object, line: int | None, node_states: Mapping
         for f in ("cause", "than"):
             if f in c and c[f] not in kinds:
                 sugg = nearest(str(c[f]), kinds)
-                reader.problem(f"unknown node {c[f]!r}" + (f"; did you mean {', '.join(sugg)}?" if sugg else ""), node=str(c[f]),
+                reader.problem(f"unknown node {c[f]!r}" + (f"; did you mean {', '.join(repr(x) for x in sugg)}?" if sugg else ""),
                                field=f"claims.{cid}.{f}", line=_line(c, f))
                 ok = False
         given = _evidence(reader, c.get("given"), claim=cid, field="given", line=_line(c, "given"), node_states=node_states)
@@ -462,6 +473,7 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
     # First pass: ids and states, so parameters can refer to any node.
     node_states: dict[str, tuple[str, ...]] = {}
     kinds: dict[str, str] = {}
+    unusable: set[str] = set()  # nodes whose states are broken: children do not re-report them
     entries: list[tuple[str, Mapping[str, Any], tuple[str, ...]]] = []
     for i, raw in enumerate(nodes_raw):
         if not isinstance(raw, Mapping):
@@ -471,11 +483,12 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
         if not isinstance(nid, str) or not _ID.match(nid):
             reader.problem(f"id must be text without spaces, '=', brackets or braces, got {nid!r}", node=None, field=f"nodes[{i}].id", line=_line(raw, "id"))
             continue
-        if nid in node_states:
+        if nid in node_states or nid in unusable:
             reader.problem(f"duplicate id {nid!r} (each node needs its own id)", node=nid, field="id", line=_line(raw, "id"))
             continue
         states = _states(reader, raw, nid)
         if states is None:
+            unusable.add(nid)
             continue
         node_states[nid] = states
         kinds[nid] = raw.get("kind") if isinstance(raw.get("kind"), str) else ""
@@ -496,7 +509,8 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
         params = None
         if len(given) != 1:
             msg = "missing parameters: give one of prior, noisy_or, table" if not given else f"give only one of prior, noisy_or, table; got {', '.join(given)}"
-            reader.problem(msg, node=nid, field="/".join(given) or "prior", line=_line(raw))
+            reader.problem(msg, node=nid, field="/".join(given) or "prior/noisy_or/table",
+                           line=_line(raw, given[1]) if given else _line(raw))
         else:
             key = given[0]
             line = _line(raw, key)
@@ -506,27 +520,30 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
                 params = _noisy_or(reader, raw[key], node=nid, states=states, line=line)
             else:
                 params = _table(reader, raw[key], node=nid, states=states, line=line, node_states=node_states)
-        # Parents must exist; noisy-OR parents must be yes/no.
-        parents: tuple[str, ...] = ()
-        if key_raw := (raw.get("noisy_or") if "noisy_or" in given else None):
-            if isinstance(key_raw, Mapping) and isinstance(key_raw.get("weights"), Mapping):
-                parents = tuple(str(p) for p in key_raw["weights"])
-                pfield, pline = "noisy_or.weights", _line(key_raw, "weights")
-        elif "table" in given and isinstance(raw["table"], Mapping) and isinstance(raw["table"].get("parents"), list):
-            parents = tuple(str(p) for p in raw["table"]["parents"])
-            pfield, pline = "table.parents", _line(raw["table"], "parents")
-        for p in parents:
-            if p not in node_states:
-                sugg = nearest(p, node_states)
+        # Parents must exist; noisy-OR parents must be yes/no. Each parent is
+        # located at its own weight (noisy_or) or at the parents list (table).
+        located: list[tuple[str, str, int | None]] = []  # parent, field, line
+        noisy_raw = raw.get("noisy_or") if "noisy_or" in given else None
+        table_raw = raw.get("table") if "table" in given else None
+        if isinstance(noisy_raw, Mapping) and isinstance(noisy_raw.get("weights"), Mapping):
+            weights_raw = noisy_raw["weights"]
+            located = [(str(p), f"noisy_or.weights.{p}", _line(weights_raw, p)) for p in weights_raw]
+        elif isinstance(table_raw, Mapping) and isinstance(table_raw.get("parents"), list):
+            located = [(str(p), "table.parents", _line(table_raw, "parents")) for p in table_raw["parents"]]
+        for p, pfield, pline in located:
+            if p in unusable:
+                params = None  # its own problem is reported already
+            elif p not in node_states:
+                sugg = nearest(p, [n for n in node_states if n != nid])  # never itself
                 reader.problem(f"unknown parent {p!r}" + (f"; did you mean {', '.join(repr(s) for s in sugg)}?" if sugg else ""),
-                               node=nid, field=f"{pfield}.{p}" if pfield.startswith("noisy") else pfield, line=pline)
+                               node=nid, field=pfield, line=pline)
                 params = None
             elif p == nid:
                 reader.problem("a node cannot be its own parent", node=nid, field=pfield, line=pline)
                 params = None
-            elif "noisy_or" in given and set(node_states[p]) != set(BINARY_STATES):
+            elif noisy_raw is not None and set(node_states[p]) != set(BINARY_STATES):
                 reader.problem(f"noisy_or parent '{p}' must be a yes/no node, but its states are {', '.join(node_states[p])}",
-                               node=nid, field=f"{pfield}.{p}", line=pline)
+                               node=nid, field=pfield, line=pline)
                 params = None
         if label and kind and question and params is not None:
             nodes.append(NodeSpec(nid, label, kind, question, states, params, askable, desc, _line(raw)))
@@ -534,11 +551,15 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
     parent_map = {n.id: n.parents for n in nodes}
     cycle = _find_cycle(parent_map)
     if cycle:
-        first = cycle[0]
-        pfield = "noisy_or.weights" if parent_map and any(isinstance(n.parameters, NoisyOr) and n.id == cycle[1] for n in nodes) else "table.parents"
-        raw_line = next((_line(r) for i_, r, _ in entries if i_ == cycle[1]), None)
-        reader.problem(f"cycle: {' -> '.join(cycle)} (a node cannot be its own ancestor)", node=cycle[1], field=pfield, line=raw_line)
-        del first
+        # Name the edge that closes the loop: cycle[0] is a parent of cycle[1].
+        parent, child = cycle[0], cycle[1]
+        child_raw = next(r for i_, r, _ in entries if i_ == child)
+        if "noisy_or" in child_raw:
+            weights_raw = child_raw["noisy_or"]["weights"]
+            pfield, pline = f"noisy_or.weights.{parent}", _line(weights_raw, parent)
+        else:
+            pfield, pline = "table.parents", _line(child_raw["table"], "parents")
+        reader.problem(f"cycle: {' -> '.join(cycle)} (a node cannot be its own ancestor)", node=child, field=pfield, line=pline)
 
     claims = _claims(reader, data.get("claims"), _line(data, "claims"), node_states, kinds)
     if reader.problems or None in header.values():
@@ -551,8 +572,27 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
     return spec, []
 
 
+def _locate(path: tuple[tuple[str | int, str | None], ...]) -> tuple[str | None, str | None]:
+    """(node, field) for a place in the YAML tree, as validation problems name them.
+
+    ``("nodes", (2, "pain"), "prior", "value")`` -> ``("pain", "prior.value")``;
+    a place outside the nodes keeps its whole path as the field.
+    """
+    steps = list(path)
+    node = None
+    if len(steps) >= 2 and steps[0][0] == "nodes" and isinstance(steps[1][0], int) and steps[1][1] is not None:
+        node = steps[1][1]
+        steps = steps[2:]
+    elif len(steps) >= 2 and steps[0][0] == "claims" and isinstance(steps[1][0], int) and steps[1][1] is not None:
+        steps = [("claims", None), (steps[1][1], None)] + steps[2:]
+    text = ""
+    for key, _ in steps:
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else str(key))
+    return node, text or None
+
+
 def _read(path: str | Path) -> tuple[ModelSpec | None, list[Problem]]:
-    from .yamlsafe import DuplicateKeyError, parse_yaml
+    from .yamlsafe import DuplicateKeyError, RefusedTagError, parse_yaml
     import yaml
 
     file = str(path)
@@ -565,11 +605,25 @@ def _read(path: str | Path) -> tuple[ModelSpec | None, list[Problem]]:
     try:
         data = parse_yaml(text)
     except DuplicateKeyError as exc:
-        return None, [Problem(file, f"duplicate key {exc.key!r} (a later one would silently replace the first)", line=exc.line)]
+        node, where = _locate(exc.path)
+        field = f"{where}.{exc.key}" if where else str(exc.key)
+        return None, [Problem(file, f"duplicate key {exc.key!r} (a later one would silently replace the first)",
+                              node=node, field=field, line=exc.line)]
+    except RefusedTagError as exc:
+        node, field = _locate(exc.path)
+        tag = exc.tag.replace("tag:yaml.org,2002:", "!!")
+        return None, [Problem(file, f"tag {tag!r} refused: a model file is plain data, and tags "
+                                    "(which could build Python objects or run code) are never honoured",
+                              node=node, field=field, line=exc.line)]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        return None, [Problem(file, f"not valid YAML: {getattr(exc, 'problem', None) or exc}", line=line)]
+        message = f"not valid YAML: {getattr(exc, 'problem', None) or exc}"
+        context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and context_mark is not None and context_mark.line + 1 != line:
+            # The parser notices late (an unclosed bracket shows up lines later): say where it began.
+            message += f" ({context} started at line {context_mark.line + 1})"
+        return None, [Problem(file, message, line=line)]
     return parse_spec(data, file)
 
 

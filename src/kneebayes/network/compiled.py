@@ -30,10 +30,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..modelfile.schema import ModelSpec
+from ..modelfile.schema import ModelSpec, NoisyOr
 from .tables import node_table
 
 JOINT_LIMIT = 4096
+_MAX_OPERANDS = 24
 _LETTERS = "cdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"  # 'a' batch, 'b' target joint
 
 
@@ -48,25 +49,50 @@ class Step:
 
 @dataclass(frozen=True, eq=False)
 class Component:
-    """Non-target nodes linked through shared factors, with their elimination plan."""
+    """Non-target nodes linked through shared factors, with their elimination plan.
 
-    nodes: np.ndarray            # node indices, in slot order
+    The plan sums out the component's own nodes and keeps the targets its
+    factors touch as output axes; ``expand_shape`` places those axes among
+    all enumerated targets so the result broadcasts onto the joint (K).
+    """
+
+    nodes: np.ndarray               # observable node indices; their lam vectors fill slots lam_start...
     cards: tuple[int, ...]
-    constants: tuple[np.ndarray, ...]
-    steps: tuple[Step, ...]
-    has_k: bool                  # does the result vary with the targets' joint state
+    slots: tuple[np.ndarray | None, ...]   # slot template: constants (and compile-time results) in place
+    lam_start: int
+    lam_used: tuple[int, ...]              # positions whose lam vector a run-time step reads
+    leaf_groups: tuple[LeafGroup, ...]     # first eliminations, batched: lam_v @ M_v
+    steps: tuple[Step, ...]                # what is left, one einsum each
+    result: int                            # the slot holding the component's value
+    expand_shape: tuple[int, ...]   # card or 1 per enumerated target
+    full_shape: tuple[int, ...]     # card per enumerated target
+
+
+@dataclass(frozen=True, eq=False)
+class LeafGroup:
+    """Eliminations whose bucket is one node's lam and constants only, all of one cardinality.
+
+    Each is ``lam_v @ M_v``; with every M_v spread over the same axes, the
+    group's messages are one einsum and their product one call.
+    """
+
+    positions: np.ndarray           # positions in Component.nodes
+    card: int
+    matrices: np.ndarray            # (n, card, width): each M_v spread over the group's axes
+    output: int                     # slot receiving the product of the group's messages
+    shape: tuple[int, ...]          # that slot's axes (after the batch axis)
 
 
 @dataclass(frozen=True, eq=False)
 class SingletonGroup:
     """Nodes of one cardinality c whose factors touch only themselves and the targets.
 
-    ``tables[n, k, x]`` = product of node n's factors at target state k and value x.
+    ``tables[n, x, k]`` = product of node n's factors at value x and target state k.
     """
 
     nodes: np.ndarray            # (n,)
     card: int
-    tables: np.ndarray           # (n, K, card)
+    tables: np.ndarray           # (n, card, K)
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,6 +105,7 @@ class CompiledNetwork:
     targets: tuple[int, ...]
     enumerated: tuple[int, ...]          # the targets when their joint is enumerated, else ()
     joint_states: np.ndarray             # (K, len(enumerated)) state index of each enumerated target
+    joint_flat: np.ndarray               # (K, len(enumerated)) the same, as flat indices into lam[:, enumerated]
     base: np.ndarray                     # (K,)
     singletons: tuple[SingletonGroup, ...]
     components: tuple[Component, ...]
@@ -97,67 +124,186 @@ class CompiledNetwork:
 
 
 def _min_fill_order(variables: Sequence[int], scopes: Sequence[frozenset[int]], cards: Sequence[int]) -> list[int]:
-    """Greedy min-fill elimination order (ties: smallest resulting factor, then index)."""
-    adj: dict[int, set[int]] = {v: set() for v in variables}
+    """Greedy min-fill order to eliminate ``variables`` (ties: smallest new factor, then index).
+
+    Scopes may mention other variables (kept targets); they shape the fill
+    but are never eliminated.
+    """
+    adj: dict[int, set[int]] = {}
     for scope in scopes:
         for a in scope:
-            adj[a] |= scope - {a}
+            adj.setdefault(a, set()).update(scope - {a})
+    for v in variables:
+        adj.setdefault(v, set())
     order: list[int] = []
     remaining = set(variables)
+    alive = set(adj)
     while remaining:
         def cost(v: int) -> tuple[int, int, int]:
-            nb = adj[v] & remaining
+            nb = adj[v] & alive
             fill = sum(1 for a, b in itertools.combinations(sorted(nb), 2) if b not in adj[a])
             weight = int(np.prod([cards[u] for u in nb])) if nb else 1
             return fill, weight, v
         v = min(remaining, key=cost)
-        nb = adj[v] & remaining
+        nb = adj[v] & alive
         for a in nb:
             adj[a] |= nb - {a}
         order.append(v)
         remaining.discard(v)
+        alive.discard(v)
     return order
 
 
-def _plan(variables: list[int], factors: list[tuple[tuple[int, ...], bool]], cards: Sequence[int]) -> tuple[tuple[Step, ...], bool]:
-    """Variable elimination steps over constant factors plus one lam vector per variable.
+def _plan(variables: list[int], observable: list[int], factors: list[tuple[int, ...]], cards: Sequence[int],
+          keep: Sequence[int]) -> tuple[Step, ...]:
+    """Variable elimination steps over constant factors plus one lam vector per observable variable.
 
-    Slots: ``0..F-1`` the factors (scope, has_k), ``F..F+V-1`` the lam vectors
-    (batch, card) of ``variables`` in order, then one slot per step.
+    Slots: ``0..F-1`` the factors (by scope), then the lam vectors (batch,
+    card) of ``observable`` in order, then one slot per step. The
+    variables in ``keep`` (targets) are never summed out: the last step's
+    output has axes (batch, *keep).
     """
-    # (vars, has_batch, has_k) for every live slot
-    live: dict[int, tuple[tuple[int, ...], bool, bool]] = {}
-    for i, (scope, has_k) in enumerate(factors):
-        live[i] = (scope, False, has_k)
-    for j, v in enumerate(variables):
-        live[len(factors) + j] = ((v,), True, False)
-    next_slot = len(factors) + len(variables)
+    live: dict[int, tuple[tuple[int, ...], bool]] = {}   # slot -> (vars, has_batch)
+    for i, scope in enumerate(factors):
+        live[i] = (scope, False)
+    for j, v in enumerate(observable):
+        live[len(factors) + j] = ((v,), True)
+    next_slot = len(factors) + len(observable)
     steps: list[Step] = []
 
     def emit(inputs: list[int], out_vars: tuple[int, ...]) -> None:
         nonlocal next_slot
+        while len(inputs) > _MAX_OPERANDS:
+            # numpy's einsum takes at most 32 operands: multiply a chunk first, summing nothing.
+            chunk, inputs = inputs[:_MAX_OPERANDS], inputs[_MAX_OPERANDS:]
+            emit(chunk, tuple(sorted({v for i in chunk for v in live[i][0]})))
+            inputs = inputs + [next_slot - 1]
         involved = sorted({v for i in inputs for v in live[i][0]})
+        if len(involved) > len(_LETTERS):
+            raise ValueError(f"an elimination step joins {len(involved)} variables; the network is too densely connected for exact inference here")
         letter = {v: _LETTERS[n] for n, v in enumerate(involved)}
-        def sub(vars_: tuple[int, ...], b: bool, k: bool) -> str:
-            return ("a" if b else "") + ("b" if k else "") + "".join(letter[v] for v in vars_)
         has_b = any(live[i][1] for i in inputs)
-        has_k = any(live[i][2] for i in inputs)
-        subscripts = ",".join(sub(*live[i]) for i in inputs) + "->" + sub(out_vars, has_b, has_k)
+        def sub(vars_: tuple[int, ...], b: bool) -> str:
+            return ("a" if b else "") + "".join(letter[v] for v in vars_)
+        subscripts = ",".join(sub(*live[i]) for i in inputs) + "->" + sub(out_vars, has_b)
         steps.append(Step(tuple(inputs), subscripts, next_slot))
         for i in inputs:
             del live[i]
-        live[next_slot] = (out_vars, has_b, has_k)
+        live[next_slot] = (out_vars, has_b)
         next_slot += 1
 
-    scopes = [frozenset(s) for s, _ in factors]
-    for v in _min_fill_order(variables, scopes, cards):
-        bucket = [i for i, (vs, _, _) in live.items() if v in vs]
+    keep_set = set(keep)
+    order = _min_fill_order(variables, [frozenset(f) for f in factors], cards)
+    for v in order:
+        bucket = [i for i, (vs, _) in live.items() if v in vs]
         out_vars = tuple(sorted({u for i in bucket for u in live[i][0]} - {v}))
         emit(bucket, out_vars)
-    if len(live) > 1:
-        emit(list(live), ())  # multiply what is left into one (batch[, K]) result
-    (result,) = live.values()
-    return tuple(steps), result[2]
+    final = tuple(sorted(keep_set))
+    if len(live) > 1 or next(iter(live.values()))[0] != final:
+        emit(list(live), final)  # multiply what is left into one (batch, *keep) result
+    return tuple(steps)
+
+
+def _precompute(consts: list[np.ndarray], observable: list[int], cards: Sequence[int],
+                steps: tuple[Step, ...]) -> tuple[tuple[np.ndarray | None, ...], tuple[LeafGroup, ...], tuple[Step, ...]]:
+    """Do at compile time all work that does not depend on the evidence.
+
+    A step over constants only is computed now. A step over constants and a
+    single lam vector becomes ``lam @ M`` with M computed now ("leaf"). The
+    leaves a later step consumes are merged: each M is spread over the union
+    of their axes, so at run time the whole group is one einsum and one
+    product, and the consuming step gets one operand instead of many.
+    """
+    n_slots = len(consts) + len(observable) + len(steps)
+    slots: list[np.ndarray | None] = [None] * n_slots
+    slots[: len(consts)] = consts
+    lam_slot = {len(consts) + j: j for j in range(len(observable))}
+    known = set(range(len(consts)))
+    leaves: dict[int, tuple[int, np.ndarray]] = {}     # output slot -> (position, M with axes (card, *out))
+    runtime: list[Step] = []
+    for step in steps:
+        ins, out = step.subscripts.split("->")
+        subs = ins.split(",")
+        lam_inputs = [k for k, i in enumerate(step.inputs) if i in lam_slot]
+        if all(i in known for i in step.inputs):
+            slots[step.output] = np.einsum(step.subscripts, *[slots[i] for i in step.inputs])
+            known.add(step.output)
+        elif len(lam_inputs) == 1 and all(i in known or i in lam_slot for i in step.inputs):
+            k = lam_inputs[0]
+            pos = lam_slot[step.inputs[k]]
+            const_subs = [sb for j, sb in enumerate(subs) if j != k]
+            const_ops = [slots[i] for j, i in enumerate(step.inputs) if j != k]
+            m = (np.einsum(",".join(const_subs) + "->" + subs[k][1:] + out[1:], *const_ops) if const_ops
+                 else np.ones(cards[observable[pos]]))  # the bucket is the lam vector alone: sum it
+            leaves[step.output] = (pos, m)
+        else:
+            runtime.append(step)
+
+    groups: list[LeafGroup] = []
+    merged: list[Step] = []
+
+    def merge(items: list[tuple[int, str]], letters: str, out_slot: int) -> None:
+        # items: (leaf slot, its axes' letters); letters: the union, in order
+        dims = {}
+        for slot, sub in items:
+            dims.update(zip(sub, leaves[slot][1].shape[1:]))
+        shape = tuple(dims[c] for c in letters)
+        spread = []
+        for slot, sub in items:
+            m = leaves[slot][1]
+            spread.append(np.einsum("z" + sub + "," + letters + "->z" + letters, m, np.ones(shape)).reshape(m.shape[0], -1))
+        groups.append(LeafGroup(
+            positions=np.array([leaves[slot][0] for slot, _ in items], dtype=np.intp), card=spread[0].shape[0],
+            matrices=np.stack(spread), output=out_slot, shape=shape,
+        ))
+
+    next_slot = n_slots
+    for step in runtime:
+        ins, out = step.subscripts.split("->")
+        subs = ins.split(",")
+        by_card: dict[int, list[tuple[int, str]]] = {}
+        inputs, new_subs = [], []
+        for i, sb in zip(step.inputs, subs):
+            if i in leaves:
+                by_card.setdefault(leaves[i][1].shape[0], []).append((i, sb[1:]))
+            else:
+                inputs.append(i)
+                new_subs.append(sb)
+        for card, items in sorted(by_card.items()):
+            letters = "".join(sorted({c for _, sb in items for c in sb}))
+            merge(items, letters, next_slot)
+            slots.append(None)
+            inputs.append(next_slot)
+            new_subs.append("a" + letters)
+            next_slot += 1
+        merged.append(Step(tuple(inputs), ",".join(new_subs) + "->" + out, step.output))
+    final = len(consts) + len(observable) + len(steps) - 1
+    if final in leaves:  # the last elimination was itself a leaf
+        m = leaves[final][1]
+        letters = "".join(chr(ord("c") + d) for d in range(m.ndim - 1))
+        merge([(final, letters)], letters, final)
+    return tuple(slots), tuple(groups), tuple(merged)
+
+
+def _noisy_or_pieces(leak: float, weights: Sequence[float], parent_yes: Sequence[int], yes_index: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Multiplicative factorisation of a leaky noisy-OR (Diez and Galan, 2003).
+
+    With a hidden two-state variable A:
+    P(x | pa) = sum_a phi(x, a) * prod_i psi_i(a, pa_i), where
+    psi_i(0, pa_i) = 1 - w_i if pa_i is yes else 1, psi_i(1, .) = 1, and
+    phi(no, .) = (1 - leak, 0), phi(yes, .) = (-(1 - leak), 1).
+    One table over k + 1 variables becomes k pairwise ones, which keeps
+    elimination narrow when a cause has many risk factors.
+    """
+    phi = np.zeros((2, 2))
+    phi[1 - yes_index] = (1.0 - leak, 0.0)
+    phi[yes_index] = (-(1.0 - leak), 1.0)
+    psis = []
+    for w, y in zip(weights, parent_yes):
+        psi = np.ones((2, 2))
+        psi[0, y] = 1.0 - w
+        psis.append(psi)
+    return phi, psis
 
 
 def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint_limit: int = JOINT_LIMIT) -> CompiledNetwork:
@@ -177,50 +323,54 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
 
     k_size = int(np.prod([cards[t] for t in target_idx])) if target_idx else 1
     enumerated = target_idx if k_size <= joint_limit else ()
-    joint_states = (
-        np.array(list(itertools.product(*(range(cards[t]) for t in enumerated))), dtype=np.intp).reshape(-1, len(enumerated))
-    )
+    combos = list(itertools.product(*(range(cards[t]) for t in enumerated)))
+    joint_states = np.array(combos, dtype=np.intp).reshape(len(combos), len(enumerated))
     K = joint_states.shape[0]
     epos = {v: j for j, v in enumerate(enumerated)}
 
-    # Every CPT becomes a factor over its non-enumerated variables, with a K axis if it touches targets.
-    base = np.ones(K)
-    factors: list[tuple[tuple[int, ...], bool, np.ndarray]] = []
-    for i in range(len(names)):
-        scope = parents[i] + (i,)
-        table = tables[i]
-        e_axes = [a for a, v in enumerate(scope) if v in epos]
-        r_axes = [a for a, v in enumerate(scope) if v not in epos]
-        r_vars = tuple(scope[a] for a in r_axes)
-        if e_axes:
-            moved = np.transpose(table, e_axes + r_axes)
-            idx = tuple(joint_states[:, epos[scope[a]]] for a in e_axes)
-            arr = moved[idx]                       # (K, *r_cards)
-            if not r_vars:
-                base = base * arr
-                continue
-            factors.append((r_vars, True, arr))
+    # The factors: one CPT per node, except that a noisy-OR with several parents
+    # outside the targets is split into pairwise pieces over a hidden variable.
+    var_cards = list(cards)
+    factors: list[tuple[tuple[int, ...], np.ndarray]] = []
+    for i, n in enumerate(nodes):
+        params = n.parameters
+        if isinstance(params, NoisyOr) and sum(p not in epos for p in parents[i]) >= 2:
+            hidden = len(var_cards)
+            var_cards.append(2)
+            phi, psis = _noisy_or_pieces(
+                params.leak.value, [w.value for _, w in params.weights],
+                [states[p].index("yes") for p in parents[i]], states[i].index("yes"),
+            )
+            factors.append(((i, hidden), phi))
+            factors.extend(((hidden, p), psi) for p, psi in zip(parents[i], psis))
         else:
-            factors.append((r_vars, False, table))
+            factors.append((parents[i] + (i,), tables[i]))
 
-    # Components of the non-enumerated nodes, linked by shared factors (union-find).
-    parent_of = {v: v for v in range(len(names)) if v not in epos}
+    # Components of the non-enumerated variables, linked by shared factors (union-find).
+    rest_of = [tuple(v for v in scope if v not in epos) for scope, _ in factors]
+    root_of = {v: v for v in range(len(var_cards)) if v not in epos}
     def find(v: int) -> int:
-        while parent_of[v] != v:
-            parent_of[v] = parent_of[parent_of[v]]
-            v = parent_of[v]
+        while root_of[v] != v:
+            root_of[v] = root_of[root_of[v]]
+            v = root_of[v]
         return v
-    for scope, _, _ in factors:
-        for a, b in zip(scope, scope[1:]):
+    for rest in rest_of:
+        for a, b in zip(rest, rest[1:]):
             ra, rb = find(a), find(b)
             if ra != rb:
-                parent_of[max(ra, rb)] = min(ra, rb)
+                root_of[max(ra, rb)] = min(ra, rb)
     members: dict[int, list[int]] = {}
-    for v in parent_of:
+    for v in root_of:
         members.setdefault(find(v), []).append(v)
+    base = np.ones(K)
     comp_factors: dict[int, list[int]] = {}
-    for f, (scope, _, _) in enumerate(factors):
-        comp_factors.setdefault(find(scope[0]), []).append(f)
+    for f, rest in enumerate(rest_of):
+        scope, table = factors[f]
+        if not rest:
+            # Touches only targets: expand onto the joint once, here.
+            base = base * table[tuple(joint_states[:, epos[v]] for v in scope)]
+        else:
+            comp_factors.setdefault(find(rest[0]), []).append(f)
 
     where: dict[int, tuple[str, int, int]] = {v: ("target", 0, epos[v]) for v in enumerated}
     single_by_card: dict[int, list[tuple[int, np.ndarray]]] = {}
@@ -229,25 +379,39 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
         vs = sorted(members[root])
         fs = comp_factors.get(root, [])
         if len(vs) == 1:
+            # A node whose factors touch only itself and targets: tabulate over (K, card).
             v = vs[0]
             prod = np.ones((K, cards[v]))
             for f in fs:
-                _, has_k, arr = factors[f]
-                prod = prod * (arr if has_k else arr[None, :])
+                scope, table = factors[f]
+                moved = np.moveaxis(table, scope.index(v), -1)   # v last
+                others = [u for u in scope if u != v]
+                prod = prod * (moved[tuple(joint_states[:, epos[u]] for u in others)] if others else moved[None, :])
             single_by_card.setdefault(cards[v], []).append((v, prod))
             continue
-        scopes = [(factors[f][0], factors[f][1]) for f in fs]
-        steps, has_k = _plan(vs, scopes, cards)
-        consts = tuple(np.ascontiguousarray(factors[f][2]) for f in fs)
-        for pos, v in enumerate(vs):
+        scopes = [factors[f][0] for f in fs]
+        touched = sorted({u for sc in scopes for u in sc if u in epos}, key=lambda u: epos[u])
+        observable = [v for v in vs if v < len(names)]       # hidden variables take no evidence
+        steps = _plan(vs, observable, scopes, var_cards, touched)
+        consts = [np.ascontiguousarray(factors[f][1]) for f in fs]
+        slots, leaf_groups, runtime = _precompute(consts, observable, var_cards, steps)
+        for pos, v in enumerate(observable):
             where[v] = ("component", len(components), pos)
-        components.append(Component(np.array(vs, dtype=np.intp), tuple(cards[v] for v in vs), consts, steps, has_k))
+        components.append(Component(
+            nodes=np.array(observable, dtype=np.intp), cards=tuple(cards[v] for v in observable),
+            slots=slots, lam_start=len(consts), leaf_groups=leaf_groups, steps=runtime,
+            result=len(consts) + len(observable) + len(steps) - 1,
+            lam_used=tuple(sorted({i - len(consts) for st in runtime for i in st.inputs
+                                   if len(consts) <= i < len(consts) + len(observable)})),
+            expand_shape=tuple(cards[u] if u in touched else 1 for u in enumerated),
+            full_shape=tuple(cards[u] for u in enumerated),
+        ))
     singletons: list[SingletonGroup] = []
     for card in sorted(single_by_card):
         items = single_by_card[card]
         for pos, (v, _) in enumerate(items):
             where[v] = ("singleton", len(singletons), pos)
-        singletons.append(SingletonGroup(np.array([v for v, _ in items], dtype=np.intp), card, np.stack([t for _, t in items])))
+        singletons.append(SingletonGroup(np.array([v for v, _ in items], dtype=np.intp), card, np.stack([t.T for _, t in items])))
 
     max_card = max(cards)
     lam = np.zeros((len(names), max_card))
@@ -257,7 +421,8 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
     base.setflags(write=False)
     return CompiledNetwork(
         names=names, states=states, cards=cards, parents=parents, tables=tables,
-        targets=target_idx, enumerated=enumerated, joint_states=joint_states, base=base,
+        targets=target_idx, enumerated=enumerated, joint_states=joint_states,
+        joint_flat=joint_states + max(cards) * np.arange(len(enumerated))[None, :], base=base,
         singletons=tuple(singletons), components=tuple(components), lam_template=lam,
         index=index, state_index=tuple({s: j for j, s in enumerate(st)} for st in states),
         where=tuple(where[v] for v in range(len(names))),
