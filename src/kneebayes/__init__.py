@@ -27,12 +27,19 @@ from .errors import (
     Problem,
     UnknownNodeError,
 )
+from .interview import AlreadyAnsweredError, Interview
 from .model import Model, Node, load_model
 from .modelfile.load import check_model_file
+from .questions import Question, Settings, StopReason
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AlreadyAnsweredError",
+    "Interview",
+    "Question",
+    "Settings",
+    "StopReason",
     "ClaimReport",
     "ClaimResult",
     "Diagnosis",

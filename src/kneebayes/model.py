@@ -17,6 +17,7 @@ from .evidence import EvidenceLike, normalize, to_indices
 from .inference.posterior import encode, marginals, node_target_joints, target_joint
 from .modelfile.schema import ModelSpec, NoisyOr, Prior
 from .network.compiled import CompiledNetwork, compile_network
+from .questions import DEFAULT_CONFIDENCE, DEFAULT_COST_WEIGHT, DEFAULT_MIN_GAIN, Settings
 
 if TYPE_CHECKING:
     import networkx
@@ -55,7 +56,7 @@ class Model:
     """
 
     __slots__ = ("_spec", "_net", "_info", "_nodes", "_target_ids", "_states", "_binary_targets",
-                 "_target_matrix", "_yes_positions", "_enumerated", "_cache")
+                 "_target_matrix", "_yes_positions", "_enumerated", "_settings", "_costs", "_red_flags", "_by_id", "_askable", "_cache")
 
     def __init__(self, spec: ModelSpec, *, targets: Iterable[str] | None = None) -> None:
         net = compile_network(spec, None if targets is None else list(targets))
@@ -83,6 +84,16 @@ class Model:
             matrix = None
         s(self, "_target_matrix", matrix)
         s(self, "_enumerated", frozenset(net.enumerated))
+        s(self, "_by_id", {n.id: n for n in self._nodes})
+        s(self, "_askable", tuple((net.index[n.id], n) for n in self._nodes if n.askable))
+        file_settings = getattr(spec, "interview", None)
+        s(self, "_settings", Settings(
+            getattr(file_settings, "confidence", DEFAULT_CONFIDENCE),
+            getattr(file_settings, "cost_weight", DEFAULT_COST_WEIGHT),
+            getattr(file_settings, "min_gain", DEFAULT_MIN_GAIN),
+        ))
+        s(self, "_costs", {n.id: float(getattr(n, "cost", 1.0)) for n in spec.nodes})
+        s(self, "_red_flags", tuple(dict.fromkeys(f.node for f in getattr(spec, "red_flags", ()))))
         s(self, "_cache", {})
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -122,10 +133,26 @@ class Model:
 
     def node(self, node_id: str) -> Node:
         """The node with this id; UnknownNodeError names the nearest ids otherwise."""
-        for n in self._nodes:
-            if n.id == node_id:
-                return n
-        raise UnknownNodeError(node_id, [n.id for n in self._nodes])
+        node = self._by_id.get(node_id)
+        if node is None:
+            raise UnknownNodeError(node_id, [n.id for n in self._nodes])
+        return node
+
+    def cost(self, node_id: str) -> float:
+        """How much asking this node costs the person (the model file's ``cost``; default 1)."""
+        if node_id not in self._costs:
+            raise UnknownNodeError(node_id, self._costs)
+        return self._costs[node_id]
+
+    @property
+    def red_flag_nodes(self) -> tuple[str, ...]:
+        """Nodes whose answer can send the person to a doctor (the file's red flags)."""
+        return self._red_flags
+
+    @property
+    def settings(self) -> Settings:
+        """The interview settings from the model file (confidence, cost weight, minimum gain)."""
+        return self._settings
 
     def nodes_of_kind(self, kind: str) -> tuple[str, ...]:
         return tuple(n.id for n in self._nodes if n.kind == kind)
@@ -149,13 +176,31 @@ class Model:
         return self._net
 
     # -- inference --------------------------------------------------------------------
-    def diagnose(self, evidence: EvidenceLike | None = None) -> Diagnosis:
+    def diagnose(self, evidence: EvidenceLike | None = None, *, skipped: Iterable[str] = (),
+                 confidence: float | None = None, cost_weight: float | None = None, min_gain: float | None = None,
+                 screen_red_flags: bool = True) -> Diagnosis:
         """Posterior of every cause given the evidence ({node id: "yes"/"no" or True/False}).
 
+        ``skipped`` lists questions answered "don't know" (never asked again).
+        ``confidence``, ``cost_weight`` and ``min_gain`` override the model
+        file's interview settings; ``screen_red_flags=False`` lets the
+        interview stop before every red-flag question is answered.
         Raises UnknownNodeError, InvalidStateError or ImpossibleEvidenceError.
         """
         net = self._net
         ev = normalize(net, evidence)
+        skip = frozenset(skipped)
+        for node in skip:
+            if node not in net.index:
+                raise UnknownNodeError(node, net.names)
+        settings = self._settings
+        if confidence is not None or cost_weight is not None or min_gain is not None or not screen_red_flags:
+            settings = Settings(
+                settings.confidence if confidence is None else confidence,
+                settings.cost_weight if cost_weight is None else cost_weight,
+                settings.min_gain if min_gain is None else min_gain,
+                screen_red_flags,
+            )
         indices = to_indices(net, ev)
         lam = encode(net, [indices])
         tj = target_joint(net, lam, targets_observed=not self._enumerated.isdisjoint(indices))
@@ -167,7 +212,7 @@ class Model:
         else:
             joints = node_target_joints(net, lam, tj, net.targets)
             marg = np.concatenate([joints[t][0].sum(axis=0) for t in net.targets] or [np.zeros(0)])
-        return Diagnosis(self, ev, marg, tj.joint[0], log_pe, lam)
+        return Diagnosis(self, ev, marg, tj, lam, settings, skip)
 
     def marginals(self, evidence: EvidenceLike | None = None, nodes: Iterable[str] | None = None) -> dict[str, dict[str, float]]:
         """P(node = state | evidence) for the given nodes (default: every node)."""

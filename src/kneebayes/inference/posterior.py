@@ -157,54 +157,97 @@ def _target_joint_log(net: CompiledNetwork, lam: np.ndarray, singles: list[np.nd
     return TargetJoint(joint, log_evidence, tuple(singles), tuple(comps), tuple(scales))
 
 
-def node_target_joints(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, nodes: Iterable[int]) -> dict[int, np.ndarray]:
-    """P(node = x, targets = k | evidence) for each node: arrays of shape (batch, K, card).
+@dataclass(frozen=True, eq=False)
+class _Layout:
+    """Index arrays for one set of queried nodes (cached: an interview asks about the same sets)."""
 
-    For a node outside the targets, its component is re-run with the node
-    clamped to each state in turn (one batched pass per component, not one
-    inference per state), and the ratio to the unclamped value rescales the
-    targets' joint. Targets themselves come straight from the joint.
-    """
-    out: dict[int, np.ndarray] = {}
-    by_component: dict[int, list[int]] = {}
-    for v in nodes:
+    width: int
+    targets: tuple[tuple[int, int, int], ...]                          # (row, card, position in joint)
+    singles: tuple[tuple[int, np.ndarray, np.ndarray, np.ndarray], ...]   # (group, rows, positions, node ids)
+    comps: tuple[tuple[int, int, np.ndarray, np.ndarray, np.ndarray], ...]  # (component, S, rows, nodes, states)
+
+
+_LAYOUTS: dict[tuple[int, tuple[int, ...]], _Layout] = {}
+
+
+def _layout(net: CompiledNetwork, nodes: tuple[int, ...]) -> _Layout:
+    key = (id(net), nodes)
+    found = _LAYOUTS.get(key)
+    if found is not None:
+        return found
+    targets, singles, comps = [], {}, {}
+    for n, v in enumerate(nodes):
         kind, group, pos = net.where[v]
-        card = net.cards[v]
         if kind == "target":
-            onehot = np.eye(card)[net.joint_states[:, pos]]         # (K, card)
-            out[v] = tj.joint[:, :, None] * onehot[None, :, :]
+            targets.append((n, net.cards[v], pos))
         elif kind == "singleton":
-            g = net.singletons[group]
-            terms = lam[:, v, None, :card] * g.tables[pos].T[None, :, :]   # (batch, K, card)
-            denom = tj.singleton_values[group][:, pos, :, None]          # (batch, K, 1)
-            out[v] = tj.joint[:, :, None] * np.divide(terms, denom, out=np.zeros_like(terms), where=denom > 0)
+            singles.setdefault(group, []).append((n, pos))
         else:
-            by_component.setdefault(group, []).append(v)
-    for c, vs in by_component.items():
+            comps.setdefault(group, []).append((n, v))
+    s_layout = tuple(
+        (g, np.array([n for n, _ in m], dtype=np.intp), np.array([p for _, p in m], dtype=np.intp),
+         net.singletons[g].nodes[np.array([p for _, p in m], dtype=np.intp)])
+        for g, m in singles.items()
+    )
+    c_layout = []
+    for c, members in comps.items():
+        clamps = [(n, v, x) for n, v in members for x in range(net.cards[v])]
+        c_layout.append((c, len(clamps), np.array([n for n, _, _ in clamps], dtype=np.intp),
+                         np.array([v for _, v, _ in clamps], dtype=np.intp), np.array([x for _, _, x in clamps], dtype=np.intp)))
+    layout = _Layout(max((net.cards[v] for v in nodes), default=1), tuple(targets), s_layout, tuple(c_layout))
+    if len(_LAYOUTS) > 4096:  # bounded: layouts are small, but sessions are many
+        _LAYOUTS.clear()
+    _LAYOUTS[key] = layout
+    return layout
+
+
+def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, nodes: Sequence[int]) -> np.ndarray:
+    """P(node = x, targets = k | evidence) for many nodes at once: shape (batch, n, max card, K).
+
+    States beyond a node's cardinality are zero. Targets come straight from
+    the joint; singletons from their tabulated factors; a component node
+    from its component re-run with the node clamped to each state (all
+    clamps of a component in one batched pass, not one inference per
+    state), rescaling the targets' joint by the ratio to the unclamped value.
+    """
+    batch, K = tj.joint.shape
+    layout = _layout(net, tuple(nodes))
+    out = np.zeros((batch, len(nodes), layout.width, K))
+    for n, card, pos in layout.targets:
+        onehot = np.eye(card)[:, net.joint_states[:, pos]]                    # (card, K)
+        out[:, n, :card, :] = tj.joint[:, None, :] * onehot[None]
+    for g, rows, pos, node_ids in layout.singles:
+        group = net.singletons[g]
+        terms = lam[:, node_ids, : group.card, None] * group.tables[pos][None]   # (batch, m, card, K)
+        denom = tj.singleton_values[g][:, pos, None, :]                         # (batch, m, 1, K)
+        ratio = np.divide(terms, denom, out=np.zeros_like(terms), where=denom > 0)
+        out[:, rows, : group.card, :] = tj.joint[:, None, None, :] * ratio
+    for c, n_clamps, n_idx, v_idx, x_idx in layout.comps:
         comp = net.components[c]
-        batch = lam.shape[0]
-        clamps = [(v, x) for v in vs for x in range(net.cards[v])]
-        big = np.repeat(lam, len(clamps), axis=0)                          # (batch * S, n, maxc)
-        big = big.reshape(batch, len(clamps), *lam.shape[1:])
-        for s, (v, x) in enumerate(clamps):
-            keep = big[:, s, v, x].copy()
-            big[:, s, v, :] = 0.0
-            big[:, s, v, x] = keep
-        values, scale = run_component(comp, big.reshape(batch * len(clamps), *lam.shape[1:]))
+        s_idx = np.arange(n_clamps)
+        big = np.repeat(lam[:, None], n_clamps, axis=1)                          # (batch, S, nodes, maxc)
+        keep = big[:, s_idx, v_idx, x_idx]
+        big[:, s_idx, v_idx, :] = 0.0
+        big[:, s_idx, v_idx, x_idx] = keep
+        values, scale = run_component(comp, big.reshape(batch * n_clamps, *lam.shape[1:]))
         # Bring the clamped values to the unclamped run's scale before taking the ratio.
-        shift = np.exp(scale.reshape(batch, len(clamps)) - tj.component_scales[c][:, None])
-        values = values.reshape(batch, len(clamps), -1) * shift[:, :, None]  # (batch, S, K)
+        shift = np.exp(scale.reshape(batch, n_clamps) - tj.component_scales[c][:, None])
+        values = values.reshape(batch, n_clamps, K) * shift[:, :, None]
         denom = tj.component_values[c][:, None, :]
-        ratio = np.divide(values, denom, out=np.zeros(np.broadcast_shapes(values.shape, denom.shape)), where=denom > 0)
-        start = 0
-        for v in vs:
-            card = net.cards[v]
-            r = ratio[:, start : start + card, :]                           # (batch, card, K)
-            out[v] = tj.joint[:, :, None] * np.moveaxis(r, 1, 2)
-            start += card
+        ratio = np.divide(values, denom, out=np.zeros_like(values), where=denom > 0)
+        out[:, n_idx, x_idx, :] = tj.joint[:, None, :] * ratio
     return out
+
+
+def node_target_joints(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, nodes: Iterable[int]) -> dict[int, np.ndarray]:
+    """P(node = x, targets = k | evidence) for each node: arrays of shape (batch, K, card)."""
+    nodes = list(nodes)
+    stack = joint_with_targets(net, lam, tj, nodes)
+    return {v: np.swapaxes(stack[:, n, : net.cards[v], :], 1, 2) for n, v in enumerate(nodes)}
 
 
 def marginals(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, nodes: Iterable[int]) -> dict[int, np.ndarray]:
     """P(node = x | evidence) for each node: arrays of shape (batch, card)."""
-    return {v: j.sum(axis=1) for v, j in node_target_joints(net, lam, tj, nodes).items()}
+    nodes = list(nodes)
+    stack = np.clip(joint_with_targets(net, lam, tj, nodes).sum(axis=3), 0.0, 1.0)  # rounding may pass 1
+    return {v: stack[:, n, : net.cards[v]] for n, v in enumerate(nodes)}
