@@ -16,7 +16,7 @@ from .errors import ImpossibleEvidenceError, UnknownNodeError
 from .evidence import EvidenceLike, normalize, to_indices
 from .inference.posterior import encode, marginals, node_target_joints, target_joint
 from .modelfile.schema import ModelSpec, NoisyOr, Prior
-from .network.compiled import CompiledNetwork, compile_network
+from .network.compiled import JOINT_LIMIT, CompiledNetwork, compile_network
 from .questions import DEFAULT_CONFIDENCE, DEFAULT_COST_WEIGHT, DEFAULT_MIN_GAIN, Settings
 
 if TYPE_CHECKING:
@@ -58,8 +58,8 @@ class Model:
     __slots__ = ("_spec", "_net", "_info", "_nodes", "_target_ids", "_states", "_binary_targets",
                  "_target_matrix", "_yes_positions", "_enumerated", "_settings", "_costs", "_red_flags", "_by_id", "_askable", "_cache")
 
-    def __init__(self, spec: ModelSpec, *, targets: Iterable[str] | None = None) -> None:
-        net = compile_network(spec, None if targets is None else list(targets))
+    def __init__(self, spec: ModelSpec, *, targets: Iterable[str] | None = None, joint_limit: int = JOINT_LIMIT) -> None:
+        net = compile_network(spec, None if targets is None else list(targets), joint_limit=joint_limit)
         s = object.__setattr__
         s(self, "_spec", spec)
         s(self, "_net", net)
