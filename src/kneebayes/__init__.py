@@ -13,8 +13,6 @@ Importing kneebayes loads numpy only; YAML, networkx, pgmpy, pandas and
 matplotlib load inside the functions that need them.
 """
 
-from __future__ import annotations
-
 from .claims import ClaimReport, ClaimResult
 from .diagnosis import Diagnosis, ModelInfo
 from .errors import (

@@ -38,10 +38,12 @@ class ClaimReport:
 
     @property
     def all_held(self) -> bool:
+        """True when the model keeps every claim."""
         return all(r.held for r in self.results)
 
     @property
     def broken(self) -> tuple[ClaimResult, ...]:
+        """The claims the model no longer keeps."""
         return tuple(r for r in self.results if not r.held)
 
     def __iter__(self) -> Iterator[ClaimResult]:
@@ -64,28 +66,26 @@ def _fmt(ev: tuple[tuple[str, str], ...]) -> str:
 
 
 def _check(model: Model, claim: ClaimSpec) -> tuple[bool, str]:
+    # cause/than were checked to exist at load time for the checks that need them
+    cause, than = claim.cause or "", claim.than or ""
     if claim.check == "raises":
-        assert claim.cause is not None  # noqa: S101 - validated at load
-        a = model.diagnose(_ev(claim.given)).posterior[claim.cause]
-        b = model.diagnose(_ev(claim.versus)).posterior[claim.cause]
-        return a > b, f"P({claim.cause}|{_fmt(claim.given)})={a:.4f} vs P(...|{_fmt(claim.versus)})={b:.4f}"
+        a = model.diagnose(_ev(claim.given)).posterior[cause]
+        b = model.diagnose(_ev(claim.versus)).posterior[cause]
+        return a > b, f"P({cause}|{_fmt(claim.given)})={a:.4f} vs P(...|{_fmt(claim.versus)})={b:.4f}"
     if claim.check == "raises_most":
-        assert claim.cause is not None  # noqa: S101
         a = model.diagnose(_ev(claim.given)).posterior
         b = model.diagnose(_ev(claim.versus)).posterior
         rises = {c: a[c] - b[c] for c in a}
-        others = {c: r for c, r in rises.items() if c != claim.cause}
+        others = {c: r for c, r in rises.items() if c != cause}
         rival = max(others, key=lambda c: others[c]) if others else None
-        held = rival is None or rises[claim.cause] > others[rival]
-        return held, f"rise of {claim.cause} {rises[claim.cause]:+.4f}" + (f", largest other {rival} {others[rival]:+.4f}" if rival else "")
+        held = rival is None or rises[cause] > others[rival]
+        return held, f"rise of {cause} {rises[cause]:+.4f}" + (f", largest other {rival} {others[rival]:+.4f}" if rival else "")
     if claim.check == "more_probable":
-        assert claim.cause is not None and claim.than is not None  # noqa: S101
         post = model.diagnose(_ev(claim.given)).posterior
-        return post[claim.cause] > post[claim.than], f"{claim.cause}={post[claim.cause]:.4f} vs {claim.than}={post[claim.than]:.4f} given {_fmt(claim.given)}"
+        return post[cause] > post[than], f"{cause}={post[cause]:.4f} vs {than}={post[than]:.4f} given {_fmt(claim.given)}"
     if claim.check == "ranks_first":
-        assert claim.cause is not None  # noqa: S101
         ranked = model.diagnose(_ev(claim.given)).ranked_causes
-        return ranked[0][0] == claim.cause, f"first is {ranked[0][0]} ({ranked[0][1]:.4f}) given {_fmt(claim.given)}"
+        return ranked[0][0] == cause, f"first is {ranked[0][0]} ({ranked[0][1]:.4f}) given {_fmt(claim.given)}"
     if claim.check == "edges_raise":
         failures = []
         count = 0

@@ -70,14 +70,21 @@ class Diagnosis:
 
     def __init__(self, model: Model, evidence: Mapping[str, str], target_marginals: np.ndarray,
                  tj: TargetJoint, lam: np.ndarray, settings: Settings, skipped: frozenset[str]) -> None:
-        self._model = model
-        self._evidence = MappingProxyType(dict(evidence))
-        self._marg = target_marginals   # concatenated distributions of the targets
-        self._tj = tj
-        self._log_evidence = float(tj.log_evidence[0])
-        self._lam = lam                 # (1, n, max_card) encoded evidence
-        self._settings = settings
-        self._skipped = skipped
+        d = self.__dict__   # the value is immutable: fields are set here once, never through setattr
+        d["_model"] = model
+        d["_evidence"] = MappingProxyType(dict(evidence))
+        d["_marg"] = target_marginals   # concatenated distributions of the targets
+        d["_tj"] = tj
+        d["_log_evidence"] = float(tj.log_evidence[0])
+        d["_lam"] = lam                 # (1, n, max_card) encoded evidence
+        d["_settings"] = settings
+        d["_skipped"] = skipped
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Diagnosis is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a Diagnosis is immutable; cannot delete {name!r}")
 
     # -- the posterior ------------------------------------------------------------------
     @property
@@ -97,6 +104,7 @@ class Diagnosis:
 
     @property
     def settings(self) -> Settings:
+        """The settings this diagnosis ranks questions and decides stopping with."""
         return self._settings
 
     @property
@@ -266,6 +274,7 @@ class Diagnosis:
         return out
 
     def to_json(self, *, full: bool = False) -> str:
+        """``to_dict()`` as indented JSON."""
         return json.dumps(self.to_dict(full=full), indent=2)
 
     def __str__(self) -> str:

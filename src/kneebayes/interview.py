@@ -44,11 +44,11 @@ class Interview:
     >>> import kneebayes
     >>> session = kneebayes.Interview(kneebayes.load_model())
     >>> q = session.next_question()
-    >>> session.answer(q.id, "no")
-    >>> session.skip(session.next_question().id)
+    >>> dx = session.answer(q.id, "no")
+    >>> dx = session.skip(session.next_question().id)
     >>> len(session.history), session.answers == {q.id: "no"}
     (2, True)
-    >>> session.undo(); session.undo(); session.answers
+    >>> dx = session.undo(); dx = session.undo(); session.answers
     {}
     """
 
@@ -66,6 +66,7 @@ class Interview:
 
     @property
     def model(self) -> Model:
+        """The model this session asks about."""
         return self._model
 
     @property
@@ -75,6 +76,7 @@ class Interview:
 
     @property
     def skipped(self) -> tuple[str, ...]:
+        """Questions answered "don't know", in order."""
         return tuple(self._skipped)
 
     @property

@@ -99,6 +99,9 @@ class Model:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Model is immutable; cannot set {name!r} (changed parameters give a new model)")
 
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Model is immutable; cannot delete {name!r}")
+
     # -- description ------------------------------------------------------------------
     @property
     def spec(self) -> ModelSpec:
@@ -107,14 +110,17 @@ class Model:
 
     @property
     def info(self) -> ModelInfo:
+        """Name, version and content hash together, as every Diagnosis records them."""
         return self._info
 
     @property
     def name(self) -> str:
+        """The model's short name from its file (``knee`` for the packaged model)."""
         return self._spec.name
 
     @property
     def version(self) -> str:
+        """The model's own version string from its file."""
         return self._spec.version
 
     @property
@@ -124,6 +130,7 @@ class Model:
 
     @property
     def nodes(self) -> tuple[Node, ...]:
+        """Every node, in file order."""
         return self._nodes
 
     @property
@@ -155,6 +162,7 @@ class Model:
         return self._settings
 
     def nodes_of_kind(self, kind: str) -> tuple[str, ...]:
+        """Ids of the nodes of one kind (``cause``, ``risk_factor``, ``finding``, ...), in file order."""
         return tuple(n.id for n in self._nodes if n.kind == kind)
 
     @property

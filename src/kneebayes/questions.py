@@ -55,6 +55,7 @@ class Question:
     red_flag: bool = False
 
     def worth_asking(self, settings: Settings) -> bool:
+        """Whether its gain reaches ``min_gain`` and its score (net of cost) is positive."""
         return self.expected_information_gain >= settings.min_gain and self.score > 0.0
 
 

@@ -1,0 +1,367 @@
+"""The public Model and Diagnosis objects (kneebayes.model / kneebayes.diagnosis)."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import re
+import textwrap
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+import pytest
+
+from kneebayes import Diagnosis, Model, ModelInfo, Node, UnknownNodeError, load_model
+from kneebayes.modelfile.load import default_model_path
+from kneebayes.modelfile.schema import NoisyOr
+
+VOCABULARY = Path("/work/shared/vocabulary.md")
+CAUSE_IDS = {"hamstring_strain", "popliteus_overload", "tendonitis", "bakers_cyst", "meniscal_injury", "nerve_irritation"}
+EXAMPLE = {"locking_or_catching": "yes", "swelling_behind_knee": "yes"}
+
+TINY = textwrap.dedent(
+    """\
+    format: kneebayes-model/1
+    name: tiny
+    version: "0.3.1"
+    title: "A tiny model for tests"
+    nodes:
+      - id: overuse
+        label: Overuse
+        kind: risk_factor
+        question: "Do you run a lot?"
+        prior: {value: 0.4, range: [0.2, 0.6], source: "s", rationale: "r"}
+      - id: strain
+        label: Strain
+        kind: cause
+        question: "Did you strain it?"
+        noisy_or:
+          leak: {value: 0.1, range: [0.05, 0.2], source: "s", rationale: "r"}
+          weights:
+            overuse: {value: 0.5, range: [0.3, 0.7], source: "s", rationale: "r"}
+      - id: pain
+        label: Pain
+        kind: finding
+        question: "Does it hurt?"
+        noisy_or:
+          leak: {value: 0.05, range: [0.01, 0.1], source: "s", rationale: "r"}
+          weights:
+            strain: {value: 0.8, range: [0.6, 0.95], source: "s", rationale: "r"}
+    """
+)
+
+
+def _vocabulary_ids() -> list[str]:
+    ids = []
+    for line in VOCABULARY.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^\|\s*`([A-Za-z0-9_]+)`\s*\|", line)
+        if m:
+            ids.append(m.group(1))
+    return ids
+
+
+def _edit_after(tmp_path: Path, anchor: str, pattern: str, replace) -> Path:  # type: ignore[no-untyped-def]
+    """A copy of the knee model file with the first match of pattern after anchor replaced, textually."""
+    text = default_model_path().read_text(encoding="utf-8")
+    start = text.index(anchor)
+    m = re.compile(pattern, re.MULTILINE).search(text, start)
+    assert m is not None, f"{pattern!r} not found after {anchor!r}"
+    path = tmp_path / "knee.yaml"
+    path.write_text(text[: m.start()] + replace(m) + text[m.end():], encoding="utf-8")
+    return path
+
+
+# -- loading -------------------------------------------------------------------------------
+
+
+def test_load_model_without_a_path_loads_the_packaged_knee_model() -> None:
+    model = load_model()
+    assert isinstance(model, Model)
+    assert model.name == "knee"
+    assert len(model.nodes) >= 31
+
+
+def test_load_model_with_a_path_loads_that_file(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY, encoding="utf-8")
+    model = load_model(path)
+    assert model.name == "tiny"
+    assert model.version == "0.3.1"
+    assert [n.id for n in model.nodes] == ["overuse", "strain", "pain"]
+    assert model.causes == ("strain",)
+
+
+def test_load_model_accepts_a_str_path(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY, encoding="utf-8")
+    assert load_model(str(path)).name == "tiny"
+
+
+# -- immutability --------------------------------------------------------------------------
+
+
+def test_setting_an_attribute_on_the_model_raises(knee_model: Model) -> None:
+    with pytest.raises(AttributeError, match="immutable"):
+        knee_model.name = "other"  # type: ignore[misc]
+    with pytest.raises(AttributeError, match="immutable"):
+        knee_model.anything_new = 1  # type: ignore[attr-defined]
+    assert knee_model.name == "knee"
+
+
+def test_deleting_an_attribute_of_the_model_raises(knee_model: Model) -> None:
+    model = load_model()  # not the shared fixture: a failure here would damage it
+    with pytest.raises(AttributeError, match="immutable"):
+        del model._spec
+    assert model.diagnose({}).posterior == knee_model.diagnose({}).posterior
+
+
+def test_assigning_to_a_diagnosis_attribute_raises(knee_model: Model) -> None:
+    dx = knee_model.diagnose(EXAMPLE)
+    with pytest.raises(AttributeError):
+        dx.posterior = {"meniscal_injury": 0.0}  # type: ignore[misc]
+    assert dx.ranked_causes[0][0] == "meniscal_injury"
+
+
+def test_nodes_are_frozen(knee_model: Model) -> None:
+    node = knee_model.nodes[0]
+    assert isinstance(node, Node)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        node.label = "changed"  # type: ignore[misc]
+    assert isinstance(knee_model.nodes, tuple)
+
+
+def test_mutating_the_returned_graph_leaves_the_model_unchanged(knee_model: Model) -> None:
+    g = knee_model.graph
+    n_nodes, n_edges = g.number_of_nodes(), g.number_of_edges()
+    g.remove_node("meniscal_injury")
+    g.add_edge("limping", "poor_warmup")
+    again = knee_model.graph
+    assert again.number_of_nodes() == n_nodes
+    assert again.number_of_edges() == n_edges
+    assert "meniscal_injury" in again
+    assert not again.has_edge("limping", "poor_warmup")
+
+
+# -- structure -----------------------------------------------------------------------------
+
+
+def test_graph_is_a_digraph_with_every_node_and_the_edges_parent_to_child(knee_model: Model) -> None:
+    import networkx as nx
+    import yaml
+
+    g = knee_model.graph
+    assert isinstance(g, nx.DiGraph)
+    # read the structure straight from the file, independently of the loader
+    raw = yaml.safe_load(default_model_path().read_text(encoding="utf-8"))
+    expected_edges = set()
+    for node in raw["nodes"]:
+        if "noisy_or" in node:
+            parents = list(node["noisy_or"]["weights"])
+        elif "table" in node:
+            parents = list(node["table"]["parents"])
+        else:
+            parents = []
+        expected_edges |= {(p, node["id"]) for p in parents}
+    assert set(g.nodes) == {n["id"] for n in raw["nodes"]}
+    assert set(g.edges) == expected_edges
+    assert nx.is_directed_acyclic_graph(g)
+
+
+def test_model_nodes_list_every_node_with_its_parents(knee_model: Model) -> None:
+    g = knee_model.graph
+    assert [n.id for n in knee_model.nodes] == list(g.nodes)
+    for n in knee_model.nodes:
+        assert set(n.parents) == set(g.predecessors(n.id)), n.id
+
+
+def test_causes_are_the_six_causes_of_the_vocabulary(knee_model: Model) -> None:
+    assert isinstance(knee_model.causes, tuple)
+    assert len(knee_model.causes) == 6
+    assert set(knee_model.causes) == CAUSE_IDS
+    assert knee_model.causes == tuple(n.id for n in knee_model.nodes if n.kind == "cause")
+
+
+def test_every_vocabulary_id_exists_with_states_yes_and_no(knee_model: Model) -> None:
+    if not VOCABULARY.is_file():
+        pytest.skip(f"{VOCABULARY} not present")
+    ids = _vocabulary_ids()
+    assert len(ids) == 31  # 6 causes, 13 risk factors, 12 findings
+    assert CAUSE_IDS <= set(ids)
+    for node_id in ids:
+        assert knee_model.node(node_id).states == ("yes", "no"), node_id
+
+
+# -- pgmpy export --------------------------------------------------------------------------
+
+
+def test_to_pgmpy_gives_a_valid_discrete_bayesian_network(knee_model: Model) -> None:
+    from pgmpy.models import DiscreteBayesianNetwork
+
+    bn = knee_model.to_pgmpy()
+    assert isinstance(bn, DiscreteBayesianNetwork)
+    assert bn.check_model() is True
+    assert set(bn.nodes()) == {n.id for n in knee_model.nodes}
+    assert set(bn.edges()) == set(knee_model.graph.edges)
+
+
+def test_to_pgmpy_tables_hold_the_same_numbers_as_the_model(knee_model: Model) -> None:
+    net = knee_model.network
+    bn = knee_model.to_pgmpy()
+    for i, name in enumerate(net.names):
+        cpd = bn.get_cpds(name)
+        parents = [net.names[p] for p in net.parents[i]]
+        table = net.tables[i]  # axes (parents..., node)
+        assert table.shape == tuple(net.cards[net.index[p]] for p in parents) + (net.cards[i],)
+        for idx in np.ndindex(table.shape):
+            assignment = {p: net.states[net.index[p]][k] for p, k in zip(parents, idx[:-1])}
+            assignment[name] = net.states[i][idx[-1]]
+            where = tuple(cpd.state_names[v].index(assignment[v]) for v in cpd.variables)
+            assert cpd.values[where] == pytest.approx(table[idx], abs=1e-12), (name, assignment)
+
+
+def test_exported_noisy_or_tables_equal_the_noisy_or_definition(knee_model: Model) -> None:
+    bn = knee_model.to_pgmpy()
+    checked = 0
+    for spec_node in knee_model.spec.nodes:
+        params = spec_node.parameters
+        if not isinstance(params, NoisyOr):
+            continue
+        checked += 1
+        cpd = bn.get_cpds(spec_node.id)
+        weights = dict((p, w.value) for p, w in params.weights)
+        for present in itertools.product(("yes", "no"), repeat=len(weights)):
+            assignment = dict(zip(weights, present))
+            p_no = 1.0 - params.leak.value
+            for parent, state in assignment.items():
+                if state == "yes":
+                    p_no *= 1.0 - weights[parent]
+            for state, expected in (("no", p_no), ("yes", 1.0 - p_no)):
+                full = {**assignment, spec_node.id: state}
+                where = tuple(cpd.state_names[v].index(full[v]) for v in cpd.variables)
+                assert cpd.values[where] == pytest.approx(expected, abs=1e-12), (spec_node.id, full)
+    assert checked >= 18  # the six causes and twelve findings are noisy-ORs
+
+
+# -- model identity ------------------------------------------------------------------------
+
+
+def test_diagnosis_records_the_model_name_version_and_hash(knee_model: Model) -> None:
+    import yaml
+
+    dx = knee_model.diagnose(EXAMPLE)
+    assert isinstance(dx, Diagnosis)
+    assert isinstance(dx.model, ModelInfo)
+    file_version = str(yaml.safe_load(default_model_path().read_text(encoding="utf-8"))["version"])
+    assert dx.model.name == "knee"
+    assert dx.model.version == file_version
+    assert re.fullmatch(r"[0-9a-f]{64}", dx.model.content_hash)
+    assert dx.model == knee_model.info
+    assert (dx.model.name, dx.model.version, dx.model.content_hash) == (
+        knee_model.name, knee_model.version, knee_model.content_hash)
+
+
+def test_content_hash_is_stable_across_loads() -> None:
+    assert load_model().content_hash == load_model().content_hash
+
+
+def test_content_hash_changes_when_a_number_changes(tmp_path: Path, knee_model: Model) -> None:
+    before = knee_model.spec.node("poor_warmup").parameters.probabilities[0].value  # type: ignore[union-attr]
+    after = round(before + 0.01, 4)  # a small step stays inside the value's range
+    path = _edit_after(tmp_path, "- id: poor_warmup", r"(?<=value: )\S+$", lambda m: str(after))
+    edited = load_model(path)
+    assert edited.spec.node("poor_warmup").parameters.probabilities[0].value == after  # type: ignore[union-attr]
+    assert edited.content_hash != knee_model.content_hash
+
+
+def test_content_hash_ignores_a_changed_rationale(tmp_path: Path, knee_model: Model) -> None:
+    path = _edit_after(tmp_path, "- id: poor_warmup", r"(?<=rationale: ).+$", lambda m: '"Reworded for the test."')
+    edited = load_model(path)
+    assert edited.spec.node("poor_warmup").parameters.probabilities[0].rationale == "Reworded for the test."  # type: ignore[union-attr]
+    assert edited.content_hash == knee_model.content_hash
+
+
+def test_content_hash_ignores_comments_and_blank_lines(tmp_path: Path, knee_model: Model) -> None:
+    path = _edit_after(tmp_path, "format:", r"^nodes:\n", lambda m: "# an added comment\n\nnodes:\n  # and another\n")
+    assert load_model(path).content_hash == knee_model.content_hash
+
+
+# -- inference -----------------------------------------------------------------------------
+
+
+def test_marginals_of_chosen_nodes_sum_to_one(knee_model: Model) -> None:
+    chosen = ["meniscal_injury", "poor_warmup", "limping"]
+    out = knee_model.marginals(EXAMPLE, nodes=chosen)
+    assert list(out) == chosen
+    for node, dist in out.items():
+        assert set(dist) == {"yes", "no"}
+        assert all(0.0 <= p <= 1.0 for p in dist.values())
+        assert sum(dist.values()) == pytest.approx(1.0, abs=1e-12), node
+
+
+def test_marginals_of_a_cause_agree_with_the_diagnosis(knee_model: Model) -> None:
+    dx = knee_model.diagnose(EXAMPLE)
+    out = knee_model.marginals(EXAMPLE, nodes=list(knee_model.causes))
+    for cause in knee_model.causes:
+        assert out[cause]["yes"] == pytest.approx(dx.posterior[cause], abs=1e-12)
+
+
+def test_marginals_of_an_unknown_node_raises_naming_it(knee_model: Model) -> None:
+    with pytest.raises(UnknownNodeError, match=r"unknown node 'meniscal'.*did you mean.*'meniscal_injury'"):
+        knee_model.marginals(EXAMPLE, nodes=["limping", "meniscal"])
+
+
+def test_diagnose_none_equals_diagnose_empty(knee_model: Model) -> None:
+    a, b = knee_model.diagnose(None), knee_model.diagnose({})
+    assert dict(a.posterior) == dict(b.posterior)
+    assert a.evidence_probability == b.evidence_probability == pytest.approx(1.0)
+    assert dict(a.evidence) == {}
+
+
+def test_diagnosis_posterior_has_every_cause_in_unit_interval(knee_model: Model) -> None:
+    post = knee_model.diagnose(EXAMPLE).posterior
+    assert set(post) == CAUSE_IDS
+    assert all(0.0 <= p <= 1.0 for p in post.values())
+
+
+# -- the Diagnosis value -------------------------------------------------------------------
+
+
+def test_diagnosis_to_json_round_trips_to_dict(knee_model: Model) -> None:
+    dx = knee_model.diagnose(EXAMPLE)
+    as_dict = dx.to_dict()
+    assert json.loads(dx.to_json()) == as_dict
+    assert json.loads(json.dumps(as_dict)) == as_dict
+    assert as_dict["posterior"] == dict(dx.posterior)
+    assert as_dict["evidence"] == EXAMPLE
+    assert as_dict["model"] == {"name": "knee", "version": knee_model.version, "content_hash": knee_model.content_hash}
+    assert as_dict["evidence_probability"] == pytest.approx(dx.evidence_probability)
+
+
+def test_str_of_a_diagnosis_lists_all_six_cause_labels(knee_model: Model) -> None:
+    text = str(knee_model.diagnose(EXAMPLE))
+    for cause in knee_model.causes:
+        assert knee_model.node(cause).label in text, cause
+    assert text.count("%") == 6
+
+
+def test_diagnosis_posterior_is_read_only(knee_model: Model) -> None:
+    dx = knee_model.diagnose(EXAMPLE)
+    assert isinstance(dx.posterior, MappingProxyType)
+    with pytest.raises(TypeError):
+        dx.posterior["meniscal_injury"] = 0.0  # type: ignore[index]
+    assert dx.posterior["meniscal_injury"] > 0.5
+    with pytest.raises(TypeError):
+        dx.evidence["limping"] = "yes"  # type: ignore[index]
+
+
+def test_ranked_causes_are_sorted_most_probable_first(knee_model: Model) -> None:
+    dx = knee_model.diagnose(EXAMPLE)
+    ranked = dx.ranked_causes
+    assert [c for c, _ in ranked] and set(c for c, _ in ranked) == CAUSE_IDS
+    values = [p for _, p in ranked]
+    assert values == sorted(values, reverse=True)
+    assert ranked[0][0] == "meniscal_injury"
+    assert dict(ranked) == dict(dx.posterior)
+
