@@ -15,6 +15,9 @@ import pytest
 
 import kneebayes
 
+# A posterior row: "  Label   54.7%  ####" (the bar may be empty for small values).
+POSTERIOR_ROW = re.compile(r"\d{1,3}\.\d%\s+#*\s*$")
+
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = shutil.which("kneebayes")
 LABELS = {
@@ -60,7 +63,7 @@ def test_diagnose_exits_zero_and_prints_every_cause_with_a_percentage(
 def test_diagnose_ranks_meniscal_injury_first_for_locking_and_swelling(
     example: subprocess.CompletedProcess[str], labels: dict[str, str]
 ) -> None:
-    rows = [ln for ln in example.stdout.splitlines() if re.search(r"\d%", ln)]
+    rows = [ln for ln in example.stdout.splitlines() if POSTERIOR_ROW.search(ln)]
     assert len(rows) == 6, example.stdout
     assert labels["meniscal_injury"] in rows[0]
     percents = [float(re.search(r"(\d+\.\d)%", r).group(1)) for r in rows]  # type: ignore[union-attr]
@@ -238,4 +241,4 @@ def test_the_readme_first_command_runs() -> None:
     result = subprocess.run([*_command(argv[0]), *argv[1:]], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert result.returncode == 0, result.stderr
     assert "not a medical diagnosis" in result.stdout
-    assert sum(1 for ln in result.stdout.splitlines() if re.search(r"\d%", ln)) == 6
+    assert sum(1 for ln in result.stdout.splitlines() if POSTERIOR_ROW.search(ln)) == 6

@@ -85,6 +85,30 @@ DEFECTS = [
     Defect("claim_missing_field", None, "claims.pain_points_to_strain.versus", "check raises needs versus", 21),
     Defect("claim_invalid_state", None, "claims.pain_points_to_strain.given.pain", "'sometimes' is not a state of 'pain'", 26),
     Defect("duplicate_claim_id", None, "claims.pain_points_to_strain.id", "duplicate claim id 'pain_points_to_strain'", 28),
+    # costs and interview settings
+    Defect("cost_level_not_positive", None, "costs.imaging", "cost level 'imaging' must be a positive number, got 0", 8),
+    Defect("unknown_cost_level", "pain", "cost", "unknown cost level 'self_chek'; did you mean 'self_check'?", 19),
+    Defect("node_cost_not_positive", "pain", "cost", "cost must be a level from costs or a positive number, got -2", 19),
+    Defect("interview_confidence_out_of_range", None, "interview.confidence",
+           "interview.confidence must be a probability in (0, 1], got 1.5", 7),
+    Defect("interview_negative_setting", None, "interview.cost_weight", "interview.cost_weight must be a number >= 0, got -0.1", 8),
+    # red flags
+    Defect("red_flag_unknown_node", None, "red_flags.pain_flag.node", "unknown node 'pian'; did you mean 'pain'?", 22),
+    Defect("red_flag_invalid_state", None, "red_flags.pain_flag.state", "'often' is not a state of 'pain' (valid: yes, no)", 23),
+    Defect("red_flag_not_askable", None, "red_flags.strain_flag.node", "red flag on 'strain', which is not askable", 22),
+    Defect("duplicate_red_flag_id", None, "red_flags.pain_flag.id", "duplicate red flag id 'pain_flag'", 26),
+    # escalations
+    Defect("escalation_unknown_cause", None, "escalations.likely_strain.cause", "unknown cause 'strian'; did you mean 'strain'?", 22),
+    Defect("escalation_not_a_cause", None, "escalations.likely_strain.cause", "'pain' is a finding, not a cause (valid: strain)", 22),
+    Defect("escalation_cause_not_binary", None, "escalations.likely_severe.cause",
+           "cause 'severity' must be a yes/no node, but its states are mild, moderate, severe", 18),
+    Defect("escalation_threshold_out_of_range", None, "escalations.likely_strain.threshold",
+           "threshold must be a posterior probability in (0, 1], got 1.5", 23),
+    Defect("duplicate_escalation_id", None, "escalations.likely_strain.id", "duplicate escalation id 'likely_strain'", 27),
+    # care
+    Defect("care_invalid_when", None, "care.rest.when", "when must be one of always, self_care, see_doctor, got 'sometimes'", 26),
+    Defect("care_cause_listed_twice", None, "care.rest.causes", "cause 'strain' listed twice", 25),
+    Defect("duplicate_care_id", None, "care.rest.id", "duplicate care item id 'rest'", 26),
     # YAML itself
     Defect("duplicate_yaml_key", "strain", "prior.value", "duplicate key 'value'", 14),
     Defect("yaml_syntax_error", None, None, "not valid YAML: expected ',' or ']'", 14),

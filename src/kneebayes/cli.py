@@ -1,18 +1,34 @@
-"""The ``kneebayes`` command line: diagnose a case, check a model file, check the claims."""
+"""The ``kneebayes`` command line: diagnose a case, run an interview, check a model file, check the claims.
+
+``kneebayes diagnose ID=yes ...`` prints the posterior, the next question
+(or why asking could stop), triage with its reasons and the care plan;
+``kneebayes interview`` asks the questions one at a time on the terminal.
+Both say plainly that this is decision support, not a diagnosis.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .errors import KneeBayesError
+
+if TYPE_CHECKING:
+    from .diagnosis import Diagnosis
+    from .interview import Interview
+    from .model import Model
 
 DISCLAIMER = (
     "Decision support from one article on tightness behind the knee after running; "
     "not a medical diagnosis."
 )
+
+
+_BAR_WIDTH = 30
 
 
 def _parse_answers(pairs: Sequence[str]) -> dict[str, str]:
@@ -27,22 +43,280 @@ def _parse_answers(pairs: Sequence[str]) -> dict[str, str]:
     return evidence
 
 
+def _confidence(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"a probability in (0, 1] is needed, got {text}")
+    return value
+
+
+
+
+# -- sections shared by `diagnose` and `interview` -------------------------------------------
+
+
+def _bars(model: Model, dx: Diagnosis) -> list[str]:
+    """One line per cause, most probable first: label, percentage, a bar of '#'."""
+    if model._yes_positions is not None:
+        rows = [(model.node(c).label, p) for c, p in dx.ranked_causes]
+    else:  # multi-state targets: one row per state
+        rows = [(f"{model.node(t).label} = {s}", p) for t, d in dx.distributions.items() for s, p in d.items()]
+    width = max((len(label) for label, _ in rows), default=0)
+    return [f"  {label:<{width}}  {p:6.1%}  {'#' * round(p * _BAR_WIDTH)}".rstrip() for label, p in rows]
+
+
+def _stop_text(model: Model, dx: Diagnosis) -> str:
+    """Why the diagnosis says asking could stop, in words."""
+    reason = dx.stop_reason
+    settings = dx.settings
+    if reason is None:
+        return "not yet: questions worth asking remain"
+    if reason.value == "confident":
+        who = model.node(dx.ranked_causes[0][0]).label if model._yes_positions is not None else "the leading cause"
+        return (f"confident enough: {who} has probability {dx.leading_probability:.2f}, "
+                f"at or above the confidence threshold of {settings.confidence:.2f}")
+    if reason.value == "nothing_worth_asking":
+        return (f"no open question is worth asking: none is expected to tell at least "
+                f"{settings.min_gain:g} bits about the causes, net of the effort it asks")
+    return "nothing left to ask: every question has been answered or skipped"
+
+
+def _next_question_lines(model: Model, dx: Diagnosis) -> list[str]:
+    q = dx.next_question
+    if dx.should_stop or q is None:
+        lines = [f"Stop asking: {_stop_text(model, dx)}."]
+        if q is not None:
+            lines.append(f"  (to go on anyway, the next question would be: {q.text} [{q.id}])")
+        return lines
+    return [f"Next question: {q.text}",
+            f"  [{q.id}] expected information gain {q.expected_information_gain:.3f} bits"]
+
+
+def _triage_lines(dx: Diagnosis) -> list[str]:
+    t = dx.triage
+    lines = [f"Triage: {'See a doctor' if t.see_doctor else 'Self care'}"]
+    lines += [f"  - {r.text}" for r in t.reasons]
+    return lines
+
+
+def _care_lines(dx: Diagnosis) -> list[str]:
+    plan = dx.care_plan
+    if not plan:
+        return ["Care plan: the model file holds no care advice."]
+    lines = ["Care plan (most relevant first):"]
+    width = len(str(len(plan)))
+    for i, item in enumerate(plan, 1):
+        advice = " ".join(item.advice.split())
+        lines.append(f"  {i:>{width}}. {item.title}: {advice} [{item.source}]")
+    return lines
+
+
+# -- diagnose ----------------------------------------------------------------------------------
+
+
 def _diagnose(args: argparse.Namespace) -> int:
     from .model import load_model
 
     model = load_model(args.model)
-    dx = model.diagnose(_parse_answers(args.answers))
+    dx = model.diagnose(_parse_answers(args.answers), screen_red_flags=not args.no_screen,
+                        confidence=args.confidence)
     if args.json:
-        out = dx.to_dict()
+        out = dx.to_dict(full=True)
         out["disclaimer"] = DISCLAIMER
         print(json.dumps(out, indent=2))
     else:
         given = ", ".join(f"{k}={v}" for k, v in dx.evidence.items()) or "nothing answered yet"
         print(f"Evidence: {given}")
         print(dx)
+        for section in (_next_question_lines(model, dx), _triage_lines(dx), _care_lines(dx)):
+            print()
+            print("\n".join(section))
+        print()
         print(f"(model {dx.model.name} {dx.model.version}, hash {dx.model.content_hash[:12]})")
         print(DISCLAIMER)
     return 0
+
+
+# -- interview ---------------------------------------------------------------------------------
+
+_SKIP_WORDS = frozenset({"skip", "s", "?", "dont know", "don't know", "unknown"})
+_UNDO_WORDS = frozenset({"undo", "u", "back"})
+_QUIT_WORDS = frozenset({"quit", "q", "exit"})
+
+
+def _read_answers_file(model: Model, path: str, screen: bool | None, confidence: float | None) -> Interview:
+    """A session with the file's answers applied in order; KneeBayesError names the file on any problem.
+
+    The file is either a saved interview (``Interview.to_json()``) or a JSON
+    object ``{"node id": "yes" | "no" | true | false | null | "skip"}``
+    (null and "skip" mean "don't know").
+    """
+    from .interview import Interview
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as exc:
+        raise KneeBayesError(f"cannot read answers file {path}: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise KneeBayesError(f"answers file {path} is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise KneeBayesError(f"answers file {path}: expected a JSON object such as "
+                             f'{{"locking_or_catching": "no"}} or a saved interview, got {type(data).__name__}')
+    try:
+        if "format" in data:  # a saved interview: from_json checks the format, the model and every step
+            saved = Interview.from_json(model, text)
+            options = {k: v for k, v in data.get("options", {}).items()
+                       if k in ("screen_red_flags", "confidence", "cost_weight", "min_gain")}
+            steps: list[tuple[str, str, Any]] = [(s.action, s.node, s.value) for s in saved.history]
+        else:
+            options = {}
+            steps = [("skip" if value is None or value == "skip" else "answer", str(node), value)
+                     for node, value in data.items()]
+        if screen is not None:
+            options["screen_red_flags"] = screen
+        if confidence is not None:
+            options["confidence"] = confidence
+        session = Interview(model, **options)
+        for action, node, value in steps:
+            if action == "skip":
+                session.skip(node)
+            elif isinstance(value, (str, bool)):
+                session.answer(node, value)
+            else:
+                raise KneeBayesError(f"invalid answer {value!r} for {node!r}: write a state such as \"yes\" or "
+                                     f"\"no\" (or null / \"skip\" for don't know)")
+    except KneeBayesError as exc:
+        raise KneeBayesError(f"answers file {path}: {exc}") from None
+    return session
+
+
+def _write(line: str) -> None:
+    print(line, flush=True)
+
+
+def _interview(args: argparse.Namespace) -> int:
+    from .interview import Interview
+    from .model import load_model
+
+    write = _write
+    model = load_model(args.model)
+    screen = False if args.no_screen else None
+    if args.answers:
+        session = _read_answers_file(model, args.answers, screen, args.confidence)
+    else:
+        session = Interview(model, screen_red_flags=not args.no_screen, confidence=args.confidence)
+
+    write(DISCLAIMER)
+    write("Answer each question with yes or no (y / n), skip if you don't know, "
+          "undo to take back your last answer, quit to stop here.")
+    if session.history:
+        write("")
+        write(f"Replaying {len(session.history)} answer(s) from {args.answers}:")
+        for i, step in enumerate(session.history, 1):
+            write(f"Q{i}. {model.node(step.node).question}")
+            write(f"    [{step.node}] answer from file: {'skip' if step.action == 'skip' else step.value}")
+        write("")
+        write("Probability of each cause now:")
+    else:
+        write("")
+        write("Probability of each cause with nothing answered yet:")
+    for line in _bars(model, session.diagnosis):
+        write(line)
+
+    ended = _ask(model, session, sys.stdin, write)
+
+    dx = session.diagnosis
+    write("")
+    if ended == "stopped":
+        write(f"Stopped after {len(session.history)} question(s): {_stop_text(model, dx)}.")
+    else:
+        write(f"Ended early after {len(session.history)} question(s), before the stopping rule was reached; "
+              "this is where things stand now.")
+    for section in (_triage_lines(dx), _care_lines(dx)):
+        write("")
+        for line in section:
+            write(line)
+    status = 0
+    if args.save:
+        try:
+            with open(args.save, "w", encoding="utf-8") as f:
+                f.write(session.to_json() + "\n")
+            write("")
+            write(f"Saved the interview to {args.save} (resume with --answers {args.save}).")
+        except OSError as exc:
+            print(f"kneebayes: error: cannot save the interview to {args.save}: {exc.strerror or exc}", file=sys.stderr)
+            status = 2
+    write("")
+    write(DISCLAIMER)
+    return status
+
+
+def _ask(model: Model, session: Interview, stdin: TextIO, write: Callable[[str], None]) -> str:
+    """Ask until the stopping rule ("stopped") or the person quits or input ends ("quit")."""
+    echo = not stdin.isatty()
+    while True:
+        q = session.next_question()
+        if q is None:
+            return "stopped"
+        states = model.node(q.id).states
+        yes_no = set(states) == {"yes", "no"}
+        write("")
+        write(f"Q{len(session.history) + 1}. {q.text}")
+        write(f"    [{q.id}] expected information gain {q.expected_information_gain:.3f} bits")
+        prompt = "[" + "/".join([*states, "skip", "undo", "quit"]) + "] "
+        while True:
+            sys.stdout.write(prompt)
+            sys.stdout.flush()
+            try:
+                line = stdin.readline()
+            except KeyboardInterrupt:  # Ctrl-C: end the interview, but still say where things stand
+                line = ""
+            if not line:  # end of input: as if the person quit
+                write("")
+                write("(end of input)")
+                return "quit"
+            word = " ".join(line.strip().lower().split())
+            if echo:
+                write(word)
+            by_name = {s.lower(): s for s in states}
+            if yes_no:
+                by_name.update({"y": "yes", "n": "no"})
+            if word in by_name:
+                try:
+                    dx = session.answer(q.id, by_name[word])
+                except KneeBayesError as exc:  # e.g. impossible given the earlier answers
+                    write(f"That answer cannot be used: {exc}. Answer again, skip or undo.")
+                    continue
+                for reason in dx.triage.reasons:
+                    if reason.trigger == q.id and reason.kind == "red_flag":
+                        write(f"  ! Warning sign: {reason.text}")
+                break
+            if word in _SKIP_WORDS:
+                session.skip(q.id)
+                write("  (skipped: not asked again)")
+                break
+            if word in _UNDO_WORDS:
+                if not session.history:
+                    write("Nothing to undo yet.")
+                    continue
+                last = session.history[-1]
+                session.undo()
+                took = "skip" if last.action == "skip" else last.value
+                write(f"  (took back your answer '{took}' to: {model.node(last.node).question})")
+                break
+            if word in _QUIT_WORDS:
+                return "quit"
+            valid = ", ".join([*states, "skip", "undo", "quit"])
+            write(f"Please answer one of: {valid}" + (" (y and n work too)." if yes_no else "."))
+        write("Probability of each cause now:")
+        for row in _bars(model, session.diagnosis):
+            write(row)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -71,7 +345,23 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("answers", nargs="*", metavar="ID=STATE", help="answers, e.g. locking_or_catching=yes")
     d.add_argument("--json", action="store_true", help="machine-readable output")
     d.add_argument("--model", default=None, help="a model file (default: the packaged knee model)")
+    d.add_argument("--no-screen", action="store_true",
+                   help="let the stopping rule ignore unanswered warning-sign questions")
+    d.add_argument("--confidence", type=_confidence, default=None, metavar="P",
+                   help="stop once the leading cause reaches this probability (default: the model file's)")
     d.set_defaults(run=_diagnose)
+    i = sub.add_parser("interview", help="answer the questions one at a time on the terminal",
+                       description="Ask the most informative question, one at a time, until the stopping rule; "
+                                   "then print triage and the care plan. " + DISCLAIMER)
+    i.add_argument("--model", default=None, help="a model file (default: the packaged knee model)")
+    i.add_argument("--answers", default=None, metavar="FILE",
+                   help='replay answers first: a saved interview (--save) or a JSON object {"ID": "yes", ...}')
+    i.add_argument("--save", default=None, metavar="FILE", help="write the interview as JSON at the end")
+    i.add_argument("--no-screen", action="store_true",
+                   help="let the interview stop before every warning-sign question is answered")
+    i.add_argument("--confidence", type=_confidence, default=None, metavar="P",
+                   help="stop once the leading cause reaches this probability (default: the model file's)")
+    i.set_defaults(run=_interview)
     c = sub.add_parser("check", help="list every problem in a model file")
     c.add_argument("path", nargs="?", default=None)
     c.set_defaults(run=_check)
@@ -88,6 +378,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KneeBayesError as exc:
         print(f"kneebayes: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

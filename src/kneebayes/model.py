@@ -17,7 +17,7 @@ from .evidence import EvidenceLike, normalize, to_indices
 from .inference.posterior import encode, marginals, node_target_joints, target_joint
 from .modelfile.schema import ModelSpec, NoisyOr, Prior
 from .network.compiled import JOINT_LIMIT, CompiledNetwork, compile_network
-from .questions import DEFAULT_CONFIDENCE, DEFAULT_COST_WEIGHT, DEFAULT_MIN_GAIN, Settings
+from .questions import Settings
 
 if TYPE_CHECKING:
     import networkx
@@ -86,14 +86,9 @@ class Model:
         s(self, "_enumerated", frozenset(net.enumerated))
         s(self, "_by_id", {n.id: n for n in self._nodes})
         s(self, "_askable", tuple((net.index[n.id], n) for n in self._nodes if n.askable))
-        file_settings = getattr(spec, "interview", None)
-        s(self, "_settings", Settings(
-            getattr(file_settings, "confidence", DEFAULT_CONFIDENCE),
-            getattr(file_settings, "cost_weight", DEFAULT_COST_WEIGHT),
-            getattr(file_settings, "min_gain", DEFAULT_MIN_GAIN),
-        ))
-        s(self, "_costs", {n.id: float(getattr(n, "cost", 1.0)) for n in spec.nodes})
-        s(self, "_red_flags", tuple(dict.fromkeys(f.node for f in getattr(spec, "red_flags", ()))))
+        s(self, "_settings", Settings(spec.interview.confidence, spec.interview.cost_weight, spec.interview.min_gain))
+        s(self, "_costs", {n.id: float(n.cost) for n in spec.nodes})
+        s(self, "_red_flags", tuple(dict.fromkeys(f.node for f in spec.red_flags)))
         s(self, "_cache", {})
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -278,8 +273,15 @@ def content_hash(spec: ModelSpec) -> str:
             values = {"leak": p.leak.value, "weights": [[k, w.value] for k, w in p.weights]}
         else:
             values = [[list(map(list, c.given)), [q.value for q in c.probabilities]] for c in p.columns]
-        nodes.append([n.id, n.kind, list(n.states), list(n.parents), p.kind, values])
-    canonical = json.dumps({"name": spec.name, "version": spec.version, "nodes": nodes}, sort_keys=True)
+        nodes.append([n.id, n.kind, list(n.states), list(n.parents), p.kind, values, n.cost, n.askable])
+    # What changes a result, not its wording: triage rules and interview settings count too.
+    rules = {
+        "interview": [spec.interview.confidence, spec.interview.cost_weight, spec.interview.min_gain],
+        "red_flags": [[f.node, f.state] for f in spec.red_flags],
+        "escalations": [[e.cause, e.threshold] for e in spec.escalations],
+        "care": [[c.id, list(c.causes), c.when] for c in spec.care],
+    }
+    canonical = json.dumps({"name": spec.name, "version": spec.version, "nodes": nodes, "rules": rules}, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

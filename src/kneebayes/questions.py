@@ -11,9 +11,12 @@ import html
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-DEFAULT_CONFIDENCE = 0.9
-DEFAULT_COST_WEIGHT = 0.01
-DEFAULT_MIN_GAIN = 0.01
+from .modelfile.schema import InterviewSettings
+
+# One set of defaults: the model file's (used when a file says nothing).
+DEFAULT_CONFIDENCE = InterviewSettings.confidence
+DEFAULT_COST_WEIGHT = InterviewSettings.cost_weight
+DEFAULT_MIN_GAIN = InterviewSettings.min_gain
 
 
 class StopReason(str, enum.Enum):

@@ -60,7 +60,7 @@ def _joint_gains(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, candida
     h_x = entropy(answer)
     h_tx = entropy(stack.reshape(len(candidates), -1))
     # Rounding can leave a gain a hair outside [0, min(H(T), H(X))]; the exact value is inside.
-    gains = np.clip(h_t + h_x - h_tx, 0.0, np.minimum(h_x, h_t))
+    gains = np.clip(h_t + h_x - h_tx, 0.0, np.maximum(np.minimum(h_x, h_t), 0.0))
     return Gains(candidates, gains, h_x, "joint")
 
 

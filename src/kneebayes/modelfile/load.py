@@ -17,12 +17,17 @@ from typing import Any
 from ..errors import ModelFileError, Problem, nearest
 from .schema import (
     BINARY_STATES,
+    CARE_WHEN,
+    CareItem,
     ClaimSpec,
+    Escalation,
+    InterviewSettings,
     ModelSpec,
     NodeSpec,
     NoisyOr,
     Parameter,
     Prior,
+    RedFlag,
     Table,
     TableColumn,
 )
@@ -36,8 +41,16 @@ CLAIM_CHECKS: dict[str, tuple[str, ...]] = {
     "ranks_first": ("cause", "given"),
     "edges_raise": ("parent_kind", "child_kind"),
 }
-_TOP_KEYS = {"format", "name", "version", "title", "description", "source_document", "scale", "nodes", "claims"}
-_NODE_KEYS = {"id", "label", "kind", "question", "states", "askable", "description", "prior", "noisy_or", "table"}
+_TOP_KEYS = {"format", "name", "version", "title", "description", "source_document", "scale", "nodes", "claims",
+             "costs", "interview", "red_flags", "escalations", "care"}
+_NODE_KEYS = {"id", "label", "kind", "question", "states", "askable", "description", "cost",
+              "prior", "noisy_or", "table"}
+_INTERVIEW_KEYS = {"confidence", "cost_weight", "min_gain"}
+_RED_FLAG_KEYS = {"id", "node", "state", "text", "source"}
+_ESCALATION_KEYS = {"id", "cause", "threshold", "text", "source", "rationale"}
+_CARE_KEYS = {"id", "title", "advice", "source", "causes", "when"}
+DEFAULT_COST = 1.0
+DEFAULT_COST_LEVEL = "question"
 _PARAM_KEYS = {"value", "range", "source", "rationale"}
 _CLAIM_KEYS = {"id", "statement", "source", "check", "cause", "than", "given", "versus", "parent_kind", "child_kind"}
 _ID = re.compile(r"^[^\s=\[\],{}]+$")
@@ -441,6 +454,223 @@ def _claims(reader: _Reader, raw: object, line: int | None, node_states: Mapping
     return tuple(claims)
 
 
+# -- costs, interview settings, red flags, escalations and care -----------------------
+
+_ID_LISTS = ("claims", "red_flags", "escalations", "care")  # top-level lists whose items are named by id
+
+
+def _positive(x: object) -> bool:
+    return _is_number(x) and math.isfinite(float(x)) and float(x) > 0.0  # type: ignore[arg-type]
+
+
+def _costs(reader: _Reader, raw: object, line: int | None) -> dict[str, float]:
+    """The cost levels: name -> positive number."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        reader.problem(f"costs must map each cost level to a positive number, got {raw!r}", field="costs", line=line)
+        return {}
+    out: dict[str, float] = {}
+    for level, v in raw.items():
+        if not isinstance(level, str) or not _ID.match(level):
+            reader.problem(f"cost level {level!r} must be a name without spaces", field=f"costs.{level}", line=_line(raw, level))
+        elif not _positive(v):
+            reader.problem(f"cost level {level!r} must be a positive number, got {v!r}", field=f"costs.{level}", line=_line(raw, level))
+        else:
+            out[level] = float(v)
+    return out
+
+
+def _node_cost(reader: _Reader, raw: Mapping[str, Any], nid: str, costs: Mapping[str, float]) -> tuple[float, str | None]:
+    """(cost, level name or None); default: the level ``question`` if the file has one, else 1."""
+    default = (costs[DEFAULT_COST_LEVEL], DEFAULT_COST_LEVEL) if DEFAULT_COST_LEVEL in costs else (DEFAULT_COST, None)
+    if "cost" not in raw:
+        return default
+    v = raw["cost"]
+    line = _line(raw, "cost")
+    if isinstance(v, str):
+        if v in costs:
+            return costs[v], v
+        if costs:
+            sugg = nearest(v, costs)
+            hint = f"; did you mean {', '.join(repr(x) for x in sugg)}?" if sugg else ""
+            levels = ", ".join(f"{k} ({c:g})" for k, c in costs.items())
+            reader.problem(f"unknown cost level {v!r}{hint} (the costs are: {levels})", node=nid, field="cost", line=line)
+        else:
+            reader.problem(f"unknown cost level {v!r}: the file has no costs (add them, or give a positive number)",
+                           node=nid, field="cost", line=line)
+        return default
+    if not _positive(v):
+        reader.problem(f"cost must be a level from costs or a positive number, got {v!r}", node=nid, field="cost", line=line)
+        return default
+    return float(v), None  # type: ignore[arg-type]
+
+
+def _interview(reader: _Reader, raw: object, line: int | None) -> InterviewSettings:
+    """Stopping and cost settings; every key is optional and falls back to InterviewSettings' default."""
+    if raw is None:
+        return InterviewSettings()
+    if not isinstance(raw, Mapping):
+        reader.problem(f"interview must be a mapping of {', '.join(sorted(_INTERVIEW_KEYS))}, got {raw!r}",
+                       field="interview", line=line)
+        return InterviewSettings()
+    reader.unknown_keys(raw, _INTERVIEW_KEYS, node=None, field="interview")
+    values: dict[str, float] = {}
+    for key in ("confidence", "cost_weight", "min_gain"):
+        if key not in raw:
+            continue
+        v = raw[key]
+        ok = _is_number(v) and math.isfinite(float(v))
+        if key == "confidence":
+            if not (ok and 0.0 < float(v) <= 1.0):
+                reader.problem(f"interview.confidence must be a probability in (0, 1], got {v!r}",
+                               field="interview.confidence", line=_line(raw, key))
+                continue
+        elif not (ok and float(v) >= 0.0):
+            reader.problem(f"interview.{key} must be a number >= 0, got {v!r}", field=f"interview.{key}", line=_line(raw, key))
+            continue
+        values[key] = float(v)
+    return InterviewSettings(**values)
+
+
+def _items(reader: _Reader, raw: object, line: int | None, section: str, what: str,
+           keys: set[str]) -> list[tuple[str, Mapping[str, Any], int | None]]:
+    """The mappings of a top-level list (red_flags, escalations, care) with their ids; unknown keys and duplicate ids reported."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        reader.problem(f"{section} must be a list", field=section, line=line)
+        return []
+    out: list[tuple[str, Mapping[str, Any], int | None]] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        iline = _line(item) or line
+        if not isinstance(item, Mapping):
+            reader.problem(f"each {what} must be a mapping", field=f"{section}[{i}]", line=iline)
+            continue
+        raw_id = item.get("id")
+        iid = raw_id if isinstance(raw_id, str) and raw_id.strip() else f"{section}[{i}]"
+        reader.unknown_keys(item, keys, node=None, field=f"{section}.{iid}")
+        if reader.text(item, "id", node=None, field_prefix=f"{section}.{iid}.") is None:
+            continue
+        if iid in seen:
+            reader.problem(f"duplicate {what} id {iid!r}", field=f"{section}.{iid}.id", line=_line(item, "id"))
+            continue
+        seen.add(iid)
+        out.append((iid, item, iline))
+    return out
+
+
+def _unknown(reader: _Reader, what: str, name: object, pool: Mapping[str, Any] | list[str], *, field: str, line: int | None) -> None:
+    sugg = nearest(str(name), pool)
+    reader.problem(f"unknown {what} {name!r}" + (f"; did you mean {', '.join(repr(x) for x in sugg)}?" if sugg else ""),
+                   field=field, line=line)
+
+
+def _cause_ref(reader: _Reader, name: object, *, field: str, line: int | None, node_states: Mapping[str, tuple[str, ...]],
+               kinds: Mapping[str, str]) -> bool:
+    """Is ``name`` a yes/no node of kind ``cause``? Report why not."""
+    causes = [n for n, k in kinds.items() if k == "cause"]
+    if not isinstance(name, str) or name not in kinds:
+        _unknown(reader, "cause", name, causes, field=field, line=line)
+        return False
+    if kinds[name] != "cause":
+        reader.problem(f"'{name}' is a {kinds[name] or 'node without a kind'}, not a cause (valid: {', '.join(causes)})",
+                       field=field, line=line)
+        return False
+    if set(node_states[name]) != set(BINARY_STATES):
+        reader.problem(f"cause '{name}' must be a yes/no node, but its states are {', '.join(node_states[name])}",
+                       field=field, line=line)
+        return False
+    return True
+
+
+def _red_flags(reader: _Reader, raw: object, line: int | None, node_states: Mapping[str, tuple[str, ...]],
+               askable: Mapping[str, bool]) -> tuple[RedFlag, ...]:
+    out: list[RedFlag] = []
+    for fid, item, iline in _items(reader, raw, line, "red_flags", "red flag", _RED_FLAG_KEYS):
+        prefix = f"red_flags.{fid}."
+        texts = {k: reader.text(item, k, node=None, field_prefix=prefix) for k in ("node", "text", "source")}
+        if None in texts.values():
+            continue
+        node = texts["node"] or ""
+        state = item.get("state", "yes")
+        if node not in node_states:
+            _unknown(reader, "node", node, list(node_states), field=prefix + "node", line=_line(item, "node"))
+            continue
+        if isinstance(state, bool) or not isinstance(state, (str, int, float)) or str(state) not in node_states[node]:
+            where = "state" if "state" in item else "node"
+            default = "" if "state" in item else " (the default state)"
+            reader.problem(f"{state!r}{default} is not a state of '{node}' (valid: {', '.join(node_states[node])})",
+                           field=prefix + where, line=_line(item, where))
+            continue
+        if node in askable and not askable[node]:
+            reader.problem(f"red flag on '{node}', which is not askable: the interview could never ask it",
+                           field=prefix + "node", line=_line(item, "node"))
+            continue
+        out.append(RedFlag(fid, node, str(state), texts["text"] or "", texts["source"] or ""))
+    return tuple(out)
+
+
+def _escalations(reader: _Reader, raw: object, line: int | None, node_states: Mapping[str, tuple[str, ...]],
+                 kinds: Mapping[str, str]) -> tuple[Escalation, ...]:
+    out: list[Escalation] = []
+    for eid, item, iline in _items(reader, raw, line, "escalations", "escalation", _ESCALATION_KEYS):
+        prefix = f"escalations.{eid}."
+        texts = {k: reader.text(item, k, node=None, field_prefix=prefix) for k in ("text", "source", "rationale")}
+        ok = None not in texts.values()
+        if "cause" not in item:
+            reader.problem("missing cause", field=prefix + "cause", line=iline)
+            ok = False
+        elif not _cause_ref(reader, item["cause"], field=prefix + "cause", line=_line(item, "cause"),
+                            node_states=node_states, kinds=kinds):
+            ok = False
+        threshold = item.get("threshold")
+        if "threshold" not in item:
+            reader.problem("missing threshold", field=prefix + "threshold", line=iline)
+            ok = False
+        elif not (_is_number(threshold) and 0.0 < float(threshold) <= 1.0):
+            reader.problem(f"threshold must be a posterior probability in (0, 1], got {threshold!r}",
+                           field=prefix + "threshold", line=_line(item, "threshold"))
+            ok = False
+        if ok:
+            out.append(Escalation(eid, item["cause"], float(threshold), texts["text"] or "", texts["source"] or "",
+                                  texts["rationale"] or ""))
+    return tuple(out)
+
+
+def _care(reader: _Reader, raw: object, line: int | None, node_states: Mapping[str, tuple[str, ...]],
+          kinds: Mapping[str, str]) -> tuple[CareItem, ...]:
+    out: list[CareItem] = []
+    for cid, item, iline in _items(reader, raw, line, "care", "care item", _CARE_KEYS):
+        prefix = f"care.{cid}."
+        texts = {k: reader.text(item, k, node=None, field_prefix=prefix) for k in ("title", "advice", "source")}
+        ok = None not in texts.values()
+        causes_raw = item.get("causes", [])
+        causes: list[str] = []
+        if not isinstance(causes_raw, list):
+            reader.problem(f"causes must be a list of cause ids (empty for general advice), got {causes_raw!r}",
+                           field=prefix + "causes", line=_line(item, "causes"))
+            ok = False
+        else:
+            for c in causes_raw:
+                if not _cause_ref(reader, c, field=prefix + "causes", line=_line(item, "causes"),
+                                  node_states=node_states, kinds=kinds):
+                    ok = False
+                elif c in causes:
+                    reader.problem(f"cause '{c}' listed twice", field=prefix + "causes", line=_line(item, "causes"))
+                    ok = False
+                else:
+                    causes.append(c)
+        when = item.get("when", "always")
+        if when not in CARE_WHEN:
+            reader.problem(f"when must be one of {', '.join(CARE_WHEN)}, got {when!r}", field=prefix + "when", line=_line(item, "when"))
+            ok = False
+        if ok:
+            out.append(CareItem(cid, texts["title"] or "", texts["advice"] or "", texts["source"] or "", tuple(causes), when))
+    return tuple(out)
+
+
 def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
     """Validate parsed YAML; return the spec (None if anything is wrong) and every problem."""
     reader = _Reader(file)
@@ -464,6 +694,9 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
                 reader.problem(f"scale term {term!r} must be a number in [0, 1], got {v!r}", field=f"scale.{term}", line=_line(scale_raw, term))
             else:
                 reader.scale[str(term)] = float(v)
+
+    costs = _costs(reader, data.get("costs"), _line(data, "costs"))
+    interview = _interview(reader, data.get("interview"), _line(data, "interview"))
 
     nodes_raw = data.get("nodes")
     if not isinstance(nodes_raw, list) or not nodes_raw:
@@ -505,6 +738,7 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
         if not isinstance(askable, bool):
             reader.problem(f"askable must be true or false, got {askable!r}", node=nid, field="askable", line=_line(raw, "askable"))
             askable = kind != "cause"
+        cost, cost_level = _node_cost(reader, raw, nid, costs)
         given = [k for k in ("prior", "noisy_or", "table") if k in raw]
         params = None
         if len(given) != 1:
@@ -546,7 +780,7 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
                                node=nid, field=pfield, line=pline)
                 params = None
         if label and kind and question and params is not None:
-            nodes.append(NodeSpec(nid, label, kind, question, states, params, askable, desc, _line(raw)))
+            nodes.append(NodeSpec(nid, label, kind, question, states, params, askable, desc, _line(raw), cost, cost_level))
 
     parent_map = {n.id: n.parents for n in nodes}
     cycle = _find_cycle(parent_map)
@@ -562,12 +796,17 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
         reader.problem(f"cycle: {' -> '.join(cycle)} (a node cannot be its own ancestor)", node=child, field=pfield, line=pline)
 
     claims = _claims(reader, data.get("claims"), _line(data, "claims"), node_states, kinds)
+    askable = {n.id: n.askable for n in nodes}
+    red_flags = _red_flags(reader, data.get("red_flags"), _line(data, "red_flags"), node_states, askable)
+    escalations = _escalations(reader, data.get("escalations"), _line(data, "escalations"), node_states, kinds)
+    care = _care(reader, data.get("care"), _line(data, "care"), node_states, kinds)
     if reader.problems or None in header.values():
         return None, reader.problems
     spec = ModelSpec(
         name=header["name"] or "", version=header["version"] or "", title=header["title"] or "",
         nodes=tuple(nodes), scale=tuple(reader.scale.items()), claims=claims,
         description=description, source_document=source_document, path=file,
+        costs=tuple(costs.items()), interview=interview, red_flags=red_flags, escalations=escalations, care=care,
     )
     return spec, []
 
@@ -583,8 +822,9 @@ def _locate(path: tuple[tuple[str | int, str | None], ...]) -> tuple[str | None,
     if len(steps) >= 2 and steps[0][0] == "nodes" and isinstance(steps[1][0], int) and steps[1][1] is not None:
         node = steps[1][1]
         steps = steps[2:]
-    elif len(steps) >= 2 and steps[0][0] == "claims" and isinstance(steps[1][0], int) and steps[1][1] is not None:
-        steps = [("claims", None), (steps[1][1], None)] + steps[2:]
+    elif (len(steps) >= 2 and steps[0][0] in _ID_LISTS and isinstance(steps[1][0], int)
+          and steps[1][1] is not None):
+        steps = [(steps[0][0], None), (steps[1][1], None)] + steps[2:]
     text = ""
     for key, _ in steps:
         text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else str(key))

@@ -86,6 +86,8 @@ class NodeSpec:
     askable: bool
     description: str | None = None
     line: int | None = None
+    cost: float = 1.0
+    cost_level: str | None = None
 
     @property
     def parents(self) -> tuple[str, ...]:
@@ -110,6 +112,68 @@ class ClaimSpec:
 
 
 @dataclass(frozen=True)
+class InterviewSettings:
+    """When the interview stops and how it weighs a question's cost.
+
+    ``confidence``: stop when the leading cause's posterior reaches it.
+    ``cost_weight``: bits per unit of cost; a question's score is its
+    expected information gain minus ``cost_weight * cost``.
+    ``min_gain``: a question whose gain (bits) is below this is not worth asking.
+    """
+
+    confidence: float = 0.9
+    cost_weight: float = 0.01
+    min_gain: float = 0.01
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    """A warning sign: ``node`` answered ``state`` sends the person to a doctor.
+
+    ``text`` is the plain sentence shown as the reason; ``source`` the
+    article heading it comes from.
+    """
+
+    id: str
+    node: str
+    state: str
+    text: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """Send the person to a doctor when P(cause = yes | evidence) >= threshold."""
+
+    id: str
+    cause: str
+    threshold: float
+    text: str
+    source: str
+    rationale: str
+
+
+CARE_WHEN: tuple[str, ...] = ("always", "self_care", "see_doctor")
+
+
+@dataclass(frozen=True)
+class CareItem:
+    """One piece of the article's advice, attached to the causes it serves.
+
+    ``causes`` empty means general advice. ``when`` is ``always``,
+    ``self_care`` (only when triage says care at home) or ``see_doctor``
+    (only when triage sends the person to a doctor).
+    """
+
+    id: str
+    title: str
+    advice: str
+    source: str
+    causes: tuple[str, ...] = ()
+    when: str = "always"
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     name: str
     version: str
@@ -120,6 +184,11 @@ class ModelSpec:
     description: str | None = None
     source_document: str | None = None
     path: str | None = field(default=None, compare=False)
+    costs: tuple[tuple[str, float], ...] = ()
+    interview: InterviewSettings = field(default_factory=InterviewSettings)
+    red_flags: tuple[RedFlag, ...] = ()
+    escalations: tuple[Escalation, ...] = ()
+    care: tuple[CareItem, ...] = ()
 
     def node(self, node_id: str) -> NodeSpec:
         for n in self.nodes:

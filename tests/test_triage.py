@@ -1,0 +1,195 @@
+"""Triage (kneebayes.triage): red flags and escalations from the model file.
+
+Red flags are rules: each one, on its own, must send the runner to a doctor.
+The tests run over the model's own list, so a flag added to the file is
+tested without touching this file; a second list, written out here, pins
+the article's warning signs so that removing one from the file fails.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import FrozenInstanceError, replace
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import kneebayes
+from kneebayes.modelfile.load import default_model_path, load_spec
+from kneebayes.triage import NO_WARNING_SIGN, SEE_DOCTOR, SELF_CARE, Reason, Triage, triage, unanswered_red_flags
+
+SPEC = load_spec(default_model_path())
+RED_FLAGS = SPEC.red_flags
+ESCALATIONS = SPEC.escalations
+ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "source" / "back-of-knee-tight-after-running.txt"
+
+# The article's "signs warranting medical attention", the two weeks before
+# them, and its FAQ's reasons to see a doctor, as vocabulary nodes.
+ARTICLE_WARNING_SIGNS = (
+    "swelling_behind_knee",      # persistent swelling (and the FAQ's swelling)
+    "pain_at_night_or_rest",     # pain worsening at night or at rest
+    "locking_or_catching",       # knee locking/catching sensations
+    "tingling_or_numbness",      # numbness/tingling radiating down the leg
+    "limping",                   # limping altering gait
+    "knee_trauma",               # a history of trauma preceding symptoms
+    "symptoms_over_two_weeks",   # beyond two weeks despite conservative care
+    "sharp_pain",                # FAQ: sharp pain
+    "instability",               # FAQ: instability
+)
+
+
+def no_cause(value: float = 0.0) -> dict[str, float]:
+    return {n.id: value for n in SPEC.nodes if n.kind == "cause"}
+
+
+def headings() -> set[str]:
+    """Lines of the article that are headings: not bullets, not ending like a sentence."""
+    if not ARTICLE.is_file():
+        pytest.skip(f"article not present at {ARTICLE}")
+    lines = (line.strip() for line in ARTICLE.read_text(encoding="utf-8").splitlines())
+    return {line for line in lines if line and not line.startswith("•") and not line.endswith((".", ":", ";", ","))}
+
+
+# -- red flags ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("flag", RED_FLAGS, ids=[f.id for f in RED_FLAGS])
+def test_each_red_flag_alone_sends_the_runner_to_a_doctor_naming_its_trigger(flag) -> None:
+    t = triage(SPEC, {flag.node: flag.state}, None)
+    assert t.level == "see_doctor"
+    assert [(r.trigger, r.kind, r.text) for r in t.reasons] == [(flag.node, "red_flag", flag.text)]
+
+
+@pytest.mark.parametrize("flag", RED_FLAGS, ids=[f.id for f in RED_FLAGS])
+def test_each_red_flag_wins_over_every_other_reassuring_answer_and_posterior(flag) -> None:
+    model = kneebayes.load_model()
+    evidence = {n.id: "no" for n in model.nodes if n.askable}
+    evidence[flag.node] = flag.state
+    t = triage(SPEC, evidence, model.diagnose(evidence).posterior)
+    assert t.level == SEE_DOCTOR
+    assert flag.node in [r.trigger for r in t.reasons if r.kind == "red_flag"]
+
+
+@pytest.mark.parametrize("node", ARTICLE_WARNING_SIGNS)
+def test_every_warning_sign_of_the_article_is_a_red_flag_on_yes(node: str) -> None:
+    assert (node, "yes") in {(f.node, f.state) for f in RED_FLAGS}
+
+
+@pytest.mark.parametrize("flag", RED_FLAGS, ids=[f.id for f in RED_FLAGS])
+def test_answering_no_to_a_red_flag_does_not_trigger_it(flag) -> None:
+    other = next(s for s in SPEC.node(flag.node).states if s != flag.state)
+    t = triage(SPEC, {flag.node: other}, None)
+    assert t.level == "self_care"
+    assert flag.node not in t.unanswered_red_flags
+
+
+def test_true_counts_as_yes_for_a_red_flag() -> None:
+    assert triage(SPEC, {"locking_or_catching": True}, None).level == "see_doctor"
+    assert triage(SPEC, {"locking_or_catching": False}, None).level == "self_care"
+
+
+def test_every_red_flag_and_escalation_source_is_an_article_heading() -> None:
+    known = headings()
+    for item in (*RED_FLAGS, *ESCALATIONS):
+        assert item.source in known, (item.id, item.source)
+
+
+# -- self-care --------------------------------------------------------------------------------
+
+def test_no_evidence_is_self_care_listing_every_unanswered_red_flag() -> None:
+    t = triage(SPEC, {}, None)
+    assert t.level == "self_care"
+    assert t.unanswered_red_flags == tuple(dict.fromkeys(f.node for f in RED_FLAGS))
+    (reason,) = t.reasons
+    assert (reason.kind, reason.trigger) == ("self_care", NO_WARNING_SIGN)
+    assert "No warning sign was reported" in reason.text
+    for node in t.unanswered_red_flags:
+        assert SPEC.node(node).label in reason.text
+
+
+def test_the_knee_models_own_posterior_with_nothing_answered_escalates_nothing() -> None:
+    model = kneebayes.load_model()
+    assert triage(SPEC, {}, model.diagnose({}).posterior).level == "self_care"
+
+
+def test_every_red_flag_answered_no_completes_the_screen() -> None:
+    t = triage(SPEC, {f.node: "no" for f in RED_FLAGS}, None)
+    assert t.level == "self_care" and t.screen_complete and t.unanswered_red_flags == ()
+    assert "unanswered" not in t.reasons[0].text
+
+
+def test_unanswered_red_flags_drops_the_answered_ones_in_file_order() -> None:
+    first, second, *rest = RED_FLAGS
+    assert unanswered_red_flags(SPEC, {first.node: "no"}) == tuple(dict.fromkeys(f.node for f in (second, *rest)))
+
+
+# -- escalations ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("esc", ESCALATIONS, ids=[e.id for e in ESCALATIONS])
+@pytest.mark.parametrize("delta", [0.0, 0.01])
+def test_escalation_fires_at_and_above_its_threshold(esc, delta: float) -> None:
+    p = min(1.0, esc.threshold + delta)
+    t = triage(SPEC, {}, {**no_cause(), esc.cause: p})
+    assert t.level == "see_doctor"
+    (reason,) = t.reasons
+    assert (reason.trigger, reason.kind, reason.probability) == (esc.cause, "escalation", p)
+    assert f"(estimated {p:.0%})" in reason.text
+
+
+@pytest.mark.parametrize("esc", ESCALATIONS, ids=[e.id for e in ESCALATIONS])
+def test_escalation_does_not_fire_below_its_threshold(esc) -> None:
+    t = triage(SPEC, {}, {**no_cause(), esc.cause: esc.threshold - 1e-9})
+    assert t.level == "self_care"
+
+
+def test_the_article_sends_meniscal_injury_and_bakers_cyst_to_imaging() -> None:
+    assert {"meniscal_injury", "bakers_cyst"} <= {e.cause for e in ESCALATIONS}
+
+
+def test_without_a_posterior_escalations_are_not_evaluated() -> None:
+    assert triage(SPEC, {}, None).level == "self_care"
+
+
+# -- order and values -------------------------------------------------------------------------
+
+def test_reasons_are_red_flags_in_file_order_then_escalations() -> None:
+    flags = RED_FLAGS[:3]
+    evidence = {f.node: f.state for f in reversed(flags)}
+    t = triage(SPEC, evidence, no_cause(1.0))
+    assert [r.trigger for r in t.reasons] == [f.node for f in flags] + [e.cause for e in ESCALATIONS]
+    assert [r.kind for r in t.reasons] == ["red_flag"] * len(flags) + ["escalation"] * len(ESCALATIONS)
+
+
+def test_triage_is_frozen_and_its_dict_is_json() -> None:
+    t = triage(SPEC, {"limping": "yes"}, no_cause(1.0))
+    with pytest.raises(FrozenInstanceError):
+        t.level = SELF_CARE  # type: ignore[misc]
+    data = json.loads(json.dumps(t.to_dict()))
+    assert data["level"] == "see_doctor"
+    assert data["reasons"][0] == {"trigger": "limping", "kind": "red_flag", "text": t.reasons[0].text,
+                                  "source": t.reasons[0].source, "probability": None}
+
+
+def test_str_leads_with_the_level_and_lists_every_reason() -> None:
+    t = triage(SPEC, {"limping": "yes", "sharp_pain": "yes"}, None)
+    text = str(t)
+    assert text.startswith("See a doctor:")
+    assert all(r.text in text for r in t.reasons)
+    assert str(triage(SPEC, {}, None)).startswith("Self-care:")
+
+
+def test_a_model_without_red_flags_says_so() -> None:
+    t = triage(replace(SPEC, red_flags=(), escalations=()), {}, None)
+    assert t == Triage(SELF_CARE, (Reason(NO_WARNING_SIGN, t.reasons[0].text, "", "self_care"),), ())
+    assert "lists no warning signs" in t.reasons[0].text
+
+
+answers = st.dictionaries(st.sampled_from([n.id for n in SPEC.nodes if n.askable]), st.sampled_from(["yes", "no"]))
+
+
+@given(answers, st.dictionaries(st.sampled_from([n.id for n in SPEC.nodes if n.kind == "cause"]), st.floats(0, 1)))
+def test_see_doctor_exactly_when_a_red_flag_or_escalation_fires(evidence: dict[str, str], posterior: dict[str, float]) -> None:
+    fired = any(evidence.get(f.node) == f.state for f in RED_FLAGS) or any(
+        posterior.get(e.cause, 0.0) >= e.threshold for e in ESCALATIONS)
+    assert (triage(SPEC, evidence, posterior).level == "see_doctor") == fired
