@@ -56,9 +56,10 @@ class Model:
     """
 
     __slots__ = ("_spec", "_net", "_info", "_nodes", "_target_ids", "_states", "_binary_targets",
-                 "_target_matrix", "_yes_positions", "_enumerated", "_settings", "_costs", "_red_flags", "_by_id", "_askable", "_cache")
+                 "_target_matrix", "_yes_positions", "_enumerated", "_settings", "_costs", "_red_flags", "_by_id", "_askable", "_import_report", "_cache")
 
-    def __init__(self, spec: ModelSpec, *, targets: Iterable[str] | None = None, joint_limit: int = JOINT_LIMIT) -> None:
+    def __init__(self, spec: ModelSpec, *, targets: Iterable[str] | None = None, joint_limit: int = JOINT_LIMIT,
+                 import_report: tuple[Any, ...] = ()) -> None:
         net = compile_network(spec, None if targets is None else list(targets), joint_limit=joint_limit)
         s = object.__setattr__
         s(self, "_spec", spec)
@@ -85,6 +86,7 @@ class Model:
         s(self, "_target_matrix", matrix)
         s(self, "_enumerated", frozenset(net.enumerated))
         s(self, "_by_id", {n.id: n for n in self._nodes})
+        s(self, "_import_report", tuple(import_report))
         s(self, "_askable", tuple((net.index[n.id], n) for n in self._nodes if n.askable))
         s(self, "_settings", Settings(spec.interview.confidence, spec.interview.cost_weight, spec.interview.min_gain))
         s(self, "_costs", {n.id: float(n.cost) for n in spec.nodes})
@@ -150,6 +152,11 @@ class Model:
     def red_flag_nodes(self) -> tuple[str, ...]:
         """Nodes whose answer can send the person to a doctor (the file's red flags)."""
         return self._red_flags
+
+    @property
+    def import_report(self) -> tuple[Any, ...]:
+        """For an imported network: the table columns the importer renormalised (empty otherwise)."""
+        return self._import_report
 
     @property
     def settings(self) -> Settings:
