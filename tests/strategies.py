@@ -1,0 +1,242 @@
+"""Hypothesis strategies for random small networks, built directly as ModelSpec values.
+
+No YAML is involved: the specs are what the loader would produce (columns in
+``itertools.product`` order of the parents' states), so the tests exercise
+the engine, not the file reader. Alongside the strategies live two
+independent references the property tests compare against:
+
+* :func:`cpt_by_definition` builds a node's table from its spec by looking
+  up each column by its ``given`` assignment (never by position) and by
+  evaluating the noisy-OR formula cell by cell;
+* :func:`brute_force` multiplies every such table into the full joint and
+  conditions it on the evidence.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from kneebayes.modelfile.schema import (
+    ModelSpec,
+    NodeSpec,
+    NoisyOr,
+    Parameter,
+    Prior,
+    Table,
+    TableColumn,
+)
+
+MAX_PARENTS = 3
+BINARY_STATE_SETS: tuple[tuple[str, str], ...] = (("yes", "no"), ("no", "yes"), ("s0", "s1"))
+OTHER_KINDS = ("risk_factor", "finding", "symptom")
+
+# Probabilities an author might write, including the extremes that break naive code.
+EXTREME = (0.0, 1e-6, 1e-3, 0.5, 1.0 - 1e-6, 1.0)
+
+
+def scaled(examples: int) -> int:
+    """``examples`` under the default profile, scaled by the loaded profile's size.
+
+    For the few slow properties (pgmpy on random networks) that run fewer
+    examples than the core ones: the thorough profile still runs 20x more.
+    """
+    return max(1, examples * settings().max_examples // 100)
+
+
+def param(value: float) -> Parameter:
+    return Parameter(float(value), source="test", rationale="test", range=None)
+
+
+# ---------------------------------------------------------------------------------
+# Numbers
+# ---------------------------------------------------------------------------------
+def _weights(allow_zero: bool) -> st.SearchStrategy[float]:
+    choices = [1e-6, 1e-3, 1.0] + ([0.0] if allow_zero else [])
+    return st.one_of(st.floats(min_value=0.01, max_value=1.0), st.sampled_from(choices))
+
+
+@st.composite
+def distributions(draw: st.DrawFn, size: int, allow_zero: bool = True) -> tuple[float, ...]:
+    """A probability vector of ``size`` entries that sums to 1 (last = 1 - fsum(others)).
+
+    Dirichlet-like: independent positive weights, normalised; some entries are
+    tiny (1e-6 of the others) or, when ``allow_zero``, exactly zero.
+    """
+    raw = draw(st.lists(_weights(allow_zero), min_size=size, max_size=size))
+    total = math.fsum(raw)
+    if total == 0.0:
+        raw, total = [1.0] * size, float(size)
+    probs = [w / total for w in raw[:-1]]
+    last = 1.0 - math.fsum(probs)
+    probs.append(max(last, 0.0))
+    return tuple(probs)
+
+
+def probabilities(allow_zero: bool = True) -> st.SearchStrategy[float]:
+    """One probability, often at or near 0 or 1."""
+    extremes = EXTREME if allow_zero else tuple(p for p in EXTREME if 0.0 < p < 1.0)
+    return st.one_of(st.floats(min_value=0.0, max_value=1.0), st.sampled_from(extremes))
+
+
+# ---------------------------------------------------------------------------------
+# Networks
+# ---------------------------------------------------------------------------------
+def _is_yes_no(states: Sequence[str]) -> bool:
+    return set(states) == {"yes", "no"} and len(states) == 2
+
+
+@st.composite
+def networks(
+    draw: st.DrawFn,
+    min_nodes: int = 2,
+    max_nodes: int = 8,
+    min_causes: int = 0,
+    max_causes: int = 4,
+    allow_zero: bool = True,
+    max_card: int = 4,
+) -> ModelSpec:
+    """A random DAG of ``min_nodes``-``max_nodes`` nodes as a ModelSpec.
+
+    Up to three parents per node, 2-``max_card`` states per node, 0-4 targets (kind
+    ``cause``), roots with a Prior, children with a Table or (when the node
+    and its parents are yes/no) a NoisyOr. Nodes are listed in a random
+    order, not necessarily topological.
+    """
+    n = draw(st.integers(min_value=min_nodes, max_value=max_nodes))
+    ids = draw(st.permutations([f"v{i}" for i in range(n)]))  # ids[i] is i-th in topological order
+    states: dict[str, tuple[str, ...]] = {}
+    for node in ids:
+        card = draw(st.integers(min_value=2, max_value=max_card))
+        if card == 2:
+            states[node] = draw(st.sampled_from(BINARY_STATE_SETS))
+        else:
+            states[node] = tuple(f"s{j}" for j in range(card))
+    n_causes = draw(st.integers(min_value=min(min_causes, n), max_value=min(max_causes, n)))
+    causes = set(draw(st.lists(st.sampled_from(ids), min_size=n_causes, max_size=n_causes, unique=True)))
+
+    specs: list[NodeSpec] = []
+    for i, node in enumerate(ids):
+        earlier = ids[:i]
+        parents = tuple(
+            draw(st.lists(st.sampled_from(earlier), max_size=min(MAX_PARENTS, i), unique=True))
+        ) if earlier else ()
+        params: Prior | NoisyOr | Table
+        if not parents:
+            probs = draw(distributions(len(states[node]), allow_zero))
+            params = Prior(tuple(param(p) for p in probs))
+        elif (
+            _is_yes_no(states[node])
+            and all(_is_yes_no(states[p]) for p in parents)
+            and draw(st.booleans())
+        ):
+            leak = draw(probabilities(allow_zero))
+            weights = tuple((p, param(draw(probabilities(allow_zero)))) for p in parents)
+            params = NoisyOr(param(leak), weights)
+        else:
+            columns = []
+            for combo in itertools.product(*(states[p] for p in parents)):
+                probs = draw(distributions(len(states[node]), allow_zero))
+                columns.append(TableColumn(tuple(zip(parents, combo)), tuple(param(p) for p in probs)))
+            params = Table(parents, tuple(columns))
+        kind = "cause" if node in causes else draw(st.sampled_from(OTHER_KINDS))
+        specs.append(NodeSpec(
+            id=node, label=node, kind=kind, question=f"{node}?", states=states[node],
+            parameters=params, askable=kind != "cause",
+        ))
+    order = draw(st.permutations(specs))
+    return ModelSpec(name="random", version="0", title="random network", nodes=tuple(order))
+
+
+@st.composite
+def evidence_for(draw: st.DrawFn, spec: ModelSpec, max_size: int | None = None) -> dict[str, str]:
+    """Evidence on ``spec``: a random subset of its nodes, each at a random state."""
+    ids = [n.id for n in spec.nodes]
+    chosen = draw(st.lists(st.sampled_from(ids), unique=True, max_size=len(ids) if max_size is None else max_size))
+    return {node: draw(st.sampled_from(spec.node(node).states)) for node in chosen}
+
+
+@st.composite
+def networks_with_evidence(draw: st.DrawFn, **kwargs: int | bool) -> tuple[ModelSpec, dict[str, str]]:
+    spec = draw(networks(**kwargs))  # type: ignore[arg-type]
+    return spec, draw(evidence_for(spec))
+
+
+# ---------------------------------------------------------------------------------
+# Independent references
+# ---------------------------------------------------------------------------------
+def cpt_by_definition(node: NodeSpec, states: Mapping[str, Sequence[str]]) -> np.ndarray:
+    """P(node | parents) with axes (parents..., node), cell by cell from the spec's meaning."""
+    params = node.parameters
+    if isinstance(params, Prior):
+        return np.array([p.value for p in params.probabilities], dtype=float)
+    parents = params.parents
+    shape = tuple(len(states[p]) for p in parents) + (len(node.states),)
+    out = np.empty(shape)
+    if isinstance(params, Table):
+        by_given = {frozenset(col.given): col for col in params.columns}
+        for idx in itertools.product(*(range(len(states[p])) for p in parents)):
+            col = by_given[frozenset((p, states[p][j]) for p, j in zip(parents, idx))]
+            out[idx] = [p.value for p in col.probabilities]
+        return out
+    assert isinstance(params, NoisyOr)
+    weights = dict((p, w.value) for p, w in params.weights)
+    yes = node.states.index("yes")
+    for idx in itertools.product(*(range(len(states[p])) for p in parents)):
+        p_no = 1.0 - params.leak.value
+        for p, j in zip(parents, idx):
+            if states[p][j] == "yes":
+                p_no *= 1.0 - weights[p]
+        out[idx + (yes,)] = 1.0 - p_no
+        out[idx + (1 - yes,)] = p_no
+    return out
+
+
+@dataclass(frozen=True)
+class BruteForce:
+    """The full joint of a network, conditioned on evidence."""
+
+    names: tuple[str, ...]
+    states: tuple[tuple[str, ...], ...]
+    p_evidence: float
+    conditioned: np.ndarray | None   # P(all nodes | evidence), None when P(evidence) = 0
+
+    def marginal(self, node: str) -> dict[str, float]:
+        assert self.conditioned is not None
+        i = self.names.index(node)
+        axes = tuple(a for a in range(len(self.names)) if a != i)
+        values = self.conditioned.sum(axis=axes)
+        return dict(zip(self.states[i], values.tolist()))
+
+
+def brute_force(spec: ModelSpec, evidence: Mapping[str, str]) -> BruteForce:
+    """Multiply every CPT into the full joint (numpy), then condition on the evidence."""
+    names = tuple(n.id for n in spec.nodes)
+    states = {n.id: n.states for n in spec.nodes}
+    letters = string.ascii_letters
+    pos = {name: letters[i] for i, name in enumerate(names)}
+    operands: list[object] = []
+    for node in spec.nodes:
+        operands.append(cpt_by_definition(node, states))
+        operands.append("".join(pos[p] for p in node.parents) + pos[node.id])
+    # np.einsum's sublist-free string form: "ab,bc,...->abc..."
+    subs = ",".join(operands[1::2]) + "->" + "".join(pos[n] for n in names)  # type: ignore[arg-type]
+    joint = np.einsum(subs, *operands[0::2])
+    mask = np.ones(joint.shape, dtype=bool)
+    for node, value in evidence.items():
+        i = names.index(node)
+        keep = np.array([s == value for s in states[node]])
+        shape = [1] * len(names)
+        shape[i] = len(keep)
+        mask = mask & keep.reshape(shape)
+    selected = np.where(mask, joint, 0.0)
+    p_e = float(math.fsum(selected.ravel().tolist()))
+    conditioned = selected / p_e if p_e > 0.0 else None
+    return BruteForce(names, tuple(states[n] for n in names), p_e, conditioned)
