@@ -25,6 +25,7 @@ from .errors import (
     Problem,
     UnknownNodeError,
 )
+from .interop.importer import RenormalisedWarning, from_pgmpy, load_bif
 from .interview import AlreadyAnsweredError, Interview
 from .model import Model, Node, load_model
 from .modelfile.load import check_model_file
@@ -34,6 +35,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AlreadyAnsweredError",
+    "RenormalisedWarning",
+    "from_pgmpy",
+    "load_bif",
     "Interview",
     "Question",
     "Settings",

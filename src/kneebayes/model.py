@@ -15,7 +15,7 @@ from .diagnosis import Diagnosis, ModelInfo
 from .errors import ImpossibleEvidenceError, UnknownNodeError
 from .evidence import EvidenceLike, normalize, to_indices
 from .inference.posterior import encode, marginals, node_target_joints, target_joint
-from .modelfile.schema import ModelSpec, NoisyOr, Prior
+from .modelfile.schema import ModelSpec, NoisyOr, Parameter, Prior
 from .network.compiled import JOINT_LIMIT, CompiledNetwork, compile_network
 from .questions import Settings
 
@@ -91,7 +91,7 @@ class Model:
         s(self, "_settings", Settings(spec.interview.confidence, spec.interview.cost_weight, spec.interview.min_gain))
         s(self, "_costs", {n.id: float(n.cost) for n in spec.nodes})
         s(self, "_red_flags", tuple(dict.fromkeys(f.node for f in spec.red_flags)))
-        s(self, "_cache", {})
+        s(self, "_cache", {"joint_limit": joint_limit})
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Model is immutable; cannot set {name!r} (changed parameters give a new model)")
@@ -254,7 +254,85 @@ class Model:
 
         return check_claims(self)
 
+    # -- researchers: parameters, tweaks, files ---------------------------------------------
+    @property
+    def parameters(self) -> Mapping[str, Parameter]:
+        """Every number of the model by its address (``poor_warmup.prior``, ``bakers_cyst.leak``, ...)."""
+        from .research.parameters import parameters
+
+        cache = self._cache
+        if "parameters" not in cache:
+            cache["parameters"] = parameters(self._spec)
+        return cache["parameters"]
+
+    def with_parameters(self, changes: Mapping[str, float | str]) -> Model:
+        """A new model with some numbers changed, addressed as in :attr:`parameters`; this one is untouched.
+
+        Values are probabilities or verbal-scale words. Raises ParameterError
+        naming a bad address (with the nearest ones) or a bad value.
+        """
+        from .research.parameters import with_parameters
+
+        return Model(with_parameters(self._spec, changes), joint_limit=self._net_joint_limit())
+
+    def diff(self, other: Model) -> list[Any]:
+        """The numbers that differ between this model and ``other``, by address."""
+        from .research.parameters import diff
+
+        return diff(self._spec, other._spec)
+
+    def save(self, path: str | Path) -> Path:
+        """Write a model file that loads back to this model (same content hash), with sources and rationales."""
+        from .modelfile.save import save
+
+        return save(self._spec, path)
+
+    def posterior_intervals(self, evidence: EvidenceLike | None = None, *, draws: int = 10_000, seed: int | None = 0,
+                            mass: float = 0.9, progress: bool | None = None) -> Any:
+        """Each cause's posterior mean and credible interval when every number varies within its range.
+
+        Returns a pandas DataFrame (one row per cause: mean, low, high). See
+        :func:`kneebayes.research.intervals.posterior_intervals`.
+        """
+        from .research.intervals import posterior_intervals
+
+        return posterior_intervals(self, evidence, draws=draws, seed=seed, mass=mass, progress=progress)
+
+    def diagnose_frame(self, frame: Any, *, triage: bool = False, next_question: bool = False) -> Any:
+        """Diagnose many cases at once: one row per case, columns node ids with yes/no/missing.
+
+        Returns a DataFrame of the causes' posteriors (and optionally triage
+        and the next question), vectorised over the rows.
+        """
+        from .research.batch import diagnose_frame
+
+        return diagnose_frame(self, frame, triage=triage, next_question=next_question)
+
+    def to_html(self) -> str:
+        """An HTML summary: nodes by kind, counts, source (what a notebook shows)."""
+        from .display.html import model_html
+
+        return model_html(self)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def _net_joint_limit(self) -> int:
+        return self._cache.get("joint_limit", JOINT_LIMIT)
+
     # -- interop ----------------------------------------------------------------------
+    def to_bif(self, path: str | Path) -> Path:
+        """Write the model as a BIF file (full tables, through pgmpy's writer)."""
+        from .interop.files import to_bif
+
+        return to_bif(self, path)
+
+    def to_xmlbif(self, path: str | Path) -> Path:
+        """Write the model as an XMLBIF file (full tables, through pgmpy's writer)."""
+        from .interop.files import to_xmlbif
+
+        return to_xmlbif(self, path)
+
     def to_pgmpy(self) -> DiscreteBayesianNetwork:
         """The model as a pgmpy DiscreteBayesianNetwork with the same numbers (full tables)."""
         from .interop.pgmpy import to_pgmpy
