@@ -167,13 +167,10 @@ class _Layout:
     comps: tuple[tuple[int, int, np.ndarray, np.ndarray, np.ndarray], ...]  # (component, S, rows, nodes, states)
 
 
-_LAYOUTS: dict[tuple[int, tuple[int, ...]], _Layout] = {}
-
-
 def _layout(net: CompiledNetwork, nodes: tuple[int, ...]) -> _Layout:
-    key = (id(net), nodes)
-    found = _LAYOUTS.get(key)
-    if found is not None:
+    # Cached on the network itself: a layout belongs to exactly one compiled network.
+    found = net.memo.get(nodes)
+    if isinstance(found, _Layout):
         return found
     targets, singles, comps = [], {}, {}
     for n, v in enumerate(nodes):
@@ -195,9 +192,9 @@ def _layout(net: CompiledNetwork, nodes: tuple[int, ...]) -> _Layout:
         c_layout.append((c, len(clamps), np.array([n for n, _, _ in clamps], dtype=np.intp),
                          np.array([v for _, v, _ in clamps], dtype=np.intp), np.array([x for _, _, x in clamps], dtype=np.intp)))
     layout = _Layout(max((net.cards[v] for v in nodes), default=1), tuple(targets), s_layout, tuple(c_layout))
-    if len(_LAYOUTS) > 4096:  # bounded: layouts are small, but sessions are many
-        _LAYOUTS.clear()
-    _LAYOUTS[key] = layout
+    if len(net.memo) > 4096:  # bounded: layouts are small, but an interview visits many subsets
+        net.memo.clear()
+    net.memo[nodes] = layout
     return layout
 
 

@@ -113,6 +113,7 @@ class CompiledNetwork:
     index: Mapping[str, int] = field(default_factory=dict)
     state_index: tuple[Mapping[str, int], ...] = ()
     where: tuple[tuple[str, int, int], ...] = ()   # per node: ("target"|"singleton"|"component", group, position)
+    memo: dict[object, object] = field(default_factory=dict, repr=False)   # derived index layouts, per network
 
     @property
     def n_joint(self) -> int:
