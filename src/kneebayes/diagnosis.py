@@ -277,6 +277,15 @@ class Diagnosis:
         """``to_dict()`` as indented JSON."""
         return json.dumps(self.to_dict(full=full), indent=2)
 
+    def to_html(self) -> str:
+        """An HTML summary: posterior bars, triage and reasons, next question, top care items."""
+        from .display.html import diagnosis_html
+
+        return diagnosis_html(self)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
     def __str__(self) -> str:
         lines = [f"{self.model.name} {self.model.version}: P(cause | evidence)"]
         labels = {t: self._model.node(t).label for t in self._model.causes}
