@@ -78,7 +78,8 @@ def _contract(comp: Component, lam: np.ndarray, log_scale: np.ndarray | None) ->
             messages = messages / top
         slots[group.output] = messages.prod(axis=1).reshape((batch, *group.shape))
     for step in comp.steps:
-        out = np.einsum(step.subscripts, *[slots[i] for i in step.inputs])
+        ops = [slots[i] for i in step.inputs]
+        out = np.einsum(step.subscripts, *ops, optimize=list(step.path)) if step.path else np.einsum(step.subscripts, *ops)
         slots[step.output] = out if log_scale is None else _rescale(out, log_scale)
     out = slots[comp.result]
     assert out is not None  # noqa: S101 - the plan always fills its last slot
