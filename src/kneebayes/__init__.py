@@ -30,6 +30,7 @@ from .interview import AlreadyAnsweredError, Interview
 from .model import Model, Node, load_model
 from .modelfile.load import check_model_file
 from .questions import Question, Settings, StopReason
+from .research.sensitivity import sensitivity
 
 __version__ = "0.1.0"
 
@@ -38,6 +39,7 @@ __all__ = [
     "RenormalisedWarning",
     "from_pgmpy",
     "load_bif",
+    "sensitivity",
     "Interview",
     "Question",
     "Settings",

@@ -66,6 +66,7 @@ def from_pgmpy(network: Any, targets: Sequence[str], askable: Iterable[str] | No
     questions = questions or {}
     costs = costs or {}
     origin = f"imported from {source}"
+    why = "imported; not hand-set"
     problems: list[Problem] = []
     touched: list[Renormalised] = []
     nodes: list[NodeSpec] = []
@@ -92,9 +93,9 @@ def from_pgmpy(network: Any, targets: Sequence[str], askable: Iterable[str] | No
                 if col[-1] < 0:
                     col[-1] = 0.0
                 touched.append(Renormalised(str(node), given, total))
-            columns.append(TableColumn(given, tuple(Parameter(float(v), origin, "imported value", None) for v in col)))
+            columns.append(TableColumn(given, tuple(Parameter(float(v), origin, why, None) for v in col)))
         if parents:
-            params: Prior | Table = Table(parents, tuple(columns), origin, "imported table")
+            params: Prior | Table = Table(parents, tuple(columns), origin, why)
         else:
             params = Prior(columns[0].probabilities) if columns else Prior(())
         nid = str(node)

@@ -230,7 +230,8 @@ def _state_column(reader: _Reader, raw: object, *, node: str, states: tuple[str,
     return tuple(params[s] for s in states)
 
 
-def _complement(p: Parameter) -> Parameter:
+def complement(p: Parameter) -> Parameter:
+    """P(no) of a yes/no prior written as P(yes): the value, range and provenance mirrored."""
     rng = None if p.range is None else (1.0 - p.range[1], 1.0 - p.range[0])
     return Parameter(1.0 - p.value, p.source, f"complement of P(yes): {p.rationale}", rng, None)
 
@@ -248,7 +249,7 @@ def _prior(reader: _Reader, raw: object, *, node: str, states: tuple[str, ...], 
         p = reader.parameter(raw, node=node, field="prior", line=line)
         if p is None:
             return None
-        by_state = {"yes": p, "no": _complement(p)}
+        by_state = {"yes": p, "no": complement(p)}
         return Prior(tuple(by_state[s] for s in states), derived_last=True)
     column = _state_column(reader, raw, node=node, states=states, field="prior", line=line, bare=None, label="prior")
     return None if column is None else Prior(column)
@@ -354,7 +355,12 @@ def _table(reader: _Reader, raw: object, *, node: str, states: tuple[str, ...], 
             ok = False
         else:
             ordered.append(columns[key])
-    return Table(parents, tuple(ordered), source, rationale) if ok else None
+    if not ok:
+        return None
+    if not parents:
+        # A table without parents is a prior (how imported roots with bare numbers are written).
+        return Prior(ordered[0].probabilities) if ordered else None
+    return Table(parents, tuple(ordered), source, rationale)
 
 
 def _find_cycle(parents: Mapping[str, tuple[str, ...]]) -> list[str] | None:

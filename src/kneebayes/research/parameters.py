@@ -1,0 +1,372 @@
+"""Every number of a model by its address: list, change, compare.
+
+An address names one independent number the way the model file does:
+
+* ``poor_warmup.prior``: P(yes) of a yes/no root (P(no) is its complement,
+  not a number of its own, so it has no address);
+* ``X.prior[state]``: one state of a root with other states (or an imported
+  yes/no root, whose file lists both states);
+* ``bakers_cyst.leak`` and ``bakers_cyst.weight[meniscal_injury]``: a
+  noisy-OR's leak and weights;
+* ``X.table[parent=state,...][state]``: one cell of a full table (every
+  state of the node has an address, for yes/no tables too; a table without
+  parents is written ``X.table[][state]``).
+
+:func:`with_parameters` changes numbers and returns a new spec (the old one
+is untouched). A table column or a multi-state prior must keep summing to
+1, so changing some of its states rescales the *other* states of that
+column proportionally: setting ``X.prior[a]`` from 0.2 to 0.4 when ``b``
+and ``c`` are 0.6 and 0.2 makes them 0.45 and 0.15. Changes to one column
+apply together: the states given are fixed, the rest take up what is left.
+
+>>> import kneebayes
+>>> model = kneebayes.load_model()
+>>> leak = model.parameters["bakers_cyst.leak"]
+>>> higher = model.with_parameters({"bakers_cyst.leak": leak.range[1]})
+>>> [change.address for change in model.diff(higher)]
+['bakers_cyst.leak']
+>>> model.parameters["bakers_cyst.leak"] == leak   # the old model is untouched
+True
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import Union
+
+from ..errors import ParameterError, nearest
+from ..modelfile.load import SUM_TOLERANCE, complement
+from ..modelfile.schema import ModelSpec, NodeSpec, NoisyOr, Parameter, Prior, Table, TableColumn
+
+__all__ = ["ParameterChange", "parameters", "with_parameters", "diff", "address_of_cell"]
+
+#: A range contains a value up to this much rounding (the loader's tolerance too).
+RANGE_TOLERANCE = 1e-12
+
+#: What :func:`with_parameters` accepts for one address: a probability, a
+#: word of the model's verbal scale, or ``(value, (low, high))`` to set the
+#: value and its range together.
+NewValue = Union[float, str, tuple[Union[float, str], tuple[float, float]]]
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """Where an address points: node position, what kind of number, and which one."""
+
+    node: int
+    kind: str  # "yes" (P(yes) of a yes/no prior), "leak", "weight", "cell"
+    index: int  # state index ("yes", "cell") or weight index ("weight")
+    column: int | None = None  # table column; None for a prior's states
+
+
+def address_of_cell(node: str, given: tuple[tuple[str, str], ...], state: str) -> str:
+    """The address of one table cell: ``node.table[p1=s1,p2=s2][state]``.
+
+    >>> address_of_cell("bakers_cyst", (("meniscal_injury", "yes"),), "no")
+    'bakers_cyst.table[meniscal_injury=yes][no]'
+    """
+    return f"{node}.table[{','.join(f'{p}={s}' for p, s in given)}][{state}]"
+
+
+def _slots(spec: ModelSpec) -> dict[str, tuple[_Slot, Parameter]]:
+    out: dict[str, tuple[_Slot, Parameter]] = {}
+    for i, node in enumerate(spec.nodes):
+        p = node.parameters
+        if isinstance(p, Prior):
+            if p.derived_last:
+                yes = node.states.index("yes")
+                out[f"{node.id}.prior"] = (_Slot(i, "yes", yes), p.probabilities[yes])
+            else:
+                for s, (state, q) in enumerate(zip(node.states, p.probabilities)):
+                    out[f"{node.id}.prior[{state}]"] = (_Slot(i, "cell", s), q)
+        elif isinstance(p, NoisyOr):
+            out[f"{node.id}.leak"] = (_Slot(i, "leak", 0), p.leak)
+            for w, (parent, q) in enumerate(p.weights):
+                out[f"{node.id}.weight[{parent}]"] = (_Slot(i, "weight", w), q)
+        else:
+            for c, col in enumerate(p.columns):
+                for s, (state, q) in enumerate(zip(node.states, col.probabilities)):
+                    out[address_of_cell(node.id, col.given, state)] = (_Slot(i, "cell", s, c), q)
+    return out
+
+
+def parameters(spec: ModelSpec) -> Mapping[str, Parameter]:
+    """Every independent number of the model by its address, in node order (read-only).
+
+    Within a node: a prior's P(yes) or its states in order; a noisy-OR's
+    leak then its weights in parent order; a table's columns in order, each
+    with every state.
+
+    >>> import kneebayes
+    >>> spec = kneebayes.load_model().spec
+    >>> list(parameters(spec))[:2]
+    ['poor_warmup.prior', 'sudden_training_increase.prior']
+    """
+    return MappingProxyType({address: param for address, (_, param) in _slots(spec).items()})
+
+
+# -- changing numbers -------------------------------------------------------------------------
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _scale_text(scale: Mapping[str, float]) -> str:
+    if not scale:
+        return "this model has no verbal scale"
+    return "the scale has: " + ", ".join(f"{t} ({_fmt(v)})" for t, v in scale.items())
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _value(address: str, raw: object, scale: Mapping[str, float]) -> tuple[float, str | None]:
+    """A probability (and the verbal term, if one was given) or ParameterError."""
+    if isinstance(raw, str):
+        if raw in scale:
+            return scale[raw], raw
+        sugg = nearest(raw, scale)
+        hint = f"; did you mean {', '.join(repr(s) for s in sugg)}?" if sugg else ""
+        raise ParameterError(f"{address}: unknown verbal term {raw!r}{hint} ({_scale_text(scale)})")
+    words = f" or a word of the scale ({', '.join(scale)})" if scale else ""
+    if not _is_number(raw):
+        raise ParameterError(f"{address}: expected a probability (a number in [0, 1]){words}, got {raw!r}")
+    v = float(raw)  # type: ignore[arg-type]
+    if not 0.0 <= v <= 1.0:  # NaN fails too
+        raise ParameterError(f"{address}: {v!r} is not a probability; give a number in [0, 1]{words}")
+    return v, None
+
+
+def _new_range(address: str, value: float, raw: object) -> tuple[float, float]:
+    """Check a range given with ``(value, (low, high))`` by the model file's rules."""
+    if not (isinstance(raw, (tuple, list)) and len(raw) == 2 and all(_is_number(x) for x in raw)):
+        raise ParameterError(f"{address}: a range must be two numbers (low, high), got {raw!r}")
+    low, high = float(raw[0]), float(raw[1])
+    if not low <= high:
+        raise ParameterError(f"{address}: range [{_fmt(low)}, {_fmt(high)}] has low above high")
+    if value in (0.0, 1.0):
+        if (low, high) != (value, value):
+            what = "certain" if value == 1.0 else "impossible"
+            raise ParameterError(f"{address}: a value of {_fmt(value)} is {what}, so its range must be "
+                                 f"[{_fmt(value)}, {_fmt(value)}], got [{_fmt(low)}, {_fmt(high)}]")
+        return low, high
+    if not (0.0 < low and high < 1.0):
+        raise ParameterError(f"{address}: range [{_fmt(low)}, {_fmt(high)}] must lie inside (0, 1)")
+    if not low - RANGE_TOLERANCE <= value <= high + RANGE_TOLERANCE:
+        raise ParameterError(f"{address}: range [{_fmt(low)}, {_fmt(high)}] does not contain the value {_fmt(value)}")
+    return low, high
+
+
+def _contains(rng: tuple[float, float] | None, value: float) -> bool:
+    return rng is None or rng[0] - RANGE_TOLERANCE <= value <= rng[1] + RANGE_TOLERANCE
+
+
+def _changed(address: str, raw: object, old: Parameter, scale: Mapping[str, float]) -> Parameter:
+    """The parameter at ``address`` with its new value (source and rationale kept)."""
+    if isinstance(raw, (tuple, list)):
+        if len(raw) != 2:
+            raise ParameterError(f"{address}: to set a value and its range give (value, (low, high)), got {raw!r}")
+        value, term = _value(address, raw[0], scale)
+        return replace(old, value=value, term=term, range=_new_range(address, value, raw[1]))
+    value, term = _value(address, raw, scale)
+    if not _contains(old.range, value):
+        assert old.range is not None
+        low, high = old.range
+        raise ParameterError(
+            f"{address}: {_fmt(value)} is outside the stated range [{_fmt(low)}, {_fmt(high)}]; the range says how "
+            "unsure the number is, so changing it means editing the model file, or passing "
+            f"(value, (low, high)) here, e.g. {{{address!r}: ({_fmt(value)}, (low, high))}}"
+        )
+    return replace(old, value=value, term=term)
+
+
+def _renormalised(addresses: list[str], old: tuple[Parameter, ...], changed: dict[int, Parameter]) -> tuple[Parameter, ...]:
+    """One column (or multi-state prior) with ``changed`` states set and the others rescaled to sum to 1."""
+    out = list(old)
+    for i, p in changed.items():
+        out[i] = p
+    given = ", ".join(addresses[i] for i in sorted(changed))
+    fixed = math.fsum(p.value for p in changed.values())
+    others = [i for i in range(len(old)) if i not in changed]
+    if not others:
+        if abs(fixed - 1.0) > SUM_TOLERANCE:
+            raise ParameterError(f"{given}: every state of this column is given, and they sum to {fixed!r}, not 1 "
+                                 f"(tolerance {SUM_TOLERANCE:g})")
+        return tuple(out)
+    rest = 1.0 - fixed
+    names = ", ".join(addresses[i] for i in others)
+    if rest < -SUM_TOLERANCE:
+        raise ParameterError(f"{given}: the new values sum to {fixed!r}, more than 1, leaving nothing for {names}")
+    rest = max(rest, 0.0)
+    old_rest = math.fsum(old[i].value for i in others)
+    if old_rest == 0.0:
+        if rest > SUM_TOLERANCE:
+            raise ParameterError(f"{given}: the column must still sum to 1, but the other states ({names}) are all 0, "
+                                 f"so rescaling them cannot make up the remaining {_fmt(rest)}; give them explicitly")
+        values = {i: 0.0 for i in others}
+    else:
+        values = {i: old[i].value * rest / old_rest for i in others}
+        # The largest takes the rounding, so the column sums to 1 as exactly as floats allow.
+        big = max(others, key=lambda i: old[i].value)
+        values[big] = max(0.0, 1.0 - math.fsum([p.value for p in changed.values()] + [values[i] for i in others if i != big]))
+    for i in others:
+        v, p = values[i], old[i]
+        if v == p.value:
+            continue
+        if not _contains(p.range, v):
+            assert p.range is not None
+            raise ParameterError(
+                f"{addresses[i]}: changing {given} rescales this state to {v:.6g} (the column must sum to 1), outside "
+                f"its stated range [{_fmt(p.range[0])}, {_fmt(p.range[1])}]; give it too, as (value, (low, high)) "
+                "if its range must change"
+            )
+        out[i] = replace(p, value=v, term=None)  # a rescaled number is no longer the word written
+    return tuple(out)
+
+
+def with_parameters(spec: ModelSpec, changes: Mapping[str, NewValue]) -> ModelSpec:
+    """A new spec with the numbers at some addresses changed; ``spec`` itself is untouched.
+
+    Each value is a probability in [0, 1], a word of the model's verbal
+    scale (kept as the word, as if the file said it), or
+    ``(value, (low, high))`` to set the value and its range together. A
+    plain value must lie inside the number's stated range: the range says
+    how unsure the number is, so moving outside it is a change of range too,
+    made explicit with the pair (or by editing the file). Source and
+    rationale are kept.
+
+    A yes/no prior's complement follows its P(yes). In a table column or a
+    multi-state prior, the states not given are rescaled proportionally so
+    the column sums to 1; a rescaled state must stay inside its own range.
+
+    The new spec's ``path`` is None: it is no longer what any file says
+    (``save`` writes one). Raises ParameterError naming each bad address
+    (with the nearest valid ones) or bad value (with what would be valid).
+
+    >>> import kneebayes
+    >>> spec = kneebayes.load_model().spec
+    >>> new = with_parameters(spec, {"poor_warmup.prior": ("fifty-fifty", (0.3, 0.7))})
+    >>> yes, no = new.node("poor_warmup").parameters.probabilities
+    >>> yes.value, yes.term, yes.range, no.value
+    (0.5, 'fifty-fifty', (0.3, 0.7), 0.5)
+    >>> with_parameters(spec, {"poor_warmup.prior": 1.5})
+    Traceback (most recent call last):
+    ...
+    kneebayes.errors.ParameterError: poor_warmup.prior: 1.5 is not a probability; give a number in [0, 1] or ...
+    """
+    if not isinstance(changes, Mapping):
+        raise TypeError(f"changes must be a mapping from parameter address to new value, got {type(changes).__name__}")
+    if not changes:
+        return spec
+    slots = _slots(spec)
+    scale = dict(spec.scale)
+    problems: list[str] = []
+    new: dict[str, tuple[_Slot, Parameter]] = {}
+    for address, raw in changes.items():
+        if address not in slots:
+            problems.append(_unknown_address(str(address), slots))
+            continue
+        slot, old = slots[address]
+        try:
+            new[address] = (slot, _changed(address, raw, old, scale))
+        except ParameterError as exc:
+            problems.append(str(exc))
+
+    # Group by node, then apply each node's changes at once.
+    by_node: dict[int, list[tuple[_Slot, Parameter]]] = {}
+    for slot, param in new.values():
+        by_node.setdefault(slot.node, []).append((slot, param))
+    nodes = list(spec.nodes)
+    for i, changed in by_node.items():
+        try:
+            nodes[i] = _apply(spec.nodes[i], changed)
+        except ParameterError as exc:
+            problems.append(str(exc))
+    if problems:
+        if len(problems) == 1:
+            raise ParameterError(problems[0])
+        raise ParameterError(f"{len(problems)} problems with the changes:\n" + "\n".join(f"  - {p}" for p in problems))
+    return replace(spec, nodes=tuple(nodes), path=None)
+
+
+def _apply(node: NodeSpec, changed: list[tuple[_Slot, Parameter]]) -> NodeSpec:
+    p = node.parameters
+    if isinstance(p, NoisyOr):
+        leak, weights = p.leak, list(p.weights)
+        for slot, param in changed:
+            if slot.kind == "leak":
+                leak = param
+            else:
+                weights[slot.index] = (weights[slot.index][0], param)
+        return replace(node, parameters=replace(p, leak=leak, weights=tuple(weights)))
+    if isinstance(p, Prior):
+        if p.derived_last:
+            (slot, yes), = changed
+            by_state = {"yes": yes, "no": complement(yes)}
+            return replace(node, parameters=replace(p, probabilities=tuple(by_state[s] for s in node.states)))
+        addresses = [f"{node.id}.prior[{s}]" for s in node.states]
+        column = _renormalised(addresses, p.probabilities, {slot.index: q for slot, q in changed})
+        return replace(node, parameters=replace(p, probabilities=column))
+    assert isinstance(p, Table)
+    columns = list(p.columns)
+    per_column: dict[int, dict[int, Parameter]] = {}
+    for slot, param in changed:
+        assert slot.column is not None
+        per_column.setdefault(slot.column, {})[slot.index] = param
+    for c, cells in per_column.items():
+        col = columns[c]
+        addresses = [address_of_cell(node.id, col.given, s) for s in node.states]
+        columns[c] = TableColumn(col.given, _renormalised(addresses, col.probabilities, cells))
+    return replace(node, parameters=replace(p, columns=tuple(columns)))
+
+
+def _unknown_address(address: str, slots: Mapping[str, object]) -> str:
+    valid = list(slots)
+    sugg = nearest(address, valid)
+    if not sugg:  # a known node: offer its own addresses
+        node = address.split(".", 1)[0]
+        sugg = [a for a in valid if a.split(".", 1)[0] == node][:5]
+    if sugg:
+        hint = f"; did you mean {', '.join(repr(s) for s in sugg)}?"
+    else:
+        hint = ("; addresses look like 'node.prior', 'node.prior[state]', 'node.leak', 'node.weight[parent]' or "
+                "'node.table[parent=state,...][state]'")
+    return f"unknown parameter address {address!r}{hint} (model.parameters lists all {len(valid)})"
+
+
+# -- comparing ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ParameterChange:
+    """One number that differs between two models: ``old`` or ``new`` is None where the address is absent."""
+
+    address: str
+    old: float | None
+    new: float | None
+
+    @property
+    def delta(self) -> float | None:
+        """``new - old``, or None when the address exists on one side only."""
+        return None if self.old is None or self.new is None else self.new - self.old
+
+    def __str__(self) -> str:
+        def show(x: float | None) -> str:
+            return "(absent)" if x is None else repr(x)
+
+        return f"{self.address}: {show(self.old)} -> {show(self.new)}"
+
+
+def diff(a: ModelSpec, b: ModelSpec) -> list[ParameterChange]:
+    """The numbers that differ between ``a`` and ``b`` (any difference), by address.
+
+    Addresses of ``a`` come first in ``a``'s order, then those only ``b`` has.
+    Only values count: a changed range, source or rationale is not listed.
+    """
+    pa, pb = parameters(a), parameters(b)
+    out = [ParameterChange(address, p.value, pb[address].value if address in pb else None)
+           for address, p in pa.items() if address not in pb or pb[address].value != p.value]
+    out += [ParameterChange(address, None, p.value) for address, p in pb.items() if address not in pa]
+    return out

@@ -1,0 +1,224 @@
+"""One-way sensitivity: which hand-set number moves a posterior most, and how.
+
+:func:`sensitivity` sets each number, one at a time, to the low and then
+the high end of its range (a range is read as hard bounds here) and
+reports the exact posterior of one cause at each end, sorted by the swing.
+:func:`sensitivity_function` gives the posterior of a cause as a function
+of one number over a grid.
+
+Every row is an exact posterior of the changed model, the one
+``model.with_parameters({address: value})`` builds (so a table cell's
+column is rescaled as there). Rather than compiling ~220 models, all the
+changed models run at once through the exact routine of
+:mod:`kneebayes.research.intervals` (one row per changed model, along the
+draw axis); the tests check each row against the rebuilt model's
+``diagnose`` to 1e-12. Numbers of nodes that are barren under the evidence
+(neither observed nor ancestors of the evidence or the cause) do not enter
+at all, so their swing is exactly 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import InvalidStateError, ParameterError, UnknownNodeError, nearest
+from ..evidence import EvidenceLike, normalize, to_indices
+from ..modelfile.schema import ModelSpec
+from .intervals import _DrawPlan, flat_values
+
+if TYPE_CHECKING:
+    import pandas
+
+    from ..model import Model
+
+__all__ = ["sensitivity", "sensitivity_function"]
+
+_CHUNK = 1024
+
+
+def _resolve(model: Model, evidence: EvidenceLike | None, cause: str, state: str | None) -> tuple[dict[str, str], int, int, float]:
+    """Check evidence, cause and state; return the evidence, node and state indices and the base posterior."""
+    net = model.network
+    if not isinstance(cause, str) or cause not in net.index:
+        raise UnknownNodeError(cause, net.names, what="cause")
+    node = net.index[cause]
+    states = net.states[node]
+    if state is None:
+        if "yes" not in states:
+            raise InvalidStateError(cause, None, states)
+        state = "yes"
+    if state not in states:
+        raise InvalidStateError(cause, state, states)
+    ev = normalize(net, evidence)
+    base = model.marginals(ev, nodes=[cause])[cause][state]   # ImpossibleEvidenceError from the engine
+    return ev, node, states.index(state), float(base)
+
+
+def _posteriors_of(model: Model, ev: Mapping[str, str], node: int, state: int, specs: Sequence[ModelSpec]) -> np.ndarray:
+    """P(node = state | ev) exactly under each spec (same structure as the model's, other numbers)."""
+    net = model.network
+    observed = to_indices(net, ev)
+    if node in observed:
+        return np.full(len(specs), float(observed[node] == state))
+    base_nodes = model.spec.nodes
+    base = tuple(flat_values(n) for n in base_nodes)
+    changed: list[dict[int, np.ndarray]] = []
+    for spec in specs:
+        diff = {}
+        for i, (old, new) in enumerate(zip(base_nodes, spec.nodes)):
+            if new is not old and new != old:
+                diff[i] = flat_values(new)
+        changed.append(diff)
+    touched = frozenset(i for d in changed for i in d)
+    plan = _DrawPlan(model, observed, [node], touched, base, min(len(specs), _CHUNK) or 1)
+    out = np.empty(len(specs))
+    for lo in range(0, len(specs), _CHUNK):
+        hi = min(lo + _CHUNK, len(specs))
+        numbers = {i: np.repeat(base[i][None, :], hi - lo, axis=0) for i in touched}
+        for r in range(lo, hi):
+            for i, vec in changed[r].items():
+                numbers[i][r - lo] = vec
+        joint = plan.run(numbers, hi - lo).reshape(hi - lo, -1)
+        total = joint.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[lo:hi] = np.where(total > 0, joint[:, state] / total, np.nan)
+    return np.clip(out, 0.0, 1.0)
+
+
+def sensitivity(model: Model, evidence: EvidenceLike | None = None, cause: str | None = None, *,
+                state: str | None = None) -> pandas.DataFrame:
+    """One-way sensitivity of P(cause = state | evidence) to every number with a range.
+
+    Each number is set to the low and the high end of its range (hard
+    bounds), the others kept; each posterior is exact. Returns a DataFrame,
+    one row per number: ``address``, ``value`` (as written), ``low``,
+    ``high``, ``posterior_at_low``, ``posterior_at_high`` and ``swing``
+    (= at high - at low), sorted by the absolute swing, largest first (ties
+    by address). ``attrs`` holds ``cause``, ``state``, ``evidence``,
+    ``posterior`` (at the written numbers), ``skipped`` (addresses without
+    a range) and ``unreachable`` ({address: reason} for an end that
+    ``with_parameters`` refuses, such as a table cell whose column could not
+    be rescaled within the other cells' ranges; its posterior is NaN and
+    the row sorts last).
+
+    ``state`` defaults to ``"yes"``. Raises UnknownNodeError for an unknown
+    cause or evidence node (with the nearest ids), InvalidStateError,
+    ImpossibleEvidenceError.
+
+    >>> import kneebayes
+    >>> model = kneebayes.load_model()
+    >>> table = kneebayes.research.sensitivity.sensitivity(model, {"locking_or_catching": "yes"}, "meniscal_injury")
+    >>> list(table.columns)
+    ['address', 'value', 'low', 'high', 'posterior_at_low', 'posterior_at_high', 'swing']
+    >>> bool(table["swing"].abs().is_monotonic_decreasing)
+    True
+    """
+    import pandas as pd
+
+    from .parameters import parameters, with_parameters
+
+    if cause is None:
+        raise TypeError("sensitivity() needs cause=, the node whose posterior to follow")
+    ev, node, state_index, base = _resolve(model, evidence, cause, state)
+    spec = model.spec
+    params = parameters(spec)
+    rows: list[tuple[str, float, float, float]] = []
+    skipped: list[str] = []
+    for address, p in params.items():
+        if p.range is None:
+            skipped.append(address)
+        else:
+            rows.append((address, float(p.value), float(p.range[0]), float(p.range[1])))
+    specs: list[ModelSpec] = []
+    ok: list[bool] = []
+    unreachable: dict[str, str] = {}
+    for address, _value, low, high in rows:
+        for end in (low, high):
+            try:
+                specs.append(with_parameters(spec, {address: end}))
+                ok.append(True)
+            except ParameterError as exc:
+                specs.append(spec)
+                ok.append(False)
+                unreachable.setdefault(address, str(exc))
+    values = _posteriors_of(model, ev, node, state_index, specs) if specs else np.zeros(0)
+    values[~np.array(ok, dtype=bool)] = np.nan
+    at_low, at_high = values[0::2], values[1::2]
+    frame = pd.DataFrame({
+        "address": [r[0] for r in rows],
+        "value": [r[1] for r in rows],
+        "low": [r[2] for r in rows],
+        "high": [r[3] for r in rows],
+        "posterior_at_low": at_low,
+        "posterior_at_high": at_high,
+        "swing": at_high - at_low,
+    })
+    swing = frame["swing"].to_numpy()
+    order = sorted(range(len(rows)), key=lambda k: (bool(np.isnan(swing[k])), -abs(float(np.nan_to_num(swing[k]))), rows[k][0]))
+    frame = frame.iloc[order].reset_index(drop=True)
+    frame.attrs.update({
+        "cause": cause, "state": model.network.states[node][state_index], "evidence": dict(ev),
+        "posterior": base, "skipped": skipped, "unreachable": unreachable,
+    })
+    return frame
+
+
+def sensitivity_function(model: Model, evidence: EvidenceLike | None, cause: str, address: str,
+                         grid: Sequence[float] | np.ndarray | None = None, *, points: int = 21,
+                         state: str | None = None) -> pandas.DataFrame:
+    """P(cause = state | evidence) as a function of the number at ``address``, exact at each grid point.
+
+    ``grid`` defaults to ``points`` (21) evenly spaced values from the low
+    to the high end of the number's range. A grid value outside the range
+    is allowed here (the range is widened for that point only, as
+    ``with_parameters`` with ``(value, (low, high))`` would). Returns a
+    DataFrame with columns ``value`` and ``posterior``; ``attrs`` holds the
+    ``address``, its written ``base_value``, ``range``, ``cause``, ``state``,
+    ``evidence`` and the ``posterior`` at the written numbers.
+
+    Raises ParameterError for an unknown address (with the nearest ones),
+    for a number without a range when no grid is given, or when a value
+    cannot be set (a table column that cannot be rescaled).
+    """
+    import pandas as pd
+
+    from .parameters import parameters, with_parameters
+
+    ev, node, state_index, base = _resolve(model, evidence, cause, state)
+    spec = model.spec
+    params = parameters(spec)
+    if address not in params:
+        sugg = nearest(str(address), params)
+        if not sugg:
+            prefix = str(address).split(".", 1)[0] + "."
+            sugg = [a for a in params if a.startswith(prefix)][:5]
+        hint = f"; did you mean {', '.join(repr(s) for s in sugg)}?" if sugg else ""
+        raise ParameterError(f"unknown parameter address {address!r}{hint} (model.parameters lists all {len(params)})")
+    p = params[address]
+    if grid is None:
+        if p.range is None:
+            raise ParameterError(f"{address} has no range; pass grid= with the values to try")
+        if int(points) < 1:
+            raise ValueError(f"points must be at least 1, got {points!r}")
+        values = np.unique(np.linspace(p.range[0], p.range[1], int(points)))
+    else:
+        values = np.asarray(grid, dtype=float).ravel()
+        if values.size == 0:
+            raise ValueError("grid is empty")
+    specs = []
+    for v in values.tolist():
+        change: Any = v
+        rng = p.range
+        if rng is not None and not rng[0] <= v <= rng[1]:
+            change = (v, (v, v)) if v in (0.0, 1.0) else (v, (min(rng[0], v), max(rng[1], v)))
+        specs.append(with_parameters(spec, {address: change}))
+    posterior = _posteriors_of(model, ev, node, state_index, specs)
+    frame = pd.DataFrame({"value": values, "posterior": posterior})
+    frame.attrs.update({
+        "address": address, "base_value": float(p.value), "range": p.range, "cause": cause,
+        "state": model.network.states[node][state_index], "evidence": dict(ev), "posterior": base,
+    })
+    return frame
