@@ -9,56 +9,78 @@ engine serves any discrete diagnostic network.
 >>> dx.ranked_causes[0][0]
 'meniscal_injury'
 
-Importing kneebayes loads numpy only; YAML, networkx, pgmpy, pandas and
-matplotlib load inside the functions that need them.
+``import kneebayes`` itself loads almost nothing: each public name is
+imported the first time it is used (numpy and YAML with the first model;
+networkx, scipy, pgmpy, pandas and matplotlib only inside the functions
+that need them).
 """
 
-from .claims import ClaimReport, ClaimResult
-from .diagnosis import Diagnosis, ModelInfo
-from .errors import (
-    EvidenceError,
-    ImpossibleEvidenceError,
-    InvalidStateError,
-    KneeBayesError,
-    ModelFileError,
-    ParameterError,
-    Problem,
-    UnknownNodeError,
-)
-from .interop.importer import RenormalisedWarning, from_pgmpy, load_bif
-from .interview import AlreadyAnsweredError, Interview
-from .model import Model, Node, load_model
-from .modelfile.load import check_model_file
-from .questions import Question, Settings, StopReason
-from .research.sensitivity import sensitivity
+import typing as _typing
+from importlib import import_module as _import_module
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AlreadyAnsweredError",
-    "RenormalisedWarning",
-    "from_pgmpy",
-    "load_bif",
-    "sensitivity",
-    "Interview",
-    "Question",
-    "Settings",
-    "StopReason",
-    "ClaimReport",
-    "ClaimResult",
-    "Diagnosis",
-    "EvidenceError",
-    "ImpossibleEvidenceError",
-    "InvalidStateError",
-    "KneeBayesError",
-    "Model",
-    "ModelFileError",
-    "ModelInfo",
-    "Node",
-    "ParameterError",
-    "Problem",
-    "UnknownNodeError",
-    "__version__",
-    "check_model_file",
-    "load_model",
-]
+# Public name -> the module that defines it (loaded on first use).
+_WHERE = {
+    "AlreadyAnsweredError": ".interview",
+    "ClaimReport": ".claims",
+    "ClaimResult": ".claims",
+    "Diagnosis": ".diagnosis",
+    "EvidenceError": ".errors",
+    "ImpossibleEvidenceError": ".errors",
+    "Interview": ".interview",
+    "InvalidStateError": ".errors",
+    "KneeBayesError": ".errors",
+    "Model": ".model",
+    "ModelFileError": ".errors",
+    "ModelInfo": ".diagnosis",
+    "Node": ".model",
+    "ParameterError": ".errors",
+    "Problem": ".errors",
+    "Question": ".questions",
+    "RenormalisedWarning": ".interop.importer",
+    "Settings": ".questions",
+    "StopReason": ".questions",
+    "UnknownNodeError": ".errors",
+    "check_model_file": ".modelfile.load",
+    "from_pgmpy": ".interop.importer",
+    "load_bif": ".interop.importer",
+    "load_model": ".model",
+    "sensitivity": ".research.sensitivity",
+}
+
+__all__ = sorted([*_WHERE, "__version__"])
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kneebayes' has no attribute {name!r}")
+    value = getattr(_import_module(module, __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+if _typing.TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load lazily
+    from .claims import ClaimReport, ClaimResult
+    from .diagnosis import Diagnosis, ModelInfo
+    from .errors import (
+        EvidenceError,
+        ImpossibleEvidenceError,
+        InvalidStateError,
+        KneeBayesError,
+        ModelFileError,
+        ParameterError,
+        Problem,
+        UnknownNodeError,
+    )
+    from .interop.importer import RenormalisedWarning, from_pgmpy, load_bif
+    from .interview import AlreadyAnsweredError, Interview
+    from .model import Model, Node, load_model
+    from .modelfile.load import check_model_file
+    from .questions import Question, Settings, StopReason
+    from .research.sensitivity import sensitivity

@@ -1,0 +1,323 @@
+"""Time ``model.diagnose(evidence).posterior`` side by side with pgmpy, in one run.
+
+    python benchmarks/bench_diagnose.py                 # defaults: 300 cases, 5 repeats
+    python benchmarks/bench_diagnose.py --json out.json  # also write the numbers
+
+What is timed (see benchmarks/README.md for what each number means):
+
+* kneebayes: the public call ``model.diagnose(ev).posterior`` on N different,
+  typical evidence sets (forward-sampled runners, 2-8 answered questions
+  each), every case timed on its own with ``time.perf_counter_ns``, after a
+  warm-up pass, over several repeats.
+* pgmpy, the fair baseline: one ``VariableElimination(model.to_pgmpy())``
+  built once and reused, one ``query(causes, evidence=ev, joint=False)`` per
+  case. Both engines must agree to 1e-9 on every case (asserted here).
+* start-up: ``python -c "import kneebayes"``, the modules a first diagnosis
+  loads, a cold ``kneebayes diagnose ...`` and pgmpy's own import time.
+
+Nothing here is a test: timings vary by machine and load, so the targets are
+printed beside the numbers, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+import kneebayes
+
+TARGET_MEDIAN_US = 50.0
+TARGET_RATIO = 25.0
+TARGET_IMPORT_S = 0.15
+TARGET_CLI_S = 0.5
+AGREEMENT_TOL = 1e-9
+HEAVY_MODULES = ("pgmpy", "pandas", "matplotlib", "networkx", "scipy")
+CLI_ARGS = ("diagnose", "locking_or_catching=yes", "swelling_behind_knee=yes")
+
+
+# -- typical evidence sets ------------------------------------------------------------
+
+def topological_order(parents: tuple[tuple[int, ...], ...]) -> list[int]:
+    order: list[int] = []
+    done: set[int] = set()
+    pending = list(range(len(parents)))
+    while pending:
+        rest = []
+        for i in pending:
+            if all(p in done for p in parents[i]):
+                order.append(i)
+                done.add(i)
+            else:
+                rest.append(i)
+        if len(rest) == len(pending):
+            raise ValueError("the network has a cycle")
+        pending = rest
+    return order
+
+
+def forward_sample(model: kneebayes.Model, n: int, rng: np.random.Generator) -> list[dict[str, str]]:
+    """n complete cases drawn from the model's own tables (ancestral sampling)."""
+    net = model.network
+    order = topological_order(net.parents)
+    cases = []
+    for _ in range(n):
+        x = [0] * len(net.names)
+        for i in order:
+            column = net.tables[i][tuple(x[p] for p in net.parents[i])]   # axes (parents..., node)
+            x[i] = int(rng.choice(net.cards[i], p=column / column.sum()))
+        cases.append({net.names[i]: net.states[i][x[i]] for i in range(len(x))})
+    return cases
+
+
+def typical_evidence(model: kneebayes.Model, n: int, seed: int, low: int = 2, high: int = 8) -> list[dict[str, str]]:
+    """What runners would answer: a random 2-8 of the askable findings and risk factors of a sampled case."""
+    rng = np.random.default_rng(seed)
+    askable = [node.id for node in model.nodes if node.askable]
+    high = min(high, len(askable))
+    evidence = []
+    for case in forward_sample(model, n, rng):
+        k = int(rng.integers(low, high + 1))
+        shown = rng.choice(len(askable), size=k, replace=False)
+        evidence.append({askable[j]: case[askable[j]] for j in sorted(shown)})
+    # forward sampling never yields impossible evidence; keep the guard anyway
+    return [ev for ev in evidence if model.diagnose(ev).evidence_probability > 0.0]
+
+
+# -- timing ---------------------------------------------------------------------------
+
+def time_ours(model: kneebayes.Model, cases: list[dict[str, str]], repeats: int) -> list[float]:
+    """Microseconds per public call, one entry per case per repeat (after one warm-up pass)."""
+    for ev in cases:                                   # warm-up: caches, allocator, branch predictors
+        model.diagnose(ev).posterior
+    clock = time.perf_counter_ns
+    out: list[float] = []
+    for _ in range(repeats):
+        for ev in cases:
+            t0 = clock()
+            dx = model.diagnose(ev)
+            dx.posterior
+            out.append((clock() - t0) / 1e3)
+    return out
+
+
+def time_pgmpy(model: kneebayes.Model, cases: list[dict[str, str]]) -> tuple[list[float], float, float]:
+    """Microseconds per pgmpy query (one per case), set-up seconds, and the largest disagreement."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        from pgmpy.inference import VariableElimination
+
+    t0 = time.perf_counter()
+    ve = VariableElimination(model.to_pgmpy())        # built once, reused for every case
+    setup_s = time.perf_counter() - t0
+    causes = list(model.causes)
+    ve.query(causes, evidence=cases[0], joint=False, show_progress=False)   # warm-up
+    clock = time.perf_counter_ns
+    out: list[float] = []
+    worst = 0.0
+    for ev in cases:
+        t0 = clock()
+        result = ve.query(causes, evidence=ev, joint=False, show_progress=False)
+        out.append((clock() - t0) / 1e3)
+        ours = model.diagnose(ev).posterior
+        for c in causes:
+            theirs = float(result[c].get_value(**{c: "yes"}))
+            gap = abs(theirs - ours[c])
+            worst = max(worst, gap)
+            assert gap <= AGREEMENT_TOL, f"kneebayes and pgmpy disagree on P({c}=yes | {ev}): {ours[c]!r} vs {theirs!r}"
+    return out, setup_s, worst
+
+
+def wall_times(argv: list[str], runs: int, env: dict[str, str] | None = None) -> list[float]:
+    """Seconds of wall time for each of `runs` fresh processes (stdout discarded; must succeed)."""
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=env)
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+LOADED_PROBE = f"""
+import json, sys
+import kneebayes
+after_import = sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules)
+kneebayes.load_model().diagnose({{"locking_or_catching": "yes", "swelling_behind_knee": "yes"}}).posterior
+after_diagnose = sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules)
+print(json.dumps({{"after_import": after_import, "after_diagnose": after_diagnose}}))
+"""
+
+
+def heavy_modules_loaded() -> dict[str, list[str]]:
+    """Which of pgmpy, pandas, matplotlib, networkx, scipy a fresh process has loaded."""
+    done = subprocess.run([sys.executable, "-c", LOADED_PROBE], check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def cli_commands() -> list[tuple[str, list[str]]]:
+    """The console script as a user's shell finds it, and the script itself when PATH holds a shim."""
+    found = shutil.which("kneebayes")
+    beside = Path(sys.executable).parent / "kneebayes"
+    commands = []
+    if found:
+        commands.append((f"kneebayes on PATH ({found})", [found, *CLI_ARGS]))
+    if beside.exists() and (not found or Path(found).resolve() != beside.resolve()):
+        commands.append((f"console script ({beside})", [str(beside), *CLI_ARGS]))
+    if not commands:
+        commands.append(("python -m kneebayes.cli", [sys.executable, "-m", "kneebayes.cli", *CLI_ARGS]))
+    return commands
+
+
+def bytecode_cached_env(prefix: str) -> dict[str, str] | None:
+    """An environment that keeps compiled bytecode (in `prefix`), when this one forbids it; else None.
+
+    With PYTHONDONTWRITEBYTECODE set (as on some CI machines), every fresh
+    process compiles kneebayes from source: an installed wheel would not.
+    """
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        return None
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = prefix
+    return env
+
+
+def measure_startup(import_runs: int, cli_runs: int) -> tuple[dict[str, dict[str, float]], dict[str, list[str]], dict[str, list[str]]]:
+    """Median and min wall time of each start-up row, printed as they come; plus the heavy-module probe."""
+    pgmpy_import = ("from pgmpy.models import DiscreteBayesianNetwork; "
+                    "from pgmpy.inference import VariableElimination")
+    (cli_label, cli_argv), *more_cli = cli_commands()
+    rows: list[tuple[str, str, list[str], int, float | None]] = [
+        ("python_bare", "python -c pass", [sys.executable, "-c", "pass"], import_runs, None),
+        ("import_kneebayes", 'python -c "import kneebayes"', [sys.executable, "-c", "import kneebayes"], import_runs, TARGET_IMPORT_S),
+        ("import_pgmpy", "pgmpy import (models, inference)", [sys.executable, "-W", "ignore", "-c", pgmpy_import],
+         max(5, import_runs // 3), None),
+        ("cold_cli", "cold kneebayes diagnose ...", cli_argv, cli_runs, TARGET_CLI_S),
+    ]
+    rows += [(f"cold_cli_{i + 2}", f"cold CLI, {label}", argv, cli_runs, TARGET_CLI_S)
+             for i, (label, argv) in enumerate(more_cli)]
+    out: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="kneebayes-pycache-") as prefix:
+        cached = bytecode_cached_env(prefix)
+        header = f"  {'':<34}{'median s':>9}{'min s':>8}"
+        if cached is not None:
+            header += f"{'cached':>9}{'min s':>8}   (PYTHONDONTWRITEBYTECODE is set: 'cached' keeps bytecode, as an installed wheel does)"
+        print(header)
+        for key, label, argv, runs, target in rows:
+            times = wall_times(argv, runs)
+            out[key] = {"median": statistics.median(times), "min": min(times)}
+            line = f"  {label:<34}{out[key]['median']:9.3f}{out[key]['min']:8.3f}"
+            if cached is not None:
+                wall_times(argv, 1, env=cached)                       # compile once into the cache
+                ctimes = wall_times(argv, runs, env=cached)
+                out[key].update(cached_median=statistics.median(ctimes), cached_min=min(ctimes))
+                line += f"{out[key]['cached_median']:9.3f}{out[key]['cached_min']:8.3f}"
+            if target is not None:
+                verdicts = [mark(out[key]["median"] < target)]
+                if cached is not None:
+                    verdicts.append(mark(out[key]["cached_median"] < target) + " cached")
+                line += f"   target < {target:g} s median: {', '.join(verdicts)}"
+            print(line)
+    print(f"      cold CLI = {cli_label}: kneebayes {' '.join(CLI_ARGS)}")
+    loaded = heavy_modules_loaded()
+    clean = not loaded["after_import"] and not loaded["after_diagnose"]
+    print(f"  heavy modules after import kneebayes: {', '.join(loaded['after_import']) or 'none'}; "
+          f"after a first diagnose: {', '.join(loaded['after_diagnose']) or 'none'} ({mark(clean)})")
+    commands = {key: argv for key, _, argv, _, _ in rows}
+    return out, commands, loaded
+
+
+# -- report ---------------------------------------------------------------------------
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def mark(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=300, help="number of different evidence sets (default 300)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed passes over all cases for kneebayes (default 5)")
+    parser.add_argument("--seed", type=int, default=20261125, help="seed for sampling the cases")
+    parser.add_argument("--import-runs", type=int, default=15, help="fresh processes for the import time (default 15)")
+    parser.add_argument("--cli-runs", type=int, default=10, help="fresh processes for the cold CLI time (default 10)")
+    parser.add_argument("--json", metavar="PATH", help="also write every number to this JSON file")
+    args = parser.parse_args(argv)
+
+    import pgmpy
+
+    machine = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pgmpy": pgmpy.__version__,
+        "kneebayes": kneebayes.__version__,
+        "cpu_count": os.cpu_count(),
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+        "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+    }
+    print("Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()))
+
+    model = kneebayes.load_model()
+    cases = typical_evidence(model, args.cases, args.seed)
+    sizes = [len(ev) for ev in cases]
+    print(f"Model {model.name} {model.version} (hash {model.content_hash[:12]}): {len(model.nodes)} nodes, "
+          f"{len(model.causes)} causes; {len(cases)} evidence sets, {min(sizes)}-{max(sizes)} answers each "
+          f"(mean {statistics.fmean(sizes):.1f}), seed {args.seed}")
+
+    ours = time_ours(model, cases, args.repeats)
+    theirs, pgmpy_setup_s, worst = time_pgmpy(model, cases)
+    ours_med, ours_p90 = pct(ours, 50), pct(ours, 90)
+    theirs_med, theirs_p90 = pct(theirs, 50), pct(theirs, 90)
+    ratio = theirs_med / ours_med
+
+    print()
+    print(f"diagnose().posterior per evidence set ({len(cases)} cases; kneebayes x{args.repeats} repeats, pgmpy x1)")
+    print(f"  {'':<28}{'median µs':>12}{'p90 µs':>12}")
+    print(f"  {'kneebayes':<28}{ours_med:>12.1f}{ours_p90:>12.1f}   target < {TARGET_MEDIAN_US:g} µs median: {mark(ours_med < TARGET_MEDIAN_US)}")
+    print(f"  {'pgmpy VariableElimination':<28}{theirs_med:>12.1f}{theirs_p90:>12.1f}")
+    print(f"  {'ratio pgmpy / kneebayes':<28}{ratio:>11.1f}x{theirs_p90 / ours_p90:>11.1f}x   target >= {TARGET_RATIO:g}x: {mark(ratio >= TARGET_RATIO)}")
+    print(f"  agreement: largest |difference| {worst:.2e} over {len(cases) * len(model.causes)} posteriors (tolerance {AGREEMENT_TOL:g})")
+    print(f"  pgmpy set-up, once (to_pgmpy + VariableElimination): {pgmpy_setup_s * 1e3:.0f} ms")
+
+    print()
+    print("Start-up (wall time of fresh processes)")
+    startup, cli, loaded = measure_startup(args.import_runs, args.cli_runs)
+
+    if args.json:
+        numbers = {
+            "machine": machine,
+            "model": {"name": model.name, "version": model.version, "content_hash": model.content_hash},
+            "cases": len(cases), "repeats": args.repeats, "seed": args.seed,
+            "answers_per_case": {"min": min(sizes), "max": max(sizes), "mean": statistics.fmean(sizes)},
+            "diagnose_us": {"kneebayes_median": ours_med, "kneebayes_p90": ours_p90,
+                            "pgmpy_median": theirs_med, "pgmpy_p90": theirs_p90, "ratio_median": ratio},
+            "agreement_max_abs_diff": worst,
+            "pgmpy_setup_s": pgmpy_setup_s,
+            "startup_s": startup,
+            "cold_cli_commands": cli,
+            "heavy_modules": loaded,
+            "targets": {"median_us": TARGET_MEDIAN_US, "ratio": TARGET_RATIO,
+                        "import_s": TARGET_IMPORT_S, "cold_cli_s": TARGET_CLI_S},
+        }
+        Path(args.json).write_text(json.dumps(numbers, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
