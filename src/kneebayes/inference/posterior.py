@@ -69,14 +69,18 @@ def _contract(comp: Component, lam: np.ndarray, log_scale: np.ndarray | None) ->
     own = lam[:, comp.nodes, :]
     for j in comp.lam_used:
         slots[comp.lam_start + j] = own[:, j, : comp.cards[j]]
-    for group in comp.leaf_groups:
-        messages = np.matmul(own[:, group.positions, None, : group.card], group.matrices)   # (batch, n, 1, w)
-        if log_scale is not None:
+    if log_scale is None:
+        for stack in comp.leaf_stacks:   # every leaf message of one cardinality in one matmul
+            messages = np.matmul(own[:, stack.positions, None, : stack.card], stack.matrices)   # (batch, n, 1, w)
+            for start, stop, width, slot, shape in stack.groups:
+                slots[slot] = messages[:, start:stop, 0, :width].prod(axis=1).reshape((batch, *shape))
+    else:
+        for group in comp.leaf_groups:
+            messages = np.matmul(own[:, group.positions, None, : group.card], group.matrices)   # (batch, n, 1, w)
             top = messages.max(axis=3, keepdims=True)
             top = np.where(top > 0, top, 1.0)
             log_scale += np.log(top).sum(axis=(1, 2, 3))
-            messages = messages / top
-        slots[group.output] = messages.prod(axis=1).reshape((batch, *group.shape))
+            slots[group.output] = (messages / top).prod(axis=1).reshape((batch, *group.shape))
     for step in comp.steps:
         ops = [slots[i] for i in step.inputs]
         out = np.einsum(step.subscripts, *ops, optimize=list(step.path)) if step.path else np.einsum(step.subscripts, *ops)

@@ -113,7 +113,7 @@ def from_pgmpy(network: Any, targets: Sequence[str], askable: Iterable[str] | No
     # Keep the file's node order where it is already parents-first.
     spec = ModelSpec(name=name, version="imported", title=f"{name} ({origin})", nodes=tuple(nodes),
                      source_document=source, path=None)
-    return Model(spec, import_report=tuple(touched))
+    return Model(spec, targets=list(targets), import_report=tuple(touched))
 
 
 def load_bif(path: str | Path, targets: Sequence[str], askable: Iterable[str] | None = None, **kwargs: Any) -> Model:

@@ -64,10 +64,21 @@ class Component:
     lam_start: int
     lam_used: tuple[int, ...]              # positions whose lam vector a run-time step reads
     leaf_groups: tuple[LeafGroup, ...]     # first eliminations, batched: lam_v @ M_v
+    leaf_stacks: tuple[LeafStack, ...]     # the groups' matrices stacked per cardinality: one matmul each
     steps: tuple[Step, ...]                # what is left, one einsum each
     result: int                            # the slot holding the component's value
     expand_shape: tuple[int, ...]   # card or 1 per enumerated target
     full_shape: tuple[int, ...]     # card per enumerated target
+
+
+@dataclass(frozen=True, eq=False)
+class LeafStack:
+    """All leaf matrices of one cardinality, zero-padded to one width, so one matmul serves every group."""
+
+    positions: np.ndarray           # positions in Component.nodes
+    card: int
+    matrices: np.ndarray            # (n, card, width)
+    groups: tuple[tuple[int, int, int, int, tuple[int, ...]], ...]   # (start, stop, width, output slot, shape)
 
 
 @dataclass(frozen=True, eq=False)
@@ -329,6 +340,22 @@ def _flops(report: str, label: str) -> float | None:
     return None
 
 
+def _stack_leaves(groups: Sequence[LeafGroup]) -> tuple[LeafStack, ...]:
+    stacks = []
+    for card in sorted({g.card for g in groups}):
+        members = [g for g in groups if g.card == card]
+        width = max(g.matrices.shape[2] for g in members)
+        matrices = np.zeros((sum(g.matrices.shape[0] for g in members), card, width))
+        spans, start = [], 0
+        for g in members:
+            n, _, w = g.matrices.shape
+            matrices[start : start + n, :, :w] = g.matrices
+            spans.append((start, start + n, w, g.output, g.shape))
+            start += n
+        stacks.append(LeafStack(np.concatenate([g.positions for g in members]), card, matrices, tuple(spans)))
+    return tuple(stacks)
+
+
 def _noisy_or_pieces(leak: float, weights: Sequence[float], parent_yes: Sequence[int], yes_index: int) -> tuple[np.ndarray, list[np.ndarray]]:
     """Multiplicative factorisation of a leaky noisy-OR (Diez and Galan, 2003).
 
@@ -443,7 +470,8 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
             where[v] = ("component", len(components), pos)
         components.append(Component(
             nodes=np.array(observable, dtype=np.intp), cards=tuple(cards[v] for v in observable),
-            slots=slots, lam_start=len(consts), leaf_groups=leaf_groups, steps=runtime,
+            slots=slots, lam_start=len(consts), leaf_groups=leaf_groups, leaf_stacks=_stack_leaves(leaf_groups),
+            steps=runtime,
             result=len(consts) + len(observable) + len(steps) - 1,
             lam_used=tuple(sorted({i - len(consts) for st in runtime for i in st.inputs
                                    if len(consts) <= i < len(consts) + len(observable)})),

@@ -1,0 +1,289 @@
+"""Export to BIF / XMLBIF and import from pgmpy or BIF: the same model comes back.
+
+Round trips are checked on posteriors (1e-12) and, where nothing was
+renormalised, on the tables themselves (bit for bit). The importer's
+renormalisation of pgmpy's rounded example networks is checked against an
+independent count of the columns that do not sum to 1.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import kneebayes
+from kneebayes import ModelFileError, RenormalisedWarning, UnknownNodeError
+
+TOL = 1e-12
+
+KNEE_EVIDENCE = [
+    {},
+    {"locking_or_catching": "yes", "swelling_behind_knee": "yes"},
+    {"tingling_or_numbness": "yes", "lack_of_flexibility": "no", "sharp_pain": "no"},
+    {"knee_trauma": "yes", "instability": "yes", "limping": "no", "worn_footwear": "yes", "poor_warmup": "yes"},
+    {"worse_with_activity": "no", "fullness_behind_knee": "yes", "knee_arthritis": "yes", "symptoms_over_two_weeks": "yes",
+     "pain_at_night_or_rest": "no", "localized_tenderness": "yes", "limited_range_of_motion": "yes"},
+]
+
+ALARM_TARGETS = ["HYPOVOLEMIA", "LVFAILURE", "ANAPHYLAXIS", "INSUFFANESTH", "PULMEMBOLUS", "INTUBATION", "KINKEDTUBE",
+                 "DISCONNECT"]
+
+
+def example_path(name: str) -> Path:
+    import pgmpy
+
+    return Path(os.path.dirname(pgmpy.__file__)) / "utils" / "example_models" / f"{name}.bif.gz"
+
+
+def read_pgmpy(path: Path):  # type: ignore[no-untyped-def]
+    from pgmpy.readwrite import BIFReader, XMLBIFReader
+
+    text = gzip.open(path, "rt").read() if path.suffix == ".gz" else path.read_text(encoding="utf-8")
+    return (XMLBIFReader if path.suffix == ".xml" else BIFReader)(string=text).get_model()
+
+
+def random_evidence(model: kneebayes.Model, n: int, seed: int) -> list[dict[str, str]]:
+    """Evidence sets drawn from every askable node and its states (seeded, so failures reproduce)."""
+    rng = np.random.default_rng(seed)
+    askable = [node for node in model.nodes if node.askable]
+    out = []
+    for _ in range(n):
+        chosen = rng.choice(len(askable), size=int(rng.integers(1, min(6, len(askable)) + 1)), replace=False)
+        out.append({askable[j].id: askable[j].states[int(rng.integers(len(askable[j].states)))] for j in chosen})
+    return out
+
+
+def assert_same_posteriors(a: kneebayes.Model, b: kneebayes.Model, evidence: list[dict[str, str]]) -> None:
+    assert set(a.causes) == set(b.causes)   # the importer orders targets by the file's topological order
+    checked = 0
+    for ev in evidence:
+        try:
+            da = a.diagnose(ev)
+        except kneebayes.ImpossibleEvidenceError:
+            with pytest.raises(kneebayes.ImpossibleEvidenceError):
+                b.diagnose(ev)
+            continue
+        db = b.diagnose(ev)
+        for t in a.causes:
+            for s, p in da.distributions[t].items():
+                assert db.distributions[t][s] == pytest.approx(p, abs=TOL), (ev, t, s)
+        assert db.log_evidence_probability == pytest.approx(da.log_evidence_probability, abs=TOL)
+        checked += 1
+    assert checked
+
+
+# -- fixtures ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def exported(knee_model: kneebayes.Model, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("export")
+    return {"bif": knee_model.to_bif(folder / "knee.bif"), "xml": knee_model.to_xmlbif(folder / "knee.xml")}
+
+
+@pytest.fixture(scope="module")
+def child() -> kneebayes.Model:
+    return kneebayes.load_bif(example_path("child"), targets=["Disease"])
+
+
+@pytest.fixture(scope="module")
+def alarm_pgmpy():  # type: ignore[no-untyped-def]
+    return read_pgmpy(example_path("alarm"))
+
+
+# -- export -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["bif", "xml"])
+def test_export_is_read_back_by_pgmpy_into_a_valid_model(exported: dict[str, Path], knee_model: kneebayes.Model,
+                                                          fmt: str) -> None:
+    path = exported[fmt]
+    assert path.exists() and path.stat().st_size > 0
+    network = read_pgmpy(path)
+    assert network.check_model()
+    net = knee_model.network
+    assert {str(n) for n in network.nodes()} == set(net.names)
+    for i, name in enumerate(net.names):
+        cpd = network.get_cpds(name)
+        assert tuple(cpd.state_names[name]) == net.states[i]
+        assert tuple(cpd.variables[1:]) == tuple(net.names[p] for p in net.parents[i])
+        # no digit lost: the writer's text reads back to the very same floats
+        assert np.array_equal(cpd.get_values(), np.moveaxis(net.tables[i], -1, 0).reshape(net.cards[i], -1)), name
+
+
+def test_model_methods_write_the_files_and_return_their_paths(knee_model: kneebayes.Model, tmp_path: Path) -> None:
+    bif = knee_model.to_bif(tmp_path / "a.bif")
+    xml = knee_model.to_xmlbif(str(tmp_path / "a.xml"))
+    assert bif == tmp_path / "a.bif" and bif.read_text(encoding="utf-8").startswith("network knee {")
+    assert xml == tmp_path / "a.xml" and "<BIF VERSION=\"0.3\">" in xml.read_text(encoding="utf-8")
+    assert "<NAME>knee</NAME>" in xml.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("fmt", ["bif", "xml"])
+def test_load_bif_of_the_export_gives_the_same_posteriors(exported: dict[str, Path], knee_model: kneebayes.Model,
+                                                          fmt: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RenormalisedWarning)   # exact tables: nothing to renormalise
+        back = kneebayes.load_bif(exported[fmt], targets=knee_model.causes)
+    assert back.import_report == ()
+    assert set(back.causes) == set(knee_model.causes)
+    assert all(back.node(c).states == knee_model.node(c).states for c in knee_model.causes)
+    for i, name in enumerate(knee_model.network.names):
+        j = back.network.index[name]
+        assert back.network.states[j] == knee_model.network.states[i]
+        assert np.array_equal(back.network.tables[j], knee_model.network.tables[i]), name
+    assert_same_posteriors(knee_model, back, KNEE_EVIDENCE + random_evidence(knee_model, 25, seed=4))
+    # the imported model is an ordinary model: sources say where it came from, everything askable but the causes
+    assert all(n.askable for n in back.nodes if n.id not in knee_model.causes)
+    assert back.spec.source_document == exported[fmt].name
+
+
+def test_from_pgmpy_round_trip(knee_model: kneebayes.Model) -> None:
+    back = kneebayes.from_pgmpy(knee_model.to_pgmpy(), targets=knee_model.causes)
+    assert back.import_report == ()
+    assert_same_posteriors(knee_model, back, KNEE_EVIDENCE + random_evidence(knee_model, 25, seed=5))
+
+
+def test_export_of_an_imported_network_round_trips_both_formats(child: kneebayes.Model, tmp_path: Path) -> None:
+    evidence = [{"LungParench": "Abnormal", "ChestXray": "Asy/Patch"}, {"LowerBodyO2": "<5", "Age": "0-3_days"},
+                {"CO2Report": ">=7.5", "XrayReport": "Asy/Patchy", "CardiacMixing": "Transp."}]
+    evidence += random_evidence(child, 15, seed=6)
+    for path in (child.to_bif(tmp_path / "child.bif"), child.to_xmlbif(tmp_path / "child.xml")):
+        back = kneebayes.load_bif(path, targets=["Disease"])
+        assert back.node("ChestXray").states == child.node("ChestXray").states   # "Asy/Patch" kept, also in XMLBIF
+        assert back.node("LowerBodyO2").states == ("<5", "5-12", "12+")
+        assert_same_posteriors(child, back, evidence)
+
+
+def test_xmlbif_keeps_state_names_that_pgmpys_writer_would_rename(child: kneebayes.Model, tmp_path: Path) -> None:
+    text = child.to_xmlbif(tmp_path / "child.xml").read_text(encoding="utf-8")
+    assert "<OUTCOME>Asy/Patch</OUTCOME>" in text and "<OUTCOME>&lt;5</OUTCOME>" in text
+    assert "Asy_Patch" not in text
+
+
+def test_bif_refuses_names_it_cannot_carry_but_xmlbif_keeps_them(tmp_path: Path) -> None:
+    from pgmpy.factors.discrete import TabularCPD
+    from pgmpy.models import DiscreteBayesianNetwork
+
+    bn = DiscreteBayesianNetwork([("A", "B")])
+    bn.add_cpds(
+        TabularCPD("A", 2, [[0.25], [0.75]], state_names={"A": ["low, mild", "high (severe)"]}),
+        TabularCPD("B", 2, [[0.1, 0.8], [0.9, 0.2]], evidence=["A"], evidence_card=[2],
+                   state_names={"B": ["yes", "no"], "A": ["low, mild", "high (severe)"]}),
+    )
+    model = kneebayes.from_pgmpy(bn, targets=["A"])
+    with pytest.raises(ModelFileError) as info:
+        model.to_bif(tmp_path / "x.bif")
+    assert "'low, mild'" in str(info.value) and "node 'A'" in str(info.value)
+    assert not (tmp_path / "x.bif").exists()
+    back = kneebayes.load_bif(model.to_xmlbif(tmp_path / "x.xml"), targets=["A"])
+    assert back.node("A").states == ("low, mild", "high (severe)")
+    assert back.diagnose({"B": "yes"}).distributions["A"]["low, mild"] == pytest.approx(
+        model.diagnose({"B": "yes"}).distributions["A"]["low, mild"], abs=TOL)
+
+
+# -- import: renormalisation, tolerance, errors -------------------------------------------------
+
+def off_columns(network, tolerance: float = 0.0) -> set[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    """(node, column number) of every column whose exact sum differs from 1 by more than ``tolerance``."""
+    out = set()
+    for cpd in network.get_cpds():
+        values = cpd.get_values()
+        for j in range(values.shape[1]):
+            if abs(math.fsum(values[:, j]) - 1.0) > tolerance:
+                out.add((str(cpd.variable), j))
+    return out
+
+
+def test_importer_renormalises_a_rounded_example_network_and_reports_it(alarm_pgmpy) -> None:  # type: ignore[no-untyped-def]
+    # CHILD's published columns happen to sum to exactly 1 (see the next test); ALARM's are rounded.
+    expected = off_columns(alarm_pgmpy)
+    assert expected, "ALARM is expected to have rounded columns"
+    with pytest.warns(RenormalisedWarning, match="renormalised"):
+        model = kneebayes.load_bif(example_path("alarm"), targets=ALARM_TARGETS)
+    report = model.import_report
+    assert len(report) == len(expected)
+    assert {r.node for r in report} == {node for node, _ in expected}
+    for r in report:
+        assert r.total != 1.0 and abs(r.total - 1.0) <= 1e-6
+        assert all(isinstance(p, str) and isinstance(s, str) for p, s in r.given)
+    net = model.network
+    for i, table in enumerate(net.tables):  # every column now sums to 1
+        sums = table.reshape(-1, net.cards[i]).sum(axis=1)
+        assert np.allclose(sums, 1.0, rtol=0, atol=1e-15)
+    # and pgmpy on the renormalised export agrees with kneebayes
+    from pgmpy.inference import VariableElimination
+
+    ve = VariableElimination(model.to_pgmpy())
+    for ev in random_evidence(model, 4, seed=7):
+        dx = model.diagnose(ev)
+        for t in ALARM_TARGETS[:3]:
+            result = ve.query([t], evidence=ev, show_progress=False)
+            for s, p in dx.distributions[t].items():
+                assert float(result.get_value(**{t: s})) == pytest.approx(p, abs=1e-9)
+
+
+def test_child_imports_exactly(child: kneebayes.Model) -> None:
+    assert child.import_report == ()
+    assert child.causes == ("Disease",)
+    assert child.node("Disease").kind == "cause"
+    assert child.spec.source_document == "child.bif.gz"
+    assert all(n.askable for n in child.nodes if n.id != "Disease")
+
+
+def test_a_column_beyond_the_tolerance_is_an_error_naming_node_and_column(alarm_pgmpy) -> None:  # type: ignore[no-untyped-def]
+    expected = off_columns(alarm_pgmpy, tolerance=1e-12)
+    with pytest.raises(ModelFileError) as info:
+        kneebayes.from_pgmpy(alarm_pgmpy, targets=ALARM_TARGETS, tolerance=1e-12)
+    problems = info.value.problems
+    assert len(problems) == len(expected)
+    assert {p.node for p in problems} == {node for node, _ in expected}
+    assert all(p.field == "table" and "sums to" in p.message for p in problems)
+
+
+def test_a_bad_column_in_a_pgmpy_model_is_an_error() -> None:
+    from pgmpy.factors.discrete import TabularCPD
+    from pgmpy.models import DiscreteBayesianNetwork
+
+    bn = DiscreteBayesianNetwork([("A", "B")])
+    bn.add_cpds(
+        TabularCPD("A", 2, [[0.3], [0.7]], state_names={"A": ["on", "off"]}),
+        TabularCPD("B", 2, [[0.5, 0.2], [0.5, 0.7]], evidence=["A"], evidence_card=[2],   # column A=off sums to 0.9
+                   state_names={"B": ["yes", "no"], "A": ["on", "off"]}),
+    )
+    with pytest.raises(ModelFileError) as info:
+        kneebayes.from_pgmpy(bn, targets=["A"])
+    text = str(info.value)
+    assert "node 'B'" in text and "{A=off} sums to 0.8999" in text
+    assert "{A=on}" not in text
+
+
+def test_unknown_target_is_an_unknown_node_error_with_suggestions() -> None:
+    with pytest.raises(UnknownNodeError) as info:
+        kneebayes.load_bif(example_path("child"), targets=["Diseas"])
+    assert "Disease" in info.value.suggestions
+    assert "target" in str(info.value)
+
+
+def test_imported_state_names_work_as_evidence(child: kneebayes.Model) -> None:
+    from pgmpy.inference import VariableElimination
+
+    assert child.node("ChestXray").states[-1] == "Asy/Patch"
+    assert child.node("CO2Report").states == ("<7.5", ">=7.5")
+    assert child.node("DuctFlow").states[1] == "None"        # a state named "None" is a state, not a missing value
+    evidence = {"ChestXray": "Asy/Patch", "LowerBodyO2": "12+", "Age": "11-30_days", "DuctFlow": "None",
+                "CardiacMixing": "Transp."}
+    dx = child.diagnose(evidence)
+    ve = VariableElimination(read_pgmpy(example_path("child")))
+    result = ve.query(["Disease"], evidence=evidence, show_progress=False)
+    for s, p in dx.distributions["Disease"].items():
+        assert float(result.get_value(Disease=s)) == pytest.approx(p, abs=1e-9)
+    with pytest.raises(kneebayes.InvalidStateError) as info:
+        child.diagnose({"ChestXray": "Asy_Patch"})
+    assert "Asy/Patch" in str(info.value)
+    frame = child.diagnose_frame([evidence, {"ChestXray": "Asy/Patch"}])
+    assert frame.loc[0, "Disease=Lung"] == pytest.approx(dx.distributions["Disease"]["Lung"], abs=TOL)
