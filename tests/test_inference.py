@@ -320,3 +320,14 @@ def test_a_network_without_causes_compiles_and_answers() -> None:
     assert dict(dx.distributions) == {}
     assert math.isclose(dx.evidence_probability, 0.235, rel_tol=1e-12)
     assert _close(model.marginals({"sign": "yes"})["risk"]["yes"], 0.3 * 0.55 / 0.235)
+
+
+@given(data=st.data())
+def test_targets_given_in_any_order_give_the_same_posteriors(knee_model: kneebayes.Model, data: st.DataObject) -> None:
+    order = data.draw(st.permutations(knee_model.causes), label="target order")
+    reordered = kneebayes.Model(knee_model.spec, targets=order)
+    evidence = data.draw(knee_evidence(knee_model), label="evidence")
+    assert reordered.causes == tuple(order)
+    expected, got = knee_model.diagnose(evidence).posterior, reordered.diagnose(evidence).posterior
+    for cause in knee_model.causes:
+        assert abs(expected[cause] - got[cause]) <= 1e-12, cause

@@ -212,7 +212,7 @@ def _plan(variables: list[int], observable: list[int], factors: list[tuple[int, 
         bucket = [i for i, (vs, _) in live.items() if v in vs]
         out_vars = tuple(sorted({u for i in bucket for u in live[i][0]} - {v}))
         emit(bucket, out_vars)
-    final = tuple(sorted(keep_set))
+    final = tuple(keep)   # in the order of the enumerated targets, which the result is broadcast onto
     if len(live) > 1 or next(iter(live.values()))[0] != final:
         emit(list(live), final)  # multiply what is left into one (batch, *keep) result
     return tuple(steps)
