@@ -17,11 +17,12 @@ import argparse
 import difflib
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import kneebayes
-from kneebayes.modelfile.schema import ClaimSpec, ModelSpec, NodeSpec, NoisyOr, Parameter, Prior, Table
+from kneebayes.modelfile.schema import ClaimSpec, ModelSpec, NodeSpec, NoisyOr, Parameter, Prior
+from kneebayes.research.parameters import parameters as model_parameters
+from kneebayes.research.parameters import parameters_by_node
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "model-card.md"
 REGENERATE = "python docs/make_model_card.py"
@@ -113,35 +114,9 @@ CHECK_TEXT = {
 
 # -- addresses ------------------------------------------------------------------------
 
-def parameters(node: NodeSpec) -> Iterator[tuple[str, Parameter]]:
-    """Every hand-set number of a node under its address, in file order.
-
-    ``X.prior`` (yes/no root: P(yes), its complement is derived, not a
-    parameter), ``X.prior[state]``, ``X.leak``, ``X.weight[parent]``,
-    ``X.table[parent=state,...][state]``.
-    """
-    p = node.parameters
-    if isinstance(p, Prior):
-        if p.derived_last and len(p.probabilities) == 2:
-            yield f"{node.id}.prior", p.probabilities[node.states.index("yes")]
-        else:
-            for state, q in zip(node.states, p.probabilities):
-                yield f"{node.id}.prior[{state}]", q
-    elif isinstance(p, NoisyOr):
-        yield f"{node.id}.leak", p.leak
-        for parent, w in p.weights:
-            yield f"{node.id}.weight[{parent}]", w
-    elif isinstance(p, Table):
-        for column in p.columns:
-            given = ",".join(f"{parent}={state}" for parent, state in column.given)
-            for state, q in zip(node.states, column.probabilities):
-                yield f"{node.id}.table[{given}][{state}]", q
-    else:  # pragma: no cover - the schema has exactly these three forms
-        raise TypeError(f"unknown parameter form {type(p).__name__}")
-
-
 def all_parameters(spec: ModelSpec) -> list[tuple[str, Parameter]]:
-    return [item for node in spec.nodes for item in parameters(node)]
+    """Every number by its address: the library's own listing, so the card and the API agree."""
+    return list(model_parameters(spec).items())
 
 
 # -- formatting -----------------------------------------------------------------------
@@ -258,6 +233,7 @@ def render(model: kneebayes.Model, preamble: str | None = None) -> str:
         out.append("")
 
     out += ["## Nodes", ""]
+    by_node = parameters_by_node(spec)
     for node in spec.nodes:
         out += [f"### `{node.id}`: {cell(node.label)}", "",
                 "| | |", "|---|---|",
@@ -269,7 +245,7 @@ def render(model: kneebayes.Model, preamble: str | None = None) -> str:
         if node.description:
             out.append(f"| Description | {cell(node.description)} |")
         out += ["", form_note(node), ""]
-        out += parameter_table(list(parameters(node)), columns=("Address", "Value", "Range", "Source", "Rationale"))
+        out += parameter_table(by_node[node.id], columns=("Address", "Value", "Range", "Source", "Rationale"))
         out.append("")
 
     out += ["## Claims", ""]

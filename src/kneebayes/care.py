@@ -49,6 +49,7 @@ class CareAdvice:
         return f"{self.title}: {self.advice} (source: {self.source})"
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of this advice."""
         return {"id": self.id, "title": self.title, "advice": self.advice, "source": self.source,
                 "causes": list(self.causes), "relevance": self.relevance, "when": self.when}
 

@@ -56,6 +56,7 @@ class Explanation:
         return "\n".join(lines)
 
     def to_html(self) -> str:
+        """An HTML table of the same content (what a notebook shows)."""
         def rows(items: tuple[Contribution, ...], cls: str) -> str:
             return "".join(f"<tr class='{cls}'><td>{html.escape(c.node)}={html.escape(c.state)}</td>"
                            f"<td>{c.log_odds:+.2f}</td><td>{c.posterior_without:.1%}</td></tr>" for c in items)

@@ -21,9 +21,11 @@ from .questions import Settings
 
 if TYPE_CHECKING:
     import networkx
+    import pandas
     from pgmpy.models import DiscreteBayesianNetwork
 
     from .claims import ClaimReport
+    from .research.parameters import ParameterChange
 
 
 @dataclass(frozen=True)
@@ -265,17 +267,18 @@ class Model:
             cache["parameters"] = parameters(self._spec)
         return cache["parameters"]
 
-    def with_parameters(self, changes: Mapping[str, float | str]) -> Model:
+    def with_parameters(self, changes: Mapping[str, float | str | tuple[float, tuple[float, float]]]) -> Model:
         """A new model with some numbers changed, addressed as in :attr:`parameters`; this one is untouched.
 
-        Values are probabilities or verbal-scale words. Raises ParameterError
+        Values are probabilities, verbal-scale words, or ``(value, (low, high))``
+        to set a value and its range together. Raises ParameterError
         naming a bad address (with the nearest ones) or a bad value.
         """
         from .research.parameters import with_parameters
 
         return Model(with_parameters(self._spec, changes), joint_limit=self._net_joint_limit())
 
-    def diff(self, other: Model) -> list[Any]:
+    def diff(self, other: Model) -> list[ParameterChange]:
         """The numbers that differ between this model and ``other``, by address."""
         from .research.parameters import diff
 
@@ -288,7 +291,7 @@ class Model:
         return save(self._spec, path)
 
     def posterior_intervals(self, evidence: EvidenceLike | None = None, *, draws: int = 10_000, seed: int | None = 0,
-                            mass: float = 0.9, progress: bool | None = None) -> Any:
+                            mass: float = 0.9, progress: bool | None = None) -> pandas.DataFrame:
         """Each cause's posterior mean and credible interval when every number varies within its range.
 
         Returns a pandas DataFrame (one row per cause: mean, low, high). See
@@ -298,7 +301,8 @@ class Model:
 
         return posterior_intervals(self, evidence, draws=draws, seed=seed, mass=mass, progress=progress)
 
-    def diagnose_frame(self, frame: Any, *, triage: bool = False, next_question: bool = False) -> Any:
+    def diagnose_frame(self, frame: pandas.DataFrame, *, triage: bool = False,
+                       next_question: bool = False) -> pandas.DataFrame:
         """Diagnose many cases at once: one row per case, columns node ids with yes/no/missing.
 
         Returns a DataFrame of the causes' posteriors (and optionally triage

@@ -110,6 +110,7 @@ class Rationale:
         return "\n".join(lines)
 
     def to_html(self) -> str:
+        """An HTML table of the same content (what a notebook shows)."""
         head = "".join(f"<th>{html.escape(a.state)} ({a.probability:.0%})</th>" for a in self.answers)
         rows = "".join(
             f"<tr><td>{html.escape(c)}</td><td>{p:.1%}</td>"

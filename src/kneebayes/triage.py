@@ -61,6 +61,7 @@ class Reason:
         return self.text
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of this value."""
         return {"trigger": self.trigger, "kind": self.kind, "text": self.text, "source": self.source,
                 "probability": self.probability}
 
@@ -80,6 +81,7 @@ class Triage:
 
     @property
     def see_doctor(self) -> bool:
+        """True when the level is see_doctor."""
         return self.level == SEE_DOCTOR
 
     @property
@@ -93,6 +95,7 @@ class Triage:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of this value."""
         return {
             "level": self.level,
             "reasons": [r.to_dict() for r in self.reasons],
@@ -158,7 +161,7 @@ def triage(spec: ModelSpec, evidence: Mapping[str, object], posterior: Mapping[s
 
 
 def _self_care_text(spec: ModelSpec, unanswered: tuple[str, ...]) -> str:
-    care = "care at home as the article describes (rest, ice, stretching, strengthening) is reasonable"
+    care = "care at home as the care plan describes is reasonable"
     if not spec.red_flags:
         return f"The model lists no warning signs, so {care}."
     if not unanswered:

@@ -206,7 +206,6 @@ def _plan(variables: list[int], observable: list[int], factors: list[tuple[int, 
         live[next_slot] = (out_vars, has_b)
         next_slot += 1
 
-    keep_set = set(keep)
     order = _min_fill_order(variables, [frozenset(f) for f in factors], cards)
     for v in order:
         bucket = [i for i, (vs, _) in live.items() if v in vs]

@@ -109,6 +109,14 @@ def parameters(spec: ModelSpec) -> Mapping[str, Parameter]:
     return MappingProxyType({address: param for address, (_, param) in _slots(spec).items()})
 
 
+def parameters_by_node(spec: ModelSpec) -> dict[str, list[tuple[str, Parameter]]]:
+    """The same numbers grouped by node id (every node present, in file order), for per-node listings."""
+    out: dict[str, list[tuple[str, Parameter]]] = {node.id: [] for node in spec.nodes}
+    for address, (slot, param) in _slots(spec).items():
+        out[spec.nodes[slot.node].id].append((address, param))
+    return out
+
+
 # -- changing numbers -------------------------------------------------------------------------
 def _fmt(x: float) -> str:
     return f"{x:g}"
