@@ -1,0 +1,295 @@
+"""The classic diagnostic networks that ship inside pgmpy, checked against pgmpy.
+
+CHILD, ALARM and Win95pts run by default; HEPAR II and Pathfinder are
+marked ``slow`` (CI runs them too). Every network is imported with
+``kneebayes.load_bif`` and compared with pgmpy's ``VariableElimination`` on
+our renormalised export (``model.to_pgmpy()``), on evidence sets drawn by
+forward sampling from that export, so no evidence set is impossible. Each
+set reveals 1-10 random non-target nodes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import re
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+import kneebayes
+from kneebayes import KneeBayesError, RenormalisedWarning
+from kneebayes.interop.importer import IMPORT_TOLERANCE
+
+pgmpy = pytest.importorskip("pgmpy")
+
+TOL = 1e-9
+SEED = 20240605
+
+#: Evidence sets per network (forward samples).
+SAMPLES = {"child": 300, "alarm": 300, "win95pts": 200, "hepar2": 150, "pathfinder": 150}
+
+#: Targets from docs/decisions ("Targets of the classic networks"); Win95pts: its root nodes.
+TARGETS: dict[str, list[str] | None] = {
+    "child": ["Disease"],
+    "alarm": ["HYPOVOLEMIA", "LVFAILURE", "ANAPHYLAXIS", "INSUFFANESTH", "PULMEMBOLUS", "INTUBATION",
+              "KINKEDTUBE", "DISCONNECT"],
+    "win95pts": None,
+    "hepar2": ["ChHepatitis", "Cirrhosis", "fibrosis", "Steatosis", "PBC", "Hyperbilirubinemia", "THepatitis",
+               "RHepatitis", "carcinoma"],
+    "pathfinder": ["Fault"],
+}
+
+
+def _path(name: str) -> str:
+    return os.path.join(os.path.dirname(pgmpy.__file__), "utils", "example_models", name + ".bif.gz")
+
+
+def _bif_roots(path: str) -> list[str]:
+    """Nodes whose BIF probability block names no parents: ``probability ( X ) {``."""
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        text = f.read()
+    return re.findall(r"probability\s*\(\s*([^\s|()]+)\s*\)", text)
+
+
+@dataclass
+class Network:
+    name: str
+    model: kneebayes.Model
+    pgmpy: Any                 # our renormalised export
+    ve: Any                    # VariableElimination on the export, built once
+    targets: list[str]
+    others: list[str]          # the non-target nodes
+    evidence: list[dict[str, str]]
+
+
+def _load(name: str) -> Network:
+    from pgmpy.inference import VariableElimination
+    from pgmpy.sampling import BayesianModelSampling
+
+    path = _path(name)
+    targets = TARGETS[name] or _bif_roots(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RenormalisedWarning)   # the files are rounded; tested elsewhere
+        model = kneebayes.load_bif(path, targets=targets)
+    exported = model.to_pgmpy()
+    others = [n for n in model.network.names if n not in set(targets)]
+    frame = BayesianModelSampling(exported).forward_sample(size=SAMPLES[name], seed=SEED, show_progress=False)
+    rng = np.random.default_rng(SEED)
+    evidence = []
+    for row in frame.to_dict("records"):
+        shown = rng.choice(others, size=int(rng.integers(1, 11)), replace=False)
+        evidence.append({str(n): str(row[n]) for n in sorted(shown)})
+    return Network(name, model, exported, VariableElimination(exported), list(targets), others, evidence)
+
+
+_CACHE: dict[str, Network] = {}
+
+
+def _network(name: str) -> Network:
+    if name not in _CACHE:
+        _CACHE[name] = _load(name)
+    return _CACHE[name]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _free_networks() -> Iterator[None]:
+    """Each network is loaded once for this module (Pathfinder's BIF takes seconds) and dropped after it."""
+    yield
+    _CACHE.clear()
+
+
+@pytest.fixture(scope="module")
+def child() -> Network:
+    return _network("child")
+
+
+@pytest.fixture(scope="module")
+def alarm() -> Network:
+    return _network("alarm")
+
+
+@pytest.fixture(scope="module")
+def win95pts() -> Network:
+    return _network("win95pts")
+
+
+# -- pgmpy references ----------------------------------------------------------------------
+
+def _pgmpy_marginal(ve: Any, node: str, evidence: Mapping[str, str]) -> dict[str, float]:
+    f = ve.query([node], evidence=dict(evidence), show_progress=False)
+    return {str(s): float(p) for s, p in zip(f.state_names[node], f.values)}
+
+
+def _entropy(p: np.ndarray) -> float:
+    p = p[p > 0]
+    return float(-(p * np.log2(p)).sum())
+
+
+def _pgmpy_gain(ve: Any, targets: Sequence[str], candidate: str, evidence: Mapping[str, str]) -> float:
+    """I(T; X) from one joint query of targets and candidate: H(T) - sum_x P(x) H(T | x), in bits."""
+    f = ve.query([*targets, candidate], evidence=dict(evidence), joint=True, show_progress=False)
+    p = np.moveaxis(np.asarray(f.values, dtype=float), f.variables.index(candidate), 0)
+    p = p.reshape(p.shape[0], -1) / p.sum()
+    p_x = p.sum(axis=1)
+    h_given = sum(px * _entropy(row / px) for px, row in zip(p_x, p) if px > 0)
+    return _entropy(p.sum(axis=0)) - h_given
+
+
+def _close(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    assert set(a) == set(b), (sorted(a), sorted(b))
+    return max(abs(a[s] - b[s]) for s in a)
+
+
+# -- 1. posteriors of every target on hundreds of sampled evidence sets --------------------
+
+_slow = pytest.mark.slow
+
+
+@pytest.mark.parametrize("name", [
+    "child", "alarm", "win95pts",
+    pytest.param("hepar2", marks=_slow), pytest.param("pathfinder", marks=_slow),
+])
+def test_target_distributions_match_pgmpy_on_sampled_evidence(name: str) -> None:
+    net = _network(name)
+    assert len(net.evidence) == SAMPLES[name]
+    worst, where = 0.0, None
+    for ev in [{}, *net.evidence]:
+        dist = net.model.diagnose(ev).distributions
+        assert list(dist) == list(net.model.causes)
+        for t in net.targets:
+            assert math.isclose(math.fsum(dist[t].values()), 1.0, abs_tol=TOL), (t, ev)
+            # one query per target: joint=False on many targets builds their whole joint
+            d = _close(dist[t], _pgmpy_marginal(net.ve, t, ev))
+            if d > worst:
+                worst, where = d, (t, ev)
+    assert worst <= TOL, f"{name}: off by {worst:.3g} at {where}"
+
+
+def _table_difference(a: Any, b: Any) -> float:
+    """Largest difference between two CPDs of one node, matched by variable and state names."""
+    fa, fb = a.to_factor(), b.to_factor()
+    assert set(fa.variables) == set(fb.variables)
+    values = np.moveaxis(fb.values, [fb.variables.index(v) for v in fa.variables], list(range(len(fa.variables))))
+    for axis, v in enumerate(fa.variables):
+        names = [str(s) for s in fb.state_names[v]]
+        assert sorted(names) == sorted(str(s) for s in fa.state_names[v]), v
+        values = np.take(values, [names.index(str(s)) for s in fa.state_names[v]], axis=axis)
+    return float(np.abs(values - fa.values).max())
+
+
+@pytest.mark.parametrize("name", [
+    "child", "alarm", "win95pts",
+    pytest.param("hepar2", marks=_slow), pytest.param("pathfinder", marks=_slow),
+])
+def test_the_export_we_compare_with_is_the_file_renormalised(name: str) -> None:
+    """Agreement with pgmpy on our export proves the engine; this ties the export to the published file."""
+    from pgmpy.readwrite import BIFReader
+
+    net = _network(name)
+    with gzip.open(_path(name), "rt", encoding="utf-8") as f:
+        original = BIFReader(string=f.read()).get_model()
+    assert set(map(str, original.nodes())) == set(net.pgmpy.nodes())
+    assert {(str(a), str(b)) for a, b in original.edges()} == set(net.pgmpy.edges())
+    for cpd in net.pgmpy.get_cpds():
+        column_sums = np.asarray(cpd.get_values(), dtype=float).sum(axis=0)
+        assert np.abs(column_sums - 1).max() <= TOL, cpd.variable
+        assert _table_difference(original.get_cpds(cpd.variable), cpd) <= IMPORT_TOLERANCE
+
+
+def test_win95pts_targets_are_its_root_nodes(win95pts: Network) -> None:
+    roots = sorted(n for n in win95pts.pgmpy.nodes() if win95pts.pgmpy.in_degree(n) == 0)
+    assert sorted(win95pts.targets) == roots
+    assert len(roots) == 34
+    assert set(win95pts.model.causes) == set(roots)
+    assert any(n.startswith("Problem") for n in win95pts.others)
+
+
+# -- 2. every node's marginal at once ---------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["child", "alarm"])
+def test_all_marginals_at_once_match_pgmpy_per_node(name: str) -> None:
+    net = _network(name)
+    for ev in [{}, *net.evidence[:4]]:
+        got = net.model.marginals(ev)
+        assert set(got) == set(net.model.network.names)
+        for node, dist in got.items():
+            assert math.isclose(math.fsum(dist.values()), 1.0, abs_tol=TOL)
+            if node in ev:
+                assert dist == {s: float(s == ev[node]) for s in dist}, (node, ev)
+            else:
+                assert _close(dist, _pgmpy_marginal(net.ve, node, ev)) <= TOL, (node, ev)
+
+
+# -- 3. the question ranking -----------------------------------------------------------------
+
+def _assert_ranked(questions: Sequence[Any]) -> None:
+    keys = [(-q.score, q.id) for q in questions]
+    assert keys == sorted(keys)
+
+
+def test_child_ranking_equals_pgmpy_joint_gains(child: Network) -> None:
+    for ev in [{}, *child.evidence[:4]]:
+        ranked = child.model.diagnose(ev).ranked_questions
+        assert {q.id for q in ranked} == set(child.others) - set(ev)
+        _assert_ranked(ranked)
+        for q in ranked:
+            want = _pgmpy_gain(child.ve, ["Disease"], q.id, ev)
+            assert abs(q.expected_information_gain - want) <= TOL, (q.id, ev, q.expected_information_gain, want)
+
+
+def test_alarm_ranking_uses_the_joint_of_its_eight_targets(alarm: Network) -> None:
+    ev = alarm.evidence[0]
+    ranked = alarm.model.diagnose(ev).ranked_questions
+    assert {q.id for q in ranked} == set(alarm.others) - set(ev)
+    for q in ranked[:3] + ranked[-2:]:
+        want = _pgmpy_gain(alarm.ve, alarm.targets, q.id, ev)
+        assert abs(q.expected_information_gain - want) <= TOL, (q.id, q.expected_information_gain, want)
+
+
+def test_win95pts_ranking_is_the_sum_of_per_target_gains(win95pts: Network) -> None:
+    net = win95pts
+    ev = next(e for e in net.evidence if any(n.startswith("Problem") for n in e))
+    ranked = net.model.diagnose(ev).ranked_questions
+    assert {q.id for q in ranked} == set(net.others) - set(ev)
+    _assert_ranked(ranked)
+    # the best three, one from the middle and the last: a handful, 34 joint queries each
+    picked = [*ranked[:3], ranked[len(ranked) // 2], ranked[-1]]
+    assert ranked[0].expected_information_gain > 0
+    for q in picked:
+        want = math.fsum(_pgmpy_gain(net.ve, [t], q.id, ev) for t in net.targets)
+        assert abs(q.expected_information_gain - want) <= TOL, (q.id, q.expected_information_gain, want)
+
+
+# -- 4. the multi-state API on CHILD ------------------------------------------------------------
+
+def test_posterior_on_multi_state_targets_points_to_distributions(child: Network) -> None:
+    dx = child.model.diagnose({"Grunting": "yes"})
+    with pytest.raises(KneeBayesError, match="distributions"):
+        _ = dx.posterior
+    with pytest.raises(KneeBayesError, match="distributions"):
+        _ = dx.ranked_causes
+    dist = dx.distributions["Disease"]
+    assert list(dist) == ["PFC", "TGA", "Fallot", "PAIVS", "TAPVD", "Lung"]
+    assert math.isclose(math.fsum(dist.values()), 1.0, abs_tol=TOL)
+    assert dx.leading_probability == max(dist.values())
+
+
+def test_state_names_with_slashes_signs_and_numbers_work_as_evidence(child: Network) -> None:
+    assert "Asy/Patch" in child.model.node("ChestXray").states
+    assert "Asy/Patchy" in child.model.node("XrayReport").states
+    ev = {"ChestXray": "Asy/Patch", "XrayReport": "Asy/Patchy", "LowerBodyO2": "<5", "RUQO2": "5-12",
+          "Age": "0-3_days", "CO2Report": ">=7.5", "CardiacMixing": "Transp."}
+    dx = child.model.diagnose(ev)
+    assert dict(dx.evidence) == ev
+    assert 0 < dx.evidence_probability < 1
+    assert _close(dx.distributions["Disease"], _pgmpy_marginal(child.ve, "Disease", ev)) <= TOL
+    got = child.model.marginals(ev, ["ChestXray", "LungFlow", "Disease"])
+    assert got["ChestXray"]["Asy/Patch"] == 1.0
+    assert _close(got["LungFlow"], _pgmpy_marginal(child.ve, "LungFlow", ev)) <= TOL
+    assert {q.id for q in dx.ranked_questions}.isdisjoint(ev)
