@@ -141,3 +141,17 @@ def test_model_is_untouched(knee_model: kneebayes.Model) -> None:
     sensitivity(knee_model, LOCKING, "meniscal_injury")
     assert knee_model.content_hash == before
     assert replace(knee_model.spec) == knee_model.spec
+
+
+def test_the_sensitivity_table_shows_itself_as_html_and_draws_its_tornado() -> None:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from kneebayes.display.html import sensitivity_html
+
+    model = kneebayes.load_model()
+    frame = kneebayes.sensitivity(model, {"limping": "yes"}, cause="meniscal_injury")
+    assert isinstance(frame, pd.DataFrame)
+    assert frame._repr_html_() == sensitivity_html(frame)
+    assert frame.iloc[0]["address"] in frame._repr_html_()
+    assert isinstance(frame.tornado(top=5), Figure)
