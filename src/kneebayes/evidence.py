@@ -18,11 +18,17 @@ def normalize(net: CompiledNetwork, evidence: EvidenceLike | None) -> dict[str, 
     Raises UnknownNodeError (with the nearest ids) or InvalidStateError (with
     the valid states); nothing is dropped silently.
     """
+    return normalize_indexed(net, evidence)[0]
+
+
+def normalize_indexed(net: CompiledNetwork, evidence: EvidenceLike | None) -> tuple[dict[str, str], dict[int, int]]:
+    """:func:`normalize`, plus the same evidence as {node index: state index}, in one pass."""
     if evidence is None:
-        return {}
+        return {}, {}
     if not isinstance(evidence, Mapping):
         raise EvidenceError(f"evidence must be a mapping of node id to state, got {type(evidence).__name__}")
     out: dict[str, str] = {}
+    indices: dict[int, int] = {}
     index = net.index
     for node, value in evidence.items():
         i = index.get(node) if isinstance(node, str) else None
@@ -36,7 +42,8 @@ def normalize(net: CompiledNetwork, evidence: EvidenceLike | None) -> dict[str, 
         elif not isinstance(value, str) or value not in states:
             raise InvalidStateError(node, value, net.states[i])
         out[node] = value
-    return out
+        indices[i] = states[value]
+    return out, indices
 
 
 def to_indices(net: CompiledNetwork, evidence: Mapping[str, str]) -> dict[int, int]:

@@ -13,7 +13,7 @@ import numpy as np
 
 from .diagnosis import Diagnosis, ModelInfo
 from .errors import ImpossibleEvidenceError, UnknownNodeError
-from .evidence import EvidenceLike, normalize, to_indices
+from .evidence import EvidenceLike, normalize, normalize_indexed, to_indices
 from .inference.posterior import encode, marginals, node_target_joints, target_joint
 from .modelfile.schema import ModelSpec, NoisyOr, Parameter, Prior
 from .network.compiled import JOINT_LIMIT, CompiledNetwork, compile_network
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
     from .claims import ClaimReport
     from .research.parameters import ParameterChange
+
+
+_NOTHING: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -200,8 +203,8 @@ class Model:
         Raises UnknownNodeError, InvalidStateError or ImpossibleEvidenceError.
         """
         net = self._net
-        ev = normalize(net, evidence)
-        skip = frozenset(skipped)
+        ev, indices = normalize_indexed(net, evidence)
+        skip = frozenset(skipped) if skipped else _NOTHING
         for node in skip:
             if node not in net.index:
                 raise UnknownNodeError(node, net.names)
@@ -213,14 +216,14 @@ class Model:
                 settings.min_gain if min_gain is None else min_gain,
                 screen_red_flags,
             )
-        indices = to_indices(net, ev)
         lam = encode(net, [indices])
         tj = target_joint(net, lam, targets_observed=not self._enumerated.isdisjoint(indices))
         log_pe = float(tj.log_evidence[0])
         if log_pe == -np.inf:
             raise ImpossibleEvidenceError(ev.items())
         if self._target_matrix is not None:
-            marg = np.clip(tj.joint[0] @ self._target_matrix, 0.0, 1.0)  # rounding may land a hair past 1
+            marg = tj.joint[0] @ self._target_matrix
+            np.minimum(marg, 1.0, out=marg)   # rounding may land a hair past 1 (the joint is never negative)
         else:
             joints = node_target_joints(net, lam, tj, net.targets)
             marg = np.concatenate([joints[t][0].sum(axis=0) for t in net.targets] or [np.zeros(0)])

@@ -38,42 +38,48 @@ def _rescale(x: np.ndarray, log_scale: np.ndarray) -> np.ndarray:
     return x / top.reshape((-1,) + (1,) * (x.ndim - 1))
 
 
-def run_component(comp: Component, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def run_component(comp: Component, lam: np.ndarray, own: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The component's summed-out value on the targets' joint, (batch, K), and its log scale, (batch,).
 
     The true value is ``value * exp(log_scale)``. The fast pass multiplies
     plainly (every factor is at most 1 in size, so nothing it keeps has
     underflowed); a row whose result falls below 1e-250 is recomputed with
     every message rescaled, so hundreds of small likelihoods never read as
-    "impossible".
+    "impossible". ``own`` may give the component's own rows of ``lam``
+    (batch, nodes of the component, max card) directly.
     """
-    out = _contract(comp, lam, None)
-    top = out.reshape(out.shape[0], -1).max(axis=1)
-    log_scale = np.zeros(lam.shape[0])
-    low = top < _TINY
-    if low.any():
+    if own is None:
+        own = lam[:, comp.nodes, :]
+    batch = own.shape[0]
+    out = _contract(comp, own, None)
+    flat = out.reshape(batch, -1)
+    log_scale = np.zeros(batch)
+    if flat.max() < _TINY if batch == 1 else (flat.max(axis=1) < _TINY).any():
+        low = flat.max(axis=1) < _TINY
         careful_scale = np.zeros(int(low.sum()))
-        careful = _rescale(_contract(comp, lam[low], careful_scale), careful_scale)
+        careful = _rescale(_contract(comp, own[low], careful_scale), careful_scale)
         out = out.copy()
         out[low] = careful
         log_scale[low] = careful_scale
-    batch = lam.shape[0]
+        flat = out.reshape(batch, -1)
+    if comp.expand_shape == comp.full_shape:   # the component touches every target: already on the joint
+        return flat, log_scale
     value = np.broadcast_to(out.reshape((batch, *comp.expand_shape)), (batch, *comp.full_shape)).reshape(batch, -1)
     return value, log_scale
 
 
-def _contract(comp: Component, lam: np.ndarray, log_scale: np.ndarray | None) -> np.ndarray:
-    """Run the plan; with ``log_scale`` given, rescale every message and accumulate the logs there."""
-    batch = lam.shape[0]
+def _contract(comp: Component, own: np.ndarray, log_scale: np.ndarray | None) -> np.ndarray:
+    """Run the plan on the component's own lam rows; with ``log_scale`` given, rescale every message."""
+    batch = own.shape[0]
     slots = list(comp.slots)
-    own = lam[:, comp.nodes, :]
     for j in comp.lam_used:
         slots[comp.lam_start + j] = own[:, j, : comp.cards[j]]
     if log_scale is None:
         for stack in comp.leaf_stacks:   # every leaf message of one cardinality in one matmul
-            messages = np.matmul(own[:, stack.positions, None, : stack.card], stack.matrices)   # (batch, n, 1, w)
-            for start, stop, width, slot, shape in stack.groups:
-                slots[slot] = messages[:, start:stop, 0, :width].prod(axis=1).reshape((batch, *shape))
+            messages = np.matmul(own[:, stack.positions, None, : stack.card], stack.matrices)[:, :, 0, :]  # (batch, n, w)
+            products = np.multiply.reduceat(messages, stack.starts, axis=1)   # each group's product, one call
+            for g, (_, _, width, slot, shape) in enumerate(stack.groups):
+                slots[slot] = products[:, g, :width].reshape((batch, *shape))
     else:
         for group in comp.leaf_groups:
             messages = np.matmul(own[:, group.positions, None, : group.card], group.matrices)   # (batch, n, 1, w)
@@ -116,7 +122,7 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
     their (all-ones) likelihoods.
     """
     batch = lam.shape[0]
-    q = np.repeat(net.base[None, :], batch, axis=0)
+    q = net.base * np.ones((batch, 1))      # a fresh (batch, K) array to multiply into
     if net.enumerated and targets_observed:
         flat = lam[:, net.enumerated, :].reshape(batch, -1)
         q *= flat[:, net.joint_flat].prod(axis=-1)
@@ -131,13 +137,15 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
         comps.append(value)
         scales.append(scale)
         q *= value
-    top = q.max(axis=1)
-    if (top < 1e-200).any():
-        return _target_joint_log(net, lam, singles, comps, scales)
     total = q.sum(axis=1)
-    log_evidence = np.log(total) + sum(scales) if scales else np.log(total)
-    log_evidence = np.minimum(log_evidence, 0.0)  # a probability; rounding may land a hair above log 1
-    return TargetJoint(q / total[:, None], log_evidence, tuple(singles), tuple(comps), tuple(scales))
+    if total.min() < 1e-200:   # some row is tiny: redo it in log space rather than trust an underflow
+        return _target_joint_log(net, lam, singles, comps, scales)
+    log_evidence = np.log(total)
+    for scale in scales:
+        log_evidence += scale
+    np.minimum(log_evidence, 0.0, out=log_evidence)   # a probability; rounding may land a hair above log 1
+    q /= total[:, None]
+    return TargetJoint(q, log_evidence, tuple(singles), tuple(comps), tuple(scales))
 
 
 def _target_joint_log(net: CompiledNetwork, lam: np.ndarray, singles: list[np.ndarray], comps: list[np.ndarray],
@@ -195,7 +203,8 @@ def _layout(net: CompiledNetwork, nodes: tuple[int, ...]) -> _Layout:
     for c, members in comps.items():
         clamps = [(n, v, x) for n, v in members for x in range(net.cards[v])]
         c_layout.append((c, len(clamps), np.array([n for n, _, _ in clamps], dtype=np.intp),
-                         np.array([v for _, v, _ in clamps], dtype=np.intp), np.array([x for _, _, x in clamps], dtype=np.intp)))
+                         np.array([net.where[v][2] for _, v, _ in clamps], dtype=np.intp),   # position in the component
+                         np.array([x for _, _, x in clamps], dtype=np.intp)))
     layout = _Layout(max((net.cards[v] for v in nodes), default=1), tuple(targets), s_layout, tuple(c_layout))
     if len(net.memo) > 4096:  # bounded: layouts are small, but an interview visits many subsets
         net.memo.clear()
@@ -224,14 +233,15 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         denom = tj.singleton_values[g][:, pos, None, :]                         # (batch, m, 1, K)
         ratio = np.divide(terms, denom, out=np.zeros_like(terms), where=denom > 0)
         out[:, rows, : group.card, :] = tj.joint[:, None, None, :] * ratio
-    for c, n_clamps, n_idx, v_idx, x_idx in layout.comps:
+    for c, n_clamps, n_idx, p_idx, x_idx in layout.comps:
         comp = net.components[c]
         s_idx = np.arange(n_clamps)
-        big = np.repeat(lam[:, None], n_clamps, axis=1)                          # (batch, S, nodes, maxc)
-        keep = big[:, s_idx, v_idx, x_idx]
-        big[:, s_idx, v_idx, :] = 0.0
-        big[:, s_idx, v_idx, x_idx] = keep
-        values, scale = run_component(comp, big.reshape(batch * n_clamps, *lam.shape[1:]))
+        own = lam[:, comp.nodes, :]
+        big = np.repeat(own[:, None], n_clamps, axis=1)                # (batch, S, component nodes, maxc)
+        keep = big[:, s_idx, p_idx, x_idx]
+        big[:, s_idx, p_idx, :] = 0.0
+        big[:, s_idx, p_idx, x_idx] = keep
+        values, scale = run_component(comp, lam, big.reshape(batch * n_clamps, *own.shape[1:]))
         # Bring the clamped values to the unclamped run's scale before taking the ratio.
         shift = np.exp(scale.reshape(batch, n_clamps) - tj.component_scales[c][:, None])
         values = values.reshape(batch, n_clamps, K) * shift[:, :, None]
