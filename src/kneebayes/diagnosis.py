@@ -72,7 +72,7 @@ class Diagnosis:
                  tj: TargetJoint, lam: np.ndarray, settings: Settings, skipped: frozenset[str]) -> None:
         d = self.__dict__   # the value is immutable: fields are set here once, never through setattr
         d["_model"] = model
-        d["_evidence"] = MappingProxyType(dict(evidence))
+        d["_evidence"] = MappingProxyType(evidence)   # a fresh dict made by the model, never shared
         d["_marg"] = target_marginals   # concatenated distributions of the targets
         d["_tj"] = tj
         d["_log_evidence"] = float(tj.log_evidence[0])

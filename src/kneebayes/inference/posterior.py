@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -94,15 +95,15 @@ def _contract(comp: Component, own: np.ndarray, log_scale: np.ndarray | None) ->
     out = slots[comp.result]
     assert out is not None  # noqa: S101 - the plan always fills its last slot
     # Factorised noisy-ORs subtract; clip the rounding residue below an exact zero.
-    return np.maximum(out, 0.0)
+    return np.maximum(out, 0.0, out=out)
 
 
-@dataclass(frozen=True, eq=False)
-class TargetJoint:
+class TargetJoint(NamedTuple):
     """P(targets | evidence) over the enumerated joint, and log P(evidence).
 
-    ``parts`` keeps each singleton group's and component's value so that
-    per-node joints can reuse them instead of recomputing.
+    The singleton groups' and components' values are kept so that per-node
+    joints can reuse them instead of recomputing. (A NamedTuple: immutable,
+    and cheap to build on the hot path.)
     """
 
     joint: np.ndarray             # (batch, K), rows sum to 1 (NaN-free; zero rows where impossible)
