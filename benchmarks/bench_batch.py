@@ -42,26 +42,11 @@ import numpy as np
 import pandas as pd
 
 import kneebayes
+from kneebayes.research.sampling import sample_states
 
 TARGET_CASES_PER_S = 200_000
 PGMPY_TOL = 1e-9
 LOOP_TOL = 1e-12
-
-
-def forward_sample(model: kneebayes.Model, n: int, rng: np.random.Generator) -> np.ndarray:
-    """n complete cases as state codes, (n, nodes): ancestral sampling, vectorised over the cases."""
-    net = model.network
-    codes = np.zeros((n, len(net.names)), dtype=np.intp)
-    done: set[int] = set()
-    while len(done) < len(net.names):
-        for i in range(len(net.names)):
-            if i in done or not all(p in done for p in net.parents[i]):
-                continue
-            column = np.broadcast_to(net.tables[i][tuple(codes[:, p] for p in net.parents[i])], (n, net.cards[i]))
-            u = rng.random(n)[:, None]
-            codes[:, i] = np.minimum((np.cumsum(column, axis=1) < u).sum(axis=1), net.cards[i] - 1)
-            done.add(i)
-    return codes
 
 
 def typical_frame(model: kneebayes.Model, n: int, seed: int, low: int = 3, high: int = 8) -> pd.DataFrame:
@@ -70,7 +55,7 @@ def typical_frame(model: kneebayes.Model, n: int, seed: int, low: int = 3, high:
     net = model.network
     askable = [node.id for node in model.nodes if node.askable]
     cols = np.array([net.index[a] for a in askable])
-    full = forward_sample(model, n, rng)[:, cols]
+    full = sample_states(model, n, rng)[:, cols]
     k = rng.integers(low, min(high, len(askable)) + 1, size=n)
     shown = np.argsort(rng.random((n, len(askable))), axis=1).argsort(axis=1) < k[:, None]
     data = {}

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 import kneebayes
+from kneebayes.research.sampling import sample_cases
 
 TARGET_MEDIAN_US = 50.0
 TARGET_RATIO = 25.0
@@ -49,36 +50,9 @@ CLI_ARGS = ("diagnose", "locking_or_catching=yes", "swelling_behind_knee=yes")
 
 # -- typical evidence sets ------------------------------------------------------------
 
-def topological_order(parents: tuple[tuple[int, ...], ...]) -> list[int]:
-    order: list[int] = []
-    done: set[int] = set()
-    pending = list(range(len(parents)))
-    while pending:
-        rest = []
-        for i in pending:
-            if all(p in done for p in parents[i]):
-                order.append(i)
-                done.add(i)
-            else:
-                rest.append(i)
-        if len(rest) == len(pending):
-            raise ValueError("the network has a cycle")
-        pending = rest
-    return order
-
-
 def forward_sample(model: kneebayes.Model, n: int, rng: np.random.Generator) -> list[dict[str, str]]:
-    """n complete cases drawn from the model's own tables (ancestral sampling)."""
-    net = model.network
-    order = topological_order(net.parents)
-    cases = []
-    for _ in range(n):
-        x = [0] * len(net.names)
-        for i in order:
-            column = net.tables[i][tuple(x[p] for p in net.parents[i])]   # axes (parents..., node)
-            x[i] = int(rng.choice(net.cards[i], p=column / column.sum()))
-        cases.append({net.names[i]: net.states[i][x[i]] for i in range(len(x))})
-    return cases
+    """n complete cases drawn from the model's own tables (the library's ancestral sampler)."""
+    return sample_cases(model, n, rng)
 
 
 def typical_evidence(model: kneebayes.Model, n: int, seed: int, low: int = 2, high: int = 8) -> list[dict[str, str]]:

@@ -32,6 +32,7 @@ import time
 import numpy as np
 
 import kneebayes
+from kneebayes.research.sampling import sample_states
 from kneebayes.research.intervals import top_question_stability
 from kneebayes.research.sensitivity import sensitivity
 
@@ -39,32 +40,13 @@ TARGET_INTERVALS_S = 1.0
 TARGET_SENSITIVITY_S = 3.0
 
 
-def _order(parents: tuple[tuple[int, ...], ...]) -> list[int]:
-    order: list[int] = []
-    done: set[int] = set()
-    pending = list(range(len(parents)))
-    while pending:
-        rest = [i for i in pending if not all(p in done for p in parents[i])]
-        for i in pending:
-            if i not in rest:
-                order.append(i)
-                done.add(i)
-        pending = rest
-    return order
-
-
 def typical_cases(model: kneebayes.Model, n: int, seed: int) -> list[dict[str, str]]:
     """n runners forward-sampled from the model, each revealing 2-8 askable answers."""
     rng = np.random.default_rng(seed)
     net = model.network
-    order = _order(net.parents)
     askable = [node.id for node in model.nodes if node.askable]
     cases = []
-    for _ in range(n):
-        x = [0] * len(net.names)
-        for i in order:
-            column = net.tables[i][tuple(x[p] for p in net.parents[i])]
-            x[i] = int(rng.choice(net.cards[i], p=column / column.sum()))
+    for x in sample_states(model, n, rng):
         k = int(rng.integers(2, 9))
         shown = rng.choice(len(askable), size=min(k, len(askable)), replace=False)
         cases.append({askable[j]: net.states[net.index[askable[j]]][x[net.index[askable[j]]]] for j in sorted(shown)})
