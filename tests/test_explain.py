@@ -133,3 +133,26 @@ def test_explanation_is_frozen(knee_model: kneebayes.Model) -> None:
     ex = knee_model.diagnose({"tingling_or_numbness": "yes"}).explain("nerve_irritation")
     with pytest.raises(AttributeError):
         ex.posterior = 0.0  # type: ignore[misc]
+
+
+def test_a_multi_state_target_is_explained_for_its_most_probable_state_or_a_chosen_one() -> None:
+    import os
+    import warnings
+
+    import pgmpy
+
+    path = os.path.join(os.path.dirname(pgmpy.__file__), "utils", "example_models", "child.bif.gz")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        child = kneebayes.load_bif(path, targets=["Disease"])
+    evidence = {"LungParench": "Abnormal", "Grunting": "yes", "Age": "0-3_days"}
+    dx = child.diagnose(evidence)
+    top = max(dx.distributions["Disease"], key=dx.distributions["Disease"].get)
+    assert dx.explain("Disease").state == top
+    chosen = dx.explain("Disease", "Lung")
+    assert chosen.posterior == pytest.approx(dx.distributions["Disease"]["Lung"], abs=1e-12)
+    for c in chosen.supporting + chosen.conflicting:
+        rest = {k: v for k, v in evidence.items() if k != c.node}
+        assert c.posterior_without == pytest.approx(child.diagnose(rest).distributions["Disease"]["Lung"], abs=1e-12)
+    with pytest.raises(kneebayes.InvalidStateError, match="Lung"):
+        dx.explain("Disease", "Lungs")

@@ -405,3 +405,9 @@ def test_results_do_not_depend_on_models_built_and_dropped_before(pair: str, joi
         assert got.keys() == gains.keys()
         for node, g in gains.items():
             assert abs(got[node] - g) <= TOL, (i, node, got[node], g)
+
+
+def test_the_diagnosis_says_which_gain_measure_it_used(knee_model: kneebayes.Model) -> None:
+    evidence = {"limping": "yes"}
+    assert knee_model.diagnose(evidence).gain_measure == "joint"
+    assert kneebayes.Model(knee_model.spec, joint_limit=1).diagnose(evidence).gain_measure == "sum_of_marginals"

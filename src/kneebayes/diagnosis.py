@@ -157,6 +157,16 @@ class Diagnosis:
     @cached_property
     def ranked_questions(self) -> tuple[Question, ...]:
         """Every unanswered, unskipped askable node, best first (see ``Settings`` for the score)."""
+        return self._questions[0]
+
+    @property
+    def gain_measure(self) -> str:
+        """Which information the gains measure: ``"joint"`` (entropy of the targets' joint, while it
+        has at most 4,096 states) or ``"sum_of_marginals"`` (the sum of each target's own gain)."""
+        return self._questions[1]
+
+    @cached_property
+    def _questions(self) -> tuple[tuple[Question, ...], str]:
         from .inference.gain import expected_information_gains
 
         model = self._model
@@ -170,7 +180,7 @@ class Diagnosis:
             for (_, n), g in zip(open_nodes, gains.gains.tolist())
         ]
         settled = stop_reason(questions, self.leading_probability, self._settings) is not None
-        return rank(questions, promote_red_flags=settled and self._settings.screen_red_flags)
+        return rank(questions, promote_red_flags=settled and self._settings.screen_red_flags), gains.measure
 
     @property
     def next_question(self) -> Question | None:
@@ -237,16 +247,28 @@ class Diagnosis:
         post = self.posterior if self._model._yes_positions is not None else {}
         return care_plan(self._model.spec, post, self.triage.level)
 
-    def explain(self, cause: str) -> Explanation:
-        """Each answer's contribution to ``cause``: supporting and conflicting, largest first."""
+    def explain(self, cause: str, state: str | None = None) -> Explanation:
+        """Each answer's contribution to ``cause`` being in ``state``: supporting and conflicting, largest first.
+
+        ``state`` defaults to "yes" for a yes/no target and to the most
+        probable state now for a multi-state target.
+        """
         if cause not in self._model.causes:
             raise UnknownNodeError(cause, self._model.causes, what="cause")
+        states = self._model._states[cause]
+        if state is None:
+            dist = self.distributions[cause]
+            state = "yes" if "yes" in states and len(states) == 2 else max(dist, key=lambda s: (dist[s], s))
+        elif state not in states:
+            from .errors import InvalidStateError
+
+            raise InvalidStateError(cause, state, states)
         cache = self.__dict__.setdefault("_explanations", {})
-        if cause not in cache:
+        if (cause, state) not in cache:
             from .explain import explain
 
-            cache[cause] = explain(self._model, self._evidence, cause)
-        return cache[cause]
+            cache[(cause, state)] = explain(self._model, self._evidence, cause, state)
+        return cache[(cause, state)]
 
     # -- output ------------------------------------------------------------------------
     def to_dict(self, *, full: bool = False) -> dict[str, Any]:

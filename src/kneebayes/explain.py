@@ -43,12 +43,14 @@ class Explanation:
 
     cause: str
     posterior: float
-    prior: float                                  # P(cause) with no evidence
+    prior: float                                  # P(cause = state) with no evidence
     supporting: tuple[Contribution, ...]
     conflicting: tuple[Contribution, ...]
+    state: str = "yes"                            # the state of the cause being explained
 
     def __str__(self) -> str:
-        lines = [f"{self.cause}: {self.prior:.1%} with no answers -> {self.posterior:.1%} now"]
+        name = self.cause if self.state == "yes" else f"{self.cause}={self.state}"
+        lines = [f"{name}: {self.prior:.1%} with no answers -> {self.posterior:.1%} now"]
         for title, items in (("supporting", self.supporting), ("against", self.conflicting)):
             for c in items:
                 lines.append(f"  {title:<10} {c.node}={c.state}: {c.log_odds:+.2f} log-odds "
@@ -67,8 +69,8 @@ class Explanation:
     _repr_html_ = to_html
 
 
-def explain(model: Model, evidence: Mapping[str, str], cause: str) -> Explanation:
-    """Each answer's contribution to ``cause`` (a yes/no target): leave-one-out, batched."""
+def explain(model: Model, evidence: Mapping[str, str], cause: str, state: str = "yes") -> Explanation:
+    """Each answer's contribution to P(``cause`` = ``state``): leave-one-out, batched."""
     from .evidence import to_indices
     from .inference.posterior import encode, target_joint
 
@@ -76,7 +78,7 @@ def explain(model: Model, evidence: Mapping[str, str], cause: str) -> Explanatio
     items = list(evidence.items())
     sets = [dict(items)] + [dict(items[:i] + items[i + 1 :]) for i in range(len(items))] + [{}]
     lam = encode(net, [to_indices(net, e) for e in sets])
-    probs = _cause_probability(model, lam, target_joint(net, lam), cause)
+    probs = _cause_probability(model, lam, target_joint(net, lam), cause, state)
     full, prior = float(probs[0]), float(probs[-1])
     contributions = [
         Contribution(node, state, _logit(full) - _logit(float(probs[i + 1])), float(probs[i + 1]))
@@ -84,14 +86,13 @@ def explain(model: Model, evidence: Mapping[str, str], cause: str) -> Explanatio
     ]
     supporting = tuple(sorted((c for c in contributions if c.log_odds > 0), key=lambda c: (-c.log_odds, c.node)))
     conflicting = tuple(sorted((c for c in contributions if c.log_odds < 0), key=lambda c: (c.log_odds, c.node)))
-    return Explanation(cause, full, prior, supporting, conflicting)
+    return Explanation(cause, full, prior, supporting, conflicting, state)
 
 
-def _cause_probability(model: Model, lam: np.ndarray, tj: object, cause: str) -> np.ndarray:
+def _cause_probability(model: Model, lam: np.ndarray, tj: object, cause: str, state: str) -> np.ndarray:
     from .inference.posterior import node_target_joints
 
     net = model.network
     t = net.index[cause]
-    yes = net.states[t].index("yes")
     joints = node_target_joints(net, lam, tj, [t])   # type: ignore[arg-type]
-    return joints[t].sum(axis=1)[:, yes]
+    return joints[t].sum(axis=1)[:, net.states[t].index(state)]
