@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import html
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .modelfile.schema import InterviewSettings
@@ -123,7 +123,3 @@ class Rationale:
 
     _repr_html_ = to_html
 
-
-def pending_red_flags(red_flag_nodes: Collection[str], asked: Collection[str]) -> tuple[str, ...]:
-    """Red-flag nodes not yet answered or skipped."""
-    return tuple(n for n in red_flag_nodes if n not in asked)
