@@ -1,0 +1,339 @@
+"""Time kneebayes and pgmpy side by side on the classic diagnostic networks that ship inside pgmpy.
+
+    python benchmarks/bench_classic.py                                   # all five networks
+    python benchmarks/bench_classic.py --networks child alarm --cases 50
+    python benchmarks/bench_classic.py --json benchmarks/results/bench_classic.json
+
+For each network (CHILD, ALARM, Win95pts, HEPAR II, Pathfinder, read from
+pgmpy's bundled ``utils/example_models/NAME.bif.gz``; targets as in
+shared/decisions.md, Win95pts' targets are its 34 root faults):
+
+* **Load**: ``kneebayes.load_bif(path, targets=...)``, once, timed on its own
+  (after one untimed load of CHILD, so first-use costs of pgmpy's reader and
+  networkx are not charged to the first network: the time is the network's
+  own parse, check, renormalise and compile).
+* **Evidence sets**: ``--cases`` complete cases forward-sampled from the
+  imported network (``kneebayes.research.sampling.sample_cases``), each
+  revealing a random 3-8 of its non-target nodes. Seeded. Never impossible.
+* **Posterior of the targets**. kneebayes: the public call
+  ``model.diagnose(ev).distributions``. pgmpy: one
+  ``VariableElimination(model.to_pgmpy())`` built once (not timed per case),
+  then ``query(targets, evidence=ev, joint=False)``; where the targets' joint
+  is larger than 4,096 states (Win95pts: 2^34), one query per target, since
+  ``joint=False`` builds the targets' joint first.
+* **Full next-question ranking**. kneebayes: ``dx = model.diagnose(ev);
+  list(dx.ranked_questions)``. pgmpy: for every candidate (each askable node
+  not in the evidence) one joint query of the targets and the candidate, and
+  the gain H(T) - sum_x P(x) H(T | x) in bits from that joint in numpy,
+  while the targets' joint has at most 4,096 states; otherwise (Win95pts) one
+  joint query of {target, candidate} per pair, the gain summed over the
+  targets -- the measure kneebayes reports as ``gain_measure``.
+  pgmpy's ranking takes seconds per case on Win95pts and Pathfinder, so
+  those two rank only ``--slow-cases`` (default 5) of the evidence sets; the
+  other networks rank all ``--cases``.
+
+kneebayes is timed after one untimed warm-up pass, over ``--repeats`` passes,
+each case on its own; a case's time is its median over the passes, and the
+table shows the median over cases. pgmpy is timed once per case after one
+warm-up case. The ratio is pgmpy's median / kneebayes' median on the same
+cases. Every measured case is checked: posteriors agree to 1e-9 and every
+candidate's gain agrees to 1e-9 (asserted). The issue's targets (posterior
+at least 5x faster than pgmpy, ranking at least 20x) are printed beside the
+numbers as met or missed, never asserted: timings move with machine load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import math
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import kneebayes
+from kneebayes.research.sampling import sample_cases
+
+NETWORKS = ["child", "alarm", "win95pts", "hepar2", "pathfinder"]
+TARGETS: dict[str, list[str] | None] = {        # shared/decisions.md, "Targets of the classic networks"
+    "child": ["Disease"],
+    "alarm": ["HYPOVOLEMIA", "LVFAILURE", "ANAPHYLAXIS", "INSUFFANESTH", "PULMEMBOLUS", "INTUBATION",
+              "KINKEDTUBE", "DISCONNECT"],
+    "win95pts": None,                            # its root nodes
+    "hepar2": ["ChHepatitis", "Cirrhosis", "fibrosis", "Steatosis", "PBC", "Hyperbilirubinemia", "THepatitis",
+               "RHepatitis", "carcinoma"],
+    "pathfinder": ["Fault"],
+}
+SLOW_RANKING = {"win95pts", "pathfinder"}       # few ranked cases: seconds per case (Win95pts; ours on Pathfinder)
+JOINT_LIMIT = 4096                              # the documented limit for the joint-entropy gain
+TARGET_POSTERIOR_RATIO = 5.0
+TARGET_RANKING_RATIO = 20.0
+TOL = 1e-9
+REVEAL = (3, 8)
+
+
+def bif_path(name: str) -> str:
+    import pgmpy
+
+    return os.path.join(os.path.dirname(pgmpy.__file__), "utils", "example_models", name + ".bif.gz")
+
+
+def root_nodes(path: str) -> list[str]:
+    """Nodes whose BIF probability block names no parents: ``probability ( X ) {``."""
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return re.findall(r"probability\s*\(\s*([^\s|()]+)\s*\)", f.read())
+
+
+def evidence_sets(model: kneebayes.Model, targets: list[str], n: int, seed: int) -> list[dict[str, str]]:
+    rng = np.random.default_rng(seed)
+    others = [node.id for node in model.nodes if node.id not in targets]
+    out = []
+    for case in sample_cases(model, n, rng):
+        k = int(rng.integers(REVEAL[0], REVEAL[1] + 1))
+        shown = sorted(rng.choice(len(others), size=min(k, len(others)), replace=False))
+        out.append({others[j]: case[others[j]] for j in shown})
+    return out
+
+
+# -- kneebayes ---------------------------------------------------------------------------
+def time_ours(call, cases: list[dict[str, str]], repeats: int) -> list[float]:
+    """Each case's median wall time in ms over ``repeats`` passes, after one warm-up pass."""
+    for ev in cases:
+        call(ev)
+    clock = time.perf_counter_ns
+    per_case: list[list[float]] = [[] for _ in cases]
+    for _ in range(repeats):
+        for i, ev in enumerate(cases):
+            t0 = clock()
+            call(ev)
+            per_case[i].append((clock() - t0) / 1e6)
+    return [statistics.median(ts) for ts in per_case]
+
+
+def ours_posterior(model: kneebayes.Model):
+    def call(ev: dict[str, str]):
+        return model.diagnose(ev).distributions
+    return call
+
+
+def ours_ranking(model: kneebayes.Model):
+    def call(ev: dict[str, str]):
+        return list(model.diagnose(ev).ranked_questions)
+    return call
+
+
+# -- pgmpy -------------------------------------------------------------------------------
+def entropy_bits(p: np.ndarray) -> float:
+    p = p[p > 0]
+    return float(-(p * np.log2(p)).sum())
+
+
+def mutual_information_bits(joint: np.ndarray) -> float:
+    """H(T) - sum_x P(x) H(T | x) for a joint with the candidate on axis 0 and the targets flattened on axis 1."""
+    joint = joint / joint.sum()
+    px = joint.sum(axis=1)
+    return entropy_bits(joint.sum(axis=0)) - sum(
+        float(px[x]) * entropy_bits(joint[x] / px[x]) for x in range(joint.shape[0]) if px[x] > 0)
+
+
+def pgmpy_posterior(ve, targets: list[str], per_target: bool, ev: dict[str, str]) -> dict[str, dict[str, float]]:
+    if per_target:
+        factors = {t: ve.query([t], evidence=ev, joint=False, show_progress=False)[t] for t in targets}
+    else:
+        factors = ve.query(targets, evidence=ev, joint=False, show_progress=False)
+    return {t: dict(zip(f.state_names[t], f.values.tolist())) for t, f in factors.items()}
+
+
+def pgmpy_ranking(ve, targets: list[str], candidates: list[str], joint: bool, ev: dict[str, str]) -> dict[str, float]:
+    gains: dict[str, float] = {}
+    for cand in candidates:
+        total = 0.0
+        for group in [targets] if joint else [[t] for t in targets]:
+            factor = ve.query(group + [cand], evidence=ev, joint=True, show_progress=False)
+            values = np.moveaxis(factor.values, factor.variables.index(cand), 0)
+            total += mutual_information_bits(values.reshape(values.shape[0], -1))
+        gains[cand] = total
+    return gains
+
+
+def time_pgmpy(call, cases: list[dict[str, str]]) -> tuple[list[float], list[Any]]:
+    call(cases[0])                                            # warm-up
+    clock = time.perf_counter_ns
+    times, results = [], []
+    for ev in cases:
+        t0 = clock()
+        out = call(ev)
+        times.append((clock() - t0) / 1e6)
+        results.append(out)
+    return times, results
+
+
+# -- one network -------------------------------------------------------------------------
+def run_network(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    from pgmpy.inference import VariableElimination
+
+    path = bif_path(name)
+    targets = TARGETS[name] or root_nodes(path)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kneebayes.RenormalisedWarning)   # the published files are rounded
+        model = kneebayes.load_bif(path, targets=targets)
+    load_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    ve = VariableElimination(model.to_pgmpy())               # built once, reused
+    pgmpy_setup_s = time.perf_counter() - t0
+
+    cards = {n.id: len(n.states) for n in model.nodes}
+    joint_states = math.prod(cards[t] for t in targets)
+    joint = joint_states <= JOINT_LIMIT
+    askable = [n.id for n in model.nodes if n.askable]
+    cases = evidence_sets(model, targets, args.cases, args.seed)
+    n_rank = min(args.slow_cases, len(cases)) if name in SLOW_RANKING else len(cases)
+    rank_cases = cases[:n_rank]
+    print(f"\n{name}: {len(model.nodes)} nodes, {len(targets)} targets (joint of {joint_states:,} states: "
+          f"gain by {'joint entropy' if joint else 'sum of per-target gains'}); load {load_s:.2f} s; "
+          f"{len(cases)} evidence sets ({REVEAL[0]}-{REVEAL[1]} nodes revealed), ranking on {n_rank}", flush=True)
+
+    # posterior
+    ours_post = time_ours(ours_posterior(model), cases, args.repeats)
+    theirs_post, theirs_dists = time_pgmpy(lambda ev: pgmpy_posterior(ve, targets, not joint, ev), cases)
+    worst_post = 0.0
+    for ev, dists in zip(cases, theirs_dists):
+        ours = model.diagnose(ev).distributions
+        for t in targets:
+            for s, p in dists[t].items():
+                gap = abs(ours[t][s] - p)
+                worst_post = max(worst_post, gap)
+                assert gap <= TOL, f"{name}: P({t}={s} | {ev}): kneebayes {ours[t][s]!r}, pgmpy {p!r}"
+    print(f"  posterior: kneebayes {statistics.median(ours_post):.3f} ms, pgmpy {statistics.median(theirs_post):.2f} ms "
+          f"(largest difference {worst_post:.1e})", flush=True)
+
+    # ranking
+    ours_rank = time_ours(ours_ranking(model), rank_cases, args.repeats)
+    theirs_rank, theirs_gains = time_pgmpy(
+        lambda ev: pgmpy_ranking(ve, targets, [a for a in askable if a not in ev], joint, ev), rank_cases)
+    worst_gain = 0.0
+    n_gains = 0
+    for ev, gains in zip(rank_cases, theirs_gains):
+        dx = model.diagnose(ev)
+        qs = list(dx.ranked_questions)
+        assert dx.gain_measure == ("joint" if joint else "sum_of_marginals"), f"{name}: gain measure {dx.gain_measure}"
+        assert {q.id for q in qs} == set(gains), f"{name}: different candidates for {ev}"
+        for q in qs:
+            gap = abs(q.expected_information_gain - gains[q.id])
+            worst_gain = max(worst_gain, gap)
+            n_gains += 1
+            assert gap <= TOL, f"{name}: gain of {q.id} given {ev}: kneebayes {q.expected_information_gain!r}, pgmpy {gains[q.id]!r}"
+    print(f"  ranking: kneebayes {statistics.median(ours_rank):.2f} ms, pgmpy {statistics.median(theirs_rank):.1f} ms "
+          f"(largest gain difference {worst_gain:.1e} over {n_gains} gains)", flush=True)
+
+    post_ratio = statistics.median(theirs_post) / statistics.median(ours_post)
+    rank_ratio = statistics.median(theirs_rank) / statistics.median(ours_rank)
+    candidates = [len(askable) - len(ev) for ev in rank_cases]
+    return {
+        "network": name, "nodes": len(model.nodes), "targets": len(targets), "target_joint_states": joint_states,
+        "gain_measure": "joint" if joint else "sum_of_marginals",
+        "load_s": load_s, "pgmpy_setup_s": pgmpy_setup_s,
+        "posterior_cases": len(cases), "ranking_cases": n_rank,
+        "candidates_per_ranking": {"min": min(candidates), "max": max(candidates)},
+        "pgmpy_posterior_queries_per_case": len(targets) if not joint else 1,
+        "pgmpy_ranking_queries_per_case": statistics.fmean(candidates) * (1 if joint else len(targets)),
+        "posterior_ms": {"kneebayes_median": statistics.median(ours_post), "pgmpy_median": statistics.median(theirs_post),
+                         "kneebayes_p90": float(np.percentile(ours_post, 90)), "pgmpy_p90": float(np.percentile(theirs_post, 90)),
+                         "ratio": post_ratio},
+        "ranking_ms": {"kneebayes_median": statistics.median(ours_rank), "pgmpy_median": statistics.median(theirs_rank),
+                       "kneebayes_p90": float(np.percentile(ours_rank, 90)), "pgmpy_p90": float(np.percentile(theirs_rank, 90)),
+                       "ratio": rank_ratio},
+        "agreement": {"posterior_max_abs_diff": worst_post, "gain_max_abs_diff_bits": worst_gain, "gains_checked": n_gains,
+                      "tolerance": TOL},
+        "targets_met": {"posterior": post_ratio >= TARGET_POSTERIOR_RATIO, "ranking": rank_ratio >= TARGET_RANKING_RATIO},
+    }
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    def mark(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    lines = [
+        ("| network | nodes | targets | load s | posterior ms ours | pgmpy | ratio | >= 5x | "
+         "ranking ms ours | pgmpy | ratio | >= 20x | ranked cases |"),
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|",
+    ]
+    for r in rows:
+        p, k = r["posterior_ms"], r["ranking_ms"]
+        lines.append(
+            f"| {r['network']} | {r['nodes']} | {r['targets']} | {r['load_s']:.2f} | {p['kneebayes_median']:.3f} | "
+            f"{p['pgmpy_median']:.2f} | {p['ratio']:.1f}x | {mark(r['targets_met']['posterior'])} | "
+            f"{k['kneebayes_median']:.2f} | {k['pgmpy_median']:.1f} | {k['ratio']:.1f}x | {mark(r['targets_met']['ranking'])} | "
+            f"{r['ranking_cases']} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--networks", nargs="+", choices=NETWORKS, default=NETWORKS, metavar="NAME",
+                        help=f"any of {', '.join(NETWORKS)} (default: all)")
+    parser.add_argument("--cases", type=int, default=100, help="evidence sets per network (default 100)")
+    parser.add_argument("--slow-cases", type=int, default=5,
+                        help="of them, how many pgmpy ranks on Win95pts and Pathfinder (default 5)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed passes for kneebayes (default 5)")
+    parser.add_argument("--seed", type=int, default=20261201)
+    parser.add_argument("--json", metavar="PATH", help="also write every number to this JSON file")
+    args = parser.parse_args(argv)
+
+    warnings.simplefilter("ignore", FutureWarning)
+    import networkx  # noqa: F401 - imported before the timed loads, so a load time is the network's own
+    import pgmpy
+    from pgmpy.inference import VariableElimination  # noqa: F401
+    from pgmpy.readwrite import BIFReader  # noqa: F401
+
+    machine = {"platform": platform.platform(), "python": platform.python_version(), "numpy": np.__version__,
+               "pgmpy": pgmpy.__version__, "kneebayes": kneebayes.__version__, "cpu_count": os.cpu_count(),
+               "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
+    print("Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()))
+    with warnings.catch_warnings():                          # one untimed load: first-use costs of the readers
+        warnings.simplefilter("ignore", kneebayes.RenormalisedWarning)
+        kneebayes.load_bif(bif_path("child"), targets=["Disease"])
+    rows = [run_network(name, args) for name in args.networks]
+
+    print()
+    print(f"Medians per evidence set; kneebayes over {args.repeats} passes, pgmpy one pass; ratio = pgmpy / kneebayes.")
+    print(table(rows))
+    slow = [r["network"] for r in rows if r["network"] in SLOW_RANKING]
+    if slow:
+        print(f"Rankings on {', '.join(slow)}: only {args.slow_cases} evidence sets, to keep the run short; "
+              f"posteriors on all {args.cases}.")
+    sums = [r["network"] for r in rows if r["gain_measure"] == "sum_of_marginals"]
+    if sums:
+        print(f"Sum of per-target gains (targets' joint > {JOINT_LIMIT:,} states): {', '.join(sums)}; there pgmpy makes "
+              f"one posterior query per target and one ranking query per (target, candidate) pair.")
+    worst_p = max(r["agreement"]["posterior_max_abs_diff"] for r in rows)
+    worst_g = max(r["agreement"]["gain_max_abs_diff_bits"] for r in rows)
+    print(f"Agreement on every measured case: posteriors within {worst_p:.1e}, gains within {worst_g:.1e} bits "
+          f"(tolerance {TOL:g}).")
+    missed = [f"{r['network']} {k}" for r in rows for k, ok in r["targets_met"].items() if not ok]
+    print("Targets (posterior >= 5x, ranking >= 20x): " + ("all met" if not missed else "missed on " + ", ".join(missed)))
+
+    if args.json:
+        out = {"machine": machine, "seed": args.seed, "cases": args.cases, "slow_cases": args.slow_cases,
+               "repeats": args.repeats, "reveal": list(REVEAL), "joint_limit": JOINT_LIMIT,
+               "targets": {"posterior_ratio": TARGET_POSTERIOR_RATIO, "ranking_ratio": TARGET_RANKING_RATIO},
+               "networks": rows}
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
