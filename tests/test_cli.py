@@ -242,3 +242,12 @@ def test_the_readme_first_command_runs() -> None:
     assert result.returncode == 0, result.stderr
     assert "not a medical diagnosis" in result.stdout
     assert sum(1 for ln in result.stdout.splitlines() if POSTERIOR_ROW.search(ln)) == 6
+
+
+def test_a_model_without_its_own_disclaimer_gets_a_plain_one_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY, encoding="utf-8")
+    result = run("diagnose", "--model", str(path), "pain=yes")
+    title = kneebayes.load_model(path).spec.title
+    assert f"Decision support from the model '{title}'; not a medical diagnosis." in result.stdout
+    assert "knee" not in result.stdout.split("\n")[-2].lower()

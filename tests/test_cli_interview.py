@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import kneebayes
-from kneebayes.cli import DISCLAIMER
+DISCLAIMER = kneebayes.load_model().spec.disclaimer or ""   # the packaged model's own words
 
 QUESTION = re.compile(r"^Q(\d+)\. (.+)$")
 BAR = re.compile(r"^  \S.*\s\d{1,3}\.\d%(  #+)?$")

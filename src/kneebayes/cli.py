@@ -21,10 +21,12 @@ if TYPE_CHECKING:
     from .interview import Interview
     from .model import Model
 
-DISCLAIMER = (
-    "Decision support from one article on tightness behind the knee after running; "
-    "not a medical diagnosis."
-)
+GENERIC_DISCLAIMER = "Decision support from the model '{title}'; not a medical diagnosis."
+
+
+def disclaimer(model: Model) -> str:
+    """The model file's own disclaimer, or a plain one naming the model."""
+    return model.spec.disclaimer or GENERIC_DISCLAIMER.format(title=model.spec.title)
 
 
 _BAR_WIDTH = 30
@@ -124,7 +126,7 @@ def _diagnose(args: argparse.Namespace) -> int:
                         confidence=args.confidence)
     if args.json:
         out = dx.to_dict(full=True)
-        out["disclaimer"] = DISCLAIMER
+        out["disclaimer"] = disclaimer(model)
         print(json.dumps(out, indent=2))
     else:
         given = ", ".join(f"{k}={v}" for k, v in dx.evidence.items()) or "nothing answered yet"
@@ -135,7 +137,7 @@ def _diagnose(args: argparse.Namespace) -> int:
             print("\n".join(section))
         print()
         print(f"(model {dx.model.name} {dx.model.version}, hash {dx.model.content_hash[:12]})")
-        print(DISCLAIMER)
+        print(disclaimer(model))
     return 0
 
 
@@ -211,7 +213,7 @@ def _interview(args: argparse.Namespace) -> int:
     else:
         session = Interview(model, screen_red_flags=not args.no_screen, confidence=args.confidence)
 
-    write(DISCLAIMER)
+    write(disclaimer(model))
     write("Answer each question with yes or no (y / n), skip if you don't know, "
           "undo to take back your last answer, quit to stop here.")
     if session.history:
@@ -252,7 +254,7 @@ def _interview(args: argparse.Namespace) -> int:
             print(f"kneebayes: error: cannot save the interview to {args.save}: {exc.strerror or exc}", file=sys.stderr)
             status = 2
     write("")
-    write(DISCLAIMER)
+    write(disclaimer(model))
     return status
 
 
@@ -351,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(run=_diagnose)
     i = sub.add_parser("interview", help="answer the questions one at a time on the terminal",
                        description="Ask the most informative question, one at a time, until the stopping rule; "
-                                   "then print triage and the care plan. " + DISCLAIMER)
+                                   "then print triage and the care plan. Decision support, not a medical diagnosis.")
     i.add_argument("--model", default=None, help="a model file (default: the packaged knee model)")
     i.add_argument("--answers", default=None, metavar="FILE",
                    help='replay answers first: a saved interview (--save) or a JSON object {"ID": "yes", ...}')

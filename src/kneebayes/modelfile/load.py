@@ -41,7 +41,7 @@ CLAIM_CHECKS: dict[str, tuple[str, ...]] = {
     "ranks_first": ("cause", "given"),
     "edges_raise": ("parent_kind", "child_kind"),
 }
-_TOP_KEYS = {"format", "name", "version", "title", "description", "source_document", "scale", "nodes", "claims",
+_TOP_KEYS = {"format", "name", "version", "title", "description", "source_document", "disclaimer", "scale", "nodes", "claims",
              "costs", "interview", "red_flags", "escalations", "care"}
 _NODE_KEYS = {"id", "label", "kind", "question", "states", "askable", "description", "cost",
               "prior", "noisy_or", "table"}
@@ -690,6 +690,7 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
     header = {k: reader.text(data, k, node=None) for k in ("name", "version", "title")}
     description = reader.text(data, "description", node=None, required=False)
     source_document = reader.text(data, "source_document", node=None, required=False)
+    disclaimer = reader.text(data, "disclaimer", node=None, required=False)
 
     scale_raw = data.get("scale", {})
     if not isinstance(scale_raw, Mapping):
@@ -811,7 +812,7 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
     spec = ModelSpec(
         name=header["name"] or "", version=header["version"] or "", title=header["title"] or "",
         nodes=tuple(nodes), scale=tuple(reader.scale.items()), claims=claims,
-        description=description, source_document=source_document, path=file,
+        description=description, source_document=source_document, path=file, disclaimer=disclaimer,
         costs=tuple(costs.items()), interview=interview, red_flags=red_flags, escalations=escalations, care=care,
     )
     return spec, []

@@ -164,6 +164,8 @@ def _document(spec: ModelSpec) -> dict[str, Any]:
         doc["description"] = spec.description
     if spec.source_document is not None:
         doc["source_document"] = spec.source_document
+    if spec.disclaimer is not None:
+        doc["disclaimer"] = spec.disclaimer
     if spec.scale:
         doc["scale"] = {t: float(v) for t, v in spec.scale}
     costs = {level: float(c) for level, c in spec.costs}

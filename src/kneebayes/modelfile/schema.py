@@ -184,6 +184,7 @@ class ModelSpec:
     description: str | None = None
     source_document: str | None = None
     path: str | None = field(default=None, compare=False)
+    disclaimer: str | None = None     # what a front end says about the model's standing
     costs: tuple[tuple[str, float], ...] = ()
     interview: InterviewSettings = field(default_factory=InterviewSettings)
     red_flags: tuple[RedFlag, ...] = ()
