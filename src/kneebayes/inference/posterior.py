@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..network.compiled import CompiledNetwork, Component
+from .backward import component_joints
 
 
 def encode(net: CompiledNetwork, evidence: Sequence[Mapping[int, int]]) -> np.ndarray:
@@ -90,7 +91,8 @@ def _contract(comp: Component, own: np.ndarray, log_scale: np.ndarray | None) ->
             slots[group.output] = (messages / top).prod(axis=1).reshape((batch, *group.shape))
     for step in comp.steps:
         ops = [slots[i] for i in step.inputs]
-        out = np.einsum(step.subscripts, *ops, optimize=list(step.path)) if step.path else np.einsum(step.subscripts, *ops)
+        # A pairwise order may hand back a transposed view: later plain einsums over it crawl, so copy.
+        out = np.ascontiguousarray(np.einsum(step.subscripts, *ops, optimize=list(step.path))) if step.path else np.einsum(step.subscripts, *ops)
         slots[step.output] = out if log_scale is None else _rescale(out, log_scale)
     out = slots[comp.result]
     assert out is not None  # noqa: S101 - the plan always fills its last slot
@@ -213,15 +215,22 @@ def _layout(net: CompiledNetwork, nodes: tuple[int, ...]) -> _Layout:
     return layout
 
 
-def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, nodes: Sequence[int]) -> np.ndarray:
+def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, nodes: Sequence[int],
+                       method: str = "auto") -> np.ndarray:
     """P(node = x, targets = k | evidence) for many nodes at once: shape (batch, n, max card, K).
 
     States beyond a node's cardinality are zero. Targets come straight from
-    the joint; singletons from their tabulated factors; a component node
-    from its component re-run with the node clamped to each state (all
-    clamps of a component in one batched pass, not one inference per
-    state), rescaling the targets' joint by the ratio to the unclamped value.
+    the joint; singletons from their tabulated factors; a component's nodes
+    all at once from one forward and one backward sweep of its plan
+    (``inference.backward``), as the ratio of each node's share to the
+    component's value; or by re-running the component with the node clamped
+    to each state (all clamps in one batched pass). ``method`` is "sweep",
+    "clamp" or "auto" (per component, whichever its compile-time cost
+    estimate favours for this many states). Where the sweep's value
+    underflows, clamping (which rescales) takes over.
     """
+    if method not in ("auto", "sweep", "clamp"):
+        raise ValueError(f"method must be 'auto', 'sweep' or 'clamp', not {method!r}")
     batch, K = tj.joint.shape
     layout = _layout(net, tuple(nodes))
     out = np.zeros((batch, len(nodes), layout.width, K))
@@ -236,8 +245,17 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         out[:, rows, : group.card, :] = tj.joint[:, None, None, :] * ratio
     for c, n_clamps, n_idx, p_idx, x_idx in layout.comps:
         comp = net.components[c]
-        s_idx = np.arange(n_clamps)
         own = lam[:, comp.nodes, :]
+        sweep = method == "sweep" or (method == "auto" and comp.gradient is not None and comp.gradient.worth_it(n_clamps))
+        if sweep and comp.gradient is not None:
+            value, shares = component_joints(comp, own)
+            if value.max(axis=1).min() >= _TINY:   # else an underflow: clamp, with rescaling, below
+                denom = value[:, None, :]
+                picked = shares[:, p_idx, x_idx, :]
+                ratio = np.divide(picked, denom, out=np.zeros_like(picked), where=denom > 0)
+                out[:, n_idx, x_idx, :] = tj.joint[:, None, :] * ratio
+                continue
+        s_idx = np.arange(n_clamps)
         big = np.repeat(own[:, None], n_clamps, axis=1)                # (batch, S, component nodes, maxc)
         keep = big[:, s_idx, p_idx, x_idx]
         big[:, s_idx, p_idx, :] = 0.0

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from ..modelfile.schema import ModelSpec, NoisyOr
+from .gradient import GradientPlan, compile_gradient
 from .tables import node_table
 
 JOINT_LIMIT = 4096
@@ -69,6 +70,7 @@ class Component:
     result: int                            # the slot holding the component's value
     expand_shape: tuple[int, ...]   # card or 1 per enumerated target
     full_shape: tuple[int, ...]     # card per enumerated target
+    gradient: GradientPlan | None = None   # the plan run backwards: every node's joint with the targets at once
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,13 +172,14 @@ def _min_fill_order(variables: Sequence[int], scopes: Sequence[frozenset[int]], 
 
 
 def _plan(variables: list[int], observable: list[int], factors: list[tuple[int, ...]], cards: Sequence[int],
-          keep: Sequence[int]) -> tuple[Step, ...]:
+          keep: Sequence[int], slot_vars: dict[int, tuple[tuple[int, ...], bool]] | None = None) -> tuple[Step, ...]:
     """Variable elimination steps over constant factors plus one lam vector per observable variable.
 
     Slots: ``0..F-1`` the factors (by scope), then the lam vectors (batch,
     card) of ``observable`` in order, then one slot per step. The
     variables in ``keep`` (targets) are never summed out: the last step's
-    output has axes (batch, *keep).
+    output has axes (batch, *keep). ``slot_vars``, when given, receives
+    every slot's (variables, has batch axis), in axis order.
     """
     live: dict[int, tuple[tuple[int, ...], bool]] = {}   # slot -> (vars, has_batch)
     for i, scope in enumerate(factors):
@@ -203,6 +206,8 @@ def _plan(variables: list[int], observable: list[int], factors: list[tuple[int, 
         subscripts = ",".join(sub(*live[i]) for i in inputs) + "->" + sub(out_vars, has_b)
         steps.append(Step(tuple(inputs), subscripts, next_slot))
         for i in inputs:
+            if slot_vars is not None:
+                slot_vars[i] = live[i]
             del live[i]
         live[next_slot] = (out_vars, has_b)
         next_slot += 1
@@ -215,6 +220,8 @@ def _plan(variables: list[int], observable: list[int], factors: list[tuple[int, 
     final = tuple(keep)   # in the order of the enumerated targets, which the result is broadcast onto
     if len(live) > 1 or next(iter(live.values()))[0] != final:
         emit(list(live), final)  # multiply what is left into one (batch, *keep) result
+    if slot_vars is not None:
+        slot_vars.update(live)
     return tuple(steps)
 
 
@@ -464,8 +471,10 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
         scopes = [factors[f][0] for f in fs]
         touched = sorted({u for sc in scopes for u in sc if u in epos}, key=lambda u: epos[u])
         observable = [v for v in vs if v < len(names)]       # hidden variables take no evidence
-        steps = _plan(vs, observable, scopes, var_cards, touched)
+        slot_vars: dict[int, tuple[tuple[int, ...], bool]] = {}
+        steps = _plan(vs, observable, scopes, var_cards, touched, slot_vars)
         consts = [np.ascontiguousarray(factors[f][1]) for f in fs]
+        gradient = compile_gradient(consts, observable, var_cards, steps, slot_vars, touched)
         slots, leaf_groups, runtime = _precompute(consts, observable, var_cards, steps)
         for pos, v in enumerate(observable):
             where[v] = ("component", len(components), pos)
@@ -478,6 +487,7 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
                                    if len(consts) <= i < len(consts) + len(observable)})),
             expand_shape=tuple(cards[u] if u in touched else 1 for u in enumerated),
             full_shape=tuple(cards[u] for u in enumerated),
+            gradient=gradient,
         ))
     singletons: list[SingletonGroup] = []
     for card in sorted(single_by_card):

@@ -1,0 +1,60 @@
+"""Every node's joint with the targets from one backward sweep of a component's plan.
+
+See ``network.gradient``: ``lam_v[x] * dV[k] / d lam_v[x]`` is the
+component's share of P(v = x, targets = k, evidence), for every node ``v``
+of the component from one forward and one backward pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..network.compiled import Component
+from ..network.gradient import Einsum
+
+
+def _einsum(step: Einsum, ops: list[np.ndarray | None]) -> np.ndarray:
+    if step.path:
+        # A pairwise order may hand back a transposed view; einsum's plain loop over
+        # such strides runs tens of times slower in every later step, so copy once.
+        return np.ascontiguousarray(np.einsum(step.subscripts, *ops, optimize=list(step.path)))
+    return np.einsum(step.subscripts, *ops, order="C")   # 'K' would inherit the inputs' strides: see above
+
+
+def component_joints(comp: Component, own: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The component's value (batch, K) and, per node, its share of the joint with the targets.
+
+    Returns ``value`` and ``shares`` of shape (batch, nodes, max card, K):
+    ``shares[:, n, x, k]`` sums, over everything in the component, the
+    product with node n fixed to state x, so ``shares[:, n].sum(axis=1)``
+    equals ``value`` for every n. Values are not rescaled: the caller
+    checks ``value`` for underflow and falls back to clamping.
+    """
+    plan = comp.gradient
+    assert plan is not None  # noqa: S101 - only called on components that have one
+    batch = own.shape[0]
+    work: list[np.ndarray | None] = [*plan.slots, *([None] * plan.n_slots), *plan.extras]
+    for j, card in enumerate(plan.lam_cards):
+        work[plan.lam_start + j] = own[:, j, :card]
+    for step in plan.forward:
+        ops = [work[i] for i in step.inputs]
+        work[step.output] = _einsum(step, ops)
+    value = work[plan.result]
+    work[plan.grad_slot(plan.result)] = np.ones((batch, *plan.seed_shape))
+    for step in plan.backward:
+        ops = [work[i] for i in step.inputs]
+        work[step.output] = _einsum(step, ops)
+    k_local = int(np.prod(plan.seed_shape)) if plan.seed_shape else 1
+    width = own.shape[2]
+    shares = np.zeros((batch, len(plan.lam_cards), width, k_local))
+    for j, card in enumerate(plan.lam_cards):
+        grad = work[plan.grad_slot(plan.lam_start + j)]
+        shares[:, j, :card, :] = own[:, j, :card, None] * grad.reshape(batch, card, k_local)
+    np.maximum(shares, 0.0, out=shares)   # factorised noisy-ORs subtract: clip rounding residue below zero
+    value = np.maximum(value.reshape(batch, k_local), 0.0)
+    if comp.expand_shape != comp.full_shape:
+        full = int(np.prod(comp.full_shape))
+        value = np.broadcast_to(value.reshape(batch, *comp.expand_shape), (batch, *comp.full_shape)).reshape(batch, full)
+        shares = np.broadcast_to(shares.reshape(batch, len(plan.lam_cards), width, *comp.expand_shape),
+                                 (batch, len(plan.lam_cards), width, *comp.full_shape)).reshape(batch, len(plan.lam_cards), width, full)
+    return value, shares
