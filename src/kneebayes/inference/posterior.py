@@ -16,6 +16,7 @@ import numpy as np
 
 from ..network.compiled import CompiledNetwork, Component
 from .backward import component_joints
+from .pruned import pruned_value
 
 
 def encode(net: CompiledNetwork, evidence: Sequence[Mapping[int, int]]) -> np.ndarray:
@@ -135,8 +136,23 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
         singles.append(values)
         q *= values.prod(axis=1)
     comps, scales = [], []
-    for comp in net.components:
-        value, scale = run_component(comp, lam)
+    # One evidence set: a component it does not reach sums to exactly 1 (unless a
+    # target's table lies in it), and a large one needs only the ancestors of its
+    # evidence (inference.pruned).
+    prunable = batch == 1 and any(comp.closed or comp.pruning is not None for comp in net.components)
+    observed = (lam[0] != net.lam_template).any(axis=1) if prunable else None
+    reached = (net.membership @ observed).tolist() if observed is not None else None
+    for c, comp in enumerate(net.components):
+        value = None
+        if reached is not None:
+            if comp.closed and not reached[c]:
+                value = np.ones((1, q.shape[1]))
+            elif comp.pruning is not None:
+                value = pruned_value(comp, lam[:, comp.nodes, :], observed[comp.nodes])
+        if value is not None and value.max() >= _TINY:
+            scale = np.zeros(1)
+        else:   # the full plan, which rescales where it must
+            value, scale = run_component(comp, lam)
         comps.append(value)
         scales.append(scale)
         q *= value

@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 
 from ..modelfile.schema import ModelSpec, NoisyOr
-from .gradient import GradientPlan, compile_gradient
+from .gradient import CALL_WORK, GradientPlan, compile_gradient
+from .pruning import PRUNE_WORK, Pruning, compile_pruning
 from .tables import node_table
 
 JOINT_LIMIT = 4096
@@ -71,6 +72,8 @@ class Component:
     expand_shape: tuple[int, ...]   # card or 1 per enumerated target
     full_shape: tuple[int, ...]     # card per enumerated target
     gradient: GradientPlan | None = None   # the plan run backwards: every node's joint with the targets at once
+    pruning: Pruning | None = None         # for one evidence set, only the evidence's ancestors (large components)
+    closed: bool = False                   # only its own nodes' tables: with no evidence in it, its value is exactly 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,6 +133,7 @@ class CompiledNetwork:
     state_index: tuple[Mapping[str, int], ...] = ()
     where: tuple[tuple[str, int, int], ...] = ()   # per node: ("target"|"singleton"|"component", group, position)
     memo: dict[object, object] = field(default_factory=dict, repr=False)   # derived index layouts, per network
+    membership: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))   # (components, nodes)
 
     @property
     def n_joint(self) -> int:
@@ -469,6 +473,7 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
             single_by_card.setdefault(cards[v], []).append((v, prod))
             continue
         scopes = [factors[f][0] for f in fs]
+        members_set = set(vs)
         touched = sorted({u for sc in scopes for u in sc if u in epos}, key=lambda u: epos[u])
         observable = [v for v in vs if v < len(names)]       # hidden variables take no evidence
         slot_vars: dict[int, tuple[tuple[int, ...], bool]] = {}
@@ -476,11 +481,13 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
         consts = [np.ascontiguousarray(factors[f][1]) for f in fs]
         gradient = compile_gradient(consts, observable, var_cards, steps, slot_vars, touched)
         slots, leaf_groups, runtime = _precompute(consts, observable, var_cards, steps)
+        leaf_stacks = _stack_leaves(leaf_groups)
+        full_work = gradient.forward_work + CALL_WORK * (len(runtime) + len(leaf_stacks))
         for pos, v in enumerate(observable):
             where[v] = ("component", len(components), pos)
         components.append(Component(
             nodes=np.array(observable, dtype=np.intp), cards=tuple(cards[v] for v in observable),
-            slots=slots, lam_start=len(consts), leaf_groups=leaf_groups, leaf_stacks=_stack_leaves(leaf_groups),
+            slots=slots, lam_start=len(consts), leaf_groups=leaf_groups, leaf_stacks=leaf_stacks,
             steps=runtime,
             result=len(consts) + len(observable) + len(steps) - 1,
             lam_used=tuple(sorted({i - len(consts) for st in runtime for i in st.inputs
@@ -488,6 +495,10 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
             expand_shape=tuple(cards[u] if u in touched else 1 for u in enumerated),
             full_shape=tuple(cards[u] for u in enumerated),
             gradient=gradient,
+            closed=not any(p in members_set for t in enumerated for p in parents[t]),
+            pruning=(compile_pruning(observable, parents, tables, enumerated, cards, full_work,
+                                     CALL_WORK + gradient.forward_work / len(observable))
+                     if full_work > PRUNE_WORK else None),
         ))
     singletons: list[SingletonGroup] = []
     for card in sorted(single_by_card):
@@ -509,4 +520,13 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
         singletons=tuple(singletons), components=tuple(components), lam_template=lam,
         index=index, state_index=tuple({s: j for j, s in enumerate(st)} for st in states),
         where=tuple(where[v] for v in range(len(names))),
+        membership=_membership(components, len(names)),
     )
+
+
+def _membership(components: Sequence[Component], n_nodes: int) -> np.ndarray:
+    out = np.zeros((len(components), n_nodes), dtype=bool)
+    for c, comp in enumerate(components):
+        out[c, comp.nodes] = True
+    out.setflags(write=False)
+    return out

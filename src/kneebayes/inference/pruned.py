@@ -1,0 +1,107 @@
+"""A component's value for one evidence set from the ancestors of its evidence alone.
+
+See ``network.pruning``. Plans are built on first use of an evidence
+pattern (which nodes are relevant, which observed) and cached on the
+component; building one is a few dozen microseconds, a fraction of what
+the full plan costs on the components where pruning is switched on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..network.compiled import Component
+from ..network.pruning import Pruning
+
+_LETTERS = "bcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"   # 'a' is the batch axis
+_MAX_PLANS = 4096
+
+
+@dataclass(frozen=True, eq=False)
+class _Plan:
+    tables: tuple[tuple[int, tuple[tuple[int, int], ...]], ...]  # (position, (axis, observed position) per observed axis)
+    steps: tuple[tuple[tuple[int, ...], str], ...]  # (input slots, subscripts); each output is the next slot
+    result: int
+    shape: tuple[int, ...]                         # the result's axes: card or 1 per enumerated target
+
+
+def _build(pr: Pruning, relevant: np.ndarray, observed: np.ndarray, cards: tuple[int, ...]) -> _Plan:
+    """Evidence is instantiated (each observed axis sliced at its state), then the unobserved relevant nodes summed out."""
+    card = dict(zip(pr.targets, pr.target_cards))
+    node_of = {i: v for v, i in pr.position.items()}
+    for i, v in node_of.items():
+        card[v] = cards[i]
+    rel = [i for i in pr.topological if relevant[i]]
+    seen = {node_of[i] for i in rel if observed[i]}
+    tables = []
+    live: dict[int, tuple[int, ...]] = {}
+    for s, i in enumerate(rel + list(pr.extra)):
+        scope = pr.scopes[i]
+        tables.append((i, tuple((axis, pr.position[v]) for axis, v in enumerate(scope) if v in seen)))
+        live[s] = tuple(v for v in scope if v not in seen)
+    next_slot = len(rel) + len(pr.extra)
+    steps = []
+
+    def emit(inputs: list[int], out: tuple[int, ...]) -> None:
+        nonlocal next_slot
+        involved = sorted({v for s in inputs for v in live[s]})
+        letter = {v: _LETTERS[n] for n, v in enumerate(involved)}
+        sub = ",".join("".join(letter[v] for v in live[s]) for s in inputs)
+        steps.append((tuple(inputs), sub + "->" + "".join(letter[v] for v in out)))
+        for s in inputs:
+            del live[s]
+        live[next_slot] = out
+        next_slot += 1
+
+    for i in reversed(rel):          # children first: every bucket is small
+        if observed[i]:
+            continue                 # instantiated, not summed
+        v = node_of[i]
+        bucket = [s for s, vs in live.items() if v in vs]
+        emit(bucket, tuple(sorted({u for s in bucket for u in live[s]} - {v})))
+    present = tuple(t for t in pr.targets if any(t in vs for vs in live.values()))
+    emit(list(live), present)
+    shape = tuple(card[t] if t in present else 1 for t in pr.targets)
+    return _Plan(tuple(tables), tuple(steps), next_slot - 1, shape)
+
+
+def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray) -> np.ndarray | None:
+    """The component's value on the targets' joint, (1, K), for one evidence set.
+
+    ``own``: the component's lam rows, (1, nodes, max card); ``observed``:
+    which of its nodes are observed. None when the evidence
+    reaches so much of the component that its fixed plan is cheaper.
+    """
+    pr = comp.pruning
+    assert pr is not None  # noqa: S101 - only called on components that have one
+    k = int(np.prod(comp.full_shape)) if comp.full_shape else 1
+    relevant = pr.ancestors[observed].any(axis=0) | pr.always
+    if not relevant.any():
+        return np.ones((1, k))   # nothing reaches it: its tables sum to exactly 1
+    if not pr.worth_it(int(relevant.sum())):
+        return None
+    key = relevant.tobytes() + observed.tobytes()
+    plan = pr.plans.get(key)
+    if not isinstance(plan, _Plan):
+        plan = _build(pr, relevant, observed, comp.cards)
+        if len(pr.plans) >= _MAX_PLANS:
+            pr.plans.clear()
+        pr.plans[key] = plan
+    states = own[0].argmax(axis=1).tolist()
+    slots: list[np.ndarray] = []
+    for i, cut in plan.tables:
+        table = pr.tables[i]
+        if cut:
+            index: list[object] = [slice(None)] * table.ndim
+            for axis, j in cut:
+                index[axis] = states[j]
+            table = table[tuple(index)]
+        slots.append(table)
+    for inputs, subscripts in plan.steps:
+        slots.append(np.einsum(subscripts, *[slots[s] for s in inputs]))
+    out = np.asarray(slots[plan.result])
+    if plan.shape == comp.full_shape:
+        return out.reshape(1, k)
+    return np.broadcast_to(out.reshape((1, *plan.shape)), (1, *comp.full_shape)).reshape(1, k)

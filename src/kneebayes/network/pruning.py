@@ -1,0 +1,92 @@
+"""What a component needs to answer one evidence set: only the ancestors of its evidence.
+
+Given the targets, a component's value is the sum over its nodes of the
+product of their tables and likelihood vectors. A node that is neither
+observed nor an ancestor of an observed node is *barren*: summing it out
+first gives exactly 1, so it can be left out, and a component with no
+evidence at all has value 1. The fixed plan cannot skip them, because
+which nodes are barren depends on the evidence. For one evidence set, the
+relevant nodes are the ancestral closure of the observed ones; on a large
+component (Pathfinder's 29 nodes, each with ``Fault``'s 63 states) that is
+usually one to five nodes.
+
+This module prepares, once per component, what pruning needs: each node's
+ancestors inside the component and its table with its variables.
+``inference.pruned`` runs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+PRUNE_WORK = 30_000.0   # consider pruning components whose fixed plan costs more than this (see Pruning.worth_it)
+
+
+@dataclass(frozen=True, eq=False)
+class Pruning:
+    """Per component node (in the component's order): its ancestors-or-self, and its table."""
+
+    ancestors: np.ndarray                        # (n, n) bool: ancestors[i, j] = node j is node i or its ancestor
+    tables: tuple[np.ndarray, ...]               # node i's table, axes ``scopes[i]``
+    scopes: tuple[tuple[int, ...], ...]          # variable ids (component nodes and targets)
+    position: dict[int, int]                     # variable id of a component node -> its position
+    topological: tuple[int, ...]                 # positions, parents before children
+    targets: tuple[int, ...]                     # enumerated targets, in their order
+    extra: tuple[int, ...]                       # indices into tables/scopes past the nodes: targets' tables
+    always: np.ndarray                           # (n,) bool: ancestors of those targets, relevant whatever the evidence
+    target_cards: tuple[int, ...]
+    full_work: float = 0.0                       # the fixed plan's estimated cost, calls included
+    node_work: float = 0.0                       # a pruned step's estimated cost, the same units
+    plans: dict[bytes, object] = field(default_factory=dict, repr=False)   # cache of pruned plans by evidence pattern
+
+    def worth_it(self, n_relevant: int) -> bool:
+        """Whether a pruned run over ``n_relevant`` nodes is estimated to beat the fixed plan by a margin of 2."""
+        return 2.0 * n_relevant * self.node_work < self.full_work
+
+
+def compile_pruning(nodes: Sequence[int], parents: Sequence[Sequence[int]], tables: Sequence[np.ndarray],
+                    enumerated: Sequence[int], cards: Sequence[int], full_work: float, node_work: float) -> Pruning:
+    """``nodes``: the component's nodes; ``tables[v]`` each node's table over ``parents[v] + (v,)``.
+
+    A target with a parent among the nodes (a cause with a risk factor as
+    parent) puts its own table in the component too: never barren, so its
+    ancestors there are always relevant.
+    """
+    position = {v: i for i, v in enumerate(nodes)}
+    n = len(nodes)
+    anc = np.eye(n, dtype=bool)
+    # Parents before children, so each node's closure is its parents' closures plus itself.
+    order: list[int] = []
+    seen: set[int] = set()
+
+    def visit(v: int) -> None:
+        if v in seen:
+            return
+        seen.add(v)
+        for p in parents[v]:
+            if p in position:
+                visit(p)
+        order.append(position[v])
+
+    for v in nodes:
+        visit(v)
+    for i in order:
+        for p in parents[nodes[i]]:
+            if p in position:
+                anc[i] |= anc[position[p]]
+    extra = [t for t in enumerated if any(p in position for p in parents[t])]
+    always = np.zeros(n, dtype=bool)
+    for t in extra:
+        for p in parents[t]:
+            if p in position:
+                always |= anc[position[p]]
+    owners = list(nodes) + extra
+    return Pruning(
+        ancestors=anc, tables=tuple(tables[v] for v in owners), scopes=tuple(tuple(parents[v]) + (v,) for v in owners),
+        extra=tuple(range(n, n + len(extra))), always=always,
+        position=position, topological=tuple(order), targets=tuple(enumerated),
+        target_cards=tuple(cards[t] for t in enumerated), full_work=full_work, node_work=node_work,
+    )

@@ -1,0 +1,82 @@
+"""Pruning to the evidence's ancestors (src/kneebayes/inference/pruned.py, network/pruning.py).
+
+On the packaged networks pruning only switches on for large components, so
+these tests switch it on for every component of small random networks and
+compare with brute-force enumeration: barren nodes left out, evidence
+instantiated, a component without evidence taken as exactly 1, and a
+target whose table lies in a component kept.
+"""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from strategies import brute_force, networks_with_evidence
+
+import kneebayes
+from kneebayes.evidence import normalize, to_indices
+from kneebayes.inference.posterior import encode
+from kneebayes.inference.pruned import pruned_value
+from kneebayes.modelfile.schema import ModelSpec
+from kneebayes.network import compiled
+from kneebayes.network.compiled import JOINT_LIMIT
+from kneebayes.network.pruning import Pruning
+
+ENGINE_PATHS = pytest.mark.parametrize("joint_limit", [JOINT_LIMIT, 1], ids=["enumerated", "not_enumerated"])
+
+
+def _always_pruned(spec: ModelSpec, joint_limit: int = JOINT_LIMIT) -> kneebayes.Model:
+    with mock.patch.object(compiled, "PRUNE_WORK", -1.0):
+        model = kneebayes.Model(spec, joint_limit=joint_limit)
+    assert all(comp.pruning is not None for comp in model._net.components)
+    return model
+
+
+@ENGINE_PATHS
+@given(case=networks_with_evidence())
+def test_pruned_target_posteriors_and_evidence_probability_equal_brute_force(
+    joint_limit: int, case: tuple[ModelSpec, dict[str, str]]
+) -> None:
+    spec, evidence = case
+    reference = brute_force(spec, evidence)
+    assume(reference.p_evidence > 0.0)
+    model = _always_pruned(spec, joint_limit)
+    with mock.patch.object(Pruning, "worth_it", lambda self, n: True):
+        dx = model.diagnose(evidence)
+        got = dx.distributions
+    assert abs(dx.log_evidence_probability - np.log(reference.p_evidence)) <= 1e-9
+    for target, dist in got.items():
+        expected = reference.marginal(target)
+        for state, p in dist.items():
+            assert abs(p - expected[state]) <= 1e-9, (target, state)
+
+
+@given(case=networks_with_evidence())
+def test_a_pruned_component_value_equals_its_full_plan(case: tuple[ModelSpec, dict[str, str]]) -> None:
+    spec, evidence = case
+    model = _always_pruned(spec)
+    net = model._net
+    lam = encode(net, [to_indices(net, normalize(net, evidence))])
+    observed = (lam[0] != net.lam_template).any(axis=1)
+    for comp in net.components:
+        seen = observed[comp.nodes]
+        with mock.patch.object(Pruning, "worth_it", lambda self, n: True):
+            value = pruned_value(comp, lam[:, comp.nodes, :], seen)
+        full, scale = compiled_value(comp, lam)
+        assume(scale.max() == 0.0)
+        np.testing.assert_allclose(value, full, rtol=1e-12, atol=1e-300)
+
+
+def compiled_value(comp: compiled.Component, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from kneebayes.inference.posterior import run_component
+    return run_component(comp, lam)
+
+
+def test_pruning_declines_when_the_evidence_reaches_most_of_a_component() -> None:
+    pruning = Pruning(ancestors=np.eye(2, dtype=bool), tables=(), scopes=(), position={}, topological=(), targets=(),
+                      target_cards=(), extra=(), always=np.zeros(2, dtype=bool), full_work=100.0, node_work=30.0)
+    assert pruning.worth_it(1)
+    assert not pruning.worth_it(2)
