@@ -244,6 +244,62 @@ def test_large_target_joints_use_marginals_and_agree() -> None:
     pd.testing.assert_frame_equal(out[list(KNEE.causes)], KNEE.diagnose_frame(frame)[list(KNEE.causes)], rtol=0, atol=TOL)
 
 
+GRADED = """\
+format: kneebayes-model/1
+name: graded
+version: "0.1"
+title: A three-state fault whose normal state is likely, and a red flag
+nodes:
+  - id: damage
+    label: Damage
+    kind: cause
+    question: "How damaged?"
+    states: [intact, torn, ruptured]
+    normal_state: intact
+    table:
+      parents: []
+      source: s
+      rationale: r
+      columns:
+        - given: {}
+          probabilities: {intact: 0.95, torn: 0.04, ruptured: 0.01}
+""" + "".join(f"""\
+  - id: {finding}
+    label: {finding}
+    kind: finding
+    question: "{finding}?"
+    table:
+      parents: [damage]
+      source: s
+      rationale: r
+      columns:
+        - given: {{damage: intact}}
+          probabilities: {{"yes": {low}, "no": {1 - low}}}
+        - given: {{damage: torn}}
+          probabilities: {{"yes": 0.5, "no": 0.5}}
+        - given: {{damage: ruptured}}
+          probabilities: {{"yes": 0.9, "no": 0.1}}
+""" for finding, low in [("swelling", 0.01), ("limping", 0.25)]) + """\
+red_flags:
+  - id: limping
+    node: limping
+    text: "Limping: see a doctor."
+    source: s
+"""
+
+
+def test_next_question_follows_the_normal_state_stop_rule(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "graded.yaml"
+    path.write_text(GRADED, encoding="utf-8")
+    model = kneebayes.load_model(path)
+    frame = pd.DataFrame({"swelling": [None, "yes", "no"]})
+    out = model.diagnose_frame(frame, next_question=True)
+    check_against_diagnose(model, frame, out, next_question=True)
+    # P(intact) = 0.95 is no confidence: nothing is settled, so the red flag is not pulled forward
+    assert model.diagnose({}).leading_probability == pytest.approx(0.05)
+    assert out.loc[0, "next_question"] == "swelling"
+
+
 # -- triage and next question -----------------------------------------------------------------
 
 def test_triage_and_next_question_columns() -> None:

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 import kneebayes
-from kneebayes import KneeBayesError, RenormalisedWarning
+from kneebayes import KneeBayesError, RenormalisedWarning, StopReason
 from kneebayes.interop.importer import IMPORT_TOLERANCE
 
 pgmpy = pytest.importorskip("pgmpy")
@@ -293,3 +293,61 @@ def test_state_names_with_slashes_signs_and_numbers_work_as_evidence(child: Netw
     assert got["ChestXray"]["Asy/Patch"] == 1.0
     assert _close(got["LungFlow"], _pgmpy_marginal(child.ve, "LungFlow", ev)) <= TOL
     assert {q.id for q in dx.ranked_questions}.isdisjoint(ev)
+
+
+# -- 5. normal states and the "confident" stop rule ------------------------------------------
+
+WIN95PTS_BY_NAME = {
+    "AppOK": "Correct", "DataFile": "Correct", "PrtThread": "OK", "DrvSet": "Correct", "PrtPath": "Correct",
+    "NtwrkCnfg": "Correct", "CblPrtHrdwrOK": "Operational", "PrtMpTPth": "Correct", "PgOrnttnOK": "Correct",
+    "PrntngArOK": "Correct", "GrphcsRltdDrvrSttngs": "Correct",
+}
+
+
+@pytest.fixture(scope="module")
+def win95pts_normal(win95pts: Network) -> kneebayes.Model:
+    """Win95pts with every root's usual state (its most probable a priori) as its normal state."""
+    prior = win95pts.model.diagnose({}).distributions
+    usual = {t: max(dist, key=lambda s: dist[s]) for t, dist in prior.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RenormalisedWarning)
+        return kneebayes.load_bif(_path("win95pts"), targets=win95pts.targets, normal_states=usual)
+
+
+def test_win95pts_name_rule_finds_the_correct_ok_and_operational_states(win95pts: Network) -> None:
+    found = {t: s for t, s in win95pts.model.normal_states.items() if s is not None}
+    assert found == WIN95PTS_BY_NAME   # its Yes/No roots are left alone: "Yes" is healthy for PrtOn
+
+
+def test_alarm_name_rule_finds_only_intubation_normal(alarm: Network) -> None:
+    assert {t: s for t, s in alarm.model.normal_states.items() if s is not None} == {"INTUBATION": "NORMAL"}
+
+
+def test_child_disease_has_no_normal_state(child: Network) -> None:
+    assert child.model.normal_states == {"Disease": None}
+
+
+@_slow
+def test_hepar2_name_rule_finds_absent_for_every_disorder() -> None:
+    assert dict(_network("hepar2").model.normal_states) == {t: "absent" for t in TARGETS["hepar2"]}
+
+
+def test_win95pts_with_normal_states_does_not_stop_before_the_first_question(win95pts_normal: kneebayes.Model) -> None:
+    session = kneebayes.Interview(win95pts_normal)
+    dx = session.diagnosis
+    assert dx.leading_probability < dx.settings.confidence
+    assert dx.stop_reason is None
+    assert session.next_question() is not None
+
+
+def test_win95pts_stops_confident_once_the_evidence_points_to_one_fault(win95pts_normal: kneebayes.Model) -> None:
+    dx = win95pts_normal.diagnose({"Problem1": "No_Output", "PrtStatOff": "OFFLINE__OFF"})
+    assert dx.distributions["PrtOn"]["No"] >= dx.settings.confidence      # the printer is off
+    assert dx.leading_probability == pytest.approx(dx.distributions["PrtOn"]["No"], abs=TOL)
+    assert dx.stop_reason is StopReason.CONFIDENT
+
+
+def test_win95pts_roots_without_a_normal_state_still_count_their_largest_state(win95pts: Network) -> None:
+    dx = win95pts.model.diagnose({})                  # only the name rule's eleven normal states
+    assert dx.leading_probability == pytest.approx(0.995, abs=TOL)   # e.g. TnrSpply = Adequate
+    assert dx.stop_reason is StopReason.CONFIDENT

@@ -365,3 +365,48 @@ def test_diagnose_json_has_the_full_fields(model: kneebayes.Model) -> None:
     assert [r["trigger"] for r in data["triage"]["reasons"]] == [r["trigger"] for r in expected["triage"]["reasons"]]
     assert [c["id"] for c in data["care_plan"]] == [c["id"] for c in expected["care_plan"]]
     assert data["disclaimer"] == DISCLAIMER
+
+
+def test_diagnose_names_the_target_that_is_confidently_not_normal(tmp_path: Path) -> None:
+    path = tmp_path / "graded.yaml"
+    path.write_text("""\
+format: kneebayes-model/1
+name: graded
+version: "0.1"
+title: A three-state fault
+nodes:
+  - id: damage
+    label: Damage
+    kind: cause
+    question: "How damaged?"
+    states: [intact, torn, ruptured]
+    normal_state: intact
+    table:
+      parents: []
+      source: s
+      rationale: r
+      columns:
+        - given: {}
+          probabilities: {intact: 0.9, torn: 0.08, ruptured: 0.02}
+""" + "".join(f"""\
+  - id: {finding}
+    label: {finding}
+    kind: finding
+    question: "{finding}?"
+    table:
+      parents: [damage]
+      source: s
+      rationale: r
+      columns:
+        - given: {{damage: intact}}
+          probabilities: {{"yes": 0.02, "no": 0.98}}
+        - given: {{damage: torn}}
+          probabilities: {{"yes": 0.9, "no": 0.1}}
+        - given: {{damage: ruptured}}
+          probabilities: {{"yes": 0.95, "no": 0.05}}
+""" for finding in ("swelling", "bruising", "limping")), encoding="utf-8")
+    p = 1.0 - kneebayes.load_model(path).diagnose({"swelling": "yes", "bruising": "yes"}).distributions["damage"]["intact"]
+    result = run("diagnose", "--model", str(path), "swelling=yes", "bruising=yes")
+    assert result.returncode == 0, result.stderr
+    assert (f"Stop asking: confident enough: Damage is not intact with probability {p:.2f}, "
+            "at or above the confidence threshold of 0.90.") in result.stdout

@@ -287,3 +287,76 @@ def test_imported_state_names_work_as_evidence(child: kneebayes.Model) -> None:
     assert "Asy/Patch" in str(info.value)
     frame = child.diagnose_frame([evidence, {"ChestXray": "Asy/Patch"}])
     assert frame.loc[0, "Disease=Lung"] == pytest.approx(dx.distributions["Disease"]["Lung"], abs=TOL)
+
+
+# -- normal states ------------------------------------------------------------------------------
+
+def fault_network(states: list[str]):  # type: ignore[no-untyped-def]
+    """Fault (the target, with ``states``) -> Light (yes/no), as a pgmpy model."""
+    from pgmpy.factors.discrete import TabularCPD
+    from pgmpy.models import DiscreteBayesianNetwork
+
+    k = len(states)
+    bn = DiscreteBayesianNetwork([("Fault", "Light")])
+    bn.add_cpds(
+        TabularCPD("Fault", k, [[1 / k]] * k, state_names={"Fault": states}),
+        TabularCPD("Light", 2, [[0.9] + [0.2] * (k - 1), [0.1] + [0.8] * (k - 1)], evidence=["Fault"],
+                   evidence_card=[k], state_names={"Light": ["yes", "no"], "Fault": states}),
+    )
+    return bn
+
+
+def test_normal_states_sets_a_targets_normal_state() -> None:
+    model = kneebayes.from_pgmpy(fault_network(["fine", "worn", "broken"]), targets=["Fault"],
+                                 normal_states={"Fault": "fine"})
+    assert model.normal_states == {"Fault": "fine"}
+    assert model.spec.node("Fault").normal_state == "fine"
+
+
+def test_normal_states_with_a_misspelt_target_suggests_the_nearest() -> None:
+    with pytest.raises(UnknownNodeError) as info:
+        kneebayes.from_pgmpy(fault_network(["fine", "broken"]), targets=["Fault"], normal_states={"Falt": "fine"})
+    assert str(info.value) == "unknown target 'Falt' in normal_states; did you mean 'Fault'?"
+
+
+def test_normal_states_on_a_node_that_is_not_a_target_names_the_targets() -> None:
+    with pytest.raises(UnknownNodeError) as info:
+        kneebayes.from_pgmpy(fault_network(["fine", "broken"]), targets=["Fault"], normal_states={"Light": "no"})
+    assert str(info.value) == ("unknown target 'Light' in normal_states (a node of the network, but not a target; "
+                               "the targets are Fault)")
+
+
+def test_normal_states_with_a_state_the_target_lacks_lists_its_states() -> None:
+    with pytest.raises(kneebayes.InvalidStateError) as info:
+        kneebayes.from_pgmpy(fault_network(["fine", "broken"]), targets=["Fault"], normal_states={"Fault": "Fine"})
+    assert str(info.value) == "invalid state 'Fine' for node 'Fault': valid states are 'fine', 'broken'"
+
+
+@pytest.mark.parametrize(("states", "found"), [
+    (["present", "absent"], "absent"),
+    (["NORMAL", "ESOPHAGEAL", "ONESIDED"], "NORMAL"),
+    (["Correct", "Incorrect"], "Correct"),
+    (["Operational", "Not_Operational"], "Operational"),
+])
+def test_a_state_named_as_no_fault_is_found_as_the_normal_state(states: list[str], found: str) -> None:
+    assert kneebayes.from_pgmpy(fault_network(states), targets=["Fault"]).normal_states == {"Fault": found}
+
+
+@pytest.mark.parametrize("states", [["Yes", "No"], ["TRUE", "FALSE"], ["OK", "Normal", "Failed"], ["PFC", "TGA", "Lung"]])
+def test_no_normal_state_is_guessed_from_boolean_ambiguous_or_no_names(states: list[str]) -> None:
+    assert kneebayes.from_pgmpy(fault_network(states), targets=["Fault"]).normal_states == {"Fault": None}
+
+
+def test_a_given_normal_state_wins_over_the_name_rule() -> None:
+    model = kneebayes.from_pgmpy(fault_network(["Normal", "High"]), targets=["Fault"], normal_states={"Fault": "High"})
+    assert model.normal_states == {"Fault": "High"}
+
+
+def test_the_name_rule_can_be_turned_off() -> None:
+    model = kneebayes.from_pgmpy(fault_network(["Normal", "High"]), targets=["Fault"], detect_normal_states=False)
+    assert model.normal_states == {"Fault": None}
+
+
+def test_a_yes_no_target_is_normal_when_no_without_being_told() -> None:
+    model = kneebayes.from_pgmpy(fault_network(["yes", "no"]), targets=["Fault"], detect_normal_states=False)
+    assert model.normal_states == {"Fault": "no"}

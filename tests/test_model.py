@@ -287,6 +287,38 @@ def test_content_hash_ignores_comments_and_blank_lines(tmp_path: Path, knee_mode
     assert load_model(path).content_hash == knee_model.content_hash
 
 
+def _with_normal_state(tmp_path: Path, state: str) -> Model:
+    """TINY with ``normal_state`` written on its yes/no cause."""
+    path = tmp_path / "normal.yaml"
+    path.write_text(TINY.replace('    question: "Did you strain it?"\n',
+                                 f'    question: "Did you strain it?"\n    normal_state: "{state}"\n'), encoding="utf-8")
+    model = load_model(path)
+    assert model.spec.node("strain").normal_state == state
+    return model
+
+
+def test_content_hash_ignores_a_normal_state_that_restates_the_yes_no_default(tmp_path: Path) -> None:
+    (tmp_path / "tiny.yaml").write_text(TINY, encoding="utf-8")
+    assert _with_normal_state(tmp_path, "no").content_hash == load_model(tmp_path / "tiny.yaml").content_hash
+
+
+def test_content_hash_changes_with_a_normal_state_other_than_the_default(tmp_path: Path) -> None:
+    (tmp_path / "tiny.yaml").write_text(TINY, encoding="utf-8")
+    assert _with_normal_state(tmp_path, "yes").content_hash != load_model(tmp_path / "tiny.yaml").content_hash
+
+
+# -- normal states ---------------------------------------------------------------------------
+
+
+def test_every_knee_cause_has_the_normal_state_no(knee_model: Model) -> None:
+    assert dict(knee_model.normal_states) == {c: "no" for c in knee_model.causes}
+    assert all(n.normal_state is None for n in knee_model.spec.nodes)      # implicit: the file writes none
+
+
+def test_a_normal_state_set_in_the_file_is_the_models(tmp_path: Path) -> None:
+    assert _with_normal_state(tmp_path, "yes").normal_states == {"strain": "yes"}
+
+
 # -- inference -----------------------------------------------------------------------------
 
 

@@ -71,6 +71,8 @@ DEFECTS = [
     Defect("noisy_or_non_binary_node", "severity", "noisy_or", "noisy_or needs a yes/no node, but its states are mild, moderate, severe", 17),
     Defect("noisy_or_parent_not_binary", "strain", "noisy_or.weights.weekly_distance",
            "noisy_or parent 'weekly_distance' must be a yes/no node", 23),
+    Defect("normal_state_not_a_state", "severity", "normal_state",
+           "normal_state must be one of this node's states (none, mild, severe), got 'absent'", 12),
     # tables
     Defect("table_column_sum", "severity", "table.columns[0].probabilities", "column {strain=yes} sums to 0.9, not 1 (tolerance 1e-09)", 22),
     Defect("table_column_state_count", "severity", "table.columns[1].probabilities",
@@ -471,6 +473,42 @@ def test_misspelt_value_key_in_a_yes_no_prior_is_an_unknown_key(tmp_path: Path) 
         ("prior.valeu", "unknown key 'valeu'"),
         ("prior.value", "missing value"),
     }
+
+
+# -- normal states ----------------------------------------------------------------------
+
+GRADED = """\
+- id: damage
+  label: Damage
+  kind: cause
+  question: "How damaged?"
+  states: [intact, torn, ruptured]
+  normal_state: intact
+  prior:
+    intact: {value: 0.8, range: [0.6, 0.9], source: s, rationale: r}
+    torn: {value: 0.15, range: [0.05, 0.3], source: s, rationale: r}
+    ruptured: {value: 0.05, range: [0.01, 0.1], source: s, rationale: r}
+"""
+
+
+def test_a_causes_normal_state_is_read(tmp_path: Path) -> None:
+    spec = load_spec(write(tmp_path, STRAIN + GRADED))
+    assert spec.node("damage").normal_state == "intact"
+    assert spec.node("strain").normal_state is None      # not written: the yes/no default applies later
+
+
+def test_normal_state_on_a_node_that_is_not_a_cause_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, STRAIN + MULTI[len(STRAIN):].replace("  states: [short, medium, long]\n",
+                                                                "  states: [short, medium, long]\n  normal_state: short\n"))
+    (p,) = check_model_file(path)
+    assert (p.node, p.field, p.line) == ("distance", "normal_state", 24)
+    assert p.message == "normal_state is only for nodes of kind cause (the targets); this node's kind is 'risk_factor'"
+
+
+def test_normal_state_must_be_a_state_name_not_a_boolean(tmp_path: Path) -> None:
+    (p,) = check_model_file(write(tmp_path, STRAIN.replace("  prior:", "  normal_state: false\n  prior:")))
+    assert (p.node, p.field) == ("strain", "normal_state")
+    assert p.message == "normal_state must be one of this node's states (yes, no), got False"
 
 
 # -- safe parsing ---------------------------------------------------------------------

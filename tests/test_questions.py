@@ -274,3 +274,127 @@ def test_rationale_text_and_html_show_the_question(knee_model: kneebayes.Model) 
     assert why._repr_html_() == why.to_html()
     for cause in knee_model.causes:
         assert cause in str(why) and cause in why.to_html()
+
+
+# ---------------------------------------------------------------------------------
+# Normal states: what "confident" measures
+# ---------------------------------------------------------------------------------
+GRADED = """\
+format: kneebayes-model/1
+name: graded
+version: "0.1"
+title: A graded fault and a target without a normal state
+interview: {{confidence: 0.9, cost_weight: 0.01, min_gain: 0.01}}
+nodes:
+  - id: damage
+    label: Damage
+    kind: cause
+    question: "How damaged?"
+    states: [intact, torn, ruptured]
+    normal_state: intact
+    table:
+      parents: []
+      source: s
+      rationale: r
+      columns:
+        - given: {{}}
+          probabilities: {{intact: 0.95, torn: 0.04, ruptured: 0.01}}
+  - id: kind
+    label: Kind
+    kind: cause
+    question: "Which kind?"
+    states: [a, b, c]
+    table:
+      parents: []
+      source: s
+      rationale: r
+      columns:
+        - given: {{}}
+          probabilities: {{a: {kind_a}, b: {kind_b}, c: 0.2}}
+  - id: swelling
+    label: Swelling
+    kind: finding
+    question: "Swollen?"
+    table:
+      parents: [damage]
+      source: s
+      rationale: r
+      columns:
+        - given: {{damage: intact}}
+          probabilities: {{"yes": 0.01, "no": 0.99}}
+        - given: {{damage: torn}}
+          probabilities: {{"yes": 0.9, "no": 0.1}}
+        - given: {{damage: ruptured}}
+          probabilities: {{"yes": 0.99, "no": 0.01}}
+  - id: bruising
+    label: Bruising
+    kind: finding
+    question: "Bruised?"
+    table:
+      parents: [damage]
+      source: s
+      rationale: r
+      columns:
+        - given: {{damage: intact}}
+          probabilities: {{"yes": 0.02, "no": 0.98}}
+        - given: {{damage: torn}}
+          probabilities: {{"yes": 0.7, "no": 0.3}}
+        - given: {{damage: ruptured}}
+          probabilities: {{"yes": 0.95, "no": 0.05}}
+  - id: limping
+    label: Limping
+    kind: finding
+    question: "Limping?"
+    table:
+      parents: [damage]
+      source: s
+      rationale: r
+      columns:
+        - given: {{damage: intact}}
+          probabilities: {{"yes": 0.05, "no": 0.95}}
+        - given: {{damage: torn}}
+          probabilities: {{"yes": 0.5, "no": 0.5}}
+        - given: {{damage: ruptured}}
+          probabilities: {{"yes": 0.9, "no": 0.1}}
+"""
+
+
+def _graded(tmp_path, kind_a: float = 0.5) -> kneebayes.Model:  # type: ignore[no-untyped-def]
+    path = tmp_path / "graded.yaml"
+    path.write_text(GRADED.format(kind_a=kind_a, kind_b=round(0.8 - kind_a, 10)), encoding="utf-8")
+    return kneebayes.load_model(path)
+
+
+def test_a_target_with_a_normal_state_counts_the_probability_of_not_being_normal(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    dx = _graded(tmp_path).diagnose({"swelling": "yes"})
+    damage = dx.distributions["damage"]
+    assert damage["torn"] > dx.distributions["kind"]["a"]       # the abnormal states lead, not "kind"
+    assert dx.leading_probability == pytest.approx(1.0 - damage["intact"], abs=1e-12)
+
+
+def test_a_likely_normal_state_is_not_confidence(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    dx = _graded(tmp_path).diagnose({})
+    assert dx.distributions["damage"]["intact"] == pytest.approx(0.95)
+    assert dx.leading_probability == pytest.approx(0.5)          # "kind" = a; damage counts only 0.05
+    assert dx.stop_reason is None
+
+
+def test_strong_evidence_of_a_fault_stops_confident(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    dx = _graded(tmp_path).diagnose({"swelling": "yes", "bruising": "yes"})
+    assert 1.0 - dx.distributions["damage"]["intact"] >= 0.9
+    assert dx.stop_reason is StopReason.CONFIDENT
+
+
+def test_a_target_without_a_normal_state_counts_its_largest_state(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    model = _graded(tmp_path, kind_a=0.75)
+    assert model.normal_states == {"damage": "intact", "kind": None}
+    dx = model.diagnose({})
+    assert dx.leading_probability == pytest.approx(0.75)
+    assert model.diagnose({}, confidence=0.7).stop_reason is StopReason.CONFIDENT
+
+
+@given(data=st.data())
+def test_on_yes_no_causes_the_leading_probability_is_the_top_posterior(knee_model: kneebayes.Model,
+                                                                       data: st.DataObject) -> None:
+    dx = knee_model.diagnose(data.draw(knee_answers(knee_model)))
+    assert dx.leading_probability == dx.ranked_causes[0][1]

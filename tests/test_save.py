@@ -35,7 +35,7 @@ def _param(v: object, lo: float, hi: float) -> str:
 # Every part of the format the knee model does not use: multi-state nodes,
 # tables (with ranges, and bare cells under the table's provenance), terms
 # in tables, costs as numbers, askable false, a numeric-looking state,
-# optional claim fields, escalations and care ``when``.
+# a normal state written out, optional claim fields, escalations and care ``when``.
 MULTI = textwrap.dedent(f"""\
     format: kneebayes-model/1
     name: multi
@@ -69,6 +69,7 @@ MULTI = textwrap.dedent(f"""\
         label: Strain
         kind: cause
         question: Strained?
+        normal_state: "no"
         table:
           parents: [activity]
           columns:
@@ -345,3 +346,24 @@ def test_an_imported_network_keeps_its_content_hash_and_addresses(child: kneebay
     loaded = kneebayes.load_model(child.save(tmp_path / "child.yaml"))
     assert loaded.content_hash == child.content_hash
     assert list(loaded.parameters) == list(child.parameters)
+
+
+def test_an_imported_networks_normal_states_survive_a_save(tmp_path: Path) -> None:
+    from pgmpy.factors.discrete import TabularCPD
+    from pgmpy.models import DiscreteBayesianNetwork
+
+    bn = DiscreteBayesianNetwork([("Cable", "Light"), ("Toner", "Light")])
+    bn.add_cpds(
+        TabularCPD("Cable", 2, [[0.9], [0.1]], state_names={"Cable": ["Connected", "Loose"]}),
+        TabularCPD("Toner", 2, [[0.95], [0.05]], state_names={"Toner": ["OK", "Low"]}),
+        TabularCPD("Light", 2, [[0.9, 0.3, 0.2, 0.1], [0.1, 0.7, 0.8, 0.9]], evidence=["Cable", "Toner"],
+                   evidence_card=[2, 2], state_names={"Light": ["on", "off"], "Cable": ["Connected", "Loose"],
+                                                      "Toner": ["OK", "Low"]}),
+    )
+    model = kneebayes.from_pgmpy(bn, targets=["Cable", "Toner"], normal_states={"Cable": "Connected"})
+    assert model.normal_states == {"Cable": "Connected", "Toner": "OK"}     # Toner's by name
+    path = model.save(tmp_path / "printer.yaml")
+    assert 'normal_state: Connected' in path.read_text(encoding="utf-8")
+    loaded = kneebayes.load_model(path)
+    assert loaded.normal_states == model.normal_states
+    assert loaded.content_hash == model.content_hash

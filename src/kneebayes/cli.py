@@ -76,9 +76,20 @@ def _stop_text(model: Model, dx: Diagnosis) -> str:
     if reason is None:
         return "not yet: questions worth asking remain"
     if reason.value == "confident":
-        who = model.node(dx.ranked_causes[0][0]).label if model._yes_positions is not None else "the leading cause"
-        return (f"confident enough: {who} has probability {dx.leading_probability:.2f}, "
-                f"at or above the confidence threshold of {settings.confidence:.2f}")
+        found = dx._leading_target()
+        p = dx.leading_probability
+        if found is None:
+            what = f"the leading probability is {p:.2f}"
+        else:
+            target, state, normal = found
+            label = model.node(target).label
+            if normal and state == "no" and set(model.node(target).states) == {"yes", "no"}:
+                what = f"{label} has probability {p:.2f}"        # a yes/no cause: P(yes)
+            elif normal:
+                what = f"{label} is not {state} with probability {p:.2f}"
+            else:
+                what = f"{label} is {state} with probability {p:.2f}"
+        return f"confident enough: {what}, at or above the confidence threshold of {settings.confidence:.2f}"
     if reason.value == "nothing_worth_asking":
         return (f"no open question is worth asking: none is expected to tell at least "
                 f"{settings.min_gain:g} bits about the causes, net of the effort it asks")

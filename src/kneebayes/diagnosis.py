@@ -142,16 +142,47 @@ class Diagnosis:
         """Causes with P(yes | evidence), most probable first (ties by id)."""
         return tuple(sorted(self.posterior.items(), key=lambda kv: (-kv[1], kv[0])))
 
-    @property
+    @cached_property
     def leading_probability(self) -> float:
-        """The largest posterior probability of any target's state that says it is present.
+        """The largest, over the targets, of P(not in its normal state), or of its likeliest state for a
+        target without a normal state: what the ``confident`` stop rule compares with ``confidence``.
 
-        For yes/no targets: the top cause's P(yes). For multi-state targets:
-        the largest probability of any single state of any target.
+        Each target counts one number, and this is the largest:
+
+        * a target with a normal (no-fault) state (``Model.normal_states``;
+          ``no`` for a yes/no cause) counts the probability that it is *not*
+          normal, 1 - P(normal): for a yes/no cause, P(yes);
+        * a target without one (CHILD's ``Disease``, whose six states are all
+          diseases) counts its largest state probability.
+
+        So "confident" means some target is confidently in an abnormal state
+        (a fault or disease found), never that something is healthy.
+
+        >>> import kneebayes
+        >>> dx = kneebayes.load_model().diagnose({"tingling_or_numbness": "yes"})
+        >>> dx.leading_probability == max(dx.posterior.values())
+        True
         """
-        if self._model._yes_positions is not None:
-            return self.ranked_causes[0][1] if self.ranked_causes else 0.0
-        return max((max(d.values()) for d in self.distributions.values()), default=0.0)
+        return float(self._model._leading(self._marg)) if len(self._marg) else 0.0
+
+    def _leading_target(self) -> tuple[str, str, bool] | None:
+        """Which target gives ``leading_probability``: (target, state, is_normal_state).
+
+        With ``is_normal_state`` True the number is P(target is not ``state``);
+        otherwise it is P(target = ``state``). None when there are no targets.
+        """
+        best: tuple[float, str, str, bool] | None = None
+        normals = self._model.normal_states
+        for t, dist in self.distributions.items():
+            normal = normals[t]
+            if normal is not None:
+                value, state = math.fsum(p for s, p in dist.items() if s != normal), normal
+            else:
+                state = max(dist, key=lambda s: dist[s])
+                value = dist[state]
+            if best is None or value > best[0] or (value == best[0] and t < best[1]):   # ties by id
+                best = (value, t, state, normal is not None)
+        return None if best is None else best[1:]
 
     # -- questions and stopping ---------------------------------------------------------
     @cached_property

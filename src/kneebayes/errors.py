@@ -81,7 +81,7 @@ class EvidenceError(KneeBayesError, ValueError):
 class UnknownNodeError(EvidenceError, KeyError):
     """A node id that the model does not have."""
 
-    def __init__(self, node: object, valid: Iterable[str], what: str = "node") -> None:
+    def __init__(self, node: object, valid: Iterable[str], what: str = "node", *, context: str = "") -> None:
         self.node = node
         self.suggestions: tuple[str, ...] = tuple(nearest(str(node), valid))
         hint = (
@@ -89,7 +89,8 @@ class UnknownNodeError(EvidenceError, KeyError):
             if self.suggestions
             else ""
         )
-        self.message = f"unknown {what} {node!r}{hint}"
+        # ``context`` says where the id was given, e.g. " in normal_states".
+        self.message = f"unknown {what} {node!r}{context}{hint}"
         super().__init__(self.message)
 
     def __str__(self) -> str:  # KeyError would quote the message

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -15,7 +16,7 @@ from .diagnosis import Diagnosis, ModelInfo
 from .errors import ImpossibleEvidenceError, UnknownNodeError
 from .evidence import EvidenceLike, normalize, normalize_indexed, to_indices
 from .inference.posterior import encode, marginals, node_target_joints, target_joint
-from .modelfile.schema import ModelSpec, NoisyOr, Parameter, Prior
+from .modelfile.schema import ModelSpec, NoisyOr, Parameter, Prior, implicit_normal_state, normal_state_of
 from .network.compiled import JOINT_LIMIT, CompiledNetwork, compile_network
 from .questions import Settings
 
@@ -61,7 +62,8 @@ class Model:
     """
 
     __slots__ = ("_spec", "_net", "_info", "_nodes", "_target_ids", "_states", "_binary_targets",
-                 "_target_matrix", "_yes_positions", "_enumerated", "_settings", "_costs", "_red_flags", "_by_id", "_askable", "_import_report", "_cache")
+                 "_target_matrix", "_yes_positions", "_enumerated", "_settings", "_costs", "_red_flags", "_by_id", "_askable", "_import_report", "_cache",
+                 "_normal_states", "_abnormal", "_abnormal_starts", "_plain", "_plain_starts")
 
     def __init__(self, spec: ModelSpec, *, targets: Iterable[str] | None = None, joint_limit: int = JOINT_LIMIT,
                  import_report: tuple[Any, ...] = ()) -> None:
@@ -97,6 +99,22 @@ class Model:
         s(self, "_costs", {n.id: float(n.cost) for n in spec.nodes})
         s(self, "_red_flags", tuple(dict.fromkeys(f.node for f in spec.red_flags)))
         s(self, "_cache", {"joint_limit": joint_limit})
+        # The stop rule's per-target numbers (see _leading): where each target's states sit in the
+        # concatenated marginals, its abnormal states when it has a normal state, all of them if not.
+        by_spec = {n.id: n for n in spec.nodes}
+        normals = {t: normal_state_of(by_spec[t]) for t in target_ids}
+        s(self, "_normal_states", MappingProxyType(normals))
+        abnormal: list[list[int]] = []
+        plain: list[list[int]] = []
+        for offset, t in zip(offsets.tolist(), target_ids):
+            states, normal = self._states[t], normals[t]
+            if normal is None:
+                plain.append([offset + k for k in range(len(states))])
+            else:
+                abnormal.append([offset + k for k, st in enumerate(states) if st != normal])
+        for name, groups in (("_abnormal", abnormal), ("_plain", plain)):
+            s(self, name, np.array([i for g in groups for i in g], dtype=np.intp))
+            s(self, name + "_starts", np.cumsum([0] + [len(g) for g in groups])[:-1].astype(np.intp))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Model is immutable; cannot set {name!r} (changed parameters give a new model)")
@@ -139,6 +157,38 @@ class Model:
     def causes(self) -> tuple[str, ...]:
         """The targets whose posteriors a diagnosis reports (the nodes of kind ``cause``)."""
         return self._target_ids
+
+    @property
+    def normal_states(self) -> Mapping[str, str | None]:
+        """For every target: its normal (no-fault) state, or None when it has none.
+
+        A target's normal state is the one its model file sets (``normal_state``)
+        or the importer found or was given (``normal_states``); failing that,
+        ``no`` for a target whose states are ``yes``/``no``, else None (a
+        target such as CHILD's ``Disease`` whose every state is a disease).
+        The ``confident`` stop rule uses it: see ``Diagnosis.leading_probability``.
+
+        >>> import kneebayes
+        >>> kneebayes.load_model().normal_states["meniscal_injury"]
+        'no'
+        """
+        return self._normal_states
+
+    def _leading(self, marg: np.ndarray) -> np.ndarray:
+        """``Diagnosis.leading_probability`` for target marginals of shape (..., width): shape (...).
+
+        A target with a normal state counts P(any other state) = 1 - P(normal);
+        one without counts its largest state probability; the result is the
+        largest count over the targets (0 when there are none).
+        """
+        parts = []
+        if self._abnormal.size:
+            parts.append(np.add.reduceat(marg[..., self._abnormal], self._abnormal_starts, axis=-1))
+        if self._plain.size:
+            parts.append(np.maximum.reduceat(marg[..., self._plain], self._plain_starts, axis=-1))
+        if not parts:
+            return np.zeros(marg.shape[:-1])
+        return (parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)).max(axis=-1)
 
     def node(self, node_id: str) -> Node:
         """The node with this id; UnknownNodeError names the nearest ids otherwise."""
@@ -365,7 +415,10 @@ def content_hash(spec: ModelSpec) -> str:
             values = {"leak": p.leak.value, "weights": [[k, w.value] for k, w in p.weights]}
         else:
             values = [[list(map(list, c.given)), [q.value for q in c.probabilities]] for c in p.columns]
-        nodes.append([n.id, n.kind, list(n.states), list(n.parents), p.kind, values, n.cost, n.askable])
+        entry = [n.id, n.kind, list(n.states), list(n.parents), p.kind, values, n.cost, n.askable]
+        if n.normal_state is not None and n.normal_state != implicit_normal_state(n.states):
+            entry.append(["normal_state", n.normal_state])   # only when it says more than the default
+        nodes.append(entry)
     # What changes a result, not its wording: triage rules and interview settings count too.
     rules = {
         "interview": [spec.interview.confidence, spec.interview.cost_weight, spec.interview.min_gain],

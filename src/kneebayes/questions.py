@@ -22,7 +22,7 @@ DEFAULT_MIN_GAIN = InterviewSettings.min_gain
 class StopReason(str, enum.Enum):
     """Why an interview may stop."""
 
-    CONFIDENT = "confident"                        # the leading cause reached the confidence threshold
+    CONFIDENT = "confident"                        # some target is not normal with P >= confidence (leading_probability)
     NOTHING_WORTH_ASKING = "nothing_worth_asking"  # no question's gain is worth its cost
     NOTHING_LEFT = "nothing_left"                  # every askable question is answered or skipped
 

@@ -6,6 +6,12 @@ Published BIF files are rounded: their columns sum to 1 only within about
 ``RenormalisedWarning`` and ``model.import_report``); a column off by more
 is an error naming node and column. The model-file validator itself stays
 strict at 1e-9.
+
+Each target may have a *normal* state, its no-fault state, which the
+``confident`` stop rule needs (see ``Diagnosis.leading_probability``): give
+it with ``normal_states={target: state}``. A target not given one gets it
+by name (:func:`normal_state_by_name`) unless ``detect_normal_states=False``;
+a target with states exactly ``yes``/``no`` has ``no`` by default anyway.
 """
 
 from __future__ import annotations
@@ -14,20 +20,45 @@ import gzip
 import itertools
 import math
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ModelFileError, Problem, UnknownNodeError
-from ..modelfile.schema import ModelSpec, NodeSpec, Parameter, Prior, Table, TableColumn
+from ..errors import InvalidStateError, ModelFileError, Problem, UnknownNodeError
+from ..modelfile.schema import ModelSpec, NodeSpec, Parameter, Prior, Table, TableColumn, implicit_normal_state
 
 if TYPE_CHECKING:
     from ..model import Model
 
 IMPORT_TOLERANCE = 1e-6
+
+#: State names (compared case-insensitively, whole name) that mean "no fault" whatever the node is.
+#: Not yes/no or true/false: whether "Yes" is the healthy state depends on the question (Win95pts'
+#: ``PrtOn`` is healthy when "Yes", ALARM's ``HYPOVOLEMIA`` when "FALSE").
+NORMAL_STATE_NAMES: tuple[str, ...] = ("normal", "ok", "correct", "absent", "healthy", "intact", "functional",
+                                       "operational", "working")
+
+
+def normal_state_by_name(states: Sequence[str]) -> str | None:
+    """The state whose name says "no fault", if exactly one does; else None.
+
+    A name counts when it is, ignoring case, one of :data:`NORMAL_STATE_NAMES`
+    (normal, ok, correct, absent, healthy, intact, functional, operational,
+    working) as a whole: ``Not_Operational`` does not count. Two such states,
+    or none, give None: the rule never guesses.
+
+    >>> normal_state_by_name(["present", "absent"])
+    'absent'
+    >>> normal_state_by_name(["Correct", "Incorrect"])
+    'Correct'
+    >>> print(normal_state_by_name(["Yes", "No"]), normal_state_by_name(["PFC", "TGA", "Fallot"]))
+    None None
+    """
+    found = [s for s in states if s.casefold() in NORMAL_STATE_NAMES]
+    return found[0] if len(found) == 1 else None
 
 
 class RenormalisedWarning(UserWarning):
@@ -45,13 +76,23 @@ class Renormalised:
 
 def from_pgmpy(network: Any, targets: Sequence[str], askable: Iterable[str] | None = None, *,
                questions: dict[str, str] | None = None, costs: dict[str, float] | None = None,
-               name: str = "imported", source: str = "pgmpy model", tolerance: float = IMPORT_TOLERANCE) -> Model:
+               name: str = "imported", source: str = "pgmpy model", tolerance: float = IMPORT_TOLERANCE,
+               normal_states: Mapping[str, str] | None = None, detect_normal_states: bool = True) -> Model:
     """A kneebayes model from a pgmpy DiscreteBayesianNetwork.
 
     ``targets`` become the model's causes (kind ``cause``); ``askable``
     (default: every non-target) may be asked about; ``questions`` and
     ``costs`` optionally give question texts (default: the node's name) and
     costs (default 1) per node.
+
+    ``normal_states`` maps a target to its normal (no-fault) state, which
+    the ``confident`` stop rule uses. A target not named there gets the
+    state :func:`normal_state_by_name` finds (``absent``, ``Normal``,
+    ``Correct``, ...), unless ``detect_normal_states`` is False; a target
+    with states ``yes``/``no`` has ``no`` by default. ``model.normal_states``
+    shows the result, and ``model.save`` keeps it. A key that is not a
+    target raises UnknownNodeError; a state the target does not have,
+    InvalidStateError.
     """
     from ..model import Model
 
@@ -59,6 +100,7 @@ def from_pgmpy(network: Any, targets: Sequence[str], askable: Iterable[str] | No
     for t in targets:
         if t not in names:
             raise UnknownNodeError(t, names, what="target")
+    normal = _normal_states(network, names, targets, normal_states or {}, detect_normal_states)
     ask = set(names) - set(targets) if askable is None else set(askable)
     for a in ask:
         if a not in names:
@@ -102,7 +144,7 @@ def from_pgmpy(network: Any, targets: Sequence[str], askable: Iterable[str] | No
         nodes.append(NodeSpec(
             id=nid, label=nid, kind="cause" if nid in targets else "finding",
             question=questions.get(nid, nid), states=states, parameters=params, askable=nid in ask,
-            cost=float(costs.get(nid, 1.0)), cost_level=None,
+            cost=float(costs.get(nid, 1.0)), cost_level=None, normal_state=normal.get(nid),
         ))
     if problems:
         raise ModelFileError(problems)
@@ -137,6 +179,31 @@ def load_bif(path: str | Path, targets: Sequence[str], askable: Iterable[str] | 
     kwargs.setdefault("name", path.name.split(".")[0])
     kwargs.setdefault("source", path.name)
     return from_pgmpy(network, targets, askable, **kwargs)
+
+
+def _normal_states(network: Any, names: Sequence[str], targets: Sequence[str], given: Mapping[str, str],
+                   detect: bool) -> dict[str, str]:
+    """Each target's normal state to write into its node: given, else found by name (when ``detect``)."""
+    chosen: dict[str, str] = {}
+    for key, state in given.items():
+        if key not in targets:
+            context = " in normal_states"
+            if key in names:
+                context += f" (a node of the network, but not a target; the targets are {', '.join(targets)})"
+            raise UnknownNodeError(key, targets, what="target", context=context)
+        states = [str(s) for s in network.get_cpds(key).state_names[key]]
+        if not isinstance(state, str) or state not in states:
+            raise InvalidStateError(key, state, states)
+        chosen[key] = state
+    if detect:
+        for t in targets:
+            if t in chosen:
+                continue
+            states = [str(s) for s in network.get_cpds(t).state_names[t]]
+            found = None if implicit_normal_state(tuple(states)) else normal_state_by_name(states)
+            if found is not None:
+                chosen[t] = found
+    return chosen
 
 
 def _topological(network: Any) -> list[Any]:

@@ -43,7 +43,7 @@ CLAIM_CHECKS: dict[str, tuple[str, ...]] = {
 }
 _TOP_KEYS = {"format", "name", "version", "title", "description", "source_document", "disclaimer", "scale", "nodes", "claims",
              "costs", "interview", "red_flags", "escalations", "care"}
-_NODE_KEYS = {"id", "label", "kind", "question", "states", "askable", "description", "cost",
+_NODE_KEYS = {"id", "label", "kind", "question", "states", "askable", "description", "cost", "normal_state",
               "prior", "noisy_or", "table"}
 _INTERVIEW_KEYS = {"confidence", "cost_weight", "min_gain"}
 _RED_FLAG_KEYS = {"id", "node", "state", "text", "source"}
@@ -190,6 +190,25 @@ def _states(reader: _Reader, raw: Mapping[str, Any], node: str) -> tuple[str, ..
         reader.problem(f"duplicate state(s) {', '.join(dupes)}", node=node, field="states", line=line)
         return None
     return tuple(out)
+
+
+def _normal_state(reader: _Reader, raw: Mapping[str, Any], node: str, kind: str | None,
+                  states: tuple[str, ...]) -> str | None:
+    """A cause's ``normal_state`` (its no-fault state): one of its states; None when not written."""
+    if "normal_state" not in raw:
+        return None
+    value = raw["normal_state"]
+    line = _line(raw, "normal_state")
+    if kind is not None and kind != "cause":
+        reader.problem(f"normal_state is only for nodes of kind cause (the targets); this node's kind is {kind!r}",
+                       node=node, field="normal_state", line=line)
+        return None
+    name = str(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
+    if name not in states:
+        reader.problem(f"normal_state must be one of this node's states ({', '.join(states)}), got {value!r}",
+                       node=node, field="normal_state", line=line)
+        return None
+    return name
 
 
 def _state_column(reader: _Reader, raw: object, *, node: str, states: tuple[str, ...], field: str, line: int | None,
@@ -746,6 +765,7 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
             reader.problem(f"askable must be true or false, got {askable!r}", node=nid, field="askable", line=_line(raw, "askable"))
             askable = kind != "cause"
         cost, cost_level = _node_cost(reader, raw, nid, costs)
+        normal_state = _normal_state(reader, raw, nid, kind, states)
         given = [k for k in ("prior", "noisy_or", "table") if k in raw]
         params = None
         if len(given) != 1:
@@ -787,7 +807,8 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
                                node=nid, field=pfield, line=pline)
                 params = None
         if label and kind and question and params is not None:
-            nodes.append(NodeSpec(nid, label, kind, question, states, params, askable, desc, _line(raw), cost, cost_level))
+            nodes.append(NodeSpec(nid, label, kind, question, states, params, askable, desc, _line(raw), cost, cost_level,
+                                  normal_state))
 
     parent_map = {n.id: n.parents for n in nodes}
     cycle = _find_cycle(parent_map)

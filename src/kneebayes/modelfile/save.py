@@ -133,6 +133,8 @@ def _node(node: NodeSpec, costs: dict[str, float]) -> dict[str, Any]:
         out["states"] = _Flow(node.states)
     if node.askable != (node.kind != "cause"):
         out["askable"] = node.askable
+    if node.normal_state is not None:
+        out["normal_state"] = node.normal_state
     default = (costs[DEFAULT_COST_LEVEL], DEFAULT_COST_LEVEL) if DEFAULT_COST_LEVEL in costs else (DEFAULT_COST, None)
     if (float(node.cost), node.cost_level) != default:
         level = node.cost_level

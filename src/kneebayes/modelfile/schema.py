@@ -88,11 +88,22 @@ class NodeSpec:
     line: int | None = None
     cost: float = 1.0
     cost_level: str | None = None
+    normal_state: str | None = None   # a cause's no-fault state, as the file (or importer) sets it
 
     @property
     def parents(self) -> tuple[str, ...]:
         p = self.parameters
         return () if isinstance(p, Prior) else p.parents
+
+
+def implicit_normal_state(states: tuple[str, ...]) -> str | None:
+    """The normal state a target has when none is set: ``no`` for a yes/no target, else none."""
+    return "no" if set(states) == set(BINARY_STATES) and len(states) == 2 else None
+
+
+def normal_state_of(node: NodeSpec) -> str | None:
+    """A target's normal (no-fault) state: the one set, else ``no`` for a yes/no target, else None."""
+    return node.normal_state if node.normal_state is not None else implicit_normal_state(node.states)
 
 
 @dataclass(frozen=True)
@@ -115,7 +126,8 @@ class ClaimSpec:
 class InterviewSettings:
     """When the interview stops and how it weighs a question's cost.
 
-    ``confidence``: stop when the leading cause's posterior reaches it.
+    ``confidence``: stop when ``Diagnosis.leading_probability`` reaches it
+    (the largest probability that a cause is not in its normal state).
     ``cost_weight``: bits per unit of cost; a question's score is its
     expected information gain minus ``cost_weight * cost``.
     ``min_gain``: a question whose gain (bits) is below this is not worth asking.

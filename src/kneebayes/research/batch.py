@@ -428,9 +428,7 @@ def _next_questions(model: Model, nodes: np.ndarray, chunk: np.ndarray, lam: np.
     costs = np.array([model._costs[n.id] for _, n in cands])
     score = gains - settings.cost_weight * costs
     red = np.array([n.id in set(model.red_flag_nodes) for _, n in cands])
-    yes = model._yes_positions
-    present = marg if yes is None else marg[:, yes]          # as Diagnosis.leading_probability
-    leading = present.max(axis=1) if present.shape[1] else np.zeros(b)
+    leading = model._leading(marg) if marg.shape[1] else np.zeros(b)   # as Diagnosis.leading_probability
     worth = open_ & (gains >= settings.min_gain) & (score > 0.0)
     any_open = open_.any(axis=1)
     settled = ~any_open | (leading >= settings.confidence) | ~worth.any(axis=1)
