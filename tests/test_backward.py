@@ -88,3 +88,17 @@ def test_an_unknown_method_is_refused_with_the_valid_ones() -> None:
     lam = encode(net, [{}])
     with pytest.raises(ValueError, match="'auto', 'sweep' or 'clamp'"):
         joint_with_targets(net, lam, target_joint(net, lam), [0], method="fast")
+
+
+@given(case=networks_with_evidence())
+def test_remembered_joints_of_an_unreached_component_stay_exact_for_later_evidence(case: tuple[ModelSpec, dict[str, str]]) -> None:
+    """A closed component no evidence reaches keeps its sweep; a later evidence set reusing it must still be exact."""
+    spec, evidence = case
+    net, lam0, tj0 = _prepared(spec, {}, JOINT_LIMIT)
+    nodes = list(range(len(net.names)))
+    joint_with_targets(net, lam0, tj0, nodes, method="sweep")       # remembers every closed component's sweep
+    lam = encode(net, [to_indices(net, normalize(net, evidence))])
+    tj = target_joint(net, lam)
+    assume(np.isfinite(tj.log_evidence[0]))
+    again = joint_with_targets(net, lam, tj, nodes, method="sweep")
+    np.testing.assert_allclose(again, joint_with_targets(net, lam, tj, nodes, method="clamp"), rtol=0, atol=1e-12)

@@ -264,7 +264,7 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         own = lam[:, comp.nodes, :]
         sweep = method == "sweep" or (method == "auto" and comp.gradient is not None and comp.gradient.worth_it(n_clamps))
         if sweep and comp.gradient is not None:
-            value, shares = component_joints(comp, own)
+            value, shares = _sweep(net, c, own)
             if value.max(axis=1).min() >= _TINY:   # else an underflow: clamp, with rescaling, below
                 denom = value[:, None, :]
                 picked = shares[:, p_idx, x_idx, :]
@@ -284,6 +284,24 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         ratio = np.divide(values, denom, out=np.zeros_like(values), where=denom > 0)
         out[:, n_idx, x_idx, :] = tj.joint[:, None, :] * ratio
     return out
+
+
+def _sweep(net: CompiledNetwork, c: int, own: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``component_joints``, remembered for a closed component that no evidence reaches (it cannot change)."""
+    comp = net.components[c]
+    if own.shape[0] != 1 or not comp.closed:
+        return component_joints(comp, own)
+    unreached = bool((own[0] == net.lam_template[comp.nodes]).all())
+    key = ("prior joints", c)
+    found = net.memo.get(key) if unreached else None
+    if isinstance(found, tuple):
+        return found
+    result = component_joints(comp, own)
+    if unreached:
+        for array in result:
+            array.setflags(write=False)
+        net.memo[key] = result
+    return result
 
 
 def node_target_joints(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, nodes: Iterable[int]) -> dict[int, np.ndarray]:
