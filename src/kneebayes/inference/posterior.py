@@ -255,10 +255,11 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         out[:, n, :card, :] = tj.joint[:, None, :] * onehot[None]
     for g, rows, pos, node_ids in layout.singles:
         group = net.singletons[g]
-        terms = lam[:, node_ids, : group.card, None] * group.tables[pos][None]   # (batch, m, card, K)
+        width = min(group.card, layout.width)   # the group is padded to its widest node; these nodes fit in width
+        terms = lam[:, node_ids, :width, None] * group.tables[pos][None, :, :width]   # (batch, m, width, K)
         denom = tj.singleton_values[g][:, pos, None, :]                         # (batch, m, 1, K)
         ratio = np.divide(terms, denom, out=np.zeros_like(terms), where=denom > 0)
-        out[:, rows, : group.card, :] = tj.joint[:, None, None, :] * ratio
+        out[:, rows, :width, :] = tj.joint[:, None, None, :] * ratio
     for c, n_clamps, n_idx, p_idx, x_idx in layout.comps:
         comp = net.components[c]
         own = lam[:, comp.nodes, :]

@@ -9,7 +9,7 @@ How inference is organised (all of it exact):
 * Given the targets, the other nodes fall apart into independent
   *components* (connected through shared factors). A node whose factors
   touch only itself and targets (a finding under its causes) is a
-  *singleton*: all singletons of one cardinality are stacked and handled in
+  *singleton*: all singletons are stacked (zero-padded) and handled in
   one vectorised operation. Larger components (the risk factors that share
   a cause) get a variable-elimination plan: a fixed list of ``einsum``
   steps chosen by min-fill at compile time.
@@ -104,13 +104,14 @@ class LeafGroup:
 
 @dataclass(frozen=True, eq=False)
 class SingletonGroup:
-    """Nodes of one cardinality c whose factors touch only themselves and the targets.
+    """Nodes whose factors touch only themselves and the targets, stacked.
 
-    ``tables[n, x, k]`` = product of node n's factors at value x and target state k.
+    ``tables[n, x, k]`` = product of node n's factors at value x and target
+    state k; zero for x past node n's own cardinality.
     """
 
     nodes: np.ndarray            # (n,)
-    card: int
+    card: int                    # the widest node's cardinality
     tables: np.ndarray           # (n, card, K)
 
 
@@ -500,12 +501,17 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
                                      CALL_WORK + gradient.forward_work / len(observable))
                      if full_work > PRUNE_WORK else None),
         ))
+    # All singletons in one group, tables zero-padded to the largest cardinality (padded
+    # states have zero likelihood too): one matrix product however many cardinalities.
     singletons: list[SingletonGroup] = []
-    for card in sorted(single_by_card):
-        items = single_by_card[card]
-        for pos, (v, _) in enumerate(items):
-            where[v] = ("singleton", len(singletons), pos)
-        singletons.append(SingletonGroup(np.array([v for v, _ in items], dtype=np.intp), card, np.stack([t.T for _, t in items])))
+    items = [item for card in sorted(single_by_card) for item in single_by_card[card]]
+    if items:
+        width = max(single_by_card)
+        stacked = np.zeros((len(items), width, K))
+        for pos, (v, table) in enumerate(items):
+            where[v] = ("singleton", 0, pos)
+            stacked[pos, : cards[v], :] = table.T
+        singletons.append(SingletonGroup(np.array([v for v, _ in items], dtype=np.intp), width, stacked))
 
     max_card = max(cards)
     lam = np.zeros((len(names), max_card))
