@@ -142,17 +142,23 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
     prunable = batch == 1 and any(comp.closed or comp.pruning is not None for comp in net.components)
     observed = (lam[0] != net.lam_template).any(axis=1) if prunable else None
     reached = (net.membership @ observed).tolist() if observed is not None else None
+    if reached is not None:
+        ones, unscaled = np.ones((1, q.shape[1])), np.zeros(1)
+        ones.setflags(write=False)
     for c, comp in enumerate(net.components):
-        value = None
         if reached is not None:
             if comp.closed and not reached[c]:
-                value = np.ones((1, q.shape[1]))
-            elif comp.pruning is not None:
+                comps.append(ones)      # nothing to multiply in
+                scales.append(unscaled)
+                continue
+            if comp.pruning is not None:
                 value = pruned_value(comp, lam[:, comp.nodes, :], observed[comp.nodes])
-        if value is not None and value.max() >= _TINY:
-            scale = np.zeros(1)
-        else:   # the full plan, which rescales where it must
-            value, scale = run_component(comp, lam)
+                if value is not None and value.max() >= _TINY:
+                    comps.append(value)
+                    scales.append(unscaled)
+                    q *= value
+                    continue
+        value, scale = run_component(comp, lam)   # the full plan, which rescales where it must
         comps.append(value)
         scales.append(scale)
         q *= value

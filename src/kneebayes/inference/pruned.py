@@ -8,6 +8,7 @@ the full plan costs on the components where pruning is switched on.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,6 +68,18 @@ def _build(pr: Pruning, relevant: np.ndarray, observed: np.ndarray, cards: tuple
     return _Plan(tuple(tables), tuple(steps), next_slot - 1, shape)
 
 
+_UNREACHED, _DECLINED = "unreached", "declined"
+
+
+def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...]) -> _Plan | str:
+    relevant = pr.ancestors[observed].any(axis=0) | pr.always
+    if not relevant.any():
+        return _UNREACHED
+    if not pr.worth_it(int(relevant.sum())):
+        return _DECLINED
+    return _build(pr, relevant, observed, cards)
+
+
 def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray) -> np.ndarray | None:
     """The component's value on the targets' joint, (1, K), for one evidence set.
 
@@ -76,19 +89,18 @@ def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray) -> np.n
     """
     pr = comp.pruning
     assert pr is not None  # noqa: S101 - only called on components that have one
-    k = int(np.prod(comp.full_shape)) if comp.full_shape else 1
-    relevant = pr.ancestors[observed].any(axis=0) | pr.always
-    if not relevant.any():
-        return np.ones((1, k))   # nothing reaches it: its tables sum to exactly 1
-    if not pr.worth_it(int(relevant.sum())):
-        return None
-    key = relevant.tobytes() + observed.tobytes()
+    k = math.prod(comp.full_shape)
+    key = observed.tobytes()          # the relevant nodes follow from the observed ones
     plan = pr.plans.get(key)
-    if not isinstance(plan, _Plan):
-        plan = _build(pr, relevant, observed, comp.cards)
+    if plan is None:
+        plan = _plan_for(pr, observed, comp.cards)
         if len(pr.plans) >= _MAX_PLANS:
             pr.plans.clear()
         pr.plans[key] = plan
+    if plan is _UNREACHED:
+        return np.ones((1, k))   # nothing reaches it: its tables sum to exactly 1
+    if not isinstance(plan, _Plan):
+        return None              # the fixed plan is cheaper for this pattern
     states = own[0].argmax(axis=1).tolist()
     slots: list[np.ndarray] = []
     for i, cut in plan.tables:
