@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from strategies import brute_force, networks_with_evidence, scaled
 from test_inference import _many_findings
 
@@ -102,3 +103,14 @@ def test_remembered_joints_of_an_unreached_component_stay_exact_for_later_eviden
     assume(np.isfinite(tj.log_evidence[0]))
     again = joint_with_targets(net, lam, tj, nodes, method="sweep")
     np.testing.assert_allclose(again, joint_with_targets(net, lam, tj, nodes, method="clamp"), rtol=0, atol=1e-12)
+
+
+@given(case=networks_with_evidence(), data=st.data())
+def test_sweep_for_some_nodes_skips_the_rest_and_still_equals_clamping(case: tuple[ModelSpec, dict[str, str]],
+                                                                      data: st.DataObject) -> None:
+    spec, evidence = case
+    net, lam, tj = _prepared(spec, evidence, JOINT_LIMIT)
+    assume(np.isfinite(tj.log_evidence[0]))
+    nodes = data.draw(st.lists(st.sampled_from(range(len(net.names))), min_size=1, unique=True), label="nodes")
+    swept = joint_with_targets(net, lam, tj, nodes, method="sweep")
+    np.testing.assert_allclose(swept, joint_with_targets(net, lam, tj, nodes, method="clamp"), rtol=0, atol=1e-12)

@@ -21,14 +21,17 @@ def _einsum(step: Einsum, ops: list[np.ndarray | None]) -> np.ndarray:
     return np.einsum(step.subscripts, *ops, order="C")   # 'K' would inherit the inputs' strides: see above
 
 
-def component_joints(comp: Component, own: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def component_joints(comp: Component, own: np.ndarray, wanted: int = -1) -> tuple[np.ndarray, np.ndarray]:
     """The component's value (batch, K) and, per node, its share of the joint with the targets.
 
     Returns ``value`` and ``shares`` of shape (batch, nodes, max card, K):
     ``shares[:, n, x, k]`` sums, over everything in the component, the
     product with node n fixed to state x, so ``shares[:, n].sum(axis=1)``
     equals ``value`` for every n. Values are not rescaled: the caller
-    checks ``value`` for underflow and falls back to clamping.
+    checks ``value`` for underflow and falls back to clamping. ``wanted``
+    is a bit mask of the node positions whose shares are needed (default
+    all); backward steps that lead only to other nodes are skipped, and
+    those nodes' shares are left zero.
     """
     plan = comp.gradient
     assert plan is not None  # noqa: S101 - only called on components that have one
@@ -42,13 +45,15 @@ def component_joints(comp: Component, own: np.ndarray) -> tuple[np.ndarray, np.n
     value = work[plan.result]
     work[plan.grad_slot(plan.result)] = np.ones((batch, *plan.seed_shape))
     for step in plan.backward:
-        ops = [work[i] for i in step.inputs]
-        work[step.output] = _einsum(step, ops)
+        if step.below & wanted:
+            work[step.output] = _einsum(step, [work[i] for i in step.inputs])
     k_local = int(np.prod(plan.seed_shape)) if plan.seed_shape else 1
     width = own.shape[2]
     shares = np.zeros((batch, len(plan.lam_cards), width, k_local))
     for j, card in enumerate(plan.lam_cards):
         grad = work[plan.grad_slot(plan.lam_start + j)]
+        if grad is None:
+            continue     # not wanted
         shares[:, j, :card, :] = own[:, j, :card, None] * grad.reshape(batch, card, k_local)
     np.maximum(shares, 0.0, out=shares)   # factorised noisy-ORs subtract: clip rounding residue below zero
     value = np.maximum(value.reshape(batch, k_local), 0.0)

@@ -271,7 +271,7 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         own = lam[:, comp.nodes, :]
         sweep = method == "sweep" or (method == "auto" and comp.gradient is not None and comp.gradient.worth_it(n_clamps))
         if sweep and comp.gradient is not None:
-            value, shares = _sweep(net, c, own)
+            value, shares = _sweep(net, c, own, p_idx)
             if value.max(axis=1).min() >= _TINY:   # else an underflow: clamp, with rescaling, below
                 denom = value[:, None, :]
                 picked = shares[:, p_idx, x_idx, :]
@@ -293,21 +293,24 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
     return out
 
 
-def _sweep(net: CompiledNetwork, c: int, own: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``component_joints``, remembered for a closed component that no evidence reaches (it cannot change)."""
+def _sweep(net: CompiledNetwork, c: int, own: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``component_joints`` for the nodes at ``positions``; remembered, for all nodes, for a closed component
+    that no evidence reaches (it cannot change)."""
     comp = net.components[c]
-    if own.shape[0] != 1 or not comp.closed:
-        return component_joints(comp, own)
-    unreached = bool((own[0] == net.lam_template[comp.nodes]).all())
+    unreached = own.shape[0] == 1 and comp.closed and bool((own[0] == net.lam_template[comp.nodes]).all())
+    if not unreached:
+        wanted = 0
+        for p in set(positions.tolist()):
+            wanted |= 1 << p
+        return component_joints(comp, own, wanted)
     key = ("prior joints", c)
-    found = net.memo.get(key) if unreached else None
+    found = net.memo.get(key)
     if isinstance(found, tuple):
         return found
     result = component_joints(comp, own)
-    if unreached:
-        for array in result:
-            array.setflags(write=False)
-        net.memo[key] = result
+    for array in result:
+        array.setflags(write=False)
+    net.memo[key] = result
     return result
 
 

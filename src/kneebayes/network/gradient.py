@@ -40,6 +40,7 @@ class Einsum:
     subscripts: str
     output: int
     path: tuple[Any, ...] | None = None
+    below: int = 0      # backward steps: bit j set when node j's gradient needs this one (skip it otherwise)
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,6 +133,7 @@ def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], ca
 
     forward: list[Einsum] = []
     forward_work = backward_work = 0.0
+    below = {n_consts + j: 1 << j for j in range(n_lam)}   # slot -> the nodes whose lam vectors flow into it
     for step in steps:
         in_vars = [slot_vars[i] for i in step.inputs]
         out_vars, out_b = slot_vars[step.output]
@@ -146,6 +148,9 @@ def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], ca
         shapes = [shape(i) for i in step.inputs]
         path = _path(subscripts, shapes)
         forward.append(Einsum(tuple(step.inputs), subscripts, step.output, path))
+        below[step.output] = 0
+        for i in step.inputs:
+            below[step.output] |= below.get(i, 0)
         forward_work += _work(subscripts, shapes, path)
 
     backward: list[Einsum] = []
@@ -171,7 +176,7 @@ def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], ca
             subscripts = ",".join(_sub(vs, letter, b) for vs, b in operands) + "->" + _sub(g_in, letter, True)
             shapes = [((1,) if b else ()) + tuple(cards[v] for v in vs) for vs, b in operands]
             path = _path(subscripts, shapes)
-            backward.append(Einsum(tuple(inputs), subscripts, n_slots + i, path))
+            backward.append(Einsum(tuple(inputs), subscripts, n_slots + i, path, below[i]))
             backward_work += _work(subscripts, shapes, path)
 
     result = forward[-1].output if forward else n_slots - 1
