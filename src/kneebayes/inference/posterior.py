@@ -67,7 +67,7 @@ def run_component(comp: Component, lam: np.ndarray, own: np.ndarray | None = Non
         flat = out.reshape(batch, -1)
     if comp.expand_shape == comp.full_shape:   # the component touches every target: already on the joint
         return flat, log_scale
-    value = np.broadcast_to(out.reshape((batch, *comp.expand_shape)), (batch, *comp.full_shape)).reshape(batch, -1)
+    value = out.reshape(batch, -1)[:, comp.expand_index]   # onto the joint: each joint state picks its touched targets' entry
     return value, log_scale
 
 
@@ -139,8 +139,7 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
     # One evidence set: a component it does not reach sums to exactly 1 (unless a
     # target's table lies in it), and a large one needs only the ancestors of its
     # evidence (inference.pruned).
-    prunable = batch == 1 and any(comp.closed or comp.pruning is not None for comp in net.components)
-    observed = (lam[0] != net.lam_template).any(axis=1) if prunable else None
+    observed = (lam[0] != net.lam_template).any(axis=1) if batch == 1 and net.prunable else None
     reached = (net.membership @ observed).tolist() if observed is not None else None
     if reached is not None:
         ones, unscaled = np.ones((1, q.shape[1])), np.zeros(1)

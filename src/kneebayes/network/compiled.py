@@ -71,6 +71,7 @@ class Component:
     result: int                            # the slot holding the component's value
     expand_shape: tuple[int, ...]   # card or 1 per enumerated target
     full_shape: tuple[int, ...]     # card per enumerated target
+    expand_index: np.ndarray | None = None   # (K,): each joint state's position in the (flattened) result
     gradient: GradientPlan | None = None   # the plan run backwards: every node's joint with the targets at once
     pruning: Pruning | None = None         # for one evidence set, only the evidence's ancestors (large components)
     closed: bool = False                   # only its own nodes' tables: with no evidence in it, its value is exactly 1
@@ -135,6 +136,7 @@ class CompiledNetwork:
     where: tuple[tuple[str, int, int], ...] = ()   # per node: ("target"|"singleton"|"component", group, position)
     memo: dict[object, object] = field(default_factory=dict, repr=False)   # derived index layouts, per network
     membership: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))   # (components, nodes)
+    prunable: bool = False                     # some component can be skipped or pruned for one evidence set
 
     @property
     def n_joint(self) -> int:
@@ -495,6 +497,7 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
                                    if len(consts) <= i < len(consts) + len(observable)})),
             expand_shape=tuple(cards[u] if u in touched else 1 for u in enumerated),
             full_shape=tuple(cards[u] for u in enumerated),
+            expand_index=_expand_index(joint_states, [epos[u] for u in touched], [cards[u] for u in touched]),
             gradient=gradient,
             closed=not any(p in members_set for t in enumerated for p in parents[t]),
             pruning=(compile_pruning(observable, parents, tables, enumerated, cards, full_work,
@@ -527,7 +530,17 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
         index=index, state_index=tuple({s: j for j, s in enumerate(st)} for st in states),
         where=tuple(where[v] for v in range(len(names))),
         membership=_membership(components, len(names)),
+        prunable=any(comp.closed or comp.pruning is not None for comp in components),
     )
+
+
+def _expand_index(joint_states: np.ndarray, positions: list[int], cards: list[int]) -> np.ndarray:
+    """For each joint state, the flat index of its touched targets' states in a result over those targets."""
+    index = np.zeros(joint_states.shape[0], dtype=np.intp)
+    for pos, card in zip(positions, cards):
+        index = index * card + joint_states[:, pos]
+    index.setflags(write=False)
+    return index
 
 
 def _membership(components: Sequence[Component], n_nodes: int) -> np.ndarray:
