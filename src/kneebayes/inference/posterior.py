@@ -93,7 +93,8 @@ def _contract(comp: Component, own: np.ndarray, log_scale: np.ndarray | None) ->
     for step in comp.steps:
         ops = [slots[i] for i in step.inputs]
         # A pairwise order may hand back a transposed view: later plain einsums over it crawl, so copy.
-        out = np.ascontiguousarray(np.einsum(step.subscripts, *ops, optimize=list(step.path))) if step.path else np.einsum(step.subscripts, *ops)
+        path = step.order(batch)
+        out = np.ascontiguousarray(np.einsum(step.subscripts, *ops, optimize=list(path))) if path else np.einsum(step.subscripts, *ops)
         slots[step.output] = out if log_scale is None else _rescale(out, log_scale)
     out = slots[comp.result]
     assert out is not None  # noqa: S101 - the plan always fills its last slot

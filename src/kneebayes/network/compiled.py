@@ -49,6 +49,14 @@ class Step:
     subscripts: str
     output: int
     path: tuple[Any, ...] | None = None   # a pairwise contraction order, when that beats one joint loop
+    batch_path: tuple[Any, ...] | None = None   # one for large batches only (see BATCH_PATH_WORK)
+    naive_work: float = 0.0               # the joint loop's multiply-adds per batch row
+
+    def order(self, batch: int) -> tuple[Any, ...] | None:
+        """The pairwise order to use for this many rows, if any."""
+        if self.path is not None:
+            return self.path
+        return self.batch_path if self.batch_path is not None and batch * self.naive_work >= BATCH_PATH_WORK else None
 
 
 @dataclass(frozen=True, eq=False)
@@ -314,6 +322,10 @@ def _precompute(consts: list[np.ndarray], observable: list[int], cards: Sequence
 
 
 _PAIRWISE_GAIN = 4.0   # use a pairwise order only when it cuts the work at least this much
+# numpy's joint loop over many indices runs several times slower per multiply-add than
+# pairwise contractions (BLAS), but each pairwise call costs ~10 us: for a batch whose
+# joint loop would run this many multiply-adds, any pairwise order that cuts the count wins.
+BATCH_PATH_WORK = 20_000.0
 
 
 def _with_paths(slots: list[np.ndarray | None], groups: list[LeafGroup], steps: list[Step], lam_start: int,
@@ -331,16 +343,21 @@ def _with_paths(slots: list[np.ndarray | None], groups: list[LeafGroup], steps: 
     out = []
     for step in steps:
         ops = [work[i] for i in step.inputs]
-        path = None
+        path = batch_path = None
+        naive_work = 0.0
         if all(o is not None for o in ops) and len(ops) > 2:
             candidate, report = np.einsum_path(step.subscripts, *ops, optimize="greedy")
             naive = _flops(report, "Naive FLOP count")
             best = _flops(report, "Optimized FLOP count")
-            if naive is not None and best is not None and best * _PAIRWISE_GAIN < naive:
-                path = tuple(candidate)
+            if naive is not None and best is not None:
+                naive_work = naive / 2
+                if best * _PAIRWISE_GAIN < naive:
+                    path = tuple(candidate)
+                elif best < naive:
+                    batch_path = tuple(candidate)
         work[step.output] = np.einsum(step.subscripts, *ops, optimize=list(path) if path else False) if all(
             o is not None for o in ops) else None
-        out.append(Step(step.inputs, step.subscripts, step.output, path))
+        out.append(Step(step.inputs, step.subscripts, step.output, path, batch_path, naive_work))
     return out
 
 
