@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..network.compiled import Component
+from ..network.gradient import LETTERS
 from ..network.pruning import Pruning
 
-_LETTERS = "bcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"   # 'a' is the batch axis
 _MAX_PLANS = 4096
 
 
@@ -48,7 +48,7 @@ def _build(pr: Pruning, relevant: np.ndarray, observed: np.ndarray, cards: tuple
     def emit(inputs: list[int], out: tuple[int, ...]) -> None:
         nonlocal next_slot
         involved = sorted({v for s in inputs for v in live[s]})
-        letter = {v: _LETTERS[n] for n, v in enumerate(involved)}
+        letter = {v: LETTERS[n] for n, v in enumerate(involved)}
         sub = ",".join("".join(letter[v] for v in live[s]) for s in inputs)
         steps.append((tuple(inputs), sub + "->" + "".join(letter[v] for v in out)))
         for s in inputs:

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from ..modelfile.schema import ModelSpec, NoisyOr
-from .gradient import CALL_WORK, GradientPlan, compile_gradient
+from .gradient import CALL_WORK, PAIRWISE_GAIN, GradientPlan, compile_gradient, flops
 from .pruning import PRUNE_WORK, Pruning, compile_pruning
 from .tables import node_table
 
@@ -321,7 +321,6 @@ def _precompute(consts: list[np.ndarray], observable: list[int], cards: Sequence
     return tuple(slots), tuple(groups), tuple(_with_paths(slots, groups, merged, len(consts), observable, cards))
 
 
-_PAIRWISE_GAIN = 4.0   # use a pairwise order only when it cuts the work at least this much
 # numpy's joint loop over many indices runs several times slower per multiply-add than
 # pairwise contractions (BLAS), but each pairwise call costs ~10 us: for a batch whose
 # joint loop would run this many multiply-adds, any pairwise order that cuts the count wins.
@@ -347,11 +346,11 @@ def _with_paths(slots: list[np.ndarray | None], groups: list[LeafGroup], steps: 
         naive_work = 0.0
         if all(o is not None for o in ops) and len(ops) > 2:
             candidate, report = np.einsum_path(step.subscripts, *ops, optimize="greedy")
-            naive = _flops(report, "Naive FLOP count")
-            best = _flops(report, "Optimized FLOP count")
+            naive = flops(report, "Naive FLOP count")
+            best = flops(report, "Optimized FLOP count")
             if naive is not None and best is not None:
                 naive_work = naive / 2
-                if best * _PAIRWISE_GAIN < naive:
+                if best * PAIRWISE_GAIN < naive:
                     path = tuple(candidate)
                 elif best < naive:
                     batch_path = tuple(candidate)
@@ -359,16 +358,6 @@ def _with_paths(slots: list[np.ndarray | None], groups: list[LeafGroup], steps: 
             o is not None for o in ops) else None
         out.append(Step(step.inputs, step.subscripts, step.output, path, batch_path, naive_work))
     return out
-
-
-def _flops(report: str, label: str) -> float | None:
-    for line in report.splitlines():
-        if label in line:
-            try:
-                return float(line.split(":")[1])
-            except (IndexError, ValueError):
-                return None
-    return None
 
 
 def _stack_leaves(groups: Sequence[LeafGroup]) -> tuple[LeafStack, ...]:

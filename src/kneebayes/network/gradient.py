@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-_LETTERS = "bcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"   # 'a' is the batch axis
-_PAIRWISE_GAIN = 4.0
+LETTERS = "bcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"   # einsum axis letters; 'a' is the batch axis
+PAIRWISE_GAIN = 4.0   # use a pairwise order only when it cuts the work at least this much
 CALL_WORK = 3000.0   # one einsum call's fixed cost, in multiply-adds of its inner loop (measured: ~4 us vs ~1.3 ns)
 
 
@@ -59,7 +59,6 @@ class GradientPlan:
     result: int
     seed_shape: tuple[int, ...]      # the targets' cards (the result's axes after the batch)
     n_slots: int
-    lam_grad_shape: tuple[tuple[int, ...], ...]   # per lam position: its gradient's axes after the batch
     extras: tuple[np.ndarray, ...] = ()            # constant operands of backward steps, slots 2 * n_slots...
     forward_work: float = 0.0                      # estimated cost of one forward pass, per batch row (see _work)
     backward_work: float = 0.0                     # the same for the backward pass
@@ -77,13 +76,24 @@ def _sub(vars_: Sequence[int], letter: dict[int, str], batch: bool) -> str:
     return ("a" if batch else "") + "".join(letter[v] for v in vars_)
 
 
+def flops(report: str, label: str) -> float | None:
+    """A FLOP count from ``np.einsum_path``'s report ("Naive FLOP count", "Optimized FLOP count")."""
+    for line in report.splitlines():
+        if label in line:
+            try:
+                return float(line.split(":")[1])
+            except (IndexError, ValueError):
+                return None
+    return None
+
+
 def _work(subscripts: str, shapes: Sequence[tuple[int, ...]], path: tuple[Any, ...] | None) -> float:
     """Multiply-adds of one einsum: its joint index space times its operands (or the pairwise order's count)."""
     if path is not None:
-        report = np.einsum_path(subscripts, *[np.ones(s) for s in shapes], optimize=list(path))[1]
-        for line in report.splitlines():
-            if "Optimized FLOP count" in line:
-                return float(line.split(":")[1]) / 2
+        best = flops(np.einsum_path(subscripts, *[np.ones(s) for s in shapes], optimize=list(path))[1],
+                     "Optimized FLOP count")
+        if best is not None:
+            return best / 2
     dims: dict[str, int] = {}
     for sub, shape in zip(subscripts.split("->")[0].split(","), shapes):
         dims.update(zip(sub, shape))
@@ -94,15 +104,9 @@ def _path(subscripts: str, shapes: Sequence[tuple[int, ...]]) -> tuple[Any, ...]
     """A pairwise order for a wide einsum, when it cuts the work at least fourfold."""
     if len(shapes) <= 2:
         return None
-    ops = [np.ones(s) for s in shapes]
-    path, report = np.einsum_path(subscripts, *ops, optimize="greedy")
-    naive = best = None
-    for line in report.splitlines():
-        if "Naive FLOP count" in line:
-            naive = float(line.split(":")[1])
-        elif "Optimized FLOP count" in line:
-            best = float(line.split(":")[1])
-    if naive is not None and best is not None and best * _PAIRWISE_GAIN < naive:
+    path, report = np.einsum_path(subscripts, *[np.ones(s) for s in shapes], optimize="greedy")
+    naive, best = flops(report, "Naive FLOP count"), flops(report, "Optimized FLOP count")
+    if naive is not None and best is not None and best * PAIRWISE_GAIN < naive:
         return tuple(path)
     return None
 
@@ -138,7 +142,7 @@ def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], ca
         in_vars = [slot_vars[i] for i in step.inputs]
         out_vars, out_b = slot_vars[step.output]
         involved = sorted({v for vs, _ in in_vars for v in vs})
-        letter = {v: _LETTERS[n] for n, v in enumerate(involved)}
+        letter = {v: LETTERS[n] for n, v in enumerate(involved)}
         subscripts = ",".join(_sub(vs, letter, b) for vs, b in in_vars) + "->" + _sub(out_vars, letter, out_b)
         if all(i in constant for i in step.inputs):
             # No evidence reaches this step (a noisy-OR's hidden variable): do it now, once.
@@ -172,7 +176,7 @@ def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], ca
                 inputs.append(2 * n_slots + len(extras))
                 extras.append(np.ones(tuple(cards[v] for v in missing)))
             involved = sorted(covered | set(g_in))
-            letter = {v: _LETTERS[n] for n, v in enumerate(involved)}
+            letter = {v: LETTERS[n] for n, v in enumerate(involved)}
             subscripts = ",".join(_sub(vs, letter, b) for vs, b in operands) + "->" + _sub(g_in, letter, True)
             shapes = [((1,) if b else ()) + tuple(cards[v] for v in vs) for vs, b in operands]
             path = _path(subscripts, shapes)
@@ -180,10 +184,9 @@ def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], ca
             backward_work += _work(subscripts, shapes, path)
 
     result = forward[-1].output if forward else n_slots - 1
-    lam_grad_shape = tuple(tuple(cards[v] for v in grad_vars(n_consts + j)) for j in range(n_lam))
     return GradientPlan(
         slots=tuple(slots), lam_start=n_consts, lam_cards=tuple(cards[v] for v in observable),
         forward=tuple(forward), backward=tuple(backward), result=result,
-        seed_shape=tuple(cards[t] for t in targets), n_slots=n_slots, lam_grad_shape=lam_grad_shape,
+        seed_shape=tuple(cards[t] for t in targets), n_slots=n_slots,
         extras=tuple(extras), forward_work=forward_work, backward_work=backward_work,
     )
