@@ -10,15 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..network.compiled import Component
-from ..network.gradient import Einsum
-
-
-def _einsum(step: Einsum, ops: list[np.ndarray | None]) -> np.ndarray:
-    if step.path:
-        # A pairwise order may hand back a transposed view; einsum's plain loop over
-        # such strides runs tens of times slower in every later step, so copy once.
-        return np.ascontiguousarray(np.einsum(step.subscripts, *ops, optimize=list(step.path)))
-    return np.einsum(step.subscripts, *ops, order="C")   # 'K' would inherit the inputs' strides: see above
 
 
 def component_joints(comp: Component, own: np.ndarray, wanted: int = -1) -> tuple[np.ndarray, np.ndarray]:
@@ -40,13 +31,13 @@ def component_joints(comp: Component, own: np.ndarray, wanted: int = -1) -> tupl
     for j, card in enumerate(plan.lam_cards):
         work[plan.lam_start + j] = own[:, j, :card]
     for step in plan.forward:
-        ops = [work[i] for i in step.inputs]
-        work[step.output] = _einsum(step, ops)
+        # order "C": "K" would inherit a view's strides, and every later plain loop over them crawls
+        work[step.output] = step.run([work[i] for i in step.inputs], batch, "C")
     value = work[plan.result]
     work[plan.grad_slot(plan.result)] = np.ones((batch, *plan.seed_shape))
     for step in plan.backward:
         if step.below & wanted:
-            work[step.output] = _einsum(step, [work[i] for i in step.inputs])
+            work[step.output] = step.run([work[i] for i in step.inputs], batch, "C")
     k_local = int(np.prod(plan.seed_shape)) if plan.seed_shape else 1
     width = own.shape[2]
     shares = np.zeros((batch, len(plan.lam_cards), width, k_local))

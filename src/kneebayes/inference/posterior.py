@@ -91,10 +91,7 @@ def _contract(comp: Component, own: np.ndarray, log_scale: np.ndarray | None) ->
             log_scale += np.log(top).sum(axis=(1, 2, 3))
             slots[group.output] = (messages / top).prod(axis=1).reshape((batch, *group.shape))
     for step in comp.steps:
-        ops = [slots[i] for i in step.inputs]
-        # A pairwise order may hand back a transposed view: later plain einsums over it crawl, so copy.
-        path = step.order(batch)
-        out = np.ascontiguousarray(np.einsum(step.subscripts, *ops, optimize=list(path))) if path else np.einsum(step.subscripts, *ops)
+        out = step.run([slots[i] for i in step.inputs], batch)
         slots[step.output] = out if log_scale is None else _rescale(out, log_scale)
     out = slots[comp.result]
     assert out is not None  # noqa: S101 - the plan always fills its last slot

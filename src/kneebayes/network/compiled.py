@@ -27,36 +27,18 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from ..modelfile.schema import ModelSpec, NoisyOr
-from .gradient import CALL_WORK, PAIRWISE_GAIN, GradientPlan, compile_gradient, flops
+from .contraction import Einsum, plan_einsum
+from .gradient import CALL_WORK, GradientPlan, compile_gradient
 from .pruning import PRUNE_WORK, Pruning, compile_pruning
 from .tables import node_table
 
 JOINT_LIMIT = 4096
 _MAX_OPERANDS = 24
 _LETTERS = "cdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"  # 'a' batch, 'b' target joint
-
-
-@dataclass(frozen=True, eq=False)
-class Step:
-    """One einsum: multiply the slots ``inputs`` and sum out one variable."""
-
-    inputs: tuple[int, ...]
-    subscripts: str
-    output: int
-    path: tuple[Any, ...] | None = None   # a pairwise contraction order, when that beats one joint loop
-    batch_path: tuple[Any, ...] | None = None   # one for large batches only (see BATCH_PATH_WORK)
-    naive_work: float = 0.0               # the joint loop's multiply-adds per batch row
-
-    def order(self, batch: int) -> tuple[Any, ...] | None:
-        """The pairwise order to use for this many rows, if any."""
-        if self.path is not None:
-            return self.path
-        return self.batch_path if self.batch_path is not None and batch * self.naive_work >= BATCH_PATH_WORK else None
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,7 +57,7 @@ class Component:
     lam_used: tuple[int, ...]              # positions whose lam vector a run-time step reads
     leaf_groups: tuple[LeafGroup, ...]     # first eliminations, batched: lam_v @ M_v
     leaf_stacks: tuple[LeafStack, ...]     # the groups' matrices stacked per cardinality: one matmul each
-    steps: tuple[Step, ...]                # what is left, one einsum each
+    steps: tuple[Einsum, ...]                # what is left, one einsum each
     result: int                            # the slot holding the component's value
     expand_shape: tuple[int, ...]   # card or 1 per enumerated target
     full_shape: tuple[int, ...]     # card per enumerated target
@@ -187,7 +169,7 @@ def _min_fill_order(variables: Sequence[int], scopes: Sequence[frozenset[int]], 
 
 
 def _plan(variables: list[int], observable: list[int], factors: list[tuple[int, ...]], cards: Sequence[int],
-          keep: Sequence[int], slot_vars: dict[int, tuple[tuple[int, ...], bool]] | None = None) -> tuple[Step, ...]:
+          keep: Sequence[int], slot_vars: dict[int, tuple[tuple[int, ...], bool]] | None = None) -> tuple[Einsum, ...]:
     """Variable elimination steps over constant factors plus one lam vector per observable variable.
 
     Slots: ``0..F-1`` the factors (by scope), then the lam vectors (batch,
@@ -202,7 +184,7 @@ def _plan(variables: list[int], observable: list[int], factors: list[tuple[int, 
     for j, v in enumerate(observable):
         live[len(factors) + j] = ((v,), True)
     next_slot = len(factors) + len(observable)
-    steps: list[Step] = []
+    steps: list[Einsum] = []
 
     def emit(inputs: list[int], out_vars: tuple[int, ...]) -> None:
         nonlocal next_slot
@@ -219,7 +201,7 @@ def _plan(variables: list[int], observable: list[int], factors: list[tuple[int, 
         def sub(vars_: tuple[int, ...], b: bool) -> str:
             return ("a" if b else "") + "".join(letter[v] for v in vars_)
         subscripts = ",".join(sub(*live[i]) for i in inputs) + "->" + sub(out_vars, has_b)
-        steps.append(Step(tuple(inputs), subscripts, next_slot))
+        steps.append(Einsum(tuple(inputs), subscripts, next_slot))
         for i in inputs:
             if slot_vars is not None:
                 slot_vars[i] = live[i]
@@ -241,7 +223,7 @@ def _plan(variables: list[int], observable: list[int], factors: list[tuple[int, 
 
 
 def _precompute(consts: list[np.ndarray], observable: list[int], cards: Sequence[int],
-                steps: tuple[Step, ...]) -> tuple[tuple[np.ndarray | None, ...], tuple[LeafGroup, ...], tuple[Step, ...]]:
+                steps: tuple[Einsum, ...]) -> tuple[tuple[np.ndarray | None, ...], tuple[LeafGroup, ...], tuple[Einsum, ...]]:
     """Do at compile time all work that does not depend on the evidence.
 
     A step over constants only is computed now. A step over constants and a
@@ -256,7 +238,7 @@ def _precompute(consts: list[np.ndarray], observable: list[int], cards: Sequence
     lam_slot = {len(consts) + j: j for j in range(len(observable))}
     known = set(range(len(consts)))
     leaves: dict[int, tuple[int, np.ndarray]] = {}     # output slot -> (position, M with axes (card, *out))
-    runtime: list[Step] = []
+    runtime: list[Einsum] = []
     for step in steps:
         ins, out = step.subscripts.split("->")
         subs = ins.split(",")
@@ -276,7 +258,7 @@ def _precompute(consts: list[np.ndarray], observable: list[int], cards: Sequence
             runtime.append(step)
 
     groups: list[LeafGroup] = []
-    merged: list[Step] = []
+    merged: list[Einsum] = []
 
     def merge(items: list[tuple[int, str]], letters: str, out_slot: int) -> None:
         # items: (leaf slot, its axes' letters); letters: the union, in order
@@ -312,7 +294,7 @@ def _precompute(consts: list[np.ndarray], observable: list[int], cards: Sequence
             inputs.append(next_slot)
             new_subs.append("a" + letters)
             next_slot += 1
-        merged.append(Step(tuple(inputs), ",".join(new_subs) + "->" + out, step.output))
+        merged.append(Einsum(tuple(inputs), ",".join(new_subs) + "->" + out, step.output))
     final = len(consts) + len(observable) + len(steps) - 1
     if final in leaves:  # the last elimination was itself a leaf
         m = leaves[final][1]
@@ -321,18 +303,12 @@ def _precompute(consts: list[np.ndarray], observable: list[int], cards: Sequence
     return tuple(slots), tuple(groups), tuple(_with_paths(slots, groups, merged, len(consts), observable, cards))
 
 
-# numpy's joint loop over many indices runs several times slower per multiply-add than
-# pairwise contractions (BLAS), but each pairwise call costs ~10 us: for a batch whose
-# joint loop would run this many multiply-adds, any pairwise order that cuts the count wins.
-BATCH_PATH_WORK = 20_000.0
-
-
-def _with_paths(slots: list[np.ndarray | None], groups: list[LeafGroup], steps: list[Step], lam_start: int,
-                observable: list[int], cards: Sequence[int]) -> list[Step]:
-    """Give each large step a pairwise contraction order, found once on stand-in arrays.
+def _with_paths(slots: list[np.ndarray | None], groups: list[LeafGroup], steps: list[Einsum], lam_start: int,
+                observable: list[int], cards: Sequence[int]) -> list[Einsum]:
+    """Decide once, on stand-in arrays, how each step runs (``contraction.plan_einsum``).
 
     numpy's einsum over many operands loops over the product of every index
-    at once; for a wide bucket, contracting pairwise costs far less.
+    at once; for a wide bucket, or a large batch, matrix products cost far less.
     """
     work: list[np.ndarray | None] = list(slots)
     for j, v in enumerate(observable):
@@ -342,21 +318,10 @@ def _with_paths(slots: list[np.ndarray | None], groups: list[LeafGroup], steps: 
     out = []
     for step in steps:
         ops = [work[i] for i in step.inputs]
-        path = batch_path = None
-        naive_work = 0.0
-        if all(o is not None for o in ops) and len(ops) > 2:
-            candidate, report = np.einsum_path(step.subscripts, *ops, optimize="greedy")
-            naive = flops(report, "Naive FLOP count")
-            best = flops(report, "Optimized FLOP count")
-            if naive is not None and best is not None:
-                naive_work = naive / 2
-                if best * PAIRWISE_GAIN < naive:
-                    path = tuple(candidate)
-                elif best < naive:
-                    batch_path = tuple(candidate)
-        work[step.output] = np.einsum(step.subscripts, *ops, optimize=list(path) if path else False) if all(
-            o is not None for o in ops) else None
-        out.append(Step(step.inputs, step.subscripts, step.output, path, batch_path, naive_work))
+        known = [o for o in ops if o is not None]
+        planned = plan_einsum(step.inputs, step.subscripts, step.output, [o.shape for o in known]) if len(known) == len(ops) else step
+        work[step.output] = planned.run(known, 1) if len(known) == len(ops) else None
+        out.append(planned)
     return out
 
 

@@ -27,20 +27,10 @@ from typing import Any
 
 import numpy as np
 
+from .contraction import Einsum, flops, plan_einsum
+
 LETTERS = "bcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"   # einsum axis letters; 'a' is the batch axis
-PAIRWISE_GAIN = 4.0   # use a pairwise order only when it cuts the work at least this much
 CALL_WORK = 3000.0   # one einsum call's fixed cost, in multiply-adds of its inner loop (measured: ~4 us vs ~1.3 ns)
-
-
-@dataclass(frozen=True, eq=False)
-class Einsum:
-    """One ``einsum`` of the plan: ``slots[output] = einsum(subscripts, *slots[inputs])``."""
-
-    inputs: tuple[int, ...]
-    subscripts: str
-    output: int
-    path: tuple[Any, ...] | None = None
-    below: int = 0      # backward steps: bit j set when node j's gradient needs this one (skip it otherwise)
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,17 +66,6 @@ def _sub(vars_: Sequence[int], letter: dict[int, str], batch: bool) -> str:
     return ("a" if batch else "") + "".join(letter[v] for v in vars_)
 
 
-def flops(report: str, label: str) -> float | None:
-    """A FLOP count from ``np.einsum_path``'s report ("Naive FLOP count", "Optimized FLOP count")."""
-    for line in report.splitlines():
-        if label in line:
-            try:
-                return float(line.split(":")[1])
-            except (IndexError, ValueError):
-                return None
-    return None
-
-
 def _work(subscripts: str, shapes: Sequence[tuple[int, ...]], path: tuple[Any, ...] | None) -> float:
     """Multiply-adds of one einsum: its joint index space times its operands (or the pairwise order's count)."""
     if path is not None:
@@ -98,17 +77,6 @@ def _work(subscripts: str, shapes: Sequence[tuple[int, ...]], path: tuple[Any, .
     for sub, shape in zip(subscripts.split("->")[0].split(","), shapes):
         dims.update(zip(sub, shape))
     return float(np.prod(list(dims.values()))) * len(shapes)
-
-
-def _path(subscripts: str, shapes: Sequence[tuple[int, ...]]) -> tuple[Any, ...] | None:
-    """A pairwise order for a wide einsum, when it cuts the work at least fourfold."""
-    if len(shapes) <= 2:
-        return None
-    path, report = np.einsum_path(subscripts, *[np.ones(s) for s in shapes], optimize="greedy")
-    naive, best = flops(report, "Naive FLOP count"), flops(report, "Optimized FLOP count")
-    if naive is not None and best is not None and best * PAIRWISE_GAIN < naive:
-        return tuple(path)
-    return None
 
 
 def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], cards: Sequence[int],
@@ -150,12 +118,12 @@ def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], ca
             constant.add(step.output)
             continue
         shapes = [shape(i) for i in step.inputs]
-        path = _path(subscripts, shapes)
-        forward.append(Einsum(tuple(step.inputs), subscripts, step.output, path))
+        planned = plan_einsum(step.inputs, subscripts, step.output, shapes)
+        forward.append(planned)
         below[step.output] = 0
         for i in step.inputs:
             below[step.output] |= below.get(i, 0)
-        forward_work += _work(subscripts, shapes, path)
+        forward_work += _work(subscripts, shapes, planned.path)
 
     backward: list[Einsum] = []
     extras: list[np.ndarray] = []      # constant ones operands some backward steps need, slots 2 * n_slots...
@@ -179,9 +147,9 @@ def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], ca
             letter = {v: LETTERS[n] for n, v in enumerate(involved)}
             subscripts = ",".join(_sub(vs, letter, b) for vs, b in operands) + "->" + _sub(g_in, letter, True)
             shapes = [((1,) if b else ()) + tuple(cards[v] for v in vs) for vs, b in operands]
-            path = _path(subscripts, shapes)
-            backward.append(Einsum(tuple(inputs), subscripts, n_slots + i, path, below[i]))
-            backward_work += _work(subscripts, shapes, path)
+            planned = plan_einsum(inputs, subscripts, n_slots + i, shapes, below[i])
+            backward.append(planned)
+            backward_work += _work(subscripts, shapes, planned.path)
 
     result = forward[-1].output if forward else n_slots - 1
     return GradientPlan(

@@ -1,0 +1,204 @@
+"""A wide einsum compiled once into a fixed chain of batched matrix products.
+
+``np.einsum(..., optimize=path)`` re-derives its pairwise contractions on
+every call (``einsum_path``: 15-25 us, more than many of the products it
+then runs), and a plain two-operand ``einsum`` loops over every index at
+once, several times slower than ``matmul`` once the arrays are large. Here
+each pairwise contraction is worked out at compile time as: sum out the
+axes only one side has, transpose both sides to (shared, own, contracted),
+reshape, one ``np.matmul``, reshape back. Running it is a handful of
+array calls with no parsing.
+
+Letters follow the plans' convention: ``a`` is the batch axis, the only
+size not known at compile time; every reshape leaves exactly that one
+dimension as -1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+try:   # the C loop behind np.einsum, without its Python dispatch (~0.5 us a call, dozens of calls a ranking)
+    from numpy._core.multiarray import c_einsum as _plain_einsum
+except ImportError:  # pragma: no cover - older or future numpy: the public function does the same
+    _plain_einsum = np.einsum
+
+BATCH = "a"
+PAIRWISE_GAIN = 4.0         # a pairwise order is always used when it cuts the work at least this much
+BATCH_PATH_WORK = 20_000.0  # else only where batch rows x the plain loop's multiply-adds reach this
+
+
+@dataclass(frozen=True, eq=False)
+class Pairwise:
+    """One contraction of two operands popped from the running list; the result is appended."""
+
+    left: int                              # positions in the running operand list (left < right)
+    right: int
+    left_sum: tuple[int, ...]              # axes only this side has and the result drops: summed first
+    right_sum: tuple[int, ...]
+    left_perm: tuple[int, ...] | None      # to (shared, own, contracted); None when already so
+    right_perm: tuple[int, ...] | None     # to (shared, contracted, own)
+    left_shape: tuple[int, ...]            # (shared, own, contracted) sizes, -1 for the batch axis's group
+    right_shape: tuple[int, ...]
+    out_shape: tuple[int, ...]             # (*shared, *left own, *right own), -1 for the batch axis
+    out_perm: tuple[int, ...] | None       # to the step's output order (last contraction only)
+
+
+@dataclass(frozen=True, eq=False)
+class Program:
+    """An einsum as a chain of pairwise matrix products; ``run`` gives a C-contiguous result."""
+
+    steps: tuple[Pairwise, ...]
+
+    def run(self, operands: Sequence[np.ndarray]) -> np.ndarray:
+        ops = list(operands)
+        for p in self.steps:
+            b = ops.pop(p.right)
+            a = ops.pop(p.left)
+            if p.left_sum:
+                a = a.sum(axis=p.left_sum)
+            if p.right_sum:
+                b = b.sum(axis=p.right_sum)
+            if p.left_perm is not None:
+                a = a.transpose(p.left_perm)
+            if p.right_perm is not None:
+                b = b.transpose(p.right_perm)
+            out = np.matmul(a.reshape(p.left_shape), b.reshape(p.right_shape)).reshape(p.out_shape)
+            if p.out_perm is not None:
+                # A transposed view would make every later plain einsum over it crawl: copy once.
+                out = np.ascontiguousarray(out.transpose(p.out_perm))
+            ops.append(out)
+        return ops[0]
+
+
+def _size(letters: str, dims: dict[str, int]) -> int:
+    if BATCH in letters:
+        return -1
+    return int(np.prod([dims[c] for c in letters], dtype=np.int64)) if letters else 1
+
+
+def _perm(current: str, wanted: str) -> tuple[int, ...] | None:
+    perm = tuple(current.index(c) for c in wanted)
+    return None if perm == tuple(range(len(perm))) else perm
+
+
+def _pairwise(left: int, right: int, sa: str, sb: str, keep: str, dims: dict[str, int],
+              final: str | None) -> tuple[Pairwise, str]:
+    """The contraction of operands ``sa`` and ``sb`` keeping the letters in ``keep``, and its result's letters.
+
+    ``final`` is the step's output order when this is its last contraction.
+    """
+    shared = "".join(c for c in sa if c in sb and c in keep)
+    contracted = "".join(c for c in sa if c in sb and c not in keep)
+    own_a = "".join(c for c in sa if c not in sb and c in keep)
+    own_b = "".join(c for c in sb if c not in sa and c in keep)
+    left_sum = tuple(n for n, c in enumerate(sa) if c not in sb and c not in keep)
+    right_sum = tuple(n for n, c in enumerate(sb) if c not in sa and c not in keep)
+    kept_a = "".join(c for c in sa if c in sb or c in keep)      # after summing
+    kept_b = "".join(c for c in sb if c in sa or c in keep)
+    letters = shared + own_a + own_b
+    out_perm = _perm(letters, final) if final is not None else None
+    return Pairwise(
+        left=left, right=right, left_sum=left_sum, right_sum=right_sum,
+        left_perm=_perm(kept_a, shared + own_a + contracted), right_perm=_perm(kept_b, shared + contracted + own_b),
+        left_shape=(_size(shared, dims), _size(own_a, dims), _size(contracted, dims)),
+        right_shape=(_size(shared, dims), _size(contracted, dims), _size(own_b, dims)),
+        out_shape=tuple(-1 if c == BATCH else dims[c] for c in letters),
+        out_perm=out_perm,
+    ), (final if final is not None else letters)
+
+
+def compile_program(subscripts: str, shapes: Sequence[tuple[int, ...]], path: Sequence[Any]) -> Program | None:
+    """``subscripts`` run pairwise in the order ``path`` (numpy's format, a first entry
+    ``"einsum_path"`` allowed); None where an operand repeats a letter (a diagonal), which stays a
+    plain einsum. ``shapes`` give every size but the batch axis's."""
+    ins, out = subscripts.split("->")
+    subs = ins.split(",")
+    if any(len(set(s)) != len(s) for s in subs) or len(set(out)) != len(out) or len(subs) < 2:
+        return None
+    dims: dict[str, int] = {}
+    for s, shape in zip(subs, shapes):
+        dims.update((c, int(d)) for c, d in zip(s, shape) if c != BATCH)
+    pairs = [tuple(p) for p in path if not isinstance(p, str)]
+    if len(pairs) != len(subs) - 1 or any(len(p) != 2 for p in pairs):
+        return None
+    live = list(subs)
+    steps = []
+    for n, (i, j) in enumerate(pairs):
+        i, j = sorted((i, j))
+        sa, sb = live[i], live[j]
+        rest = "".join(live[k] for k in range(len(live)) if k not in (i, j))
+        last = n == len(pairs) - 1
+        keep = out if last else "".join(sorted({c for c in sa + sb if c in out or c in rest}))
+        pair, letters = _pairwise(i, j, sa, sb, keep, dims, out if last else None)
+        steps.append(pair)
+        del live[j], live[i]
+        live.append(letters)
+    return Program(tuple(steps))
+
+
+@dataclass(frozen=True, eq=False)
+class Einsum:
+    """One einsum of a plan: ``slots[output] = einsum(subscripts, *slots[inputs])``, and how to run it.
+
+    numpy's plain loop over many indices runs several times slower per
+    multiply-add than matrix products, but a chain of products costs a few
+    microseconds per call: ``program`` is used always (it cuts the work at
+    least ``PAIRWISE_GAIN``-fold), ``batch_program`` once a batch makes the
+    plain loop's work reach ``BATCH_PATH_WORK``.
+    """
+
+    inputs: tuple[int, ...]
+    subscripts: str
+    output: int
+    path: tuple[Any, ...] | None = None      # the pairwise order behind ``program``
+    program: Program | None = None
+    batch_program: Program | None = None
+    naive_work: float = 0.0                  # the plain loop's multiply-adds per batch row
+    below: int = 0      # backward steps: bit j set when node j's gradient needs this one (skip it otherwise)
+
+    def run(self, operands: Sequence[np.ndarray], batch: int, order: str = "K") -> np.ndarray:
+        program = self.program
+        if program is None and self.batch_program is not None and batch * self.naive_work >= BATCH_PATH_WORK:
+            program = self.batch_program
+        if program is not None:
+            return program.run(operands)
+        if self.path is not None:   # an order with a diagonal operand, which no program takes
+            return np.ascontiguousarray(np.einsum(self.subscripts, *operands, optimize=list(self.path)))
+        return _plain_einsum(self.subscripts, *operands, order=order)
+
+
+def plan_einsum(inputs: Sequence[int], subscripts: str, output: int, shapes: Sequence[tuple[int, ...]],
+                below: int = 0) -> Einsum:
+    """An ``Einsum`` with its pairwise programs decided from the operands' ``shapes`` (batch axis 1)."""
+    inputs = tuple(inputs)
+    if len(shapes) < 2:
+        return Einsum(inputs, subscripts, output, below=below)
+    path, report = np.einsum_path(subscripts, *[np.ones(s) for s in shapes], optimize="greedy")
+    naive, best = flops(report, "Naive FLOP count"), flops(report, "Optimized FLOP count")
+    if naive is None or best is None:   # pragma: no cover - numpy changed its report: plain loops are always right
+        return Einsum(inputs, subscripts, output, below=below)
+    ins, out = subscripts.split("->")
+    contracts = bool(set(ins.replace(",", "")) - set(out))
+    if len(shapes) > 2 and best * PAIRWISE_GAIN < naive:
+        return Einsum(inputs, subscripts, output, tuple(path), compile_program(subscripts, shapes, path),
+                      naive_work=naive / 2, below=below)
+    if (len(shapes) > 2 and best < naive) or (len(shapes) == 2 and contracts):
+        return Einsum(inputs, subscripts, output, batch_program=compile_program(subscripts, shapes, path),
+                      naive_work=naive / 2, below=below)
+    return Einsum(inputs, subscripts, output, naive_work=naive / 2, below=below)
+
+
+def flops(report: str, label: str) -> float | None:
+    """A FLOP count from ``np.einsum_path``'s report ("Naive FLOP count", "Optimized FLOP count")."""
+    for line in report.splitlines():
+        if label in line:
+            try:
+                return float(line.split(":")[1])
+            except (IndexError, ValueError):
+                return None
+    return None

@@ -1,0 +1,84 @@
+"""Compiled pairwise contractions (src/kneebayes/network/contraction.py).
+
+A ``Program`` must compute exactly what ``np.einsum`` computes, for any
+subscripts the plans can produce (a batch axis ``a`` in some operands,
+axes summed on one side only, pure products, any output order), and hand
+back C-contiguous arrays; ``plan_einsum`` must pick a program only where
+the work says so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import scaled
+
+from kneebayes.network.contraction import BATCH_PATH_WORK, compile_program, plan_einsum
+
+_AXES = "bcdefg"
+
+
+@st.composite
+def einsums(draw: st.DrawFn) -> tuple[str, list[np.ndarray], list[tuple[int, ...]]]:
+    """Random subscripts over a batch axis and up to six others, with operands of random sizes."""
+    n_ops = draw(st.integers(2, 5))
+    subs = []
+    for _ in range(n_ops):
+        letters = draw(st.lists(st.sampled_from(_AXES), unique=True, max_size=4))
+        if draw(st.booleans()):
+            letters.insert(draw(st.integers(0, len(letters))), "a")
+        subs.append("".join(letters))
+    used = sorted(set("".join(subs)))
+    out = draw(st.lists(st.sampled_from(used), unique=True)) if used else []
+    sizes = {c: draw(st.integers(1, 3)) for c in _AXES}
+    sizes["a"] = draw(st.integers(1, 4))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    operands = [rng.random(tuple(sizes[c] for c in s)) for s in subs]
+    shapes = [tuple(1 if c == "a" else sizes[c] for c in s) for s in subs]   # what the compiler sees
+    return ",".join(subs) + "->" + "".join(out), operands, shapes
+
+
+@settings(max_examples=scaled(300))
+@given(case=einsums())
+def test_program_equals_einsum(case: tuple[str, list[np.ndarray], list[tuple[int, ...]]]) -> None:
+    subscripts, operands, shapes = case
+    path = [(0, 1)] * (len(operands) - 1)   # always pairwise: each result joins the end of the list
+    program = compile_program(subscripts, shapes, path)
+    assert program is not None
+    got = program.run(operands)
+    expected = np.einsum(subscripts, *operands)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+    assert got.flags.c_contiguous
+
+
+@settings(max_examples=scaled(300))
+@given(case=einsums(), batch_rows=st.sampled_from([1, 10**6]))
+def test_planned_einsum_equals_einsum_whichever_way_it_runs(case: tuple[str, list[np.ndarray], list[tuple[int, ...]]],
+                                                            batch_rows: int) -> None:
+    subscripts, operands, shapes = case
+    step = plan_einsum(tuple(range(len(operands))), subscripts, 0, shapes)
+    # batch_rows only steers the choice of program; the operands' own batch size is what runs
+    np.testing.assert_allclose(step.run(operands, batch_rows), np.einsum(subscripts, *operands), rtol=1e-12, atol=1e-14)
+
+
+def test_a_wide_bucket_always_runs_pairwise() -> None:
+    # Ten axes joined at once: the plain loop does 3^10 multiply-adds per row, pairwise far fewer.
+    subscripts = "abc,acd,ade,aef,afg,agh,ahi,aij,ajk->ak"
+    shapes = [(1, 3, 3)] * 9
+    step = plan_einsum(tuple(range(9)), subscripts, 0, shapes)
+    assert step.program is not None
+    operands = [np.random.default_rng(n).random((2, 3, 3)) for n in range(9)]
+    np.testing.assert_allclose(step.run(operands, 2), np.einsum(subscripts, *operands), rtol=1e-12)
+
+
+def test_a_small_two_operand_product_runs_pairwise_only_for_a_large_batch() -> None:
+    step = plan_einsum((0, 1), "ab,abc->ac", 0, [(1, 3), (1, 3, 4)])
+    assert step.program is None
+    assert step.batch_program is not None
+    assert 1 * step.naive_work < BATCH_PATH_WORK <= 10**5 * step.naive_work
+
+
+def test_a_repeated_axis_in_one_operand_stays_a_plain_einsum() -> None:
+    assert compile_program("abb,ab->a", [(1, 2, 2), (1, 2)], [(0, 1)]) is None
