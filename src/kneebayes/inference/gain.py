@@ -20,16 +20,15 @@ from .posterior import TargetJoint, joint_with_targets, node_target_joints, targ
 _LN2 = float(np.log(2.0))
 
 
-def _plogp(x: np.ndarray) -> np.ndarray:
-    """x * log2(x), with 0 log 0 = 0."""
-    out = np.zeros_like(x)
-    np.multiply(x, np.log2(x, out=np.zeros_like(x), where=x > 0), out=out, where=x > 0)
-    return out
-
-
 def entropy(p: np.ndarray, axis: int | tuple[int, ...] = -1) -> np.ndarray:
-    """Shannon entropy in bits along ``axis`` (0 log 0 = 0)."""
-    return -_plogp(p).sum(axis=axis)
+    """Shannon entropy in bits along ``axis`` (0 log 0 = 0).
+
+    Natural log, then one scale: ``np.log2`` runs about twice as slow, and
+    ranking spends most of its non-inference time here.
+    """
+    logs = np.log(p, out=np.zeros_like(p), where=p > 0)
+    logs *= p
+    return logs.sum(axis=axis) / -_LN2
 
 
 @dataclass(frozen=True, eq=False)

@@ -46,6 +46,10 @@ class Pairwise:
     right_shape: tuple[int, ...]
     out_shape: tuple[int, ...]             # (*shared, *left own, *right own), -1 for the batch axis
     out_perm: tuple[int, ...] | None       # to the step's output order (last contraction only)
+    # Nothing contracted: a broadcast product straight into the result's axis order (matmul over
+    # 1 x 1 matrices would crawl). Each side is transposed, then given unit axes where it lacks one.
+    left_spread: tuple[slice | None, ...] | None = None
+    right_spread: tuple[slice | None, ...] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,6 +71,9 @@ class Program:
                 a = a.transpose(p.left_perm)
             if p.right_perm is not None:
                 b = b.transpose(p.right_perm)
+            if p.left_spread is not None:
+                ops.append(np.multiply(a[p.left_spread], b[p.right_spread], order="C"))
+                continue
             out = np.matmul(a.reshape(p.left_shape), b.reshape(p.right_shape)).reshape(p.out_shape)
             if p.out_perm is not None:
                 # A transposed view would make every later plain einsum over it crawl: copy once.
@@ -100,6 +107,17 @@ def _pairwise(left: int, right: int, sa: str, sb: str, keep: str, dims: dict[str
     right_sum = tuple(n for n, c in enumerate(sb) if c not in sa and c not in keep)
     kept_a = "".join(c for c in sa if c in sb or c in keep)      # after summing
     kept_b = "".join(c for c in sb if c in sa or c in keep)
+    if not contracted:
+        # The result's axes: the step's output order when last (no copy after), else the left side's.
+        letters = final if final is not None else kept_a + own_b
+        spread_a = tuple(slice(None) if c in kept_a else None for c in letters)
+        spread_b = tuple(slice(None) if c in kept_b else None for c in letters)
+        return Pairwise(
+            left=left, right=right, left_sum=left_sum, right_sum=right_sum,
+            left_perm=_perm(kept_a, "".join(c for c in letters if c in kept_a)),
+            right_perm=_perm(kept_b, "".join(c for c in letters if c in kept_b)),
+            left_shape=(), right_shape=(), out_shape=(), out_perm=None, left_spread=spread_a, right_spread=spread_b,
+        ), letters
     letters = shared + own_a + own_b
     out_perm = _perm(letters, final) if final is not None else None
     return Pairwise(
