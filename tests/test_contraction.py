@@ -82,3 +82,17 @@ def test_a_small_two_operand_product_runs_pairwise_only_for_a_large_batch() -> N
 
 def test_a_repeated_axis_in_one_operand_stays_a_plain_einsum() -> None:
     assert compile_program("abb,ab->a", [(1, 2, 2), (1, 2)], [(0, 1)]) is None
+
+
+@settings(max_examples=scaled(300))
+@given(case=einsums())
+def test_a_free_output_is_the_einsum_in_the_order_the_program_names_with_the_batch_axis_first(
+        case: tuple[str, list[np.ndarray], list[tuple[int, ...]]]) -> None:
+    subscripts, operands, shapes = case
+    program = compile_program(subscripts, shapes, [(0, 1)] * (len(operands) - 1), free_output=True)
+    assert program is not None
+    out = subscripts.split("->")[1]
+    assert sorted(program.output) == sorted(out)
+    assert "a" not in out or program.output.startswith("a")
+    expected = np.einsum(subscripts.split("->")[0] + "->" + program.output, *operands)
+    np.testing.assert_allclose(program.run(operands), expected, rtol=1e-12, atol=1e-14)

@@ -315,12 +315,29 @@ def _with_paths(slots: list[np.ndarray | None], groups: list[LeafGroup], steps: 
         work[lam_start + j] = np.ones((1, cards[v]))
     for g in groups:
         work[g.output] = np.ones((1, *g.shape))
+    result = steps[-1].output if steps else -1
+    moved: dict[int, tuple[int, ...]] = {}   # slot -> its axes' new order, where a step left them as its products did
     out = []
     for step in steps:
+        ins, target = step.subscripts.split("->")
+        subs = ins.split(",")
+        for n, i in enumerate(step.inputs):
+            if i in moved:
+                subs[n] = "".join(subs[n][k] for k in moved[i])
+        subscripts = ",".join(subs) + "->" + target
         ops = [work[i] for i in step.inputs]
         known = [o for o in ops if o is not None]
-        planned = plan_einsum(step.inputs, step.subscripts, step.output, [o.shape for o in known]) if len(known) == len(ops) else step
-        work[step.output] = planned.run(known, 1) if len(known) == len(ops) else None
+        if len(known) < len(ops):  # pragma: no cover - every input of a runtime step exists by now
+            out.append(step)
+            continue
+        # A step's result may stay in the order its last product leaves (no copy): its one
+        # consumer reads the axes renamed. The component's result keeps the targets' order.
+        planned = plan_einsum(step.inputs, subscripts, step.output, [o.shape for o in known],
+                              free_output=step.output != result)
+        new_target = planned.subscripts.split("->")[1]
+        if new_target != target:
+            moved[step.output] = tuple(target.index(c) for c in new_target)
+        work[step.output] = planned.run(known, 1)
         out.append(planned)
     return out
 

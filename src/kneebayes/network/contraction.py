@@ -50,6 +50,8 @@ class Pairwise:
     # 1 x 1 matrices would crawl). Each side is transposed, then given unit axes where it lacks one.
     left_spread: tuple[slice | None, ...] | None = None
     right_spread: tuple[slice | None, ...] | None = None
+    swap: bool = False                     # the right operand plays the left role (fewer copies)
+    cost: float = 0.0                      # elements copied to lay the operands out (compile-time choice)
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,12 +59,15 @@ class Program:
     """An einsum as a chain of pairwise matrix products; ``run`` gives a C-contiguous result."""
 
     steps: tuple[Pairwise, ...]
+    output: str = ""     # the result's axis letters, in memory order
 
     def run(self, operands: Sequence[np.ndarray]) -> np.ndarray:
         ops = list(operands)
         for p in self.steps:
             b = ops.pop(p.right)
             a = ops.pop(p.left)
+            if p.swap:
+                a, b = b, a
             if p.left_sum:
                 a = a.sum(axis=p.left_sum)
             if p.right_sum:
@@ -93,12 +98,28 @@ def _perm(current: str, wanted: str) -> tuple[int, ...] | None:
     return None if perm == tuple(range(len(perm))) else perm
 
 
+def _elements(letters: str, dims: dict[str, int]) -> float:
+    return float(np.prod([dims.get(c, _BATCH_GUESS) for c in letters])) if letters else 1.0
+
+
+_BATCH_GUESS = 64   # rows assumed for the batch axis when weighing copies
+
+
 def _pairwise(left: int, right: int, sa: str, sb: str, keep: str, dims: dict[str, int],
               final: str | None) -> tuple[Pairwise, str]:
     """The contraction of operands ``sa`` and ``sb`` keeping the letters in ``keep``, and its result's letters.
 
-    ``final`` is the step's output order when this is its last contraction.
+    ``final`` is the step's output order when this is its last contraction
+    and that order is fixed. Either operand may take matmul's left role:
+    the one that copies fewer elements into place is chosen.
     """
+    one = _roles(left, right, sa, sb, keep, dims, final, swap=False)
+    other = _roles(left, right, sb, sa, keep, dims, final, swap=True)
+    return min((one, other), key=lambda pair: pair[0].cost)
+
+
+def _roles(left: int, right: int, sa: str, sb: str, keep: str, dims: dict[str, int],
+           final: str | None, swap: bool) -> tuple[Pairwise, str]:
     shared = "".join(c for c in sa if c in sb and c in keep)
     contracted = "".join(c for c in sa if c in sb and c not in keep)
     own_a = "".join(c for c in sa if c not in sb and c in keep)
@@ -110,30 +131,37 @@ def _pairwise(left: int, right: int, sa: str, sb: str, keep: str, dims: dict[str
     if not contracted:
         # The result's axes: the step's output order when last (no copy after), else the left side's.
         letters = final if final is not None else kept_a + own_b
-        spread_a = tuple(slice(None) if c in kept_a else None for c in letters)
-        spread_b = tuple(slice(None) if c in kept_b else None for c in letters)
+        left_perm = _perm(kept_a, "".join(c for c in letters if c in kept_a))
+        right_perm = _perm(kept_b, "".join(c for c in letters if c in kept_b))
         return Pairwise(
-            left=left, right=right, left_sum=left_sum, right_sum=right_sum,
-            left_perm=_perm(kept_a, "".join(c for c in letters if c in kept_a)),
-            right_perm=_perm(kept_b, "".join(c for c in letters if c in kept_b)),
-            left_shape=(), right_shape=(), out_shape=(), out_perm=None, left_spread=spread_a, right_spread=spread_b,
+            left=left, right=right, left_sum=left_sum, right_sum=right_sum, left_perm=left_perm, right_perm=right_perm,
+            left_shape=(), right_shape=(), out_shape=(), out_perm=None,
+            left_spread=tuple(slice(None) if c in kept_a else None for c in letters),
+            right_spread=tuple(slice(None) if c in kept_b else None for c in letters),
+            swap=swap,   # strided reads, no copies: half weight
+            cost=0.5 * ((left_perm is not None) * _elements(kept_a, dims) + (right_perm is not None) * _elements(kept_b, dims)),
         ), letters
     letters = shared + own_a + own_b
     out_perm = _perm(letters, final) if final is not None else None
+    left_perm, right_perm = _perm(kept_a, shared + own_a + contracted), _perm(kept_b, shared + contracted + own_b)
     return Pairwise(
-        left=left, right=right, left_sum=left_sum, right_sum=right_sum,
-        left_perm=_perm(kept_a, shared + own_a + contracted), right_perm=_perm(kept_b, shared + contracted + own_b),
+        left=left, right=right, left_sum=left_sum, right_sum=right_sum, left_perm=left_perm, right_perm=right_perm,
         left_shape=(_size(shared, dims), _size(own_a, dims), _size(contracted, dims)),
         right_shape=(_size(shared, dims), _size(contracted, dims), _size(own_b, dims)),
         out_shape=tuple(-1 if c == BATCH else dims[c] for c in letters),
-        out_perm=out_perm,
+        out_perm=out_perm, swap=swap,
+        cost=((left_perm is not None) * _elements(kept_a, dims) + (right_perm is not None) * _elements(kept_b, dims)
+              + (out_perm is not None) * _elements(letters, dims)),
     ), (final if final is not None else letters)
 
 
-def compile_program(subscripts: str, shapes: Sequence[tuple[int, ...]], path: Sequence[Any]) -> Program | None:
+def compile_program(subscripts: str, shapes: Sequence[tuple[int, ...]], path: Sequence[Any],
+                    free_output: bool = False) -> Program | None:
     """``subscripts`` run pairwise in the order ``path`` (numpy's format, a first entry
     ``"einsum_path"`` allowed); None where an operand repeats a letter (a diagonal), which stays a
-    plain einsum. ``shapes`` give every size but the batch axis's."""
+    plain einsum. ``shapes`` give every size but the batch axis's. With ``free_output`` the result
+    keeps whatever axis order its last product leaves (``Program.output``) instead of being copied
+    into the subscripts' order."""
     ins, out = subscripts.split("->")
     subs = ins.split(",")
     if any(len(set(s)) != len(s) for s in subs) or len(set(out)) != len(out) or len(subs) < 2:
@@ -152,11 +180,14 @@ def compile_program(subscripts: str, shapes: Sequence[tuple[int, ...]], path: Se
         rest = "".join(live[k] for k in range(len(live)) if k not in (i, j))
         last = n == len(pairs) - 1
         keep = out if last else "".join(sorted({c for c in sa + sb if c in out or c in rest}))
-        pair, letters = _pairwise(i, j, sa, sb, keep, dims, out if last else None)
+        pair, letters = _pairwise(i, j, sa, sb, keep, dims, out if last and not free_output else None)
+        if last and free_output and BATCH in letters and not letters.startswith(BATCH):
+            # callers keep the batch axis first (rescaling works per row)
+            pair, letters = _pairwise(i, j, sa, sb, keep, dims, BATCH + letters.replace(BATCH, ""))
         steps.append(pair)
         del live[j], live[i]
         live.append(letters)
-    return Program(tuple(steps))
+    return Program(tuple(steps), live[0])
 
 
 @dataclass(frozen=True, eq=False)
@@ -191,8 +222,13 @@ class Einsum:
 
 
 def plan_einsum(inputs: Sequence[int], subscripts: str, output: int, shapes: Sequence[tuple[int, ...]],
-                below: int = 0) -> Einsum:
-    """An ``Einsum`` with its pairwise programs decided from the operands' ``shapes`` (batch axis 1)."""
+                below: int = 0, free_output: bool = False) -> Einsum:
+    """An ``Einsum`` with its pairwise programs decided from the operands' ``shapes`` (batch axis 1).
+
+    With ``free_output`` a step run pairwise may return its axes in the
+    order its last matrix product leaves them: the returned subscripts say
+    which (the caller renames its consumer's axes), and no copy is made.
+    """
     inputs = tuple(inputs)
     if len(shapes) < 2:
         return Einsum(inputs, subscripts, output, below=below)
@@ -202,13 +238,15 @@ def plan_einsum(inputs: Sequence[int], subscripts: str, output: int, shapes: Seq
         return Einsum(inputs, subscripts, output, below=below)
     ins, out = subscripts.split("->")
     contracts = bool(set(ins.replace(",", "")) - set(out))
-    if len(shapes) > 2 and best * PAIRWISE_GAIN < naive:
-        return Einsum(inputs, subscripts, output, tuple(path), compile_program(subscripts, shapes, path),
-                      naive_work=naive / 2, below=below)
-    if (len(shapes) > 2 and best < naive) or (len(shapes) == 2 and contracts):
-        return Einsum(inputs, subscripts, output, batch_program=compile_program(subscripts, shapes, path),
-                      naive_work=naive / 2, below=below)
-    return Einsum(inputs, subscripts, output, naive_work=naive / 2, below=below)
+    always = len(shapes) > 2 and best * PAIRWISE_GAIN < naive
+    if not always and not ((len(shapes) > 2 and best < naive) or (len(shapes) == 2 and contracts)):
+        return Einsum(inputs, subscripts, output, naive_work=naive / 2, below=below)
+    program = compile_program(subscripts, shapes, path, free_output)
+    if program is not None and free_output:
+        subscripts = ins + "->" + program.output   # the plain loop writes the same order
+    if always:
+        return Einsum(inputs, subscripts, output, tuple(path), program, naive_work=naive / 2, below=below)
+    return Einsum(inputs, subscripts, output, batch_program=program, naive_work=naive / 2, below=below)
 
 
 def flops(report: str, label: str) -> float | None:
