@@ -260,9 +260,8 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         group = net.singletons[g]
         width = min(group.card, layout.width)   # the group is padded to its widest node; these nodes fit in width
         terms = lam[:, node_ids, :width, None] * group.tables[pos][None, :, :width]   # (batch, m, width, K)
-        denom = tj.singleton_values[g][:, pos, None, :]                         # (batch, m, 1, K)
-        ratio = np.divide(terms, denom, out=np.zeros_like(terms), where=denom > 0)
-        out[:, rows, :width, :] = tj.joint[:, None, None, :] * ratio
+        unit = _per_unit(tj.joint[:, None, :], tj.singleton_values[g][:, pos, :])             # (batch, m, K)
+        out[:, rows, :width, :] = terms * unit[:, :, None, :]
     for c, n_clamps, n_idx, p_idx, x_idx in layout.comps:
         comp = net.components[c]
         own = lam[:, comp.nodes, :]
@@ -270,10 +269,7 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         if sweep and comp.gradient is not None:
             value, shares = _sweep(net, c, own, p_idx)
             if value.max(axis=1).min() >= _TINY:   # else an underflow: clamp, with rescaling, below
-                denom = value[:, None, :]
-                picked = shares[:, p_idx, x_idx, :]
-                ratio = np.divide(picked, denom, out=np.zeros_like(picked), where=denom > 0)
-                out[:, n_idx, x_idx, :] = tj.joint[:, None, :] * ratio
+                out[:, n_idx, x_idx, :] = shares[:, p_idx, x_idx, :] * _per_unit(tj.joint, value)[:, None, :]
                 continue
         s_idx = np.arange(n_clamps)
         big = np.repeat(own[:, None], n_clamps, axis=1)                # (batch, S, component nodes, maxc)
@@ -281,13 +277,20 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         big[:, s_idx, p_idx, :] = 0.0
         big[:, s_idx, p_idx, x_idx] = keep
         values, scale = run_component(comp, lam, big.reshape(batch * n_clamps, *own.shape[1:]))
-        # Bring the clamped values to the unclamped run's scale before taking the ratio.
-        shift = np.exp(scale.reshape(batch, n_clamps) - tj.component_scales[c][:, None])
-        values = values.reshape(batch, n_clamps, K) * shift[:, :, None]
-        denom = tj.component_values[c][:, None, :]
-        ratio = np.divide(values, denom, out=np.zeros_like(values), where=denom > 0)
-        out[:, n_idx, x_idx, :] = tj.joint[:, None, :] * ratio
+        values = values.reshape(batch, n_clamps, K)
+        if scale.any() or tj.component_scales[c].any():
+            # Bring the clamped values to the unclamped run's scale before taking the ratio.
+            shift = np.exp(scale.reshape(batch, n_clamps) - tj.component_scales[c][:, None])
+            values = values * shift[:, :, None]
+        out[:, n_idx, x_idx, :] = values * _per_unit(tj.joint, tj.component_values[c])[:, None, :]
     return out
+
+
+def _per_unit(joint: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """``joint / value`` (0 where the value is 0): the posterior per unit of a component's value, so a
+    clamped value times it is that clamp's joint with the targets. One (batch, K) division instead of
+    one per clamp."""
+    return np.divide(joint, value, out=np.zeros(value.shape), where=value > 0)   # value has the full shape
 
 
 def _sweep(net: CompiledNetwork, c: int, own: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
