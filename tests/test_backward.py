@@ -8,7 +8,10 @@ with the targets enumerated and not.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pgmpy
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -114,3 +117,29 @@ def test_sweep_for_some_nodes_skips_the_rest_and_still_equals_clamping(case: tup
     nodes = data.draw(st.lists(st.sampled_from(range(len(net.names))), min_size=1, unique=True), label="nodes")
     swept = joint_with_targets(net, lam, tj, nodes, method="sweep")
     np.testing.assert_allclose(swept, joint_with_targets(net, lam, tj, nodes, method="clamp"), rtol=0, atol=1e-12)
+
+
+@given(case=networks_with_evidence())
+def test_a_sweep_reusing_the_posteriors_forward_half_equals_a_fresh_sweep(case: tuple[ModelSpec, dict[str, str]]) -> None:
+    spec, evidence = case
+    net, lam, tj = _prepared(spec, evidence, JOINT_LIMIT)
+    assume(np.isfinite(tj.log_evidence[0]))
+    nodes = list(range(len(net.names)))
+    reused = joint_with_targets(net, lam, tj, nodes, method="sweep")
+    fresh = joint_with_targets(net, lam, tj._replace(forwards=()), nodes, method="sweep")
+    np.testing.assert_allclose(reused, fresh, rtol=0, atol=1e-15)
+    # a second ranking from the same posterior must find its forward half untouched
+    again = joint_with_targets(net, lam, tj, nodes[:1], method="sweep")
+    np.testing.assert_allclose(again, fresh[:, :1, : again.shape[2]], rtol=0, atol=1e-15)
+
+
+def test_child_keeps_each_components_forward_half_for_the_ranking() -> None:
+    """CHILD's components are small enough to take the posterior from the sweep's forward half."""
+    model = kneebayes.load_bif(str(Path(pgmpy.__file__).parent / "utils/example_models/child.bif.gz"), targets=["Disease"])
+    net = model._net
+    lam = encode(net, [to_indices(net, normalize(net, {"GruntingReport": "yes"}))])
+    tj = target_joint(net, lam)
+    assert all(comp.forward_first for comp in net.components)
+    reached = net.where[net.index["GruntingReport"]][1]   # the other component, unreached, counts as exactly 1
+    assert tj.forwards[reached] is not None
+    np.testing.assert_allclose(tj.joint, target_joint(net, np.repeat(lam, 2, axis=0)).joint[:1], rtol=0, atol=1e-15)

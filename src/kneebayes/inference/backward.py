@@ -12,17 +12,11 @@ import numpy as np
 from ..network.compiled import Component
 
 
-def component_joints(comp: Component, own: np.ndarray, wanted: int = -1) -> tuple[np.ndarray, np.ndarray]:
-    """The component's value (batch, K) and, per node, its share of the joint with the targets.
+def forward_pass(comp: Component, own: np.ndarray) -> list[np.ndarray | None]:
+    """The forward half of a sweep: every slot of the component's gradient plan filled for ``own``.
 
-    Returns ``value`` and ``shares`` of shape (batch, nodes, max card, K):
-    ``shares[:, n, x, k]`` sums, over everything in the component, the
-    product with node n fixed to state x, so ``shares[:, n].sum(axis=1)``
-    equals ``value`` for every n. Values are not rescaled: the caller
-    checks ``value`` for underflow and falls back to clamping. ``wanted``
-    is a bit mask of the node positions whose shares are needed (default
-    all); backward steps that lead only to other nodes are skipped, and
-    those nodes' shares are left zero.
+    ``work[plan.result]`` is the component's (unscaled) value over its
+    targets; hand the list to ``component_joints`` to skip recomputing it.
     """
     plan = comp.gradient
     assert plan is not None  # noqa: S101 - only called on components that have one
@@ -33,6 +27,27 @@ def component_joints(comp: Component, own: np.ndarray, wanted: int = -1) -> tupl
     for step in plan.forward:
         # order "C": "K" would inherit a view's strides, and every later plain loop over them crawls
         work[step.output] = step.run([work[i] for i in step.inputs], batch, "C")
+    return work
+
+
+def component_joints(comp: Component, own: np.ndarray, wanted: int = -1,
+                     forward: list[np.ndarray | None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The component's value (batch, K) and, per node, its share of the joint with the targets.
+
+    Returns ``value`` and ``shares`` of shape (batch, nodes, max card, K):
+    ``shares[:, n, x, k]`` sums, over everything in the component, the
+    product with node n fixed to state x, so ``shares[:, n].sum(axis=1)``
+    equals ``value`` for every n. Values are not rescaled: the caller
+    checks ``value`` for underflow and falls back to clamping. ``wanted``
+    is a bit mask of the node positions whose shares are needed (default
+    all); backward steps that lead only to other nodes are skipped, and
+    those nodes' shares are left zero. ``forward``, from ``forward_pass``
+    on the same ``own``, saves running the forward half again.
+    """
+    plan = comp.gradient
+    assert plan is not None  # noqa: S101 - only called on components that have one
+    batch = own.shape[0]
+    work = forward_pass(comp, own) if forward is None else list(forward)   # a copy: the caller's stays clean
     value = work[plan.result]
     work[plan.grad_slot(plan.result)] = np.ones((batch, *plan.seed_shape))
     for step in plan.backward:

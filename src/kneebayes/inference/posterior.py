@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..network.compiled import CompiledNetwork, Component
-from .backward import component_joints
+from .backward import component_joints, forward_pass
 from .pruned import pruned_value
 
 
@@ -112,6 +112,9 @@ class TargetJoint(NamedTuple):
     singleton_values: tuple[np.ndarray, ...]   # per group: (batch, n, K)
     component_values: tuple[np.ndarray, ...]   # per component: (batch, K), scaled
     component_scales: tuple[np.ndarray, ...]   # per component: (batch,) log of the scale
+    # per component, for one evidence set: its sweep's forward half where that computed its value
+    # (``inference.backward.forward_pass``), so a ranking runs only the backward half
+    forwards: tuple[list[np.ndarray | None] | None, ...] = ()
 
 
 def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool = True) -> TargetJoint:
@@ -139,6 +142,7 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
     # evidence (inference.pruned).
     observed = (lam[0] != net.lam_template).any(axis=1) if batch == 1 and net.prunable else None
     reached = (net.membership @ observed).tolist() if observed is not None else None
+    forwards: list[list[np.ndarray | None] | None] = [None] * len(net.components)
     if reached is not None:
         ones, unscaled = np.ones((1, q.shape[1])), np.zeros(1)
         ones.setflags(write=False)
@@ -155,6 +159,17 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
                     scales.append(unscaled)
                     q *= value
                     continue
+        if batch == 1 and comp.forward_first:
+            work = forward_pass(comp, lam[:, comp.nodes, :])
+            value = np.maximum(work[comp.gradient.result].reshape(1, -1), 0.0)   # clip noisy-OR residue
+            if value.max() >= _TINY:   # else an underflow: the full plan below rescales
+                if comp.expand_shape != comp.full_shape:
+                    value = value[:, comp.expand_index]
+                forwards[c] = work
+                comps.append(value)
+                scales.append(np.zeros(1))
+                q *= value
+                continue
         value, scale = run_component(comp, lam)   # the full plan, which rescales where it must
         comps.append(value)
         scales.append(scale)
@@ -167,7 +182,7 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
         log_evidence += scale
     np.minimum(log_evidence, 0.0, out=log_evidence)   # a probability; rounding may land a hair above log 1
     q /= total[:, None]
-    return TargetJoint(q, log_evidence, tuple(singles), tuple(comps), tuple(scales))
+    return TargetJoint(q, log_evidence, tuple(singles), tuple(comps), tuple(scales), tuple(forwards))
 
 
 def _target_joint_log(net: CompiledNetwork, lam: np.ndarray, singles: list[np.ndarray], comps: list[np.ndarray],
@@ -267,7 +282,7 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         own = lam[:, comp.nodes, :]
         sweep = method == "sweep" or (method == "auto" and comp.gradient is not None and comp.gradient.worth_it(n_clamps))
         if sweep and comp.gradient is not None:
-            value, shares = _sweep(net, c, own, p_idx)
+            value, shares = _sweep(net, c, own, p_idx, tj.forwards[c] if tj.forwards else None)
             if value.max(axis=1).min() >= _TINY:   # else an underflow: clamp, with rescaling, below
                 out[:, n_idx, x_idx, :] = shares[:, p_idx, x_idx, :] * _per_unit(tj.joint, value)[:, None, :]
                 continue
@@ -293,7 +308,8 @@ def _per_unit(joint: np.ndarray, value: np.ndarray) -> np.ndarray:
     return np.divide(joint, value, out=np.zeros(value.shape), where=value > 0)   # value has the full shape
 
 
-def _sweep(net: CompiledNetwork, c: int, own: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _sweep(net: CompiledNetwork, c: int, own: np.ndarray, positions: np.ndarray,
+           forward: list[np.ndarray | None] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``component_joints`` for the nodes at ``positions``; remembered, for all nodes, for a closed component
     that no evidence reaches (it cannot change)."""
     comp = net.components[c]
@@ -302,7 +318,7 @@ def _sweep(net: CompiledNetwork, c: int, own: np.ndarray, positions: np.ndarray)
         wanted = 0
         for p in set(positions.tolist()):
             wanted |= 1 << p
-        return component_joints(comp, own, wanted)
+        return component_joints(comp, own, wanted, forward)
     key = ("prior joints", c)
     found = net.memo.get(key)
     if isinstance(found, tuple):

@@ -37,6 +37,7 @@ from .pruning import PRUNE_WORK, Pruning, compile_pruning
 from .tables import node_table
 
 JOINT_LIMIT = 4096
+FORWARD_CALLS_SLACK = 1.25   # a gradient forward pass with this many times the plan's calls still costs no more
 _MAX_OPERANDS = 24
 _LETTERS = "cdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"  # 'a' batch, 'b' target joint
 
@@ -65,6 +66,9 @@ class Component:
     gradient: GradientPlan | None = None   # the plan run backwards: every node's joint with the targets at once
     pruning: Pruning | None = None         # for one evidence set, only the evidence's ancestors (large components)
     closed: bool = False                   # only its own nodes' tables: with no evidence in it, its value is exactly 1
+    # For one evidence set, compute the value with the gradient plan's forward half: about as cheap
+    # as the plan above, and a ranking then runs only the backward half (inference.backward).
+    forward_first: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -488,6 +492,8 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
             expand_index=_expand_index(joint_states, [epos[u] for u in touched], [cards[u] for u in touched]),
             gradient=gradient,
             closed=not any(p in members_set for t in enumerated for p in parents[t]),
+            forward_first=(full_work <= PRUNE_WORK   # larger ones are pruned per evidence set instead
+                           and len(gradient.forward) <= FORWARD_CALLS_SLACK * (len(runtime) + len(leaf_stacks))),
             pruning=(compile_pruning(observable, parents, tables, enumerated, cards, full_work,
                                      CALL_WORK + gradient.forward_work / len(observable))
                      if full_work > PRUNE_WORK else None),
