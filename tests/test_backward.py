@@ -143,3 +143,25 @@ def test_child_keeps_each_components_forward_half_for_the_ranking() -> None:
     reached = net.where[net.index["GruntingReport"]][1]   # the other component, unreached, counts as exactly 1
     assert tj.forwards[reached] is not None
     np.testing.assert_allclose(tj.joint, target_joint(net, np.repeat(lam, 2, axis=0)).joint[:1], rtol=0, atol=1e-15)
+
+
+@given(case=networks_with_evidence())
+def test_a_component_too_wide_for_einsum_letters_is_clamped_and_stays_exact(case: tuple[ModelSpec, dict[str, str]]) -> None:
+    """A backward step carries the targets too, so it can need more letters than its forward step;
+    with too few letters there is no sweep, and asking for one clamps."""
+    from unittest import mock
+
+    from kneebayes.network import gradient
+
+    spec, evidence = case
+    net, lam, tj = _prepared(spec, evidence, JOINT_LIMIT)
+    assume(np.isfinite(tj.log_evidence[0]))
+    nodes = list(range(len(net.names)))
+    expected = joint_with_targets(net, lam, tj, nodes, method="clamp")
+    with mock.patch.object(gradient, "LETTERS", "b"):    # one letter: every step with two variables is too wide
+        narrow, narrow_lam, narrow_tj = _prepared(spec, evidence, JOINT_LIMIT)
+    assume(any(comp.gradient is None for comp in narrow.components))
+    assert not any(comp.forward_first for comp in narrow.components if comp.gradient is None)
+    np.testing.assert_allclose(narrow_tj.joint, tj.joint, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(joint_with_targets(narrow, narrow_lam, narrow_tj, nodes, method="sweep"), expected,
+                               rtol=0, atol=1e-12)

@@ -477,7 +477,8 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
         gradient = compile_gradient(consts, observable, var_cards, steps, slot_vars, touched)
         slots, leaf_groups, runtime = _precompute(consts, observable, var_cards, steps)
         leaf_stacks = _stack_leaves(leaf_groups)
-        full_work = gradient.forward_work + CALL_WORK * (len(runtime) + len(leaf_stacks))
+        forward_work = gradient.forward_work if gradient is not None else sum(st.naive_work for st in runtime)
+        full_work = forward_work + CALL_WORK * (len(runtime) + len(leaf_stacks))
         for pos, v in enumerate(observable):
             where[v] = ("component", len(components), pos)
         components.append(Component(
@@ -492,10 +493,10 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
             expand_index=_expand_index(joint_states, [epos[u] for u in touched], [cards[u] for u in touched]),
             gradient=gradient,
             closed=not any(p in members_set for t in enumerated for p in parents[t]),
-            forward_first=(full_work <= PRUNE_WORK   # larger ones are pruned per evidence set instead
+            forward_first=(gradient is not None and full_work <= PRUNE_WORK   # larger ones are pruned instead
                            and len(gradient.forward) <= FORWARD_CALLS_SLACK * (len(runtime) + len(leaf_stacks))),
             pruning=(compile_pruning(observable, parents, tables, enumerated, cards, full_work,
-                                     CALL_WORK + gradient.forward_work / len(observable))
+                                     CALL_WORK + forward_work / len(observable))
                      if full_work > PRUNE_WORK else None),
         ))
     # All singletons in one group, tables zero-padded to the largest cardinality (padded

@@ -86,12 +86,14 @@ def _work(subscripts: str, shapes: Sequence[tuple[int, ...]], path: tuple[Any, .
 
 def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], cards: Sequence[int],
                      steps: Sequence[Any], slot_vars: dict[int, tuple[tuple[int, ...], bool]],
-                     targets: Sequence[int]) -> GradientPlan:
+                     targets: Sequence[int]) -> GradientPlan | None:
     """The forward and backward plan of one component from its elimination ``steps``.
 
     ``steps`` are the component's plain elimination steps (inputs, output);
     ``slot_vars`` the variables of every slot; ``targets`` the component's
-    kept targets, in the order of its result axes.
+    kept targets, in the order of its result axes. None when some step
+    would join more variables than einsum has letters (a backward step
+    carries the targets too): the component is then clamped instead.
     """
     n_consts, n_lam = len(consts), len(observable)
     n_slots = n_consts + n_lam + len(steps)
@@ -115,6 +117,8 @@ def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], ca
         in_vars = [slot_vars[i] for i in step.inputs]
         out_vars, out_b = slot_vars[step.output]
         involved = sorted({v for vs, _ in in_vars for v in vs})
+        if len(involved) > len(LETTERS):
+            return None
         letter = {v: LETTERS[n] for n, v in enumerate(involved)}
         subscripts = ",".join(_sub(vs, letter, b) for vs, b in in_vars) + "->" + _sub(out_vars, letter, out_b)
         if all(i in constant for i in step.inputs):
@@ -149,6 +153,8 @@ def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], ca
                 inputs.append(2 * n_slots + len(extras))
                 extras.append(np.ones(tuple(cards[v] for v in missing)))
             involved = sorted(covered | set(g_in))
+            if len(involved) > len(LETTERS):
+                return None
             letter = {v: LETTERS[n] for n, v in enumerate(involved)}
             subscripts = ",".join(_sub(vs, letter, b) for vs, b in operands) + "->" + _sub(g_in, letter, True)
             shapes = [((1,) if b else ()) + tuple(cards[v] for v in vs) for vs, b in operands]
