@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from graded import write_graded
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -244,53 +245,12 @@ def test_large_target_joints_use_marginals_and_agree() -> None:
     pd.testing.assert_frame_equal(out[list(KNEE.causes)], KNEE.diagnose_frame(frame)[list(KNEE.causes)], rtol=0, atol=TOL)
 
 
-GRADED = """\
-format: kneebayes-model/1
-name: graded
-version: "0.1"
-title: A three-state fault whose normal state is likely, and a red flag
-nodes:
-  - id: damage
-    label: Damage
-    kind: cause
-    question: "How damaged?"
-    states: [intact, torn, ruptured]
-    normal_state: intact
-    table:
-      parents: []
-      source: s
-      rationale: r
-      columns:
-        - given: {}
-          probabilities: {intact: 0.95, torn: 0.04, ruptured: 0.01}
-""" + "".join(f"""\
-  - id: {finding}
-    label: {finding}
-    kind: finding
-    question: "{finding}?"
-    table:
-      parents: [damage]
-      source: s
-      rationale: r
-      columns:
-        - given: {{damage: intact}}
-          probabilities: {{"yes": {low}, "no": {1 - low}}}
-        - given: {{damage: torn}}
-          probabilities: {{"yes": 0.5, "no": 0.5}}
-        - given: {{damage: ruptured}}
-          probabilities: {{"yes": 0.9, "no": 0.1}}
-""" for finding, low in [("swelling", 0.01), ("limping", 0.25)]) + """\
-red_flags:
-  - id: limping
-    node: limping
-    text: "Limping: see a doctor."
-    source: s
-"""
-
-
 def test_next_question_follows_the_normal_state_stop_rule(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    path = tmp_path / "graded.yaml"
-    path.write_text(GRADED, encoding="utf-8")
+    path = write_graded(tmp_path / "graded.yaml",
+                        title="A three-state fault whose normal state is likely, and a red flag",
+                        damage=(0.95, 0.04, 0.01),
+                        findings={"swelling": (0.01, 0.5, 0.9), "limping": (0.25, 0.5, 0.9)},
+                        red_flags={"limping": "Limping: see a doctor."})
     model = kneebayes.load_model(path)
     frame = pd.DataFrame({"swelling": [None, "yes", "no"]})
     out = model.diagnose_frame(frame, next_question=True)

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from graded import write_graded
 
 import kneebayes
 DISCLAIMER = kneebayes.load_model().spec.disclaimer or ""   # the packaged model's own words
@@ -368,43 +369,9 @@ def test_diagnose_json_has_the_full_fields(model: kneebayes.Model) -> None:
 
 
 def test_diagnose_names_the_target_that_is_confidently_not_normal(tmp_path: Path) -> None:
-    path = tmp_path / "graded.yaml"
-    path.write_text("""\
-format: kneebayes-model/1
-name: graded
-version: "0.1"
-title: A three-state fault
-nodes:
-  - id: damage
-    label: Damage
-    kind: cause
-    question: "How damaged?"
-    states: [intact, torn, ruptured]
-    normal_state: intact
-    table:
-      parents: []
-      source: s
-      rationale: r
-      columns:
-        - given: {}
-          probabilities: {intact: 0.9, torn: 0.08, ruptured: 0.02}
-""" + "".join(f"""\
-  - id: {finding}
-    label: {finding}
-    kind: finding
-    question: "{finding}?"
-    table:
-      parents: [damage]
-      source: s
-      rationale: r
-      columns:
-        - given: {{damage: intact}}
-          probabilities: {{"yes": 0.02, "no": 0.98}}
-        - given: {{damage: torn}}
-          probabilities: {{"yes": 0.9, "no": 0.1}}
-        - given: {{damage: ruptured}}
-          probabilities: {{"yes": 0.95, "no": 0.05}}
-""" for finding in ("swelling", "bruising", "limping")), encoding="utf-8")
+    same = (0.02, 0.9, 0.95)        # each finding's P(yes | intact, torn, ruptured)
+    path = write_graded(tmp_path / "graded.yaml", title="A three-state fault", damage=(0.9, 0.08, 0.02),
+                        findings={"swelling": same, "bruising": same, "limping": same})
     p = 1.0 - kneebayes.load_model(path).diagnose({"swelling": "yes", "bruising": "yes"}).distributions["damage"]["intact"]
     result = run("diagnose", "--model", str(path), "swelling=yes", "bruising=yes")
     assert result.returncode == 0, result.stderr

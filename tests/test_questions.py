@@ -6,6 +6,7 @@ import html
 import math
 
 import pytest
+from graded import write_graded
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -279,89 +280,13 @@ def test_rationale_text_and_html_show_the_question(knee_model: kneebayes.Model) 
 # ---------------------------------------------------------------------------------
 # Normal states: what "confident" measures
 # ---------------------------------------------------------------------------------
-GRADED = """\
-format: kneebayes-model/1
-name: graded
-version: "0.1"
-title: A graded fault and a target without a normal state
-interview: {{confidence: 0.9, cost_weight: 0.01, min_gain: 0.01}}
-nodes:
-  - id: damage
-    label: Damage
-    kind: cause
-    question: "How damaged?"
-    states: [intact, torn, ruptured]
-    normal_state: intact
-    table:
-      parents: []
-      source: s
-      rationale: r
-      columns:
-        - given: {{}}
-          probabilities: {{intact: 0.95, torn: 0.04, ruptured: 0.01}}
-  - id: kind
-    label: Kind
-    kind: cause
-    question: "Which kind?"
-    states: [a, b, c]
-    table:
-      parents: []
-      source: s
-      rationale: r
-      columns:
-        - given: {{}}
-          probabilities: {{a: {kind_a}, b: {kind_b}, c: 0.2}}
-  - id: swelling
-    label: Swelling
-    kind: finding
-    question: "Swollen?"
-    table:
-      parents: [damage]
-      source: s
-      rationale: r
-      columns:
-        - given: {{damage: intact}}
-          probabilities: {{"yes": 0.01, "no": 0.99}}
-        - given: {{damage: torn}}
-          probabilities: {{"yes": 0.9, "no": 0.1}}
-        - given: {{damage: ruptured}}
-          probabilities: {{"yes": 0.99, "no": 0.01}}
-  - id: bruising
-    label: Bruising
-    kind: finding
-    question: "Bruised?"
-    table:
-      parents: [damage]
-      source: s
-      rationale: r
-      columns:
-        - given: {{damage: intact}}
-          probabilities: {{"yes": 0.02, "no": 0.98}}
-        - given: {{damage: torn}}
-          probabilities: {{"yes": 0.7, "no": 0.3}}
-        - given: {{damage: ruptured}}
-          probabilities: {{"yes": 0.95, "no": 0.05}}
-  - id: limping
-    label: Limping
-    kind: finding
-    question: "Limping?"
-    table:
-      parents: [damage]
-      source: s
-      rationale: r
-      columns:
-        - given: {{damage: intact}}
-          probabilities: {{"yes": 0.05, "no": 0.95}}
-        - given: {{damage: torn}}
-          probabilities: {{"yes": 0.5, "no": 0.5}}
-        - given: {{damage: ruptured}}
-          probabilities: {{"yes": 0.9, "no": 0.1}}
-"""
-
-
 def _graded(tmp_path, kind_a: float = 0.5) -> kneebayes.Model:  # type: ignore[no-untyped-def]
-    path = tmp_path / "graded.yaml"
-    path.write_text(GRADED.format(kind_a=kind_a, kind_b=round(0.8 - kind_a, 10)), encoding="utf-8")
+    path = write_graded(
+        tmp_path / "graded.yaml", title="A graded fault and a target without a normal state",
+        interview={"confidence": 0.9, "cost_weight": 0.01, "min_gain": 0.01},
+        damage=(0.95, 0.04, 0.01), kind=(kind_a, round(0.8 - kind_a, 10), 0.2),
+        findings={"swelling": (0.01, 0.9, 0.99), "bruising": (0.02, 0.7, 0.95),
+                  "limping": (0.05, 0.5, 0.9)})
     return kneebayes.load_model(path)
 
 
