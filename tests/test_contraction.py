@@ -96,3 +96,28 @@ def test_a_free_output_is_the_einsum_in_the_order_the_program_names_with_the_bat
     assert "a" not in out or program.output.startswith("a")
     expected = np.einsum(subscripts.split("->")[0] + "->" + program.output, *operands)
     np.testing.assert_allclose(program.run(operands), expected, rtol=1e-12, atol=1e-14)
+
+
+def test_a_chain_past_numpys_memory_cap_serves_small_batches_and_greedys_order_the_rest() -> None:
+    # Insurance's widest step: numpy's greedy order leaves three operands in one group, and split
+    # into pairs it builds an intermediate four times the largest operand.
+    subscripts = "gfdh,ag,aecdfgi,aehicfg->acdefhi"
+    shapes = [(5, 2, 4, 5), (1, 5), (1, 4, 3, 4, 2, 5, 4), (1, 4, 5, 4, 3, 2, 5)]
+    step = plan_einsum((0, 1, 2, 3), subscripts, 0, shapes, free_output=True)
+    assert step.program is None and step.batch_program is not None
+    assert step.max_rows >= 1 and step.path is not None
+    assert step.subscripts == subscripts      # its result keeps the fixed order
+    rng = np.random.default_rng(7)
+    for rows in (1, step.max_rows, step.max_rows + 1, 40):
+        operands = [rng.random(tuple(rows if c == "a" else d for c, d in zip(s, shape)))
+                    for s, shape in zip(subscripts.split("->")[0].split(","), shapes)]
+        np.testing.assert_allclose(step.run(operands, rows), np.einsum(subscripts, *operands), rtol=1e-12)
+
+
+def test_numpys_order_becomes_pairs_whatever_groups_it_leaves() -> None:
+    from kneebayes.network.contraction import _pairs
+
+    assert _pairs(["einsum_path", (0, 1), (0, 1, 2)], 4) == [(0, 1), (0, 1), (0, 1)]
+    assert _pairs(["einsum_path", (1, 3), (0, 2)], 4) == [(1, 3), (0, 2)]
+    # (0, 2, 3): 0 with 2, then that with 3 (now at position 1 of [1, 3, 0+2]); then numpy's (0, 1)
+    assert _pairs(["einsum_path", (0, 2, 3), (0, 1)], 4) == [(0, 2), (1, 2), (0, 1)]

@@ -7,13 +7,15 @@ of the component from one forward and one backward pass.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ..network.compiled import Component
 
 
 def forward_pass(comp: Component, own: np.ndarray) -> list[np.ndarray | None]:
-    """The forward half of a sweep: every slot of the component's gradient plan filled for ``own``.
+    """The forward half of a sweep: the gradient plan's forward slots filled for ``own``.
 
     ``work[plan.result]`` is the component's (unscaled) value over its
     targets; hand the list to ``component_joints`` to skip recomputing it.
@@ -31,7 +33,7 @@ def forward_pass(comp: Component, own: np.ndarray) -> list[np.ndarray | None]:
 
 
 def component_joints(comp: Component, own: np.ndarray, wanted: int = -1,
-                     forward: list[np.ndarray | None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     forward: Sequence[np.ndarray | None] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The component's value (batch, K) and, per node, its share of the joint with the targets.
 
     Returns ``value`` and ``shares`` of shape (batch, nodes, max card, K):

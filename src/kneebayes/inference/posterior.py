@@ -114,7 +114,7 @@ class TargetJoint(NamedTuple):
     component_scales: tuple[np.ndarray, ...]   # per component: (batch,) log of the scale
     # per component, for one evidence set: its sweep's forward half where that computed its value
     # (``inference.backward.forward_pass``), so a ranking runs only the backward half
-    forwards: tuple[list[np.ndarray | None] | None, ...] = ()
+    forwards: tuple[tuple[np.ndarray | None, ...] | None, ...] = ()
 
 
 def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool = True) -> TargetJoint:
@@ -142,7 +142,7 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
     # evidence (inference.pruned).
     observed = (lam[0] != net.lam_template).any(axis=1) if batch == 1 and net.prunable else None
     reached = (net.membership @ observed).tolist() if observed is not None else None
-    forwards: list[list[np.ndarray | None] | None] = [None] * len(net.components)
+    forwards: list[tuple[np.ndarray | None, ...] | None] = [None] * len(net.components)
     if reached is not None:
         ones, unscaled = np.ones((1, q.shape[1])), np.zeros(1)
         ones.setflags(write=False)
@@ -159,13 +159,15 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
                     scales.append(unscaled)
                     q *= value
                     continue
-        if batch == 1 and comp.forward_first:
+        if batch == 1 and comp.forward_first and comp.gradient is not None:
             work = forward_pass(comp, lam[:, comp.nodes, :])
-            value = np.maximum(work[comp.gradient.result].reshape(1, -1), 0.0)   # clip noisy-OR residue
+            result = work[comp.gradient.result]
+            assert result is not None  # noqa: S101 - the forward half fills its result slot
+            value = np.maximum(result.reshape(1, -1), 0.0)   # clip noisy-OR residue
             if value.max() >= _TINY:   # else an underflow: the full plan below rescales
                 if comp.expand_shape != comp.full_shape:
                     value = value[:, comp.expand_index]
-                forwards[c] = work
+                forwards[c] = tuple(work)   # kept as is: a later sweep copies before it writes
                 comps.append(value)
                 scales.append(np.zeros(1))
                 q *= value
@@ -309,7 +311,7 @@ def _per_unit(joint: np.ndarray, value: np.ndarray) -> np.ndarray:
 
 
 def _sweep(net: CompiledNetwork, c: int, own: np.ndarray, positions: np.ndarray,
-           forward: list[np.ndarray | None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+           forward: Sequence[np.ndarray | None] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``component_joints`` for the nodes at ``positions``; remembered, for all nodes, for a closed component
     that no evidence reaches (it cannot change)."""
     comp = net.components[c]

@@ -313,13 +313,29 @@ def _with_paths(slots: list[np.ndarray | None], groups: list[LeafGroup], steps: 
 
     numpy's einsum over many operands loops over the product of every index
     at once; for a wide bucket, or a large batch, matrix products cost far less.
+
+    A step's result may stay in the order its last product leaves (no copy),
+    its one consumer reading the axes renamed. Not where that consumer's own
+    chain outgrows numpy's memory cap: on large batches it then runs as one
+    einsum, which reads the renamed axes several times slower (Insurance,
+    256 rows: 24 ms against 9). A first pass finds those consumers.
     """
+    fixed = _planned(slots, groups, steps, lam_start, observable, cards, frozenset())
+    result = steps[-1].output if steps else -1
+    free = frozenset(
+        i for planned in fixed if not planned.max_rows for i in planned.inputs if i != result
+    )
+    return _planned(slots, groups, steps, lam_start, observable, cards, free)
+
+
+def _planned(slots: list[np.ndarray | None], groups: list[LeafGroup], steps: list[Einsum], lam_start: int,
+             observable: list[int], cards: Sequence[int], free: frozenset[int]) -> list[Einsum]:
+    """``plan_einsum`` for every step, letting the slots in ``free`` take their products' order."""
     work: list[np.ndarray | None] = list(slots)
     for j, v in enumerate(observable):
         work[lam_start + j] = np.ones((1, cards[v]))
     for g in groups:
         work[g.output] = np.ones((1, *g.shape))
-    result = steps[-1].output if steps else -1
     moved: dict[int, tuple[int, ...]] = {}   # slot -> its axes' new order, where a step left them as its products did
     out = []
     for step in steps:
@@ -332,12 +348,9 @@ def _with_paths(slots: list[np.ndarray | None], groups: list[LeafGroup], steps: 
         ops = [work[i] for i in step.inputs]
         known = [o for o in ops if o is not None]
         if len(known) < len(ops):  # pragma: no cover - every input of a runtime step exists by now
-            out.append(step)
-            continue
-        # A step's result may stay in the order its last product leaves (no copy): its one
-        # consumer reads the axes renamed. The component's result keeps the targets' order.
+            raise AssertionError(f"step {step.subscripts} reads a slot no earlier step fills")
         planned = plan_einsum(step.inputs, subscripts, step.output, [o.shape for o in known],
-                              free_output=step.output != result)
+                              free_output=step.output in free)
         new_target = planned.subscripts.split("->")[1]
         if new_target != target:
             moved[step.output] = tuple(target.index(c) for c in new_target)

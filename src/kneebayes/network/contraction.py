@@ -5,13 +5,14 @@ every call (``einsum_path``: 15-25 us, more than many of the products it
 then runs), and a plain two-operand ``einsum`` loops over every index at
 once, several times slower than ``matmul`` once the arrays are large. Here
 each pairwise contraction is worked out at compile time as: sum out the
-axes only one side has, transpose both sides to (shared, own, contracted),
-reshape, one ``np.matmul``, reshape back. Running it is a handful of
-array calls with no parsing.
+axes only one side has, transpose the left side to (shared, own,
+contracted) and the right to (shared, contracted, own), reshape, one
+``np.matmul``, reshape back (or one broadcast multiply where nothing is
+contracted). Running it is a handful of array calls with no parsing.
 
 Letters follow the plans' convention: ``a`` is the batch axis, the only
-size not known at compile time; every reshape leaves exactly that one
-dimension as -1.
+size not known at compile time; a reshape of an operand that has it
+leaves that one dimension as -1.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ except ImportError:  # pragma: no cover - older or future numpy: the public func
 
 BATCH = "a"
 PAIRWISE_GAIN = 4.0         # a pairwise order is always used when it cuts the work at least this much
+CHAIN_MEMORY = 32_768.0     # elements (256 KB) a chain's largest intermediate may reach over a batch, past numpy's cap
 # Else only where batch rows x the plain loop's multiply-adds reach this. Measured on the five classic
 # networks' 667 sweep steps: the plain loop costs 2-11 us a call plus 0.6-4.7 ns per multiply-add (more
 # with more operands), a chain of products 1.5 us per product plus 1.3 ns per multiply-add.
@@ -63,9 +65,10 @@ class Program:
 
     steps: tuple[Pairwise, ...]
     output: str = ""     # the result's axis letters, in memory order
+    peak: float = 0.0    # the largest intermediate, in elements per batch row
 
-    def run(self, operands: Sequence[np.ndarray]) -> np.ndarray:
-        ops = list(operands)
+    def run(self, operands: Sequence[np.ndarray | None]) -> np.ndarray:
+        ops: list[Any] = list(operands)   # a plan's slots: every one an array by the time it is read
         for p in self.steps:
             b = ops.pop(p.right)
             a = ops.pop(p.left)
@@ -101,11 +104,11 @@ def _perm(current: str, wanted: str) -> tuple[int, ...] | None:
     return None if perm == tuple(range(len(perm))) else perm
 
 
+_BATCH_GUESS = 64   # rows assumed for the batch axis when weighing copies
+
+
 def _elements(letters: str, dims: dict[str, int]) -> float:
     return float(np.prod([dims.get(c, _BATCH_GUESS) for c in letters])) if letters else 1.0
-
-
-_BATCH_GUESS = 64   # rows assumed for the batch axis when weighing copies
 
 
 def _pairwise(left: int, right: int, sa: str, sb: str, keep: str, dims: dict[str, int],
@@ -169,14 +172,13 @@ def compile_program(subscripts: str, shapes: Sequence[tuple[int, ...]], path: Se
     subs = ins.split(",")
     if any(len(set(s)) != len(s) for s in subs) or len(set(out)) != len(out) or len(subs) < 2:
         return None
-    dims: dict[str, int] = {}
-    for s, shape in zip(subs, shapes):
-        dims.update((c, int(d)) for c, d in zip(s, shape) if c != BATCH)
+    dims = _dims(subscripts, shapes)
     pairs = [tuple(p) for p in path if not isinstance(p, str)]
     if len(pairs) != len(subs) - 1 or any(len(p) != 2 for p in pairs):
         return None
     live = list(subs)
     steps = []
+    peak = 0.0
     for n, (i, j) in enumerate(pairs):
         i, j = sorted((i, j))
         sa, sb = live[i], live[j]
@@ -190,7 +192,9 @@ def compile_program(subscripts: str, shapes: Sequence[tuple[int, ...]], path: Se
         steps.append(pair)
         del live[j], live[i]
         live.append(letters)
-    return Program(tuple(steps), live[0])
+        if not last:
+            peak = max(peak, _elements(letters.replace(BATCH, ""), dims))
+    return Program(tuple(steps), live[0], peak)
 
 
 @dataclass(frozen=True, eq=False)
@@ -212,14 +216,18 @@ class Einsum:
     batch_program: Program | None = None
     naive_work: float = 0.0                  # the plain loop's multiply-adds per batch row
     below: int = 0      # backward steps: bit j set when node j's gradient needs this one (skip it otherwise)
+    max_rows: int = 0   # ``batch_program`` only up to this many rows (0: any); see ``plan_einsum``
 
-    def run(self, operands: Sequence[np.ndarray], batch: int, order: str = "K") -> np.ndarray:
+    def run(self, operands: Sequence[np.ndarray | None], batch: int, order: str = "K") -> np.ndarray:
+        """The einsum of ``operands`` (``batch`` rows). ``order`` applies to the plain loop; a chain
+        of products always returns C-contiguous arrays."""
         program = self.program
-        if program is None and self.batch_program is not None and batch * self.naive_work >= BATCH_PATH_WORK:
+        if (program is None and self.batch_program is not None and batch * self.naive_work >= BATCH_PATH_WORK
+                and (not self.max_rows or batch <= self.max_rows)):
             program = self.batch_program
         if program is not None:
             return program.run(operands)
-        if self.path is not None:   # an order with a diagonal operand, which no program takes
+        if self.path is not None:   # greedy's order, on a batch too large for the chain (see plan_einsum)
             return np.ascontiguousarray(np.einsum(self.subscripts, *operands, optimize=list(self.path)))
         return _plain_einsum(self.subscripts, *operands, order=order)
 
@@ -229,8 +237,9 @@ def plan_einsum(inputs: Sequence[int], subscripts: str, output: int, shapes: Seq
     """An ``Einsum`` with its pairwise programs decided from the operands' ``shapes`` (batch axis 1).
 
     With ``free_output`` a step run pairwise may return its axes in the
-    order its last matrix product leaves them: the returned subscripts say
-    which (the caller renames its consumer's axes), and no copy is made.
+    order its last matrix product leaves them (the batch axis still first):
+    the returned subscripts say which, and the caller renames its
+    consumer's axes, so no copy restores an order.
     """
     inputs = tuple(inputs)
     if len(shapes) < 2:
@@ -241,17 +250,58 @@ def plan_einsum(inputs: Sequence[int], subscripts: str, output: int, shapes: Seq
         return Einsum(inputs, subscripts, output, below=below)
     ins, _ = subscripts.split("->")
     always = len(shapes) > 2 and best * PAIRWISE_GAIN < naive
-    pairs = [p for p in path if not isinstance(p, str)]
-    if len(pairs) != len(shapes) - 1 or any(len(p) != 2 for p in pairs):
-        # numpy saw no saving in pairs (it counts FLOPs), but matmul runs each far faster than
-        # the plain loop over every index: contract left to right
-        path = ["einsum_path", *[(0, 1)] * (len(shapes) - 1)]
-    program = compile_program(subscripts, shapes, path, free_output)
-    if program is not None and free_output:
+    pairs = _pairs(path, len(shapes))
+    program = compile_program(subscripts, shapes, pairs)
+    if program is None:
+        return Einsum(inputs, subscripts, output, naive_work=naive / 2, below=below)
+    # numpy's greedy order keeps every intermediate within the largest operand or the result (it
+    # leaves the rest as one multi-operand einsum, split here into pairs). A chain that goes past
+    # that cap wins on a few rows (Pathfinder's sweep, one row: 190 us against 470) but can lose on
+    # many (256 rows: 69 ms against 42 for greedy's own order): past the cap, only small batches
+    # use it, and larger ones run as before this module existed.
+    out_size = _elements(subscripts.split("->")[1].replace(BATCH, ""), _dims(subscripts, shapes))
+    bounded = program.peak <= max(out_size, *(float(np.prod(shape)) for shape in shapes))   # batch axis is 1 here
+    max_rows = 0 if bounded else max(1, int(CHAIN_MEMORY // program.peak))
+    if free_output and bounded:   # a layout good for every batch size, else the fixed order
+        program = compile_program(subscripts, shapes, pairs, free_output=True)
+        assert program is not None  # noqa: S101 - compiled above with the same operands
         subscripts = ins + "->" + program.output   # the plain loop writes the same order
-    if always:
+    if always and bounded:
         return Einsum(inputs, subscripts, output, tuple(path), program, naive_work=naive / 2, below=below)
-    return Einsum(inputs, subscripts, output, batch_program=program, naive_work=naive / 2, below=below)
+    # Past max_rows, a step whose work greedy's own order cuts runs in that order (np.einsum, which
+    # contracts the leftover group in one loop); any other as one plain loop.
+    return Einsum(inputs, subscripts, output, tuple(path) if not bounded and best < naive else None,
+                  batch_program=program, naive_work=naive / 2, below=below, max_rows=max_rows)
+
+
+def _dims(subscripts: str, shapes: Sequence[tuple[int, ...]]) -> dict[str, int]:
+    dims: dict[str, int] = {}
+    for s, shape in zip(subscripts.split("->")[0].split(","), shapes):
+        dims.update((c, int(d)) for c, d in zip(s, shape) if c != BATCH)
+    return dims
+
+
+def _pairs(path: Sequence[Any], n: int) -> list[tuple[int, int]]:
+    """numpy's contraction order as pairs only: a contraction of three or more operands (numpy's
+    greedy leaves one where pairs would outgrow its memory cap) becomes pairs taken left to right."""
+    ids = list(range(n))      # which operand sits at each position of the running list
+    fresh = n
+    out: list[tuple[int, int]] = []
+    for step in path:
+        if isinstance(step, str):
+            continue
+        group = [ids[i] for i in step]
+        while len(group) > 1:
+            a, b = group[0], group[1]
+            i, j = sorted((ids.index(a), ids.index(b)))
+            out.append((i, j))
+            del ids[j], ids[i]
+            ids.append(fresh)
+            group = [fresh, *group[2:]]
+            fresh += 1
+        if len(step) == 1:   # a lone operand summed on its own: nothing to pair
+            ids.append(ids.pop(ids.index(group[0])))
+    return out
 
 
 def flops(report: str, label: str) -> float | None:
