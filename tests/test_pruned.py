@@ -80,3 +80,29 @@ def test_pruning_declines_when_the_evidence_reaches_most_of_a_component() -> Non
                       target_cards=(), extra=(), always=np.zeros(2, dtype=bool), full_work=100.0, node_work=30.0)
     assert pruning.worth_it(1)
     assert not pruning.worth_it(2)
+
+
+@given(case=networks_with_evidence())
+def test_a_batch_pruned_row_by_row_equals_each_row_on_its_own(case: tuple[ModelSpec, dict[str, str]]) -> None:
+    """Rows with different evidence (one of them none, one declined to the full plan) in one batch."""
+    from kneebayes.inference import posterior
+
+    spec, evidence = case
+    model = _always_pruned(spec)
+    net = model._net
+    names = [n for n in net.names if n in evidence]
+    rows = [evidence, {}, {k: v for k, v in evidence.items() if k in names[: len(names) // 2]}]
+    lam = encode(net, [to_indices(net, normalize(net, ev)) for ev in rows])
+    declined = {"n": 0}
+
+    def worth_it(self: Pruning, n: int) -> bool:   # decline every other new pattern: both paths in one batch
+        declined["n"] += 1
+        return declined["n"] % 2 == 0
+
+    with mock.patch.object(posterior, "ROW_PRUNE_WORK", -1.0), mock.patch.object(Pruning, "worth_it", worth_it):
+        batch = posterior.target_joint(net, lam)
+    single = [posterior.target_joint(net, np.repeat(lam[r : r + 1], 2, axis=0)) for r in range(len(rows))]
+    assume(all(np.isfinite(s.log_evidence).all() for s in single))
+    for r, s in enumerate(single):
+        np.testing.assert_allclose(batch.joint[r], s.joint[0], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(batch.log_evidence[r], s.log_evidence[0], rtol=1e-12, atol=1e-12)

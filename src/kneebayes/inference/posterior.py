@@ -16,6 +16,7 @@ import numpy as np
 
 from ..network.compiled import CompiledNetwork, Component
 from .backward import component_joints, forward_pass
+from ..network.pruning import ROW_PRUNE_WORK
 from .pruned import pruned_value
 
 
@@ -172,7 +173,10 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
                 scales.append(np.zeros(1))
                 q *= value
                 continue
-        value, scale = run_component(comp, lam)   # the full plan, which rescales where it must
+        if batch > 1 and comp.pruning is not None and comp.pruning.full_work >= ROW_PRUNE_WORK:
+            value, scale = _pruned_rows(net, comp, lam)
+        else:
+            value, scale = run_component(comp, lam)   # the full plan, which rescales where it must
         comps.append(value)
         scales.append(scale)
         q *= value
@@ -185,6 +189,26 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
     np.minimum(log_evidence, 0.0, out=log_evidence)   # a probability; rounding may land a hair above log 1
     q /= total[:, None]
     return TargetJoint(q, log_evidence, tuple(singles), tuple(comps), tuple(scales), tuple(forwards))
+
+
+def _pruned_rows(net: CompiledNetwork, comp: Component, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A large component's value for a batch, each row pruned to its own evidence's ancestors; the rows
+    where pruning declines or underflows take the full plan together (which rescales)."""
+    own = lam[:, comp.nodes, :]
+    observed = (own != net.lam_template[comp.nodes]).any(axis=2)      # (batch, nodes)
+    value = np.empty((lam.shape[0], int(np.prod(comp.full_shape))))
+    scale = np.zeros(lam.shape[0])
+    rest = []
+    for r in range(lam.shape[0]):
+        row = pruned_value(comp, own[r : r + 1], observed[r])
+        if row is None or row.max() < _TINY:
+            rest.append(r)
+        else:
+            value[r] = row[0]
+    if rest:
+        rows = np.array(rest, dtype=np.intp)
+        value[rows], scale[rows] = run_component(comp, lam[rows])
+    return value, scale
 
 
 def _target_joint_log(net: CompiledNetwork, lam: np.ndarray, singles: list[np.ndarray], comps: list[np.ndarray],

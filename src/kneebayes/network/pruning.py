@@ -24,6 +24,9 @@ import numpy as np
 
 PRUNE_WORK = 45_000.0   # consider pruning components whose fixed plan costs more than this (see Pruning.worth_it);
 #                          below it, a pruned run's Python overhead eats the saving (measured on CHILD, HEPAR II)
+# In a batch the fixed plan runs vectorised, far cheaper per row: only a component whose plan costs
+# this much per row is pruned row by row there (Pathfinder's 29-node one, ~1 ms a row against ~30 us).
+ROW_PRUNE_WORK = 200_000.0
 
 
 @dataclass(frozen=True, eq=False)
