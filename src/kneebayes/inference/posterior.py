@@ -15,8 +15,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..network.compiled import CompiledNetwork, Component
-from .backward import component_joints, forward_pass
 from ..network.pruning import ROW_PRUNE_WORK
+from .backward import component_joints, forward_pass
 from .pruned import pruned_value
 
 

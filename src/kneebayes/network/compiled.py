@@ -58,7 +58,7 @@ class Component:
     lam_used: tuple[int, ...]              # positions whose lam vector a run-time step reads
     leaf_groups: tuple[LeafGroup, ...]     # first eliminations, batched: lam_v @ M_v
     leaf_stacks: tuple[LeafStack, ...]     # the groups' matrices stacked per cardinality: one matmul each
-    steps: tuple[Einsum, ...]                # what is left, one einsum each
+    steps: tuple[Einsum, ...]              # what is left, one einsum each
     result: int                            # the slot holding the component's value
     expand_shape: tuple[int, ...]   # card or 1 per enumerated target
     full_shape: tuple[int, ...]     # card per enumerated target
@@ -321,10 +321,8 @@ def _with_paths(slots: list[np.ndarray | None], groups: list[LeafGroup], steps: 
     256 rows: 24 ms against 9). A first pass finds those consumers.
     """
     fixed = _planned(slots, groups, steps, lam_start, observable, cards, frozenset())
-    result = steps[-1].output if steps else -1
-    free = frozenset(
-        i for planned in fixed if not planned.max_rows for i in planned.inputs if i != result
-    )
+    # slots some bounded step reads; the component's result, read by none, keeps the targets' order
+    free = frozenset(i for planned in fixed if not planned.max_rows for i in planned.inputs)
     return _planned(slots, groups, steps, lam_start, observable, cards, free)
 
 

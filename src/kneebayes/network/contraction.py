@@ -205,13 +205,15 @@ class Einsum:
     multiply-add than matrix products, but a chain of products costs a few
     microseconds per call: ``program`` is used always (it cuts the work at
     least ``PAIRWISE_GAIN``-fold), ``batch_program`` once a batch makes the
-    plain loop's work reach ``BATCH_PATH_WORK``.
+    plain loop's work reach ``BATCH_PATH_WORK`` and, for a chain past
+    numpy's memory cap, only up to ``max_rows`` rows; beyond them ``path``
+    runs through ``np.einsum``, else the plain loop.
     """
 
     inputs: tuple[int, ...]
     subscripts: str
     output: int
-    path: tuple[Any, ...] | None = None      # the pairwise order behind ``program``
+    path: tuple[Any, ...] | None = None      # numpy's greedy order: work estimates, and large batches (see above)
     program: Program | None = None
     batch_program: Program | None = None
     naive_work: float = 0.0                  # the plain loop's multiply-adds per batch row
