@@ -36,7 +36,7 @@ def row_evidence(row: pd.Series) -> dict[str, object]:
 
 
 def check_against_diagnose(model: kneebayes.Model, frame: pd.DataFrame, out: pd.DataFrame, *,
-                           triage: bool = False, next_question: bool = False) -> None:
+                           triage: bool = False, next_question: bool = False, explain: bool = False) -> None:
     """Every row of ``out`` equals model.diagnose on that row's answers."""
     assert list(out.index) == list(frame.index)
     binary = model._yes_positions is not None
@@ -47,6 +47,9 @@ def check_against_diagnose(model: kneebayes.Model, frame: pd.DataFrame, out: pd.
             dx = model.diagnose(ev)
         except ImpossibleEvidenceError:
             assert got["impossible"]
+            if explain:
+                assert got["explaining_cause"] is None and math.isnan(got["bayes_factor"])
+                assert binary or got["explaining_state"] is None
             continue
         assert not got["impossible"]
         if binary:
@@ -64,6 +67,11 @@ def check_against_diagnose(model: kneebayes.Model, frame: pd.DataFrame, out: pd.
         if next_question:
             expected = dx.next_question
             assert got["next_question"] == (None if expected is None else expected.id), ev
+        if explain:
+            cause, factor = dx.explaining_causes[0]
+            assert got["explaining_cause"] == cause, ev
+            assert got["bayes_factor"] == pytest.approx(factor, rel=1e-9), ev
+            assert binary or got["explaining_state"] == dx.explaining_states[cause], ev
 
 
 @st.composite
@@ -310,3 +318,79 @@ def test_rows_without_columns_are_the_prior() -> None:
     out = KNEE.diagnose_frame(pd.DataFrame(index=range(3)), triage=True, next_question=True)
     assert len(out) == 3
     check_against_diagnose(KNEE, pd.DataFrame(index=range(3)), out, triage=True, next_question=True)
+
+
+# -- what the answers point to (explain=True) ----------------------------------------------------
+
+EXPLAIN = ["explaining_cause", "bayes_factor"]
+
+
+@given(knee_frames())
+def test_explain_columns_equal_each_rows_diagnosis(frame: pd.DataFrame) -> None:
+    out = KNEE.diagnose_frame(frame, explain=True)
+    assert list(out.columns) == list(KNEE.causes) + EXTRA + EXPLAIN
+    check_against_diagnose(KNEE, frame, out, explain=True)
+
+
+def test_explain_comes_after_the_other_optional_columns() -> None:
+    frame = pd.DataFrame({"limping": ["yes", None]})
+    out = KNEE.diagnose_frame(frame, triage=True, next_question=True, explain=True)
+    assert list(out.columns) == list(KNEE.causes) + EXTRA + ["triage", "reasons", "next_question"] + EXPLAIN
+    assert out["explaining_cause"].dtype == object and out["bayes_factor"].dtype == float
+    check_against_diagnose(KNEE, frame, out, triage=True, next_question=True, explain=True)
+
+
+def test_explain_is_vectorised_and_redoes_only_near_ties(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(5)
+    findings = list(KNEE.nodes_of_kind("finding"))
+    n = 400
+    frame = pd.DataFrame({f: rng.choice(["yes", "no"], n) for f in findings[:6]})
+    frame = frame.drop_duplicates().reset_index(drop=True)
+    redone = []
+    original = batch._evidence
+
+    def counting(*args):  # type: ignore[no-untyped-def]
+        redone.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(batch, "_evidence", counting)
+    out = KNEE.diagnose_frame(frame, explain=True)
+    near = 0
+    for r in range(len(frame)):
+        factors = sorted((math.log(f) for _, f in KNEE.diagnose(row_evidence(frame.iloc[r])).explaining_causes),
+                         reverse=True)
+        near += factors[0] - factors[1] < batch._NEAR
+    assert len(redone) == near
+    check_against_diagnose(KNEE, frame, out, explain=True)
+
+
+def test_explain_on_a_multi_state_target_names_the_state_too() -> None:
+    model = tiny(["none", "minor", "major"], [[0.1, 0.5, 0.9], [0.9, 0.5, 0.1]],
+                 [[0.7, 0.2, 0.1], [0.2, 0.6, 0.3], [0.1, 0.2, 0.6]], [0.6, 0.3, 0.1])
+    frame = pd.DataFrame({"Y": ["yes", None, "no", "yes"], "Z": ["2", "0", None, "1"]})
+    out = model.diagnose_frame(frame, explain=True)
+    assert list(out.columns) == ["X=none", "X=minor", "X=major"] + EXTRA + ["explaining_cause", "explaining_state",
+                                                                           "bayes_factor"]
+    check_against_diagnose(model, frame, out, explain=True)
+
+
+def test_explain_leaves_impossible_rows_empty() -> None:
+    model = tiny(["a", "b"], [[1.0, 0.0], [0.0, 1.0]], [[0.5, 0.0], [0.5, 0.4], [0.0, 0.6]], [0.3, 0.7])
+    frame = pd.DataFrame({"Y": ["yes", "yes", None], "Z": ["2", "1", "2"]}, index=["bad", "ok", "ok2"])
+    out = model.diagnose_frame(frame, explain=True)
+    assert out.loc["bad", "explaining_cause"] is None and out.loc["bad", "explaining_state"] is None
+    assert math.isnan(out.loc["bad", "bayes_factor"])
+    check_against_diagnose(model, frame, out, explain=True)
+
+
+def test_explain_on_a_joint_too_large_to_enumerate_agrees() -> None:
+    model = kneebayes.Model(KNEE.spec, joint_limit=1)
+    frame = pd.DataFrame({"limping": ["yes", None, "no"], "meniscal_injury": [None, "yes", "no"],
+                          "knee_trauma": ["no", "yes", None]})
+    out = model.diagnose_frame(frame, explain=True)
+    check_against_diagnose(model, frame, out, explain=True)
+
+
+def test_explain_on_an_empty_frame_gives_the_columns() -> None:
+    out = KNEE.diagnose_frame(pd.DataFrame(columns=["limping"]), explain=True)
+    assert len(out) == 0 and list(out.columns) == list(KNEE.causes) + EXTRA + EXPLAIN

@@ -8,6 +8,7 @@ import math
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import param
 
 import kneebayes
 
@@ -26,24 +27,15 @@ def _without(evidence: dict[str, str], node: str) -> dict[str, str]:
     return {k: v for k, v in evidence.items() if k != node}
 
 
-def _logit(p: float) -> float:
-    return math.log(p / (1.0 - p))
+def _decibans_between(after: dict[str, float], before: dict[str, float], state: str = "yes") -> float:
+    """10 log10 of the odds of ``state`` in ``after`` over its odds in ``before`` (odds from separate states)."""
+    def odds(dist: dict[str, float]) -> float:
+        return dist[state] / math.fsum(p for s, p in dist.items() if s != state)
+    return 10.0 * math.log10(odds(after) / odds(before))
 
 
 @given(data=st.data())
-def test_posterior_without_an_answer_equals_diagnosing_without_it(knee_model: kneebayes.Model,
-                                                                  data: st.DataObject) -> None:
-    evidence = data.draw(knee_answers(knee_model, with_causes=True), label="evidence")
-    cause = data.draw(st.sampled_from(knee_model.causes), label="cause")
-    ex = knee_model.diagnose(evidence).explain(cause)
-    for c in ex.supporting + ex.conflicting:
-        assert evidence[c.node] == c.state
-        expected = knee_model.diagnose(_without(evidence, c.node)).posterior[cause]
-        assert abs(c.posterior_without - expected) <= 1e-12, (c, expected)
-
-
-@given(data=st.data())
-def test_log_odds_is_the_change_in_the_causes_log_odds_and_its_sign_splits_the_lists(
+def test_each_contribution_is_the_answers_weight_of_evidence_given_the_others_and_its_sign_splits_the_lists(
     knee_model: kneebayes.Model, data: st.DataObject,
 ) -> None:
     evidence = data.draw(knee_answers(knee_model), label="evidence")
@@ -52,17 +44,32 @@ def test_log_odds_is_the_change_in_the_causes_log_odds_and_its_sign_splits_the_l
     ex = dx.explain(cause)
     assert ex.cause == cause
     assert abs(ex.posterior - dx.posterior[cause]) <= 1e-12
-    assert all(c.log_odds > 0 for c in ex.supporting)
-    assert all(c.log_odds < 0 for c in ex.conflicting)
+    assert all(c.weight_of_evidence > 0 for c in ex.supporting)
+    assert all(c.weight_of_evidence < 0 for c in ex.conflicting)
     listed = [c.node for c in ex.supporting + ex.conflicting]
     assert len(listed) == len(set(listed))
     assert set(listed) <= set(evidence)
+    full = dict(dx.distributions[cause])
     for node in set(evidence) - set(listed):   # left out only when it changes nothing at all
-        without = knee_model.diagnose(_without(evidence, node)).posterior[cause]
-        assert abs(_logit(dx.posterior[cause]) - _logit(without)) <= 1e-9, node
+        without = dict(knee_model.diagnose(_without(evidence, node)).distributions[cause])
+        assert abs(_decibans_between(full, without)) <= 1e-9, node
     for c in ex.supporting + ex.conflicting:
-        expected = _logit(dx.posterior[cause]) - _logit(c.posterior_without)
-        assert abs(c.log_odds - expected) <= 1e-9, (c, expected)
+        without = dict(knee_model.diagnose(_without(evidence, c.node)).distributions[cause])
+        expected = _decibans_between(full, without)
+        assert abs(c.weight_of_evidence - expected) <= 1e-8, (c, expected)
+
+
+@given(data=st.data())
+def test_total_is_the_causes_weight_of_evidence_from_all_the_answers(knee_model: kneebayes.Model,
+                                                                    data: st.DataObject) -> None:
+    evidence = data.draw(knee_answers(knee_model, with_causes=True), label="evidence")
+    cause = data.draw(st.sampled_from(knee_model.causes), label="cause")
+    dx = knee_model.diagnose(evidence)
+    ex = dx.explain(cause)
+    assert ex.total == dx.weight_of_evidence[cause]
+    assert ex.total == pytest.approx(10.0 * math.log10(dx.bayes_factor[cause]), abs=1e-12)
+    assert ex.additive == (abs(ex.sum_of_contributions - ex.total) <= 0.1)
+    assert all(math.isfinite(c.weight_of_evidence) for c in ex.supporting + ex.conflicting)
 
 
 @given(data=st.data())
@@ -71,7 +78,7 @@ def test_contributions_are_sorted_largest_first(knee_model: kneebayes.Model, dat
     cause = data.draw(st.sampled_from(knee_model.causes), label="cause")
     ex = knee_model.diagnose(evidence).explain(cause)
     for part in (ex.supporting, ex.conflicting):
-        sizes = [abs(c.log_odds) for c in part]
+        sizes = [abs(c.weight_of_evidence) for c in part]
         assert sizes == sorted(sizes, reverse=True)
 
 
@@ -156,3 +163,90 @@ def test_a_multi_state_target_is_explained_for_its_most_probable_state_or_a_chos
         assert c.posterior_without == pytest.approx(child.diagnose(rest).distributions["Disease"]["Lung"], abs=1e-12)
     with pytest.raises(kneebayes.InvalidStateError, match="Lung"):
         dx.explain("Disease", "Lungs")
+
+
+# -- additivity: when the answers' weights add up to the total ------------------------------------
+
+def _finding(node_id: str, parent: str, p_yes: float, p_no: float, parent_states: tuple[str, str] = YES_NO):
+    from kneebayes.modelfile.schema import NodeSpec, Table, TableColumn
+
+    columns = (TableColumn(((parent, parent_states[0]),), (param(p_yes), param(1.0 - p_yes))),
+               TableColumn(((parent, parent_states[1]),), (param(p_no), param(1.0 - p_no))))
+    return NodeSpec(node_id, node_id, "finding", f"{node_id}?", YES_NO, Table((parent,), columns), True)
+
+
+def _naive_bayes() -> kneebayes.Model:
+    """One cause with three findings that depend on it alone: independent given the cause and its absence."""
+    from kneebayes.modelfile.schema import ModelSpec, NodeSpec, Prior
+
+    nodes = (NodeSpec("c", "c", "cause", "c?", YES_NO, Prior((param(0.1), param(0.9))), False),
+             _finding("f1", "c", 0.8, 0.1), _finding("f2", "c", 0.3, 0.6), _finding("f3", "c", 0.9, 0.5))
+    return kneebayes.Model(ModelSpec(name="naive", version="0", title="naive Bayes", nodes=nodes))
+
+
+def _echo() -> kneebayes.Model:
+    """A cause, a finding f1 of it, and a finding f2 that echoes f1: the two are not independent given the cause."""
+    from kneebayes.modelfile.schema import ModelSpec, NodeSpec, Prior
+
+    nodes = (NodeSpec("c", "c", "cause", "c?", YES_NO, Prior((param(0.1), param(0.9))), False),
+             _finding("f1", "c", 0.8, 0.1), _finding("f2", "f1", 0.99, 0.01))
+    return kneebayes.Model(ModelSpec(name="echo", version="0", title="an echoed finding", nodes=nodes))
+
+
+@given(st.dictionaries(st.sampled_from(["f1", "f2", "f3"]), st.sampled_from(YES_NO), min_size=1))
+def test_contributions_add_up_to_the_total_when_the_answers_are_independent_given_the_cause(
+    evidence: dict[str, str],
+) -> None:
+    dx = _naive_bayes().diagnose(evidence)
+    ex = dx.explain("c")
+    assert ex.additive
+    assert ex.sum_of_contributions == pytest.approx(ex.total, abs=1e-9)
+    # each contribution is that answer's own likelihood ratio, whatever the other answers
+    ratios = {"f1": (0.8, 0.1), "f2": (0.3, 0.6), "f3": (0.9, 0.5)}
+    for c in ex.supporting + ex.conflicting:
+        p_yes, p_no = ratios[c.node]
+        lr = p_yes / p_no if c.state == "yes" else (1 - p_yes) / (1 - p_no)
+        assert c.weight_of_evidence == pytest.approx(10.0 * math.log10(lr), abs=1e-9)
+
+
+def test_contributions_do_not_add_up_when_the_answers_are_not_independent_given_the_cause() -> None:
+    ex = _echo().diagnose({"f1": "yes", "f2": "yes"}).explain("c")
+    assert not ex.additive
+    assert ex.total > ex.sum_of_contributions + 0.1      # each answer is nearly redundant given the other
+    text = str(ex)
+    assert (f"the answers are not independent given the cause: they add up to {ex.sum_of_contributions:+.1f} dB "
+            f"of the total {ex.total:+.1f} dB") in text
+    assert html.escape("the answers are not independent given the cause") in ex.to_html()
+
+
+def test_explanation_says_when_the_contributions_add_up(knee_model: kneebayes.Model) -> None:
+    ex = _naive_bayes().diagnose({"f1": "yes", "f2": "no"}).explain("c")
+    assert str(ex).splitlines()[-1] == "  these add up to the total"
+    assert "these add up to the total" in ex.to_html()
+    assert f"{ex.total:+.1f} dB" in str(ex).splitlines()[0]
+
+
+def test_an_observed_cause_has_a_finite_contribution_of_a_thousand_decibans(knee_model: kneebayes.Model) -> None:
+    ex = knee_model.diagnose({"meniscal_injury": "yes", "limping": "yes"}).explain("meniscal_injury")
+    assert [(c.node, c.weight_of_evidence) for c in ex.supporting] == [("meniscal_injury", 1000.0)]
+    assert ex.total == 1000.0 and ex.additive
+
+
+def test_contributions_to_a_multi_state_state_are_its_weight_of_evidence_against_the_rest() -> None:
+    import os
+    import warnings
+
+    import pgmpy
+
+    path = os.path.join(os.path.dirname(pgmpy.__file__), "utils", "example_models", "child.bif.gz")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        child = kneebayes.load_bif(path, targets=["Disease"])
+    evidence = {"LungParench": "Abnormal", "Grunting": "yes", "Age": "0-3_days"}
+    dx = child.diagnose(evidence)
+    ex = dx.explain("Disease", "Lung")
+    assert ex.total == pytest.approx(10.0 * math.log10(dx.bayes_factor["Disease"]["Lung"]), abs=1e-12)
+    full = dict(dx.distributions["Disease"])
+    for c in ex.supporting + ex.conflicting:
+        without = dict(child.diagnose(_without(evidence, c.node)).distributions["Disease"])
+        assert c.weight_of_evidence == pytest.approx(_decibans_between(full, without, "Lung"), abs=1e-8)

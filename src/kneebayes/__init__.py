@@ -25,6 +25,7 @@ _WHERE = {
     "AlreadyAnsweredError": ".interview",
     "ClaimReport": ".claims",
     "ClaimResult": ".claims",
+    "Combination": ".diagnosis",
     "Diagnosis": ".diagnosis",
     "EvidenceError": ".errors",
     "ImpossibleEvidenceError": ".errors",
@@ -67,7 +68,7 @@ def __dir__() -> list[str]:
 
 if _typing.TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load lazily
     from .claims import ClaimReport, ClaimResult
-    from .diagnosis import Diagnosis, ModelInfo
+    from .diagnosis import Combination, Diagnosis, ModelInfo
     from .errors import (
         EvidenceError,
         ImpossibleEvidenceError,

@@ -1,14 +1,25 @@
 """The Diagnosis value: what a model concludes from one set of evidence.
 
 A Diagnosis costs no more than its posterior: the question ranking,
-stopping, triage, care plan and explanations are computed when first
-asked for, then cached on the (otherwise immutable) value.
+stopping, triage, care plan, what the answers point to and explanations
+are computed when first asked for, then cached on the (otherwise
+immutable) value.
+
+Two questions, two answers. *How probable is each cause now?*
+(``posterior``, ``ranked_causes``, ``distributions``). *Which causes do
+the answers point to?* (``bayes_factor``, ``weight_of_evidence``,
+``explaining_causes``): how much more likely the answers are if the cause
+is present than if it is absent, whatever its prior. A rare cause the
+answers fit well can lead the second list while a common one leads the
+first. ``most_probable_combinations`` gives the likeliest joint states of
+all the causes together.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -16,15 +27,20 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import KneeBayesError, UnknownNodeError
+from .errors import KneeBayesError, ParameterError, UnknownNodeError
+from .inference.evidence_weight import EXPLANATION_MEASURE, FACTOR_MAX, decibans, explaining_order, leaders, weigh
 from .questions import Question, Rationale, Settings, StopReason, rank, stop_reason
 
 if TYPE_CHECKING:
     from .care import CareAdvice
     from .explain import Explanation
+    from .inference.evidence_weight import Layout
     from .inference.posterior import TargetJoint
     from .model import Model
     from .triage import Triage
+
+#: One number per target: a float for a yes/no target (its "yes"), else a mapping of every state.
+PerTarget = Mapping[str, float | Mapping[str, float]]
 
 
 class cached_property:  # noqa: N801 - a lock-free functools.cached_property (3.11's takes a lock per access)
@@ -51,6 +67,45 @@ class ModelInfo:
     name: str
     version: str
     content_hash: str
+
+
+@dataclass(frozen=True)
+class Combination:
+    """One joint state of all the targets, with its probability given the evidence.
+
+    Attributes
+    ----------
+    states : Mapping[str, str]
+        Every target's state, in ``model.causes`` order.
+    probability : float
+        P(the targets are jointly in these states | evidence).
+    present : tuple of str
+        The targets not in their normal state (for yes/no causes: the causes
+        that are "yes"), in model order. A target without a normal state
+        (every state a fault) always counts as present.
+
+    Examples
+    --------
+    >>> import kneebayes
+    >>> dx = kneebayes.load_model().diagnose({"locking_or_catching": "yes", "swelling_behind_knee": "yes"})
+    >>> top = dx.most_probable_combinations(k=1)[0]
+    >>> "meniscal_injury" in top.present, top.states["meniscal_injury"]
+    (True, 'yes')
+    >>> str(top).endswith("%")
+    True
+    """
+
+    states: Mapping[str, str]
+    probability: float
+    present: tuple[str, ...]
+
+    def __str__(self) -> str:
+        names = [t if self.states[t] == "yes" else f"{t}={self.states[t]}" for t in self.present]
+        return f"{' + '.join(names) if names else 'all normal'}: {self.probability:.1%}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``states``, ``probability`` and ``present``."""
+        return {"states": dict(self.states), "probability": self.probability, "present": list(self.present)}
 
 
 class Diagnosis:
@@ -184,6 +239,265 @@ class Diagnosis:
                 best = (value, t, state, normal is not None)
         return None if best is None else best[1:]
 
+    # -- what the answers point to --------------------------------------------------------
+    def _by_target(self, values: list[float]) -> PerTarget:
+        """Values in the model's column order, shaped per target: the "yes" value of a yes/no target,
+        else a mapping of every state."""
+        out: dict[str, float | Mapping[str, float]] = {}
+        start = 0
+        for t in self._model.causes:
+            states = self._model._states[t]
+            if len(states) == 2 and set(states) == {"yes", "no"}:
+                out[t] = values[start + states.index("yes")]
+            else:
+                out[t] = MappingProxyType(dict(zip(states, values[start : start + len(states)])))
+            start += len(states)
+        return MappingProxyType(out)
+
+    @cached_property
+    def prior(self) -> PerTarget:
+        """Each target's probability with no evidence at all (computed once per model, then shared).
+
+        A float for a yes/no target (P(yes)); for any other target, a
+        mapping of every state to its probability.
+
+        Examples
+        --------
+        >>> import kneebayes
+        >>> model = kneebayes.load_model()
+        >>> dx = model.diagnose({"tingling_or_numbness": "yes"})
+        >>> dx.prior == model.diagnose({}).posterior
+        True
+        """
+        return self._by_target(self._model._evidence_weights().prior.tolist())
+
+    @cached_property
+    def lift(self) -> PerTarget:
+        """Posterior over prior, per target (the shape of ``prior``): how many times likelier it is now.
+
+        A state whose prior is 0 has lift 1.0 (evidence cannot make it
+        possible); lifts are capped at ``FACTOR_MAX`` (1e100), so none is
+        infinite. Unlike the Bayes factor, lift is bounded by 1 / prior: a
+        common cause cannot rise far however strong the evidence.
+
+        Examples
+        --------
+        >>> import kneebayes
+        >>> dx = kneebayes.load_model().diagnose({"tingling_or_numbness": "yes"})
+        >>> abs(dx.lift["nerve_irritation"] - dx.posterior["nerve_irritation"] / dx.prior["nerve_irritation"]) < 1e-12
+        True
+        """
+        prior = self._model._evidence_weights().prior
+        lift = np.divide(self._marg, prior, out=np.ones_like(prior), where=prior > 0.0)
+        return self._by_target(np.minimum(lift, FACTOR_MAX).tolist())
+
+    @cached_property
+    def _weights(self) -> tuple[np.ndarray, np.ndarray, Layout]:
+        """Every state's Bayes factor and posterior in the layout's column order, and the layout."""
+        layout = self._model._evidence_weights()
+        factors, posteriors = weigh(self._marg, layout)
+        return factors, posteriors, layout
+
+    @cached_property
+    def bayes_factor(self) -> PerTarget:
+        """Per target: posterior odds over prior odds of its abnormal state, P(evidence | state) / P(evidence | not).
+
+        A float for a yes/no target (the factor of "yes"); for any other
+        target, a mapping of every state to its factor against the target's
+        other states. Above 1 the answers point towards the state, below 1
+        away from it; the factor does not depend on the prior, so a rare
+        cause and a common one are compared on what the answers say.
+
+        Odds are formed from the separate state probabilities (never
+        1 - p), so tiny probabilities keep their digits. Never NaN or
+        infinite: factors are clipped to [1e-100, 1e100] (``FACTOR_MIN``,
+        ``FACTOR_MAX`` in :mod:`kneebayes.inference.evidence_weight`), so a
+        cause the evidence makes certain (observed, or ruled in or out by a
+        deterministic table) has factor exactly 1e100 (or 1e-100); a
+        target whose prior is already certain (0 or 1) has factor 1.0. With
+        no evidence every factor is exactly 1.0.
+
+        Examples
+        --------
+        >>> import kneebayes
+        >>> model = kneebayes.load_model()
+        >>> dx = model.diagnose({"tingling_or_numbness": "yes"})
+        >>> dx.bayes_factor["nerve_irritation"] > 1.0
+        True
+        >>> model.diagnose({"nerve_irritation": "yes"}).bayes_factor["nerve_irritation"]
+        1e+100
+        >>> set(model.diagnose({}).bayes_factor.values())
+        {1.0}
+        """
+        factors, _, layout = self._weights
+        values = factors.tolist()
+        return self._by_target([values[i] for i in layout.inverse.tolist()])
+
+    @cached_property
+    def weight_of_evidence(self) -> PerTarget:
+        """``bayes_factor`` in decibans, 10 * log10(factor): +10 dB is a factor of 10, 0 dB no evidence either way.
+
+        The same shape as ``bayes_factor``; between -1000 and +1000 dB.
+
+        Examples
+        --------
+        >>> import kneebayes
+        >>> dx = kneebayes.load_model().diagnose({"tingling_or_numbness": "yes"})
+        >>> import math
+        >>> math.isclose(dx.weight_of_evidence["nerve_irritation"], 10 * math.log10(dx.bayes_factor["nerve_irritation"]))
+        True
+        """
+        values = self._decibans_by_column
+        return self._by_target([values[i] for i in self._weights[2].inverse.tolist()])
+
+    @cached_property
+    def _decibans_by_column(self) -> list[float]:
+        """Every state's weight of evidence, in the layout's column order (one computation for all uses)."""
+        return decibans(self._weights[0]).tolist()
+
+    @cached_property
+    def _leading_columns(self) -> list[int]:
+        """Each target's leading abnormal state (a column of the layout), best first."""
+        self.explaining_causes   # noqa: B018 - computes and stores them
+        return self.__dict__["_leading_columns"]
+
+    @cached_property
+    def explaining_causes(self) -> tuple[tuple[str, float], ...]:
+        """Every cause with its Bayes factor, the one the answers point to most first.
+
+        Each target counts by its leading abnormal state (see
+        ``explaining_states``); targets are ordered by that state's factor,
+        largest first, ties by posterior (higher first), then by id. Factors
+        that agree to about nine significant digits count as tied
+        (``TIE_GRID``), so causes the answers do not bear on (factor 1 up
+        to rounding) keep their posterior order: with no evidence this is
+        the order of ``ranked_causes``. ``explanation_measure`` names the
+        rule.
+
+        Examples
+        --------
+        >>> import kneebayes
+        >>> model = kneebayes.load_model()
+        >>> dx = model.diagnose({"tingling_or_numbness": "yes", "locking_or_catching": "yes"})
+        >>> cause, factor = dx.explaining_causes[0]
+        >>> factor == max(dx.bayes_factor.values())
+        True
+        >>> [c for c, _ in model.diagnose({}).explaining_causes] == [c for c, _ in model.diagnose({}).ranked_causes]
+        True
+        """
+        factors, posteriors, layout = self._weights
+        order = explaining_order(factors, posteriors, layout).tolist()
+        if not layout.one_each:
+            order = leaders(order, layout)
+        self.__dict__["_leading_columns"] = order
+        values = factors.tolist()
+        ids = layout.ids
+        return tuple([(ids[c], values[c]) for c in order])
+
+    @cached_property
+    def explaining_states(self) -> Mapping[str, str]:
+        """For each target, the state that represents it in ``explaining_causes`` ("yes" for a yes/no cause).
+
+        Its leading abnormal state: of the states other than its normal
+        state (``Model.normal_states``; all states when it has none), the
+        one with the largest Bayes factor, ties by posterior, then by state
+        order. Listed best first, as ``explaining_causes``.
+
+        Examples
+        --------
+        >>> import kneebayes
+        >>> dx = kneebayes.load_model().diagnose({"tingling_or_numbness": "yes"})
+        >>> set(dx.explaining_states.values())
+        {'yes'}
+        """
+        layout = self._weights[2]
+        return MappingProxyType({layout.ids[c]: layout.states[c] for c in self._leading_columns})
+
+    @property
+    def explanation_measure(self) -> str:
+        """The name of the rule that ordered ``explaining_causes``: ``"bayes_factor"``.
+
+        That is: each target's leading abnormal state, by Bayes factor
+        (posterior odds over prior odds), ties by posterior, then id. Kept
+        so that a stored result says how it was ranked.
+
+        >>> import kneebayes
+        >>> kneebayes.load_model().diagnose({}).explanation_measure
+        'bayes_factor'
+        """
+        return EXPLANATION_MEASURE
+
+    def _decibans(self, cause: str, state: str) -> float:
+        """The weight of evidence of one state of one target (any state, normal ones too)."""
+        start = 0
+        for t in self._model.causes:
+            if t == cause:
+                break
+            start += len(self._model._states[t])
+        column = int(self._weights[2].inverse[start + self._model._states[cause].index(state)])
+        return self._decibans_by_column[column]
+
+    def most_probable_combinations(self, k: int = 3) -> tuple[Combination, ...]:
+        """The ``k`` most probable joint states of all the targets given the evidence, most probable first.
+
+        Exact, from the targets' enumerated joint: where causes interact
+        (explaining away), the likeliest *combination* can differ from
+        taking each cause's own likeliest state. Combinations of probability
+        zero are never listed, so fewer than ``k`` may come back. Equal
+        probabilities keep the order in which the joint enumerates the
+        states (each target's states in file order, the first target
+        varying slowest).
+
+        Parameters
+        ----------
+        k : int, default 3
+            How many combinations, a positive whole number.
+
+        Returns
+        -------
+        tuple of Combination
+
+        Raises
+        ------
+        ParameterError
+            When ``k`` is not a positive whole number (also a ValueError).
+        KneeBayesError
+            When the targets' joint is too large to enumerate (more joint
+            states than the model's joint limit); the message gives both.
+
+        Examples
+        --------
+        >>> import kneebayes
+        >>> dx = kneebayes.load_model().diagnose({"locking_or_catching": "yes", "swelling_behind_knee": "yes"})
+        >>> first, second = dx.most_probable_combinations(k=2)
+        >>> first.probability >= second.probability
+        True
+        >>> sorted(first.states) == sorted(dx.posterior)
+        True
+        """
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+            raise ParameterError(f"k must be a positive whole number (how many combinations to list), got {k!r}")
+        model = self._model
+        net = model.network
+        if len(net.enumerated) != len(net.targets):
+            size = math.prod(net.cards[t] for t in net.targets)
+            raise KneeBayesError(
+                f"most_probable_combinations needs the targets' joint enumerated, but this model's "
+                f"{len(net.targets)} targets have {size:,} joint states, more than its joint limit of "
+                f"{model._net_joint_limit():,} (build the model with a larger joint_limit, or see "
+                "Diagnosis.distributions)")
+        joint = self._tj.joint[0]
+        order = np.argsort(-joint, kind="stable")[: int(k)]
+        order = order[joint[order] > 0.0]
+        normals = model.normal_states
+        causes = model.causes
+        out = []
+        for row, p in zip(net.joint_states[order].tolist(), joint[order].tolist()):
+            states = {t: net.states[i][s] for t, i, s in zip(causes, net.targets, row)}
+            present = tuple(t for t in causes if states[t] != normals[t])
+            out.append(Combination(MappingProxyType(states), min(p, 1.0), present))
+        return tuple(out)
+
     # -- questions and stopping ---------------------------------------------------------
     @cached_property
     def ranked_questions(self) -> tuple[Question, ...]:
@@ -279,10 +593,26 @@ class Diagnosis:
         return care_plan(self._model.spec, post, self.triage.level)
 
     def explain(self, cause: str, state: str | None = None) -> Explanation:
-        """Each answer's contribution to ``cause`` being in ``state``: supporting and conflicting, largest first.
+        """Each answer's weight of evidence for ``cause`` being in ``state``: supporting and conflicting, largest first.
+
+        An answer's contribution is its weight of evidence in decibans given
+        the other answers: 10 * log10 of the posterior odds with every
+        answer over the posterior odds without that one (all leave-one-out
+        posteriors in one batched engine call). ``total`` is the weight of
+        evidence of all the answers together (``weight_of_evidence``); the
+        contributions add up to it when the answers are independent given
+        the cause and given its absence (``additive``).
 
         ``state`` defaults to "yes" for a yes/no target and to the most
         probable state now for a multi-state target.
+
+        Examples
+        --------
+        >>> import kneebayes
+        >>> dx = kneebayes.load_model().diagnose({"tingling_or_numbness": "yes", "limping": "no"})
+        >>> ex = dx.explain("nerve_irritation")
+        >>> ex.supporting[0].node, ex.total == dx.weight_of_evidence["nerve_irritation"]
+        ('tingling_or_numbness', True)
         """
         if cause not in self._model.causes:
             raise UnknownNodeError(cause, self._model.causes, what="cause")
@@ -298,14 +628,29 @@ class Diagnosis:
         if (cause, state) not in cache:
             from .explain import explain
 
-            cache[(cause, state)] = explain(self._model, self._evidence, cause, state)
+            cache[(cause, state)] = explain(self._model, self._evidence, cause, state,
+                                            total=self._decibans(cause, state))
         return cache[(cause, state)]
 
     # -- output ------------------------------------------------------------------------
     def to_dict(self, *, full: bool = False) -> dict[str, Any]:
-        """A JSON-ready summary: model, evidence, posterior (or distributions) and P(evidence).
+        """A JSON-ready summary: model, evidence, posterior (or distributions), P(evidence) and what the answers point to.
 
-        With ``full=True`` also the next question, stop state, triage and care plan.
+        Always: ``prior`` and ``bayes_factor`` (shaped as the properties) and
+        ``explaining_causes``, a list of ``{"cause", "state",
+        "bayes_factor", "weight_of_evidence", "probability"}`` best first
+        (``probability`` is the posterior of that state). With ``full=True``
+        also the next question, stop state, triage, care plan and
+        ``most_probable_combinations`` (k=3, each ``{"states",
+        "probability", "present"}``); where the targets' joint is too large
+        to enumerate that key is left out and ``note`` says why.
+
+        Examples
+        --------
+        >>> import kneebayes
+        >>> out = kneebayes.load_model().diagnose({"tingling_or_numbness": "yes"}).to_dict(full=True)
+        >>> out["explaining_causes"][0]["cause"], len(out["most_probable_combinations"])
+        ('nerve_irritation', 3)
         """
         out: dict[str, Any] = {
             "model": {"name": self.model.name, "version": self.model.version, "content_hash": self.model.content_hash},
@@ -315,6 +660,19 @@ class Diagnosis:
         if self._model._yes_positions is not None:
             out["posterior"] = dict(self.posterior)
         out["distributions"] = {k: dict(v) for k, v in self.distributions.items()}
+
+        def plain(values: PerTarget) -> dict[str, Any]:
+            return {t: v if isinstance(v, float) else dict(v) for t, v in values.items()}
+
+        out["prior"] = plain(self.prior)
+        out["bayes_factor"] = plain(self.bayes_factor)
+        factors, posteriors, layout = self._weights
+        woe = self._decibans_by_column
+        post = posteriors.tolist()
+        out["explaining_causes"] = [
+            {"cause": layout.ids[c], "state": layout.states[c], "bayes_factor": float(factors[c]),
+             "weight_of_evidence": woe[c], "probability": post[c]}
+            for c in self._leading_columns]
         if full:
             q = self.next_question
             out["next_question"] = None if q is None else {
@@ -324,6 +682,10 @@ class Diagnosis:
             out["stop_reason"] = None if self.stop_reason is None else self.stop_reason.value
             out["triage"] = self.triage.to_dict()
             out["care_plan"] = [a.to_dict() for a in self.care_plan]
+            try:
+                out["most_probable_combinations"] = [c.to_dict() for c in self.most_probable_combinations(3)]
+            except KneeBayesError as err:
+                out["note"] = f"most_probable_combinations left out: {err}"
         return out
 
     def to_json(self, *, full: bool = False) -> str:

@@ -1,9 +1,22 @@
-"""Which answers drove a cause's posterior, and how much.
+"""Which answers drove a cause's posterior, and how much: each answer's weight of evidence.
 
-Each piece of evidence's contribution is the change in the cause's log
-odds when that answer is removed from the rest (natural log; positive
-supports the cause). All leave-one-out posteriors come from one batched
-inference call.
+An answer's contribution is its weight of evidence in decibans (dB) given
+the other answers, leave-one-out::
+
+    contribution(a) = 10 * log10( odds(cause | all answers) / odds(cause | all answers but a) )
+
+positive when the answer supports the cause, negative when it speaks
+against it. Odds are formed from the separate state probabilities (never
+1 - p) and clipped as the Bayes factors are
+(:mod:`kneebayes.inference.evidence_weight`), so none is infinite. All the
+leave-one-out posteriors come from one batched inference call.
+
+The ``total`` is the weight of evidence of all the answers together,
+10 * log10(``Diagnosis.bayes_factor``). When the answers are independent
+given the cause and given its absence (as in a naive-Bayes model: findings
+that depend on this cause alone), each contribution is that answer's own
+likelihood ratio and they add up to the total exactly; otherwise they do
+not, and ``additive`` says so (within ``ADDITIVE_TOLERANCE_DB``).
 """
 
 from __future__ import annotations
@@ -16,30 +29,57 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .inference.evidence_weight import decibans, odds_ratio
+
 if TYPE_CHECKING:
     from .model import Model
 
-_EPS = 1e-15
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, _EPS), 1.0 - _EPS)
-    return math.log(p / (1.0 - p))
+#: Contributions count as adding up to the total when they are this close to it (decibans).
+ADDITIVE_TOLERANCE_DB = 0.1
 
 
 @dataclass(frozen=True)
 class Contribution:
-    """One answer's share in a cause's posterior."""
+    """One answer's weight of evidence for a cause, given the other answers."""
 
     node: str
     state: str
-    log_odds: float            # logit P(cause | all evidence) - logit P(cause | evidence without it)
-    posterior_without: float   # P(cause | evidence without this answer)
+    weight_of_evidence: float   # decibans: 10 log10(odds with every answer / odds without this one)
+    posterior_without: float    # P(cause | evidence without this answer)
 
 
 @dataclass(frozen=True)
 class Explanation:
-    """How the evidence moved one cause, largest contributions first."""
+    """How the evidence moved one cause: each answer's weight of evidence in decibans, largest first.
+
+    Attributes
+    ----------
+    cause, state : str
+        The target and the state of it being explained ("yes" for a yes/no cause).
+    posterior, prior : float
+        P(cause = state) given every answer, and with no answers.
+    supporting, conflicting : tuple of Contribution
+        Answers with a positive (negative) weight of evidence, largest in
+        size first; answers that change nothing are in neither.
+    total : float
+        The weight of evidence of all the answers together, in decibans:
+        10 * log10 of the cause's Bayes factor (``Diagnosis.weight_of_evidence``).
+    additive : bool
+        True when the contributions add up to ``total`` within 0.1 dB, which
+        holds when the answers are independent given the cause and given
+        its absence.
+
+    Examples
+    --------
+    >>> import kneebayes
+    >>> ex = kneebayes.load_model().diagnose({"tingling_or_numbness": "yes"}).explain("nerve_irritation")
+    >>> ex.supporting[0].node, ex.additive        # a single answer: its weight is the total
+    ('tingling_or_numbness', True)
+    >>> print(ex)                                  # doctest: +ELLIPSIS
+    nerve_irritation: ...% with no answers -> ...% now, +... dB
+      supporting tingling_or_numbness=yes: +... dB (without it ...%)
+      these add up to the total
+    """
 
     cause: str
     posterior: float
@@ -47,52 +87,113 @@ class Explanation:
     supporting: tuple[Contribution, ...]
     conflicting: tuple[Contribution, ...]
     state: str = "yes"                            # the state of the cause being explained
+    total: float = 0.0                            # decibans from all the answers together
+    additive: bool = True                         # the contributions sum to the total (within 0.1 dB)
+
+    @property
+    def sum_of_contributions(self) -> float:
+        """The contributions added up, in decibans (equal to ``total`` when ``additive``)."""
+        return math.fsum(c.weight_of_evidence for c in self.supporting + self.conflicting)
+
+    def summary(self) -> str:
+        """One plain sentence on whether the contributions add up to the total."""
+        if not self.supporting and not self.conflicting:
+            return "no answer changes it" if self.additive else \
+                f"no single answer changes it given the others, but together they give {self.total:+.1f} dB"
+        if self.additive:
+            return "these add up to the total"
+        return (f"the answers are not independent given the cause: they add up to "
+                f"{self.sum_of_contributions:+.1f} dB of the total {self.total:+.1f} dB")
 
     def __str__(self) -> str:
         name = self.cause if self.state == "yes" else f"{self.cause}={self.state}"
-        lines = [f"{name}: {self.prior:.1%} with no answers -> {self.posterior:.1%} now"]
+        lines = [f"{name}: {self.prior:.1%} with no answers -> {self.posterior:.1%} now, {self.total:+.1f} dB"]
         for title, items in (("supporting", self.supporting), ("against", self.conflicting)):
             for c in items:
-                lines.append(f"  {title:<10} {c.node}={c.state}: {c.log_odds:+.2f} log-odds "
+                lines.append(f"  {title:<10} {c.node}={c.state}: {c.weight_of_evidence:+.1f} dB "
                              f"(without it {c.posterior_without:.1%})")
+        lines.append(f"  {self.summary()}")
         return "\n".join(lines)
 
     def to_html(self) -> str:
         """An HTML table of the same content (what a notebook shows)."""
         def rows(items: tuple[Contribution, ...], cls: str) -> str:
             return "".join(f"<tr class='{cls}'><td>{html.escape(c.node)}={html.escape(c.state)}</td>"
-                           f"<td>{c.log_odds:+.2f}</td><td>{c.posterior_without:.1%}</td></tr>" for c in items)
-        return (f"<div><p><b>{html.escape(self.cause)}</b>: {self.prior:.1%} with no answers, {self.posterior:.1%} now</p>"
-                "<table><tr><th>answer</th><th>log-odds</th><th>without it</th></tr>"
-                f"{rows(self.supporting, 'supporting')}{rows(self.conflicting, 'conflicting')}</table></div>")
+                           f"<td>{c.weight_of_evidence:+.1f} dB</td><td>{c.posterior_without:.1%}</td></tr>"
+                           for c in items)
+        name = self.cause if self.state == "yes" else f"{self.cause}={self.state}"
+        return (f"<div><p><b>{html.escape(name)}</b>: {self.prior:.1%} with no answers, {self.posterior:.1%} now; "
+                f"weight of evidence {self.total:+.1f} dB</p>"
+                "<table><tr><th>answer</th><th>weight of evidence</th><th>without it</th></tr>"
+                f"{rows(self.supporting, 'supporting')}{rows(self.conflicting, 'conflicting')}</table>"
+                f"<p>{html.escape(self.summary())}</p></div>")
 
     _repr_html_ = to_html
 
 
-def explain(model: Model, evidence: Mapping[str, str], cause: str, state: str = "yes") -> Explanation:
-    """Each answer's contribution to P(``cause`` = ``state``): leave-one-out, batched."""
+def explain(model: Model, evidence: Mapping[str, str], cause: str, state: str = "yes", *,
+            total: float | None = None) -> Explanation:
+    """Each answer's weight of evidence for ``cause`` = ``state`` given the others: leave-one-out, batched.
+
+    Parameters
+    ----------
+    model : Model
+    evidence : Mapping[str, str]
+        The answers, as ``Diagnosis.evidence`` holds them.
+    cause, state : str
+        The target and its state to explain.
+    total : float, optional
+        The state's weight of evidence from all the answers, when the
+        caller has it (``Diagnosis.explain`` passes its own, so the two
+        agree to the bit); else computed here.
+
+    Returns
+    -------
+    Explanation
+
+    Examples
+    --------
+    >>> import kneebayes
+    >>> model = kneebayes.load_model()
+    >>> ex = explain(model, {"locking_or_catching": "yes"}, "meniscal_injury")
+    >>> ex.total == ex.supporting[0].weight_of_evidence
+    True
+    """
     from .evidence import to_indices
     from .inference.posterior import encode, target_joint
 
     net = model.network
     items = list(evidence.items())
-    sets = [dict(items)] + [dict(items[:i] + items[i + 1 :]) for i in range(len(items))] + [{}]
+    sets = [dict(items)] + [dict(items[:i] + items[i + 1 :]) for i in range(len(items))]
     lam = encode(net, [to_indices(net, e) for e in sets])
-    probs = _cause_probability(model, lam, target_joint(net, lam), cause, state)
-    full, prior = float(probs[0]), float(probs[-1])
-    contributions = [
-        Contribution(node, state, _logit(full) - _logit(float(probs[i + 1])), float(probs[i + 1]))
-        for i, (node, state) in enumerate(items)
-    ]
-    supporting = tuple(sorted((c for c in contributions if c.log_odds > 0), key=lambda c: (-c.log_odds, c.node)))
-    conflicting = tuple(sorted((c for c in contributions if c.log_odds < 0), key=lambda c: (c.log_odds, c.node)))
-    return Explanation(cause, full, prior, supporting, conflicting, state)
+    p, rest = _state_and_rest(model, lam, target_joint(net, lam), cause, state)
+    layout = model._evidence_weights()
+    start = sum(len(model._states[t]) for t in model.causes[: model.causes.index(cause)])
+    states = model._states[cause]
+    k = states.index(state)
+    prior_dist = layout.prior[start : start + len(states)]
+    prior = float(prior_dist[k])
+    if total is None:
+        prior_rest = float(np.delete(prior_dist, k).sum())
+        total = float(decibans(odds_ratio(p[0], rest[0], prior, prior_rest))[0])
+    weights = decibans(odds_ratio(p[0], rest[0], p[1:], rest[1:])).tolist()
+    without = p[1:].tolist()
+    contributions = [Contribution(node, value, w, pw) for (node, value), w, pw in zip(items, weights, without)]
+    supporting = tuple(sorted((c for c in contributions if c.weight_of_evidence > 0),
+                              key=lambda c: (-c.weight_of_evidence, c.node)))
+    conflicting = tuple(sorted((c for c in contributions if c.weight_of_evidence < 0),
+                               key=lambda c: (c.weight_of_evidence, c.node)))
+    additive = abs(math.fsum(weights) - total) <= ADDITIVE_TOLERANCE_DB
+    return Explanation(cause, float(p[0]), prior, supporting, conflicting, state, float(total), additive)
 
 
-def _cause_probability(model: Model, lam: np.ndarray, tj: object, cause: str, state: str) -> np.ndarray:
+def _state_and_rest(model: Model, lam: np.ndarray, tj: object, cause: str, state: str) -> tuple[np.ndarray, np.ndarray]:
+    """P(cause = state | each evidence set) and P(cause = any other state | it), each summed from the joint."""
     from .inference.posterior import node_target_joints
 
     net = model.network
     t = net.index[cause]
     joints = node_target_joints(net, lam, tj, [t])   # type: ignore[arg-type]
-    return joints[t].sum(axis=1)[:, net.states[t].index(state)]
+    dist = joints[t].sum(axis=1)                      # (batch, card)
+    k = net.states[t].index(state)
+    return dist[:, k], np.delete(dist, k, axis=1).sum(axis=1)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pgmpy.models import DiscreteBayesianNetwork
 
     from .claims import ClaimReport
+    from .inference.evidence_weight import Layout as EvidenceWeights
     from .research.parameters import ParameterChange
 
 
@@ -189,6 +190,23 @@ class Model:
         if not parts:
             return np.zeros(marg.shape[:-1])
         return (parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)).max(axis=-1)
+
+    def _evidence_weights(self) -> EvidenceWeights:
+        """The targets' no-evidence marginals, laid out for the weight-of-evidence rule.
+
+        Computed on first use by an ordinary ``diagnose()`` with no evidence
+        (so a diagnosis without evidence has every Bayes factor exactly 1) and
+        kept in ``_cache`` for every later diagnosis: two threads may both
+        compute it, with the same result.
+        """
+        found = self._cache.get("evidence_weights")
+        if found is None:
+            from .inference.evidence_weight import prepare
+
+            prior = self.diagnose()._marg
+            found = prepare(prior, [(t, self._states[t], self._normal_states[t]) for t in self._target_ids])
+            self._cache["evidence_weights"] = found
+        return found
 
     def node(self, node_id: str) -> Node:
         """The node with this id; UnknownNodeError names the nearest ids otherwise."""
@@ -355,15 +373,17 @@ class Model:
         return posterior_intervals(self, evidence, draws=draws, seed=seed, mass=mass, progress=progress)
 
     def diagnose_frame(self, frame: pandas.DataFrame, *, triage: bool = False,
-                       next_question: bool = False) -> pandas.DataFrame:
+                       next_question: bool = False, explain: bool = False) -> pandas.DataFrame:
         """Diagnose many cases at once: one row per case, columns node ids with yes/no/missing.
 
-        Returns a DataFrame of the causes' posteriors (and optionally triage
-        and the next question), vectorised over the rows.
+        Returns a DataFrame of the causes' posteriors (and optionally triage,
+        the next question, and with ``explain=True`` the cause the answers
+        point to most, ``explaining_cause``, with its ``bayes_factor``),
+        vectorised over the rows. See :mod:`kneebayes.research.batch`.
         """
         from .research.batch import diagnose_frame
 
-        return diagnose_frame(self, frame, triage=triage, next_question=next_question)
+        return diagnose_frame(self, frame, triage=triage, next_question=next_question, explain=explain)
 
     def to_html(self) -> str:
         """An HTML summary: nodes by kind, counts, source (what a notebook shows)."""

@@ -10,6 +10,9 @@
 True
 >>> out["impossible"].tolist()
 [False, False, False]
+>>> pointed = model.diagnose_frame(cases, explain=True)
+>>> pointed.loc[0, "explaining_cause"] == model.diagnose({"locking_or_catching": "yes"}).explaining_causes[0][0]
+True
 
 **Input.** One row per case; each column a node id, each cell the answer:
 
@@ -43,13 +46,22 @@ non-DataFrame (a list of dicts, a dict of columns) goes through
   ``reasons`` (a tuple of the reasons' trigger ids, as
   ``tuple(r.trigger for r in dx.triage.reasons)``);
 * with ``next_question=True``: ``next_question`` (the id of
-  ``dx.next_question``, or None when nothing is left to ask).
+  ``dx.next_question``, or None when nothing is left to ask);
+* with ``explain=True``: ``explaining_cause`` (the cause the answers point
+  to most, ``dx.explaining_causes[0][0]``) and ``bayes_factor`` (its Bayes
+  factor, ``dx.explaining_causes[0][1]``); for a model with targets other
+  than yes/no, also ``explaining_state`` between them (which state of the
+  target, ``dx.explaining_states``). The rule is Diagnosis's, from the same
+  function (:mod:`kneebayes.inference.evidence_weight`): each target by its
+  leading abnormal state, the largest Bayes factor first, ties by posterior,
+  then id. None (and NaN) when the model has no targets.
 
 **Impossible rows.** A row whose answers have probability zero has no
 posterior (``model.diagnose`` raises ``ImpossibleEvidenceError``). Here the
 row is kept: ``impossible`` is True, every posterior is NaN,
-``evidence_probability`` is 0.0, and ``triage``, ``reasons`` and
-``next_question`` are None. Nothing is silently wrong, and one bad row does
+``evidence_probability`` is 0.0, ``triage``, ``reasons``,
+``next_question``, ``explaining_cause`` and ``explaining_state`` are None
+and ``bayes_factor`` is NaN. Nothing is silently wrong, and one bad row does
 not cost the other 199,999. Filter with ``out[~out.impossible]``.
 
 **How it runs.** No Python loop over rows: each column is mapped to state
@@ -70,6 +82,12 @@ runs a clamped copy of the network for each state of each askable node
 without it; a loop of ``dx.next_question`` manages about 3,000). On a
 network whose targets' joint is too large to enumerate, the next question
 is a loop of ``model.diagnose`` per distinct row.
+The explaining cause is vectorised over the distinct rows (one matrix
+product, a division and a sort of the candidates per row); rows whose best
+two candidates' factors agree within a relative 1e-6 (no evidence, or
+answers that bear on none of the leaders) are redone with
+``model.diagnose``, so that a tie is always broken as the Diagnosis breaks
+it.
 """
 
 from __future__ import annotations
@@ -82,6 +100,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import EvidenceError, InvalidStateError, KneeBayesError, UnknownNodeError
+from ..inference.evidence_weight import explaining_order, weigh
 from ..inference.posterior import TargetJoint, joint_with_targets, marginals, target_joint
 from ..triage import NO_WARNING_SIGN, SEE_DOCTOR, SELF_CARE
 
@@ -103,13 +122,19 @@ WORKERS = min(2, os.cpu_count() or 1)
 _MISSING = -1
 _INVALID = -2
 _TOL = 1e-9          # a tie or threshold this close is redone with model.diagnose
-_EXTRA = ("evidence_probability", "log_evidence_probability", "impossible", "triage", "reasons", "next_question")
+_NEAR = 1e-6         # explaining causes whose log Bayes factors are this close are redone with model.diagnose
+_EXTRA = ("evidence_probability", "log_evidence_probability", "impossible", "triage", "reasons", "next_question",
+          "explaining_cause", "explaining_state", "bayes_factor")
 # pandas.factorize merges True with 1 and 1.0 (equal hashes): use it only where no such mix can occur.
 _SAFE_KINDS = frozenset({"string", "boolean", "empty", "integer", "floating", "mixed-integer-float"})
 
 
-def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_question: bool = False) -> pd.DataFrame:
+def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_question: bool = False,
+                   explain: bool = False) -> pd.DataFrame:
     """One row per case in, one row of posteriors out (see the module docstring for every rule).
+
+    ``triage``, ``next_question`` and ``explain`` add the columns the
+    module docstring lists, each equal to the single Diagnosis's answer.
 
     Raises UnknownNodeError for a column that is no node id and
     InvalidStateError (naming row, column and value) for a cell that is not
@@ -141,6 +166,7 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
     want_next = next_question and bool(net.enumerated or not net.targets)
     nq = np.empty(n_unique, dtype=object) if next_question else None
     redo_next = np.zeros(n_unique, dtype=bool)
+    full_marg = np.empty((n_unique, model._evidence_weights().width)) if explain else None
 
     def run(start: int) -> None:
         rows = slice(start, min(start + CHUNK, n_unique))
@@ -154,6 +180,8 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
             result = marginals(net, lam, tj, net.targets)
             marg = np.concatenate([result[t] for t in net.targets], axis=1) if net.targets else np.zeros((len(chunk), 0))
         values[rows] = marg if yes is None else marg[:, yes]
+        if full_marg is not None:
+            full_marg[rows] = marg
         log_e[rows] = tj.log_evidence
         if want_next:   # smaller pieces: each row runs every askable node's clamps, which is wide
             for a in range(0, len(chunk), NEXT_CHUNK):
@@ -195,6 +223,13 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
             nq[u] = None if q is None else q.id
         nq[impossible] = None
         columns["next_question"] = pd.Series(nq[inverse], dtype=object)
+    if explain:
+        assert full_marg is not None  # noqa: S101
+        cause, state, factor = _explaining(model, nodes, unique_codes, full_marg, impossible)
+        columns["explaining_cause"] = pd.Series(cause[inverse], dtype=object)
+        if yes is None:
+            columns["explaining_state"] = pd.Series(state[inverse], dtype=object)
+        columns["bayes_factor"] = factor[inverse]
     result = pd.DataFrame(columns, index=pd.RangeIndex(n_rows))
     result.index = frame.index
     return result
@@ -397,6 +432,49 @@ def _triage(model: Model, nodes: np.ndarray, codes: np.ndarray, posterior: np.nd
     level[impossible] = None
     reasons[impossible] = None
     return level, reasons
+
+
+# -- what the answers point to ------------------------------------------------------------
+
+def _explaining(model: Model, nodes: np.ndarray, codes: np.ndarray, marg: np.ndarray,
+                impossible: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per distinct row: the explaining cause, its leading state and its Bayes factor, as the Diagnosis gives them.
+
+    The same functions as ``Diagnosis.explaining_causes`` (``weigh``,
+    ``explaining_order``) on every row at once; rows whose best two
+    candidates are within ``_NEAR`` (in log factor) are redone with
+    ``model.diagnose``, whose rounding then decides the tie.
+    """
+    n = marg.shape[0]
+    cause = np.full(n, None, dtype=object)
+    state = np.full(n, None, dtype=object)
+    factor = np.full(n, np.nan)
+    layout = model._evidence_weights()
+    c = layout.n_candidates
+    if n == 0 or c == 0:
+        return cause, state, factor
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factors, posteriors = weigh(marg, layout)
+        order = explaining_order(factors, posteriors, layout)
+        rows = np.arange(n)
+        top = order[:, 0]
+        candidates = factors[:, :c]
+        factor = candidates[rows, top]
+        cause = np.array(layout.ids[:c], dtype=object)[top]
+        state = np.array(layout.states[:c], dtype=object)[top]
+        log_f = np.log(candidates)
+        gap = np.abs(log_f - log_f[rows, top][:, None])
+    gap[rows, top] = np.inf
+    near = (gap < _NEAR).any(axis=1) & ~impossible
+    net = model.network
+    for u in np.flatnonzero(near):
+        dx = model.diagnose(_evidence(net, nodes, codes[u]))
+        cause[u], factor[u] = dx.explaining_causes[0]
+        state[u] = dx.explaining_states[cause[u]]
+    cause[impossible] = None
+    state[impossible] = None
+    factor[impossible] = np.nan
+    return cause, state, factor
 
 
 # -- next question ------------------------------------------------------------------------
