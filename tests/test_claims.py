@@ -74,7 +74,7 @@ def test_every_claim_of_the_file_is_checked_once(knee_model: Model) -> None:
 
 def test_claims_cover_every_kind_of_check(knee_model: Model) -> None:
     kinds = {c.check for c in knee_model.spec.claims}
-    assert kinds == {"raises", "raises_most", "more_probable", "ranks_first", "edges_raise"}
+    assert kinds == {"raises", "raises_most", "more_probable", "ranks_first", "edges_raise", "explains_first", "lifts"}
 
 
 def test_each_result_carries_the_statement_source_and_numbers(knee_model: Model) -> None:
@@ -155,6 +155,44 @@ def test_raises_breaks_when_a_risk_factor_no_longer_feeds_the_cause(knee_model: 
     assert "P(popliteus_overload|{downhill_or_uneven_running=yes})=" in r.detail
     a, b = (float(x) for x in NUMBER.findall(r.detail))
     assert a == pytest.approx(b, abs=1e-4)
+
+
+def test_explains_first_breaks_when_locking_is_common_without_a_tear(knee_model: Model) -> None:
+    # a locking knee that most runners have anyway says nothing about a tear
+    spec = _set_leak(knee_model.spec, "locking_or_catching", 0.9)
+    r = _result(Model(spec).check_claims(), "locking_stays_telling_after_the_screen")
+    assert not r.held
+    assert r.detail.startswith("first is ") and not r.detail.startswith("first is meniscal_injury")
+    assert "and every other warning sign 'no'" in r.detail
+
+
+def test_explains_first_after_the_screen_breaks_when_a_no_costs_the_cause_too_much(knee_model: Model) -> None:
+    # the old, unsupported weight: every screened "no" to sharp pain halves a tear's odds, and more
+    spec = _set_weight(knee_model.spec, "sharp_pain", "meniscal_injury", 0.95)
+    r = _result(Model(spec).check_claims(), "locking_stays_telling_after_the_screen")
+    assert not r.held
+
+
+def test_screened_claims_answer_the_open_warning_signs_no(knee_model: Model) -> None:
+    claim = next(c for c in knee_model.spec.claims if c.id == "locking_stays_telling_after_the_screen")
+    assert claim.screened
+    unscreened = dataclasses.replace(claim, screened=False)
+    spec = dataclasses.replace(knee_model.spec, claims=(claim, unscreened))
+    screened_result, told_result = Model(spec).check_claims()
+    assert "every other warning sign" in screened_result.detail
+    assert "every other warning sign" not in told_result.detail
+    factor = re.compile(r"meniscal_injury (\S+) given")
+    assert float(factor.search(told_result.detail).group(1)) > float(factor.search(screened_result.detail).group(1))
+
+
+def test_lifts_breaks_when_the_posterior_does_not_reach_the_factor(knee_model: Model) -> None:
+    claim = next(c for c in knee_model.spec.claims if c.id == "locking_keeps_meniscal_injury_well_above_its_base_rate")
+    assert claim.by is not None and _result(knee_model.check_claims(), claim.id).held
+    too_much = dataclasses.replace(claim, by=1000.0)
+    spec = dataclasses.replace(knee_model.spec, claims=(too_much,))
+    (r,) = Model(spec).check_claims()
+    assert not r.held
+    assert "x its prior" in r.detail and "(needs 1000x)" in r.detail
 
 
 # -- a tiny model whose table can lower its child ------------------------------------------

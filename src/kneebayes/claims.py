@@ -65,9 +65,29 @@ def _fmt(ev: tuple[tuple[str, str], ...]) -> str:
     return "{" + ", ".join(f"{k}={v}" for k, v in ev) + "}"
 
 
+def _given(model: Model, claim: ClaimSpec) -> dict[str, str]:
+    """The claim's evidence, after the safety screen when the claim asks for it."""
+    from .triage import screened
+
+    return screened(model.spec, _ev(claim.given)) if claim.screened else _ev(claim.given)
+
+
 def _check(model: Model, claim: ClaimSpec) -> tuple[bool, str]:
     # cause/than were checked to exist at load time for the checks that need them
     cause, than = claim.cause or "", claim.than or ""
+    given = _fmt(claim.given) + (" and every other warning sign 'no'" if claim.screened else "")
+    if claim.check == "explains_first":
+        dx = model.diagnose(_given(model, claim))
+        first, factor = dx.explaining_causes[0]
+        mine = dict(dx.explaining_causes)[cause]
+        return first == cause, (f"first is {first} (Bayes factor {factor:.3g}); {cause} {mine:.3g} given {given}")
+    if claim.check == "lifts":
+        dx = model.diagnose(_given(model, claim))
+        post, prior = dx.distributions[cause], model.diagnose({}).distributions[cause]
+        state = "yes" if "yes" in post else max(post, key=lambda s: post[s])
+        lift = post[state] / prior[state] if prior[state] > 0 else float("inf")
+        return lift >= (claim.by or 1.0), (f"P({cause}={state})={post[state]:.4f} is {lift:.2f}x its prior "
+                                           f"{prior[state]:.4f} (needs {claim.by:g}x) given {given}")
     if claim.check == "raises":
         a = model.diagnose(_ev(claim.given)).posterior[cause]
         b = model.diagnose(_ev(claim.versus)).posterior[cause]

@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from .modelfile.schema import ModelSpec
 
-__all__ = ["SELF_CARE", "SEE_DOCTOR", "Reason", "Triage", "triage", "unanswered_red_flags"]
+__all__ = ["SELF_CARE", "SEE_DOCTOR", "Reason", "Triage", "screened", "triage", "unanswered_red_flags"]
 
 TriageLevel = Literal["self_care", "see_doctor"]
 ReasonKind = Literal["red_flag", "escalation", "self_care"]
@@ -117,6 +117,33 @@ def unanswered_red_flags(spec: ModelSpec, evidence: Mapping[str, object]) -> tup
         if flag.node not in evidence and flag.node not in out:
             out.append(flag.node)
     return tuple(out)
+
+
+def screened(spec: ModelSpec, evidence: Mapping[str, str]) -> dict[str, str]:
+    """The evidence after the safety screen: every open red-flag question answered with its all-clear state.
+
+    This is what an interview that asks every warning-sign question before
+    it stops produces for a runner who reports no further warning sign. A
+    red-flag node's all-clear state is its one state that raises no flag
+    (``no`` for the knee's yes/no warning signs); a node with more than one
+    such state has no single all-clear answer and is left open.
+
+    >>> import kneebayes
+    >>> from kneebayes.triage import screened
+    >>> ev = screened(kneebayes.load_model().spec, {"locking_or_catching": "yes"})
+    >>> ev["locking_or_catching"], ev["swelling_behind_knee"], len(ev)
+    ('yes', 'no', 9)
+    """
+    out = dict(evidence)
+    flagged: dict[str, set[str]] = {}
+    for flag in spec.red_flags:
+        flagged.setdefault(flag.node, set()).add(flag.state)
+    states = {n.id: n.states for n in spec.nodes}
+    for node in unanswered_red_flags(spec, evidence):
+        clear = [s for s in states[node] if s not in flagged[node]]
+        if len(clear) == 1:
+            out[node] = clear[0]
+    return out
 
 
 def _with_estimate(text: str, p: float) -> str:

@@ -40,6 +40,8 @@ CLAIM_CHECKS: dict[str, tuple[str, ...]] = {
     "more_probable": ("cause", "than"),
     "ranks_first": ("cause", "given"),
     "edges_raise": ("parent_kind", "child_kind"),
+    "explains_first": ("cause", "given"),
+    "lifts": ("cause", "given", "by"),
 }
 _TOP_KEYS = {"format", "name", "version", "title", "description", "source_document", "disclaimer", "scale", "nodes", "claims",
              "costs", "interview", "red_flags", "escalations", "care"}
@@ -52,7 +54,8 @@ _CARE_KEYS = {"id", "title", "advice", "source", "causes", "when"}
 DEFAULT_COST = 1.0
 DEFAULT_COST_LEVEL = "question"
 _PARAM_KEYS = {"value", "range", "source", "rationale"}
-_CLAIM_KEYS = {"id", "statement", "source", "check", "cause", "than", "given", "versus", "parent_kind", "child_kind"}
+_CLAIM_KEYS = {"id", "statement", "source", "check", "cause", "than", "given", "versus", "parent_kind", "child_kind",
+               "screened", "by"}
 _ID = re.compile(r"^[^\s=\[\],{}]+$")
 
 
@@ -467,6 +470,16 @@ def _claims(reader: _Reader, raw: object, line: int | None, node_states: Mapping
                 reader.problem(f"unknown node {c[f]!r}" + (f"; did you mean {', '.join(repr(x) for x in sugg)}?" if sugg else ""),
                                field=f"claims.{cid}.{f}", line=_line(c, f))
                 ok = False
+        screened = c.get("screened", False)
+        if not isinstance(screened, bool):
+            reader.problem(f"screened must be true or false, got {screened!r:.40}", field=f"claims.{cid}.screened",
+                           line=_line(c, "screened"))
+            ok = False
+        by = c.get("by")
+        if by is not None and not (_is_number(by) and math.isfinite(by) and by > 0):
+            reader.problem(f"by must be a positive number (how many times the prior), got {by!r:.40}",
+                           field=f"claims.{cid}.by", line=_line(c, "by"))
+            ok = False
         given = _evidence(reader, c.get("given"), claim=cid, field="given", line=_line(c, "given"), node_states=node_states)
         versus = _evidence(reader, c.get("versus"), claim=cid, field="versus", line=_line(c, "versus"), node_states=node_states)
         if not ok or given is None or versus is None:
@@ -475,6 +488,7 @@ def _claims(reader: _Reader, raw: object, line: int | None, node_states: Mapping
             id=cid, statement=texts["statement"] or "", source=texts["source"] or "", check=check,
             cause=c.get("cause"), than=c.get("than"), given=given, versus=versus,
             parent_kind=c.get("parent_kind"), child_kind=c.get("child_kind"),
+            screened=screened is True, by=None if by is None else float(by),
         ))
     return tuple(claims)
 

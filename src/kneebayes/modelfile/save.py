@@ -188,9 +188,11 @@ def _document(spec: ModelSpec) -> dict[str, Any]:
             for key in ("given", "versus"):
                 if getattr(c, key) or key in required:
                     item[key] = _FlowMap(getattr(c, key))
-            for key in ("parent_kind", "child_kind"):
+            for key in ("parent_kind", "child_kind", "by"):
                 if getattr(c, key) is not None:
                     item[key] = getattr(c, key)
+            if c.screened:
+                item["screened"] = True
             claims.append(item)
         doc["claims"] = claims
     if spec.red_flags:

@@ -120,6 +120,8 @@ class ClaimSpec:
     versus: tuple[tuple[str, str], ...] = ()
     parent_kind: str | None = None
     child_kind: str | None = None
+    screened: bool = False         # also answer "no" to every red-flag question that ``given`` leaves open
+    by: float | None = None        # ``lifts``: the posterior must reach ``by`` times the prior
 
 
 @dataclass(frozen=True)
