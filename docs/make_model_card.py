@@ -63,37 +63,57 @@ settles that with the following choices; each is ours, not the article's.
   both as the usual triggers; arthritis (0.05) and trauma (0.07) low; the
   rest from common sense, with the widest ranges.
 - **How common each cause is.** The article ranks the causes only in words
-  (hamstring the usual cause, nerve irritation "less common", Baker's cyst
-  and meniscal injury tied to an underlying joint problem). The leaks and the
-  risk factors' weights are set so that with no answers hamstring leads
-  (about 55%), popliteus overload and tendonitis follow (about 30%), then
-  meniscal injury (12%), Baker's cyst (9%) and nerve irritation (7%). Baker's
-  cyst over nerve irritation is the thinnest margin and can flip within the
-  ranges.
+  (hamstring the usual cause, popliteus overload and tendonitis common,
+  Baker's cyst and meniscal injury tied to an underlying joint problem, nerve
+  irritation "less common"). The leaks and the risk factors' weights are set
+  so that with no answers hamstring leads (about 55%), tendonitis (28%) and
+  popliteus overload (26%) follow, then meniscal injury (11%), Baker's cyst
+  (9%) and nerve irritation (8%). Nothing in the article puts popliteus
+  overload above tendonitis, whose "tendon irritation" its opening line and
+  FAQ name among the usual sources.
 - **How strongly a risk factor raises a cause.** The article names links but
   never their strength. Downhill or uneven running -> popliteus overload is
   fifty-fifty ("can"); sprints or hills -> hamstring (0.40) and trauma ->
-  meniscal injury (0.45) are the strongest links.
+  meniscal injury (0.35) are among the strongest links. Nerve irritation
+  follows tight hip muscles such as the piriformis (the article's own
+  example), asked about in a question of its own; stiff hamstrings or calves
+  feed it only weakly.
 - **Links the article implies but does not state:** tibial rotation ->
   popliteus overload (the muscle "unlocks" the knee); a previous injury ->
   hamstring strain and meniscal injury; trauma -> meniscal injury (from the
   imaging section); running form and worn footwear -> meniscal injury (the
   menisci cushion impact). Arthritis -> meniscal injury is left out.
-- **Swelling.** Meniscal tears "often" swell, but the finding is swelling
-  *behind* the knee, so the weight is fifty-fifty, not expected; for a
-  Baker's cyst (the cyst is the swelling) it is expected.
-- **Red-flag findings** (pain at night or rest, limping, symptoms beyond two
-  weeks, instability) get mostly common-sense weights; instability's leak
-  stands for the ligament instability the article mentions but the model
-  does not name. Red flags send a runner to a doctor by rule, whatever
-  their probability.
+- **What a "no" costs.** The interview asks every warning-sign question
+  before it stops, so most runners answer "no" to most of them, and a "no"
+  divides a cause's odds by about 1 / (1 - w) for each link of weight w.
+  Warning-sign findings (sharp pain, pain at night or at rest, limping,
+  instability, symptoms beyond two weeks) therefore link to a cause with
+  more than a low weight only where the article ties them: meniscal tears
+  "often" swell and "sometimes" lock, and "may present as persistent
+  tightness". Where the article is silent the weight is improbable (0.15) or
+  below. Instability's leak stands for the ligament instability the article
+  mentions but the model does not name. Red flags send a runner to a doctor
+  by rule, whatever their probability.
+- **Swelling and fullness are one story.** The article says the cyst's
+  swelling "can stretch surrounding tissues resulting in a sensation of
+  fullness". Fullness depends on the cyst and on the swelling itself, so a
+  cyst is counted once when both answers are "yes", and fullness still points
+  to it when the runner sees no swelling. A meniscal tear's swelling fills the
+  joint and is seldom what a runner sees behind the knee, so that weight is
+  uncertain (0.30); for a Baker's cyst (the cyst is the swelling, usually
+  felt as fullness) it is fifty-fifty.
 - **Telling signs stay telling.** The causes are independent given the risk
   factors, so one cause never "explains away" another; the findings the
-  article ties to one cause (tenderness, fullness, locking, tingling) have
-  low leaks (0.02-0.03) so that on their own they lift that cause to the
-  top. Sharp pain is weighted low (0.05) for popliteus overload ("generalized
-  tightness rather than sharp pain") and for a Baker's cyst ("not painful
-  initially").
+  article ties to one cause (tenderness, fullness, locking, tingling,
+  trouble straightening the knee) have low leaks (0.01-0.03), so that on
+  their own they point to that cause, after the safety screen too (the
+  claims below check it). Sharp pain is weighted low (0.05) for popliteus
+  overload ("generalized tightness rather than sharp pain") and for a
+  Baker's cyst ("not painful initially").
+- **Likely versus explaining.** A diagnosis reports both how likely each
+  cause is and how much the answers multiply its odds (its Bayes factor).
+  Base rates come from the article's "usual" and "less common"; the strength
+  of the telling signs from its descriptions, so that both read sensibly.
 
 The parameters below are those whose rationale says the article is silent
 or does not state the number: they rest on these choices and common
@@ -109,6 +129,8 @@ CHECK_TEXT = {
     "more_probable": "P({cause} | {given}) > P({than} | {given})",
     "ranks_first": "{cause} has the highest posterior given {given}",
     "edges_raise": "for every edge {parent_kind} -> {child_kind}: P(child | parent=yes) > P(child | parent=no)",
+    "explains_first": "{cause} has the largest Bayes factor (what the answers point to) given {given}",
+    "lifts": "P({cause} | {given}) is at least {by} times its probability with nothing known",
 }
 
 
@@ -144,9 +166,10 @@ def evidence_text(pairs: tuple[tuple[str, str], ...]) -> str:
 
 def check_text(claim: ClaimSpec) -> str:
     template = CHECK_TEXT.get(claim.check, claim.check)
+    given = evidence_text(claim.given) + (", every other warning sign answered no" if claim.screened else "")
     return f"`{claim.check}`: " + template.format(
-        cause=claim.cause, than=claim.than, given=evidence_text(claim.given), versus=evidence_text(claim.versus),
-        parent_kind=claim.parent_kind, child_kind=claim.child_kind,
+        cause=claim.cause, than=claim.than, given=given, versus=evidence_text(claim.versus),
+        parent_kind=claim.parent_kind, child_kind=claim.child_kind, by=claim.by if claim.by is None else f"{claim.by:g}",
     )
 
 

@@ -34,7 +34,7 @@ def sample_states(model: Model, n: int, seed: int | np.random.Generator | None =
     >>> import kneebayes
     >>> states = sample_states(kneebayes.load_model(), 5, seed=1)
     >>> states.shape
-    (5, 31)
+    (5, 32)
     """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     net = model.network
