@@ -17,6 +17,9 @@ import kneebayes
 
 # A posterior row: "  Label   54.7%  ####" (the bar may be empty for small values).
 POSTERIOR_ROW = re.compile(r"\d{1,3}\.\d%\s+#*\s*$")
+EXPLAINING = "What your answers point to"
+PROBABILITY = "How likely each cause is present:"
+COMBINATIONS = "Most probable combinations"
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = shutil.which("kneebayes")
@@ -46,6 +49,26 @@ def example() -> subprocess.CompletedProcess[str]:
     return run("diagnose", "locking_or_catching=yes", "swelling_behind_knee=yes")
 
 
+def section(stdout: str, head: str) -> list[str]:
+    """The lines from the one starting with ``head`` up to the next blank line."""
+    lines = stdout.splitlines()
+    start = next((i for i, ln in enumerate(lines) if ln.startswith(head)), None)
+    assert start is not None, f"no line starting with {head!r} in:\n{stdout}"
+    end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
+    return lines[start:end]
+
+
+def bars(stdout: str) -> list[str]:
+    """The posterior rows, under "How likely each cause is present"."""
+    return [ln for ln in section(stdout, PROBABILITY)[1:] if POSTERIOR_ROW.search(ln)]
+
+
+def heads(stdout: str) -> list[str]:
+    """The first line of each blank-separated section, as far as its first colon."""
+    blocks = stdout.split("\n\n")
+    return [b.lstrip("\n").split(":", 1)[0].split(" (", 1)[0] for b in blocks if b.strip()]
+
+
 # -- diagnose ------------------------------------------------------------------------------
 
 
@@ -54,20 +77,85 @@ def test_diagnose_exits_zero_and_prints_every_cause_with_a_percentage(
 ) -> None:
     assert example.returncode == 0, example.stderr
     assert example.stderr == ""
+    rows = bars(example.stdout)
     for cause, label in labels.items():
-        line = next((ln for ln in example.stdout.splitlines() if label in ln), None)
+        line = next((ln for ln in rows if label in ln), None)
         assert line is not None, f"no line for {cause} ({label!r}) in:\n{example.stdout}"
         assert re.search(r"\b\d{1,3}\.\d%", line), line
 
 
-def test_diagnose_ranks_meniscal_injury_first_for_locking_and_swelling(
+def test_diagnose_ranks_meniscal_injury_most_probable_for_locking_and_swelling(
     example: subprocess.CompletedProcess[str], labels: dict[str, str]
 ) -> None:
-    rows = [ln for ln in example.stdout.splitlines() if POSTERIOR_ROW.search(ln)]
+    rows = bars(example.stdout)
     assert len(rows) == 6, example.stdout
     assert labels["meniscal_injury"] in rows[0]
     percents = [float(re.search(r"(\d+\.\d)%", r).group(1)) for r in rows]  # type: ignore[union-attr]
     assert percents == sorted(percents, reverse=True)
+
+
+def test_diagnose_leads_with_what_your_answers_point_to_then_probabilities_then_combinations(
+    example: subprocess.CompletedProcess[str]
+) -> None:
+    assert heads(example.stdout)[:7] == [
+        "Evidence", EXPLAINING, PROBABILITY.rstrip(":"), COMBINATIONS, "Next question", "Triage", "Care plan"]
+
+
+@pytest.fixture(scope="module")
+def locking() -> subprocess.CompletedProcess[str]:
+    return run("diagnose", "locking_or_catching=yes")
+
+
+def test_diagnose_points_to_meniscal_injury_first_for_locking(locking: subprocess.CompletedProcess[str],
+                                                               labels: dict[str, str]) -> None:
+    assert locking.returncode == 0, locking.stderr
+    first = section(locking.stdout, EXPLAINING)[1]
+    assert first.startswith(f"  1. {labels['meniscal_injury']}: your answers make it ")
+    assert first.endswith(" times more likely than before")
+
+
+def test_diagnose_explaining_lines_are_the_library_in_words(locking: subprocess.CompletedProcess[str]) -> None:
+    from kneebayes.display.words import explaining, percent
+
+    dx = kneebayes.load_model().diagnose({"locking_or_catching": "yes"})
+    rows = explaining(dx)
+    lines = section(locking.stdout, EXPLAINING)
+    assert lines[0] == "What your answers point to (most telling first):"
+    for i, row in enumerate(rows):
+        phrase, detail = lines[1 + 2 * i], lines[2 + 2 * i]
+        assert phrase == f"  {i + 1}. {row.name}: {row.words.phrase}"
+        strength = "" if row.words.direction == "neither" else f"{row.words.evidence}; "
+        assert detail == f"     {strength}now {percent(row.now)}, {percent(row.before)} before any answer"
+    assert len(lines) == 1 + 2 * len(rows) + 1   # the note on odds closes the section
+
+
+def test_diagnose_says_once_that_the_factor_multiplies_the_odds(locking: subprocess.CompletedProcess[str]) -> None:
+    from kneebayes.display.words import ODDS_NOTE
+
+    assert locking.stdout.count(ODDS_NOTE) == 1
+    assert section(locking.stdout, EXPLAINING)[-1] == f"  ({ODDS_NOTE})"
+
+
+def test_diagnose_lists_three_named_combinations_with_their_probability(
+    locking: subprocess.CompletedProcess[str], labels: dict[str, str]
+) -> None:
+    from kneebayes.display.words import percent
+
+    dx = kneebayes.load_model().diagnose({"locking_or_catching": "yes"})
+    expected = [" + ".join(labels[c] for c in combo.present) or "none of the causes"
+                for combo in dx.most_probable_combinations(3)]
+    lines = section(locking.stdout, COMBINATIONS)
+    assert lines[0] == "Most probable combinations:"
+    assert lines[1:] == [f"  {i}. {name}: {percent(c.probability)}"
+                         for i, (name, c) in enumerate(zip(expected, dx.most_probable_combinations(3)), 1)]
+    assert f"{labels['hamstring_strain']} + {labels['meniscal_injury']}" in lines[1]
+
+
+def test_diagnose_with_no_answers_says_the_answers_point_nowhere_yet() -> None:
+    result = run("diagnose")
+    assert result.returncode == 0, result.stderr
+    assert "What your answers point to: nothing yet, no question answered." in result.stdout
+    assert "times more likely" not in result.stdout
 
 
 def test_diagnose_prints_the_disclaimer_and_the_model(example: subprocess.CompletedProcess[str]) -> None:
@@ -89,6 +177,21 @@ def test_diagnose_json_is_machine_readable() -> None:
     assert data["model"] == {"name": "knee", "version": model.version, "content_hash": model.content_hash}
     assert data["evidence"] == {"locking_or_catching": "yes", "swelling_behind_knee": "yes"}
     assert "not a medical diagnosis" in data["disclaimer"]
+
+
+def test_diagnose_json_has_the_sections_as_keys_in_the_order_shown() -> None:
+    result = run("diagnose", "--json", "locking_or_catching=yes")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    keys = list(data)
+    assert keys.index("explaining_causes") < keys.index("posterior") < keys.index("most_probable_combinations")
+    assert keys.index("most_probable_combinations") < keys.index("next_question")
+    expected = kneebayes.load_model().diagnose({"locking_or_catching": "yes"}).to_dict(full=True)
+    assert set(keys) == set(expected) | {"disclaimer"}   # nothing the library's dict lacks but the disclaimer
+    assert data["explaining_causes"][0]["cause"] == "meniscal_injury"
+    assert data["explaining_causes"] == expected["explaining_causes"]
+    assert data["most_probable_combinations"] == expected["most_probable_combinations"]
+    assert data["prior"] == expected["prior"] and data["bayes_factor"] == expected["bayes_factor"]
 
 
 def test_diagnose_json_agrees_with_the_library() -> None:
@@ -136,6 +239,37 @@ def test_diagnose_with_another_model_file(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Strain" in result.stdout
     assert "tiny 0.1" in result.stdout
+
+
+def _many_causes(path: Path, n: int = 13) -> Path:
+    """A model of ``n`` yes/no causes and one finding: 2**13 = 8,192 joint states, past the joint limit."""
+    lines = ["format: kneebayes-model/1", "name: many", 'version: "0.1"', 'title: "Many causes"', "nodes:"]
+    number = '{value: %s, range: [%s, %s], source: "s", rationale: "r"}'
+    for i in range(n):
+        lines += [f"  - id: c{i:02d}", f"    label: Cause {i}", "    kind: cause", f'    question: "Cause {i}?"',
+                  f"    prior: {number % (0.1, 0.05, 0.2)}"]
+    lines += ["  - id: pain", "    label: Pain", "    kind: finding", '    question: "Pain?"', "    noisy_or:",
+              f"      leak: {number % (0.05, 0.01, 0.1)}", "      weights:"]
+    lines += [f"        c{i:02d}: {number % (0.5, 0.3, 0.7)}" for i in range(n)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_diagnose_says_in_one_line_when_the_combinations_cannot_be_listed(tmp_path: Path) -> None:
+    path = _many_causes(tmp_path / "many.yaml")
+    result = run("diagnose", "--model", str(path), "pain=yes")
+    assert result.returncode == 0, result.stderr
+    assert section(result.stdout, COMBINATIONS) == [
+        "Most probable combinations: not listed: the causes have too many joint states to enumerate."]
+    assert heads(result.stdout)[1:4] == [EXPLAINING, PROBABILITY.rstrip(":"), COMBINATIONS]
+
+
+def test_diagnose_json_says_why_the_combinations_are_left_out(tmp_path: Path) -> None:
+    path = _many_causes(tmp_path / "many.yaml")
+    data = json.loads(run("diagnose", "--json", "--model", str(path), "pain=yes").stdout)
+    assert "most_probable_combinations" not in data
+    assert data["note"].startswith("most_probable_combinations left out")
+    assert len(data["explaining_causes"]) == 13
 
 
 # -- check ---------------------------------------------------------------------------------
@@ -241,7 +375,12 @@ def test_the_readme_first_command_runs() -> None:
     result = subprocess.run([*_command(argv[0]), *argv[1:]], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert result.returncode == 0, result.stderr
     assert "not a medical diagnosis" in result.stdout
-    assert sum(1 for ln in result.stdout.splitlines() if POSTERIOR_ROW.search(ln)) == 6
+    assert len(bars(result.stdout)) == 6
+    # the phrase the README quotes is what the command prints
+    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    quoted = re.search(r'such as "(your answers make it [^"]+)"', readme)
+    assert quoted is not None, "README no longer quotes a phrase of the first command's output"
+    assert quoted.group(1) in result.stdout
 
 
 def test_a_model_without_its_own_disclaimer_gets_a_plain_one_naming_it(tmp_path: Path) -> None:

@@ -21,6 +21,8 @@ DISCLAIMER = kneebayes.load_model().spec.disclaimer or ""   # the packaged model
 QUESTION = re.compile(r"^Q(\d+)\. (.+)$")
 BAR = re.compile(r"^  \S.*\s\d{1,3}\.\d%(  #+)?$")
 MANY_NOES = "no\n" * 60
+EXPLAINING = "What your answers point to"
+PROBABILITY = "How likely each "
 
 
 def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -51,18 +53,25 @@ def asked(stdout: str, question_ids: dict[str, str]) -> list[str]:
 
 
 def bar_blocks(stdout: str) -> list[list[str]]:
-    """Each run of consecutive posterior-bar lines, in order."""
+    """The posterior-bar lines under each "How likely ..." heading, in order."""
+    lines = stdout.splitlines()
     blocks: list[list[str]] = []
-    current: list[str] = []
-    for line in stdout.splitlines():
-        if BAR.match(line):
-            current.append(line)
-        elif current:
-            blocks.append(current)
-            current = []
-    if current:
-        blocks.append(current)
+    for i, line in enumerate(lines):
+        if line.startswith(PROBABILITY):
+            block = []
+            for row in lines[i + 1:]:
+                if not BAR.match(row):
+                    break
+                block.append(row)
+            blocks.append(block)
     return blocks
+
+
+def heads_after(stdout: str, line_start: str) -> list[str]:
+    """The heading of each blank-separated section after the line starting with ``line_start``."""
+    text = stdout[stdout.index("\n" + line_start) + 1:]
+    blocks = [b for b in text.split("\n\n")[1:] if b.strip()]
+    return [b.lstrip("\n").split(":", 1)[0].split(" (", 1)[0] for b in blocks]
 
 
 def section(stdout: str, head: str) -> list[str]:
@@ -117,7 +126,7 @@ def test_each_question_shows_its_choices_and_each_answer_the_bars(
     n = len(asked(out, question_ids))
     assert out.count("[yes/no/skip/undo/quit]") == n
     blocks = bar_blocks(out)
-    assert len(blocks) == n + 1  # the prior, then one after each answer
+    assert len(blocks) == n + 1  # the prior, one after each answer but the last, then the end screen
     labels = {model.node(c).label for c in model.causes}
     for block in blocks:
         assert len(block) == len(model.causes)
@@ -126,6 +135,61 @@ def test_each_question_shows_its_choices_and_each_answer_the_bars(
         assert percents == sorted(percents, reverse=True)
         for ln, p in zip(block, percents):
             assert abs(ln.count("#") - p / 100 * 30) <= 0.55  # p is the printed, rounded value
+
+
+def test_each_screen_leads_with_what_your_answers_point_to_before_the_bars(
+    all_no: subprocess.CompletedProcess[str]
+) -> None:
+    sections = all_no.stdout.split("\n\n")
+    shown = [i for i, b in enumerate(sections) if b.startswith(PROBABILITY)]
+    assert shown
+    for i in shown:
+        assert sections[i - 1].startswith(EXPLAINING), sections[i - 1]
+
+
+def test_the_first_screen_says_nothing_is_answered_yet(all_no: subprocess.CompletedProcess[str]) -> None:
+    first = all_no.stdout.split("\n\n")[1]
+    assert first == "What your answers point to: nothing yet, no question answered."
+
+
+def test_a_step_after_an_answer_words_every_cause(all_no: subprocess.CompletedProcess[str],
+                                                  model: kneebayes.Model) -> None:
+    after_q1 = all_no.stdout.split("[yes/no/skip/undo/quit] no\n", 1)[1]
+    lines = section(after_q1.lstrip("\n"), EXPLAINING)
+    assert lines[0] == "What your answers point to (most telling first):"
+    named = [ln for ln in lines if re.match(r"^  \d\. ", ln)]
+    assert len(named) == len(model.causes)
+    assert all("your answers " in ln for ln in named)
+
+
+def test_the_end_screen_leads_with_what_your_answers_point_to(all_no: subprocess.CompletedProcess[str]) -> None:
+    assert heads_after(all_no.stdout, "Stopped after")[:5] == [
+        EXPLAINING, "How likely each cause is present", "Most probable combinations", "Triage", "Care plan"]
+
+
+def test_the_end_screen_words_the_library_diagnosis(model: kneebayes.Model) -> None:
+    from kneebayes.display.words import explaining
+
+    stdin, ids = script_for(model, {"locking_or_catching"})
+    result = run("interview", stdin=stdin)
+    end = result.stdout[result.stdout.index("\nStopped after"):]
+    dx = model.diagnose({i: "yes" if i == "locking_or_catching" else "no" for i in ids})
+    first = explaining(dx)[0]
+    assert first.cause == "meniscal_injury"
+    assert section(end.lstrip("\n").split("\n\n", 1)[1], EXPLAINING)[1] == f"  1. {first.name}: {first.words.phrase}"
+
+
+def test_quitting_early_still_ends_with_what_your_answers_point_to() -> None:
+    result = run("interview", stdin="yes\nquit\n")
+    assert result.returncode == 0, result.stderr
+    assert heads_after(result.stdout, "Ended early")[:3] == [
+        EXPLAINING, "How likely each cause is present", "Most probable combinations"]
+
+
+def test_the_last_answer_is_shown_once_on_the_end_screen(all_no: subprocess.CompletedProcess[str]) -> None:
+    last_answer = all_no.stdout.rindex("[yes/no/skip/undo/quit] no")
+    between = all_no.stdout[last_answer:all_no.stdout.index("\nStopped after")]
+    assert EXPLAINING not in between and PROBABILITY not in between
 
 
 def test_the_transcript_follows_the_library(all_no: subprocess.CompletedProcess[str], model: kneebayes.Model,
@@ -167,9 +231,9 @@ def test_undo_restores_the_posterior_before_the_undone_answer(question_ids: dict
     result = run("interview", stdin="no\nyes\nundo\n")
     assert result.returncode == 0, result.stderr
     blocks = bar_blocks(result.stdout)
-    # the prior, after Q1, after Q2, after undo, then nothing (EOF)
-    assert len(blocks) == 4
-    assert blocks[3] == blocks[1]
+    # the prior, after Q1, after Q2, after undo, then the end screen (EOF)
+    assert len(blocks) == 5
+    assert blocks[3] == blocks[1] == blocks[4]
     assert blocks[2] != blocks[1]
     ids = asked(result.stdout, question_ids)
     assert len(ids) == 4 and ids[3] == ids[1]  # undone at Q3's prompt: Q2 is asked again
@@ -377,3 +441,45 @@ def test_diagnose_names_the_target_that_is_confidently_not_normal(tmp_path: Path
     assert result.returncode == 0, result.stderr
     assert (f"Stop asking: confident enough: Damage is not intact with probability {p:.2f}, "
             "at or above the confidence threshold of 0.90.") in result.stdout
+
+
+# -- multi-state targets ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def graded_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_graded(tmp_path_factory.mktemp("graded") / "graded.yaml", title="A three-state fault",
+                        damage=(0.9, 0.08, 0.02), kind=(0.5, 0.3, 0.2),
+                        findings={"swelling": (0.02, 0.9, 0.95), "bruising": (0.1, 0.3, 0.9)},
+                        red_flags={"bruising": "Bruising needs a look"})
+
+
+def test_diagnose_on_multi_state_targets_names_target_and_state(graded_path: Path) -> None:
+    result = run("diagnose", "--model", str(graded_path), "swelling=yes")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    dx = kneebayes.load_model(graded_path).diagnose({"swelling": "yes"})
+    state = dx.explaining_states["damage"]
+    lines = section(result.stdout, EXPLAINING)
+    assert lines[1].startswith(f"  1. Damage = {state}: your answers make it ")
+    assert lines[3] == "  2. Kind = a: your answers say little about it"   # no normal state: its likeliest
+    assert section(result.stdout, "How likely each state of each cause is")[1].startswith("  Damage = intact")
+    assert section(result.stdout, "Most probable combinations")[1].startswith(f"  1. Damage = {state} + Kind = a: ")
+
+
+def test_diagnose_json_on_multi_state_targets_has_the_sections(graded_path: Path) -> None:
+    result = run("diagnose", "--json", "--model", str(graded_path), "swelling=yes")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert "posterior" not in data   # multi-state targets have distributions only
+    assert [e["cause"] for e in data["explaining_causes"]] == ["damage", "kind"]
+    assert data["most_probable_combinations"][0]["states"]["damage"] == data["explaining_causes"][0]["state"]
+
+
+def test_interview_on_multi_state_targets_runs_to_the_end(graded_path: Path) -> None:
+    result = run("interview", "--model", str(graded_path), stdin="yes\nno\n")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert heads_after(result.stdout, "Stopped after")[:5] == [
+        EXPLAINING, "How likely each state of each cause is", "Most probable combinations", "Triage", "Care plan"]
+    assert re.search(r"^  1\. Damage = (torn|ruptured): your answers make it ", result.stdout, re.M)

@@ -86,11 +86,14 @@ def test_model_html_names_every_node_by_kind_with_counts(knee_model: kneebayes.M
         assert f"<code>{node.id}</code>" in text
     for cause in knee_model.causes:
         assert cause in text
-    assert "31 nodes: 13 risk factors, 6 causes, 12 findings" in text
-    for title in ("Risk factors (13)", "Causes (6)", "Findings (12)"):
+    r, c, f = (len(knee_model.nodes_of_kind(k)) for k in ("risk_factor", "cause", "finding"))
+    assert r + c + f == len(knee_model.nodes)
+    assert f"{len(knee_model.nodes)} nodes: {r} risk factors, {c} causes, {f} findings" in text
+    titles = (f"Risk factors ({r})", f"Causes ({c})", f"Findings ({f})")
+    for title in titles:
         assert title in text
     # groups come in layer order: risk factors, causes, findings
-    assert text.index("Risk factors (13)") < text.index("Causes (6)") < text.index("Findings (12)")
+    assert text.index(titles[0]) < text.index(titles[1]) < text.index(titles[2])
 
 
 def test_model_html_shows_identity_source_and_claims(knee_model: kneebayes.Model) -> None:
@@ -129,18 +132,75 @@ def test_kinds_in_order_puts_known_kinds_first() -> None:
 
 
 # -- diagnosis_html --------------------------------------------------------------------------------
+def _after(text: str, title: str) -> str:
+    """The HTML from a section's title on."""
+    assert title in text, title
+    return text[text.index(title):]
+
+
 def test_diagnosis_html_shows_each_cause_with_its_percentage_in_order(tingling: kneebayes.Diagnosis,
                                                                        knee_model: kneebayes.Model) -> None:
-    text = diagnosis_html(tingling)
+    bars = _after(diagnosis_html(tingling), "How likely each cause is present")
     positions = []
     for cause, p in tingling.ranked_causes:
         label = html.escape(knee_model.node(cause).label)
-        assert label in text
-        assert f"{p * 100:.1f}%" in text
-        assert f"width:{p * 100:.1f}%" in text   # the bar
-        positions.append(text.index(label))
+        assert label in bars
+        assert f"{p * 100:.1f}%" in bars
+        assert f"width:{p * 100:.1f}%" in bars   # the bar
+        positions.append(bars.index(label))
     assert positions == sorted(positions)
-    assert "70.2%" in text   # the documented value for this case
+
+
+def test_diagnosis_html_leads_with_what_your_answers_point_to(tingling: kneebayes.Diagnosis) -> None:
+    text = diagnosis_html(tingling)
+    order = ["What your answers point to", "How likely each cause is present", "Most probable combinations",
+             "answers (1)", "triage:", "next question", "care:"]
+    positions = [text.index(title) for title in order]
+    assert positions == sorted(positions)
+    assert text.index("What your answers point to") < text.index(";height:100%")   # before the first bar
+
+
+def test_diagnosis_html_explaining_table_has_phrase_factor_and_probabilities(tingling: kneebayes.Diagnosis,
+                                                                            knee_model: kneebayes.Model) -> None:
+    from kneebayes.display.words import explaining, percent
+
+    section = _after(diagnosis_html(tingling), "What your answers point to").split("How likely each cause")[0]
+    rows = section.split("<tr")[2:]   # after the header row
+    assert len(rows) == len(knee_model.causes)
+    for row, expected in zip(rows, explaining(tingling)):
+        assert f"title='{expected.cause}=yes'" in row
+        assert html.escape(expected.name) in row and html.escape(expected.words.phrase) in row
+        assert f"{expected.words.factor:.3g} " in row
+        assert f">{percent(expected.now)}<" in row and f">{percent(expected.before)}<" in row
+    assert "Nerve irritation" in rows[0] and "times more likely than before" in rows[0]
+
+
+def test_diagnosis_html_says_once_that_the_factor_multiplies_the_odds(tingling: kneebayes.Diagnosis) -> None:
+    from kneebayes.display.words import ODDS_NOTE
+
+    assert diagnosis_html(tingling).count(html.escape(ODDS_NOTE)) == 1
+
+
+def test_diagnosis_html_without_answers_says_nothing_yet(knee_model: kneebayes.Model) -> None:
+    text = diagnosis_html(knee_model.diagnose({}))
+    assert "What your answers point to</span>: nothing yet, no question answered." in text
+    assert "times more likely" not in text
+
+
+def test_diagnosis_html_lists_the_most_probable_combinations(tingling: kneebayes.Diagnosis,
+                                                             knee_model: kneebayes.Model) -> None:
+    from kneebayes.display.words import percent
+
+    section = _after(diagnosis_html(tingling), "Most probable combinations")
+    for combo in tingling.most_probable_combinations(3):
+        name = " + ".join(knee_model.node(c).label for c in combo.present) or "none of the causes"
+        assert f"<li>{html.escape(name)}: {percent(combo.probability)}</li>" in section
+
+
+def test_diagnosis_html_says_why_combinations_are_not_listed(knee_model: kneebayes.Model) -> None:
+    small = kneebayes.Model(knee_model.spec, joint_limit=8)
+    text = diagnosis_html(small.diagnose({"tingling_or_numbness": "yes"}))
+    assert "Most probable combinations</span>: not listed: the causes have too many joint states" in text
 
 
 def test_diagnosis_html_shows_triage_reasons_next_question_care_and_model(tingling: kneebayes.Diagnosis) -> None:
@@ -169,6 +229,15 @@ def test_diagnosis_html_self_care(knee_model: kneebayes.Model) -> None:
     text = diagnosis_html(dx)
     assert dx.triage.level == "self_care" and "self_care" in text
     assert html.escape(dx.triage.reasons[0].text) in text
+
+
+def test_diagnosis_html_escapes_a_hostile_label_in_what_your_answers_point_to(hostile_model: kneebayes.Model) -> None:
+    dx = hostile_model.diagnose({"swelling_behind_knee": "yes", "fullness_behind_knee": "yes"})
+    assert dx.explaining_causes[0][0] == "bakers_cyst"   # the hostile label leads the table
+    text = diagnosis_html(dx)
+    section = _after(text, "What your answers point to").split("How likely each cause")[0]
+    assert html.escape(SCRIPT) in section
+    assert "<script>" not in text
 
 
 def test_diagnosis_html_escapes_reasons_and_labels(hostile_model: kneebayes.Model) -> None:
@@ -213,6 +282,20 @@ def test_diagnosis_html_multi_state_targets(child: kneebayes.Model) -> None:
     for state, p in dx.distributions["Disease"].items():
         assert html.escape(state) in text and f"{p * 100:.1f}%" in text
     assert "1 cause, 19 findings" in model_html(child)
+
+
+def test_diagnosis_html_names_a_multi_state_target_by_its_state(tmp_path: Path) -> None:
+    from graded import write_graded
+
+    path = write_graded(tmp_path / "graded.yaml", title="Graded", damage=(0.9, 0.08, 0.02),
+                        findings={"swelling": (0.02, 0.9, 0.95)}, kind=(0.5, 0.3, 0.2))
+    dx = kneebayes.load_model(path).diagnose({"swelling": "yes"})
+    text = diagnosis_html(dx)
+    state = dx.explaining_states["damage"]
+    section = _after(text, "What your answers point to").split("How likely each state")[0]
+    assert f"title='damage={state}'><td style" in section and f"Damage = {state}" in section
+    assert "How likely each state of each cause is" in text
+    assert f"<li>Damage = {state} + Kind = a: " in text
 
 
 # -- sensitivity_html -----------------------------------------------------------------------------
@@ -345,7 +428,8 @@ def test_other_kinds_get_layers_by_depth(knee_model: kneebayes.Model) -> None:
     # roots go below the risk factors; children of causes alone above the findings, which lie deeper on average
     assert layer_kinds(model) == ["risk_factor", "history", "cause", "sign", "finding"]
     text = model_html(model)
-    assert "31 nodes: 11 risk factors, 2 history, 6 causes, 2 sign, 10 findings" in text
+    r, c, f = (len(knee_model.nodes_of_kind(k)) for k in ("risk_factor", "cause", "finding"))
+    assert f"{len(model.nodes)} nodes: {r - 2} risk factors, 2 history, {c} causes, 2 sign, {f - 2} findings" in text
     assert text.index("History (2)") < text.index("Causes (6)") < text.index("Sign (2)") < text.index("Findings")
 
 

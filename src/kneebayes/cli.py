@@ -1,9 +1,14 @@
 """The ``kneebayes`` command line: diagnose a case, run an interview, check a model file, check the claims.
 
-``kneebayes diagnose ID=yes ...`` prints the posterior, the next question
-(or why asking could stop), triage with its reasons and the care plan;
-``kneebayes interview`` asks the questions one at a time on the terminal.
-Both say plainly that this is decision support, not a diagnosis.
+``kneebayes diagnose ID=yes ...`` leads with what the answers point to (each
+cause's Bayes factor in plain words, beside its probability now and before
+any answer), then how likely each cause is (the posterior as bars), the most
+probable combinations of causes, the next question (or why asking could
+stop), triage with its reasons and the care plan; ``--json`` gives the same
+sections as keys. ``kneebayes interview`` asks the questions one at a time on
+the terminal, shows the first two sections after each answer and all of them
+at the end. Both say plainly that this is decision support, not a diagnosis.
+The wording lives in :mod:`kneebayes.display.words`, shared with the HTML view.
 """
 
 from __future__ import annotations
@@ -57,6 +62,51 @@ def _confidence(text: str) -> float:
 
 
 # -- sections shared by `diagnose` and `interview` -------------------------------------------
+
+
+def _explaining_lines(dx: Diagnosis) -> list[str]:
+    """What the answers point to: every cause, the most telling first, its Bayes factor in words and
+    its probability now and before any answer; the note on odds once, when a phrase counts times."""
+    from .display.words import EXPLAINING_TITLE, NOTHING_YET, ODDS_NOTE, explaining, percent
+
+    if not dx.evidence:
+        return [f"{EXPLAINING_TITLE}: {NOTHING_YET}."]
+    rows = explaining(dx)
+    width = len(str(len(rows)))
+    lines = [f"{EXPLAINING_TITLE} (most telling first):"]
+    for i, row in enumerate(rows, 1):
+        strength = "" if row.words.direction == "neither" else f"{row.words.evidence}; "
+        lines.append(f"  {i:>{width}}. {row.name}: {row.words.phrase}")
+        lines.append(f"  {'':>{width}}  {strength}now {percent(row.now)}, {percent(row.before)} before any answer")
+    if any(" times " in row.words.phrase for row in rows):
+        lines.append(f"  ({ODDS_NOTE})")
+    return lines
+
+
+def _probability_lines(model: Model, dx: Diagnosis) -> list[str]:
+    """How likely each cause is: the heading, then the bars."""
+    from .display.words import probability_title
+
+    return [f"{probability_title(dx)}:", *_bars(model, dx)]
+
+
+def _combination_lines(dx: Diagnosis) -> list[str]:
+    """The three most probable combinations of causes, or one line saying why they are not listed."""
+    from .display.words import COMBINATIONS_LEFT_OUT, COMBINATIONS_TITLE, combinations, percent
+
+    found = combinations(dx, 3)
+    if found is None:
+        return [f"{COMBINATIONS_TITLE}: {COMBINATIONS_LEFT_OUT}."]
+    return [f"{COMBINATIONS_TITLE}:", *(f"  {i}. {name}: {percent(p)}" for i, (name, p) in enumerate(found, 1))]
+
+
+def _diagnosis_sections(model: Model, dx: Diagnosis, *, combinations: bool = True) -> list[list[str]]:
+    """What every screen shows of a diagnosis, in order: what the answers point to, the probabilities,
+    then (unless told not to) the most probable combinations."""
+    sections = [_explaining_lines(dx), _probability_lines(model, dx)]
+    if combinations:
+        sections.append(_combination_lines(dx))
+    return sections
 
 
 def _bars(model: Model, dx: Diagnosis) -> list[str]:
@@ -128,6 +178,10 @@ def _care_lines(dx: Diagnosis) -> list[str]:
 
 # -- diagnose ----------------------------------------------------------------------------------
 
+# The keys of ``Diagnosis.to_dict(full=True)`` that ``--json`` puts first, in the order the text shows them.
+_JSON_LEAD = ("model", "evidence", "explaining_causes", "bayes_factor", "prior", "posterior", "distributions",
+              "evidence_probability", "most_probable_combinations", "note")
+
 
 def _diagnose(args: argparse.Namespace) -> int:
     from .model import load_model
@@ -137,13 +191,16 @@ def _diagnose(args: argparse.Namespace) -> int:
                         confidence=args.confidence)
     if args.json:
         out = dx.to_dict(full=True)
+        # the same order as the text: what the answers point to, the probabilities, the combinations
+        lead = [k for k in _JSON_LEAD if k in out]
+        out = {**{k: out[k] for k in lead}, **{k: v for k, v in out.items() if k not in lead}}
         out["disclaimer"] = disclaimer(model)
         print(json.dumps(out, indent=2))
     else:
         given = ", ".join(f"{k}={v}" for k, v in dx.evidence.items()) or "nothing answered yet"
         print(f"Evidence: {given}")
-        print(dx)
-        for section in (_next_question_lines(model, dx), _triage_lines(dx), _care_lines(dx)):
+        for section in (*_diagnosis_sections(model, dx), _next_question_lines(model, dx), _triage_lines(dx),
+                        _care_lines(dx)):
             print()
             print("\n".join(section))
         print()
@@ -233,13 +290,8 @@ def _interview(args: argparse.Namespace) -> int:
         for i, step in enumerate(session.history, 1):
             write(f"Q{i}. {model.node(step.node).question}")
             write(f"    [{step.node}] answer from file: {'skip' if step.action == 'skip' else step.value}")
-        write("")
-        write("Probability of each cause now:")
-    else:
-        write("")
-        write("Probability of each cause with nothing answered yet:")
-    for line in _bars(model, session.diagnosis):
-        write(line)
+    if session.next_question() is not None:   # else the end screen below shows where things stand
+        _write_sections(_diagnosis_sections(model, session.diagnosis, combinations=False), write)
 
     ended = _ask(model, session, sys.stdin, write)
 
@@ -250,10 +302,7 @@ def _interview(args: argparse.Namespace) -> int:
     else:
         write(f"Ended early after {len(session.history)} question(s), before the stopping rule was reached; "
               "this is where things stand now.")
-    for section in (_triage_lines(dx), _care_lines(dx)):
-        write("")
-        for line in section:
-            write(line)
+    _write_sections([*_diagnosis_sections(model, dx), _triage_lines(dx), _care_lines(dx)], write)
     status = 0
     if args.save:
         try:
@@ -267,6 +316,14 @@ def _interview(args: argparse.Namespace) -> int:
     write("")
     write(disclaimer(model))
     return status
+
+
+def _write_sections(sections: Sequence[Sequence[str]], write: Callable[[str], None]) -> None:
+    """Each section after a blank line."""
+    for section in sections:
+        write("")
+        for line in section:
+            write(line)
 
 
 def _ask(model: Model, session: Interview, stdin: TextIO, write: Callable[[str], None]) -> str:
@@ -326,9 +383,8 @@ def _ask(model: Model, session: Interview, stdin: TextIO, write: Callable[[str],
                 return "quit"
             valid = ", ".join([*states, "skip", "undo", "quit"])
             write(f"Please answer one of: {valid}" + (" (y and n work too)." if yes_no else "."))
-        write("Probability of each cause now:")
-        for row in _bars(model, session.diagnosis):
-            write(row)
+        if session.next_question() is not None:   # at the stop, the end screen shows where things stand
+            _write_sections(_diagnosis_sections(model, session.diagnosis, combinations=False), write)
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -10,13 +10,15 @@ same input always gives the same string. ``Model.to_html`` (and so its
 >>> import kneebayes
 >>> from kneebayes.display.html import diagnosis_html
 >>> dx = kneebayes.load_model().diagnose({"tingling_or_numbness": "yes"})
->>> "Nerve irritation" in diagnosis_html(dx) and "70.2%" in diagnosis_html(dx)
+>>> text = diagnosis_html(dx)
+>>> "Nerve irritation" in text and f"{dx.posterior['nerve_irritation']:.1%}" in text
 True
 """
 
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +52,7 @@ _STOP_TEXT = {
 _BOX = "font-family:inherit;line-height:1.45;max-width:56em"
 _TABLE = "border-collapse:collapse;margin:0.2em 0 0.6em 0"
 _TH = "text-align:left;padding:2px 10px 2px 0;border-bottom:1px solid rgba(127,127,127,0.5);font-weight:600"
+_TH_NUM = _TH.replace("text-align:left", "text-align:right")
 _TD = "text-align:left;padding:2px 10px 2px 0;vertical-align:top"
 _NUM = "text-align:right;padding:2px 10px 2px 0;font-variant-numeric:tabular-nums;white-space:nowrap"
 _MUTED = "opacity:0.7"
@@ -178,7 +181,7 @@ def model_html(model: Model) -> str:
     --------
     >>> import kneebayes
     >>> text = model_html(kneebayes.load_model())
-    >>> "13 risk factors, 6 causes, 12 findings" in text
+    >>> "14 risk factors, 6 causes, 12 findings" in text
     True
     """
     spec = model.spec
@@ -311,15 +314,63 @@ def _care_block(dx: Diagnosis, top: int) -> str:
     return f"<div style='margin-top:0.4em'>care:<ol style='margin:0.2em 0'>{items}</ol>{tail}</div>"
 
 
-def diagnosis_html(dx: Diagnosis, *, care: int = 3) -> str:
-    """An HTML view of a diagnosis: posterior bars, triage, the next question, care, the model.
+def _explaining_block(dx: Diagnosis) -> str:
+    """What the answers point to: a table of every cause, the most telling first, with the phrase,
+    the Bayes factor (and its weight of evidence in decibans), the probability now and before any answer."""
+    from .words import EXPLAINING_TITLE, NOTHING_YET, ODDS_NOTE, explaining, percent
 
-    The causes come most probable first, each with its label, a bar and
-    P(yes | evidence) to one decimal (for multi-state targets, one block of
-    bars per target). Then the answers so far, the triage level with each
-    reason and its source, the next question (text, expected gain, cost),
-    or why the interview could stop and what to ask to go on, the first
-    ``care`` items of the care plan, and the model's name, version and hash.
+    if not dx.evidence:
+        return f"<div><span style='font-weight:600'>{_e(EXPLAINING_TITLE)}</span>: {_e(NOTHING_YET)}.</div>"
+    head = f"<div style='font-weight:600'>{_e(EXPLAINING_TITLE)}</div>"
+    th = "".join(f"<th style='{style}'>{h}</th>" for h, style in
+                 (("cause", _TH), ("what your answers say", _TH), ("Bayes factor", _TH_NUM), ("now", _TH_NUM),
+                  ("before any answer", _TH_NUM)))
+    rows = []
+    for row in explaining(dx):
+        words = row.words
+        strength = "" if words.direction == "neither" else f" <span style='{_MUTED}'>({_e(words.evidence)})</span>"
+        db = 10.0 * math.log10(words.factor) if words.factor > 0.0 else -math.inf
+        rows.append(
+            f"<tr title='{_e(row.cause)}={_e(row.state)}'><td style='{_TD}'>{_e(row.name)}</td>"
+            f"<td style='{_TD}'>{_e(words.phrase)}{strength}</td>"
+            f"<td style='{_NUM}'>{words.factor:.3g} <span style='{_MUTED}'>{db:+.1f}&nbsp;dB</span></td>"
+            f"<td style='{_NUM}'>{_e(percent(row.now))}</td><td style='{_NUM}'>{_e(percent(row.before))}</td></tr>"
+        )
+    return (f"{head}<table style='{_TABLE}'><tr>{th}</tr>{''.join(rows)}</table>"
+            f"<div style='{_MUTED};font-size:0.9em;margin-top:-0.4em'>{_e(ODDS_NOTE)}; dB: weight of evidence in "
+            "decibans, 10 log<sub>10</sub> of the factor</div>")
+
+
+def _combinations_block(dx: Diagnosis) -> str:
+    """The three most probable combinations of causes, or why they are not listed."""
+    from .words import COMBINATIONS_LEFT_OUT, COMBINATIONS_TITLE, combinations, percent
+
+    found = combinations(dx, 3)
+    if found is None:
+        return (f"<div style='margin-top:0.4em'><span style='font-weight:600'>{_e(COMBINATIONS_TITLE)}</span>: "
+                f"{_e(COMBINATIONS_LEFT_OUT)}.</div>")
+    items = "".join(f"<li>{_e(name)}: {_e(percent(p))}</li>" for name, p in found)
+    return (f"<div style='margin-top:0.4em;font-weight:600'>{_e(COMBINATIONS_TITLE)}</div>"
+            f"<ol style='margin:0.2em 0 0.6em 0'>{items}</ol>")
+
+
+def diagnosis_html(dx: Diagnosis, *, care: int = 3) -> str:
+    """An HTML view of a diagnosis: what the answers point to, the posterior bars, the combinations, then
+    triage, the next question, care and the model.
+
+    First, what the answers point to: a table of every cause, the most
+    telling first (``Diagnosis.explaining_causes``), with the Bayes factor
+    in plain words, the factor itself with its weight of evidence in
+    decibans, and the probability now and before any answer, under a note
+    that the factor multiplies the odds, not the probability. Then how
+    likely each cause is: the causes most probable first, each with its
+    label, a bar and P(yes | evidence) to one decimal (for multi-state
+    targets, one block of bars per target). Then the three most probable
+    combinations of causes (or why they are not listed), the answers so
+    far, the triage level with each reason and its source, the next
+    question (text, expected gain, cost), or why the interview could stop
+    and what to ask to go on, the first ``care`` items of the care plan,
+    and the model's name, version and hash. Every piece of text is escaped.
 
     Parameters
     ----------
@@ -336,16 +387,23 @@ def diagnosis_html(dx: Diagnosis, *, care: int = 3) -> str:
     Examples
     --------
     >>> import kneebayes
-    >>> dx = kneebayes.load_model().diagnose({"locking_or_catching": "yes"})
-    >>> "see_doctor" in diagnosis_html(dx)
+    >>> text = diagnosis_html(kneebayes.load_model().diagnose({"locking_or_catching": "yes"}))
+    >>> text.index("What your answers point to") < text.index("How likely each cause is present")
+    True
+    >>> "see_doctor" in text
     True
     """
+    from .words import probability_title
+
     model: Model = dx._model
     info = dx.model
     parts = [f"<div class='kneebayes-diagnosis' style='{_BOX}'>"]
+    parts.append(_explaining_block(dx))
     title = "P(cause | answers)" if model._yes_positions is not None else "P(target | answers)"
-    parts.append(f"<div style='font-weight:600'>{_e(title)}</div>")
+    parts.append(f"<div style='margin-top:0.4em'><span style='font-weight:600'>{_e(probability_title(dx))}</span> "
+                 f"<span style='{_MUTED}'>{_e(title)}</span></div>")
     parts.append(f"<table style='{_TABLE}'>{_posterior_rows(dx, model)}</table>")
+    parts.append(_combinations_block(dx))
     parts.append(_evidence_line(dx, model))
     parts.append(_triage_block(dx, model))
     parts.append(_question_block(dx))
