@@ -6,7 +6,7 @@
 
 For each network (CHILD, ALARM, Win95pts, HEPAR II, Pathfinder, read from
 pgmpy's bundled ``utils/example_models/NAME.bif.gz``; targets as in
-shared/decisions.md, Win95pts' targets are its 34 root faults):
+the project's conventions, Win95pts' targets are its 34 root faults):
 
 * **Load**: ``kneebayes.load_bif(path, targets=...)``, once, timed on its own
   (after one untimed load of CHILD, so first-use costs of pgmpy's reader and
@@ -71,7 +71,7 @@ import kneebayes
 from kneebayes.research.sampling import sample_cases
 
 NETWORKS = ["child", "alarm", "win95pts", "hepar2", "pathfinder"]
-TARGETS: dict[str, list[str] | None] = {        # shared/decisions.md, "Targets of the classic networks"
+TARGETS: dict[str, list[str] | None] = {        # the targets each classic network is diagnosed for
     "child": ["Disease"],
     "alarm": ["HYPOVOLEMIA", "LVFAILURE", "ANAPHYLAXIS", "INSUFFANESTH", "PULMEMBOLUS", "INTUBATION",
               "KINKEDTUBE", "DISCONNECT"],

@@ -15,7 +15,7 @@ Method (docs/simulated-runners.md explains it and reads the results):
    asked until the stop, the stop reason, and a top-1 hit at the stop.
    To compare like with like after k questions, the session then goes on
    asking ``session.diagnosis.next_question`` (which stays available after
-   the stop) until every askable question is answered; the issue's
+   the stop) until every askable question is answered; the
    k = 1..10 are printed, the whole curve is in the JSON and the figure.
 3. Fixed order: the askable nodes in the model file's order, answered the
    same way, after k questions. Also, for reference, a random order (a
@@ -41,7 +41,7 @@ import numpy as np
 import kneebayes
 from kneebayes.research.sampling import sample_cases
 
-K_REPORT = 10          # the issue asks for k = 1..10; the curves go on to every askable question
+K_REPORT = 10          # the table reports k = 1..10; the curves go on to every askable question
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -126,7 +126,7 @@ def plot(path: Path, result: dict) -> None:
     ax.axvspan(0, K_REPORT, color="0.92", zorder=0)
     low = min(min(v) for name, v in acc.items() if name != "k")
     ax.set_ylim(max(0.0, np.floor(low * 10) / 10 - 0.1), 1.0)    # y axis does not start at 0: see its label
-    ax.text(K_REPORT / 2, ax.get_ylim()[1] - 0.02, "k = 1..10 (the issue's range)", ha="center", va="top", fontsize=8, color="0.4")
+    ax.text(K_REPORT / 2, ax.get_ylim()[1] - 0.02, "k = 1..10 (the table's range)", ha="center", va="top", fontsize=8, color="0.4")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     ax.set_title(f"{result['scored']} simulated runners with a cause present (seed {result['seed']})", fontsize=10)
