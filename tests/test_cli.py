@@ -110,8 +110,7 @@ def test_diagnose_points_to_meniscal_injury_first_for_locking(locking: subproces
                                                                labels: dict[str, str]) -> None:
     assert locking.returncode == 0, locking.stderr
     first = section(locking.stdout, EXPLAINING)[1]
-    assert first.startswith(f"  1. {labels['meniscal_injury']}: your answers make it ")
-    assert first.endswith(" times more likely than before")
+    assert first.startswith(f"  1. {labels['meniscal_injury']}: your answers multiply its odds by ")
 
 
 def test_diagnose_explaining_lines_are_the_library_in_words(locking: subprocess.CompletedProcess[str]) -> None:
@@ -155,7 +154,7 @@ def test_diagnose_with_no_answers_says_the_answers_point_nowhere_yet() -> None:
     result = run("diagnose")
     assert result.returncode == 0, result.stderr
     assert "What your answers point to: nothing yet, no question answered." in result.stdout
-    assert "times more likely" not in result.stdout
+    assert "its odds by" not in result.stdout
 
 
 def test_diagnose_prints_the_disclaimer_and_the_model(example: subprocess.CompletedProcess[str]) -> None:
@@ -378,7 +377,7 @@ def test_the_readme_first_command_runs() -> None:
     assert len(bars(result.stdout)) == 6
     # the phrase the README quotes is what the command prints
     readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
-    quoted = re.search(r'such as "(your answers make it [^"]+)"', readme)
+    quoted = re.search(r'such as "(your answers [^"]+)"', readme)
     assert quoted is not None, "README no longer quotes a phrase of the first command's output"
     assert quoted.group(1) in result.stdout
 

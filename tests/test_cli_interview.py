@@ -461,7 +461,7 @@ def test_diagnose_on_multi_state_targets_names_target_and_state(graded_path: Pat
     dx = kneebayes.load_model(graded_path).diagnose({"swelling": "yes"})
     state = dx.explaining_states["damage"]
     lines = section(result.stdout, EXPLAINING)
-    assert lines[1].startswith(f"  1. Damage = {state}: your answers make it ")
+    assert lines[1].startswith(f"  1. Damage = {state}: your answers multiply its odds by ")
     assert lines[3] == "  2. Kind = a: your answers say little about it"   # no normal state: its likeliest
     assert section(result.stdout, "How likely each state of each cause is")[1].startswith("  Damage = intact")
     assert section(result.stdout, "Most probable combinations")[1].startswith(f"  1. Damage = {state} + Kind = a: ")
@@ -482,4 +482,4 @@ def test_interview_on_multi_state_targets_runs_to_the_end(graded_path: Path) -> 
     assert "Traceback" not in result.stderr
     assert heads_after(result.stdout, "Stopped after")[:5] == [
         EXPLAINING, "How likely each state of each cause is", "Most probable combinations", "Triage", "Care plan"]
-    assert re.search(r"^  1\. Damage = (torn|ruptured): your answers make it ", result.stdout, re.M)
+    assert re.search(r"^  1\. Damage = (torn|ruptured): your answers multiply its odds by ", result.stdout, re.M)

@@ -172,7 +172,7 @@ def test_diagnosis_html_explaining_table_has_phrase_factor_and_probabilities(tin
         assert html.escape(expected.name) in row and html.escape(expected.words.phrase) in row
         assert f"{expected.words.factor:.3g} " in row
         assert f">{percent(expected.now)}<" in row and f">{percent(expected.before)}<" in row
-    assert "Nerve irritation" in rows[0] and "times more likely than before" in rows[0]
+    assert "Nerve irritation" in rows[0] and "your answers multiply its odds by" in rows[0]
 
 
 def test_diagnosis_html_says_once_that_the_factor_multiplies_the_odds(tingling: kneebayes.Diagnosis) -> None:
@@ -184,7 +184,7 @@ def test_diagnosis_html_says_once_that_the_factor_multiplies_the_odds(tingling: 
 def test_diagnosis_html_without_answers_says_nothing_yet(knee_model: kneebayes.Model) -> None:
     text = diagnosis_html(knee_model.diagnose({}))
     assert "What your answers point to</span>: nothing yet, no question answered." in text
-    assert "times more likely" not in text
+    assert "its odds by" not in text
 
 
 def test_diagnosis_html_lists_the_most_probable_combinations(tingling: kneebayes.Diagnosis,

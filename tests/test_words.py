@@ -22,18 +22,16 @@ from kneebayes.display.words import (
 
 
 @pytest.mark.parametrize("factor", [1.5, 2.0, 28.4, 1e6])
-def test_a_factor_of_at_least_one_and_a_half_makes_it_more_likely(factor: float) -> None:
+def test_a_factor_of_at_least_one_and_a_half_multiplies_the_odds(factor: float) -> None:
     words = factor_words(factor)
-    assert words.phrase.startswith("your answers make it ")
-    assert words.phrase.endswith(" times more likely than before")
+    assert words.phrase.startswith("your answers multiply its odds by ")
     assert words.direction == "for"
 
 
 @pytest.mark.parametrize("factor", [1 / 1.5, 0.5, 1 / 28.4])
-def test_a_factor_of_at_most_one_over_one_and_a_half_makes_it_less_likely(factor: float) -> None:
+def test_a_factor_of_at_most_one_over_one_and_a_half_divides_the_odds(factor: float) -> None:
     words = factor_words(factor)
-    assert words.phrase.startswith("your answers make it ")
-    assert words.phrase.endswith(" times less likely than before")
+    assert words.phrase.startswith("your answers divide its odds by ")
     assert words.direction == "against"
 
 
@@ -51,12 +49,12 @@ def test_between_the_thresholds_the_answers_say_little(factor: float) -> None:
     (5e12, "5 trillion"), (1e15, "more than a thousand trillion"),
 ])
 def test_the_count_is_rounded_for_reading(factor: float, times: str) -> None:
-    assert factor_words(factor).phrase == f"your answers make it {times} times more likely than before"
+    assert factor_words(factor).phrase == f"your answers multiply its odds by {times}"
 
 
 def test_less_likely_counts_one_over_the_factor() -> None:
-    assert factor_words(1 / 3.2).phrase == "your answers make it 3.2 times less likely than before"
-    assert factor_words(1 / 40_000).phrase == "your answers make it 40,000 times less likely than before"
+    assert factor_words(1 / 3.2).phrase == "your answers divide its odds by 3.2"
+    assert factor_words(1 / 40_000).phrase == "your answers divide its odds by 40,000"
 
 
 # -- the strength (Kass and Raftery, 1995) ------------------------------------------------------
@@ -103,7 +101,7 @@ def test_the_lower_clip_reads_ruled_out_by_your_answers(factor: float) -> None:
 
 
 def test_just_inside_the_clip_still_counts_times() -> None:
-    assert factor_words(1e99).phrase == "your answers make it more than a thousand trillion times more likely than before"
+    assert factor_words(1e99).phrase == "your answers multiply its odds by more than a thousand trillion"
 
 
 def test_a_cause_answered_yes_is_certain_from_your_answers(knee_model: kneebayes.Model) -> None:
@@ -127,9 +125,9 @@ def test_a_factor_that_is_no_factor_raises_a_parameter_error_naming_it(bad: obje
 # -- the note and percentages ----------------------------------------------------------------------
 
 
-def test_the_note_says_the_factor_multiplies_the_odds_not_the_probability() -> None:
-    assert ODDS_NOTE.startswith("x times: how much your answers multiply the odds")
-    assert "not its probability" in ODDS_NOTE
+def test_the_note_reads_a_probability_as_odds_the_way_percent_and_the_phrase_do() -> None:
+    # the note's worked example must be what the library's own arithmetic says
+    assert f"{percent(0.1)} is odds of 1 to {round((1 - 0.1) / 0.1)}" in ODDS_NOTE
 
 
 @pytest.mark.parametrize(("p", "text"), [

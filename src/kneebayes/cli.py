@@ -66,7 +66,7 @@ def _confidence(text: str) -> float:
 
 def _explaining_lines(dx: Diagnosis) -> list[str]:
     """What the answers point to: every cause, the most telling first, its Bayes factor in words and
-    its probability now and before any answer; the note on odds once, when a phrase counts times."""
+    its probability now and before any answer; the note on odds once, when a phrase speaks of odds."""
     from .display.words import EXPLAINING_TITLE, NOTHING_YET, ODDS_NOTE, explaining, percent
 
     if not dx.evidence:
@@ -78,7 +78,7 @@ def _explaining_lines(dx: Diagnosis) -> list[str]:
         strength = "" if row.words.direction == "neither" else f"{row.words.evidence}; "
         lines.append(f"  {i:>{width}}. {row.name}: {row.words.phrase}")
         lines.append(f"  {'':>{width}}  {strength}now {percent(row.now)}, {percent(row.before)} before any answer")
-    if any(" times " in row.words.phrase for row in rows):
+    if any(" odds " in row.words.phrase for row in rows):
         lines.append(f"  ({ODDS_NOTE})")
     return lines
 

@@ -362,7 +362,7 @@ def diagnosis_html(dx: Diagnosis, *, care: int = 3) -> str:
     telling first (``Diagnosis.explaining_causes``), with the Bayes factor
     in plain words, the factor itself with its weight of evidence in
     decibans, and the probability now and before any answer, under a note
-    that the factor multiplies the odds, not the probability. Then how
+    saying what odds are (the factor multiplies the odds, not the probability). Then how
     likely each cause is: the causes most probable first, each with its
     label, a bar and P(yes | evidence) to one decimal (for multi-state
     targets, one block of bars per target). Then the three most probable

@@ -6,14 +6,13 @@ factor with :func:`factor_words` and a probability with :func:`percent`,
 and head their sections with the titles below, so every surface says the
 same thing the same way.
 
-A Bayes factor multiplies a cause's **odds**, not its probability: "28
-times more likely" means the odds of the cause went up 28-fold (from 1 to
-9 to about 3 to 1, say), which is a rise from 10% to 76%, never to
-280%. Every surface that shows the phrase prints :data:`ODDS_NOTE` once
+A Bayes factor multiplies a cause's **odds**, not its probability, and the
+phrase says so: "your answers multiply its odds by 28" takes a cause from
+odds of 1 to 9 to about 3 to 1, a rise from 10% to 76%, never to 280%. Every surface that shows the phrase prints :data:`ODDS_NOTE` once
 beside it.
 
 >>> str(factor_words(28.4))
-'your answers make it 28 times more likely than before (strong evidence for it)'
+'your answers multiply its odds by 28 (strong evidence for it)'
 >>> percent(0.4321), percent(0.0031)
 ('43%', '0.3%')
 """
@@ -52,8 +51,8 @@ __all__ = [
 EXPLAINING_TITLE = "What your answers point to"
 #: The heading of the most probable combinations of causes.
 COMBINATIONS_TITLE = "Most probable combinations"
-#: Said once beside the phrases, so that "28 times" is not read as 28 times the probability.
-ODDS_NOTE = ("x times: how much your answers multiply the odds of a cause, not its probability; "
+#: Said once beside the phrases: what odds are, so that a multiplied odds is not read as a multiplied probability.
+ODDS_NOTE = ("odds: the chance a cause is present against the chance it is not (10% is odds of 1 to 9); "
              "strength on Kass and Raftery's scale")
 #: What the explaining section says before any question is answered.
 NOTHING_YET = "nothing yet, no question answered"
@@ -82,22 +81,22 @@ class FactorWords:
         The Bayes factor worded (posterior odds over prior odds).
     phrase : str
         How strongly the answers point to the cause, or away from it:
-        "your answers make it 28 times more likely than before", "... 3.2
-        times less likely than before", "your answers say little about it",
+        "your answers multiply its odds by 28", "your answers divide its
+        odds by 3.2", "your answers say little about it",
         "certain from your answers" or "ruled out by your answers".
     strength : str
         Kass and Raftery's (1995) word for the factor (or for 1 / factor
         when it points away): "barely worth a mention", "substantial",
         "strong" or "decisive".
     direction : str
-        "for" (the phrase says more likely, or certain), "against" (less
-        likely, or ruled out) or "neither" (says little).
+        "for" (the odds multiplied, or certain), "against" (divided, or
+        ruled out) or "neither" (says little).
 
     Examples
     --------
     >>> w = factor_words(1 / 40)
     >>> w.phrase, w.strength, w.direction
-    ('your answers make it 40 times less likely than before', 'strong', 'against')
+    ('your answers divide its odds by 40', 'strong', 'against')
     >>> w.evidence
     'strong evidence against it'
     """
@@ -149,8 +148,8 @@ def _plain(x: float) -> str:
 def factor_words(factor: float) -> FactorWords:
     """Word a Bayes factor for a reader: how strongly the answers point to a cause, or away from it.
 
-    At or above 1.5 the answers "make it x times more likely than before";
-    at or below 1 / 1.5, "x times less likely than before" (x = 1 /
+    At or above 1.5 the answers "multiply its odds by x"; at or below
+    1 / 1.5, "divide its odds by x" (x = 1 /
     factor); in between they "say little about it". x is rounded for
     reading: one decimal below 10 (without a trailing ".0"), whole numbers
     with thousands separators above, then millions, billions and trillions.
@@ -188,13 +187,13 @@ def factor_words(factor: float) -> FactorWords:
     Examples
     --------
     >>> factor_words(28.4).phrase
-    'your answers make it 28 times more likely than before'
+    'your answers multiply its odds by 28'
     >>> factor_words(1 / 3.19).phrase, factor_words(1 / 3.19).strength
-    ('your answers make it 3.2 times less likely than before', 'substantial')
+    ('your answers divide its odds by 3.2', 'substantial')
     >>> factor_words(1.2).phrase, factor_words(1.2).direction
     ('your answers say little about it', 'neither')
     >>> factor_words(12345.6).phrase
-    'your answers make it 12,346 times more likely than before'
+    'your answers multiply its odds by 12,346'
     >>> str(factor_words(1e100))
     'certain from your answers (decisive evidence for it)'
     """
@@ -211,9 +210,9 @@ def factor_words(factor: float) -> FactorWords:
         up, x = False, 1.0 / factor
     if x < SAYS_LITTLE * (1.0 - 1e-12):   # 1 / (1 / 1.5) is 1.5 up to the last bit
         return FactorWords(factor, "your answers say little about it", _strength(x), "neither")
-    way = "more" if up else "less"
+    way = "multiply" if up else "divide"
     shown = round(x, 1) if round(x, 1) < 10.0 else float(round(x))   # the strength agrees with the number shown
-    return FactorWords(factor, f"your answers make it {_plain(x)} times {way} likely than before", _strength(shown),
+    return FactorWords(factor, f"your answers {way} its odds by {_plain(x)}", _strength(shown),
                        "for" if up else "against")
 
 
