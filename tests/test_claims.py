@@ -298,3 +298,21 @@ def test_the_default_model_edge_claims_check_every_edge_of_their_kinds(knee_mode
                                "causes_raise_their_findings": ("cause", "finding")}.items():
         expected = sum(1 for n in knee_model.nodes if n.kind == ck for p in n.parents if kinds[p] == pk)
         assert _result(report, claim_id).detail == f"{expected} edges checked"
+
+
+
+def test_lifts_on_a_multi_state_target_judges_its_leading_abnormal_state_not_the_normal_one(tmp_path: Path) -> None:
+    from graded import write_graded
+
+    from kneebayes.modelfile.schema import ClaimSpec
+
+    # f1 = no makes 'intact' (the normal state) likelier and both damaged states less likely:
+    # a lifts claim on damage must break, although the most probable state rose.
+    path = write_graded(tmp_path / "graded.yaml", title="lifts on three states", damage=(0.7, 0.2, 0.1),
+                        findings={"f1": (0.1, 0.8, 0.9)})
+    model = kneebayes.load_model(path)
+    claim = ClaimSpec(id="no_f1_lifts_damage", statement="s", source="s", check="lifts", cause="damage",
+                      given=(("f1", "no"),), by=1.1)
+    (r,) = Model(dataclasses.replace(model.spec, claims=(claim,))).check_claims()
+    assert not r.held
+    assert r.detail.startswith(("P(damage=torn)=", "P(damage=ruptured)="))

@@ -88,7 +88,7 @@ DEFECTS = [
     Defect("claim_invalid_state", None, "claims.pain_points_to_strain.given.pain", "'sometimes' is not a state of 'pain'", 26),
     Defect("duplicate_claim_id", None, "claims.pain_points_to_strain.id", "duplicate claim id 'pain_points_to_strain'", 28),
     Defect("claim_screened_not_boolean", None, "claims.pain_points_to_strain_after_the_screen.screened", "screened must be true or false, got 'yes'", 27),
-    Defect("claim_lift_not_positive", None, "claims.pain_lifts_strain.by", "by must be a positive number (how many times the prior), got -2", 27),
+    Defect("claim_lift_not_above_one", None, "claims.pain_lifts_strain.by", "by must be a number above 1 (how many times the prior), got 1", 27),
     # costs and interview settings
     Defect("cost_level_not_positive", None, "costs.imaging", "cost level 'imaging' must be a positive number, got 0", 8),
     Defect("unknown_cost_level", "pain", "cost", "unknown cost level 'self_chek'; did you mean 'self_check'?", 19),

@@ -83,11 +83,11 @@ def _check(model: Model, claim: ClaimSpec) -> tuple[bool, str]:
         return first == cause, (f"first is {first} (Bayes factor {factor:.3g}); {cause} {mine:.3g} given {given}")
     if claim.check == "lifts":
         dx = model.diagnose(_given(model, claim))
-        post, prior = dx.distributions[cause], model.diagnose({}).distributions[cause]
-        state = "yes" if "yes" in post else max(post, key=lambda s: post[s])
-        lift = post[state] / prior[state] if prior[state] > 0 else float("inf")
-        return lift >= (claim.by or 1.0), (f"P({cause}={state})={post[state]:.4f} is {lift:.2f}x its prior "
-                                           f"{prior[state]:.4f} (needs {claim.by:g}x) given {given}")
+        state = dx.explaining_states[cause]     # "yes" for a yes/no cause; else its leading abnormal state
+        post = dx.distributions[cause][state]
+        lift, prior = (d[cause] if isinstance(d[cause], float) else d[cause][state] for d in (dx.lift, dx.prior))
+        return lift >= (claim.by or 1.0), (f"P({cause}={state})={post:.4f} is {lift:.2f}x its prior "
+                                           f"{prior:.4f} (needs {claim.by:g}x) given {given}")
     if claim.check == "raises":
         a = model.diagnose(_ev(claim.given)).posterior[cause]
         b = model.diagnose(_ev(claim.versus)).posterior[cause]

@@ -476,8 +476,8 @@ def _claims(reader: _Reader, raw: object, line: int | None, node_states: Mapping
                            line=_line(c, "screened"))
             ok = False
         by = c.get("by")
-        if by is not None and not (_is_number(by) and math.isfinite(by) and by > 0):
-            reader.problem(f"by must be a positive number (how many times the prior), got {by!r:.40}",
+        if by is not None and not (_is_number(by) and math.isfinite(by) and by > 1):
+            reader.problem(f"by must be a number above 1 (how many times the prior), got {by!r:.40}",
                            field=f"claims.{cid}.by", line=_line(c, "by"))
             ok = False
         given = _evidence(reader, c.get("given"), claim=cid, field="given", line=_line(c, "given"), node_states=node_states)
