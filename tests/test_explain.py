@@ -250,3 +250,22 @@ def test_contributions_to_a_multi_state_state_are_its_weight_of_evidence_against
     for c in ex.supporting + ex.conflicting:
         without = dict(child.diagnose(_without(evidence, c.node)).distributions["Disease"])
         assert c.weight_of_evidence == pytest.approx(_decibans_between(full, without, "Lung"), abs=1e-8)
+
+
+def test_a_multi_state_target_does_not_blame_dependence_when_its_weights_do_not_add_up(tmp_path) -> None:
+    from graded import write_graded
+
+    # two findings that depend on damage alone (independent given it), yet 'not torn' mixes intact and ruptured
+    path = write_graded(tmp_path / "graded.yaml", title="naive three states", damage=(0.6, 0.3, 0.1),
+                        findings={"f1": (0.1, 0.7, 0.9), "f2": (0.2, 0.6, 0.3)})
+    ex = kneebayes.load_model(path).diagnose({"f1": "yes", "f2": "yes"}).explain("damage", "torn")
+    assert not ex.additive and not ex.two_states
+    assert "mixes the other states" in ex.summary()
+    assert "not independent" not in ex.summary()
+
+
+def test_a_total_at_the_clip_limit_is_not_read_as_dependence(knee_model) -> None:
+    ex = knee_model.diagnose({"nerve_irritation": "yes", "tingling_or_numbness": "yes"}).explain("nerve_irritation")
+    assert ex.total == pytest.approx(1000.0)
+    assert "not independent" not in ex.summary()
+    assert ex.additive or "at its limit" in ex.summary()

@@ -12,11 +12,15 @@ against it. Odds are formed from the separate state probabilities (never
 leave-one-out posteriors come from one batched inference call.
 
 The ``total`` is the weight of evidence of all the answers together,
-10 * log10(``Diagnosis.bayes_factor``). When the answers are independent
-given the cause and given its absence (as in a naive-Bayes model: findings
-that depend on this cause alone), each contribution is that answer's own
-likelihood ratio and they add up to the total exactly; otherwise they do
-not, and ``additive`` says so (within ``ADDITIVE_TOLERANCE_DB``).
+10 * log10(``Diagnosis.bayes_factor``). For a yes/no cause whose answers
+are independent given the cause and given its absence (as in a naive-Bayes
+model: findings that depend on this cause alone), each contribution is that
+answer's own likelihood ratio and they add up to the total exactly;
+otherwise they need not, and ``additive`` says whether they do (within
+``ADDITIVE_TOLERANCE_DB``). For a state of a target with more states, "not
+this state" mixes the others, so even answers independent given the target
+need not add up; and a total at the clip limit (+-1000 dB) is not the sum
+of anything.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .inference.evidence_weight import decibans, odds_ratio
+from .inference.evidence_weight import FACTOR_MAX, decibans, odds_ratio
 
 if TYPE_CHECKING:
     from .model import Model
@@ -89,6 +93,7 @@ class Explanation:
     state: str = "yes"                            # the state of the cause being explained
     total: float = 0.0                            # decibans from all the answers together
     additive: bool = True                         # the contributions sum to the total (within 0.1 dB)
+    two_states: bool = True                       # the target is yes/no (only then can dependence be read off)
 
     @property
     def sum_of_contributions(self) -> float:
@@ -102,8 +107,12 @@ class Explanation:
                 f"no single answer changes it given the others, but together they give {self.total:+.1f} dB"
         if self.additive:
             return "these add up to the total"
-        return (f"the answers are not independent given the cause: they add up to "
-                f"{self.sum_of_contributions:+.1f} dB of the total {self.total:+.1f} dB")
+        sums = f"they add up to {self.sum_of_contributions:+.1f} dB of the total {self.total:+.1f} dB"
+        if abs(self.total) >= 10 * math.log10(FACTOR_MAX) * (1 - 1e-12):
+            return f"{sums}, which is at its limit: the answers settle it"
+        if not self.two_states:
+            return f"{sums}: 'not {self.state}' mixes the other states, so the answers' weights need not add up"
+        return f"the answers are not independent given the cause: {sums}"
 
     def __str__(self) -> str:
         name = self.cause if self.state == "yes" else f"{self.cause}={self.state}"
@@ -184,7 +193,8 @@ def explain(model: Model, evidence: Mapping[str, str], cause: str, state: str = 
     conflicting = tuple(sorted((c for c in contributions if c.weight_of_evidence < 0),
                                key=lambda c: (c.weight_of_evidence, c.node)))
     additive = abs(math.fsum(weights) - total) <= ADDITIVE_TOLERANCE_DB
-    return Explanation(cause, float(p[0]), prior, supporting, conflicting, state, float(total), additive)
+    return Explanation(cause, float(p[0]), prior, supporting, conflicting, state, float(total), additive,
+                       len(states) == 2)
 
 
 def _state_and_rest(model: Model, lam: np.ndarray, tj: object, cause: str, state: str) -> tuple[np.ndarray, np.ndarray]:
