@@ -60,7 +60,8 @@ changes, each with its source below:
   because the article ties them to a meniscal injury alone.
 - **Triage re-checked.** Every red flag still sends the runner to a doctor.
   A Baker's cyst now escalates from 0.35 (was 0.5): a runner who feels a
-  lump behind the knee but sees no swelling reaches about 0.39.
+  lump behind the knee but sees no swelling, and answers "no" to every
+  other warning sign, reaches about 0.40.
 - **New claims** check that a telling sign stays telling after the safety
   screen (what the answers point to, by Bayes factor)."""
 
