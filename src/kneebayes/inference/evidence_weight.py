@@ -83,14 +83,13 @@ EXPLANATION_MEASURE: str = "bayes_factor"
 
 
 # The division, without ever dividing by zero. Numerators and denominators come scaled by _SCALE (a
-# power of two, so exactly: the quotient is the same, and a numerator as small as a float can be
-# becomes large enough for the floor below not to underflow). Each denominator is raised to at
-# least numerator * _FLOOR: a factor up to 1 / _FLOOR (about 1.02e100) comes out exactly as
-# numerator / denominator; any larger one, infinity included, comes out at 1 / _FLOOR, which the clip
-# takes to exactly FACTOR_MAX. Nothing overflows (the scaled values are at most _SCALE). Only 0 / 0,
-# a row of impossible evidence, gives NaN.
+# power of two, so exactly: the quotient is the same). _divide computes n * _CEIL / max(d * _CEIL, n):
+# a factor up to _CEIL (about 1.02e100) comes out as n / d, to a rounding or two; any larger one,
+# infinity included, comes out at _CEIL, which the clip takes to exactly FACTOR_MAX. Nothing
+# underflows on the way, even where a prior is within a subnormal float of certainty, and nothing
+# overflows (the scaled values are at most _SCALE). Only 0 / 0, a row of impossible evidence, gives NaN.
 _SCALE = 2.0**332                               # 8.7e99
-_FLOOR = np.array(0.98 / FACTOR_MAX)
+_CEIL = np.array(FACTOR_MAX / 0.98)             # past the bound, so the clip below decides it
 # 0-d arrays: numpy takes them faster than Python floats on the tiny arrays of one diagnosis.
 _MIN, _MAX, _GRID = np.array(FACTOR_MIN), np.array(FACTOR_MAX), np.array(1.0 / TIE_GRID)
 
@@ -230,7 +229,11 @@ def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     bounds and nothing divides by zero; only 0 / 0 (impossible evidence)
     gives NaN, with numpy's "invalid" warning.
     """
-    np.maximum(denominator, numerator * _FLOOR, out=denominator)
+    # n / max(d, n * floor), written as n * K / max(d * K, n) with K = 1 / floor: the floor's product
+    # never underflows, so a prior within a subnormal float of certainty still lands on the bound
+    np.multiply(denominator, _CEIL, out=denominator)
+    np.maximum(denominator, numerator, out=denominator)
+    np.multiply(numerator, _CEIL, out=numerator)
     np.divide(numerator, denominator, out=numerator)
     np.maximum(numerator, _MIN, out=numerator)
     np.minimum(numerator, _MAX, out=numerator)
