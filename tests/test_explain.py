@@ -82,6 +82,23 @@ def test_contributions_are_sorted_largest_first(knee_model: kneebayes.Model, dat
         assert sizes == sorted(sizes, reverse=True)
 
 
+
+@pytest.fixture(scope="module")
+def child() -> kneebayes.Model:
+    """CHILD, whose one target Disease has six states."""
+    import os
+    import warnings
+
+    import pgmpy
+
+    path = os.path.join(os.path.dirname(pgmpy.__file__), "utils", "example_models", "child.bif.gz")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return kneebayes.load_bif(path, targets=["Disease"])
+
+
+CHILD_EVIDENCE = {"LungParench": "Abnormal", "Grunting": "yes", "Age": "0-3_days"}
+
 def test_tingling_supports_nerve_irritation(knee_model: kneebayes.Model) -> None:
     ex = knee_model.diagnose({"tingling_or_numbness": "yes", "limping": "no"}).explain("nerve_irritation")
     assert ("tingling_or_numbness", "yes") in [(c.node, c.state) for c in ex.supporting]
@@ -142,17 +159,8 @@ def test_explanation_is_frozen(knee_model: kneebayes.Model) -> None:
         ex.posterior = 0.0  # type: ignore[misc]
 
 
-def test_a_multi_state_target_is_explained_for_its_most_probable_state_or_a_chosen_one() -> None:
-    import os
-    import warnings
-
-    import pgmpy
-
-    path = os.path.join(os.path.dirname(pgmpy.__file__), "utils", "example_models", "child.bif.gz")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        child = kneebayes.load_bif(path, targets=["Disease"])
-    evidence = {"LungParench": "Abnormal", "Grunting": "yes", "Age": "0-3_days"}
+def test_a_multi_state_target_is_explained_for_its_most_probable_state_or_a_chosen_one(child: kneebayes.Model) -> None:
+    evidence = CHILD_EVIDENCE
     dx = child.diagnose(evidence)
     top = max(dx.distributions["Disease"], key=dx.distributions["Disease"].get)
     assert dx.explain("Disease").state == top
@@ -232,17 +240,8 @@ def test_an_observed_cause_has_a_finite_contribution_of_a_thousand_decibans(knee
     assert ex.total == 1000.0 and ex.additive
 
 
-def test_contributions_to_a_multi_state_state_are_its_weight_of_evidence_against_the_rest() -> None:
-    import os
-    import warnings
-
-    import pgmpy
-
-    path = os.path.join(os.path.dirname(pgmpy.__file__), "utils", "example_models", "child.bif.gz")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        child = kneebayes.load_bif(path, targets=["Disease"])
-    evidence = {"LungParench": "Abnormal", "Grunting": "yes", "Age": "0-3_days"}
+def test_contributions_to_a_multi_state_state_are_its_weight_of_evidence_against_the_rest(child: kneebayes.Model) -> None:
+    evidence = CHILD_EVIDENCE
     dx = child.diagnose(evidence)
     ex = dx.explain("Disease", "Lung")
     assert ex.total == pytest.approx(10.0 * math.log10(dx.bayes_factor["Disease"]["Lung"]), abs=1e-12)
