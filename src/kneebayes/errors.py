@@ -7,6 +7,8 @@ know kneebayes::
     KneeBayesError(Exception)
     ├── ModelFileError(KneeBayesError, ValueError)     a model file is broken
     ├── ParameterError(KneeBayesError, ValueError)     a bad parameter address or value
+    ├── SettingError(KneeBayesError, ValueError)       a bad confidence, cost weight, minimum gain, ...
+    ├── InputFileError(KneeBayesError, ValueError)     a file that cannot be read (missing, too big, not UTF-8)
     └── EvidenceError(KneeBayesError, ValueError)      evidence cannot be used
         ├── UnknownNodeError(EvidenceError, KeyError)   no node with that id
         ├── InvalidStateError(EvidenceError)            not a state of that node
@@ -16,8 +18,10 @@ know kneebayes::
 from __future__ import annotations
 
 import difflib
+import reprlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "KneeBayesError",
@@ -27,9 +31,20 @@ __all__ = [
     "UnknownNodeError",
     "InvalidStateError",
     "ImpossibleEvidenceError",
+    "SettingError",
+    "InputFileError",
     "Problem",
     "nearest",
+    "quote",
 ]
+
+#: The most characters of a user's input any message quotes: enough to recognise it,
+#: never a copy of a huge value (an expanded YAML alias, a 10 MB string).
+QUOTE_LIMIT = 60
+
+#: Longer words get no "did you mean" search: no id is that long, and the
+#: search costs time in proportion to the word's length.
+NEAREST_MAX_WORD = 200
 
 
 class KneeBayesError(Exception):
@@ -74,6 +89,14 @@ class ParameterError(KneeBayesError, ValueError):
     """A parameter address does not exist, or a new value is not a probability."""
 
 
+class InputFileError(KneeBayesError, ValueError):
+    """A file named as input cannot be read: missing, not a regular file, too large, not UTF-8 or not gzip."""
+
+
+class SettingError(KneeBayesError, ValueError):
+    """A setting (confidence, cost weight, minimum gain, screening) that is not a valid value."""
+
+
 class EvidenceError(KneeBayesError, ValueError):
     """Evidence that cannot be used as given."""
 
@@ -90,7 +113,7 @@ class UnknownNodeError(EvidenceError, KeyError):
             else ""
         )
         # ``context`` says where the id was given, e.g. " in normal_states".
-        self.message = f"unknown {what} {node!r}{context}{hint}"
+        self.message = f"unknown {what} {quote(node)}{context}{hint}"
         super().__init__(self.message)
 
     def __str__(self) -> str:  # KeyError would quote the message
@@ -106,7 +129,7 @@ class InvalidStateError(EvidenceError):
         self.states = tuple(states)
         valid = ", ".join(repr(s) for s in self.states)
         extra = " (or True/False)" if set(self.states) == {"yes", "no"} else ""
-        super().__init__(f"invalid state {value!r} for node '{node}': valid states are {valid}{extra}")
+        super().__init__(f"invalid state {quote(value)} for node {quote(node)}: valid states are {valid}{extra}")
 
 
 class ImpossibleEvidenceError(EvidenceError):
@@ -115,6 +138,8 @@ class ImpossibleEvidenceError(EvidenceError):
     def __init__(self, evidence: Iterable[tuple[str, str]]) -> None:
         self.evidence = dict(evidence)
         shown = ", ".join(f"{k}={v}" for k, v in self.evidence.items())
+        if len(shown) > 10 * QUOTE_LIMIT:
+            shown = shown[: 10 * QUOTE_LIMIT] + ", ..."
         super().__init__(
             f"the evidence {{{shown}}} has probability zero under this model; "
             "no posterior exists (check for contradictory answers)"
@@ -136,6 +161,8 @@ def nearest(word: str, valid: Iterable[str], n: int = 3) -> list[str]:
     >>> nearest("xyz", ["limping"])
     []
     """
+    if len(word) > NEAREST_MAX_WORD:
+        return []
     pool = list(valid)
     close = difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
     if close:
@@ -151,3 +178,38 @@ def nearest(word: str, valid: Iterable[str], n: int = 3) -> list[str]:
         if best >= 0.8:
             scored.append((-best, i, v))
     return [v for _, _, v in sorted(scored)[:n]]
+
+
+class _BoundedRepr(reprlib.Repr):
+    """reprlib's bounded repr, also for subclasses of the builtins (the YAML reader's LineDict)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.maxstring = self.maxother = self.maxlong = limit
+        self.maxlevel = 3
+        self.maxdict = self.maxlist = self.maxtuple = self.maxset = self.maxfrozenset = 6
+
+    def repr1(self, x: Any, level: int) -> str:
+        for base in (bool, str, int, float, dict, list, tuple, set, frozenset):
+            if isinstance(x, base):
+                if base in (bool, float):
+                    return self.repr_instance(x, level)
+                return getattr(self, f"repr_{base.__name__}")(x, level)
+        return super().repr1(x, level)
+
+
+def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """A repr of ``value`` for a message: the same as ``repr`` when short, a bounded prefix when not.
+
+    Costs time in proportion to ``limit``, not to the value (a shared YAML
+    alias expanded a million times is not walked).
+
+    >>> quote("limping")
+    "'limping'"
+    >>> quote("x" * 10_000)[:12], len(quote("x" * 10_000)) <= 80
+    ("'xxxxxxxxxxx", True)
+    >>> quote([1, [2, [3, [4, [5]]]]])
+    '[1, [2, [3, [...]]]]'
+    """
+    text = _BoundedRepr(limit).repr(value)
+    return text if len(text) <= 2 * limit else text[: 2 * limit] + "..."

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .diagnosis import Diagnosis, ModelInfo
-from .errors import ImpossibleEvidenceError, UnknownNodeError
+from .errors import ImpossibleEvidenceError, UnknownNodeError, quote
 from .evidence import EvidenceLike, normalize, normalize_indexed, to_indices
 from .inference.posterior import encode, marginals, node_target_joints, target_joint
 from .modelfile.schema import ModelSpec, NoisyOr, Parameter, Prior, implicit_normal_state, normal_state_of
 from .network.compiled import JOINT_LIMIT, CompiledNetwork, compile_network
 from .questions import Settings
+from .settings import with_overrides
 
 if TYPE_CHECKING:
     import networkx
@@ -272,18 +273,14 @@ class Model:
         """
         net = self._net
         ev, indices = normalize_indexed(net, evidence)
+        if isinstance(skipped, str):
+            raise TypeError(f"skipped must be a collection of node ids, not one string ({quote(skipped)})")
         skip = frozenset(skipped) if skipped else _NOTHING
         for node in skip:
             if node not in net.index:
                 raise UnknownNodeError(node, net.names)
-        settings = self._settings
-        if confidence is not None or cost_weight is not None or min_gain is not None or not screen_red_flags:
-            settings = Settings(
-                settings.confidence if confidence is None else confidence,
-                settings.cost_weight if cost_weight is None else cost_weight,
-                settings.min_gain if min_gain is None else min_gain,
-                screen_red_flags,
-            )
+        settings = with_overrides(self._settings, confidence=confidence, cost_weight=cost_weight,
+                                  min_gain=min_gain, screen_red_flags=screen_red_flags)
         lam = encode(net, [indices])
         tj = target_joint(net, lam, targets_observed=not self._enumerated.isdisjoint(indices))
         log_pe = float(tj.log_evidence[0])

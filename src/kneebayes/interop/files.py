@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import numpy as np
 
 from ..errors import KneeBayesError, ModelFileError, Problem
+from ..files import write_atomic
 
 if TYPE_CHECKING:
     from ..model import Model
@@ -101,8 +102,7 @@ def _network(model: Model) -> Any:
 
 
 def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_atomic(path, text)  # the earlier file stays whole if the write fails
 
 
 def _check_bif_names(model: Model) -> None:

@@ -22,12 +22,11 @@ The text is deterministic: the same spec always gives the same bytes.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ..errors import ModelFileError, ParameterError
+from ..files import write_atomic
 from .load import DEFAULT_COST, DEFAULT_COST_LEVEL, FORMAT, CLAIM_CHECKS, parse_spec
 from .schema import BINARY_STATES, ModelSpec, NodeSpec, NoisyOr, Parameter, Prior, Table
 
@@ -269,12 +268,5 @@ def save(spec: ModelSpec, path: str | Path) -> Path:
     _, problems = parse_spec(parse_yaml(text), str(path))
     if problems:
         raise ModelFileError(problems)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text)
     return path

@@ -1,0 +1,119 @@
+"""Reading the files a user names, and writing files without ever losing the one already there.
+
+Reading: only a regular file is read (a FIFO or ``/dev/zero`` given as a
+path would block or never end), its size is checked before a byte is read,
+gzip is decompressed only up to the same limit, and text must be UTF-8.
+Each failure is an :class:`~kneebayes.errors.InputFileError` naming the
+file and what would be valid.
+
+Writing: :func:`write_atomic` writes a temporary file in the target's
+folder and renames it over the target only once everything is on disk, so
+a full disk, a quota or an interruption leaves the earlier file whole.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import stat
+import tempfile
+import zlib
+from pathlib import Path
+
+from .errors import InputFileError
+
+#: The largest file kneebayes reads (after decompression): far above any model
+#: or network file (the largest network bundled with pgmpy, diabetes, is 5.5 MB as BIF).
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+def read_bytes(path: str | Path, *, what: str = "file", limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of the regular file at ``path`` (gunzipped when it ends in ``.gz``), at most ``limit``.
+
+    Raises :class:`~kneebayes.errors.InputFileError` when the file is missing,
+    not a regular file, larger than ``limit`` or not valid gzip.
+    """
+    path = Path(path)
+    try:
+        # O_NONBLOCK: opening a FIFO with no writer must not wait for one (it is refused below).
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise InputFileError(f"{what} {str(path)!r} does not exist") from None
+    except OSError as exc:
+        raise InputFileError(f"cannot read {what} {str(path)!r}: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a pipe or a device?)"
+            raise InputFileError(f"{what} {str(path)!r} is {kind}; give the path of a file on disk")
+        if info.st_size > limit:
+            raise InputFileError(f"{what} {str(path)!r} is {info.st_size:,} bytes, over the limit of {limit:,}")
+        data = f.read(limit + 1)
+    if len(data) > limit:  # it grew while we read
+        raise InputFileError(f"{what} {str(path)!r} is over the limit of {limit:,} bytes")
+    if path.suffix.lower() == ".gz":
+        data = _gunzip(data, path, what, limit)
+    return data
+
+
+def read_text(path: str | Path, *, what: str = "file", limit: int = MAX_FILE_BYTES) -> str:
+    """:func:`read_bytes` decoded as UTF-8 (an InputFileError naming the first bad byte otherwise)."""
+    data = read_bytes(path, what=what, limit=limit)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputFileError(f"{what} {str(path)!r} is not UTF-8 text (byte {exc.start}, line {line}); "
+                             f"save it as UTF-8") from None
+
+
+def _gunzip(data: bytes, path: Path, what: str, limit: int) -> bytes:
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as g:
+            out = g.read(limit + 1)
+    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+        raise InputFileError(f"{what} {str(path)!r} ends in .gz but is not a valid gzip file ({exc})") from None
+    if len(out) > limit:
+        raise InputFileError(f"{what} {str(path)!r} unpacks to over the limit of {limit:,} bytes")
+    return out
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> Path:
+    """Write ``data`` (text as UTF-8) at ``path`` all at once: the earlier file stays whole if anything fails.
+
+    The data goes to a temporary file in the same folder, is flushed to disk,
+    takes the earlier file's permissions (or the usual ones for a new file),
+    and then replaces the target in one rename. On failure the temporary
+    file is removed and the error (an ``OSError`` such as a full disk) raised.
+    """
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    folder = path.parent
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it (Linux), else the common 022."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022

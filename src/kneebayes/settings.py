@@ -1,0 +1,82 @@
+"""The one check of the interview settings, wherever they come from.
+
+A model file's ``interview`` section, ``Model.diagnose(...)``,
+``Interview(...)``, a saved interview being resumed and the command line
+all pass their settings through :func:`setting_problem`, so a confidence of
+5 or a negative cost weight is refused the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .errors import SettingError, quote
+
+if TYPE_CHECKING:
+    from .questions import Settings
+
+#: What each setting must be, in words (the rule :func:`setting_problem` applies).
+SETTING_RULES: dict[str, str] = {
+    "confidence": "a probability in (0, 1]",
+    "cost_weight": "a finite number >= 0",
+    "min_gain": "a finite number >= 0 (bits)",
+    "screen_red_flags": "true or false",
+}
+
+
+def setting_problem(name: str, value: object) -> str | None:
+    """Why ``value`` is not a valid ``name`` setting, or None when it is.
+
+    >>> print(setting_problem("confidence", 0.9))
+    None
+    >>> setting_problem("confidence", 5)
+    'confidence must be a probability in (0, 1], got 5'
+    >>> setting_problem("cost_weight", float("nan"))
+    'cost_weight must be a finite number >= 0, got nan'
+    """
+    if name not in SETTING_RULES:
+        valid = ", ".join(SETTING_RULES)
+        return f"unknown setting {quote(name)} (valid settings: {valid})"
+    if name == "screen_red_flags":
+        ok = isinstance(value, (bool, np.bool_))
+    else:
+        number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+        try:
+            v = float(value) if number else math.nan  # type: ignore[arg-type]
+        except OverflowError:  # an int past float's range
+            v = math.inf
+        ok = math.isfinite(v) and (0.0 < v <= 1.0 if name == "confidence" else v >= 0.0)
+    return None if ok else f"{name} must be {SETTING_RULES[name]}, got {quote(value)}"
+
+
+def check_setting(name: str, value: object) -> None:
+    """Raise :class:`~kneebayes.errors.SettingError` when ``value`` is not a valid ``name`` setting."""
+    problem = setting_problem(name, value)
+    if problem is not None:
+        raise SettingError(problem)
+
+
+def with_overrides(base: Settings, *, confidence: object = None, cost_weight: object = None,
+                   min_gain: object = None, screen_red_flags: object = True) -> Settings:
+    """``base`` with each setting that is not None replaced, after checking it.
+
+    Raises :class:`~kneebayes.errors.SettingError` naming the first bad setting.
+    """
+    from .questions import Settings
+
+    given = {"confidence": confidence, "cost_weight": cost_weight, "min_gain": min_gain,
+             "screen_red_flags": screen_red_flags}
+    for name, value in given.items():
+        if value is not None:
+            check_setting(name, value)
+    if confidence is None and cost_weight is None and min_gain is None and screen_red_flags is True:
+        return base
+    return Settings(
+        base.confidence if confidence is None else float(confidence),  # type: ignore[arg-type]
+        base.cost_weight if cost_weight is None else float(cost_weight),  # type: ignore[arg-type]
+        base.min_gain if min_gain is None else float(min_gain),  # type: ignore[arg-type]
+        bool(screen_red_flags),
+    )
