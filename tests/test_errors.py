@@ -15,10 +15,12 @@ from kneebayes import errors
 from kneebayes.errors import (
     EvidenceError,
     ImpossibleEvidenceError,
+    InputFileError,
     InvalidStateError,
     KneeBayesError,
     ModelFileError,
     ParameterError,
+    SettingError,
     Problem,
     UnknownNodeError,
     nearest,
@@ -39,6 +41,8 @@ def knee() -> kneebayes.Model:
     (UnknownNodeError, (KneeBayesError, EvidenceError, KeyError, LookupError)),
     (InvalidStateError, (KneeBayesError, EvidenceError, ValueError)),
     (ImpossibleEvidenceError, (KneeBayesError, EvidenceError, ValueError)),
+    (SettingError, (KneeBayesError, ValueError)),
+    (InputFileError, (KneeBayesError, ValueError)),
 ], ids=lambda x: x.__name__ if isinstance(x, type) else "")
 def test_error_derives_from_the_base_and_the_builtin_it_resembles(cls: type, bases: tuple[type, ...]) -> None:
     assert all(issubclass(cls, b) for b in bases)
@@ -47,7 +51,7 @@ def test_error_derives_from_the_base_and_the_builtin_it_resembles(cls: type, bas
 def test_every_public_exception_derives_from_kneebayes_error() -> None:
     public = [getattr(errors, n) for n in errors.__all__]
     classes = [c for c in public if inspect.isclass(c) and issubclass(c, BaseException)]
-    assert len(classes) == 7
+    assert len(classes) == 9
     assert all(issubclass(c, KneeBayesError) for c in classes)
 
 

@@ -95,7 +95,7 @@ DEFECTS = [
     Defect("node_cost_not_positive", "pain", "cost", "cost must be a level from costs or a positive number, got -2", 19),
     Defect("interview_confidence_out_of_range", None, "interview.confidence",
            "interview.confidence must be a probability in (0, 1], got 1.5", 7),
-    Defect("interview_negative_setting", None, "interview.cost_weight", "interview.cost_weight must be a number >= 0, got -0.1", 8),
+    Defect("interview_negative_setting", None, "interview.cost_weight", "interview.cost_weight must be a finite number >= 0, got -0.1", 8),
     # red flags
     Defect("red_flag_unknown_node", None, "red_flags.pain_flag.node", "unknown node 'pian'; did you mean 'pain'?", 22),
     Defect("red_flag_invalid_state", None, "red_flags.pain_flag.state", "'often' is not a state of 'pain' (valid: yes, no)", 23),
@@ -240,7 +240,7 @@ def test_model_file_error_lists_every_problem(tmp_path: Path) -> None:
 
 def test_check_model_file_reports_a_missing_file_without_raising(tmp_path: Path) -> None:
     (p,) = check_model_file(tmp_path / "nowhere.yaml")
-    assert "cannot read the file" in p.message and "nowhere.yaml" in str(p)
+    assert p.message == "the model file does not exist" and "nowhere.yaml" in str(p)
 
 
 def test_a_broken_node_is_not_reported_again_as_an_unknown_parent(tmp_path: Path) -> None:

@@ -230,13 +230,13 @@ def test_a_bad_address_with_no_close_match_describes_the_forms() -> None:
         KNEE.with_parameters({"zzz": 0.5})
 
 
-@pytest.mark.parametrize("value", [1.5, -0.1, float("nan")])
+@pytest.mark.parametrize("value", [1.5, -0.1])
 def test_a_value_outside_zero_one_is_refused(value: float) -> None:
     with pytest.raises(ParameterError, match=r"bakers_cyst\.leak: .* is not a probability; give a number in \[0, 1\]"):
         KNEE.with_parameters({"bakers_cyst.leak": value})
 
 
-@pytest.mark.parametrize("value", [True, None, [0.1]])
+@pytest.mark.parametrize("value", [True, None, [0.1], float("nan"), float("inf"), 10**400])
 def test_a_value_that_is_not_a_number_is_refused(value: object) -> None:
     with pytest.raises(ParameterError, match=r"bakers_cyst\.leak: "):
         KNEE.with_parameters({"bakers_cyst.leak": value})  # type: ignore[dict-item]

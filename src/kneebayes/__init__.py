@@ -29,6 +29,7 @@ _WHERE = {
     "Diagnosis": ".diagnosis",
     "EvidenceError": ".errors",
     "ImpossibleEvidenceError": ".errors",
+    "InputFileError": ".errors",
     "Interview": ".interview",
     "InvalidStateError": ".errors",
     "KneeBayesError": ".errors",
@@ -40,6 +41,7 @@ _WHERE = {
     "Problem": ".errors",
     "Question": ".questions",
     "RenormalisedWarning": ".interop.importer",
+    "SettingError": ".errors",
     "Settings": ".questions",
     "StopReason": ".questions",
     "UnknownNodeError": ".errors",
@@ -72,11 +74,13 @@ if _typing.TYPE_CHECKING:  # for type checkers and IDEs; at run time the names l
     from .errors import (
         EvidenceError,
         ImpossibleEvidenceError,
+        InputFileError,
         InvalidStateError,
         KneeBayesError,
         ModelFileError,
         ParameterError,
         Problem,
+        SettingError,
         UnknownNodeError,
     )
     from .interop.importer import RenormalisedWarning, from_pgmpy, load_bif

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import SettingError, quote
 from .modelfile.schema import ModelSpec
 
 __all__ = ["CareAdvice", "care_plan", "GENERAL_RELEVANCE"]
@@ -72,7 +73,7 @@ def care_plan(spec: ModelSpec, posterior: Mapping[str, float], level: str) -> tu
     """
     level = str(level)
     if level not in _LEVELS:
-        raise ValueError(f"level must be one of {', '.join(_LEVELS)}, got {level!r}")
+        raise SettingError(f"level must be one of {', '.join(_LEVELS)}, got {quote(level)}")
     ranked: list[tuple[tuple[float, ...], str, CareAdvice]] = []
     for item in spec.care:
         if item.when not in ("always", level):

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import KneeBayesError, ParameterError, UnknownNodeError
+from .errors import KneeBayesError, ParameterError, UnknownNodeError, quote
 from .inference.evidence_weight import EXPLANATION_MEASURE, FACTOR_MAX, decibans, explaining_order, leaders, weigh
 from .questions import Question, Rationale, Settings, StopReason, rank, stop_reason
 
@@ -476,7 +476,7 @@ class Diagnosis:
         True
         """
         if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
-            raise ParameterError(f"k must be a positive whole number (how many combinations to list), got {k!r}")
+            raise ParameterError(f"k must be a positive whole number (how many combinations to list), got {quote(k)}")
         model = self._model
         net = model.network
         if len(net.enumerated) != len(net.targets):

@@ -42,6 +42,9 @@ __all__ = [
 #: never a copy of a huge value (an expanded YAML alias, a 10 MB string).
 QUOTE_LIMIT = 60
 
+#: A ModelFileError's message lists at most this many problems (all are in ``.problems``).
+MAX_LISTED = 50
+
 #: Longer words get no "did you mean" search: no id is that long, and the
 #: search costs time in proportion to the word's length.
 NEAREST_MAX_WORD = 200
@@ -64,11 +67,16 @@ class Problem:
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         parts = [where]
+        # node and field may carry a key from the file: shown bounded, like every quoted input
         if self.node is not None:
-            parts.append(f"node '{self.node}'")
+            parts.append(f"node '{_shorten(self.node)}'")
         if self.field is not None:
-            parts.append(f"field '{self.field}'")
-        return ": ".join(parts) + ": " + self.message
+            parts.append(f"field '{_shorten(self.field)}'")
+        return ": ".join(parts) + ": " + _shorten(self.message, 8 * QUOTE_LIMIT)
+
+
+def _shorten(text: str, limit: int = 2 * QUOTE_LIMIT) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 class ModelFileError(KneeBayesError, ValueError):
@@ -79,9 +87,11 @@ class ModelFileError(KneeBayesError, ValueError):
         if len(self.problems) == 1:
             text = str(self.problems[0])
         else:
-            text = f"{len(self.problems)} problems in the model file:\n" + "\n".join(
-                f"  - {p}" for p in self.problems
-            )
+            # the message lists the first MAX_LISTED; ``problems`` keeps every one
+            shown = [f"  - {p}" for p in self.problems[:MAX_LISTED]]
+            if len(self.problems) > MAX_LISTED:
+                shown.append(f"  ... and {len(self.problems) - MAX_LISTED} more (see .problems)")
+            text = f"{len(self.problems)} problems in the model file:\n" + "\n".join(shown)
         super().__init__(text)
 
 
@@ -90,7 +100,15 @@ class ParameterError(KneeBayesError, ValueError):
 
 
 class InputFileError(KneeBayesError, ValueError):
-    """A file named as input cannot be read: missing, not a regular file, too large, not UTF-8 or not gzip."""
+    """A file named as input cannot be read: missing, not a regular file, too large, not UTF-8 or not gzip.
+
+    ``path`` is the file, ``reason`` what is wrong with it (a phrase that follows the path).
+    """
+
+    def __init__(self, path: str, reason: str, what: str = "file") -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{what} {quote(path)} {reason}")
 
 
 class SettingError(KneeBayesError, ValueError):

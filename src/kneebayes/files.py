@@ -39,19 +39,22 @@ def read_bytes(path: str | Path, *, what: str = "file", limit: int = MAX_FILE_BY
         # O_NONBLOCK: opening a FIFO with no writer must not wait for one (it is refused below).
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise InputFileError(f"{what} {str(path)!r} does not exist") from None
+        raise InputFileError(str(path), "does not exist", what) from None
     except OSError as exc:
-        raise InputFileError(f"cannot read {what} {str(path)!r}: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "rb") as f:
+        raise InputFileError(str(path), f"cannot be read: {exc.strerror or exc}", what) from None
+    try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a pipe or a device?)"
-            raise InputFileError(f"{what} {str(path)!r} is {kind}; give the path of a file on disk")
+            raise InputFileError(str(path), f"is {kind}; give the path of a file on disk", what)
         if info.st_size > limit:
-            raise InputFileError(f"{what} {str(path)!r} is {info.st_size:,} bytes, over the limit of {limit:,}")
-        data = f.read(limit + 1)
+            raise InputFileError(str(path), f"is {info.st_size:,} bytes, over the limit of {limit:,}", what)
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(limit + 1)
+    finally:
+        os.close(fd)
     if len(data) > limit:  # it grew while we read
-        raise InputFileError(f"{what} {str(path)!r} is over the limit of {limit:,} bytes")
+        raise InputFileError(str(path), f"is over the limit of {limit:,} bytes", what)
     if path.suffix.lower() == ".gz":
         data = _gunzip(data, path, what, limit)
     return data
@@ -64,8 +67,8 @@ def read_text(path: str | Path, *, what: str = "file", limit: int = MAX_FILE_BYT
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise InputFileError(f"{what} {str(path)!r} is not UTF-8 text (byte {exc.start}, line {line}); "
-                             f"save it as UTF-8") from None
+        raise InputFileError(str(path), f"is not UTF-8 text (byte {exc.start}, line {line}); "
+                             "save it as UTF-8", what) from None
 
 
 def _gunzip(data: bytes, path: Path, what: str, limit: int) -> bytes:
@@ -73,9 +76,9 @@ def _gunzip(data: bytes, path: Path, what: str, limit: int) -> bytes:
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as g:
             out = g.read(limit + 1)
     except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
-        raise InputFileError(f"{what} {str(path)!r} ends in .gz but is not a valid gzip file ({exc})") from None
+        raise InputFileError(str(path), f"ends in .gz but is not a valid gzip file ({exc})", what) from None
     if len(out) > limit:
-        raise InputFileError(f"{what} {str(path)!r} unpacks to over the limit of {limit:,} bytes")
+        raise InputFileError(str(path), f"unpacks to over the limit of {limit:,} bytes", what)
     return out
 
 

@@ -8,12 +8,12 @@ all pass their settings through :func:`setting_problem`, so a confidence of
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import SettingError, quote
+from .modelfile.numbers import is_number
 
 if TYPE_CHECKING:
     from .questions import Settings
@@ -42,13 +42,11 @@ def setting_problem(name: str, value: object) -> str | None:
         return f"unknown setting {quote(name)} (valid settings: {valid})"
     if name == "screen_red_flags":
         ok = isinstance(value, (bool, np.bool_))
+    elif not is_number(value):
+        ok = False
     else:
-        number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-        try:
-            v = float(value) if number else math.nan  # type: ignore[arg-type]
-        except OverflowError:  # an int past float's range
-            v = math.inf
-        ok = math.isfinite(v) and (0.0 < v <= 1.0 if name == "confidence" else v >= 0.0)
+        v = float(value)  # type: ignore[arg-type]
+        ok = 0.0 < v <= 1.0 if name == "confidence" else v >= 0.0
     return None if ok else f"{name} must be {SETTING_RULES[name]}, got {quote(value)}"
 
 

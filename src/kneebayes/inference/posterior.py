@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..errors import SettingError, quote
 from ..network.compiled import CompiledNetwork, Component
 from ..network.pruning import ROW_PRUNE_WORK
 from .backward import component_joints, forward_pass
@@ -290,7 +291,7 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
     underflows, clamping (which rescales) takes over.
     """
     if method not in ("auto", "sweep", "clamp"):
-        raise ValueError(f"method must be 'auto', 'sweep' or 'clamp', not {method!r}")
+        raise SettingError(f"method must be 'auto', 'sweep' or 'clamp', not {quote(method)}")
     batch, K = tj.joint.shape
     layout = _layout(net, tuple(nodes))
     out = np.zeros((batch, len(nodes), layout.width, K))

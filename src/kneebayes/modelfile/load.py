@@ -10,11 +10,14 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelFileError, Problem, nearest
+from ..errors import InputFileError, ModelFileError, Problem, nearest, quote
+from ..files import read_text
+from ..settings import setting_problem
+from .numbers import is_number
 from .schema import (
     BINARY_STATES,
     CARE_WHEN,
@@ -33,6 +36,9 @@ from .schema import (
 )
 
 FORMAT = "kneebayes-model/1"
+#: The largest model file read: a model file is hand-written (the knee's is about 60 kB); this
+#: leaves room for generated ones (a thousand-node network) while bounding the parser's work.
+MAX_MODEL_FILE_BYTES = 16 * 1024 * 1024
 SUM_TOLERANCE = 1e-9
 CLAIM_CHECKS: dict[str, tuple[str, ...]] = {
     "raises": ("cause", "given", "versus"),
@@ -57,6 +63,12 @@ _PARAM_KEYS = {"value", "range", "source", "rationale"}
 _CLAIM_KEYS = {"id", "statement", "source", "check", "cause", "than", "given", "versus", "parent_kind", "child_kind",
                "screened", "by"}
 _ID = re.compile(r"^[^\s=\[\],{}]+$")
+#: The kinds the library gives meaning to; a file may use words of its own beside them.
+KNOWN_KINDS = ("cause", "risk_factor", "finding")
+
+
+def _folded(kind: str) -> str:
+    return kind.strip().casefold().replace("-", "_").replace(" ", "_")
 
 
 def _line(container: Any, key: str | None = None) -> int | None:
@@ -65,8 +77,6 @@ def _line(container: Any, key: str | None = None) -> int | None:
     return getattr(container, "line", None)
 
 
-def _is_number(x: object) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
 class _Reader:
@@ -87,7 +97,7 @@ class _Reader:
                 hint = f"; did you mean {', '.join(repr(s) for s in sugg)}?" if sugg else ""
                 valid = ", ".join(sorted(allowed))
                 fname = f"{field}.{key}" if field else str(key)
-                self.problem(f"unknown key {key!r}{hint} (valid keys: {valid})", node=node, field=fname, line=_line(raw, key))
+                self.problem(f"unknown key {quote(key)}{hint} (valid keys: {valid})", node=node, field=fname, line=_line(raw, key))
 
     def text(self, raw: Mapping[str, Any], key: str, *, node: str | None, field_prefix: str = "", required: bool = True) -> str | None:
         fname = field_prefix + key
@@ -97,7 +107,7 @@ class _Reader:
             return None
         value = raw[key]
         if not isinstance(value, str) or not value.strip():
-            self.problem(f"{key} must be non-empty text, got {value!r}", node=node, field=fname, line=_line(raw, key))
+            self.problem(f"{key} must be non-empty text, got {quote(value)}", node=node, field=fname, line=_line(raw, key))
             return None
         return value
 
@@ -106,15 +116,15 @@ class _Reader:
         if isinstance(raw, str):
             if raw not in self.scale:
                 terms = ", ".join(f"{t} ({v:g})" for t, v in self.scale.items()) or "none (the file has no scale)"
-                self.problem(f"unknown verbal term {raw!r}; the scale has: {terms}", node=node, field=field, line=line)
+                self.problem(f"unknown verbal term {quote(raw)}; the scale has: {terms}", node=node, field=field, line=line)
                 return None
             return self.scale[raw], raw
-        if not _is_number(raw):
-            self.problem(f"expected a probability (a number in [0, 1] or a scale word), got {raw!r}", node=node, field=field, line=line)
+        if not is_number(raw):
+            self.problem(f"expected a probability (a number in [0, 1] or a scale word), got {quote(raw)}", node=node, field=field, line=line)
             return None
         v = float(raw)  # type: ignore[arg-type]
         if not (0.0 <= v <= 1.0) or math.isnan(v):
-            self.problem(f"probability {v!r} is outside [0, 1]", node=node, field=field, line=line)
+            self.problem(f"probability {quote(v)} is outside [0, 1]", node=node, field=field, line=line)
             return None
         return v, None
 
@@ -125,7 +135,7 @@ class _Reader:
                 got = self.value(raw, node=node, field=field, line=line)
                 return None if got is None else Parameter(got[0], bare[0], bare[1], None, got[1])
             self.problem(
-                f"expected a parameter mapping with value, range, source and rationale, got {raw!r}",
+                f"expected a parameter mapping with value, range, source and rationale, got {quote(raw)}",
                 node=node, field=field, line=line,
             )
             return None
@@ -149,8 +159,8 @@ class _Reader:
             self.problem("missing range (low, high): how unsure the value is", node=node, field=field, line=_line(raw))
             return None
         r = raw["range"]
-        if not (isinstance(r, list) and len(r) == 2 and all(_is_number(x) for x in r)):
-            self.problem(f"range must be two numbers [low, high], got {r!r}", node=node, field=field, line=line)
+        if not (isinstance(r, list) and len(r) == 2 and all(is_number(x) for x in r)):
+            self.problem(f"range must be two numbers [low, high], got {quote(r)}", node=node, field=field, line=line)
             return None
         low, high = float(r[0]), float(r[1])
         if low > high:
@@ -180,12 +190,12 @@ def _states(reader: _Reader, raw: Mapping[str, Any], node: str) -> tuple[str, ..
     states = raw["states"]
     line = _line(raw, "states")
     if not isinstance(states, list) or len(states) < 2:
-        reader.problem(f"states must be a list of at least two names, got {states!r}", node=node, field="states", line=line)
+        reader.problem(f"states must be a list of at least two names, got {quote(states)}", node=node, field="states", line=line)
         return None
     out: list[str] = []
     for s in states:
         if isinstance(s, bool) or not isinstance(s, (str, int, float)) or str(s).strip() == "":
-            reader.problem(f"state {s!r} is not a name (write it as text)", node=node, field="states", line=line)
+            reader.problem(f"state {quote(s)} is not a name (write it as text)", node=node, field="states", line=line)
             return None
         out.append(str(s))
     dupes = sorted({s for s in out if out.count(s) > 1})
@@ -203,12 +213,12 @@ def _normal_state(reader: _Reader, raw: Mapping[str, Any], node: str, kind: str 
     value = raw["normal_state"]
     line = _line(raw, "normal_state")
     if kind is not None and kind != "cause":
-        reader.problem(f"normal_state is only for nodes of kind cause (the targets); this node's kind is {kind!r}",
+        reader.problem(f"normal_state is only for nodes of kind cause (the targets); this node's kind is {quote(kind)}",
                        node=node, field="normal_state", line=line)
         return None
     name = str(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
     if name not in states:
-        reader.problem(f"normal_state must be one of this node's states ({', '.join(states)}), got {value!r}",
+        reader.problem(f"normal_state must be one of this node's states ({', '.join(states)}), got {quote(value)}",
                        node=node, field="normal_state", line=line)
         return None
     return name
@@ -218,7 +228,7 @@ def _state_column(reader: _Reader, raw: object, *, node: str, states: tuple[str,
                   bare: tuple[str, str] | None, label: str) -> tuple[Parameter, ...] | None:
     """A mapping state -> probability listing every state once and summing to 1."""
     if not isinstance(raw, Mapping):
-        reader.problem(f"expected a mapping from each state to its probability, got {raw!r}", node=node, field=field, line=line)
+        reader.problem(f"expected a mapping from each state to its probability, got {quote(raw)}", node=node, field=field, line=line)
         return None
     keys = [str(k) for k in raw]
     unknown = [k for k in keys if k not in states]
@@ -247,7 +257,7 @@ def _state_column(reader: _Reader, raw: object, *, node: str, states: tuple[str,
         return None
     total = math.fsum(p.value for p in params.values())
     if abs(total - 1.0) > SUM_TOLERANCE:
-        reader.problem(f"{label} sums to {total!r}, not 1 (tolerance {SUM_TOLERANCE:g})", node=node, field=field, line=_line(raw) or line)
+        reader.problem(f"{label} sums to {quote(total)}, not 1 (tolerance {SUM_TOLERANCE:g})", node=node, field=field, line=_line(raw) or line)
         return None
     return tuple(params[s] for s in states)
 
@@ -279,7 +289,7 @@ def _prior(reader: _Reader, raw: object, *, node: str, states: tuple[str, ...], 
 
 def _noisy_or(reader: _Reader, raw: object, *, node: str, states: tuple[str, ...], line: int | None) -> NoisyOr | None:
     if not isinstance(raw, Mapping):
-        reader.problem(f"noisy_or must be a mapping with leak and weights, got {raw!r}", node=node, field="noisy_or", line=line)
+        reader.problem(f"noisy_or must be a mapping with leak and weights, got {quote(raw)}", node=node, field="noisy_or", line=line)
         return None
     reader.unknown_keys(raw, {"leak", "weights"}, node=node, field="noisy_or")
     if set(states) != set(BINARY_STATES):
@@ -310,12 +320,12 @@ def _noisy_or(reader: _Reader, raw: object, *, node: str, states: tuple[str, ...
 def _table(reader: _Reader, raw: object, *, node: str, states: tuple[str, ...], line: int | None,
            node_states: Mapping[str, tuple[str, ...]]) -> Table | None:
     if not isinstance(raw, Mapping):
-        reader.problem(f"table must be a mapping with parents and columns, got {raw!r}", node=node, field="table", line=line)
+        reader.problem(f"table must be a mapping with parents and columns, got {quote(raw)}", node=node, field="table", line=line)
         return None
     reader.unknown_keys(raw, {"parents", "columns", "source", "rationale"}, node=node, field="table")
     parents_raw = raw.get("parents")
     if not isinstance(parents_raw, list) or not all(isinstance(p, str) for p in parents_raw):
-        reader.problem(f"table.parents must be a list of node ids, got {parents_raw!r}", node=node, field="table.parents", line=_line(raw, "parents"))
+        reader.problem(f"table.parents must be a list of node ids, got {quote(parents_raw)}", node=node, field="table.parents", line=_line(raw, "parents"))
         return None
     parents = tuple(parents_raw)
     dupes = sorted({p for p in parents if parents.count(p) > 1})
@@ -343,7 +353,7 @@ def _table(reader: _Reader, raw: object, *, node: str, states: tuple[str, ...], 
         reader.unknown_keys(col, {"given", "probabilities"}, node=node, field=fname)
         given_raw = col.get("given", {})
         if not isinstance(given_raw, Mapping) or {str(k) for k in given_raw} != set(parents):
-            reader.problem(f"given must name every parent ({', '.join(parents)}) once, got {dict(given_raw) if isinstance(given_raw, Mapping) else given_raw!r}",
+            reader.problem(f"given must name every parent ({', '.join(parents)}) once, got {quote(dict(given_raw) if isinstance(given_raw, Mapping) else given_raw)}",
                            node=node, field=f"{fname}.given", line=cline)
             ok = False
             continue
@@ -351,7 +361,7 @@ def _table(reader: _Reader, raw: object, *, node: str, states: tuple[str, ...], 
         for p in parents:
             s = str(given_raw[p])
             if s not in node_states[p]:
-                reader.problem(f"{s!r} is not a state of parent '{p}' (valid: {', '.join(node_states[p])})", node=node, field=f"{fname}.given.{p}", line=_line(given_raw, p))
+                reader.problem(f"{quote(s)} is not a state of parent '{p}' (valid: {', '.join(node_states[p])})", node=node, field=f"{fname}.given.{p}", line=_line(given_raw, p))
                 ok = False
             given.append((p, s))
         key = tuple(given)
@@ -386,23 +396,30 @@ def _table(reader: _Reader, raw: object, *, node: str, states: tuple[str, ...], 
 
 
 def _find_cycle(parents: Mapping[str, tuple[str, ...]]) -> list[str] | None:
-    """One directed cycle as a list of ids (first repeated at the end), or None."""
-    state: dict[str, int] = {}
-    stack: list[str] = []
+    """One directed cycle as a list of ids (first repeated at the end), or None.
 
-    def visit(n: str) -> list[str] | None:
-        state[n] = 1
-        stack.append(n)
-        for p in parents.get(n, ()):
-            if state.get(p) == 1:
-                return stack[stack.index(p):] + [p]
-            if p not in state:
-                found = visit(p)
-                if found:
-                    return found
-        stack.pop()
-        state[n] = 2
-        return None
+    A depth-first search with its own stack, not recursion: a valid chain of
+    thousands of nodes listed children first must simply load.
+    """
+    state: dict[str, int] = {}   # 1 on the current path, 2 finished
+    for root in parents:
+        if root in state:
+            continue
+        path: list[str] = [root]
+        todo: list[Iterator[str]] = [iter(parents.get(root, ()))]
+        state[root] = 1
+        while todo:
+            p = next(todo[-1], None)
+            if p is None:
+                todo.pop()
+                state[path.pop()] = 2
+            elif state.get(p) == 1:
+                return list(reversed(path[path.index(p):] + [p]))  # parent -> child order
+            elif p not in state:
+                state[p] = 1
+                path.append(p)
+                todo.append(iter(parents.get(p, ())))
+    return None
 
     for n in parents:
         if n not in state:
@@ -417,17 +434,17 @@ def _evidence(reader: _Reader, raw: object, *, claim: str, field: str, line: int
     if raw is None:
         return ()
     if not isinstance(raw, Mapping):
-        reader.problem(f"{field} must map node ids to states, got {raw!r}", node=None, field=f"claims.{claim}.{field}", line=line)
+        reader.problem(f"{field} must map node ids to states, got {quote(raw)}", node=None, field=f"claims.{claim}.{field}", line=line)
         return None
     out = []
     for k, v in raw.items():
         if k not in node_states:
             sugg = nearest(str(k), node_states)
-            reader.problem(f"unknown node {k!r}" + (f"; did you mean {', '.join(repr(x) for x in sugg)}?" if sugg else ""),
+            reader.problem(f"unknown node {quote(k)}" + (f"; did you mean {', '.join(repr(x) for x in sugg)}?" if sugg else ""),
                            field=f"claims.{claim}.{field}", line=_line(raw, k))
             return None
         if str(v) not in node_states[k]:
-            reader.problem(f"{v!r} is not a state of '{k}' (valid: {', '.join(node_states[k])})", field=f"claims.{claim}.{field}.{k}", line=_line(raw, k))
+            reader.problem(f"{quote(v)} is not a state of '{k}' (valid: {', '.join(node_states[k])})", field=f"claims.{claim}.{field}.{k}", line=_line(raw, k))
             return None
         out.append((str(k), str(v)))
     return tuple(out)
@@ -452,12 +469,12 @@ def _claims(reader: _Reader, raw: object, line: int | None, node_states: Mapping
         texts = {k: reader.text(c, k, node=None, field_prefix=f"claims.{cid}.") for k in ("id", "statement", "source", "check")}
         check = texts["check"]
         if cid in seen:
-            reader.problem(f"duplicate claim id {cid!r}", field=f"claims.{cid}.id", line=cline)
+            reader.problem(f"duplicate claim id {quote(cid)}", field=f"claims.{cid}.id", line=cline)
         seen.add(cid)
         if check is None or None in texts.values():
             continue
         if check not in CLAIM_CHECKS:
-            reader.problem(f"unknown check {check!r}; valid checks: {', '.join(CLAIM_CHECKS)}", field=f"claims.{cid}.check", line=_line(c, "check"))
+            reader.problem(f"unknown check {quote(check)}; valid checks: {', '.join(CLAIM_CHECKS)}", field=f"claims.{cid}.check", line=_line(c, "check"))
             continue
         ok = True
         for f in CLAIM_CHECKS[check]:
@@ -467,7 +484,7 @@ def _claims(reader: _Reader, raw: object, line: int | None, node_states: Mapping
         for f in ("cause", "than"):
             if f in c and c[f] not in kinds:
                 sugg = nearest(str(c[f]), kinds)
-                reader.problem(f"unknown node {c[f]!r}" + (f"; did you mean {', '.join(repr(x) for x in sugg)}?" if sugg else ""),
+                reader.problem(f"unknown node {quote(c[f])}" + (f"; did you mean {', '.join(repr(x) for x in sugg)}?" if sugg else ""),
                                field=f"claims.{cid}.{f}", line=_line(c, f))
                 ok = False
         screened = c.get("screened", False)
@@ -476,7 +493,7 @@ def _claims(reader: _Reader, raw: object, line: int | None, node_states: Mapping
                            line=_line(c, "screened"))
             ok = False
         by = c.get("by")
-        if by is not None and not (_is_number(by) and math.isfinite(by) and by > 1):
+        if by is not None and not (is_number(by) and math.isfinite(by) and by > 1):
             reader.problem(f"by must be a number above 1 (how many times the prior), got {by!r:.40}",
                            field=f"claims.{cid}.by", line=_line(c, "by"))
             ok = False
@@ -499,7 +516,7 @@ _ID_LISTS = ("claims", "red_flags", "escalations", "care")  # top-level lists wh
 
 
 def _positive(x: object) -> bool:
-    return _is_number(x) and math.isfinite(float(x)) and float(x) > 0.0  # type: ignore[arg-type]
+    return is_number(x) and math.isfinite(float(x)) and float(x) > 0.0  # type: ignore[arg-type]
 
 
 def _costs(reader: _Reader, raw: object, line: int | None) -> dict[str, float]:
@@ -507,14 +524,14 @@ def _costs(reader: _Reader, raw: object, line: int | None) -> dict[str, float]:
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
-        reader.problem(f"costs must map each cost level to a positive number, got {raw!r}", field="costs", line=line)
+        reader.problem(f"costs must map each cost level to a positive number, got {quote(raw)}", field="costs", line=line)
         return {}
     out: dict[str, float] = {}
     for level, v in raw.items():
         if not isinstance(level, str) or not _ID.match(level):
-            reader.problem(f"cost level {level!r} must be a name without spaces", field=f"costs.{level}", line=_line(raw, level))
+            reader.problem(f"cost level {quote(level)} must be a name without spaces", field=f"costs.{level}", line=_line(raw, level))
         elif not _positive(v):
-            reader.problem(f"cost level {level!r} must be a positive number, got {v!r}", field=f"costs.{level}", line=_line(raw, level))
+            reader.problem(f"cost level {quote(level)} must be a positive number, got {quote(v)}", field=f"costs.{level}", line=_line(raw, level))
         else:
             out[level] = float(v)
     return out
@@ -534,13 +551,13 @@ def _node_cost(reader: _Reader, raw: Mapping[str, Any], nid: str, costs: Mapping
             sugg = nearest(v, costs)
             hint = f"; did you mean {', '.join(repr(x) for x in sugg)}?" if sugg else ""
             levels = ", ".join(f"{k} ({c:g})" for k, c in costs.items())
-            reader.problem(f"unknown cost level {v!r}{hint} (the costs are: {levels})", node=nid, field="cost", line=line)
+            reader.problem(f"unknown cost level {quote(v)}{hint} (the costs are: {levels})", node=nid, field="cost", line=line)
         else:
-            reader.problem(f"unknown cost level {v!r}: the file has no costs (add them, or give a positive number)",
+            reader.problem(f"unknown cost level {quote(v)}: the file has no costs (add them, or give a positive number)",
                            node=nid, field="cost", line=line)
         return default
     if not _positive(v):
-        reader.problem(f"cost must be a level from costs or a positive number, got {v!r}", node=nid, field="cost", line=line)
+        reader.problem(f"cost must be a level from costs or a positive number, got {quote(v)}", node=nid, field="cost", line=line)
         return default
     return float(v), None  # type: ignore[arg-type]
 
@@ -550,7 +567,7 @@ def _interview(reader: _Reader, raw: object, line: int | None) -> InterviewSetti
     if raw is None:
         return InterviewSettings()
     if not isinstance(raw, Mapping):
-        reader.problem(f"interview must be a mapping of {', '.join(sorted(_INTERVIEW_KEYS))}, got {raw!r}",
+        reader.problem(f"interview must be a mapping of {', '.join(sorted(_INTERVIEW_KEYS))}, got {quote(raw)}",
                        field="interview", line=line)
         return InterviewSettings()
     reader.unknown_keys(raw, _INTERVIEW_KEYS, node=None, field="interview")
@@ -558,17 +575,11 @@ def _interview(reader: _Reader, raw: object, line: int | None) -> InterviewSetti
     for key in ("confidence", "cost_weight", "min_gain"):
         if key not in raw:
             continue
-        v = raw[key]
-        ok = _is_number(v) and math.isfinite(float(v))
-        if key == "confidence":
-            if not (ok and 0.0 < float(v) <= 1.0):
-                reader.problem(f"interview.confidence must be a probability in (0, 1], got {v!r}",
-                               field="interview.confidence", line=_line(raw, key))
-                continue
-        elif not (ok and float(v) >= 0.0):
-            reader.problem(f"interview.{key} must be a number >= 0, got {v!r}", field=f"interview.{key}", line=_line(raw, key))
+        why = setting_problem(key, raw[key])  # the one rule every entry point uses
+        if why is not None:
+            reader.problem(f"interview.{why}", field=f"interview.{key}", line=_line(raw, key))
             continue
-        values[key] = float(v)
+        values[key] = float(raw[key])
     return InterviewSettings(**values)
 
 
@@ -593,7 +604,7 @@ def _items(reader: _Reader, raw: object, line: int | None, section: str, what: s
         if reader.text(item, "id", node=None, field_prefix=f"{section}.{iid}.") is None:
             continue
         if iid in seen:
-            reader.problem(f"duplicate {what} id {iid!r}", field=f"{section}.{iid}.id", line=_line(item, "id"))
+            reader.problem(f"duplicate {what} id {quote(iid)}", field=f"{section}.{iid}.id", line=_line(item, "id"))
             continue
         seen.add(iid)
         out.append((iid, item, iline))
@@ -602,7 +613,7 @@ def _items(reader: _Reader, raw: object, line: int | None, section: str, what: s
 
 def _unknown(reader: _Reader, what: str, name: object, pool: Mapping[str, Any] | list[str], *, field: str, line: int | None) -> None:
     sugg = nearest(str(name), pool)
-    reader.problem(f"unknown {what} {name!r}" + (f"; did you mean {', '.join(repr(x) for x in sugg)}?" if sugg else ""),
+    reader.problem(f"unknown {what} {quote(name)}" + (f"; did you mean {', '.join(repr(x) for x in sugg)}?" if sugg else ""),
                    field=field, line=line)
 
 
@@ -640,7 +651,7 @@ def _red_flags(reader: _Reader, raw: object, line: int | None, node_states: Mapp
         if isinstance(state, bool) or not isinstance(state, (str, int, float)) or str(state) not in node_states[node]:
             where = "state" if "state" in item else "node"
             default = "" if "state" in item else " (the default state)"
-            reader.problem(f"{state!r}{default} is not a state of '{node}' (valid: {', '.join(node_states[node])})",
+            reader.problem(f"{quote(state)}{default} is not a state of '{node}' (valid: {', '.join(node_states[node])})",
                            field=prefix + where, line=_line(item, where))
             continue
         if node in askable and not askable[node]:
@@ -668,8 +679,8 @@ def _escalations(reader: _Reader, raw: object, line: int | None, node_states: Ma
         if "threshold" not in item:
             reader.problem("missing threshold", field=prefix + "threshold", line=iline)
             ok = False
-        elif not (_is_number(threshold) and 0.0 < float(threshold) <= 1.0):
-            reader.problem(f"threshold must be a posterior probability in (0, 1], got {threshold!r}",
+        elif not (is_number(threshold) and 0.0 < float(threshold) <= 1.0):
+            reader.problem(f"threshold must be a posterior probability in (0, 1], got {quote(threshold)}",
                            field=prefix + "threshold", line=_line(item, "threshold"))
             ok = False
         if ok:
@@ -688,7 +699,7 @@ def _care(reader: _Reader, raw: object, line: int | None, node_states: Mapping[s
         causes_raw = item.get("causes", [])
         causes: list[str] = []
         if not isinstance(causes_raw, list):
-            reader.problem(f"causes must be a list of cause ids (empty for general advice), got {causes_raw!r}",
+            reader.problem(f"causes must be a list of cause ids (empty for general advice), got {quote(causes_raw)}",
                            field=prefix + "causes", line=_line(item, "causes"))
             ok = False
         else:
@@ -703,7 +714,7 @@ def _care(reader: _Reader, raw: object, line: int | None, node_states: Mapping[s
                     causes.append(c)
         when = item.get("when", "always")
         if when not in CARE_WHEN:
-            reader.problem(f"when must be one of {', '.join(CARE_WHEN)}, got {when!r}", field=prefix + "when", line=_line(item, "when"))
+            reader.problem(f"when must be one of {', '.join(CARE_WHEN)}, got {quote(when)}", field=prefix + "when", line=_line(item, "when"))
             ok = False
         if ok:
             out.append(CareItem(cid, texts["title"] or "", texts["advice"] or "", texts["source"] or "", tuple(causes), when))
@@ -719,7 +730,7 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
     reader.unknown_keys(data, _TOP_KEYS, node=None, field=None)
     fmt = data.get("format")
     if fmt != FORMAT:
-        reader.problem(f"format must be {FORMAT!r}, got {fmt!r}", field="format", line=_line(data, "format"))
+        reader.problem(f"format must be {quote(FORMAT)}, got {quote(fmt)}", field="format", line=_line(data, "format"))
     header = {k: reader.text(data, k, node=None) for k in ("name", "version", "title")}
     description = reader.text(data, "description", node=None, required=False)
     source_document = reader.text(data, "source_document", node=None, required=False)
@@ -730,8 +741,8 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
         reader.problem("scale must map each verbal term to its number", field="scale", line=_line(data, "scale"))
     else:
         for term, v in scale_raw.items():
-            if not _is_number(v) or not 0.0 <= float(v) <= 1.0:
-                reader.problem(f"scale term {term!r} must be a number in [0, 1], got {v!r}", field=f"scale.{term}", line=_line(scale_raw, term))
+            if not is_number(v) or not 0.0 <= float(v) <= 1.0:
+                reader.problem(f"scale term {quote(term)} must be a number in [0, 1], got {quote(v)}", field=f"scale.{term}", line=_line(scale_raw, term))
             else:
                 reader.scale[str(term)] = float(v)
 
@@ -750,14 +761,14 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
     entries: list[tuple[str, Mapping[str, Any], tuple[str, ...]]] = []
     for i, raw in enumerate(nodes_raw):
         if not isinstance(raw, Mapping):
-            reader.problem(f"each node must be a mapping, got {raw!r}", field=f"nodes[{i}]", line=_line(nodes_raw))
+            reader.problem(f"each node must be a mapping, got {quote(raw)}", field=f"nodes[{i}]", line=_line(nodes_raw))
             continue
         nid = raw.get("id")
         if not isinstance(nid, str) or not _ID.match(nid):
-            reader.problem(f"id must be text without spaces, '=', brackets or braces, got {nid!r}", node=None, field=f"nodes[{i}].id", line=_line(raw, "id"))
+            reader.problem(f"id must be text without spaces, '=', brackets or braces, got {quote(nid)}", node=None, field=f"nodes[{i}].id", line=_line(raw, "id"))
             continue
         if nid in node_states or nid in unusable:
-            reader.problem(f"duplicate id {nid!r} (each node needs its own id)", node=nid, field="id", line=_line(raw, "id"))
+            reader.problem(f"duplicate id {quote(nid)} (each node needs its own id)", node=nid, field="id", line=_line(raw, "id"))
             continue
         states = _states(reader, raw, nid)
         if states is None:
@@ -772,11 +783,17 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
         reader.unknown_keys(raw, _NODE_KEYS, node=nid, field=None)
         label = reader.text(raw, "label", node=nid)
         kind = reader.text(raw, "kind", node=nid)
+        if kind is not None and kind not in KNOWN_KINDS and _folded(kind) in KNOWN_KINDS:
+            # "Cause" would make a model with no causes: kinds are names of your own, but not near-misses
+            reader.problem(f"kind {quote(kind)} differs from {_folded(kind)!r} only in its writing; kinds are "
+                           f"case-sensitive (write {_folded(kind)!r}, or a word of your own)",
+                           node=nid, field="kind", line=_line(raw, "kind"))
+            kind = None
         question = reader.text(raw, "question", node=nid)
         desc = reader.text(raw, "description", node=nid, required=False)
         askable = raw.get("askable", kind != "cause")
         if not isinstance(askable, bool):
-            reader.problem(f"askable must be true or false, got {askable!r}", node=nid, field="askable", line=_line(raw, "askable"))
+            reader.problem(f"askable must be true or false, got {quote(askable)}", node=nid, field="askable", line=_line(raw, "askable"))
             askable = kind != "cause"
         cost, cost_level = _node_cost(reader, raw, nid, costs)
         normal_state = _normal_state(reader, raw, nid, kind, states)
@@ -810,7 +827,7 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
                 params = None  # its own problem is reported already
             elif p not in node_states:
                 sugg = nearest(p, [n for n in node_states if n != nid])  # never itself
-                reader.problem(f"unknown parent {p!r}" + (f"; did you mean {', '.join(repr(s) for s in sugg)}?" if sugg else ""),
+                reader.problem(f"unknown parent {quote(p)}" + (f"; did you mean {', '.join(repr(s) for s in sugg)}?" if sugg else ""),
                                node=nid, field=pfield, line=pline)
                 params = None
             elif p == nid:
@@ -824,6 +841,10 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
             nodes.append(NodeSpec(nid, label, kind, question, states, params, askable, desc, _line(raw), cost, cost_level,
                                   normal_state))
 
+    # Checked once the nodes are otherwise sound (a broken file is not also told it lacks causes).
+    if entries and not reader.problems and not any(k == "cause" for k in kinds.values()):
+        reader.problem("no node has kind 'cause', so the model has nothing to diagnose; give at least one node "
+                       "kind: cause (its targets)", field="nodes", line=_line(data, "nodes"))
     parent_map = {n.id: n.parents for n in nodes}
     cycle = _find_cycle(parent_map)
     if cycle:
@@ -874,27 +895,27 @@ def _locate(path: tuple[tuple[str | int, str | None], ...]) -> tuple[str | None,
 
 
 def _read(path: str | Path) -> tuple[ModelSpec | None, list[Problem]]:
-    from .yamlsafe import DuplicateKeyError, RefusedTagError, parse_yaml
+    from .yamlsafe import DuplicateKeyError, LimitError, RefusedTagError, parse_yaml
     import yaml
 
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        return None, [Problem(file, f"cannot read the file: {exc.strerror or exc}")]
-    except UnicodeDecodeError as exc:
-        return None, [Problem(file, f"the file is not UTF-8 text: {exc.reason}")]
+        text = read_text(path, what="model file", limit=MAX_MODEL_FILE_BYTES)
+    except InputFileError as exc:
+        return None, [Problem(file, f"the model file {exc.reason}")]
     try:
         data = parse_yaml(text)
+    except LimitError as exc:
+        return None, [Problem(file, exc.message, line=exc.line)]
     except DuplicateKeyError as exc:
         node, where = _locate(exc.path)
         field = f"{where}.{exc.key}" if where else str(exc.key)
-        return None, [Problem(file, f"duplicate key {exc.key!r} (a later one would silently replace the first)",
+        return None, [Problem(file, f"duplicate key {quote(exc.key)} (a later one would silently replace the first)",
                               node=node, field=field, line=exc.line)]
     except RefusedTagError as exc:
         node, field = _locate(exc.path)
         tag = exc.tag.replace("tag:yaml.org,2002:", "!!")
-        return None, [Problem(file, f"tag {tag!r} refused: a model file is plain data, and tags "
+        return None, [Problem(file, f"tag {quote(tag)} refused: a model file is plain data, and tags "
                                     "(which could build Python objects or run code) are never honoured",
                               node=node, field=field, line=exc.line)]
     except yaml.YAMLError as exc:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelFileError, ParameterError
+from ..errors import ModelFileError, ParameterError, quote
 from ..files import write_atomic
 from .load import DEFAULT_COST, DEFAULT_COST_LEVEL, FORMAT, CLAIM_CHECKS, parse_spec
 from .schema import BINARY_STATES, ModelSpec, NodeSpec, NoisyOr, Parameter, Prior, Table
@@ -81,7 +81,7 @@ def _number(p: Parameter) -> float | str:
 def _parameter(p: Parameter, address: str) -> dict[str, Any]:
     if p.range is None:
         raise ParameterError(f"{address} has no range, which a model file requires for this number; give it one "
-                             f"with with_parameters({{{address!r}: (value, (low, high))}})")
+                             f"with with_parameters({{{quote(address)}: (value, (low, high))}})")
     return {"value": _number(p), "range": _Flow([float(p.range[0]), float(p.range[1])]),
             "source": p.source, "rationale": p.rationale}
 

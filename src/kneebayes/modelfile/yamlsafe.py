@@ -10,6 +10,15 @@ line, and the path of keys from the top of the file): a key written twice
 in one mapping (:class:`DuplicateKeyError`), and any tag SafeLoader does not
 know, such as ``!!python/object/apply:os.system`` (:class:`RefusedTagError`);
 such a tag is refused before anything is constructed, never executed.
+
+Hostile input is refused early and cheaply (:class:`LimitError`, or a
+``yaml.constructor.ConstructorError`` with its line), before it can cost
+time or memory: nesting deeper than :data:`MAX_DEPTH` (counted while
+composing, so ten thousand brackets are never all scanned), aliases that
+would expand the document by more than :data:`MAX_ALIAS_EXPANSION` nodes
+(a "billion laughs" of a few hundred bytes), a list or mapping used as a
+key, and text that is not valid Unicode (a lone surrogate such as
+``"\\ud800"``, which no file can store).
 """
 
 from __future__ import annotations
@@ -60,12 +69,42 @@ class RefusedTagError(yaml.YAMLError):
         self.path = path
 
 
+#: The deepest nesting of lists and mappings a file may have (a model file needs about 8).
+MAX_DEPTH = 64
+
+#: How many nodes aliases may add to the document when expanded (a model file needs none).
+MAX_ALIAS_EXPANSION = 100_000
+
+
+class LimitError(yaml.YAMLError):
+    """The document is nested too deeply or its aliases expand too far; ``line`` says where."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(f"{message} at line {line}")
+        self.message = message
+        self.line = line
+
+
 class _Loader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         # The keys and indices leading to the value under construction. Left
         # as it is when construction fails, so the error can say where.
         self.trail: list[PathStep] = []
+        self.depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        # The composer recurses once per level: stop at MAX_DEPTH, before the
+        # scanner has read the rest of a hostile file (or Python's stack runs out).
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise LimitError(f"nested more than {MAX_DEPTH} levels deep (a model file needs far fewer)",
+                                 mark.line + 1)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self.depth -= 1
 
 
 _BOOL = "tag:yaml.org,2002:bool"
@@ -93,6 +132,9 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     result.line = node.start_mark.line + 1
     result.key_lines = {}
     for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):  # a list or mapping cannot be a key (it is unhashable)
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain name or number, not a list or mapping", key_node.start_mark)
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
         if key in result:
@@ -114,12 +156,25 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
     return result
 
 
+def _construct_str(loader: _Loader, node: yaml.ScalarNode) -> str:
+    value = loader.construct_scalar(node)
+    assert isinstance(value, str)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate, written as an escape such as "\ud800"
+        raise yaml.constructor.ConstructorError(
+            None, None, f"the text contains {exc.object[exc.start]!r}, half of a surrogate pair, which is not "
+                        "a character (write the character itself)", node.start_mark) from None
+    return value
+
+
 def _refuse_tag(loader: _Loader, node: yaml.Node) -> None:
     raise RefusedTagError(str(node.tag), node.start_mark.line + 1, tuple(loader.trail))
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+_Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 _Loader.add_constructor(None, _refuse_tag)  # every tag SafeLoader does not know, python/* included
 
 
@@ -131,6 +186,41 @@ def parse_yaml(text: str) -> Any:
     """
     loader = _Loader(text)
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node)
+        return loader.construct_document(node)
     finally:
         loader.dispose()
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a document whose aliases, expanded, would add more than MAX_ALIAS_EXPANSION nodes.
+
+    Counts each node's expanded size once (aliases share node objects), so
+    the check costs time in proportion to the file, not to the expansion.
+    """
+    sizes: dict[int, int] = {}
+    composed = 0
+    # Post-order without recursion: (node, children done?)
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        if not done:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+            continue
+        composed += 1
+        size = 1 + sum(sizes[id(c)] for c in children)
+        sizes[id(node)] = size
+        if size - composed > MAX_ALIAS_EXPANSION:
+            raise LimitError(f"aliases (*name) expand the document past {MAX_ALIAS_EXPANSION:,} extra values; "
+                             "write the values out instead", node.start_mark.line + 1)

@@ -63,20 +63,23 @@ def compile_pruning(nodes: Sequence[int], parents: Sequence[Sequence[int]], tabl
     n = len(nodes)
     anc = np.eye(n, dtype=bool)
     # Parents before children, so each node's closure is its parents' closures plus itself.
+    # An explicit stack, not recursion: a chain of thousands of nodes is a valid network.
     order: list[int] = []
     seen: set[int] = set()
-
-    def visit(v: int) -> None:
-        if v in seen:
-            return
-        seen.add(v)
-        for p in parents[v]:
-            if p in position:
-                visit(p)
-        order.append(position[v])
-
-    for v in nodes:
-        visit(v)
+    for root in nodes:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(parents[root]))]
+        while stack:
+            v, pending = stack[-1]
+            p = next(pending, None)
+            if p is None:
+                stack.pop()
+                order.append(position[v])
+            elif p in position and p not in seen:
+                seen.add(p)
+                stack.append((p, iter(parents[p])))
     for i in order:
         for p in parents[nodes[i]]:
             if p in position:

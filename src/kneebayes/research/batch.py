@@ -99,7 +99,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import EvidenceError, InvalidStateError, KneeBayesError, UnknownNodeError
+from ..errors import EvidenceError, InvalidStateError, KneeBayesError, UnknownNodeError, quote
 from ..inference.evidence_weight import explaining_order, weigh
 from ..inference.posterior import TargetJoint, joint_with_targets, marginals, target_joint
 from ..triage import NO_WARNING_SIGN, SEE_DOCTOR, SELF_CARE
@@ -149,7 +149,7 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
     out_names = _output_names(model)
     for name in out_names:
         if name in _EXTRA:
-            raise KneeBayesError(f"the model's target column {name!r} clashes with an output column of diagnose_frame")
+            raise KneeBayesError(f"the model's target column {quote(name)} clashes with an output column of diagnose_frame")
 
     nodes, codes = _encode(net, frame)                  # (n_cols,), (N, n_cols)
     n_rows = len(frame)
@@ -253,7 +253,7 @@ def _encode(net: CompiledNetwork, frame: pd.DataFrame) -> tuple[np.ndarray, np.n
         if i is None:
             raise UnknownNodeError(col, net.names, what="column")
         if col in seen:
-            raise EvidenceError(f"column {col!r} appears more than once; a case gives each node one answer")
+            raise EvidenceError(f"column {quote(col)} appears more than once; a case gives each node one answer")
         seen.add(col)
         nodes.append(i)
     dtype = np.int8 if max(net.cards, default=0) < 127 else np.int32
@@ -267,7 +267,7 @@ def _encode(net: CompiledNetwork, frame: pd.DataFrame) -> tuple[np.ndarray, np.n
             label = label.item() if isinstance(label, np.generic) else label
             err = InvalidStateError(col, value, net.states[i])
             more = f" ({bad.size} rows of this column are invalid)" if bad.size > 1 else ""
-            err.args = (f"row {label!r}, column {col!r}: {err}{more}",)
+            err.args = (f"row {quote(label)}, column {quote(col)}: {err}{more}",)
             err.row = label  # type: ignore[attr-defined]
             raise err
     return np.array(nodes, dtype=np.intp), codes

@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ImpossibleEvidenceError, KneeBayesError, ParameterError
+from ..errors import ImpossibleEvidenceError, KneeBayesError, ParameterError, SettingError, quote
 from ..evidence import EvidenceLike, normalize, to_indices
 from ..modelfile.schema import ModelSpec, NodeSpec, NoisyOr, Parameter, Prior, Table
 from ..network.compiled import JOINT_LIMIT
@@ -91,7 +91,7 @@ def _logit(x: np.ndarray | float) -> Any:
 
 def _check_range(low: float, high: float) -> None:
     if not (0.0 < low < high < 1.0):
-        raise ParameterError(f"a range to fit must satisfy 0 < low < high < 1, got [{low!r}, {high!r}]")
+        raise ParameterError(f"a range to fit must satisfy 0 < low < high < 1, got [{quote(low)}, {quote(high)}]")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -110,7 +110,7 @@ def beta_for_range(low: float, high: float, mass: float = RANGE_MASS) -> tuple[f
     low, high, mass = float(low), float(high), float(mass)
     _check_range(low, high)
     if not 0.0 < mass < 1.0:
-        raise ValueError(f"mass must lie in (0, 1), got {mass!r}")
+        raise SettingError(f"mass must lie in (0, 1), got {quote(mass)}")
     from scipy.optimize import least_squares
     from scipy.special import betaincinv
 
@@ -592,7 +592,7 @@ def _chunk_size(prepared: _Prepared) -> int:
 def _run_draws(model: Model, evidence: EvidenceLike | None, draws: int, seed: int | None,
                progress: bool | None, at_base: bool = False) -> tuple[_Prepared, np.ndarray]:
     if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
-        raise ValueError(f"draws must be a positive integer, got {draws!r}")
+        raise SettingError(f"draws must be a positive integer, got {quote(draws)}")
     draws = int(draws)
     prepared = _prepare(model, evidence)
     sampler = _sampler(model)
@@ -668,7 +668,7 @@ def posterior_intervals(model: Model, evidence: EvidenceLike | None = None, *, d
 
     mass = float(mass)
     if not 0.0 < mass < 1.0:
-        raise ValueError(f"mass must lie in (0, 1), got {mass!r}")
+        raise SettingError(f"mass must lie in (0, 1), got {quote(mass)}")
     prepared, result = _run_draws(model, evidence, draws, seed, progress)
     cols = _columns(prepared)
     values = result[:, cols]
@@ -726,7 +726,7 @@ def top_question_stability(model: Model, evidence: EvidenceLike | None = None, *
     from ..model import Model as _Model
 
     if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
-        raise ValueError(f"draws must be a positive integer, got {draws!r}")
+        raise SettingError(f"draws must be a positive integer, got {quote(draws)}")
     draws = int(draws)
     dx = model.diagnose(evidence)
     base_top = dx.next_question.id if dx.next_question is not None else None

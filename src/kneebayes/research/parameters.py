@@ -32,13 +32,13 @@ True
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Union
 
-from ..errors import ParameterError, nearest
+from ..errors import ParameterError, nearest, quote
+from ..modelfile.numbers import is_number
 from ..modelfile.load import SUM_TOLERANCE, complement
 from ..modelfile.schema import ModelSpec, NodeSpec, NoisyOr, Parameter, Prior, Table, TableColumn
 
@@ -128,10 +128,6 @@ def _scale_text(scale: Mapping[str, float]) -> str:
     return "the scale has: " + ", ".join(f"{t} ({_fmt(v)})" for t, v in scale.items())
 
 
-def _is_number(x: object) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
-
-
 def _value(address: str, raw: object, scale: Mapping[str, float]) -> tuple[float, str | None]:
     """A probability (and the verbal term, if one was given) or ParameterError."""
     if isinstance(raw, str):
@@ -139,20 +135,20 @@ def _value(address: str, raw: object, scale: Mapping[str, float]) -> tuple[float
             return scale[raw], raw
         sugg = nearest(raw, scale)
         hint = f"; did you mean {', '.join(repr(s) for s in sugg)}?" if sugg else ""
-        raise ParameterError(f"{address}: unknown verbal term {raw!r}{hint} ({_scale_text(scale)})")
+        raise ParameterError(f"{address}: unknown verbal term {quote(raw)}{hint} ({_scale_text(scale)})")
     words = f" or a word of the scale ({', '.join(scale)})" if scale else ""
-    if not _is_number(raw):
-        raise ParameterError(f"{address}: expected a probability (a number in [0, 1]){words}, got {raw!r}")
+    if not is_number(raw):
+        raise ParameterError(f"{address}: expected a probability (a number in [0, 1]){words}, got {quote(raw)}")
     v = float(raw)  # type: ignore[arg-type]
     if not 0.0 <= v <= 1.0:  # NaN fails too
-        raise ParameterError(f"{address}: {v!r} is not a probability; give a number in [0, 1]{words}")
+        raise ParameterError(f"{address}: {quote(v)} is not a probability; give a number in [0, 1]{words}")
     return v, None
 
 
 def _new_range(address: str, value: float, raw: object) -> tuple[float, float]:
     """Check a range given with ``(value, (low, high))`` by the model file's rules."""
-    if not (isinstance(raw, (tuple, list)) and len(raw) == 2 and all(_is_number(x) for x in raw)):
-        raise ParameterError(f"{address}: a range must be two numbers (low, high), got {raw!r}")
+    if not (isinstance(raw, (tuple, list)) and len(raw) == 2 and all(is_number(x) for x in raw)):
+        raise ParameterError(f"{address}: a range must be two numbers (low, high), got {quote(raw)}")
     low, high = float(raw[0]), float(raw[1])
     if not low <= high:
         raise ParameterError(f"{address}: range [{_fmt(low)}, {_fmt(high)}] has low above high")
@@ -177,7 +173,7 @@ def _changed(address: str, raw: object, old: Parameter, scale: Mapping[str, floa
     """The parameter at ``address`` with its new value (source and rationale kept)."""
     if isinstance(raw, (tuple, list)):
         if len(raw) != 2:
-            raise ParameterError(f"{address}: to set a value and its range give (value, (low, high)), got {raw!r}")
+            raise ParameterError(f"{address}: to set a value and its range give (value, (low, high)), got {quote(raw)}")
         value, term = _value(address, raw[0], scale)
         return replace(old, value=value, term=term, range=_new_range(address, value, raw[1]))
     value, term = _value(address, raw, scale)
@@ -187,7 +183,7 @@ def _changed(address: str, raw: object, old: Parameter, scale: Mapping[str, floa
         raise ParameterError(
             f"{address}: {_fmt(value)} is outside the stated range [{_fmt(low)}, {_fmt(high)}]; the range says how "
             "unsure the number is, so changing it means editing the model file, or passing "
-            f"(value, (low, high)) here, e.g. {{{address!r}: ({_fmt(value)}, (low, high))}}"
+            f"(value, (low, high)) here, e.g. {{{quote(address)}: ({_fmt(value)}, (low, high))}}"
         )
     return replace(old, value=value, term=term)
 
@@ -202,13 +198,13 @@ def _renormalised(addresses: list[str], old: tuple[Parameter, ...], changed: dic
     others = [i for i in range(len(old)) if i not in changed]
     if not others:
         if abs(fixed - 1.0) > SUM_TOLERANCE:
-            raise ParameterError(f"{given}: every state of this column is given, and they sum to {fixed!r}, not 1 "
+            raise ParameterError(f"{given}: every state of this column is given, and they sum to {quote(fixed)}, not 1 "
                                  f"(tolerance {SUM_TOLERANCE:g})")
         return tuple(out)
     rest = 1.0 - fixed
     names = ", ".join(addresses[i] for i in others)
     if rest < -SUM_TOLERANCE:
-        raise ParameterError(f"{given}: the new values sum to {fixed!r}, more than 1, leaving nothing for {names}")
+        raise ParameterError(f"{given}: the new values sum to {quote(fixed)}, more than 1, leaving nothing for {names}")
     rest = max(rest, 0.0)
     old_rest = math.fsum(old[i].value for i in others)
     if old_rest == 0.0:
@@ -343,7 +339,7 @@ def _unknown_address(address: str, slots: Mapping[str, object]) -> str:
     else:
         hint = ("; addresses look like 'node.prior', 'node.prior[state]', 'node.leak', 'node.weight[parent]' or "
                 "'node.table[parent=state,...][state]'")
-    return f"unknown parameter address {address!r}{hint} (model.parameters lists all {len(valid)})"
+    return f"unknown parameter address {quote(address)}{hint} (model.parameters lists all {len(valid)})"
 
 
 # -- comparing ------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import InvalidStateError, ParameterError, UnknownNodeError, nearest
+from ..errors import InvalidStateError, ParameterError, SettingError, UnknownNodeError, nearest, quote
 from ..evidence import EvidenceLike, normalize, to_indices
 from ..modelfile.schema import ModelSpec
 from .intervals import _DrawPlan, flat_values
@@ -226,13 +226,13 @@ def sensitivity_function(model: Model, evidence: EvidenceLike | None, cause: str
             prefix = str(address).split(".", 1)[0] + "."
             sugg = [a for a in params if a.startswith(prefix)][:5]
         hint = f"; did you mean {', '.join(repr(s) for s in sugg)}?" if sugg else ""
-        raise ParameterError(f"unknown parameter address {address!r}{hint} (model.parameters lists all {len(params)})")
+        raise ParameterError(f"unknown parameter address {quote(address)}{hint} (model.parameters lists all {len(params)})")
     p = params[address]
     if grid is None:
         if p.range is None:
             raise ParameterError(f"{address} has no range; pass grid= with the values to try")
         if int(points) < 1:
-            raise ValueError(f"points must be at least 1, got {points!r}")
+            raise SettingError(f"points must be at least 1, got {quote(points)}")
         values = np.unique(np.linspace(p.range[0], p.range[1], int(points)))
     else:
         values = np.asarray(grid, dtype=float).ravel()
