@@ -42,6 +42,7 @@ _WHERE = {
     "Question": ".questions",
     "RenormalisedWarning": ".interop.importer",
     "SettingError": ".errors",
+    "SavedInterviewError": ".interview",
     "Settings": ".questions",
     "StopReason": ".questions",
     "UnknownNodeError": ".errors",
@@ -84,7 +85,7 @@ if _typing.TYPE_CHECKING:  # for type checkers and IDEs; at run time the names l
         UnknownNodeError,
     )
     from .interop.importer import RenormalisedWarning, from_pgmpy, load_bif
-    from .interview import AlreadyAnsweredError, Interview
+    from .interview import AlreadyAnsweredError, Interview, SavedInterviewError
     from .model import Model, Node, load_model
     from .modelfile.load import check_model_file
     from .questions import Question, Settings, StopReason

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .errors import KneeBayesError
+from .errors import KneeBayesError, quote
 
 if TYPE_CHECKING:
     from .diagnosis import Diagnosis
@@ -42,22 +46,25 @@ def _parse_answers(pairs: Sequence[str]) -> dict[str, str]:
     for pair in pairs:
         node, sep, state = pair.partition("=")
         if not sep or not node or not state:
-            raise KneeBayesError(f"cannot read {pair!r}: write answers as ID=state, e.g. locking_or_catching=yes")
+            raise KneeBayesError(f"cannot read {quote(pair)}: write answers as ID=state, e.g. locking_or_catching=yes")
         if node in evidence:
-            raise KneeBayesError(f"{node!r} is answered twice")
+            raise KneeBayesError(f"{quote(node)} is answered twice")
         evidence[node] = state
     return evidence
 
 
 def _confidence(text: str) -> float:
+    """``--confidence``: a number, checked by the one settings validator (so "nan" or "5" is refused as everywhere)."""
+    from .settings import setting_problem
+
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 < value <= 1.0:
-        raise argparse.ArgumentTypeError(f"a probability in (0, 1] is needed, got {text}")
+        raise argparse.ArgumentTypeError(f"not a number: {quote(text)}") from None
+    problem = setting_problem("confidence", value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
     return value
-
 
 
 
@@ -223,25 +230,28 @@ def _read_answers_file(model: Model, path: str, screen: bool | None, confidence:
     object ``{"node id": "yes" | "no" | true | false | null | "skip"}``
     (null and "skip" mean "don't know").
     """
-    from .interview import Interview
+    from .errors import InputFileError
+    from .files import read_text
+    from .interview import MAX_SAVED_CHARS, Interview, SavedInterviewError, parse_saved_json
 
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as exc:
+        # a regular file only (a FIFO would block, a folder or /dev/zero never end), size- and UTF-8-checked
+        text = read_text(path, what="answers file", limit=MAX_SAVED_CHARS)
+    except InputFileError as exc:
+        raise KneeBayesError(str(exc)) from None   # "answers file 'F' does not exist", ...
+    except OSError as exc:   # should read_text ever let one through: still a message, not a traceback
         raise KneeBayesError(f"cannot read answers file {path}: {exc.strerror or exc}") from None
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise KneeBayesError(f"answers file {path} is not JSON: {exc}") from None
+        data = parse_saved_json(text)
+    except SavedInterviewError as exc:
+        raise SavedInterviewError(f"answers file {path} {exc}") from None
     if not isinstance(data, dict):
         raise KneeBayesError(f"answers file {path}: expected a JSON object such as "
                              f'{{"locking_or_catching": "no"}} or a saved interview, got {type(data).__name__}')
     try:
-        if "format" in data:  # a saved interview: from_json checks the format, the model and every step
+        if "format" in data:  # a saved interview: from_json checks the format, the model, options and every step
             saved = Interview.from_json(model, text)
-            options = {k: v for k, v in data.get("options", {}).items()
-                       if k in ("screen_red_flags", "confidence", "cost_weight", "min_gain")}
+            options: dict[str, Any] = saved.options
             steps: list[tuple[str, str, Any]] = [(s.action, s.node, s.value) for s in saved.history]
         else:
             options = {}
@@ -258,8 +268,8 @@ def _read_answers_file(model: Model, path: str, screen: bool | None, confidence:
             elif isinstance(value, (str, bool)):
                 session.answer(node, value)
             else:
-                raise KneeBayesError(f"invalid answer {value!r} for {node!r}: write a state such as \"yes\" or "
-                                     f"\"no\" (or null / \"skip\" for don't know)")
+                raise KneeBayesError(f"invalid answer {quote(value)} for {quote(node)}: write a state such as "
+                                     f"\"yes\" or \"no\" (or null / \"skip\" for don't know)")
     except KneeBayesError as exc:
         raise KneeBayesError(f"answers file {path}: {exc}") from None
     return session
@@ -267,6 +277,92 @@ def _read_answers_file(model: Model, path: str, screen: bool | None, confidence:
 
 def _write(line: str) -> None:
     print(line, flush=True)
+
+
+def _warn(text: str) -> None:
+    """A line on stderr that may not be seen (after SIGHUP the terminal is gone): never an error of its own."""
+    try:
+        print(f"kneebayes: {text}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+@dataclass
+class _Saver:
+    """Keeps the ``--save`` file current, written whole (write_atomic) after every change.
+
+    A failed write leaves the file as it was: the earlier answers, never a
+    half-written or empty file.
+    """
+
+    path: str
+    session: Interview
+    written: str | None = None      # the text last saved, to skip writing the same again
+    failed: str | None = None      # why the latest save failed, while it stays failed
+
+    def save(self) -> bool:
+        from .files import write_atomic
+
+        text = self.session.to_json() + "\n"
+        if text == self.written:
+            return True
+        try:
+            write_atomic(self.path, text)
+        except OSError as exc:
+            self.failed = exc.strerror or str(exc)
+            return False
+        self.written, self.failed = text, None
+        return True
+
+    def kept(self) -> str:
+        """What the file holds after a failed save, in words."""
+        if self.written is None:
+            return "nothing has been saved"
+        return f"{self.path} keeps the answers saved before"
+
+
+class _Stopped(Exception):
+    """SIGTERM or SIGHUP asked the interview to end (raised only where nothing is half done)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _StopSignals:
+    """SIGTERM and SIGHUP end the interview cleanly: at once while it waits for an answer, else after the step in hand.
+
+    Never in the middle of recording an answer or of saving, so the session and
+    the ``--save`` file stay whole. Handlers are set only in the main thread
+    (elsewhere Python does not allow it, and the defaults stay).
+    """
+
+    SIGNALS: tuple[signal.Signals, ...] = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.waiting = False
+        self._previous: dict[signal.Signals, Any] = {}
+
+    def __enter__(self) -> _StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, old in self._previous.items():
+            signal.signal(sig, signal.SIG_DFL if old is None else old)   # None: a handler set outside Python
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.received = signum
+        if self.waiting:   # blocked on input: nothing is half done, end now
+            raise _Stopped(signum)
+
+    def check(self) -> None:
+        """End here if a signal came while a step was being recorded or saved."""
+        if self.received is not None:
+            raise _Stopped(self.received)
 
 
 def _interview(args: argparse.Namespace) -> int:
@@ -281,20 +377,39 @@ def _interview(args: argparse.Namespace) -> int:
     else:
         session = Interview(model, screen_red_flags=not args.no_screen, confidence=args.confidence)
 
-    write(disclaimer(model))
-    write("Answer each question with yes or no (y / n), skip if you don't know, "
-          "undo to take back your last answer, quit to stop here.")
-    if session.history:
-        write("")
-        write(f"Replaying {len(session.history)} answer(s) from {args.answers}:")
-        for i, step in enumerate(session.history, 1):
-            write(f"Q{i}. {model.node(step.node).question}")
-            write(f"    [{step.node}] answer from file: {'skip' if step.action == 'skip' else step.value}")
-    if session.next_question() is not None:   # else the end screen below shows where things stand
-        _write_sections(_diagnosis_sections(model, session.diagnosis, combinations=False), write)
+    saver = _Saver(args.save, session) if args.save else None
+    # Saved once before the first question: a --save path that cannot be written is found now,
+    # not after the person has answered everything.
+    if saver is not None and not saver.save():
+        raise KneeBayesError(f"cannot save the interview to {saver.path}: {saver.failed}; nothing was asked "
+                             f"(give --save a file in a folder you can write to)")
 
-    ended = _ask(model, session, sys.stdin, write)
+    def changed() -> None:
+        if saver is not None and not saver.save():
+            _warn(f"warning: could not save the interview to {saver.path}: {saver.failed}; {saver.kept()}. "
+                  f"Going on; the next answer tries again.")
 
+    with _StopSignals() as signals:
+        try:
+            write(disclaimer(model))
+            write("Answer each question with yes or no (y / n), skip if you don't know, "
+                  "undo to take back your last answer, quit to stop here.")
+            if session.history:
+                write("")
+                write(f"Replaying {len(session.history)} answer(s) from {args.answers}:")
+                for i, step in enumerate(session.history, 1):
+                    write(f"Q{i}. {model.node(step.node).question}")
+                    write(f"    [{step.node}] answer from file: {'skip' if step.action == 'skip' else step.value}")
+            if session.next_question() is not None:   # else the end screen below shows where things stand
+                _write_sections(_diagnosis_sections(model, session.diagnosis, combinations=False), write)
+            ended = _ask(model, session, sys.stdin, write, changed=changed, signals=signals)
+        except _Stopped as stop:
+            return _end_on_signal(model, session, saver, stop.signum, write)
+        return _end(model, session, saver, ended, write)
+
+
+def _end(model: Model, session: Interview, saver: _Saver | None, ended: str, write: Callable[[str], None]) -> int:
+    """The end screen: why it ended, where things stand, the save; 2 if the last save failed."""
     dx = session.diagnosis
     write("")
     if ended == "stopped":
@@ -304,18 +419,41 @@ def _interview(args: argparse.Namespace) -> int:
               "this is where things stand now.")
     _write_sections([*_diagnosis_sections(model, dx), _triage_lines(dx), _care_lines(dx)], write)
     status = 0
-    if args.save:
-        try:
-            with open(args.save, "w", encoding="utf-8") as f:
-                f.write(session.to_json() + "\n")
+    if saver is not None:
+        if saver.save():
             write("")
-            write(f"Saved the interview to {args.save} (resume with --answers {args.save}).")
-        except OSError as exc:
-            print(f"kneebayes: error: cannot save the interview to {args.save}: {exc.strerror or exc}", file=sys.stderr)
+            write(f"Saved the interview to {saver.path} (resume with --answers {saver.path}).")
+        else:
+            print(f"kneebayes: error: cannot save the interview to {saver.path}: {saver.failed}; {saver.kept()}",
+                  file=sys.stderr)
             status = 2
     write("")
     write(disclaimer(model))
     return status
+
+
+def _end_on_signal(model: Model, session: Interview, saver: _Saver | None, signum: int,
+                   write: Callable[[str], None]) -> int:
+    """SIGTERM or SIGHUP: make sure of the save, say where things stand if anyone still reads, exit 128 + signal."""
+    name = signal.Signals(signum).name
+    saved = saver is not None and saver.save()
+    if saver is None:
+        kept = "nothing was saved (no --save)"
+    elif saved:
+        kept = f"the answers are saved in {saver.path} (resume with --answers {saver.path})"
+    else:
+        kept = f"could not save the interview to {saver.path}: {saver.failed}; {saver.kept()}"
+    try:   # after SIGHUP the terminal may be gone: output is best effort, the file is what counts
+        dx = session.diagnosis
+        write("")
+        write(f"Interrupted by {name} after {len(session.history)} question(s); this is where things stand now.")
+        _write_sections([*_diagnosis_sections(model, dx), _triage_lines(dx), _care_lines(dx)], write)
+        write("")
+        write(disclaimer(model))
+    except (OSError, ValueError):
+        pass
+    _warn(f"interview stopped by {name} after {len(session.history)} question(s); {kept}.")
+    return 128 + signum
 
 
 def _write_sections(sections: Sequence[Sequence[str]], write: Callable[[str], None]) -> None:
@@ -326,8 +464,14 @@ def _write_sections(sections: Sequence[Sequence[str]], write: Callable[[str], No
             write(line)
 
 
-def _ask(model: Model, session: Interview, stdin: TextIO, write: Callable[[str], None]) -> str:
-    """Ask until the stopping rule ("stopped") or the person quits or input ends ("quit")."""
+def _ask(model: Model, session: Interview, stdin: TextIO, write: Callable[[str], None], *,
+         changed: Callable[[], None] = lambda: None, signals: _StopSignals | None = None) -> str:
+    """Ask until the stopping rule ("stopped") or the person quits or input ends ("quit").
+
+    ``changed`` runs after every answer, skip and undo (the ``--save`` file);
+    ``signals`` may end the interview by raising ``_Stopped`` while it waits for input.
+    """
+    signals = signals or _StopSignals()   # not entered: no handlers, nothing received
     echo = not stdin.isatty()
     while True:
         q = session.next_question()
@@ -342,10 +486,14 @@ def _ask(model: Model, session: Interview, stdin: TextIO, write: Callable[[str],
         while True:
             sys.stdout.write(prompt)
             sys.stdout.flush()
+            signals.waiting = True   # from here a signal ends the interview at once
             try:
+                signals.check()
                 line = stdin.readline()
             except KeyboardInterrupt:  # Ctrl-C: end the interview, but still say where things stand
                 line = ""
+            finally:
+                signals.waiting = False
             if not line:  # end of input: as if the person quit
                 write("")
                 write("(end of input)")
@@ -362,12 +510,14 @@ def _ask(model: Model, session: Interview, stdin: TextIO, write: Callable[[str],
                 except KneeBayesError as exc:  # e.g. impossible given the earlier answers
                     write(f"That answer cannot be used: {exc}. Answer again, skip or undo.")
                     continue
+                changed()
                 for reason in dx.triage.reasons:
                     if reason.trigger == q.id and reason.kind == "red_flag":
                         write(f"  ! Warning sign: {reason.text}")
                 break
             if word in _SKIP_WORDS:
                 session.skip(q.id)
+                changed()
                 write("  (skipped: not asked again)")
                 break
             if word in _UNDO_WORDS:
@@ -376,6 +526,7 @@ def _ask(model: Model, session: Interview, stdin: TextIO, write: Callable[[str],
                     continue
                 last = session.history[-1]
                 session.undo()
+                changed()
                 took = "skip" if last.action == "skip" else last.value
                 write(f"  (took back your answer '{took}' to: {model.node(last.node).question})")
                 break
@@ -420,11 +571,20 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(run=_diagnose)
     i = sub.add_parser("interview", help="answer the questions one at a time on the terminal",
                        description="Ask the most informative question, one at a time, until the stopping rule; "
-                                   "then print triage and the care plan. Decision support, not a medical diagnosis.")
+                                   "then print triage and the care plan. Decision support, not a medical diagnosis.",
+                       epilog="SIGTERM or SIGHUP ends the interview as a quit does, with status 128 + the signal's "
+                              "number; with --save its answers so far are already in the file.")
     i.add_argument("--model", default=None, help="a model file (default: the packaged knee model)")
     i.add_argument("--answers", default=None, metavar="FILE",
                    help='replay answers first: a saved interview (--save) or a JSON object {"ID": "yes", ...}')
-    i.add_argument("--save", default=None, metavar="FILE", help="write the interview as JSON at the end")
+    i.add_argument("--save", default=None, metavar="FILE",
+                   help="keep the interview in FILE as JSON (resume it with --answers FILE): written before the "
+                        "first question and after every answer, skip and undo, each time replacing the file whole, "
+                        "so an interview cut short (quit, end of input, SIGTERM, SIGHUP) keeps its answers. A FILE "
+                        "that cannot be written at the start ends the command before any question (status 2). If a "
+                        "later save fails, a warning goes to stderr and the interview goes on, trying again after "
+                        "the next answer; the file keeps the last answers saved, and the status is 2 if the final "
+                        "save fails")
     i.add_argument("--no-screen", action="store_true",
                    help="let the interview stop before every warning-sign question is answered")
     i.add_argument("--confidence", type=_confidence, default=None, metavar="P",
@@ -451,6 +611,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except OSError as exc:  # a file problem no reader turned into a KneeBayesError: a message, not a traceback
+        where = f" ({exc.filename})" if isinstance(exc.filename, str) else ""
+        _warn(f"error: {exc.strerror or exc}{where}")
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -42,6 +42,9 @@ __all__ = [
 #: never a copy of a huge value (an expanded YAML alias, a 10 MB string).
 QUOTE_LIMIT = 60
 
+#: Paths are quoted whole up to this length (a real path is shorter; PATH_MAX is 4096).
+PATH_LIMIT = 4096
+
 #: A ModelFileError's message lists at most this many problems (all are in ``.problems``).
 MAX_LISTED = 50
 
@@ -108,7 +111,7 @@ class InputFileError(KneeBayesError, ValueError):
     def __init__(self, path: str, reason: str, what: str = "file") -> None:
         self.path = path
         self.reason = reason
-        super().__init__(f"{what} {quote(path)} {reason}")
+        super().__init__(f"{what} {quote(path, PATH_LIMIT)} {reason}")
 
 
 class SettingError(KneeBayesError, ValueError):
