@@ -117,6 +117,15 @@ DEFECTS = [
     Defect("duplicate_yaml_key", "strain", "prior.value", "duplicate key 'value'", 14),
     Defect("yaml_syntax_error", None, None, "not valid YAML: expected ',' or ']'", 14),
     Defect("python_object_tag", "strain", "label", "tag '!!python/object/apply:os.system' refused", 8),
+    # hostile input: refused before it costs time or memory
+    Defect("alias_bomb", None, None, "aliases (*name) expand the document past 100,000 extra values", 11),
+    Defect("deep_nesting", None, None, "nested more than 64 levels deep", 6),
+    Defect("lone_surrogate", None, None, "the text contains '\\ud800', half of a surrogate pair", 5),
+    Defect("sequence_as_key", None, None, "a key must be a plain name or number, not a list or mapping", 6),
+    Defect("huge_integer", "strain", "prior.value", "expected a probability (a number in [0, 1] or a scale word), got 1000", 12),
+    # what the model is for
+    Defect("kind_case_typo", "strain", "kind", "kind 'Cause' differs from 'cause' only in its writing", 9),
+    Defect("no_cause", None, "nodes", "no node has kind 'cause', so the model has nothing to diagnose", 6),
 ]
 # fmt: on
 

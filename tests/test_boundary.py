@@ -1,0 +1,443 @@
+"""The safe boundary: every bad, hostile or extreme input is a short kneebayes error, quickly and in
+bounded memory, and no failed write loses a file the user had.
+
+Model files, API arguments and settings, and the files kneebayes writes. The importer's boundary
+(BIF / XMLBIF / pgmpy) is in test_boundary_import.py, the interview's and the CLI's in
+test_boundary_interview.py. Limits on time and memory are generous: they catch an input that
+makes the library walk a billion values, not ordinary slowness.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import kneebayes
+from kneebayes import (
+    Interview,
+    InvalidStateError,
+    KneeBayesError,
+    ModelFileError,
+    Problem,
+    SettingError,
+    UnknownNodeError,
+    check_model_file,
+    load_model,
+)
+from kneebayes.cli import main
+from kneebayes.modelfile import load as load_module
+from strategies import scaled
+
+BROKEN = Path(__file__).resolve().parent / "models" / "broken"
+HOSTILE = ["alias_bomb", "deep_nesting", "lone_surrogate", "sequence_as_key", "huge_integer", "kind_case_typo",
+           "no_cause"]
+
+#: A message that quotes input may be longer than its own words by at most a bounded prefix.
+SHORT = 600
+
+
+@contextmanager
+def bounded(seconds: float = 10.0, megabytes: float = 100.0) -> Iterator[None]:
+    """Fail if the block takes longer or allocates more at its peak (tracemalloc) than allowed."""
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        elapsed = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+    assert elapsed < seconds, f"took {elapsed:.1f} s"
+    assert peak < megabytes, f"peaked at {peak:.0f} MB"
+
+
+def only_problem(path: Path) -> Problem:
+    problems = check_model_file(path)
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+def model_file(tmp_path: Path, text: str, name: str = "model.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+SMALL = """\
+format: kneebayes-model/1
+name: small
+version: "1.0"
+title: "A small model"
+scale:
+  probable: 0.85
+  uncertain: 0.25
+costs:
+  question: 1
+  imaging: 5
+interview:
+  confidence: 0.9
+  cost_weight: 0.01
+nodes:
+  - id: warmup
+    label: Poor warm-up
+    kind: risk_factor
+    question: "Do you skip the warm-up?"
+    prior: {value: 0.3, range: [0.1, 0.5], source: s, rationale: r}
+  - id: strain
+    label: Strain
+    kind: cause
+    question: "Strained?"
+    noisy_or:
+      leak: {value: 0.05, range: [0.01, 0.1], source: s, rationale: r}
+      weights:
+        warmup: {value: probable, range: [0.7, 0.95], source: s, rationale: r}
+  - id: pain
+    label: Pain
+    kind: finding
+    question: "Does it hurt?"
+    cost: imaging
+    table:
+      parents: [strain]
+      source: s
+      rationale: r
+      columns:
+        - given: {strain: "yes"}
+          probabilities:
+            "yes": {value: 0.8, range: [0.6, 0.9], source: s, rationale: r}
+            "no": {value: 0.2, range: [0.1, 0.4], source: s, rationale: r}
+        - given: {strain: "no"}
+          probabilities:
+            "yes": {value: 0.1, range: [0.05, 0.2], source: s, rationale: r}
+            "no": {value: 0.9, range: [0.8, 0.95], source: s, rationale: r}
+red_flags:
+  - {id: pain_flag, node: pain, text: "See a doctor.", source: s}
+claims:
+  - {id: pain_raises_strain, statement: "Pain points to strain.", source: s, check: raises, cause: strain,
+     given: {pain: "yes"}, versus: {pain: "no"}}
+"""
+
+
+# -- model files: hostile input ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stem", HOSTILE)
+def test_a_hostile_model_file_is_one_short_located_problem(stem: str) -> None:
+    with bounded(seconds=10, megabytes=60):
+        problem = only_problem(BROKEN / f"{stem}.yaml")
+    assert problem.line is not None
+    assert len(str(problem)) < SHORT
+
+
+@pytest.mark.parametrize("stem", HOSTILE)
+def test_load_model_raises_model_file_error_for_a_hostile_file(stem: str) -> None:
+    with pytest.raises(ModelFileError) as err:
+        load_model(BROKEN / f"{stem}.yaml")
+    assert len(str(err.value)) < SHORT
+
+
+def test_an_alias_bomb_is_refused_before_it_is_expanded() -> None:
+    # 9^9 (387 million) values if expanded; the reviewer saw 928 MB and a 312 MB message.
+    with bounded(seconds=5, megabytes=20):
+        problem = only_problem(BROKEN / "alias_bomb.yaml")
+    assert "aliases (*name) expand the document past 100,000 extra values" in problem.message
+
+
+def test_aliases_that_expand_a_little_still_load(tmp_path: Path) -> None:
+    text = SMALL.replace("  - id: warmup", "  - id: warmup\n    description: &d A shared text").replace(
+        'question: "Strained?"', 'question: "Strained?"\n    description: *d')
+    model = load_model(model_file(tmp_path, text))
+    assert model.node("strain").description == model.node("warmup").description == "A shared text"
+
+
+def test_a_hundred_thousand_brackets_are_refused_before_they_are_all_read(tmp_path: Path) -> None:
+    path = model_file(tmp_path, SMALL.replace('title: "A small model"', "title: " + "[" * 100_000 + "]" * 100_000))
+    with bounded(seconds=5, megabytes=60):
+        problem = only_problem(path)
+    assert problem.message.startswith("nested more than 64 levels deep") and problem.line == 4
+
+
+def test_a_megabyte_unknown_parent_gets_no_slow_did_you_mean_search(tmp_path: Path) -> None:
+    path = model_file(tmp_path, SMALL.replace("parents: [strain]", f"parents: [{'q' * 1_000_000}]"))
+    with bounded(seconds=10, megabytes=100):
+        problems = check_model_file(path)
+    text = "\n".join(map(str, problems))
+    assert "unknown parent 'qqqq" in text and "did you mean" not in text
+    assert len(text) < 10 * SHORT
+
+
+def test_a_two_megabyte_value_is_quoted_as_a_short_prefix(tmp_path: Path) -> None:
+    path = model_file(tmp_path, SMALL.replace("value: 0.3,", f"value: {'w' * 2_000_000},"))
+    problem = only_problem(path)
+    assert problem.message.startswith("unknown verbal term 'wwww") and "..." in problem.message
+    assert len(str(problem)) < SHORT
+
+
+def test_a_thousand_problems_are_kept_but_the_message_lists_fifty(tmp_path: Path) -> None:
+    nodes = "".join(f"  - {{id: n{i}, label: n, kind: finding, question: q, prior: 0.5}}\n" for i in range(1000))
+    path = model_file(tmp_path, SMALL.split("nodes:\n")[0] + "nodes:\n" + nodes)
+    with pytest.raises(ModelFileError) as err:
+        load_model(path)
+    assert len(err.value.problems) >= 1000
+    assert str(err.value).count("\n  - ") == 50 and "more (see .problems)" in str(err.value)
+
+
+def test_a_fifo_given_as_the_model_file_is_refused_without_waiting(tmp_path: Path) -> None:
+    fifo = tmp_path / "model.yaml"
+    os.mkfifo(fifo)
+    code = f"import kneebayes; print(kneebayes.check_model_file({str(fifo)!r})[0].message)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "the model file is not a regular file (a pipe or a device?); give the path of a file on disk"
+
+
+def test_dev_zero_given_as_the_model_file_is_refused_at_once() -> None:
+    with bounded(seconds=5, megabytes=5):
+        problem = only_problem(Path("/dev/zero"))
+    assert "not a regular file" in problem.message
+
+
+def test_a_folder_given_as_the_model_file_is_refused(tmp_path: Path) -> None:
+    assert only_problem(tmp_path).message == "the model file is a folder; give the path of a file on disk"
+
+
+def test_a_model_file_over_the_size_limit_is_refused_before_it_is_parsed(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    path = model_file(tmp_path, SMALL)
+    monkeypatch.setattr(load_module, "MAX_MODEL_FILE_BYTES", 1000)
+    problem = only_problem(path)
+    assert problem.message == f"the model file is {path.stat().st_size:,} bytes, over the limit of 1,000"
+
+
+def test_a_model_file_that_is_not_utf8_names_the_byte_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "model.yaml"
+    text = SMALL.replace("A small model", "A sm\xe4ll model")
+    path.write_bytes(text.encode("latin-1"))
+    at = text.index("\xe4")  # every character before it is ASCII: one byte each
+    assert only_problem(path).message == f"the model file is not UTF-8 text (byte {at}, line 4); save it as UTF-8"
+
+
+def test_a_valid_chain_of_1200_nodes_listed_children_first_loads(tmp_path: Path) -> None:
+    # Python's recursion limit is 1,000: a recursive cycle search or ordering would fail here.
+    nodes = [f"  - {{id: n{i}, label: n{i}, kind: finding, question: q, noisy_or: {{leak: {{value: 0.1, range: "
+             f"[0.05, 0.2], source: s, rationale: r}}, weights: {{n{i - 1}: {{value: 0.5, range: [0.4, 0.6], "
+             f"source: s, rationale: r}}}}}}}}\n" for i in range(1199, 0, -1)]
+    nodes.append("  - {id: n0, label: n0, kind: cause, question: q, prior: {value: 0.5, range: [0.4, 0.6], "
+                 "source: s, rationale: r}}\n")
+    path = model_file(tmp_path, SMALL.split("nodes:\n")[0] + "nodes:\n" + "".join(nodes))
+    model = load_model(path)
+    assert len(model.network.names) == 1200
+    # exact: each link passes 0.5 of the signal, so n1199 barely depends on n0
+    assert model.diagnose({"n1": "yes"}).posterior["n0"] == pytest.approx(0.55 / (0.55 + 0.1), rel=1e-12)
+
+
+def test_a_kind_written_in_capitals_is_not_a_model_without_causes() -> None:
+    problem = only_problem(BROKEN / "kind_case_typo.yaml")
+    assert problem.message.startswith("kind 'Cause' differs from 'cause' only in its writing")
+
+
+def test_kinds_of_your_own_are_still_allowed(tmp_path: Path) -> None:
+    model = load_model(model_file(tmp_path, SMALL.replace("kind: risk_factor", "kind: exposure")))
+    assert model.node("warmup").kind == "exposure"
+
+
+@pytest.mark.parametrize("stem", HOSTILE)
+def test_kneebayes_check_reports_a_hostile_file_without_a_traceback(stem: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(BROKEN / f"{stem}.yaml")]) == 1
+    out, err = capsys.readouterr()
+    assert "1 problem(s)" in out and err == ""
+    out.encode("utf-8")  # printable: no lone surrogate reaches the terminal
+
+
+@pytest.mark.parametrize("stem", ["lone_surrogate", "deep_nesting", "alias_bomb"])
+def test_kneebayes_diagnose_with_a_hostile_model_exits_2_with_one_line(stem: str,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diagnose", "--model", str(BROKEN / f"{stem}.yaml")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("kneebayes: error: ") and err.count("\n") == 1
+
+
+# -- model files: fuzzing ----------------------------------------------------------------------
+
+#: Fragments that YAML and the validator treat specially.
+_TOKENS = ["&a ", "*a", "!!python/object/apply:os.system ['true']", "[", "]", "{", "}", "? ", ": ", "- ", ".nan",
+           ".inf", "-1", "1e400", "9" * 400, '"\\ud800"', "'", '"', "#", "\t", "\n", "yes", "no", "null", "~",
+           "<<: *a", "%YAML 1.1\n", "---\n", "...\n", "Cause", "cause", "strain", "pain", "warmup", "value: 2"]
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> bytes:
+    lines = SMALL.splitlines(keepends=True)
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, len(lines) - 1))
+        kind = draw(st.sampled_from(["delete", "duplicate", "insert", "replace", "bytes"]))
+        if kind == "delete":
+            del lines[i]
+        elif kind == "duplicate":
+            lines.insert(i, lines[i])
+        elif kind == "insert":
+            at = draw(st.integers(0, len(lines[i])))
+            lines[i] = lines[i][:at] + draw(st.sampled_from(_TOKENS)) + lines[i][at:]
+        elif kind == "replace":
+            lines[i] = draw(st.text(max_size=30)) + "\n"
+        if not lines:
+            lines = [""]
+    data = "".join(lines).encode("utf-8", errors="surrogatepass")
+    if draw(st.booleans()) and draw(st.booleans()):
+        at = draw(st.integers(0, len(data)))
+        data = data[:at] + draw(st.binary(max_size=8)) + data[at:]
+    if draw(st.booleans()) and draw(st.booleans()):
+        data = data[: draw(st.integers(0, len(data)))]
+    return data
+
+
+@settings(max_examples=scaled(300), suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=mutated())
+def test_a_mutated_model_file_loads_or_raises_model_file_error(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "mutated.yaml"
+    path.write_bytes(data)
+    try:
+        model = load_model(path)
+    except ModelFileError as err:
+        assert err.problems and len(str(err.problems[0])) < SHORT
+        assert err.problems == tuple(check_model_file(path))
+    else:
+        assert check_model_file(path) == []
+        model.diagnose({})  # a model that loads also works
+
+
+# -- API arguments and settings ----------------------------------------------------------------
+
+BAD_SETTINGS = [
+    ("confidence", -1), ("confidence", 0), ("confidence", 5), ("confidence", float("nan")), ("confidence", "x"),
+    ("confidence", 10**400), ("cost_weight", -1e9), ("cost_weight", float("inf")), ("min_gain", -0.5),
+    ("min_gain", [0.1]), ("screen_red_flags", "no"), ("screen_red_flags", 1),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_SETTINGS)
+def test_diagnose_refuses_a_bad_setting_by_name(knee_model: kneebayes.Model, name: str, value: object) -> None:
+    with pytest.raises(SettingError, match=rf"^{name} must be ") as err:
+        knee_model.diagnose({}, **{name: value})  # type: ignore[arg-type]
+    assert len(str(err.value)) < SHORT
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_SETTINGS)
+def test_an_interview_refuses_the_same_setting_with_the_same_words(knee_model: kneebayes.Model, name: str,
+                                                                   value: object) -> None:
+    with pytest.raises(SettingError) as direct:
+        knee_model.diagnose({}, **{name: value})  # type: ignore[arg-type]
+    with pytest.raises(SettingError) as session:
+        Interview(knee_model, **{name: value})  # type: ignore[arg-type]
+    assert str(session.value) == str(direct.value)
+
+
+@pytest.mark.parametrize(("name", "value"), [s for s in BAD_SETTINGS if s[0] != "screen_red_flags"])
+def test_a_model_file_refuses_the_same_setting_with_the_same_words(tmp_path: Path, knee_model: kneebayes.Model,
+                                                                   name: str, value: object) -> None:
+    with pytest.raises(SettingError) as direct:
+        knee_model.diagnose({}, **{name: value})  # type: ignore[arg-type]
+    shown = {float("nan"): ".nan", float("inf"): ".inf"}.get(value, value) if isinstance(value, float) else value
+    text = SMALL.replace("  cost_weight: 0.01\n", f"  cost_weight: 0.01\n  min_gain: 0.01\n")
+    text = text.replace(f"  {name}: ", f"  {name}: {shown if not isinstance(value, str) else repr(value)} #", 1)
+    problem = only_problem(model_file(tmp_path, text))
+    assert problem.field == f"interview.{name}"
+    assert problem.message.split(", got")[0] == "interview." + str(direct.value).split(", got")[0]
+
+
+def test_a_good_setting_passes_through_unchanged(knee_model: kneebayes.Model) -> None:
+    settings_ = knee_model.diagnose({}, confidence=0.5, cost_weight=0, min_gain=0.2, screen_red_flags=False).settings
+    assert (settings_.confidence, settings_.cost_weight, settings_.min_gain, settings_.screen_red_flags) == (
+        0.5, 0.0, 0.2, False)
+
+
+def test_skipped_given_as_one_string_is_a_type_error(knee_model: kneebayes.Model) -> None:
+    with pytest.raises(TypeError, match="skipped must be a collection of node ids, not one string"):
+        knee_model.diagnose({}, skipped="limping")
+
+
+def test_a_megabyte_node_id_in_evidence_is_a_short_unknown_node_error(knee_model: kneebayes.Model) -> None:
+    with bounded(seconds=2, megabytes=20), pytest.raises(UnknownNodeError) as err:
+        knee_model.diagnose({"x" * 1_000_000: "yes"})
+    assert str(err.value).startswith("unknown node 'xxx") and len(str(err.value)) < SHORT
+
+
+def test_a_ten_megabyte_state_is_a_short_invalid_state_error(knee_model: kneebayes.Model) -> None:
+    with bounded(seconds=2, megabytes=40), pytest.raises(InvalidStateError) as err:
+        knee_model.diagnose({"swelling_behind_knee": "y" * 10_000_000})
+    assert "for node 'swelling_behind_knee': valid states are 'yes', 'no'" in str(err.value)
+    assert len(str(err.value)) < SHORT
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.with_parameters({"x" * 1_000_000: 0.3}),
+    lambda m: m.with_parameters({"poor_warmup.prior": 10**400}),
+    lambda m: m.with_parameters({"poor_warmup.prior": float("nan")}),
+    lambda m: m.with_parameters({"poor_warmup.prior": (0.3, (float("nan"), 0.5))}),
+    lambda m: m.diagnose({}).explain("q" * 1_000_000),
+    lambda m: m.marginals({}, nodes=["q" * 1_000_000]),
+    lambda m: kneebayes.sensitivity(m, {}, cause="q" * 1_000_000),
+    lambda m: m.posterior_intervals({}, draws=float("nan")),
+], ids=["huge address", "huge integer", "nan value", "nan range", "explain", "marginals", "sensitivity", "draws"])
+def test_a_bad_api_argument_is_a_short_kneebayes_error(knee_model: kneebayes.Model,
+                                                       call: Callable[[kneebayes.Model], object]) -> None:
+    with bounded(seconds=5, megabytes=50), pytest.raises(KneeBayesError) as err:
+        call(knee_model)
+    assert len(str(err.value)) < SHORT
+
+
+# -- writes: nothing the user had is lost ------------------------------------------------------
+
+WRITERS = {
+    "save": "model.save(path)",
+    "to_bif": "model.to_bif(path)",
+    "to_xmlbif": "model.to_xmlbif(path)",
+}
+
+
+@pytest.mark.parametrize("writer", WRITERS)
+def test_a_write_that_fills_the_disk_leaves_the_earlier_file_whole(tmp_path: Path, writer: str) -> None:
+    # RLIMIT_FSIZE stands in for a full disk or a quota: writing past 2 kB fails with EFBIG.
+    path = tmp_path / "network.out"
+    path.write_text("the user's earlier file\n" * 10, encoding="utf-8")
+    code = textwrap.dedent(f"""\
+        import resource, signal
+        import kneebayes
+        model = kneebayes.load_model()
+        path = {str(path)!r}
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+        try:
+            {WRITERS[writer]}
+        except OSError as exc:
+            print("failed:", exc.strerror)
+        """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "failed: File too large", out.stderr
+    assert path.read_text(encoding="utf-8") == "the user's earlier file\n" * 10
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["network.out"]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("writer", WRITERS)
+def test_a_write_keeps_the_earlier_files_permissions(tmp_path: Path, writer: str, knee_model: kneebayes.Model) -> None:
+    path = tmp_path / "network.out"
+    path.write_text("earlier", encoding="utf-8")
+    path.chmod(0o640)
+    eval(WRITERS[writer], {"kneebayes": kneebayes, "model": knee_model, "path": path})
+    assert path.stat().st_mode & 0o777 == 0o640 and path.read_text(encoding="utf-8") != "earlier"
+
+
+def test_a_new_file_gets_the_usual_permissions(tmp_path: Path, knee_model: kneebayes.Model) -> None:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    path = knee_model.save(tmp_path / "new.yaml")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
