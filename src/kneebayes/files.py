@@ -50,7 +50,11 @@ def read_bytes(path: str | Path, *, what: str = "file", limit: int = MAX_FILE_BY
         if info.st_size > limit:
             raise InputFileError(str(path), f"is {info.st_size:,} bytes, over the limit of {limit:,}", what)
         with os.fdopen(os.dup(fd), "rb") as f:
-            data = f.read(limit + 1)
+            # as much as the file holds (read(limit + 1) would reserve the whole limit up front),
+            # then whatever it grew by meanwhile, up to one byte past the limit
+            data = f.read(info.st_size + 1)
+            if len(data) > info.st_size:
+                data += f.read(limit + 1 - len(data))
     finally:
         os.close(fd)
     if len(data) > limit:  # it grew while we read

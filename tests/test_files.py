@@ -1,0 +1,102 @@
+"""Reading named files within limits and writing them atomically (kneebayes.files)."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from kneebayes.errors import InputFileError
+from kneebayes.files import read_bytes, read_text, write_atomic
+
+
+def test_read_text_returns_the_file_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("tightness behind the knee\n", encoding="utf-8")
+    assert read_text(path) == "tightness behind the knee\n"
+
+
+def test_a_gz_file_is_read_unpacked(tmp_path: Path) -> None:
+    path = tmp_path / "a.bif.gz"
+    path.write_bytes(gzip.compress(b"network x {}"))
+    assert read_bytes(path) == b"network x {}"
+
+
+def test_a_gzip_bomb_stops_one_byte_past_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.gz"
+    path.write_bytes(gzip.compress(b"\0" * 50_000_000))  # 50 MB from about 50 kB
+    tracemalloc.start()
+    with pytest.raises(InputFileError, match=r"unpacks to over the limit of 1,000,000 bytes"):
+        read_bytes(path, limit=1_000_000)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 10_000_000
+
+
+def test_gzip_garbage_is_an_input_file_error_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "child.bif.gz"
+    path.write_bytes(b"this is not gzip")
+    with pytest.raises(InputFileError, match=r"network file '.*child.bif.gz' ends in .gz but is not a valid gzip"):
+        read_bytes(path, what="network file")
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"x" * 2000)
+    with pytest.raises(InputFileError, match=r"is 2,000 bytes, over the limit of 1,000$"):
+        read_bytes(path, limit=1000)
+
+
+def test_reading_a_small_file_allocates_little(tmp_path: Path) -> None:
+    # read(limit + 1) would reserve the whole 64 MB limit for a five-byte file
+    path = tmp_path / "small.txt"
+    path.write_text("hello", encoding="utf-8")
+    tracemalloc.start()
+    read_text(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1_000_000
+
+
+def test_input_file_error_keeps_path_and_reason(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError) as err:
+        read_text(tmp_path / "nope.yaml", what="model file")
+    assert (err.value.path, err.value.reason) == (str(tmp_path / "nope.yaml"), "does not exist")
+    assert str(err.value) == f"model file {str(tmp_path / 'nope.yaml')!r} does not exist"
+
+
+def test_write_atomic_replaces_the_file_whole(tmp_path: Path) -> None:
+    path = tmp_path / "out.txt"
+    path.write_text("old", encoding="utf-8")
+    assert write_atomic(path, "new text") == path
+    assert path.read_text(encoding="utf-8") == "new text"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_a_failed_rename_keeps_the_earlier_file_and_leaves_no_temporary(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "out.txt"
+    path.write_text("the user's file", encoding="utf-8")
+
+    def refuse(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError, match="No space left on device"):
+        write_atomic(path, "new text")
+    assert path.read_text(encoding="utf-8") == "the user's file"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_writing_into_a_missing_folder_raises_and_creates_nothing(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        write_atomic(tmp_path / "missing" / "out.txt", "text")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bytes_are_written_as_given(tmp_path: Path) -> None:
+    path = write_atomic(tmp_path / "out.bin", b"\x00\xff")
+    assert path.read_bytes() == b"\x00\xff"
