@@ -1,0 +1,155 @@
+"""What every reader of an outside network hands on: the parsed variables, and the problems found.
+
+Each reader (:mod:`.bif_reader`, :mod:`.xmlbif_reader`, :mod:`.pgmpy_reader`)
+turns its source into a list of :class:`ParsedVariable` and collects what is
+wrong in a :class:`Problems`, so that one
+:class:`~kneebayes.errors.ModelFileError` lists every problem found (at most
+:data:`MAX_PROBLEMS`). The helpers below keep the readers' messages alike and
+short: a hostile file's names may be megabytes long.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import QUOTE_LIMIT, ModelFileError, Problem, nearest, quote
+
+#: The most problems one error lists; the rest are counted (a hostile file can have millions).
+MAX_PROBLEMS = 20
+
+#: A number in a table: decimal, or NaN / infinity, which are refused by name later (``float`` alone
+#: would also take ``1_000`` and surrounding blanks).
+_NUMBER = re.compile(r"[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|nan|inf|infinity)", re.IGNORECASE)
+
+
+@dataclass
+class ParsedVariable:
+    """One variable as read: its table has one row per state and one column per parent combination
+    (``itertools.product`` order of the parents' states, the last parent fastest)."""
+
+    name: str
+    states: tuple[str, ...]
+    parents: tuple[str, ...] = ()
+    values: np.ndarray | None = None
+    line: int | None = None         # where the variable is declared
+    table_line: int | None = None   # where its table is written
+
+
+class Problems:
+    """Collects problems for one error, keeping at most MAX_PROBLEMS (the rest are counted)."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.items: list[Problem] = []
+        self.more = 0
+
+    def add(self, message: str, *, node: str | None = None, field: str | None = None, line: int | None = None) -> None:
+        """Note one problem (``node`` is cut short for the message)."""
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(Problem(self.file, message, node=None if node is None else short(node),
+                                      field=field, line=line))
+        else:
+            self.more += 1
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    @property
+    def full(self) -> bool:
+        """No more problems will be listed: skip costly work (such as suggestions) for them."""
+        return len(self.items) >= MAX_PROBLEMS
+
+    def hint(self, word: str, valid: Iterable[str]) -> str:
+        """"; did you mean ...?" for a problem about ``word``, while problems are still being listed."""
+        found = [] if self.full else nearest(word, valid)
+        return f"; did you mean {listing(found)}?" if found else ""
+
+    def raise_if_any(self) -> None:
+        """Raise a ModelFileError listing the problems noted so far, if there are any."""
+        if self.items:
+            items = list(self.items)
+            if self.more:
+                items.append(Problem(self.file, f"... and {self.more} more problem(s), not listed"))
+            raise ModelFileError(items)
+
+
+def short(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters for a message (a node name may be megabytes long).
+
+    >>> short("Sprinkler", 6)
+    'Sprink...'
+    """
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1.
+
+    >>> counted(1, "state"), counted(3, "state")
+    ('1 state', '3 states')
+    """
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def needed(card: int, cols: int) -> str:
+    """How many values a table needs, and why.
+
+    >>> needed(2, 4)
+    '2 states x 4 parent combinations need 8'
+    """
+    return (f"{counted(card, 'state')} x {counted(cols, 'parent combination')} need {card * cols}" if cols != 1
+            else f"{counted(card, 'state')} need {card}")
+
+
+def listing(names: Sequence[str], limit: int = 6) -> str:
+    """Up to ``limit`` names for a message, quoted and bounded.
+
+    >>> listing(["a", "b", "c"], limit=2)
+    "'a', 'b', ... (3 in all)"
+    """
+    shown = ", ".join(quote(n) for n in names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
+
+
+def read_numbers(tokens: Iterable[str]) -> list[float] | str:
+    """The tokens as numbers (empty ones skipped), or the first token that is not a number.
+
+    >>> read_numbers(["0.25", "", "7e-1", "nan"])
+    [0.25, 0.7, nan]
+    >>> read_numbers(["0.5", "1_000"])
+    '1_000'
+    """
+    out: list[float] = []
+    for token in tokens:
+        if not token:
+            continue
+        if not _NUMBER.fullmatch(token):
+            return token
+        out.append(float(token))
+    return out
+
+
+def check_parents(var: str, parents: Sequence[str], declared: Mapping[str, Any], problems: Problems, *,
+                  field: str, line: int | None = None) -> bool:
+    """Whether every parent is a declared variable, named once and not ``var`` itself (the first problem if not)."""
+    named: set[str] = set()
+    for p in parents:
+        if p not in declared:
+            where = " in <GIVEN>" if field == "GIVEN" else ""
+            problems.add(f"names the unknown parent {quote(p)}{where}" + problems.hint(p, declared), node=var,
+                         field=field, line=line)
+        elif p == var:
+            problems.add("is named as its own parent; a Bayesian network has no cycles", node=var, field=field,
+                         line=line)
+        elif p in named:
+            problems.add(f"names parent {quote(p)} twice", node=var, field=field, line=line)
+        else:
+            named.add(p)
+            continue
+        return False
+    return True
