@@ -35,8 +35,8 @@ HOSTILE = Path(__file__).parent / "models" / "hostile_networks"
 #: The longest message a one-defect file may give: a bounded quote of the input plus the words around it.
 MESSAGE_LIMIT = 500
 
-#: Generous limits for hostile inputs: seconds per file, and megabytes the import may use beyond reading the file.
-TIME_LIMIT = 5.0
+#: Generous limits for hostile inputs (blow-ups, not speed): seconds per file, and megabytes the import may use beyond reading the file.
+TIME_LIMIT = 30.0  # a quadratic reader took minutes here; tracemalloc and a busy machine slow a linear one
 MEMORY_LIMIT_MB = 50
 
 #: Each corpus file -> the error it must raise and words its message must contain (the thing named).
@@ -449,7 +449,7 @@ def test_an_unknown_askable_node_is_named_with_a_suggestion(tiny: Path) -> None:
     assert "'Wet'" in text
 
 
-@pytest.mark.parametrize("cost", [-5, 0, math.nan, math.inf])
+@pytest.mark.parametrize("cost", [-5, 0, math.nan, math.inf, 10**400])
 def test_a_cost_that_is_not_a_positive_finite_number_is_refused(tiny: Path, cost: float) -> None:
     _refused(lambda: kneebayes.load_bif(tiny, targets=["Rain"], costs={"Wet": cost}), SettingError,
              "costs['Wet']", "positive finite number")
@@ -464,7 +464,7 @@ def test_a_cost_for_an_unknown_node_is_named(tiny: Path) -> None:
              "'Hail'", "in costs")
 
 
-@pytest.mark.parametrize("tolerance", [math.nan, -1e-9, 0.5, math.inf])
+@pytest.mark.parametrize("tolerance", [math.nan, -1e-9, 0.5, math.inf, 10**400])
 def test_a_tolerance_outside_its_range_is_refused_saying_what_is_valid(tiny: Path, tolerance: float) -> None:
     _refused(lambda: kneebayes.load_bif(tiny, targets=["Rain"], tolerance=tolerance), SettingError,
              "tolerance", "from 0 to 0.01")

@@ -100,3 +100,36 @@ def test_writing_into_a_missing_folder_raises_and_creates_nothing(tmp_path: Path
 def test_bytes_are_written_as_given(tmp_path: Path) -> None:
     path = write_atomic(tmp_path / "out.bin", b"\x00\xff")
     assert path.read_bytes() == b"\x00\xff"
+
+
+def test_a_symbolic_link_is_written_through_and_kept(tmp_path: Path) -> None:
+    target = tmp_path / "model.yaml"
+    target.write_text("old", encoding="utf-8")
+    link = tmp_path / "link.yaml"
+    link.symlink_to(target)
+    write_atomic(link, "new")
+    assert link.is_symlink() and target.read_text(encoding="utf-8") == "new"
+
+
+def test_a_pipe_at_the_path_is_refused_and_left_in_place(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match=r"is not a regular file \(a pipe or a device\?\)"):
+        write_atomic(fifo, "text")
+    assert fifo.is_fifo() and [p.name for p in tmp_path.iterdir()] == ["pipe"]
+
+
+def test_a_folder_at_the_path_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(IsADirectoryError, match="is a folder; give a file name"):
+        write_atomic(tmp_path, "text")
+
+
+def test_a_failed_write_names_the_users_path_not_the_temporary_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError) as err:
+        write_atomic(tmp_path / "missing" / "out.txt", "text")
+    assert err.value.filename == str(tmp_path / "missing" / "out.txt")
+
+
+def test_a_file_name_near_the_length_limit_can_be_written(tmp_path: Path) -> None:
+    name = "m" * 250 + ".yaml"   # the file system allows 255 bytes; the temporary name must not add to it
+    assert write_atomic(tmp_path / name, "text").read_text(encoding="utf-8") == "text"

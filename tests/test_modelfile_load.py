@@ -38,7 +38,7 @@ DEFECTS = [
     Defect("unknown_parent_table", "pain", "table.parents", "unknown parent 'sprain'; did you mean 'strain'?", 17),
     Defect("cycle", "swelling", "noisy_or.weights.pain", "cycle: pain -> swelling -> pain", 28),
     Defect("duplicate_id", "pain", "id", "duplicate id 'pain'", 12),
-    Defect("invalid_node_id", None, "nodes[0].id", "id must be text without spaces", 7),
+    Defect("invalid_node_id", None, "nodes[0].id", "id must be printable text without spaces", 7),
     # numbers
     Defect("probability_above_one", "strain", "prior.value", "probability 1.2 is outside [0, 1]", 11),
     Defect("negative_probability", "pain", "noisy_or.leak.value", "probability -0.1 is outside [0, 1]", 17),
@@ -123,6 +123,9 @@ DEFECTS = [
     Defect("lone_surrogate", None, None, "the text contains '\\ud800', half of a surrogate pair", 5),
     Defect("sequence_as_key", None, None, "a key must be a plain name or number, not a list or mapping", 6),
     Defect("huge_integer", "strain", "prior.value", "expected a probability (a number in [0, 1] or a scale word), got 1000", 12),
+    Defect("tagged_value_unreadable", None, None, "this value cannot be read as written (invalid literal for int()", 12),
+    Defect("same_key_as_number_and_text", None, "scale.1", "duplicate key '1'", 8),
+    Defect("invisible_character_in_id", None, "nodes[0].id", "id must be printable text", 7),
     # what the model is for
     Defect("kind_case_typo", "strain", "kind", "kind 'Cause' differs from 'cause' only in its writing", 9),
     Defect("no_cause", None, "nodes", "no node has kind 'cause', so the model has nothing to diagnose", 6),

@@ -54,3 +54,7 @@ def test_with_overrides_and_nothing_given_returns_the_base_itself() -> None:
 def test_with_overrides_replaces_only_what_is_given_as_plain_floats() -> None:
     out = with_overrides(Settings(0.8, 0.02, 0.05, True), min_gain=np.float64(0.1), screen_red_flags=False)
     assert out == Settings(0.8, 0.02, 0.1, False) and type(out.min_gain) is float
+
+
+def test_screen_red_flags_none_keeps_the_safety_screen_on() -> None:
+    assert with_overrides(Settings(0.8, 0.02, 0.05, True), screen_red_flags=None).screen_red_flags is True

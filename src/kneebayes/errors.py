@@ -42,11 +42,11 @@ __all__ = [
 #: never a copy of a huge value (an expanded YAML alias, a 10 MB string).
 QUOTE_LIMIT = 60
 
-#: Paths are quoted whole up to this length (a real path is shorter; PATH_MAX is 4096).
-PATH_LIMIT = 4096
+#: Paths are quoted whole up to this length (longer ones keep their start and end).
+PATH_LIMIT = 300
 
 #: A ModelFileError's message lists at most this many problems (all are in ``.problems``).
-MAX_LISTED = 50
+MAX_LISTED = 20
 
 #: Longer words get no "did you mean" search: no id is that long, and the
 #: search costs time in proportion to the word's length.

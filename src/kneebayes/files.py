@@ -13,6 +13,7 @@ a full disk, a quota or an interruption leaves the earlier file whole.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import io
 import os
@@ -91,28 +92,43 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
 
     The data goes to a temporary file in the same folder, is flushed to disk,
     takes the earlier file's permissions (or the usual ones for a new file),
-    and then replaces the target in one rename. On failure the temporary
-    file is removed and the error (an ``OSError`` such as a full disk) raised.
+    and then replaces the target in one rename. A symbolic link is written
+    through (the file it points to is replaced, the link kept); a folder, a
+    pipe or a device at ``path`` is refused, never replaced. On failure the
+    temporary file is removed and an ``OSError`` naming ``path`` (not the
+    temporary file) is raised, such as a full disk.
     """
-    path = Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    folder = path.parent
+    given = Path(path)
+    path = Path(os.path.realpath(given))   # through symbolic links: replace what they point to
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
+        info = os.stat(path)
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    else:
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a folder; give a file name", str(given))
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "is not a regular file (a pipe or a device?); only a file is written",
+                          str(given))
+        mode = stat.S_IMODE(info.st_mode)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    tmp: str | None = None
     try:
+        # a short name of its own, so a target name near the length limit still has room
+        fd, tmp = tempfile.mkstemp(prefix=".kb-", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+        tmp = None
+    except OSError as exc:
+        raise type(exc)(exc.errno, exc.strerror or str(exc), str(given)) from None
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+    return given
 
 
 def _umask() -> int:

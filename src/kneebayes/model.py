@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .diagnosis import Diagnosis, ModelInfo
-from .errors import ImpossibleEvidenceError, UnknownNodeError, quote
+from .errors import EvidenceError, ImpossibleEvidenceError, UnknownNodeError, quote
 from .evidence import EvidenceLike, normalize, normalize_indexed, to_indices
 from .inference.posterior import encode, marginals, node_target_joints, target_joint
 from .modelfile.schema import ModelSpec, NoisyOr, Parameter, Prior, implicit_normal_state, normal_state_of
@@ -273,12 +273,12 @@ class Model:
         """
         net = self._net
         ev, indices = normalize_indexed(net, evidence)
-        if isinstance(skipped, str):
-            raise TypeError(f"skipped must be a collection of node ids, not one string ({quote(skipped)})")
-        skip = frozenset(skipped) if skipped else _NOTHING
+        skip = frozenset(_ids(skipped, "skipped")) if skipped else _NOTHING
         for node in skip:
             if node not in net.index:
                 raise UnknownNodeError(node, net.names)
+            if node in ev:
+                raise EvidenceError(f"{quote(node)} is both answered ({ev[node]}) and skipped; give it one or the other")
         settings = with_overrides(self._settings, confidence=confidence, cost_weight=cost_weight,
                                   min_gain=min_gain, screen_red_flags=screen_red_flags)
         lam = encode(net, [indices])
@@ -298,7 +298,7 @@ class Model:
         """P(node = state | evidence) for the given nodes (default: every node)."""
         net = self._net
         ev = normalize(net, evidence)
-        wanted = list(net.names) if nodes is None else list(nodes)
+        wanted = list(net.names) if nodes is None else _ids(nodes, "nodes")
         idx = []
         for n in wanted:
             if n not in net.index:
@@ -460,3 +460,10 @@ def load_model(path: str | Path | None = None) -> Model:
 
     return Model(load_spec(default_model_path() if path is None else path))
 
+
+def _ids(value: object, what: str) -> list[str]:
+    """A collection of node ids given as ``what``; TypeError for one string (its letters are no ids) or a non-collection."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"{what} must be a collection of node ids such as ['limping'], not "
+                        f"{'one string' if isinstance(value, (str, bytes)) else type(value).__name__} ({quote(value)})")
+    return list(value)

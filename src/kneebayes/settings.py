@@ -59,7 +59,8 @@ def check_setting(name: str, value: object) -> None:
 
 def with_overrides(base: Settings, *, confidence: object = None, cost_weight: object = None,
                    min_gain: object = None, screen_red_flags: object = True) -> Settings:
-    """``base`` with each setting that is not None replaced, after checking it.
+    """``base`` with each setting that is not None replaced, after checking it (None keeps ``base``'s,
+    so ``screen_red_flags=None`` never switches the safety screen off).
 
     Raises :class:`~kneebayes.errors.SettingError` naming the first bad setting.
     """
@@ -70,11 +71,12 @@ def with_overrides(base: Settings, *, confidence: object = None, cost_weight: ob
     for name, value in given.items():
         if value is not None:
             check_setting(name, value)
-    if confidence is None and cost_weight is None and min_gain is None and screen_red_flags is True:
+    screen = base.screen_red_flags if screen_red_flags is None else bool(screen_red_flags)  # None: as before
+    if confidence is None and cost_weight is None and min_gain is None and screen == base.screen_red_flags:
         return base
     return Settings(
         base.confidence if confidence is None else float(confidence),  # type: ignore[arg-type]
         base.cost_weight if cost_weight is None else float(cost_weight),  # type: ignore[arg-type]
         base.min_gain if min_gain is None else float(min_gain),  # type: ignore[arg-type]
-        bool(screen_red_flags),
+        screen,
     )

@@ -54,7 +54,6 @@ a target with states exactly ``yes``/``no`` has ``no`` by default anyway.
 
 from __future__ import annotations
 
-import math
 import numbers
 import os
 import re
@@ -64,6 +63,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import QUOTE_LIMIT, SettingError, quote
 from ..files import read_text
+from ..modelfile.numbers import is_number
 from .bif_reader import read_bif
 from .build import (
     NORMAL_STATE_NAMES,
@@ -193,7 +193,7 @@ def _options(targets: Any, askable: Any = None, *, questions: Any = None, costs:
         _id(key, "costs")
         if isinstance(cost, bool) or not isinstance(cost, numbers.Real):
             raise TypeError(f"costs[{quote(key)}] must be a number, not {type(cost).__name__}")
-        if not (math.isfinite(cost) and cost > 0):
+        if not (is_number(cost) and cost > 0):   # is_number: finite, and fits a float (not 10**400)
             raise SettingError(f"costs[{quote(key)}] must be a positive finite number, got {quote(cost)}")
     if not isinstance(name, str):
         raise TypeError(f"name must be text (str), not {type(name).__name__}")
@@ -201,7 +201,7 @@ def _options(targets: Any, askable: Any = None, *, questions: Any = None, costs:
         raise TypeError(f"source must be text (str), not {type(source).__name__}")
     if isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real):
         raise TypeError(f"tolerance must be a number, not {type(tolerance).__name__}")
-    if not (math.isfinite(tolerance) and 0 <= tolerance <= MAX_TOLERANCE):
+    if not (is_number(tolerance) and 0 <= tolerance <= MAX_TOLERANCE):
         raise SettingError(f"tolerance must be a number from 0 to {MAX_TOLERANCE:g} (the default is "
                            f"{IMPORT_TOLERANCE:g}), got {quote(tolerance)}")
     normal = _mapping(normal_states, "normal_states")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from ..errors import InputFileError, ModelFileError, Problem, nearest, quote
 from ..files import read_text
 from ..settings import setting_problem
 from .numbers import is_number
+from .yamlsafe import written
 from .schema import (
     BINARY_STATES,
     CARE_WHEN,
@@ -36,9 +37,10 @@ from .schema import (
 )
 
 FORMAT = "kneebayes-model/1"
-#: The largest model file read: a model file is hand-written (the knee's is about 60 kB); this
-#: leaves room for generated ones (a thousand-node network) while bounding the parser's work.
-MAX_MODEL_FILE_BYTES = 16 * 1024 * 1024
+#: The largest model file read: a model file is hand-written (the knee's is about 65 kB). The YAML
+#: reader is pure Python (about a second per 100-300 kB), so the bound also bounds the time;
+#: a network of thousands of nodes is better imported as BIF (kneebayes.load_bif).
+MAX_MODEL_FILE_BYTES = 4 * 1024 * 1024
 SUM_TOLERANCE = 1e-9
 CLAIM_CHECKS: dict[str, tuple[str, ...]] = {
     "raises": ("cause", "given", "versus"),
@@ -62,7 +64,9 @@ DEFAULT_COST_LEVEL = "question"
 _PARAM_KEYS = {"value", "range", "source", "rationale"}
 _CLAIM_KEYS = {"id", "statement", "source", "check", "cause", "than", "given", "versus", "parent_kind", "child_kind",
                "screened", "by"}
-_ID = re.compile(r"^[^\s=\[\],{}]+$")
+_ID = re.compile(r"[^\s=\[\],{}]+")  # used with fullmatch: a trailing newline is no part of an id
+#: How many "did you mean" searches one file gets (each compares a word with every name).
+SUGGESTION_BUDGET = 50
 #: The kinds the library gives meaning to; a file may use words of its own beside them.
 KNOWN_KINDS = ("cause", "risk_factor", "finding")
 
@@ -86,6 +90,19 @@ class _Reader:
         self.file = file
         self.problems: list[Problem] = []
         self.scale: dict[str, float] = {}
+        self.suggestions_left = SUGGESTION_BUDGET
+
+    def hint(self, word: object, pool: Iterable[str]) -> str:
+        """"; did you mean 'x'?" for the nearest names in ``pool``, or "".
+
+        Budgeted: a file with thousands of unknown names gets suggestions for
+        the first SUGGESTION_BUDGET only (each search compares with every name).
+        """
+        if self.suggestions_left <= 0:
+            return ""
+        self.suggestions_left -= 1
+        found = nearest(str(word), pool)
+        return f"; did you mean {', '.join(repr(s) for s in found)}?" if found else ""
 
     def problem(self, message: str, *, node: str | None = None, field: str | None = None, line: int | None = None) -> None:
         self.problems.append(Problem(self.file, message, node=node, field=field, line=line))
@@ -93,8 +110,7 @@ class _Reader:
     def unknown_keys(self, raw: Mapping[str, Any], allowed: set[str], *, node: str | None, field: str | None) -> None:
         for key in raw:
             if key not in allowed:
-                sugg = nearest(str(key), sorted(allowed))
-                hint = f"; did you mean {', '.join(repr(s) for s in sugg)}?" if sugg else ""
+                hint = self.hint(key, sorted(allowed))
                 valid = ", ".join(sorted(allowed))
                 fname = f"{field}.{key}" if field else str(key)
                 self.problem(f"unknown key {quote(key)}{hint} (valid keys: {valid})", node=node, field=fname, line=_line(raw, key))
@@ -194,10 +210,10 @@ def _states(reader: _Reader, raw: Mapping[str, Any], node: str) -> tuple[str, ..
         return None
     out: list[str] = []
     for s in states:
-        if isinstance(s, bool) or not isinstance(s, (str, int, float)) or str(s).strip() == "":
+        if isinstance(s, bool) or not isinstance(s, (str, int, float)) or str(s).strip() == "" or not str(s).isprintable():
             reader.problem(f"state {quote(s)} is not a name (write it as text)", node=node, field="states", line=line)
             return None
-        out.append(str(s))
+        out.append(written(s))   # as written: a state 010 stays "010"
     dupes = sorted({s for s in out if out.count(s) > 1})
     if dupes:
         reader.problem(f"duplicate state(s) {', '.join(dupes)}", node=node, field="states", line=line)
@@ -216,7 +232,7 @@ def _normal_state(reader: _Reader, raw: Mapping[str, Any], node: str, kind: str 
         reader.problem(f"normal_state is only for nodes of kind cause (the targets); this node's kind is {quote(kind)}",
                        node=node, field="normal_state", line=line)
         return None
-    name = str(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
+    name = written(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
     if name not in states:
         reader.problem(f"normal_state must be one of this node's states ({', '.join(states)}), got {quote(value)}",
                        node=node, field="normal_state", line=line)
@@ -352,14 +368,15 @@ def _table(reader: _Reader, raw: object, *, node: str, states: tuple[str, ...], 
             continue
         reader.unknown_keys(col, {"given", "probabilities"}, node=node, field=fname)
         given_raw = col.get("given", {})
-        if not isinstance(given_raw, Mapping) or {str(k) for k in given_raw} != set(parents):
+        by_name = {written(k): v for k, v in given_raw.items()} if isinstance(given_raw, Mapping) else {}
+        if not isinstance(given_raw, Mapping) or set(by_name) != set(parents):
             reader.problem(f"given must name every parent ({', '.join(parents)}) once, got {quote(dict(given_raw) if isinstance(given_raw, Mapping) else given_raw)}",
                            node=node, field=f"{fname}.given", line=cline)
             ok = False
             continue
         given: list[tuple[str, str]] = []
         for p in parents:
-            s = str(given_raw[p])
+            s = written(by_name[p])
             if s not in node_states[p]:
                 reader.problem(f"{quote(s)} is not a state of parent '{p}' (valid: {', '.join(node_states[p])})", node=node, field=f"{fname}.given.{p}", line=_line(given_raw, p))
                 ok = False
@@ -437,16 +454,16 @@ def _evidence(reader: _Reader, raw: object, *, claim: str, field: str, line: int
         reader.problem(f"{field} must map node ids to states, got {quote(raw)}", node=None, field=f"claims.{claim}.{field}", line=line)
         return None
     out = []
-    for k, v in raw.items():
+    for key, v in raw.items():
+        k = written(key)   # a node id as written (keys are always plain values: the reader refuses others)
         if k not in node_states:
-            sugg = nearest(str(k), node_states)
-            reader.problem(f"unknown node {quote(k)}" + (f"; did you mean {', '.join(repr(x) for x in sugg)}?" if sugg else ""),
+            reader.problem(f"unknown node {quote(k)}{reader.hint(k, node_states)}",
                            field=f"claims.{claim}.{field}", line=_line(raw, k))
             return None
-        if str(v) not in node_states[k]:
-            reader.problem(f"{quote(v)} is not a state of '{k}' (valid: {', '.join(node_states[k])})", field=f"claims.{claim}.{field}.{k}", line=_line(raw, k))
+        if written(v) not in node_states[k]:
+            reader.problem(f"{quote(v)} is not a state of '{k}' (valid: {', '.join(node_states[k])})", field=f"claims.{claim}.{field}.{k}", line=_line(raw, key))
             return None
-        out.append((str(k), str(v)))
+        out.append((k, written(v)))
     return tuple(out)
 
 
@@ -482,9 +499,8 @@ def _claims(reader: _Reader, raw: object, line: int | None, node_states: Mapping
                 reader.problem(f"check {check} needs {f}", field=f"claims.{cid}.{f}", line=cline)
                 ok = False
         for f in ("cause", "than"):
-            if f in c and c[f] not in kinds:
-                sugg = nearest(str(c[f]), kinds)
-                reader.problem(f"unknown node {quote(c[f])}" + (f"; did you mean {', '.join(repr(x) for x in sugg)}?" if sugg else ""),
+            if f in c and (not isinstance(c[f], str) or c[f] not in kinds):
+                reader.problem(f"unknown node {quote(c[f])}{reader.hint(c[f], kinds)}",
                                field=f"claims.{cid}.{f}", line=_line(c, f))
                 ok = False
         screened = c.get("screened", False)
@@ -528,7 +544,7 @@ def _costs(reader: _Reader, raw: object, line: int | None) -> dict[str, float]:
         return {}
     out: dict[str, float] = {}
     for level, v in raw.items():
-        if not isinstance(level, str) or not _ID.match(level):
+        if not isinstance(level, str) or not _ID.fullmatch(level):
             reader.problem(f"cost level {quote(level)} must be a name without spaces", field=f"costs.{level}", line=_line(raw, level))
         elif not _positive(v):
             reader.problem(f"cost level {quote(level)} must be a positive number, got {quote(v)}", field=f"costs.{level}", line=_line(raw, level))
@@ -548,8 +564,7 @@ def _node_cost(reader: _Reader, raw: Mapping[str, Any], nid: str, costs: Mapping
         if v in costs:
             return costs[v], v
         if costs:
-            sugg = nearest(v, costs)
-            hint = f"; did you mean {', '.join(repr(x) for x in sugg)}?" if sugg else ""
+            hint = reader.hint(v, costs)
             levels = ", ".join(f"{k} ({c:g})" for k, c in costs.items())
             reader.problem(f"unknown cost level {quote(v)}{hint} (the costs are: {levels})", node=nid, field="cost", line=line)
         else:
@@ -612,8 +627,7 @@ def _items(reader: _Reader, raw: object, line: int | None, section: str, what: s
 
 
 def _unknown(reader: _Reader, what: str, name: object, pool: Mapping[str, Any] | list[str], *, field: str, line: int | None) -> None:
-    sugg = nearest(str(name), pool)
-    reader.problem(f"unknown {what} {quote(name)}" + (f"; did you mean {', '.join(repr(x) for x in sugg)}?" if sugg else ""),
+    reader.problem(f"unknown {what} {quote(name)}{reader.hint(name, pool)}",
                    field=field, line=line)
 
 
@@ -648,7 +662,7 @@ def _red_flags(reader: _Reader, raw: object, line: int | None, node_states: Mapp
         if node not in node_states:
             _unknown(reader, "node", node, list(node_states), field=prefix + "node", line=_line(item, "node"))
             continue
-        if isinstance(state, bool) or not isinstance(state, (str, int, float)) or str(state) not in node_states[node]:
+        if isinstance(state, bool) or not isinstance(state, (str, int, float)) or written(state) not in node_states[node]:
             where = "state" if "state" in item else "node"
             default = "" if "state" in item else " (the default state)"
             reader.problem(f"{quote(state)}{default} is not a state of '{node}' (valid: {', '.join(node_states[node])})",
@@ -658,7 +672,7 @@ def _red_flags(reader: _Reader, raw: object, line: int | None, node_states: Mapp
             reader.problem(f"red flag on '{node}', which is not askable: the interview could never ask it",
                            field=prefix + "node", line=_line(item, "node"))
             continue
-        out.append(RedFlag(fid, node, str(state), texts["text"] or "", texts["source"] or ""))
+        out.append(RedFlag(fid, node, written(state), texts["text"] or "", texts["source"] or ""))
     return tuple(out)
 
 
@@ -741,7 +755,10 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
         reader.problem("scale must map each verbal term to its number", field="scale", line=_line(data, "scale"))
     else:
         for term, v in scale_raw.items():
-            if not is_number(v) or not 0.0 <= float(v) <= 1.0:
+            if not isinstance(term, str) or not term.strip():
+                reader.problem(f"scale term {quote(term)} must be a word (text)", field=f"scale.{term}",
+                               line=_line(scale_raw, term))
+            elif not is_number(v) or not 0.0 <= float(v) <= 1.0:
                 reader.problem(f"scale term {quote(term)} must be a number in [0, 1], got {quote(v)}", field=f"scale.{term}", line=_line(scale_raw, term))
             else:
                 reader.scale[str(term)] = float(v)
@@ -764,8 +781,9 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
             reader.problem(f"each node must be a mapping, got {quote(raw)}", field=f"nodes[{i}]", line=_line(nodes_raw))
             continue
         nid = raw.get("id")
-        if not isinstance(nid, str) or not _ID.match(nid):
-            reader.problem(f"id must be text without spaces, '=', brackets or braces, got {quote(nid)}", node=None, field=f"nodes[{i}].id", line=_line(raw, "id"))
+        if not isinstance(nid, str) or not _ID.fullmatch(nid) or not nid.isprintable():
+            # isprintable: no control or invisible characters (a zero-width space would make two ids look alike)
+            reader.problem(f"id must be printable text without spaces, '=', brackets or braces, got {quote(nid)}", node=None, field=f"nodes[{i}].id", line=_line(raw, "id"))
             continue
         if nid in node_states or nid in unusable:
             reader.problem(f"duplicate id {quote(nid)} (each node needs its own id)", node=nid, field="id", line=_line(raw, "id"))
@@ -826,8 +844,8 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
             if p in unusable:
                 params = None  # its own problem is reported already
             elif p not in node_states:
-                sugg = nearest(p, [n for n in node_states if n != nid])  # never itself
-                reader.problem(f"unknown parent {quote(p)}" + (f"; did you mean {', '.join(repr(s) for s in sugg)}?" if sugg else ""),
+                hint = reader.hint(p, (n for n in node_states if n != nid))  # never itself
+                reader.problem(f"unknown parent {quote(p)}{hint}",
                                node=nid, field=pfield, line=pline)
                 params = None
             elif p == nid:

@@ -85,6 +85,24 @@ class LimitError(yaml.YAMLError):
         self.line = line
 
 
+class WrittenInt(int):
+    """An int read from YAML that remembers how it was written (``010`` is 8 by YAML 1.1's rules)."""
+
+    written: str
+
+
+class WrittenFloat(float):
+    """A float read from YAML that remembers how it was written (``1.50``, ``1:30.0``)."""
+
+    written: str
+
+
+def written(value: object) -> str:
+    """The text a scalar was written as: for a name (a state ``010`` stays ``"010"``, not ``"8"``)."""
+    text = getattr(value, "written", None)
+    return text if isinstance(text, str) else str(value)
+
+
 class _Loader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -92,6 +110,14 @@ class _Loader(yaml.SafeLoader):
         # as it is when construction fails, so the error can say where.
         self.trail: list[PathStep] = []
         self.depth = 0
+        self.building: yaml.Node | None = None
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # Remember the node being built: a value its tag cannot read (``!!int abc``, a 5,000-digit
+        # number, ``!!timestamp x``) fails deep inside PyYAML with a bare ValueError or KeyError,
+        # which parse_yaml turns into an error at this node's line.
+        self.building = node
+        return super().construct_object(node, deep)
 
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
         # The composer recurses once per level: stop at MAX_DEPTH, before the
@@ -127,18 +153,23 @@ def _scalar_id(node: yaml.Node) -> str | None:
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    if not isinstance(node, yaml.MappingNode):   # a plain value tagged !!map
+        raise yaml.constructor.ConstructorError(None, None, "a value tagged as a mapping is not a mapping",
+                                                node.start_mark)
     loader.flatten_mapping(node)
     result = LineDict()
     result.line = node.start_mark.line + 1
     result.key_lines = {}
+    seen: set[str] = set()
     for key_node, value_node in node.value:
         if not isinstance(key_node, yaml.ScalarNode):  # a list or mapping cannot be a key (it is unhashable)
             raise yaml.constructor.ConstructorError(
                 None, None, "a key must be a plain name or number, not a list or mapping", key_node.start_mark)
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
-        if key in result:
+        if key in result or written(key) in seen:   # 1 and "1" name the same node once read as text
             raise DuplicateKeyError(key, line, tuple(loader.trail))
+        seen.add(written(key))
         loader.trail.append((key, None))
         result[key] = loader.construct_object(value_node, deep=True)
         loader.trail.pop()
@@ -147,6 +178,8 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
 
 
 def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    if not isinstance(node, yaml.SequenceNode):   # a plain value tagged !!seq
+        raise yaml.constructor.ConstructorError(None, None, "a value tagged as a list is not a list", node.start_mark)
     result = LineList()
     for i, child in enumerate(node.value):
         loader.trail.append((i, _scalar_id(child)))
@@ -174,7 +207,21 @@ def _refuse_tag(loader: _Loader, node: yaml.Node) -> None:
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> WrittenInt:
+    value = WrittenInt(loader.construct_yaml_int(node))
+    value.written = node.value
+    return value
+
+
+def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> WrittenFloat:
+    value = WrittenFloat(loader.construct_yaml_float(node))
+    value.written = node.value
+    return value
+
+
 _Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _Loader.add_constructor(None, _refuse_tag)  # every tag SafeLoader does not know, python/* included
 
 
@@ -190,7 +237,14 @@ def parse_yaml(text: str) -> Any:
         if node is None:
             return None
         _check_expansion(node)
-        return loader.construct_document(node)
+        try:
+            return loader.construct_document(node)
+        except (ValueError, KeyError, AttributeError, TypeError, IndexError) as exc:
+            where = getattr(loader.building, "start_mark", node.start_mark)
+            reason = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
+            raise yaml.constructor.ConstructorError(
+                None, None, f"this value cannot be read as written ({reason}); write it as plain text or a "
+                            "number", where) from None
     finally:
         loader.dispose()
 
