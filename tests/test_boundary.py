@@ -459,3 +459,10 @@ def test_a_new_file_gets_the_usual_permissions(tmp_path: Path, knee_model: kneeb
     os.umask(umask)
     path = knee_model.save(tmp_path / "new.yaml")
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_an_id_with_an_invisible_character_is_refused(tmp_path: Path) -> None:
+    # "str\u200bain" would print exactly like "strain": two ids a reader cannot tell apart
+    path = model_file(tmp_path, SMALL.replace("id: strain", 'id: "str\\u200bain"').replace("[strain]", '["str\\u200bain"]'))
+    problem = check_model_file(path)[0]   # the nodes that refer to it are reported as well
+    assert problem.field == "nodes[1].id" and problem.message.startswith("id must be printable text")

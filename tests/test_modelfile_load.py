@@ -125,7 +125,6 @@ DEFECTS = [
     Defect("huge_integer", "strain", "prior.value", "expected a probability (a number in [0, 1] or a scale word), got 1000", 12),
     Defect("tagged_value_unreadable", None, None, "this value cannot be read as written (invalid literal for int()", 12),
     Defect("same_key_as_number_and_text", None, "scale.1", "duplicate key '1'", 8),
-    Defect("invisible_character_in_id", None, "nodes[0].id", "id must be printable text", 7),
     # what the model is for
     Defect("kind_case_typo", "strain", "kind", "kind 'Cause' differs from 'cause' only in its writing", 9),
     Defect("no_cause", None, "nodes", "no node has kind 'cause', so the model has nothing to diagnose", 6),
