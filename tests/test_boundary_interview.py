@@ -31,7 +31,7 @@ from strategies import scaled
 
 import kneebayes
 from kneebayes import cli
-from kneebayes.errors import SettingError
+from kneebayes.errors import PATH_LIMIT, SettingError, quote
 from kneebayes.interview import MAX_SAVED_CHARS, SavedInterviewError
 
 #: The longest message any error here may have: a bounded quote of the input plus the words around it.
@@ -201,6 +201,8 @@ NOT_A_SESSION = [
     ("deeply-nested-in-steps", '{"format": "kneebayes-interview/1", "steps": ' + "[" * 100_000, "nested too deeply"),
     ("huge-integer", '{"format": "kneebayes-interview/1", "x": ' + "9" * 10_000 + "}", "cannot be read as JSON"),
     ("over-the-size-limit", " " * (MAX_SAVED_CHARS + 1), "over the limit"),
+    ("duplicate-key", '{"format": "kneebayes-interview/1", "format": "kneebayes-interview/1"}',
+     "names the key 'format' twice"),
 ]
 
 
@@ -210,6 +212,17 @@ def test_text_that_is_not_a_saved_session_raises_saying_so(model: kneebayes.Mode
         kneebayes.Interview.from_json(model, text)
     message = _bounded(err.value)
     assert message.startswith("not a saved interview") and words in message
+
+
+def test_a_key_named_twice_inside_a_saved_step_is_refused_naming_it(model: kneebayes.Model, saved: str) -> None:
+    data = json.loads(saved)
+    step = data["steps"][0]
+    assert step["value"] == "no"
+    # the first step answers "no" and then "yes": json.loads alone would keep "yes" without a word
+    text = saved.replace('"value": "no"', '"value": "no", "value": "yes"', 1)
+    with pytest.raises(SavedInterviewError, match=r"names the key 'value' twice in one JSON object") as err:
+        kneebayes.Interview.from_json(model, text)
+    _bounded(err.value)
 
 
 def test_from_json_of_bytes_is_a_type_error(model: kneebayes.Model, saved: str) -> None:
@@ -507,7 +520,7 @@ def test_a_save_file_that_cannot_be_written_is_reported_before_the_first_questio
     result = run("interview", "--save", str(path), stdin="no\n")
     assert result.returncode == 2
     assert result.stdout == ""   # not a question asked
-    assert result.stderr.startswith(f"kneebayes: error: cannot save the interview to {path}: ")
+    assert result.stderr.startswith(f"kneebayes: error: cannot save the interview to {quote(str(path), PATH_LIMIT)}: ")
     assert "nothing was asked" in result.stderr and "Traceback" not in result.stderr
     assert (tmp_path / "plain").read_text(encoding="utf-8") == "x"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "plain"]   # no temporary file left
@@ -529,15 +542,15 @@ def _failing_replace(monkeypatch: pytest.MonkeyPatch, succeed: int) -> list[int]
 
 
 def test_an_existing_save_file_is_never_truncated_by_a_failing_write(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], saved: str,
 ) -> None:
     path = tmp_path / "s.json"
-    path.write_text("what the person had\n", encoding="utf-8")
+    path.write_text(saved, encoding="utf-8")   # an earlier interview: the only kind of file --save replaces
     _failing_replace(monkeypatch, succeed=0)
     assert main(["interview", "--save", str(path)], "no\nno\n", monkeypatch=monkeypatch) == 2
     out, err = capsys.readouterr()
     assert out == "" and "No space left on device" in err
-    assert path.read_text(encoding="utf-8") == "what the person had\n"
+    assert path.read_text(encoding="utf-8") == saved
     assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
 
 
@@ -616,3 +629,142 @@ def test_a_signal_mid_interview_ends_it_with_the_answers_saved_and_resumable(
     assert result.returncode == 0, result.stderr
     assert f"Replaying 2 answer(s) from {path}:" in result.stdout
     assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
+
+
+# ---------------------------------------------------------------------------------
+# What --save may replace, empty paths, closed standard streams, keys named twice
+# ---------------------------------------------------------------------------------
+def _existing_file(kind: str, folder: Path) -> tuple[list[str], Path]:
+    """The extra arguments and the --save path for an existing file that is not a saved interview."""
+    source = Path(__file__).resolve().parent.parent / "models" / "knee.yaml"
+    if kind == "the-model-itself":
+        path = folder / "mine.yaml"
+        path.write_bytes(source.read_bytes())
+        return ["--model", str(path)], path
+    if kind == "the-model-by-a-hard-link":
+        model = folder / "mine.yaml"
+        model.write_bytes(source.read_bytes())
+        path = folder / "link.yaml"
+        os.link(model, path)
+        return ["--model", str(model)], path
+    if kind == "plain-answers-resumed":
+        path = folder / "answers.json"
+        path.write_text(json.dumps({"limping": "no"}), encoding="utf-8")
+        return ["--answers", str(path)], path
+    path = folder / {"another-model": "knee.yaml", "bif": "net.bif", "readme": "README",
+                     "other-json": "other.json", "empty": "empty.json"}[kind]
+    content = {"another-model": source.read_text(encoding="utf-8"),
+               "bif": "network unknown {\n}\nvariable limping {\n  type discrete [ 2 ] { yes, no };\n}\n",
+               "readme": "# My notes\n\nNot to be lost.\n",
+               "other-json": json.dumps({"format": "something-else/1", "steps": []}), "empty": ""}[kind]
+    path.write_text(content, encoding="utf-8")
+    return [], path
+
+
+NOT_SAVED = "exists and is not a saved interview"
+SAVE_REFUSED = [("the-model-itself", "is the model file (--model)"),
+                ("the-model-by-a-hard-link", "is the model file (--model)"),
+                ("plain-answers-resumed", "is the --answers file, which holds answers but not a saved interview"),
+                ("another-model", NOT_SAVED), ("bif", NOT_SAVED), ("readme", NOT_SAVED), ("other-json", NOT_SAVED),
+                ("empty", NOT_SAVED)]
+
+
+@pytest.mark.parametrize(("kind", "words"), SAVE_REFUSED, ids=[k for k, _ in SAVE_REFUSED])
+def test_save_never_overwrites_an_existing_file_that_is_not_a_saved_interview(kind: str, words: str,
+                                                                              tmp_path: Path) -> None:
+    extra, path = _existing_file(kind, tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    result = run("interview", *extra, "--save", str(path), stdin="no\nno\n")
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""   # not a question asked
+    assert result.stderr == (f"kneebayes: error: --save {quote(str(path), PATH_LIMIT)} {words}; kneebayes will not "
+                             f"overwrite it: give --save a new file name (nothing was asked)\n")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before   # untouched, no temporary file left
+
+
+def test_save_never_overwrites_the_packaged_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import kneebayes.modelfile.load as load
+
+    packaged = tmp_path / "knee.yaml"   # a stand-in: a failing test must not be able to harm the real one
+    packaged.write_bytes(load.default_model_path().read_bytes())
+    monkeypatch.setattr(load, "default_model_path", lambda: packaged)
+    assert main(["interview", "--save", str(packaged)], "no\n", monkeypatch=monkeypatch) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "is the packaged model file; kneebayes will not overwrite it" in err
+    assert packaged.read_bytes() == load.default_model_path().read_bytes()
+
+
+def test_save_may_be_the_answers_file_when_it_is_a_saved_interview(tmp_path: Path, saved: str,
+                                                                   model: kneebayes.Model) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(saved, encoding="utf-8")
+    result = run("interview", "--answers", str(path), "--save", str(path), stdin="no\nquit\n")
+    assert result.returncode == 0, result.stderr
+    assert f"Replaying 3 answer(s) from {path}:" in result.stdout
+    resumed = kneebayes.Interview.from_json(model, path.read_text(encoding="utf-8"))
+    assert len(resumed.history) == 4 and resumed.options["confidence"] == 0.85   # resumed and kept saving there
+    assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
+def test_a_fifo_device_or_folder_given_as_save_is_refused_at_the_start(kind: str, tmp_path: Path) -> None:
+    path = tmp_path / "target"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        os.symlink(os.devnull, path)   # through a link in tmp_path: a regression replaces the link, never /dev/null
+    else:
+        path.mkdir()
+    mode = os.stat(path).st_mode
+    result = run("interview", "--save", str(path), stdin="no\n")
+    assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
+    words = "it is a folder" if kind == "folder" else "it is not a regular file (a pipe, socket or device)"
+    assert result.stderr.startswith(f"kneebayes: error: cannot save the interview to {quote(str(path), PATH_LIMIT)}: "
+                                    f"{words}")
+    assert "nothing was asked" in result.stderr
+    assert os.stat(path).st_mode == mode and os.path.islink(path) == (kind == "device")   # nothing replaced
+    assert [p.name for p in tmp_path.iterdir()] == ["target"]
+
+
+@pytest.mark.parametrize("args", [("interview", "--save", ""), ("interview", "--answers", ""),
+                                  ("interview", "--model", ""), ("diagnose", "--model", ""), ("check", ""),
+                                  ("claims", "--model", "")], ids=lambda a: " ".join(a[:2]) or "check")
+def test_an_empty_file_name_is_refused_not_ignored(args: tuple[str, ...], tmp_path: Path) -> None:
+    result = run(*args, stdin="no\nquit\n", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    option = args[1] if args[1] else "path"
+    assert f"error: argument {option}: an empty file name: give the path of a file" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def _closing(fd: int) -> Callable[[], None]:
+    def close() -> None:   # in the child, after its pipes are set up: it starts with the stream closed
+        os.close(fd)
+    return close
+
+
+@pytest.mark.parametrize(("args", "fd", "words"), [
+    (("interview",), 1, "standard output is closed"), (("interview",), 0, "standard input is closed"),
+    (("diagnose", "limping=no"), 1, "standard output is closed"), (("check",), 1, "standard output is closed"),
+    (("claims",), 1, "standard output is closed"),
+], ids=["interview-stdout", "interview-stdin", "diagnose-stdout", "check-stdout", "claims-stdout"])
+def test_a_closed_standard_stream_is_an_error_not_a_traceback(args: tuple[str, ...], fd: int, words: str,
+                                                              tmp_path: Path) -> None:
+    save = ["--save", str(tmp_path / "s.json")] if args[0] == "interview" else []
+    result = subprocess.run([sys.executable, "-m", "kneebayes.cli", *args, *save], stdin=subprocess.DEVNULL,
+                            capture_output=True, text=True, timeout=60, preexec_fn=_closing(fd))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"kneebayes: error: {words}") and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []   # nothing asked, nothing saved
+
+
+@pytest.mark.parametrize(("content", "key"), [('{"limping": "yes", "limping": "no"}', "limping"),
+                                            ('{"format": "kneebayes-interview/1", "steps": [], "steps": []}', "steps")],
+                         ids=["answers-object", "saved-interview"])
+def test_a_key_named_twice_in_an_answers_file_is_refused_naming_it(content: str, key: str, tmp_path: Path) -> None:
+    path = tmp_path / "answers.json"
+    path.write_text(content, encoding="utf-8")
+    result = run("interview", "--answers", str(path), stdin="quit\n")
+    assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
+    assert f"answers file {path} " in result.stderr and f"names the key {key!r} twice" in result.stderr

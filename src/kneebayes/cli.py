@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
+import stat
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .errors import KneeBayesError, quote
+from .errors import PATH_LIMIT, KneeBayesError, quote
 
 if TYPE_CHECKING:
     from .diagnosis import Diagnosis
@@ -51,6 +53,13 @@ def _parse_answers(pairs: Sequence[str]) -> dict[str, str]:
             raise KneeBayesError(f"{quote(node)} is answered twice")
         evidence[node] = state
     return evidence
+
+
+def _path(text: str) -> str:
+    """A file or folder named on the command line: an empty name is refused, not taken as "none given"."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty file name: give the path of a file")
+    return text
 
 
 def _confidence(text: str) -> float:
@@ -275,6 +284,61 @@ def _read_answers_file(model: Model, path: str, screen: bool | None, confidence:
     return session
 
 
+def _same_file(a: str | os.PathLike[str], b: str | os.PathLike[str] | None) -> bool:
+    """Whether ``a`` and ``b`` are one file on disk (links followed); False when either is missing."""
+    if b is None:
+        return False
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
+
+
+def _check_save_target(path: str, model: str | None, answers: str | None) -> None:
+    """Refuse a ``--save`` path whose file is not the interview's to replace; raise KneeBayesError saying why.
+
+    A new file is fine. An existing one must be a regular file holding a saved
+    interview (the ``--answers`` file resumed is one): never the model file,
+    a folder, a pipe or device, or any other file (a model, a README), which
+    the first save would otherwise replace before the first question.
+    """
+    from .errors import InputFileError
+    from .files import read_text
+    from .interview import _FORMAT, MAX_SAVED_CHARS, SavedInterviewError, parse_saved_json
+    from .modelfile.load import default_model_path
+
+    shown = quote(path, PATH_LIMIT)
+    keep = "kneebayes will not overwrite it: give --save a new file name (nothing was asked)"
+    if _same_file(path, model if model is not None else default_model_path()):
+        which = "the model file (--model)" if model is not None else "the packaged model file"
+        raise KneeBayesError(f"--save {shown} is {which}; {keep}")
+    try:
+        info = os.stat(path)
+    except OSError:
+        # missing: a new file, nothing to lose; anything else (a missing folder, no permission)
+        # the first save reports, as it cannot write there either
+        return
+    if stat.S_ISDIR(info.st_mode):
+        raise KneeBayesError(f"cannot save the interview to {shown}: it is a folder; give --save the name of a "
+                             f"file (nothing was asked)")
+    if not stat.S_ISREG(info.st_mode):
+        raise KneeBayesError(f"cannot save the interview to {shown}: it is not a regular file (a pipe, socket or "
+                             f"device); {keep}")
+    try:
+        # read as --answers reads it: a file too large, not UTF-8 or not JSON cannot be a saved interview
+        data = parse_saved_json(read_text(path, what="--save file", limit=MAX_SAVED_CHARS))
+    except InputFileError as exc:   # e.g. "cannot be read: Permission denied": say why
+        raise KneeBayesError(f"--save {shown} exists and is not a saved interview kneebayes can read "
+                             f"(it {exc.reason.split(';')[0]}); {keep}") from None
+    except SavedInterviewError:
+        data = None
+    if not (isinstance(data, dict) and data.get("format") == _FORMAT):
+        if _same_file(path, answers):
+            raise KneeBayesError(f"--save {shown} is the --answers file, which holds answers but not a saved "
+                                 f"interview; {keep}")
+        raise KneeBayesError(f"--save {shown} exists and is not a saved interview; {keep}")
+
+
 def _write(line: str) -> None:
     print(line, flush=True)
 
@@ -372,17 +436,19 @@ def _interview(args: argparse.Namespace) -> int:
     write = _write
     model = load_model(args.model)
     screen = False if args.no_screen else None
-    if args.answers:
+    if args.answers is not None:
         session = _read_answers_file(model, args.answers, screen, args.confidence)
     else:
         session = Interview(model, screen_red_flags=not args.no_screen, confidence=args.confidence)
 
-    saver = _Saver(args.save, session) if args.save else None
+    saver = _Saver(args.save, session) if args.save is not None else None
+    if saver is not None:   # checked just before the first save, which would replace what is there
+        _check_save_target(saver.path, args.model, args.answers)
     # Saved once before the first question: a --save path that cannot be written is found now,
     # not after the person has answered everything.
     if saver is not None and not saver.save():
-        raise KneeBayesError(f"cannot save the interview to {saver.path}: {saver.failed}; nothing was asked "
-                             f"(give --save a file in a folder you can write to)")
+        raise KneeBayesError(f"cannot save the interview to {quote(saver.path, PATH_LIMIT)}: {saver.failed}; "
+                             f"nothing was asked (give --save a file in a folder you can write to)")
 
     def changed() -> None:
         if saver is not None and not saver.save():
@@ -541,7 +607,7 @@ def _ask(model: Model, session: Interview, stdin: TextIO, write: Callable[[str],
 def _check(args: argparse.Namespace) -> int:
     from .modelfile.load import check_model_file, default_model_path
 
-    path = args.path or default_model_path()
+    path = args.path if args.path is not None else default_model_path()
     problems = check_model_file(path)
     for p in problems:
         print(p)
@@ -563,7 +629,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("diagnose", help="posterior of the causes for some answers")
     d.add_argument("answers", nargs="*", metavar="ID=STATE", help="answers, e.g. locking_or_catching=yes")
     d.add_argument("--json", action="store_true", help="machine-readable output")
-    d.add_argument("--model", default=None, help="a model file (default: the packaged knee model)")
+    d.add_argument("--model", type=_path, default=None, help="a model file (default: the packaged knee model)")
     d.add_argument("--no-screen", action="store_true",
                    help="let the stopping rule ignore unanswered warning-sign questions")
     d.add_argument("--confidence", type=_confidence, default=None, metavar="P",
@@ -574,14 +640,16 @@ def build_parser() -> argparse.ArgumentParser:
                                    "then print triage and the care plan. Decision support, not a medical diagnosis.",
                        epilog="SIGTERM or SIGHUP ends the interview as a quit does, with status 128 + the signal's "
                               "number; with --save its answers so far are already in the file.")
-    i.add_argument("--model", default=None, help="a model file (default: the packaged knee model)")
-    i.add_argument("--answers", default=None, metavar="FILE",
+    i.add_argument("--model", type=_path, default=None, help="a model file (default: the packaged knee model)")
+    i.add_argument("--answers", type=_path, default=None, metavar="FILE",
                    help='replay answers first: a saved interview (--save) or a JSON object {"ID": "yes", ...}')
-    i.add_argument("--save", default=None, metavar="FILE",
+    i.add_argument("--save", type=_path, default=None, metavar="FILE",
                    help="keep the interview in FILE as JSON (resume it with --answers FILE): written before the "
                         "first question and after every answer, skip and undo, each time replacing the file whole, "
-                        "so an interview cut short (quit, end of input, SIGTERM, SIGHUP) keeps its answers. A FILE "
-                        "that cannot be written at the start ends the command before any question (status 2). If a "
+                        "so an interview cut short (quit, end of input, SIGTERM, SIGHUP) keeps its answers. FILE must "
+                        "be new or hold a saved interview (such as the --answers file being resumed): any other "
+                        "existing file (the model file, a folder, a pipe) is never replaced. A FILE that is refused "
+                        "or cannot be written at the start ends the command before any question (status 2). If a "
                         "later save fails, a warning goes to stderr and the interview goes on, trying again after "
                         "the next answer; the file keeps the last answers saved, and the status is 2 if the final "
                         "save fails")
@@ -591,16 +659,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop once the leading cause reaches this probability (default: the model file's)")
     i.set_defaults(run=_interview)
     c = sub.add_parser("check", help="list every problem in a model file")
-    c.add_argument("path", nargs="?", default=None)
+    c.add_argument("path", nargs="?", type=_path, default=None)
     c.set_defaults(run=_check)
     k = sub.add_parser("claims", help="check the article's claims kept in the model file")
-    k.add_argument("--model", default=None)
+    k.add_argument("--model", type=_path, default=None)
     k.set_defaults(run=_claims)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Started with a standard stream closed (`>&-`, `<&-`), Python sets it to None:
+    # end with a message (stderr permitting) before anything is read, asked or saved.
+    if sys.stdout is None:
+        _warn("error: standard output is closed, so there is nowhere to show the results "
+              "(to discard them, send them to /dev/null instead)")
+        return 2
+    if args.command == "interview" and sys.stdin is None:
+        _warn("error: standard input is closed, so the interview cannot read answers "
+              "(give it a terminal, a pipe or a file)")
+        return 2
     try:
         return int(args.run(args))
     except KneeBayesError as exc:

@@ -264,20 +264,43 @@ def parse_saved_json(text: str) -> Any:
 
     Bounded: text over :data:`MAX_SAVED_CHARS`, nesting past the parser's
     recursion limit and integers too long to convert are refused, never
-    raised as ``RecursionError`` or a bare ``ValueError``.
+    raised as ``RecursionError`` or a bare ``ValueError``. An object that
+    names a key twice (``{"limping": "yes", "limping": "no"}``) is refused
+    naming the key, rather than keeping whichever came last.
     """
     if not isinstance(text, str):
         raise TypeError(f"a saved interview is read from a str, got {type(text).__name__}")
     if len(text) > MAX_SAVED_CHARS:
         raise SavedInterviewError(f"is {len(text):,} characters, over the limit of {MAX_SAVED_CHARS:,}")
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKeyError as exc:
+        raise SavedInterviewError(f"names the key {quote(exc.key)} twice in one JSON object "
+                                  f"(each key may appear only once: which was meant?)") from None
     except json.JSONDecodeError as exc:
         raise SavedInterviewError(f"is not JSON ({exc.msg}: line {exc.lineno} column {exc.colno})") from None
     except RecursionError:
         raise SavedInterviewError("is JSON nested too deeply to read") from None
     except ValueError as exc:   # e.g. an integer of more digits than int() converts; the message quotes no input
         raise SavedInterviewError(f"cannot be read as JSON: {str(exc)[:200]}") from None
+
+
+class _DuplicateKeyError(Exception):
+    """Raised from inside ``json.loads`` for a key an object names twice (not a ValueError: caught apart)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict; :class:`_DuplicateKeyError` for a key named twice."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKeyError(key)
+        out[key] = value
+    return out
 
 
 def _checked_options(options: dict[str, Any]) -> dict[str, Any]:
