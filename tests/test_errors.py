@@ -232,3 +232,8 @@ def test_possible_evidence_on_the_same_model_gives_a_posterior(impossible_model:
     dx = impossible_model.diagnose({"dislocation": "no"})
     assert dx.posterior["dislocation"] == 0.0
     assert dx.posterior["strain"] == pytest.approx(0.3)
+
+
+def test_quote_describes_an_integer_too_long_to_print() -> None:
+    # repr() itself raises ValueError past 4,300 digits
+    assert errors.quote(10**5000) == "<an integer of about 5,001 digits>"

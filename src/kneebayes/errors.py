@@ -210,6 +210,11 @@ class _BoundedRepr(reprlib.Repr):
         self.maxlevel = 3
         self.maxdict = self.maxlist = self.maxtuple = self.maxset = self.maxfrozenset = 6
 
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() > 13_000:   # past about 3,900 digits repr() refuses to convert (ValueError)
+            return f"<an integer of about {int(x.bit_length() * 0.30103) + 1:,} digits>"
+        return super().repr_int(x, level)
+
     def repr1(self, x: Any, level: int) -> str:
         for base in (bool, str, int, float, dict, list, tuple, set, frozenset):
             if isinstance(x, base):
