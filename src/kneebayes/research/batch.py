@@ -31,9 +31,13 @@ True
 Anything else fails loudly: a column that is no node id raises
 ``UnknownNodeError`` with the nearest ids; an invalid cell raises
 ``InvalidStateError`` naming the row (index label), the column, the value
-and the valid states, and how many rows of that column are invalid. A
-non-DataFrame (a list of dicts, a dict of columns) goes through
-``pandas.DataFrame`` first.
+and the valid states, and how many rows of that column are invalid. Besides
+a pandas DataFrame, a list of ``{node id: answer}`` dicts (one per case)
+and a dict of equally long columns (lists, arrays or Series) are accepted
+and go through ``pandas.DataFrame`` first; anything else (None, a string, a
+number, a dict of single answers) raises TypeError naming its type, and
+``triage``, ``next_question`` and ``explain`` must be True or False
+(TypeError otherwise).
 
 **Output.** A DataFrame with the frame's index, in this column order:
 
@@ -94,7 +98,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -141,10 +145,12 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
     a state of its node; rows with impossible answers come back flagged in
     the ``impossible`` column with NaN posteriors.
     """
+    for flag, value in (("triage", triage), ("next_question", next_question), ("explain", explain)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{flag} must be True or False, got {type(value).__name__} {quote(value)}")
+    frame = _as_frame(frame)
     import pandas as pd
 
-    if not isinstance(frame, pd.DataFrame):
-        frame = pd.DataFrame(frame)
     net = model.network
     out_names = _output_names(model)
     for name in out_names:
@@ -236,6 +242,43 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
 
 
 # -- encoding -----------------------------------------------------------------------------
+
+_FRAME_HELP = ("diagnose_frame needs a pandas DataFrame (one row per case, one column per node id), a list of "
+               "{node id: answer} dicts, or a dict of equally long columns")
+_COLUMN_TYPES = (list, tuple, np.ndarray)
+
+
+def _as_frame(frame: Any) -> pd.DataFrame:
+    """``frame`` itself, or a list of dicts / a dict of columns as a DataFrame; TypeError for anything else."""
+    import pandas as pd
+
+    if isinstance(frame, pd.DataFrame):
+        return frame
+    if isinstance(frame, (list, tuple)):
+        for k, row in enumerate(frame):
+            if not isinstance(row, Mapping):
+                raise TypeError(f"{_FRAME_HELP}; item {k} of the {type(frame).__name__} is "
+                                f"{type(row).__name__} {quote(row)}, not a dict")
+        return pd.DataFrame(list(frame))
+    if isinstance(frame, Mapping):
+        lengths = {}
+        for col, values in frame.items():
+            if not isinstance(values, (_COLUMN_TYPES, pd.Series)):
+                raise TypeError(f"{_FRAME_HELP}; column {quote(col)} of the dict is {type(values).__name__} "
+                                f"{quote(values)}, not a list (for one case, pass [{{...}}] or use model.diagnose)")
+            if isinstance(values, np.ndarray) and values.ndim != 1:
+                raise TypeError(f"{_FRAME_HELP}; column {quote(col)} of the dict is a {values.ndim}-dimensional array")
+            lengths.setdefault(len(values), col)
+        if len(lengths) > 1:
+            (n1, c1), (n2, c2) = list(lengths.items())[:2]
+            raise EvidenceError(f"the columns of a dict of columns must be equally long: column {quote(c1)} has {n1:,} "
+                                f"answers, column {quote(c2)} {n2:,}")
+        if any(isinstance(v, pd.Series) for v in frame.values()):   # aligned on their index, as pandas does
+            return pd.DataFrame(dict(frame))
+        return pd.DataFrame({k: list(v) if isinstance(v, tuple) else v for k, v in frame.items()})
+    shown = f" {quote(frame)}" if frame is None or isinstance(frame, (str, bytes, int, float)) else ""
+    raise TypeError(f"{_FRAME_HELP}, got {type(frame).__name__}{shown}")
+
 
 def _output_names(model: Model) -> list[str]:
     if model._yes_positions is not None:

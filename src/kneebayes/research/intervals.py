@@ -42,12 +42,24 @@ out in an order chosen once (greedy, smallest intermediate first) with one
 intermediate is rescaled per draw when it gets tiny, so long evidence never
 underflows. With every draw at the written values it reproduces the main
 engine to about 1e-15.
+
+Limits
+------
+``draws`` is an int from 1 to :data:`MAX_DRAWS` (10 million;
+:func:`top_question_stability`, which rebuilds a model per draw, to
+:data:`MAX_STABILITY_DRAWS`), and the draws of one call may need at most
+:data:`DRAW_MEMORY` bytes (4 GiB): every draw keeps the model's varying
+numbers and its posteriors, so a model with many ranged numbers allows
+fewer draws, and the error says how much memory the draws asked for would
+need. ``seed`` is None or an int in ``[0, 2**128)``; ``mass`` a number in
+(0, 1). A wrong type raises TypeError, a value out of range SettingError.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -56,6 +68,7 @@ import numpy as np
 
 from ..errors import ImpossibleEvidenceError, KneeBayesError, ParameterError, SettingError, quote
 from ..evidence import EvidenceLike, normalize, to_indices
+from ..modelfile.numbers import is_number
 from ..modelfile.schema import ModelSpec, NodeSpec, NoisyOr, Parameter, Prior, Table
 from ..network.compiled import JOINT_LIMIT
 from .progress import Progress
@@ -66,6 +79,9 @@ if TYPE_CHECKING:
     from ..model import Model
 
 __all__ = [
+    "DRAW_MEMORY",
+    "MAX_DRAWS",
+    "MAX_STABILITY_DRAWS",
     "RANGE_MASS",
     "beta_for_range",
     "dirichlet_for_ranges",
@@ -75,6 +91,14 @@ __all__ = [
 ]
 
 RANGE_MASS = 0.9      # a range is the central 90% interval of its number's distribution
+#: The most draws :func:`posterior_intervals` and :func:`posterior_samples` take.
+MAX_DRAWS = 10_000_000
+#: The most draws :func:`top_question_stability` takes (it rebuilds a model per draw, tens of ms each).
+MAX_STABILITY_DRAWS = 100_000
+#: The most memory, in bytes, the draws of one call may need (4 GiB); read at each call.
+DRAW_MEMORY = 4 << 30
+#: A seed is an int in [0, 2**SEED_BITS) (numpy's own entropy is 128 bits; a longer int only costs time).
+SEED_BITS = 128
 _CHUNK_ELEMENTS = 1 << 20   # bound on the largest intermediate array (per chunk of draws)
 _MAX_CHUNK = 4096
 _MAX_OPERANDS = 24
@@ -589,13 +613,105 @@ def _chunk_size(prepared: _Prepared) -> int:
     return int(max(16, min(_MAX_CHUNK, _CHUNK_ELEMENTS // widest)))
 
 
+# --------------------------------------------------------------------------------------
+# Checking draws, seed, mass and progress (shared with sampling and sensitivity)
+# --------------------------------------------------------------------------------------
+def show(value: object) -> str:
+    """``quote(value)``, except that a huge int is described by its size (its repr would raise past 4,300 digits)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        n = int(value)
+        if abs(n) >= 10**30:
+            digits = int(abs(n).bit_length() * math.log10(2)) + 1
+            return f"{'-' if n < 0 else ''}an integer of about {digits:,} digits"
+        return f"{n:,}" if abs(n) >= 10_000 else str(n)
+    return quote(value)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def check_count(value: object, name: str, maximum: int, *, minimum: int = 1, limit_name: str = "") -> int:
+    """``value`` as an int in [minimum, maximum]: TypeError for a non-int (a bool, a float), SettingError outside."""
+    where = f" ({limit_name})" if limit_name else ""
+    if not _is_int(value):
+        raise TypeError(f"{name} must be a whole number (an int) from {minimum:,} to {maximum:,}, "
+                        f"got {type(value).__name__} {show(value)}")
+    n = int(value)  # type: ignore[call-overload]
+    if not minimum <= n <= maximum:
+        raise SettingError(f"{name} must be from {minimum:,} to {maximum:,}{where}, got {show(n)}")
+    return n
+
+
+def check_seed(seed: object, *, generator: bool = False) -> Any:
+    """None or an int in [0, 2**SEED_BITS) (or, with ``generator``, a numpy Generator), else TypeError/SettingError."""
+    if seed is None or (generator and isinstance(seed, np.random.Generator)):
+        return seed
+    also = ", a numpy Generator" if generator else ""
+    if not _is_int(seed):
+        raise TypeError(f"seed must be None{also} or a non-negative int, got {type(seed).__name__} {show(seed)}")
+    n = int(seed)  # type: ignore[call-overload]
+    if not 0 <= n < 1 << SEED_BITS:
+        raise SettingError(f"seed must be None{also} or an int from 0 to 2**{SEED_BITS} - 1, got {show(n)}")
+    return n
+
+
+def check_mass(mass: object) -> float:
+    """``mass`` as a float strictly between 0 and 1: TypeError for a non-number (a string, a bool), SettingError outside."""
+    if isinstance(mass, (bool, np.bool_)) or not isinstance(mass, numbers.Real):
+        raise TypeError(f"mass must be a number in (0, 1), such as 0.9, got {type(mass).__name__} {show(mass)}")
+    value = float(mass) if is_number(mass) else math.nan
+    if not 0.0 < value < 1.0:   # NaN, inf and huge ints fail too
+        raise SettingError(f"mass must lie strictly between 0 and 1, such as 0.9, got {show(mass)}")
+    return value
+
+
+def check_progress(progress: object) -> bool | None:
+    if progress is None or isinstance(progress, (bool, np.bool_)):
+        return None if progress is None else bool(progress)
+    raise TypeError(f"progress must be None (automatic), True or False, got {type(progress).__name__} {quote(progress)}")
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024
+    raise AssertionError  # pragma: no cover
+
+
+def check_memory(count: int, per_item: int, name: str = "draws", what: str = "draw") -> None:
+    """SettingError when ``count`` items of ``per_item`` bytes each would need more than DRAW_MEMORY."""
+    limit = DRAW_MEMORY
+    need = count * per_item
+    if need > limit:
+        most = max(limit // per_item, 0)
+        raise SettingError(
+            f"{name}={count:,} would need about {_size(need)} of memory for this model (about {per_item:,} bytes a "
+            f"{what}); the limit is {_size(limit)} (kneebayes.research.intervals.DRAW_MEMORY), so use at most "
+            f"{most:,} {what}s"
+        )
+
+
+def _check_draws(model: Model, draws: object, seed: object, progress: object, maximum: int = MAX_DRAWS,
+                 limit_name: str = "kneebayes.research.intervals.MAX_DRAWS") -> tuple[int, int | None, _Sampler]:
+    """Checked draws and seed, and the model's sampler; SettingError when the draws would not fit DRAW_MEMORY."""
+    n = check_count(draws, "draws", maximum, limit_name=limit_name)
+    seed = check_seed(seed)
+    check_progress(progress)
+    sampler = _sampler(model)
+    varying = sum(int(sampler.base[i].size) for i in sampler.sampled)
+    net = model.network
+    outputs = sum(net.cards[t] for t in net.targets)
+    # per draw: the drawn numbers, the posteriors, and up to three copies of them (selection, filtering, quantiles)
+    check_memory(n, 8 * (varying + 4 * outputs) + 8)
+    return n, seed, sampler
+
+
 def _run_draws(model: Model, evidence: EvidenceLike | None, draws: int, seed: int | None,
                progress: bool | None, at_base: bool = False) -> tuple[_Prepared, np.ndarray]:
-    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
-        raise SettingError(f"draws must be a positive integer, got {quote(draws)}")
-    draws = int(draws)
+    draws, seed, sampler = _check_draws(model, draws, seed, progress)
     prepared = _prepare(model, evidence)
-    sampler = _sampler(model)
     rng = np.random.default_rng(seed)
     numbers = sampler.at_base(draws) if at_base else sampler.draw(rng, draws)
     chunk = _chunk_size(prepared)
@@ -632,7 +748,8 @@ def posterior_samples(model: Model, evidence: EvidenceLike | None = None, *, dra
 
     The numbers are drawn as :func:`posterior_intervals` describes; the
     columns are the causes (P(yes)), or (cause, state) pairs for a model
-    with multi-state targets. Same ``seed``, same draws.
+    with multi-state targets. Same ``seed``, same draws. ``draws`` and
+    ``seed`` are checked as there.
     """
     import pandas as pd
 
@@ -658,6 +775,12 @@ def posterior_intervals(model: Model, evidence: EvidenceLike | None = None, *, d
     zero, left out). ``progress`` shows a bar on stderr (None: only in a
     terminal or notebook, for runs over half a second).
 
+    ``draws`` is an int from 1 to :data:`MAX_DRAWS` whose draws fit in
+    :data:`DRAW_MEMORY`; ``seed`` is None or an int in ``[0, 2**128)``;
+    ``mass`` a number strictly between 0 and 1. A wrong type raises
+    TypeError, a value out of range SettingError (saying how much memory
+    too many draws would need).
+
     >>> import kneebayes
     >>> model = kneebayes.load_model()
     >>> table = model.posterior_intervals({"locking_or_catching": "yes"}, draws=500, seed=1)
@@ -666,9 +789,7 @@ def posterior_intervals(model: Model, evidence: EvidenceLike | None = None, *, d
     """
     import pandas as pd
 
-    mass = float(mass)
-    if not 0.0 < mass < 1.0:
-        raise SettingError(f"mass must lie in (0, 1), got {quote(mass)}")
+    mass = check_mass(mass)
     prepared, result = _run_draws(model, evidence, draws, seed, progress)
     cols = _columns(prepared)
     values = result[:, cols]
@@ -720,17 +841,17 @@ def top_question_stability(model: Model, evidence: EvidenceLike | None = None, *
     Returns a DataFrame with columns ``question`` (None when nothing is
     left to ask), ``count`` and ``share``, most frequent first (ties by
     id); ``attrs["top"]`` is the top question at the written numbers.
+    It rebuilds a model per draw, so ``draws`` is at most
+    :data:`MAX_STABILITY_DRAWS`; otherwise checked as there.
     """
     import pandas as pd
 
     from ..model import Model as _Model
 
-    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
-        raise SettingError(f"draws must be a positive integer, got {quote(draws)}")
-    draws = int(draws)
+    draws, seed, sampler = _check_draws(model, draws, seed, progress, MAX_STABILITY_DRAWS,
+                                          "kneebayes.research.intervals.MAX_STABILITY_DRAWS")
     dx = model.diagnose(evidence)
     base_top = dx.next_question.id if dx.next_question is not None else None
-    sampler = _sampler(model)
     numbers = sampler.draw(np.random.default_rng(seed), draws)
     targets = model.causes
     joint_limit = model._net_joint_limit()

@@ -47,6 +47,17 @@ __all__ = ["ParameterChange", "parameters", "with_parameters", "diff", "address_
 #: A range contains a value up to this much rounding (the loader's tolerance too).
 RANGE_TOLERANCE = 1e-12
 
+#: A ParameterError lists at most this many problems; the rest are counted.
+MAX_LISTED_PROBLEMS = 10
+
+#: Only this many unknown addresses get a "did you mean" search (each search
+#: compares the address with every address of the model); the others are
+#: named without suggestions.
+MAX_SUGGESTED = 3
+
+#: Each listed problem is cut to this many characters.
+PROBLEM_LIMIT = 300
+
 #: What :func:`with_parameters` accepts for one address: a probability, a
 #: word of the model's verbal scale, or ``(value, (low, high))`` to set the
 #: value and its range together.
@@ -249,7 +260,10 @@ def with_parameters(spec: ModelSpec, changes: Mapping[str, NewValue]) -> ModelSp
 
     The new spec's ``path`` is None: it is no longer what any file says
     (``save`` writes one). Raises ParameterError naming each bad address
-    (with the nearest valid ones) or bad value (with what would be valid).
+    (the first few with the nearest valid ones) or bad value (with what
+    would be valid); with many problems the message lists the first
+    ``MAX_LISTED_PROBLEMS`` and counts the rest. TypeError when ``changes``
+    is not a mapping.
 
     >>> import kneebayes
     >>> spec = kneebayes.load_model().spec
@@ -270,9 +284,15 @@ def with_parameters(spec: ModelSpec, changes: Mapping[str, NewValue]) -> ModelSp
     scale = dict(spec.scale)
     problems: list[str] = []
     new: dict[str, tuple[_Slot, Parameter]] = {}
+    searched = 0   # unknown addresses given a "did you mean" search so far (at most MAX_SUGGESTED)
     for address, raw in changes.items():
+        if not isinstance(address, str):
+            problems.append(f"a parameter address is a string such as 'bakers_cyst.leak', got "
+                            f"{type(address).__name__} {quote(address)}")
+            continue
         if address not in slots:
-            problems.append(_unknown_address(str(address), slots))
+            searched += 1
+            problems.append(_unknown_address(address, slots, suggest=searched <= MAX_SUGGESTED))
             continue
         slot, old = slots[address]
         try:
@@ -291,10 +311,22 @@ def with_parameters(spec: ModelSpec, changes: Mapping[str, NewValue]) -> ModelSp
         except ParameterError as exc:
             problems.append(str(exc))
     if problems:
-        if len(problems) == 1:
-            raise ParameterError(problems[0])
-        raise ParameterError(f"{len(problems)} problems with the changes:\n" + "\n".join(f"  - {p}" for p in problems))
+        raise ParameterError(_problems_message(problems))
     return replace(spec, nodes=tuple(nodes), path=None)
+
+
+def _problems_message(problems: list[str]) -> str:
+    """One problem as it is; several as a list of at most MAX_LISTED_PROBLEMS, each cut short, the rest counted."""
+    def cut(text: str) -> str:
+        return text if len(text) <= PROBLEM_LIMIT else text[:PROBLEM_LIMIT] + "..."
+
+    if len(problems) == 1:
+        return cut(problems[0])
+    lines = [f"  - {cut(p)}" for p in problems[:MAX_LISTED_PROBLEMS]]
+    rest = len(problems) - MAX_LISTED_PROBLEMS
+    if rest > 0:
+        lines.append(f"  ... and {rest} more (model.parameters lists every valid address)")
+    return f"{len(problems)} problems with the changes:\n" + "\n".join(lines)
 
 
 def _apply(node: NodeSpec, changed: list[tuple[_Slot, Parameter]]) -> NodeSpec:
@@ -328,7 +360,10 @@ def _apply(node: NodeSpec, changed: list[tuple[_Slot, Parameter]]) -> NodeSpec:
     return replace(node, parameters=replace(p, columns=tuple(columns)))
 
 
-def _unknown_address(address: str, slots: Mapping[str, object]) -> str:
+def _unknown_address(address: str, slots: Mapping[str, object], suggest: bool = True) -> str:
+    """The problem for an unknown address; with ``suggest``, the nearest valid ones (a search over them all)."""
+    if not suggest:
+        return f"unknown parameter address {quote(address)}"
     valid = list(slots)
     sugg = nearest(address, valid)
     if not sugg:  # a known node: offer its own addresses

@@ -19,6 +19,7 @@ at all, so their swing is exactly 0.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -27,16 +28,20 @@ import numpy as np
 from ..errors import InvalidStateError, ParameterError, SettingError, UnknownNodeError, nearest, quote
 from ..evidence import EvidenceLike, normalize, to_indices
 from ..modelfile.schema import ModelSpec
-from .intervals import _DrawPlan, flat_values
+from ..modelfile.numbers import is_number
+from .intervals import _DrawPlan, check_count, flat_values, show
 
 if TYPE_CHECKING:
     import pandas
 
     from ..model import Model
 
-__all__ = ["sensitivity", "sensitivity_function"]
+__all__ = ["MAX_POINTS", "sensitivity", "sensitivity_function"]
 
 _CHUNK = 1024
+
+#: The most values :func:`sensitivity_function` evaluates (``points``, or the length of ``grid``).
+MAX_POINTS = 10_000
 
 
 def _resolve(model: Model, evidence: EvidenceLike | None, cause: str, state: str | None) -> tuple[dict[str, str], int, int, float]:
@@ -209,6 +214,10 @@ def sensitivity_function(model: Model, evidence: EvidenceLike | None, cause: str
     ``address``, its written ``base_value``, ``range``, ``cause``, ``state``,
     ``evidence`` and the ``posterior`` at the written numbers.
 
+    ``points`` is an int from 1 to :data:`MAX_POINTS`; ``grid`` a list (or
+    array) of at most :data:`MAX_POINTS` probabilities in [0, 1]. A wrong
+    type raises TypeError, a value out of range SettingError.
+
     Raises ParameterError for an unknown address (with the nearest ones),
     for a number without a range when no grid is given, or when a value
     cannot be set (a table column that cannot be rescaled).
@@ -217,6 +226,11 @@ def sensitivity_function(model: Model, evidence: EvidenceLike | None, cause: str
 
     from .parameters import parameters, with_parameters
 
+    if not isinstance(address, str):
+        raise TypeError(f"address must be a parameter address (a string such as 'bakers_cyst.leak'), "
+                        f"got {type(address).__name__} {quote(address)}")
+    checked = _grid(grid) if grid is not None else None
+    count = check_count(points, "points", MAX_POINTS, limit_name="kneebayes.research.sensitivity.MAX_POINTS")
     ev, node, state_index, base = _resolve(model, evidence, cause, state)
     spec = model.spec
     params = parameters(spec)
@@ -228,16 +242,12 @@ def sensitivity_function(model: Model, evidence: EvidenceLike | None, cause: str
         hint = f"; did you mean {', '.join(repr(s) for s in sugg)}?" if sugg else ""
         raise ParameterError(f"unknown parameter address {quote(address)}{hint} (model.parameters lists all {len(params)})")
     p = params[address]
-    if grid is None:
+    if checked is None:
         if p.range is None:
             raise ParameterError(f"{address} has no range; pass grid= with the values to try")
-        if int(points) < 1:
-            raise SettingError(f"points must be at least 1, got {quote(points)}")
-        values = np.unique(np.linspace(p.range[0], p.range[1], int(points)))
+        values = np.unique(np.linspace(p.range[0], p.range[1], count))
     else:
-        values = np.asarray(grid, dtype=float).ravel()
-        if values.size == 0:
-            raise ValueError("grid is empty")
+        values = checked
     specs = []
     for v in values.tolist():
         change: Any = v
@@ -252,3 +262,30 @@ def sensitivity_function(model: Model, evidence: EvidenceLike | None, cause: str
         "state": model.network.states[node][state_index], "evidence": dict(ev), "posterior": base,
     })
     return frame
+
+
+def _grid(grid: object) -> np.ndarray:
+    """``grid`` as a flat float array: 1 to MAX_POINTS probabilities in [0, 1], else TypeError/SettingError."""
+    what = f"grid must be a list or array of 1 to {MAX_POINTS:,} probabilities in [0, 1]"
+    if not isinstance(grid, (np.ndarray, list, tuple, range, str, bytes)) and hasattr(grid, "__array__"):
+        grid = np.asarray(grid)   # a pandas Series or Index
+    if isinstance(grid, np.ndarray):
+        if grid.size > MAX_POINTS:
+            raise SettingError(f"{what}, got an array of {grid.size:,} values (kneebayes.research.sensitivity.MAX_POINTS)")
+        if grid.dtype.kind not in "iufO":
+            raise TypeError(f"{what}, got an array of {grid.dtype}")
+        items: list[Any] = grid.ravel().tolist()
+    elif isinstance(grid, (list, tuple, range)):
+        if len(grid) > MAX_POINTS:
+            raise SettingError(f"{what}, got {len(grid):,} values (kneebayes.research.sensitivity.MAX_POINTS)")
+        items = list(grid)
+    else:
+        raise TypeError(f"{what}, got {type(grid).__name__} {quote(grid)}")
+    if not items:
+        raise SettingError(f"{what}, got an empty {type(grid).__name__}")
+    for k, v in enumerate(items):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+            raise TypeError(f"{what}; grid[{k}] is {type(v).__name__} {quote(v)}")
+        if not (is_number(v) and 0.0 <= float(v) <= 1.0):
+            raise SettingError(f"{what}; grid[{k}] is {show(v)}")
+    return np.array(items, dtype=float)
