@@ -9,6 +9,7 @@ know kneebayes::
     ├── ParameterError(KneeBayesError, ValueError)     a bad parameter address or value
     ├── SettingError(KneeBayesError, ValueError)       a bad confidence, cost weight, minimum gain, ...
     ├── InputFileError(KneeBayesError, ValueError)     a file that cannot be read (missing, too big, not UTF-8)
+    ├── MissingExtraError(KneeBayesError, ImportError) an optional package is not installed (names the extra)
     └── EvidenceError(KneeBayesError, ValueError)      evidence cannot be used
         ├── UnknownNodeError(EvidenceError, KeyError)   no node with that id
         ├── InvalidStateError(EvidenceError)            not a state of that node
@@ -33,6 +34,7 @@ __all__ = [
     "ImpossibleEvidenceError",
     "SettingError",
     "InputFileError",
+    "MissingExtraError",
     "Problem",
     "nearest",
     "quote",
@@ -112,6 +114,20 @@ class InputFileError(KneeBayesError, ValueError):
         self.path = path
         self.reason = reason
         super().__init__(f"{what} {quote(path, PATH_LIMIT)} {reason}")
+
+
+class MissingExtraError(KneeBayesError, ImportError):
+    """An optional package a feature needs is not installed; the message names the extra that installs it.
+
+    ``package`` is the missing import name, ``extra`` the kneebayes extra
+    (``research``, ``interop`` or ``all``).
+    """
+
+    def __init__(self, package: str, extra: str, feature: str) -> None:
+        self.package = package
+        self.extra = extra
+        super().__init__(f"{feature} needs {package}, which is not installed; "
+                         f"install it with: pip install 'kneebayes[{extra}]'", name=package)
 
 
 class SettingError(KneeBayesError, ValueError):
