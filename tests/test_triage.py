@@ -18,7 +18,21 @@ from hypothesis import strategies as st
 
 import kneebayes
 from kneebayes.modelfile.load import default_model_path, load_spec
-from kneebayes.triage import NO_WARNING_SIGN, SEE_DOCTOR, SELF_CARE, Reason, Triage, triage, unanswered_red_flags
+from kneebayes.triage import (
+    INCOMPLETE,
+    LEVELS,
+    NO_TRIAGE_RULES,
+    NO_WARNING_SIGN,
+    NOT_ASSESSED,
+    SCREEN_INCOMPLETE,
+    SEE_DOCTOR,
+    SELF_CARE,
+    Reason,
+    Triage,
+    level_of,
+    triage,
+    unanswered_red_flags,
+)
 
 SPEC = load_spec(default_model_path())
 RED_FLAGS = SPEC.red_flags
@@ -38,6 +52,12 @@ ARTICLE_WARNING_SIGNS = (
     "sharp_pain",                # FAQ: sharp pain
     "instability",               # FAQ: instability
 )
+
+
+def all_clear(**answers: str) -> dict[str, str]:
+    """Every red-flag question answered with its all-clear state, then ``answers`` on top."""
+    clear = {f.node: next(s for s in SPEC.node(f.node).states if s != f.state) for f in RED_FLAGS}
+    return {**clear, **answers}
 
 
 def no_cause(value: float = 0.0) -> dict[str, float]:
@@ -80,13 +100,14 @@ def test_every_warning_sign_of_the_article_is_a_red_flag_on_yes(node: str) -> No
 def test_answering_no_to_a_red_flag_does_not_trigger_it(flag) -> None:
     other = next(s for s in SPEC.node(flag.node).states if s != flag.state)
     t = triage(SPEC, {flag.node: other}, None)
-    assert t.level == "self_care"
+    assert t.level == "incomplete"          # the other warning-sign questions are still open
     assert flag.node not in t.unanswered_red_flags
+    assert triage(SPEC, all_clear(**{flag.node: other}), None).level == "self_care"
 
 
 def test_true_counts_as_yes_for_a_red_flag() -> None:
     assert triage(SPEC, {"locking_or_catching": True}, None).level == "see_doctor"
-    assert triage(SPEC, {"locking_or_catching": False}, None).level == "self_care"
+    assert triage(SPEC, all_clear(locking_or_catching=False), None).level == "self_care"
 
 
 def test_every_red_flag_and_escalation_source_is_an_article_heading() -> None:
@@ -95,28 +116,52 @@ def test_every_red_flag_and_escalation_source_is_an_article_heading() -> None:
         assert item.source in known, (item.id, item.source)
 
 
-# -- self-care --------------------------------------------------------------------------------
+# -- self-care, incomplete, not assessed ---------------------------------------------------------
 
-def test_no_evidence_is_self_care_listing_every_unanswered_red_flag() -> None:
+def test_no_evidence_is_an_incomplete_screen_listing_every_unanswered_red_flag() -> None:
     t = triage(SPEC, {}, None)
-    assert t.level == "self_care"
+    assert t.level == INCOMPLETE and not t.screen_complete
     assert t.unanswered_red_flags == tuple(dict.fromkeys(f.node for f in RED_FLAGS))
     (reason,) = t.reasons
-    assert (reason.kind, reason.trigger) == ("self_care", NO_WARNING_SIGN)
-    assert "No warning sign was reported" in reason.text
+    assert (reason.kind, reason.trigger) == ("incomplete", SCREEN_INCOMPLETE)
+    assert "safety screen is not complete" in reason.text
     for node in t.unanswered_red_flags:
         assert SPEC.node(node).label in reason.text
 
 
+def test_one_open_warning_sign_question_keeps_the_screen_incomplete() -> None:
+    last = RED_FLAGS[-1].node
+    evidence = {k: v for k, v in all_clear().items() if k != last}
+    t = triage(SPEC, evidence, no_cause())
+    assert (t.level, t.unanswered_red_flags) == (INCOMPLETE, (last,))
+    assert "this warning-sign question is still unanswered" in t.reasons[0].text
+
+
 def test_the_knee_models_own_posterior_with_nothing_answered_escalates_nothing() -> None:
     model = kneebayes.load_model()
-    assert triage(SPEC, {}, model.diagnose({}).posterior).level == "self_care"
+    assert triage(SPEC, {}, model.diagnose({}).posterior).level == INCOMPLETE
 
 
-def test_every_red_flag_answered_no_completes_the_screen() -> None:
-    t = triage(SPEC, {f.node: "no" for f in RED_FLAGS}, None)
-    assert t.level == "self_care" and t.screen_complete and t.unanswered_red_flags == ()
+def test_every_red_flag_answered_no_completes_the_screen_and_is_self_care() -> None:
+    t = triage(SPEC, all_clear(), None)
+    assert t.level == SELF_CARE and t.screen_complete and t.unanswered_red_flags == ()
+    assert (t.reasons[0].kind, t.reasons[0].trigger) == ("self_care", NO_WARNING_SIGN)
     assert "unanswered" not in t.reasons[0].text
+
+
+def test_self_care_never_comes_with_an_unanswered_warning_sign_question() -> None:
+    for evidence in ({}, {RED_FLAGS[0].node: "no"}, all_clear()):
+        t = triage(SPEC, evidence, no_cause())
+        assert (t.level == SELF_CARE) == (not t.unanswered_red_flags)
+
+
+def test_level_of_is_the_one_rule_for_every_combination() -> None:
+    table = {(f, r, o): level_of(f, r, o) for f in (True, False) for r in (True, False) for o in (True, False)}
+    assert {k for k, v in table.items() if v == SEE_DOCTOR} == {k for k in table if k[0]}
+    assert table[(False, True, True)] == INCOMPLETE
+    assert table[(False, True, False)] == SELF_CARE
+    assert table[(False, False, True)] == table[(False, False, False)] == NOT_ASSESSED
+    assert set(table.values()) == set(LEVELS)
 
 
 def test_unanswered_red_flags_drops_the_answered_ones_in_file_order() -> None:
@@ -139,7 +184,7 @@ def test_escalation_fires_at_and_above_its_threshold(esc, delta: float) -> None:
 
 @pytest.mark.parametrize("esc", ESCALATIONS, ids=[e.id for e in ESCALATIONS])
 def test_escalation_does_not_fire_below_its_threshold(esc) -> None:
-    t = triage(SPEC, {}, {**no_cause(), esc.cause: esc.threshold - 1e-9})
+    t = triage(SPEC, all_clear(), {**no_cause(), esc.cause: esc.threshold - 1e-9})
     assert t.level == "self_care"
 
 
@@ -148,7 +193,7 @@ def test_the_article_sends_meniscal_injury_and_bakers_cyst_to_imaging() -> None:
 
 
 def test_without_a_posterior_escalations_are_not_evaluated() -> None:
-    assert triage(SPEC, {}, None).level == "self_care"
+    assert triage(SPEC, all_clear(), None).level == "self_care"
 
 
 # -- order and values -------------------------------------------------------------------------
@@ -166,7 +211,7 @@ def test_triage_is_frozen_and_its_dict_is_json() -> None:
     with pytest.raises(FrozenInstanceError):
         t.level = SELF_CARE  # type: ignore[misc]
     data = json.loads(json.dumps(t.to_dict()))
-    assert data["level"] == "see_doctor"
+    assert (data["level"], data["title"]) == ("see_doctor", "See a doctor")
     assert data["reasons"][0] == {"trigger": "limping", "kind": "red_flag", "text": t.reasons[0].text,
                                   "source": t.reasons[0].source, "probability": None}
 
@@ -176,13 +221,20 @@ def test_str_leads_with_the_level_and_lists_every_reason() -> None:
     text = str(t)
     assert text.startswith("See a doctor:")
     assert all(r.text in text for r in t.reasons)
-    assert str(triage(SPEC, {}, None)).startswith("Self-care:")
+    assert str(triage(SPEC, all_clear(), None)).startswith("Self-care:")
+    assert str(triage(SPEC, {}, None)).startswith("Safety screen not complete:")
 
 
-def test_a_model_without_red_flags_says_so() -> None:
-    t = triage(replace(SPEC, red_flags=(), escalations=()), {}, None)
-    assert t == Triage(SELF_CARE, (Reason(NO_WARNING_SIGN, t.reasons[0].text, "", "self_care"),), ())
-    assert "lists no warning signs" in t.reasons[0].text
+def test_a_model_without_triage_rules_is_not_assessed_never_self_care() -> None:
+    t = triage(replace(SPEC, red_flags=(), escalations=()), {}, {c: 0.9 for c in no_cause()})
+    assert t == Triage(NOT_ASSESSED, (Reason(NO_TRIAGE_RULES, t.reasons[0].text, "", "not_assessed"),), ())
+    assert "no triage rules" in t.reasons[0].text and t.title == "Not assessed"
+
+
+def test_a_model_with_escalations_only_is_self_care_when_none_fires() -> None:
+    spec = replace(SPEC, red_flags=())
+    assert triage(spec, {}, no_cause()).level == SELF_CARE
+    assert triage(spec, {}, no_cause(1.0)).level == SEE_DOCTOR
 
 
 answers = st.dictionaries(st.sampled_from([n.id for n in SPEC.nodes if n.askable]), st.sampled_from(["yes", "no"]))

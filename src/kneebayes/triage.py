@@ -2,15 +2,19 @@
 
 Pure functions of a model spec, the evidence and (optionally) the posterior;
 the rules and their wording live in the model file (``red_flags`` and
-``escalations``), never here.
+``escalations``), never here. Triage says only what it knows; its level is
+one of four:
 
-- Any red flag answered with its state sends the runner to a doctor, whatever
-  the posterior says: red flags are rules, not probabilities.
-- An escalation sends the runner to a doctor when P(cause = yes | evidence)
-  reaches its threshold.
-- Otherwise the level is self-care, with one reason saying that no warning
-  sign was reported and which warning-sign questions are still unanswered,
-  so a caller can tell a finished screen from an unfinished one.
+- ``"see_doctor"``: a red flag answered with its state, or an escalation
+  (P(cause = yes | evidence) at or above its threshold). Red flags are
+  rules, not probabilities: they send the runner to a doctor whatever the
+  posterior says.
+- ``"self_care"``: every warning-sign question answered with its all-clear
+  state and nothing escalates. Only then.
+- ``"incomplete"``: no warning sign so far, but warning-sign questions are
+  still unanswered, so care at home cannot be called safe yet.
+- ``"not_assessed"``: the model has no triage rules (no red flags and no
+  escalations), so it cannot tell home care from a doctor's visit.
 
 >>> import kneebayes
 >>> from kneebayes.triage import triage
@@ -19,7 +23,7 @@ the rules and their wording live in the model file (``red_flags`` and
 >>> t.level, t.reasons[0].trigger
 ('see_doctor', 'locking_or_catching')
 >>> triage(model.spec, {}, None).level
-'self_care'
+'incomplete'
 """
 
 from __future__ import annotations
@@ -30,15 +34,32 @@ from typing import Any, Literal
 
 from .modelfile.schema import ModelSpec
 
-__all__ = ["SELF_CARE", "SEE_DOCTOR", "Reason", "Triage", "screened", "triage", "unanswered_red_flags"]
+__all__ = ["INCOMPLETE", "LEVELS", "LEVEL_TITLES", "NOT_ASSESSED", "SELF_CARE", "SEE_DOCTOR", "Reason", "Triage",
+           "has_triage_rules", "level_of", "screened", "triage", "unanswered_red_flags"]
 
-TriageLevel = Literal["self_care", "see_doctor"]
-ReasonKind = Literal["red_flag", "escalation", "self_care"]
-SELF_CARE: TriageLevel = "self_care"
+TriageLevel = Literal["see_doctor", "self_care", "incomplete", "not_assessed"]
+ReasonKind = Literal["red_flag", "escalation", "self_care", "incomplete", "not_assessed"]
 SEE_DOCTOR: TriageLevel = "see_doctor"
+SELF_CARE: TriageLevel = "self_care"
+INCOMPLETE: TriageLevel = "incomplete"
+NOT_ASSESSED: TriageLevel = "not_assessed"
+#: Every level, most urgent first.
+LEVELS: tuple[TriageLevel, ...] = (SEE_DOCTOR, INCOMPLETE, SELF_CARE, NOT_ASSESSED)
+
+#: How each level is headlined to a runner (CLI, HTML, ``str``).
+LEVEL_TITLES: dict[str, str] = {
+    SEE_DOCTOR: "See a doctor",
+    SELF_CARE: "Self-care",
+    INCOMPLETE: "Safety screen not complete",
+    NOT_ASSESSED: "Not assessed",
+}
 
 #: The trigger of the one reason a self-care triage carries (no node or cause fired).
 NO_WARNING_SIGN = "no_warning_sign"
+#: The trigger of the one reason an incomplete triage carries.
+SCREEN_INCOMPLETE = "screen_incomplete"
+#: The trigger of the one reason a not-assessed triage carries.
+NO_TRIAGE_RULES = "no_triage_rules"
 
 
 @dataclass(frozen=True)
@@ -68,11 +89,12 @@ class Reason:
 
 @dataclass(frozen=True)
 class Triage:
-    """The level (``"self_care"`` or ``"see_doctor"``) with its reasons.
+    """The level (``"see_doctor"``, ``"self_care"``, ``"incomplete"`` or ``"not_assessed"``) with its reasons.
 
-    ``reasons``: red flags in the model file's order, then escalations in
-    file order; a self-care triage has exactly one reason. ``unanswered_red_flags``:
-    the red-flag node ids not yet in the evidence (at either level).
+    ``reasons``: for see_doctor, the red flags in the model file's order,
+    then the escalations in file order; every other level has exactly one
+    reason saying why. ``unanswered_red_flags``: the red-flag node ids not
+    yet in the evidence (at every level).
     """
 
     level: TriageLevel
@@ -89,15 +111,20 @@ class Triage:
         """Every red-flag question has been answered."""
         return not self.unanswered_red_flags
 
+    @property
+    def title(self) -> str:
+        """The level in words for a runner: "See a doctor", "Self-care", "Safety screen not complete", "Not assessed"."""
+        return LEVEL_TITLES[self.level]
+
     def __str__(self) -> str:
-        head = "See a doctor" if self.see_doctor else "Self-care"
-        lines = [f"{head}:"] + [f"  - {r.text}" for r in self.reasons]
+        lines = [f"{self.title}:"] + [f"  - {r.text}" for r in self.reasons]
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of this value."""
         return {
             "level": self.level,
+            "title": self.title,
             "reasons": [r.to_dict() for r in self.reasons],
             "unanswered_red_flags": list(self.unanswered_red_flags),
         }
@@ -162,8 +189,32 @@ def _sources(spec: ModelSpec) -> str:
     return "; ".join(seen)
 
 
+def has_triage_rules(spec: ModelSpec) -> bool:
+    """The model has red flags or escalations, so triage can assess it."""
+    return bool(spec.red_flags or spec.escalations)
+
+
+def level_of(fired: bool, has_rules: bool, screen_open: bool) -> TriageLevel:
+    """The triage level, from three facts: the one rule, shared by a Diagnosis and a batch.
+
+    ``fired``: a red flag or an escalation fired; ``has_rules``: the model
+    has triage rules at all; ``screen_open``: some warning-sign question is
+    unanswered.
+
+    >>> level_of(True, True, True), level_of(False, True, True), level_of(False, True, False)
+    ('see_doctor', 'incomplete', 'self_care')
+    >>> level_of(False, False, False)
+    'not_assessed'
+    """
+    if fired:
+        return SEE_DOCTOR
+    if not has_rules:
+        return NOT_ASSESSED
+    return INCOMPLETE if screen_open else SELF_CARE
+
+
 def triage(spec: ModelSpec, evidence: Mapping[str, object], posterior: Mapping[str, float] | None = None) -> Triage:
-    """Self-care or see a doctor, with every reason.
+    """The triage level with every reason.
 
     ``evidence`` maps node ids to state names (True/False read as yes/no).
     ``posterior`` maps cause ids to P(yes | evidence); when None, or when it
@@ -181,22 +232,29 @@ def triage(spec: ModelSpec, evidence: Mapping[str, object], posterior: Mapping[s
             if p is not None and p >= esc.threshold:
                 reasons.append(Reason(esc.cause, _with_estimate(esc.text, float(p)), esc.source, "escalation", float(p)))
     unanswered = unanswered_red_flags(spec, evidence)
-    if reasons:
-        return Triage(SEE_DOCTOR, tuple(reasons), unanswered)
-    return Triage(SELF_CARE, (Reason(NO_WARNING_SIGN, _self_care_text(spec, unanswered), _sources(spec), "self_care"),),
-                  unanswered)
+    level = level_of(bool(reasons), has_triage_rules(spec), bool(unanswered))
+    if level == SEE_DOCTOR:
+        return Triage(level, tuple(reasons), unanswered)
+    return Triage(level, (_reason(spec, level, unanswered),), unanswered)
 
 
-def _self_care_text(spec: ModelSpec, unanswered: tuple[str, ...]) -> str:
+def _reason(spec: ModelSpec, level: TriageLevel, unanswered: tuple[str, ...]) -> Reason:
+    """The one reason of a level that no warning sign fired."""
+    if level == NOT_ASSESSED:
+        return Reason(NO_TRIAGE_RULES, "This model has no triage rules (no warning signs and no escalations), so it "
+                      "cannot say whether care at home is enough; ask a professional if in doubt.", "", "not_assessed")
     care = "care at home as the care plan describes is reasonable"
-    if not spec.red_flags:
-        return f"The model lists no warning signs, so {care}."
-    if not unanswered:
+    if level == SELF_CARE:
         n = len({f.node for f in spec.red_flags})
-        return f"No warning sign was reported (all {n} warning-sign questions answered), so {care}."
+        text = (f"No warning sign was reported (all {n} warning-sign questions answered), so {care}." if n
+                else f"No escalation applies, so {care}.")
+        return Reason(NO_WARNING_SIGN, text, _sources(spec), "self_care")
     labels = "; ".join(_label(spec, n) for n in unanswered)
-    return (f"No warning sign was reported, so {care}; but these warning-sign questions are still unanswered: "
-            f"{labels}.")
+    n = len(unanswered)
+    questions = "question is" if n == 1 else f"{n} questions are"
+    return Reason(SCREEN_INCOMPLETE, f"No warning sign so far, but the safety screen is not complete: this warning-sign "
+                  f"{questions} still unanswered: {labels}. Answer {'it' if n == 1 else 'them'} before relying on "
+                  "care at home.", _sources(spec), "incomplete")
 
 
 def _label(spec: ModelSpec, node_id: str) -> str:
