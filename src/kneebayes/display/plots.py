@@ -2,8 +2,9 @@
 
 Each function draws on the ``ax`` it is given, or on a new
 :class:`matplotlib.figure.Figure` (the object API: no pyplot state, safe
-with any backend), and returns the Figure. matplotlib and networkx are
-imported inside the functions, never when kneebayes is imported.
+with any backend), and returns the Figure. matplotlib and networkx (the
+``research`` extra) are imported inside the functions, never when kneebayes
+is imported; without them a plot raises MissingExtraError naming the extra.
 
 >>> import kneebayes
 >>> from kneebayes.display.plots import plot_posterior
@@ -18,6 +19,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..extras import require
 from .html import SENSITIVITY_COLUMNS, _kind_title, layer_kinds
 
 if TYPE_CHECKING:
@@ -36,21 +38,23 @@ _EXTRA_COLOURS = ("#dcc0ea", "#f5b9a9", "#d5d5d5", "#f3c6dc", "#c4e3e0")
 _BAR = "#4c78a8"
 _LOW = "#e45756"
 _HIGH = "#4c78a8"
+_FEATURE = "plotting"
+
+
+def _matplotlib(module: str) -> Any:
+    """A matplotlib submodule, or MissingExtraError naming the ``research`` extra."""
+    return require(f"matplotlib.{module}", "research", _FEATURE)
 
 
 def _figure_and_axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Any, Axes]:
     if ax is not None:
         return ax.figure, ax
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size, layout="constrained")
+    fig = _matplotlib("figure").Figure(figsize=size, layout="constrained")
     return fig, fig.add_subplot()
 
 
 def _percent_axis(axis: Any) -> None:
-    from matplotlib.ticker import PercentFormatter
-
-    axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    axis.set_major_formatter(_matplotlib("ticker").PercentFormatter(xmax=1.0, decimals=0))
 
 
 def _plain(ax: Axes) -> None:
@@ -180,9 +184,7 @@ def plot_tornado(frame: pandas.DataFrame, top: int = 15, ax: Axes | None = None)
 
 
 def _fine_percent() -> Any:
-    from matplotlib.ticker import FuncFormatter
-
-    return FuncFormatter(lambda x, _pos: f"{x * 100:.3g}%")
+    return _matplotlib("ticker").FuncFormatter(lambda x, _pos: f"{x * 100:.3g}%")
 
 
 # -- the network ----------------------------------------------------------------------------
@@ -191,8 +193,7 @@ MAX_PER_ROW = 14
 
 def _layer_rows(model: Model) -> tuple[list[list[str]], dict[str, str]]:
     """Rows of node ids, top to bottom: each kind's nodes (in kind order), split by depth within the kind."""
-    import networkx as nx
-
+    nx = require("networkx", "research", "drawing the network")
     g = model.graph
     order = {n.id: i for i, n in enumerate(model.nodes)}
     kind_of = {n.id: n.kind for n in model.nodes}
@@ -265,9 +266,9 @@ def plot_network(model: Model, ax: Axes | None = None, weights: bool = True) -> 
     matplotlib.figure.Figure
         One text box per node in ``ax.texts``, the edges as one LineCollection.
     """
-    from matplotlib.collections import LineCollection
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
+    LineCollection = _matplotlib("collections").LineCollection
+    Line2D = _matplotlib("lines").Line2D
+    Patch = _matplotlib("patches").Patch
 
     from ..modelfile.schema import NoisyOr
 

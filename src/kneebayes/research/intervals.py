@@ -68,6 +68,7 @@ import numpy as np
 
 from ..errors import ImpossibleEvidenceError, KneeBayesError, ParameterError, SettingError, quote
 from ..evidence import EvidenceLike, normalize, to_indices
+from ..extras import require
 from ..modelfile.numbers import is_number
 from ..modelfile.schema import ModelSpec, NodeSpec, NoisyOr, Parameter, Prior, Table
 from ..network.compiled import JOINT_LIMIT
@@ -103,6 +104,7 @@ _CHUNK_ELEMENTS = 1 << 20   # bound on the largest intermediate array (per chunk
 _MAX_CHUNK = 4096
 _MAX_OPERANDS = 24
 _TINY = 1e-150
+_FIT = "fitting a Beta or Dirichlet to a range (posterior intervals)"
 
 
 # --------------------------------------------------------------------------------------
@@ -135,8 +137,8 @@ def beta_for_range(low: float, high: float, mass: float = RANGE_MASS) -> tuple[f
     _check_range(low, high)
     if not 0.0 < mass < 1.0:
         raise SettingError(f"mass must lie in (0, 1), got {quote(mass)}")
-    from scipy.optimize import least_squares
-    from scipy.special import betaincinv
+    least_squares = require("scipy.optimize", "research", _FIT).least_squares
+    betaincinv = require("scipy.special", "research", _FIT).betaincinv
 
     qs = np.array([(1.0 - mass) / 2.0, (1.0 + mass) / 2.0])
     bounds = np.array([low, high])
@@ -146,9 +148,7 @@ def beta_for_range(low: float, high: float, mass: float = RANGE_MASS) -> tuple[f
         a, b = np.exp(np.clip(x, -30.0, 30.0))
         return _logit(betaincinv(a, b, qs)) - target
 
-    from scipy.stats import norm
-
-    z = float(norm.ppf(qs[1]))
+    z = float(require("scipy.stats", "research", _FIT).norm.ppf(qs[1]))
     m = (low + high) / 2.0
     sd = (high - low) / (2.0 * z)
     nu = max(m * (1.0 - m) / sd**2 - 1.0, 0.5)
@@ -194,9 +194,9 @@ def dirichlet_for_ranges(values: tuple[float, ...], ranges: tuple[tuple[float, f
         raise ValueError("a Dirichlet needs at least two cells, each with a value and a range")
     for low, high in ranges:
         _check_range(low, high)
-    from scipy.optimize import least_squares
-    from scipy.special import betaincinv
-    from scipy.stats import norm
+    least_squares = require("scipy.optimize", "research", _FIT).least_squares
+    betaincinv = require("scipy.special", "research", _FIT).betaincinv
+    norm = require("scipy.stats", "research", _FIT).norm
 
     k = len(values)
     qs = np.array([(1.0 - mass) / 2.0, (1.0 + mass) / 2.0])
@@ -725,9 +725,14 @@ def _run_draws(model: Model, evidence: EvidenceLike | None, draws: int, seed: in
     return prepared, result
 
 
-def _index(prepared: _Prepared) -> Any:
-    import pandas as pd
+def _pandas_and_scipy(feature: str) -> Any:
+    """pandas, once scipy (for the Beta and Dirichlet fits) is known to be there too: one clear error up front."""
+    require("scipy", "research", feature)
+    return require("pandas", "research", feature)
 
+
+def _index(prepared: _Prepared) -> Any:
+    pd = require("pandas", "research", "a table of posterior draws")
     if prepared.binary:
         return pd.Index([t for t, s in prepared.labels if s == "yes"], name="cause")
     return pd.MultiIndex.from_tuples(prepared.labels, names=["cause", "state"])
@@ -751,7 +756,7 @@ def posterior_samples(model: Model, evidence: EvidenceLike | None = None, *, dra
     with multi-state targets. Same ``seed``, same draws. ``draws`` and
     ``seed`` are checked as there.
     """
-    import pandas as pd
+    pd = _pandas_and_scipy("posterior_samples")
 
     prepared, result = _run_draws(model, evidence, draws, seed, progress)
     frame = pd.DataFrame(result[:, _columns(prepared)], columns=_index(prepared))
@@ -787,8 +792,7 @@ def posterior_intervals(model: Model, evidence: EvidenceLike | None = None, *, d
     >>> bool((table["low"] <= table["mean"]).all() and (table["mean"] <= table["high"]).all())
     True
     """
-    import pandas as pd
-
+    pd = _pandas_and_scipy("posterior_intervals")
     mass = check_mass(mass)
     prepared, result = _run_draws(model, evidence, draws, seed, progress)
     cols = _columns(prepared)
@@ -844,7 +848,7 @@ def top_question_stability(model: Model, evidence: EvidenceLike | None = None, *
     It rebuilds a model per draw, so ``draws`` is at most
     :data:`MAX_STABILITY_DRAWS`; otherwise checked as there.
     """
-    import pandas as pd
+    pd = _pandas_and_scipy("top_question_stability")
 
     from ..model import Model as _Model
 
