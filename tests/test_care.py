@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from kneebayes import check_model_file
-from kneebayes.care import GENERAL_RELEVANCE, CareAdvice, care_plan
+from kneebayes.care import GENERAL_RELEVANCE, LEVEL_ITEMS, CareAdvice, care_plan
 from kneebayes.modelfile.load import default_model_path, load_spec
 
 SPEC = load_spec(default_model_path())
 CAUSES = tuple(n.id for n in SPEC.nodes if n.kind == "cause")
 ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "source" / "back-of-knee-tight-after-running.txt"
-LEVELS = ("self_care", "see_doctor")
+LEVELS = ("self_care", "see_doctor")   # the levels with items of their own
 
 
 def posterior(**values: float) -> dict[str, float]:
@@ -34,6 +34,23 @@ def headings() -> set[str]:
 def test_items_are_those_for_always_or_this_level(level: str) -> None:
     ids = {a.id for a in care_plan(SPEC, posterior(), level)}
     assert ids == {c.id for c in SPEC.care if c.when in ("always", level)}
+
+
+def test_incomplete_gets_the_self_care_items() -> None:
+    p = posterior(hamstring_strain=0.7, tendonitis=0.4)
+    assert care_plan(SPEC, p, "incomplete") == care_plan(SPEC, p, "self_care")
+
+
+def test_not_assessed_gets_only_the_items_for_every_level() -> None:
+    ids = {a.id for a in care_plan(SPEC, posterior(), "not_assessed")}
+    assert ids == {c.id for c in SPEC.care if c.when == "always"}
+
+
+def test_every_triage_level_is_accepted() -> None:
+    from kneebayes.triage import LEVELS as TRIAGE_LEVELS
+
+    assert set(LEVEL_ITEMS) == set(TRIAGE_LEVELS)
+    assert all(care_plan(SPEC, posterior(), level) for level in TRIAGE_LEVELS)
 
 
 def test_each_level_has_advice_of_its_own() -> None:
@@ -111,7 +128,7 @@ def test_the_articles_numbers_are_kept_in_the_advice() -> None:
 
 
 def test_an_unknown_level_is_refused() -> None:
-    with pytest.raises(ValueError, match="level must be one of self_care, see_doctor"):
+    with pytest.raises(ValueError, match="level must be one of see_doctor, self_care, incomplete, not_assessed, got 'urgent'"):
         care_plan(SPEC, posterior(), "urgent")
 
 

@@ -15,18 +15,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from .errors import SettingError, quote
 from .modelfile.schema import ModelSpec
 
-__all__ = ["CareAdvice", "care_plan", "GENERAL_RELEVANCE"]
+__all__ = ["CareAdvice", "care_plan", "GENERAL_RELEVANCE", "LEVEL_ITEMS"]
 
 #: Relevance of a general item (one that names no cause): core advice such as
 #: rest stays near the top, above advice for causes less likely than even odds.
 GENERAL_RELEVANCE = 0.5
 
-_LEVELS = ("self_care", "see_doctor")
+#: The ``when`` values whose items each triage level includes. "incomplete" (no warning sign
+#: so far, but some unanswered) gets the self-care items: nothing points to a doctor yet, and
+#: the self-care item on when to get it checked lists the warning signs to watch for.
+#: "not_assessed" (the model has no triage rules) gets only the advice for every level.
+LEVEL_ITEMS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "see_doctor": ("always", "see_doctor"),
+    "self_care": ("always", "self_care"),
+    "incomplete": ("always", "self_care"),
+    "not_assessed": ("always",),
+})
 
 
 @dataclass(frozen=True)
@@ -58,8 +68,11 @@ class CareAdvice:
 def care_plan(spec: ModelSpec, posterior: Mapping[str, float], level: str) -> tuple[CareAdvice, ...]:
     """The model's care items for this triage level, most relevant first.
 
-    An item is included when its ``when`` is ``always`` or equals ``level``
-    (``"self_care"`` or ``"see_doctor"``).
+    ``level`` is a triage level: ``"see_doctor"``, ``"self_care"``,
+    ``"incomplete"`` or ``"not_assessed"``. An item is included when its
+    ``when`` is one :data:`LEVEL_ITEMS` lists for the level: ``always``
+    items at every level, ``see_doctor`` items at see_doctor, ``self_care``
+    items at self_care and incomplete.
 
     Relevance is the **maximum** posterior P(cause = yes | evidence) over the
     causes the item serves, not the sum: it stays a probability in [0, 1]
@@ -72,11 +85,11 @@ def care_plan(spec: ModelSpec, posterior: Mapping[str, float], level: str) -> tu
     relevance, largest first, then by id.
     """
     level = str(level)
-    if level not in _LEVELS:
-        raise SettingError(f"level must be one of {', '.join(_LEVELS)}, got {quote(level)}")
+    if level not in LEVEL_ITEMS:
+        raise SettingError(f"level must be one of {', '.join(LEVEL_ITEMS)}, got {quote(level)}")
     ranked: list[tuple[tuple[float, ...], str, CareAdvice]] = []
     for item in spec.care:
-        if item.when not in ("always", level):
+        if item.when not in LEVEL_ITEMS[level]:
             continue
         if item.causes:
             values = sorted((float(posterior.get(c, 0.0)) for c in item.causes), reverse=True)
