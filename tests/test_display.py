@@ -224,11 +224,33 @@ def test_diagnosis_html_care_count(tingling: kneebayes.Diagnosis) -> None:
     assert html.escape(tingling.care_plan[1].title) not in text
 
 
-def test_diagnosis_html_self_care(knee_model: kneebayes.Model) -> None:
-    dx = knee_model.diagnose({})
+def test_diagnosis_html_self_care_only_after_the_whole_screen(knee_model: kneebayes.Model) -> None:
+    clear = {n: "no" for n in knee_model.red_flag_nodes}
+    dx = knee_model.diagnose(clear)
     text = diagnosis_html(dx)
-    assert dx.triage.level == "self_care" and "self_care" in text
+    assert dx.triage.level == "self_care" and "Self-care</span>" in text
     assert html.escape(dx.triage.reasons[0].text) in text
+
+
+def test_diagnosis_html_with_nothing_answered_says_the_screen_is_not_complete(knee_model: kneebayes.Model) -> None:
+    text = diagnosis_html(knee_model.diagnose({}))
+    assert "Safety screen not complete</span> <code>incomplete</code>" in text
+    assert "Self-care" not in text
+
+
+def test_diagnosis_html_of_a_model_without_triage_rules_is_not_assessed(child: kneebayes.Model) -> None:
+    text = diagnosis_html(child.diagnose({}))
+    assert "Not assessed</span> <code>not_assessed</code>" in text and "Self-care" not in text
+
+
+def test_diagnosis_html_ends_with_the_disclaimer(knee_model: kneebayes.Model, child: kneebayes.Model) -> None:
+    from kneebayes.display.words import disclaimer
+
+    for model in (knee_model, child):
+        text = diagnosis_html(model.diagnose({}))
+        assert "<div class='kneebayes-disclaimer'" in text
+        assert text.index(html.escape(disclaimer(model), quote=True)) > text.index("hash <code")
+        assert "not a medical diagnosis" in disclaimer(model).lower()
 
 
 def test_diagnosis_html_escapes_a_hostile_label_in_what_your_answers_point_to(hostile_model: kneebayes.Model) -> None:

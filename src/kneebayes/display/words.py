@@ -340,3 +340,68 @@ def combinations(dx: Diagnosis, k: int = 3) -> tuple[tuple[str, float], ...] | N
         return None
     return tuple((" + ".join(_name(model, t, c.states[t]) for t in c.present) or NO_CAUSE, c.probability)
                  for c in found)
+
+
+# -- the disclaimer ----------------------------------------------------------------------------
+GENERIC_DISCLAIMER = "Decision support from the model '{title}'; not a medical diagnosis."
+
+
+def disclaimer(model: Model) -> str:
+    """The model file's own disclaimer, or a plain one naming the model (the CLI, JSON and HTML all show it).
+
+    >>> import kneebayes
+    >>> "not a medical diagnosis" in disclaimer(kneebayes.load_model()).lower()
+    True
+    """
+    return model.spec.disclaimer or GENERIC_DISCLAIMER.format(title=model.spec.title)
+
+
+# -- why a question is asked ------------------------------------------------------------------
+#: A move smaller than this (in probability) is not worth naming beside a safety check.
+_WORTH_NAMING = 0.02
+
+
+def _summary_name(model: Model, key: str) -> str:
+    """A cause named in a rationale: its label, or "label = state" for a multi-state target's key."""
+    target, sep, state = key.partition("=")
+    return _name(model, target, state) if sep else model.node(key).label
+
+
+def question_reason(dx: Diagnosis, question_id: str) -> str:
+    """Why an open question is worth asking, in one plain sentence (no bits, no jargon).
+
+    A warning-sign question says it is a safety check. Otherwise the sentence
+    names the cause the answer is expected to move most, and where each
+    answer would put it.
+
+    Examples
+    --------
+    >>> import kneebayes
+    >>> dx = kneebayes.load_model().diagnose({"tingling_or_numbness": "yes"})
+    >>> question_reason(dx, "locking_or_catching").startswith("A safety check")
+    True
+    >>> print(question_reason(dx, "worse_with_activity"))
+    Its answer tells most about Hamstring tightness or strain: a yes would put it at 72%, a no at 24% (now 57%).
+    """
+    model: Model = dx._model
+    question = next((q for q in dx.ranked_questions if q.id == question_id), None)
+    rationale = dx.rationale(question_id)
+    before = rationale.before
+    answers = [a for a in rationale.answers if a.probability > 0]
+
+    def expected_move(key: str) -> float:
+        return sum(a.probability * abs(a.posterior[key] - before[key]) for a in answers)
+
+    key = max(sorted(before), key=expected_move) if before and answers else None
+    moves = [f"a {a.state} at {percent(a.posterior[key])}" for a in answers] if key is not None else []
+    if moves:
+        moves[0] = moves[0].replace(" at ", " would put it at ", 1)
+    where = f"{', '.join(moves)} (now {percent(before[key])})" if key is not None else ""
+    if question is not None and question.red_flag:
+        text = "A safety check: it is one of the warning signs that mean a doctor should look at the knee"
+        if key is not None and expected_move(key) >= _WORTH_NAMING:
+            text += f"; it also bears on {_summary_name(model, key)}: {where}"
+        return text + "."
+    if key is None:
+        return "It is the open question expected to tell most about the causes."
+    return f"Its answer tells most about {_summary_name(model, key)}: {where}."
