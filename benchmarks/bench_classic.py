@@ -44,7 +44,7 @@ each case on its own; a case's time is its median over the passes, and the
 table shows the median over cases. pgmpy is timed once per case after one
 warm-up case. The ratio is pgmpy's median / kneebayes' median on the same
 cases. Every measured case is checked: posteriors agree to 1e-9 and every
-candidate's gain agrees to 1e-9 (asserted). The issue's targets (posterior
+candidate's gain agrees to 1e-9 (asserted). The targets (posterior
 at least 5x faster than pgmpy, ranking at least 20x) are printed beside the
 numbers as met or missed, never asserted: timings move with machine load.
 """
