@@ -7,17 +7,20 @@ and triage and the next question exactly as the Diagnosis gives them.
 from __future__ import annotations
 
 import math
+import os
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 from graded import write_graded
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import scaled
 
 import kneebayes
 import kneebayes.research.batch as batch
-from kneebayes import EvidenceError, ImpossibleEvidenceError, InvalidStateError, UnknownNodeError
+from kneebayes import EvidenceError, ImpossibleEvidenceError, InvalidStateError, MissingExtraError, UnknownNodeError
 
 TOL = 1e-12
 EXTRA = ["evidence_probability", "log_evidence_probability", "impossible"]
@@ -280,7 +283,8 @@ def test_triage_and_next_question_columns() -> None:
     ])
     out = KNEE.diagnose_frame(frame, triage=True, next_question=True)
     assert out.loc[0, "triage"] == "see_doctor" and out.loc[0, "reasons"][0] == "locking_or_catching"
-    assert out.loc[1, "triage"] == "self_care" and out.loc[1, "reasons"] == ("no_warning_sign",)
+    assert out.loc[1, "triage"] == "incomplete" and out.loc[1, "reasons"] == ("screen_incomplete",)
+    assert out.loc[3, "triage"] == "self_care" and out.loc[3, "reasons"] == ("no_warning_sign",)
     assert out.loc[3, "next_question"] is None
     check_against_diagnose(KNEE, frame, out, triage=True, next_question=True)
     plain = KNEE.diagnose_frame(frame)
@@ -394,3 +398,241 @@ def test_explain_on_a_joint_too_large_to_enumerate_agrees() -> None:
 def test_explain_on_an_empty_frame_gives_the_columns() -> None:
     out = KNEE.diagnose_frame(pd.DataFrame(columns=["limping"]), explain=True)
     assert len(out) == 0 and list(out.columns) == list(KNEE.causes) + EXTRA + EXPLAIN
+
+
+# -- triage: the Diagnosis's four levels, row by row ----------------------------------------------
+
+RED_FLAGS = list(dict.fromkeys(KNEE.red_flag_nodes))
+OTHERS = [n.id for n in KNEE.nodes if n.id not in RED_FLAGS]          # askable findings, risk factors and the causes
+CLEAR = ["no", False]
+CHANGED = [None, float("nan"), "", "yes", True]
+
+
+@st.composite
+def screening_frames(draw: st.DrawFn) -> pd.DataFrame:
+    """Frames whose rows answer the warning-sign questions all-clear but for a few: every triage level turns up."""
+    absent = draw(st.lists(st.sampled_from(RED_FLAGS), unique=True, max_size=1))
+    flags = [f for f in RED_FLAGS if f not in absent]
+    others = draw(st.lists(st.sampled_from(OTHERS), unique=True, max_size=3))
+    rows = []
+    for _ in range(draw(st.integers(1, 6))):
+        row = {f: draw(st.sampled_from(CLEAR)) for f in flags}
+        for f in draw(st.lists(st.sampled_from(flags), unique=True, max_size=2)):
+            row[f] = draw(st.sampled_from(CHANGED))
+        row.update({o: draw(st.sampled_from(["yes", "no", None])) for o in others})
+        rows.append(row)
+    return pd.DataFrame(rows, columns=flags + others)
+
+
+@settings(max_examples=scaled(40))
+@given(screening_frames())
+def test_triage_level_and_reasons_equal_each_rows_diagnosis(frame: pd.DataFrame) -> None:
+    out = KNEE.diagnose_frame(frame, triage=True)
+    check_against_diagnose(KNEE, frame, out, triage=True)
+
+
+def test_every_triage_level_of_the_knee_model_comes_out_as_the_diagnosis_gives_it() -> None:
+    all_clear = {f: "no" for f in RED_FLAGS}
+    frame = pd.DataFrame([
+        all_clear,                                                    # self_care
+        {**all_clear, "instability": None},                           # one question open: incomplete
+        {**all_clear, "instability": "yes"},                          # a red flag: see_doctor
+        {**all_clear, "meniscal_injury": "yes"},                      # an escalation alone: see_doctor
+        {"worse_with_activity": "no"},                                # nothing screened: incomplete
+    ])
+    out = KNEE.diagnose_frame(frame, triage=True)
+    assert out["triage"].tolist() == ["self_care", "incomplete", "see_doctor", "see_doctor", "incomplete"]
+    assert out["reasons"].tolist() == [("no_warning_sign",), ("screen_incomplete",), ("instability",),
+                                       ("meniscal_injury",), ("screen_incomplete",)]
+    check_against_diagnose(KNEE, frame, out, triage=True)
+
+
+def test_a_missing_red_flag_column_leaves_the_screen_open() -> None:
+    all_but_one = {f: "no" for f in RED_FLAGS[1:]}
+    out = KNEE.diagnose_frame(pd.DataFrame([all_but_one]), triage=True)
+    assert out.loc[0, "triage"] == "incomplete"
+    assert KNEE.diagnose(all_but_one).triage.level == "incomplete"
+
+
+def asia_path() -> str:
+    import pgmpy
+
+    return os.path.join(os.path.dirname(pgmpy.__file__), "utils", "example_models", "asia.bif.gz")
+
+
+ASIA = kneebayes.load_bif(asia_path(), targets=["tub", "lung", "bronc"])
+ASIA_NODES = [n.id for n in ASIA.nodes]
+
+
+@st.composite
+def asia_frames(draw: st.DrawFn) -> pd.DataFrame:
+    columns = draw(st.lists(st.sampled_from(ASIA_NODES), unique=True, max_size=5))
+    n = draw(st.integers(1, 5))
+    data = {c: draw(st.lists(st.sampled_from(["yes", "no", None]), min_size=n, max_size=n)) for c in columns}
+    return pd.DataFrame(data, columns=columns, index=range(n))
+
+
+@settings(max_examples=scaled(30))
+@given(asia_frames())
+def test_a_model_without_triage_rules_is_not_assessed_on_every_row(frame: pd.DataFrame) -> None:
+    assert not ASIA.spec.red_flags and not ASIA.spec.escalations
+    out = ASIA.diagnose_frame(frame, triage=True)
+    possible = ~out["impossible"]
+    assert (out.loc[possible, "triage"] == "not_assessed").all()
+    assert all(r == ("no_triage_rules",) for r in out.loc[possible, "reasons"])
+    check_against_diagnose(ASIA, frame, out, triage=True)
+
+
+# -- keep: columns that are not answers, carried through ----------------------------------------------
+
+VISITS = pd.DataFrame({
+    "patient_id": pd.array(["p1", "p2", "p3", "p4"], dtype="string"),
+    "limping": ["yes", None, "yes", "no"],
+    "visit": pd.to_datetime(["2024-05-01", "2024-05-02", "2024-05-03", None]),
+    "cohort": pd.Categorical(["a", "b", "a", "b"]),
+    "age": pd.array([34, None, 51, 28], dtype="Int64"),
+    "sharp_pain": ["no", "yes", "no", None],
+}, index=["x", "y", "x", "z"])
+KEPT = ["patient_id", "visit", "cohort", "age"]
+ANSWERS = ["limping", "sharp_pain"]
+
+
+def test_kept_columns_come_first_unchanged_in_keeps_order() -> None:
+    out = KNEE.diagnose_frame(VISITS, keep=["age", "patient_id", "visit", "cohort"])
+    assert list(out.columns[:4]) == ["age", "patient_id", "visit", "cohort"]
+    assert list(out.columns[4:]) == list(KNEE.causes) + EXTRA
+    for name in KEPT:
+        pd.testing.assert_series_equal(out[name], VISITS[name])       # values, dtype, index and name
+
+
+def test_keeping_columns_changes_nothing_computed() -> None:
+    out = KNEE.diagnose_frame(VISITS, keep=KEPT, triage=True, next_question=True, explain=True)
+    plain = KNEE.diagnose_frame(VISITS[ANSWERS], triage=True, next_question=True, explain=True)
+    pd.testing.assert_frame_equal(out.drop(columns=KEPT), plain)
+    check_against_diagnose(KNEE, VISITS[ANSWERS], out, triage=True, next_question=True, explain=True)
+
+
+def test_one_column_name_is_a_keep_of_one() -> None:
+    out = KNEE.diagnose_frame(VISITS[["patient_id"] + ANSWERS], keep="patient_id")
+    assert list(out.columns) == ["patient_id"] + list(KNEE.causes) + EXTRA
+    assert out["patient_id"].tolist() == ["p1", "p2", "p3", "p4"]
+
+
+def test_identical_answers_keep_each_rows_own_id() -> None:
+    frame = pd.DataFrame({"patient_id": [f"p{k}" for k in range(6)], "limping": ["yes", "no"] * 3})
+    out = KNEE.diagnose_frame(frame, keep="patient_id")
+    assert out["patient_id"].tolist() == frame["patient_id"].tolist()
+    assert out["hamstring_strain"].nunique() == 2
+
+
+def test_keep_works_for_records_and_columns() -> None:
+    records = [{"patient_id": "p1", "limping": "yes"}, {"patient_id": "p2"}]
+    columns = {"patient_id": ["p1", "p2"], "limping": ["yes", None]}
+    expected = KNEE.diagnose_frame(pd.DataFrame(records), keep="patient_id")
+    for frame in (records, columns):
+        out = KNEE.diagnose_frame(frame, keep=["patient_id"])
+        pd.testing.assert_frame_equal(out, expected)
+    assert expected["patient_id"].tolist() == ["p1", "p2"]
+
+
+def test_keep_accepts_an_index_of_column_names_and_non_string_labels() -> None:
+    frame = pd.DataFrame({0: ["a", "b"], "limping": ["yes", "no"]})
+    out = KNEE.diagnose_frame(frame, keep=pd.Index([0]))
+    assert list(out.columns[:2]) == [0, "hamstring_strain"] and out[0].tolist() == ["a", "b"]
+
+
+def test_keep_on_an_empty_frame_gives_the_empty_columns() -> None:
+    frame = pd.DataFrame({"patient_id": pd.Series([], dtype="string"), "limping": pd.Series([], dtype=object)})
+    out = KNEE.diagnose_frame(frame, keep="patient_id", triage=True)
+    assert len(out) == 0 and out["patient_id"].dtype == "string"
+    assert list(out.columns) == ["patient_id"] + list(KNEE.causes) + EXTRA + ["triage", "reasons"]
+
+
+def test_an_unkept_id_column_says_how_to_keep_it() -> None:
+    with pytest.raises(UnknownNodeError) as info:
+        KNEE.diagnose_frame(VISITS[["patient_id"] + ANSWERS])
+    assert str(info.value) == "unknown column 'patient_id'; to carry it through to the result, pass keep=['patient_id']"
+
+
+def test_the_keep_hint_lists_every_column_to_keep_but_not_a_misspelt_id() -> None:
+    frame = VISITS.rename(columns={"sharp_pain": "sharp_pian"})
+    with pytest.raises(UnknownNodeError) as info:
+        KNEE.diagnose_frame(frame, keep="visit")
+    assert str(info.value) == ("unknown column 'patient_id'; to carry such columns through to the result, pass "
+                               "keep=['visit', 'patient_id', 'cohort', 'age']")
+
+
+def test_a_misspelt_id_is_suggested_before_keeping_it() -> None:
+    with pytest.raises(UnknownNodeError) as info:
+        KNEE.diagnose_frame(pd.DataFrame({"limpng": ["yes"]}))
+    assert str(info.value) == ("unknown column 'limpng'; did you mean 'limping'? Or, to carry it through to the "
+                               "result, pass keep=['limpng']")
+
+
+def test_a_kept_node_id_is_an_error_saying_so() -> None:
+    with pytest.raises(EvidenceError, match="kept column 'limping' is a node id of the model") as info:
+        KNEE.diagnose_frame(VISITS, keep=KEPT + ["limping"])
+    assert "copy it under another name" in str(info.value)
+
+
+def test_a_kept_name_the_frame_lacks_is_unknown_with_suggestions() -> None:
+    with pytest.raises(UnknownNodeError) as info:
+        KNEE.diagnose_frame(VISITS, keep=["patient_ID", "visit", "cohort", "age"])
+    assert str(info.value) == ("unknown column 'patient_ID' in keep: the frame has no such column; "
+                               "did you mean 'patient_id'?")
+    assert info.value.suggestions == ("patient_id",)
+
+
+@pytest.mark.parametrize(("name", "flags"), [("triage", {"triage": True}), ("reasons", {"triage": True}),
+                                             ("next_question", {"next_question": True}),
+                                             ("bayes_factor", {"explain": True}), ("impossible", {}),
+                                             ("evidence_probability", {})])
+def test_a_kept_column_named_like_an_output_column_is_refused(name: str, flags: dict[str, bool]) -> None:
+    frame = pd.DataFrame({name: ["mine"], "limping": ["yes"]})
+    with pytest.raises(EvidenceError) as info:
+        KNEE.diagnose_frame(frame, keep=name, **flags)
+    assert str(info.value) == (f"kept column {name!r} has the name of a column diagnose_frame adds; rename it before "
+                               f"keeping it (for example frame.rename(columns={{{name!r}: ...}}))")
+
+
+def test_a_kept_column_named_like_an_unrequested_output_is_carried() -> None:
+    frame = pd.DataFrame({"triage": ["urgent"], "limping": ["yes"]})
+    assert KNEE.diagnose_frame(frame, keep="triage")["triage"].tolist() == ["urgent"]
+
+
+def test_a_kept_column_named_like_a_target_state_column_is_refused() -> None:
+    model = tiny(["none", "major"], [[0.1, 0.9], [0.9, 0.1]], [[0.7, 0.1], [0.2, 0.3], [0.1, 0.6]], [0.6, 0.4])
+    frame = pd.DataFrame({"X=none": ["mine"], "Y": ["yes"]})
+    with pytest.raises(EvidenceError, match="kept column 'X=none' has the name of a column diagnose_frame adds"):
+        model.diagnose_frame(frame, keep="X=none")
+
+
+@pytest.mark.parametrize(("keep", "shown"), [(5, "int 5"), ({"patient_id": 1}, "dict {'patient_id': 1}"),
+                                             (pd.Series(["patient_id"]), "Series")])
+def test_keep_of_a_wrong_type_is_a_type_error(keep: object, shown: str) -> None:
+    with pytest.raises(TypeError, match=f"keep must be a column name or a list of column names, got {shown}"):
+        KNEE.diagnose_frame(VISITS, keep=keep)
+
+
+def test_an_unhashable_keep_item_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match=r"item 1 of keep is list \['age'\]"):
+        KNEE.diagnose_frame(VISITS, keep=["patient_id", ["age"]])
+
+
+def test_keep_naming_a_column_twice_is_an_error() -> None:
+    with pytest.raises(EvidenceError, match="keep names column 'age' twice"):
+        KNEE.diagnose_frame(VISITS, keep=["age", "patient_id", "age"])
+
+
+def test_a_kept_column_that_appears_twice_in_the_frame_is_an_error() -> None:
+    frame = pd.DataFrame([["p1", "p1", "yes"]], columns=["patient_id", "patient_id", "limping"])
+    with pytest.raises(EvidenceError, match="kept column 'patient_id' appears more than once in the frame"):
+        KNEE.diagnose_frame(frame, keep="patient_id")
+
+
+def test_without_pandas_the_batch_names_the_research_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pandas", None)      # as if not installed
+    with pytest.raises(MissingExtraError) as info:
+        batch.diagnose_frame(KNEE, [{"limping": "yes"}])
+    assert str(info.value) == ("diagnose_frame needs pandas, which is not installed; install it with: "
+                               "pip install 'kneebayes[research]'")

@@ -29,7 +29,8 @@ True
 * missing (``NaN``, ``None``, ``pd.NA`` or ``""``): not asked.
 
 Anything else fails loudly: a column that is no node id raises
-``UnknownNodeError`` with the nearest ids; an invalid cell raises
+``UnknownNodeError`` with the nearest ids and the ``keep=`` that would
+carry it through instead (see below); an invalid cell raises
 ``InvalidStateError`` naming the row (index label), the column, the value
 and the valid states, and how many rows of that column are invalid. Besides
 a pandas DataFrame, a list of ``{node id: answer}`` dicts (one per case)
@@ -39,16 +40,51 @@ number, a dict of single answers) raises TypeError naming its type, and
 ``triage``, ``next_question`` and ``explain`` must be True or False
 (TypeError otherwise).
 
+**Columns that are not answers.** A patient id, a visit date or a cohort
+label rides along with ``keep=``: one column name, or a list of them.
+Each kept column is copied unchanged, values and dtype, into the result,
+row for row in the frame's order and with its index, before the computed
+columns and in ``keep``'s order; it takes no part in the diagnosis (and
+no part in the search for identical rows). ``keep`` works the same for a
+DataFrame, a list of dicts and a dict of columns.
+
+>>> visits = pd.DataFrame({"patient_id": ["a1", "b2", "c3"], "visit": pd.to_datetime(["2024-05-01"] * 3),
+...                        "limping": ["yes", "no", None]}, index=[7, 8, 9])
+>>> kept = model.diagnose_frame(visits, keep=["patient_id", "visit"], triage=True)
+>>> list(kept.columns[:3]), list(kept.index), kept["visit"].dtype == visits["visit"].dtype
+(['patient_id', 'visit', 'hamstring_strain'], [7, 8, 9], True)
+>>> kept["triage"].tolist()
+['see_doctor', 'incomplete', 'incomplete']
+
+A column that is neither a node id nor kept is still refused, and the
+message names the ``keep=`` to pass. A kept name must be a column of the
+frame (``UnknownNodeError`` with the nearest column names otherwise), must
+not be a node id (that column is an answer: copy it under another name to
+keep it too), must appear once, and must not have the name of a column
+the result adds (the causes, ``triage`` and the rest below, as the flags
+in use add them): each of these raises ``EvidenceError`` saying which.
+
 **Output.** A DataFrame with the frame's index, in this column order:
 
+* the kept columns, if any (see above);
 * one column per cause with P(cause = yes | row), in ``model.causes``
   order; for a model with targets other than yes/no, one column
   ``"target=state"`` per target and state (as ``Diagnosis.distributions``);
 * ``evidence_probability`` (P(row's answers)), ``log_evidence_probability``
   (exact where P underflows on big networks) and ``impossible``;
-* with ``triage=True``: ``triage`` (``"self_care"``/``"see_doctor"``) and
-  ``reasons`` (a tuple of the reasons' trigger ids, as
-  ``tuple(r.trigger for r in dx.triage.reasons)``);
+* with ``triage=True``: ``triage``, the level ``dx.triage.level`` gives
+  (``"see_doctor"``: a red flag answered yes or an escalation;
+  ``"self_care"``: every warning-sign question answered with its all-clear
+  state and nothing escalates; ``"incomplete"``: no warning sign, but some
+  warning-sign question is not answered in that row; ``"not_assessed"``:
+  the model has no red flags and no escalations), and ``reasons``, a tuple
+  of the reasons' trigger ids, as ``tuple(r.trigger for r in
+  dx.triage.reasons)`` (the red flags and escalations that fired, else
+  ``("no_warning_sign",)``, ``("screen_incomplete",)`` or
+  ``("no_triage_rules",)``). The level comes from
+  :func:`kneebayes.triage.level_of`, the rule the Diagnosis uses, on each
+  row's own answers: like ``model.diagnose``, the batch assumes nothing
+  about a question a row leaves open;
 * with ``next_question=True``: ``next_question`` (the id of
   ``dx.next_question``, or None when nothing is left to ask);
 * with ``explain=True``: ``explaining_cause`` (the cause the answers point
@@ -103,12 +139,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import EvidenceError, InvalidStateError, KneeBayesError, UnknownNodeError, quote
+from ..errors import EvidenceError, InvalidStateError, KneeBayesError, UnknownNodeError, nearest, quote
+from ..extras import require
 from ..inference.evidence_weight import explaining_order, weigh
 from ..inference.posterior import TargetJoint, joint_with_targets, marginals, target_joint
-from ..triage import NO_WARNING_SIGN, SEE_DOCTOR, SELF_CARE
+from ..triage import (INCOMPLETE, NO_TRIAGE_RULES, NO_WARNING_SIGN, NOT_ASSESSED, SCREEN_INCOMPLETE, SEE_DOCTOR,
+                      SELF_CARE, has_triage_rules, level_of)
 
 if TYPE_CHECKING:
+    from collections.abc import Hashable
+
     import pandas as pd
 
     from ..model import Model
@@ -134,30 +174,56 @@ _SAFE_KINDS = frozenset({"string", "boolean", "empty", "integer", "floating", "m
 
 
 def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_question: bool = False,
-                   explain: bool = False) -> pd.DataFrame:
+                   explain: bool = False, keep: str | Sequence[Hashable] = ()) -> pd.DataFrame:
     """One row per case in, one row of posteriors out (see the module docstring for every rule).
 
     ``triage``, ``next_question`` and ``explain`` add the columns the
     module docstring lists, each equal to the single Diagnosis's answer.
+    ``keep`` names columns that are not answers (a patient id, a date, a
+    cohort label): a column name or a list of them, copied unchanged
+    (values and dtype) into the result, first and in ``keep``'s order.
 
-    Raises UnknownNodeError for a column that is no node id and
-    InvalidStateError (naming row, column and value) for a cell that is not
-    a state of its node; rows with impossible answers come back flagged in
-    the ``impossible`` column with NaN posteriors.
+    Raises UnknownNodeError for a column that is no node id and not kept
+    (its message says how to keep it) or a kept name the frame does not
+    have; EvidenceError for a kept column that is a node id or that has the
+    name of an output column; InvalidStateError (naming row, column and
+    value) for a cell that is not a state of its node. Rows with impossible
+    answers come back flagged in the ``impossible`` column with NaN
+    posteriors.
+
+    >>> import pandas as pd, kneebayes
+    >>> model = kneebayes.load_model()
+    >>> visits = pd.DataFrame({"patient_id": ["p7", "p9"], "limping": ["yes", None]}, index=[10, 11])
+    >>> out = model.diagnose_frame(visits, keep="patient_id", triage=True)
+    >>> out[["patient_id", "triage"]]
+       patient_id      triage
+    10         p7  see_doctor
+    11         p9  incomplete
+    >>> model.diagnose_frame(visits)
+    Traceback (most recent call last):
+    ...
+    kneebayes.errors.UnknownNodeError: unknown column 'patient_id'; to carry it through to the result, pass keep=['patient_id']
     """
     for flag, value in (("triage", triage), ("next_question", next_question), ("explain", explain)):
         if not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"{flag} must be True or False, got {type(value).__name__} {quote(value)}")
     frame = _as_frame(frame)
-    import pandas as pd
+    pd = _pandas()
+    kept_names = _keep_names(keep)
 
     net = model.network
     out_names = _output_names(model)
     for name in out_names:
         if name in _EXTRA:
             raise KneeBayesError(f"the model's target column {quote(name)} clashes with an output column of diagnose_frame")
+    frame, kept = _split_kept(net, frame, kept_names)
+    produced = set(out_names) | set(_added_columns(model, triage, next_question, explain))
+    for name in kept_names:
+        if name in produced:
+            raise EvidenceError(f"kept column {quote(name)} has the name of a column diagnose_frame adds; rename it "
+                                f"before keeping it (for example frame.rename(columns={{{quote(name)}: ...}}))")
 
-    nodes, codes = _encode(net, frame)                  # (n_cols,), (N, n_cols)
+    nodes, codes = _encode(net, frame, kept_names)      # (n_cols,), (N, n_cols)
     n_rows = len(frame)
     unique_codes, inverse = _distinct(codes, [net.cards[i] for i in nodes])
     n_unique = unique_codes.shape[0]
@@ -236,12 +302,89 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
         if yes is None:
             columns["explaining_state"] = pd.Series(state[inverse], dtype=object)
         columns["bayes_factor"] = factor[inverse]
-    result = pd.DataFrame(columns, index=pd.RangeIndex(n_rows))
+    # Kept columns first, as Series on the positions (so duplicate index labels cannot misalign them).
+    result = pd.DataFrame({**kept, **columns}, index=pd.RangeIndex(n_rows))
     result.index = frame.index
     return result
 
 
 # -- encoding -----------------------------------------------------------------------------
+
+def _pandas() -> Any:
+    """pandas, or MissingExtraError naming the extra that installs it (``research``)."""
+    return require("pandas", feature="diagnose_frame")
+
+
+def _added_columns(model: Model, triage: bool, next_question: bool, explain: bool) -> list[str]:
+    """The columns diagnose_frame adds after the posteriors, in their order."""
+    names = ["evidence_probability", "log_evidence_probability", "impossible"]
+    if triage:
+        names += ["triage", "reasons"]
+    if next_question:
+        names.append("next_question")
+    if explain:
+        names += ["explaining_cause", "explaining_state", "bayes_factor"] if model._yes_positions is None else \
+            ["explaining_cause", "bayes_factor"]
+    return names
+
+
+_KEEP_HELP = "keep must be a column name or a list of column names"
+#: How many other unknown columns an unknown-column message looks at for its ``keep=`` hint.
+_HINT_SCAN = 20
+
+
+def _keep_names(keep: Any) -> list[Hashable]:
+    """``keep`` as a list of distinct column labels; TypeError for anything that names no columns."""
+    pd = _pandas()
+    if keep is None:
+        return []
+    if isinstance(keep, str):
+        return [keep]
+    if not isinstance(keep, (list, tuple, pd.Index)) and not (isinstance(keep, np.ndarray) and keep.ndim == 1):
+        raise TypeError(f"{_KEEP_HELP}, got {type(keep).__name__} {quote(keep)}")
+    names: list[Hashable] = []
+    for k, name in enumerate(keep):
+        name = name.item() if isinstance(name, np.generic) else name
+        try:
+            hash(name)
+        except TypeError:
+            raise TypeError(f"{_KEEP_HELP}; item {k} of keep is {type(name).__name__} {quote(name)}") from None
+        if name in names:
+            raise EvidenceError(f"keep names column {quote(name)} twice; name each column once")
+        names.append(name)
+    return names
+
+
+def _split_kept(net: CompiledNetwork, frame: pd.DataFrame,
+                names: list[Hashable]) -> tuple[pd.DataFrame, dict[Hashable, pd.Series]]:
+    """The frame without the kept columns, and each kept column on positions 0..n-1, unchanged."""
+    if not names:
+        return frame, {}
+    columns = list(frame.columns)
+    positions = []
+    for name in names:
+        if isinstance(name, str) and name in net.index:
+            raise EvidenceError(f"kept column {quote(name)} is a node id of the model, so it is read as an answer and "
+                                "cannot also be kept; to keep its answers beside the result, copy it under another "
+                                "name and keep that")
+        found = [k for k, c in enumerate(columns) if _same_label(c, name)]
+        if not found:
+            raise UnknownNodeError(name, [c for c in columns if isinstance(c, str)], what="column",
+                                   context=" in keep: the frame has no such column")
+        if len(found) > 1:
+            raise EvidenceError(f"kept column {quote(name)} appears more than once in the frame; keep one copy")
+        positions.append(found[0])
+    kept = {name: frame.iloc[:, k].reset_index(drop=True) for name, k in zip(names, positions)}
+    taken = set(positions)
+    return frame.iloc[:, [k for k in range(len(columns)) if k not in taken]], kept
+
+
+def _same_label(column: Any, name: Hashable) -> bool:
+    try:
+        return bool(column == name)
+    except (TypeError, ValueError):   # a label that compares as an array
+        return False
+
 
 _FRAME_HELP = ("diagnose_frame needs a pandas DataFrame (one row per case, one column per node id), a list of "
                "{node id: answer} dicts, or a dict of equally long columns")
@@ -250,7 +393,7 @@ _COLUMN_TYPES = (list, tuple, np.ndarray)
 
 def _as_frame(frame: Any) -> pd.DataFrame:
     """``frame`` itself, or a list of dicts / a dict of columns as a DataFrame; TypeError for anything else."""
-    import pandas as pd
+    pd = _pandas()
 
     if isinstance(frame, pd.DataFrame):
         return frame
@@ -286,15 +429,15 @@ def _output_names(model: Model) -> list[str]:
     return [f"{t}={s}" for t in model.causes for s in model._states[t]]
 
 
-def _encode(net: CompiledNetwork, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _encode(net: CompiledNetwork, frame: pd.DataFrame, kept: Sequence[Hashable] = ()) -> tuple[np.ndarray, np.ndarray]:
     """Node index per column and the state codes, (rows, columns): -1 where not asked."""
     columns = list(frame.columns)
     seen: set[Any] = set()
     nodes = []
-    for col in columns:
+    for pos, col in enumerate(columns):
         i = net.index.get(col) if isinstance(col, str) else None
         if i is None:
-            raise UnknownNodeError(col, net.names, what="column")
+            raise _unknown_column(net, pos, columns, kept)
         if col in seen:
             raise EvidenceError(f"column {quote(col)} appears more than once; a case gives each node one answer")
         seen.add(col)
@@ -316,9 +459,28 @@ def _encode(net: CompiledNetwork, frame: pd.DataFrame) -> tuple[np.ndarray, np.n
     return np.array(nodes, dtype=np.intp), codes
 
 
+def _unknown_column(net: CompiledNetwork, pos: int, columns: list[Any], kept: Sequence[Hashable]) -> UnknownNodeError:
+    """A column that is no node id: the nearest ids, and the ``keep`` that would carry it (and its like) through.
+
+    The ``keep`` offered lists the columns already kept, this one, and the
+    frame's other unknown columns that resemble no node id (a misspelt id
+    is a mistake to fix, not a column to keep).
+    """
+    col = columns[pos]
+    err = UnknownNodeError(col, net.names, what="column")
+    unknown = [c for k, c in enumerate(columns) if k != pos and not (isinstance(c, str) and c in net.index)]
+    others = [c for c in unknown[:_HINT_SCAN] if not nearest(str(c), net.names)]   # bounded: a hostile frame is wide
+    carry = list(kept) + [col] + others
+    what = "it" if not others else "such columns"
+    hint = f"to carry {what} through to the result, pass keep={quote(carry)}"
+    err.message += f" Or, {hint}" if err.suggestions else f"; {hint}"
+    err.args = (err.message,)
+    return err
+
+
 def _column_codes(series: pd.Series, net: CompiledNetwork, i: int) -> np.ndarray:
     """State codes of one column: a loop over its distinct values, not its rows."""
-    import pandas as pd
+    pd = _pandas()
 
     code_of = _coder(net, i)
     if isinstance(series.dtype, pd.CategoricalDtype):
@@ -354,7 +516,7 @@ def _codes_one_by_one(values: np.ndarray, code_of: Any) -> np.ndarray:
 
 
 def _coder(net: CompiledNetwork, i: int) -> Any:
-    import pandas as pd
+    pd = _pandas()
 
     lookup = net.state_index[i]
     binary = len(net.states[i]) == 2 and set(net.states[i]) == {"yes", "no"}
@@ -382,7 +544,7 @@ def _coder(net: CompiledNetwork, i: int) -> Any:
 
 def _distinct(codes: np.ndarray, cards: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     """The distinct rows and, per row, which one it is (so identical cases run once)."""
-    import pandas as pd
+    pd = _pandas()
 
     n = codes.shape[0]
     if n == 0 or codes.shape[1] == 0:
@@ -429,20 +591,32 @@ def _evidence(net: CompiledNetwork, nodes: np.ndarray, row: np.ndarray) -> dict[
 
 # -- triage -------------------------------------------------------------------------------
 
+#: The one reason trigger of each level that no warning sign fired (as ``kneebayes.triage.triage`` gives it).
+_QUIET_TRIGGER = {SELF_CARE: NO_WARNING_SIGN, INCOMPLETE: SCREEN_INCOMPLETE, NOT_ASSESSED: NO_TRIAGE_RULES}
+
+
 def _triage(model: Model, nodes: np.ndarray, codes: np.ndarray, posterior: np.ndarray | None,
             impossible: np.ndarray, out_names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Level and reason triggers per distinct row, as ``kneebayes.triage.triage`` gives them."""
+    """Level and reason triggers per distinct row, as ``kneebayes.triage.triage`` gives them.
+
+    Three facts per row decide the level through ``level_of``, the rule a
+    Diagnosis uses: which red flags and escalations fire, whether the model
+    has triage rules, and whether a red-flag question is unanswered. Rows
+    sharing a pattern of those facts are decided once.
+    """
     spec, net = model.spec, model.network
     column_of = {int(i): k for k, i in enumerate(nodes)}
     n = codes.shape[0]
     fired, triggers = [], []
     near = np.zeros(n, dtype=bool)
+    screen_open = np.zeros(n, dtype=bool)
     for flag in spec.red_flags:
         i = net.index[flag.node]
         k = column_of.get(i)
         state = net.state_index[i].get(flag.state)
         fired.append(np.zeros(n, dtype=bool) if k is None or state is None else codes[:, k] == state)
         triggers.append(flag.node)
+        screen_open |= True if k is None else codes[:, k] < 0       # the question is not answered in this row
     if posterior is not None:
         for esc in spec.escalations:
             if esc.cause not in out_names:
@@ -452,23 +626,25 @@ def _triage(model: Model, nodes: np.ndarray, codes: np.ndarray, posterior: np.nd
                 fired.append(p >= esc.threshold)
                 near |= np.abs(p - esc.threshold) < _TOL
             triggers.append(esc.cause)
-    matrix = np.stack(fired, axis=1) if fired else np.zeros((n, 0), dtype=bool)
-    if n and matrix.shape[1]:
+    matrix = np.stack(fired + [screen_open], axis=1)                 # the last column: screen open
+    if n:
         packed = np.packbits(matrix, axis=1)                        # (n, bytes): one key per pattern
         key = packed.view(np.dtype((np.void, packed.shape[1]))).reshape(-1) if packed.shape[1] > 8 else \
             (packed.astype(np.uint64) << (8 * np.arange(packed.shape[1], dtype=np.uint64))).sum(axis=1)
         _, first, which = np.unique(key, return_index=True, return_inverse=True)
         patterns = matrix[first]
     else:
-        patterns, which = np.zeros((1, matrix.shape[1]), dtype=bool), np.zeros(n, dtype=np.intp)
+        patterns, which = np.zeros((0, matrix.shape[1]), dtype=bool), np.zeros(0, dtype=np.intp)
     which = which.reshape(-1)
-    level_of = np.empty(len(patterns), dtype=object)
-    reasons_of = np.empty(len(patterns), dtype=object)
+    has_rules = has_triage_rules(spec)
+    level_by_pattern = np.empty(len(patterns), dtype=object)
+    reasons_by_pattern = np.empty(len(patterns), dtype=object)
     for p, pattern in enumerate(patterns):
-        ids = tuple(t for t, f in zip(triggers, pattern) if f)
-        level_of[p] = SEE_DOCTOR if ids else SELF_CARE
-        reasons_of[p] = ids or (NO_WARNING_SIGN,)
-    level, reasons = level_of[which], reasons_of[which]
+        ids = tuple(t for t, f in zip(triggers, pattern[:-1]) if f)
+        decided = level_of(bool(ids), has_rules, bool(pattern[-1]))
+        level_by_pattern[p] = decided
+        reasons_by_pattern[p] = ids if decided == SEE_DOCTOR else (_QUIET_TRIGGER[decided],)
+    level, reasons = level_by_pattern[which], reasons_by_pattern[which]
     for u in np.flatnonzero(near & ~impossible):   # a posterior within 1e-9 of a threshold: ask the Diagnosis
         t = model.diagnose(_evidence(net, nodes, codes[u])).triage
         level[u], reasons[u] = t.level, tuple(r.trigger for r in t.reasons)
