@@ -541,6 +541,14 @@ def test_keep_accepts_an_index_of_column_names_and_non_string_labels() -> None:
     assert list(out.columns[:2]) == [0, "hamstring_strain"] and out[0].tolist() == ["a", "b"]
 
 
+def test_a_wide_frame_of_kept_columns_is_carried_in_keeps_order() -> None:
+    names = [f"extra_{k}" for k in range(2_000)]
+    frame = pd.DataFrame({name: [k, -k] for k, name in enumerate(names)} | {"limping": ["yes", "no"]})
+    out = KNEE.diagnose_frame(frame, keep=names[::-1])
+    assert list(out.columns[:2_000]) == names[::-1]
+    pd.testing.assert_frame_equal(out[names], frame[names])
+
+
 def test_keep_on_an_empty_frame_gives_the_empty_columns() -> None:
     frame = pd.DataFrame({"patient_id": pd.Series([], dtype="string"), "limping": pd.Series([], dtype=object)})
     out = KNEE.diagnose_frame(frame, keep="patient_id", triage=True)

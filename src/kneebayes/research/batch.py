@@ -302,8 +302,9 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
         if yes is None:
             columns["explaining_state"] = pd.Series(state[inverse], dtype=object)
         columns["bayes_factor"] = factor[inverse]
-    # Kept columns first, as Series on the positions (so duplicate index labels cannot misalign them).
-    result = pd.DataFrame({**kept, **columns}, index=pd.RangeIndex(n_rows))
+    result = pd.DataFrame(columns, index=pd.RangeIndex(n_rows))
+    if kept is not None:   # joined on positions, so that duplicate index labels cannot misalign a row
+        result = pd.concat([kept.set_axis(result.index, axis=0), result], axis=1)
     result.index = frame.index
     return result
 
@@ -342,7 +343,7 @@ def _keep_names(keep: Any) -> list[Hashable]:
         return [keep]
     if not isinstance(keep, (list, tuple, pd.Index)) and not (isinstance(keep, np.ndarray) and keep.ndim == 1):
         raise TypeError(f"{_KEEP_HELP}, got {type(keep).__name__} {quote(keep)}")
-    names: list[Hashable] = []
+    names: dict[Hashable, None] = {}     # a dict: ordered, and a long keep costs no quadratic search
     for k, name in enumerate(keep):
         name = name.item() if isinstance(name, np.generic) else name
         try:
@@ -351,39 +352,34 @@ def _keep_names(keep: Any) -> list[Hashable]:
             raise TypeError(f"{_KEEP_HELP}; item {k} of keep is {type(name).__name__} {quote(name)}") from None
         if name in names:
             raise EvidenceError(f"keep names column {quote(name)} twice; name each column once")
-        names.append(name)
-    return names
+        names[name] = None
+    return list(names)
 
 
 def _split_kept(net: CompiledNetwork, frame: pd.DataFrame,
-                names: list[Hashable]) -> tuple[pd.DataFrame, dict[Hashable, pd.Series]]:
-    """The frame without the kept columns, and each kept column on positions 0..n-1, unchanged."""
+                names: list[Hashable]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The frame without the kept columns, and the kept columns in ``names``' order (None when nothing is kept)."""
     if not names:
-        return frame, {}
+        return frame, None
     columns = list(frame.columns)
+    where: dict[Hashable, list[int]] = {}
+    for k, c in enumerate(columns):
+        where.setdefault(c, []).append(k)
     positions = []
     for name in names:
         if isinstance(name, str) and name in net.index:
             raise EvidenceError(f"kept column {quote(name)} is a node id of the model, so it is read as an answer and "
                                 "cannot also be kept; to keep its answers beside the result, copy it under another "
                                 "name and keep that")
-        found = [k for k, c in enumerate(columns) if _same_label(c, name)]
+        found = where.get(name, [])
         if not found:
             raise UnknownNodeError(name, [c for c in columns if isinstance(c, str)], what="column",
                                    context=" in keep: the frame has no such column")
         if len(found) > 1:
             raise EvidenceError(f"kept column {quote(name)} appears more than once in the frame; keep one copy")
         positions.append(found[0])
-    kept = {name: frame.iloc[:, k].reset_index(drop=True) for name, k in zip(names, positions)}
     taken = set(positions)
-    return frame.iloc[:, [k for k in range(len(columns)) if k not in taken]], kept
-
-
-def _same_label(column: Any, name: Hashable) -> bool:
-    try:
-        return bool(column == name)
-    except (TypeError, ValueError):   # a label that compares as an array
-        return False
+    return frame.iloc[:, [k for k in range(len(columns)) if k not in taken]], frame.iloc[:, positions]
 
 
 _FRAME_HELP = ("diagnose_frame needs a pandas DataFrame (one row per case, one column per node id), a list of "
