@@ -27,6 +27,7 @@ import numpy as np
 
 from ..errors import InvalidStateError, ParameterError, SettingError, UnknownNodeError, nearest, quote
 from ..evidence import EvidenceLike, normalize, to_indices
+from ..extras import require
 from ..modelfile.schema import ModelSpec
 from ..modelfile.numbers import is_number
 from .intervals import _DrawPlan, check_count, flat_values, show
@@ -121,8 +122,9 @@ def sensitivity(model: Model, evidence: EvidenceLike | None = None, cause: str |
     >>> bool(table["swing"].abs().is_monotonic_decreasing)
     True
     """
-    import pandas as pd
+    pd = require("pandas", feature="kneebayes.sensitivity")
 
+    from .frames import SensitivityFrame
     from .parameters import parameters, with_parameters
 
     if cause is None:
@@ -163,42 +165,12 @@ def sensitivity(model: Model, evidence: EvidenceLike | None = None, cause: str |
     })
     swing = frame["swing"].to_numpy()
     order = sorted(range(len(rows)), key=lambda k: (bool(np.isnan(swing[k])), -abs(float(np.nan_to_num(swing[k]))), rows[k][0]))
-    frame = _sensitivity_frame()(frame.iloc[order].reset_index(drop=True))
+    frame = SensitivityFrame(frame.iloc[order].reset_index(drop=True))
     frame.attrs.update({
         "cause": cause, "state": model.network.states[node][state_index], "evidence": dict(ev),
         "posterior": base, "skipped": skipped, "unreachable": unreachable,
     })
     return frame
-
-
-_FRAME: list[type] = []
-
-
-def _sensitivity_frame() -> type:
-    """A DataFrame that shows itself as the sensitivity table in a notebook (made once, lazily: pandas is optional)."""
-    if not _FRAME:
-        import pandas as pd
-
-        class SensitivityFrame(pd.DataFrame):
-            """The sensitivity table: a pandas DataFrame with ``to_html()``-backed notebook display and ``plot()``."""
-
-            @property
-            def _constructor(self) -> type:
-                return SensitivityFrame
-
-            def _repr_html_(self) -> str:
-                from ..display.html import sensitivity_html
-
-                return sensitivity_html(self)
-
-            def tornado(self, top: int = 15) -> object:
-                """The tornado plot of this table (a matplotlib Figure)."""
-                from ..display.plots import plot_tornado
-
-                return plot_tornado(self, top=top)
-
-        _FRAME.append(SensitivityFrame)
-    return _FRAME[0]
 
 
 def sensitivity_function(model: Model, evidence: EvidenceLike | None, cause: str, address: str,
@@ -222,7 +194,7 @@ def sensitivity_function(model: Model, evidence: EvidenceLike | None, cause: str
     for a number without a range when no grid is given, or when a value
     cannot be set (a table column that cannot be rescaled).
     """
-    import pandas as pd
+    pd = require("pandas", feature="sensitivity_function")
 
     from .parameters import parameters, with_parameters
 
