@@ -58,6 +58,19 @@ NEAREST_MAX_WORD = 200
 class KneeBayesError(Exception):
     """Base class of every error kneebayes raises on purpose."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickle (an error raised in a worker process) would call the class with the message alone,
+        # which UnknownNodeError and the others do not take: rebuild from the message and attributes.
+        return (_rebuild_error, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild_error(cls: type[KneeBayesError], args: tuple[Any, ...], state: dict[str, Any]) -> KneeBayesError:
+    """An unpickled error, made without calling its ``__init__``. Pickles name this function: keep its name."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 @dataclass(frozen=True)
 class Problem:
