@@ -29,6 +29,7 @@ import numpy as np
 
 from .errors import KneeBayesError, ParameterError, UnknownNodeError, quote
 from .inference.evidence_weight import EXPLANATION_MEASURE, FACTOR_MAX, decibans, explaining_order, leaders, weigh
+from .pickling import reduce_frozen
 from .questions import Question, Rationale, Settings, StopReason, rank, stop_reason
 
 if TYPE_CHECKING:
@@ -99,6 +100,8 @@ class Combination:
     probability: float
     present: tuple[str, ...]
 
+    __reduce__ = reduce_frozen   # ``states`` is read-only (a mapping proxy, which pickle refuses)
+
     def __str__(self) -> str:
         names = [t if self.states[t] == "yes" else f"{t}={self.states[t]}" for t in self.present]
         return f"{' + '.join(names) if names else 'all normal'}: {self.probability:.1%}"
@@ -140,6 +143,22 @@ class Diagnosis:
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"a Diagnosis is immutable; cannot delete {name!r}")
+
+    # -- travelling: pickle and copy ------------------------------------------------------
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as the model (by its own reduce), the evidence, the skipped questions and the settings.
+
+        The arrays and every cached answer are left out: one ``diagnose`` on
+        load recomputes them, bit for bit (the one function that makes a
+        Diagnosis, on the same spec), at a fraction of the pickle's size.
+        """
+        return (_unpickle_diagnosis, (self._model, dict(self._evidence), self._settings, sorted(self._skipped)))
+
+    def __copy__(self) -> Diagnosis:
+        return self   # immutable (its caches only remember what it would compute again): a copy is itself
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Diagnosis:
+        return self   # likewise; the model it refers to is immutable too
 
     # -- the posterior ------------------------------------------------------------------
     @property
@@ -716,3 +735,13 @@ class Diagnosis:
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v:.3f}" for k, v in list(self.ranked_causes)[:3]) if self._model._yes_positions is not None else "..."
         return f"<Diagnosis {self.model.name} {self.model.version}: {shown}>"
+
+
+def _unpickle_diagnosis(model: Model, evidence: dict[str, str], settings: Settings, skipped: list[str]) -> Diagnosis:
+    """Rebuild a pickled Diagnosis (see ``Diagnosis.__reduce__``). Pickles name this function: keep its name and arguments."""
+    base = model.settings   # only what differs from the model file is passed on, as it first was
+    return model.diagnose(
+        evidence, skipped=skipped, screen_red_flags=settings.screen_red_flags,
+        confidence=None if settings.confidence == base.confidence else settings.confidence,
+        cost_weight=None if settings.cost_weight == base.cost_weight else settings.cost_weight,
+        min_gain=None if settings.min_gain == base.min_gain else settings.min_gain)

@@ -57,6 +57,11 @@ class Step:
     value: str | None            # the state answered; None for a skip
     posterior: Mapping[str, float]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        from .pickling import reduce_frozen   # ``posterior`` is read-only (a mapping proxy, which pickle refuses)
+
+        return reduce_frozen(self)
+
 
 class Interview:
     """Ask the most informative question, record the answer, repeat until told to stop.
@@ -95,6 +100,20 @@ class Interview:
         self._diagnosis: Diagnosis | None = None
         # Re-entrant: next_question() and undo() read the diagnosis, which takes the lock again.
         self._lock = threading.RLock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a pickle or deep copy keeps: the model, options, answers, skips and steps (one consistent
+        snapshot, as ``to_json`` takes). The lock cannot travel, and the diagnosis is computed again when asked."""
+        with self._lock:
+            state = dict(self.__dict__)
+            state.update(_answers=dict(self._answers), _skipped=list(self._skipped), _steps=list(self._steps),
+                         _options=dict(self._options), _diagnosis=None)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()   # a fresh lock: the copy is a session of its own
 
     @property
     def model(self) -> Model:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -15,6 +16,7 @@ import numpy as np
 from .diagnosis import Diagnosis, ModelInfo
 from .errors import EvidenceError, ImpossibleEvidenceError, UnknownNodeError, quote
 from .evidence import EvidenceLike, normalize, normalize_indexed, to_indices
+from .extras import require
 from .inference.posterior import encode, marginals, node_target_joints, target_joint
 from .modelfile.schema import ModelSpec, NoisyOr, Parameter, Prior, implicit_normal_state, normal_state_of
 from .network.compiled import JOINT_LIMIT, CompiledNetwork, compile_network
@@ -52,7 +54,10 @@ class Model:
     """A diagnostic Bayesian network, immutable and compiled once.
 
     Build one with :func:`kneebayes.load_model`. Evidence is always an
-    argument, never state kept in the model.
+    argument, never state kept in the model. A model pickles as its
+    validated spec and compiles once on load, so it travels to worker
+    processes (multiprocessing, joblib, Dask); ``copy.deepcopy`` returns the
+    model itself, and Dask tokenizes it by content (``__dask_tokenize__``).
 
     >>> import kneebayes
     >>> model = kneebayes.load_model()
@@ -123,6 +128,39 @@ class Model:
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"Model is immutable; cannot delete {name!r}")
+
+    # -- travelling: pickle, copy, Dask --------------------------------------------------
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as what built the model, not its arrays: the spec, the targets in order, the joint
+        limit and the import report. Small and exact; the network compiles once on load."""
+        return (_unpickle_model, (self._spec, self._target_ids, self._net_joint_limit(), self._import_report))
+
+    def __copy__(self) -> Model:
+        return self   # immutable: a copy could never differ from the original, so it is the original
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Model:
+        return self   # likewise: nothing in a model can change, so sharing it is as safe as copying it
+
+    def __dask_tokenize__(self) -> tuple[str, str, str]:
+        """Dask's token: equal for models that give the same answers, in any process.
+
+        ``content_hash`` covers the numbers, costs, askable nodes, settings and
+        rules; the second hash adds what it leaves out but a result shows:
+        the targets' order, the joint limit and every text (labels,
+        questions, reasons, advice, claims). Where the file lies and on
+        which lines does not count, so a saved and reloaded model keeps its
+        token. Dask is not needed: it calls this method when present.
+
+        >>> import kneebayes
+        >>> model = kneebayes.load_model()
+        >>> model.__dask_tokenize__()[1] == model.content_hash
+        True
+        """
+        found = self._cache.get("dask_token")
+        if found is None:
+            found = ("kneebayes.Model", self.content_hash, _rest_hash(self._spec, self._target_ids, self._net_joint_limit()))
+            self._cache["dask_token"] = found
+        return found
 
     # -- description ------------------------------------------------------------------
     @property
@@ -244,8 +282,7 @@ class Model:
     @property
     def graph(self) -> networkx.DiGraph:
         """The network as a networkx DiGraph (a fresh copy; node attributes from the file)."""
-        import networkx as nx
-
+        nx = require("networkx", feature="Model.graph")
         g = nx.DiGraph()
         for n in self._nodes:
             g.add_node(n.id, label=n.label, kind=n.kind, states=n.states)
@@ -344,7 +381,8 @@ class Model:
         """
         from .research.parameters import with_parameters
 
-        return Model(with_parameters(self._spec, changes), joint_limit=self._net_joint_limit())
+        # the same targets in the same order: an imported network names its own, which kind alone cannot tell
+        return Model(with_parameters(self._spec, changes), targets=self._target_ids, joint_limit=self._net_joint_limit())
 
     def diff(self, other: Model) -> list[ParameterChange]:
         """The numbers that differ between this model and ``other``, by address."""
@@ -367,6 +405,8 @@ class Model:
         """
         from .research.intervals import posterior_intervals
 
+        require("pandas", feature="Model.posterior_intervals")
+        require("scipy", feature="Model.posterior_intervals")
         return posterior_intervals(self, evidence, draws=draws, seed=seed, mass=mass, progress=progress)
 
     def diagnose_frame(self, frame: pandas.DataFrame, *, triage: bool = False,
@@ -380,6 +420,7 @@ class Model:
         """
         from .research.batch import diagnose_frame
 
+        require("pandas", feature="Model.diagnose_frame")
         return diagnose_frame(self, frame, triage=triage, next_question=next_question, explain=explain)
 
     def to_html(self) -> str:
@@ -399,18 +440,21 @@ class Model:
         """Write the model as a BIF file (full tables, through pgmpy's writer)."""
         from .interop.files import to_bif
 
+        require("pgmpy", feature="Model.to_bif")
         return to_bif(self, path)
 
     def to_xmlbif(self, path: str | Path) -> Path:
         """Write the model as an XMLBIF file (full tables, through pgmpy's writer)."""
         from .interop.files import to_xmlbif
 
+        require("pgmpy", feature="Model.to_xmlbif")
         return to_xmlbif(self, path)
 
     def to_pgmpy(self) -> DiscreteBayesianNetwork:
         """The model as a pgmpy DiscreteBayesianNetwork with the same numbers (full tables)."""
         from .interop.pgmpy import to_pgmpy
 
+        require("pgmpy", feature="Model.to_pgmpy")
         return to_pgmpy(self)
 
     def __repr__(self) -> str:
@@ -444,6 +488,26 @@ def content_hash(spec: ModelSpec) -> str:
         "care": [[c.id, list(c.causes), c.when] for c in spec.care],
     }
     canonical = json.dumps({"name": spec.name, "version": spec.version, "nodes": nodes, "rules": rules}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _unpickle_model(spec: ModelSpec, targets: tuple[str, ...], joint_limit: int, import_report: tuple[Any, ...]) -> Model:
+    """Rebuild a pickled model (see ``Model.__reduce__``). Pickles name this function: keep its name and arguments."""
+    return Model(spec, targets=targets, joint_limit=joint_limit, import_report=import_report)
+
+
+def _rest_hash(spec: ModelSpec, targets: tuple[str, ...], joint_limit: int) -> str:
+    """SHA-256 of all a spec says except where its file lies (path, line numbers), with the targets and joint limit."""
+    def plain(value: Any) -> Any:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                    if f.name not in ("path", "line")}
+        if isinstance(value, (tuple, list)):
+            return [plain(v) for v in value]
+        return value
+
+    canonical = json.dumps({"spec": plain(spec), "targets": list(targets), "joint_limit": joint_limit},
+                           sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .modelfile.schema import InterviewSettings
+from .pickling import reduce_frozen
 
 # One set of defaults: the model file's (used when a file says nothing).
 DEFAULT_CONFIDENCE = InterviewSettings.confidence
@@ -89,6 +90,8 @@ class AnswerEffect:
     probability: float
     posterior: Mapping[str, float]
 
+    __reduce__ = reduce_frozen   # ``posterior`` is read-only (a mapping proxy, which pickle refuses)
+
 
 @dataclass(frozen=True)
 class Rationale:
@@ -97,6 +100,8 @@ class Rationale:
     question: Question
     before: Mapping[str, float]
     answers: tuple[AnswerEffect, ...]
+
+    __reduce__ = reduce_frozen   # ``before`` is read-only (a mapping proxy, which pickle refuses)
 
     def __str__(self) -> str:
         causes = list(self.before)
