@@ -504,6 +504,10 @@ def _rest_hash(spec: ModelSpec, targets: tuple[str, ...], joint_limit: int) -> s
                     if f.name not in ("path", "line")}
         if isinstance(value, (tuple, list)):
             return [plain(v) for v in value]
+        if isinstance(value, Mapping):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, (set, frozenset)):   # iteration order varies between processes: sort
+            return sorted((plain(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True, default=str))
         return value
 
     canonical = json.dumps({"spec": plain(spec), "targets": list(targets), "joint_limit": joint_limit},
