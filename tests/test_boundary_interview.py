@@ -66,6 +66,8 @@ def _bounded(err: BaseException) -> str:
 
 
 def run(*args: str, stdin: str = "", **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    # a very wide COLUMNS keeps lines whole for the content checks (tests/test_cli_layout.py checks wrapping)
+    kwargs.setdefault("env", {**os.environ, "COLUMNS": "1000"})
     return subprocess.run([sys.executable, "-m", "kneebayes.cli", *args], input=stdin, capture_output=True,
                           text=True, timeout=60, **kwargs)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -34,8 +35,12 @@ def _command(argv0: str = "kneebayes") -> list[str]:
     return [SCRIPT] if SCRIPT else [sys.executable, "-m", "kneebayes.cli"]
 
 
+# Content tests read whole lines: a very wide COLUMNS keeps lines unwrapped (tests/test_cli_layout.py checks wrapping).
+UNWRAPPED = {**os.environ, "COLUMNS": "1000"}
+
+
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*_command(), *args], capture_output=True, text=True, timeout=60, cwd=cwd)
+    return subprocess.run([*_command(), *args], capture_output=True, text=True, timeout=60, cwd=cwd, env=UNWRAPPED)
 
 
 @pytest.fixture(scope="module")
@@ -217,9 +222,7 @@ def test_diagnose_unknown_id_exits_2_and_suggests_the_real_one() -> None:
 def test_diagnose_bad_state_exits_2_and_names_the_valid_states() -> None:
     result = run("diagnose", "locking_or_catching=maybe")
     assert result.returncode == 2
-    assert "invalid state 'maybe'" in result.stderr
-    assert "'locking_or_catching'" in result.stderr
-    assert "'yes', 'no'" in result.stderr
+    assert "cannot read 'maybe' as an answer to 'locking_or_catching': answer yes or no" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -7,6 +7,7 @@ person at a terminal (or a script piping answers) would use it.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pytest
 from graded import write_graded
 
 import kneebayes
+from kneebayes.care import split_care
 DISCLAIMER = kneebayes.load_model().spec.disclaimer or ""   # the packaged model's own words
 
 QUESTION = re.compile(r"^Q(\d+)\. (.+)$")
@@ -25,9 +27,13 @@ EXPLAINING = "What your answers point to"
 PROBABILITY = "How likely each "
 
 
+# Content tests read whole lines: a very wide COLUMNS keeps lines unwrapped (tests/test_cli_layout.py checks wrapping).
+UNWRAPPED = {**os.environ, "COLUMNS": "1000"}
+
+
 def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "kneebayes.cli", *args], input=stdin,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, env=UNWRAPPED)
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +117,7 @@ def test_answering_no_to_everything_reaches_the_stop_with_triage_and_care_plan(
     assert set(model.red_flag_nodes) <= set(ids), "the safety screen asks every warning-sign question"
     assert re.search(rf"^Stopped after {len(ids)} question\(s\): ", out, re.M)
     assert "(end of input)" not in out
-    assert section(out, "Triage: ")[0] == "Triage: Self care"
+    assert section(out, "Triage: ")[0] == "Triage: Self-care"   # every warning-sign question answered no
     plan = section(out, "Care plan")
     assert len(plan) > 1 and re.match(r"^\s+1\. .+: .+ \[.+\]$", plan[1])
     assert out.startswith(DISCLAIMER + "\n")
@@ -220,7 +226,7 @@ def test_invalid_input_asks_again_without_crashing(question_ids: dict[str, str])
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     out = result.stdout
-    assert out.count("Please answer one of: yes, no, skip, undo, quit (y and n work too).") == 3
+    assert out.count("Please answer yes or no (y / n, true / false), or skip, undo or quit.") == 3
     ids = asked(out, question_ids)
     assert len(ids) == 3  # Q1 answered "N", Q2 answered "n", Q3 quit
     assert ids[0] != ids[1]
@@ -261,7 +267,8 @@ def test_quit_or_end_of_input_still_prints_triage_and_care_plan(ending: str) -> 
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Ended early after 1 question(s)" in out
-    assert section(out, "Triage: ")[0] in ("Triage: Self care", "Triage: See a doctor")
+    # one "no" cannot complete the safety screen: never "Self-care" here
+    assert section(out, "Triage: ")[0] in ("Triage: Safety screen not complete", "Triage: See a doctor")
     assert len(section(out, "Care plan")) > 1
     assert out.rstrip().endswith(DISCLAIMER)
     # a quit before the screen is done says which warning-sign questions are still open
@@ -385,17 +392,20 @@ def test_diagnose_prints_next_question_triage_and_care_plan(example: subprocess.
     q = dx.next_question
     assert q is not None and not dx.should_stop
     assert f"Next question: {q.text}" in out
-    assert f"[{q.id}] expected information gain {q.expected_information_gain:.3f} bits" in out
+    assert "expected information gain" not in out and "bits" not in out   # the numbers are for --verbose
+    assert f"  (answer it with {q.id}=yes/no)" in out
     triage = section(out, "Triage: ")
     assert triage[0] == "Triage: See a doctor"
     assert len(triage) == 1 + len(dx.triage.reasons)
     flag = next(f for f in model.spec.red_flags if f.node == "locking_or_catching")
     assert f"  - {flag.text}" in triage
     plan = section(out, "Care plan")
-    assert len(plan) == 1 + len(dx.care_plan)
-    for i, (line, item) in enumerate(zip(plan[1:], dx.care_plan), 1):
+    first, rest = split_care(dx.care_plan)
+    assert rest and len(plan) == 1 + len(first) + 1
+    for i, (line, item) in enumerate(zip(plan[1:], first), 1):
         assert line.lstrip().startswith(f"{i}. {item.title}: ")
         assert line.endswith(f"[{item.source}]")
+    assert plan[-1] == f"  ({len(rest)} more items: run again with --care all)"
     # the posterior rows stay the only lines with a percentage
     assert sum(1 for ln in out.splitlines() if BAR.match(ln)) == len(model.causes)
     assert out.rstrip().endswith(DISCLAIMER)
@@ -404,7 +414,7 @@ def test_diagnose_prints_next_question_triage_and_care_plan(example: subprocess.
 def test_diagnose_says_when_it_would_stop_and_why() -> None:
     result = run("diagnose", "--confidence", "0.5", "--no-screen", "locking_or_catching=yes", "swelling_behind_knee=yes")
     assert result.returncode == 0, result.stderr
-    assert re.search(r"^Stop asking: confident enough: Meniscal injury.* threshold of 0\.50\.$", result.stdout, re.M)
+    assert re.search(r"^Stop asking: confident enough: Meniscal injury.* threshold of 50%\.$", result.stdout, re.M)
     assert "the next question would be" in result.stdout
     screened = run("diagnose", "--confidence", "0.5", "locking_or_catching=yes", "swelling_behind_knee=yes")
     assert "Next question: " in screened.stdout  # the safety screen comes first
@@ -439,8 +449,8 @@ def test_diagnose_names_the_target_that_is_confidently_not_normal(tmp_path: Path
     p = 1.0 - kneebayes.load_model(path).diagnose({"swelling": "yes", "bruising": "yes"}).distributions["damage"]["intact"]
     result = run("diagnose", "--model", str(path), "swelling=yes", "bruising=yes")
     assert result.returncode == 0, result.stderr
-    assert (f"Stop asking: confident enough: Damage is not intact with probability {p:.2f}, "
-            "at or above the confidence threshold of 0.90.") in result.stdout
+    assert (f"Stop asking: confident enough: Damage is not intact with probability {p:.0%}, "
+            "at or above the confidence threshold of 90%.") in result.stdout
 
 
 # -- multi-state targets ------------------------------------------------------------------

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from .questions import Question
 
 _FORMAT = "kneebayes-interview/1"
+#: The ``format`` value of a saved interview (``Interview.to_json``).
+SAVED_FORMAT = _FORMAT
 
 #: The largest saved interview read back, in characters. One step takes about
 #: 100; even a network of thousands of questions stays far below this.

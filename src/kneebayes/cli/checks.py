@@ -1,0 +1,24 @@
+"""``kneebayes check`` (every problem in a model file) and ``kneebayes claims`` (the article's claims kept in it)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from ..modelfile.load import check_model_file, default_model_path
+
+    path = args.path if args.path is not None else default_model_path()
+    problems = check_model_file(path)
+    for p in problems:
+        print(p)
+    print(f"{path}: {'OK' if not problems else f'{len(problems)} problem(s)'}")
+    return 1 if problems else 0
+
+
+def run_claims(args: argparse.Namespace) -> int:
+    from ..model import load_model
+
+    report = load_model(args.model).check_claims()
+    print(report)
+    return 0 if report.all_held else 1

@@ -1,0 +1,236 @@
+"""``kneebayes interview``: the questions one at a time on the terminal, until the stopping rule.
+
+After each answer it shows what the answers point to and how likely each
+cause is; at the end, triage and the care plan. ``quit``, the end of input
+and Ctrl-C end it early with where things stand (and triage says when the
+safety screen is not complete); SIGTERM and SIGHUP end it with the
+answers saved (``--save``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
+
+from ..errors import PATH_LIMIT, KneeBayesError, quote
+from .answers import QUIT_WORDS, SKIP_WORDS, UNDO_WORDS, state_for, words_for
+from .saving import Saver, Stopped, StopSignals, check_save_target, warn, write_line
+from .text import Printer, care_lines, diagnosis_sections, disclaimer, question_detail, stop_text, triage_lines
+
+if TYPE_CHECKING:
+    from ..interview import Interview
+    from ..model import Model
+
+#: Exit status after Ctrl-C, as a shell reports a process ended by SIGINT.
+INTERRUPTED = 128 + signal.SIGINT
+
+
+class Interrupted(Exception):
+    """Ctrl-C at the prompt: the interview ends with where things stand."""
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..interview import Interview
+    from .answers import read_answers_file
+    from .models import load
+
+    out = Printer(write_line)
+    model = load(args.model, args.targets)
+    screen = False if args.no_screen else None
+    if args.answers is not None:
+        session = read_answers_file(model, args.answers, screen, args.confidence)
+    else:
+        session = Interview(model, screen_red_flags=not args.no_screen, confidence=args.confidence)
+
+    saver = Saver(args.save, session) if args.save is not None else None
+    if saver is not None:   # checked just before the first save, which would replace what is there
+        check_save_target(saver.path, args.model, args.answers)
+    # Saved once before the first question: a --save path that cannot be written is found now,
+    # not after the person has answered everything.
+    if saver is not None and not saver.save():
+        raise KneeBayesError(f"cannot save the interview to {quote(saver.path, PATH_LIMIT)}: {saver.failed}; "
+                             f"nothing was asked (give --save a file in a folder you can write to)")
+
+    def changed() -> None:
+        if saver is not None and not saver.save():
+            warn(f"warning: could not save the interview to {saver.path}: {saver.failed}; {saver.kept()}. "
+                 f"Going on; the next answer tries again.")
+
+    ending = _Ending(model, session, saver, out, care_all=args.care == "all")
+    with StopSignals() as signals:
+        try:
+            out.line(disclaimer(model))
+            out.line("Answer each question with yes or no (y / n), skip if you don't know, "
+                     "undo to take back your last answer, quit to stop here.")
+            if session.history:
+                out.line()
+                out.line(f"Replaying {len(session.history)} answer(s) from {args.answers}:")
+                for i, step in enumerate(session.history, 1):
+                    out.line(f"Q{i}. {model.node(step.node).question}")
+                    out.line(f"    answer from file: {'skip' if step.action == 'skip' else step.value}")
+            if session.next_question() is not None:   # else the end screen below shows where things stand
+                out.sections(diagnosis_sections(model, session.diagnosis, combinations=False, width=out.width))
+            ended = ask(model, session, sys.stdin, out, changed=changed, signals=signals, verbose=args.verbose)
+        except Stopped as stop:
+            return ending.on_signal(stop.signum)
+        except (Interrupted, KeyboardInterrupt):   # Ctrl-C at the prompt, or while an answer was being worked out
+            return ending.interrupted()
+        return ending.finished(ended)
+
+
+class _Ending:
+    """The end screens: stopped, quit, Ctrl-C, SIGTERM or SIGHUP."""
+
+    def __init__(self, model: Model, session: Interview, saver: Saver | None, out: Printer, *, care_all: bool) -> None:
+        self.model, self.session, self.saver, self.out, self.care_all = model, session, saver, out, care_all
+
+    def _where_things_stand(self, *, care: bool = True) -> None:
+        dx = self.session.diagnosis
+        sections = [*diagnosis_sections(self.model, dx, width=self.out.width), triage_lines(dx)]
+        if care:
+            sections.append(care_lines(dx, everything=self.care_all,
+                                       how_to_see_all="run the interview again with --care all to see them"))
+        self.out.sections(sections)
+
+    def _saved_line(self) -> int:
+        """Say where the answers are; 2 when the last save failed."""
+        if self.saver is None:
+            return 0
+        if self.saver.save():
+            self.out.line()
+            self.out.line(f"Saved the interview to {self.saver.path} (resume with --answers {self.saver.path}).")
+            return 0
+        print(f"kneebayes: error: cannot save the interview to {self.saver.path}: {self.saver.failed}; "
+              f"{self.saver.kept()}", file=sys.stderr)
+        return 2
+
+    def finished(self, ended: str) -> int:
+        n = len(self.session.history)
+        self.out.line()
+        if ended == "stopped":
+            self.out.line(f"Stopped after {n} question(s): {stop_text(self.model, self.session.diagnosis)}.")
+        else:
+            self.out.line(f"Ended early after {n} question(s), before the stopping rule was reached; "
+                          "this is where things stand now.")
+        self._where_things_stand()
+        status = self._saved_line()
+        self.out.line()
+        self.out.line(disclaimer(self.model))
+        return status
+
+    def interrupted(self) -> int:
+        """Ctrl-C: where things stand and triage (which says if the screen is not complete), no care plan; 130."""
+        n = len(self.session.history)
+        try:
+            self.out.line()
+            self.out.line(f"Interrupted (Ctrl-C) after {n} question(s): the interview did not finish, so this "
+                          "is only where things stand now.")
+            self._where_things_stand(care=False)
+            status = self._saved_line()
+            self.out.line()
+            self.out.line(disclaimer(self.model))
+        except KeyboardInterrupt:   # a second Ctrl-C: stop printing
+            status = 0
+        return INTERRUPTED if status == 0 else status
+
+    def on_signal(self, signum: int) -> int:
+        """SIGTERM or SIGHUP: make sure of the save, say where things stand if anyone still reads, exit 128 + signal."""
+        name = signal.Signals(signum).name
+        saver = self.saver
+        saved = saver is not None and saver.save()
+        if saver is None:
+            kept = "nothing was saved (no --save)"
+        elif saved:
+            kept = f"the answers are saved in {saver.path} (resume with --answers {saver.path})"
+        else:
+            kept = f"could not save the interview to {saver.path}: {saver.failed}; {saver.kept()}"
+        try:   # after SIGHUP the terminal may be gone: output is best effort, the file is what counts
+            self.out.line()
+            self.out.line(f"Interrupted by {name} after {len(self.session.history)} question(s); "
+                          "this is where things stand now.")
+            self._where_things_stand(care=False)
+            self.out.line()
+            self.out.line(disclaimer(self.model))
+        except (OSError, ValueError):
+            pass
+        warn(f"interview stopped by {name} after {len(self.session.history)} question(s); {kept}.")
+        return 128 + signum
+
+
+def ask(model: Model, session: Interview, stdin: TextIO, out: Printer, *,
+        changed: Callable[[], None] = lambda: None, signals: StopSignals | None = None, verbose: bool = False) -> str:
+    """Ask until the stopping rule ("stopped") or the person quits or input ends ("quit").
+
+    ``changed`` runs after every answer, skip and undo (the ``--save`` file);
+    ``signals`` may end the interview by raising ``Stopped`` while it waits
+    for input; Ctrl-C raises :class:`Interrupted`.
+    """
+    from ..display.words import question_reason
+
+    signals = signals or StopSignals()   # not entered: no handlers, nothing received
+    echo = not stdin.isatty()
+    while True:
+        q = session.next_question()
+        if q is None:
+            return "stopped"
+        states = model.node(q.id).states
+        dx = session.diagnosis
+        out.line()
+        out.line(f"Q{len(session.history) + 1}. {q.text}")
+        out.line(f"    Why: {question_reason(dx, q.id)}")
+        if verbose:
+            out.line(f"    {question_detail(dx, q.id)}")
+        prompt = "[" + "/".join([*states, "skip", "undo", "quit"]) + "] "
+        while True:
+            sys.stdout.write(prompt)
+            sys.stdout.flush()
+            signals.waiting = True   # from here a signal ends the interview at once
+            try:
+                signals.check()
+                line = stdin.readline()
+            except KeyboardInterrupt:
+                raise Interrupted from None
+            finally:
+                signals.waiting = False
+            if not line:  # end of input: as if the person quit
+                out.line()
+                out.line("(end of input)")
+                return "quit"
+            word = " ".join(line.strip().lower().split())
+            if echo:
+                out.line(word)
+            state = state_for(states, word)
+            if state is not None:
+                try:
+                    after = session.answer(q.id, state)
+                except KneeBayesError as exc:  # e.g. impossible given the earlier answers
+                    out.line(f"That answer cannot be used: {exc}. Answer again, skip or undo.")
+                    continue
+                changed()
+                for reason in after.triage.reasons:
+                    if reason.trigger == q.id and reason.kind == "red_flag":
+                        out.line(f"  ! Warning sign: {reason.text}")
+                break
+            if word in SKIP_WORDS:
+                session.skip(q.id)
+                changed()
+                out.line("  (skipped: not asked again)")
+                break
+            if word in UNDO_WORDS:
+                if not session.history:
+                    out.line("Nothing to undo yet.")
+                    continue
+                last = session.history[-1]
+                session.undo()
+                changed()
+                took = "skip" if last.action == "skip" else last.value
+                out.line(f"  (took back your answer '{took}' to: {model.node(last.node).question})")
+                break
+            if word in QUIT_WORDS:
+                return "quit"
+            out.line(f"Please answer {words_for(states)}, or skip, undo or quit.")
+        if session.next_question() is not None:   # at the stop, the end screen shows where things stand
+            out.sections(diagnosis_sections(model, session.diagnosis, combinations=False, width=out.width))

@@ -1,0 +1,249 @@
+"""The friendlier command line, run in a subprocess as a person runs it: layout at 80 columns, plain words,
+``--verbose``, ``nodes``, ``--version``, the words for yes and no, networks as ``--model``, and Ctrl-C."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import kneebayes
+from kneebayes.triage import LEVEL_TITLES
+
+EXAMPLE = ("locking_or_catching=yes", "swelling_behind_knee=yes", "speed_or_hill_work=yes")
+
+
+def run(*args: str, columns: int = 80, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": str(columns)}
+    return subprocess.run([sys.executable, "-m", "kneebayes.cli", *args], capture_output=True, text=True,
+                          timeout=120, env=env, input=stdin)
+
+
+def words(text: str) -> list[str]:
+    return text.split()
+
+
+@pytest.fixture(scope="module")
+def pgmpy_networks() -> Path:
+    pgmpy = pytest.importorskip("pgmpy")
+    return Path(pgmpy.__file__).parent / "utils" / "example_models"
+
+
+# -- layout -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", [("diagnose", *EXAMPLE), ("diagnose", "--care", "all", *EXAMPLE),
+                                     ("nodes",)], ids=["diagnose", "diagnose-care-all", "nodes"])
+def test_every_line_fits_80_columns_and_no_word_is_lost_or_broken(command: tuple[str, ...]) -> None:
+    narrow, wide = run(*command, columns=80), run(*command, columns=1000)
+    assert narrow.returncode == wide.returncode == 0, narrow.stderr
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 80
+    assert words(narrow.stdout) == words(wide.stdout)   # same words, same order: wrapped only between words
+
+
+def test_the_interview_fits_80_columns() -> None:
+    result = run("interview", stdin="no\nyes\nquit\n")
+    assert result.returncode == 0, result.stderr
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+
+
+# -- plain words and --verbose --------------------------------------------------------------------
+
+def test_a_question_says_why_in_plain_words_and_the_bits_only_with_verbose() -> None:
+    plain, verbose = run("diagnose", "tingling_or_numbness=yes"), run("diagnose", "--verbose", "tingling_or_numbness=yes")
+    dx = kneebayes.load_model().diagnose({"tingling_or_numbness": "yes"})
+    q = dx.next_question
+    assert q is not None
+    assert "  Why: " in plain.stdout and "bits" not in plain.stdout
+    assert f"[{q.id}] expected information gain {q.expected_information_gain:.3f} bits" in verbose.stdout
+
+
+def test_interview_safety_screen_questions_say_they_are_safety_checks() -> None:
+    # answering "no" throughout reaches the screen: its questions say why they are asked
+    result = run("interview", "--confidence", "0.5", stdin="no\n" * 40, columns=1000)
+    assert result.returncode == 0, result.stderr
+    whys = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("Why: ")]
+    assert any(w.startswith("Why: A safety check") for w in whys)
+    assert "bits" not in result.stdout
+
+
+def test_interview_verbose_shows_the_numbers_under_each_question() -> None:
+    result = run("interview", "--verbose", stdin="quit\n", columns=1000)
+    assert re.search(r"^    \[\w+\] expected information gain \d\.\d{3} bits", result.stdout, re.M)
+
+
+# -- care plan ----------------------------------------------------------------------------------
+
+def test_the_care_plan_is_short_by_default_and_whole_with_care_all() -> None:
+    from kneebayes.care import split_care
+
+    dx = kneebayes.load_model().diagnose(dict(a.split("=") for a in EXAMPLE))
+    first, rest = split_care(dx.care_plan)
+    short, full = run("diagnose", *EXAMPLE, columns=1000), run("diagnose", "--care", "all", *EXAMPLE, columns=1000)
+    assert all(item.title in short.stdout for item in first)
+    assert not any(f". {item.title}: " in short.stdout for item in rest)
+    assert f"({len(rest)} more items" in short.stdout and "--care all" in short.stdout
+    assert all(f". {item.title}: " in full.stdout for item in dx.care_plan)
+
+
+# -- triage words -------------------------------------------------------------------------------
+
+def test_nothing_answered_says_the_safety_screen_is_not_complete_never_self_care() -> None:
+    out = run("diagnose", columns=1000).stdout
+    assert f"Triage: {LEVEL_TITLES['incomplete']}" in out and "Self-care" not in out
+
+
+def test_a_network_without_triage_rules_is_not_assessed(pgmpy_networks: Path) -> None:
+    out = run("diagnose", "--model", str(pgmpy_networks / "asia.bif.gz"), "--targets", "lung,tub", "smoke=yes",
+              columns=1000)
+    assert out.returncode == 0, out.stderr
+    assert f"Triage: {LEVEL_TITLES['not_assessed']}" in out.stdout and "Self-care" not in out.stdout
+
+
+def test_json_triage_carries_the_level_and_its_title() -> None:
+    data = json.loads(run("diagnose", "--json").stdout)
+    assert (data["triage"]["level"], data["triage"]["title"]) == ("incomplete", LEVEL_TITLES["incomplete"])
+
+
+# -- words for answers ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("word", ["yes", "y", "true", "True", "YES"])
+def test_diagnose_takes_the_same_yes_words_as_the_interview(word: str) -> None:
+    result = run("diagnose", "--json", f"locking_or_catching={word}")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["evidence"] == {"locking_or_catching": "yes"}
+
+
+def test_an_unknown_id_with_no_near_match_points_to_kneebayes_nodes() -> None:
+    result = run("diagnose", "sprnting=yes")
+    assert result.returncode == 2
+    assert "unknown node 'sprnting'" in result.stderr and "kneebayes nodes" in result.stderr
+
+
+def test_an_unknown_id_near_a_real_one_is_suggested() -> None:
+    result = run("diagnose", "limpng=yes")
+    assert "did you mean 'limping'" in result.stderr
+
+
+# -- nodes and --version -------------------------------------------------------------------------
+
+def test_nodes_lists_every_id_with_label_kind_and_states() -> None:
+    model = kneebayes.load_model()
+    out = run("nodes", columns=1000).stdout
+    for node in model.nodes:
+        assert re.search(rf"^  {node.id} +{re.escape(node.label)} \[{'/'.join(node.states)}\]", out, re.M), node.id
+    assert out.index("Causes (6):") < out.index("Risk factors (") < out.index("Findings (")
+    assert "(warning sign)" in out
+
+
+def test_nodes_json_is_every_node_with_its_fields() -> None:
+    model = kneebayes.load_model()
+    data = json.loads(run("nodes", "--json").stdout)
+    assert [n["id"] for n in data["nodes"]] == [n.id for n in model.nodes]
+    flags = {n["id"] for n in data["nodes"] if n["warning_sign"]}
+    assert flags == set(model.red_flag_nodes)
+    assert {n["kind"] for n in data["nodes"]} == {n.kind for n in model.nodes}
+
+
+def test_nodes_kind_keeps_only_that_kind() -> None:
+    data = json.loads(run("nodes", "--json", "--kind", "cause").stdout)
+    assert [n["id"] for n in data["nodes"]] == list(kneebayes.load_model().causes)
+
+
+def test_version_prints_the_package_version() -> None:
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"kneebayes {kneebayes.__version__}"
+
+
+# -- networks as --model -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["asia.bif.gz", "asia.bif", "asia.xml", "asia.xdsl"])
+def test_a_network_file_in_each_format_is_a_model_with_targets(name: str, pgmpy_networks: Path,
+                                                             tmp_path: Path) -> None:
+    source = pgmpy_networks / "asia.bif.gz"
+    if name == "asia.bif.gz":
+        path = source
+    elif name == "asia.bif":
+        path = tmp_path / name
+        path.write_bytes(gzip.decompress(source.read_bytes()))
+    else:
+        model = kneebayes.load_bif(str(source), targets=["lung", "tub"])
+        path = tmp_path / name
+        (model.to_xmlbif if name.endswith(".xml") else model.to_xdsl)(path)
+    result = run("diagnose", "--json", "--model", str(path), "--targets", "lung,tub", "smoke=yes", "xray=yes")
+    assert result.returncode == 0, result.stderr
+    expected = kneebayes.load_bif(str(source), targets=["lung", "tub"]).diagnose({"smoke": "yes", "xray": "yes"})
+    assert json.loads(result.stdout)["posterior"] == pytest.approx(dict(expected.posterior), abs=1e-12)
+
+
+def test_a_network_without_targets_says_to_add_them(pgmpy_networks: Path) -> None:
+    result = run("diagnose", "--model", str(pgmpy_networks / "asia.bif.gz"))
+    assert result.returncode == 2
+    assert "is a network file: add --targets" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_targets_with_a_yaml_model_is_refused() -> None:
+    result = run("diagnose", "--targets", "a,b")
+    assert result.returncode == 2 and "--targets is for network files" in result.stderr
+
+
+def test_nodes_of_a_network_lists_its_ids(pgmpy_networks: Path) -> None:
+    data = json.loads(run("nodes", "--json", "--model", str(pgmpy_networks / "asia.bif.gz"),
+                          "--targets", "lung").stdout)
+    assert {n["id"] for n in data["nodes"]} == {"asia", "tub", "smoke", "lung", "bronc", "either", "xray", "dysp"}
+
+
+# -- Ctrl-C in a real terminal -----------------------------------------------------------------------
+
+def _read_until(fd: int, marker: bytes, limit: float = 60.0) -> bytes:
+    seen = b""
+    end = time.monotonic() + limit
+    while marker not in seen and time.monotonic() < end:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+@pytest.mark.skipif(not hasattr(pty, "openpty"), reason="needs a pseudo terminal")
+def test_ctrl_c_in_a_real_terminal_ends_with_where_things_stand_not_the_care_plan(tmp_path: Path) -> None:
+    main, child = pty.openpty()
+    save = tmp_path / "s.json"
+    env = {**os.environ, "COLUMNS": "1000"}
+    proc = subprocess.Popen([sys.executable, "-m", "kneebayes.cli", "interview", "--save", str(save)],
+                            stdin=child, stdout=child, stderr=child, env=env, start_new_session=True,
+                            preexec_fn=None)
+    os.close(child)
+    try:
+        _read_until(main, b"[yes/no/skip/undo/quit]")
+        os.write(main, b"no\n")
+        _read_until(main, b"Q2.")
+        _read_until(main, b"[yes/no/skip/undo/quit]")
+        # what the terminal sends on Ctrl-C: SIGINT to the foreground process (the session leader here)
+        os.killpg(proc.pid, signal.SIGINT)
+        out = _read_until(main, b"not a medical diagnosis", limit=60).decode("utf-8", "replace")
+        status = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(main)
+    assert status == 130
+    assert "Interrupted (Ctrl-C) after 1 question(s)" in out
+    assert f"Triage: {LEVEL_TITLES['incomplete']}" in out and "Self-care" not in out
+    assert "Care plan" not in out and "Traceback" not in out
+    assert json.loads(save.read_text(encoding="utf-8"))["steps"][0]["value"] == "no"
