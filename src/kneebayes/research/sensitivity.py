@@ -122,7 +122,7 @@ def sensitivity(model: Model, evidence: EvidenceLike | None = None, cause: str |
     >>> bool(table["swing"].abs().is_monotonic_decreasing)
     True
     """
-    pd = require("pandas", feature="kneebayes.sensitivity")
+    pd = require("pandas", feature="sensitivity")
 
     from .frames import SensitivityFrame
     from .parameters import parameters, with_parameters
