@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -405,20 +405,25 @@ class Model:
         """
         from .research.intervals import posterior_intervals
 
+        require("pandas", feature="Model.posterior_intervals")
+        require("scipy", feature="Model.posterior_intervals")
         return posterior_intervals(self, evidence, draws=draws, seed=seed, mass=mass, progress=progress)
 
-    def diagnose_frame(self, frame: pandas.DataFrame, *, triage: bool = False,
-                       next_question: bool = False, explain: bool = False) -> pandas.DataFrame:
+    def diagnose_frame(self, frame: pandas.DataFrame, *, triage: bool = False, next_question: bool = False,
+                       explain: bool = False, keep: str | Sequence[Hashable] = ()) -> pandas.DataFrame:
         """Diagnose many cases at once: one row per case, columns node ids with yes/no/missing.
 
         Returns a DataFrame of the causes' posteriors (and optionally triage,
         the next question, and with ``explain=True`` the cause the answers
         point to most, ``explaining_cause``, with its ``bayes_factor``),
-        vectorised over the rows. See :mod:`kneebayes.research.batch`.
+        vectorised over the rows; ``keep`` names columns that are not
+        answers (ids, dates), carried through unchanged. See
+        :mod:`kneebayes.research.batch`.
         """
         from .research.batch import diagnose_frame
 
-        return diagnose_frame(self, frame, triage=triage, next_question=next_question, explain=explain)
+        require("pandas", feature="Model.diagnose_frame")
+        return diagnose_frame(self, frame, triage=triage, next_question=next_question, explain=explain, keep=keep)
 
     def to_html(self) -> str:
         """An HTML summary: nodes by kind, counts, source (what a notebook shows)."""
@@ -437,18 +442,21 @@ class Model:
         """Write the model as a BIF file (full tables, through pgmpy's writer)."""
         from .interop.files import to_bif
 
+        require("pgmpy", feature="Model.to_bif")
         return to_bif(self, path)
 
     def to_xmlbif(self, path: str | Path) -> Path:
         """Write the model as an XMLBIF file (full tables, through pgmpy's writer)."""
         from .interop.files import to_xmlbif
 
+        require("pgmpy", feature="Model.to_xmlbif")
         return to_xmlbif(self, path)
 
     def to_pgmpy(self) -> DiscreteBayesianNetwork:
         """The model as a pgmpy DiscreteBayesianNetwork with the same numbers (full tables)."""
         from .interop.pgmpy import to_pgmpy
 
+        require("pgmpy", feature="Model.to_pgmpy")
         return to_pgmpy(self)
 
     def __repr__(self) -> str:
