@@ -50,6 +50,7 @@ _WHERE = {
     "check_model_file": ".modelfile.load",
     "from_pgmpy": ".interop.importer",
     "load_bif": ".interop.importer",
+    "load_network": ".interop.importer",
     "load_model": ".model",
     "sensitivity": ".research.sensitivity",
 }
@@ -86,7 +87,7 @@ if _typing.TYPE_CHECKING:  # for type checkers and IDEs; at run time the names l
         SettingError,
         UnknownNodeError,
     )
-    from .interop.importer import RenormalisedWarning, from_pgmpy, load_bif
+    from .interop.importer import RenormalisedWarning, from_pgmpy, load_bif, load_network
     from .interview import AlreadyAnsweredError, Interview, SavedInterviewError
     from .model import Model, Node, load_model
     from .modelfile.load import check_model_file

@@ -1,6 +1,7 @@
-"""Import a network from pgmpy or a BIF / XMLBIF file into an ordinary kneebayes model.
+"""Import a network from pgmpy or a BIF / XMLBIF / XDSL file into an ordinary kneebayes model.
 
-**The boundary.** :func:`load_bif` and :func:`from_pgmpy` are where outside
+**The boundary.** :func:`load_network` (and :func:`load_bif`, the same but
+lenient about the file's suffix) and :func:`from_pgmpy` are where outside
 data enters; whatever they are given, they either return a model whose
 tables are finite probabilities summing to 1, or raise a short kneebayes
 error that names the bad thing (file, line where known, node, column or
@@ -8,13 +9,15 @@ argument) and says what would be valid, quoting at most a bounded prefix of
 the input:
 
 * :class:`~kneebayes.errors.InputFileError`: the file cannot be read
-  (missing, not a regular file, too big, not UTF-8, bad gzip);
+  (missing, not a regular file, too big, not UTF-8, bad gzip, a suffix
+  that names no network format);
 * :class:`~kneebayes.errors.ModelFileError`: the network is broken (syntax,
   a variable without a table, an unknown or duplicate variable, a repeated
   XMLBIF ``DEFINITION`` or BIF ``probability`` block, a wrong number of
   values, duplicate states, a cycle, NaN, infinite or negative numbers, a
-  column not summing to 1, names a model cannot carry); every problem
-  found is listed (at most :data:`MAX_PROBLEMS`);
+  column not summing to 1, names a model cannot carry, an XDSL node type
+  that is no table, such as noisy-MAX); every problem found is listed (at
+  most :data:`MAX_PROBLEMS`);
 * :class:`~kneebayes.errors.UnknownNodeError` /
   :class:`~kneebayes.errors.InvalidStateError`: an argument names a node or
   state the network lacks;
@@ -25,17 +28,18 @@ the input:
 
 Never a pgmpy, XML-parser or other library exception, and never a silent
 repair beyond the documented renormalisation. Files are read by kneebayes's
-own parsers (:mod:`.bif_reader`, :mod:`.xmlbif_reader`), not pgmpy's:
-pgmpy's BIF reader takes quadratic time on hostile text (seconds for 20 KB)
-and silently lets a repeated block win; both parsers here run in linear
-time. XML is parsed by the standard library's expat after any ``<!ENTITY``
-declaration has been refused, so entity expansion ("billion laughs") cannot
-happen.
+own parsers (:mod:`.bif_reader`, :mod:`.xmlbif_reader`,
+:mod:`.xdsl_reader`), not pgmpy's: pgmpy's BIF reader takes quadratic time
+on hostile text (seconds for 20 KB) and silently lets a repeated block win;
+the parsers here run in linear time. XML is parsed by the standard library's expat after any ``<!ENTITY``
+declaration (and, in XDSL, any ``<!DOCTYPE``) has been refused, so entity
+expansion ("billion laughs") cannot happen. No pgmpy is needed to read a
+file.
 
 **The data flow.** The arguments are checked here first (they need no
 file); then a reader (:mod:`.pgmpy_reader`, :mod:`.bif_reader`,
-:mod:`.xmlbif_reader`) turns the source into parsed variables
-(:mod:`.parsed`), and :mod:`.build` checks them the same way whatever their
+:mod:`.xmlbif_reader`, :mod:`.xdsl_reader`) turns the source into parsed
+variables (:mod:`.parsed`), and :mod:`.build` checks them the same way whatever their
 source and builds the model.
 
 **Renormalisation.** Published BIF files are rounded: their columns sum to
@@ -61,8 +65,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import QUOTE_LIMIT, SettingError, quote
-from ..files import read_text
+from ..errors import QUOTE_LIMIT, InputFileError, SettingError, quote
+from ..files import read_bytes
 from ..modelfile.numbers import is_number
 from .bif_reader import read_bif
 from .build import (
@@ -75,6 +79,7 @@ from .build import (
 )
 from .parsed import MAX_PROBLEMS, short
 from .pgmpy_reader import read_pgmpy_network
+from .xdsl_reader import read_xdsl
 from .xmlbif_reader import read_xmlbif
 
 if TYPE_CHECKING:
@@ -84,11 +89,14 @@ __all__ = [
     "IMPORT_TOLERANCE",
     "MAX_PROBLEMS",
     "MAX_TOLERANCE",
+    "NETWORK_SUFFIXES",
     "NORMAL_STATE_NAMES",
     "Renormalised",
     "RenormalisedWarning",
     "from_pgmpy",
+    "is_network_path",
     "load_bif",
+    "load_network",
     "normal_state_by_name",
 ]
 
@@ -97,8 +105,23 @@ IMPORT_TOLERANCE = 1e-6
 #: The largest ``tolerance`` accepted: beyond it "renormalising" would hide real errors in a table.
 MAX_TOLERANCE = 1e-2
 
+#: The suffixes :func:`load_network` reads (each also with ``.gz``), and the format each names.
+NETWORK_SUFFIXES: tuple[str, ...] = (".bif", ".bif.gz", ".xml", ".xml.gz", ".xmlbif", ".xmlbif.gz", ".xdsl",
+                                     ".xdsl.gz")
+_SUFFIX_FORMATS = {".bif": "bif", ".xmlbif": "xmlbif", ".xml": "xmlbif", ".xdsl": "xdsl"}
+
+#: An XML root element that settles the format whatever the suffix.
+_ROOT_FORMATS = {"BIF": "xmlbif", "smile": "xdsl"}
+
 #: What may come before the first character, which tells XML (``<``) from BIF.
 _BLANKS = re.compile(r"\s*")
+_TAG = re.compile(r"<([^\s/>!?]+)")
+
+#: An XML declaration naming its encoding, and the single-byte encodings read besides UTF-8 (GeNIe writes
+#: ISO-8859-1). The declaration is plain ASCII whichever of these the file is in.
+_XML_ENCODING = re.compile(rb"<\?xml[^>]{0,200}?encoding\s*=\s*[\"']([A-Za-z0-9._-]{1,40})[\"']")
+_SINGLE_BYTE = {"iso-8859-1": "latin-1", "iso8859-1": "latin-1", "latin-1": "latin-1", "latin1": "latin-1",
+                "windows-1252": "cp1252", "cp1252": "cp1252"}
 
 
 # ---------------------------------------------------------------------------------
@@ -136,32 +159,134 @@ def from_pgmpy(network: Any, targets: Sequence[str], askable: Iterable[str] | No
     return build_model(read_pgmpy_network(network, options.source), options)
 
 
-def load_bif(path: str | Path, targets: Sequence[str], askable: Iterable[str] | None = None, **kwargs: Any) -> Model:
-    """A kneebayes model from a ``.bif``, ``.bif.gz`` or XMLBIF (``.xml``, ``.xmlbif``, also gzipped) file.
+def load_network(path: str | Path, targets: Sequence[str], askable: Iterable[str] | None = None,
+                 **kwargs: Any) -> Model:
+    """A kneebayes model from a network file: BIF, XMLBIF or XDSL (GeNIe), each also gzipped.
 
-    Takes the keyword arguments of :func:`from_pgmpy`; ``name`` defaults to
-    the file's name without suffixes, ``source`` to the file's name. The
-    format is told by the content (XML starts with ``<``). The file is read
-    by kneebayes's own strict parsers: they read the networks pgmpy ships
-    exactly as pgmpy does, and refuse, naming file, line and node, what
-    pgmpy would misread or fail on (see the module docstring).
+    The suffix says the file is a network (:data:`NETWORK_SUFFIXES`:
+    ``.bif``, ``.xml``, ``.xmlbif``, ``.xdsl``, each also with ``.gz``) and
+    whether to unpack it; any other suffix is an InputFileError listing
+    these. The content then settles the format where it can: BIF text, an
+    XML root ``<BIF>`` (XMLBIF) or ``<smile>`` (XDSL); otherwise the suffix
+    does (an ``.xdsl`` file is read as XDSL, so its errors speak of XDSL).
+
+    Takes the keyword arguments of :func:`from_pgmpy` (``questions``,
+    ``costs``, ``tolerance``, ``normal_states``, ...); ``name`` defaults to
+    the file's name without suffixes, ``source`` to the file's name. The file
+    is read by kneebayes's own strict parsers: they read the networks pgmpy
+    ships exactly as pgmpy does, and refuse, naming file, line and node,
+    what pgmpy would misread or fail on (see the module docstring). XML
+    files are read as UTF-8 unless their declaration names ISO-8859-1
+    (latin-1) or windows-1252, as GeNIe's files often do.
+
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> path = os.path.join(folder, "rain.xdsl")
+    >>> with open(path, "w", encoding="utf-8") as f:
+    ...     _ = f.write('<smile version="1.0" id="rain"><nodes>'
+    ...                 '<cpt id="Rain"><state id="yes"/><state id="no"/><probabilities>0.2 0.8</probabilities></cpt>'
+    ...                 '<cpt id="Wet"><state id="yes"/><state id="no"/><parents>Rain</parents>'
+    ...                 '<probabilities>0.9 0.1 0.1 0.9</probabilities></cpt></nodes></smile>')
+    >>> model = load_network(path, targets=["Rain"])
+    >>> round(model.diagnose({"Wet": "yes"}).distributions["Rain"]["yes"], 3)
+    0.692
+    >>> load_network("rain.txt", targets=["Rain"])
+    Traceback (most recent call last):
+    ...
+    kneebayes.errors.InputFileError: network file 'rain.txt' has a suffix that names no network format; use .bif, .xml, .xmlbif or .xdsl (each also gzipped, .bif.gz, ...)
     """
+    return _load(path, targets, askable, kwargs, strict=True)
+
+
+def load_bif(path: str | Path, targets: Sequence[str], askable: Iterable[str] | None = None, **kwargs: Any) -> Model:
+    """A kneebayes model from a BIF, XMLBIF or XDSL file (:func:`load_network`, lenient about the suffix).
+
+    The same as :func:`load_network`, except that a file with any other
+    suffix is read too, its content telling the format (XML starts with
+    ``<``; a ``<smile>`` root is XDSL). Takes the keyword arguments of
+    :func:`from_pgmpy`.
+    """
+    return _load(path, targets, askable, kwargs, strict=False)
+
+
+def is_network_path(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` names a network file :func:`load_network` reads, by its suffix alone (case ignored).
+
+    The file is not opened: a YAML model file (``.yaml``, ``.yml``) and
+    anything else gives False.
+
+    >>> is_network_path("alarm.bif.gz"), is_network_path("net.XDSL"), is_network_path("knee.yaml")
+    (True, True, False)
+    """
+    return _suffix_format(path) is not None
+
+
+def _suffix_format(path: str | os.PathLike[str]) -> str | None:
+    """"bif", "xmlbif" or "xdsl" as the file name's suffix says, or None."""
+    name = os.fspath(path)
+    name = (name.decode(errors="replace") if isinstance(name, bytes) else name).lower()
+    for suffix, fmt in _SUFFIX_FORMATS.items():
+        if name.endswith(suffix) or name.endswith(suffix + ".gz"):
+            return fmt
+    return None
+
+
+def _load(path: Any, targets: Any, askable: Any, kwargs: dict[str, Any], *, strict: bool) -> Model:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a file path (str or Path), not {type(path).__name__}")
     path = Path(path)
     kwargs.setdefault("name", path.name.split(".")[0] or "imported")
     kwargs.setdefault("source", path.name)
     options = _options(targets, askable, **kwargs)   # argument errors first: they need no file
-    text = read_text(path, what="network file")
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    first = _BLANKS.match(text).end()   # type: ignore[union-attr]  # r"\s*" always matches
-    if text[first:first + 1] == "<":   # XML: BIF never starts so
-        variables = read_xmlbif(text, options.source)
-    else:
-        variables = read_bif(text, options.source)
-    return build_model(variables, options)
+    by_suffix = _suffix_format(path)
+    if by_suffix is None and strict:
+        raise InputFileError(str(path), "has a suffix that names no network format; use .bif, .xml, .xmlbif or "
+                             ".xdsl (each also gzipped, .bif.gz, ...)", "network file")
+    text = _decode(read_bytes(path, what="network file"), path)
+    fmt = _content_format(text, by_suffix)
+    reader = read_xdsl if fmt == "xdsl" else read_xmlbif if fmt == "xmlbif" else read_bif
+    return build_model(reader(text, options.source), options)
 
+
+def _decode(data: bytes, path: Path) -> str:
+    """The file's text: UTF-8 (a byte-order mark dropped), or the latin-1 / windows-1252 its XML declaration names."""
+    declared = _XML_ENCODING.match(data)
+    encoding = declared.group(1).decode("ascii").lower() if declared else "utf-8"
+    if encoding in _SINGLE_BYTE:
+        return data.decode(_SINGLE_BYTE[encoding])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputFileError(str(path), f"is not UTF-8 text (byte {exc.start}, line {line}); save it as UTF-8",
+                             "network file") from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _content_format(text: str, by_suffix: str | None) -> str:
+    """The format the text is in where its start tells (BIF, or an XML root of BIF or smile); else the suffix's."""
+    first = _BLANKS.match(text).end()   # type: ignore[union-attr]  # r"\s*" always matches
+    if text[first:first + 1] != "<":   # not XML
+        return "xdsl" if by_suffix == "xdsl" else "bif"
+    root = _root_tag(text, first)
+    if root in _ROOT_FORMATS:
+        return _ROOT_FORMATS[root]
+    return "xdsl" if by_suffix == "xdsl" else "xmlbif"
+
+
+def _root_tag(text: str, pos: int) -> str | None:
+    """The name of the first element, past the XML declaration and comments; None if a DTD or anything odd comes first."""
+    while True:
+        for opening, closing in (("<?", "?>"), ("<!--", "-->")):
+            if text.startswith(opening, pos):
+                end = text.find(closing, pos + len(opening))
+                if end < 0:
+                    return None
+                pos = _BLANKS.match(text, end + len(closing)).end()   # type: ignore[union-attr]
+                break
+        else:
+            m = _TAG.match(text, pos)
+            return m.group(1) if m else None
 
 # ---------------------------------------------------------------------------------
 # Arguments
