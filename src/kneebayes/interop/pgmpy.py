@@ -1,10 +1,12 @@
-"""Export to pgmpy: the reference engine and interchange format."""
+"""Export to pgmpy: the reference engine and interchange format (pgmpy is the ``interop`` extra)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from ..extras import require
 
 if TYPE_CHECKING:
     from pgmpy.models import DiscreteBayesianNetwork
@@ -15,10 +17,11 @@ if TYPE_CHECKING:
 def to_pgmpy(model: Model) -> DiscreteBayesianNetwork:
     """A pgmpy DiscreteBayesianNetwork with full tables equal to the model's; check_model() passes.
 
-    Noisy-OR nodes become ordinary tables (leak kept separate, as in the model file).
+    Noisy-OR nodes become ordinary tables (leak kept separate, as in the model file). Without pgmpy, a
+    MissingExtraError names the ``interop`` extra.
     """
-    from pgmpy.factors.discrete import TabularCPD
-    from pgmpy.models import DiscreteBayesianNetwork
+    TabularCPD = require("pgmpy.factors.discrete", feature="to_pgmpy").TabularCPD
+    DiscreteBayesianNetwork = require("pgmpy.models", feature="to_pgmpy").DiscreteBayesianNetwork
 
     net = model.network
     bn = DiscreteBayesianNetwork()

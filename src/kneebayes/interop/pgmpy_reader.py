@@ -1,6 +1,8 @@
 """Read a pgmpy ``DiscreteBayesianNetwork`` into parsed variables, each CPD checked against the graph.
 
-pgmpy is imported only when a network is read. Read: the network's nodes,
+pgmpy is imported only when a network is read (through
+:func:`kneebayes.extras.require`, so that a missing pgmpy names the
+``interop`` extra; a network object means pgmpy is there anyway). Read: the network's nodes,
 in its order, each with the states, parents and values of its
 ``TabularCPD``. Refused: an object that is not a network (``TypeError``);
 then, in one :class:`~kneebayes.errors.ModelFileError` listing every
@@ -23,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import quote
+from ..extras import require
 from .parsed import ParsedVariable, Problems, listing, short
 
 
@@ -30,7 +33,7 @@ def read_pgmpy_network(network: Any, source: str) -> list[ParsedVariable]:
     """The variables of a pgmpy network, each CPD checked against the graph and the other CPDs."""
     if not (callable(getattr(network, "nodes", None)) and callable(getattr(network, "get_cpds", None))):
         raise TypeError(f"network must be a pgmpy DiscreteBayesianNetwork, not {type(network).__name__}")
-    from pgmpy.factors.discrete import TabularCPD
+    TabularCPD = require("pgmpy.factors.discrete", feature="from_pgmpy").TabularCPD
 
     problems = Problems(source)
     nodes = list(network.nodes())
