@@ -405,8 +405,6 @@ class Model:
         """
         from .research.intervals import posterior_intervals
 
-        require("pandas", feature="Model.posterior_intervals")
-        require("scipy", feature="Model.posterior_intervals")
         return posterior_intervals(self, evidence, draws=draws, seed=seed, mass=mass, progress=progress)
 
     def diagnose_frame(self, frame: pandas.DataFrame, *, triage: bool = False, next_question: bool = False,
@@ -422,7 +420,6 @@ class Model:
         """
         from .research.batch import diagnose_frame
 
-        require("pandas", feature="Model.diagnose_frame")
         return diagnose_frame(self, frame, triage=triage, next_question=next_question, explain=explain, keep=keep)
 
     def to_html(self) -> str:
@@ -442,21 +439,18 @@ class Model:
         """Write the model as a BIF file (full tables, through pgmpy's writer)."""
         from .interop.files import to_bif
 
-        require("pgmpy", feature="Model.to_bif")
         return to_bif(self, path)
 
     def to_xmlbif(self, path: str | Path) -> Path:
         """Write the model as an XMLBIF file (full tables, through pgmpy's writer)."""
         from .interop.files import to_xmlbif
 
-        require("pgmpy", feature="Model.to_xmlbif")
         return to_xmlbif(self, path)
 
     def to_pgmpy(self) -> DiscreteBayesianNetwork:
         """The model as a pgmpy DiscreteBayesianNetwork with the same numbers (full tables)."""
         from .interop.pgmpy import to_pgmpy
 
-        require("pgmpy", feature="Model.to_pgmpy")
         return to_pgmpy(self)
 
     def __repr__(self) -> str:
