@@ -35,7 +35,8 @@ def _param(v: object, lo: float, hi: float) -> str:
 # Every part of the format the knee model does not use: multi-state nodes,
 # tables (with ranges, and bare cells under the table's provenance), terms
 # in tables, costs as numbers, askable false, a numeric-looking state,
-# a normal state written out, optional claim fields, escalations and care ``when``.
+# a normal state written out, optional claim fields, escalations, care ``when`` and
+# a care ``applies_when`` with a list of states and two nodes.
 MULTI = textwrap.dedent(f"""\
     format: kneebayes-model/1
     name: multi
@@ -156,6 +157,7 @@ MULTI = textwrap.dedent(f"""\
         title: Rest
         advice: "Rest: it helps."
         source: Somewhere
+        applies_when: {{pain: [mild, severe], overuse: "yes"}}
       - id: doctor
         title: Doctor
         advice: See one.
@@ -270,6 +272,11 @@ def test_a_multi_state_model_with_tables_round_trips(multi: kneebayes.Model, tmp
     loaded = _round_trip(multi, tmp_path)
     assert _unlocated(loaded.spec) == _unlocated(multi.spec)
     assert loaded.content_hash == multi.content_hash
+
+
+def test_a_care_condition_is_written_as_an_author_writes_it(knee: kneebayes.Model, multi: kneebayes.Model) -> None:
+    assert "    applies_when: {instability: 'yes'}\n" in dump(knee.spec)
+    assert "    applies_when: {pain: [mild, severe], overuse: 'yes'}\n" in dump(multi.spec)
 
 
 def test_a_modified_table_model_round_trips(multi: kneebayes.Model, tmp_path: Path) -> None:

@@ -481,7 +481,8 @@ def content_hash(spec: ModelSpec) -> str:
         "interview": [spec.interview.confidence, spec.interview.cost_weight, spec.interview.min_gain],
         "red_flags": [[f.node, f.state] for f in spec.red_flags],
         "escalations": [[e.cause, e.threshold] for e in spec.escalations],
-        "care": [[c.id, list(c.causes), c.when] for c in spec.care],
+        "care": [[c.id, list(c.causes), c.when] + ([[[n, list(s)] for n, s in c.applies_when]] if c.applies_when else [])
+                 for c in spec.care],
     }
     canonical = json.dumps({"name": spec.name, "version": spec.version, "nodes": nodes, "rules": rules}, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()

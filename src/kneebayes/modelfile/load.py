@@ -58,7 +58,7 @@ _NODE_KEYS = {"id", "label", "kind", "question", "states", "askable", "descripti
 _INTERVIEW_KEYS = {"confidence", "cost_weight", "min_gain"}
 _RED_FLAG_KEYS = {"id", "node", "state", "text", "source"}
 _ESCALATION_KEYS = {"id", "cause", "threshold", "text", "source", "rationale"}
-_CARE_KEYS = {"id", "title", "advice", "source", "causes", "when"}
+_CARE_KEYS = {"id", "title", "advice", "source", "causes", "when", "applies_when"}
 DEFAULT_COST = 1.0
 DEFAULT_COST_LEVEL = "question"
 _PARAM_KEYS = {"value", "range", "source", "rationale"}
@@ -730,9 +730,48 @@ def _care(reader: _Reader, raw: object, line: int | None, node_states: Mapping[s
         if when not in CARE_WHEN:
             reader.problem(f"when must be one of {', '.join(CARE_WHEN)}, got {quote(when)}", field=prefix + "when", line=_line(item, "when"))
             ok = False
-        if ok:
-            out.append(CareItem(cid, texts["title"] or "", texts["advice"] or "", texts["source"] or "", tuple(causes), when))
+        condition = _care_condition(reader, item, prefix + "applies_when", node_states, kinds) if "applies_when" in item else ()
+        if ok and condition is not None:
+            out.append(CareItem(cid, texts["title"] or "", texts["advice"] or "", texts["source"] or "", tuple(causes), when,
+                                condition))
     return tuple(out)
+
+
+def _care_condition(reader: _Reader, item: Mapping[str, Any], field: str, node_states: Mapping[str, tuple[str, ...]],
+                    kinds: Mapping[str, str]) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    """A care item's ``applies_when``: node -> a state or a list of states; None (and problems) if it is wrong."""
+    raw, line = item["applies_when"], _line(item, "applies_when")
+    if not isinstance(raw, Mapping) or not raw:
+        why = "names no node (leave it out for advice that applies whatever the answers)" if isinstance(raw, Mapping) \
+            else f"must map node ids to the states under which the advice applies, e.g. {{instability: \"yes\"}}, got {quote(raw)}"
+        reader.problem(f"applies_when {why}", field=field, line=line)
+        return None
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for key, value in raw.items():
+        node, kline = written(key), _line(raw, key)
+        if node not in node_states:
+            _unknown(reader, "node", node, list(node_states), field=field, line=kline)
+            continue
+        if kinds.get(node) == "cause":
+            reader.problem(f"'{node}' is a cause, which no answer settles: tie the advice to it with causes, "
+                           "which rank it by the cause's posterior", field=field, line=kline)
+            continue
+        valid = node_states[node]
+        listed = value if isinstance(value, list) else [value]
+        states: list[str] = []
+        for s in listed:
+            if isinstance(s, bool) or not isinstance(s, (str, int, float)) or written(s) not in valid:
+                reader.problem(f"{quote(s)} is not a state of '{node}' (valid: {', '.join(valid)})",
+                               field=f"{field}.{node}", line=kline)
+            elif written(s) in states:
+                reader.problem(f"state '{written(s)}' listed twice", field=f"{field}.{node}", line=kline)
+            else:
+                states.append(written(s))
+        if not listed:
+            reader.problem(f"no state listed for '{node}' (valid: {', '.join(valid)})", field=f"{field}.{node}", line=kline)
+        elif len(states) == len(listed):
+            out.append((node, tuple(states)))
+    return tuple(out) if len(out) == len(raw) else None
 
 
 def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:

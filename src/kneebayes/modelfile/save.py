@@ -208,6 +208,9 @@ def _document(spec: ModelSpec) -> dict[str, Any]:
                 entry["causes"] = _Flow(item.causes)
             if item.when != "always":
                 entry["when"] = item.when
+            if item.applies_when:   # one state as a scalar, as an author writes it; several as a list
+                entry["applies_when"] = _FlowMap((node, states[0] if len(states) == 1 else _Flow(states))
+                                                 for node, states in item.applies_when)
             care.append(entry)
         doc["care"] = care
     return doc

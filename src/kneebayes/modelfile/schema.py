@@ -177,6 +177,13 @@ class CareItem:
     ``causes`` empty means general advice. ``when`` is ``always``,
     ``self_care`` (only when triage says care at home) or ``see_doctor``
     (only when triage sends the person to a doctor).
+
+    ``applies_when`` ties the advice to answers: pairs of a node and the
+    states under which the advice applies, e.g. ``(("instability",
+    ("yes",)),)``. Every node must be in one of its states: an answer outside
+    them drops the item from the care plan, answers inside all of them make
+    it fit, and an unanswered node leaves it in the plan without fitting.
+    Empty means the advice applies whatever the answers.
     """
 
     id: str
@@ -185,6 +192,7 @@ class CareItem:
     source: str
     causes: tuple[str, ...] = ()
     when: str = "always"
+    applies_when: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
