@@ -18,6 +18,7 @@ from kneebayes.errors import (
     InputFileError,
     InvalidStateError,
     KneeBayesError,
+    MissingExtraError,
     ModelFileError,
     ParameterError,
     SettingError,
@@ -43,6 +44,7 @@ def knee() -> kneebayes.Model:
     (ImpossibleEvidenceError, (KneeBayesError, EvidenceError, ValueError)),
     (SettingError, (KneeBayesError, ValueError)),
     (InputFileError, (KneeBayesError, ValueError)),
+    (MissingExtraError, (KneeBayesError, ImportError)),
 ], ids=lambda x: x.__name__ if isinstance(x, type) else "")
 def test_error_derives_from_the_base_and_the_builtin_it_resembles(cls: type, bases: tuple[type, ...]) -> None:
     assert all(issubclass(cls, b) for b in bases)
@@ -51,7 +53,7 @@ def test_error_derives_from_the_base_and_the_builtin_it_resembles(cls: type, bas
 def test_every_public_exception_derives_from_kneebayes_error() -> None:
     public = [getattr(errors, n) for n in errors.__all__]
     classes = [c for c in public if inspect.isclass(c) and issubclass(c, BaseException)]
-    assert len(classes) == 9
+    assert len(classes) == 10
     assert all(issubclass(c, KneeBayesError) for c in classes)
 
 
@@ -237,3 +239,10 @@ def test_possible_evidence_on_the_same_model_gives_a_posterior(impossible_model:
 def test_quote_describes_an_integer_too_long_to_print() -> None:
     # repr() itself raises ValueError past 4,300 digits
     assert errors.quote(10**5000) == "<an integer of about 5,001 digits>"
+
+
+def test_a_missing_extra_names_the_package_the_feature_and_the_pip_command() -> None:
+    exc = MissingExtraError("matplotlib", "research", "plotting")
+    assert str(exc) == ("plotting needs matplotlib, which is not installed; install it with: "
+                        "pip install 'kneebayes[research]'")
+    assert (exc.package, exc.extra, exc.name) == ("matplotlib", "research", "matplotlib")
