@@ -1,4 +1,4 @@
-"""The care plan (kneebayes.care): the article's advice, filtered by triage level and ordered by the posterior."""
+"""The care plan (kneebayes.care): the article's advice, filtered by triage level and answers, ordered by the posterior, split short."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+import kneebayes
 from kneebayes import check_model_file
-from kneebayes.care import GENERAL_RELEVANCE, LEVEL_ITEMS, CareAdvice, care_plan
+from kneebayes.care import GENERAL_RELEVANCE, LEVEL_ITEMS, SHORT_PLAN, CareAdvice, care_plan, condition_status, split_care
+from kneebayes.errors import SettingError
 from kneebayes.modelfile.load import default_model_path, load_spec
 
 SPEC = load_spec(default_model_path())
@@ -148,3 +150,175 @@ def test_a_care_item_naming_a_finding_is_refused(tmp_path: Path) -> None:
                     encoding="utf-8")
     (p,) = check_model_file(path)
     assert (p.field, p.message) == ("care.rest.causes", "'pain' is a finding, not a cause (valid: strain)")
+
+
+# -- advice tied to answers (applies_when) ----------------------------------------------------
+BRACE = "bracing_for_instability"
+
+
+def ids(plan: tuple[CareAdvice, ...]) -> list[str]:
+    return [a.id for a in plan]
+
+
+def brace(plan: tuple[CareAdvice, ...]) -> CareAdvice:
+    return next(a for a in plan if a.id == BRACE)
+
+
+def test_the_knee_ties_only_the_brace_to_an_answer_as_the_article_does() -> None:
+    tied = {c.id: c.applies_when for c in SPEC.care if c.applies_when}
+    assert tied == {BRACE: (("instability", ("yes",)),)}
+    assert next(c for c in SPEC.care if c.id == BRACE).source == "Taping and Bracing Options"
+
+
+@pytest.mark.parametrize("level", LEVEL_ITEMS)
+def test_an_answer_that_contradicts_the_condition_drops_the_item(level: str) -> None:
+    assert BRACE not in ids(care_plan(SPEC, posterior(), level, evidence={"instability": "no"}))
+
+
+def test_false_reads_as_no_against_a_condition() -> None:
+    assert BRACE not in ids(care_plan(SPEC, posterior(), "self_care", evidence={"instability": False}))
+
+
+def test_an_unanswered_condition_keeps_the_item_ranked_by_its_causes_without_fitting() -> None:
+    kept = brace(care_plan(SPEC, posterior(meniscal_injury=0.3), "self_care", evidence={"limping": "no"}))
+    assert (kept.relevance, kept.fits) == (0.3, False)
+
+
+def test_no_evidence_counts_as_nothing_answered() -> None:
+    assert care_plan(SPEC, posterior(), "self_care") == care_plan(SPEC, posterior(), "self_care", evidence={})
+
+
+def test_an_open_condition_does_not_fit_even_for_the_likeliest_cause() -> None:
+    plan = care_plan(SPEC, posterior(popliteus_overload=0.9), "self_care")
+    assert not brace(plan).fits
+    assert all(a.fits for a in plan if "popliteus_overload" in a.causes and not a.applies_when)
+
+
+def test_a_met_condition_fits_and_comes_right_after_the_key_item() -> None:
+    plan = care_plan(SPEC, posterior(hamstring_strain=0.9), "see_doctor", evidence={"instability": "yes"})
+    assert ids(plan)[:2] == ["professional_evaluation", BRACE]
+    assert (brace(plan).fits, brace(plan).relevance) == (True, 1.0)
+
+
+def test_true_reads_as_yes_against_a_condition() -> None:
+    assert brace(care_plan(SPEC, posterior(), "see_doctor", evidence={"instability": True})).fits
+
+
+@pytest.mark.parametrize(("evidence", "status"), [
+    ({}, "open"),
+    ({"swelling": "some"}, "open"),
+    ({"swelling": "some", "limping": "yes"}, "met"),
+    ({"swelling": "lots", "limping": "no"}, "contradicted"),
+    ({"swelling": "none"}, "contradicted"),
+])
+def test_every_node_of_a_condition_must_hold(evidence: dict[str, str], status: str) -> None:
+    condition = (("swelling", ("some", "lots")), ("limping", ("yes",)))
+    assert condition_status(condition, evidence) == status
+
+
+def test_an_empty_condition_is_met() -> None:
+    assert condition_status((), {}) == "met"
+
+
+# -- what fits, and the key item --------------------------------------------------------------
+def test_items_for_the_likeliest_cause_and_general_advice_fit_the_rest_do_not() -> None:
+    plan = care_plan(SPEC, posterior(tendonitis=0.7, hamstring_strain=0.6), "self_care")
+    for a in plan:
+        expected = a.key or (not a.applies_when and (not a.causes or "tendonitis" in a.causes))
+        assert a.fits == expected, a.id
+
+
+def test_causes_tied_for_likeliest_both_count() -> None:
+    plan = care_plan(SPEC, posterior(tendonitis=0.4, nerve_irritation=0.4), "self_care")
+    assert next(a for a in plan if a.id == "hamstring_stretches").fits   # serves nerve irritation
+    assert next(a for a in plan if a.id == "gait_analysis").fits          # serves tendonitis
+
+
+def test_without_a_posterior_no_item_fits_by_its_causes() -> None:
+    plan = care_plan(SPEC, {}, "self_care")
+    assert {a.id for a in plan if a.fits} == {c.id for c in SPEC.care if not c.causes and c.when != "see_doctor"}
+
+
+@pytest.mark.parametrize(("level", "key"), [
+    ("see_doctor", ["professional_evaluation"]),
+    ("self_care", ["when_to_get_checked"]),
+    ("incomplete", ["when_to_get_checked"]),
+    ("not_assessed", []),
+])
+def test_the_key_item_of_each_level(level: str, key: list[str]) -> None:
+    plan = care_plan(SPEC, posterior(hamstring_strain=0.9), level)
+    assert [a.id for a in plan if a.key] == key
+    assert all(a.fits for a in plan if a.key)
+
+
+# -- the short plan (split_care) --------------------------------------------------------------
+@pytest.mark.parametrize("limit", [1, 2, 4, 20])
+@pytest.mark.parametrize("cause", CAUSES)
+@pytest.mark.parametrize("level", LEVEL_ITEMS)
+def test_the_key_item_is_always_in_the_first_part(level: str, cause: str, limit: int) -> None:
+    plan = care_plan(SPEC, posterior(**{cause: 0.95}), level)
+    first, _ = split_care(plan, limit=limit)
+    assert {a.id for a in plan if a.key} <= set(ids(first))
+
+
+@pytest.mark.parametrize("limit", [1, 3, 4, 6])
+@pytest.mark.parametrize("level", LEVEL_ITEMS)
+def test_the_parts_keep_plan_order_and_together_are_the_plan(level: str, limit: int) -> None:
+    plan = care_plan(SPEC, posterior(hamstring_strain=0.5, tendonitis=0.45), level,
+                     evidence={"instability": "yes"})
+    first, rest = split_care(plan, limit=limit)
+    position = {a.id: i for i, a in enumerate(plan)}
+    assert [position[a.id] for a in first] == sorted(position[a.id] for a in first)
+    assert [position[a.id] for a in rest] == sorted(position[a.id] for a in rest)
+    assert sorted(ids(first) + ids(rest)) == sorted(ids(plan))
+
+
+def test_the_first_part_is_the_first_fitting_items_up_to_the_limit() -> None:
+    plan = care_plan(SPEC, posterior(tendonitis=0.66, hamstring_strain=0.54), "self_care")
+    first, rest = split_care(plan, limit=4)
+    fitting = [a.id for a in plan if a.fits and not a.key]
+    assert ids(first) == [a.id for a in plan if a.id in fitting[:3] or a.key]
+    assert len(first) == 4 and all(a.fits for a in first)
+
+
+def test_only_fitting_items_go_first_even_below_the_limit() -> None:
+    plan = care_plan(SPEC, {}, "not_assessed")
+    first, rest = split_care(plan, limit=10)
+    assert ids(first) == ["rest_and_cross_training"] and len(rest) == len(plan) - 1
+
+
+def test_nothing_fitting_leaves_the_first_part_empty() -> None:
+    plan = tuple(a for a in care_plan(SPEC, posterior(tendonitis=0.5), "self_care") if not a.fits)
+    assert split_care(plan) == ((), plan)
+
+
+def test_the_default_short_plan_holds_four_items() -> None:
+    first, _ = split_care(care_plan(SPEC, posterior(hamstring_strain=0.7), "see_doctor"))
+    assert len(first) == SHORT_PLAN == 4
+
+
+def test_split_is_stable_for_the_same_answers() -> None:
+    p = posterior(hamstring_strain=0.6, tendonitis=0.6)
+    assert split_care(care_plan(SPEC, p, "incomplete")) == split_care(care_plan(SPEC, dict(reversed(list(p.items()))),
+                                                                              "incomplete"))
+
+
+@pytest.mark.parametrize("limit", [0, -1, 2.5, True, "4"])
+def test_a_limit_that_is_not_a_whole_number_of_items_is_refused(limit: object) -> None:
+    with pytest.raises(SettingError, match=r"^limit must be a whole number of items, at least 1, got "):
+        split_care(care_plan(SPEC, posterior(), "self_care"), limit=limit)  # type: ignore[arg-type]
+
+
+# -- through a Diagnosis ----------------------------------------------------------------------
+def test_a_diagnosis_drops_the_brace_for_a_stable_knee_and_fits_it_for_an_unstable_one() -> None:
+    model = kneebayes.load_model()
+    assert BRACE not in ids(model.diagnose({"instability": "no"}).care_plan)
+    unstable = model.diagnose({"instability": "yes"})
+    assert BRACE in ids(split_care(unstable.care_plan)[0])
+
+
+def test_the_dict_of_advice_carries_its_condition_fit_and_key() -> None:
+    plan = care_plan(SPEC, posterior(), "see_doctor", evidence={"instability": "yes"})
+    data = json.loads(json.dumps(brace(plan).to_dict()))
+    assert (data["applies_when"], data["fits"], data["key"]) == ({"instability": ["yes"]}, True, False)
+    assert json.loads(json.dumps(plan[0].to_dict()))["key"] is True

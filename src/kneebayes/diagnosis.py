@@ -609,7 +609,7 @@ class Diagnosis:
         from .care import care_plan
 
         post = self.posterior if self._model._yes_positions is not None else {}
-        return care_plan(self._model.spec, post, self.triage.level)
+        return care_plan(self._model.spec, post, self.triage.level, evidence=self._evidence)
 
     def explain(self, cause: str, state: str | None = None) -> Explanation:
         """Each answer's weight of evidence for ``cause`` being in ``state``: supporting and conflicting, largest first.

@@ -302,15 +302,17 @@ def _question_block(dx: Diagnosis) -> str:
 
 
 def _care_block(dx: Diagnosis, top: int) -> str:
-    plan = dx.care_plan[: max(top, 0)]
-    if not plan:
+    from ..care import split_care
+
+    if top < 1 or not dx.care_plan:
         return ""
+    plan, rest = split_care(dx.care_plan, limit=top)   # the items that fit the answers first
     items = "".join(
         f"<li><b>{_e(a.title)}</b>: {_e(a.advice)} <span style='{_MUTED}'>(source: {_e(a.source)})</span></li>"
         for a in plan
     )
-    more = len(dx.care_plan) - len(plan)
-    tail = f"<div style='{_MUTED}'>and {more} more in <code>care_plan</code></div>" if more > 0 else ""
+    more = f"and {len(rest)} more" if plan else f"{len(rest)} items, none fitting the answers yet,"
+    tail = f"<div style='{_MUTED}'>{more} in <code>care_plan</code></div>" if rest else ""
     return f"<div style='margin-top:0.4em'>care:<ol style='margin:0.2em 0'>{items}</ol>{tail}</div>"
 
 
