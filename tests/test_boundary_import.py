@@ -125,7 +125,47 @@ CORPUS: dict[str, tuple[type[Exception], tuple[str, ...]]] = {
     "infinite_table.xml": (ModelFileError, ("node 'Sprinkler'", "infinite", "state 'on'")),
     "negative_table.xml": (ModelFileError, ("node 'Rain'", "negative value -0.2", "state 'yes'")),
     "column_sum.xml": (ModelFileError, ("node 'Rain'", "column {}", "sums to 0.8999")),
+    # XDSL (GeNIe): XML safety and the document
+    "billion_laughs.xdsl": (ModelFileError, ("billion_laughs.xdsl:3", "<!ENTITY", "refused")),
+    "external_dtd.xdsl": (ModelFileError, ("external_dtd.xdsl:2", "<!DOCTYPE", "refused")),
+    "not_well_formed.xdsl": (ModelFileError, ("not_well_formed.xdsl:12", "not well-formed XML", "mismatched tag")),
+    "deep_nesting.xdsl": (ModelFileError, ("deep_nesting.xdsl:25", "<group>", "nest at most 32 deep")),
+    "not_smile.xdsl": (ModelFileError, ("root element is <genie>", "<smile>")),
+    "network_without_id.xdsl": (ModelFileError, ("<smile> root has no id",)),
+    "no_nodes.xdsl": (ModelFileError, ("0 <nodes> elements", "exactly one")),
+    "empty_nodes.xdsl": (ModelFileError, ("holds no node", "at least one <cpt>")),
+    "dynamic_network.xdsl": (ModelFileError, ("dynamic (temporal) network", "line 21", "only static")),
+    # XDSL nodes
+    "noisymax_node.xdsl": (ModelFileError, ("noisymax_node.xdsl:14", "node 'Wet'", "noisy-MAX node", "<cpt>")),
+    "node_without_id.xdsl": (ModelFileError, ("node_without_id.xdsl:9", "node number 2 (<cpt>) has no id")),
+    "duplicate_node.xdsl": (ModelFileError, ("node 'Rain'", "declared twice", "lines 4 and 9")),
+    "no_state.xdsl": (ModelFileError, ("node 'Sprinkler'", "no <state>")),
+    "state_without_id.xdsl": (ModelFileError, ("node 'Sprinkler'", "<state> without an id")),
+    "duplicate_state.xdsl": (ModelFileError, ("duplicate_state.xdsl:9", "node 'Sprinkler'", "duplicate states 'on'")),
+    "one_state.xdsl": (ModelFileError, ("node 'Sprinkler'", "1 state", "at least two")),
+    "name_with_space.xdsl": (ModelFileError, ("node 'Lawn sprinkler'", "cannot be a node id")),
+    "unknown_parent.xdsl": (ModelFileError, ("unknown_parent.xdsl:17", "node 'Wet'", "unknown parent 'Sprinkle'",
+                                              "did you mean 'Sprinkler'")),
+    "self_parent.xdsl": (ModelFileError, ("node 'Wet'", "its own parent")),
+    "duplicate_parent.xdsl": (ModelFileError, ("node 'Wet'", "parent 'Rain' twice")),
+    "two_parents_elements.xdsl": (ModelFileError, ("node 'Wet'", "2 <parents> elements")),
+    "cycle.xdsl": (ModelFileError, ("cycle", "'Rain'", "'Wet'", "acyclic")),
+    "missing_probabilities.xdsl": (ModelFileError, ("node 'Sprinkler'", "0 <probabilities> elements")),
+    "probability_not_a_number.xdsl": (ModelFileError, ("node 'Sprinkler'", "'sixty'", "not a number")),
+    "wrong_column_count.xdsl": (ModelFileError, ("wrong_column_count.xdsl:18", "node 'Wet'", "6 values",
+                                                  "4 parent combinations need 8")),
+    "deterministic_wrong_count.xdsl": (ModelFileError, ("node 'Wet'", "<resultingstates> names 3 states",
+                                                         "one per parent combination (4)")),
+    "deterministic_unknown_state.xdsl": (ModelFileError, ("node 'Wet'", "'maybe'", "not one of its states")),
+    # XDSL numbers
+    "nan_probability.xdsl": (ModelFileError, ("nan_probability.xdsl:18", "node 'Wet'", "{Rain=yes, Sprinkler=off}",
+                                               "NaN", "state 'yes'")),
+    "negative_probability.xdsl": (ModelFileError, ("node 'Rain'", "column {}", "negative value -0.2", "state 'yes'")),
+    "column_sum.xdsl": (ModelFileError, ("column_sum.xdsl:18", "node 'Wet'", "{Rain=no, Sprinkler=on}", "sums to")),
 }
+
+#: The longest message a one-defect XDSL file may give.
+XDSL_MESSAGE_LIMIT = 300
 
 # The network every corpus file is a one-defect copy of, in both formats.
 TINY_BIF = """network tiny {
@@ -166,6 +206,36 @@ TINY_XML = """<?xml version="1.0" encoding="UTF-8"?>
 </NETWORK>
 </BIF>
 """
+TINY_XDSL = """<?xml version="1.0" encoding="UTF-8"?>
+<smile version="1.0" id="tiny" numsamples="10000" discsamples="10000">
+  <nodes>
+    <cpt id="Rain">
+      <state id="yes" />
+      <state id="no" />
+      <probabilities>0.2 0.8</probabilities>
+    </cpt>
+    <cpt id="Sprinkler">
+      <state id="on" />
+      <state id="off" />
+      <probabilities>0.4 0.6</probabilities>
+    </cpt>
+    <cpt id="Wet">
+      <state id="yes" />
+      <state id="no" />
+      <parents>Rain Sprinkler</parents>
+      <probabilities>0.99 0.01 0.9 0.1 0.8 0.2 0.05 0.95</probabilities>
+    </cpt>
+  </nodes>
+  <extensions>
+    <genie version="1.0" app="GeNIe 4.0" name="tiny">
+      <node id="Rain">
+        <name>Rain</name>
+        <position>20 20 140 68</position>
+      </node>
+    </genie>
+  </extensions>
+</smile>
+"""
 #: P(Rain=yes | Wet=yes) in the tiny network, by hand.
 RAIN_GIVEN_WET = (0.2 * (0.4 * 0.99 + 0.6 * 0.9)) / (
     0.2 * (0.4 * 0.99 + 0.6 * 0.9) + 0.8 * (0.4 * 0.8 + 0.6 * 0.05))
@@ -200,9 +270,9 @@ def fault_network(values_b: list[list[float]] | None = None, states_a: list[Any]
 
 # -- the corpus ------------------------------------------------------------------------
 
-def test_the_unbroken_tiny_network_loads_in_both_formats_and_answers_right(tmp_path: Path) -> None:
-    for name, text in (("tiny.bif", TINY_BIF), ("tiny.xml", TINY_XML)):
-        model = kneebayes.load_bif(_write(tmp_path, name, text), targets=["Rain"])
+def test_the_unbroken_tiny_network_loads_in_every_format_and_answers_right(tmp_path: Path) -> None:
+    for name, text in (("tiny.bif", TINY_BIF), ("tiny.xml", TINY_XML), ("tiny.xdsl", TINY_XDSL)):
+        model = kneebayes.load_network(_write(tmp_path, name, text), targets=["Rain"])
         assert model.diagnose({"Wet": "yes"}).distributions["Rain"]["yes"] == pytest.approx(RAIN_GIVEN_WET, abs=1e-12)
 
 
@@ -215,10 +285,10 @@ def test_a_hostile_file_gives_a_short_kneebayes_error_naming_the_defect(name: st
     kind, words = CORPUS[name]
     start = time.perf_counter()
     with pytest.raises(KneeBayesError) as info:
-        kneebayes.load_bif(HOSTILE / name, targets=["Rain"])
+        kneebayes.load_network(HOSTILE / name, targets=["Rain"])
     assert time.perf_counter() - start < TIME_LIMIT
     assert type(info.value) is kind
-    text = _bounded(info.value)
+    text = _bounded(info.value, XDSL_MESSAGE_LIMIT if name.endswith(".xdsl") else MESSAGE_LIMIT)
     for word in words:
         assert word in text, f"{word!r} not in {text!r}"
     if isinstance(info.value, ModelFileError):
@@ -235,8 +305,19 @@ def test_a_duplicate_xmlbif_definition_is_refused_not_last_one_wins() -> None:
     assert (problem.node, problem.field) == ("Rain", "DEFINITION")
 
 
-def test_the_billion_laughs_file_is_refused_fast_and_small() -> None:
-    _fast_and_small(HOSTILE / "billion_laughs.xml", ModelFileError)
+@pytest.mark.parametrize("name", ["billion_laughs.xml", "billion_laughs.xdsl"])
+def test_the_billion_laughs_file_is_refused_fast_and_small(name: str) -> None:
+    _fast_and_small(HOSTILE / name, ModelFileError)
+
+
+@pytest.mark.parametrize("name", ["nan_value.bif", "nan_table.xml", "nan_probability.xdsl"])
+def test_load_bif_gives_the_same_error_as_load_network(name: str) -> None:
+    messages = []
+    for load in (kneebayes.load_bif, kneebayes.load_network):
+        with pytest.raises(ModelFileError) as info:
+            load(HOSTILE / name, targets=["Rain"])
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
 
 
 # Large hostile texts (each about 1 MB) that took pgmpy's reader quadratic time or unbounded memory.
@@ -256,6 +337,18 @@ def _big_inputs() -> dict[str, str]:
                                                           for i in range(n // 40)),
         "deep.xml": "<BIF>" + "<a>" * (n // 3) + "</a>" * (n // 3) + "</BIF>",
         "flat.xml": "<BIF><NETWORK><NAME>n</NAME>" + "<PROPERTY/>" * (n // 11) + "</NETWORK></BIF>",
+        "deep.xdsl": '<smile id="x"><nodes/><extensions>' + "<a>" * (n // 3) + "</a>" * (n // 3) + "</extensions></smile>",
+        "flat.xdsl": '<smile id="x"><nodes><cpt id="A"><state id="a"/><state id="b"/>'
+                     '<probabilities>0.5 0.5</probabilities></cpt></nodes><extensions>' + "<node/>" * (n // 7)
+                     + "</extensions></smile>",
+        "many_states.xdsl": '<smile id="x"><nodes><cpt id="A">' + '<state id="s"/>' * (n // 15)
+                            + "<probabilities>1</probabilities></cpt></nodes></smile>",
+        "huge_deterministic.xdsl": '<smile id="x"><nodes><cpt id="P">' + "".join(f'<state id="p{i}"/>'
+                                                                                 for i in range(n // 20))
+                                   + "<probabilities>" + "0 " * (n // 20) + "</probabilities></cpt>"
+                                   '<deterministic id="A">' + "".join(f'<state id="a{i}"/>' for i in range(2000))
+                                   + "<parents>P</parents><resultingstates>" + "a0 " * (n // 20)
+                                   + "</resultingstates></deterministic></nodes></smile>",
     }
 
 
@@ -562,10 +655,10 @@ def _asia_texts() -> dict[str, str]:
 
     path = Path(os.path.dirname(pgmpy.__file__)) / "utils" / "example_models" / "asia.bif.gz"
     bif = gzip.open(path, "rt", encoding="utf-8").read()
-    from kneebayes.interop.files import xmlbif_text
+    from kneebayes.interop.files import xdsl_text, xmlbif_text
 
-    xml = xmlbif_text(kneebayes.from_pgmpy(_read_bif(bif), targets=["asia"]))
-    return {"asia.bif": bif, "asia.xml": xml}
+    model = kneebayes.from_pgmpy(_read_bif(bif), targets=["asia"])
+    return {"asia.bif": bif, "asia.xml": xmlbif_text(model), "asia.xdsl": xdsl_text(model)}
 
 
 def _read_bif(text: str) -> Any:
@@ -585,7 +678,9 @@ def fuzz_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 INSERTS = ("nan", "inf", "-1", "1e999", "0", "{", "}", "(", ")", ";", ",", "|", '"', "/*", "//", "<", ">", "&",
-           "<!ENTITY", "variable", "probability", "table", "<DEFINITION>", "<TABLE>", "\n", "\x00", "é", "\ufeff")
+           "<!ENTITY", "variable", "probability", "table", "<DEFINITION>", "<TABLE>", "\n", "\x00", "é", "\ufeff",
+           "<!DOCTYPE x>", "<cpt id=\"asia\">", "<state id=\"yes\"/>", "<parents>", "</parents>", "<noisymax>",
+           "<resultingstates>yes</resultingstates>")
 
 
 def _mutate(text: str, data: st.DataObject) -> str:
@@ -628,7 +723,7 @@ def _loads_or_refuses(path: Path) -> None:
         assert math.fsum(values) == pytest.approx(1.0, abs=1e-9)
 
 
-@pytest.mark.parametrize("seed", ["asia.bif", "asia.xml"])
+@pytest.mark.parametrize("seed", ["asia.bif", "asia.xml", "asia.xdsl"])
 @settings(max_examples=scaled(150), suppress_health_check=[HealthCheck.too_slow,
                                                             HealthCheck.function_scoped_fixture])
 @given(data=st.data())
