@@ -7,8 +7,9 @@
 The card lists every node and every parameter under its address (the one
 used by error messages, ``with_parameters``, ``sensitivity`` and ``diff``),
 with value, verbal term, range, source and rationale; then the model file's
-claims and whether each holds now; then the choices the article did not
-settle. The output is deterministic: no dates, no absolute paths.
+claims and whether each holds now; then its care advice, with the triage
+level and the answers each item is tied to; then the choices the article did
+not settle. The output is deterministic: no dates, no absolute paths.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import sys
 from pathlib import Path
 
 import kneebayes
-from kneebayes.modelfile.schema import ClaimSpec, ModelSpec, NodeSpec, NoisyOr, Parameter, Prior
+from kneebayes.modelfile.schema import CareItem, ClaimSpec, ModelSpec, NodeSpec, NoisyOr, Parameter, Prior
 from kneebayes.research.parameters import parameters as model_parameters
 from kneebayes.research.parameters import parameters_by_node
 
@@ -173,6 +174,28 @@ def check_text(claim: ClaimSpec) -> str:
     )
 
 
+def condition_text(item: CareItem) -> str:
+    """``applies_when`` in words: ``swelling = some or lots and instability = yes``."""
+    return " and ".join(f"{node} = {' or '.join(states)}" for node, states in item.applies_when) or "any answers"
+
+
+def care_section(spec: ModelSpec) -> list[str]:
+    if not spec.care:
+        return ["## Care", "", "The model file gives no care advice.", ""]
+    out = ["## Care", "",
+           "The advice the care plan draws on. *When* limits an item to a triage level (a self_care item "
+           "also shows while the safety screen is incomplete); an item tied to "
+           "answers (*Applies when*) is dropped when an answer contradicts it and fits the answers when "
+           "they meet it. An item without causes is general advice.", "",
+           "| Item | Title | When | Causes | Applies when | Source |", "|---|---|---|---|---|---|"]
+    for item in spec.care:
+        causes = ", ".join(f"`{c}`" for c in item.causes) or "general"
+        out.append(f"| `{item.id}` | {cell(item.title)} | {item.when} | {causes} | {cell(condition_text(item))} | "
+                   f"{cell(item.source)} |")
+    out.append("")
+    return out
+
+
 def form_note(node: NodeSpec) -> str:
     p = node.parameters
     if isinstance(p, Prior):
@@ -285,6 +308,7 @@ def render(model: kneebayes.Model, preamble: str | None = None) -> str:
     else:
         out.append("The model file states no claims.")
     out.append("")
+    out += care_section(spec)
 
     silent = [(a, q) for a, q in params if SILENT.search(q.rationale)]
     out += ["## Choices the article did not settle", "", preamble or GENERIC_PREAMBLE, "",

@@ -6,8 +6,8 @@
 
 Every changed number comes from ``Model.diff`` (by address), with its new
 rationale (the why), or the old one for a number that is gone; then the
-triage thresholds and claims that changed, and how likely each cause is
-with nothing known, before and after. The output is deterministic.
+triage thresholds, care advice and claims that changed, and how likely each
+cause is with nothing known, before and after. The output is deterministic.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import kneebayes
-from kneebayes.modelfile.schema import ModelSpec
+from kneebayes.modelfile.schema import CareItem, ModelSpec
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OLD = HERE / "model-history" / "knee-1.0.0.yaml"
@@ -63,7 +63,11 @@ changes, each with its source below:
   lump behind the knee but sees no swelling, and answers "no" to every
   other warning sign, reaches about 0.40.
 - **New claims** check that a telling sign stays telling after the safety
-  screen (what the answers point to, by Bayes factor)."""
+  screen (what the answers point to, by Bayes factor).
+- **The brace only for an unstable knee.** The article offers a brace "in
+  cases with ligament instability causing symptoms alongside tightness":
+  the care item is now tied to the answer instability = yes, so a runner
+  who says the knee is stable is not told to wear one."""
 
 
 def cell(text: object) -> str:
@@ -112,6 +116,30 @@ def _rules_section(old: ModelSpec, new: ModelSpec) -> list[str]:
     return lines or ["Triage rules unchanged."]
 
 
+def _condition(item: CareItem) -> str:
+    return " and ".join(f"{node} = {' or '.join(states)}" for node, states in item.applies_when) or "any answers"
+
+
+def _care_section(old: ModelSpec, new: ModelSpec) -> list[str]:
+    before = {c.id: c for c in old.care}
+    lines: list[str] = []
+    for c in new.care:
+        was = before.get(c.id)
+        if was is None:
+            lines.append(f"- New care item `{c.id}` ({c.when}, applies when {_condition(c)}): {c.title}.")
+            continue
+        if was.when != c.when:
+            lines.append(f"- Care item `{c.id}`: when {was.when} -> {c.when}.")
+        if was.applies_when != c.applies_when:
+            lines.append(f"- Care item `{c.id}`: applies when {_condition(was)} -> {_condition(c)}.")
+        if was.causes != c.causes:
+            lines.append(f"- Care item `{c.id}`: serves {', '.join(was.causes) or 'no cause'} -> "
+                         f"{', '.join(c.causes) or 'no cause'}.")
+    gone = before.keys() - {c.id for c in new.care}
+    lines += [f"- Care item `{g}` removed." for g in sorted(gone)]
+    return lines or ["Care advice unchanged."]
+
+
 def changes_for(old: kneebayes.Model, new: kneebayes.Model, why: str | None = None) -> str:
     """The whole page for ``old`` -> ``new``."""
     out = [f"# What changed in the {new.name} model: {old.version} -> {new.version}", "",
@@ -130,6 +158,7 @@ def changes_for(old: kneebayes.Model, new: kneebayes.Model, why: str | None = No
         why_text = p.rationale if ch.address in new_params else f"removed; it was: {p.rationale}"
         out.append(f"| `{ch.address}` | {num(ch.old)} | {num(ch.new)} | {rng} | {cell(why_text)} ({cell(p.source)}) |")
     out += ["", "## Triage", "", *_rules_section(old.spec, new.spec), ""]
+    out += ["## Care", "", *_care_section(old.spec, new.spec), ""]
     old_claims = {c.id for c in old.spec.claims}
     report = {r.id: r for r in new.check_claims()}
     added = [c for c in new.spec.claims if c.id not in old_claims]

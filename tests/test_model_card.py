@@ -195,6 +195,21 @@ def test_claims_show_whether_they_hold(card_module, tiny_path):
     assert broken.split(" | ")[-1].startswith("**NO** (")
 
 
+def test_every_care_item_is_in_the_card_with_the_answers_it_is_tied_to(card_module):
+    model = kneebayes.load_model()
+    section = card_module.card_for(model).split("## Care", 1)[1].split("\n## ", 1)[0]
+    for item in model.spec.care:
+        assert f"| `{item.id}` | {item.title} | {item.when} |" in section
+    brace = next(line for line in section.splitlines() if line.startswith("| `bracing_for_instability` |"))
+    assert "| instability = yes |" in brace
+    rest = next(line for line in section.splitlines() if line.startswith("| `rest_and_cross_training` |"))
+    assert "| general | any answers |" in rest
+
+
+def test_a_model_without_care_says_so(card_module, tiny_path):
+    assert "## Care\n\nThe model file gives no care advice.\n" in card_module.render(kneebayes.load_model(tiny_path))
+
+
 def test_unsettled_choices_list_exactly_the_silent_parameters(card_module, tiny_path):
     text = card_module.render(kneebayes.load_model(tiny_path))
     section = text.split("## Choices the article did not settle", 1)[1]

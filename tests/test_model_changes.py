@@ -59,11 +59,17 @@ def test_a_changed_threshold_and_an_added_claim_are_reported(changes_module: Mod
     assert "- Added `locking_stays_telling_after_the_screen` (holds)" in text
 
 
+def test_a_care_item_tied_to_an_answer_is_reported(changes_module: ModuleType, old: kneebayes.Model) -> None:
+    text = changes_module.changes_for(old, kneebayes.load_model())
+    assert "- Care item `bracing_for_instability`: applies when any answers -> instability = yes." in text
+
+
 def test_identical_models_report_no_change(changes_module: ModuleType, old: kneebayes.Model) -> None:
     text = changes_module.changes_for(old, old)
     assert "## Numbers (0 changed)" in text
     assert "No node was added or removed, and no edge changed." in text
     assert "Triage rules unchanged." in text
+    assert "Care advice unchanged." in text
     assert "No claim added or removed." in text
 
 
