@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from .modelfile.schema import ModelSpec
 
-__all__ = ["INCOMPLETE", "LEVELS", "LEVEL_TITLES", "NOT_ASSESSED", "SELF_CARE", "SEE_DOCTOR", "Reason", "Triage",
+__all__ = ["INCOMPLETE", "LEVELS", "LEVEL_TITLES", "NOT_ASSESSED", "QUIET_TRIGGER", "SELF_CARE", "SEE_DOCTOR", "Reason", "Triage",
            "has_triage_rules", "level_of", "screened", "triage", "unanswered_red_flags"]
 
 TriageLevel = Literal["see_doctor", "self_care", "incomplete", "not_assessed"]
@@ -60,6 +60,9 @@ NO_WARNING_SIGN = "no_warning_sign"
 SCREEN_INCOMPLETE = "screen_incomplete"
 #: The trigger of the one reason a not-assessed triage carries.
 NO_TRIAGE_RULES = "no_triage_rules"
+#: The trigger of the one reason each level without a fired warning sign carries.
+QUIET_TRIGGER: dict[str, str] = {SELF_CARE: NO_WARNING_SIGN, INCOMPLETE: SCREEN_INCOMPLETE,
+                                 NOT_ASSESSED: NO_TRIAGE_RULES}
 
 
 @dataclass(frozen=True)
@@ -241,18 +244,18 @@ def triage(spec: ModelSpec, evidence: Mapping[str, object], posterior: Mapping[s
 def _reason(spec: ModelSpec, level: TriageLevel, unanswered: tuple[str, ...]) -> Reason:
     """The one reason of a level that no warning sign fired."""
     if level == NOT_ASSESSED:
-        return Reason(NO_TRIAGE_RULES, "This model has no triage rules (no warning signs and no escalations), so it "
+        return Reason(QUIET_TRIGGER[level], "This model has no triage rules (no warning signs and no escalations), so it "
                       "cannot say whether care at home is enough; ask a professional if in doubt.", "", "not_assessed")
     care = "care at home as the care plan describes is reasonable"
     if level == SELF_CARE:
         n = len({f.node for f in spec.red_flags})
         text = (f"No warning sign was reported (all {n} warning-sign questions answered), so {care}." if n
                 else f"No escalation applies, so {care}.")
-        return Reason(NO_WARNING_SIGN, text, _sources(spec), "self_care")
+        return Reason(QUIET_TRIGGER[level], text, _sources(spec), "self_care")
     labels = "; ".join(_label(spec, n) for n in unanswered)
     n = len(unanswered)
     questions = "question is" if n == 1 else f"{n} questions are"
-    return Reason(SCREEN_INCOMPLETE, f"No warning sign so far, but the safety screen is not complete: this warning-sign "
+    return Reason(QUIET_TRIGGER[level], f"No warning sign so far, but the safety screen is not complete: this warning-sign "
                   f"{questions} still unanswered: {labels}. Answer {'it' if n == 1 else 'them'} before relying on "
                   "care at home.", _sources(spec), "incomplete")
 

@@ -143,8 +143,7 @@ from ..errors import EvidenceError, InvalidStateError, KneeBayesError, UnknownNo
 from ..extras import require
 from ..inference.evidence_weight import explaining_order, weigh
 from ..inference.posterior import TargetJoint, joint_with_targets, marginals, target_joint
-from ..triage import (INCOMPLETE, NO_TRIAGE_RULES, NO_WARNING_SIGN, NOT_ASSESSED, SCREEN_INCOMPLETE, SEE_DOCTOR,
-                      SELF_CARE, has_triage_rules, level_of)
+from ..triage import QUIET_TRIGGER, SEE_DOCTOR, has_triage_rules, level_of
 
 if TYPE_CHECKING:
     from collections.abc import Hashable
@@ -587,10 +586,6 @@ def _evidence(net: CompiledNetwork, nodes: np.ndarray, row: np.ndarray) -> dict[
 
 # -- triage -------------------------------------------------------------------------------
 
-#: The one reason trigger of each level that no warning sign fired (as ``kneebayes.triage.triage`` gives it).
-_QUIET_TRIGGER = {SELF_CARE: NO_WARNING_SIGN, INCOMPLETE: SCREEN_INCOMPLETE, NOT_ASSESSED: NO_TRIAGE_RULES}
-
-
 def _triage(model: Model, nodes: np.ndarray, codes: np.ndarray, posterior: np.ndarray | None,
             impossible: np.ndarray, out_names: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Level and reason triggers per distinct row, as ``kneebayes.triage.triage`` gives them.
@@ -639,7 +634,7 @@ def _triage(model: Model, nodes: np.ndarray, codes: np.ndarray, posterior: np.nd
         ids = tuple(t for t, f in zip(triggers, pattern[:-1]) if f)
         decided = level_of(bool(ids), has_rules, bool(pattern[-1]))
         level_by_pattern[p] = decided
-        reasons_by_pattern[p] = ids if decided == SEE_DOCTOR else (_QUIET_TRIGGER[decided],)
+        reasons_by_pattern[p] = ids if decided == SEE_DOCTOR else (QUIET_TRIGGER[decided],)
     level, reasons = level_by_pattern[which], reasons_by_pattern[which]
     for u in np.flatnonzero(near & ~impossible):   # a posterior within 1e-9 of a threshold: ask the Diagnosis
         t = model.diagnose(_evidence(net, nodes, codes[u])).triage
