@@ -224,6 +224,18 @@ def test_diagnosis_html_care_count(tingling: kneebayes.Diagnosis) -> None:
     assert html.escape(tingling.care_plan[1].title) not in text
 
 
+def test_diagnosis_html_shows_the_short_care_plan_and_counts_the_rest(knee_model: kneebayes.Model) -> None:
+    from kneebayes.care import split_care
+
+    dx = knee_model.diagnose({"instability": "yes"})
+    first, rest = split_care(dx.care_plan, limit=3)
+    text = diagnosis_html(dx, care=3)
+    assert "A brace if the knee is unstable" in text   # its condition is met: it fits the answers
+    assert all(html.escape(a.title) in text for a in first)
+    assert not any(f"<b>{html.escape(a.title)}</b>" in text for a in rest)
+    assert f"and {len(rest)} more in <code>care_plan</code>" in text
+
+
 def test_diagnosis_html_self_care_only_after_the_whole_screen(knee_model: kneebayes.Model) -> None:
     clear = {n: "no" for n in knee_model.red_flag_nodes}
     dx = knee_model.diagnose(clear)
