@@ -33,6 +33,12 @@ SCRIPT = textwrap.dedent(
     dx.posterior, dx.ranked_causes, str(dx), dx.to_json()
     model.marginals({"limping": "yes"}, nodes=["meniscal_injury"])
     steps["diagnose"] = new()
+    import os, tempfile
+    from kneebayes.interop.files import to_bif, to_xdsl, to_xmlbif
+    folder = tempfile.mkdtemp()
+    for write, name in ((to_bif, "k.bif"), (to_xmlbif, "k.xml"), (to_xdsl, "k.xdsl")):
+        kneebayes.load_network(write(model, os.path.join(folder, name)), targets=model.causes).diagnose({})
+    steps["networks"] = new()
     print(json.dumps(steps))
     """
 )
@@ -67,6 +73,10 @@ def test_a_first_diagnosis_imports_no_heavy_library() -> None:
     loaded = set(steps()["diagnose"])
     assert loaded.isdisjoint(HEAVY), f"heavy modules imported: {sorted(loaded & set(HEAVY))}"
     assert _third_party(steps()["diagnose"]) <= {"kneebayes", "numpy", "yaml"}
+
+
+def test_writing_and_loading_network_files_imports_no_heavy_library() -> None:
+    assert _third_party(steps()["networks"]) <= {"kneebayes", "numpy", "yaml"}
 
 
 def test_import_has_no_side_effects_on_logging() -> None:

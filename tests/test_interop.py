@@ -360,3 +360,138 @@ def test_the_name_rule_can_be_turned_off() -> None:
 def test_a_yes_no_target_is_normal_when_no_without_being_told() -> None:
     model = kneebayes.from_pgmpy(fault_network(["yes", "no"]), targets=["Fault"], detect_normal_states=False)
     assert model.normal_states == {"Fault": "no"}
+
+
+# -- our own writers, read back by both readers -------------------------------------------------
+
+def _pgmpy_from_text(text: str, fmt: str):  # type: ignore[no-untyped-def]
+    from pgmpy.readwrite import BIFReader, XMLBIFReader
+
+    return (BIFReader if fmt == "bif" else XMLBIFReader)(string=text).get_model()
+
+
+@pytest.mark.parametrize("fmt", ["bif", "xml"])
+@pytest.mark.parametrize(("name", "target"), [("asia", "asia"), ("child", "Disease"), ("alarm", "HYPOVOLEMIA")])
+def test_our_writers_are_read_by_pgmpy_and_by_us_to_identical_tables(name: str, target: str, fmt: str,
+                                                                      tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RenormalisedWarning)
+        model = kneebayes.load_network(example_path(name), targets=[target])
+    path = (model.to_bif if fmt == "bif" else model.to_xmlbif)(tmp_path / f"{name}.{fmt}")
+    theirs = _pgmpy_from_text(path.read_text(encoding="utf-8"), fmt)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RenormalisedWarning)   # what we wrote sums to 1 exactly as it did
+        ours = kneebayes.load_network(path, targets=[target])
+    net = model.network
+    for i, node in enumerate(net.names):
+        expected = np.moveaxis(net.tables[i], -1, 0).reshape(net.cards[i], -1)
+        cpd = theirs.get_cpds(node)
+        assert tuple(cpd.state_names[node]) == net.states[i]
+        assert tuple(cpd.variables[1:]) == tuple(net.names[p] for p in net.parents[i])
+        assert np.array_equal(cpd.get_values(), expected), node
+        j = ours.network.index[node]
+        assert ours.network.parents[j] == tuple(ours.network.index[net.names[p]] for p in net.parents[i])
+        assert np.array_equal(ours.network.tables[j], net.tables[i]), node
+
+
+def test_writing_and_reading_network_files_needs_no_pgmpy(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(f"""\
+        import sys
+        sys.modules["pgmpy"] = None   # as if pgmpy were not installed
+        import kneebayes
+        model = kneebayes.load_model()
+        for suffix in (".bif", ".xml", ".xdsl", ".bif.gz"):
+            path = {str(tmp_path)!r} + "/knee" + suffix
+            write = model.to_bif if "bif" in suffix else model.to_xmlbif if suffix == ".xml" else None
+            if write is None:
+                from kneebayes.interop.files import to_xdsl
+                to_xdsl(model, path)
+            else:
+                write(path)
+            a, b = model.diagnose({{"limping": "yes"}}), kneebayes.load_network(path, targets=model.causes).diagnose({{"limping": "yes"}})
+            print(suffix, max(abs(a.posterior[c] - b.posterior[c]) for c in model.causes) < 1e-12)
+        try:
+            model.to_pgmpy()
+        except kneebayes.MissingExtraError as exc:
+            print(exc)
+        """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:4] == [".bif True", ".xml True", ".xdsl True", ".bif.gz True"]
+    assert lines[4].endswith("pip install 'kneebayes[interop]'")
+
+
+@pytest.mark.parametrize("fmt", ["bif", "xml", "xdsl"])
+def test_an_export_to_a_gz_name_is_gzipped_and_loads_back(knee_model: kneebayes.Model, fmt: str,
+                                                         tmp_path: Path) -> None:
+    from kneebayes.interop.files import to_bif, to_xdsl, to_xmlbif
+
+    write = {"bif": to_bif, "xml": to_xmlbif, "xdsl": to_xdsl}[fmt]
+    path = write(knee_model, tmp_path / f"knee.{fmt}.gz")
+    assert path.read_bytes()[:2] == b"\x1f\x8b"
+    back = kneebayes.load_network(path, targets=knee_model.causes)
+    assert all(np.array_equal(back.network.tables[back.network.index[n]], knee_model.network.tables[i])
+               for i, n in enumerate(knee_model.network.names))
+
+
+def test_bif_refuses_node_names_that_differ_only_in_case(tmp_path: Path) -> None:
+    from pgmpy.factors.discrete import TabularCPD
+    from pgmpy.models import DiscreteBayesianNetwork
+
+    bn = DiscreteBayesianNetwork()
+    bn.add_nodes_from(["Rain", "rain"])
+    bn.add_cpds(TabularCPD("Rain", 2, [[0.5], [0.5]]), TabularCPD("rain", 2, [[0.5], [0.5]]))
+    model = kneebayes.from_pgmpy(bn, targets=["Rain"])
+    with pytest.raises(ModelFileError) as info:
+        model.to_bif(tmp_path / "x.bif")
+    assert "node 'rain'" in str(info.value) and "only in case" in str(info.value)
+    assert not (tmp_path / "x.bif").exists()
+    back = kneebayes.load_network(model.to_xmlbif(tmp_path / "x.xml"), targets=["Rain"])
+    assert [n.id for n in back.nodes] == ["Rain", "rain"]
+
+
+# -- one loader for every format ------------------------------------------------------------------
+
+@pytest.mark.parametrize("suffix", [".bif", ".xml", ".xmlbif", ".xdsl", ".bif.gz", ".xmlbif.gz", ".xdsl.gz"])
+def test_load_network_reads_each_format_by_its_suffix(knee_model: kneebayes.Model, suffix: str,
+                                                      tmp_path: Path) -> None:
+    from kneebayes.interop.files import to_bif, to_xdsl, to_xmlbif
+
+    write = to_bif if suffix.startswith(".bif") else to_xdsl if suffix.startswith(".xdsl") else to_xmlbif
+    path = write(knee_model, tmp_path / f"knee{suffix}")
+    back = kneebayes.load_network(path, targets=["meniscal_injury"], costs={"limping": 2.0},
+                                  askable=["limping", "locking_or_catching"])
+    assert back.causes == ("meniscal_injury",) and back.spec.node("limping").cost == 2.0
+    assert {n.id for n in back.nodes if n.askable} == {"limping", "locking_or_catching"}
+
+
+def test_load_network_refuses_an_unknown_suffix_listing_the_valid_ones(tmp_path: Path) -> None:
+    path = tmp_path / "knee.yaml"
+    path.write_text("network x {\n}\n", encoding="utf-8")
+    with pytest.raises(kneebayes.InputFileError) as info:
+        kneebayes.load_network(path, targets=["A"])
+    text = str(info.value)
+    assert "knee.yaml" in text and all(s in text for s in (".bif", ".xml", ".xmlbif", ".xdsl", "gzipped"))
+
+
+def test_load_bif_still_reads_a_network_whatever_its_suffix(knee_model: kneebayes.Model, tmp_path: Path) -> None:
+    text = knee_model.to_bif(tmp_path / "knee.bif").read_text(encoding="utf-8")
+    path = tmp_path / "knee.txt"
+    path.write_text(text, encoding="utf-8")
+    assert kneebayes.load_bif(path, targets=knee_model.causes).network.names == knee_model.network.names
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("alarm.bif", True), ("alarm.bif.gz", True), ("net.xml", True), ("net.XMLBIF", True), ("net.xmlbif.gz", True),
+    ("printer.xdsl", True), ("printer.xdsl.gz", True), (Path("dir.bif") / "knee.yaml", False), ("knee.yml", False),
+    ("notes.gz", False), ("bif", False), ("network.xdsl.bak", False),
+])
+def test_is_network_path_goes_by_the_suffix_alone(path: str | Path, expected: bool) -> None:
+    from kneebayes.interop.importer import is_network_path
+
+    assert is_network_path(path) is expected
