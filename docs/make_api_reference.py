@@ -43,8 +43,8 @@ TOP_LEVEL_SECTIONS: list[tuple[str, str, list[str]]] = [
               "these frozen values (not in `kneebayes.__all__`). Each has a readable `str()`; some have "
               "`to_dict()` or `to_html()`.", []),
     ("Researchers", "Sensitivity of a posterior to the hand-set numbers.", ["sensitivity"]),
-    ("Importing networks", "Any discrete network from pgmpy or a BIF / XMLBIF file, as a kneebayes model.",
-     ["load_bif", "from_pgmpy", "RenormalisedWarning"]),
+    ("Importing networks", "Any discrete network from pgmpy or a BIF / XMLBIF / XDSL file, as a kneebayes model.",
+     ["load_network", "load_bif", "from_pgmpy", "RenormalisedWarning"]),
     ("Errors", "", [
         "KneeBayesError", "ModelFileError", "ParameterError", "EvidenceError", "UnknownNodeError",
         "InvalidStateError", "ImpossibleEvidenceError", "AlreadyAnsweredError", "Problem",
@@ -72,7 +72,8 @@ MODULES: list[tuple[str, str]] = [
                                       "`Model.with_parameters` and `Model.diff` call these)."),
     ("kneebayes.research.batch", "Many cases at once (`Model.diagnose_frame` calls this)."),
     ("kneebayes.display", "HTML for notebooks and matplotlib figures; each returns a string or a Figure."),
-    ("kneebayes.interop.files", "BIF and XMLBIF text (`Model.to_bif` and `Model.to_xmlbif` write it)."),
+    ("kneebayes.interop.files", "BIF, XMLBIF and XDSL files and text, by kneebayes's own writers (`Model.to_bif` "
+                                "and `Model.to_xmlbif` call these)."),
 ]
 
 # Classes whose constructor is not for users: no signature, this sentence instead.
