@@ -337,7 +337,8 @@ def _big_inputs() -> dict[str, str]:
                                                           for i in range(n // 40)),
         "deep.xml": "<BIF>" + "<a>" * (n // 3) + "</a>" * (n // 3) + "</BIF>",
         "flat.xml": "<BIF><NETWORK><NAME>n</NAME>" + "<PROPERTY/>" * (n // 11) + "</NETWORK></BIF>",
-        "deep.xdsl": '<smile id="x"><nodes/><extensions>' + "<a>" * (n // 3) + "</a>" * (n // 3) + "</extensions></smile>",
+        "deep.xdsl": ('<smile id="x"><nodes/><extensions>' + "<a>" * (n // 3) + "</a>" * (n // 3)
+                      + "</extensions></smile>"),
         "flat.xdsl": '<smile id="x"><nodes><cpt id="A"><state id="a"/><state id="b"/>'
                      '<probabilities>0.5 0.5</probabilities></cpt></nodes><extensions>' + "<node/>" * (n // 7)
                      + "</extensions></smile>",

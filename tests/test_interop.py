@@ -412,7 +412,8 @@ def test_writing_and_reading_network_files_needs_no_pgmpy(tmp_path: Path) -> Non
                 to_xdsl(model, path)
             else:
                 write(path)
-            a, b = model.diagnose({{"limping": "yes"}}), kneebayes.load_network(path, targets=model.causes).diagnose({{"limping": "yes"}})
+            back = kneebayes.load_network(path, targets=model.causes)
+            a, b = model.diagnose({{"limping": "yes"}}), back.diagnose({{"limping": "yes"}})
             print(suffix, max(abs(a.posterior[c] - b.posterior[c]) for c in model.causes) < 1e-12)
         try:
             model.to_pgmpy()

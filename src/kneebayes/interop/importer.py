@@ -275,7 +275,7 @@ def _content_format(text: str, by_suffix: str | None) -> str:
 
 
 def _root_tag(text: str, pos: int) -> str | None:
-    """The name of the first element, past the XML declaration and comments; None if a DTD or anything odd comes first."""
+    """The name of the first element, past the XML declaration and comments; None if a DTD or else comes first."""
     while True:
         for opening, closing in (("<?", "?>"), ("<!--", "-->")):
             if text.startswith(opening, pos):
