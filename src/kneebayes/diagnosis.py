@@ -239,6 +239,19 @@ class Diagnosis:
         """
         return float(self._model._leading(self._marg)) if len(self._marg) else 0.0
 
+    @property
+    def leading_target(self) -> tuple[str, str, bool] | None:
+        """Which target gives ``leading_probability``: ``(target, state, is_normal_state)``, or None without targets.
+
+        With ``is_normal_state`` True the number is P(target is not ``state``);
+        otherwise it is P(target = ``state``).
+
+        >>> import kneebayes
+        >>> kneebayes.load_model().diagnose({"tingling_or_numbness": "yes"}).leading_target
+        ('nerve_irritation', 'no', True)
+        """
+        return self._leading_target()
+
     def _leading_target(self) -> tuple[str, str, bool] | None:
         """Which target gives ``leading_probability``: (target, state, is_normal_state).
 
@@ -597,7 +610,12 @@ class Diagnosis:
     # -- triage, care, explanations -------------------------------------------------------
     @cached_property
     def triage(self) -> Triage:
-        """self_care or see_doctor, with the reasons (red flags answered, causes needing imaging)."""
+        """The triage level (see_doctor, incomplete, self_care or not_assessed) with its reasons.
+
+        Self-care only once every warning-sign question is answered with its
+        all-clear state and nothing escalates; ``incomplete`` while some are
+        unanswered; ``not_assessed`` for a model without triage rules.
+        """
         from .triage import triage
 
         post = self.posterior if self._model._yes_positions is not None else None

@@ -60,9 +60,12 @@ _TRACK = "background:rgba(127,127,127,0.18);width:16em;height:0.95em"
 _BAR_COLOUR = "#4c78a8"
 _UP_COLOUR = "#4c78a8"
 _DOWN_COLOUR = "#e45756"
-_LEVEL_STYLE = {
-    "see_doctor": ("See a doctor", "#b03a2e"),
-    "self_care": ("Self-care", "#2e7d32"),
+# Badge colours by triage level: red, green, amber (screen not complete), grey (no triage rules).
+_LEVEL_COLOUR = {
+    "see_doctor": "#b03a2e",
+    "self_care": "#2e7d32",
+    "incomplete": "#9a6700",
+    "not_assessed": "#555555",
 }
 
 
@@ -264,7 +267,7 @@ def _evidence_line(dx: Diagnosis, model: Model) -> str:
 
 def _triage_block(dx: Diagnosis, model: Model) -> str:
     t = dx.triage
-    name, colour = _LEVEL_STYLE.get(t.level, (t.level.replace("_", " "), "#555555"))
+    name, colour = t.title, _LEVEL_COLOUR.get(t.level, "#555555")
     badge = (f"<span style='background:{colour};color:#ffffff;padding:1px 8px;border-radius:3px;"
              f"font-weight:600'>{_e(name)}</span> <code>{_e(t.level)}</code>")
     items = "".join(
@@ -273,7 +276,7 @@ def _triage_block(dx: Diagnosis, model: Model) -> str:
         for r in t.reasons
     )
     extra = ""
-    if t.level != "self_care" and t.unanswered_red_flags:
+    if t.level == "see_doctor" and t.unanswered_red_flags:   # an incomplete triage's reason lists them already
         pending = "; ".join(_e(_label(model, n)) for n in t.unanswered_red_flags)
         extra = f"<div style='{_MUTED}'>warning-sign questions still unanswered: {pending}</div>"
     return f"<div style='margin-top:0.6em'>triage: {badge}<ul style='margin:0.2em 0'>{items}</ul>{extra}</div>"
@@ -290,7 +293,11 @@ def _question_block(dx: Diagnosis) -> str:
 
     reason = dx.stop_reason
     if reason is None:
-        return describe("next question", q) if q is not None else ""
+        if q is None:
+            return ""
+        from .words import question_reason
+
+        return describe("next question", q) + f"<div style='{_MUTED}'>why: {_e(question_reason(dx, q.id))}</div>"
     value = str(getattr(reason, "value", reason))
     why = _STOP_TEXT.get(value, value.replace("_", " "))
     if value == "confident":
@@ -371,8 +378,9 @@ def diagnosis_html(dx: Diagnosis, *, care: int = 3) -> str:
     combinations of causes (or why they are not listed), the answers so
     far, the triage level with each reason and its source, the next
     question (text, expected gain, cost), or why the interview could stop
-    and what to ask to go on, the first ``care`` items of the care plan,
-    and the model's name, version and hash. Every piece of text is escaped.
+    and what to ask to go on, the care items that fit the answers (at most ``care``, ``kneebayes.care.split_care``),
+    the model's name, version and hash, and the model's disclaimer (decision support, not a medical
+    diagnosis). Every piece of text is escaped.
 
     Parameters
     ----------
@@ -395,7 +403,7 @@ def diagnosis_html(dx: Diagnosis, *, care: int = 3) -> str:
     >>> "see_doctor" in text
     True
     """
-    from .words import probability_title
+    from .words import disclaimer, probability_title
 
     model: Model = dx._model
     info = dx.model
@@ -415,6 +423,8 @@ def diagnosis_html(dx: Diagnosis, *, care: int = 3) -> str:
         f"{_e(info.version)} &middot; hash <code title='{_e(info.content_hash)}'>{_e(info.content_hash[:12])}</code>"
         "</div>"
     )
+    parts.append(f"<div class='kneebayes-disclaimer' style='margin-top:0.3em;font-style:italic'>"
+                 f"{_e(disclaimer(model))}</div>")
     parts.append("</div>")
     return "".join(parts)
 
