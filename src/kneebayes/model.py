@@ -436,16 +436,22 @@ class Model:
 
     # -- interop ----------------------------------------------------------------------
     def to_bif(self, path: str | Path) -> Path:
-        """Write the model as a BIF file (full tables, through pgmpy's writer)."""
+        """Write the model as a BIF file (full tables; ``.gz`` compresses; no pgmpy needed)."""
         from .interop.files import to_bif
 
         return to_bif(self, path)
 
     def to_xmlbif(self, path: str | Path) -> Path:
-        """Write the model as an XMLBIF file (full tables, through pgmpy's writer)."""
+        """Write the model as an XMLBIF file (full tables; ``.gz`` compresses; no pgmpy needed)."""
         from .interop.files import to_xmlbif
 
         return to_xmlbif(self, path)
+
+    def to_xdsl(self, path: str | Path) -> Path:
+        """Write the model as a GeNIe XDSL file (full tables; ``.gz`` compresses; no pgmpy needed)."""
+        from .interop.files import to_xdsl
+
+        return to_xdsl(self, path)
 
     def to_pgmpy(self) -> DiscreteBayesianNetwork:
         """The model as a pgmpy DiscreteBayesianNetwork with the same numbers (full tables)."""
