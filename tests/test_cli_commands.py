@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import json
 import os
 import pty
 import re
 import select
-import signal
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -220,22 +221,26 @@ def _read_until(fd: int, marker: bytes, limit: float = 60.0) -> bytes:
     return seen
 
 
+def _own_terminal() -> None:
+    """In the child: a new session whose controlling terminal is the pty on stdin, as a shell gives a command."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 @pytest.mark.skipif(not hasattr(pty, "openpty"), reason="needs a pseudo terminal")
 def test_ctrl_c_in_a_real_terminal_ends_with_where_things_stand_not_the_care_plan(tmp_path: Path) -> None:
     main, child = pty.openpty()
     save = tmp_path / "s.json"
     env = {**os.environ, "COLUMNS": "1000"}
     proc = subprocess.Popen([sys.executable, "-m", "kneebayes.cli", "interview", "--save", str(save)],
-                            stdin=child, stdout=child, stderr=child, env=env, start_new_session=True,
-                            preexec_fn=None)
+                            stdin=child, stdout=child, stderr=child, env=env, preexec_fn=_own_terminal)
     os.close(child)
     try:
         _read_until(main, b"[yes/no/skip/undo/quit]")
         os.write(main, b"no\n")
         _read_until(main, b"Q2.")
         _read_until(main, b"[yes/no/skip/undo/quit]")
-        # what the terminal sends on Ctrl-C: SIGINT to the foreground process (the session leader here)
-        os.killpg(proc.pid, signal.SIGINT)
+        os.write(main, b"\x03")   # Ctrl-C typed at the terminal: its line discipline sends SIGINT
         out = _read_until(main, b"not a medical diagnosis", limit=60).decode("utf-8", "replace")
         status = proc.wait(timeout=60)
     finally:
