@@ -71,3 +71,8 @@ def test_an_unknown_word_is_no_state_and_the_valid_words_are_listed() -> None:
     assert state_for(("yes", "no"), "maybe") is None
     assert words_for(("yes", "no")) == "yes or no (y / n, true / false)"
     assert words_for(("low", "mid", "high")) == "low, mid, high"
+
+
+def test_a_table_row_continues_under_its_column() -> None:
+    lines = wrap("  tendonitis    Hamstring or popliteal tendonitis [yes/no] (warning sign)", 40, hang=16)
+    assert len(lines) > 1 and all(line.startswith(" " * 16) and line[16] != " " for line in lines[1:])

@@ -37,13 +37,13 @@ def run(args: argparse.Namespace) -> int:
         group = [r for r in rows if r["kind"] == kind]
         out.line(f"{KIND_TITLES.get(kind, kind)} ({len(group)}):")
         for r in group:
-            notes = [] if r["askable"] else ["not asked"]
+            notes = [] if r["askable"] or kind == "cause" else ["not asked"]
             if r["target"] and kind != "cause":
                 notes.append("diagnosed")
             if r["warning_sign"]:
                 notes.append("warning sign")
             tail = f" ({', '.join(notes)})" if notes else ""
-            out.line(f"  {r['id']:<{width}}  {r['label']} [{'/'.join(r['states'])}]{tail}")
+            out.line(f"  {r['id']:<{width}}  {r['label']} [{'/'.join(r['states'])}]{tail}", hang=width + 4)
         out.line()
     out.line(f"Answer with ID=STATE, e.g. kneebayes diagnose {_example(rows)}")
     return 0

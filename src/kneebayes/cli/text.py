@@ -51,10 +51,11 @@ def terminal_width() -> int:
     return max(MIN_WIDTH, min(MAX_WIDTH, columns)) if columns > 0 else 80
 
 
-def wrap(line: str, width: int) -> list[str]:
+def wrap(line: str, width: int, hang: int | None = None) -> list[str]:
     """One logical line fitted to ``width``: its indent kept, a list item's continuation under its text.
 
     Words are never broken (a single word longer than the width stays whole).
+    ``hang`` sets the continuation's indent instead (a column of a table).
 
     >>> wrap("  1. Hamstring strain: your answers multiply its odds by 68", 30)
     ['  1. Hamstring strain: your', '     answers multiply its odds', '     by 68']
@@ -63,8 +64,11 @@ def wrap(line: str, width: int) -> list[str]:
         return [line]
     match = _MARKER.match(line)
     indent, marker = match.group(1), match.group(2) or ""
-    hang = " " * (len(indent) + len(marker)) if marker else indent + "  "
-    return textwrap.wrap(line, width, initial_indent="", subsequent_indent=hang, break_long_words=False,
+    if hang is not None:
+        continuation = " " * hang
+    else:
+        continuation = " " * (len(indent) + len(marker)) if marker else indent + "  "
+    return textwrap.wrap(line, width, initial_indent="", subsequent_indent=continuation, break_long_words=False,
                          break_on_hyphens=False, drop_whitespace=True) or [line]
 
 
@@ -75,8 +79,8 @@ class Printer:
         self.write_raw = write
         self.width = width if width is not None else terminal_width()
 
-    def line(self, text: str = "") -> None:
-        for piece in wrap(text, self.width) if text else [""]:
+    def line(self, text: str = "", hang: int | None = None) -> None:
+        for piece in wrap(text, self.width, hang) if text else [""]:
             self.write_raw(piece)
 
     def lines(self, texts: Iterable[str]) -> None:
