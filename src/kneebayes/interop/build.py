@@ -16,7 +16,6 @@ normal state (:func:`normal_state_by_name`).
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import math
 import re
@@ -30,7 +29,7 @@ import numpy as np
 
 from ..errors import QUOTE_LIMIT, InvalidStateError, KneeBayesError, ModelFileError, Problem, UnknownNodeError, quote
 from ..modelfile.schema import ModelSpec, NodeSpec, Parameter, Prior, Table, TableColumn, implicit_normal_state
-from .parsed import ParsedVariable, Problems, counted, listing, short
+from .parsed import ParsedVariable, Problems, counted, listing, parents_first_order, short
 
 if TYPE_CHECKING:
     from ..model import Model
@@ -191,24 +190,10 @@ def _check_names(variables: list[ParsedVariable], problems: Problems) -> None:
 
 def _parents_first(variables: list[ParsedVariable], problems: Problems) -> list[ParsedVariable]:
     """The variables with every parent before its children, otherwise in the order given; a cycle is a problem."""
-    index = {v.name: i for i, v in enumerate(variables)}
-    waiting = [len(v.parents) for v in variables]
-    children: list[list[int]] = [[] for _ in variables]
-    for i, v in enumerate(variables):
-        for p in v.parents:
-            children[index[p]].append(i)
-    ready = [i for i, w in enumerate(waiting) if w == 0]
-    heapq.heapify(ready)
-    order: list[int] = []
-    while ready:
-        i = heapq.heappop(ready)
-        order.append(i)
-        for c in children[i]:
-            waiting[c] -= 1
-            if waiting[c] == 0:
-                heapq.heappush(ready, c)
+    order = parents_first_order(variables)
     if len(order) < len(variables):
         # Every node left has a parent left: walk up parents until one repeats.
+        index = {v.name: i for i, v in enumerate(variables)}
         left = set(range(len(variables))) - set(order)
         path: list[int] = []
         seen: dict[int, int] = {}

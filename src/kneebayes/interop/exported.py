@@ -16,7 +16,6 @@ names, states, parents and bit-identical tables before anything is written.
 
 from __future__ import annotations
 
-import heapq
 import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import KneeBayesError, ModelFileError, Problem
-from .parsed import ParsedVariable, short
+from .parsed import ParsedVariable, parents_first_order, short
 
 if TYPE_CHECKING:
     from ..model import Model
@@ -46,23 +45,7 @@ def exported_variables(model: Model) -> list[ParsedVariable]:
 
 def parents_first(variables: Sequence[ParsedVariable]) -> list[ParsedVariable]:
     """``variables`` with every parent before its children, otherwise in the order given (they form no cycle)."""
-    index = {v.name: i for i, v in enumerate(variables)}
-    waiting = [len(v.parents) for v in variables]
-    children: list[list[int]] = [[] for _ in variables]
-    for i, v in enumerate(variables):
-        for p in v.parents:
-            children[index[p]].append(i)
-    ready = [i for i, w in enumerate(waiting) if w == 0]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        i = heapq.heappop(ready)
-        order.append(variables[i])
-        for c in children[i]:
-            waiting[c] -= 1
-            if waiting[c] == 0:
-                heapq.heappush(ready, c)
-    return order
+    return [variables[i] for i in parents_first_order(variables)]
 
 
 def number(value: float) -> str:

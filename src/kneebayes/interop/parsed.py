@@ -10,6 +10,7 @@ short: a hostile file's names may be megabytes long.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -153,3 +154,32 @@ def check_parents(var: str, parents: Sequence[str], declared: Mapping[str, Any],
             continue
         return False
     return True
+
+
+def parents_first_order(variables: Sequence[ParsedVariable]) -> list[int]:
+    """Indices of ``variables`` with every parent before its children, otherwise in the order given.
+
+    Every parent must name one of ``variables``. With a cycle the list is
+    shorter: the variables on or below the cycle are left out.
+
+    >>> a, b = ParsedVariable("a", ("y", "n"), ("b",), None), ParsedVariable("b", ("y", "n"), (), None)
+    >>> parents_first_order([a, b])
+    [1, 0]
+    """
+    index = {v.name: i for i, v in enumerate(variables)}
+    waiting = [len(v.parents) for v in variables]
+    children: list[list[int]] = [[] for _ in variables]
+    for i, v in enumerate(variables):
+        for p in v.parents:
+            children[index[p]].append(i)
+    ready = [i for i, w in enumerate(waiting) if w == 0]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(i)
+        for c in children[i]:
+            waiting[c] -= 1
+            if waiting[c] == 0:
+                heapq.heappush(ready, c)
+    return order
