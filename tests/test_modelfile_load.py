@@ -1,4 +1,4 @@
-"""Loading and validating model files (kneebayes.modelfile.load / yamlsafe).
+"""Loading and validating model files (kneebayes.modelfile.load / yamlsafe), with each YAML reader.
 
 The heart of it is one table over tests/models/broken/: each file there has
 exactly one defect, and the table says where the loader must find it (node,
@@ -16,11 +16,21 @@ import pytest
 
 import kneebayes
 from kneebayes import ModelFileError, Problem, check_model_file, load_model
+from kneebayes.modelfile import yamlsafe
 from kneebayes.modelfile.load import default_model_path, load_spec
 from kneebayes.modelfile.yamlsafe import parse_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 BROKEN = Path(__file__).resolve().parent / "models" / "broken"
+
+
+@pytest.fixture(autouse=True, params=["libyaml", "pure"])
+def yaml_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs with libyaml's parser (where PyYAML has it) and with the pure-Python one."""
+    if request.param == "libyaml" and not yamlsafe.HAS_LIBYAML:
+        pytest.skip("PyYAML was built without libyaml")
+    monkeypatch.setattr(yamlsafe, "HAS_LIBYAML", request.param == "libyaml")
+    return str(request.param)
 
 
 class Defect(NamedTuple):

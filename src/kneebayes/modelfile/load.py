@@ -37,9 +37,10 @@ from .schema import (
 )
 
 FORMAT = "kneebayes-model/1"
-#: The largest model file read: a model file is hand-written (the knee's is about 65 kB). The YAML
-#: reader is pure Python (about a second per 100-300 kB), so the bound also bounds the time;
-#: a network of thousands of nodes is better imported as BIF (kneebayes.load_bif).
+#: The largest model file read: a model file is hand-written (the knee's is about 65 kB). Without
+#: libyaml the YAML reader is pure Python (about a second per 100-300 kB; with it, ten times
+#: faster), so the bound also bounds the time; a network of thousands of nodes is better imported
+#: as BIF (kneebayes.load_bif).
 MAX_MODEL_FILE_BYTES = 4 * 1024 * 1024
 SUM_TOLERANCE = 1e-9
 CLAIM_CHECKS: dict[str, tuple[str, ...]] = {
