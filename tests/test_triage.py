@@ -244,3 +244,42 @@ def test_see_doctor_exactly_when_a_red_flag_or_escalation_fires(evidence: dict[s
     fired = any(evidence.get(f.node) == f.state for f in RED_FLAGS) or any(
         posterior.get(e.cause, 0.0) >= e.threshold for e in ESCALATIONS)
     assert (triage(SPEC, evidence, posterior).level == "see_doctor") == fired
+
+
+# -- models whose targets are not all yes/no -------------------------------------------------------
+
+MIXED = Path(__file__).parent / "models" / "mixed_targets.yaml"   # a yes/no cause beside a three-state one
+
+
+def test_an_escalation_fires_in_a_model_that_mixes_yes_no_and_multi_state_causes() -> None:
+    model = kneebayes.load_model(MIXED)
+    assert any(set(model.node(c).states) != {"yes", "no"} for c in model.causes)
+    dx = model.diagnose({"first_step_pain": "yes", "heel_numbness": "no"})
+    (esc,) = model.spec.escalations
+    assert dx.distributions[esc.cause]["yes"] >= esc.threshold
+    assert (dx.triage.level, [r.trigger for r in dx.triage.reasons]) == ("see_doctor", [esc.cause])
+
+
+def test_care_relevance_in_a_mixed_model_is_the_cause_probability() -> None:
+    dx = kneebayes.load_model(MIXED).diagnose({"first_step_pain": "yes", "heel_numbness": "no"})
+    served = [a for a in dx.care_plan if "plantar_fasciitis" in a.causes]
+    assert served and all(a.relevance == dx.distributions["plantar_fasciitis"]["yes"] for a in served)
+
+
+def test_the_batch_escalates_a_mixed_model_row_as_its_diagnosis_does() -> None:
+    pd = pytest.importorskip("pandas")
+    model = kneebayes.load_model(MIXED)
+    rows = [{"first_step_pain": "yes", "heel_numbness": "no"}, {"first_step_pain": "no", "heel_numbness": "no"}, {}]
+    out = model.diagnose_frame(pd.DataFrame(rows), triage=True)
+    for i, row in enumerate(rows):
+        t = model.diagnose({k: v for k, v in row.items()}).triage
+        assert (out.loc[i, "triage"], out.loc[i, "reasons"]) == (t.level, tuple(r.trigger for r in t.reasons))
+
+
+def test_the_screen_sentences_count_their_questions_in_words() -> None:
+    one = triage(SPEC, {k: v for k, v in all_clear().items() if k != RED_FLAGS[0].node}, None).reasons[0].text
+    many = triage(SPEC, {}, None).reasons[0].text
+    assert "this warning-sign question is still unanswered" in one
+    assert f"these {len(dict.fromkeys(f.node for f in RED_FLAGS))} warning-sign questions are still unanswered" in many
+    single = triage(kneebayes.load_model(MIXED).spec, {"heel_numbness": "no"}, {"plantar_fasciitis": 0.0}).reasons[0]
+    assert "(the one warning-sign question answered)" in single.text

@@ -618,16 +618,20 @@ class Diagnosis:
         """
         from .triage import triage
 
-        post = self.posterior if self._model._yes_positions is not None else None
-        return triage(self._model.spec, self._evidence, post)
+        return triage(self._model.spec, self._evidence, self._yes_probabilities)
+
+    @cached_property
+    def _yes_probabilities(self) -> Mapping[str, float]:
+        """P(target = yes | evidence) for every target with a "yes" state, also in a model whose other
+        targets have more states: what escalations and care relevance compare."""
+        return {t: d["yes"] for t, d in self.distributions.items() if "yes" in d}
 
     @cached_property
     def care_plan(self) -> tuple[CareAdvice, ...]:
         """The article's advice for the likely causes, most relevant first, each with its source."""
         from .care import care_plan
 
-        post = self.posterior if self._model._yes_positions is not None else {}
-        return care_plan(self._model.spec, post, self.triage.level, evidence=self._evidence)
+        return care_plan(self._model.spec, self._yes_probabilities, self.triage.level, evidence=self._evidence)
 
     def explain(self, cause: str, state: str | None = None) -> Explanation:
         """Each answer's weight of evidence for ``cause`` being in ``state``: supporting and conflicting, largest first.

@@ -246,18 +246,22 @@ def _reason(spec: ModelSpec, level: TriageLevel, unanswered: tuple[str, ...]) ->
     if level == NOT_ASSESSED:
         return Reason(QUIET_TRIGGER[level], "This model has no triage rules (no warning signs and no escalations), so it "
                       "cannot say whether care at home is enough; ask a professional if in doubt.", "", "not_assessed")
-    care = "care at home as the care plan describes is reasonable"
+    care = "care at home is reasonable" + (", as the care plan describes" if spec.care else "")
     if level == SELF_CARE:
         n = len({f.node for f in spec.red_flags})
-        text = (f"No warning sign was reported (all {n} warning-sign questions answered), so {care}." if n
-                else f"No escalation applies, so {care}.")
+        if n == 0:
+            text = f"No escalation applies, so {care}."
+        elif n == 1:
+            text = f"No warning sign was reported (the one warning-sign question answered), so {care}."
+        else:
+            text = f"No warning sign was reported (all {n} warning-sign questions answered), so {care}."
         return Reason(QUIET_TRIGGER[level], text, _sources(spec), "self_care")
     labels = "; ".join(_label(spec, n) for n in unanswered)
     n = len(unanswered)
-    questions = "question is" if n == 1 else f"{n} questions are"
-    return Reason(QUIET_TRIGGER[level], f"No warning sign so far, but the safety screen is not complete: this warning-sign "
-                  f"{questions} still unanswered: {labels}. Answer {'it' if n == 1 else 'them'} before relying on "
-                  "care at home.", _sources(spec), "incomplete")
+    open_ = "this warning-sign question is" if n == 1 else f"these {n} warning-sign questions are"
+    return Reason(QUIET_TRIGGER[level], f"No warning sign so far, but the safety screen is not complete: {open_} "
+                  f"still unanswered: {labels}. Answer {'it' if n == 1 else 'them'} before relying on care at home.",
+                  _sources(spec), "incomplete")
 
 
 def _label(spec: ModelSpec, node_id: str) -> str:

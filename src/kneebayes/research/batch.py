@@ -283,7 +283,7 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
     columns["impossible"] = impossible[inverse]
     # Object columns stay object (pandas 3 would turn None into NaN in a string column).
     if triage:
-        level, reasons = _triage(model, nodes, unique_codes, values if yes is not None else None, impossible, out_names)
+        level, reasons = _triage(model, nodes, unique_codes, values, impossible, out_names)
         columns["triage"] = pd.Series(level[inverse], dtype=object)
         columns["reasons"] = pd.Series(reasons[inverse], dtype=object)
     if next_question:
@@ -610,9 +610,11 @@ def _triage(model: Model, nodes: np.ndarray, codes: np.ndarray, posterior: np.nd
         screen_open |= True if k is None else codes[:, k] < 0       # the question is not answered in this row
     if posterior is not None:
         for esc in spec.escalations:
-            if esc.cause not in out_names:
+            # a yes/no model's column is the cause; in a model with multi-state targets, "cause=yes"
+            column = esc.cause if esc.cause in out_names else f"{esc.cause}=yes"
+            if column not in out_names:
                 continue
-            p = posterior[:, out_names.index(esc.cause)]
+            p = posterior[:, out_names.index(column)]
             with np.errstate(invalid="ignore"):
                 fired.append(p >= esc.threshold)
                 near |= np.abs(p - esc.threshold) < _TOL
