@@ -7,6 +7,7 @@ of the component from one forward and one backward pass.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -55,7 +56,7 @@ def component_joints(comp: Component, own: np.ndarray, wanted: int = -1,
     for step in plan.backward:
         if step.below & wanted:
             work[step.output] = step.run([work[i] for i in step.inputs], batch, "C")
-    k_local = int(np.prod(plan.seed_shape)) if plan.seed_shape else 1
+    k_local = math.prod(plan.seed_shape)
     width = own.shape[2]
     shares = np.zeros((batch, len(plan.lam_cards), width, k_local))
     for j, card in enumerate(plan.lam_cards):
@@ -66,7 +67,7 @@ def component_joints(comp: Component, own: np.ndarray, wanted: int = -1,
     np.maximum(shares, 0.0, out=shares)   # factorised noisy-ORs subtract: clip rounding residue below zero
     value = np.maximum(value.reshape(batch, k_local), 0.0)
     if comp.expand_shape != comp.full_shape:
-        full = int(np.prod(comp.full_shape))
+        full = math.prod(comp.full_shape)
         value = np.broadcast_to(value.reshape(batch, *comp.expand_shape), (batch, *comp.full_shape)).reshape(batch, full)
         shares = np.broadcast_to(shares.reshape(batch, len(plan.lam_cards), width, *comp.expand_shape),
                                  (batch, len(plan.lam_cards), width, *comp.full_shape)).reshape(batch, len(plan.lam_cards), width, full)

@@ -8,6 +8,7 @@ products of many small numbers could underflow.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -197,7 +198,7 @@ def _pruned_rows(net: CompiledNetwork, comp: Component, lam: np.ndarray) -> tupl
     where pruning declines or underflows take the full plan together (which rescales)."""
     own = lam[:, comp.nodes, :]
     observed = (own != net.lam_template[comp.nodes]).any(axis=2)      # (batch, nodes)
-    value = np.empty((lam.shape[0], int(np.prod(comp.full_shape))))
+    value = np.empty((lam.shape[0], math.prod(comp.full_shape)))
     scale = np.zeros(lam.shape[0])
     rest = []
     for r in range(lam.shape[0]):

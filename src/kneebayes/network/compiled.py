@@ -25,6 +25,7 @@ and target posteriors come from the per-node marginals instead.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -160,7 +161,7 @@ def _min_fill_order(variables: Sequence[int], scopes: Sequence[frozenset[int]], 
         def cost(v: int) -> tuple[int, int, int]:
             nb = adj[v] & alive
             fill = sum(1 for a, b in itertools.combinations(sorted(nb), 2) if b not in adj[a])
-            weight = int(np.prod([cards[u] for u in nb])) if nb else 1
+            weight = math.prod(cards[u] for u in nb)
             return fill, weight, v
         v = min(remaining, key=cost)
         nb = adj[v] & alive
@@ -410,7 +411,7 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
     target_ids = [n.id for n in nodes if n.kind == "cause"] if targets is None else list(targets)
     target_idx = tuple(index[t] for t in target_ids)
 
-    k_size = int(np.prod([cards[t] for t in target_idx])) if target_idx else 1
+    k_size = math.prod(cards[t] for t in target_idx)
     enumerated = target_idx if k_size <= joint_limit else ()
     combos = list(itertools.product(*(range(cards[t]) for t in enumerated)))
     joint_states = np.array(combos, dtype=np.intp).reshape(len(combos), len(enumerated))

@@ -21,6 +21,7 @@ This module compiles the backward plan once per component; running it is
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -81,7 +82,7 @@ def _work(subscripts: str, shapes: Sequence[tuple[int, ...]], path: tuple[Any, .
     dims: dict[str, int] = {}
     for sub, shape in zip(subscripts.split("->")[0].split(","), shapes):
         dims.update(zip(sub, shape))
-    return float(np.prod(list(dims.values()))) * len(shapes)
+    return float(math.prod(dims.values())) * len(shapes)
 
 
 def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], cards: Sequence[int],
