@@ -547,9 +547,9 @@ def test_an_existing_save_file_is_never_truncated_by_a_failing_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], saved: str,
 ) -> None:
     path = tmp_path / "s.json"
-    path.write_text(saved, encoding="utf-8")   # an earlier interview: the only kind of file --save replaces
+    path.write_text(saved, encoding="utf-8")   # an earlier interview, resumed: the only kind of file --save replaces
     _failing_replace(monkeypatch, succeed=0)
-    assert main(["interview", "--save", str(path)], "no\nno\n", monkeypatch=monkeypatch) == 2
+    assert main(["interview", "--answers", str(path), "--save", str(path)], "no\nno\n", monkeypatch=monkeypatch) == 2
     out, err = capsys.readouterr()
     assert out == "" and "No space left on device" in err
     assert path.read_text(encoding="utf-8") == saved
@@ -770,3 +770,14 @@ def test_a_key_named_twice_in_an_answers_file_is_refused_naming_it(content: str,
     result = run("interview", "--answers", str(path), stdin="quit\n")
     assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
     assert f"answers file {path} " in result.stderr and f"names the key {key!r} twice" in result.stderr
+
+
+def test_save_never_replaces_another_sessions_answers_unless_it_is_resumed(tmp_path: Path, saved: str) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(saved, encoding="utf-8")
+    result = run("interview", "--save", str(path), stdin="quit\n")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "holds a saved interview with" in result.stderr and f"add --answers '{path}'" in result.stderr
+    assert path.read_text(encoding="utf-8") == saved
+    resumed = run("interview", "--answers", str(path), "--save", str(path), stdin="quit\n")
+    assert resumed.returncode == 0, resumed.stderr

@@ -124,7 +124,7 @@ def test_diagnose_explaining_lines_are_the_library_in_words(locking: subprocess.
     dx = kneebayes.load_model().diagnose({"locking_or_catching": "yes"})
     rows = explaining(dx)
     lines = section(locking.stdout, EXPLAINING)
-    assert lines[0] == "What your answers point to (most telling first):"
+    assert lines[0] == "What your answers point to (strongest evidence for a cause first):"
     for i, row in enumerate(rows):
         phrase, detail = lines[1 + 2 * i], lines[2 + 2 * i]
         assert phrase == f"  {i + 1}. {row.name}: {row.words.phrase}"

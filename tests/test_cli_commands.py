@@ -252,3 +252,68 @@ def test_ctrl_c_in_a_real_terminal_ends_with_where_things_stand_not_the_care_pla
     assert f"Triage: {LEVEL_TITLES['incomplete']}" in out and "Self-care" not in out
     assert "Care plan" not in out and "Traceback" not in out
     assert json.loads(save.read_text(encoding="utf-8"))["steps"][0]["value"] == "no"
+
+
+# -- networks: choosing targets, normal states, notes -----------------------------------------------
+
+def test_nodes_of_a_network_without_targets_lists_its_nodes_to_choose_from(pgmpy_networks: Path) -> None:
+    path = str(pgmpy_networks / "asia.bif.gz")
+    result = run("nodes", "--model", path, columns=1000)
+    assert result.returncode == 0, result.stderr
+    assert "Root nodes (no parents) (2):" in result.stdout and "Other nodes (6):" in result.stdout
+    assert f"kneebayes diagnose --model {path} --targets asia,smoke" in result.stdout
+    data = json.loads(run("nodes", "--json", "--model", path).stdout)
+    assert {n["id"]: n["parents"] for n in data["nodes"]}["either"] == ["lung", "tub"]
+
+
+def test_nodes_example_can_be_pasted_for_a_network(pgmpy_networks: Path) -> None:
+    path = str(pgmpy_networks / "asia.bif.gz")
+    out = run("nodes", "--model", path, "--targets", "lung", columns=1000).stdout
+    example = out.strip().splitlines()[-1].split("e.g. ", 1)[1]
+    assert example.startswith(f"kneebayes diagnose --model {path} --targets lung ")
+    argv = example.split()[2:]
+    assert run("diagnose", *argv).returncode == 0
+
+
+def test_an_unknown_kind_is_an_error_listing_the_kinds() -> None:
+    result = run("nodes", "--kind", "Cause")
+    assert result.returncode == 2
+    assert "no node is of kind 'Cause'; the kinds here are cause, risk_factor, finding" in result.stderr
+
+
+def test_normal_names_the_no_fault_state_of_a_network_target(pgmpy_networks: Path) -> None:
+    path = str(pgmpy_networks / "alarm.bif.gz")
+    unnamed = run("diagnose", "--model", path, "--targets", "LVFAILURE", columns=1000)
+    named = run("diagnose", "--model", path, "--targets", "LVFAILURE", "--normal", "LVFAILURE=FALSE", columns=1000)
+    assert named.returncode == 0, named.stderr
+    assert "Stop asking" in unnamed.stdout            # P(FALSE) is high: "confident" with nothing asked
+    assert "Next question: " in named.stdout          # with FALSE the no-fault state, there is something to ask
+
+
+def test_normal_or_targets_with_a_yaml_model_is_refused() -> None:
+    result = run("diagnose", "--normal", "a=b")
+    assert result.returncode == 2 and "--normal is for network files" in result.stderr
+
+
+def test_an_importer_warning_is_one_note_line_not_a_python_warning(tmp_path: Path) -> None:
+    bif = ("network n { }\nvariable A { type discrete [ 2 ] { yes, no }; }\n"
+           "probability ( A ) { table 0.2000001, 0.8; }\n")
+    path = tmp_path / "n.bif"
+    path.write_text(bif, encoding="utf-8")
+    result = run("diagnose", "--model", str(path), "--targets", "A")
+    assert result.returncode == 0, result.stderr
+    notes = result.stderr.strip().splitlines()
+    assert len(notes) == 1 and notes[0].startswith("kneebayes: note: ") and ".py:" not in result.stderr
+
+
+def test_the_interview_of_a_multi_state_network_does_not_ask_for_yes_or_no(pgmpy_networks: Path) -> None:
+    result = run("interview", "--model", str(pgmpy_networks / "child.bif.gz"), "--targets", "Disease",
+                 stdin="quit\n", columns=1000)
+    assert result.returncode == 0, result.stderr
+    assert "Answer each question with one of the answers in its brackets" in result.stdout
+    assert "yes or no (y / n)" not in result.stdout
+
+
+def test_all_skips_say_every_question_was_skipped() -> None:
+    result = run("interview", stdin="skip\nskip\nquit\n", columns=1000)
+    assert "What your answers point to: nothing yet, every question so far was skipped." in result.stdout

@@ -162,7 +162,7 @@ def test_a_step_after_an_answer_words_every_cause(all_no: subprocess.CompletedPr
                                                   model: kneebayes.Model) -> None:
     after_q1 = all_no.stdout.split("[yes/no/skip/undo/quit] no\n", 1)[1]
     lines = section(after_q1.lstrip("\n"), EXPLAINING)
-    assert lines[0] == "What your answers point to (most telling first):"
+    assert lines[0] == "What your answers point to (strongest evidence for a cause first):"
     named = [ln for ln in lines if re.match(r"^  \d\. ", ln)]
     assert len(named) == len(model.causes)
     assert all("your answers " in ln for ln in named)

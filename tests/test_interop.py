@@ -496,3 +496,21 @@ def test_is_network_path_goes_by_the_suffix_alone(path: str | Path, expected: bo
     from kneebayes.interop.importer import is_network_path
 
     assert is_network_path(path) is expected
+
+
+@pytest.mark.parametrize(("writer", "name", "named"), [
+    ("to_bif", "k.xdsl", "an XDSL"), ("to_bif", "k.xml.gz", "an XMLBIF"), ("to_xmlbif", "k.bif", "a BIF"),
+    ("to_xdsl", "k.xmlbif", "an XMLBIF"),
+])
+def test_a_writer_refuses_a_name_whose_suffix_is_another_network_format(writer: str, name: str, named: str,
+                                                                       tmp_path: Path) -> None:
+    from kneebayes.errors import InputFileError
+
+    with pytest.raises(InputFileError, match=f"has the suffix of {named} file, but this writes") as info:
+        getattr(kneebayes.load_model(), writer)(tmp_path / name)
+    assert name in str(info.value) and list(tmp_path.iterdir()) == []
+
+
+def test_a_writer_takes_a_name_that_is_no_network_format(tmp_path: Path) -> None:
+    path = kneebayes.load_model().to_bif(tmp_path / "knee.txt")
+    assert path.read_text(encoding="utf-8").startswith("network")

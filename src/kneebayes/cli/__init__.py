@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
 
 from ..errors import KneeBayesError, quote
@@ -39,6 +40,11 @@ COMMANDS = {
     "check": "checks:run_check",
     "claims": "checks:run_claims",
 }
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                      file: object = None, line: str | None = None) -> None:
+    warn(f"note: {message}")
 
 
 def _path(text: str) -> str:
@@ -71,12 +77,24 @@ def _targets(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _normal(text: str) -> dict[str, str]:
+    from .models import split_normal
+
+    try:
+        return split_normal(text)
+    except KneeBayesError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=_path, default=None, metavar="FILE",
                    help="a YAML model file, or a network file (.bif, .xml/.xmlbif, .xdsl, each optionally .gz) "
                         "with --targets (default: the packaged knee model)")
     p.add_argument("--targets", type=_targets, default=None, metavar="A,B",
                    help="with a network file as --model: the nodes to diagnose, comma-separated")
+    p.add_argument("--normal", type=_normal, default=None, metavar="T=STATE,...",
+                   help="with a network file: each target's no-fault state, where its name does not say so "
+                        "(e.g. --normal LVFAILURE=FALSE); states named normal, ok, absent, ... are found unasked")
 
 
 def _care_option(p: argparse.ArgumentParser) -> None:
@@ -129,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop once the leading cause reaches this probability (default: the model file's)")
     n = sub.add_parser("nodes", help="list every node id with its label, kind and the answers it takes")
     _model_options(n)
-    n.add_argument("--kind", default=None, help="only nodes of this kind (cause, risk_factor, finding, ...)")
+    n.add_argument("--kind", default=None, help="only nodes of this kind (cause, risk_factor, finding, ...); "
+                                                "--targets are listed under cause")
     n.add_argument("--json", action="store_true", help="machine-readable output")
     c = sub.add_parser("check", help="list every problem in a model file")
     c.add_argument("path", nargs="?", type=_path, default=None)
@@ -151,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               "(give it a terminal, a pipe or a file)")
         return 2
     module, _, function = COMMANDS[args.command].partition(":")
+    previous = warnings.showwarning
+    warnings.showwarning = _one_line_warning   # a note for a person, not Python's file:line and source
     try:
         run = getattr(importlib.import_module(f".{module}", __name__), function)
         return int(run(args))
@@ -169,6 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f" ({exc.filename})" if isinstance(exc.filename, str) else ""
         warn(f"error: {exc.strerror or exc}{where}")
         return 2
+    finally:
+        warnings.showwarning = previous
 
 
 if __name__ == "__main__":  # pragma: no cover

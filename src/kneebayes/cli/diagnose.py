@@ -24,7 +24,7 @@ JSON_LEAD = ("model", "evidence", "explaining_causes", "bayes_factor", "prior", 
 def run(args: argparse.Namespace) -> int:
     from .models import load
 
-    model = load(args.model, args.targets)
+    model = load(args.model, args.targets, args.normal)
     dx = model.diagnose(parse_pairs(model, args.answers), screen_red_flags=not args.no_screen,
                         confidence=args.confidence)
     if args.json:

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from .models import load
 
     out = Printer(write_line)
-    model = load(args.model, args.targets)
+    model = load(args.model, args.targets, args.normal)
     screen = False if args.no_screen else None
     if args.answers is not None:
         session = read_answers_file(model, args.answers, screen, args.confidence)
@@ -63,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
     with StopSignals() as signals:
         try:
             out.line(disclaimer(model))
-            out.line("Answer each question with yes or no (y / n), skip if you don't know, "
+            yes_no = all(set(n.states) == {"yes", "no"} for n in model.nodes if n.askable)
+            how = "yes or no (y / n)" if yes_no else "one of the answers in its brackets"
+            out.line(f"Answer each question with {how}, skip if you don't know, "
                      "undo to take back your last answer, quit to stop here.")
             if session.history:
                 out.line()

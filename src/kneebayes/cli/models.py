@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import KneeBayesError, quote
@@ -21,18 +21,43 @@ def split_targets(text: str) -> tuple[str, ...]:
     return ids
 
 
-def load(path: str | None, targets: Sequence[str] | None) -> Model:
-    """The model named by ``--model`` (None: the packaged one), a network file read with ``--targets`` as its causes."""
-    from ..interop.importer import is_network_path, load_network
+def split_normal(text: str) -> dict[str, str]:
+    """``--normal T=STATE,U=STATE``: each target's no-fault state.
+
+    >>> split_normal("LVFAILURE=FALSE, HYPOVOLEMIA=FALSE")
+    {'LVFAILURE': 'FALSE', 'HYPOVOLEMIA': 'FALSE'}
+    """
+    out: dict[str, str] = {}
+    for pair in (p.strip() for p in text.split(",")):
+        target, sep, state = pair.partition("=")
+        if not sep or not target.strip() or not state.strip():
+            raise KneeBayesError(f"cannot read {quote(pair)} in --normal: write TARGET=STATE, e.g. --normal LVFAILURE=FALSE")
+        out[target.strip()] = state.strip()
+    return out
+
+
+def is_network(path: str | None) -> bool:
+    """Whether ``--model`` names a network file (by its suffix) rather than a YAML model file."""
+    from ..interop.importer import is_network_path
+
+    return path is not None and is_network_path(path)
+
+
+def load(path: str | None, targets: Sequence[str] | None, normal: Mapping[str, str] | None = None) -> Model:
+    """The model named by ``--model`` (None: the packaged one), a network file read with ``--targets`` as its causes
+    and ``--normal`` naming their no-fault states."""
+    from ..interop.importer import load_network
     from ..model import load_model
 
-    if path is not None and is_network_path(path):
+    if is_network(path):
+        assert path is not None  # noqa: S101 - is_network says so
         if not targets:
             raise KneeBayesError(f"{quote(path)} is a network file: add --targets with the ids of the nodes to "
-                                 "diagnose, comma-separated (for example --targets lung,tub for asia.bif)")
-        return load_network(path, targets=list(targets))
-    if targets:
-        raise KneeBayesError("--targets is for network files (" + NETWORK_FORMATS + "); a YAML model file names "
-                             "its causes itself (kind: cause)")
+                                 f"diagnose, comma-separated (`kneebayes nodes --model {path}` lists them)")
+        return load_network(path, targets=list(targets), normal_states=dict(normal) if normal else None)
+    if targets or normal:
+        option = "--targets" if targets else "--normal"
+        named = f"{quote(path)} is not one, so it is read" if path is not None else "the packaged model is"
+        raise KneeBayesError(f"{option} is for network files ({NETWORK_FORMATS}); {named} as a YAML model file, "
+                             "which names its causes and their normal states itself")
     return load_model(path)
-

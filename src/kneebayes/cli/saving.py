@@ -31,7 +31,8 @@ def check_save_target(path: str, model: str | None, answers: str | None) -> None
     """Refuse a ``--save`` path whose file is not the interview's to replace; raise KneeBayesError saying why.
 
     A new file is fine. An existing one must be a regular file holding a saved
-    interview (the ``--answers`` file resumed is one): never the model file,
+    interview with no answers yet, or the ``--answers`` file being resumed:
+    never another session's answers, nor the model file,
     a folder, a pipe or device, or any other file (a model, a README), which
     the first save would otherwise replace before the first question.
     """
@@ -70,6 +71,11 @@ def check_save_target(path: str, model: str | None, answers: str | None) -> None
             raise KneeBayesError(f"--save {shown} is the --answers file, which holds answers but not a saved "
                                  f"interview; {keep}")
         raise KneeBayesError(f"--save {shown} exists and is not a saved interview; {keep}")
+    steps = data.get("steps")
+    if isinstance(steps, list) and steps and not same_file(path, answers):
+        # a session someone answered: replacing it with a new one would lose those answers
+        raise KneeBayesError(f"--save {shown} holds a saved interview with {len(steps)} answer(s); to go on with it, "
+                             f"add --answers {shown}; to start afresh, give --save a new file name (nothing was asked)")
 
 
 def write_line(line: str) -> None:

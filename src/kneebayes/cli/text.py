@@ -101,15 +101,17 @@ def _yes_no_causes(model: Model) -> bool:
 
 
 def explaining_lines(dx: Diagnosis) -> list[str]:
-    """What the answers point to: every cause, the most telling first, its Bayes factor in words and
+    """What the answers point to: every cause, the strongest evidence for it first, its Bayes factor in words and
     its probability now and before any answer; the note on odds once, when a phrase speaks of odds."""
     from ..display.words import EXPLAINING_TITLE, NOTHING_YET, ODDS_NOTE, explaining, percent
 
     if not dx.evidence:
+        if dx.skipped:
+            return [f"{EXPLAINING_TITLE}: nothing yet, every question so far was skipped."]
         return [f"{EXPLAINING_TITLE}: {NOTHING_YET}."]
     rows = explaining(dx)
     width = len(str(len(rows)))
-    lines = [f"{EXPLAINING_TITLE} (most telling first):"]
+    lines = [f"{EXPLAINING_TITLE} (strongest evidence for a cause first):"]
     for i, row in enumerate(rows, 1):
         strength = "" if row.words.direction == "neither" else f"{row.words.evidence}; "
         lines.append(f"  {i:>{width}}. {row.name}: {row.words.phrase}")
@@ -202,7 +204,8 @@ def next_question_lines(model: Model, dx: Diagnosis, *, verbose: bool = False) -
     if dx.should_stop or q is None:
         lines = [f"Stop asking: {stop_text(model, dx)}."]
         if q is not None:
-            lines.append(f"  (to go on anyway, the next question would be: {q.text} Answer with {q.id}=...)")
+            lines.append(f"  (to go on anyway, the next question would be \"{q.text}\": answer it with "
+                         f"{q.id}={'/'.join(model.node(q.id).states)})")
         return lines
     states = "/".join(model.node(q.id).states)
     lines = [f"Next question: {q.text}", f"  Why: {question_reason(dx, q.id)}",

@@ -324,7 +324,7 @@ def _care_block(dx: Diagnosis, top: int) -> str:
 
 
 def _explaining_block(dx: Diagnosis) -> str:
-    """What the answers point to: a table of every cause, the most telling first, with the phrase,
+    """What the answers point to: a table of every cause, the strongest evidence for it first, with the phrase,
     the Bayes factor (and its weight of evidence in decibans), the probability now and before any answer."""
     from .words import EXPLAINING_TITLE, NOTHING_YET, ODDS_NOTE, explaining, percent
 

@@ -28,7 +28,7 @@ import gzip
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ModelFileError
+from ..errors import InputFileError, ModelFileError
 from ..files import write_atomic
 from .bif_reader import read_bif
 from .bif_writer import bif_problems, write_bif
@@ -50,7 +50,7 @@ def to_bif(model: Model, path: str | Path) -> Path:
     pgmpy's BIFReader and :func:`kneebayes.load_network` read it back to the
     same tables, bit for bit, and the same state names.
     """
-    return _write(Path(path), bif_text(model))
+    return _write(_named_for(path, "bif"), bif_text(model))
 
 
 def to_xmlbif(model: Model, path: str | Path) -> Path:
@@ -59,7 +59,7 @@ def to_xmlbif(model: Model, path: str | Path) -> Path:
     The model's own state names are kept (pgmpy's writer would replace
     characters such as ``/`` by ``_``); every number reads back bit for bit.
     """
-    return _write(Path(path), xmlbif_text(model))
+    return _write(_named_for(path, "xmlbif"), xmlbif_text(model))
 
 
 def to_xdsl(model: Model, path: str | Path) -> Path:
@@ -77,7 +77,24 @@ def to_xdsl(model: Model, path: str | Path) -> Path:
     >>> max(abs(after.posterior[c] - before.posterior[c]) for c in model.causes) < 1e-12   # the same tables
     True
     """
-    return _write(Path(path), xdsl_text(model))
+    return _write(_named_for(path, "xdsl"), xdsl_text(model))
+
+
+_SUFFIXES = {"bif": ".bif", "xmlbif": ".xml or .xmlbif", "xdsl": ".xdsl"}
+_NAMES = {"bif": "BIF", "xmlbif": "XMLBIF", "xdsl": "XDSL"}
+_WITH_ARTICLE = {"bif": "a BIF", "xmlbif": "an XMLBIF", "xdsl": "an XDSL"}
+
+
+def _named_for(path: str | Path, fmt: str) -> Path:
+    """``path``, unless its suffix names another network format (``to_bif("k.xdsl")``): a file read back by
+    its suffix would then be read as the wrong format."""
+    from .importer import network_format
+
+    named = network_format(path)
+    if named is not None and named != fmt:
+        raise InputFileError(str(path), f"has the suffix of {_WITH_ARTICLE[named]} file, but this writes {_NAMES[fmt]}: "
+                             f"name it {_SUFFIXES[fmt]} (optionally .gz)", "output file")
+    return Path(path)
 
 
 def bif_text(model: Model) -> str:

@@ -97,6 +97,8 @@ __all__ = [
     "is_network_path",
     "load_bif",
     "load_network",
+    "network_format",
+    "network_nodes",
     "normal_state_by_name",
 ]
 
@@ -207,6 +209,38 @@ def load_bif(path: str | Path, targets: Sequence[str], askable: Iterable[str] | 
     :func:`from_pgmpy`.
     """
     return _load(path, targets, askable, kwargs, strict=False)
+
+
+def network_nodes(path: str | Path) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
+    """Each node of a network file as ``(name, states, parents)``, in file order, read as :func:`load_network`
+    reads the file but without building a model: what to choose ``targets`` from.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "rain.bif")
+    >>> with open(path, "w", encoding="utf-8") as f:
+    ...     _ = f.write('network rain { }\\nvariable Rain { type discrete [ 2 ] { yes, no }; }\\n'
+    ...                 'probability ( Rain ) { table 0.2, 0.8; }\\n')
+    >>> network_nodes(path)
+    (('Rain', ('yes', 'no'), ()),)
+    """
+    path = Path(path)
+    by_suffix = _suffix_format(path)
+    if by_suffix is None:
+        raise InputFileError(str(path), "has a suffix that names no network format; use .bif, .xml, .xmlbif or "
+                             ".xdsl (each also gzipped, .bif.gz, ...)", "network file")
+    text = _decode(read_bytes(path, what="network file"), path)
+    fmt = _content_format(text, by_suffix)
+    reader = read_xdsl if fmt == "xdsl" else read_xmlbif if fmt == "xmlbif" else read_bif
+    return tuple((v.name, tuple(v.states), tuple(v.parents)) for v in reader(text, path.name))
+
+
+def network_format(path: str | os.PathLike[str]) -> str | None:
+    """The network format a file name's suffix names, case ignored: "bif", "xmlbif", "xdsl", or None.
+
+    >>> network_format("alarm.bif.gz"), network_format("net.XML"), network_format("knee.yaml")
+    ('bif', 'xmlbif', None)
+    """
+    return _suffix_format(path)
 
 
 def is_network_path(path: str | os.PathLike[str]) -> bool:
