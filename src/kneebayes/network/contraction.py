@@ -17,6 +17,8 @@ leaves that one dimension as -1.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -244,7 +246,17 @@ def plan_einsum(inputs: Sequence[int], subscripts: str, output: int, shapes: Seq
     the returned subscripts say which, and the caller renames its
     consumer's axes, so no copy restores an order.
     """
-    inputs = tuple(inputs)
+    decided = _decide(subscripts, tuple(tuple(int(d) for d in s) for s in shapes), free_output)
+    return dataclasses.replace(decided, inputs=tuple(inputs), output=output, below=below)
+
+
+# A network's plans repeat the same step shapes (a third of the knee model's are repeats); what is
+# decided is immutable, so each is worked out once.
+@functools.lru_cache(maxsize=4096)
+def _decide(subscripts: str, shapes: tuple[tuple[int, ...], ...], free_output: bool) -> Einsum:
+    """``plan_einsum``'s decision for one step shape, with no inputs or output slots yet."""
+    inputs: tuple[int, ...] = ()
+    output = below = 0
     if len(shapes) < 2:
         return Einsum(inputs, subscripts, output, below=below)
     path, report = np.einsum_path(subscripts, *[np.ones(s) for s in shapes], optimize="greedy")
