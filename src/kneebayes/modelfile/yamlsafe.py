@@ -300,28 +300,8 @@ def parse_yaml(text: str, *, libyaml: bool | None = None) -> Any:
     True
     """
     use_libyaml = HAS_LIBYAML if libyaml is None else libyaml and HAS_LIBYAML
-    loader: _Constructor | None = None
-    node: yaml.Node | None = None
-    aliases = 0
-    if use_libyaml:
-        try:
-            scanned = _scan_libyaml(text)
-            if scanned is not None:
-                aliases = scanned
-                loader = _CLoader(text)
-                node = loader.get_single_node()
-        except _NOT_READ_BY_LIBYAML:
-            if loader is not None:
-                loader.dispose()
-            loader = None
-    if loader is None:
-        loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-        except BaseException:
-            loader.dispose()
-            raise
-        aliases = loader.aliases
+    composed = _compose_libyaml(text) if use_libyaml else None
+    loader, node, aliases = composed if composed is not None else _compose_pure(text)
     try:
         if node is None:
             return None
@@ -337,6 +317,31 @@ def parse_yaml(text: str, *, libyaml: bool | None = None) -> Any:
                             "number", where) from None
     finally:
         loader.dispose()
+
+
+def _compose_pure(text: str) -> tuple[Any, yaml.Node | None, int]:
+    """The loader, the composed document and how many aliases it has, with the pure-Python reader."""
+    loader = _Loader(text)
+    try:
+        return loader, loader.get_single_node(), loader.aliases
+    except BaseException:
+        loader.dispose()
+        raise
+
+
+def _compose_libyaml(text: str) -> tuple[Any, yaml.Node | None, int] | None:
+    """The same with libyaml; None where the pure-Python reader must read the text (see _scan_libyaml)."""
+    loader = None
+    try:
+        aliases = _scan_libyaml(text)
+        if aliases is None:
+            return None
+        loader = _CLoader(text)
+        return loader, loader.get_single_node(), aliases
+    except _NOT_READ_BY_LIBYAML:
+        if loader is not None:
+            loader.dispose()
+        return None
 
 
 def _scan_libyaml(text: str) -> int | None:
