@@ -205,20 +205,25 @@ def test_nodes_of_a_network_lists_its_ids(pgmpy_networks: Path) -> None:
 
 # -- Ctrl-C in a real terminal -----------------------------------------------------------------------
 
-def _read_until(fd: int, marker: bytes, limit: float = 60.0) -> bytes:
-    seen = b""
-    end = time.monotonic() + limit
-    while marker not in seen and time.monotonic() < end:
-        ready, _, _ = select.select([fd], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-    return seen
+class _Screen:
+    """What a pseudo terminal has shown so far; waits until a text has appeared a number of times."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.text = fd, b""
+
+    def wait_for(self, marker: bytes, count: int = 1, limit: float = 120.0) -> bytes:
+        end = time.monotonic() + limit
+        while self.text.count(marker) < count and time.monotonic() < end:
+            ready, _, _ = select.select([self.fd], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(self.fd, 4096)
+                except OSError:   # the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                self.text += chunk
+        return self.text
 
 
 def _own_terminal() -> None:
@@ -235,14 +240,14 @@ def test_ctrl_c_in_a_real_terminal_ends_with_where_things_stand_not_the_care_pla
     proc = subprocess.Popen([sys.executable, "-m", "kneebayes.cli", "interview", "--save", str(save)],
                             stdin=child, stdout=child, stderr=child, env=env, preexec_fn=_own_terminal)
     os.close(child)
+    screen = _Screen(main)
     try:
-        _read_until(main, b"[yes/no/skip/undo/quit]")
+        screen.wait_for(b"[yes/no/skip/undo/quit]")
         os.write(main, b"no\n")
-        _read_until(main, b"Q2.")
-        _read_until(main, b"[yes/no/skip/undo/quit]")
+        screen.wait_for(b"[yes/no/skip/undo/quit]", count=2)   # the second question waits for its answer
         os.write(main, b"\x03")   # Ctrl-C typed at the terminal: its line discipline sends SIGINT
-        out = _read_until(main, b"not a medical diagnosis", limit=60).decode("utf-8", "replace")
-        status = proc.wait(timeout=60)
+        out = screen.wait_for(b"not a medical diagnosis", count=2).decode("utf-8", "replace")
+        status = proc.wait(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -18,7 +18,6 @@ know kneebayes::
 
 from __future__ import annotations
 
-import difflib
 import reprlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -214,6 +213,8 @@ def nearest(word: str, valid: Iterable[str], n: int = 3) -> list[str]:
     if len(word) > NEAREST_MAX_WORD:
         return []
     pool = list(valid)
+    import difflib   # only a suggestion needs it
+
     close = difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
     if close:
         return close

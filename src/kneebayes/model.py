@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -491,6 +490,8 @@ def content_hash(spec: ModelSpec) -> str:
                  for c in spec.care],
     }
     canonical = json.dumps({"name": spec.name, "version": spec.version, "nodes": nodes, "rules": rules}, sort_keys=True)
+    import hashlib   # here, not at import: it loads OpenSSL, and only the hash needs it
+
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -515,6 +516,8 @@ def _rest_hash(spec: ModelSpec, targets: tuple[str, ...], joint_limit: int) -> s
 
     canonical = json.dumps({"spec": plain(spec), "targets": list(targets), "joint_limit": joint_limit},
                            sort_keys=True, default=str)
+    import hashlib   # here, not at import: it loads OpenSSL, and only the hash needs it
+
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

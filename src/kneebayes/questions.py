@@ -7,7 +7,6 @@ Diagnosis calls them lazily and caches the result.
 from __future__ import annotations
 
 import enum
-import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -116,6 +115,8 @@ class Rationale:
 
     def to_html(self) -> str:
         """An HTML table of the same content (what a notebook shows)."""
+        import html   # only the HTML view needs it
+
         head = "".join(f"<th>{html.escape(a.state)} ({a.probability:.0%})</th>" for a in self.answers)
         rows = "".join(
             f"<tr><td>{html.escape(c)}</td><td>{p:.1%}</td>"
