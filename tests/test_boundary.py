@@ -14,15 +14,14 @@ import subprocess
 import sys
 import textwrap
 import time
-import tracemalloc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bounds import bounded
 import kneebayes
 from kneebayes import (
     EvidenceError,
@@ -48,19 +47,6 @@ HOSTILE = ["alias_bomb", "deep_nesting", "lone_surrogate", "sequence_as_key", "h
 SHORT = 600
 
 
-@contextmanager
-def bounded(seconds: float = 10.0, megabytes: float = 100.0) -> Iterator[None]:
-    """Fail if the block takes longer or allocates more at its peak (tracemalloc) than allowed."""
-    tracemalloc.start()
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        elapsed = time.perf_counter() - start
-        peak = tracemalloc.get_traced_memory()[1] / 1e6
-        tracemalloc.stop()
-    assert elapsed < seconds, f"took {elapsed:.1f} s"
-    assert peak < megabytes, f"peaked at {peak:.0f} MB"
 
 
 def only_problem(path: Path) -> Problem:

@@ -10,16 +10,14 @@ search for minutes, not ordinary slowness.
 from __future__ import annotations
 
 import math
-import time
-import tracemalloc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from bounds import bounded
 import kneebayes
 from kneebayes import EvidenceError, ParameterError, SettingError
 from kneebayes.research import intervals
@@ -30,19 +28,6 @@ from kneebayes.research.sensitivity import MAX_POINTS, sensitivity, sensitivity_
 SHORT = 600   # characters: a message names the thing and what is valid, never a copy of the input
 
 
-@contextmanager
-def bounded(seconds: float = 10.0, megabytes: float = 100.0) -> Iterator[None]:
-    """Fail if the block takes longer or allocates more at its peak (tracemalloc) than allowed."""
-    tracemalloc.start()
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        elapsed = time.perf_counter() - start
-        peak = tracemalloc.get_traced_memory()[1] / 1e6
-        tracemalloc.stop()
-    assert elapsed < seconds, f"took {elapsed:.1f} s"
-    assert peak < megabytes, f"peaked at {peak:.0f} MB"
 
 
 def refused(kind: type[BaseException], call: Callable[[], object], *words: str, limit: int = SHORT) -> str:

@@ -9,10 +9,7 @@ broken-file table through both as well.
 
 from __future__ import annotations
 
-import time
-import tracemalloc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,6 +17,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bounds import bounded
 from kneebayes.modelfile import yamlsafe
 from kneebayes.modelfile.load import default_model_path
 from kneebayes.modelfile.yamlsafe import (
@@ -46,19 +44,6 @@ def reader(request: pytest.FixtureRequest) -> Parse:
     return lambda text: parse_yaml(text, libyaml=libyaml)
 
 
-@contextmanager
-def bounded(seconds: float, megabytes: float) -> Iterator[None]:
-    """Fail if the block takes longer or allocates more at its peak than allowed (a billion-value walk, not slowness)."""
-    tracemalloc.start()
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        elapsed = time.perf_counter() - start
-        peak = tracemalloc.get_traced_memory()[1] / 1e6
-        tracemalloc.stop()
-    assert elapsed < seconds, f"took {elapsed:.1f} s"
-    assert peak < megabytes, f"peaked at {peak:.0f} MB"
 
 
 def shape(value: Any) -> Any:
