@@ -240,3 +240,25 @@ def brute_force(spec: ModelSpec, evidence: Mapping[str, str]) -> BruteForce:
     p_e = float(math.fsum(selected.ravel().tolist()))
     conditioned = selected / p_e if p_e > 0.0 else None
     return BruteForce(names, tuple(states[n] for n in names), p_e, conditioned)
+
+
+@st.composite
+def mutated_lines(draw: st.DrawFn, text: str, tokens: Sequence[str]) -> str:
+    """``text`` after one to four line edits: a line deleted, duplicated or replaced by random text, or one
+    of ``tokens`` inserted in it; never empty of lines (fuzzing a reader near valid input)."""
+    lines = text.splitlines(keepends=True)
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, len(lines) - 1))
+        kind = draw(st.sampled_from(["delete", "duplicate", "insert", "replace"]))
+        if kind == "delete":
+            del lines[i]
+        elif kind == "duplicate":
+            lines.insert(i, lines[i])
+        elif kind == "insert":
+            at = draw(st.integers(0, len(lines[i])))
+            lines[i] = lines[i][:at] + draw(st.sampled_from(tokens)) + lines[i][at:]
+        else:
+            lines[i] = draw(st.text(max_size=30)) + "\n"
+        if not lines:
+            lines = [""]
+    return "".join(lines)

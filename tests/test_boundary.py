@@ -37,7 +37,7 @@ from kneebayes import (
 )
 from kneebayes.cli import main
 from kneebayes.modelfile import load as load_module
-from strategies import scaled
+from strategies import mutated_lines, scaled
 
 BROKEN = Path(__file__).resolve().parent / "models" / "broken"
 HOSTILE = ["alias_bomb", "deep_nesting", "lone_surrogate", "sequence_as_key", "huge_integer", "kind_case_typo",
@@ -265,22 +265,7 @@ _TOKENS = ["&a ", "*a", "!!python/object/apply:os.system ['true']", "[", "]", "{
 
 @st.composite
 def mutated(draw: st.DrawFn) -> bytes:
-    lines = SMALL.splitlines(keepends=True)
-    for _ in range(draw(st.integers(1, 4))):
-        i = draw(st.integers(0, len(lines) - 1))
-        kind = draw(st.sampled_from(["delete", "duplicate", "insert", "replace", "bytes"]))
-        if kind == "delete":
-            del lines[i]
-        elif kind == "duplicate":
-            lines.insert(i, lines[i])
-        elif kind == "insert":
-            at = draw(st.integers(0, len(lines[i])))
-            lines[i] = lines[i][:at] + draw(st.sampled_from(_TOKENS)) + lines[i][at:]
-        elif kind == "replace":
-            lines[i] = draw(st.text(max_size=30)) + "\n"
-        if not lines:
-            lines = [""]
-    data = "".join(lines).encode("utf-8", errors="surrogatepass")
+    data = draw(mutated_lines(SMALL, _TOKENS)).encode("utf-8", errors="surrogatepass")
     if draw(st.booleans()) and draw(st.booleans()):
         at = draw(st.integers(0, len(data)))
         data = data[:at] + draw(st.binary(max_size=8)) + data[at:]

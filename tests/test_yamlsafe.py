@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from bounds import bounded
 from kneebayes.modelfile import yamlsafe
@@ -29,7 +28,7 @@ from kneebayes.modelfile.yamlsafe import (
     parse_yaml,
     written,
 )
-from strategies import scaled
+from strategies import mutated_lines, scaled
 
 Parse = Callable[[str], Any]
 READERS = ["libyaml", "pure"]
@@ -113,29 +112,9 @@ nodes:
 """
 
 
-@st.composite
-def mutated(draw: st.DrawFn) -> str:
-    lines = DOCUMENT.splitlines(keepends=True)
-    for _ in range(draw(st.integers(1, 4))):
-        i = draw(st.integers(0, len(lines) - 1))
-        kind = draw(st.sampled_from(["delete", "duplicate", "insert", "replace"]))
-        if kind == "delete":
-            del lines[i]
-        elif kind == "duplicate":
-            lines.insert(i, lines[i])
-        elif kind == "insert":
-            at = draw(st.integers(0, len(lines[i])))
-            lines[i] = lines[i][:at] + draw(st.sampled_from(_TOKENS)) + lines[i][at:]
-        else:
-            lines[i] = draw(st.text(max_size=30)) + "\n"
-        if not lines:
-            lines = [""]
-    return "".join(lines)
-
-
 @pytest.mark.skipif(not yamlsafe.HAS_LIBYAML, reason="PyYAML was built without libyaml")
 @settings(max_examples=scaled(400), suppress_health_check=[HealthCheck.too_slow])
-@given(text=mutated())
+@given(text=mutated_lines(DOCUMENT, _TOKENS))
 def test_both_readers_read_a_mutated_document_alike_or_refuse_it_alike(text: str) -> None:
     fast, pure = outcome(text, libyaml=True), outcome(text, libyaml=False)
     # libyaml reads a few oddities PyYAML's scanner refuses (``|#`` with no space, ``!&x``); the
