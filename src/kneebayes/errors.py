@@ -146,6 +146,36 @@ class SettingError(KneeBayesError, ValueError):
     """A setting (confidence, cost weight, minimum gain, screening) that is not a valid value."""
 
 
+class IntractableError(KneeBayesError, MemoryError):
+    """Exact inference would need more memory than the model's budget allows.
+
+    Raised before anything large is allocated, at compile time or at the
+    query. ``network`` names the model, ``clique`` the variables of the
+    largest table the plan would build, ``size`` its bytes and ``budget``
+    the limit it would pass (``Model(memory_budget=...)``).
+    """
+
+    def __init__(self, network: str, clique: Sequence[str], size: float, budget: float, *, advice: str = "") -> None:
+        self.network = network
+        self.clique = tuple(clique)
+        self.size = float(size)
+        self.budget = float(budget)
+        shown = ", ".join(self.clique[:8]) + (f" and {len(self.clique) - 8} more" if len(self.clique) > 8 else "")
+        help_ = advice or "fewer targets, more evidence, or a larger memory_budget"
+        super().__init__(
+            f"exact inference on {quote(network)} needs a table over {len(self.clique)} variables ({shown}) "
+            f"of {_bytes(self.size)}, past the memory budget of {_bytes(self.budget)}; what would help: {help_}"
+        )
+
+
+def _bytes(n: float) -> str:
+    """``n`` bytes in the largest binary unit that keeps the number at least 1."""
+    for unit, scale in (("TiB", 2.0**40), ("GiB", 2.0**30), ("MiB", 2.0**20), ("KiB", 2.0**10)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n:,.0f} bytes"
+
+
 class EvidenceError(KneeBayesError, ValueError):
     """Evidence that cannot be used as given."""
 
