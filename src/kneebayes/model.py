@@ -20,7 +20,7 @@ from .inference.posterior import encode, marginals, node_target_joints, target_j
 from .modelfile.schema import ModelSpec, NoisyOr, Parameter, Prior, implicit_normal_state, normal_state_of
 from .network.compiled import JOINT_LIMIT, CompiledNetwork, compile_network
 from .questions import Settings
-from .settings import with_overrides
+from .settings import MEMORY_BUDGET, check_memory_budget, with_overrides
 
 if TYPE_CHECKING:
     import networkx
@@ -72,8 +72,10 @@ class Model:
                  "_normal_states", "_abnormal", "_abnormal_starts", "_plain", "_plain_starts")
 
     def __init__(self, spec: ModelSpec, *, targets: Iterable[str] | None = None, joint_limit: int = JOINT_LIMIT,
-                 import_report: tuple[Any, ...] = ()) -> None:
-        net = compile_network(spec, None if targets is None else list(targets), joint_limit=joint_limit)
+                 import_report: tuple[Any, ...] = (), memory_budget: int = MEMORY_BUDGET) -> None:
+        memory_budget = check_memory_budget(memory_budget)
+        net = compile_network(spec, None if targets is None else list(targets), joint_limit=joint_limit,
+                              memory_budget=memory_budget)
         s = object.__setattr__
         s(self, "_spec", spec)
         s(self, "_net", net)
@@ -104,7 +106,7 @@ class Model:
         s(self, "_settings", Settings(spec.interview.confidence, spec.interview.cost_weight, spec.interview.min_gain))
         s(self, "_costs", {n.id: float(n.cost) for n in spec.nodes})
         s(self, "_red_flags", tuple(dict.fromkeys(f.node for f in spec.red_flags)))
-        s(self, "_cache", {"joint_limit": joint_limit})
+        s(self, "_cache", {"joint_limit": joint_limit, "memory_budget": memory_budget})
         # The stop rule's per-target numbers (see _leading): where each target's states sit in the
         # concatenated marginals, its abnormal states when it has a normal state, all of them if not.
         by_spec = {n.id: n for n in spec.nodes}
@@ -132,7 +134,8 @@ class Model:
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle as what built the model, not its arrays: the spec, the targets in order, the joint
         limit and the import report. Small and exact; the network compiles once on load."""
-        return (_unpickle_model, (self._spec, self._target_ids, self._net_joint_limit(), self._import_report))
+        return (_unpickle_model, (self._spec, self._target_ids, self._net_joint_limit(), self._import_report,
+                                  self._net_memory_budget()))
 
     def __copy__(self) -> Model:
         return self   # immutable: a copy could never differ from the original, so it is the original
@@ -381,7 +384,8 @@ class Model:
         from .research.parameters import with_parameters
 
         # the same targets in the same order: an imported network names its own, which kind alone cannot tell
-        return Model(with_parameters(self._spec, changes), targets=self._target_ids, joint_limit=self._net_joint_limit())
+        return Model(with_parameters(self._spec, changes), targets=self._target_ids, joint_limit=self._net_joint_limit(),
+                     memory_budget=self._net_memory_budget())
 
     def diff(self, other: Model) -> list[ParameterChange]:
         """The numbers that differ between this model and ``other``, by address."""
@@ -432,6 +436,9 @@ class Model:
 
     def _net_joint_limit(self) -> int:
         return self._cache.get("joint_limit", JOINT_LIMIT)
+
+    def _net_memory_budget(self) -> int:
+        return self._cache.get("memory_budget", MEMORY_BUDGET)
 
     # -- interop ----------------------------------------------------------------------
     def to_bif(self, path: str | Path) -> Path:
@@ -495,9 +502,10 @@ def content_hash(spec: ModelSpec) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _unpickle_model(spec: ModelSpec, targets: tuple[str, ...], joint_limit: int, import_report: tuple[Any, ...]) -> Model:
+def _unpickle_model(spec: ModelSpec, targets: tuple[str, ...], joint_limit: int, import_report: tuple[Any, ...],
+                    memory_budget: int = MEMORY_BUDGET) -> Model:
     """Rebuild a pickled model (see ``Model.__reduce__``). Pickles name this function: keep its name and arguments."""
-    return Model(spec, targets=targets, joint_limit=joint_limit, import_report=import_report)
+    return Model(spec, targets=targets, joint_limit=joint_limit, import_report=import_report, memory_budget=memory_budget)
 
 
 def _rest_hash(spec: ModelSpec, targets: tuple[str, ...], joint_limit: int) -> str:

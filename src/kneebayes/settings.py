@@ -50,6 +50,25 @@ def setting_problem(name: str, value: object) -> str | None:
     return None if ok else f"{name} must be {SETTING_RULES[name]}, got {quote(value)}"
 
 
+#: The default memory budget of a model (bytes): no table the engine plans may be larger.
+MEMORY_BUDGET = 1 << 30
+
+
+def check_memory_budget(value: object) -> int:
+    """``value`` as a memory budget in bytes, or a SettingError saying what is valid.
+
+    >>> check_memory_budget(2**20)
+    1048576
+    >>> check_memory_budget(0)
+    Traceback (most recent call last):
+    ...
+    kneebayes.errors.SettingError: memory_budget must be a whole number of bytes >= 1024, got 0
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1024:
+        raise SettingError(f"memory_budget must be a whole number of bytes >= 1024, got {quote(value)}")
+    return int(value)
+
+
 def check_setting(name: str, value: object) -> None:
     """Raise :class:`~kneebayes.errors.SettingError` when ``value`` is not a valid ``name`` setting."""
     problem = setting_problem(name, value)

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..errors import QUOTE_LIMIT, InvalidStateError, KneeBayesError, ModelFileError, Problem, UnknownNodeError, quote
 from ..modelfile.schema import ModelSpec, NodeSpec, Parameter, Prior, Table, TableColumn, implicit_normal_state
+from ..settings import MEMORY_BUDGET
 from .parsed import ParsedVariable, Problems, counted, listing, parents_first_order, short
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ class ImportOptions:
     tolerance: float
     normal_states: dict[Any, Any]
     detect_normal_states: bool
+    memory_budget: int = MEMORY_BUDGET
 
 
 def build_model(variables: list[ParsedVariable], options: ImportOptions) -> Model:
@@ -161,7 +163,7 @@ def build_model(variables: list[ParsedVariable], options: ImportOptions) -> Mode
     spec = ModelSpec(name=options.name, version="imported", title=f"{options.name} ({origin})", nodes=tuple(nodes),
                      source_document=source, path=None)
     try:
-        return Model(spec, targets=list(options.targets), import_report=tuple(touched))
+        return Model(spec, targets=list(options.targets), import_report=tuple(touched), memory_budget=options.memory_budget)
     except KneeBayesError:
         raise
     except ValueError as exc:   # e.g. too densely connected for exact inference

@@ -68,6 +68,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import QUOTE_LIMIT, InputFileError, SettingError, quote
 from ..files import read_bytes
 from ..modelfile.numbers import is_number
+from ..settings import MEMORY_BUDGET, check_memory_budget
 from .bif_reader import read_bif
 from .build import (
     NORMAL_STATE_NAMES,
@@ -133,7 +134,8 @@ _SINGLE_BYTE = {"iso-8859-1": "latin-1", "iso8859-1": "latin-1", "latin-1": "lat
 def from_pgmpy(network: Any, targets: Sequence[str], askable: Iterable[str] | None = None, *,
                questions: dict[str, str] | None = None, costs: dict[str, float] | None = None,
                name: str = "imported", source: str = "pgmpy model", tolerance: float = IMPORT_TOLERANCE,
-               normal_states: Mapping[str, str] | None = None, detect_normal_states: bool = True) -> Model:
+               normal_states: Mapping[str, str] | None = None, detect_normal_states: bool = True,
+               memory_budget: int = MEMORY_BUDGET) -> Model:
     """A kneebayes model from a pgmpy DiscreteBayesianNetwork.
 
     ``targets`` (a list of node ids, at least one) become the model's causes
@@ -155,9 +157,13 @@ def from_pgmpy(network: Any, targets: Sequence[str], askable: Iterable[str] | No
     Every table is checked (see the module docstring): a CPD missing, of
     the wrong shape, disagreeing with the graph or holding NaN, infinite or
     negative numbers raises ModelFileError naming node and column.
+
+    ``memory_budget`` (bytes, default 1 GiB) caps the largest table exact
+    inference may build; past it, IntractableError names the clique.
     """
     options = _options(targets, askable, questions=questions, costs=costs, name=name, source=source,
-                       tolerance=tolerance, normal_states=normal_states, detect_normal_states=detect_normal_states)
+                       tolerance=tolerance, normal_states=normal_states, detect_normal_states=detect_normal_states,
+                       memory_budget=memory_budget)
     return build_model(read_pgmpy_network(network, options.source), options)
 
 
@@ -328,7 +334,8 @@ def _root_tag(text: str, pos: int) -> str | None:
 
 def _options(targets: Any, askable: Any = None, *, questions: Any = None, costs: Any = None,
              name: Any = "imported", source: Any = "pgmpy model", tolerance: Any = IMPORT_TOLERANCE,
-             normal_states: Any = None, detect_normal_states: Any = True) -> ImportOptions:
+             normal_states: Any = None, detect_normal_states: Any = True,
+             memory_budget: Any = MEMORY_BUDGET) -> ImportOptions:
     """The arguments of :func:`from_pgmpy`, checked for type and value; a TypeError or SettingError if bad."""
     target_ids = _id_list(targets, "targets")
     if not target_ids:
@@ -371,6 +378,7 @@ def _options(targets: Any, askable: Any = None, *, questions: Any = None, costs:
         questions={k: v for k, v in question_texts.items()}, costs={k: float(v) for k, v in cost_values.items()},
         name=name or "imported", source=short(source, 4 * QUOTE_LIMIT), tolerance=float(tolerance),
         normal_states=dict(normal), detect_normal_states=detect_normal_states,
+        memory_budget=check_memory_budget(memory_budget),
     )
 
 

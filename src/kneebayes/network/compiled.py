@@ -35,6 +35,7 @@ from ..modelfile.schema import ModelSpec, NoisyOr
 from .contraction import Einsum, plan_einsum
 from .gradient import CALL_WORK, GradientPlan, compile_gradient
 from .pruning import PRUNE_WORK, Pruning, compile_pruning
+from ..settings import MEMORY_BUDGET
 from .tables import node_table
 
 JOINT_LIMIT = 4096
@@ -132,6 +133,8 @@ class CompiledNetwork:
     memo: dict[object, object] = field(default_factory=dict, repr=False)   # derived index layouts, per network
     membership: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))   # (components, nodes)
     prunable: bool = False                     # some component can be skipped or pruned for one evidence set
+    name: str = ""                             # the model's name, for errors
+    memory_budget: int = MEMORY_BUDGET         # bytes: no plan builds a larger table
 
     @property
     def n_joint(self) -> int:
@@ -396,8 +399,13 @@ def _noisy_or_pieces(leak: float, weights: Sequence[float], parent_yes: Sequence
     return phi, psis
 
 
-def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint_limit: int = JOINT_LIMIT) -> CompiledNetwork:
-    """Compile a validated spec once: tables, target enumeration, components and plans."""
+def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint_limit: int = JOINT_LIMIT,
+                    memory_budget: int = MEMORY_BUDGET) -> CompiledNetwork:
+    """Compile a validated spec once: tables, target enumeration, components and plans.
+
+    No table the plans build may pass ``memory_budget`` bytes: an
+    IntractableError is raised instead, before anything large is allocated.
+    """
     nodes = list(spec.nodes)
     names = tuple(n.id for n in nodes)
     index = {n: i for i, n in enumerate(names)}
@@ -538,6 +546,7 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
         where=tuple(where[v] for v in range(len(names))),
         membership=_membership(components, len(names)),
         prunable=any(comp.closed or comp.pruning is not None for comp in components),
+        name=spec.name, memory_budget=memory_budget,
     )
 
 

@@ -863,7 +863,7 @@ def top_question_stability(model: Model, evidence: EvidenceLike | None = None, *
     with Progress(draws, enabled=progress, label="top question draws") as bar:
         for k in range(draws):
             spec = _spec_with_numbers(model.spec, {i: a[k] for i, a in numbers.items()})
-            drawn = _Model(spec, targets=targets, joint_limit=joint_limit)
+            drawn = _Model(spec, targets=targets, joint_limit=joint_limit, memory_budget=model._net_memory_budget())
             bar.update(1)
             try:
                 q = drawn.diagnose(dx.evidence, skipped=dx.skipped).next_question
