@@ -31,8 +31,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import IntractableError
 from ..modelfile.schema import ModelSpec, NoisyOr
-from .contraction import Einsum, plan_einsum
+from .contraction import Einsum, plan_einsum, stand_in
+from .planner import BYTES_PER_ENTRY, check_budget, eliminate
 from .gradient import CALL_WORK, GradientPlan, compile_gradient
 from .pruning import PRUNE_WORK, Pruning, compile_pruning
 from ..settings import MEMORY_BUDGET
@@ -71,6 +73,7 @@ class Component:
     # For one evidence set, compute the value with the gradient plan's forward half: about as cheap
     # as the plan above, and a ranking then runs only the backward half (inference.backward).
     forward_first: bool = False
+    largest: float = 1.0                   # entries of the largest table the plan builds, per batch row
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,39 +148,9 @@ class CompiledNetwork:
         return int(self.lam_template.shape[1])
 
 
-def _min_fill_order(variables: Sequence[int], scopes: Sequence[frozenset[int]], cards: Sequence[int]) -> list[int]:
-    """Greedy min-fill order to eliminate ``variables`` (ties: smallest new factor, then index).
-
-    Scopes may mention other variables (kept targets); they shape the fill
-    but are never eliminated.
-    """
-    adj: dict[int, set[int]] = {}
-    for scope in scopes:
-        for a in scope:
-            adj.setdefault(a, set()).update(scope - {a})
-    for v in variables:
-        adj.setdefault(v, set())
-    order: list[int] = []
-    remaining = set(variables)
-    alive = set(adj)
-    while remaining:
-        def cost(v: int) -> tuple[int, int, int]:
-            nb = adj[v] & alive
-            fill = sum(1 for a, b in itertools.combinations(sorted(nb), 2) if b not in adj[a])
-            weight = math.prod(cards[u] for u in nb)
-            return fill, weight, v
-        v = min(remaining, key=cost)
-        nb = adj[v] & alive
-        for a in nb:
-            adj[a] |= nb - {a}
-        order.append(v)
-        remaining.discard(v)
-        alive.discard(v)
-    return order
-
-
 def _plan(variables: list[int], observable: list[int], factors: list[tuple[int, ...]], cards: Sequence[int],
-          keep: Sequence[int], slot_vars: dict[int, tuple[tuple[int, ...], bool]] | None = None) -> tuple[Einsum, ...]:
+          keep: Sequence[int], slot_vars: dict[int, tuple[tuple[int, ...], bool]] | None = None,
+          order: Sequence[int] | None = None) -> tuple[Einsum, ...]:
     """Variable elimination steps over constant factors plus one lam vector per observable variable.
 
     Slots: ``0..F-1`` the factors (by scope), then the lam vectors (batch,
@@ -202,8 +175,8 @@ def _plan(variables: list[int], observable: list[int], factors: list[tuple[int, 
             emit(chunk, tuple(sorted({v for i in chunk for v in live[i][0]})))
             inputs = inputs + [next_slot - 1]
         involved = sorted({v for i in inputs for v in live[i][0]})
-        if len(involved) > len(_LETTERS):
-            raise ValueError(f"an elimination step joins {len(involved)} variables; the network is too densely connected for exact inference here")
+        if len(involved) > len(_LETTERS):   # pragma: no cover - the budget check refuses such a step first
+            raise AssertionError(f"an elimination step joins {len(involved)} variables, past the budget check")
         letter = {v: _LETTERS[n] for n, v in enumerate(involved)}
         has_b = any(live[i][1] for i in inputs)
         def sub(vars_: tuple[int, ...], b: bool) -> str:
@@ -217,7 +190,8 @@ def _plan(variables: list[int], observable: list[int], factors: list[tuple[int, 
         live[next_slot] = (out_vars, has_b)
         next_slot += 1
 
-    order = _min_fill_order(variables, [frozenset(f) for f in factors], cards)
+    if order is None:
+        order = eliminate(variables, factors, cards).order
     for v in order:
         bucket = [i for i, (vs, _) in live.items() if v in vs]
         out_vars = tuple(sorted({u for i in bucket for u in live[i][0]} - {v}))
@@ -333,11 +307,11 @@ def _with_paths(slots: list[np.ndarray | None], groups: list[LeafGroup], steps: 
 def _planned(slots: list[np.ndarray | None], groups: list[LeafGroup], steps: list[Einsum], lam_start: int,
              observable: list[int], cards: Sequence[int], free: frozenset[int]) -> list[Einsum]:
     """``plan_einsum`` for every step, letting the slots in ``free`` take their products' order."""
-    work: list[np.ndarray | None] = list(slots)
+    work: list[np.ndarray | None] = list(slots)     # only shapes are read: stand-ins allocate nothing
     for j, v in enumerate(observable):
-        work[lam_start + j] = np.ones((1, cards[v]))
+        work[lam_start + j] = stand_in((1, cards[v]))
     for g in groups:
-        work[g.output] = np.ones((1, *g.shape))
+        work[g.output] = stand_in((1, *g.shape))
     moved: dict[int, tuple[int, ...]] = {}   # slot -> its axes' new order, where a step left them as its products did
     out = []
     for step in steps:
@@ -356,7 +330,8 @@ def _planned(slots: list[np.ndarray | None], groups: list[LeafGroup], steps: lis
         new_target = planned.subscripts.split("->")[1]
         if new_target != target:
             moved[step.output] = tuple(target.index(c) for c in new_target)
-        work[step.output] = planned.run(known, 1)
+        dims = {c: d for sub, o in zip(subs, known) for c, d in zip(sub, o.shape)}
+        work[step.output] = stand_in(tuple(dims[c] for c in new_target))
         out.append(planned)
     return out
 
@@ -421,6 +396,22 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
 
     k_size = math.prod(cards[t] for t in target_idx)
     enumerated = target_idx if k_size <= joint_limit else ()
+    parts = (spec, names, index, states, cards, parents, tables, target_idx, memory_budget)
+    if not enumerated:
+        return _assemble(*parts, ())
+    try:
+        return _assemble(*parts, enumerated)
+    except IntractableError:
+        # Enumerating the targets puts every one a component touches into each of its cliques; without
+        # it the targets are ordinary variables, eliminated where cheapest (posteriors come from marginals).
+        return _assemble(*parts, ())
+
+
+def _assemble(spec: ModelSpec, names: tuple[str, ...], index: dict[str, int], states: tuple[tuple[str, ...], ...],
+              cards: tuple[int, ...], parents: tuple[tuple[int, ...], ...], tables: tuple[np.ndarray, ...],
+              target_idx: tuple[int, ...], memory_budget: int, enumerated: tuple[int, ...]) -> CompiledNetwork:
+    """The compiled network with ``enumerated`` targets on the joint axis (see the module docstring)."""
+    nodes = list(spec.nodes)
     combos = list(itertools.product(*(range(cards[t]) for t in enumerated)))
     joint_states = np.array(combos, dtype=np.intp).reshape(len(combos), len(enumerated))
     K = joint_states.shape[0]
@@ -492,9 +483,12 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
         touched = sorted({u for sc in scopes for u in sc if u in epos}, key=lambda u: epos[u])
         observable = [v for v in vs if v < len(names)]       # hidden variables take no evidence
         slot_vars: dict[int, tuple[tuple[int, ...], bool]] = {}
-        steps = _plan(vs, observable, scopes, var_cards, touched, slot_vars)
+        elimination = eliminate(vs, scopes, var_cards)
+        check_budget(elimination, names, memory_budget, spec.name)
+        steps = _plan(vs, observable, scopes, var_cards, touched, slot_vars, elimination.order)
         consts = [np.ascontiguousarray(factors[f][1]) for f in fs]
-        gradient = compile_gradient(consts, observable, var_cards, steps, slot_vars, touched)
+        gradient = compile_gradient(consts, observable, var_cards, steps, slot_vars, touched,
+                                    max_entries=memory_budget / BYTES_PER_ENTRY)
         slots, leaf_groups, runtime = _precompute(consts, observable, var_cards, steps)
         leaf_stacks = _stack_leaves(leaf_groups)
         forward_work = gradient.forward_work if gradient is not None else sum(st.naive_work for st in runtime)
@@ -511,6 +505,7 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
             expand_shape=tuple(cards[u] if u in touched else 1 for u in enumerated),
             full_shape=tuple(cards[u] for u in enumerated),
             expand_index=_expand_index(joint_states, [epos[u] for u in touched], [cards[u] for u in touched]),
+            largest=elimination.largest_size,
             gradient=gradient,
             closed=not any(p in members_set for t in enumerated for p in parents[t]),
             forward_first=(gradient is not None and full_work <= PRUNE_WORK   # larger ones are pruned instead

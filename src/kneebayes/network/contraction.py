@@ -259,7 +259,7 @@ def _decide(subscripts: str, shapes: tuple[tuple[int, ...], ...], free_output: b
     output = below = 0
     if len(shapes) < 2:
         return Einsum(inputs, subscripts, output, below=below)
-    path, report = np.einsum_path(subscripts, *[np.ones(s) for s in shapes], optimize="greedy")
+    path, report = np.einsum_path(subscripts, *[stand_in(s) for s in shapes], optimize="greedy")
     naive, best = flops(report, "Naive FLOP count"), flops(report, "Optimized FLOP count")
     if naive is None or best is None:   # pragma: no cover - numpy changed its report: plain loops are always right
         return Einsum(inputs, subscripts, output, below=below)
@@ -287,6 +287,12 @@ def _decide(subscripts: str, shapes: tuple[tuple[int, ...], ...], free_output: b
     # contracts the leftover group in one loop); any other as one plain loop.
     return Einsum(inputs, subscripts, output, tuple(path) if not bounded and best < naive else None,
                   batch_program=program, naive_work=naive / 2, below=below, max_rows=max_rows)
+
+
+def stand_in(shape: tuple[int, ...]) -> np.ndarray:
+    """An array of this shape that allocates nothing (every entry is one read-only zero): what
+    ``np.einsum_path`` and shape-only planning need, at any size."""
+    return np.broadcast_to(np.zeros(()), shape)
 
 
 def _dims(subscripts: str, shapes: Sequence[tuple[int, ...]]) -> dict[str, int]:

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .contraction import Einsum, flops, plan_einsum
+from .contraction import Einsum, flops, plan_einsum, stand_in
 
 LETTERS = "bcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"   # einsum axis letters; 'a' is the batch axis
 CALL_WORK = 3000.0   # one einsum call's fixed cost, in multiply-adds of its inner loop (measured: ~4 us vs ~1.3 ns)
@@ -75,7 +75,7 @@ def _sub(vars_: Sequence[int], letter: dict[int, str], batch: bool) -> str:
 def _work(subscripts: str, shapes: Sequence[tuple[int, ...]], path: tuple[Any, ...] | None) -> float:
     """Multiply-adds of one einsum: its joint index space times its operands (or the pairwise order's count)."""
     if path is not None:
-        best = flops(np.einsum_path(subscripts, *[np.ones(s) for s in shapes], optimize=list(path))[1],
+        best = flops(np.einsum_path(subscripts, *[stand_in(s) for s in shapes], optimize=list(path))[1],
                      "Optimized FLOP count")
         if best is not None:
             return best / 2
@@ -87,14 +87,15 @@ def _work(subscripts: str, shapes: Sequence[tuple[int, ...]], path: tuple[Any, .
 
 def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], cards: Sequence[int],
                      steps: Sequence[Any], slot_vars: dict[int, tuple[tuple[int, ...], bool]],
-                     targets: Sequence[int]) -> GradientPlan | None:
+                     targets: Sequence[int], max_entries: float = math.inf) -> GradientPlan | None:
     """The forward and backward plan of one component from its elimination ``steps``.
 
     ``steps`` are the component's plain elimination steps (inputs, output);
     ``slot_vars`` the variables of every slot; ``targets`` the component's
-    kept targets, in the order of its result axes. None when some step
-    would join more variables than einsum has letters (a backward step
-    carries the targets too): the component is then clamped instead.
+    kept targets, in the order of its result axes. None when some
+    backward step (which carries the targets too) would join more than
+    ``max_entries`` entries or more variables than einsum has letters:
+    the component is then clamped instead.
     """
     n_consts, n_lam = len(consts), len(observable)
     n_slots = n_consts + n_lam + len(steps)
@@ -154,7 +155,7 @@ def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], ca
                 inputs.append(2 * n_slots + len(extras))
                 extras.append(np.ones(tuple(cards[v] for v in missing)))
             involved = sorted(covered | set(g_in))
-            if len(involved) > len(LETTERS):
+            if len(involved) > len(LETTERS) or math.prod(cards[v] for v in involved) > max_entries:
                 return None
             letter = {v: LETTERS[n] for n, v in enumerate(involved)}
             subscripts = ",".join(_sub(vs, letter, b) for vs, b in operands) + "->" + _sub(g_in, letter, True)

@@ -1,0 +1,151 @@
+"""The one elimination planner: an order to sum variables out, and the size of every table it builds.
+
+Every plan the engine runs (a component's compiled plan, the pruned plan
+of one evidence pattern) takes its order from :func:`eliminate`, which
+never allocates a table: it works on the variables' scopes and
+cardinalities only, and reports the *clique* of each step (the variable
+summed out and its neighbours at that moment), whose product of
+cardinalities is the size of the largest table that step can build. The
+plan is then checked against the model's memory budget
+(:func:`check_budget`) before anything is built.
+
+Two greedy heuristics are run and the cheaper order kept (by the total of
+its clique sizes): *min-fill* (the variable whose elimination adds the
+fewest new edges) and *min-weight* (the one whose clique is smallest).
+Both run on a priority queue with lazy updates: eliminating a variable
+re-prices only its neighbours and theirs, so a chain or tree of 10,000
+nodes plans in time linear in its size.
+
+>>> plan = eliminate([0, 1, 2], [(0, 1), (1, 2)], cards=[2, 3, 2])
+>>> plan.order[0] in (0, 2), plan.largest_size
+(True, 6.0)
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from ..errors import IntractableError
+
+BYTES_PER_ENTRY = 8          # float64 tables
+_EXACT_FILL_DEGREE = 128     # past this many neighbours, fill is priced as its upper bound (such a node is eliminated late anyway)
+
+
+@dataclass(frozen=True)
+class Elimination:
+    """An order of elimination and what each step builds."""
+
+    order: tuple[int, ...]
+    cliques: tuple[tuple[int, ...], ...]     # per step: the variable summed out, then its neighbours then
+    sizes: tuple[float, ...]                 # per step: product of the clique's cardinalities (entries)
+    heuristic: str = "min_fill"
+
+    @property
+    def largest_size(self) -> float:
+        """Entries of the largest table any step builds (1.0 when nothing is eliminated)."""
+        return max(self.sizes, default=1.0)
+
+    @property
+    def largest_clique(self) -> tuple[int, ...]:
+        return self.cliques[self.sizes.index(self.largest_size)] if self.sizes else ()
+
+    @property
+    def total_size(self) -> float:
+        """The sum of the clique sizes: the order's work, up to a constant."""
+        return float(sum(self.sizes))
+
+
+def eliminate(variables: Iterable[int], scopes: Iterable[Sequence[int]], cards: Sequence[int] | Mapping[int, int],
+              heuristic: str = "best") -> Elimination:
+    """An elimination order for ``variables`` over factors with these ``scopes``.
+
+    Scopes may name other variables (kept ones, such as targets): they
+    shape the cliques and count in their sizes but are never eliminated.
+    ``heuristic`` is ``"min_fill"``, ``"min_weight"`` or ``"best"`` (both,
+    keeping the one whose cliques total less).
+    """
+    wanted = list(dict.fromkeys(variables))
+    adjacency: dict[int, set[int]] = {v: set() for v in wanted}
+    for scope in scopes:
+        for a in scope:
+            neighbours = adjacency.setdefault(a, set())
+            neighbours.update(b for b in scope if b != a)
+    if heuristic == "best":
+        fill = _greedy(wanted, adjacency, cards, by_fill=True)
+        if len(wanted) < 2:
+            return fill
+        weight = _greedy(wanted, adjacency, cards, by_fill=False)
+        return fill if fill.total_size <= weight.total_size else weight
+    if heuristic not in ("min_fill", "min_weight"):
+        raise ValueError(f"heuristic must be 'min_fill', 'min_weight' or 'best', not {heuristic!r}")
+    return _greedy(wanted, adjacency, cards, by_fill=heuristic == "min_fill")
+
+
+def _greedy(wanted: list[int], adjacency: dict[int, set[int]], cards: Sequence[int] | Mapping[int, int],
+            by_fill: bool) -> Elimination:
+    adj = {v: set(nb) for v, nb in adjacency.items()}   # this run's copy: elimination adds edges
+    remaining = set(wanted)
+    log_card = {v: math.log(cards[v]) if cards[v] > 0 else 0.0 for v in adj}
+
+    def price(v: int) -> tuple[float, float, int]:
+        nb = adj[v]
+        weight = sum(log_card[u] for u in nb) + log_card[v]
+        if not by_fill:
+            return weight, 0.0, v
+        if len(nb) > _EXACT_FILL_DEGREE:
+            return float(len(nb) * (len(nb) - 1) // 2), weight, v
+        listed = list(nb)
+        missing = 0
+        for i, a in enumerate(listed):
+            adj_a = adj[a]
+            for b in listed[i + 1:]:
+                if b not in adj_a:
+                    missing += 1
+        return float(missing), weight, v
+
+    current = {v: price(v) for v in wanted}
+    heap = [(*cost, v) for v, cost in current.items()]
+    heapq.heapify(heap)
+    order: list[int] = []
+    cliques: list[tuple[int, ...]] = []
+    sizes: list[float] = []
+    while remaining:
+        *cost, v = heapq.heappop(heap)
+        if v not in remaining or tuple(cost) != current[v]:
+            continue   # a stale entry: the variable was re-priced since
+        nb = adj.pop(v)
+        clique = (v, *sorted(nb))
+        order.append(v)
+        cliques.append(clique)
+        sizes.append(float(math.prod(cards[u] for u in clique)))
+        remaining.discard(v)
+        for a in nb:
+            adj[a].discard(v)
+            adj[a].update(u for u in nb if u != a)
+        # Eliminating v changed its neighbours' neighbourhoods, and so the fill of their neighbours.
+        touched = set(nb)
+        if by_fill:
+            for a in nb:
+                touched.update(adj[a])
+        for u in touched & remaining:
+            new = price(u)
+            if new != current[u]:
+                current[u] = new
+                heapq.heappush(heap, (*new, u))
+    return Elimination(tuple(order), tuple(cliques), tuple(sizes), "min_fill" if by_fill else "min_weight")
+
+
+def check_budget(plan: Elimination, names: Sequence[str] | Mapping[int, str], budget: float, network: str,
+                 rows: int = 1, advice: str = "") -> None:
+    """Raise IntractableError when ``plan``'s largest table, over ``rows`` batch rows, would pass ``budget`` bytes."""
+    size = plan.largest_size * BYTES_PER_ENTRY * rows
+    if size > budget:
+        clique = [names[v] if _named(names, v) else f"(hidden {v})" for v in plan.largest_clique]
+        raise IntractableError(network, clique, size, budget, advice=advice)
+
+
+def _named(names: Sequence[str] | Mapping[int, str], v: int) -> bool:
+    return v in names if isinstance(names, Mapping) else 0 <= v < len(names)
