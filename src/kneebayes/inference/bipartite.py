@@ -1,0 +1,942 @@
+"""Exact inference for large bipartite noisy-OR diagnostic networks (QMR-DT style), on plain arrays.
+
+The network: ``n`` binary causes, independent roots with priors
+``p_d = P(d = yes)``, and ``m`` binary findings, each a leaky noisy-OR over
+a few causes::
+
+    P(f = no | causes) = (1 - leak_f) * prod over present parents d of (1 - w_fd)
+
+Evidence is a set of findings observed positive (yes) and a set observed
+negative (no); every other finding is barren and drops out.
+
+**Negative findings** factorise exactly into the causes: a cause's prior
+odds are multiplied by the product of ``1 - w_fd`` over its negative
+children, and ``P(negatives)`` is a product of per-cause sums and leak
+constants. Causes that are no parent of a positive finding are then
+independent of everything else a posteriori: their posterior is that
+closed form.
+
+**Positive findings** couple their parents. Two exact methods handle the
+``k`` positives, both in log space:
+
+* ``"quickscore"`` (Heckerman 1989): inclusion-exclusion over the ``2^k``
+  subsets of the positives, each subset treated as negative. Cost about
+  ``2^k * r`` for ``r`` parent causes of positives, memory about ``2^k``
+  floats (subsets are processed in chunks). Its alternating sum cancels:
+  the result records an error bound (rounding times the sum of the terms'
+  sizes over ``P(evidence)``), and a Quickscore answer whose bound passes
+  the tolerance is never returned.
+* ``"dp"``: a dynamic programme over the ``r`` parent causes whose state is
+  the set of positives already switched on (a present cause switches each
+  positive child ``f`` on with probability ``w_fd``; the leak is one more,
+  always present, cause). Run forward and backward it gives ``P(evidence)``
+  and every ``P(d = yes, evidence)`` from non-negative terms only, in log
+  space, so it keeps its digits when ``P(evidence)`` is 1e-300 or far
+  below. Cost about ``2^k * (r + edges)`` per direction; memory
+  ``r * 2^k`` floats (the stored forward vectors).
+
+``method="auto"`` (the default) prices both, runs the cheaper one that fits
+the memory budget, and falls back to the DP when Quickscore's bound misses
+the tolerance. :attr:`BipartiteResult.method` says which ran.
+
+**Memory budget.** The ``2^k``-sized work must fit ``memory_budget``
+bytes; otherwise :class:`~kneebayes.errors.IntractableError` names the
+positive findings, before anything large is allocated. With 1 GiB and
+all 600 causes of a QMR-DT-sized network parents of positives, the DP
+affords 17 positive findings and Quickscore 26 (its memory is small, but
+at 26 positives it does 2^26 * 600 steps and rarely keeps its digits);
+fewer parent causes afford more (:func:`affordable_positives`):
+
+>>> affordable_positives(2**30, 600, "dp"), affordable_positives(2**30, 600, "quickscore")
+(17, 26)
+>>> affordable_positives(2**30, 60, "dp")
+20
+
+An example: two causes, one finding each observed positive and negative.
+
+>>> net = BipartiteNoisyOr.from_parents(
+...     priors=[0.1, 0.2], leaks=[0.01, 0.0],
+...     parents=[[0, 1], [1]], weights=[[0.8, 0.5], [0.9]], name="tiny")
+>>> r = posterior(net, positive=[0], negative=[1])
+>>> [round(p, 6) for p in r.posterior.tolist()], r.method
+([0.80195, 0.132422], 'quickscore')
+>>> bool(np.allclose(posterior(net, [0], [1], method="dp").posterior, r.posterior, atol=1e-12))
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from ..errors import EvidenceError, ImpossibleEvidenceError, IntractableError, KneeBayesError, ParameterError, quote
+from ..settings import MEMORY_BUDGET, check_memory_budget
+
+__all__ = [
+    "BipartiteNoisyOr",
+    "BipartiteResult",
+    "BipartiteBatch",
+    "FindingProbabilities",
+    "PrecisionError",
+    "posterior",
+    "posterior_batch",
+    "finding_probabilities",
+    "affordable_positives",
+    "METHODS",
+    "TOLERANCE",
+]
+
+Method = Literal["auto", "quickscore", "dp"]
+
+#: The ``method`` values every entry point takes.
+METHODS: tuple[str, ...] = ("auto", "quickscore", "dp")
+
+#: The largest estimated absolute error a Quickscore answer may carry (a tenth of the 1e-9 promised).
+TOLERANCE = 1e-10
+
+_EPS = float(np.finfo(float).eps)
+_BYTES = 8                       # float64
+_CHUNK_BYTES = 16 << 20          # Quickscore's per-chunk arrays: small enough for the cache, large enough for BLAS
+_QS_WORK = 6.0                   # elementwise passes per (subset, parent cause) in Quickscore
+_DP_WORK = 5.0                   # per (state, switch) in the DP, forward plus backward: logaddexp is dearer
+_CALL = 2048.0                   # one numpy call, in elementwise steps: what makes a small DP slower than it looks
+
+
+class PrecisionError(KneeBayesError, ArithmeticError):
+    """Quickscore was asked for by name but its alternating sum would lose the digits promised.
+
+    ``bound`` is its estimated absolute error, ``tolerance`` what was asked;
+    ``method="dp"`` or ``"auto"`` answers the same query exactly.
+    """
+
+    def __init__(self, bound: float, tolerance: float) -> None:
+        self.bound = float(bound)
+        self.tolerance = float(tolerance)
+        super().__init__(
+            f"Quickscore's alternating sum cancels here: its posteriors could be off by {self.bound:.3g}, "
+            f"more than the tolerance {self.tolerance:.3g}; use method='dp' (exact without cancellation) or 'auto'"
+        )
+
+
+# ---------------------------------------------------------------------------------
+# The network
+# ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class BipartiteNoisyOr:
+    """A bipartite noisy-OR network: cause priors, finding leaks, and sparse weights.
+
+    The weights are stored per finding, CSR-like: finding ``f``'s parents
+    are ``parent_index[parent_start[f]:parent_start[f + 1]]`` with weights
+    ``parent_weight[...]`` at the same positions, so memory is linear in
+    the number of edges. Arrays are copied and made read-only.
+
+    Priors, leaks and weights are probabilities in [0, 1]; a finding lists
+    each parent once. ``finding_names`` (optional) are used in messages;
+    without them a finding is named by its index.
+
+    >>> net = BipartiteNoisyOr.from_parents([0.1, 0.2], [0.01], [[0, 1]], [[0.8, 0.5]])
+    >>> net.n_causes, net.n_findings, net.n_edges
+    (2, 1, 2)
+    >>> net.parents(0)
+    (array([0, 1]), array([0.8, 0.5]))
+    >>> BipartiteNoisyOr.from_parents([0.1, 1.5], [0.01], [[0, 1]], [[0.8, 0.5]])
+    Traceback (most recent call last):
+    ...
+    kneebayes.errors.ParameterError: bipartite network 'bipartite': priors[1] is 1.5; priors must be probabilities in [0, 1]
+    """
+
+    priors: np.ndarray          # (n,) P(cause = yes)
+    leaks: np.ndarray           # (m,) P(finding = yes | no cause present)
+    parent_start: np.ndarray    # (m + 1,) int64, non-decreasing from 0 to n_edges
+    parent_index: np.ndarray    # (n_edges,) int64 cause of each edge
+    parent_weight: np.ndarray   # (n_edges,) w_fd of each edge
+    name: str = "bipartite"
+    finding_names: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        where = f"bipartite network {quote(self.name)}"
+        if not isinstance(self.name, str):
+            raise ParameterError(f"a bipartite network's name must be a string, got {quote(self.name)}")
+        priors = _float_vector(self.priors, "priors", where)
+        leaks = _float_vector(self.leaks, "leaks", where)
+        weight = _float_vector(self.parent_weight, "parent_weight", where)
+        start = _int_vector(self.parent_start, "parent_start", where)
+        index = _int_vector(self.parent_index, "parent_index", where)
+        n, m, e = len(priors), len(leaks), len(weight)
+        if len(start) != m + 1:
+            raise ParameterError(f"{where}: parent_start has {len(start)} entries; it needs one per finding plus one ({m + 1})")
+        if len(index) != e:
+            raise ParameterError(f"{where}: parent_index has {len(index)} entries and parent_weight {e}; "
+                                 "they need one entry per edge each")
+        if start[0] != 0 or start[-1] != e or np.any(np.diff(start) < 0):
+            raise ParameterError(f"{where}: parent_start must rise from 0 to the number of edges ({e}), "
+                                 f"got {quote(start.tolist())}")
+        for label, values in (("priors", priors), ("leaks", leaks), ("parent_weight", weight)):
+            bad = np.flatnonzero(~((values >= 0.0) & (values <= 1.0)))
+            if len(bad):
+                raise ParameterError(f"{where}: {label}[{bad[0]}] is {quote(float(values[bad[0]]))}; "
+                                     f"{label} must be probabilities in [0, 1]")
+        bad = np.flatnonzero((index < 0) | (index >= n))
+        if len(bad):
+            f = int(np.searchsorted(start, bad[0], side="right") - 1)
+            raise ParameterError(f"{where}: finding {f} names cause {quote(int(index[bad[0]]))}; "
+                                 f"cause indices run from 0 to {n - 1}")
+        finding_of = np.repeat(np.arange(m), np.diff(start))
+        if e:
+            key = finding_of * max(n, 1) + index
+            dup = np.flatnonzero(np.diff(np.sort(key)) == 0)
+            if len(dup):
+                k = np.sort(key)[dup[0]]
+                raise ParameterError(f"{where}: finding {k // max(n, 1)} lists cause {k % max(n, 1)} twice; "
+                                     "each parent may appear once")
+        if self.finding_names is not None:
+            names = tuple(self.finding_names)
+            if len(names) != m or not all(isinstance(s, str) for s in names):
+                raise ParameterError(f"{where}: finding_names must be {m} strings, one per finding")
+            object.__setattr__(self, "finding_names", names)
+        for attr, arr in (("priors", priors), ("leaks", leaks), ("parent_weight", weight),
+                          ("parent_start", start), ("parent_index", index)):
+            arr.setflags(write=False)
+            object.__setattr__(self, attr, arr)
+
+    @classmethod
+    def from_parents(cls, priors: Sequence[float] | np.ndarray, leaks: Sequence[float] | np.ndarray,
+                     parents: Sequence[Sequence[int]], weights: Sequence[Sequence[float]], *,
+                     name: str = "bipartite", finding_names: Sequence[str] | None = None) -> BipartiteNoisyOr:
+        """A network from per-finding lists: ``parents[f]`` the causes of finding ``f``, ``weights[f]`` theirs."""
+        where = f"bipartite network {quote(name)}"
+        if len(parents) != len(weights):
+            raise ParameterError(f"{where}: parents lists {len(parents)} findings and weights {len(weights)}; "
+                                 "they need one list per finding each")
+        for f, (ps, ws) in enumerate(zip(parents, weights)):
+            if len(ps) != len(ws):
+                raise ParameterError(f"{where}: finding {f} has {len(ps)} parents and {len(ws)} weights; "
+                                     "they need one weight per parent")
+        counts = np.array([len(ps) for ps in parents], dtype=np.int64)
+        start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        flat_i = [int(c) if isinstance(c, (int, np.integer)) and not isinstance(c, bool) else c
+                  for ps in parents for c in ps]
+        flat_w = [w for ws in weights for w in ws]
+        return cls(np.asarray(priors), np.asarray(leaks), start, np.asarray(flat_i) if flat_i else np.zeros(0, np.int64),
+                   np.asarray(flat_w) if flat_w else np.zeros(0), name,
+                   None if finding_names is None else tuple(finding_names))
+
+    @property
+    def n_causes(self) -> int:
+        """The number of causes."""
+        return len(self.priors)
+
+    @property
+    def n_findings(self) -> int:
+        """The number of findings."""
+        return len(self.leaks)
+
+    @property
+    def n_edges(self) -> int:
+        """The number of (finding, parent cause) edges."""
+        return len(self.parent_index)
+
+    def parents(self, finding: int) -> tuple[np.ndarray, np.ndarray]:
+        """Finding ``finding``'s parent causes and their weights (read-only views)."""
+        lo, hi = self.parent_start[finding], self.parent_start[finding + 1]
+        return self.parent_index[lo:hi], self.parent_weight[lo:hi]
+
+    def finding_name(self, finding: int) -> str:
+        """The name messages use for ``finding``: its name, or its index."""
+        return str(finding) if self.finding_names is None else self.finding_names[finding]
+
+
+def _float_vector(value: object, label: str, where: str) -> np.ndarray:
+    arr = np.array(value)
+    if arr.dtype.kind not in "iuf" and not (arr.size == 0 and arr.dtype.kind in "bOU"):
+        raise ParameterError(f"{where}: {label} must be numbers, got {quote(value)}")
+    arr = arr.astype(np.float64)
+    if arr.ndim != 1:
+        raise ParameterError(f"{where}: {label} must be one-dimensional, got shape {arr.shape}")
+    return arr
+
+
+def _int_vector(value: object, label: str, where: str) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.ndim != 1 or not (arr.dtype.kind in "iu" or (arr.size == 0 and arr.dtype.kind == "f")):
+        raise ParameterError(f"{where}: {label} must be a one-dimensional array of whole numbers, got {quote(value)}")
+    return arr.astype(np.int64, copy=True)
+
+
+# ---------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class BipartiteResult:
+    """The posterior of every cause and the log probability of the evidence.
+
+    ``method`` is what ran: ``"quickscore"``, ``"dp"``, or ``"closed_form"``
+    (no positive finding has a parent whose answer is in doubt).
+    ``error_bound`` is the estimated absolute error of the posteriors: the
+    rounding of Quickscore's alternating sum, or the DP's accumulated
+    rounding; a Quickscore posterior may lie that far outside [0, 1].
+    """
+
+    posterior: np.ndarray        # (n,) P(cause = yes | evidence)
+    log_evidence: float          # natural log of P(evidence)
+    method: str
+    error_bound: float
+
+
+@dataclass(frozen=True, eq=False)
+class BipartiteBatch:
+    """Results for several evidence rows, stacked: ``posterior`` is ``(rows, n)``.
+
+    ``batch[i]`` is row ``i`` as a :class:`BipartiteResult`.
+    """
+
+    posterior: np.ndarray        # (rows, n)
+    log_evidence: np.ndarray     # (rows,)
+    method: tuple[str, ...]
+    error_bound: np.ndarray      # (rows,)
+
+    def __len__(self) -> int:
+        return len(self.method)
+
+    def __getitem__(self, row: int) -> BipartiteResult:
+        return BipartiteResult(self.posterior[row], float(self.log_evidence[row]), self.method[row],
+                               float(self.error_bound[row]))
+
+
+@dataclass(frozen=True, eq=False)
+class FindingProbabilities:
+    """P(finding = yes | evidence) for the requested unobserved findings, in the order asked."""
+
+    findings: np.ndarray         # (j,) finding indices
+    probability: np.ndarray      # (j,) P(f = yes | evidence)
+    log_evidence: float
+    method: str
+    error_bound: float
+
+
+# ---------------------------------------------------------------------------------
+# Evidence: negatives folded into the causes, positives' parents gathered
+# ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class _Query:
+    """One evidence row, ready for either method: all in natural logs."""
+
+    positive: np.ndarray     # (k,) finding indices
+    negative: np.ndarray
+    log_p: np.ndarray        # (n,) log P(d = yes | negatives)
+    log_q: np.ndarray        # (n,) log P(d = no | negatives)
+    log_negatives: float     # log P(negatives)
+    dplus: np.ndarray        # (r,) causes that are parents of a positive finding, ascending
+    plus_p: np.ndarray       # (r,) log_p of those causes
+    plus_q: np.ndarray       # (r,) log_q of those causes
+    log_w: np.ndarray        # (k, r) log w of positive i from cause dplus[j]; -inf where no edge
+    log_1mw: np.ndarray      # (k, r) log (1 - w); 0 where no edge
+    leak_on: np.ndarray      # (k,) log leak
+    leak_off: np.ndarray     # (k,) log (1 - leak)
+
+    @property
+    def k(self) -> int:
+        return len(self.positive)
+
+    @property
+    def r(self) -> int:
+        return len(self.dplus)
+
+
+def _check_ids(net: BipartiteNoisyOr, ids: object, label: str) -> np.ndarray:
+    values = list(ids) if not isinstance(ids, (str, bytes)) and hasattr(ids, "__iter__") else None
+    if values is None:
+        raise EvidenceError(f"{label} findings must be a sequence of finding indices, got {quote(ids)}")
+    out = []
+    for v in values:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+            raise EvidenceError(f"{label} finding {quote(v)} is not a finding index (a whole number)")
+        if not 0 <= int(v) < net.n_findings:
+            raise EvidenceError(f"{label} finding {quote(v)} does not exist: "
+                                f"finding indices run from 0 to {net.n_findings - 1}")
+        out.append(int(v))
+    arr = np.array(out, dtype=np.int64)
+    if len(np.unique(arr)) != len(arr):
+        twice = int(np.sort(arr)[np.flatnonzero(np.diff(np.sort(arr)) == 0)[0]])
+        raise EvidenceError(f"{label} finding {twice} is listed twice")
+    return arr
+
+
+def _edges_of(net: BipartiteNoisyOr, findings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The edge positions of ``findings`` and, for each, the position of its finding in ``findings``."""
+    lo, hi = net.parent_start[findings], net.parent_start[findings + 1]
+    counts = hi - lo
+    owner = np.repeat(np.arange(len(findings)), counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return np.repeat(lo, counts) + offsets, owner
+
+
+def _log1m(x: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.log1p(-x)
+
+
+def _log(x: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.log(x)
+
+
+def _prepare(net: BipartiteNoisyOr, positive: object, negative: object) -> _Query:
+    """Check the evidence, fold the negatives into the causes, gather the positives' parents."""
+    pos = _check_ids(net, positive, "positive")
+    neg = _check_ids(net, negative, "negative")
+    both = np.intersect1d(pos, neg)
+    if len(both):
+        raise EvidenceError(f"finding {quote(net.finding_name(int(both[0])))} is listed as both positive and negative")
+    n = net.n_causes
+    edges, _ = _edges_of(net, neg)
+    log_a = np.bincount(net.parent_index[edges], weights=_log1m(net.parent_weight[edges]), minlength=n)
+    prior = net.priors
+    yes = _log(prior) + log_a
+    no = _log1m(prior)
+    # a cause with no negative child keeps its prior exactly (log z = 0, not log(p + (1 - p)) rounded)
+    log_z = np.where(log_a == 0.0, 0.0, np.logaddexp(yes, no))
+    log_negatives = float(_log1m(net.leaks[neg]).sum() + log_z.sum())
+    if log_negatives == -np.inf:
+        raise _impossible(net, pos, neg)
+    log_p, log_q = yes - log_z, no - log_z
+    edges, owner = _edges_of(net, pos)
+    live = net.parent_weight[edges] > 0.0        # a weight-0 edge switches nothing: its cause stays independent
+    edges, owner = edges[live], owner[live]
+    causes = net.parent_index[edges]
+    dplus = np.unique(causes)
+    col = np.searchsorted(dplus, causes)
+    k, r = len(pos), len(dplus)
+    log_w = np.full((k, r), -np.inf)
+    log_1mw = np.zeros((k, r))
+    log_w[owner, col] = _log(net.parent_weight[edges])
+    log_1mw[owner, col] = _log1m(net.parent_weight[edges])
+    for a in (log_p, log_q, log_w, log_1mw):
+        a.setflags(write=False)
+    return _Query(pos, neg, log_p, log_q, log_negatives, dplus, log_p[dplus], log_q[dplus], log_w, log_1mw,
+                  _log(net.leaks[pos]), _log1m(net.leaks[pos]))
+
+
+def _impossible(net: BipartiteNoisyOr, pos: np.ndarray, neg: np.ndarray) -> ImpossibleEvidenceError:
+    return ImpossibleEvidenceError([(net.finding_name(int(f)), "yes") for f in pos]
+                                   + [(net.finding_name(int(f)), "no") for f in neg])
+
+
+# ---------------------------------------------------------------------------------
+# Pricing: memory before anything large is allocated, time to choose
+# ---------------------------------------------------------------------------------
+
+
+def _dp_bytes(k: int, r: int, findings: bool) -> int:
+    """The DP's stored forward vectors (and backward ones for findings), plus working vectors."""
+    return ((2 * r if findings else r) + 6) * (1 << k) * _BYTES
+
+
+def _quickscore_bytes(k: int, r: int) -> int:
+    """Quickscore's per-subset terms (summed exactly at the end) plus one smallest chunk."""
+    return (1 << k) * _BYTES + 64 * (4 * r + k + 4) * _BYTES
+
+
+def affordable_positives(memory_budget: int, parent_causes: int, method: str = "dp") -> int:
+    """The most positive findings ``method`` can take within ``memory_budget`` bytes.
+
+    ``parent_causes`` is the number of causes that are parents of a
+    positive finding (at most the network's causes).
+
+    >>> affordable_positives(2**30, 600, "dp")
+    17
+    >>> affordable_positives(2**20, 10, "quickscore")
+    16
+    """
+    memory_budget = check_memory_budget(memory_budget)
+    need = _dp_bytes if method == "dp" else (lambda k, r, _: _quickscore_bytes(k, r))
+    if method not in ("dp", "quickscore"):
+        raise EvidenceError(f"method must be 'dp' or 'quickscore', got {quote(method)}")
+    k = 0
+    while need(k + 1, parent_causes, False) <= memory_budget:
+        k += 1
+    return k
+
+
+def _chunk_rows(q: _Query, columns: int, memory_budget: int) -> int:
+    """Subsets per Quickscore chunk: its (chunk, columns) arrays stay within a slice of the budget."""
+    room = max(memory_budget - (1 << q.k) * _BYTES, 0)
+    return int(max(64, min(1 << q.k, min(room, _CHUNK_BYTES) // max(columns * _BYTES, 1))))
+
+
+def _choose(net: BipartiteNoisyOr, q: _Query, method: str, memory_budget: int, fe: _Tilts | None) -> list[str]:
+    """The methods to try, cheapest first, among those that fit the budget (IntractableError if none)."""
+    size = 1 << q.k
+    switches = int((q.log_w > -np.inf).sum())
+    # findings: Quickscore adds a column per edge into dplus; the DP sweeps each finding's row over its span
+    qs_extra = 0 if fe is None else len(fe.column) + len(fe.rows)
+    dp_extra = 0 if fe is None else int((fe.last - fe.first + 1).sum()) * (1 + switches / max(q.r, 1))
+    need = {"dp": _dp_bytes(q.k, q.r, fe is not None), "quickscore": _quickscore_bytes(q.k, q.r)}
+    cost = {"dp": size * _DP_WORK * (switches + q.r + dp_extra) + _CALL * 8 * (switches + q.r),
+            "quickscore": size * _QS_WORK * (q.r + q.k + qs_extra) + _CALL * 12 * (size // 64 + 1)}
+    wanted = ["dp", "quickscore"] if method == "auto" else [method]
+    fits = [m for m in wanted if need[m] <= memory_budget]
+    if not fits:
+        smallest = min(need[m] for m in wanted)
+        raise IntractableError(net.name, [net.finding_name(int(f)) for f in q.positive], smallest, memory_budget,
+                               advice="fewer positive findings (answer the query in parts, or ask fewer), "
+                                      "or a larger memory_budget")
+    fits.sort(key=lambda m: cost[m])
+    if "dp" in fits:             # the DP never fails: nothing to try after it
+        fits = fits[: fits.index("dp") + 1]
+    return fits
+
+
+# ---------------------------------------------------------------------------------
+# Log-space helpers
+# ---------------------------------------------------------------------------------
+
+
+def _logsumexp(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """log(sum(exp(x))) along ``axis``; -inf where every entry is -inf (no warning, no NaN)."""
+    top = np.max(x, axis=axis, keepdims=True)
+    safe = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(x - safe), axis=axis, keepdims=True)) + safe
+    return np.squeeze(out, axis=axis)
+
+
+def _subset_sums(bits: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``bits @ table`` where ``table`` may hold -inf (0 * -inf would be NaN in a plain product)."""
+    zero = np.isneginf(table)
+    out = bits @ np.where(zero, 0.0, table)
+    if zero.any():
+        out[(bits @ zero.astype(np.float64)) > 0] = -np.inf
+    return out
+
+
+# ---------------------------------------------------------------------------------
+# Quickscore
+# ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class _Tilts:
+    """Requested findings' edges into one group's parent causes, grouped by finding (ascending)."""
+
+    rows: np.ndarray         # (h,) positions (in the request) of findings with a parent in the group
+    starts: np.ndarray       # (h,) first edge of each such finding in the arrays below
+    column: np.ndarray       # (e,) position of the edge's cause among the group's parent causes
+    log_1mw: np.ndarray      # (e,) log (1 - w)
+    first: np.ndarray        # (h,) smallest such position among the finding's parents
+    last: np.ndarray         # (h,) largest
+
+    @staticmethod
+    def of(owner: np.ndarray, column: np.ndarray, log_1mw: np.ndarray) -> _Tilts:
+        """From edges listed by ascending ``owner`` (the finding's position in the request)."""
+        rows, starts = np.unique(owner, return_index=True)
+        if not len(rows):
+            empty = np.zeros(0, np.int64)
+            return _Tilts(empty, empty, empty, np.zeros(0), empty, empty)
+        return _Tilts(rows, starts, column, log_1mw, np.minimum.reduceat(column, starts),
+                      np.maximum.reduceat(column, starts))
+
+
+@dataclass(frozen=True, eq=False)
+class _FindingEdges:
+    """The requested findings: a closed-form part, and their edges into the positives' parent causes."""
+
+    constant: np.ndarray     # (j,) log of (1 - leak) * prod over parents outside dplus of P(d does not switch f on)
+    owner: np.ndarray        # (e,) position in the request of each edge into dplus, ascending
+    column: np.ndarray       # (e,) position of the edge's cause in dplus
+    log_1mw: np.ndarray      # (e,) log (1 - w)
+
+    def within(self, columns: np.ndarray) -> _Tilts:
+        """The edges into ``columns`` (ascending dplus positions), renumbered among them."""
+        keep = np.isin(self.column, columns)
+        return _Tilts.of(self.owner[keep], np.searchsorted(columns, self.column[keep]), self.log_1mw[keep])
+
+
+def _finding_edges(net: BipartiteNoisyOr, q: _Query, findings: np.ndarray) -> _FindingEdges:
+    edges, owner = _edges_of(net, findings)
+    cause = net.parent_index[edges]
+    log_1mw = _log1m(net.parent_weight[edges])
+    pos = np.searchsorted(q.dplus, cause)
+    inside = (pos < q.r) & (q.dplus[np.minimum(pos, max(q.r - 1, 0))] == cause) if q.r else np.zeros(len(cause), bool)
+    # outside dplus a parent is independent a posteriori: P(it does not switch f on) = 1 - p' w = q' + p' (1 - w)
+    outside = np.logaddexp(q.log_q[cause], q.log_p[cause] + log_1mw)
+    constant = _log1m(net.leaks[findings]) + np.bincount(owner[~inside], weights=outside[~inside],
+                                                          minlength=len(findings))
+    return _FindingEdges(constant, owner[inside], pos[inside], log_1mw[inside])
+
+
+def _groups(q: _Query) -> list[_Query]:
+    """The positives split into groups that share no parent cause: independent given the negatives.
+
+    Each group is a query of its own over its positives and their parents,
+    so the ``2^k`` of either method becomes a sum of ``2^k_group``.
+    """
+    edge = q.log_w > -np.inf                              # (k, r): cause j can switch positive i on
+    linked = (edge.astype(np.int64) @ edge.T.astype(np.int64)) > 0
+    label = np.full(q.k, -1)
+    for start in range(q.k):
+        if label[start] >= 0:
+            continue
+        label[start] = start
+        frontier = [start]
+        while frontier:
+            nxt = np.flatnonzero(linked[frontier].any(axis=0) & (label < 0))
+            label[nxt] = start
+            frontier = nxt.tolist()
+    out = []
+    for g in np.unique(label):
+        rows = np.flatnonzero(label == g)
+        cols = np.flatnonzero(edge[rows].any(axis=0))
+        out.append(_Query(q.positive[rows], q.negative, q.log_p, q.log_q, q.log_negatives, q.dplus[cols],
+                          q.plus_p[cols], q.plus_q[cols], q.log_w[np.ix_(rows, cols)],
+                          q.log_1mw[np.ix_(rows, cols)], q.leak_on[rows], q.leak_off[rows]))
+    return out
+
+
+def _quickscore(q: _Query, fe: _Tilts | None, memory_budget: int,
+                tolerance: float) -> tuple[float, np.ndarray, np.ndarray, float] | None:
+    """(log P(positives | negatives), posteriors of dplus, tilt ratios of the findings, error bound), or None.
+
+    A finding's tilt ratio is E[prod over its parents here of (1 - w)^present | evidence].
+
+    None when the alternating sum cannot meet ``tolerance``.
+    """
+    k, r = q.k, q.r
+    n_fe = 0 if fe is None else len(fe.column) + len(fe.rows)
+    chunk = _chunk_rows(q, 4 * r + k + 2 * n_fe, memory_budget)
+    terms = np.empty(1 << k)                              # signed terms, summed exactly at the end
+    numer = np.zeros(r)
+    fnum = np.zeros(0 if fe is None else len(fe.rows))
+    shifts = np.arange(k)
+    log_q, log_p = q.plus_q[None, :], q.plus_p[None, :]
+    worst = 0.0                                           # the largest |log term|: its rounding scales with it
+    for lo in range(0, 1 << k, chunk):
+        subset = np.arange(lo, min(lo + chunk, 1 << k))
+        bits = ((subset[:, None] >> shifts) & 1).astype(np.float64)
+        log_b = _subset_sums(bits, q.log_1mw)             # (c, r) log P(d cannot switch on any positive in S)
+        log_g = np.logaddexp(log_q, log_p + log_b)        # (c, r) log P(S all off | d's part)
+        term = _subset_sums(bits, q.leak_off[:, None])[:, 0] + log_g.sum(axis=1)
+        finite = term[np.isfinite(term)]
+        if len(finite):
+            worst = max(worst, float(-finite.min()))
+        size = np.exp(term)
+        signed = np.where(bits.sum(axis=1) % 2 == 1, -size, size)
+        terms[subset] = signed
+        alive = np.isfinite(log_g)                        # where g = 0 the term is 0 anyway
+        with np.errstate(invalid="ignore"):
+            rho = np.where(alive, np.exp(log_p + log_b - np.where(alive, log_g, 0.0)), 0.0)
+        numer += signed @ rho
+        if fe is not None and len(fe.rows):
+            lg = log_g[:, fe.column]
+            ok = np.isfinite(lg)
+            with np.errstate(invalid="ignore"):
+                log_h = np.where(ok, np.logaddexp(q.plus_q[fe.column], q.plus_p[fe.column] + log_b[:, fe.column]
+                                                  + fe.log_1mw) - np.where(ok, lg, 0.0), 0.0)
+            fnum += signed @ np.exp(np.add.reduceat(log_h, fe.starts, axis=1))
+    total = math.fsum(terms.tolist())
+    magnitude = float(np.abs(terms).sum())
+    if not total > 0.0:
+        return None
+    # each term carries a relative rounding of about eps * (|log term| + k); the sum's error over P(e) is the bound
+    # (the matrix products add in blocks: a random walk of sqrt(2^k) roundings at worst-typical)
+    bound = 8.0 * _EPS * (worst + k + 8.0 + math.sqrt(1 << k)) * magnitude / total
+    if not bound <= tolerance:
+        return None
+    return math.log(total), numer / total, fnum / total, bound
+
+
+# ---------------------------------------------------------------------------------
+# The dynamic programme over switched-on sets
+# ---------------------------------------------------------------------------------
+
+
+def _switch(v: np.ndarray, bit: int, log_w: float, log_1mw: float) -> np.ndarray:
+    """Forward: positive ``bit`` switched on with probability w (rows of log vectors over states)."""
+    v3 = v.reshape(v.shape[0], -1, 2, 1 << bit)
+    out = np.empty_like(v3)
+    np.logaddexp(v3[:, :, 1, :], log_w + v3[:, :, 0, :], out=out[:, :, 1, :])
+    np.add(v3[:, :, 0, :], log_1mw, out=out[:, :, 0, :])
+    return out.reshape(v.shape)
+
+
+def _switch_back(b: np.ndarray, bit: int, log_w: float, log_1mw: float) -> np.ndarray:
+    """Backward (the transpose of :func:`_switch`)."""
+    b3 = b.reshape(b.shape[0], -1, 2, 1 << bit)
+    out = np.empty_like(b3)
+    out[:, :, 1, :] = b3[:, :, 1, :]
+    np.logaddexp(log_1mw + b3[:, :, 0, :], log_w + b3[:, :, 1, :], out=out[:, :, 0, :])
+    return out.reshape(b.shape)
+
+
+def _switches(q: _Query) -> list[list[tuple[int, float, float]]]:
+    """Per parent cause, the positives it can switch on: (bit, log w, log (1 - w))."""
+    out: list[list[tuple[int, float, float]]] = [[] for _ in range(q.r)]
+    for i, j in zip(*np.nonzero(q.log_w > -np.inf)):
+        out[j].append((int(i), float(q.log_w[i, j]), float(q.log_1mw[i, j])))
+    return out
+
+
+def _leak_start(q: _Query) -> np.ndarray:
+    """The state before any cause: each positive switched on by its leak, independently."""
+    v = np.zeros(1)
+    for i in range(q.k):
+        v = np.concatenate([v + q.leak_off[i], v + q.leak_on[i]])
+    return v
+
+
+def _dp(q: _Query, fe: _Tilts | None,
+        memory_budget: int) -> tuple[float, np.ndarray, np.ndarray, float]:
+    """(log P(positives | negatives), posteriors of dplus, tilt ratios of the findings, error bound)."""
+    k, r, full = q.k, q.r, (1 << q.k) - 1
+    sw = _switches(q)
+    alphas = np.empty((r, 1 << k))
+    alpha = _leak_start(q)[None, :]
+    for j in range(r):
+        alphas[j] = alpha[0]
+        present = alpha
+        for bit, lw, l1w in sw[j]:
+            present = _switch(present, bit, lw, l1w)
+        alpha = np.logaddexp(q.plus_q[j] + alpha, q.plus_p[j] + present)
+    log_e = float(alpha[0, full])
+    if log_e == -np.inf:
+        return log_e, np.zeros(r), np.zeros(0), 0.0
+    betas = np.empty((r, 1 << k)) if fe is not None else None
+    beta = np.full((1, 1 << k), -np.inf)
+    beta[0, full] = 0.0
+    joint = np.empty(r)
+    for j in reversed(range(r)):
+        if betas is not None:
+            betas[j] = beta[0]
+        tb = beta
+        for bit, lw, l1w in sw[j]:
+            tb = _switch_back(tb, bit, lw, l1w)
+        joint[j] = q.plus_p[j] + _logsumexp(alphas[j] + tb[0])
+        beta = np.logaddexp(q.plus_q[j] + beta, q.plus_p[j] + tb)
+    ratios = np.zeros(0)
+    if fe is not None and betas is not None:
+        ratios = _dp_findings(q, fe, sw, alphas, betas, alpha[0], log_e, memory_budget)
+    bound = 16.0 * _EPS * (r + k + 2) * (1.0 + abs(log_e))
+    return log_e, np.exp(joint - log_e), ratios, bound
+
+
+def _dp_findings(q: _Query, fe: _Tilts, sw: list[list[tuple[int, float, float]]], alphas: np.ndarray,
+                 betas: np.ndarray, final: np.ndarray, log_e: float, memory_budget: int) -> np.ndarray:
+    """E[prod over f's parents here of (1 - w)^present | evidence] for each finding with such parents.
+
+    Each finding's row joins the sweep at its first parent and leaves after
+    its last; in between the present branch of its parents is tilted by
+    (1 - w). A row is held as its ratio to the untilted forward vector, a
+    number in [0, 1] per state: every step is then a convex mixing with
+    weights taken once from the (log-space) forward vectors, shared by all
+    rows, in plain arithmetic; on leaving, the ratio is averaged under the
+    posterior over states. Non-negative terms throughout, and no underflow
+    however small P(evidence) is.
+    """
+    h, size = len(fe.rows), 1 << q.k
+    out = np.empty(h)
+    room = max(memory_budget - _dp_bytes(q.k, q.r, True), 0)
+    group = int(max(1, min(h, room // (4 * size * _BYTES)))) if h else 1
+    order = np.argsort(fe.first, kind="stable")
+    ends = np.append(fe.starts[1:], len(fe.column))
+    for g0 in range(0, h, group):
+        members = order[g0:g0 + group]
+        tilt = np.ones((len(members), q.r))             # (member, dplus position) -> 1 - w
+        for slot, row in enumerate(members):
+            span = slice(fe.starts[row], ends[row])
+            tilt[slot, fe.column[span]] = np.exp(fe.log_1mw[span])
+        first, last = fe.first[members], fe.last[members]
+        ratio = np.empty((0, size))
+        active = np.zeros(0, dtype=np.int64)            # member slots of the rows, in order
+        for j in range(int(first.min()), int(last.max()) + 1):
+            joining = np.flatnonzero(first == j)
+            if len(joining):
+                ratio = np.concatenate([ratio, np.ones((len(joining), size))])
+                active = np.concatenate([active, joining])
+            if not len(active):
+                continue
+            before = alphas[j][None, :]
+            present = ratio.copy()
+            for bit, lw, l1w in sw[j]:
+                after = _switch(before, bit, lw, l1w)
+                a3, b3 = before.reshape(-1, 2, 1 << bit), after.reshape(-1, 2, 1 << bit)
+                keep, gain = _shares(a3[:, 1, :], lw + a3[:, 0, :], b3[:, 1, :])
+                p3 = present.reshape(len(active), -1, 2, 1 << bit)
+                p3[:, :, 1, :] = keep * p3[:, :, 1, :] + gain * p3[:, :, 0, :]
+                before = after
+            nxt = alphas[j + 1] if j + 1 < q.r else final
+            stay, move = _shares(q.plus_q[j] + alphas[j], q.plus_p[j] + before[0], nxt)
+            ratio = stay * ratio + (move * present) * tilt[active, j][:, None]
+            leaving = last[active] == j
+            if leaving.any():
+                weight = np.exp(nxt + betas[j] - log_e)  # the posterior over switched-on sets after cause j
+                out[members[active[leaving]]] = ratio[leaving] @ weight
+                ratio, active = ratio[~leaving], active[~leaving]
+    return out
+
+
+def _shares(x: np.ndarray, y: np.ndarray, total: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """exp(x - total) and exp(y - total), where total = logaddexp(x, y): the two parts' shares (1, 0 where both are 0)."""
+    alive = total > -np.inf
+    safe = np.where(alive, total, 0.0)
+    return np.where(alive, np.exp(x - safe), 1.0), np.where(alive, np.exp(y - safe), 0.0)
+
+
+# ---------------------------------------------------------------------------------
+# Entry points
+# ---------------------------------------------------------------------------------
+
+
+def _solve(net: BipartiteNoisyOr, q: _Query, findings: np.ndarray | None, method: str, memory_budget: int,
+           tolerance: float) -> tuple[float, np.ndarray, np.ndarray | None, str, float]:
+    """(log P(evidence), every cause's posterior, P(f = yes | e) or None, method, error bound): the one rule.
+
+    Each group of positives sharing parents is answered on its own (they
+    are independent given the negatives); every group's plan is priced
+    before any group's work starts.
+    """
+    fe = None if findings is None else _finding_edges(net, q, findings)
+    groups = _groups(q)
+    tilts = [None if fe is None else fe.within(np.searchsorted(q.dplus, g.dplus)) for g in groups]
+    plans = [_choose(net, g, method, memory_budget, t) for g, t in zip(groups, tilts)]
+    post = np.exp(q.log_p)
+    log_e = q.log_negatives
+    # P(f = no | e) = exp(constant) * product over groups of the tilt ratios, kept as a sign and a log
+    log_no = None if fe is None else fe.constant.copy()
+    sign = None if fe is None else np.ones(len(log_no))
+    ran: set[str] = set()
+    bound = 0.0
+    for g, t, plan in zip(groups, tilts, plans):
+        answer = None
+        for name in plan:
+            answer = _quickscore(g, t, memory_budget, tolerance) if name == "quickscore" else _dp(g, t, memory_budget)
+            if answer is not None:
+                ran.add(name)
+                break
+            if method == "quickscore":
+                _raise_precision(g, memory_budget, tolerance)
+        if answer is None:   # unreachable: the DP closes every plan and always answers
+            raise KneeBayesError("no exact method answered")
+        log_pos, group_post, ratios, group_bound = answer
+        if log_pos == -np.inf:
+            raise _impossible(net, q.positive, q.negative)
+        log_e += log_pos
+        post[g.dplus] = group_post
+        bound += group_bound
+        if t is not None and log_no is not None and sign is not None:
+            with np.errstate(divide="ignore"):
+                log_no[t.rows] += np.log(np.abs(ratios))
+            sign[t.rows] *= np.sign(ratios)
+    probs = None
+    if log_no is not None and sign is not None:
+        size = np.exp(log_no)
+        # -expm1 keeps the digits of a small P(f = yes); a Quickscore ratio a rounding below 0 is honoured as is
+        probs = np.where(sign > 0, -np.expm1(log_no), 1.0 + size)
+    name = "+".join(sorted(ran)) if ran else "closed_form"
+    return log_e, post, probs, name, bound
+
+
+def _raise_precision(q: _Query, memory_budget: int, tolerance: float) -> None:
+    """Quickscore by name missed the tolerance: report its bound (recomputed without the cut-off)."""
+    again = _quickscore(q, None, memory_budget, math.inf)
+    raise PrecisionError(math.inf if again is None else again[3], tolerance)
+
+
+def _check_method(method: object) -> None:
+    if method not in METHODS:
+        raise EvidenceError(f"method must be one of {', '.join(repr(m) for m in METHODS)}, got {quote(method)}")
+
+
+def _check_tolerance(tolerance: object) -> float:
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float, np.floating)) or not tolerance > 0:
+        raise EvidenceError(f"tolerance must be a positive number, got {quote(tolerance)}")
+    return float(tolerance)
+
+
+def posterior_batch(net: BipartiteNoisyOr, rows: Sequence[tuple[Sequence[int], Sequence[int]]], *,
+                    method: Method = "auto", memory_budget: int = MEMORY_BUDGET,
+                    tolerance: float = TOLERANCE) -> BipartiteBatch:
+    """Posteriors for several evidence rows, each ``(positive findings, negative findings)``, stacked.
+
+    >>> net = BipartiteNoisyOr.from_parents([0.1, 0.2], [0.01, 0.0], [[0, 1], [1]], [[0.8, 0.5], [0.9]])
+    >>> batch = posterior_batch(net, [([0], []), ([], [1])])
+    >>> batch.posterior.shape, batch.method
+    ((2, 2), ('quickscore', 'closed_form'))
+    >>> round(float(batch[1].posterior[1]), 6)    # 0.2 * 0.1 / (0.8 + 0.02)
+    0.02439
+    """
+    memory_budget = check_memory_budget(memory_budget)
+    tolerance = _check_tolerance(tolerance)
+    _check_method(method)
+    n = net.n_causes
+    post = np.empty((len(rows), n))
+    log_e = np.empty(len(rows))
+    bounds = np.empty(len(rows))
+    methods = []
+    for i, (pos, neg) in enumerate(rows):
+        q = _prepare(net, pos, neg)
+        log_e[i], post[i], _, ran, bounds[i] = _solve(net, q, None, method, memory_budget, tolerance)
+        methods.append(ran)
+    return BipartiteBatch(post, log_e, tuple(methods), bounds)
+
+
+def posterior(net: BipartiteNoisyOr, positive: Sequence[int], negative: Sequence[int] = (), *,
+              method: Method = "auto", memory_budget: int = MEMORY_BUDGET,
+              tolerance: float = TOLERANCE) -> BipartiteResult:
+    """P(cause = yes | evidence) for every cause, and log P(evidence); exact.
+
+    ``positive`` and ``negative`` are finding indices observed yes and no.
+    ``method`` is ``"auto"``, ``"quickscore"`` or ``"dp"`` (see the module
+    docstring); ``memory_budget`` bounds the ``2^k``-sized work in bytes;
+    ``tolerance`` is the largest estimated error a Quickscore answer may
+    carry (past it ``"auto"`` runs the DP, and ``"quickscore"`` raises
+    :class:`PrecisionError`).
+
+    >>> net = BipartiteNoisyOr.from_parents([0.1, 0.2], [0.01], [[0, 1]], [[0.8, 0.5]])
+    >>> r = posterior(net, positive=[0])
+    >>> [round(p, 4) for p in r.posterior.tolist()], round(math.exp(r.log_evidence), 6)
+    ([0.4558, 0.6042], 0.18028)
+    """
+    return posterior_batch(net, [(positive, negative)], method=method, memory_budget=memory_budget,
+                           tolerance=tolerance)[0]
+
+
+def finding_probabilities(net: BipartiteNoisyOr, positive: Sequence[int], negative: Sequence[int] = (),
+                          findings: Sequence[int] | None = None, *, method: Method = "auto",
+                          memory_budget: int = MEMORY_BUDGET, tolerance: float = TOLERANCE) -> FindingProbabilities:
+    """P(f = yes | evidence) for unobserved findings (every one when ``findings`` is None); exact, vectorised.
+
+    ``P(f = no, e)`` is ``e`` with ``f`` one more negative: outside the
+    positives' parents that is a product of closed forms, and inside them a
+    tilt of those parents' factors, evaluated for every finding in the same
+    pass over Quickscore's subsets (one matrix product) or the DP's sweep.
+
+    >>> net = BipartiteNoisyOr.from_parents([0.1, 0.2], [0.01, 0.0], [[0, 1], [1]], [[0.8, 0.5], [0.9]])
+    >>> fp = finding_probabilities(net, positive=[0])
+    >>> fp.findings.tolist(), [round(p, 6) for p in fp.probability.tolist()]
+    ([1], [0.543754])
+    """
+    memory_budget = check_memory_budget(memory_budget)
+    tolerance = _check_tolerance(tolerance)
+    _check_method(method)
+    q = _prepare(net, positive, negative)
+    observed = np.union1d(q.positive, q.negative)
+    if findings is None:
+        wanted = np.setdiff1d(np.arange(net.n_findings), observed)
+    else:
+        wanted = _check_ids(net, findings, "requested")
+        seen = np.intersect1d(wanted, observed)
+        if len(seen):
+            raise EvidenceError(f"finding {quote(net.finding_name(int(seen[0])))} is observed already; "
+                                "ask only for unobserved findings")
+    log_e, _, probs, ran, bound = _solve(net, q, wanted, method, memory_budget, tolerance)
+    return FindingProbabilities(wanted, np.zeros(0) if probs is None else probs, log_e, ran, bound)
