@@ -1,0 +1,435 @@
+"""Exact inference on bipartite noisy-OR networks: against brute force, between methods, at the limits."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import tracemalloc
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from strategies import scaled
+
+from kneebayes.errors import (
+    EvidenceError,
+    ImpossibleEvidenceError,
+    IntractableError,
+    ParameterError,
+    SettingError,
+)
+from kneebayes.inference.bipartite import (
+    METHODS,
+    BipartiteNoisyOr,
+    PrecisionError,
+    finding_probabilities,
+    posterior,
+    posterior_batch,
+)
+
+# ---------------------------------------------------------------------------------
+# Brute force: every assignment of the causes
+# ---------------------------------------------------------------------------------
+
+
+def _p_no(net: BipartiteNoisyOr, states: np.ndarray, f: int) -> np.ndarray:
+    idx, w = net.parents(f)
+    return (1.0 - net.leaks[f]) * np.prod(np.where(states[:, idx] == 1, 1.0 - w, 1.0), axis=1)
+
+
+def brute(net: BipartiteNoisyOr, pos: list[int], neg: list[int],
+          asked: list[int] = ()) -> tuple[float, np.ndarray, np.ndarray]:
+    """(P(evidence), P(cause = yes | e) for each cause, P(f = yes | e) for each asked finding)."""
+    states = np.array(list(itertools.product((0, 1), repeat=net.n_causes)), dtype=float)
+    weight = np.prod(np.where(states == 1, net.priors, 1.0 - net.priors), axis=1)
+    for f in pos:
+        weight = weight * (1.0 - _p_no(net, states, f))
+    for f in neg:
+        weight = weight * _p_no(net, states, f)
+    total = float(weight.sum())
+    if total == 0.0:
+        return 0.0, np.full(net.n_causes, np.nan), np.full(len(asked), np.nan)
+    yes = np.array([1.0 - float((weight * _p_no(net, states, f)).sum()) / total for f in asked])
+    return total, (weight[:, None] * states).sum(axis=0) / total, yes
+
+
+def exact_brute(net: BipartiteNoisyOr, pos: list[int], neg: list[int]) -> tuple[Fraction, list[Fraction]]:
+    """Brute force in exact rationals: the reference where floats underflow."""
+    priors = [Fraction(float(p)) for p in net.priors]
+    total, per_cause = Fraction(0), [Fraction(0)] * net.n_causes
+    for states in itertools.product((0, 1), repeat=net.n_causes):
+        w = Fraction(1)
+        for p, x in zip(priors, states):
+            w *= p if x else 1 - p
+        for f, positive in [(f, True) for f in pos] + [(f, False) for f in neg]:
+            no = 1 - Fraction(float(net.leaks[f]))
+            for d, wd in zip(*net.parents(f)):
+                if states[d]:
+                    no *= 1 - Fraction(float(wd))
+            w *= (1 - no) if positive else no
+        total += w
+        per_cause = [c + w * x for c, x in zip(per_cause, states)]
+    return total, [c / total for c in per_cause]
+
+
+# ---------------------------------------------------------------------------------
+# Random networks and evidence
+# ---------------------------------------------------------------------------------
+
+@st.composite
+def cases(draw: st.DrawFn, extremes: bool = False, max_causes: int = 10):
+    """A network of at most ``max_causes`` causes and 10 findings, and evidence split three ways.
+
+    Hypothesis draws the shape; the numbers come from a drawn seed (drawing
+    each of some 60 numbers through hypothesis costs more than the check).
+    With ``extremes`` about a fifth of them are exactly 0 or 1.
+    """
+    n = draw(st.integers(1, max_causes))
+    m = draw(st.integers(1, 10))
+    k = draw(st.integers(0, min(m, 6)))
+    j = draw(st.integers(0, m - k))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+
+    def values(size: int) -> np.ndarray:
+        v = rng.uniform(0.01, 0.99, size)
+        if extremes:
+            v = np.where(rng.random(size) < 0.2, rng.integers(0, 2, size).astype(float), v)
+        return v
+
+    parents = [sorted(rng.choice(n, rng.integers(0, min(n, 4) + 1), replace=False).tolist()) for _ in range(m)]
+    net = BipartiteNoisyOr.from_parents(values(n), values(m) * 0.5, parents, [values(len(p)).tolist() for p in parents])
+    order = rng.permutation(m).tolist()
+    return net, order[:k], order[k:k + j], order[k + j:]
+
+
+def answers(method: str, net: BipartiteNoisyOr, pos: list[int], neg: list[int]):  # type: ignore[no-untyped-def]
+    """The posterior, or nothing when Quickscore (asked by name) declines a sum that cancels."""
+    try:
+        return posterior(net, pos, neg, method=method)
+    except PrecisionError:
+        assume(False)
+
+
+def qmr_like(seed: int, n: int = 300, m: int = 2000, k: int = 10, kn: int = 200):  # type: ignore[no-untyped-def]
+    """A QMR-DT-shaped network and a patient drawn from it: three causes present, findings sampled."""
+    rng = np.random.default_rng(seed)
+    parents = [np.sort(rng.choice(n, rng.integers(1, 7), replace=False)).tolist() for _ in range(m)]
+    weights = [rng.uniform(0.1, 0.9, len(p)).tolist() for p in parents]
+    net = BipartiteNoisyOr.from_parents(rng.uniform(0.001, 0.05, n), rng.uniform(0.001, 0.02, m), parents, weights,
+                                        name="qmr-like")
+    present = np.zeros(n, bool)
+    present[rng.choice(n, 3, replace=False)] = True
+    p_no = np.array([(1 - net.leaks[f]) * np.prod(np.where(present[net.parents(f)[0]], 1 - net.parents(f)[1], 1.0))
+                     for f in range(m)])
+    yes = rng.random(m) >= p_no
+    pos = rng.choice(np.flatnonzero(yes), k, replace=False).tolist()
+    neg = rng.choice(np.flatnonzero(~yes), kn, replace=False).tolist()
+    return net, pos, neg
+
+
+# ---------------------------------------------------------------------------------
+# Against brute force
+# ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", METHODS)
+@settings(max_examples=scaled(50))   # per method: 150 examples per property
+@given(case=cases())
+def test_posterior_matches_brute_force(method: str, case) -> None:  # type: ignore[no-untyped-def]
+    net, pos, neg, _ = case
+    result = answers(method, net, pos, neg)
+    _, expected, _ = brute(net, pos, neg)
+    np.testing.assert_allclose(result.posterior, expected, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@settings(max_examples=scaled(50))   # per method: 150 examples per property
+@given(case=cases())
+def test_log_evidence_matches_brute_force(method: str, case) -> None:  # type: ignore[no-untyped-def]
+    net, pos, neg, _ = case
+    result = answers(method, net, pos, neg)
+    total, _, _ = brute(net, pos, neg)
+    assert result.log_evidence == pytest.approx(math.log(total), rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@settings(max_examples=scaled(50))   # per method: 150 examples per property
+@given(case=cases())
+def test_finding_probabilities_match_brute_force(method: str, case) -> None:  # type: ignore[no-untyped-def]
+    net, pos, neg, rest = case
+    try:
+        result = finding_probabilities(net, pos, neg, rest, method=method)
+    except PrecisionError:
+        assume(False)
+    _, _, expected = brute(net, pos, neg, rest)
+    assert result.findings.tolist() == rest
+    np.testing.assert_allclose(result.probability, expected, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@settings(max_examples=scaled(50))   # per method: 150 examples per property
+@given(case=cases())
+def test_posterior_batch_rows_match_brute_force(method: str, case) -> None:  # type: ignore[no-untyped-def]
+    net, pos, neg, rest = case
+    rows = [(pos, neg), (rest, []), ([], neg)]   # three evidence sets on one network
+    try:
+        batch = posterior_batch(net, rows, method=method)
+    except PrecisionError:
+        assume(False)
+    assert batch.posterior.shape == (3, net.n_causes) and len(batch) == 3
+    for i, (p, n) in enumerate(rows):
+        _, expected, _ = brute(net, p, n)
+        np.testing.assert_allclose(batch[i].posterior, expected, rtol=0, atol=1e-9)
+
+
+@given(case=cases(extremes=True))
+def test_certain_and_impossible_parameters_match_brute_force_or_raise(case) -> None:  # type: ignore[no-untyped-def]
+    net, pos, neg, rest = case
+    total, expected, expected_f = brute(net, pos, neg, rest)
+    if total == 0.0:
+        with pytest.raises(ImpossibleEvidenceError, match="probability zero"):
+            finding_probabilities(net, pos, neg, rest)
+        return
+    result = finding_probabilities(net, pos, neg, rest)
+    np.testing.assert_allclose(result.probability, expected_f, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(posterior(net, pos, neg).posterior, expected, rtol=0, atol=1e-9)
+
+
+def test_brute_force_agreement_holds_at_twelve_causes() -> None:
+    rng = np.random.default_rng(12)
+    parents = [sorted(rng.choice(12, 3, replace=False).tolist()) for _ in range(9)]
+    net = BipartiteNoisyOr.from_parents(rng.uniform(0.01, 0.3, 12), rng.uniform(0, 0.05, 9), parents,
+                                        [rng.uniform(0.2, 0.9, 3).tolist() for _ in parents])
+    pos, neg, rest = [0, 1, 2, 3], [4, 5], [6, 7, 8]
+    _, expected, expected_f = brute(net, pos, neg, rest)
+    for method in ("quickscore", "dp"):
+        np.testing.assert_allclose(posterior(net, pos, neg, method=method).posterior, expected, atol=1e-9, rtol=0)
+        np.testing.assert_allclose(finding_probabilities(net, pos, neg, rest, method=method).probability,
+                                   expected_f, atol=1e-9, rtol=0)
+
+
+# ---------------------------------------------------------------------------------
+# Between methods, on a medium network
+# ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def medium():  # type: ignore[no-untyped-def]
+    return qmr_like(0)
+
+
+def test_quickscore_and_dp_posteriors_agree_on_a_medium_network(medium) -> None:  # type: ignore[no-untyped-def]
+    net, pos, neg = medium
+    quick = posterior(net, pos, neg, method="quickscore", tolerance=1e-6)
+    dp = posterior(net, pos, neg, method="dp")
+    np.testing.assert_allclose(quick.posterior, dp.posterior, rtol=0, atol=1e-9)
+    assert quick.log_evidence == pytest.approx(dp.log_evidence, rel=1e-12)
+
+
+def test_quickscore_and_dp_finding_probabilities_agree_on_a_medium_network(medium) -> None:  # type: ignore[no-untyped-def]
+    net, pos, neg = medium
+    quick = finding_probabilities(net, pos, neg, method="quickscore", tolerance=1e-6)
+    dp = finding_probabilities(net, pos, neg, method="dp")
+    assert len(dp.findings) == net.n_findings - len(pos) - len(neg)
+    np.testing.assert_allclose(quick.probability, dp.probability, rtol=0, atol=1e-9)
+
+
+def test_finding_probabilities_equal_a_posterior_with_the_finding_added(medium) -> None:  # type: ignore[no-untyped-def]
+    net, pos, neg = medium
+    asked = [f for f in range(net.n_findings) if f not in pos and f not in neg][:5]
+    probs = finding_probabilities(net, pos, neg, asked).probability
+    base = posterior(net, pos, neg).log_evidence
+    as_negative = [math.exp(posterior(net, pos, neg + [f]).log_evidence - base) for f in asked]
+    np.testing.assert_allclose(probs, 1.0 - np.array(as_negative), rtol=0, atol=1e-12)
+
+
+def test_auto_records_the_method_that_ran(medium) -> None:  # type: ignore[no-untyped-def]
+    net, pos, neg = medium
+    assert posterior(net, pos, neg, method="dp").method == "dp"
+    assert posterior(net, pos, neg, method="quickscore", tolerance=1e-6).method == "quickscore"
+    assert set(posterior(net, pos, neg).method.split("+")) <= {"dp", "quickscore"}
+    assert posterior(net, [], neg).method == "closed_form"
+
+
+# ---------------------------------------------------------------------------------
+# Tiny evidence: P(evidence) far below the smallest float
+# ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rare():  # type: ignore[no-untyped-def]
+    """Causes with priors near 1e-160, and positives that take two of them together: P(evidence) near 1e-320."""
+    net = BipartiteNoisyOr.from_parents(
+        [1e-160, 3e-161, 2e-160, 0.3, 0.01, 5e-160], [0.0, 0.0, 0.0, 0.0, 0.2],
+        [[0, 1], [1, 2], [2, 5], [0, 4], [3, 4, 5]],
+        [[0.9, 0.6], [0.7, 0.5], [0.8, 0.3], [0.5, 0.2], [0.6, 0.3, 0.9]])
+    return net, [0, 1, 2], [4]
+
+
+def test_tiny_evidence_posteriors_are_exact(rare) -> None:  # type: ignore[no-untyped-def]
+    net, pos, neg = rare
+    total, expected = exact_brute(net, pos, neg)
+    assert total < Fraction(1, 10**300)
+    result = posterior(net, pos, neg)
+    assert not np.isnan(result.posterior).any()
+    np.testing.assert_allclose(result.posterior, [float(e) for e in expected], rtol=1e-9, atol=1e-12)
+
+
+def test_tiny_evidence_log_probability_is_exact(rare) -> None:  # type: ignore[no-untyped-def]
+    net, pos, neg = rare
+    total, _ = exact_brute(net, pos, neg)
+    exact_log = math.log(total.numerator) - math.log(total.denominator)
+    assert posterior(net, pos, neg).log_evidence == pytest.approx(exact_log, rel=1e-12)
+
+
+def test_tiny_evidence_finding_probability_is_exact(rare) -> None:  # type: ignore[no-untyped-def]
+    net, pos, neg = rare
+    total, _ = exact_brute(net, pos, neg)
+    without, _ = exact_brute(net, pos, neg + [3])
+    result = finding_probabilities(net, pos, neg, [3])
+    assert result.probability[0] == pytest.approx(float(1 - without / total), abs=1e-12)
+    assert not np.isnan(result.probability).any()
+
+
+def test_tiny_evidence_runs_the_dp_under_auto(rare) -> None:  # type: ignore[no-untyped-def]
+    net, pos, neg = rare
+    assert posterior(net, pos, neg).method == "dp"
+
+
+def test_quickscore_by_name_refuses_a_sum_that_cancels(rare) -> None:  # type: ignore[no-untyped-def]
+    net, pos, neg = rare
+    with pytest.raises(PrecisionError, match="use method='dp'"):
+        posterior(net, pos, neg, method="quickscore")
+
+
+# ---------------------------------------------------------------------------------
+# Groups of positives, and the memory budget
+# ---------------------------------------------------------------------------------
+
+
+def test_positives_sharing_no_parent_are_answered_apart() -> None:
+    # 40 positives, each with its own cause: 40 groups of one, though 2^40 would never fit
+    n = 40
+    priors, leaks, weights = np.full(n, 0.02), np.full(n, 0.01), np.full(n, 0.7)
+    net = BipartiteNoisyOr.from_parents(priors, leaks, [[d] for d in range(n)], [[w] for w in weights])
+    result = posterior(net, list(range(n)), [], memory_budget=1 << 20)
+    p_yes = 1 - (1 - leaks) * (1 - weights)                 # P(f | d present)
+    expected = priors * p_yes / (priors * p_yes + (1 - priors) * leaks)
+    np.testing.assert_allclose(result.posterior, expected, rtol=1e-12)
+
+
+def shared_cause_network(k: int) -> BipartiteNoisyOr:
+    """``k`` findings all explained by one cause (and each by its own): one group of ``k`` positives."""
+    return BipartiteNoisyOr.from_parents(np.full(k + 1, 0.1), np.full(k, 0.01), [[0, f + 1] for f in range(k)],
+                                         [[0.5, 0.5] for _ in range(k)], name="shared",
+                                         finding_names=[f"finding_{f}" for f in range(k)])
+
+
+def test_too_many_positives_raise_intractable_error_naming_them() -> None:
+    net = shared_cause_network(40)
+    with pytest.raises(IntractableError, match=r"'shared'.*40 variables \(finding_0, finding_1") as info:
+        posterior(net, list(range(40)), [], memory_budget=1 << 20)
+    assert info.value.clique[:2] == ("finding_0", "finding_1") and info.value.budget == 1 << 20
+    assert "fewer positive findings" in str(info.value)
+
+
+def test_intractable_error_comes_before_anything_large_is_allocated() -> None:
+    net = shared_cause_network(40)
+    tracemalloc.start()
+    try:
+        with pytest.raises(IntractableError):
+            finding_probabilities(net, list(range(30)), [], memory_budget=1 << 20)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 18
+
+
+def test_the_budget_is_checked() -> None:
+    net = shared_cause_network(2)
+    with pytest.raises(SettingError, match="memory_budget must be a whole number of bytes"):
+        posterior(net, [0], [], memory_budget=10)
+
+
+# ---------------------------------------------------------------------------------
+# Bad input
+# ---------------------------------------------------------------------------------
+
+
+def test_a_prior_outside_zero_one_is_refused() -> None:
+    with pytest.raises(ParameterError, match=r"priors\[1\] is 1.5; priors must be probabilities in \[0, 1\]"):
+        BipartiteNoisyOr.from_parents([0.1, 1.5], [0.1], [[0]], [[0.5]])
+
+
+def test_a_nan_weight_is_refused() -> None:
+    with pytest.raises(ParameterError, match=r"parent_weight\[0\] is nan"):
+        BipartiteNoisyOr.from_parents([0.1], [0.1], [[0]], [[float("nan")]])
+
+
+def test_a_parent_that_is_no_cause_is_refused() -> None:
+    with pytest.raises(ParameterError, match="finding 1 names cause 7; cause indices run from 0 to 1"):
+        BipartiteNoisyOr.from_parents([0.1, 0.2], [0.1, 0.1], [[0], [7]], [[0.5], [0.5]])
+
+
+def test_a_parent_listed_twice_is_refused() -> None:
+    with pytest.raises(ParameterError, match="finding 0 lists cause 1 twice"):
+        BipartiteNoisyOr.from_parents([0.1, 0.2], [0.1], [[1, 1]], [[0.5, 0.4]])
+
+
+def test_parents_and_weights_of_different_lengths_are_refused() -> None:
+    with pytest.raises(ParameterError, match="finding 0 has 2 parents and 1 weights"):
+        BipartiteNoisyOr.from_parents([0.1, 0.2], [0.1], [[0, 1]], [[0.5]])
+
+
+def test_weights_that_are_not_numbers_are_refused() -> None:
+    with pytest.raises(ParameterError, match="parent_weight must be numbers, got"):
+        BipartiteNoisyOr.from_parents([0.1], [0.1], [[0]], [["half"]])
+
+
+def test_a_parent_start_that_falls_is_refused() -> None:
+    with pytest.raises(ParameterError, match="parent_start must rise from 0 to the number of edges"):
+        BipartiteNoisyOr(np.array([0.1]), np.array([0.1, 0.1]), np.array([0, 1, 0]), np.array([0]), np.array([0.5]))
+
+
+def test_the_network_arrays_are_read_only() -> None:
+    net = shared_cause_network(2)
+    with pytest.raises(ValueError, match="read-only"):
+        net.priors[0] = 0.5
+
+
+def test_an_unknown_finding_is_refused() -> None:
+    with pytest.raises(EvidenceError, match="positive finding 9 does not exist: finding indices run from 0 to 1"):
+        posterior(shared_cause_network(2), [9], [])
+
+
+def test_a_finding_both_positive_and_negative_is_refused() -> None:
+    with pytest.raises(EvidenceError, match="finding 'finding_1' is listed as both positive and negative"):
+        posterior(shared_cause_network(2), [1], [1])
+
+
+def test_a_finding_listed_twice_is_refused() -> None:
+    with pytest.raises(EvidenceError, match="negative finding 0 is listed twice"):
+        posterior(shared_cause_network(2), [], [0, 0])
+
+
+def test_a_finding_that_is_not_an_index_is_refused() -> None:
+    with pytest.raises(EvidenceError, match="positive finding 'cough' is not a finding index"):
+        posterior(shared_cause_network(2), ["cough"], [])
+
+
+def test_an_unknown_method_is_refused() -> None:
+    with pytest.raises(EvidenceError, match="method must be one of 'auto', 'quickscore', 'dp', got 'exact'"):
+        posterior(shared_cause_network(2), [0], [], method="exact")  # type: ignore[arg-type]
+
+
+def test_asking_for_an_observed_finding_is_refused() -> None:
+    with pytest.raises(EvidenceError, match="finding 'finding_0' is observed already"):
+        finding_probabilities(shared_cause_network(2), [0], [], [0])
+
+
+def test_impossible_evidence_is_an_error_not_nan() -> None:
+    net = BipartiteNoisyOr.from_parents([0.0], [0.0], [[0]], [[0.5]], finding_names=["fever"])
+    with pytest.raises(ImpossibleEvidenceError, match=r"\{fever=yes\} has probability zero"):
+        posterior(net, [0], [])
