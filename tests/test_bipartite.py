@@ -320,6 +320,20 @@ def test_positives_sharing_no_parent_are_answered_apart() -> None:
     np.testing.assert_allclose(result.posterior, expected, rtol=1e-12)
 
 
+def test_a_chain_of_positives_keeps_the_dp_state_small() -> None:
+    # 11 positives in one group, each sharing a cause with the next: 2^11 states would pass the budget,
+    # but the DP keeps only the two or three open positives
+    n = 12
+    rng = np.random.default_rng(7)
+    net = BipartiteNoisyOr.from_parents(rng.uniform(0.05, 0.3, n), np.full(n - 1, 0.01),
+                                        [[d, d + 1] for d in range(n - 1)], rng.uniform(0.3, 0.9, (n - 1, 2)).tolist())
+    pos = list(range(n - 1))
+    result = posterior(net, pos, [], memory_budget=4096)
+    _, expected, _ = brute(net, pos, [])
+    assert result.method == "dp"
+    np.testing.assert_allclose(result.posterior, expected, rtol=0, atol=1e-9)
+
+
 def shared_cause_network(k: int) -> BipartiteNoisyOr:
     """``k`` findings all explained by one cause (and each by its own): one group of ``k`` positives."""
     return BipartiteNoisyOr.from_parents(np.full(k + 1, 0.1), np.full(k, 0.01), [[0, f + 1] for f in range(k)],

@@ -16,41 +16,67 @@ constants. Causes that are no parent of a positive finding are then
 independent of everything else a posteriori: their posterior is that
 closed form.
 
-**Positive findings** couple their parents. Two exact methods handle the
-``k`` positives, both in log space:
+**Positive findings** couple their parents, but only within a *group*:
+positives that share no parent cause (directly or through other
+positives) are independent given the negatives, so each group is answered
+on its own and ``P(evidence)`` is the product over groups. Below, ``k`` is
+a group's positives and ``r`` its parent causes. Two exact methods answer
+a group, both in log space:
 
 * ``"quickscore"`` (Heckerman 1989): inclusion-exclusion over the ``2^k``
   subsets of the positives, each subset treated as negative. Cost about
-  ``2^k * r`` for ``r`` parent causes of positives, memory about ``2^k``
-  floats (subsets are processed in chunks). Its alternating sum cancels:
-  the result records an error bound (rounding times the sum of the terms'
-  sizes over ``P(evidence)``), and a Quickscore answer whose bound passes
-  the tolerance is never returned.
+  ``2^k * r``; memory ``2^k`` floats (the signed terms, summed exactly by
+  ``math.fsum``; the rest is done in chunks of subsets). Its alternating
+  sum cancels: the result records an estimated error (each term's rounding
+  times the terms' total size over their sum, measured 100 to 10,000
+  times above the error seen), and a Quickscore answer past the tolerance
+  is never returned.
 * ``"dp"``: a dynamic programme over the ``r`` parent causes whose state is
   the set of positives already switched on (a present cause switches each
-  positive child ``f`` on with probability ``w_fd``; the leak is one more,
-  always present, cause). Run forward and backward it gives ``P(evidence)``
-  and every ``P(d = yes, evidence)`` from non-negative terms only, in log
-  space, so it keeps its digits when ``P(evidence)`` is 1e-300 or far
-  below. Cost about ``2^k * (r + edges)`` per direction; memory
-  ``r * 2^k`` floats (the stored forward vectors).
+  positive child ``f`` on with probability ``w_fd``; the leak is one more
+  cause). Run forward and backward it gives ``P(evidence)`` and every
+  ``P(d = yes, evidence)`` from non-negative terms only, in log space, so
+  it keeps its digits when ``P(evidence)`` is 1e-300 or far below. Only
+  the positives *open* at a step need a bit: a positive's leak is added at
+  its first parent in the order and the positive is kept "on" and dropped
+  after its last, and a greedy order keeps few open at once. Cost about
+  ``2^open * (1 + switches)`` per step and direction, at most
+  ``2^k * (r + edges)``; memory the stored forward vectors, at most
+  ``r * 2^k`` floats (twice that for :func:`finding_probabilities`, which
+  keeps the backward ones too).
 
-``method="auto"`` (the default) prices both, runs the cheaper one that fits
-the memory budget, and falls back to the DP when Quickscore's bound misses
-the tolerance. :attr:`BipartiteResult.method` says which ran.
+``method="auto"`` (the default) prices both per group, runs the cheaper one
+that fits the memory budget (Quickscore only when it looks clearly
+cheaper, since its work is lost when the sum cancels), and falls back to
+the DP when Quickscore's estimate misses the tolerance.
+:attr:`BipartiteResult.method` says which ran: ``"dp"``,
+``"quickscore"``, ``"dp+quickscore"`` (groups differed) or
+``"closed_form"`` (no positive finding).
 
-**Memory budget.** The ``2^k``-sized work must fit ``memory_budget``
-bytes; otherwise :class:`~kneebayes.errors.IntractableError` names the
-positive findings, before anything large is allocated. With 1 GiB and
-all 600 causes of a QMR-DT-sized network parents of positives, the DP
-affords 17 positive findings and Quickscore 26 (its memory is small, but
-at 26 positives it does 2^26 * 600 steps and rarely keeps its digits);
-fewer parent causes afford more (:func:`affordable_positives`):
+**Finding probabilities.** ``P(f = no, e)`` is ``e`` with ``f`` one more
+negative: outside the positives' parents a closed form, inside them a tilt
+of its parents' factors by ``1 - w``. Quickscore evaluates every tilt in
+the same pass over the subsets (one matrix product); the DP carries each
+finding as a row of ratios to its forward vector, from its first parent
+to its last, in plain arithmetic on numbers in [0, 1].
+
+**Memory budget.** Every group's ``2^k``-sized work must fit
+``memory_budget`` bytes; otherwise
+:class:`~kneebayes.errors.IntractableError` names the positive findings
+of the largest state (for the DP, those open at once), before anything
+large is allocated (every group is priced before any is answered). With
+1 GiB, a group whose parents are all 600 causes of a QMR-DT-sized network,
+at worst with all its positives open at every step, affords 17 positive
+findings with the DP (16 for finding probabilities) and 26 with
+Quickscore, whose memory is small but which at 26 positives does
+2^26 * 600 steps and rarely keeps its digits; fewer parent causes afford
+more (:func:`affordable_positives`), and so does a DP order that keeps
+fewer positives open:
 
 >>> affordable_positives(2**30, 600, "dp"), affordable_positives(2**30, 600, "quickscore")
 (17, 26)
->>> affordable_positives(2**30, 60, "dp")
-20
+>>> affordable_positives(2**30, 600, "dp", findings=True), affordable_positives(2**30, 60, "dp")
+(16, 20)
 
 An example: two causes, one finding each observed positive and negative.
 
@@ -59,8 +85,8 @@ An example: two causes, one finding each observed positive and negative.
 ...     parents=[[0, 1], [1]], weights=[[0.8, 0.5], [0.9]], name="tiny")
 >>> r = posterior(net, positive=[0], negative=[1])
 >>> [round(p, 6) for p in r.posterior.tolist()], r.method
-([0.80195, 0.132422], 'quickscore')
->>> bool(np.allclose(posterior(net, [0], [1], method="dp").posterior, r.posterior, atol=1e-12))
+([0.80195, 0.132422], 'dp')
+>>> bool(np.allclose(posterior(net, [0], [1], method="quickscore").posterior, r.posterior, atol=1e-12))
 True
 """
 
@@ -104,6 +130,7 @@ _CHUNK_BYTES = 16 << 20          # Quickscore's per-chunk arrays: small enough f
 _QS_WORK = 6.0                   # elementwise passes per (subset, parent cause) in Quickscore
 _DP_WORK = 5.0                   # per (state, switch) in the DP, forward plus backward: logaddexp is dearer
 _CALL = 2048.0                   # one numpy call, in elementwise steps: what makes a small DP slower than it looks
+_QS_RISK = 4.0                   # how much cheaper Quickscore must look before "auto" risks a sum that may cancel
 
 
 class PrecisionError(KneeBayesError, ArithmeticError):
@@ -438,8 +465,14 @@ def _impossible(net: BipartiteNoisyOr, pos: np.ndarray, neg: np.ndarray) -> Impo
 
 
 def _dp_bytes(k: int, r: int, findings: bool) -> int:
-    """The DP's stored forward vectors (and backward ones for findings), plus working vectors."""
+    """The DP's memory at worst: every one of ``r`` steps with all ``k`` positives open."""
     return ((2 * r if findings else r) + 6) * (1 << k) * _BYTES
+
+
+def _dp_need(plan: _Schedule, findings: bool) -> int:
+    """The DP's memory for ``plan``: the stored forward vectors (and backward ones for findings), working vectors."""
+    stored = float(plan.sizes.sum()) * (2 if findings else 1)
+    return int((stored + 6 * (1 << len(plan.widest))) * _BYTES)
 
 
 def _quickscore_bytes(k: int, r: int) -> int:
@@ -447,11 +480,13 @@ def _quickscore_bytes(k: int, r: int) -> int:
     return (1 << k) * _BYTES + 64 * (4 * r + k + 4) * _BYTES
 
 
-def affordable_positives(memory_budget: int, parent_causes: int, method: str = "dp") -> int:
-    """The most positive findings ``method`` can take within ``memory_budget`` bytes.
+def affordable_positives(memory_budget: int, parent_causes: int, method: str = "dp", *,
+                         findings: bool = False) -> int:
+    """The most positive findings in one group ``method`` can take within ``memory_budget`` bytes.
 
-    ``parent_causes`` is the number of causes that are parents of a
-    positive finding (at most the network's causes).
+    ``parent_causes`` is the number of the group's parent causes (at most
+    the network's causes); ``findings`` prices :func:`finding_probabilities`
+    rather than :func:`posterior`.
 
     >>> affordable_positives(2**30, 600, "dp")
     17
@@ -463,7 +498,7 @@ def affordable_positives(memory_budget: int, parent_causes: int, method: str = "
     if method not in ("dp", "quickscore"):
         raise EvidenceError(f"method must be 'dp' or 'quickscore', got {quote(method)}")
     k = 0
-    while need(k + 1, parent_causes, False) <= memory_budget:
+    while need(k + 1, parent_causes, findings) <= memory_budget:
         k += 1
     return k
 
@@ -474,23 +509,35 @@ def _chunk_rows(q: _Query, columns: int, memory_budget: int) -> int:
     return int(max(64, min(1 << q.k, min(room, _CHUNK_BYTES) // max(columns * _BYTES, 1))))
 
 
-def _choose(net: BipartiteNoisyOr, q: _Query, method: str, memory_budget: int, fe: _Tilts | None) -> list[str]:
+def _choose(net: BipartiteNoisyOr, q: _Query, method: str, memory_budget: int, fe: _Tilts | None,
+            plan: _Schedule) -> list[str]:
     """The methods to try, cheapest first, among those that fit the budget (IntractableError if none)."""
     size = 1 << q.k
-    switches = int((q.log_w > -np.inf).sum())
-    # findings: Quickscore adds a column per edge into dplus; the DP sweeps each finding's row over its span
-    qs_extra = 0 if fe is None else len(fe.column) + len(fe.rows)
-    dp_extra = 0 if fe is None else int((fe.last - fe.first + 1).sum()) * (1 + switches / max(q.r, 1))
-    need = {"dp": _dp_bytes(q.k, q.r, fe is not None), "quickscore": _quickscore_bytes(q.k, q.r)}
-    cost = {"dp": size * _DP_WORK * (switches + q.r + dp_extra) + _CALL * 8 * (switches + q.r),
+    sizes = plan.sizes
+    per_step = sizes * (np.array([len(s) for s in plan.switches]) + 2.0)
+    dp_work = 2.0 * float(per_step.sum())
+    qs_extra = 0
+    if fe is not None and len(fe.rows):
+        # Quickscore adds a column per edge into the group; the DP sweeps each finding's row over its steps
+        qs_extra = len(fe.column) + len(fe.rows)
+        step = plan.step_of[fe.column]
+        first, last = np.minimum.reduceat(step, fe.starts), np.maximum.reduceat(step, fe.starts)
+        reach = np.concatenate([[0.0], np.cumsum(per_step)])
+        dp_work += 2.0 * float((reach[last + 1] - reach[first]).sum())
+    need = {"dp": _dp_need(plan, fe is not None), "quickscore": _quickscore_bytes(q.k, q.r)}
+    cost = {"dp": _DP_WORK * dp_work + _CALL * 10 * len(plan.order),
             "quickscore": size * _QS_WORK * (q.r + q.k + qs_extra) + _CALL * 12 * (size // 64 + 1)}
     wanted = ["dp", "quickscore"] if method == "auto" else [method]
     fits = [m for m in wanted if need[m] <= memory_budget]
     if not fits:
-        smallest = min(need[m] for m in wanted)
-        raise IntractableError(net.name, [net.finding_name(int(f)) for f in q.positive], smallest, memory_budget,
+        smallest = min(wanted, key=lambda m: need[m])
+        # the DP's largest state is over the positives open at once; Quickscore's over all of the group's
+        clique = q.positive[list(plan.widest)] if smallest == "dp" else q.positive
+        raise IntractableError(net.name, [net.finding_name(int(f)) for f in clique], need[smallest], memory_budget,
                                advice="fewer positive findings (answer the query in parts, or ask fewer), "
                                       "or a larger memory_budget")
+    # Quickscore's sum may cancel and its work be thrown away: "auto" wants it clearly cheaper before trying it
+    cost["quickscore"] *= _QS_RISK
     fits.sort(key=lambda m: cost[m])
     if "dp" in fits:             # the DP never fails: nothing to try after it
         fits = fits[: fits.index("dp") + 1]
@@ -647,9 +694,9 @@ def _quickscore(q: _Query, fe: _Tilts | None, memory_budget: int,
     magnitude = float(np.abs(terms).sum())
     if not total > 0.0:
         return None
-    # each term carries a relative rounding of about eps * (|log term| + k); the sum's error over P(e) is the bound
-    # (the matrix products add in blocks: a random walk of sqrt(2^k) roundings at worst-typical)
-    bound = 8.0 * _EPS * (worst + k + 8.0 + math.sqrt(1 << k)) * magnitude / total
+    # each term carries a relative rounding of about eps * (|log term| + k): over P(e), the sum's error is at most
+    # that times the terms' total size (measured: 100 to 10,000 times the error seen, so a safe side to err on)
+    bound = 2.0 * _EPS * (worst + k + 8.0) * magnitude / total
     if not bound <= tolerance:
         return None
     return math.log(total), numer / total, fnum / total, bound
@@ -678,59 +725,141 @@ def _switch_back(b: np.ndarray, bit: int, log_w: float, log_1mw: float) -> np.nd
     return out.reshape(b.shape)
 
 
-def _switches(q: _Query) -> list[list[tuple[int, float, float]]]:
-    """Per parent cause, the positives it can switch on: (bit, log w, log (1 - w))."""
-    out: list[list[tuple[int, float, float]]] = [[] for _ in range(q.r)]
-    for i, j in zip(*np.nonzero(q.log_w > -np.inf)):
-        out[j].append((int(i), float(q.log_w[i, j]), float(q.log_1mw[i, j])))
-    return out
+def _open(v: np.ndarray, off: float, on: float) -> np.ndarray:
+    """A new top bit, set by its leak alone (log)."""
+    return np.concatenate([v + off, v + on], axis=1)
 
 
-def _leak_start(q: _Query) -> np.ndarray:
-    """The state before any cause: each positive switched on by its leak, independently."""
-    v = np.zeros(1)
-    for i in range(q.k):
-        v = np.concatenate([v + q.leak_off[i], v + q.leak_on[i]])
-    return v
+def _unopen(b: np.ndarray, off: float, on: float) -> np.ndarray:
+    """Backward: the top bit summed out under its leak (log)."""
+    half = b.shape[1] // 2
+    return np.logaddexp(off + b[:, :half], on + b[:, half:])
 
 
-def _dp(q: _Query, fe: _Tilts | None,
+def _close(v: np.ndarray, bit: int) -> np.ndarray:
+    """Keep the states where ``bit`` is on, and drop the bit: no later cause can switch it."""
+    return v.reshape(v.shape[0], -1, 2, 1 << bit)[:, :, 1, :].reshape(v.shape[0], -1)
+
+
+def _unclose(b: np.ndarray, bit: int) -> np.ndarray:
+    """Backward: ``bit`` put back, every state with it off unable to reach the evidence (log 0)."""
+    rows = b.shape[0]
+    out = np.full((rows, b.shape[1] // (1 << bit), 2, 1 << bit), -np.inf)
+    out[:, :, 1, :] = b.reshape(rows, -1, 1 << bit)
+    return out.reshape(rows, -1)
+
+
+@dataclass(frozen=True, eq=False)
+class _Schedule:
+    """The DP's order over a group's parent causes, and which positives are open at each step.
+
+    A positive is *open* from its first parent in the order (before it, only
+    its leak can have switched it on: a factor apart) to its last (after
+    it, only its "on" states can still meet the evidence). The state at a
+    step is the set of open positives switched on, so its size is
+    ``2^open``, not ``2^k``; the order is chosen greedily to keep few open.
+    """
+
+    order: tuple[int, ...]                                   # dplus positions, in processing order
+    opens: tuple[tuple[int, ...], ...]                       # per step: positives opened before it (new top bits)
+    closes: tuple[tuple[int, ...], ...]                      # per step: bits closed after it, highest first
+    live: tuple[tuple[int, ...], ...]                        # per step: the open positives, bit 0 first
+    switches: tuple[tuple[tuple[int, float, float], ...], ...]  # per step: (bit, log w, log (1 - w))
+    idle: tuple[int, ...]                                    # positives with no parent here: their leak alone
+
+    @property
+    def sizes(self) -> np.ndarray:
+        return np.array([1 << len(live) for live in self.live], dtype=np.float64)
+
+    @property
+    def widest(self) -> tuple[int, ...]:
+        return max(self.live, key=len, default=())
+
+    @property
+    def step_of(self) -> np.ndarray:
+        out = np.empty(len(self.order), dtype=np.int64)
+        out[list(self.order)] = np.arange(len(self.order))
+        return out
+
+
+def _schedule(q: _Query) -> _Schedule:
+    """Greedy: next, the positive whose remaining parents open the fewest new positives; its own parents first."""
+    edge = q.log_w > -np.inf
+    children = [tuple(np.flatnonzero(edge[:, j]).tolist()) for j in range(q.r)]
+    causes = [set(np.flatnonzero(edge[i]).tolist()) for i in range(q.k)]
+    idle = tuple(i for i in range(q.k) if not causes[i])
+    done: set[int] = set()
+    opened: set[int] = set()
+    closed = set(idle)
+    live: list[int] = []
+    order, opens, closes, lives, switches = [], [], [], [], []
+    while len(closed) < q.k:
+        def score(i: int) -> tuple[int, int, int]:
+            rest = causes[i] - done
+            touched = set().union(*(children[j] for j in rest)) | {i}
+            return (len(live) + len(touched - opened), len(rest), i)
+
+        pick = min((i for i in range(q.k) if i not in closed), key=score)
+        for j in sorted(causes[pick] - done, key=lambda j: (len(children[j]), j)):
+            new = tuple(i for i in children[j] if i not in opened)
+            opened.update(new)
+            live.extend(new)
+            order.append(j)
+            opens.append(new)
+            lives.append(tuple(live))
+            switches.append(tuple((live.index(i), float(q.log_w[i, j]), float(q.log_1mw[i, j])) for i in children[j]))
+            done.add(j)
+            ending = sorted((live.index(i) for i in children[j] if causes[i] <= done), reverse=True)
+            closes.append(tuple(ending))
+            for bit in ending:
+                closed.add(live.pop(bit))
+    return _Schedule(tuple(order), tuple(opens), tuple(closes), tuple(lives), tuple(switches), idle)
+
+
+def _dp(q: _Query, fe: _Tilts | None, plan: _Schedule,
         memory_budget: int) -> tuple[float, np.ndarray, np.ndarray, float]:
     """(log P(positives | negatives), posteriors of dplus, tilt ratios of the findings, error bound)."""
-    k, r, full = q.k, q.r, (1 << q.k) - 1
-    sw = _switches(q)
-    alphas = np.empty((r, 1 << k))
-    alpha = _leak_start(q)[None, :]
-    for j in range(r):
-        alphas[j] = alpha[0]
-        present = alpha
-        for bit, lw, l1w in sw[j]:
+    v = np.zeros((1, 1))
+    alphas = []
+    for t, j in enumerate(plan.order):
+        for i in plan.opens[t]:
+            v = _open(v, q.leak_off[i], q.leak_on[i])
+        alphas.append(v[0])
+        present = v
+        for bit, lw, l1w in plan.switches[t]:
             present = _switch(present, bit, lw, l1w)
-        alpha = np.logaddexp(q.plus_q[j] + alpha, q.plus_p[j] + present)
-    log_e = float(alpha[0, full])
+        v = np.logaddexp(q.plus_q[j] + v, q.plus_p[j] + present)
+        for bit in plan.closes[t]:
+            v = _close(v, bit)
+    log_bits = float(v[0, 0])
+    log_e = log_bits + float(q.leak_on[list(plan.idle)].sum())
     if log_e == -np.inf:
-        return log_e, np.zeros(r), np.zeros(0), 0.0
-    betas = np.empty((r, 1 << k)) if fe is not None else None
-    beta = np.full((1, 1 << k), -np.inf)
-    beta[0, full] = 0.0
-    joint = np.empty(r)
-    for j in reversed(range(r)):
-        if betas is not None:
-            betas[j] = beta[0]
-        tb = beta
-        for bit, lw, l1w in sw[j]:
+        return log_e, np.zeros(q.r), np.zeros(0), 0.0
+    betas: list[np.ndarray] = []
+    b = np.zeros((1, 1))
+    joint = np.empty(q.r)
+    for t in reversed(range(len(plan.order))):
+        j = plan.order[t]
+        for bit in reversed(plan.closes[t]):
+            b = _unclose(b, bit)
+        betas.append(b[0])
+        tb = b
+        for bit, lw, l1w in plan.switches[t]:
             tb = _switch_back(tb, bit, lw, l1w)
-        joint[j] = q.plus_p[j] + _logsumexp(alphas[j] + tb[0])
-        beta = np.logaddexp(q.plus_q[j] + beta, q.plus_p[j] + tb)
+        joint[j] = q.plus_p[j] + _logsumexp(alphas[t] + tb[0])
+        b = np.logaddexp(q.plus_q[j] + b, q.plus_p[j] + tb)
+        for i in reversed(plan.opens[t]):
+            b = _unopen(b, q.leak_off[i], q.leak_on[i])
+    betas.reverse()
     ratios = np.zeros(0)
-    if fe is not None and betas is not None:
-        ratios = _dp_findings(q, fe, sw, alphas, betas, alpha[0], log_e, memory_budget)
-    bound = 16.0 * _EPS * (r + k + 2) * (1.0 + abs(log_e))
-    return log_e, np.exp(joint - log_e), ratios, bound
+    if fe is not None:
+        ratios = _dp_findings(q, fe, plan, alphas, betas, log_bits, memory_budget)
+    bound = 16.0 * _EPS * (q.r + q.k + 2) * (1.0 + abs(log_e))
+    return log_e, np.exp(joint - log_bits), ratios, bound
 
 
-def _dp_findings(q: _Query, fe: _Tilts, sw: list[list[tuple[int, float, float]]], alphas: np.ndarray,
-                 betas: np.ndarray, final: np.ndarray, log_e: float, memory_budget: int) -> np.ndarray:
+def _dp_findings(q: _Query, fe: _Tilts, plan: _Schedule, alphas: list[np.ndarray], betas: list[np.ndarray],
+                 log_bits: float, memory_budget: int) -> np.ndarray:
     """E[prod over f's parents here of (1 - w)^present | evidence] for each finding with such parents.
 
     Each finding's row joins the sweep at its first parent and leaves after
@@ -742,45 +871,58 @@ def _dp_findings(q: _Query, fe: _Tilts, sw: list[list[tuple[int, float, float]]]
     posterior over states. Non-negative terms throughout, and no underflow
     however small P(evidence) is.
     """
-    h, size = len(fe.rows), 1 << q.k
+    h = len(fe.rows)
     out = np.empty(h)
-    room = max(memory_budget - _dp_bytes(q.k, q.r, True), 0)
-    group = int(max(1, min(h, room // (4 * size * _BYTES)))) if h else 1
-    order = np.argsort(fe.first, kind="stable")
-    ends = np.append(fe.starts[1:], len(fe.column))
+    if not h:
+        return out
+    step = plan.step_of[fe.column]
+    first, last = np.minimum.reduceat(step, fe.starts), np.maximum.reduceat(step, fe.starts)
+    owner = np.repeat(np.arange(h), np.diff(np.append(fe.starts, len(step))))
+    room = max(memory_budget - _dp_need(plan, True), 0)
+    group = int(max(1, min(h, room // (4 * (1 << len(plan.widest)) * _BYTES))))
+    by_first = np.argsort(first, kind="stable")
     for g0 in range(0, h, group):
-        members = order[g0:g0 + group]
-        tilt = np.ones((len(members), q.r))             # (member, dplus position) -> 1 - w
-        for slot, row in enumerate(members):
-            span = slice(fe.starts[row], ends[row])
-            tilt[slot, fe.column[span]] = np.exp(fe.log_1mw[span])
-        first, last = fe.first[members], fe.last[members]
-        ratio = np.empty((0, size))
-        active = np.zeros(0, dtype=np.int64)            # member slots of the rows, in order
-        for j in range(int(first.min()), int(last.max()) + 1):
-            joining = np.flatnonzero(first == j)
+        members = by_first[g0:g0 + group]
+        slot = np.full(h, -1)
+        slot[members] = np.arange(len(members))
+        mine = slot[owner] >= 0
+        tilt = np.ones((len(members), len(plan.order)))      # (member, step) -> 1 - w of its parent there
+        tilt[slot[owner[mine]], step[mine]] = np.exp(fe.log_1mw[mine])
+        m_first, m_last = first[members], last[members]
+        ratio = np.empty((0, 1))
+        active = np.zeros(0, dtype=np.int64)                 # member slots of the rows, in order
+        for t in range(int(m_first.min()), int(m_last.max()) + 1):
+            j = plan.order[t]
+            joining = np.flatnonzero(m_first == t)
+            if len(active):
+                for _ in plan.opens[t]:
+                    ratio = np.concatenate([ratio, ratio], axis=1)   # a new bit, set by its leak alone
             if len(joining):
-                ratio = np.concatenate([ratio, np.ones((len(joining), size))])
+                fresh = np.ones((len(joining), len(alphas[t])))
+                ratio = np.concatenate([ratio, fresh]) if len(active) else fresh
                 active = np.concatenate([active, joining])
             if not len(active):
                 continue
-            before = alphas[j][None, :]
+            before = alphas[t][None, :]
             present = ratio.copy()
-            for bit, lw, l1w in sw[j]:
+            for bit, lw, l1w in plan.switches[t]:
                 after = _switch(before, bit, lw, l1w)
                 a3, b3 = before.reshape(-1, 2, 1 << bit), after.reshape(-1, 2, 1 << bit)
                 keep, gain = _shares(a3[:, 1, :], lw + a3[:, 0, :], b3[:, 1, :])
                 p3 = present.reshape(len(active), -1, 2, 1 << bit)
                 p3[:, :, 1, :] = keep * p3[:, :, 1, :] + gain * p3[:, :, 0, :]
                 before = after
-            nxt = alphas[j + 1] if j + 1 < q.r else final
-            stay, move = _shares(q.plus_q[j] + alphas[j], q.plus_p[j] + before[0], nxt)
-            ratio = stay * ratio + (move * present) * tilt[active, j][:, None]
-            leaving = last[active] == j
+            nxt = np.logaddexp(q.plus_q[j] + alphas[t], q.plus_p[j] + before[0])
+            stay, move = _shares(q.plus_q[j] + alphas[t], q.plus_p[j] + before[0], nxt)
+            ratio = stay * ratio + (move * present) * tilt[active, t][:, None]
+            leaving = m_last[active] == t
             if leaving.any():
-                weight = np.exp(nxt + betas[j] - log_e)  # the posterior over switched-on sets after cause j
+                weight = np.exp(nxt + betas[t] - log_bits)    # the posterior over switched-on sets after this step
                 out[members[active[leaving]]] = ratio[leaving] @ weight
                 ratio, active = ratio[~leaving], active[~leaving]
+            if len(active):
+                for bit in plan.closes[t]:
+                    ratio = _close(ratio, bit)
     return out
 
 
@@ -807,7 +949,8 @@ def _solve(net: BipartiteNoisyOr, q: _Query, findings: np.ndarray | None, method
     fe = None if findings is None else _finding_edges(net, q, findings)
     groups = _groups(q)
     tilts = [None if fe is None else fe.within(np.searchsorted(q.dplus, g.dplus)) for g in groups]
-    plans = [_choose(net, g, method, memory_budget, t) for g, t in zip(groups, tilts)]
+    schedules = [_schedule(g) for g in groups]
+    plans = [_choose(net, g, method, memory_budget, t, p) for g, t, p in zip(groups, tilts, schedules)]
     post = np.exp(q.log_p)
     log_e = q.log_negatives
     # P(f = no | e) = exp(constant) * product over groups of the tilt ratios, kept as a sign and a log
@@ -815,10 +958,11 @@ def _solve(net: BipartiteNoisyOr, q: _Query, findings: np.ndarray | None, method
     sign = None if fe is None else np.ones(len(log_no))
     ran: set[str] = set()
     bound = 0.0
-    for g, t, plan in zip(groups, tilts, plans):
+    for g, t, plan, schedule in zip(groups, tilts, plans, schedules):
         answer = None
         for name in plan:
-            answer = _quickscore(g, t, memory_budget, tolerance) if name == "quickscore" else _dp(g, t, memory_budget)
+            answer = (_quickscore(g, t, memory_budget, tolerance) if name == "quickscore"
+                      else _dp(g, t, schedule, memory_budget))
             if answer is not None:
                 ran.add(name)
                 break
@@ -870,7 +1014,7 @@ def posterior_batch(net: BipartiteNoisyOr, rows: Sequence[tuple[Sequence[int], S
     >>> net = BipartiteNoisyOr.from_parents([0.1, 0.2], [0.01, 0.0], [[0, 1], [1]], [[0.8, 0.5], [0.9]])
     >>> batch = posterior_batch(net, [([0], []), ([], [1])])
     >>> batch.posterior.shape, batch.method
-    ((2, 2), ('quickscore', 'closed_form'))
+    ((2, 2), ('dp', 'closed_form'))
     >>> round(float(batch[1].posterior[1]), 6)    # 0.2 * 0.1 / (0.8 + 0.02)
     0.02439
     """
