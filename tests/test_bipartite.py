@@ -434,8 +434,18 @@ def test_a_finding_that_is_not_an_index_is_refused() -> None:
 
 
 def test_an_unknown_method_is_refused() -> None:
-    with pytest.raises(EvidenceError, match="method must be one of 'auto', 'quickscore', 'dp', got 'exact'"):
+    with pytest.raises(SettingError, match="method must be one of 'auto', 'quickscore', 'dp', got 'exact'"):
         posterior(shared_cause_network(2), [0], [], method="exact")  # type: ignore[arg-type]
+
+
+def test_a_tolerance_that_is_not_positive_is_refused() -> None:
+    with pytest.raises(SettingError, match="tolerance must be a positive number, got 0"):
+        posterior(shared_cause_network(2), [0], [], tolerance=0)
+
+
+def test_a_batch_row_that_is_not_a_pair_is_refused() -> None:
+    with pytest.raises(EvidenceError, match=r"evidence row 1 must be a pair \(positive findings, negative findings\)"):
+        posterior_batch(shared_cause_network(2), [([0], []), ([0], [], [1])])  # type: ignore[list-item]
 
 
 def test_asking_for_an_observed_finding_is_refused() -> None:

@@ -99,7 +99,15 @@ from typing import Literal
 
 import numpy as np
 
-from ..errors import EvidenceError, ImpossibleEvidenceError, IntractableError, KneeBayesError, ParameterError, quote
+from ..errors import (
+    EvidenceError,
+    ImpossibleEvidenceError,
+    IntractableError,
+    KneeBayesError,
+    ParameterError,
+    SettingError,
+    quote,
+)
 from ..settings import MEMORY_BUDGET, check_memory_budget
 
 __all__ = [
@@ -494,9 +502,9 @@ def affordable_positives(memory_budget: int, parent_causes: int, method: str = "
     16
     """
     memory_budget = check_memory_budget(memory_budget)
-    need = _dp_bytes if method == "dp" else (lambda k, r, _: _quickscore_bytes(k, r))
     if method not in ("dp", "quickscore"):
-        raise EvidenceError(f"method must be 'dp' or 'quickscore', got {quote(method)}")
+        raise SettingError(f"method must be 'dp' or 'quickscore', got {quote(method)}")
+    need = _dp_bytes if method == "dp" else (lambda k, r, _: _quickscore_bytes(k, r))
     k = 0
     while need(k + 1, parent_causes, findings) <= memory_budget:
         k += 1
@@ -650,13 +658,11 @@ def _groups(q: _Query) -> list[_Query]:
     return out
 
 
-def _quickscore(q: _Query, fe: _Tilts | None, memory_budget: int,
-                tolerance: float) -> tuple[float, np.ndarray, np.ndarray, float] | None:
-    """(log P(positives | negatives), posteriors of dplus, tilt ratios of the findings, error bound), or None.
+def _quickscore(q: _Query, fe: _Tilts | None, memory_budget: int) -> tuple[float, np.ndarray, np.ndarray, float]:
+    """(log P(positives | negatives), posteriors of dplus, tilt ratios of the findings, estimated error).
 
     A finding's tilt ratio is E[prod over its parents here of (1 - w)^present | evidence].
-
-    None when the alternating sum cannot meet ``tolerance``.
+    The estimated error is infinite when the alternating sum cancels to nothing.
     """
     k, r = q.k, q.r
     n_fe = 0 if fe is None else len(fe.column) + len(fe.rows)
@@ -693,12 +699,10 @@ def _quickscore(q: _Query, fe: _Tilts | None, memory_budget: int,
     total = math.fsum(terms.tolist())
     magnitude = float(np.abs(terms).sum())
     if not total > 0.0:
-        return None
+        return 0.0, numer, fnum, math.inf
     # each term carries a relative rounding of about eps * (|log term| + k): over P(e), the sum's error is at most
     # that times the terms' total size (measured: 100 to 10,000 times the error seen, so a safe side to err on)
     bound = 2.0 * _EPS * (worst + k + 8.0) * magnitude / total
-    if not bound <= tolerance:
-        return None
     return math.log(total), numer / total, fnum / total, bound
 
 
@@ -961,14 +965,13 @@ def _solve(net: BipartiteNoisyOr, q: _Query, findings: np.ndarray | None, method
     for g, t, plan, schedule in zip(groups, tilts, plans, schedules):
         answer = None
         for name in plan:
-            answer = (_quickscore(g, t, memory_budget, tolerance) if name == "quickscore"
-                      else _dp(g, t, schedule, memory_budget))
-            if answer is not None:
+            answer = _quickscore(g, t, memory_budget) if name == "quickscore" else _dp(g, t, schedule, memory_budget)
+            if name == "dp" or math.isfinite(answer[3]) and answer[3] <= tolerance:   # the DP's rounding is tiny
                 ran.add(name)
                 break
             if method == "quickscore":
-                _raise_precision(g, memory_budget, tolerance)
-        if answer is None:   # unreachable: the DP closes every plan and always answers
+                raise PrecisionError(answer[3], tolerance)
+        if answer is None:   # unreachable: every plan holds a method
             raise KneeBayesError("no exact method answered")
         log_pos, group_post, ratios, group_bound = answer
         if log_pos == -np.inf:
@@ -989,20 +992,14 @@ def _solve(net: BipartiteNoisyOr, q: _Query, findings: np.ndarray | None, method
     return log_e, post, probs, name, bound
 
 
-def _raise_precision(q: _Query, memory_budget: int, tolerance: float) -> None:
-    """Quickscore by name missed the tolerance: report its bound (recomputed without the cut-off)."""
-    again = _quickscore(q, None, memory_budget, math.inf)
-    raise PrecisionError(math.inf if again is None else again[3], tolerance)
-
-
 def _check_method(method: object) -> None:
     if method not in METHODS:
-        raise EvidenceError(f"method must be one of {', '.join(repr(m) for m in METHODS)}, got {quote(method)}")
+        raise SettingError(f"method must be one of {', '.join(repr(m) for m in METHODS)}, got {quote(method)}")
 
 
 def _check_tolerance(tolerance: object) -> float:
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float, np.floating)) or not tolerance > 0:
-        raise EvidenceError(f"tolerance must be a positive number, got {quote(tolerance)}")
+        raise SettingError(f"tolerance must be a positive number, got {quote(tolerance)}")
     return float(tolerance)
 
 
@@ -1026,8 +1023,11 @@ def posterior_batch(net: BipartiteNoisyOr, rows: Sequence[tuple[Sequence[int], S
     log_e = np.empty(len(rows))
     bounds = np.empty(len(rows))
     methods = []
-    for i, (pos, neg) in enumerate(rows):
-        q = _prepare(net, pos, neg)
+    for i, row in enumerate(rows):
+        if isinstance(row, (str, bytes)) or not hasattr(row, "__len__") or len(row) != 2:
+            raise EvidenceError(f"evidence row {i} must be a pair (positive findings, negative findings), "
+                                f"got {quote(row)}")
+        q = _prepare(net, row[0], row[1])
         log_e[i], post[i], _, ran, bounds[i] = _solve(net, q, None, method, memory_budget, tolerance)
         methods.append(ran)
     return BipartiteBatch(post, log_e, tuple(methods), bounds)
