@@ -184,6 +184,16 @@ def test_posterior_batch_rows_match_brute_force(method: str, case) -> None:  # t
         np.testing.assert_allclose(batch[i].posterior, expected, rtol=0, atol=1e-9)
 
 
+@given(case=cases(), seed=st.integers(0, 2**32 - 1))
+def test_evidence_order_does_not_change_the_answer(case, seed: int) -> None:  # type: ignore[no-untyped-def]
+    net, pos, neg, rest = case
+    rng = np.random.default_rng(seed)
+    first = finding_probabilities(net, pos, neg, rest, method="dp")
+    again = finding_probabilities(net, rng.permutation(pos).tolist(), rng.permutation(neg).tolist(), rest, method="dp")
+    np.testing.assert_allclose(again.probability, first.probability, rtol=0, atol=1e-12)
+    assert again.log_evidence == pytest.approx(first.log_evidence, rel=1e-12, abs=1e-12)
+
+
 @given(case=cases(extremes=True))
 def test_certain_and_impossible_parameters_match_brute_force_or_raise(case) -> None:  # type: ignore[no-untyped-def]
     net, pos, neg, rest = case
