@@ -58,7 +58,11 @@ negative: outside the positives' parents a closed form, inside them a tilt
 of its parents' factors by ``1 - w``. Quickscore evaluates every tilt in
 the same pass over the subsets (one matrix product); the DP carries each
 finding as a row of ratios to its forward vector, from its first parent
-to its last, in plain arithmetic on numbers in [0, 1].
+to its last, in plain arithmetic on numbers in [0, 1]. Its cost is, per
+finding, the states it passes through on that way: on a QMR-DT-sized
+network (600 causes, 4,000 findings, 40,000 edges) all 3,800 unobserved
+findings take about 50 ms given 10 positives and 200 negatives, but more
+than a minute given 30 positives that keep 14 open at once.
 
 **Memory budget.** Every group's ``2^k``-sized work must fit
 ``memory_budget`` bytes; otherwise
@@ -914,11 +918,16 @@ def _dp_findings(q: _Query, fe: _Tilts, plan: _Schedule, alphas: list[np.ndarray
                 a3, b3 = before.reshape(-1, 2, 1 << bit), after.reshape(-1, 2, 1 << bit)
                 keep, gain = _shares(a3[:, 1, :], lw + a3[:, 0, :], b3[:, 1, :])
                 p3 = present.reshape(len(active), -1, 2, 1 << bit)
-                p3[:, :, 1, :] = keep * p3[:, :, 1, :] + gain * p3[:, :, 0, :]
+                on = p3[:, :, 1, :]
+                on *= keep                                   # in place: rows are the bulk of the work
+                on += gain * p3[:, :, 0, :]
                 before = after
             nxt = np.logaddexp(q.plus_q[j] + alphas[t], q.plus_p[j] + before[0])
             stay, move = _shares(q.plus_q[j] + alphas[t], q.plus_p[j] + before[0], nxt)
-            ratio = stay * ratio + (move * present) * tilt[active, t][:, None]
+            ratio *= stay
+            present *= move
+            present *= tilt[active, t][:, None]
+            ratio += present
             leaving = m_last[active] == t
             if leaving.any():
                 weight = np.exp(nxt + betas[t] - log_bits)    # the posterior over switched-on sets after this step
