@@ -18,6 +18,7 @@ know kneebayes::
 
 from __future__ import annotations
 
+import math
 import reprlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -169,7 +170,9 @@ class IntractableError(KneeBayesError, MemoryError):
 
 
 def _bytes(n: float) -> str:
-    """``n`` bytes in the largest binary unit that keeps the number at least 1."""
+    """``n`` bytes in the largest binary unit that keeps the number at least 1 (a power of ten past 1,000 TiB)."""
+    if n >= 1000 * 2.0**40:
+        return f"about 10^{math.floor(math.log10(n))} bytes"
     for unit, scale in (("TiB", 2.0**40), ("GiB", 2.0**30), ("MiB", 2.0**20), ("KiB", 2.0**10)):
         if n >= scale:
             return f"{n / scale:,.1f} {unit}"

@@ -156,7 +156,7 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
                 scales.append(unscaled)
                 continue
             if comp.pruning is not None:
-                value = pruned_value(comp, lam[:, comp.nodes, :], observed[comp.nodes])
+                value = pruned_value(comp, lam[:, comp.nodes, :], observed[comp.nodes], net.memory_budget / 8)
                 if value is not None and value.max() >= _TINY:
                     comps.append(value)
                     scales.append(unscaled)
@@ -202,7 +202,7 @@ def _pruned_rows(net: CompiledNetwork, comp: Component, lam: np.ndarray) -> tupl
     scale = np.zeros(lam.shape[0])
     rest = []
     for r in range(lam.shape[0]):
-        row = pruned_value(comp, own[r : r + 1], observed[r])
+        row = pruned_value(comp, own[r : r + 1], observed[r], net.memory_budget / 8)
         if row is None or row.max() < _TINY:
             rest.append(r)
         else:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..network.compiled import Component
-from ..network.gradient import LETTERS
+from ..network.gradient import CALL_WORK, LETTERS
+from ..network.planner import eliminate
 from ..network.pruning import Pruning
 
 _MAX_PLANS = 4096
@@ -22,27 +23,34 @@ _MAX_PLANS = 4096
 
 @dataclass(frozen=True, eq=False)
 class _Plan:
-    tables: tuple[tuple[int, tuple[tuple[int, int], ...]], ...]  # (position, (axis, observed position) per observed axis)
+    tables: tuple[tuple[int, tuple[tuple[int, int], ...]], ...]  # (factor, (axis, observed position) per observed axis)
     steps: tuple[tuple[tuple[int, ...], str], ...]  # (input slots, subscripts); each output is the next slot
     result: int
     shape: tuple[int, ...]                         # the result's axes: card or 1 per enumerated target
 
 
-def _build(pr: Pruning, relevant: np.ndarray, observed: np.ndarray, cards: tuple[int, ...]) -> _Plan:
-    """Evidence is instantiated (each observed axis sliced at its state), then the unobserved relevant nodes summed out."""
+def _build(pr: Pruning, relevant: np.ndarray, observed: np.ndarray, cards: tuple[int, ...],
+           max_entries: float) -> _Plan | str:
+    """Evidence is instantiated (each observed axis sliced at its state), then the unobserved relevant nodes
+    summed out in the planner's order; declined when that order builds a table past ``max_entries`` or
+    costs more than the fixed plan."""
     card = dict(zip(pr.targets, pr.target_cards))
     node_of = {i: v for v, i in pr.position.items()}
     for i, v in node_of.items():
         card[v] = cards[i]
+    card.update(pr.hidden_cards)
     rel = [i for i in pr.topological if relevant[i]]
     seen = {node_of[i] for i in rel if observed[i]}
     tables = []
     live: dict[int, tuple[int, ...]] = {}
-    for s, i in enumerate(rel + list(pr.extra)):
-        scope = pr.scopes[i]
-        tables.append((i, tuple((axis, pr.position[v]) for axis, v in enumerate(scope) if v in seen)))
-        live[s] = tuple(v for v in scope if v not in seen)
-    next_slot = len(rel) + len(pr.extra)
+    hidden: list[int] = []
+    for i in rel + list(pr.extra):
+        for f in pr.owned[i]:
+            scope = pr.scopes[f]
+            live[len(tables)] = tuple(v for v in scope if v not in seen)
+            tables.append((f, tuple((axis, pr.position[v]) for axis, v in enumerate(scope) if v in seen)))
+            hidden.extend(v for v in scope if v in pr.hidden_cards and v not in hidden)
+    next_slot = len(tables)
     steps = []
 
     def emit(inputs: list[int], out: tuple[int, ...]) -> None:
@@ -56,10 +64,13 @@ def _build(pr: Pruning, relevant: np.ndarray, observed: np.ndarray, cards: tuple
         live[next_slot] = out
         next_slot += 1
 
-    for i in reversed(rel):          # children first: every bucket is small
-        if observed[i]:
-            continue                 # instantiated, not summed
-        v = node_of[i]
+    hidden += [node_of[i] for i in rel if not observed[i]]     # instantiated nodes are sliced, not summed
+    elimination = eliminate(hidden, list(live.values()), card)
+    work = 2.0 * elimination.total_size + CALL_WORK * len(elimination.order)
+    if (elimination.largest_size > max_entries or len(elimination.largest_clique) > len(LETTERS)
+            or not pr.worth_it(len(rel), work)):
+        return _DECLINED
+    for v in elimination.order:
         bucket = [s for s, vs in live.items() if v in vs]
         emit(bucket, tuple(sorted({u for s in bucket for u in live[s]} - {v})))
     present = tuple(t for t in pr.targets if any(t in vs for vs in live.values()))
@@ -71,16 +82,17 @@ def _build(pr: Pruning, relevant: np.ndarray, observed: np.ndarray, cards: tuple
 _UNREACHED, _DECLINED = "unreached", "declined"
 
 
-def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...]) -> _Plan | str:
+def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_entries: float) -> _Plan | str:
     relevant = pr.ancestors[observed].any(axis=0) | pr.always
     if not relevant.any():
         return _UNREACHED
     if not pr.worth_it(int(relevant.sum())):
         return _DECLINED
-    return _build(pr, relevant, observed, cards)
+    return _build(pr, relevant, observed, cards, max_entries)
 
 
-def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray) -> np.ndarray | None:
+def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray,
+                 max_entries: float = math.inf) -> np.ndarray | None:
     """The component's value on the targets' joint, (1, K), for one evidence set.
 
     ``own``: the component's lam rows, (1, nodes, max card); ``observed``:
@@ -93,7 +105,7 @@ def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray) -> np.n
     key = observed.tobytes()          # the relevant nodes follow from the observed ones
     plan = pr.plans.get(key)
     if plan is None:
-        plan = _plan_for(pr, observed, comp.cards)
+        plan = _plan_for(pr, observed, comp.cards, max_entries)
         if len(pr.plans) >= _MAX_PLANS:
             pr.plans.clear()
         pr.plans[key] = plan
@@ -113,7 +125,7 @@ def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray) -> np.n
         slots.append(table)
     for inputs, subscripts in plan.steps:
         slots.append(np.einsum(subscripts, *[slots[s] for s in inputs]))
-    out = np.asarray(slots[plan.result])
+    out = np.maximum(slots[plan.result], 0.0)   # a factorised noisy-OR subtracts: clip its rounding residue
     if plan.shape == comp.full_shape:
         return out.reshape(1, k)
     return np.broadcast_to(out.reshape((1, *plan.shape)), (1, *comp.full_shape)).reshape(1, k)

@@ -34,7 +34,7 @@ import numpy as np
 from ..errors import IntractableError
 from ..modelfile.schema import ModelSpec, NoisyOr
 from .contraction import Einsum, plan_einsum, stand_in
-from .planner import BYTES_PER_ENTRY, check_budget, eliminate
+from .planner import BYTES_PER_ENTRY, check_budget, eliminate, entries_allowed
 from .gradient import CALL_WORK, GradientPlan, compile_gradient
 from .pruning import PRUNE_WORK, Pruning, compile_pruning
 from ..settings import MEMORY_BUDGET
@@ -421,6 +421,7 @@ def _assemble(spec: ModelSpec, names: tuple[str, ...], index: dict[str, int], st
     # outside the targets is split into pairwise pieces over a hidden variable.
     var_cards = list(cards)
     factors: list[tuple[tuple[int, ...], np.ndarray]] = []
+    owned: dict[int, list[tuple[tuple[int, ...], np.ndarray]]] = {}   # node -> the factors it brings
     for i, n in enumerate(nodes):
         params = n.parameters
         if isinstance(params, NoisyOr) and sum(p not in epos for p in parents[i]) >= 2:
@@ -430,10 +431,11 @@ def _assemble(spec: ModelSpec, names: tuple[str, ...], index: dict[str, int], st
                 params.leak.value, [w.value for _, w in params.weights],
                 [states[p].index("yes") for p in parents[i]], states[i].index("yes"),
             )
-            factors.append(((i, hidden), phi))
-            factors.extend(((hidden, p), psi) for p, psi in zip(parents[i], psis))
+            mine = [((i, hidden), phi), *(((hidden, p), psi) for p, psi in zip(parents[i], psis))]
         else:
-            factors.append((parents[i] + (i,), tables[i]))
+            mine = [(parents[i] + (i,), tables[i])]
+        factors.extend(mine)
+        owned[i] = mine
 
     # Components of the non-enumerated variables, linked by shared factors (union-find).
     rest_of = [tuple(v for v in scope if v not in epos) for scope, _ in factors]
@@ -483,7 +485,7 @@ def _assemble(spec: ModelSpec, names: tuple[str, ...], index: dict[str, int], st
         touched = sorted({u for sc in scopes for u in sc if u in epos}, key=lambda u: epos[u])
         observable = [v for v in vs if v < len(names)]       # hidden variables take no evidence
         slot_vars: dict[int, tuple[tuple[int, ...], bool]] = {}
-        elimination = eliminate(vs, scopes, var_cards)
+        elimination = eliminate(vs, scopes, var_cards, limit=entries_allowed(memory_budget))
         check_budget(elimination, names, memory_budget, spec.name)
         steps = _plan(vs, observable, scopes, var_cards, touched, slot_vars, elimination.order)
         consts = [np.ascontiguousarray(factors[f][1]) for f in fs]
@@ -510,7 +512,7 @@ def _assemble(spec: ModelSpec, names: tuple[str, ...], index: dict[str, int], st
             closed=not any(p in members_set for t in enumerated for p in parents[t]),
             forward_first=(gradient is not None and full_work <= PRUNE_WORK   # larger ones are pruned instead
                            and len(gradient.forward) <= FORWARD_CALLS_SLACK * (len(runtime) + len(leaf_stacks))),
-            pruning=(compile_pruning(observable, parents, tables, enumerated, cards, full_work,
+            pruning=(compile_pruning(observable, parents, owned, enumerated, cards, full_work,
                                      CALL_WORK + forward_work / len(observable))
                      if full_work > PRUNE_WORK else None),
         ))

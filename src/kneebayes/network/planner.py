@@ -13,8 +13,8 @@ Two greedy heuristics are run and the cheaper order kept (by the total of
 its clique sizes): *min-fill* (the variable whose elimination adds the
 fewest new edges) and *min-weight* (the one whose clique is smallest).
 Both run on a priority queue with lazy updates: eliminating a variable
-re-prices only its neighbours and theirs, so a chain or tree of 10,000
-nodes plans in time linear in its size.
+re-prices only its neighbours, so a chain or tree of 10,000 nodes plans in
+time linear in its size.
 
 >>> plan = eliminate([0, 1, 2], [(0, 1), (1, 2)], cards=[2, 3, 2])
 >>> plan.order[0] in (0, 2), plan.largest_size
@@ -59,13 +59,15 @@ class Elimination:
 
 
 def eliminate(variables: Iterable[int], scopes: Iterable[Sequence[int]], cards: Sequence[int] | Mapping[int, int],
-              heuristic: str = "best") -> Elimination:
+              heuristic: str = "best", limit: float = math.inf) -> Elimination:
     """An elimination order for ``variables`` over factors with these ``scopes``.
 
     Scopes may name other variables (kept ones, such as targets): they
     shape the cliques and count in their sizes but are never eliminated.
     ``heuristic`` is ``"min_fill"``, ``"min_weight"`` or ``"best"`` (both,
-    keeping the one whose cliques total less).
+    keeping the one whose cliques total less). Planning stops at the first
+    clique of more than ``limit`` entries: the order returned is then
+    partial, and that clique is its largest (enough to refuse the plan).
     """
     wanted = list(dict.fromkeys(variables))
     adjacency: dict[int, set[int]] = {v: set() for v in wanted}
@@ -74,18 +76,20 @@ def eliminate(variables: Iterable[int], scopes: Iterable[Sequence[int]], cards: 
             neighbours = adjacency.setdefault(a, set())
             neighbours.update(b for b in scope if b != a)
     if heuristic == "best":
-        fill = _greedy(wanted, adjacency, cards, by_fill=True)
+        fill = _greedy(wanted, adjacency, cards, True, limit)
         if len(wanted) < 2:
             return fill
-        weight = _greedy(wanted, adjacency, cards, by_fill=False)
+        weight = _greedy(wanted, adjacency, cards, False, min(limit, fill.largest_size))
+        if weight.largest_size > limit or len(weight.order) < len(wanted):
+            return fill
         return fill if fill.total_size <= weight.total_size else weight
     if heuristic not in ("min_fill", "min_weight"):
         raise ValueError(f"heuristic must be 'min_fill', 'min_weight' or 'best', not {heuristic!r}")
-    return _greedy(wanted, adjacency, cards, by_fill=heuristic == "min_fill")
+    return _greedy(wanted, adjacency, cards, heuristic == "min_fill", limit)
 
 
 def _greedy(wanted: list[int], adjacency: dict[int, set[int]], cards: Sequence[int] | Mapping[int, int],
-            by_fill: bool) -> Elimination:
+            by_fill: bool, limit: float) -> Elimination:
     adj = {v: set(nb) for v, nb in adjacency.items()}   # this run's copy: elimination adds edges
     remaining = set(wanted)
     log_card = {v: math.log(cards[v]) if cards[v] > 0 else 0.0 for v in adj}
@@ -97,14 +101,8 @@ def _greedy(wanted: list[int], adjacency: dict[int, set[int]], cards: Sequence[i
             return weight, 0.0, v
         if len(nb) > _EXACT_FILL_DEGREE:
             return float(len(nb) * (len(nb) - 1) // 2), weight, v
-        listed = list(nb)
-        missing = 0
-        for i, a in enumerate(listed):
-            adj_a = adj[a]
-            for b in listed[i + 1:]:
-                if b not in adj_a:
-                    missing += 1
-        return float(missing), weight, v
+        present = sum(len(adj[a] & nb) for a in nb) // 2     # edges already among the neighbours (set ops run in C)
+        return float(len(nb) * (len(nb) - 1) // 2 - present), weight, v
 
     current = {v: price(v) for v in wanted}
     heap = [(*cost, v) for v, cost in current.items()]
@@ -121,21 +119,26 @@ def _greedy(wanted: list[int], adjacency: dict[int, set[int]], cards: Sequence[i
         order.append(v)
         cliques.append(clique)
         sizes.append(float(math.prod(cards[u] for u in clique)))
+        if sizes[-1] > limit:
+            break   # past the budget: the plan is refused whatever follows
         remaining.discard(v)
         for a in nb:
             adj[a].discard(v)
             adj[a].update(u for u in nb if u != a)
-        # Eliminating v changed its neighbours' neighbourhoods, and so the fill of their neighbours.
-        touched = set(nb)
-        if by_fill:
-            for a in nb:
-                touched.update(adj[a])
-        for u in touched & remaining:
+        # Eliminating v changed its neighbours' neighbourhoods. Their neighbours' fill can only have
+        # dropped (new edges among v's neighbours); re-pricing those too would cost the square of the
+        # degree per step on dense graphs, so they keep their stale, higher price until next touched.
+        for u in nb & remaining:
             new = price(u)
             if new != current[u]:
                 current[u] = new
                 heapq.heappush(heap, (*new, u))
     return Elimination(tuple(order), tuple(cliques), tuple(sizes), "min_fill" if by_fill else "min_weight")
+
+
+def entries_allowed(budget: float, rows: int = 1) -> float:
+    """How many table entries ``budget`` bytes hold over ``rows`` batch rows."""
+    return budget / (BYTES_PER_ENTRY * rows)
 
 
 def check_budget(plan: Elimination, names: Sequence[str] | Mapping[int, str], budget: float, network: str,

@@ -11,13 +11,14 @@ component (Pathfinder's 29 nodes, each with ``Fault``'s 63 states) that is
 usually one to five nodes.
 
 This module prepares, once per component, what pruning needs: each node's
-ancestors inside the component and its table with its variables.
-``inference.pruned`` runs it.
+ancestors inside the component and its factors with their variables (one
+table, or a wide noisy-OR's pairwise pieces over a hidden variable, never
+expanded). ``inference.pruned`` runs it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,29 +32,34 @@ ROW_PRUNE_WORK = 200_000.0
 
 @dataclass(frozen=True, eq=False)
 class Pruning:
-    """Per component node (in the component's order): its ancestors-or-self, and its table."""
+    """Per component node (in the component's order): its ancestors-or-self, and its factors."""
 
     ancestors: np.ndarray                        # (n, n) bool: ancestors[i, j] = node j is node i or its ancestor
-    tables: tuple[np.ndarray, ...]               # node i's table, axes ``scopes[i]``
-    scopes: tuple[tuple[int, ...], ...]          # variable ids (component nodes and targets)
+    tables: tuple[np.ndarray, ...]               # every factor, axes ``scopes[f]``
+    scopes: tuple[tuple[int, ...], ...]          # variable ids (component nodes, targets, hidden variables)
+    owned: tuple[tuple[int, ...], ...]           # per owner (nodes, then ``extra``): its factors' indices
     position: dict[int, int]                     # variable id of a component node -> its position
     topological: tuple[int, ...]                 # positions, parents before children
     targets: tuple[int, ...]                     # enumerated targets, in their order
-    extra: tuple[int, ...]                       # indices into tables/scopes past the nodes: targets' tables
+    extra: tuple[int, ...]                       # owners past the nodes: targets whose tables lie in the component
     always: np.ndarray                           # (n,) bool: ancestors of those targets, relevant whatever the evidence
     target_cards: tuple[int, ...]
+    hidden_cards: dict[int, int]                 # a split noisy-OR's hidden variable -> its cardinality
     full_work: float = 0.0                       # the fixed plan's estimated cost, calls included
     node_work: float = 0.0                       # a pruned step's estimated cost, the same units
     plans: dict[bytes, object] = field(default_factory=dict, repr=False)   # cache of pruned plans by evidence pattern
 
-    def worth_it(self, n_relevant: int) -> bool:
-        """Whether a pruned run over ``n_relevant`` nodes is estimated to beat the fixed plan by a margin of 2."""
-        return 2.0 * n_relevant * self.node_work < self.full_work
+    def worth_it(self, n_relevant: int, work: float | None = None) -> bool:
+        """Whether a pruned run over ``n_relevant`` nodes is estimated to beat the fixed plan by a margin of 2;
+        with its planned ``work`` (same units) once known, by that instead."""
+        return 2.0 * (n_relevant * self.node_work if work is None else work) < self.full_work
 
 
-def compile_pruning(nodes: Sequence[int], parents: Sequence[Sequence[int]], tables: Sequence[np.ndarray],
+def compile_pruning(nodes: Sequence[int], parents: Sequence[Sequence[int]],
+                    factors: Mapping[int, Sequence[tuple[tuple[int, ...], np.ndarray]]],
                     enumerated: Sequence[int], cards: Sequence[int], full_work: float, node_work: float) -> Pruning:
-    """``nodes``: the component's nodes; ``tables[v]`` each node's table over ``parents[v] + (v,)``.
+    """``nodes``: the component's nodes; ``factors[v]`` the factors a node owns, (scope, table) each: its
+    table over ``parents[v] + (v,)``, or a noisy-OR's pieces over a hidden variable (any id past the nodes).
 
     A target with a parent among the nodes (a cause with a risk factor as
     parent) puts its own table in the component too: never barren, so its
@@ -91,8 +97,19 @@ def compile_pruning(nodes: Sequence[int], parents: Sequence[Sequence[int]], tabl
             if p in position:
                 always |= anc[position[p]]
     owners = list(nodes) + extra
+    tables: list[np.ndarray] = []
+    scopes: list[tuple[int, ...]] = []
+    owned: list[tuple[int, ...]] = []
+    hidden: dict[int, int] = {}
+    for v in owners:
+        start = len(tables)
+        for scope, table in factors[v]:
+            scopes.append(tuple(scope))
+            tables.append(table)
+            hidden.update((u, table.shape[k]) for k, u in enumerate(scope) if u != v and u not in parents[v])
+        owned.append(tuple(range(start, len(tables))))
     return Pruning(
-        ancestors=anc, tables=tuple(tables[v] for v in owners), scopes=tuple(tuple(parents[v]) + (v,) for v in owners),
+        ancestors=anc, tables=tuple(tables), scopes=tuple(scopes), owned=tuple(owned), hidden_cards=hidden,
         extra=tuple(range(n, n + len(extra))), always=always,
         position=position, topological=tuple(order), targets=tuple(enumerated),
         target_cards=tuple(cards[t] for t in enumerated), full_work=full_work, node_work=node_work,
