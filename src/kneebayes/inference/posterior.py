@@ -118,6 +118,8 @@ class TargetJoint(NamedTuple):
     # per component, for one evidence set: its sweep's forward half where that computed its value
     # (``inference.backward.forward_pass``), so a ranking runs only the backward half
     forwards: tuple[tuple[np.ndarray | None, ...] | None, ...] = ()
+    # a bipartite noisy-OR network (``inference.bipartite_queries``): P(cause = yes | evidence), (batch, causes)
+    cause_posteriors: np.ndarray | None = None
 
 
 def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool = True) -> TargetJoint:
@@ -129,6 +131,10 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
     ``targets_observed=False`` when no target is in the evidence to skip
     their (all-ones) likelihoods.
     """
+    if net.bipartite is not None:
+        from . import bipartite_queries   # here: it imports this module
+
+        return bipartite_queries.target_joint(net, lam)
     batch = lam.shape[0]
     q = net.base * np.ones((batch, 1))      # a fresh (batch, K) array to multiply into
     if net.enumerated and targets_observed:
@@ -293,6 +299,10 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
     """
     if method not in ("auto", "sweep", "clamp"):
         raise SettingError(f"method must be 'auto', 'sweep' or 'clamp', not {quote(method)}")
+    if net.bipartite is not None:
+        from . import bipartite_queries
+
+        return bipartite_queries.joint_with_targets(net, lam, tj, nodes)
     batch, K = tj.joint.shape
     layout = _layout(net, tuple(nodes))
     out = np.zeros((batch, len(nodes), layout.width, K))

@@ -38,7 +38,8 @@ from .planner import BYTES_PER_ENTRY, check_budget, eliminate, entries_allowed
 from .gradient import CALL_WORK, GradientPlan, compile_gradient
 from .pruning import PRUNE_WORK, Pruning, compile_pruning
 from ..settings import MEMORY_BUDGET
-from .tables import node_table
+from .bipartite import BipartiteLayout, bipartite_layout
+from .tables import NodeTables
 
 JOINT_LIMIT = 4096
 FORWARD_CALLS_SLACK = 1.25   # a gradient forward pass with this many times the plan's calls still costs no more
@@ -121,7 +122,7 @@ class CompiledNetwork:
     states: tuple[tuple[str, ...], ...]
     cards: tuple[int, ...]
     parents: tuple[tuple[int, ...], ...]
-    tables: tuple[np.ndarray, ...]       # CPTs, axes (parents..., node)
+    tables: Sequence[np.ndarray]         # CPTs, axes (parents..., node); built on first use (network.tables.NodeTables)
     targets: tuple[int, ...]
     enumerated: tuple[int, ...]          # the targets when their joint is enumerated, else ()
     joint_states: np.ndarray             # (K, len(enumerated)) state index of each enumerated target
@@ -138,6 +139,7 @@ class CompiledNetwork:
     prunable: bool = False                     # some component can be skipped or pruned for one evidence set
     name: str = ""                             # the model's name, for errors
     memory_budget: int = MEMORY_BUDGET         # bytes: no plan builds a larger table
+    bipartite: BipartiteLayout | None = None   # a QMR-style noisy-OR network, answered by inference.bipartite
 
     @property
     def n_joint(self) -> int:
@@ -388,14 +390,16 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
     cards = tuple(len(s) for s in states)
     by_id = {n.id: n.states for n in nodes}
     parents = tuple(tuple(index[p] for p in n.parents) for n in nodes)
-    tables = tuple(node_table(n, by_id) for n in nodes)
-    for t in tables:
-        t.setflags(write=False)
+    tables = NodeTables(nodes, by_id, memory_budget, spec.name)
     target_ids = [n.id for n in nodes if n.kind == "cause"] if targets is None else list(targets)
     target_idx = tuple(index[t] for t in target_ids)
 
     k_size = math.prod(cards[t] for t in target_idx)
     enumerated = target_idx if k_size <= joint_limit else ()
+    if not enumerated:
+        layout = bipartite_layout(spec, target_idx)
+        if layout is not None:
+            return _bipartite(spec, names, index, states, cards, parents, tables, target_idx, memory_budget, layout)
     parts = (spec, names, index, states, cards, parents, tables, target_idx, memory_budget)
     if not enumerated:
         return _assemble(*parts, ())
@@ -407,8 +411,33 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
         return _assemble(*parts, ())
 
 
+def _bipartite(spec: ModelSpec, names: tuple[str, ...], index: dict[str, int], states: tuple[tuple[str, ...], ...],
+               cards: tuple[int, ...], parents: tuple[tuple[int, ...], ...], tables: NodeTables,
+               target_idx: tuple[int, ...], memory_budget: int, layout: BipartiteLayout) -> CompiledNetwork:
+    """A bipartite noisy-OR network: no components or plans, every query goes to ``inference.bipartite``."""
+    lam = _lam_template(cards)
+    base = np.ones(1)
+    base.setflags(write=False)
+    return CompiledNetwork(
+        names=names, states=states, cards=cards, parents=parents, tables=tables, targets=target_idx, enumerated=(),
+        joint_states=np.zeros((1, 0), dtype=np.intp), joint_flat=np.zeros((1, 0), dtype=np.intp), base=base,
+        singletons=(), components=(), lam_template=lam, index=index,
+        state_index=tuple({s: j for j, s in enumerate(st)} for st in states),
+        where=tuple(("bipartite", 0, int(r)) for r in layout.role), membership=np.zeros((0, len(names)), dtype=bool),
+        name=spec.name, memory_budget=memory_budget, bipartite=layout,
+    )
+
+
+def _lam_template(cards: Sequence[int]) -> np.ndarray:
+    lam = np.zeros((len(cards), max(cards)))
+    for i, c in enumerate(cards):
+        lam[i, :c] = 1.0
+    lam.setflags(write=False)
+    return lam
+
+
 def _assemble(spec: ModelSpec, names: tuple[str, ...], index: dict[str, int], states: tuple[tuple[str, ...], ...],
-              cards: tuple[int, ...], parents: tuple[tuple[int, ...], ...], tables: tuple[np.ndarray, ...],
+              cards: tuple[int, ...], parents: tuple[tuple[int, ...], ...], tables: NodeTables,
               target_idx: tuple[int, ...], memory_budget: int, enumerated: tuple[int, ...]) -> CompiledNetwork:
     """The compiled network with ``enumerated`` targets on the joint axis (see the module docstring)."""
     nodes = list(spec.nodes)
@@ -528,11 +557,7 @@ def _assemble(spec: ModelSpec, names: tuple[str, ...], index: dict[str, int], st
             stacked[pos, : cards[v], :] = table.T
         singletons.append(SingletonGroup(np.array([v for v, _ in items], dtype=np.intp), width, stacked))
 
-    max_card = max(cards)
-    lam = np.zeros((len(names), max_card))
-    for i, c in enumerate(cards):
-        lam[i, :c] = 1.0
-    lam.setflags(write=False)
+    lam = _lam_template(cards)
     base.setflags(write=False)
     return CompiledNetwork(
         names=names, states=states, cards=cards, parents=parents, tables=tables,

@@ -7,10 +7,13 @@ P(node = x | parents). Noisy-OR is only a way to *build* such a table.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
+from typing import overload
 
 import numpy as np
 
+from ..errors import IntractableError
 from ..modelfile.schema import NodeSpec, NoisyOr, Prior, Table
 
 
@@ -58,3 +61,51 @@ def node_table(node: NodeSpec, states: Mapping[str, Sequence[str]]) -> np.ndarra
     # Columns arrive in itertools.product order of the parents' states: C order.
     values = np.array([[p.value for p in col.probabilities] for col in params.columns], dtype=float)
     return values.reshape(shape)
+
+
+class NodeTables(Sequence[np.ndarray]):
+    """Every node's CPT, built on first use and kept read-only.
+
+    The engine reads a noisy-OR with many parents as its pairwise pieces
+    and never needs its full table; an exporter or sampler that does asks
+    for it here, and a table past the memory budget is refused with an
+    IntractableError instead of being allocated.
+    """
+
+    def __init__(self, nodes: Sequence[NodeSpec], states: Mapping[str, Sequence[str]], memory_budget: float,
+                 network: str) -> None:
+        self._nodes = tuple(nodes)
+        self._states = states
+        self._budget = memory_budget
+        self._network = network
+        self._built: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def entries(self, i: int) -> int:
+        """How many numbers node ``i``'s table holds (computed without building it)."""
+        node = self._nodes[i]
+        return len(node.states) * math.prod(len(self._states[p]) for p in node.parents)
+
+    @overload
+    def __getitem__(self, i: int) -> np.ndarray: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[np.ndarray]: ...
+
+    def __getitem__(self, i: int | slice) -> np.ndarray | Sequence[np.ndarray]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(len(self))[i]]
+        i = range(len(self))[i]     # negative indices, and an IndexError past the end
+        table = self._built.get(i)
+        if table is None:
+            size = 8.0 * self.entries(i)
+            if size > self._budget:
+                node = self._nodes[i]
+                raise IntractableError(self._network, (*node.parents, node.id), size, self._budget,
+                                       advice=f"node {node.id!r}'s full table is only needed to export or sample "
+                                              "the network; inference reads a noisy-OR in pieces")
+            table = node_table(self._nodes[i], self._states)
+            table.setflags(write=False)
+            self._built[i] = table
+        return table
