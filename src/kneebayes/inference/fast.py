@@ -1,0 +1,406 @@
+"""An exact fast path for small networks: the targets' joint from one matrix product per batch.
+
+Where it applies (``compile_fast`` returns a plan, else None), the joint of
+the enumerated targets given hard evidence is, per evidence row, a sum of
+precomputed log-factors over the joint, one exponential and a normalisation:
+
+* every node is a *part*; each target is its own part (its evidence is an
+  indicator over the joint states);
+* a small group of non-target nodes linked through shared tables (a finding,
+  or a finding with its non-target parent) is *tabulated*: its value over the
+  joint for every pattern of its evidence (each node missing or in a state)
+  is computed once, here, by brute force;
+* a group of root nodes whose children are all targets (risk factors under
+  noisy-OR causes) is *factored*: each child target's table is affine in one
+  product of per-parent factors, ``P(t = s | a, x) = b0[a, s] + b1[a, s] *
+  prod_r phi_r(x_r)`` (the leaky noisy-OR's shape, found numerically and
+  checked to 1e-14), so the group's value is ``A @ F`` where ``F[u]`` is a
+  product of per-node factors over the subsets ``u`` of its child targets.
+
+A row of evidence picks one row of log-factors per part; their sum (one
+``(rows, parts) @ (parts, K + U)`` product for a batch) gives the log of the
+tabulated parts over the joint (K) and the log of ``F`` (U). The factored
+value subtracts (inclusion-exclusion), so each row carries a bound on its
+rounding error; a row past ``TOLERANCE`` is marked not ``ok`` and the
+caller computes it with the general engine, as it does for any network
+this plan does not cover. Impossible evidence gives ``log_evidence = -inf``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from ..network.compiled import CompiledNetwork
+
+#: Largest joint of the targets the plan serves (the general engine takes larger ones).
+FAST_JOINT_LIMIT = 1024
+#: Largest table a tabulated part may have: evidence patterns times joint states.
+TABLE_LIMIT = 1 << 16
+#: Largest brute-force enumeration a tabulated part may need at compile time (configurations times K).
+ENUMERATION_LIMIT = 1 << 20
+#: Most child targets a factored part may couple (its terms are the subsets of them).
+MAX_COUPLED = 8
+#: Largest estimated rounding error of a posterior the fast path accepts; past it the general engine decides.
+TOLERANCE = 5e-13
+#: A row whose P(evidence) falls below this goes to the general engine, which works in log space there.
+TINY = 1e-200
+#: Where the fit of an affine-in-a-product table is checked (absolute, on probabilities).
+FIT_TOLERANCE = 1e-14
+#: The factored value's rounding error, relative to the sum of its terms' sizes: four times the
+#: largest seen against an extended-precision reference on the knee model (0.96 eps).
+ERROR_SCALE = 4 * float(np.finfo(float).eps)
+_NEG = -1e250           # log 0: finite, so that 0 * log 0 in the matrix product stays 0
+_IMPOSSIBLE = -1e200    # a log value below this is a zero
+_GATHER_LIMIT = 512      # picked rows up to which a gather beats the matrix product
+
+
+class FastJoint(NamedTuple):
+    """The targets' joint for a batch of evidence rows, and which rows the fast path settled."""
+
+    joint: np.ndarray          # (batch, K), rows sum to 1 (zero rows where impossible)
+    log_evidence: np.ndarray   # (batch,), -inf where the evidence is impossible
+    ok: np.ndarray             # (batch,) bool: False where the general engine must decide
+
+
+@dataclass(frozen=True, eq=False)
+class FastPlan:
+    """Everything a query needs, computed once per compiled network."""
+
+    n_nodes: int
+    order: np.ndarray          # nodes, part by part
+    stride: np.ndarray         # per node (in ``order``): its weight in its part's pattern code
+    starts: np.ndarray         # each part's first position in ``order``
+    offsets: np.ndarray        # each part's first row in ``logs``
+    logs: np.ndarray           # (rows, K + U): log-factor per part pattern (0 for "nothing observed"), and
+                               # last the constant row: every part with nothing observed, the targets' own tables
+    k: int
+    mix: np.ndarray | None     # (U, 2K): F -> [value, |value| bound], the factored parts' terms
+    error_scale: float         # relative rounding error of the factored terms, as an estimate
+    part_of: tuple[int, ...]   # per node: its part
+    node_stride: tuple[int, ...]   # per node: its weight in its part's pattern code
+    part_offsets: tuple[int, ...]  # per part: its first row in ``logs``
+
+    constant_row: int          # the last row of ``logs``
+
+
+def compile_fast(net: CompiledNetwork) -> FastPlan | None:
+    """The fast plan of a network, or None where it does not apply (the general engine then serves)."""
+    targets = tuple(net.targets)
+    if not targets or tuple(net.enumerated) != targets:
+        return None
+    k = int(net.joint_states.shape[0])
+    if k > FAST_JOINT_LIMIT:
+        return None
+    n = len(net.names)
+    cards = net.cards
+    epos = {t: j for j, t in enumerate(targets)}
+    children: list[list[int]] = [[] for _ in range(n)]
+    for v, ps in enumerate(net.parents):
+        for p in ps:
+            children[p].append(v)
+
+    # Groups of non-target nodes linked by a table's scope (a node's table: itself and its parents).
+    root = {v: v for v in range(n) if v not in epos}
+
+    def find(v: int) -> int:
+        while root[v] != v:
+            root[v] = root[root[v]]
+            v = root[v]
+        return v
+
+    rest_of = [[u for u in (*net.parents[v], v) if u not in epos] for v in range(n)]
+    for rest in rest_of:
+        for a, b in zip(rest, rest[1:]):
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                root[max(ra, rb)] = min(ra, rb)
+    groups: dict[int, list[int]] = {}
+    for v in root:
+        groups.setdefault(find(v), []).append(v)
+    tables_of: dict[int, list[int]] = {}
+    base = np.zeros(k)    # log of the tables over targets only
+    with np.errstate(divide="ignore"):
+        for v in range(n):
+            if rest_of[v]:
+                tables_of.setdefault(find(rest_of[v][0]), []).append(v)
+            else:
+                base += np.log(_on_joint(net, v, {}, epos))
+
+    parts: list[tuple[list[int], np.ndarray, np.ndarray]] = []   # (nodes, log rows over K, log rows over U)
+    factored: list[tuple[list[int], np.ndarray, list[np.ndarray]]] = []
+    for t in targets:
+        rows = np.where(net.joint_states[None, :, epos[t]] == np.arange(cards[t])[:, None], 0.0, _NEG)
+        parts.append(([t], np.vstack([np.zeros((1, k)), rows]), np.zeros((cards[t] + 1, 0))))
+    for key in sorted(groups):
+        nodes, owned = sorted(groups[key]), tables_of.get(key, [])
+        table = _tabulate(net, nodes, owned, epos, k)
+        if table is not None:
+            logs, const = _log_rows(table)
+            base += const
+            parts.append((nodes, logs, np.zeros((len(logs), 0))))
+            continue
+        found = _factor(net, nodes, owned, children, epos, k)
+        if found is None:
+            return None
+        factored.append(found)
+
+    # The factored parts' terms: one product over the subsets of each part's coupled targets.
+    u_total = math.prod(len(mix) for _, mix, _ in factored) if factored else 0
+    if u_total > FAST_JOINT_LIMIT:
+        return None
+    u_const = np.zeros(u_total)
+    mix_value = np.ones((u_total, k)) if factored else None
+    u_rows: list[tuple[int, np.ndarray]] = []   # (node, rows over U)
+    stride_u = u_total
+    for nodes, mix, per_node in factored:
+        m = len(mix)
+        stride_u //= m
+        pick = (np.arange(u_total) // stride_u) % m        # which of this part's terms each global term uses
+        assert mix_value is not None  # noqa: S101 - set when there are factored parts
+        mix_value *= mix[pick]
+        for v, rows in zip(nodes, per_node):
+            logs, const = _log_rows(rows[:, pick])
+            u_const += const
+            u_rows.append((v, logs))
+    for v, logs in u_rows:
+        parts.append(([v], np.zeros((len(logs), k)), logs))
+
+    width = k + u_total
+    order, stride, starts, offsets, blocks = [], [], [], [], []
+    row = 0
+    for nodes, logs_k, logs_u in parts:
+        starts.append(len(order))
+        offsets.append(row)
+        step = len(logs_k)
+        for v in nodes:
+            step //= cards[v] + 1
+            order.append(v)
+            stride.append(step)
+        blocks.append(np.hstack([logs_k, logs_u]) if logs_u.shape[1] == u_total else
+                      np.hstack([logs_k, np.zeros((len(logs_k), u_total))]))
+        row += len(logs_k)
+    constant = np.concatenate([base, u_const])
+    blocks.append(np.where(constant > _IMPOSSIBLE, constant, _NEG)[None, :])   # the constant row, always picked
+    logs = np.vstack(blocks)
+    if sorted(order) != list(range(n)):   # pragma: no cover - every node is in exactly one part
+        return None
+    mix = None
+    if mix_value is not None:
+        mix = np.hstack([mix_value, np.abs(mix_value)])
+    part_of = [0] * n
+    node_stride = [0] * n
+    for p, (nodes, _, _) in enumerate(parts):
+        for position in range(starts[p], starts[p] + len(nodes)):
+            part_of[order[position]] = p
+            node_stride[order[position]] = stride[position]
+    logs.setflags(write=False)
+    return FastPlan(n, np.array(order, dtype=np.intp), np.array(stride, dtype=np.intp),
+                    np.array(starts, dtype=np.intp), np.array(offsets, dtype=np.intp), logs, k,
+                    mix, ERROR_SCALE, tuple(part_of), tuple(node_stride), tuple(offsets), len(logs) - 1)
+
+
+def fast_joint(plan: FastPlan, rows: np.ndarray) -> FastJoint:
+    """The targets' joint for a batch of evidence rows, each given as the rows of ``plan.logs`` it picks.
+
+    ``rows`` has shape (batch, m): for each evidence set, the pattern row of
+    each part with something observed (``part_rows``), or of every part
+    (``batch_rows``; a part with nothing observed picks its all-zero row).
+    One rule for one evidence set and for a million: a diagnosis is a batch of one.
+    """
+    batch = rows.shape[0]
+    if rows.size <= _GATHER_LIMIT:
+        logs = np.add.reduce(plan.logs[rows], axis=1)   # the ufunc itself: ndarray.sum adds a Python layer
+    else:   # one matrix product: the rows picked, as ones
+        picked = np.zeros((batch, plan.logs.shape[0]))
+        picked[np.arange(batch)[:, None], rows] = 1.0
+        logs = picked @ plan.logs
+    k = plan.k
+    values = np.exp(logs)   # no shift: a row whose total falls below TINY goes to the general engine
+    q = values[:, :k]
+    if plan.mix is not None:
+        both = values[:, k:] @ plan.mix                 # (batch, 2K): the factored value and its bound
+        np.maximum(both[:, :k], 0.0, out=both[:, :k])   # inclusion-exclusion rounding may dip below 0
+        both = both.reshape(batch, 2, k)
+        both *= q[:, None, :]
+        total, bound = np.add.reduce(both, axis=2).T
+        q = both[:, 0]
+        ok = np.maximum(bound * (plan.error_scale / TOLERANCE), TINY) <= total
+    else:
+        total = np.add.reduce(q, axis=1)
+        ok = total >= TINY
+    if np.logical_and.reduce(ok):   # the common case: every row settled, none zero
+        log_evidence = np.log(total)
+        joint = q / total[:, None]
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_evidence = np.log(total)
+            joint = q / total[:, None]
+        # A zero from an observed state no joint state allows (an indicator, a zero in a table) is certain.
+        zero = total == 0.0
+        if zero.any():
+            certain = zero & ((logs[:, :k].max(axis=1) <= _IMPOSSIBLE) |
+                              (plan.mix is not None and logs[:, k:].max(axis=1) <= _IMPOSSIBLE))
+            joint[zero] = 0.0
+            ok |= certain
+    np.minimum(log_evidence, 0.0, out=log_evidence)     # a probability; rounding may land a hair above log 1
+    return FastJoint(joint, log_evidence, ok)
+
+
+def part_rows(plan: FastPlan, indices: Mapping[int, int]) -> np.ndarray:
+    """One evidence set, {node index: state index}, as the rows of its parts with something observed, (1, m)."""
+    found: dict[int, int] = {-1: plan.constant_row}
+    part_of, stride, offsets = plan.part_of, plan.node_stride, plan.part_offsets
+    for v, s in indices.items():
+        p = part_of[v]
+        found[p] = found.get(p, offsets[p]) + (s + 1) * stride[v]
+    return np.array([sorted(found.values())], dtype=np.intp)   # sorted: the sum's order never follows the dict's
+
+
+def batch_rows(plan: FastPlan, codes: np.ndarray) -> np.ndarray:
+    """Rows of state codes, (batch, nodes) with -1 where not observed, as every part's row, (batch, parts)."""
+    by_node = (codes[:, plan.order] + 1) * plan.stride
+    rows = np.empty((len(codes), len(plan.starts) + 1), dtype=np.intp)
+    if by_node.shape[1]:
+        np.add.reduceat(by_node, plan.starts, axis=1, out=rows[:, :-1])
+    rows[:, :-1] += plan.offsets
+    rows[:, -1] = plan.constant_row
+    return rows
+
+
+# -- compiling the parts --------------------------------------------------------------------
+
+def _on_joint(net: CompiledNetwork, v: int, axes: dict[int, int], epos: dict[int, int],
+              ndim: int = 0) -> np.ndarray:
+    """Node v's table broadcast onto (own axes..., K): ``axes`` gives each non-target variable's axis."""
+    index: list[np.ndarray] = []
+    for u in (*net.parents[v], v):
+        if u in epos:
+            shape = [1] * ndim + [-1]
+            index.append(net.joint_states[:, epos[u]].reshape(shape))
+        else:
+            shape = [1] * (ndim + 1)
+            shape[axes[u]] = -1
+            index.append(np.arange(net.cards[u]).reshape(shape))
+    return net.tables[v][tuple(index)]
+
+
+def _tabulate(net: CompiledNetwork, nodes: list[int], owned: list[int], epos: dict[int, int],
+              k: int) -> np.ndarray | None:
+    """The group's value over the joint for every evidence pattern, (patterns, K), or None when too large.
+
+    Patterns are codes in mixed radix over ``nodes``, each digit 0 for
+    "not observed" and 1 + state otherwise.
+    """
+    cards = [net.cards[v] for v in nodes]
+    if math.prod(c + 1 for c in cards) * k > TABLE_LIMIT or math.prod(cards) * k > ENUMERATION_LIMIT:
+        return None
+    axes = {v: a for a, v in enumerate(nodes)}
+    value = np.ones((*cards, k))
+    for v in owned:
+        value = value * _on_joint(net, v, axes, epos, len(nodes))
+    for a in range(len(nodes)):   # prepend "not observed": the sum over the node's states
+        value = np.concatenate([value.sum(axis=a, keepdims=True), value], axis=a)
+    return value.reshape(-1, k)
+
+
+def _log_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of a table as logs relative to its first row (nothing observed), and that row's log."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log(table)
+        first = logs[0]
+        alive = first > -np.inf
+        rel = np.where(alive, logs - np.where(alive, first, 0.0), 0.0)   # a zero first row stays zero below
+    rel = np.where(rel > -np.inf, rel, _NEG)
+    return rel, np.where(alive, first, _NEG)
+
+
+def _factor(net: CompiledNetwork, nodes: list[int], owned: list[int], children: list[list[int]],
+            epos: dict[int, int], k: int) -> tuple[list[int], np.ndarray, list[np.ndarray]] | None:
+    """A group of roots whose children are all targets, as terms: (nodes, mix (terms, K), rows per node).
+
+    ``mix[u, k]`` is the product over the coupled targets of their affine
+    coefficients; ``rows[v][x, u]`` node v's factor for evidence pattern x
+    (0 not observed, 1 + state) under term u. None where the group has
+    another shape, or a child's table is not affine in a product.
+    """
+    members = set(nodes)
+    if any(net.parents[v] for v in nodes) or any(c not in epos for v in nodes for c in children[v]):
+        return None
+    coupled = [v for v in owned if v in epos]
+    if len(coupled) > MAX_COUPLED or set(owned) - set(coupled) - members:
+        return None
+    n_terms = 1 << len(coupled)
+    mix = np.ones((n_terms, k))
+    phis: list[dict[int, np.ndarray]] = []
+    for j, t in enumerate(coupled):
+        fit = _affine_in_product(net, t, members)
+        if fit is None:
+            return None
+        coefficients, phi = fit         # coefficients (2, K): b0 and b1 on the joint
+        bit = (np.arange(n_terms) >> (len(coupled) - 1 - j)) & 1
+        mix *= coefficients[bit]
+        phis.append(phi)
+    rows = []
+    for v in nodes:
+        prior = np.asarray(net.tables[v], dtype=float)   # a root: its table is its prior
+        factor = np.ones((net.cards[v], n_terms)) * prior[:, None]
+        for j, phi in enumerate(phis):
+            if v in phi:
+                bit = (np.arange(n_terms) >> (len(coupled) - 1 - j)) & 1
+                factor *= np.where(bit[None, :] == 1, phi[v][:, None], 1.0)
+        rows.append(np.vstack([factor.sum(axis=0, keepdims=True), factor]))
+    return nodes, mix, rows
+
+
+def _affine_in_product(net: CompiledNetwork, t: int, members: set[int]) -> tuple[np.ndarray, dict[int, np.ndarray]] | None:
+    """Target t's table as ``b0[a, s] + b1[a, s] * prod_r phi_r(x_r)`` over its parents r in ``members``.
+
+    Returns the coefficients on the joint, (2, K), and phi per parent; None
+    when no state's column is such a product or the fit misses by more than
+    ``FIT_TOLERANCE``.
+    """
+    parents = net.parents[t]
+    inner = [a for a, p in enumerate(parents) if p in members]
+    outer = [a for a, p in enumerate(parents) if p not in members]
+    table = np.asarray(net.tables[t], dtype=float)
+    # axes: (outer parents..., inner parents..., t) -> (A, X..., S)
+    moved = np.moveaxis(table, [*outer, *inner], list(range(len(parents))))
+    a_size = math.prod(net.cards[parents[a]] for a in outer)
+    x_shape = tuple(net.cards[parents[a]] for a in inner)
+    m = moved.reshape(a_size, *x_shape, net.cards[t])
+    flat = m.reshape(a_size, -1, net.cards[t])                  # (A, X, S)
+    for s in range(net.cards[t]):
+        slice_ = m[..., s]
+        a_star = int(np.argmax(slice_.reshape(a_size, -1).max(axis=1)))
+        ref = np.unravel_index(int(np.argmax(slice_[a_star])), x_shape)
+        top = slice_[a_star][ref]
+        if top <= 0.0:
+            continue
+        phi = {}
+        g = np.ones(x_shape)
+        for d, r in enumerate(inner):
+            index = list(ref)
+            index[d] = slice(None)
+            phi[parents[r]] = slice_[a_star][tuple(index)] / top
+            g = g * phi[parents[r]].reshape([-1 if e == d else 1 for e in range(len(x_shape))])
+        if np.abs(slice_[a_star] - top * g).max() > FIT_TOLERANCE:
+            continue   # this state's column is no product (a noisy-OR's "yes"); try the next
+        design = np.stack([np.ones(g.size), g.reshape(-1)], axis=1)            # (X, 2)
+        target = flat.transpose(1, 0, 2).reshape(g.size, -1)                    # (X, A * S)
+        coef = np.linalg.lstsq(design, target, rcond=None)[0]                   # (2, A * S)
+        if np.abs(design @ coef - target).max() > FIT_TOLERANCE:
+            continue
+        coef = coef.reshape(2, a_size, net.cards[t])
+        # onto the joint: each joint state's outer-parent configuration and own state
+        a_index = np.zeros(net.joint_states.shape[0], dtype=np.intp)
+        for a in outer:
+            pos = list(net.targets).index(parents[a])
+            a_index = a_index * net.cards[parents[a]] + net.joint_states[:, pos]
+        own = net.joint_states[:, list(net.targets).index(t)]
+        return coef[:, a_index, own], phi
+    return None

@@ -1,0 +1,216 @@
+"""The fast path (src/kneebayes/inference/fast.py) against the general engine it stands in for.
+
+Wherever the fast plan settles a row (``ok``), its joint of the targets and
+log P(evidence) equal the general engine's (``target_joint``) to 1e-12, on
+the knee model and on random small networks, zeros and impossible evidence
+included; rows it does not settle are the general engine's to compute.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from strategies import brute_force, evidence_for, networks, param
+
+import kneebayes
+from kneebayes.inference.fast import TINY, batch_rows, compile_fast, fast_joint, part_rows
+from kneebayes.inference.posterior import encode, target_joint
+from kneebayes.modelfile.schema import ModelSpec, NodeSpec, NoisyOr, Prior, Table, TableColumn
+
+TOL = 1e-12
+
+
+def _indices(model: kneebayes.Model, evidence: dict[str, str]) -> dict[int, int]:
+    net = model.network
+    return {net.index[k]: net.state_index[net.index[k]][v] for k, v in evidence.items()}
+
+
+def _general(model: kneebayes.Model, indices: dict[int, int]) -> tuple[np.ndarray, float]:
+    tj = target_joint(model.network, encode(model.network, [indices]))
+    return tj.joint[0], float(tj.log_evidence[0])
+
+
+def _assert_same(model: kneebayes.Model, indices: dict[int, int], joint: np.ndarray, log_evidence: float) -> None:
+    expected, expected_log = _general(model, indices)
+    if expected_log == -math.inf or log_evidence == -math.inf:
+        assert log_evidence == expected_log == -math.inf
+        return
+    assert np.abs(joint - expected).max() <= TOL
+    assert abs(log_evidence - expected_log) <= TOL * max(1.0, abs(expected_log))
+
+
+@st.composite
+def knee_evidence(draw: st.DrawFn, model: kneebayes.Model) -> dict[str, str]:
+    """Yes/no answers on a random subset of the knee's nodes, causes included."""
+    chosen = draw(st.lists(st.sampled_from([n.id for n in model.nodes]), unique=True))
+    return {node: draw(st.sampled_from(("yes", "no"))) for node in chosen}
+
+
+def test_the_knee_model_has_a_fast_plan(knee_model: kneebayes.Model) -> None:
+    assert compile_fast(knee_model.network) is not None
+
+
+@given(data=st.data())
+def test_knee_fast_joint_equals_the_general_engine_where_it_settles(knee_model: kneebayes.Model,
+                                                                    data: st.DataObject) -> None:
+    plan = compile_fast(knee_model.network)
+    assert plan is not None
+    indices = _indices(knee_model, data.draw(knee_evidence(knee_model)))
+    found = fast_joint(plan, part_rows(plan, indices))
+    assume(found.ok[0])
+    _assert_same(knee_model, indices, found.joint[0], float(found.log_evidence[0]))
+
+
+@given(data=st.data())
+def test_a_batch_gives_each_row_what_it_gives_alone(knee_model: kneebayes.Model, data: st.DataObject) -> None:
+    plan = compile_fast(knee_model.network)
+    assert plan is not None
+    sets = [_indices(knee_model, data.draw(knee_evidence(knee_model))) for _ in range(data.draw(st.integers(1, 40)))]
+    codes = np.full((len(sets), len(knee_model.network.names)), -1)
+    for r, indices in enumerate(sets):
+        codes[r, list(indices)] = list(indices.values())
+    batch = fast_joint(plan, batch_rows(plan, codes))
+    for r, indices in enumerate(sets):
+        alone = fast_joint(plan, part_rows(plan, indices))
+        assert batch.ok[r] == alone.ok[0]
+        if alone.ok[0]:
+            assert np.abs(batch.joint[r] - alone.joint[0]).max() <= TOL
+
+
+def test_typical_knee_evidence_is_settled_by_the_fast_path(knee_model: kneebayes.Model) -> None:
+    # Forward-sampled runners answering 2-8 questions: the fast path's own cases, nearly all.
+    from kneebayes.research.sampling import sample_cases
+
+    plan = compile_fast(knee_model.network)
+    assert plan is not None
+    rng = np.random.default_rng(0)
+    askable = [n.id for n in knee_model.nodes if n.askable]
+    settled = 0
+    cases = sample_cases(knee_model, 200, rng)
+    for case in cases:
+        shown = rng.choice(len(askable), size=int(rng.integers(2, 9)), replace=False)
+        indices = _indices(knee_model, {askable[j]: case[askable[j]] for j in shown})
+        settled += bool(fast_joint(plan, part_rows(plan, indices)).ok[0])
+    assert settled >= 0.95 * len(cases)
+
+
+@given(networks(min_causes=1), st.data())
+def test_random_networks_fast_joint_equals_the_general_engine(spec: ModelSpec, data: st.DataObject) -> None:
+    model = kneebayes.Model(spec)
+    plan = compile_fast(model.network)
+    assume(plan is not None)
+    assert plan is not None
+    indices = _indices(model, data.draw(evidence_for(spec)))
+    found = fast_joint(plan, part_rows(plan, indices))
+    assume(found.ok[0])
+    _assert_same(model, indices, found.joint[0], float(found.log_evidence[0]))
+
+
+@given(networks(min_causes=1), st.data())
+def test_random_networks_diagnose_agrees_with_brute_force_and_refuses_impossible_evidence(
+        spec: ModelSpec, data: st.DataObject) -> None:
+    model = kneebayes.Model(spec)
+    evidence = data.draw(evidence_for(spec))
+    reference = brute_force(spec, evidence)
+    if reference.p_evidence == 0.0:
+        with pytest.raises(kneebayes.ImpossibleEvidenceError, match="probability zero"):
+            model.diagnose(evidence)
+        return
+    dx = model.diagnose(evidence)
+    for cause, dist in dx.distributions.items():
+        for state, p in dist.items():
+            assert abs(p - reference.marginal(cause)[state]) <= 1e-9
+
+
+def _two_cause_model(findings: int, p_yes: float, zero: bool = False) -> kneebayes.Model:
+    """Two causes under one risk factor, and ``findings`` findings of both (each P(yes) = p_yes whatever
+    the causes); with ``zero``, a last finding that is never "yes" when the first cause is "no"."""
+    yes_no = ("yes", "no")
+    nodes = [
+        NodeSpec(id="rf", label="rf", kind="risk_factor", question="rf?", states=yes_no,
+                 parameters=Prior((param(0.3), param(0.7))), askable=True),
+    ]
+    for c in ("c1", "c2"):
+        nodes.append(NodeSpec(id=c, label=c, kind="cause", question=f"{c}?", states=yes_no,
+                              parameters=NoisyOr(param(0.1), (("rf", param(0.6)),)), askable=False))
+    for j in range(findings):
+        columns = tuple(TableColumn((("c1", a), ("c2", b)), (param(p_yes), param(1.0 - p_yes)))
+                        for a, b in itertools.product(yes_no, yes_no))
+        nodes.append(NodeSpec(id=f"f{j}", label=f"f{j}", kind="finding", question=f"f{j}?", states=yes_no,
+                              parameters=Table(("c1", "c2"), columns), askable=True))
+    if zero:
+        columns = tuple(TableColumn((("c1", a),), (param(0.5 if a == "yes" else 0.0), param(0.5 if a == "yes" else 1.0)))
+                        for a in yes_no)
+        nodes.append(NodeSpec(id="z", label="z", kind="finding", question="z?", states=yes_no,
+                              parameters=Table(("c1",), columns), askable=True))
+    return kneebayes.Model(ModelSpec(name="two", version="0", title="two causes", nodes=tuple(nodes)))
+
+
+def test_impossible_evidence_raises_the_same_error_as_the_general_engine() -> None:
+    model = _two_cause_model(2, 0.5, zero=True)
+    plan = compile_fast(model.network)
+    assert plan is not None
+    indices = _indices(model, {"c1": "no", "z": "yes"})
+    found = fast_joint(plan, part_rows(plan, indices))
+    assert found.ok[0] and found.log_evidence[0] == -math.inf
+    with pytest.raises(kneebayes.ImpossibleEvidenceError) as err:
+        model.diagnose({"c1": "no", "z": "yes"})
+    assert str(err.value) == ("the evidence {c1=no, z=yes} has probability zero under this model; "
+                              "no posterior exists (check for contradictory answers)")
+
+
+def test_evidence_below_tiny_is_left_to_the_general_engine_in_log_space() -> None:
+    # 40 findings of probability 1e-6 each: P(evidence) = 1e-240, past the general engine's switch to log space.
+    model = _two_cause_model(40, 1e-6)
+    evidence = {f"f{j}": "yes" for j in range(40)}
+    plan = compile_fast(model.network)
+    assert plan is not None
+    indices = _indices(model, evidence)
+    assert not fast_joint(plan, part_rows(plan, indices)).ok[0]
+    expected, expected_log = _general(model, indices)
+    assert expected_log < math.log(TINY)
+    dx = model.diagnose(evidence)
+    assert dx.log_evidence_probability == expected_log
+    assert abs(dx.posterior["c1"] - float(expected @ (model.network.joint_states[:, 0] == 0))) <= TOL
+
+
+def test_a_targets_joint_too_large_to_enumerate_has_no_fast_plan(knee_model: kneebayes.Model) -> None:
+    model = kneebayes.Model(knee_model.spec, joint_limit=32)
+    assert compile_fast(model.network) is None
+
+
+def test_a_long_chain_of_non_targets_has_no_fast_plan() -> None:
+    # 14 linked findings: too many evidence patterns to tabulate, and not roots of noisy-ORs.
+    yes_no = ("yes", "no")
+    nodes = [NodeSpec(id="c", label="c", kind="cause", question="c?", states=yes_no,
+                      parameters=Prior((param(0.2), param(0.8))), askable=False)]
+    parent = "c"
+    for j in range(14):
+        nodes.append(NodeSpec(id=f"f{j}", label=f"f{j}", kind="finding", question=f"f{j}?", states=yes_no,
+                              parameters=NoisyOr(param(0.1), ((parent, param(0.7)),)), askable=True))
+        parent = f"f{j}"
+    model = kneebayes.Model(ModelSpec(name="chain", version="0", title="chain", nodes=tuple(nodes)))
+    assert compile_fast(model.network) is None
+    assert 0.0 < model.diagnose({"f13": "yes"}).posterior["c"] < 1.0
+
+
+@given(networks(min_causes=1), st.data())
+def test_random_networks_factored_wherever_they_can_be_equal_the_general_engine(spec: ModelSpec,
+                                                                               data: st.DataObject) -> None:
+    from kneebayes.inference import fast
+
+    model = kneebayes.Model(spec)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fast, "TABLE_LIMIT", 0)     # nothing tabulated: every group of roots under targets is factored
+        plan = compile_fast(model.network)
+    assume(plan is not None and plan.mix is not None)
+    assert plan is not None
+    indices = _indices(model, data.draw(evidence_for(spec)))
+    found = fast_joint(plan, part_rows(plan, indices))
+    assume(found.ok[0])
+    _assert_same(model, indices, found.joint[0], float(found.log_evidence[0]))
