@@ -127,16 +127,21 @@ class Diagnosis:
     """
 
     def __init__(self, model: Model, evidence: Mapping[str, str], target_marginals: np.ndarray,
-                 tj: TargetJoint, lam: np.ndarray, settings: Settings, skipped: frozenset[str]) -> None:
+                 joint: np.ndarray, log_evidence: float, indices: Mapping[int, int], settings: Settings,
+                 skipped: frozenset[str], tj: TargetJoint | None = None, lam: np.ndarray | None = None) -> None:
         d = self.__dict__   # the value is immutable: fields are set here once, never through setattr
         d["_model"] = model
         d["_evidence"] = MappingProxyType(evidence)   # a fresh dict made by the model, never shared
         d["_marg"] = target_marginals   # concatenated distributions of the targets
-        d["_tj"] = tj
-        d["_log_evidence"] = float(tj.log_evidence[0])
-        d["_lam"] = lam                 # (1, n, max_card) encoded evidence
+        d["_joint"] = joint             # (K,) P(targets' joint state | evidence)
+        d["_log_evidence"] = log_evidence
+        d["_indices"] = indices         # the evidence as {node index: state index}
         d["_settings"] = settings
         d["_skipped"] = skipped
+        if tj is not None:              # else made on first use: only the question ranking needs them
+            d["_tj"] = tj
+        if lam is not None:
+            d["_lam"] = lam
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"a Diagnosis is immutable; cannot set {name!r}")
@@ -159,6 +164,25 @@ class Diagnosis:
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Diagnosis:
         return self   # likewise; the model it refers to is immutable too
+
+    @cached_property
+    def _lam(self) -> np.ndarray:
+        """The evidence as the general engine's likelihood vectors, (1, nodes, max card)."""
+        from .inference.posterior import encode
+
+        return encode(self._model.network, [dict(self._indices)])
+
+    @cached_property
+    def _tj(self) -> TargetJoint:
+        """The general engine's targets' joint with the parts the question ranking reuses.
+
+        A diagnosis whose posterior came from the fast path (``inference.fast``)
+        makes it only when the questions are ranked.
+        """
+        from .inference.posterior import target_joint
+
+        net = self._model.network
+        return target_joint(net, self._lam, targets_observed=not set(net.enumerated).isdisjoint(self._indices))
 
     # -- the posterior ------------------------------------------------------------------
     @property
@@ -518,7 +542,7 @@ class Diagnosis:
                 f"{len(net.targets)} targets have {size:,} joint states, more than its joint limit of "
                 f"{model._net_joint_limit():,} (build the model with a larger joint_limit, or see "
                 "Diagnosis.distributions)")
-        joint = self._tj.joint[0]
+        joint = self._joint
         order = np.argsort(-joint, kind="stable")[: int(k)]
         order = order[joint[order] > 0.0]
         normals = model.normal_states

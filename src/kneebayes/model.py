@@ -16,6 +16,7 @@ from .diagnosis import Diagnosis, ModelInfo
 from .errors import EvidenceError, ImpossibleEvidenceError, UnknownNodeError, quote
 from .evidence import EvidenceLike, normalize, normalize_indexed, to_indices
 from .extras import require
+from .inference.fast import FastPlan, compile_fast, fast_joint, part_rows
 from .inference.posterior import encode, marginals, node_target_joints, target_joint
 from .modelfile.schema import ModelSpec, NoisyOr, Parameter, Prior, implicit_normal_state, normal_state_of
 from .network.compiled import JOINT_LIMIT, CompiledNetwork, compile_network
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 
 _NOTHING: frozenset[str] = frozenset()
+_PENDING = object()   # the fast plan is not compiled yet
 
 
 @dataclass(frozen=True)
@@ -318,8 +320,22 @@ class Model:
                 raise UnknownNodeError(node, net.names)
             if node in ev:
                 raise EvidenceError(f"{quote(node)} is both answered ({ev[node]}) and skipped; give it one or the other")
-        settings = with_overrides(self._settings, confidence=confidence, cost_weight=cost_weight,
-                                  min_gain=min_gain, screen_red_flags=screen_red_flags)
+        if confidence is None and cost_weight is None and min_gain is None and screen_red_flags is True:
+            settings = self._settings   # what with_overrides returns for no overrides, without its checks
+        else:
+            settings = with_overrides(self._settings, confidence=confidence, cost_weight=cost_weight,
+                                      min_gain=min_gain, screen_red_flags=screen_red_flags)
+        plan = self._fast_plan()
+        if plan is not None:
+            found = fast_joint(plan, part_rows(plan, indices))
+            if found.ok[0]:
+                log_pe = float(found.log_evidence[0])
+                if log_pe == -np.inf:
+                    raise ImpossibleEvidenceError(ev.items())
+                joint = found.joint[0]
+                marg = joint @ self._target_matrix
+                np.minimum(marg, 1.0, out=marg)   # rounding may land a hair past 1 (the joint is never negative)
+                return Diagnosis(self, ev, marg, joint, log_pe, indices, settings, skip)
         lam = encode(net, [indices])
         tj = target_joint(net, lam, targets_observed=not self._enumerated.isdisjoint(indices))
         log_pe = float(tj.log_evidence[0])
@@ -331,7 +347,20 @@ class Model:
         else:
             joints = node_target_joints(net, lam, tj, net.targets)
             marg = np.concatenate([joints[t][0].sum(axis=0) for t in net.targets] or [np.zeros(0)])
-        return Diagnosis(self, ev, marg, tj, lam, settings, skip)
+        return Diagnosis(self, ev, marg, tj.joint[0], log_pe, indices, settings, skip, tj=tj, lam=lam)
+
+    def _fast_plan(self) -> FastPlan | None:
+        """The network's fast plan (``inference.fast``), or None where it does not apply.
+
+        Compiled on first use and kept: every diagnosis of a model takes the
+        same path, so a diagnosis computed again (after pickling, say) is the
+        same to the last bit. Two threads may both compile it, alike.
+        """
+        cache = self._cache
+        plan = cache.get("fast", _PENDING)
+        if plan is _PENDING:
+            plan = cache["fast"] = compile_fast(self._net) if self._target_matrix is not None else None
+        return plan   # type: ignore[return-value]
 
     def marginals(self, evidence: EvidenceLike | None = None, nodes: Iterable[str] | None = None) -> dict[str, dict[str, float]]:
         """P(node = state | evidence) for the given nodes (default: every node)."""
