@@ -142,6 +142,7 @@ import numpy as np
 from ..errors import EvidenceError, InvalidStateError, KneeBayesError, UnknownNodeError, nearest, quote
 from ..extras import require
 from ..inference.evidence_weight import explaining_order, weigh
+from ..inference.fast import batch_rows, fast_joint
 from ..inference.posterior import TargetJoint, joint_with_targets, marginals, target_joint
 from ..triage import QUIET_TRIGGER, SEE_DOCTOR, has_triage_rules, level_of
 
@@ -239,9 +240,28 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
     redo_next = np.zeros(n_unique, dtype=bool)
     full_marg = np.empty((n_unique, model._evidence_weights().width)) if explain else None
 
+    # The fast path (inference.fast) gives the posteriors; the next question needs the general engine's parts.
+    plan = None if want_next else model._fast_plan()
+
     def run(start: int) -> None:
         rows = slice(start, min(start + CHUNK, n_unique))
         chunk = unique_codes[rows]
+        if plan is not None:
+            assert matrix is not None  # noqa: S101 - a fast plan needs the targets' joint enumerated
+            found = fast_joint(plan, batch_rows(plan, _full_codes(net, nodes, chunk)))
+            joint, log_e[rows] = found.joint, found.log_evidence
+            redo = np.flatnonzero(~found.ok)
+            if redo.size:   # the rows the fast path leaves to the general engine
+                part = chunk[redo]
+                observed = bool(targets_in.size) and bool((part[:, targets_in] >= 0).any())
+                tj = target_joint(net, encoder.lam(part), targets_observed=observed)
+                joint[redo] = tj.joint
+                log_e[start + redo] = tj.log_evidence
+            marg = np.clip(joint @ matrix, 0.0, 1.0)   # as Model.diagnose forms them
+            values[rows] = marg if yes is None else marg[:, yes]
+            if full_marg is not None:
+                full_marg[rows] = marg
+            return
         lam = encoder.lam(chunk)
         observed_targets = bool(targets_in.size) and bool((chunk[:, targets_in] >= 0).any())
         tj = target_joint(net, lam, targets_observed=observed_targets)
@@ -578,6 +598,14 @@ class _Encoder:
         if len(self.nodes):
             full[:, self.nodes] = chunk
         return np.take(self.table, full + self.base, axis=0)             # (rows, nodes, max card)
+
+
+def _full_codes(net: CompiledNetwork, nodes: np.ndarray, chunk: np.ndarray) -> np.ndarray:
+    """A chunk's codes over every node of the network, (rows, nodes): -1 where not asked."""
+    full = np.full((len(chunk), len(net.names)), _MISSING, dtype=np.int32)
+    if len(nodes):
+        full[:, nodes] = chunk
+    return full
 
 
 def _evidence(net: CompiledNetwork, nodes: np.ndarray, row: np.ndarray) -> dict[str, str]:
