@@ -436,12 +436,22 @@ def summarise(run: dict[str, Any], n_queries: int) -> dict[str, Any]:
            "first_ms": {"median": pct(first, 50), "p90": pct(first, 90), "all": first} if first else None,
            "warm_ms": {"median": pct(warm, 50), "p90": pct(warm, 90)} if warm else None,
            "query_errors": [{"i": e["i"], "type": e["type"], "message": e["message"]} for e in qerrors]}
+    explain_timeout(out)
     if load and load.get("per_target_queries") is not None:
         out["per_target_queries"] = load["per_target_queries"]
     if out["status"] == "ok" and qerrors:
         out["status"] = f"{len(qerrors)} queries failed"
         out["message"] = f"{qerrors[0]['type']}: {qerrors[0]['message']}"
     return out
+
+
+def explain_timeout(summary: dict[str, Any]) -> None:
+    """Say where a timed-out child was: still loading, or how many queries it had answered."""
+    if summary["status"].startswith("timeout") and not summary.get("message"):
+        summary["message"] = (
+            f"stopped after {summary['queries_done']} of {summary['queries_asked']} queries"
+            if summary.get("load_s") is not None else
+            "stopped while still loading (reading, compiling, the posterior without evidence)")
 
 
 def max_diff(a: dict[str, Any], b: dict[str, Any]) -> float | None:
@@ -553,7 +563,12 @@ def diff(value: float | None) -> str:
     return "-" if value is None else f"{value:.1e}"
 
 
-def markdown(rows: list[dict[str, Any]], header: dict[str, Any]) -> str:
+def run_line(header: dict[str, Any]) -> str:
+    return (f"{header['date']}, {header['machine']}, kneebayes at {header.get('source', 'unknown')}, 1-minute load "
+            f"{header['load_start']} at the start and {header.get('load_end', '?')} at the end; `{header['command']}`")
+
+
+def markdown(rows: list[dict[str, Any]], headers: list[dict[str, Any]]) -> str:
     notes: list[str] = []
 
     def status(e: dict[str, Any] | None, net: str, engine: str) -> str:
@@ -564,11 +579,14 @@ def markdown(rows: list[dict[str, Any]], header: dict[str, Any]) -> str:
         if e.get("message"):
             notes.append(f"{net}, {engine}: {e['status']}: {e['message']}")
             return f" [{len(notes)}]"
-        return f" ({e['status']})" if e["status"].startswith("skipped") else f" [{e['status']}]"
+        return "" if e.get("first_ms") is None else f" ({e['status']})"
 
+    if len(headers) == 1:
+        runs = run_line(headers[0]) + "."
+    else:
+        runs = " ".join(f"({i}) {run_line(h)}, for {', '.join(h['networks'])}." for i, h in enumerate(headers, 1))
     lines = [
-        f"{header['date']}, {header['machine']}, kneebayes at {header['source']}, 1-minute load {header['load_start']} at the start and "
-        f"{header['load_end']} at the end; `{header['command']}`. Times in ms are first calls on each new evidence set, "
+        runs + " Times in ms are first calls on each new evidence set, "
         "median / p90 (a count such as 12/20 marks the queries finished before a failure or the timeout); "
         "warm = the same set repeated at once, for comparison only.",
         "",
@@ -638,6 +656,27 @@ def source_state() -> str:
     return head + (" with uncommitted changes in src/" if dirty else "")
 
 
+def render_saved(args: argparse.Namespace) -> int:
+    """The table of one or more saved runs (a run cut short, finished by another with --only)."""
+    headers, rows = [], []
+    for path in args.from_json:
+        saved = json.loads(Path(path).read_text(encoding="utf-8"))
+        runs = saved["runs"] if "runs" in saved else [dict(saved["run"], networks=[r["network"] for r in saved["networks"]])]
+        headers += runs
+        rows += saved["networks"]
+    for row in rows:
+        for summary in row.get("engines", {}).values():
+            if "queries_done" in summary:
+                explain_timeout(summary)
+    table = markdown(rows, headers)
+    print(table)
+    if args.markdown:
+        Path(args.markdown).write_text(table, encoding="utf-8")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"runs": headers, "networks": rows}, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:
@@ -655,7 +694,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep each network's work folder (events, stderr)")
     parser.add_argument("--markdown", metavar="FILE", help="also write the table to this file")
     parser.add_argument("--json", metavar="FILE", help="also write every number to this file")
+    parser.add_argument("--from-json", nargs="+", metavar="FILE",
+                        help="run nothing: print (and --markdown, --json) the table of earlier runs' JSON files, "
+                             "rows in the order given")
     args = parser.parse_args(argv)
+    if args.from_json:
+        return render_saved(args)
     args.queries = args.queries or (3 if args.quick else 20)
     args.timeout = args.timeout or (120.0 if args.quick else 300.0)
 
@@ -690,7 +734,7 @@ def main(argv: list[str] | None = None) -> int:
             Path(args.json).write_text(json.dumps({"run": header, "networks": rows}, indent=1) + "\n",
                                        encoding="utf-8")
     header["load_end"] = round(os.getloadavg()[0], 2)
-    table = markdown(rows, header)
+    table = markdown(rows, [header])
     print()
     print(table)
     if args.markdown:
