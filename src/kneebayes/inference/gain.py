@@ -9,6 +9,7 @@ targets' own gains (``measure == "sum_of_marginals"``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -71,15 +72,20 @@ def _marginal_gains(net: CompiledNetwork, lam: np.ndarray, candidates: tuple[int
         keep = big[s, c, x]
         big[s, c, :] = 0.0
         big[s, c, x] = keep
-    tj = target_joint(net, big)
-    possible = np.flatnonzero(np.isfinite(tj.log_evidence))      # rows whose answer can happen
-    sub = _subset(tj, possible)
-    joints = node_target_joints(net, big[possible], sub, net.targets)
     h_rows = np.zeros(len(clamps) + 1)                          # sum over targets of H(T_j | row)
-    for t in net.targets:
-        h_rows[possible] += entropy(joints[t].sum(axis=1))
+    log_evidence = np.full(len(clamps) + 1, -np.inf)
+    step = _rows_per_pass(net)
+    for start in range(0, len(big), step):                      # passes within the memory budget
+        part = big[start : start + step]
+        tj = target_joint(net, part)
+        possible = np.flatnonzero(np.isfinite(tj.log_evidence))  # rows whose answer can happen
+        joints = node_target_joints(net, part[possible], _subset(tj, possible), net.targets)
+        for t in net.targets:
+            h_rows[start + possible] += entropy(joints[t].sum(axis=1))
+        log_evidence[start : start + len(part)] = tj.log_evidence
+    possible = np.flatnonzero(np.isfinite(log_evidence))
     weight = np.zeros(len(clamps) + 1)                           # P(X = x | evidence)
-    weight[possible] = np.exp(tj.log_evidence[possible] - tj.log_evidence[0])
+    weight[possible] = np.exp(log_evidence[possible] - log_evidence[0])
     gains, h_xs = [], []
     start = 1
     for c in candidates:
@@ -93,6 +99,18 @@ def _marginal_gains(net: CompiledNetwork, lam: np.ndarray, candidates: tuple[int
     return Gains(candidates, np.array(gains), np.array(h_xs), "sum_of_marginals")
 
 
+# Per batch row a component's pass holds its plan's largest table several times over (the forward
+# values, the backward sweep's gradients, the clamped copies): rows are sized for this many.
+_COPIES_PER_ROW = 8
+
+
+def _rows_per_pass(net: CompiledNetwork) -> int:
+    """How many clamped rows one pass may take so that every component stays within the memory budget."""
+    largest = max((comp.largest * math.prod(comp.full_shape) for comp in net.components), default=1.0)
+    return max(1, int(net.memory_budget // (8 * _COPIES_PER_ROW * max(largest, float(net.n_joint * net.max_card)))))
+
+
 def _subset(tj: TargetJoint, rows: np.ndarray) -> TargetJoint:
     return TargetJoint(tj.joint[rows], tj.log_evidence[rows], tuple(v[rows] for v in tj.singleton_values),
-                       tuple(v[rows] for v in tj.component_values), tuple(v[rows] for v in tj.component_scales))
+                       tuple(v[rows] for v in tj.component_values), tuple(v[rows] for v in tj.component_scales),
+                       cause_posteriors=None if tj.cause_posteriors is None else tj.cause_posteriors[rows])
