@@ -168,6 +168,10 @@ def _plan(variables: list[int], observable: list[int], factors: list[tuple[int, 
         live[len(factors) + j] = ((v,), True)
     next_slot = len(factors) + len(observable)
     steps: list[Einsum] = []
+    holding: dict[int, set[int]] = {}      # variable -> the live slots over it: each bucket in time linear in its size
+    for slot, (vs, _) in live.items():
+        for u in vs:
+            holding.setdefault(u, set()).add(slot)
 
     def emit(inputs: list[int], out_vars: tuple[int, ...]) -> None:
         nonlocal next_slot
@@ -188,14 +192,18 @@ def _plan(variables: list[int], observable: list[int], factors: list[tuple[int, 
         for i in inputs:
             if slot_vars is not None:
                 slot_vars[i] = live[i]
+            for u in live[i][0]:
+                holding[u].discard(i)
             del live[i]
         live[next_slot] = (out_vars, has_b)
+        for u in out_vars:
+            holding.setdefault(u, set()).add(next_slot)
         next_slot += 1
 
     if order is None:
         order = eliminate(variables, factors, cards).order
     for v in order:
-        bucket = [i for i, (vs, _) in live.items() if v in vs]
+        bucket = sorted(holding.get(v, ()))
         out_vars = tuple(sorted({u for i in bucket for u in live[i][0]} - {v}))
         emit(bucket, out_vars)
     final = tuple(keep)   # in the order of the enumerated targets, which the result is broadcast onto
