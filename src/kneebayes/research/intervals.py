@@ -66,12 +66,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ImpossibleEvidenceError, KneeBayesError, ParameterError, SettingError, quote
+from ..errors import ImpossibleEvidenceError, ParameterError, SettingError, quote
 from ..evidence import EvidenceLike, normalize, to_indices
 from ..extras import require
 from ..modelfile.numbers import is_number
 from ..modelfile.schema import ModelSpec, NodeSpec, NoisyOr, Parameter, Prior, Table
 from ..network.compiled import JOINT_LIMIT
+from ..network.planner import check_budget, eliminate, entries_allowed
 from .progress import Progress
 
 if TYPE_CHECKING:
@@ -462,6 +463,9 @@ class _DrawPlan:
                 drawn.append(False)
             scopes.append(new_scope)
         self.cards = tuple(cards)
+        self.names = net.names
+        self.network = net.name
+        self.memory_budget = net.memory_budget
         self.keep = tuple(keep)
         self.n_nodes = n
         self._builders = tuple(builders)
@@ -484,8 +488,8 @@ class _DrawPlan:
                 emit(chunk, tuple(sorted({v for i in chunk for v in live[i][0]})))
                 inputs = inputs + [len(slots) - 1]
             involved = sorted({v for i in inputs for v in live[i][0]})
-            if len(involved) > len(_LETTERS):
-                raise KneeBayesError(f"an elimination step joins {len(involved)} variables: too densely connected for exact inference over draws")
+            if len(involved) > len(_LETTERS):   # pragma: no cover - the budget check refuses such a step first
+                raise AssertionError(f"an elimination step joins {len(involved)} variables, past the budget check")
             letter = {v: _LETTERS[k] for k, v in enumerate(involved)}
             has_d = any(live[i][1] for i in inputs)
 
@@ -505,18 +509,16 @@ class _DrawPlan:
             live[out] = (out_vars, has_d)
 
         keep = set(self.keep)
-        to_eliminate = {v for vs, _ in live.values() for v in vs} - keep
-        while to_eliminate:
-            def cost(v: int) -> tuple[int, int]:
-                bucket = [i for i, (vs, _) in live.items() if v in vs]
-                joined = {u for i in bucket for u in live[i][0]}
-                weight = size(sorted(joined)) * (chunk_hint if any(live[i][1] for i in bucket) else 1)
-                return weight, v
-            v = min(to_eliminate, key=cost)
+        to_eliminate = sorted({v for vs, _ in live.values() for v in vs} - keep)
+        # The engine's one planner; a table carries up to chunk_hint draws, so the budget is per draw.
+        order = eliminate(to_eliminate, [vs for vs, _ in live.values()], cards,
+                          limit=entries_allowed(self.memory_budget, chunk_hint))
+        check_budget(order, self.names, self.memory_budget, self.network, rows=chunk_hint,
+                     advice="fewer draws at once, more evidence, or a larger memory_budget")
+        for v in order.order:
             bucket = [i for i, (vs, _) in live.items() if v in vs]
             out_vars = tuple(sorted({u for i in bucket for u in live[i][0]} - {v}))
             emit(bucket, out_vars)
-            to_eliminate.discard(v)
         final_vars = tuple(self.keep)
         remaining = list(live)
         if len(remaining) != 1 or live[remaining[0]][0] != final_vars:
