@@ -97,6 +97,31 @@ def test_diagnose_frame_equals_diagnose_row_by_row(frame: pd.DataFrame) -> None:
     check_against_diagnose(KNEE, frame, out, triage=True, next_question=True)
 
 
+@given(knee_frames())
+def test_posteriors_alone_equal_diagnose_row_by_row(frame: pd.DataFrame) -> None:
+    # Without next_question the posteriors come from the fast path (inference.fast), as in model.diagnose.
+    check_against_diagnose(KNEE, frame, KNEE.diagnose_frame(frame, explain=True), explain=True)
+
+
+def test_rows_the_fast_path_leaves_to_the_general_engine_equal_diagnose() -> None:
+    from kneebayes.inference.fast import batch_rows, compile_fast, fast_joint
+
+    rng = np.random.default_rng(5)
+    n = 400
+    # many answers, causes among them: where inclusion-exclusion loses digits, the general engine decides
+    data = {c: np.where(rng.random(n) < 0.7, rng.choice(["yes", "no"], n), None) for c in NODE_IDS}
+    frame = pd.DataFrame(data)
+    plan = compile_fast(KNEE.network)
+    assert plan is not None
+    net = KNEE.network
+    codes = np.full((n, len(net.names)), -1)
+    for c in frame.columns:
+        codes[:, net.index[c]] = [net.state_index[net.index[c]][v] if isinstance(v, str) else -1 for v in frame[c]]
+    left = ~fast_joint(plan, batch_rows(plan, codes)).ok
+    assert left.any() and not left.all()
+    check_against_diagnose(KNEE, frame, KNEE.diagnose_frame(frame))
+
+
 def test_many_rows_across_chunks_and_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(11)
     askable = [n.id for n in KNEE.nodes if n.askable]

@@ -56,7 +56,8 @@ FIT_TOLERANCE = 1e-14
 ERROR_SCALE = 4 * float(np.finfo(float).eps)
 _NEG = -1e250           # log 0: finite, so that 0 * log 0 in the matrix product stays 0
 _IMPOSSIBLE = -1e200    # a log value below this is a zero
-_GATHER_LIMIT = 512      # picked rows up to which a gather beats the matrix product
+_SMALL_BATCH = 8         # rows up to which one gather of every picked row beats a gather per column
+_BLAS_ROWS = 64          # rows per matrix product (see _blocked_matmul)
 
 
 class FastJoint(NamedTuple):
@@ -171,8 +172,9 @@ def compile_fast(net: CompiledNetwork) -> FastPlan | None:
         parts.append(([v], np.zeros((len(logs), k)), logs))
 
     width = k + u_total
-    order, stride, starts, offsets, blocks = [], [], [], [], []
-    row = 0
+    order, stride, starts, offsets = [], [], [], []
+    blocks = [np.zeros((1, width))]   # row 0: nothing, what a batch's shorter rows are padded with
+    row = 1
     for nodes, logs_k, logs_u in parts:
         starts.append(len(order))
         offsets.append(row)
@@ -213,17 +215,17 @@ def fast_joint(plan: FastPlan, rows: np.ndarray) -> FastJoint:
     One rule for one evidence set and for a million: a diagnosis is a batch of one.
     """
     batch = rows.shape[0]
-    if rows.size <= _GATHER_LIMIT:
+    if batch <= _SMALL_BATCH:
         logs = np.add.reduce(plan.logs[rows], axis=1)   # the ufunc itself: ndarray.sum adds a Python layer
-    else:   # one matrix product: the rows picked, as ones
-        picked = np.zeros((batch, plan.logs.shape[0]))
-        picked[np.arange(batch)[:, None], rows] = 1.0
-        logs = picked @ plan.logs
+    else:   # the same sums in the same order, one picked row at a time: no (batch, m, width) temporary
+        logs = plan.logs[rows[:, 0]]
+        for j in range(1, rows.shape[1]):
+            logs += plan.logs[rows[:, j]]
     k = plan.k
     values = np.exp(logs)   # no shift: a row whose total falls below TINY goes to the general engine
     q = values[:, :k]
     if plan.mix is not None:
-        both = values[:, k:] @ plan.mix                 # (batch, 2K): the factored value and its bound
+        both = _blocked_matmul(values[:, k:], plan.mix)   # (batch, 2K): the factored value and its bound
         np.maximum(both[:, :k], 0.0, out=both[:, :k])   # inclusion-exclusion rounding may dip below 0
         both = both.reshape(batch, 2, k)
         both *= q[:, None, :]
@@ -251,6 +253,21 @@ def fast_joint(plan: FastPlan, rows: np.ndarray) -> FastJoint:
     return FastJoint(joint, log_evidence, ok)
 
 
+def _blocked_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` in blocks of rows small enough for BLAS to stay on the calling thread.
+
+    A larger product lets OpenBLAS start its own threads, which on a busy
+    machine (or under ``diagnose_frame``'s worker threads) costs ten times
+    the product itself.
+    """
+    if a.shape[0] <= _BLAS_ROWS:
+        return a @ b
+    out = np.empty((a.shape[0], b.shape[1]))
+    for start in range(0, a.shape[0], _BLAS_ROWS):
+        np.matmul(a[start : start + _BLAS_ROWS], b, out=out[start : start + _BLAS_ROWS])
+    return out
+
+
 def part_rows(plan: FastPlan, indices: Mapping[int, int]) -> np.ndarray:
     """One evidence set, {node index: state index}, as the rows of its parts with something observed, (1, m)."""
     found: dict[int, int] = {-1: plan.constant_row}
@@ -262,14 +279,21 @@ def part_rows(plan: FastPlan, indices: Mapping[int, int]) -> np.ndarray:
 
 
 def batch_rows(plan: FastPlan, codes: np.ndarray) -> np.ndarray:
-    """Rows of state codes, (batch, nodes) with -1 where not observed, as every part's row, (batch, parts)."""
+    """Rows of state codes, (batch, nodes) with -1 where not observed, as ``part_rows`` gives each: the rows of
+    the parts with something observed and the constant row, in increasing order, padded in front with row 0
+    (all zeros) to the longest."""
+    batch = codes.shape[0]
     by_node = (codes[:, plan.order] + 1) * plan.stride
-    rows = np.empty((len(codes), len(plan.starts) + 1), dtype=np.intp)
+    rows = np.zeros((batch, len(plan.starts) + 1), dtype=np.intp)
     if by_node.shape[1]:
         np.add.reduceat(by_node, plan.starts, axis=1, out=rows[:, :-1])
+    observed = rows[:, :-1] > 0
     rows[:, :-1] += plan.offsets
+    rows[:, :-1] *= observed           # a part with nothing observed picks row 0
     rows[:, -1] = plan.constant_row
-    return rows
+    rows.sort(axis=1)
+    longest = int(observed.sum(axis=1).max(initial=0)) + 1
+    return rows[:, rows.shape[1] - longest :]
 
 
 # -- compiling the parts --------------------------------------------------------------------
