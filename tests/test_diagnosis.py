@@ -364,3 +364,23 @@ def test_the_public_value_types_are_exported() -> None:
     assert kneebayes.Combination.__module__ == "kneebayes.diagnosis"
     assert "Combination" in kneebayes.__all__
 
+
+
+def test_a_diagnosis_costs_its_posterior_and_ranks_questions_only_when_asked(knee_model: kneebayes.Model) -> None:
+    dx = knee_model.diagnose({"locking_or_catching": "yes", "limping": "no"})
+    dx.posterior   # noqa: B018
+    assert not {"_tj", "_lam", "_questions", "triage"} & dx.__dict__.keys()
+    fresh = knee_model.diagnose({"locking_or_catching": "yes", "limping": "no"})
+    assert dx.next_question == fresh.next_question
+    assert "_tj" in dx.__dict__
+
+
+def test_the_same_evidence_gives_the_same_diagnosis_to_the_last_bit(knee_model: kneebayes.Model) -> None:
+    import pickle
+
+    evidence = {"swelling_behind_knee": "yes", "poor_warmup": "no", "sharp_pain": "yes"}
+    first = knee_model.diagnose(evidence)
+    again = pickle.loads(pickle.dumps(first))
+    shuffled = knee_model.diagnose(dict(reversed(list(evidence.items()))))
+    assert dict(first.posterior) == dict(again.posterior) == dict(shuffled.posterior)
+    assert first.log_evidence_probability == again.log_evidence_probability

@@ -392,3 +392,10 @@ def test_ranked_causes_are_sorted_most_probable_first(knee_model: Model) -> None
     assert ranked[0][0] == "meniscal_injury"
     assert dict(ranked) == dict(dx.posterior)
 
+
+
+def test_diagnose_without_overrides_uses_the_model_settings_and_overrides_still_apply() -> None:
+    model = load_model()
+    assert model.diagnose({"limping": "yes"}).settings is model.settings
+    changed = model.diagnose({"limping": "yes"}, confidence=0.5, screen_red_flags=False).settings
+    assert (changed.confidence, changed.screen_red_flags) == (0.5, False)
