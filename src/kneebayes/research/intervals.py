@@ -383,7 +383,7 @@ def _slicer(scope: tuple[int, ...], observed: Mapping[int, int]) -> Callable[[np
     return lambda a: a[index]
 
 
-class _DrawPlan:
+class DrawPlan:
     """The factors of the relevant network and a fixed elimination order, for one evidence set.
 
     ``keep`` are the variables left in the output, (d, *cards of keep).
@@ -556,7 +556,7 @@ class _Prepared:
     evidence: dict[str, str]
     base: np.ndarray                      # the main engine's answer at the written values
     fixed: np.ndarray                     # (columns,) values for observed targets, NaN where computed
-    plans: tuple[tuple[_DrawPlan, np.ndarray, np.ndarray], ...]   # plan, joint -> marginals matrix, output columns
+    plans: tuple[tuple[DrawPlan, np.ndarray, np.ndarray], ...]   # plan, joint -> marginals matrix, output columns
 
 
 def _prepare(model: Model, evidence: EvidenceLike | None, chunk_hint: int = 1024) -> _Prepared:
@@ -586,7 +586,7 @@ def _prepare(model: Model, evidence: EvidenceLike | None, chunk_hint: int = 1024
     plans = []
     for group in groups:
         keep = [net.targets[j] for j in group]
-        plan = _DrawPlan(model, observed, keep, sampler.sampled, sampler.base, chunk_hint)
+        plan = DrawPlan(model, observed, keep, sampler.sampled, sampler.base, chunk_hint)
         # joint over keep (C order) -> each kept target's distribution
         cols = []
         grids = np.indices([net.cards[v] for v in keep]).reshape(len(keep), -1) if keep else np.zeros((0, 1), dtype=int)

@@ -30,7 +30,7 @@ from ..evidence import EvidenceLike, normalize, to_indices
 from ..extras import require
 from ..modelfile.schema import ModelSpec
 from ..modelfile.numbers import is_number
-from .intervals import _DrawPlan, check_count, flat_values, show
+from .intervals import DrawPlan, check_count, flat_values, show
 
 if TYPE_CHECKING:
     import pandas
@@ -79,7 +79,7 @@ def _posteriors_of(model: Model, ev: Mapping[str, str], node: int, state: int, s
                 diff[i] = flat_values(new)
         changed.append(diff)
     touched = frozenset(i for d in changed for i in d)
-    plan = _DrawPlan(model, observed, [node], touched, base, min(len(specs), _CHUNK) or 1)
+    plan = DrawPlan(model, observed, [node], touched, base, min(len(specs), _CHUNK) or 1)
     out = np.empty(len(specs))
     for lo in range(0, len(specs), _CHUNK):
         hi = min(lo + _CHUNK, len(specs))
