@@ -26,7 +26,7 @@ from kneebayes.modelfile.schema import (
 from kneebayes.research import intervals
 from kneebayes.research.intervals import (
     _build_sampler,
-    _DrawPlan,
+    DrawPlan,
     _run_draws,
     beta_for_range,
     dirichlet_for_ranges,
@@ -161,7 +161,7 @@ def test_draw_engine_equals_the_engine_on_random_networks(case: tuple[ModelSpec,
     assume(keep)
     base = tuple(flat_values(n) for n in spec.nodes)
     for sampled in (frozenset(range(len(spec.nodes))), frozenset()):
-        plan = _DrawPlan(model, observed, keep, sampled, base, 3)
+        plan = DrawPlan(model, observed, keep, sampled, base, 3)
         joint = plan.run({i: np.repeat(base[i][None], 3, axis=0) for i in sampled}, 3).reshape(3, -1)
         joint = joint / joint.sum(axis=1, keepdims=True)
         grid = np.indices([net.cards[v] for v in keep]).reshape(len(keep), -1)
