@@ -1,4 +1,4 @@
-"""An exact fast path for small networks: the targets' joint from one matrix product per batch.
+"""An exact fast path for small networks: the targets' joint from a few array operations per batch.
 
 Where it applies (``compile_fast`` returns a plan, else None), the joint of
 the enumerated targets given hard evidence is, per evidence row, a sum of
@@ -17,13 +17,19 @@ precomputed log-factors over the joint, one exponential and a normalisation:
   checked to 1e-14), so the group's value is ``A @ F`` where ``F[u]`` is a
   product of per-node factors over the subsets ``u`` of its child targets.
 
-A row of evidence picks one row of log-factors per part; their sum (one
-``(rows, parts) @ (parts, K + U)`` product for a batch) gives the log of the
+A row of evidence picks one row of log-factors per part with something
+observed, plus a constant row (``part_rows`` for one evidence set,
+``batch_rows`` for many, in the same order); their sum gives the log of the
 tabulated parts over the joint (K) and the log of ``F`` (U). The factored
-value subtracts (inclusion-exclusion), so each row carries a bound on its
-rounding error; a row past ``TOLERANCE`` is marked not ``ok`` and the
-caller computes it with the general engine, as it does for any network
-this plan does not cover. Impossible evidence gives ``log_evidence = -inf``.
+value subtracts (inclusion-exclusion), which can lose digits, so each row
+carries an estimate of its posterior's rounding error: the sum of the
+terms' sizes over the value, times ``ERROR_SCALE``. A row whose estimate
+passes ``TOLERANCE``, or whose P(evidence) falls below ``TINY``, is marked
+not ``ok`` and the caller computes it with the general engine, as it does
+for any network this plan does not cover. Evidence that no joint state
+allows (an indicator, a zero in a table) gives ``log_evidence = -inf``.
+The estimate is calibrated, not proved: on the knee model the largest
+error seen against an extended-precision reference was a quarter of it.
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ FIT_TOLERANCE = 1e-14
 #: The factored value's rounding error, relative to the sum of its terms' sizes: four times the
 #: largest seen against an extended-precision reference on the knee model (0.96 eps).
 ERROR_SCALE = 4 * float(np.finfo(float).eps)
-_NEG = -1e250           # log 0: finite, so that 0 * log 0 in the matrix product stays 0
+_NEG = -1e250           # log 0: finite, so that sums of logs never meet inf - inf
 _IMPOSSIBLE = -1e200    # a log value below this is a zero
 _SMALL_BATCH = 8         # rows up to which one gather of every picked row beats a gather per column
 _BLAS_ROWS = 64          # rows per matrix product (see _blocked_matmul)
@@ -213,6 +219,14 @@ def fast_joint(plan: FastPlan, rows: np.ndarray) -> FastJoint:
     each part with something observed (``part_rows``), or of every part
     (``batch_rows``; a part with nothing observed picks its all-zero row).
     One rule for one evidence set and for a million: a diagnosis is a batch of one.
+
+    >>> import kneebayes
+    >>> from kneebayes.inference.fast import compile_fast, fast_joint, part_rows
+    >>> net = kneebayes.load_model().network
+    >>> plan = compile_fast(net)
+    >>> found = fast_joint(plan, part_rows(plan, {net.index["locking_or_catching"]: 0}))
+    >>> bool(found.ok[0]), round(float(found.joint.sum()), 12), bool(found.log_evidence[0] < 0.0)
+    (True, 1.0, True)
     """
     batch = rows.shape[0]
     if batch <= _SMALL_BATCH:
