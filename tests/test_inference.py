@@ -331,3 +331,19 @@ def test_targets_given_in_any_order_give_the_same_posteriors(knee_model: kneebay
     expected, got = knee_model.diagnose(evidence).posterior, reordered.diagnose(evidence).posterior
     for cause in knee_model.causes:
         assert abs(expected[cause] - got[cause]) <= 1e-12, cause
+
+
+def test_a_batch_past_the_memory_budget_runs_in_slices_with_the_same_values(knee_model: kneebayes.Model) -> None:
+    from kneebayes.evidence import normalize, to_indices
+    from kneebayes.inference.posterior import encode, run_component
+
+    net = knee_model.network
+    rng = np.random.default_rng(5)
+    askable = [n.id for n in knee_model.nodes if n.askable]
+    rows = [{k: str(rng.choice(["yes", "no"])) for k in rng.choice(askable, size=4, replace=False)} for _ in range(9)]
+    lam = encode(net, [to_indices(net, normalize(net, ev)) for ev in rows])
+    for comp in net.components:
+        whole = run_component(comp, lam)
+        sliced = run_component(comp, lam, memory_budget=8 * 4 * comp.largest * 2)   # two rows a slice
+        np.testing.assert_array_equal(whole[0], sliced[0])
+        np.testing.assert_array_equal(whole[1], sliced[1])

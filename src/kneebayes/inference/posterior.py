@@ -44,7 +44,12 @@ def _rescale(x: np.ndarray, log_scale: np.ndarray) -> np.ndarray:
     return x / top.reshape((-1,) + (1,) * (x.ndim - 1))
 
 
-def run_component(comp: Component, lam: np.ndarray, own: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+# A pass over a batch holds a component's largest table a few times per row (operands, products, copies).
+_COPIES_PER_ROW = 4
+
+
+def run_component(comp: Component, lam: np.ndarray, own: np.ndarray | None = None,
+                  memory_budget: float = math.inf) -> tuple[np.ndarray, np.ndarray]:
     """The component's summed-out value on the targets' joint, (batch, K), and its log scale, (batch,).
 
     The true value is ``value * exp(log_scale)``. The fast pass multiplies
@@ -52,11 +57,16 @@ def run_component(comp: Component, lam: np.ndarray, own: np.ndarray | None = Non
     underflowed); a row whose result falls below 1e-250 is recomputed with
     every message rescaled, so hundreds of small likelihoods never read as
     "impossible". ``own`` may give the component's own rows of ``lam``
-    (batch, nodes of the component, max card) directly.
+    (batch, nodes of the component, max card) directly. A batch whose
+    tables would pass ``memory_budget`` bytes runs in slices of rows.
     """
     if own is None:
         own = lam[:, comp.nodes, :]
     batch = own.shape[0]
+    rows = max(1, int(memory_budget // (8 * _COPIES_PER_ROW * comp.largest))) if math.isfinite(memory_budget) else batch
+    if batch > rows:
+        parts = [run_component(comp, lam, own[start : start + rows]) for start in range(0, batch, rows)]
+        return np.concatenate([v for v, _ in parts]), np.concatenate([s for _, s in parts])
     out = _contract(comp, own, None)
     flat = out.reshape(batch, -1)
     log_scale = np.zeros(batch)
@@ -184,7 +194,7 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
         if batch > 1 and comp.pruning is not None and comp.pruning.full_work >= ROW_PRUNE_WORK:
             value, scale = _pruned_rows(net, comp, lam)
         else:
-            value, scale = run_component(comp, lam)   # the full plan, which rescales where it must
+            value, scale = run_component(comp, lam, memory_budget=net.memory_budget)   # the full plan, which rescales
         comps.append(value)
         scales.append(scale)
         q *= value
@@ -215,7 +225,7 @@ def _pruned_rows(net: CompiledNetwork, comp: Component, lam: np.ndarray) -> tupl
             value[r] = row[0]
     if rest:
         rows = np.array(rest, dtype=np.intp)
-        value[rows], scale[rows] = run_component(comp, lam[rows])
+        value[rows], scale[rows] = run_component(comp, lam[rows], memory_budget=net.memory_budget)
     return value, scale
 
 
@@ -329,7 +339,7 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         keep = big[:, s_idx, p_idx, x_idx]
         big[:, s_idx, p_idx, :] = 0.0
         big[:, s_idx, p_idx, x_idx] = keep
-        values, scale = run_component(comp, lam, big.reshape(batch * n_clamps, *own.shape[1:]))
+        values, scale = run_component(comp, lam, big.reshape(batch * n_clamps, *own.shape[1:]), net.memory_budget)
         values = values.reshape(batch, n_clamps, K)
         if scale.any() or tj.component_scales[c].any():
             # Bring the clamped values to the unclamped run's scale before taking the ratio.
