@@ -342,6 +342,7 @@ def test_a_batch_past_the_memory_budget_runs_in_slices_with_the_same_values(knee
     askable = [n.id for n in knee_model.nodes if n.askable]
     rows = [{k: str(rng.choice(["yes", "no"])) for k in rng.choice(askable, size=4, replace=False)} for _ in range(9)]
     lam = encode(net, [to_indices(net, normalize(net, ev)) for ev in rows])
+    assert net.components    # the knee's risk factors share causes: components to slice
     for comp in net.components:
         whole = run_component(comp, lam)
         sliced = run_component(comp, lam, memory_budget=8 * 4 * comp.largest * 2)   # two rows a slice
