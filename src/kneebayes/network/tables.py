@@ -68,8 +68,10 @@ class NodeTables(Sequence[np.ndarray]):
 
     The engine reads a noisy-OR with many parents as its pairwise pieces
     and never needs its full table; an exporter or sampler that does asks
-    for it here, and a table past the memory budget is refused with an
-    IntractableError instead of being allocated.
+    for it here, and a noisy-OR table past the memory budget is refused
+    with an IntractableError instead of being allocated. (A table given
+    entry by entry in the model file is built whatever its size: the spec
+    already holds every number.)
     """
 
     def __init__(self, nodes: Sequence[NodeSpec], states: Mapping[str, Sequence[str]], memory_budget: float,
@@ -100,8 +102,9 @@ class NodeTables(Sequence[np.ndarray]):
         table = self._built.get(i)
         if table is None:
             size = 8.0 * self.entries(i)
-            if size > self._budget:
-                node = self._nodes[i]
+            node = self._nodes[i]
+            # A table given number by number already lies in the spec; only a noisy-OR can expand past it.
+            if size > self._budget and isinstance(node.parameters, NoisyOr):
                 raise IntractableError(self._network, (*node.parents, node.id), size, self._budget,
                                        advice=f"node {node.id!r}'s full table is only needed to export or sample "
                                               "the network; inference reads a noisy-OR in pieces")
