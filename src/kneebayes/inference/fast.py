@@ -62,6 +62,7 @@ FIT_TOLERANCE = 1e-14
 ERROR_SCALE = 4 * float(np.finfo(float).eps)
 _NEG = -1e250           # log 0: finite, so that sums of logs never meet inf - inf
 _IMPOSSIBLE = -1e200    # a log value below this is a zero
+_LOG_TINY = math.log(TINY)
 _SMALL_BATCH = 8         # rows up to which one gather of every picked row beats a gather per column
 _BLAS_ROWS = 64          # rows per matrix product (see _blocked_matmul)
 
@@ -83,8 +84,9 @@ class FastPlan:
     stride: np.ndarray         # per node (in ``order``): its weight in its part's pattern code
     starts: np.ndarray         # each part's first position in ``order``
     offsets: np.ndarray        # each part's first row in ``logs``
-    logs: np.ndarray           # (rows, K + U): log-factor per part pattern (0 for "nothing observed"), and
-                               # last the constant row: every part with nothing observed, the targets' own tables
+    logs: np.ndarray           # (rows, K + U + 1): log-factor per part pattern (0 for "nothing observed"), and
+                               # last the constant row: every part with nothing observed, the targets' own tables;
+                               # each row peaks at 0 in both halves, its shift in the last column
     k: int
     mix: np.ndarray | None     # (U, 2K): F -> [value, |value| bound], the factored parts' terms
     error_scale: float         # relative rounding error of the factored terms, as an estimate
@@ -194,7 +196,7 @@ def compile_fast(net: CompiledNetwork) -> FastPlan | None:
         row += len(logs_k)
     constant = np.concatenate([base, u_const])
     blocks.append(np.where(constant > _IMPOSSIBLE, constant, _NEG)[None, :])   # the constant row, always picked
-    logs = np.vstack(blocks)
+    logs = _shifted(np.vstack(blocks), k)
     if sorted(order) != list(range(n)):   # pragma: no cover - every node is in exactly one part
         return None
     mix = None
@@ -236,7 +238,8 @@ def fast_joint(plan: FastPlan, rows: np.ndarray) -> FastJoint:
         for j in range(1, rows.shape[1]):
             logs += plan.logs[rows[:, j]]
     k = plan.k
-    values = np.exp(logs)   # no shift: a row whose total falls below TINY goes to the general engine
+    width = plan.logs.shape[1] - 1
+    values = np.exp(logs[:, :width])   # each row's logs peak at 0: the shift is in the last column
     q = values[:, :k]
     if plan.mix is not None:
         both = _blocked_matmul(values[:, k:], plan.mix)   # (batch, 2K): the factored value and its bound
@@ -245,26 +248,46 @@ def fast_joint(plan: FastPlan, rows: np.ndarray) -> FastJoint:
         both *= q[:, None, :]
         total, bound = np.add.reduce(both, axis=2).T
         q = both[:, 0]
-        ok = np.maximum(bound * (plan.error_scale / TOLERANCE), TINY) <= total
+        ok = bound * (plan.error_scale / TOLERANCE) <= total
     else:
         total = np.add.reduce(q, axis=1)
-        ok = total >= TINY
-    if np.logical_and.reduce(ok):   # the common case: every row settled, none zero
+        ok = total > 0.0
+    if np.logical_and.reduce(total > 0.0):   # the common case: no row is zero
         log_evidence = np.log(total)
         joint = q / total[:, None]
     else:
         with np.errstate(divide="ignore", invalid="ignore"):
             log_evidence = np.log(total)
             joint = q / total[:, None]
-        # A zero from an observed state no joint state allows (an indicator, a zero in a table) is certain.
-        zero = total == 0.0
-        if zero.any():
-            certain = zero & ((logs[:, :k].max(axis=1) <= _IMPOSSIBLE) |
-                              (plan.mix is not None and logs[:, k:].max(axis=1) <= _IMPOSSIBLE))
-            joint[zero] = 0.0
-            ok |= certain
+        joint[total == 0.0] = 0.0
+    log_evidence += logs[:, width]
     np.minimum(log_evidence, 0.0, out=log_evidence)     # a probability; rounding may land a hair above log 1
+    ok &= log_evidence >= _LOG_TINY                      # the general engine works in log space there
+    zero = total == 0.0
+    if zero.any():
+        # A zero from an observed state no joint state allows (an indicator, a zero in a table) is certain.
+        ok |= zero & ((logs[:, :k].max(axis=1) <= _IMPOSSIBLE) |
+                      (plan.mix is not None and logs[:, k:width].max(axis=1) <= _IMPOSSIBLE))
     return FastJoint(joint, log_evidence, ok)
+
+
+def _shifted(logs: np.ndarray, k: int) -> np.ndarray:
+    """Each row's joint half and term half moved to peak at 0, the shifts' sum appended as a last column.
+
+    A row that is the same for every joint state (an answer no target
+    bears on) then adds exact zeros: it moves P(evidence), never the
+    posterior, not even by rounding.
+    """
+    out = np.empty((logs.shape[0], logs.shape[1] + 1))
+    out[:, -1] = 0.0
+    for part in (slice(0, k), slice(k, logs.shape[1])):
+        block = logs[:, part]
+        alive = block > _IMPOSSIBLE
+        top = np.where(alive, block, -np.inf).max(axis=1, initial=-np.inf)
+        top = np.where(np.isfinite(top), top, 0.0)
+        out[:, part] = np.where(alive, block - top[:, None], _NEG)
+        out[:, -1] += top
+    return out
 
 
 def _blocked_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
