@@ -252,6 +252,7 @@ def fast_joint(plan: FastPlan, rows: np.ndarray) -> FastJoint:
     else:
         total = np.add.reduce(q, axis=1)
         ok = total > 0.0
+    zero = None
     if np.logical_and.reduce(total > 0.0):   # the common case: no row is zero
         log_evidence = np.log(total)
         joint = q / total[:, None]
@@ -259,12 +260,12 @@ def fast_joint(plan: FastPlan, rows: np.ndarray) -> FastJoint:
         with np.errstate(divide="ignore", invalid="ignore"):
             log_evidence = np.log(total)
             joint = q / total[:, None]
-        joint[total == 0.0] = 0.0
+        zero = total == 0.0
+        joint[zero] = 0.0
     log_evidence += logs[:, width]
     np.minimum(log_evidence, 0.0, out=log_evidence)     # a probability; rounding may land a hair above log 1
     ok &= log_evidence >= _LOG_TINY                      # the general engine works in log space there
-    zero = total == 0.0
-    if zero.any():
+    if zero is not None:
         # A zero from an observed state no joint state allows (an indicator, a zero in a table) is certain.
         ok |= zero & ((logs[:, :k].max(axis=1) <= _IMPOSSIBLE) |
                       (plan.mix is not None and logs[:, k:width].max(axis=1) <= _IMPOSSIBLE))
