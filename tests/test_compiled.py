@@ -77,3 +77,10 @@ def test_targets_leave_the_joint_axis_when_enumerating_them_passes_the_budget() 
     for target in targets:
         for state, p in a[target].items():
             assert abs(p - b[target][state]) <= 1e-12, (target, state)
+
+
+def test_a_model_with_a_wide_noisy_or_diagnoses_and_ranks_questions(tmp_path: Path) -> None:
+    model = kneebayes.load_model(_wide(tmp_path / "wide.yaml", 28))
+    dx = model.diagnose({"r0": "yes", "r1": "yes", "r5": "no"})
+    assert dx.posterior["c"] == pytest.approx(1 - (1 - LEAK) * (1 - WEIGHT) ** 2 * (1 - PRIOR * WEIGHT) ** 25, abs=1e-12)
+    assert dx.next_question is not None and dx.next_question.id.startswith(("r", "f"))

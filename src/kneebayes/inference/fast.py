@@ -45,6 +45,7 @@ from ..network.compiled import CompiledNetwork
 
 #: Largest joint of the targets the plan serves (the general engine takes larger ones).
 FAST_JOINT_LIMIT = 1024
+FAST_TABLE_LIMIT = 1 << 16   # entries: a node's full table is read whole here, so only small ones
 #: Largest table a tabulated part may have: evidence patterns times joint states.
 TABLE_LIMIT = 1 << 16
 #: Largest brute-force enumeration a tabulated part may need at compile time (configurations times K).
@@ -107,6 +108,8 @@ def compile_fast(net: CompiledNetwork) -> FastPlan | None:
         return None
     n = len(net.names)
     cards = net.cards
+    if any(math.prod(cards[u] for u in (*net.parents[v], v)) > FAST_TABLE_LIMIT for v in range(n)):
+        return None   # a wide table (a noisy-OR over many parents): the general engine reads it in pieces
     epos = {t: j for j, t in enumerate(targets)}
     children: list[list[int]] = [[] for _ in range(n)]
     for v, ps in enumerate(net.parents):
