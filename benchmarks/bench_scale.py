@@ -24,8 +24,10 @@ per engine):
 2. one child per engine, each importing only what it needs:
    * kneebayes: ``load_bif(path, targets=...)`` or ``load_model(file)``, then
      ``model.diagnose(ev).distributions``;
-   * pyAgrum: ``loadBN`` (every table normalised as a CPT, as kneebayes
-     renormalises the rounded published tables) or ``addNoisyORNet``, then
+   * pyAgrum: the network with the file's exact numbers (read by pgmpy in the
+     prepare step, built through pyAgrum's API, every table normalised as a
+     CPT as kneebayes renormalises the rounded published tables; pickled),
+     or ``addNoisyORNet``; then
      ``LazyPropagation`` with the targets set, ``setEvidence(ev)``,
      ``makeInference()``, ``posterior(target)``;
    * pgmpy: ``BIFReader`` (tables normalised), ``VariableElimination``,
@@ -182,35 +184,24 @@ def child_prepare(task: dict[str, Any], work: Path, out) -> None:
 def pyagrum_from_bif(path: Path):
     """The BIF as a pyAgrum network with the file's exact numbers, every table normalised as a CPT.
 
-    pyAgrum's BIF reader stores each number as a float32 (0.01 becomes
-    0.0099999998); the shortest decimal that float32 rounds to gives the
-    file's text back (the files carry at most 6-7 digits). Where pyAgrum's
-    reader refuses a state name (CHILD's ``Asy/Patch``, ``<5``), the network
-    is read with pgmpy and built through pyAgrum's API.
+    Read with pgmpy (float64) and built through pyAgrum's API: pyAgrum's own
+    BIF reader keeps each number as a float32 (0.01 becomes 0.0099999998),
+    which moved sachs' posteriors by 1e-8 (its numbers have 8 digits), and it
+    refuses state names such as CHILD's ``Asy/Patch`` or ``<5``. The time this
+    takes is the prepare step's, never pyAgrum's load time.
     """
-    import numpy as np
-    import pyagrum as gum
+    import warnings
 
-    try:
-        bn = gum.loadBN(str(path))
-        how = "pyAgrum's BIF reader, float32 numbers restored to their decimals"
-        for node in bn.nodes():
-            cpt = bn.cpt(node)                # toarray() lists the axes as fillWith reads them
-            cpt.fillWith(cpt.toarray().astype(np.float32).astype(str).astype(np.float64).ravel().tolist())
-    except Exception:
-        import warnings
+    warnings.simplefilter("ignore")
+    from pgmpy.readwrite import BIFReader
 
-        warnings.simplefilter("ignore")
-        from pgmpy.readwrite import BIFReader
+    sys.path.insert(0, str(HERE))
+    import pyagrum_ref
 
-        sys.path.insert(0, str(HERE))
-        import pyagrum_ref
-
-        bn = pyagrum_ref.from_pgmpy(BIFReader(str(path)).get_model())
-        how = "pgmpy's BIF reader (pyAgrum's refused a state name), built through pyAgrum's API"
+    bn = pyagrum_ref.from_pgmpy(BIFReader(str(path)).get_model())
     for node in bn.nodes():
         bn.cpt(node).normalizeAsCPT()
-    return bn, how
+    return bn, "pgmpy's BIF reader (float64), built through pyAgrum's API"
 
 
 def child_kneebayes(task: dict[str, Any], prep: dict[str, Any], work: Path, out) -> None:
@@ -553,7 +544,10 @@ def cell_first(e: dict[str, Any] | None) -> str:
 
 
 def ratio(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str:
+    """a's first-call median / b's, when each answered at least half its queries (else medians of few mislead)."""
     if not a or not b or not a.get("first_ms") or not b.get("first_ms"):
+        return "-"
+    if min(2 * e["queries_done"] - e["queries_asked"] for e in (a, b)) < 0:
         return "-"
     r = a["first_ms"]["median"] / b["first_ms"]["median"]
     return f"{r:.1f}x" if r >= 0.95 else f"{r:.2f}x"
@@ -565,7 +559,8 @@ def diff(value: float | None) -> str:
 
 def run_line(header: dict[str, Any]) -> str:
     return (f"{header['date']}, {header['machine']}, kneebayes at {header.get('source', 'unknown')}, 1-minute load "
-            f"{header['load_start']} at the start and {header.get('load_end', '?')} at the end; `{header['command']}`")
+            f"{header['load_start']} at the start and {header.get('load_end', '?')} at the end; `{header['command']}`"
+            + (f" ({header['note']})" if header.get("note") else ""))
 
 
 def markdown(rows: list[dict[str, Any]], headers: list[dict[str, Any]]) -> str:
@@ -602,7 +597,8 @@ def markdown(rows: list[dict[str, Any]], headers: list[dict[str, Any]]) -> str:
         kb, pa, pg = (r["engines"].get(k) for k in ("kneebayes", "pyagrum", "pgmpy"))
         s_kb, s_pa = status(kb, r["network"], "kneebayes"), status(pa, r["network"], "pyAgrum")
         s_pg = status(pg, r["network"], "pgmpy") if r["kind"] == "bif" else ""
-        pg_cell = (cell_first(pg) + s_pg) if pg and pg.get("first_ms") else (s_pg.strip() or "-")
+        pg_cell = (cell_first(pg) + s_pg) if pg and pg.get("first_ms") else (
+            pg["status"] if pg and pg["status"].startswith("skipped") else (s_pg.strip() or "-"))
         if r["kind"] == "qmr":
             pg_cell = "not run"
         lines.append(
