@@ -69,10 +69,22 @@ def test_min_fill_eliminates_the_leaves_of_a_star_before_its_centre() -> None:
     assert plan.largest_size == 4.0    # the centre first would join all six
 
 
-def test_planning_stops_at_the_first_clique_past_the_limit() -> None:
-    n = 12   # a complete graph: the first elimination joins all twelve
+def test_planning_gives_up_at_a_clique_past_the_limit_and_too_wide_to_name_its_largest() -> None:
+    n = 45   # a complete graph: the first elimination joins all 45
     plan = eliminate(range(n), [tuple(p) for p in itertools.combinations(range(n), 2)], [2] * n, limit=1000)
-    assert len(plan.order) == 1 and plan.largest_size == 2.0**n
+    assert not plan.complete and len(plan.order) == 1 and plan.largest_size == 2.0**n
+
+
+def test_past_the_limit_planning_goes_on_to_name_the_largest_clique() -> None:
+    n = 12
+    plan = eliminate(range(n), [tuple(p) for p in itertools.combinations(range(n), 2)], [2] * n, limit=1000)
+    assert plan.complete and len(plan.order) == n and plan.largest_size == 2.0**n
+
+
+def test_a_plan_that_gave_up_says_at_least_in_its_refusal() -> None:
+    plan = Elimination(order=(0,), cliques=((0, 1),), sizes=(2.0**50,), complete=False)
+    with pytest.raises(IntractableError, match=r"of at least 9\.0e\+15 bytes"):
+        check_budget(plan, ["a", "b"], 2**30, "net")
 
 
 def test_check_budget_names_the_clique_and_its_size() -> None:

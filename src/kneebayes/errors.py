@@ -18,7 +18,6 @@ know kneebayes::
 
 from __future__ import annotations
 
-import math
 import reprlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -153,10 +152,14 @@ class IntractableError(KneeBayesError, MemoryError):
     Raised before anything large is allocated, at compile time or at the
     query. ``network`` names the model, ``clique`` the variables of the
     largest table the plan would build, ``size`` its bytes and ``budget``
-    the limit it would pass (``Model(memory_budget=...)``).
+    the limit it would pass (``Model(memory_budget=...)``). The clique
+    is the largest of the plan, so a budget of ``size`` bytes would let it
+    be built, unless the message says "at least" (planning gave up on a
+    table past any budget).
     """
 
-    def __init__(self, network: str, clique: Sequence[str], size: float, budget: float, *, advice: str = "") -> None:
+    def __init__(self, network: str, clique: Sequence[str], size: float, budget: float, *, advice: str = "",
+                 at_least: bool = False) -> None:
         self.network = network
         self.clique = tuple(clique)
         self.size = float(size)
@@ -164,15 +167,16 @@ class IntractableError(KneeBayesError, MemoryError):
         shown = ", ".join(self.clique[:8]) + (f" and {len(self.clique) - 8} more" if len(self.clique) > 8 else "")
         help_ = advice or "fewer targets, more evidence, or a larger memory_budget"
         super().__init__(
-            f"exact inference on {quote(network)} needs a table over {len(self.clique)} variables ({shown}) "
-            f"of {_bytes(self.size)}, past the memory budget of {_bytes(self.budget)}; what would help: {help_}"
+            f"exact inference on {quote(network)} needs a table over {len(self.clique)} "
+            f"variable{'' if len(self.clique) == 1 else 's'} ({shown}) "
+            f"of {'at least ' if at_least else ''}{_bytes(self.size)}, past the memory budget of {_bytes(self.budget)}; what would help: {help_}"
         )
 
 
 def _bytes(n: float) -> str:
-    """``n`` bytes in the largest binary unit that keeps the number at least 1 (a power of ten past 1,000 TiB)."""
+    """``n`` bytes in the largest binary unit that keeps the number at least 1 (scientific past 1,000 TiB)."""
     if n >= 1000 * 2.0**40:
-        return f"about 10^{math.floor(math.log10(n))} bytes"
+        return f"{n:.1e} bytes"
     for unit, scale in (("TiB", 2.0**40), ("GiB", 2.0**30), ("MiB", 2.0**20), ("KiB", 2.0**10)):
         if n >= scale:
             return f"{n / scale:,.1f} {unit}"

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from ..errors import IntractableError
 
 BYTES_PER_ENTRY = 8          # float64 tables
+GIVE_UP_VARIABLES = 40       # past the limit, planning goes on to name the largest table, but not past a clique this wide
 _EXACT_FILL_DEGREE = 128     # past this many neighbours, fill is priced as its upper bound (such a node is eliminated late anyway)
 
 
@@ -42,6 +43,7 @@ class Elimination:
     cliques: tuple[tuple[int, ...], ...]     # per step: the variable summed out, then its neighbours then
     sizes: tuple[float, ...]                 # per step: product of the clique's cardinalities (entries)
     heuristic: str = "min_fill"
+    complete: bool = True                    # False: planning gave up on a clique past the limit (see eliminate)
 
     @property
     def largest_size(self) -> float:
@@ -65,9 +67,11 @@ def eliminate(variables: Iterable[int], scopes: Iterable[Sequence[int]], cards: 
     Scopes may name other variables (kept ones, such as targets): they
     shape the cliques and count in their sizes but are never eliminated.
     ``heuristic`` is ``"min_fill"``, ``"min_weight"`` or ``"best"`` (both,
-    keeping the one whose cliques total less). Planning stops at the first
-    clique of more than ``limit`` entries: the order returned is then
-    partial, and that clique is its largest (enough to refuse the plan).
+    keeping the one whose cliques total less, or under ``limit`` the one
+    whose largest clique fits, or else the one with the smaller largest
+    clique). Past ``limit`` entries a plan is refused anyway: planning goes
+    on only to name its largest clique, and gives up (``complete`` False,
+    the order partial) at a clique of more than ``GIVE_UP_VARIABLES``.
     """
     wanted = list(dict.fromkeys(variables))
     adjacency: dict[int, set[int]] = {v: set() for v in wanted}
@@ -79,10 +83,11 @@ def eliminate(variables: Iterable[int], scopes: Iterable[Sequence[int]], cards: 
         fill = _greedy(wanted, adjacency, cards, True, limit)
         if len(wanted) < 2:
             return fill
-        weight = _greedy(wanted, adjacency, cards, False, min(limit, fill.largest_size))
-        if weight.largest_size > limit or len(weight.order) < len(wanted):
-            return fill
-        return fill if fill.total_size <= weight.total_size else weight
+        weight = _greedy(wanted, adjacency, cards, False, limit)
+        fits = [plan for plan in (fill, weight) if plan.complete and plan.largest_size <= limit]
+        if fits:
+            return min(fits, key=lambda plan: plan.total_size)
+        return min((fill, weight), key=lambda plan: (not plan.complete, plan.largest_size))
     if heuristic not in ("min_fill", "min_weight"):
         raise ValueError(f"heuristic must be 'min_fill', 'min_weight' or 'best', not {heuristic!r}")
     return _greedy(wanted, adjacency, cards, heuristic == "min_fill", limit)
@@ -119,8 +124,9 @@ def _greedy(wanted: list[int], adjacency: dict[int, set[int]], cards: Sequence[i
         order.append(v)
         cliques.append(clique)
         sizes.append(float(math.prod(cards[u] for u in clique)))
-        if sizes[-1] > limit:
-            break   # past the budget: the plan is refused whatever follows
+        if sizes[-1] > limit and len(clique) > GIVE_UP_VARIABLES:
+            return Elimination(tuple(order), tuple(cliques), tuple(sizes), "min_fill" if by_fill else "min_weight",
+                               complete=False)
         remaining.discard(v)
         for a in nb:
             adj[a].discard(v)
@@ -147,7 +153,7 @@ def check_budget(plan: Elimination, names: Sequence[str] | Mapping[int, str], bu
     size = plan.largest_size * BYTES_PER_ENTRY * rows
     if size > budget:
         clique = [names[v] if _named(names, v) else f"(hidden {v})" for v in plan.largest_clique]
-        raise IntractableError(network, clique, size, budget, advice=advice)
+        raise IntractableError(network, clique, size, budget, advice=advice, at_least=not plan.complete)
 
 
 def _named(names: Sequence[str] | Mapping[int, str], v: int) -> bool:
