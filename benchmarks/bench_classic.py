@@ -162,17 +162,7 @@ def ours_ranking(model: kneebayes.Model):
 
 
 # -- pgmpy -------------------------------------------------------------------------------
-def entropy_bits(p: np.ndarray) -> float:
-    p = p[p > 0]
-    return float(-(p * np.log2(p)).sum())
-
-
-def mutual_information_bits(joint: np.ndarray) -> float:
-    """H(T) - sum_x P(x) H(T | x) for a joint with the candidate on axis 0 and the targets flattened on axis 1."""
-    joint = joint / joint.sum()
-    px = joint.sum(axis=1)
-    return entropy_bits(joint.sum(axis=0)) - sum(
-        float(px[x]) * entropy_bits(joint[x] / px[x]) for x in range(joint.shape[0]) if px[x] > 0)
+mutual_information_bits = pyagrum_ref.mutual_information_bits   # one definition for every engine's ranking
 
 
 def pgmpy_posterior(ve, targets: list[str], per_target: bool, ev: dict[str, str]) -> dict[str, dict[str, float]]:

@@ -54,17 +54,17 @@ def posterior_engine(bn: Any, targets: list[str]) -> Callable[[dict[str, str]], 
     return posterior
 
 
-def _entropy(p: np.ndarray) -> float:
+def entropy_bits(p: np.ndarray) -> float:
     p = p[p > 0]
     return float(-(p * np.log2(p)).sum())
 
 
-def _mutual_information(joint: np.ndarray) -> float:
+def mutual_information_bits(joint: np.ndarray) -> float:
     """H(T) - sum_x P(x) H(T | x) in bits, the candidate on axis 0 and the targets flattened on axis 1."""
     joint = joint / joint.sum()
     px = joint.sum(axis=1)
-    return _entropy(joint.sum(axis=0)) - sum(
-        float(px[x]) * _entropy(joint[x] / px[x]) for x in range(joint.shape[0]) if px[x] > 0)
+    return entropy_bits(joint.sum(axis=0)) - sum(
+        float(px[x]) * entropy_bits(joint[x] / px[x]) for x in range(joint.shape[0]) if px[x] > 0)
 
 
 def ranking_engine(bn: Any, targets: list[str], joint: bool) -> Callable[[dict[str, str], list[str]], dict[str, float]]:
@@ -97,7 +97,7 @@ def ranking_engine(bn: Any, targets: list[str], joint: bool) -> Callable[[dict[s
             jp = ie.jointPosterior(set(targets) | {c})
             names = list(jp.names)
             values = np.moveaxis(jp.toarray(), len(names) - 1 - names.index(c), 0)   # toarray: the names reversed
-            out[c] = _mutual_information(values.reshape(values.shape[0], -1))
+            out[c] = mutual_information_bits(values.reshape(values.shape[0], -1))
         return out
 
     def summed_gains(ev: dict[str, str], candidates: list[str]) -> dict[str, float]:
@@ -119,7 +119,7 @@ def ranking_engine(bn: Any, targets: list[str], joint: bool) -> Callable[[dict[s
                 ie.setEvidence({**ev, c: label})
                 ie.makeInference()
                 rows.append([px[x] * ie.posterior(t).toarray() for t in targets])
-            out[c] = sum(_mutual_information(np.array([row[k] for row in rows])) for k in range(len(targets)))
+            out[c] = sum(mutual_information_bits(np.array([row[k] for row in rows])) for k in range(len(targets)))
         return out
 
     return joint_gains if joint else summed_gains
