@@ -12,7 +12,7 @@ import kneebayes
 
 pgmpy = pytest.importorskip("pgmpy")
 
-CAUSES, FINDINGS = 13, 30      # 2^13 joint states: past the default joint limit of 4,096
+CAUSES, FINDINGS = 17, 30      # past BIPARTITE_CAUSES, and 2^17 joint states: past the default joint limit
 
 
 def _write(path: Path, seed: int) -> Path:
@@ -88,3 +88,16 @@ def test_a_cause_in_the_evidence_is_fixed_to_its_answer(qmr: kneebayes.Model) ->
     reference = VariableElimination(qmr.to_pgmpy())
     expected = reference.query(["d2"], evidence=evidence, show_progress=False).get_value(d2="yes")
     assert abs(dx.distributions["d2"]["yes"] - expected) <= 1e-9
+
+
+def test_a_few_targets_among_many_causes_take_the_bipartite_path_and_stay_exact(qmr: kneebayes.Model) -> None:
+    from pgmpy.inference import VariableElimination
+
+    few = kneebayes.Model(qmr.spec, targets=["d0", "d1", "d2"])   # enumerable, but 17 causes share the findings
+    assert few.network.bipartite is not None
+    evidence = _evidence(few, 5)
+    dx = few.diagnose(evidence)
+    reference = VariableElimination(few.to_pgmpy())
+    for cause in ("d0", "d1", "d2"):
+        expected = reference.query([cause], evidence=evidence, show_progress=False).get_value(**{cause: "yes"})
+        assert abs(dx.posterior[cause] - expected) <= 1e-9, cause

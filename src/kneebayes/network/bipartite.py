@@ -1,8 +1,9 @@
 """Recognising a bipartite noisy-OR diagnostic network (QMR-DT style) at compile time.
 
-When every target is a yes/no root with a prior and every other node is a
-noisy-OR over targets only, and the targets are too many to enumerate,
-general elimination would join hundreds of causes in one table. Such a
+When every node is either a yes/no root with a prior (a *cause*) or a
+yes/no noisy-OR over causes only (a *finding*), the targets are causes,
+and the causes are many (or the targets too many to enumerate), general
+elimination would join hundreds of causes in one table. Such a
 network is answered instead by ``inference.bipartite`` (negative findings
 absorbed exactly, positive ones by Quickscore or its cancellation-free
 dynamic programme): this module builds its arrays, in memory linear in
@@ -35,23 +36,20 @@ class BipartiteLayout:
 
 
 def bipartite_layout(spec: ModelSpec, targets: Sequence[int]) -> BipartiteLayout | None:
-    """The layout when ``spec`` is a bipartite noisy-OR network over ``targets``, else None."""
+    """The layout when ``spec`` is a bipartite noisy-OR network whose causes include ``targets``, else None."""
     nodes = spec.nodes
-    target_set = set(targets)
     index = {n.id: i for i, n in enumerate(nodes)}
-    if not target_set or len(target_set) == len(nodes):
+    if any(set(node.states) != _YES_NO or len(node.states) != 2 for node in nodes):
         return None
-    for i, node in enumerate(nodes):
-        if set(node.states) != _YES_NO or len(node.states) != 2:
+    causes = [i for i, node in enumerate(nodes) if isinstance(node.parameters, Prior)]
+    cause_set = set(causes)
+    findings = [i for i in range(len(nodes)) if i not in cause_set]
+    if not findings or not set(targets) <= cause_set:
+        return None
+    for i in findings:
+        params = nodes[i].parameters
+        if not isinstance(params, NoisyOr) or any(index[p] not in cause_set for p in params.parents):
             return None
-        params = node.parameters
-        if i in target_set:
-            if not isinstance(params, Prior):
-                return None
-        elif not isinstance(params, NoisyOr) or any(index[p] not in target_set for p in params.parents):
-            return None
-    causes = [i for i in range(len(nodes)) if i in target_set]
-    findings = [i for i in range(len(nodes)) if i not in target_set]
     cause_of = {node: c for c, node in enumerate(causes)}
     priors = [nodes[i].parameters.probabilities[nodes[i].states.index("yes")].value   # type: ignore[union-attr]
               for i in causes]

@@ -42,6 +42,9 @@ from .bipartite import BipartiteLayout, bipartite_layout
 from .tables import NodeTables
 
 JOINT_LIMIT = 4096
+# A bipartite noisy-OR network with more causes than this takes the bipartite engine even when its
+# targets could be enumerated: elimination would join the causes the findings share.
+BIPARTITE_CAUSES = 16
 FORWARD_CALLS_SLACK = 1.25   # a gradient forward pass with this many times the plan's calls still costs no more
 _MAX_OPERANDS = 24
 _LETTERS = "cdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"  # 'a' batch, 'b' target joint
@@ -404,10 +407,9 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
 
     k_size = math.prod(cards[t] for t in target_idx)
     enumerated = target_idx if k_size <= joint_limit else ()
-    if not enumerated:
-        layout = bipartite_layout(spec, target_idx)
-        if layout is not None:
-            return _bipartite(spec, names, index, states, cards, parents, tables, target_idx, memory_budget, layout)
+    layout = bipartite_layout(spec, target_idx)
+    if layout is not None and (not enumerated or layout.network.n_causes > BIPARTITE_CAUSES):
+        return _bipartite(spec, names, index, states, cards, parents, tables, target_idx, memory_budget, layout)
     parts = (spec, names, index, states, cards, parents, tables, target_idx, memory_budget)
     if not enumerated:
         return _assemble(*parts, ())
