@@ -70,8 +70,7 @@ def bipartite_layout(spec: ModelSpec, targets: Sequence[int]) -> BipartiteLayout
     role = np.empty(len(nodes), dtype=np.intp)
     role[causes] = np.arange(len(causes))
     role[findings] = -1 - np.arange(len(findings))
-    for array in (role,):
-        array.setflags(write=False)
+    role.setflags(write=False)
     return BipartiteLayout(
         network=network, cause_nodes=np.array(causes, dtype=np.intp), finding_nodes=np.array(findings, dtype=np.intp),
         cause_yes=np.array([nodes[i].states.index("yes") for i in causes], dtype=np.intp),
