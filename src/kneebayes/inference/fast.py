@@ -42,6 +42,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..network.compiled import CompiledNetwork
+from ..network.planner import linked_groups
 
 #: Largest joint of the targets the plan serves (the general engine takes larger ones).
 FAST_JOINT_LIMIT = 1024
@@ -117,29 +118,17 @@ def compile_fast(net: CompiledNetwork) -> FastPlan | None:
             children[p].append(v)
 
     # Groups of non-target nodes linked by a table's scope (a node's table: itself and its parents).
-    root = {v: v for v in range(n) if v not in epos}
-
-    def find(v: int) -> int:
-        while root[v] != v:
-            root[v] = root[root[v]]
-            v = root[v]
-        return v
-
     rest_of = [[u for u in (*net.parents[v], v) if u not in epos] for v in range(n)]
-    for rest in rest_of:
-        for a, b in zip(rest, rest[1:]):
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                root[max(ra, rb)] = min(ra, rb)
+    group = linked_groups((v for v in range(n) if v not in epos), rest_of)
     groups: dict[int, list[int]] = {}
-    for v in root:
-        groups.setdefault(find(v), []).append(v)
+    for v, g in group.items():
+        groups.setdefault(g, []).append(v)
     tables_of: dict[int, list[int]] = {}
     base = np.zeros(k)    # log of the tables over targets only
     with np.errstate(divide="ignore"):
         for v in range(n):
             if rest_of[v]:
-                tables_of.setdefault(find(rest_of[v][0]), []).append(v)
+                tables_of.setdefault(group[rest_of[v][0]], []).append(v)
             else:
                 base += np.log(_on_joint(net, v, {}, epos))
 

@@ -34,7 +34,7 @@ import numpy as np
 from ..errors import IntractableError
 from ..modelfile.schema import ModelSpec, NoisyOr
 from .contraction import Einsum, plan_einsum, stand_in
-from .planner import BYTES_PER_ENTRY, check_budget, eliminate, entries_allowed
+from .planner import BYTES_PER_ENTRY, check_budget, eliminate, entries_allowed, linked_groups
 from .gradient import CALL_WORK, GradientPlan, compile_gradient
 from .pruning import PRUNE_WORK, Pruning, compile_pruning
 from ..settings import MEMORY_BUDGET
@@ -476,22 +476,12 @@ def _assemble(spec: ModelSpec, names: tuple[str, ...], index: dict[str, int], st
         factors.extend(mine)
         owned[i] = mine
 
-    # Components of the non-enumerated variables, linked by shared factors (union-find).
+    # Components of the non-enumerated variables, linked by shared factors.
     rest_of = [tuple(v for v in scope if v not in epos) for scope, _ in factors]
-    root_of = {v: v for v in range(len(var_cards)) if v not in epos}
-    def find(v: int) -> int:
-        while root_of[v] != v:
-            root_of[v] = root_of[root_of[v]]
-            v = root_of[v]
-        return v
-    for rest in rest_of:
-        for a, b in zip(rest, rest[1:]):
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                root_of[max(ra, rb)] = min(ra, rb)
+    group = linked_groups((v for v in range(len(var_cards)) if v not in epos), rest_of)
     members: dict[int, list[int]] = {}
-    for v in root_of:
-        members.setdefault(find(v), []).append(v)
+    for v, g in group.items():
+        members.setdefault(g, []).append(v)
     base = np.ones(K)
     comp_factors: dict[int, list[int]] = {}
     for f, rest in enumerate(rest_of):
@@ -500,7 +490,7 @@ def _assemble(spec: ModelSpec, names: tuple[str, ...], index: dict[str, int], st
             # Touches only targets: expand onto the joint once, here.
             base = base * table[tuple(joint_states[:, epos[v]] for v in scope)]
         else:
-            comp_factors.setdefault(find(rest[0]), []).append(f)
+            comp_factors.setdefault(group[rest[0]], []).append(f)
 
     where: dict[int, tuple[str, int, int]] = {v: ("target", 0, epos[v]) for v in enumerated}
     single_by_card: dict[int, list[tuple[int, np.ndarray]]] = {}

@@ -142,6 +142,31 @@ def _greedy(wanted: list[int], adjacency: dict[int, set[int]], cards: Sequence[i
     return Elimination(tuple(order), tuple(cliques), tuple(sizes), "min_fill" if by_fill else "min_weight")
 
 
+def linked_groups(variables: Iterable[int], scopes: Iterable[Sequence[int]]) -> dict[int, int]:
+    """Each of ``variables``' group: the smallest variable linked to it through shared scopes (union-find).
+
+    A scope's members outside ``variables`` link nothing.
+
+    >>> linked_groups([0, 1, 2, 3], [(0, 2), (2, 9), (3,)])
+    {0: 0, 1: 1, 2: 0, 3: 3}
+    """
+    root = {v: v for v in variables}
+
+    def find(v: int) -> int:
+        while root[v] != v:
+            root[v] = root[root[v]]
+            v = root[v]
+        return v
+
+    for scope in scopes:
+        inside = [v for v in scope if v in root]
+        for a, b in zip(inside, inside[1:]):
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                root[max(ra, rb)] = min(ra, rb)
+    return {v: find(v) for v in root}
+
+
 def entries_allowed(budget: float, rows: int = 1) -> float:
     """How many table entries ``budget`` bytes hold over ``rows`` batch rows."""
     return budget / (BYTES_PER_ENTRY * rows)
