@@ -540,7 +540,7 @@ class Diagnosis:
             raise KneeBayesError(
                 f"most_probable_combinations needs the targets' joint enumerated, but this model's "
                 f"{len(net.targets)} targets have {size:,} joint states, more than its joint limit of "
-                f"{model._net_joint_limit():,} (build the model with a larger joint_limit, or see "
+                f"{model.joint_limit:,} (build the model with a larger joint_limit, or see "
                 "Diagnosis.distributions)")
         joint = self._joint
         order = np.argsort(-joint, kind="stable")[: int(k)]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 
 
 _NOTHING: frozenset[str] = frozenset()
-_PENDING = object()   # the fast plan is not compiled yet
+_PENDING = object()   # not computed yet (see Model.cached)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Model:
 
     __slots__ = ("_spec", "_net", "_info", "_nodes", "_target_ids", "_states", "_binary_targets",
                  "_target_matrix", "_yes_positions", "_enumerated", "_settings", "_costs", "_red_flags", "_by_id", "_askable", "_import_report", "_cache",
+                 "_joint_limit", "_memory_budget",
                  "_normal_states", "_abnormal", "_abnormal_starts", "_plain", "_plain_starts")
 
     def __init__(self, spec: ModelSpec, *, targets: Iterable[str] | None = None, joint_limit: int = JOINT_LIMIT,
@@ -108,7 +110,9 @@ class Model:
         s(self, "_settings", Settings(spec.interview.confidence, spec.interview.cost_weight, spec.interview.min_gain))
         s(self, "_costs", {n.id: float(n.cost) for n in spec.nodes})
         s(self, "_red_flags", tuple(dict.fromkeys(f.node for f in spec.red_flags)))
-        s(self, "_cache", {"joint_limit": joint_limit, "memory_budget": memory_budget})
+        s(self, "_cache", {})
+        s(self, "_joint_limit", joint_limit)
+        s(self, "_memory_budget", memory_budget)
         # The stop rule's per-target numbers (see _leading): where each target's states sit in the
         # concatenated marginals, its abnormal states when it has a normal state, all of them if not.
         by_spec = {n.id: n for n in spec.nodes}
@@ -136,8 +140,8 @@ class Model:
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle as what built the model, not its arrays: the spec, the targets in order, the joint
         limit and the import report. Small and exact; the network compiles once on load."""
-        return (_unpickle_model, (self._spec, self._target_ids, self._net_joint_limit(), self._import_report,
-                                  self._net_memory_budget()))
+        return (_unpickle_model, (self._spec, self._target_ids, self._joint_limit, self._import_report,
+                                  self._memory_budget))
 
     def __copy__(self) -> Model:
         return self   # immutable: a copy could never differ from the original, so it is the original
@@ -162,7 +166,7 @@ class Model:
         """
         found = self._cache.get("dask_token")
         if found is None:
-            found = ("kneebayes.Model", self.content_hash, _rest_hash(self._spec, self._target_ids, self._net_joint_limit()))
+            found = ("kneebayes.Model", self.content_hash, _rest_hash(self._spec, self._target_ids, self._joint_limit))
             self._cache["dask_token"] = found
         return found
 
@@ -413,8 +417,8 @@ class Model:
         from .research.parameters import with_parameters
 
         # the same targets in the same order: an imported network names its own, which kind alone cannot tell
-        return Model(with_parameters(self._spec, changes), targets=self._target_ids, joint_limit=self._net_joint_limit(),
-                     memory_budget=self._net_memory_budget())
+        return Model(with_parameters(self._spec, changes), targets=self._target_ids, joint_limit=self._joint_limit,
+                     memory_budget=self._memory_budget)
 
     def diff(self, other: Model) -> list[ParameterChange]:
         """The numbers that differ between this model and ``other``, by address."""
@@ -463,11 +467,43 @@ class Model:
     def _repr_html_(self) -> str:
         return self.to_html()
 
-    def _net_joint_limit(self) -> int:
-        return self._cache.get("joint_limit", JOINT_LIMIT)
+    @property
+    def joint_limit(self) -> int:
+        """The most joint states of the targets the network enumerates (see ``compile_network``).
 
-    def _net_memory_budget(self) -> int:
-        return self._cache.get("memory_budget", MEMORY_BUDGET)
+        >>> import kneebayes
+        >>> kneebayes.load_model().joint_limit >= 2 ** len(kneebayes.load_model().causes)
+        True
+        """
+        return self._joint_limit
+
+    @property
+    def memory_budget(self) -> int:
+        """The most bytes one intermediate table may take (``kneebayes.settings.MEMORY_BUDGET`` by default).
+
+        >>> import kneebayes
+        >>> kneebayes.load_model().memory_budget == kneebayes.settings.MEMORY_BUDGET
+        True
+        """
+        return self._memory_budget
+
+    def cached(self, name: str, build: Callable[[], _T]) -> _T:
+        """What ``build()`` returns, computed once per model and kept under ``name``.
+
+        For derived data that modules outside the model keep per model (a
+        sampler, a parameter table): the model is immutable, so what is
+        derived from it never goes stale. Two threads may both build it,
+        alike; the first stored wins.
+
+        >>> import kneebayes
+        >>> model = kneebayes.load_model()
+        >>> model.cached("doc.example", lambda: len(model.nodes)) == len(model.nodes)
+        True
+        """
+        found = self._cache.get(name, _PENDING)
+        if found is _PENDING:
+            found = self._cache.setdefault(name, build())
+        return found   # type: ignore[no-any-return]
 
     # -- interop ----------------------------------------------------------------------
     def to_bif(self, path: str | Path) -> Path:

@@ -330,11 +330,7 @@ def _build_sampler(spec: ModelSpec) -> _Sampler:
 
 
 def _sampler(model: Model) -> _Sampler:
-    cache = model._cache
-    found = cache.get("interval_sampler")
-    if found is None:
-        found = cache["interval_sampler"] = _build_sampler(model.spec)
-    return found
+    return model.cached("intervals.sampler", lambda: _build_sampler(model.spec))
 
 
 # --------------------------------------------------------------------------------------
@@ -860,12 +856,12 @@ def top_question_stability(model: Model, evidence: EvidenceLike | None = None, *
     base_top = dx.next_question.id if dx.next_question is not None else None
     numbers = sampler.draw(np.random.default_rng(seed), draws)
     targets = model.causes
-    joint_limit = model._net_joint_limit()
+    joint_limit = model.joint_limit
     counts: dict[str | None, int] = {}
     with Progress(draws, enabled=progress, label="top question draws") as bar:
         for k in range(draws):
             spec = _spec_with_numbers(model.spec, {i: a[k] for i, a in numbers.items()})
-            drawn = _Model(spec, targets=targets, joint_limit=joint_limit, memory_budget=model._net_memory_budget())
+            drawn = _Model(spec, targets=targets, joint_limit=joint_limit, memory_budget=model.memory_budget)
             bar.update(1)
             try:
                 q = drawn.diagnose(dx.evidence, skipped=dx.skipped).next_question
