@@ -4,6 +4,19 @@
 a likelihood vector per node (all ones where the node is unobserved,
 one-hot where it is observed). Everything is computed in log space where
 products of many small numbers could underflow.
+
+The order of a query: :func:`encode` the evidence, :func:`target_joint`
+once, then :func:`marginals` (or :func:`joint_with_targets`) for the nodes
+wanted, reusing that joint. ``Model.marginals`` does the same by node id:
+
+>>> import kneebayes
+>>> model = kneebayes.load_model()
+>>> net = model.network
+>>> locking, meniscus = net.index["locking_or_catching"], net.index["meniscal_injury"]
+>>> lam = encode(net, [{locking: net.state_index[locking]["yes"]}])
+>>> p = marginals(net, lam, target_joint(net, lam), [meniscus])[meniscus][0]
+>>> round(float(p[0]), 3), round(model.marginals({"locking_or_catching": "yes"})["meniscal_injury"]["yes"], 3)
+(0.784, 0.784)
 """
 
 from __future__ import annotations
@@ -23,7 +36,21 @@ from .pruned import pruned_value
 
 
 def encode(net: CompiledNetwork, evidence: Sequence[Mapping[int, int]]) -> np.ndarray:
-    """Likelihood vectors for a batch of evidence sets given as {node index: state index}."""
+    """Likelihood vectors for a batch of evidence sets given as {node index: state index}.
+
+    Returns a new array of shape ``(len(evidence), n_nodes, max_card)``:
+    each observed node's row is one-hot, every other row as in
+    ``net.lam_template`` (ones over the node's states, zero padding).
+
+    >>> import kneebayes
+    >>> net = kneebayes.load_model().network
+    >>> locking, meniscus = net.index["locking_or_catching"], net.index["meniscal_injury"]
+    >>> lam = encode(net, [{}, {locking: net.state_index[locking]["yes"]}])   # no answers; locking yes
+    >>> lam.shape
+    (2, 32, 2)
+    >>> lam[0, locking].tolist(), lam[1, locking].tolist()
+    ([1.0, 1.0], [1.0, 0.0])
+    """
     lam = np.repeat(net.lam_template[None, :, :], len(evidence), axis=0) if len(evidence) != 1 else net.lam_template[None].copy()
     for b, ev in enumerate(evidence):
         for node, state in ev.items():
@@ -140,6 +167,16 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
     findings never underflow into a false "impossible". Pass
     ``targets_observed=False`` when no target is in the evidence to skip
     their (all-ones) likelihoods.
+
+    >>> import kneebayes
+    >>> net = kneebayes.load_model().network
+    >>> locking, meniscus = net.index["locking_or_catching"], net.index["meniscal_injury"]
+    >>> lam = encode(net, [{}, {locking: net.state_index[locking]["yes"]}])   # no answers; locking yes
+    >>> tj = target_joint(net, lam)
+    >>> tj.joint.shape, tj.joint.sum(axis=1).round(9).tolist()    # (batch, K): one distribution per row
+    ((2, 64), [1.0, 1.0])
+    >>> [round(float(p), 3) for p in np.exp(tj.log_evidence)]     # P(evidence): 1 with none
+    [1.0, 0.053]
     """
     if net.bipartite is not None:
         from . import bipartite_queries   # here: it imports this module
@@ -306,6 +343,14 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
     "clamp" or "auto" (per component, whichever its compile-time cost
     estimate favours for this many states). Where the sweep's value
     underflows, clamping (which rescales) takes over.
+
+    >>> import kneebayes
+    >>> net = kneebayes.load_model().network
+    >>> locking, meniscus = net.index["locking_or_catching"], net.index["meniscal_injury"]
+    >>> lam = encode(net, [{}, {locking: net.state_index[locking]["yes"]}])   # no answers; locking yes
+    >>> stack = joint_with_targets(net, lam, target_joint(net, lam), [locking, meniscus])
+    >>> stack.shape, round(float(stack[0].sum(axis=(1, 2))[0]), 9)    # each node's joint sums to 1
+    ((2, 2, 2, 64), 1.0)
     """
     if method not in ("auto", "sweep", "clamp"):
         raise SettingError(f"method must be 'auto', 'sweep' or 'clamp', not {quote(method)}")
@@ -379,14 +424,31 @@ def _sweep(net: CompiledNetwork, c: int, own: np.ndarray, positions: np.ndarray,
 
 
 def node_target_joints(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, nodes: Iterable[int]) -> dict[int, np.ndarray]:
-    """P(node = x, targets = k | evidence) for each node: arrays of shape (batch, K, card)."""
+    """P(node = x, targets = k | evidence) for each node: arrays of shape (batch, K, card).
+
+    >>> import kneebayes
+    >>> net = kneebayes.load_model().network
+    >>> locking, meniscus = net.index["locking_or_catching"], net.index["meniscal_injury"]
+    >>> lam = encode(net, [{}, {locking: net.state_index[locking]["yes"]}])   # no answers; locking yes
+    >>> joints = node_target_joints(net, lam, target_joint(net, lam), [locking])
+    >>> joints[locking].shape
+    (2, 64, 2)
+    """
     nodes = list(nodes)
     stack = joint_with_targets(net, lam, tj, nodes)
     return {v: np.swapaxes(stack[:, n, : net.cards[v], :], 1, 2) for n, v in enumerate(nodes)}
 
 
 def marginals(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, nodes: Iterable[int]) -> dict[int, np.ndarray]:
-    """P(node = x | evidence) for each node: arrays of shape (batch, card)."""
+    """P(node = x | evidence) for each node: arrays of shape (batch, card), keyed by node number.
+
+    >>> import kneebayes
+    >>> net = kneebayes.load_model().network
+    >>> locking, meniscus = net.index["locking_or_catching"], net.index["meniscal_injury"]
+    >>> lam = encode(net, [{}, {locking: net.state_index[locking]["yes"]}])   # no answers; locking yes
+    >>> marginals(net, lam, target_joint(net, lam), [meniscus])[meniscus].round(3).tolist()
+    [[0.114, 0.886], [0.784, 0.216]]
+    """
     nodes = list(nodes)
     stack = np.clip(joint_with_targets(net, lam, tj, nodes).sum(axis=3), 0.0, 1.0)  # rounding may pass 1
     return {v: stack[:, n, : net.cards[v]] for n, v in enumerate(nodes)}

@@ -3,6 +3,12 @@
 A spec holds resolved numbers (verbal terms already turned into values via
 the file's scale) but keeps the word the author wrote, so nothing about a
 number's origin is lost on the way to the model card or a saved file.
+
+A :class:`ModelSpec` is what the loader returns and what the engine
+compiles (:func:`kneebayes.network.compiled.compile_network`); its nodes are
+:class:`NodeSpec` values whose ``parameters`` are a :class:`Prior`, a
+:class:`NoisyOr` or a full :class:`Table`. Every number is a
+:class:`Parameter` with its source, rationale and plausible range.
 """
 
 from __future__ import annotations
@@ -52,11 +58,17 @@ class NoisyOr:
 
     @property
     def parents(self) -> tuple[str, ...]:
+        """The parent ids, in the order of ``weights``."""
         return tuple(p for p, _ in self.weights)
 
 
 @dataclass(frozen=True)
 class TableColumn:
+    """One column of a full table: the parents' states it is for, and one Parameter per node state.
+
+    ``given`` pairs each parent id with its state, in the table's parent order.
+    """
+
     given: tuple[tuple[str, str], ...]
     probabilities: tuple[Parameter, ...]
 
@@ -77,6 +89,24 @@ Parameters = Prior | NoisyOr | Table
 
 @dataclass(frozen=True)
 class NodeSpec:
+    """One node as the model file describes it: identity, wording, states and numbers.
+
+    ``kind`` is the file's role for the node (``cause``, ``finding``,
+    ``risk_factor``, ...; the causes are the model's targets unless the
+    caller names others). ``question`` is what the interview asks,
+    ``askable`` whether it may ask it, and ``cost`` what asking costs.
+    ``parameters`` holds the node's table: a :class:`Prior` for a root, else
+    a :class:`NoisyOr` or a :class:`Table` over its parents. ``line`` is
+    where the node starts in the file, for messages.
+
+    >>> import kneebayes
+    >>> node = kneebayes.load_model().spec.node("locking_or_catching")
+    >>> node.kind, node.states, node.parents
+    ('finding', ('yes', 'no'), ('meniscal_injury', 'bakers_cyst'))
+    >>> node.parameters.kind, node.askable
+    ('noisy_or', True)
+    """
+
     id: str
     label: str
     kind: str
@@ -92,6 +122,7 @@ class NodeSpec:
 
     @property
     def parents(self) -> tuple[str, ...]:
+        """The parent ids its table conditions on (none for a root)."""
         p = self.parameters
         return () if isinstance(p, Prior) else p.parents
 
@@ -197,6 +228,36 @@ class CareItem:
 
 @dataclass(frozen=True)
 class ModelSpec:
+    """A whole model file after validation: the nodes in file order, and everything said about them.
+
+    Beside the nodes (:class:`NodeSpec`): the verbal-numerical ``scale``, the
+    article's ``claims``, the interview's stopping rules (``interview``), the
+    triage rules (``red_flags`` and ``escalations``), the ``care`` advice,
+    and the model's name, version and provenance. ``path`` is the file it
+    was read from (None when built in code) and takes no part in equality.
+    A :class:`kneebayes.Model` is a spec compiled once.
+
+    The packaged knee model's spec:
+
+    >>> import kneebayes
+    >>> spec = kneebayes.load_model().spec
+    >>> spec.name, len(spec.nodes), spec.node("meniscal_injury").kind
+    ('knee', 32, 'cause')
+
+    A spec built in code, one cause and one finding, is a model like any other:
+
+    >>> from kneebayes.modelfile.schema import ModelSpec, NodeSpec, NoisyOr, Parameter, Prior
+    >>> def number(value):
+    ...     return Parameter(value, source="example", rationale="for illustration", range=(0.01, 0.99))
+    >>> strain = NodeSpec("strain", "Strain", "cause", "Is it a strain?", ("yes", "no"),
+    ...                   Prior((number(0.2), number(0.8)), derived_last=True), askable=False)
+    >>> pain = NodeSpec("pain", "Pain", "finding", "Does it hurt?", ("yes", "no"),
+    ...                 NoisyOr(leak=number(0.05), weights=(("strain", number(0.9)),)), askable=True)
+    >>> tiny = ModelSpec("tiny", "1.0", "A cause and a finding", (strain, pain))
+    >>> round(kneebayes.Model(tiny).diagnose({"pain": "yes"}).posterior["strain"], 3)
+    0.819
+    """
+
     name: str
     version: str
     title: str
@@ -214,6 +275,7 @@ class ModelSpec:
     care: tuple[CareItem, ...] = ()
 
     def node(self, node_id: str) -> NodeSpec:
+        """The node with this id; KeyError when there is none."""
         for n in self.nodes:
             if n.id == node_id:
                 return n

@@ -36,7 +36,26 @@ class BipartiteLayout:
 
 
 def bipartite_layout(spec: ModelSpec, targets: Sequence[int]) -> BipartiteLayout | None:
-    """The layout when ``spec`` is a bipartite noisy-OR network whose causes include ``targets``, else None."""
+    """The layout when ``spec`` is a bipartite noisy-OR network whose causes include ``targets``, else None.
+
+    ``targets`` are node numbers (positions in ``spec.nodes``). The knee
+    model's findings hang under risk factors too, so it is no such network;
+    one cause with one finding is:
+
+    >>> import kneebayes
+    >>> print(bipartite_layout(kneebayes.load_model().spec, targets=[]))
+    None
+    >>> from kneebayes.modelfile.schema import ModelSpec, NodeSpec, NoisyOr, Parameter, Prior
+    >>> def number(value):
+    ...     return Parameter(value, source="example", rationale="for illustration", range=(0.01, 0.99))
+    >>> strain = NodeSpec("strain", "Strain", "cause", "Is it a strain?", ("yes", "no"),
+    ...                   Prior((number(0.2), number(0.8)), derived_last=True), askable=False)
+    >>> pain = NodeSpec("pain", "Pain", "finding", "Does it hurt?", ("yes", "no"),
+    ...                 NoisyOr(leak=number(0.05), weights=(("strain", number(0.9)),)), askable=True)
+    >>> layout = bipartite_layout(ModelSpec("tiny", "1.0", "A cause and a finding", (strain, pain)), targets=[0])
+    >>> layout.cause_nodes.tolist(), layout.finding_nodes.tolist(), layout.network.n_causes
+    ([0], [1], 1)
+    """
     nodes = spec.nodes
     index = {n.id: i for i, n in enumerate(nodes)}
     if any(set(node.states) != _YES_NO or len(node.states) != 2 for node in nodes):

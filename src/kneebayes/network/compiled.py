@@ -20,6 +20,14 @@ How inference is organised (all of it exact):
 
 When the targets' joint is too large the enumeration set is empty (``K = 1``)
 and target posteriors come from the per-node marginals instead.
+
+A bipartite noisy-OR network (causes above, findings below, QMR style)
+compiles to no plan at all: its queries go to ``inference.bipartite``.
+
+>>> import kneebayes
+>>> net = compile_network(kneebayes.load_model().spec)
+>>> net.n_joint, len(net.components), len(net.singletons)
+(64, 2, 1)
 """
 
 from __future__ import annotations
@@ -121,6 +129,28 @@ class SingletonGroup:
 
 @dataclass(frozen=True, eq=False)
 class CompiledNetwork:
+    """A model's network as arrays and plans, ready for the inference functions; built by :func:`compile_network`.
+
+    Nodes are numbered in the spec's order: ``names``, ``states``,
+    ``cards`` and ``parents`` are per node, and ``index`` and
+    ``state_index`` turn ids and state names into those numbers. The
+    targets' joint states (``K`` of them, ``n_joint``) are the rows of
+    ``joint_states``; ``base``, the ``singletons`` and the ``components``
+    are the pieces whose product is P(targets, evidence) (see the module
+    docstring). Evidence reaches it as likelihood vectors shaped like
+    ``lam_template`` (``inference.posterior.encode``). Frozen: ``memo``
+    only caches index layouts derived from the arrays.
+
+    >>> import kneebayes
+    >>> net = kneebayes.load_model().network
+    >>> len(net.names), [net.names[t] for t in net.targets][:2]
+    (32, ['hamstring_strain', 'popliteus_overload'])
+    >>> net.n_joint, net.max_card    # six yes/no causes enumerated jointly
+    (64, 2)
+    >>> net.states[net.index["meniscal_injury"]]
+    ('yes', 'no')
+    """
+
     names: tuple[str, ...]
     states: tuple[tuple[str, ...], ...]
     cards: tuple[int, ...]
@@ -146,10 +176,12 @@ class CompiledNetwork:
 
     @property
     def n_joint(self) -> int:
+        """K: how many joint states of the targets are enumerated (1 when none are)."""
         return int(self.joint_states.shape[0])
 
     @property
     def max_card(self) -> int:
+        """The most states any node has: the width of an evidence likelihood vector."""
         return int(self.lam_template.shape[1])
 
 
@@ -391,8 +423,21 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
                     memory_budget: int = MEMORY_BUDGET) -> CompiledNetwork:
     """Compile a validated spec once: tables, target enumeration, components and plans.
 
-    No table the plans build may pass ``memory_budget`` bytes: an
-    IntractableError is raised instead, before anything large is allocated.
+    ``targets`` are node ids (default: the spec's causes); their joint is
+    enumerated when it has at most ``joint_limit`` states. No table the
+    plans build may pass ``memory_budget`` bytes: an IntractableError is
+    raised instead, before anything large is allocated. A
+    :class:`kneebayes.Model` calls this once, on load (``model.network``).
+
+    >>> import kneebayes
+    >>> spec = kneebayes.load_model().spec
+    >>> net = compile_network(spec)
+    >>> net.n_joint, len(net.targets)
+    (64, 6)
+    >>> compile_network(spec, targets=["meniscal_injury"]).n_joint
+    2
+    >>> compile_network(spec, joint_limit=32).enumerated    # 64 joint states: too many to enumerate
+    ()
     """
     nodes = list(spec.nodes)
     names = tuple(n.id for n in nodes)

@@ -71,6 +71,7 @@ class Program:
     peak: float = 0.0    # the largest intermediate, in elements per batch row
 
     def run(self, operands: Sequence[np.ndarray | None]) -> np.ndarray:
+        """The einsum of ``operands`` (a plan's slots, every one filled by now), product by product."""
         ops: list[Any] = list(operands)   # a plan's slots: every one an array by the time it is read
         for p in self.steps:
             b = ops.pop(p.right)
@@ -245,6 +246,12 @@ def plan_einsum(inputs: Sequence[int], subscripts: str, output: int, shapes: Seq
     order its last matrix product leaves them (the batch axis still first):
     the returned subscripts say which, and the caller renames its
     consumer's axes, so no copy restores an order.
+
+    >>> import numpy as np
+    >>> step = plan_einsum((0, 1), "ab,bc->ac", output=2, shapes=[(1, 3), (3, 4)])
+    >>> x, y = np.arange(15.0).reshape(5, 3), np.ones((3, 4))
+    >>> np.allclose(step.run([x, y], batch=5), np.einsum("ab,bc->ac", x, y))
+    True
     """
     decided = _decide(subscripts, tuple(tuple(int(d) for d in s) for s in shapes), free_output)
     return dataclasses.replace(decided, inputs=tuple(inputs), output=output, below=below)

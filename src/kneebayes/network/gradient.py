@@ -65,6 +65,7 @@ class GradientPlan:
                 < n_clamps * self.forward_work + calls + CLAMP_WORK)
 
     def grad_slot(self, slot: int) -> int:
+        """Where the gradient of forward slot ``slot`` is kept in the sweep's work list."""
         return self.n_slots + slot
 
 

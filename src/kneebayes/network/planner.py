@@ -37,7 +37,14 @@ _EXACT_FILL_DEGREE = 128     # past this many neighbours, fill is priced as its 
 
 @dataclass(frozen=True)
 class Elimination:
-    """An order of elimination and what each step builds."""
+    """An order of elimination and what each step builds, as :func:`eliminate` returns it.
+
+    >>> plan = eliminate([0, 1, 2], [(0, 1), (1, 2)], cards=[2, 3, 2])
+    >>> plan.order, plan.sizes
+    ((0, 1, 2), (6.0, 6.0, 2.0))
+    >>> plan.largest_size, plan.largest_clique, plan.total_size
+    (6.0, (0, 1), 14.0)
+    """
 
     order: tuple[int, ...]
     cliques: tuple[tuple[int, ...], ...]     # per step: the variable summed out, then its neighbours then
@@ -52,6 +59,7 @@ class Elimination:
 
     @property
     def largest_clique(self) -> tuple[int, ...]:
+        """The clique of the step building the largest table (the first such step), or () for an empty plan."""
         return self.cliques[self.sizes.index(self.largest_size)] if self.sizes else ()
 
     @property
@@ -72,6 +80,15 @@ def eliminate(variables: Iterable[int], scopes: Iterable[Sequence[int]], cards: 
     clique). Past ``limit`` entries a plan is refused anyway: planning goes
     on only to name its largest clique, and gives up (``complete`` False,
     the order partial) at a clique of more than ``GIVE_UP_VARIABLES``.
+
+    A chain ``0 - 1 - 2`` with a kept variable ``9`` over ``1``: the ends go first,
+    and the kept variable is in every clique through ``1`` but never eliminated.
+
+    >>> plan = eliminate([0, 1, 2], [(0, 1), (1, 2), (1, 9)], cards={0: 2, 1: 2, 2: 2, 9: 4})
+    >>> plan.order, plan.cliques
+    ((0, 2, 1), ((0, 1), (2, 1), (1, 9)))
+    >>> plan.largest_size
+    8.0
     """
     wanted = list(dict.fromkeys(variables))
     adjacency: dict[int, set[int]] = {v: set() for v in wanted}
@@ -168,13 +185,31 @@ def linked_groups(variables: Iterable[int], scopes: Iterable[Sequence[int]]) -> 
 
 
 def entries_allowed(budget: float, rows: int = 1) -> float:
-    """How many table entries ``budget`` bytes hold over ``rows`` batch rows."""
+    """How many table entries ``budget`` bytes hold over ``rows`` batch rows.
+
+    >>> entries_allowed(1024), entries_allowed(1024, rows=4)
+    (128.0, 32.0)
+    """
     return budget / (BYTES_PER_ENTRY * rows)
 
 
 def check_budget(plan: Elimination, names: Sequence[str] | Mapping[int, str], budget: float, network: str,
                  rows: int = 1, advice: str = "") -> None:
-    """Raise IntractableError when ``plan``'s largest table, over ``rows`` batch rows, would pass ``budget`` bytes."""
+    """Raise IntractableError when ``plan``'s largest table, over ``rows`` batch rows, would pass ``budget`` bytes.
+
+    ``names`` turns variable numbers into node ids for the message (a
+    number it lacks is a hidden variable); ``network`` names the model and
+    ``advice`` is added to the message. Returns None when the plan fits.
+
+    >>> plan = eliminate([0, 1], [(0, 1, 2)], cards=[10, 10, 10])
+    >>> plan.largest_size * BYTES_PER_ENTRY
+    8000.0
+    >>> check_budget(plan, ["a", "b", "c"], budget=10_000, network="demo")
+    >>> check_budget(plan, ["a", "b", "c"], budget=1_000, network="demo")
+    Traceback (most recent call last):
+    ...
+    kneebayes.errors.IntractableError: exact inference on 'demo' needs a table over 3 variables (a, b, c) of 7.8 KiB, past the memory budget of 1,000 bytes; what would help: fewer targets, more evidence, or a larger memory_budget
+    """
     size = plan.largest_size * BYTES_PER_ENTRY * rows
     if size > budget:
         clique = [names[v] if _named(names, v) else f"(hidden {v})" for v in plan.largest_clique]

@@ -44,7 +44,18 @@ def noisy_or_table(
 
 
 def node_table(node: NodeSpec, states: Mapping[str, Sequence[str]]) -> np.ndarray:
-    """The CPT of one node, axes (parents..., node), from its validated spec."""
+    """The CPT of one node, axes (parents..., node), from its validated spec.
+
+    ``states`` gives every node's states by id (the parents' are read).
+
+    >>> import kneebayes
+    >>> spec = kneebayes.load_model().spec
+    >>> states = {n.id: n.states for n in spec.nodes}
+    >>> node_table(spec.node("poor_warmup"), states).tolist()    # a root: its prior
+    [0.45, 0.55]
+    >>> node_table(spec.node("locking_or_catching"), states).shape   # two parents, then the node
+    (2, 2, 2)
+    """
     params = node.parameters
     if isinstance(params, Prior):
         return np.array([p.value for p in params.probabilities], dtype=float)
@@ -72,6 +83,15 @@ class NodeTables(Sequence[np.ndarray]):
     with an IntractableError instead of being allocated. (A table given
     entry by entry in the model file is built whatever its size: the spec
     already holds every number.)
+
+    A compiled network's ``tables`` are these, indexed by node number:
+
+    >>> import kneebayes
+    >>> net = kneebayes.load_model().network
+    >>> tables = net.tables
+    >>> i = net.index["locking_or_catching"]
+    >>> tables.entries(i), tables[i].shape, tables[i].flags.writeable
+    (8, (2, 2, 2), False)
     """
 
     def __init__(self, nodes: Sequence[NodeSpec], states: Mapping[str, Sequence[str]], memory_budget: float,
