@@ -160,6 +160,20 @@ def from_pgmpy(network: Any, targets: Sequence[str], askable: Iterable[str] | No
 
     ``memory_budget`` (bytes, default 1 GiB) caps the largest table exact
     inference may build; past it, IntractableError names the clique.
+
+    Needs pgmpy (the ``interop`` extra):
+
+    >>> from pgmpy.factors.discrete import TabularCPD
+    >>> from pgmpy.models import DiscreteBayesianNetwork
+    >>> yes_no = ["yes", "no"]
+    >>> network = DiscreteBayesianNetwork([("Rain", "Wet")])
+    >>> network.add_cpds(
+    ...     TabularCPD("Rain", 2, [[0.2], [0.8]], state_names={"Rain": yes_no}),
+    ...     TabularCPD("Wet", 2, [[0.9, 0.1], [0.1, 0.9]], evidence=["Rain"], evidence_card=[2],
+    ...                state_names={"Wet": yes_no, "Rain": yes_no}))
+    >>> model = from_pgmpy(network, targets=["Rain"], name="rain")
+    >>> model.causes, round(model.diagnose({"Wet": "yes"}).distributions["Rain"]["yes"], 3)
+    (('Rain',), 0.692)
     """
     options = _options(targets, askable, questions=questions, costs=costs, name=name, source=source,
                        tolerance=tolerance, normal_states=normal_states, detect_normal_states=detect_normal_states,
@@ -213,6 +227,18 @@ def load_bif(path: str | Path, targets: Sequence[str], askable: Iterable[str] | 
     suffix is read too, its content telling the format (XML starts with
     ``<``; a ``<smile>`` root is XDSL). Takes the keyword arguments of
     :func:`from_pgmpy`.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "rain.txt")    # a BIF file, whatever its suffix says
+    >>> with open(path, "w", encoding="utf-8") as f:
+    ...     _ = f.write("network rain {}\\n"
+    ...                 "variable Rain { type discrete [ 2 ] { yes, no }; }\\n"
+    ...                 "variable Wet { type discrete [ 2 ] { yes, no }; }\\n"
+    ...                 "probability ( Rain ) { table 0.2, 0.8; }\\n"
+    ...                 "probability ( Wet | Rain ) { (yes) 0.9, 0.1; (no) 0.1, 0.9; }\\n")
+    >>> model = load_bif(path, targets=["Rain"])
+    >>> model.name, round(model.diagnose({"Wet": "yes"}).distributions["Rain"]["yes"], 3)
+    ('rain', 0.692)
     """
     return _load(path, targets, askable, kwargs, strict=False)
 
