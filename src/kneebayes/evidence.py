@@ -17,12 +17,30 @@ def normalize(net: CompiledNetwork, evidence: EvidenceLike | None) -> dict[str, 
 
     Raises UnknownNodeError (with the nearest ids) or InvalidStateError (with
     the valid states); nothing is dropped silently.
+
+    >>> import kneebayes
+    >>> net = kneebayes.load_model().network
+    >>> normalize(net, {"limping": True, "locking_or_catching": "no"})
+    {'limping': 'yes', 'locking_or_catching': 'no'}
+    >>> normalize(net, {"limping": "maybe"})
+    Traceback (most recent call last):
+    ...
+    kneebayes.errors.InvalidStateError: invalid state 'maybe' for node 'limping': valid states are 'yes', 'no' (or True/False)
     """
     return normalize_indexed(net, evidence)[0]
 
 
 def normalize_indexed(net: CompiledNetwork, evidence: EvidenceLike | None) -> tuple[dict[str, str], dict[int, int]]:
-    """:func:`normalize`, plus the same evidence as {node index: state index}, in one pass."""
+    """:func:`normalize`, plus the same evidence as {node index: state index}, in one pass.
+
+    The indices are what ``inference.posterior.encode`` takes.
+
+    >>> import kneebayes
+    >>> net = kneebayes.load_model().network
+    >>> names, indices = normalize_indexed(net, {"limping": True})
+    >>> names, indices == {net.index["limping"]: 0}
+    ({'limping': 'yes'}, True)
+    """
     if evidence is None:
         return {}, {}
     if not isinstance(evidence, Mapping):
@@ -47,5 +65,13 @@ def normalize_indexed(net: CompiledNetwork, evidence: EvidenceLike | None) -> tu
 
 
 def to_indices(net: CompiledNetwork, evidence: Mapping[str, str]) -> dict[int, int]:
-    """Normalized evidence as {node index: state index}."""
+    """Normalized evidence as {node index: state index}.
+
+    Expects evidence :func:`normalize` has checked (a bad id is a KeyError here).
+
+    >>> import kneebayes
+    >>> net = kneebayes.load_model().network
+    >>> to_indices(net, {"limping": "no"}) == {net.index["limping"]: net.states[net.index["limping"]].index("no")}
+    True
+    """
     return {net.index[k]: net.state_index[net.index[k]][v] for k, v in evidence.items()}

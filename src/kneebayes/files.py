@@ -34,6 +34,17 @@ def read_bytes(path: str | Path, *, what: str = "file", limit: int = MAX_FILE_BY
 
     Raises :class:`~kneebayes.errors.InputFileError` when the file is missing,
     not a regular file, larger than ``limit`` or not valid gzip.
+
+    >>> import gzip, os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "notes.txt.gz")
+    >>> with gzip.open(path, "wb") as f:
+    ...     _ = f.write(b"knee")
+    >>> read_bytes(path)
+    b'knee'
+    >>> read_bytes("missing.txt", what="model file")
+    Traceback (most recent call last):
+    ...
+    kneebayes.errors.InputFileError: model file 'missing.txt' does not exist
     """
     path = Path(path)
     try:
@@ -66,7 +77,14 @@ def read_bytes(path: str | Path, *, what: str = "file", limit: int = MAX_FILE_BY
 
 
 def read_text(path: str | Path, *, what: str = "file", limit: int = MAX_FILE_BYTES) -> str:
-    """:func:`read_bytes` decoded as UTF-8 (an InputFileError naming the first bad byte otherwise)."""
+    """:func:`read_bytes` decoded as UTF-8 (an InputFileError naming the first bad byte otherwise).
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "notes.txt")
+    >>> _ = write_atomic(path, "tight behind the knee")
+    >>> read_text(path)
+    'tight behind the knee'
+    """
     data = read_bytes(path, what=what, limit=limit)
     try:
         return data.decode("utf-8")
@@ -97,6 +115,13 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     pipe or a device at ``path`` is refused, never replaced. On failure the
     temporary file is removed and an ``OSError`` naming ``path`` (not the
     temporary file) is raised, such as a full disk.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "notes.txt")
+    >>> write_atomic(path, "first").name, write_atomic(path, b"second").name
+    ('notes.txt', 'notes.txt')
+    >>> read_text(path)
+    'second'
     """
     given = Path(path)
     path = Path(os.path.realpath(given))   # through symbolic links: replace what they point to

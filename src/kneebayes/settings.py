@@ -70,7 +70,16 @@ def check_memory_budget(value: object) -> int:
 
 
 def check_setting(name: str, value: object) -> None:
-    """Raise :class:`~kneebayes.errors.SettingError` when ``value`` is not a valid ``name`` setting."""
+    """Raise :class:`~kneebayes.errors.SettingError` when ``value`` is not a valid ``name`` setting.
+
+    The message is :func:`setting_problem`'s; a valid value returns None.
+
+    >>> check_setting("confidence", 0.8)
+    >>> check_setting("confidence", 5)
+    Traceback (most recent call last):
+    ...
+    kneebayes.errors.SettingError: confidence must be a probability in (0, 1], got 5
+    """
     problem = setting_problem(name, value)
     if problem is not None:
         raise SettingError(problem)
@@ -82,6 +91,13 @@ def with_overrides(base: Settings, *, confidence: object = None, cost_weight: ob
     so ``screen_red_flags=None`` never switches the safety screen off).
 
     Raises :class:`~kneebayes.errors.SettingError` naming the first bad setting.
+
+    >>> import kneebayes
+    >>> base = kneebayes.load_model().settings
+    >>> with_overrides(base, confidence=0.8)
+    Settings(confidence=0.8, cost_weight=0.01, min_gain=0.01, screen_red_flags=True)
+    >>> with_overrides(base, screen_red_flags=None) is base
+    True
     """
     from .questions import Settings
 
