@@ -309,9 +309,9 @@ def test_a_joint_too_large_to_enumerate_names_its_size_and_the_limit(knee_model:
 
 def test_combinations_are_frozen(knee_model: kneebayes.Model) -> None:
     combo = knee_model.diagnose({}).most_probable_combinations(1)[0]
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="cannot assign to field 'probability'"):
         combo.probability = 1.0  # type: ignore[misc]
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="does not support item assignment"):
         combo.states["hamstring_strain"] = "yes"  # type: ignore[index]
 
 

@@ -155,7 +155,7 @@ def test_explanation_text_and_html_name_the_cause_and_the_answers(knee_model: kn
 
 def test_explanation_is_frozen(knee_model: kneebayes.Model) -> None:
     ex = knee_model.diagnose({"tingling_or_numbness": "yes"}).explain("nerve_irritation")
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="cannot assign to field 'posterior'"):
         ex.posterior = 0.0  # type: ignore[misc]
 
 

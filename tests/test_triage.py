@@ -81,8 +81,8 @@ def test_each_red_flag_alone_sends_the_runner_to_a_doctor_naming_its_trigger(fla
 
 
 @pytest.mark.parametrize("flag", RED_FLAGS, ids=[f.id for f in RED_FLAGS])
-def test_each_red_flag_wins_over_every_other_reassuring_answer_and_posterior(flag) -> None:
-    model = kneebayes.load_model()
+def test_each_red_flag_wins_over_every_other_reassuring_answer_and_posterior(knee_model: kneebayes.Model, flag) -> None:
+    model = knee_model
     evidence = {n.id: "no" for n in model.nodes if n.askable}
     evidence[flag.node] = flag.state
     t = triage(SPEC, evidence, model.diagnose(evidence).posterior)
@@ -136,8 +136,8 @@ def test_one_open_warning_sign_question_keeps_the_screen_incomplete() -> None:
     assert "this warning-sign question is still unanswered" in t.reasons[0].text
 
 
-def test_the_knee_models_own_posterior_with_nothing_answered_escalates_nothing() -> None:
-    model = kneebayes.load_model()
+def test_the_knee_models_own_posterior_with_nothing_answered_escalates_nothing(knee_model: kneebayes.Model) -> None:
+    model = knee_model
     assert triage(SPEC, {}, model.diagnose({}).posterior).level == INCOMPLETE
 
 
@@ -207,7 +207,7 @@ def test_reasons_are_red_flags_in_file_order_then_escalations() -> None:
 
 def test_triage_is_frozen_and_its_dict_is_json() -> None:
     t = triage(SPEC, {"limping": "yes"}, no_cause(1.0))
-    with pytest.raises(FrozenInstanceError):
+    with pytest.raises(FrozenInstanceError, match="cannot assign to field 'level'"):
         t.level = SELF_CARE  # type: ignore[misc]
     data = json.loads(json.dumps(t.to_dict()))
     assert (data["level"], data["title"]) == ("see_doctor", "See a doctor")
