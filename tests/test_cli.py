@@ -44,8 +44,8 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 
 
 @pytest.fixture(scope="module")
-def labels() -> dict[str, str]:
-    model = kneebayes.load_model()
+def labels(knee_model: kneebayes.Model) -> dict[str, str]:
+    model = knee_model
     return {c: model.node(c).label for c in model.causes}
 
 
@@ -118,10 +118,10 @@ def test_diagnose_points_to_meniscal_injury_first_for_locking(locking: subproces
     assert first.startswith(f"  1. {labels['meniscal_injury']}: your answers multiply its odds by ")
 
 
-def test_diagnose_explaining_lines_are_the_library_in_words(locking: subprocess.CompletedProcess[str]) -> None:
+def test_diagnose_explaining_lines_are_the_library_in_words(knee_model: kneebayes.Model, locking: subprocess.CompletedProcess[str]) -> None:
     from kneebayes.display.words import explaining, percent
 
-    dx = kneebayes.load_model().diagnose({"locking_or_catching": "yes"})
+    dx = knee_model.diagnose({"locking_or_catching": "yes"})
     rows = explaining(dx)
     lines = section(locking.stdout, EXPLAINING)
     assert lines[0] == "What your answers point to (strongest evidence for a cause first):"
@@ -140,12 +140,12 @@ def test_diagnose_says_once_that_the_factor_multiplies_the_odds(locking: subproc
     assert section(locking.stdout, EXPLAINING)[-1] == f"  ({ODDS_NOTE})"
 
 
-def test_diagnose_lists_three_named_combinations_with_their_probability(
+def test_diagnose_lists_three_named_combinations_with_their_probability(knee_model: kneebayes.Model,
     locking: subprocess.CompletedProcess[str], labels: dict[str, str]
 ) -> None:
     from kneebayes.display.words import percent
 
-    dx = kneebayes.load_model().diagnose({"locking_or_catching": "yes"})
+    dx = knee_model.diagnose({"locking_or_catching": "yes"})
     expected = [" + ".join(labels[c] for c in combo.present) or "none of the causes"
                 for combo in dx.most_probable_combinations(3)]
     lines = section(locking.stdout, COMBINATIONS)
@@ -162,35 +162,35 @@ def test_diagnose_with_no_answers_says_the_answers_point_nowhere_yet() -> None:
     assert "its odds by" not in result.stdout
 
 
-def test_diagnose_prints_the_disclaimer_and_the_model(example: subprocess.CompletedProcess[str]) -> None:
+def test_diagnose_prints_the_disclaimer_and_the_model(knee_model: kneebayes.Model, example: subprocess.CompletedProcess[str]) -> None:
     assert "not a medical diagnosis" in example.stdout
-    model = kneebayes.load_model()
+    model = knee_model
     assert f"knee {model.version}" in example.stdout
     assert model.content_hash[:12] in example.stdout
     assert "locking_or_catching=yes" in example.stdout
 
 
-def test_diagnose_json_is_machine_readable() -> None:
+def test_diagnose_json_is_machine_readable(knee_model: kneebayes.Model) -> None:
     result = run("diagnose", "--json", "locking_or_catching=yes", "swelling_behind_knee=yes")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert set(data["posterior"]) == LABELS
     assert all(isinstance(p, float) and 0.0 <= p <= 1.0 for p in data["posterior"].values())
     assert max(data["posterior"], key=data["posterior"].get) == "meniscal_injury"
-    model = kneebayes.load_model()
+    model = knee_model
     assert data["model"] == {"name": "knee", "version": model.version, "content_hash": model.content_hash}
     assert data["evidence"] == {"locking_or_catching": "yes", "swelling_behind_knee": "yes"}
     assert "not a medical diagnosis" in data["disclaimer"]
 
 
-def test_diagnose_json_has_the_sections_as_keys_in_the_order_shown() -> None:
+def test_diagnose_json_has_the_sections_as_keys_in_the_order_shown(knee_model: kneebayes.Model) -> None:
     result = run("diagnose", "--json", "locking_or_catching=yes")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     keys = list(data)
     assert keys.index("explaining_causes") < keys.index("posterior") < keys.index("most_probable_combinations")
     assert keys.index("most_probable_combinations") < keys.index("next_question")
-    expected = kneebayes.load_model().diagnose({"locking_or_catching": "yes"}).to_dict(full=True)
+    expected = knee_model.diagnose({"locking_or_catching": "yes"}).to_dict(full=True)
     assert set(keys) == set(expected) | {"disclaimer"}   # nothing the library's dict lacks but the disclaimer
     assert data["explaining_causes"][0]["cause"] == "meniscal_injury"
     assert data["explaining_causes"] == expected["explaining_causes"]
@@ -198,9 +198,9 @@ def test_diagnose_json_has_the_sections_as_keys_in_the_order_shown() -> None:
     assert data["prior"] == expected["prior"] and data["bayes_factor"] == expected["bayes_factor"]
 
 
-def test_diagnose_json_agrees_with_the_library() -> None:
+def test_diagnose_json_agrees_with_the_library(knee_model: kneebayes.Model) -> None:
     result = run("diagnose", "--json", "tingling_or_numbness=yes", "limping=no")
-    dx = kneebayes.load_model().diagnose({"tingling_or_numbness": "yes", "limping": "no"})
+    dx = knee_model.diagnose({"tingling_or_numbness": "yes", "limping": "no"})
     assert json.loads(result.stdout)["posterior"] == pytest.approx(dict(dx.posterior), abs=1e-15)
 
 
@@ -341,10 +341,10 @@ def test_check_a_valid_file_prints_ok(tmp_path: Path) -> None:
 # -- claims --------------------------------------------------------------------------------
 
 
-def test_claims_exits_zero_when_every_claim_holds() -> None:
+def test_claims_exits_zero_when_every_claim_holds(knee_model: kneebayes.Model) -> None:
     result = run("claims")
     assert result.returncode == 0, result.stdout
-    n = len(kneebayes.load_model().spec.claims)
+    n = len(knee_model.spec.claims)
     assert result.stdout.splitlines()[0] == f"{n} of {n} claims hold"
     assert "BROKEN" not in result.stdout
 

@@ -18,7 +18,6 @@ from graded import write_graded
 
 import kneebayes
 from kneebayes.care import split_care
-DISCLAIMER = kneebayes.load_model().spec.disclaimer or ""   # the packaged model's own words
 
 QUESTION = re.compile(r"^Q(\d+)\. (.+)$")
 BAR = re.compile(r"^  \S.*\s\d{1,3}\.\d%(  #+)?$")
@@ -37,8 +36,13 @@ def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def model() -> kneebayes.Model:
-    return kneebayes.load_model()
+def model(knee_model: kneebayes.Model) -> kneebayes.Model:
+    return knee_model
+
+
+def disclaimer(model: kneebayes.Model) -> str:
+    """The packaged model's own words, which the CLI prints first and last."""
+    return model.spec.disclaimer or ""
 
 
 @pytest.fixture(scope="module")
@@ -120,9 +124,9 @@ def test_answering_no_to_everything_reaches_the_stop_with_triage_and_care_plan(
     assert section(out, "Triage: ")[0] == "Triage: Self-care"   # every warning-sign question answered no
     plan = section(out, "Care plan")
     assert len(plan) > 1 and re.match(r"^\s+1\. .+: .+ \[.+\]$", plan[1])
-    assert out.startswith(DISCLAIMER + "\n")
-    assert out.rstrip().endswith(DISCLAIMER)
-    assert "not a medical diagnosis" in DISCLAIMER
+    assert out.startswith(disclaimer(model) + "\n")
+    assert out.rstrip().endswith(disclaimer(model))
+    assert "not a medical diagnosis" in disclaimer(model)
 
 
 def test_each_question_shows_its_choices_and_each_answer_the_bars(
@@ -262,7 +266,7 @@ def test_skip_is_dont_know_and_never_asked_again(question_ids: dict[str, str]) -
 
 
 @pytest.mark.parametrize("ending", ["no\nquit\n", "no\n"], ids=["quit", "end-of-input"])
-def test_quit_or_end_of_input_still_prints_triage_and_care_plan(ending: str) -> None:
+def test_quit_or_end_of_input_still_prints_triage_and_care_plan(model: kneebayes.Model, ending: str) -> None:
     result = run("interview", stdin=ending)
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -270,7 +274,7 @@ def test_quit_or_end_of_input_still_prints_triage_and_care_plan(ending: str) -> 
     # one "no" cannot complete the safety screen: never "Self-care" here
     assert section(out, "Triage: ")[0] in ("Triage: Safety screen not complete", "Triage: See a doctor")
     assert len(section(out, "Care plan")) > 1
-    assert out.rstrip().endswith(DISCLAIMER)
+    assert out.rstrip().endswith(disclaimer(model))
     # a quit before the screen is done says which warning-sign questions are still open
     assert "still unanswered" in out
 
@@ -408,7 +412,7 @@ def test_diagnose_prints_next_question_triage_and_care_plan(example: subprocess.
     assert plan[-1] == f"  ({len(rest)} more items: run again with --care all)"
     # the posterior rows stay the only lines with a percentage
     assert sum(1 for ln in out.splitlines() if BAR.match(ln)) == len(model.causes)
-    assert out.rstrip().endswith(DISCLAIMER)
+    assert out.rstrip().endswith(disclaimer(model))
 
 
 def test_diagnose_says_when_it_would_stop_and_why() -> None:
@@ -439,7 +443,7 @@ def test_diagnose_json_has_the_full_fields(model: kneebayes.Model) -> None:
     assert data["triage"]["level"] == "see_doctor"
     assert [r["trigger"] for r in data["triage"]["reasons"]] == [r["trigger"] for r in expected["triage"]["reasons"]]
     assert [c["id"] for c in data["care_plan"]] == [c["id"] for c in expected["care_plan"]]
-    assert data["disclaimer"] == DISCLAIMER
+    assert data["disclaimer"] == disclaimer(model)
 
 
 def test_diagnose_names_the_target_that_is_confidently_not_normal(tmp_path: Path) -> None:
