@@ -144,7 +144,17 @@ def _numbers(text: str) -> list[float] | str:
 
 
 def read_bif(raw: str, source: str) -> list[ParsedVariable]:
-    """The variables of a BIF text, in linear time; every problem found is a ModelFileError naming ``source``."""
+    """The variables of a BIF text, in linear time; every problem found is a ModelFileError naming ``source``.
+
+    >>> rain = read_bif("variable Rain { type discrete [ 2 ] { yes, no }; }\\n"
+    ...                 "probability ( Rain ) { table 0.2, 0.8; }\\n", "rain.bif")
+    >>> [(v.name, v.states, v.values.ravel().tolist()) for v in rain]
+    [('Rain', ('yes', 'no'), [0.2, 0.8])]
+    >>> read_bif("variable Rain { type discrete [ 2 ] { yes, no }; }", "rain.bif")
+    Traceback (most recent call last):
+    ...
+    kneebayes.errors.ModelFileError: rain.bif:1: node 'Rain': field 'probability': has no probability block; every variable needs one
+    """
     problems = Problems(source)
     text = _clean_bif(raw, problems)
     problems.raise_if_any()

@@ -19,6 +19,11 @@ def to_pgmpy(model: Model) -> DiscreteBayesianNetwork:
 
     Noisy-OR nodes become ordinary tables (leak kept separate, as in the model file). Without pgmpy, a
     MissingExtraError names the ``interop`` extra.
+
+    >>> import kneebayes
+    >>> network = to_pgmpy(kneebayes.load_model())
+    >>> len(network.nodes()), network.get_cpds("locking_or_catching").variables
+    (32, ['locking_or_catching', 'meniscal_injury', 'bakers_cyst'])
     """
     TabularCPD = require("pgmpy.factors.discrete", feature="to_pgmpy").TabularCPD
     DiscreteBayesianNetwork = require("pgmpy.models", feature="to_pgmpy").DiscreteBayesianNetwork
