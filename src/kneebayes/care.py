@@ -73,6 +73,16 @@ class CareAdvice:
     ``applies_when``, it is general advice or serves one of the likeliest
     causes (those whose posterior is the largest). An item whose condition
     is still open (a node unanswered) does not fit, whatever it serves.
+
+    A diagnosis lists them as its ``care_plan``:
+
+    >>> import kneebayes
+    >>> plan = kneebayes.load_model().diagnose({"swelling_behind_knee": "yes"}).care_plan
+    >>> first = plan[0]
+    >>> first.id, first.key, first.fits, first.relevance
+    ('professional_evaluation', True, True, 1.0)
+    >>> first.title
+    'See a doctor or physical therapist'
     """
 
     id: str

@@ -46,6 +46,19 @@ def component_joints(comp: Component, own: np.ndarray, wanted: int = -1,
     all); backward steps that lead only to other nodes are skipped, and
     those nodes' shares are left zero. ``forward``, from ``forward_pass``
     on the same ``own``, saves running the forward half again.
+
+    >>> import numpy as np, kneebayes
+    >>> from kneebayes.inference.posterior import encode, run_component
+    >>> net = kneebayes.load_model().network
+    >>> comp = net.components[0]
+    >>> lam = encode(net, [{}])
+    >>> value, shares = component_joints(comp, lam[:, comp.nodes, :])
+    >>> value.shape, shares.shape      # (batch, K) and (batch, nodes, max card, K)
+    ((1, 64), (1, 13, 2, 64))
+    >>> bool(np.allclose(shares.sum(axis=2), value[:, None, :]))    # each node's shares add up to the value
+    True
+    >>> bool(np.allclose(value, run_component(comp, lam)[0]))      # the forward plan's value
+    True
     """
     plan = comp.gradient
     assert plan is not None  # noqa: S101 - only called on components that have one
