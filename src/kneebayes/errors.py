@@ -35,6 +35,7 @@ __all__ = [
     "InputFileError",
     "MissingExtraError",
     "Problem",
+    "did_you_mean",
     "nearest",
     "quote",
 ]
@@ -52,6 +53,9 @@ MAX_LISTED = 20
 #: Longer words get no "did you mean" search: no id is that long, and the
 #: search costs time in proportion to the word's length.
 NEAREST_MAX_WORD = 200
+
+#: At most this many names of a "did you mean" fallback are offered.
+FALLBACK_SHOWN = 5
 
 
 class KneeBayesError(Exception):
@@ -193,11 +197,7 @@ class UnknownNodeError(EvidenceError, KeyError):
     def __init__(self, node: object, valid: Iterable[str], what: str = "node", *, context: str = "") -> None:
         self.node = node
         self.suggestions: tuple[str, ...] = tuple(nearest(str(node), valid))
-        hint = (
-            f"; did you mean {', '.join(repr(s) for s in self.suggestions)}?"
-            if self.suggestions
-            else ""
-        )
+        hint = _suggested(self.suggestions)
         # ``context`` says where the id was given, e.g. " in normal_states".
         self.message = f"unknown {what} {quote(node)}{context}{hint}"
         super().__init__(self.message)
@@ -266,6 +266,30 @@ def nearest(word: str, valid: Iterable[str], n: int = 3) -> list[str]:
         if best >= 0.8:
             scored.append((-best, i, v))
     return [v for _, _, v in sorted(scored)[:n]]
+
+
+def did_you_mean(word: object, pool: Iterable[str], *, fallback: Iterable[str] = ()) -> str:
+    """``"; did you mean 'a', 'b'?"`` naming the names of ``pool`` nearest to ``word``, or ``""``.
+
+    When none is near, the first few names of ``fallback`` are offered
+    instead (it is read only then: pass a generator for a costly one). The
+    one wording of every "did you mean" in kneebayes's messages.
+
+    >>> did_you_mean("limpng", ["limping", "instability"])
+    "; did you mean 'limping'?"
+    >>> did_you_mean("xyz", ["limping"])
+    ''
+    >>> did_you_mean("cyst.weight[pain]", ["warmup.prior"], fallback=iter(["cyst.leak"]))
+    "; did you mean 'cyst.leak'?"
+    """
+    found = nearest(str(word), pool)
+    if not found:
+        found = [name for _, name in zip(range(FALLBACK_SHOWN), fallback)]
+    return _suggested(found)
+
+
+def _suggested(names: Sequence[str]) -> str:
+    return f"; did you mean {', '.join(quote(s) for s in names)}?" if names else ""
 
 
 class _BoundedRepr(reprlib.Repr):
