@@ -33,7 +33,16 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def exported_variables(model: Model) -> list[ParsedVariable]:
-    """The model's nodes with their full tables, parents before children (otherwise in the model's order)."""
+    """The model's nodes with their full tables, parents before children (otherwise in the model's order).
+
+    Each table has one row per state and one column per combination of the parents' states.
+
+    >>> import kneebayes
+    >>> variables = exported_variables(kneebayes.load_model())
+    >>> locking = next(v for v in variables if v.name == "locking_or_catching")
+    >>> locking.parents, locking.values.shape
+    (('meniscal_injury', 'bakers_cyst'), (2, 4))
+    """
     net = model.network
     variables = []
     for i, name in enumerate(net.names):

@@ -49,6 +49,12 @@ def read_xmlbif(text: str, source: str) -> list[ParsedVariable]:
 
     Each element is dropped from the tree as soon as it has been read, so memory stays in proportion to
     the largest single element, not to the number of elements (ElementTree would keep them all).
+
+    >>> import kneebayes
+    >>> from kneebayes.interop.files import xmlbif_text
+    >>> variables = read_xmlbif(xmlbif_text(kneebayes.load_model()), "knee.xml")
+    >>> len(variables), variables[0].name, variables[0].states
+    (32, 'poor_warmup', ('yes', 'no'))
     """
     import xml.etree.ElementTree as ET
 

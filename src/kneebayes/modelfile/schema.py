@@ -26,6 +26,11 @@ class Parameter:
     ``term`` is the verbal-scale word the author wrote, if any. ``range`` is
     None only for bare table cells (imported networks), never for a
     hand-set number.
+
+    >>> import kneebayes
+    >>> leak = kneebayes.load_model().spec.node("meniscal_injury").parameters.leak
+    >>> leak.value, leak.range, leak.source
+    (0.04, (0.01, 0.24), '5. Meniscal Injury')
     """
 
     value: float
@@ -50,7 +55,15 @@ class Prior:
 
 @dataclass(frozen=True)
 class NoisyOr:
-    """Noisy-OR with a separate leak: P(no | pa) = (1 - leak) * prod_{present i} (1 - w_i)."""
+    """Noisy-OR with a separate leak: P(no | pa) = (1 - leak) * prod_{present i} (1 - w_i).
+
+    ``weights`` pairs each parent id with the probability that it alone, present, turns the node on.
+
+    >>> import kneebayes
+    >>> meniscus = kneebayes.load_model().spec.node("meniscal_injury").parameters
+    >>> meniscus.kind, meniscus.leak.value, meniscus.parents[:2]
+    ('noisy_or', 0.04, ('knee_trauma', 'previous_injury'))
+    """
 
     leak: Parameter
     weights: tuple[tuple[str, Parameter], ...]
@@ -128,12 +141,21 @@ class NodeSpec:
 
 
 def implicit_normal_state(states: tuple[str, ...]) -> str | None:
-    """The normal state a target has when none is set: ``no`` for a yes/no target, else none."""
+    """The normal state a target has when none is set: ``no`` for a yes/no target, else none.
+
+    >>> implicit_normal_state(("yes", "no")), implicit_normal_state(("low", "normal", "high"))
+    ('no', None)
+    """
     return "no" if set(states) == set(BINARY_STATES) and len(states) == 2 else None
 
 
 def normal_state_of(node: NodeSpec) -> str | None:
-    """A target's normal (no-fault) state: the one set, else ``no`` for a yes/no target, else None."""
+    """A target's normal (no-fault) state: the one set, else ``no`` for a yes/no target, else None.
+
+    >>> import kneebayes
+    >>> normal_state_of(kneebayes.load_model().spec.node("meniscal_injury"))
+    'no'
+    """
     return node.normal_state if node.normal_state is not None else implicit_normal_state(node.states)
 
 
