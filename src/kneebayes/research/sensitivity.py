@@ -10,7 +10,7 @@ Every row is an exact posterior of the changed model, the one
 ``model.with_parameters({address: value})`` builds (so a table cell's
 column is rescaled as there). Rather than compiling ~220 models, all the
 changed models run at once through the exact routine of
-:mod:`kneebayes.research.intervals` (one row per changed model, along the
+:mod:`kneebayes.research.draw_engine` (one row per changed model, along the
 draw axis); the tests check each row against the rebuilt model's
 ``diagnose`` to 1e-12. Numbers of nodes that are barren under the evidence
 (neither observed nor ancestors of the evidence or the cause) do not enter
@@ -30,7 +30,9 @@ from ..evidence import EvidenceLike, normalize, to_indices
 from ..extras import require
 from ..modelfile.schema import ModelSpec
 from ..modelfile.numbers import is_number
-from .intervals import DrawPlan, check_count, flat_values, show
+from .checks import check_count, show
+from .draw_engine import DrawPlan
+from .draws import flat_values
 
 if TYPE_CHECKING:
     import pandas
@@ -79,7 +81,7 @@ def _posteriors_of(model: Model, ev: Mapping[str, str], node: int, state: int, s
                 diff[i] = flat_values(new)
         changed.append(diff)
     touched = frozenset(i for d in changed for i in d)
-    plan = DrawPlan(model, observed, [node], touched, base, min(len(specs), _CHUNK) or 1)
+    plan = DrawPlan(model.spec, net, observed, [node], touched, base, min(len(specs), _CHUNK) or 1)
     out = np.empty(len(specs))
     for lo in range(0, len(specs), _CHUNK):
         hi = min(lo + _CHUNK, len(specs))
