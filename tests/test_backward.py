@@ -19,6 +19,7 @@ from strategies import brute_force, networks_with_evidence, scaled
 from test_inference import _many_findings
 
 import kneebayes
+from kneebayes.errors import SettingError
 from kneebayes.evidence import normalize, to_indices
 from kneebayes.inference.backward import component_joints
 from kneebayes.inference.posterior import encode, joint_with_targets, target_joint
@@ -90,7 +91,7 @@ def test_an_unknown_method_is_refused_with_the_valid_ones() -> None:
     model = kneebayes.load_model()
     net = model._net
     lam = encode(net, [{}])
-    with pytest.raises(ValueError, match="'auto', 'sweep' or 'clamp'"):
+    with pytest.raises(SettingError, match="method must be 'auto', 'sweep' or 'clamp', not 'fast'"):
         joint_with_targets(net, lam, target_joint(net, lam), [0], method="fast")
 
 

@@ -71,7 +71,7 @@ def test_top_level_package_exports_the_errors() -> None:
 
 
 def test_unknown_node_error_is_caught_by_except_key_error() -> None:
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="unknown node 'x'"):
         raise UnknownNodeError("x", ["y"])
 
 

@@ -92,7 +92,7 @@ def test_a_failed_rename_keeps_the_earlier_file_and_leaves_no_temporary(tmp_path
 
 
 def test_writing_into_a_missing_folder_raises_and_creates_nothing(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match="No such file or directory"):
         write_atomic(tmp_path / "missing" / "out.txt", "text")
     assert list(tmp_path.iterdir()) == []
 

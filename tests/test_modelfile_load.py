@@ -8,6 +8,7 @@ field, line) and what the message must say.
 from __future__ import annotations
 
 import itertools
+import re
 import textwrap
 from pathlib import Path
 from typing import NamedTuple
@@ -548,7 +549,7 @@ def test_python_tags_are_refused_and_nothing_runs(tmp_path: Path, tag: str) -> N
     label = tag.format(marker=marker)
     path = write(tmp_path, STRAIN.replace("label: Strain", f"label: {label}"))
     problems = check_model_file(path)
-    with pytest.raises(ModelFileError):
+    with pytest.raises(ModelFileError, match=rf"node 'strain': field 'label': tag '{re.escape(label.split(' ')[0])}' refused"):
         load_model(path)
     assert not marker.exists()
     (p,) = problems
