@@ -86,6 +86,12 @@ def run_component(comp: Component, lam: np.ndarray, own: np.ndarray | None = Non
     "impossible". ``own`` may give the component's own rows of ``lam``
     (batch, nodes of the component, max card) directly. A batch whose
     tables would pass ``memory_budget`` bytes runs in slices of rows.
+
+    >>> import kneebayes
+    >>> net = kneebayes.load_model().network
+    >>> value, log_scale = run_component(net.components[0], encode(net, [{}, {}]))
+    >>> value.shape, log_scale.tolist()      # (batch, K); nothing needed rescaling
+    ((2, 64), [0.0, 0.0])
     """
     if own is None:
         own = lam[:, comp.nodes, :]
@@ -145,6 +151,12 @@ class TargetJoint(NamedTuple):
     The singleton groups' and components' values are kept so that per-node
     joints can reuse them instead of recomputing. (A NamedTuple: immutable,
     and cheap to build on the hot path.)
+
+    >>> import kneebayes
+    >>> net = kneebayes.load_model().network
+    >>> tj = target_joint(net, encode(net, [{}]))
+    >>> tj.joint.shape, round(float(np.exp(tj.log_evidence[0])), 9), len(tj.component_values)   # P(no evidence) = 1
+    ((1, 64), 1.0, 2)
     """
 
     joint: np.ndarray             # (batch, K), rows sum to 1 (NaN-free; zero rows where impossible)
@@ -157,6 +169,20 @@ class TargetJoint(NamedTuple):
     forwards: tuple[tuple[np.ndarray | None, ...] | None, ...] = ()
     # a bipartite noisy-OR network (``inference.bipartite_queries``): P(cause = yes | evidence), (batch, causes)
     cause_posteriors: np.ndarray | None = None
+
+    def take(self, rows: np.ndarray | slice) -> TargetJoint:
+        """The same parts for some rows of the batch (``forwards``, which serves one evidence set, left out).
+
+        >>> import kneebayes
+        >>> net = kneebayes.load_model().network
+        >>> tj = target_joint(net, encode(net, [{}, {net.index["limping"]: 0}]))
+        >>> bool((tj.take(slice(1, 2)).joint == tj.joint[1:2]).all())
+        True
+        """
+        return TargetJoint(self.joint[rows], self.log_evidence[rows], tuple(v[rows] for v in self.singleton_values),
+                           tuple(v[rows] for v in self.component_values),
+                           tuple(v[rows] for v in self.component_scales),
+                           cause_posteriors=None if self.cause_posteriors is None else self.cause_posteriors[rows])
 
 
 def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool = True) -> TargetJoint:

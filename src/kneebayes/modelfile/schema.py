@@ -46,6 +46,12 @@ class Prior:
 
     For a yes/no node only P(yes) is written; ``derived_last`` marks that the
     last state's value is 1 minus the others rather than a number of its own.
+
+    >>> import kneebayes
+    >>> spec = kneebayes.load_model().spec
+    >>> prior = spec.node("poor_warmup").parameters
+    >>> [p.value for p in prior.probabilities], prior.derived_last
+    ([0.45, 0.55], True)
     """
 
     probabilities: tuple[Parameter, ...]
@@ -161,7 +167,17 @@ def normal_state_of(node: NodeSpec) -> str | None:
 
 @dataclass(frozen=True)
 class ClaimSpec:
-    """A qualitative statement of the article, checkable against posteriors."""
+    """A qualitative statement of the article, checkable against posteriors.
+
+    ``check`` names the comparison (``raises``, ``raises_most``,
+    ``more_probable``, ...); ``given`` and ``versus`` are the evidence it compares.
+
+    >>> import kneebayes
+    >>> spec = kneebayes.load_model().spec
+    >>> claim = spec.claims[1]
+    >>> claim.check, claim.cause, claim.given, claim.versus
+    ('raises', 'popliteus_overload', (('downhill_or_uneven_running', 'yes'),), (('downhill_or_uneven_running', 'no'),))
+    """
 
     id: str
     statement: str
@@ -186,6 +202,11 @@ class InterviewSettings:
     ``cost_weight``: bits per unit of cost; a question's score is its
     expected information gain minus ``cost_weight * cost``.
     ``min_gain``: a question whose gain (bits) is below this is not worth asking.
+
+    >>> import kneebayes
+    >>> spec = kneebayes.load_model().spec
+    >>> spec.interview
+    InterviewSettings(confidence=0.9, cost_weight=0.01, min_gain=0.01)
     """
 
     confidence: float = 0.9
@@ -199,6 +220,12 @@ class RedFlag:
 
     ``text`` is the plain sentence shown as the reason; ``source`` the
     article heading it comes from.
+
+    >>> import kneebayes
+    >>> spec = kneebayes.load_model().spec
+    >>> flag = spec.red_flags[0]
+    >>> flag.id, flag.node, flag.state
+    ('persistent_swelling', 'swelling_behind_knee', 'yes')
     """
 
     id: str
@@ -210,7 +237,14 @@ class RedFlag:
 
 @dataclass(frozen=True)
 class Escalation:
-    """Send the person to a doctor when P(cause = yes | evidence) >= threshold."""
+    """Send the person to a doctor when P(cause = yes | evidence) >= threshold.
+
+    >>> import kneebayes
+    >>> spec = kneebayes.load_model().spec
+    >>> rule = spec.escalations[0]
+    >>> rule.cause, rule.threshold
+    ('meniscal_injury', 0.5)
+    """
 
     id: str
     cause: str
@@ -237,6 +271,12 @@ class CareItem:
     them drops the item from the care plan, answers inside all of them make
     it fit, and an unanswered node leaves it in the plan without fitting.
     Empty means the advice applies whatever the answers.
+
+    >>> import kneebayes
+    >>> spec = kneebayes.load_model().spec
+    >>> item = next(c for c in spec.care if c.id == "bracing_for_instability")
+    >>> item.applies_when, item.causes
+    ((('instability', ('yes',)),), ('meniscal_injury', 'popliteus_overload'))
     """
 
     id: str

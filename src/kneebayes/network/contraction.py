@@ -298,7 +298,12 @@ def _decide(subscripts: str, shapes: tuple[tuple[int, ...], ...], free_output: b
 
 def stand_in(shape: tuple[int, ...]) -> np.ndarray:
     """An array of this shape that allocates nothing (every entry is one read-only zero): what
-    ``np.einsum_path`` and shape-only planning need, at any size."""
+    ``np.einsum_path`` and shape-only planning need, at any size.
+
+    >>> big = stand_in((100_000, 100_000))
+    >>> big.shape, big.strides, big.flags.writeable
+    ((100000, 100000), (0, 0), False)
+    """
     return np.broadcast_to(np.zeros(()), shape)
 
 
