@@ -10,6 +10,10 @@ shows its use in a ``>>>`` example, which pytest runs as a doctest.
 A definition is public when its name has no leading underscore; it counts
 for the module that defines it (not one that imports it). A method may take
 its docstring from the base class method it overrides, as ``help()`` does.
+
+What is not documented yet is listed at the top (``PENDING``,
+``EXAMPLES_PENDING``): those cases are expected to fail, strictly, so the
+lists can only shrink, and must shrink to empty.
 """
 
 from __future__ import annotations
@@ -123,8 +127,9 @@ def _function_of(member: object) -> types.FunctionType | None:
 def _member_doc(cls: type, name: str, member: object) -> str | None:
     """The member's docstring, or else that of the base class member it overrides."""
     function = _function_of(member)
-    if function is not None and _has_text(function.__doc__):
-        return function.__doc__
+    own = member.__doc__ if isinstance(member, property) else function.__doc__ if function is not None else None
+    if _has_text(own):   # a property may carry its docstring itself: property(get, doc=...)
+        return own
     for base in cls.__mro__[1:]:
         found = vars(base).get(name)
         if found is None or inspect.isclass(found):
