@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 import kneebayes
 from kneebayes import ModelFileError, ParameterError
 from kneebayes.modelfile.schema import ModelSpec, NoisyOr, Parameter, RedFlag
-from kneebayes.modelfile.load import complement, parse_spec
+from kneebayes.modelfile.format import complement
+from kneebayes.modelfile.load import parse_spec
 from kneebayes.modelfile.save import dump, save
 from kneebayes.modelfile.yamlsafe import parse_yaml
 

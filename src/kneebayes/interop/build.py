@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -28,16 +27,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import QUOTE_LIMIT, InvalidStateError, KneeBayesError, ModelFileError, Problem, UnknownNodeError, quote
+from ..modelfile.format import NODE_ID
 from ..modelfile.schema import ModelSpec, NodeSpec, Parameter, Prior, Table, TableColumn, implicit_normal_state
 from ..settings import MEMORY_BUDGET
 from .parsed import ParsedVariable, Problems, counted, listing, parents_first_order, short
 
 if TYPE_CHECKING:
     from ..model import Model
-
-#: The rule the model-file validator applies to node ids (kept in step with ``modelfile.load._ID``):
-#: an imported node must be one a saved model can carry.
-_NODE_ID = re.compile(r"[^\s=\[\],{}]+")
 
 #: State names compared case-insensitively, whole name, that mean "no fault" whatever the node is.
 #: Not yes/no or true/false: whether "Yes" is the healthy state depends on the question (Win95pts'
@@ -173,7 +169,7 @@ def build_model(variables: list[ParsedVariable], options: ImportOptions) -> Mode
 def _check_names(variables: list[ParsedVariable], problems: Problems) -> None:
     """Node ids and states a kneebayes model (and a saved model file) can carry."""
     for v in variables:
-        if not _NODE_ID.fullmatch(v.name):
+        if not NODE_ID.fullmatch(v.name):
             problems.add("cannot be a node id: ids are non-empty text without blanks, '=', commas, brackets or "
                          "braces" if v.name else "a node has an empty name; every node needs an id",
                          node=v.name or None, field="id", line=v.line)

@@ -27,7 +27,8 @@ from typing import Any
 
 from ..errors import ModelFileError, ParameterError, quote
 from ..files import write_atomic
-from .load import DEFAULT_COST, DEFAULT_COST_LEVEL, FORMAT, CLAIM_CHECKS, parse_spec
+from .format import CLAIM_CHECKS, DEFAULT_COST, DEFAULT_COST_LEVEL, FORMAT
+from .load import parse_spec
 from .schema import BINARY_STATES, ModelSpec, NodeSpec, NoisyOr, Parameter, Prior, Table
 
 __all__ = ["dump", "save"]
