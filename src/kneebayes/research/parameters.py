@@ -37,15 +37,12 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Union
 
-from ..errors import ParameterError, nearest, quote
-from ..modelfile.numbers import is_number
-from ..modelfile.load import SUM_TOLERANCE, complement
+from ..errors import ParameterError, did_you_mean, quote
+from ..modelfile.checks import NotAProbability, contains, probability, range_problem, sums_to_one, two_numbers
+from ..modelfile.format import SUM_TOLERANCE, complement
 from ..modelfile.schema import ModelSpec, NodeSpec, NoisyOr, Parameter, Prior, Table, TableColumn
 
 __all__ = ["ParameterChange", "parameters", "with_parameters", "diff", "address_of_cell"]
-
-#: A range contains a value up to this much rounding (the loader's tolerance too).
-RANGE_TOLERANCE = 1e-12
 
 #: A ParameterError lists at most this many problems; the rest are counted.
 MAX_LISTED_PROBLEMS = 10
@@ -141,43 +138,26 @@ def _scale_text(scale: Mapping[str, float]) -> str:
 
 def _value(address: str, raw: object, scale: Mapping[str, float]) -> tuple[float, str | None]:
     """A probability (and the verbal term, if one was given) or ParameterError."""
-    if isinstance(raw, str):
-        if raw in scale:
-            return scale[raw], raw
-        sugg = nearest(raw, scale)
-        hint = f"; did you mean {', '.join(repr(s) for s in sugg)}?" if sugg else ""
-        raise ParameterError(f"{address}: unknown verbal term {quote(raw)}{hint} ({_scale_text(scale)})")
+    got = probability(raw, scale)
+    if not isinstance(got, NotAProbability):
+        return got
+    if got is NotAProbability.UNKNOWN_TERM:
+        raise ParameterError(f"{address}: unknown verbal term {quote(raw)}{did_you_mean(raw, scale)} ({_scale_text(scale)})")
     words = f" or a word of the scale ({', '.join(scale)})" if scale else ""
-    if not is_number(raw):
+    if got is NotAProbability.NOT_A_NUMBER:
         raise ParameterError(f"{address}: expected a probability (a number in [0, 1]){words}, got {quote(raw)}")
-    v = float(raw)  # type: ignore[arg-type]
-    if not 0.0 <= v <= 1.0:  # NaN fails too
-        raise ParameterError(f"{address}: {quote(v)} is not a probability; give a number in [0, 1]{words}")
-    return v, None
+    raise ParameterError(f"{address}: {quote(float(raw))} is not a probability; give a number in [0, 1]{words}")  # type: ignore[arg-type]
 
 
 def _new_range(address: str, value: float, raw: object) -> tuple[float, float]:
     """Check a range given with ``(value, (low, high))`` by the model file's rules."""
-    if not (isinstance(raw, (tuple, list)) and len(raw) == 2 and all(is_number(x) for x in raw)):
+    pair = two_numbers(raw)
+    if pair is None:
         raise ParameterError(f"{address}: a range must be two numbers (low, high), got {quote(raw)}")
-    low, high = float(raw[0]), float(raw[1])
-    if not low <= high:
-        raise ParameterError(f"{address}: range [{_fmt(low)}, {_fmt(high)}] has low above high")
-    if value in (0.0, 1.0):
-        if (low, high) != (value, value):
-            what = "certain" if value == 1.0 else "impossible"
-            raise ParameterError(f"{address}: a value of {_fmt(value)} is {what}, so its range must be "
-                                 f"[{_fmt(value)}, {_fmt(value)}], got [{_fmt(low)}, {_fmt(high)}]")
-        return low, high
-    if not (0.0 < low and high < 1.0):
-        raise ParameterError(f"{address}: range [{_fmt(low)}, {_fmt(high)}] must lie inside (0, 1)")
-    if not low - RANGE_TOLERANCE <= value <= high + RANGE_TOLERANCE:
-        raise ParameterError(f"{address}: range [{_fmt(low)}, {_fmt(high)}] does not contain the value {_fmt(value)}")
-    return low, high
-
-
-def _contains(rng: tuple[float, float] | None, value: float) -> bool:
-    return rng is None or rng[0] - RANGE_TOLERANCE <= value <= rng[1] + RANGE_TOLERANCE
+    why = range_problem(value, *pair)
+    if why is not None:
+        raise ParameterError(f"{address}: {why}")
+    return pair
 
 
 def _changed(address: str, raw: object, old: Parameter, scale: Mapping[str, float]) -> Parameter:
@@ -188,7 +168,7 @@ def _changed(address: str, raw: object, old: Parameter, scale: Mapping[str, floa
         value, term = _value(address, raw[0], scale)
         return replace(old, value=value, term=term, range=_new_range(address, value, raw[1]))
     value, term = _value(address, raw, scale)
-    if not _contains(old.range, value):
+    if not contains(old.range, value):
         assert old.range is not None
         low, high = old.range
         raise ParameterError(
@@ -208,7 +188,7 @@ def _renormalised(addresses: list[str], old: tuple[Parameter, ...], changed: dic
     fixed = math.fsum(p.value for p in changed.values())
     others = [i for i in range(len(old)) if i not in changed]
     if not others:
-        if abs(fixed - 1.0) > SUM_TOLERANCE:
+        if not sums_to_one(fixed):
             raise ParameterError(f"{given}: every state of this column is given, and they sum to {quote(fixed)}, not 1 "
                                  f"(tolerance {SUM_TOLERANCE:g})")
         return tuple(out)
@@ -232,7 +212,7 @@ def _renormalised(addresses: list[str], old: tuple[Parameter, ...], changed: dic
         v, p = values[i], old[i]
         if v == p.value:
             continue
-        if not _contains(p.range, v):
+        if not contains(p.range, v):
             assert p.range is not None
             raise ParameterError(
                 f"{addresses[i]}: changing {given} rescales this state to {v:.6g} (the column must sum to 1), outside "
@@ -365,15 +345,10 @@ def _unknown_address(address: str, slots: Mapping[str, object], suggest: bool = 
     if not suggest:
         return f"unknown parameter address {quote(address)}"
     valid = list(slots)
-    sugg = nearest(address, valid)
-    if not sugg:  # a known node: offer its own addresses
-        node = address.split(".", 1)[0]
-        sugg = [a for a in valid if a.split(".", 1)[0] == node][:5]
-    if sugg:
-        hint = f"; did you mean {', '.join(repr(s) for s in sugg)}?"
-    else:
-        hint = ("; addresses look like 'node.prior', 'node.prior[state]', 'node.leak', 'node.weight[parent]' or "
-                "'node.table[parent=state,...][state]'")
+    node = address.split(".", 1)[0]   # failing a near address, a known node's own addresses
+    hint = did_you_mean(address, valid, fallback=(a for a in valid if a.split(".", 1)[0] == node)) or (
+        "; addresses look like 'node.prior', 'node.prior[state]', 'node.leak', 'node.weight[parent]' or "
+        "'node.table[parent=state,...][state]'")
     return f"unknown parameter address {quote(address)}{hint} (model.parameters lists all {len(valid)})"
 
 
