@@ -20,6 +20,14 @@ def forward_pass(comp: Component, own: np.ndarray) -> list[np.ndarray | None]:
 
     ``work[plan.result]`` is the component's (unscaled) value over its
     targets; hand the list to ``component_joints`` to skip recomputing it.
+
+    >>> import kneebayes
+    >>> from kneebayes.inference.posterior import encode
+    >>> net = kneebayes.load_model().network
+    >>> comp = net.components[0]
+    >>> work = forward_pass(comp, encode(net, [{}])[:, comp.nodes, :])
+    >>> work[comp.gradient.result].shape[0]      # one batch row
+    1
     """
     plan = comp.gradient
     assert plan is not None  # noqa: S101 - only called on components that have one

@@ -48,7 +48,13 @@ _NETWORK_NAME = re.compile(r"[\w-]+")
 
 
 def bif_problems(variables: Sequence[ParsedVariable], source: str = "BIF export") -> list[Problem]:
-    """Every node or state name BIF cannot carry so that it reads back the same (empty if none)."""
+    """Every node or state name BIF cannot carry so that it reads back the same (empty if none).
+
+    >>> import numpy as np
+    >>> rain = ParsedVariable("Rain (mm)", ("yes", "no"), values=np.array([[0.2], [0.8]]))
+    >>> [problem.message for problem in bif_problems([rain])]
+    ["the node name 'Rain (mm)' cannot be written in BIF (no blanks, quotes, comment marks or any of , ( ) { } ; |)"]
+    """
     problems = []
     seen: dict[str, str] = {}
     for v in variables:

@@ -53,7 +53,13 @@ def exported_variables(model: Model) -> list[ParsedVariable]:
 
 
 def parents_first(variables: Sequence[ParsedVariable]) -> list[ParsedVariable]:
-    """``variables`` with every parent before its children, otherwise in the order given (they form no cycle)."""
+    """``variables`` with every parent before its children, otherwise in the order given (they form no cycle).
+
+    >>> from kneebayes.interop.parsed import ParsedVariable
+    >>> wet, rain = ParsedVariable("Wet", ("yes", "no"), ("Rain",)), ParsedVariable("Rain", ("yes", "no"))
+    >>> [v.name for v in parents_first([wet, rain])]
+    ['Rain', 'Wet']
+    """
     return [variables[i] for i in parents_first_order(variables)]
 
 

@@ -140,7 +140,12 @@ def xmlbif_text(model: Model) -> str:
 
 
 def xdsl_text(model: Model) -> str:
-    """The XDSL text :func:`to_xdsl` writes (checked by reading it back)."""
+    """The XDSL text :func:`to_xdsl` writes (checked by reading it back).
+
+    >>> import kneebayes
+    >>> xdsl_text(kneebayes.load_model()).splitlines()[1]
+    '<smile version="1.0" id="knee" numsamples="10000" discsamples="10000">'
+    """
     variables = exported_variables(model)
     check_xml_names(variables, "XDSL")
     text = write_xdsl(variables, model.name, {n.id: n.label for n in model.nodes})
