@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import QUOTE_LIMIT, ModelFileError, Problem, nearest, quote
+from ..errors import QUOTE_LIMIT, ModelFileError, Problem, did_you_mean, quote
 
 #: The most problems one error lists; the rest are counted (a hostile file can have millions).
 MAX_PROBLEMS = 20
@@ -67,8 +67,7 @@ class Problems:
 
     def hint(self, word: str, valid: Iterable[str]) -> str:
         """"; did you mean ...?" for a problem about ``word``, while problems are still being listed."""
-        found = [] if self.full else nearest(word, valid)
-        return f"; did you mean {listing(found)}?" if found else ""
+        return "" if self.full else did_you_mean(word, valid)
 
     def raise_if_any(self) -> None:
         """Raise a ModelFileError listing the problems noted so far, if there are any."""

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import InvalidStateError, ParameterError, SettingError, UnknownNodeError, nearest, quote
+from ..errors import InvalidStateError, ParameterError, SettingError, UnknownNodeError, did_you_mean, quote
 from ..evidence import EvidenceLike, normalize, to_indices
 from ..extras import require
 from ..modelfile.schema import ModelSpec
@@ -209,11 +209,8 @@ def sensitivity_function(model: Model, evidence: EvidenceLike | None, cause: str
     spec = model.spec
     params = parameters(spec)
     if address not in params:
-        sugg = nearest(str(address), params)
-        if not sugg:
-            prefix = str(address).split(".", 1)[0] + "."
-            sugg = [a for a in params if a.startswith(prefix)][:5]
-        hint = f"; did you mean {', '.join(repr(s) for s in sugg)}?" if sugg else ""
+        prefix = str(address).split(".", 1)[0] + "."
+        hint = did_you_mean(address, params, fallback=(a for a in params if a.startswith(prefix)))
         raise ParameterError(f"unknown parameter address {quote(address)}{hint} (model.parameters lists all {len(params)})")
     p = params[address]
     if checked is None:
