@@ -14,6 +14,7 @@ independent references the property tests compare against:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import string
@@ -42,6 +43,31 @@ OTHER_KINDS = ("risk_factor", "finding", "symptom")
 EXTREME = (0.0, 1e-6, 1e-3, 0.5, 1.0 - 1e-6, 1.0)
 
 
+# Strategies are immutable values: the helpers below build each one once and hand the same object
+# out again. Building them anew for every node and column of every example (and hypothesis
+# validating each) took most of a random-network property's time; the values drawn are the same.
+_cached = functools.lru_cache(maxsize=4096)
+
+
+@_cached
+def _integers(low: int, high: int) -> st.SearchStrategy[int]:
+    return st.integers(min_value=low, max_value=high)
+
+
+@_cached
+def _one_of(values: tuple[object, ...]) -> st.SearchStrategy[object]:
+    return st.sampled_from(values)
+
+
+@_cached
+def _subsets(values: tuple[str, ...], max_size: int | None = None) -> st.SearchStrategy[list[str]]:
+    """Lists of distinct items of ``values`` (a sampled_from list, as drawn before)."""
+    return st.lists(st.sampled_from(values), unique=True, max_size=max_size)
+
+
+_BOOLEANS = st.booleans()
+
+
 def scaled(examples: int) -> int:
     """``examples`` under the default profile, scaled by the loaded profile's size.
 
@@ -58,19 +84,26 @@ def param(value: float) -> Parameter:
 # ---------------------------------------------------------------------------------
 # Numbers
 # ---------------------------------------------------------------------------------
+@_cached
 def _weights(allow_zero: bool) -> st.SearchStrategy[float]:
     choices = [1e-6, 1e-3, 1.0] + ([0.0] if allow_zero else [])
     return st.one_of(st.floats(min_value=0.01, max_value=1.0), st.sampled_from(choices))
 
 
-@st.composite
-def distributions(draw: st.DrawFn, size: int, allow_zero: bool = True) -> tuple[float, ...]:
+@_cached
+def distributions(size: int, allow_zero: bool = True) -> st.SearchStrategy[tuple[float, ...]]:
     """A probability vector of ``size`` entries that sums to 1 (last = 1 - fsum(others)).
 
     Dirichlet-like: independent positive weights, normalised; some entries are
     tiny (1e-6 of the others) or, when ``allow_zero``, exactly zero.
     """
-    raw = draw(st.lists(_weights(allow_zero), min_size=size, max_size=size))
+    return _distributions(st.lists(_weights(allow_zero), min_size=size, max_size=size))
+
+
+@st.composite
+def _distributions(draw: st.DrawFn, weights: st.SearchStrategy[list[float]]) -> tuple[float, ...]:
+    raw = draw(weights)
+    size = len(raw)
     total = math.fsum(raw)
     if total == 0.0:
         raw, total = [1.0] * size, float(size)
@@ -80,6 +113,7 @@ def distributions(draw: st.DrawFn, size: int, allow_zero: bool = True) -> tuple[
     return tuple(probs)
 
 
+@_cached
 def probabilities(allow_zero: bool = True) -> st.SearchStrategy[float]:
     """One probability, often at or near 0 or 1."""
     extremes = EXTREME if allow_zero else tuple(p for p in EXTREME if 0.0 < p < 1.0)
@@ -110,23 +144,23 @@ def networks(
     and its parents are yes/no) a NoisyOr. Nodes are listed in a random
     order, not necessarily topological.
     """
-    n = draw(st.integers(min_value=min_nodes, max_value=max_nodes))
+    n = draw(_integers(min_nodes, max_nodes))
     ids = draw(st.permutations([f"v{i}" for i in range(n)]))  # ids[i] is i-th in topological order
     states: dict[str, tuple[str, ...]] = {}
     for node in ids:
-        card = draw(st.integers(min_value=2, max_value=max_card))
+        card = draw(_integers(2, max_card))
         if card == 2:
-            states[node] = draw(st.sampled_from(BINARY_STATE_SETS))
+            states[node] = draw(_one_of(BINARY_STATE_SETS))
         else:
             states[node] = tuple(f"s{j}" for j in range(card))
-    n_causes = draw(st.integers(min_value=min(min_causes, n), max_value=min(max_causes, n)))
+    n_causes = draw(_integers(min(min_causes, n), min(max_causes, n)))
     causes = set(draw(st.lists(st.sampled_from(ids), min_size=n_causes, max_size=n_causes, unique=True)))
 
     specs: list[NodeSpec] = []
     for i, node in enumerate(ids):
         earlier = ids[:i]
         parents = tuple(
-            draw(st.lists(st.sampled_from(earlier), max_size=min(MAX_PARENTS, i), unique=True))
+            draw(_subsets(tuple(earlier), min(MAX_PARENTS, i)))
         ) if earlier else ()
         params: Prior | NoisyOr | Table
         if not parents:
@@ -135,7 +169,7 @@ def networks(
         elif (
             _is_yes_no(states[node])
             and all(_is_yes_no(states[p]) for p in parents)
-            and draw(st.booleans())
+            and draw(_BOOLEANS)
         ):
             leak = draw(probabilities(allow_zero))
             weights = tuple((p, param(draw(probabilities(allow_zero)))) for p in parents)
@@ -146,7 +180,7 @@ def networks(
                 probs = draw(distributions(len(states[node]), allow_zero))
                 columns.append(TableColumn(tuple(zip(parents, combo)), tuple(param(p) for p in probs)))
             params = Table(parents, tuple(columns))
-        kind = "cause" if node in causes else draw(st.sampled_from(OTHER_KINDS))
+        kind = "cause" if node in causes else draw(_one_of(OTHER_KINDS))
         specs.append(NodeSpec(
             id=node, label=node, kind=kind, question=f"{node}?", states=states[node],
             parameters=params, askable=kind != "cause",
@@ -158,9 +192,9 @@ def networks(
 @st.composite
 def evidence_for(draw: st.DrawFn, spec: ModelSpec, max_size: int | None = None) -> dict[str, str]:
     """Evidence on ``spec``: a random subset of its nodes, each at a random state."""
-    ids = [n.id for n in spec.nodes]
-    chosen = draw(st.lists(st.sampled_from(ids), unique=True, max_size=len(ids) if max_size is None else max_size))
-    return {node: draw(st.sampled_from(spec.node(node).states)) for node in chosen}
+    ids = tuple(n.id for n in spec.nodes)
+    chosen = draw(_subsets(ids, len(ids) if max_size is None else max_size))
+    return {node: draw(_one_of(tuple(spec.node(node).states))) for node in chosen}
 
 
 @st.composite
