@@ -62,7 +62,28 @@ def normal_state_by_name(states: Sequence[str]) -> str | None:
 
 
 class RenormalisedWarning(UserWarning):
-    """Some imported table columns were rescaled to sum to exactly 1."""
+    """Some imported table columns were rescaled to sum to exactly 1.
+
+    Raised (as a warning) by the importers when a column sums to 1 within
+    the import tolerance but not within 1e-9; ``model.import_report`` lists
+    the columns (:class:`Renormalised`). Turn it into an error with
+    ``warnings.simplefilter("error", RenormalisedWarning)``, or record it:
+
+    >>> import os, tempfile, warnings
+    >>> import kneebayes
+    >>> path = os.path.join(tempfile.mkdtemp(), "rain.bif")
+    >>> with open(path, "w", encoding="utf-8") as f:
+    ...     _ = f.write("network rain {}\\n"
+    ...                 "variable Rain { type discrete [ 2 ] { yes, no }; }\\n"
+    ...                 "probability ( Rain ) { table 0.2, 0.79999999; }\\n")
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     model = kneebayes.load_bif(path, targets=["Rain"])
+    >>> [w.category.__name__ for w in caught]
+    ['RenormalisedWarning']
+    >>> model.import_report[0].node, round(model.import_report[0].total, 8)
+    ('Rain', 0.99999999)
+    """
 
 
 @dataclass(frozen=True)
