@@ -145,11 +145,28 @@ def _load(name: str) -> Case:
     return Case(name, model, bn, targets, evidence, others, may_refuse)
 
 
+#: The small networks, kept for the module: the pgmpy test's own parameter list makes pytest set them up
+#: a second time, which would load each again and redo pyAgrum's references and our diagnoses.
+_SMALL_CASES: dict[str, Case] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _drop_small_cases() -> Iterator[None]:
+    yield
+    _SMALL_CASES.clear()
+
+
 @pytest.fixture(scope="module", params=NAMES)
 def case(request: pytest.FixtureRequest) -> Iterator[Case]:
     """Each network loaded once: pytest runs its tests together and drops it before the next (MUNIN's
-    import takes seconds and hundreds of megabytes)."""
-    yield _load(request.param)
+    import takes seconds and hundreds of megabytes); a small one is kept for the module."""
+    name = request.param
+    if name not in SMALL_NAMES:
+        yield _load(name)
+        return
+    if name not in _SMALL_CASES:
+        _SMALL_CASES[name] = _load(name)
+    yield _SMALL_CASES[name]
 
 
 def _refused_honestly(case: Case, error: IntractableError) -> None:
