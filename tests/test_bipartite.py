@@ -382,34 +382,21 @@ def test_the_budget_is_checked() -> None:
 # ---------------------------------------------------------------------------------
 
 
-def test_a_prior_outside_zero_one_is_refused() -> None:
-    with pytest.raises(ParameterError, match=r"priors\[1\] is 1.5; priors must be probabilities in \[0, 1\]"):
-        BipartiteNoisyOr.from_parents([0.1, 1.5], [0.1], [[0]], [[0.5]])
-
-
-def test_a_nan_weight_is_refused() -> None:
-    with pytest.raises(ParameterError, match=r"parent_weight\[0\] is nan"):
-        BipartiteNoisyOr.from_parents([0.1], [0.1], [[0]], [[float("nan")]])
-
-
-def test_a_parent_that_is_no_cause_is_refused() -> None:
-    with pytest.raises(ParameterError, match="finding 1 names cause 7; cause indices run from 0 to 1"):
-        BipartiteNoisyOr.from_parents([0.1, 0.2], [0.1, 0.1], [[0], [7]], [[0.5], [0.5]])
-
-
-def test_a_parent_listed_twice_is_refused() -> None:
-    with pytest.raises(ParameterError, match="finding 0 lists cause 1 twice"):
-        BipartiteNoisyOr.from_parents([0.1, 0.2], [0.1], [[1, 1]], [[0.5, 0.4]])
-
-
-def test_parents_and_weights_of_different_lengths_are_refused() -> None:
-    with pytest.raises(ParameterError, match="finding 0 has 2 parents and 1 weights"):
-        BipartiteNoisyOr.from_parents([0.1, 0.2], [0.1], [[0, 1]], [[0.5]])
-
-
-def test_weights_that_are_not_numbers_are_refused() -> None:
-    with pytest.raises(ParameterError, match="parent_weight must be numbers, got"):
-        BipartiteNoisyOr.from_parents([0.1], [0.1], [[0]], [["half"]])
+@pytest.mark.parametrize(("priors", "leaks", "parents", "weights", "message"), [
+    pytest.param([0.1, 1.5], [0.1], [[0]], [[0.5]], r"priors\[1\] is 1.5; priors must be probabilities in \[0, 1\]",
+                 id="prior_outside_zero_one"),
+    pytest.param([0.1], [0.1], [[0]], [[float("nan")]], r"parent_weight\[0\] is nan", id="nan_weight"),
+    pytest.param([0.1, 0.2], [0.1, 0.1], [[0], [7]], [[0.5], [0.5]],
+                 "finding 1 names cause 7; cause indices run from 0 to 1", id="parent_that_is_no_cause"),
+    pytest.param([0.1, 0.2], [0.1], [[1, 1]], [[0.5, 0.4]], "finding 0 lists cause 1 twice", id="parent_listed_twice"),
+    pytest.param([0.1, 0.2], [0.1], [[0, 1]], [[0.5]], "finding 0 has 2 parents and 1 weights",
+                 id="parents_and_weights_of_different_lengths"),
+    pytest.param([0.1], [0.1], [[0]], [["half"]], "parent_weight must be numbers, got", id="weights_not_numbers"),
+])
+def test_a_bad_network_is_refused_naming_what_is_wrong(priors: list[float], leaks: list[float], parents: list[list[int]],
+                                                       weights: list[list[object]], message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        BipartiteNoisyOr.from_parents(priors, leaks, parents, weights)  # type: ignore[arg-type]
 
 
 def test_a_parent_start_that_falls_is_refused() -> None:
@@ -423,24 +410,15 @@ def test_the_network_arrays_are_read_only() -> None:
         net.priors[0] = 0.5
 
 
-def test_an_unknown_finding_is_refused() -> None:
-    with pytest.raises(EvidenceError, match="positive finding 9 does not exist: finding indices run from 0 to 1"):
-        posterior(shared_cause_network(2), [9], [])
-
-
-def test_a_finding_both_positive_and_negative_is_refused() -> None:
-    with pytest.raises(EvidenceError, match="finding 'finding_1' is listed as both positive and negative"):
-        posterior(shared_cause_network(2), [1], [1])
-
-
-def test_a_finding_listed_twice_is_refused() -> None:
-    with pytest.raises(EvidenceError, match="negative finding 0 is listed twice"):
-        posterior(shared_cause_network(2), [], [0, 0])
-
-
-def test_a_finding_that_is_not_an_index_is_refused() -> None:
-    with pytest.raises(EvidenceError, match="positive finding 'cough' is not a finding index"):
-        posterior(shared_cause_network(2), ["cough"], [])
+@pytest.mark.parametrize(("positive", "negative", "message"), [
+    pytest.param([9], [], "positive finding 9 does not exist: finding indices run from 0 to 1", id="unknown_finding"),
+    pytest.param([1], [1], "finding 'finding_1' is listed as both positive and negative", id="positive_and_negative"),
+    pytest.param([], [0, 0], "negative finding 0 is listed twice", id="listed_twice"),
+    pytest.param(["cough"], [], r"positive finding 'cough' is not a finding index \(a whole number\)", id="not_an_index"),
+])
+def test_bad_findings_are_refused_naming_the_finding(positive: list[object], negative: list[object], message: str) -> None:
+    with pytest.raises(EvidenceError, match=message):
+        posterior(shared_cause_network(2), positive, negative)  # type: ignore[arg-type]
 
 
 def test_an_unknown_method_is_refused() -> None:
