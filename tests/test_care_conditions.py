@@ -80,38 +80,25 @@ def test_an_item_without_a_condition_has_none(tmp_path: Path) -> None:
     assert load_spec(path).care[0].applies_when == ()
 
 
-def test_an_unknown_node_is_located_and_a_near_name_suggested(tmp_path: Path) -> None:
-    p = only_problem(tmp_path, '{unstabel: "yes"}')
-    assert (p.field, p.line) == ("care.brace.applies_when", CONDITION_LINE)
-    assert p.message == "unknown node 'unstabel'; did you mean 'unstable'?"
-
-
-def test_an_unknown_state_names_the_valid_ones(tmp_path: Path) -> None:
-    p = only_problem(tmp_path, "{unstable: maybe}")
-    assert (p.field, p.line) == ("care.brace.applies_when.unstable", CONDITION_LINE)
-    assert p.message == "'maybe' is not a state of 'unstable' (valid: yes, no)"
-
-
-def test_an_unknown_state_in_a_list_is_refused(tmp_path: Path) -> None:
-    p = only_problem(tmp_path, "{swelling: [some, huge]}")
-    assert p.message == "'huge' is not a state of 'swelling' (valid: none, some, lots)"
-
-
-def test_a_boolean_is_not_a_state(tmp_path: Path) -> None:
-    p = only_problem(tmp_path, "{unstable: true}")
-    assert p.message == "True is not a state of 'unstable' (valid: yes, no)"
-
-
-def test_a_condition_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:
-    p = only_problem(tmp_path, "[unstable]")
-    assert (p.field, p.line) == ("care.brace.applies_when", CONDITION_LINE)
-    assert p.message == ("applies_when must map node ids to the states under which the advice applies, "
-                         "e.g. {instability: \"yes\"}, got ['unstable']")
-
-
-def test_an_empty_condition_is_refused(tmp_path: Path) -> None:
-    p = only_problem(tmp_path, "{}")
-    assert p.message == "applies_when names no node (leave it out for advice that applies whatever the answers)"
+@pytest.mark.parametrize(("condition", "field", "message"), [
+    pytest.param('{unstabel: "yes"}', "care.brace.applies_when", "unknown node 'unstabel'; did you mean 'unstable'?",
+                 id="unknown_node_with_a_near_name"),
+    pytest.param("{unstable: maybe}", "care.brace.applies_when.unstable",
+                 "'maybe' is not a state of 'unstable' (valid: yes, no)", id="unknown_state"),
+    pytest.param("{swelling: [some, huge]}", "care.brace.applies_when.swelling",
+                 "'huge' is not a state of 'swelling' (valid: none, some, lots)", id="unknown_state_in_a_list"),
+    pytest.param("{unstable: true}", "care.brace.applies_when.unstable",
+                 "True is not a state of 'unstable' (valid: yes, no)", id="boolean"),
+    pytest.param("[unstable]", "care.brace.applies_when",
+                 "applies_when must map node ids to the states under which the advice applies, "
+                 "e.g. {instability: \"yes\"}, got ['unstable']", id="not_a_mapping"),
+    pytest.param("{}", "care.brace.applies_when",
+                 "applies_when names no node (leave it out for advice that applies whatever the answers)", id="empty"),
+])
+def test_a_bad_condition_is_one_located_problem_saying_what_is_valid(tmp_path: Path, condition: str, field: str,
+                                                                      message: str) -> None:
+    p = only_problem(tmp_path, condition)
+    assert (p.field, p.line, p.message) == (field, CONDITION_LINE, message)
 
 
 def test_a_node_with_no_state_listed_is_refused(tmp_path: Path) -> None:
