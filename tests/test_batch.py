@@ -40,7 +40,7 @@ def check_against_diagnose(model: kneebayes.Model, frame: pd.DataFrame, out: pd.
                            triage: bool = False, next_question: bool = False, explain: bool = False) -> None:
     """Every row of ``out`` equals model.diagnose on that row's answers."""
     assert list(out.index) == list(frame.index)
-    binary = model._yes_positions is not None
+    binary = model.targets.binary
     for pos in range(len(frame)):
         got = out.iloc[pos]
         ev = row_evidence(frame.iloc[pos])
@@ -274,7 +274,7 @@ def test_impossible_rows_are_flagged_with_nan_posteriors() -> None:
 
 def test_large_target_joints_use_marginals_and_agree(knee_model: kneebayes.Model) -> None:
     model = kneebayes.Model(knee_model.spec, joint_limit=1)      # targets not enumerated: no target matrix
-    assert model._target_matrix is None
+    assert model.targets.matrix is None
     frame = pd.DataFrame({"limping": ["yes", None, "no"], "tingling_or_numbness": [None, "yes", "no"],
                           "knee_trauma": ["no", "yes", None]})
     out = model.diagnose_frame(frame, triage=True, next_question=True)

@@ -87,7 +87,7 @@ def test_prior_of_a_multi_state_target_maps_every_state(tmp_path: Path) -> None:
 
 def test_prior_numbers_are_shared_by_every_diagnosis_of_a_model(knee_model: kneebayes.Model) -> None:
     first, second = knee_model.diagnose({"limping": "yes"}), knee_model.diagnose({"limping": "no"})
-    assert knee_model._evidence_weights() is knee_model._evidence_weights()
+    assert knee_model.weight_layout is knee_model.weight_layout
     assert dict(first.prior) == dict(second.prior)
 
 
@@ -142,7 +142,7 @@ def test_explaining_causes_put_the_cause_the_answers_fit_best_first(knee_model: 
 @given(networks(min_causes=1, max_card=2))
 def test_with_no_evidence_explaining_causes_is_the_ranked_causes_order(spec: ModelSpec) -> None:
     model = kneebayes.Model(spec)
-    assume(model._yes_positions is not None)        # ranked_causes needs yes/no targets
+    assume(model.targets.binary)        # ranked_causes needs yes/no targets
     dx = model.diagnose({})
     assert [c for c, _ in dx.explaining_causes] == [c for c, _ in dx.ranked_causes]
     assert {f for _, f in dx.explaining_causes} == {1.0}

@@ -247,13 +247,14 @@ def test_diagnosis_records_the_model_name_version_and_hash(knee_model: Model) ->
 
     dx = knee_model.diagnose(EXAMPLE)
     assert isinstance(dx, Diagnosis)
-    assert isinstance(dx.model, ModelInfo)
+    assert isinstance(dx.model_info, ModelInfo)
+    assert dx.model is knee_model   # the Model itself, as Interview.model
     file_version = str(yaml.safe_load(default_model_path().read_text(encoding="utf-8"))["version"])
-    assert dx.model.name == "knee"
-    assert dx.model.version == file_version
-    assert re.fullmatch(r"[0-9a-f]{64}", dx.model.content_hash)
-    assert dx.model == knee_model.info
-    assert (dx.model.name, dx.model.version, dx.model.content_hash) == (
+    assert dx.model_info.name == "knee"
+    assert dx.model_info.version == file_version
+    assert re.fullmatch(r"[0-9a-f]{64}", dx.model_info.content_hash)
+    assert dx.model_info == knee_model.info
+    assert (dx.model_info.name, dx.model_info.version, dx.model_info.content_hash) == (
         knee_model.name, knee_model.version, knee_model.content_hash)
 
 

@@ -30,7 +30,8 @@ import numpy as np
 from .errors import KneeBayesError, ParameterError, UnknownNodeError, quote
 from .inference.evidence_weight import EXPLANATION_MEASURE, FACTOR_MAX, decibans, explaining_order, leaders, weigh
 from .pickling import reduce_frozen
-from .questions import Question, Rationale, Settings, StopReason, rank, stop_reason
+from .inference.gain import expected_information_gains
+from .questions import STOP_CODES, Question, Rationale, Settings, StopReason, decide, question_candidates
 
 if TYPE_CHECKING:
     from .care import CareAdvice
@@ -186,9 +187,38 @@ class Diagnosis:
 
     # -- the posterior ------------------------------------------------------------------
     @property
-    def model(self) -> ModelInfo:
-        """Name, version and content hash of the model that produced this diagnosis."""
+    def model(self) -> Model:
+        """The model that produced this diagnosis (as ``Interview.model``); ``model_info`` names it.
+
+        >>> import kneebayes
+        >>> model = kneebayes.load_model()
+        >>> model.diagnose({}).model is model
+        True
+        """
+        return self._model
+
+    @property
+    def model_info(self) -> ModelInfo:
+        """Name, version and content hash of the model that produced this diagnosis.
+
+        >>> import kneebayes
+        >>> kneebayes.load_model().diagnose({}).model_info.name
+        'knee'
+        """
         return self._model.info
+
+    @property
+    def columns(self) -> np.ndarray:
+        """The targets' posterior as one read-only row of columns, in the order of ``model.targets``.
+
+        >>> import kneebayes
+        >>> dx = kneebayes.load_model().diagnose({"tingling_or_numbness": "yes"})
+        >>> float(dx.columns[dx.model.targets.column("nerve_irritation", "yes")]) == dx.posterior["nerve_irritation"]
+        True
+        """
+        view = self._marg.view()
+        view.setflags(write=False)
+        return view
 
     @property
     def evidence(self) -> Mapping[str, str]:
@@ -218,19 +248,15 @@ class Diagnosis:
     @cached_property
     def distributions(self) -> Mapping[str, Mapping[str, float]]:
         """For every target: its posterior distribution over its states."""
-        out: dict[str, Mapping[str, float]] = {}
-        start = 0
+        targets = self._model.targets
         values = self._marg.tolist()
-        for t in self._model.causes:
-            states = self._model._states[t]
-            out[t] = MappingProxyType(dict(zip(states, values[start : start + len(states)])))
-            start += len(states)
-        return MappingProxyType(out)
+        return MappingProxyType({t: MappingProxyType(dict(zip(states, values[o : o + len(states)])))
+                                 for t, states, o in zip(targets.ids, targets.states, targets.offsets)})
 
     @cached_property
     def posterior(self) -> Mapping[str, float]:
         """For each cause: P(cause = yes | evidence). Needs yes/no targets; else see distributions."""
-        yes = self._model._yes_positions
+        yes = self._model.targets.yes_positions
         if yes is None:
             raise KneeBayesError("this model has targets with more than yes/no states: use Diagnosis.distributions")
         return MappingProxyType(dict(zip(self._model.causes, self._marg[yes].tolist())))
@@ -261,7 +287,7 @@ class Diagnosis:
         >>> dx.leading_probability == max(dx.posterior.values())
         True
         """
-        return float(self._model._leading(self._marg)) if len(self._marg) else 0.0
+        return float(self._model.targets.leading(self._marg)) if len(self._marg) else 0.0
 
     @property
     def leading_target(self) -> tuple[str, str, bool] | None:
@@ -300,14 +326,12 @@ class Diagnosis:
         """Values in the model's column order, shaped per target: the "yes" value of a yes/no target,
         else a mapping of every state."""
         out: dict[str, float | Mapping[str, float]] = {}
-        start = 0
-        for t in self._model.causes:
-            states = self._model._states[t]
+        targets = self._model.targets
+        for t, states, start in zip(targets.ids, targets.states, targets.offsets):
             if len(states) == 2 and set(states) == {"yes", "no"}:
                 out[t] = values[start + states.index("yes")]
             else:
                 out[t] = MappingProxyType(dict(zip(states, values[start : start + len(states)])))
-            start += len(states)
         return MappingProxyType(out)
 
     @cached_property
@@ -325,7 +349,7 @@ class Diagnosis:
         >>> dx.prior == model.diagnose({}).posterior
         True
         """
-        return self._by_target(self._model._evidence_weights().prior.tolist())
+        return self._by_target(self._model.weight_layout.prior.tolist())
 
     @cached_property
     def lift(self) -> PerTarget:
@@ -343,14 +367,14 @@ class Diagnosis:
         >>> abs(dx.lift["nerve_irritation"] - dx.posterior["nerve_irritation"] / dx.prior["nerve_irritation"]) < 1e-12
         True
         """
-        prior = self._model._evidence_weights().prior
+        prior = self._model.weight_layout.prior
         lift = np.divide(self._marg, prior, out=np.ones_like(prior), where=prior > 0.0)
         return self._by_target(np.minimum(lift, FACTOR_MAX).tolist())
 
     @cached_property
     def _weights(self) -> tuple[np.ndarray, np.ndarray, Layout]:
         """Every state's Bayes factor and posterior in the layout's column order, and the layout."""
-        layout = self._model._evidence_weights()
+        layout = self._model.weight_layout
         factors, posteriors = weigh(self._marg, layout)
         return factors, posteriors, layout
 
@@ -485,12 +509,7 @@ class Diagnosis:
 
     def _decibans(self, cause: str, state: str) -> float:
         """The weight of evidence of one state of one target (any state, normal ones too)."""
-        start = 0
-        for t in self._model.causes:
-            if t == cause:
-                break
-            start += len(self._model._states[t])
-        column = int(self._weights[2].inverse[start + self._model._states[cause].index(state)])
+        column = int(self._weights[2].inverse[self._model.targets.column(cause, state)])
         return self._decibans_by_column[column]
 
     def most_probable_combinations(self, k: int = 3) -> tuple[Combination, ...]:
@@ -567,21 +586,22 @@ class Diagnosis:
         return self._questions[1]
 
     @cached_property
-    def _questions(self) -> tuple[tuple[Question, ...], str]:
-        from .inference.gain import expected_information_gains
-
+    def _questions(self) -> tuple[tuple[Question, ...], str, StopReason | None]:
+        """The ranked open questions, the gain measure and the stop verdict: ``questions.decide`` on a batch of one."""
         model = self._model
         asked = self._evidence.keys() | self._skipped
-        open_nodes = [(i, n) for i, n in model._askable if n.id not in asked]
-        gains = expected_information_gains(model.network, self._lam, self._tj, [i for i, _ in open_nodes])
-        red = set(model.red_flag_nodes)
-        weight, costs = self._settings.cost_weight, model._costs
-        questions = [
-            Question(n.id, n.question, g, costs[n.id], g - weight * costs[n.id], n.id in red)
-            for (_, n), g in zip(open_nodes, gains.gains.tolist())
-        ]
-        settled = stop_reason(questions, self.leading_probability, self._settings) is not None
-        return rank(questions, promote_red_flags=settled and self._settings.screen_red_flags), gains.measure
+        candidates = question_candidates(model)
+        open_ = np.array([[n.id not in asked for n in candidates.nodes]], dtype=bool)
+        gains = expected_information_gains(model.network, self._lam, self._tj, candidates.indices)
+        decided = decide(gains.gains, candidates.costs, candidates.red, open_, np.array([self.leading_probability]),
+                         self._settings)
+        values, scores = gains.gains[0].tolist(), decided.score[0].tolist()
+        ranked = []
+        for k in decided.order[0, : int(decided.n_open[0])].tolist():
+            n = candidates.nodes[k]
+            ranked.append(Question(n.id, n.question, values[k], float(candidates.costs[k]), scores[k],
+                                   bool(candidates.red[k])))
+        return tuple(ranked), gains.measure, STOP_CODES[int(decided.stop[0])]
 
     @property
     def next_question(self) -> Question | None:
@@ -592,15 +612,10 @@ class Diagnosis:
         ranked = self.ranked_questions
         return ranked[0] if ranked else None
 
-    @cached_property
+    @property
     def stop_reason(self) -> StopReason | None:
         """Why asking could stop now, or None. Unanswered red flags keep the interview going."""
-        reason = stop_reason(self.ranked_questions, self.leading_probability, self._settings)
-        if reason is StopReason.NOTHING_LEFT or reason is None:
-            return reason
-        if self._settings.screen_red_flags and any(q.red_flag for q in self.ranked_questions):
-            return None  # the safety screen comes before stopping
-        return reason
+        return self._questions[2]
 
     @property
     def should_stop(self) -> bool:
@@ -627,7 +642,7 @@ class Diagnosis:
         return Rationale(question, MappingProxyType(dict(self._summary())), tuple(effects))
 
     def _summary(self) -> Mapping[str, float]:
-        if self._model._yes_positions is not None:
+        if self._model.targets.binary:
             return self.posterior
         return {f"{t}={s}": p for t, d in self.distributions.items() for s, p in d.items()}
 
@@ -681,7 +696,7 @@ class Diagnosis:
         """
         if cause not in self._model.causes:
             raise UnknownNodeError(cause, self._model.causes, what="cause")
-        states = self._model._states[cause]
+        states = self._model.targets.states_of(cause)
         if state is None:
             dist = self.distributions[cause]
             state = "yes" if "yes" in states and len(states) == 2 else max(dist, key=lambda s: (dist[s], s))
@@ -718,11 +733,11 @@ class Diagnosis:
         ('nerve_irritation', 3)
         """
         out: dict[str, Any] = {
-            "model": {"name": self.model.name, "version": self.model.version, "content_hash": self.model.content_hash},
+            "model": {"name": self._model.name, "version": self._model.version, "content_hash": self._model.content_hash},
             "evidence": dict(self._evidence),
             "evidence_probability": self.evidence_probability,
         }
-        if self._model._yes_positions is not None:
+        if self._model.targets.binary:
             out["posterior"] = dict(self.posterior)
         out["distributions"] = {k: dict(v) for k, v in self.distributions.items()}
 
@@ -767,9 +782,9 @@ class Diagnosis:
         return self.to_html()
 
     def __str__(self) -> str:
-        lines = [f"{self.model.name} {self.model.version}: P(cause | evidence)"]
+        lines = [f"{self._model.name} {self._model.version}: P(cause | evidence)"]
         labels = {t: self._model.node(t).label for t in self._model.causes}
-        if self._model._yes_positions is not None:
+        if self._model.targets.binary:
             width = max((len(v) for v in labels.values()), default=0)
             for t, p in self.ranked_causes:
                 lines.append(f"  {labels[t]:<{width}}  {p:6.1%}  {'#' * round(p * 30)}")
@@ -779,8 +794,8 @@ class Diagnosis:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{k}={v:.3f}" for k, v in list(self.ranked_causes)[:3]) if self._model._yes_positions is not None else "..."
-        return f"<Diagnosis {self.model.name} {self.model.version}: {shown}>"
+        shown = ", ".join(f"{k}={v:.3f}" for k, v in list(self.ranked_causes)[:3]) if self._model.targets.binary else "..."
+        return f"<Diagnosis {self._model.name} {self._model.version}: {shown}>"
 
 
 def _unpickle_diagnosis(model: Model, evidence: dict[str, str], settings: Settings, skipped: list[str]) -> Diagnosis:

@@ -211,7 +211,7 @@ class Interview:
 
     def _commit(self, action: str, node: str, value: str | None, dx: Diagnosis) -> None:
         self._diagnosis = dx
-        summary = dx.posterior if self._model._yes_positions is not None else {
+        summary = dx.posterior if self._model.targets.binary else {
             f"{t}={s}": p for t, d in dx.distributions.items() for s, p in d.items()}
         self._steps.append(Step(action, node, value, MappingProxyType(dict(summary))))
 

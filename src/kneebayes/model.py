@@ -18,8 +18,11 @@ from .evidence import EvidenceLike, normalize, normalize_indexed, to_indices
 from .extras import require
 from .inference.fast import FastPlan, compile_fast, fast_joint, part_rows
 from .inference.posterior import encode, marginals, node_target_joints, target_joint
-from .modelfile.schema import ModelSpec, NoisyOr, Parameter, Prior, implicit_normal_state, normal_state_of
+from .modelfile.schema import ModelSpec, NoisyOr, Parameter, Prior, implicit_normal_state
+from .inference import evidence_weight
+from .inference.evidence_weight import Layout as WeightLayout
 from .network.compiled import JOINT_LIMIT, CompiledNetwork, compile_network
+from .network.targets import TargetLayout, target_layout
 from .questions import Settings
 from .settings import MEMORY_BUDGET, check_memory_budget, with_overrides
 
@@ -29,7 +32,6 @@ if TYPE_CHECKING:
     from pgmpy.models import DiscreteBayesianNetwork
 
     from .claims import ClaimReport
-    from .inference.evidence_weight import Layout as EvidenceWeights
     from .research.parameters import ParameterChange
 
 
@@ -70,10 +72,8 @@ class Model:
     1.0
     """
 
-    __slots__ = ("_spec", "_net", "_info", "_nodes", "_target_ids", "_states", "_binary_targets",
-                 "_target_matrix", "_yes_positions", "_enumerated", "_settings", "_costs", "_red_flags", "_by_id", "_askable", "_import_report", "_cache",
-                 "_joint_limit", "_memory_budget",
-                 "_normal_states", "_abnormal", "_abnormal_starts", "_plain", "_plain_starts")
+    __slots__ = ("_spec", "_net", "_info", "_nodes", "_targets", "_enumerated", "_settings", "_costs", "_red_flags",
+                 "_by_id", "_askable", "_import_report", "_cache", "_joint_limit", "_memory_budget")
 
     def __init__(self, spec: ModelSpec, *, targets: Iterable[str] | None = None, joint_limit: int = JOINT_LIMIT,
                  import_report: tuple[Any, ...] = (), memory_budget: int = MEMORY_BUDGET) -> None:
@@ -87,48 +87,17 @@ class Model:
         s(self, "_nodes", tuple(
             Node(n.id, n.label, n.kind, n.question, n.states, n.parents, n.askable, n.description) for n in spec.nodes
         ))
-        target_ids = tuple(net.names[t] for t in net.targets)
-        s(self, "_target_ids", target_ids)
-        s(self, "_states", {n.id: n.states for n in spec.nodes})
-        binary = all(set(net.states[t]) == {"yes", "no"} for t in net.targets)
-        s(self, "_binary_targets", binary)
-        offsets = np.cumsum([0] + [net.cards[t] for t in net.targets])[:-1]
-        s(self, "_yes_positions", np.array([o + net.states[t].index("yes") for o, t in zip(offsets, net.targets)], dtype=np.intp)
-          if binary else None)
-        if net.enumerated:
-            # joint (K) @ matrix -> every target's distribution, concatenated in target order
-            cols = [np.eye(net.cards[t])[net.joint_states[:, j]] for j, t in enumerate(net.targets)]
-            matrix = np.concatenate(cols, axis=1) if cols else np.zeros((net.n_joint, 0))
-            matrix.setflags(write=False)
-        else:
-            matrix = None
-        s(self, "_target_matrix", matrix)
+        s(self, "_targets", target_layout(net, spec))
         s(self, "_enumerated", frozenset(net.enumerated))
         s(self, "_by_id", {n.id: n for n in self._nodes})
         s(self, "_import_report", tuple(import_report))
-        s(self, "_askable", tuple((net.index[n.id], n) for n in self._nodes if n.askable))
+        s(self, "_askable", tuple(n for n in self._nodes if n.askable))
         s(self, "_settings", Settings(spec.interview.confidence, spec.interview.cost_weight, spec.interview.min_gain))
-        s(self, "_costs", {n.id: float(n.cost) for n in spec.nodes})
+        s(self, "_costs", MappingProxyType({n.id: float(n.cost) for n in spec.nodes}))
         s(self, "_red_flags", tuple(dict.fromkeys(f.node for f in spec.red_flags)))
         s(self, "_cache", {})
         s(self, "_joint_limit", joint_limit)
         s(self, "_memory_budget", memory_budget)
-        # The stop rule's per-target numbers (see _leading): where each target's states sit in the
-        # concatenated marginals, its abnormal states when it has a normal state, all of them if not.
-        by_spec = {n.id: n for n in spec.nodes}
-        normals = {t: normal_state_of(by_spec[t]) for t in target_ids}
-        s(self, "_normal_states", MappingProxyType(normals))
-        abnormal: list[list[int]] = []
-        plain: list[list[int]] = []
-        for offset, t in zip(offsets.tolist(), target_ids):
-            states, normal = self._states[t], normals[t]
-            if normal is None:
-                plain.append([offset + k for k in range(len(states))])
-            else:
-                abnormal.append([offset + k for k, st in enumerate(states) if st != normal])
-        for name, groups in (("_abnormal", abnormal), ("_plain", plain)):
-            s(self, name, np.array([i for g in groups for i in g], dtype=np.intp))
-            s(self, name + "_starts", np.cumsum([0] + [len(g) for g in groups])[:-1].astype(np.intp))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Model is immutable; cannot set {name!r} (changed parameters give a new model)")
@@ -140,7 +109,7 @@ class Model:
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle as what built the model, not its arrays: the spec, the targets in order, the joint
         limit and the import report. Small and exact; the network compiles once on load."""
-        return (_unpickle_model, (self._spec, self._target_ids, self._joint_limit, self._import_report,
+        return (_unpickle_model, (self._spec, self._targets.ids, self._joint_limit, self._import_report,
                                   self._memory_budget))
 
     def __copy__(self) -> Model:
@@ -166,7 +135,7 @@ class Model:
         """
         found = self._cache.get("dask_token")
         if found is None:
-            found = ("kneebayes.Model", self.content_hash, _rest_hash(self._spec, self._target_ids, self._joint_limit))
+            found = ("kneebayes.Model", self.content_hash, _rest_hash(self._spec, self._targets.ids, self._joint_limit))
             self._cache["dask_token"] = found
         return found
 
@@ -204,7 +173,37 @@ class Model:
     @property
     def causes(self) -> tuple[str, ...]:
         """The targets whose posteriors a diagnosis reports (the nodes of kind ``cause``)."""
-        return self._target_ids
+        return self._targets.ids
+
+    @property
+    def targets(self) -> TargetLayout:
+        """Where the targets sit in every result: ids, states, normal states, columns (see :mod:`kneebayes.network.targets`).
+
+        >>> import kneebayes
+        >>> kneebayes.load_model().targets.binary
+        True
+        """
+        return self._targets
+
+    @property
+    def askable_nodes(self) -> tuple[Node, ...]:
+        """The nodes a person can be asked about, in file order (the candidates of the question ranking).
+
+        >>> import kneebayes
+        >>> "meniscal_injury" in [n.id for n in kneebayes.load_model().askable_nodes]
+        False
+        """
+        return self._askable
+
+    @property
+    def costs(self) -> Mapping[str, float]:
+        """How much asking each node costs the person, by node id (the model file's ``cost``; default 1).
+
+        >>> import kneebayes
+        >>> min(kneebayes.load_model().costs.values()) > 0
+        True
+        """
+        return self._costs
 
     @property
     def normal_states(self) -> Mapping[str, str | None]:
@@ -220,40 +219,24 @@ class Model:
         >>> kneebayes.load_model().normal_states["meniscal_injury"]
         'no'
         """
-        return self._normal_states
+        return self._targets.normal_states
 
-    def _leading(self, marg: np.ndarray) -> np.ndarray:
-        """``Diagnosis.leading_probability`` for target marginals of shape (..., width): shape (...).
-
-        A target with a normal state counts P(any other state) = 1 - P(normal);
-        one without counts its largest state probability; the result is the
-        largest count over the targets (0 when there are none).
-        """
-        parts = []
-        if self._abnormal.size:
-            parts.append(np.add.reduceat(marg[..., self._abnormal], self._abnormal_starts, axis=-1))
-        if self._plain.size:
-            parts.append(np.maximum.reduceat(marg[..., self._plain], self._plain_starts, axis=-1))
-        if not parts:
-            return np.zeros(marg.shape[:-1])
-        return (parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)).max(axis=-1)
-
-    def _evidence_weights(self) -> EvidenceWeights:
-        """The targets' no-evidence marginals, laid out for the weight-of-evidence rule.
+    @property
+    def weight_layout(self) -> WeightLayout:
+        """The targets' no-evidence distributions, laid out for the Bayes-factor rule (``inference.evidence_weight``).
 
         Computed on first use by an ordinary ``diagnose()`` with no evidence
-        (so a diagnosis without evidence has every Bayes factor exactly 1) and
-        kept in ``_cache`` for every later diagnosis: two threads may both
-        compute it, with the same result.
-        """
-        found = self._cache.get("evidence_weights")
-        if found is None:
-            from .inference.evidence_weight import prepare
+        (so a diagnosis without evidence has every Bayes factor exactly 1)
+        and kept for every later diagnosis.
 
-            prior = self.diagnose()._marg
-            found = prepare(prior, [(t, self._states[t], self._normal_states[t]) for t in self._target_ids])
-            self._cache["evidence_weights"] = found
-        return found
+        >>> import kneebayes
+        >>> model = kneebayes.load_model()
+        >>> model.weight_layout.width == model.targets.width
+        True
+        """
+        return self.cached("model.weight_layout", lambda: evidence_weight.prepare(
+            self.diagnose().columns,
+            [(t, ss, self._targets.normal_states[t]) for t, ss in zip(self._targets.ids, self._targets.states)]))
 
     def node(self, node_id: str) -> Node:
         """The node with this id; UnknownNodeError names the nearest ids otherwise."""
@@ -329,7 +312,7 @@ class Model:
         else:
             settings = with_overrides(self._settings, confidence=confidence, cost_weight=cost_weight,
                                       min_gain=min_gain, screen_red_flags=screen_red_flags)
-        plan = self._fast_plan()
+        plan = self.fast_plan
         if plan is not None:
             found = fast_joint(plan, part_rows(plan, indices))
             if found.ok[0]:
@@ -337,7 +320,7 @@ class Model:
                 if log_pe == -np.inf:
                     raise ImpossibleEvidenceError(ev.items())
                 joint = found.joint[0]
-                marg = joint @ self._target_matrix
+                marg = joint @ self._targets.matrix
                 np.minimum(marg, 1.0, out=marg)   # rounding may land a hair past 1 (the joint is never negative)
                 return Diagnosis(self, ev, marg, joint, log_pe, indices, settings, skip)
         lam = encode(net, [indices])
@@ -345,26 +328,28 @@ class Model:
         log_pe = float(tj.log_evidence[0])
         if log_pe == -np.inf:
             raise ImpossibleEvidenceError(ev.items())
-        if self._target_matrix is not None:
-            marg = tj.joint[0] @ self._target_matrix
+        if self._targets.matrix is not None:
+            marg = tj.joint[0] @ self._targets.matrix
             np.minimum(marg, 1.0, out=marg)   # rounding may land a hair past 1 (the joint is never negative)
         else:
             joints = node_target_joints(net, lam, tj, net.targets)
             marg = np.concatenate([joints[t][0].sum(axis=0) for t in net.targets] or [np.zeros(0)])
         return Diagnosis(self, ev, marg, tj.joint[0], log_pe, indices, settings, skip, tj=tj, lam=lam)
 
-    def _fast_plan(self) -> FastPlan | None:
-        """The network's fast plan (``inference.fast``), or None where it does not apply.
+    @property
+    def fast_plan(self) -> FastPlan | None:
+        """The network's fast plan (:mod:`kneebayes.inference.fast`), or None where it does not apply.
 
         Compiled on first use and kept: every diagnosis of a model takes the
         same path, so a diagnosis computed again (after pickling, say) is the
-        same to the last bit. Two threads may both compile it, alike.
+        same to the last bit.
+
+        >>> import kneebayes
+        >>> kneebayes.load_model().fast_plan is not None
+        True
         """
-        cache = self._cache
-        plan = cache.get("fast", _PENDING)
-        if plan is _PENDING:
-            plan = cache["fast"] = compile_fast(self._net) if self._target_matrix is not None else None
-        return plan   # type: ignore[return-value]
+        return self.cached("model.fast_plan",
+                           lambda: compile_fast(self._net) if self._targets.matrix is not None else None)
 
     def marginals(self, evidence: EvidenceLike | None = None, nodes: Iterable[str] | None = None) -> dict[str, dict[str, float]]:
         """P(node = state | evidence) for the given nodes (default: every node)."""
@@ -417,14 +402,14 @@ class Model:
         from .research.parameters import with_parameters
 
         # the same targets in the same order: an imported network names its own, which kind alone cannot tell
-        return Model(with_parameters(self._spec, changes), targets=self._target_ids, joint_limit=self._joint_limit,
+        return Model(with_parameters(self._spec, changes), targets=self._targets.ids, joint_limit=self._joint_limit,
                      memory_budget=self._memory_budget)
 
     def diff(self, other: Model) -> list[ParameterChange]:
         """The numbers that differ between this model and ``other``, by address."""
         from .research.parameters import diff
 
-        return diff(self._spec, other._spec)
+        return diff(self._spec, other.spec)
 
     def save(self, path: str | Path) -> Path:
         """Write a model file that loads back to this model (same content hash), with sources and rationales."""

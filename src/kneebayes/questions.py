@@ -9,9 +9,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from .modelfile.schema import InterviewSettings
 from .pickling import reduce_frozen
+
+if TYPE_CHECKING:
+    from .model import Model, Node
 
 # One set of defaults: the model file's (used when a file says nothing).
 DEFAULT_CONFIDENCE = InterviewSettings.confidence
@@ -62,23 +68,138 @@ class Question:
         return self.expected_information_gain >= settings.min_gain and self.score > 0.0
 
 
+#: A stop verdict as a code, for rows of candidates: its index here.
+STOP_CODES: tuple[StopReason | None, ...] = (None, StopReason.CONFIDENT, StopReason.NOTHING_WORTH_ASKING,
+                                             StopReason.NOTHING_LEFT)
+_KEEP_ASKING, _CONFIDENT, _NOTHING_WORTH, _NOTHING_LEFT = range(4)
+
+
+def order_questions(score: np.ndarray, red: np.ndarray, open_: np.ndarray, promote: np.ndarray) -> np.ndarray:
+    """The ranking rule on rows of candidates: positions best first, (rows, n).
+
+    Open candidates first, by score, ties by position (pass candidates in
+    id order for ties by id); with ``promote`` a row's open red flags come
+    before its other open questions. ``score`` (rows, n) or (n,), ``red``
+    (n,), ``open_`` (rows, n), ``promote`` (rows,).
+
+    >>> import numpy as np
+    >>> order_questions(np.array([[0.1, 0.3, 0.3]]), np.array([True, False, False]),
+    ...                 np.ones((1, 3), bool), np.array([False])).tolist()
+    [[1, 2, 0]]
+    """
+    score = np.broadcast_to(score, open_.shape)
+    later = promote[:, None] & ~red[None, :]     # promoted rows put the non-red questions after the red ones
+    return np.lexsort((-score, later, ~open_), axis=-1)
+
+
+def stop_codes(gains: np.ndarray, score: np.ndarray, open_: np.ndarray, leading: np.ndarray,
+               settings: Settings) -> np.ndarray:
+    """The stopping rule on rows, ignoring the red-flag screen: codes into ``STOP_CODES``, (rows,).
+
+    Nothing open: ``nothing_left``; the leading probability at or above
+    ``confidence``: ``confident``; no open question worth asking (gain at
+    least ``min_gain`` and a positive score): ``nothing_worth_asking``;
+    else keep asking (code 0).
+
+    >>> import numpy as np
+    >>> [STOP_CODES[c] for c in stop_codes(np.array([[0.5]]), np.array([[0.4]]), np.array([[True]]),
+    ...                                    np.array([0.99]), Settings(confidence=0.9))]
+    [<StopReason.CONFIDENT: 'confident'>]
+    """
+    worth = open_ & (gains >= settings.min_gain) & (score > 0.0)
+    return np.where(~open_.any(axis=1), _NOTHING_LEFT,
+                    np.where(leading >= settings.confidence, _CONFIDENT,
+                             np.where(worth.any(axis=1), _KEEP_ASKING, _NOTHING_WORTH)))
+
+
+@dataclass(frozen=True, eq=False)
+class Decisions:
+    """What the question rules decide for rows of candidates (``decide``): the order and when to stop.
+
+    ``order`` (rows, n): candidate positions, the row's open ones best
+    first (``n_open`` of them), then the rest. ``stop``: codes into
+    ``STOP_CODES`` after the red-flag screen (an open red flag keeps the
+    interview going unless nothing is left). ``score``: gain minus
+    ``cost_weight`` times cost.
+    """
+
+    order: np.ndarray
+    n_open: np.ndarray
+    stop: np.ndarray
+    score: np.ndarray
+
+
+def decide(gains: np.ndarray, costs: np.ndarray, red: np.ndarray, open_: np.ndarray, leading: np.ndarray,
+           settings: Settings) -> Decisions:
+    """The question rules, once for a Diagnosis (a batch of one) and for ``diagnose_frame``.
+
+    ``gains`` (rows, n) in bits, ``costs`` and ``red`` (n,), ``open_``
+    (rows, n): which candidates are unanswered and not skipped in each
+    row; ``leading`` (rows,): ``leading_probability``. Candidates in id
+    order, so that ties go by id. While the row could stop (settled) and
+    the screen is on, its open red flags are ranked first.
+
+    >>> import numpy as np
+    >>> d = decide(np.array([[0.2, 0.5]]), np.ones(2), np.array([True, False]), np.ones((1, 2), bool),
+    ...            np.array([0.3]), Settings(cost_weight=0.0))
+    >>> d.order.tolist(), STOP_CODES[int(d.stop[0])]
+    ([[1, 0]], None)
+    """
+    score = gains - settings.cost_weight * costs
+    raw = stop_codes(gains, score, open_, leading, settings)
+    red_open = (open_ & red[None, :]).any(axis=1)
+    screen = settings.screen_red_flags & red_open
+    order = order_questions(score, red, open_, (raw != _KEEP_ASKING) & screen)
+    stop = np.where(((raw == _CONFIDENT) | (raw == _NOTHING_WORTH)) & screen, _KEEP_ASKING, raw)
+    return Decisions(order, open_.sum(axis=1), stop, score)
+
+
+@dataclass(frozen=True, eq=False)
+class Candidates:
+    """A model's askable nodes in id order (ties go by id), with what the rules need of each."""
+
+    nodes: tuple[Node, ...]
+    indices: tuple[int, ...]    # node indices in the compiled network
+    costs: np.ndarray           # (n,)
+    red: np.ndarray             # (n,) whether the node is a red flag
+
+
+def question_candidates(model: Model) -> Candidates:
+    """The model's question candidates, built once per model.
+
+    >>> import kneebayes
+    >>> found = question_candidates(kneebayes.load_model())
+    >>> [n.id for n in found.nodes] == sorted(n.id for n in found.nodes)
+    True
+    """
+    def build() -> Candidates:
+        nodes = tuple(sorted(model.askable_nodes, key=lambda n: n.id))
+        red = set(model.red_flag_nodes)
+        costs = np.array([model.costs[n.id] for n in nodes], dtype=float)
+        flags = np.array([n.id in red for n in nodes], dtype=bool)
+        costs.setflags(write=False)
+        flags.setflags(write=False)
+        return Candidates(nodes, tuple(model.network.index[n.id] for n in nodes), costs, flags)
+
+    return model.cached("questions.candidates", build)
+
+
 def rank(questions: Sequence[Question], *, promote_red_flags: bool) -> tuple[Question, ...]:
-    """Best first: by score, ties by id; pending red flags first when ``promote_red_flags``."""
-    ordered = sorted(questions, key=lambda q: (-q.score, q.id))
-    if promote_red_flags:
-        ordered = [q for q in ordered if q.red_flag] + [q for q in ordered if not q.red_flag]
-    return tuple(ordered)
+    """Best first: by score, ties by id; pending red flags first when ``promote_red_flags`` (``order_questions``)."""
+    by_id = sorted(questions, key=lambda q: q.id)
+    if not by_id:
+        return ()
+    order = order_questions(np.array([[q.score for q in by_id]]), np.array([q.red_flag for q in by_id]),
+                            np.ones((1, len(by_id)), dtype=bool), np.array([promote_red_flags]))
+    return tuple(by_id[k] for k in order[0].tolist())
 
 
 def stop_reason(questions: Sequence[Question], leading: float, settings: Settings) -> StopReason | None:
-    """Why the interview could stop now, ignoring the red-flag screen (None: keep asking)."""
-    if not questions:
-        return StopReason.NOTHING_LEFT
-    if leading >= settings.confidence:
-        return StopReason.CONFIDENT
-    if not any(q.worth_asking(settings) for q in questions):
-        return StopReason.NOTHING_WORTH_ASKING
-    return None
+    """Why the interview could stop now, ignoring the red-flag screen (None: keep asking; ``stop_codes``)."""
+    gains = np.array([[q.expected_information_gain for q in questions]])
+    score = np.array([[q.score for q in questions]])
+    code = stop_codes(gains, score, np.ones(gains.shape, dtype=bool), np.array([leading]), settings)
+    return STOP_CODES[int(code[0])]
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .modelfile.schema import ModelSpec
+import numpy as np
+
+from .modelfile.schema import Escalation, ModelSpec, RedFlag
 
 __all__ = ["INCOMPLETE", "LEVELS", "LEVEL_TITLES", "NOT_ASSESSED", "QUIET_TRIGGER", "SELF_CARE", "SEE_DOCTOR", "Reason", "Triage",
-           "has_triage_rules", "level_of", "screened", "triage", "unanswered_red_flags"]
+           "WarningSigns", "has_triage_rules", "level_of", "levels", "screened", "triage", "unanswered_red_flags",
+           "warning_signs"]
 
 TriageLevel = Literal["see_doctor", "self_care", "incomplete", "not_assessed"]
 ReasonKind = Literal["red_flag", "escalation", "self_care", "incomplete", "not_assessed"]
@@ -198,7 +201,7 @@ def has_triage_rules(spec: ModelSpec) -> bool:
 
 
 def level_of(fired: bool, has_rules: bool, screen_open: bool) -> TriageLevel:
-    """The triage level, from three facts: the one rule, shared by a Diagnosis and a batch.
+    """The triage level from three facts, for one case (``levels`` for many).
 
     ``fired``: a red flag or an escalation fired; ``has_rules``: the model
     has triage rules at all; ``screen_open``: some warning-sign question is
@@ -209,15 +212,79 @@ def level_of(fired: bool, has_rules: bool, screen_open: bool) -> TriageLevel:
     >>> level_of(False, False, False)
     'not_assessed'
     """
-    if fired:
-        return SEE_DOCTOR
-    if not has_rules:
-        return NOT_ASSESSED
-    return INCOMPLETE if screen_open else SELF_CARE
+    return levels(np.array([fired]), has_rules, np.array([screen_open]))[0]   # type: ignore[no-any-return]
+
+
+def levels(fired: np.ndarray, has_rules: bool, screen_open: np.ndarray) -> np.ndarray:
+    """The one level rule, on rows: (rows,) booleans in, (rows,) level names out (an object array).
+
+    A warning sign fired: see a doctor. No triage rules: not assessed. A
+    warning-sign question open: incomplete. Else self-care.
+
+    >>> levels(np.array([True, False, False]), True, np.array([False, True, False])).tolist()
+    ['see_doctor', 'incomplete', 'self_care']
+    """
+    quiet = np.where(screen_open, INCOMPLETE, SELF_CARE) if has_rules else np.full(len(fired), NOT_ASSESSED)
+    return np.where(fired, SEE_DOCTOR, quiet).astype(object)
+
+
+@dataclass(frozen=True, eq=False)
+class WarningSigns:
+    """Which warning signs fire in each case (``warning_signs``).
+
+    ``rules``: the red flags in file order, then the escalations in file
+    order; ``fired`` (rows, rules); ``screen_open`` (rows,): some
+    red-flag question is unanswered.
+    """
+
+    rules: tuple[RedFlag | Escalation, ...]
+    fired: np.ndarray
+    screen_open: np.ndarray
+
+    def levels(self, spec: ModelSpec) -> np.ndarray:
+        """Each case's triage level (``levels``)."""
+        return levels(self.fired.any(axis=1), has_triage_rules(spec), self.screen_open)
+
+
+def warning_signs(spec: ModelSpec, answers: Mapping[str, np.ndarray], rows: int,
+                  yes_probability: Mapping[str, np.ndarray] | None = None) -> WarningSigns:
+    """The warning-sign rules on rows of cases: the one place they are written, for a Diagnosis and a batch.
+
+    ``answers[node]``: each case's state name for a red-flag node (an
+    object array, None where unanswered; a node left out is unanswered
+    everywhere). ``yes_probability[cause]``: each case's P(cause = yes);
+    an escalation whose cause is missing (or all of them, when None) is not
+    evaluated and never fires. A red flag fires when its node is answered
+    with its state; an escalation when the probability is at or above its
+    threshold (NaN never fires).
+
+    >>> import numpy as np, kneebayes
+    >>> spec = kneebayes.load_model().spec
+    >>> signs = warning_signs(spec, {"locking_or_catching": np.array(["yes", None], dtype=object)}, 2)
+    >>> signs.levels(spec).tolist()
+    ['see_doctor', 'incomplete']
+    """
+    fired, rules = [], []
+    screen_open = np.zeros(rows, dtype=bool)
+    unanswered = np.full(rows, None, dtype=object)
+    for flag in spec.red_flags:
+        column = answers.get(flag.node, unanswered)
+        fired.append(column == flag.state)
+        screen_open |= np.equal(column, None)
+        rules.append(flag)
+    for esc in spec.escalations:
+        p = None if yes_probability is None else yes_probability.get(esc.cause)
+        if p is None:
+            continue
+        with np.errstate(invalid="ignore"):
+            fired.append(np.asarray(p, dtype=float) >= esc.threshold)
+        rules.append(esc)
+    matrix = np.stack(fired, axis=1).astype(bool) if fired else np.zeros((rows, 0), dtype=bool)
+    return WarningSigns(tuple(rules), matrix, screen_open)
 
 
 def triage(spec: ModelSpec, evidence: Mapping[str, object], posterior: Mapping[str, float] | None = None) -> Triage:
-    """The triage level with every reason.
+    """The triage level with every reason, for one case (``warning_signs`` on a batch of one).
 
     ``evidence`` maps node ids to state names (True/False read as yes/no).
     ``posterior`` maps cause ids to P(yes | evidence); when None, or when it
@@ -225,17 +292,21 @@ def triage(spec: ModelSpec, evidence: Mapping[str, object], posterior: Mapping[s
     never need it). An escalation fires when the posterior is at or above
     its threshold.
     """
+    answers = {node: np.array([_state(evidence[node])], dtype=object)
+               for node in {f.node for f in spec.red_flags} if node in evidence}
+    probs = None if posterior is None else {c: np.array([float(p)]) for c, p in posterior.items()}
+    signs = warning_signs(spec, answers, 1, probs)
     reasons: list[Reason] = []
-    for flag in spec.red_flags:
-        if flag.node in evidence and _state(evidence[flag.node]) == flag.state:
-            reasons.append(Reason(flag.node, flag.text, flag.source, "red_flag"))
-    if posterior is not None:
-        for esc in spec.escalations:
-            p = posterior.get(esc.cause)
-            if p is not None and p >= esc.threshold:
-                reasons.append(Reason(esc.cause, _with_estimate(esc.text, float(p)), esc.source, "escalation", float(p)))
+    for rule, fired in zip(signs.rules, signs.fired[0].tolist()):
+        if not fired:
+            continue
+        if isinstance(rule, RedFlag):
+            reasons.append(Reason(rule.node, rule.text, rule.source, "red_flag"))
+        else:
+            p = float(posterior[rule.cause])   # type: ignore[index]
+            reasons.append(Reason(rule.cause, _with_estimate(rule.text, p), rule.source, "escalation", p))
     unanswered = unanswered_red_flags(spec, evidence)
-    level = level_of(bool(reasons), has_triage_rules(spec), bool(unanswered))
+    level = signs.levels(spec)[0]
     if level == SEE_DOCTOR:
         return Triage(level, tuple(reasons), unanswered)
     return Triage(level, (_reason(spec, level, unanswered),), unanswered)

@@ -147,7 +147,8 @@ def _kind_noun(kind: str, count: int) -> str:
     return singular if count == 1 else plural
 
 
-def _kind_title(kind: str) -> str:
+def kind_title(kind: str) -> str:
+    """A node kind as a heading: the plural noun, capitalised ("Risk factors")."""
     name = _kind_noun(kind, 2)
     return name[:1].upper() + name[1:]
 
@@ -228,7 +229,7 @@ def model_html(model: Model) -> str:
                 + (f"<td style='{_TD}'>{_e(', '.join(n.states))}</td>" if show_states else "") + "</tr>"
             )
         parts.append(
-            f"<details{is_open} style='margin-top:0.4em'><summary>{_e(_kind_title(kind))} ({len(members)})</summary>"
+            f"<details{is_open} style='margin-top:0.4em'><summary>{_e(kind_title(kind))} ({len(members)})</summary>"
             f"<table style='{_TABLE}'>{head}{''.join(rows)}</table></details>"
         )
     parts.append("</div>")
@@ -237,7 +238,7 @@ def model_html(model: Model) -> str:
 
 # -- a diagnosis ------------------------------------------------------------------------------
 def _posterior_rows(dx: Diagnosis, model: Model) -> str:
-    if model._yes_positions is not None:
+    if model.targets.binary:
         rows = [(cause, _label(model, cause), p) for cause, p in dx.ranked_causes]
         return "".join(_bar_row(cid, label, p) for cid, label, p in rows)
     # multi-state targets: one block per target, its states in file order
@@ -405,11 +406,11 @@ def diagnosis_html(dx: Diagnosis, *, care: int = 3) -> str:
     """
     from .words import disclaimer, probability_title
 
-    model: Model = dx._model
-    info = dx.model
+    model: Model = dx.model
+    info = dx.model_info
     parts = [f"<div class='kneebayes-diagnosis' style='{_BOX}'>"]
     parts.append(_explaining_block(dx))
-    title = "P(cause | answers)" if model._yes_positions is not None else "P(target | answers)"
+    title = "P(cause | answers)" if model.targets.binary else "P(target | answers)"
     parts.append(f"<div style='margin-top:0.4em'><span style='font-weight:600'>{_e(probability_title(dx))}</span> "
                  f"<span style='{_MUTED}'>{_e(title)}</span></div>")
     parts.append(f"<table style='{_TABLE}'>{_posterior_rows(dx, model)}</table>")

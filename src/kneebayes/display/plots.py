@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..extras import require
-from .html import SENSITIVITY_COLUMNS, _kind_title, layer_kinds
+from .html import SENSITIVITY_COLUMNS, kind_title, layer_kinds
 
 if TYPE_CHECKING:
     import pandas
@@ -80,8 +80,8 @@ def plot_posterior(dx: Diagnosis, ax: Axes | None = None) -> Figure:
     matplotlib.figure.Figure
         The figure drawn on (one bar patch per cause).
     """
-    model: Model = dx._model
-    if model._yes_positions is not None:
+    model: Model = dx.model
+    if model.targets.binary:
         items = [(model.node(c).label, p) for c, p in dx.ranked_causes]
         what = "P(cause | answers)"
     else:
@@ -102,7 +102,7 @@ def plot_posterior(dx: Diagnosis, ax: Axes | None = None) -> Figure:
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
     _plain(ax)
-    info = dx.model
+    info = dx.model_info
     ax.set_title(f"{info.name} {info.version}: {what}", fontsize=10, loc="left")
     return fig
 
@@ -310,7 +310,7 @@ def plot_network(model: Model, ax: Axes | None = None, weights: bool = True) -> 
     ax.set_xlim(min(xs) - 0.6 * col_gap, max(xs) + 0.6 * col_gap)
     ax.set_ylim(-(len(rows) - 1) * row_gap - 0.5 * row_gap, 0.5 * row_gap)
     ax.set_axis_off()
-    handles: list[Any] = [Patch(facecolor=colour[k], edgecolor="#666666", label=_kind_title(k)) for k in kinds]
+    handles: list[Any] = [Patch(facecolor=colour[k], edgecolor="#666666", label=kind_title(k)) for k in kinds]
     if weights and any(isinstance(n.parameters, NoisyOr) for n in model.spec.nodes):
         handles += [Line2D([], [], color=(0.2, 0.25, 0.35, 0.15 + 0.75 * w), linewidth=0.4 + 2.8 * w,
                            label=f"noisy-OR weight {w:g}") for w in (0.2, 0.8)]

@@ -261,7 +261,7 @@ def probability_title(dx: Diagnosis) -> str:
     >>> probability_title(kneebayes.load_model().diagnose({}))
     'How likely each cause is present'
     """
-    model: Model = dx._model
+    model: Model = dx.model
     if all(_yes_no(model, t) for t in model.causes):
         return "How likely each cause is present"
     return "How likely each state of each cause is"
@@ -306,7 +306,7 @@ def explaining(dx: Diagnosis) -> tuple[Explaining, ...]:
     >>> first.name, first.words.direction, first.now > first.before
     ('Nerve irritation', 'for', True)
     """
-    model: Model = dx._model
+    model: Model = dx.model
     states = dx.explaining_states
     out = []
     for cause, factor in dx.explaining_causes:
@@ -331,7 +331,7 @@ def combinations(dx: Diagnosis, k: int = 3) -> tuple[tuple[str, float], ...] | N
     none of the causes: 20%
     Hamstring tightness or strain + Hamstring or popliteal tendonitis: 9%
     """
-    model: Model = dx._model
+    model: Model = dx.model
     try:
         found = dx.most_probable_combinations(k)
     except ParameterError:   # a bad k is the caller's mistake, not a large joint
@@ -383,7 +383,7 @@ def question_reason(dx: Diagnosis, question_id: str) -> str:
     >>> print(question_reason(dx, "worse_with_activity"))
     Its answer tells most about Hamstring tightness or strain: a yes would put it at 72%, a no at 24% (now 57%).
     """
-    model: Model = dx._model
+    model: Model = dx.model
     question = next((q for q in dx.ranked_questions if q.id == question_id), None)
     rationale = dx.rationale(question_id)
     before = rationale.before

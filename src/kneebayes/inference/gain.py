@@ -34,38 +34,60 @@ def entropy(p: np.ndarray, axis: int | tuple[int, ...] = -1) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class Gains:
-    """Gains of the candidates (bits), with the joints they came from."""
+    """Gains of the candidates (bits) for each evidence row, with the measure they use."""
 
     candidates: tuple[int, ...]
-    gains: np.ndarray                 # (n,)
-    answer_entropy: np.ndarray        # (n,) H(X | evidence): an upper bound on each (joint) gain
+    gains: np.ndarray                 # (rows, n)
+    answer_entropy: np.ndarray        # (rows, n) H(X | evidence): an upper bound on each (joint) gain
     measure: str                      # "joint" or "sum_of_marginals"
+
+
+def gain_measure(net: CompiledNetwork) -> str:
+    """Which information the gains of this network measure: ``"joint"`` while the targets' joint is
+    enumerated (or there are no targets), else ``"sum_of_marginals"``."""
+    return "joint" if net.enumerated or not net.targets else "sum_of_marginals"
 
 
 def expected_information_gains(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint,
                                candidates: Sequence[int]) -> Gains:
-    """Gains of all candidates for one evidence set (``lam`` of batch 1)."""
+    """Gains of all candidates for every evidence row of ``lam`` (a Diagnosis is a batch of one).
+
+    An observed candidate gains nothing (up to rounding): its answer is known.
+
+    >>> import kneebayes
+    >>> from kneebayes.inference.posterior import encode, target_joint
+    >>> model = kneebayes.load_model()
+    >>> net = model.network
+    >>> lam = encode(net, [{}, {net.index["limping"]: 0}])
+    >>> found = expected_information_gains(net, lam, target_joint(net, lam), [net.index["limping"]])
+    >>> found.gains.shape, float(found.gains[1, 0]) < 1e-12 < float(found.gains[0, 0])
+    ((2, 1), True)
+    """
     candidates = tuple(candidates)
+    rows = lam.shape[0]
+    measure = gain_measure(net)
     if not candidates:
-        return Gains((), np.zeros(0), np.zeros(0), "joint" if net.enumerated or not net.targets else "sum_of_marginals")
-    if net.enumerated or not net.targets:
+        return Gains((), np.zeros((rows, 0)), np.zeros((rows, 0)), measure)
+    if measure == "joint":
         return _joint_gains(net, lam, tj, candidates)
-    return _marginal_gains(net, lam, candidates)
+    found = [_marginal_gains(net, lam[r : r + 1], candidates) for r in range(rows)]
+    return Gains(candidates, np.stack([g for g, _ in found]), np.stack([h for _, h in found]), measure)
 
 
 def _joint_gains(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, candidates: tuple[int, ...]) -> Gains:
-    stack = joint_with_targets(net, lam, tj, candidates)[0]       # (n, card, K)
-    answer = stack.sum(axis=2)                                   # (n, card): P(X = x | e)
-    h_t = float(entropy(tj.joint[0]))
+    stack = joint_with_targets(net, lam, tj, candidates)           # (rows, n, card, K)
+    rows = stack.shape[0]
+    answer = stack.sum(axis=3)                                     # (rows, n, card): P(X = x | e)
+    h_t = entropy(tj.joint)[:, None]
     h_x = entropy(answer)
-    h_tx = entropy(stack.reshape(len(candidates), -1))
+    h_tx = entropy(stack.reshape(rows, len(candidates), -1))
     # Rounding can leave a gain a hair outside [0, min(H(T), H(X))]; the exact value is inside.
     gains = np.clip(h_t + h_x - h_tx, 0.0, np.maximum(np.minimum(h_x, h_t), 0.0))
     return Gains(candidates, gains, h_x, "joint")
 
 
-def _marginal_gains(net: CompiledNetwork, lam: np.ndarray, candidates: tuple[int, ...]) -> Gains:
-    """Sum over targets of I(T_j; X): one batched pass with each candidate clamped to each state."""
+def _marginal_gains(net: CompiledNetwork, lam: np.ndarray, candidates: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Sum over targets of I(T_j; X) for one evidence row: one batched pass with each candidate clamped to each state."""
     clamps = [(c, x) for c in candidates for x in range(net.cards[c])]
     big = np.repeat(lam, len(clamps) + 1, axis=0)               # row 0: the evidence as it is
     for s, (c, x) in enumerate(clamps, 1):
@@ -79,7 +101,7 @@ def _marginal_gains(net: CompiledNetwork, lam: np.ndarray, candidates: tuple[int
         part = big[start : start + step]
         tj = target_joint(net, part)
         possible = np.flatnonzero(np.isfinite(tj.log_evidence))  # rows whose answer can happen
-        joints = node_target_joints(net, part[possible], _subset(tj, possible), net.targets)
+        joints = node_target_joints(net, part[possible], tj.take(possible), net.targets)
         for t in net.targets:
             h_rows[start + possible] += entropy(joints[t].sum(axis=1))
         log_evidence[start : start + len(part)] = tj.log_evidence
@@ -96,7 +118,7 @@ def _marginal_gains(net: CompiledNetwork, lam: np.ndarray, candidates: tuple[int
         gains.append(min(max(gain, 0.0), h_x * len(net.targets)))
         h_xs.append(h_x)
         start += net.cards[c]
-    return Gains(candidates, np.array(gains), np.array(h_xs), "sum_of_marginals")
+    return np.array(gains), np.array(h_xs)
 
 
 # Per batch row a component's pass holds its plan's largest table several times over (the forward
@@ -108,9 +130,3 @@ def _rows_per_pass(net: CompiledNetwork) -> int:
     """How many clamped rows one pass may take so that every component stays within the memory budget."""
     largest = max((comp.largest * math.prod(comp.full_shape) for comp in net.components), default=1.0)
     return max(1, int(net.memory_budget // (8 * _COPIES_PER_ROW * max(largest, float(net.n_joint * net.max_card)))))
-
-
-def _subset(tj: TargetJoint, rows: np.ndarray) -> TargetJoint:
-    return TargetJoint(tj.joint[rows], tj.log_evidence[rows], tuple(v[rows] for v in tj.singleton_values),
-                       tuple(v[rows] for v in tj.component_values), tuple(v[rows] for v in tj.component_scales),
-                       cause_posteriors=None if tj.cause_posteriors is None else tj.cause_posteriors[rows])

@@ -82,8 +82,8 @@ in use add them): each of these raises ``EvidenceError`` saying which.
   dx.triage.reasons)`` (the red flags and escalations that fired, else
   ``("no_warning_sign",)``, ``("screen_incomplete",)`` or
   ``("no_triage_rules",)``). The level comes from
-  :func:`kneebayes.triage.level_of`, the rule the Diagnosis uses, on each
-  row's own answers: like ``model.diagnose``, the batch assumes nothing
+  :func:`kneebayes.triage.warning_signs`, the rules the Diagnosis uses, on
+  each row's own answers: like ``model.diagnose``, the batch assumes nothing
   about a question a row leaves open;
 * with ``next_question=True``: ``next_question`` (the id of
   ``dx.next_question``, or None when nothing is left to ask);
@@ -116,15 +116,18 @@ Small chunks stay in the CPU cache (on the knee model chunks of 1,024 rows
 ran about 3x faster than chunks of 50,000), and memory stays linear in the
 rows. Posteriors agree with ``model.diagnose`` row by row to 1e-12.
 Triage is vectorised too. The next question is vectorised over each chunk
-(the same gains as ``Diagnosis.ranked_questions``, for every askable node
-at once); the rare rows where two questions tie, or a stopping threshold is
-met within 1e-9, are redone with ``model.diagnose`` so that the answer is
-always the Diagnosis's. It costs far more than the posterior: every row
-runs a clamped copy of the network for each state of each askable node
-(knee model, 2 cores: about 6,000 rows a second against 200,000 and more
-without it; a loop of ``dx.next_question`` manages about 3,000). On a
-network whose targets' joint is too large to enumerate, the next question
-is a loop of ``model.diagnose`` per distinct row.
+with the Diagnosis's own functions (the gains of
+``inference.gain.expected_information_gains`` and the ranking and stopping
+rules of ``questions.decide``, for every askable node at once); the rare
+rows where two questions' scores, or a number and its threshold, lie within
+1e-9 are redone with ``model.diagnose``, where rounding that differs
+between a batch and a single row could tip the choice. It costs far more
+than the posterior: every row runs a clamped copy of the network for each
+state of each askable node (knee model, 2 cores: about 6,000 rows a second
+against 200,000 and more without it; a loop of ``dx.next_question``
+manages about 3,000). On a network whose targets' joint is too large to
+enumerate, the gains are the sum of the targets' own gains, one row at a
+time, as the Diagnosis computes them.
 The explaining cause is vectorised over the distinct rows (one matrix
 product, a division and a sort of the candidates per row); rows whose best
 two candidates' factors agree within a relative 1e-6 (no evidence, or
@@ -146,8 +149,11 @@ from ..errors import EvidenceError, InvalidStateError, KneeBayesError, UnknownNo
 from ..extras import require
 from ..inference.evidence_weight import explaining_order, weigh
 from ..inference.fast import batch_rows, fast_joint
-from ..inference.posterior import TargetJoint, joint_with_targets, marginals, target_joint
-from ..triage import QUIET_TRIGGER, SEE_DOCTOR, has_triage_rules, level_of
+from ..inference.gain import expected_information_gains
+from ..inference.posterior import TargetJoint, marginals, target_joint
+from ..modelfile.schema import RedFlag
+from ..questions import decide, question_candidates
+from ..triage import QUIET_TRIGGER, SEE_DOCTOR, warning_signs
 
 if TYPE_CHECKING:
     from collections.abc import Hashable
@@ -238,15 +244,16 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
     log_e = np.empty(n_unique)
     encoder = _Encoder(net, nodes)
     targets_in = np.array([k for k, i in enumerate(nodes) if i in set(net.targets)], dtype=np.intp)
-    yes = model._yes_positions
-    matrix = model._target_matrix
-    want_next = next_question and bool(net.enumerated or not net.targets)
+    targets = model.targets
+    yes = targets.yes_positions
+    matrix = targets.matrix
+    want_next = next_question
     nq = np.empty(n_unique, dtype=object) if next_question else None
     redo_next = np.zeros(n_unique, dtype=bool)
-    full_marg = np.empty((n_unique, model._evidence_weights().width)) if explain else None
+    full_marg = np.empty((n_unique, targets.width)) if explain else None
 
     # The fast path (inference.fast) gives the posteriors; the next question needs the general engine's parts.
-    plan = None if want_next else model._fast_plan()
+    plan = None if want_next else model.fast_plan
 
     def _fast_rows(start: int, chunk: np.ndarray) -> None:
         rows = slice(start, start + len(chunk))
@@ -294,9 +301,7 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
         if want_next:   # smaller pieces: each row runs every askable node's clamps, which is wide
             for a in range(0, len(chunk), NEXT_CHUNK):
                 part = slice(a, a + NEXT_CHUNK)
-                sub = TargetJoint(tj.joint[part], tj.log_evidence[part], tuple(v[part] for v in tj.singleton_values),
-                                  tuple(v[part] for v in tj.component_values), tuple(v[part] for v in tj.component_scales))
-                found, redo = _next_questions(model, nodes, chunk[part], lam[part], sub, marg[part])
+                found, redo = _next_questions(model, nodes, chunk[part], lam[part], tj.take(part), marg[part])
                 nq[start + a : start + a + len(found)] = found
                 redo_next[start + a : start + a + len(found)] = redo
 
@@ -325,13 +330,12 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
     columns["impossible"] = impossible[inverse]
     # Object columns stay object (pandas 3 would turn None into NaN in a string column).
     if triage:
-        level, reasons = _triage(model, nodes, unique_codes, values, impossible, out_names)
+        level, reasons = _triage(model, nodes, unique_codes, values, impossible)
         columns["triage"] = pd.Series(level[inverse], dtype=object)
         columns["reasons"] = pd.Series(reasons[inverse], dtype=object)
     if next_question:
         assert nq is not None  # noqa: S101
-        redo = redo_next | (not want_next)
-        for u in np.flatnonzero(redo & ~impossible):
+        for u in np.flatnonzero(redo_next & ~impossible):
             q = model.diagnose(_evidence(net, nodes, unique_codes[u])).next_question
             nq[u] = None if q is None else q.id
         nq[impossible] = None
@@ -365,8 +369,8 @@ def _added_columns(model: Model, triage: bool, next_question: bool, explain: boo
     if next_question:
         names.append("next_question")
     if explain:
-        names += ["explaining_cause", "explaining_state", "bayes_factor"] if model._yes_positions is None else \
-            ["explaining_cause", "bayes_factor"]
+        names += ["explaining_cause", "bayes_factor"] if model.targets.binary else \
+            ["explaining_cause", "explaining_state", "bayes_factor"]
     return names
 
 
@@ -461,9 +465,7 @@ def _as_frame(frame: Any) -> pd.DataFrame:
 
 
 def _output_names(model: Model) -> list[str]:
-    if model._yes_positions is not None:
-        return list(model.causes)
-    return [f"{t}={s}" for t in model.causes for s in model._states[t]]
+    return list(model.targets.output_names)
 
 
 def _encode(net: CompiledNetwork, frame: pd.DataFrame, kept: Sequence[Hashable] = ()) -> tuple[np.ndarray, np.ndarray]:
@@ -636,64 +638,53 @@ def _evidence(net: CompiledNetwork, nodes: np.ndarray, row: np.ndarray) -> dict[
 
 # -- triage -------------------------------------------------------------------------------
 
-def _triage(model: Model, nodes: np.ndarray, codes: np.ndarray, posterior: np.ndarray | None,
-            impossible: np.ndarray, out_names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Level and reason triggers per distinct row, as ``kneebayes.triage.triage`` gives them.
+def _triage(model: Model, nodes: np.ndarray, codes: np.ndarray, posterior: np.ndarray,
+            impossible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Level and reason triggers per distinct row: ``kneebayes.triage.warning_signs``, the rule a Diagnosis uses.
 
-    Three facts per row decide the level through ``level_of``, the rule a
-    Diagnosis uses: which red flags and escalations fire, whether the model
-    has triage rules, and whether a red-flag question is unanswered. Rows
-    sharing a pattern of those facts are decided once.
+    Rows whose posterior lies within ``_TOL`` of an escalation's threshold
+    are redone with ``model.diagnose``, so that rounding cannot tip them
+    differently.
     """
-    spec, net = model.spec, model.network
+    spec, net, targets = model.spec, model.network, model.targets
     column_of = {int(i): k for k, i in enumerate(nodes)}
     n = codes.shape[0]
-    fired, triggers = [], []
-    near = np.zeros(n, dtype=bool)
-    screen_open = np.zeros(n, dtype=bool)
-    for flag in spec.red_flags:
-        i = net.index[flag.node]
+    answers = {}
+    for node in {f.node for f in spec.red_flags}:
+        i = net.index[node]
         k = column_of.get(i)
-        state = net.state_index[i].get(flag.state)
-        fired.append(np.zeros(n, dtype=bool) if k is None or state is None else codes[:, k] == state)
-        triggers.append(flag.node)
-        screen_open |= True if k is None else codes[:, k] < 0       # the question is not answered in this row
-    if posterior is not None:
-        for esc in spec.escalations:
-            # a yes/no model's column is the cause; in a model with multi-state targets, "cause=yes"
-            column = esc.cause if esc.cause in out_names else f"{esc.cause}=yes"
-            if column not in out_names:
-                continue
-            p = posterior[:, out_names.index(column)]
-            with np.errstate(invalid="ignore"):
-                fired.append(p >= esc.threshold)
-                near |= np.abs(p - esc.threshold) < _TOL
-            triggers.append(esc.cause)
-    matrix = np.stack(fired + [screen_open], axis=1)                 # the last column: screen open
-    if n:
-        packed = np.packbits(matrix, axis=1)                        # (n, bytes): one key per pattern
-        key = packed.view(np.dtype((np.void, packed.shape[1]))).reshape(-1) if packed.shape[1] > 8 else \
-            (packed.astype(np.uint64) << (8 * np.arange(packed.shape[1], dtype=np.uint64))).sum(axis=1)
-        _, first, which = np.unique(key, return_index=True, return_inverse=True)
-        patterns = matrix[first]
-    else:
-        patterns, which = np.zeros((0, matrix.shape[1]), dtype=bool), np.zeros(0, dtype=np.intp)
-    which = which.reshape(-1)
-    has_rules = has_triage_rules(spec)
-    level_by_pattern = np.empty(len(patterns), dtype=object)
-    reasons_by_pattern = np.empty(len(patterns), dtype=object)
+        if k is not None:   # code -1 (not asked) picks the last name, None
+            answers[node] = np.array(list(net.states[i]) + [None], dtype=object)[codes[:, k]]
+    columns = {t: k for k, t in enumerate(targets.ids)} if targets.binary else dict(targets.yes_columns)
+    yes_probability = {t: posterior[:, k] for t, k in columns.items()}
+    signs = warning_signs(spec, answers, n, yes_probability)
+    level = signs.levels(spec)
+    triggers = np.array([r.node if isinstance(r, RedFlag) else r.cause for r in signs.rules], dtype=object)
+    reasons = np.empty(n, dtype=object)
+    see = np.flatnonzero(level == SEE_DOCTOR)
+    patterns, which = np.unique(signs.fired[see], axis=0, return_inverse=True)   # rows that fire alike, once
     for p, pattern in enumerate(patterns):
-        ids = tuple(t for t, f in zip(triggers, pattern[:-1]) if f)
-        decided = level_of(bool(ids), has_rules, bool(pattern[-1]))
-        level_by_pattern[p] = decided
-        reasons_by_pattern[p] = ids if decided == SEE_DOCTOR else (QUIET_TRIGGER[decided],)
-    level, reasons = level_by_pattern[which], reasons_by_pattern[which]
+        _fill(reasons, see[which.reshape(-1) == p], tuple(triggers[np.flatnonzero(pattern)].tolist()))
+    for quiet in set(level.tolist()) - {SEE_DOCTOR}:
+        _fill(reasons, np.flatnonzero(level == quiet), (QUIET_TRIGGER[quiet],))
+    near = np.zeros(n, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        for esc in spec.escalations:
+            if esc.cause in yes_probability:
+                near |= np.abs(yes_probability[esc.cause] - esc.threshold) < _TOL
     for u in np.flatnonzero(near & ~impossible):   # a posterior within 1e-9 of a threshold: ask the Diagnosis
         t = model.diagnose(_evidence(net, nodes, codes[u])).triage
         level[u], reasons[u] = t.level, tuple(r.trigger for r in t.reasons)
     level[impossible] = None
     reasons[impossible] = None
     return level, reasons
+
+
+def _fill(out: np.ndarray, rows: np.ndarray, value: tuple[str, ...]) -> None:
+    """Put one tuple into many cells of an object array (assigned directly, numpy would unpack it)."""
+    box = np.empty(1, dtype=object)
+    box[0] = value
+    out[rows] = box
 
 
 # -- what the answers point to ------------------------------------------------------------
@@ -711,7 +702,7 @@ def _explaining(model: Model, nodes: np.ndarray, codes: np.ndarray, marg: np.nda
     cause = np.full(n, None, dtype=object)
     state = np.full(n, None, dtype=object)
     factor = np.full(n, np.nan)
-    layout = model._evidence_weights()
+    layout = model.weight_layout
     c = layout.n_candidates
     if n == 0 or c == 0:
         return cause, state, factor
@@ -745,44 +736,30 @@ def _next_questions(model: Model, nodes: np.ndarray, chunk: np.ndarray, lam: np.
                     marg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The Diagnosis's next question for each row of the chunk, and which rows to redo one by one.
 
-    The same numbers as ``Diagnosis.ranked_questions`` (``_joint_gains``),
-    for every askable node at once; answered nodes are masked out.
+    The Diagnosis's own functions on every row at once: the gains of
+    ``expected_information_gains`` and the rules of ``questions.decide``.
+    Rows where two questions' scores, or a number and its threshold, lie
+    within ``_TOL`` are redone with ``model.diagnose``: there, rounding
+    that differs between a batch and a single row could tip the choice.
     """
-    from ..inference.gain import entropy
-
-    net, settings = model.network, model.settings
-    cands = sorted(model._askable, key=lambda item: item[1].id)      # id order: argmax then breaks ties by id
+    settings = model.settings
+    cands = question_candidates(model)
     b = chunk.shape[0]
-    ids = np.array([n.id for _, n in cands] + [None], dtype=object)
-    if not cands:
+    if not cands.nodes:
         return np.full(b, None, dtype=object), np.zeros(b, dtype=bool)
-    idx = [i for i, _ in cands]
-    observed = np.zeros((b, len(net.names)), dtype=bool)
+    ids = np.array([n.id for n in cands.nodes] + [None], dtype=object)
+    observed = np.zeros((b, lam.shape[1]), dtype=bool)
     observed[:, nodes] = chunk >= 0
-    open_ = ~observed[:, idx]
-    stack = joint_with_targets(net, lam, tj, idx)                        # (b, n, width, K)
-    h_t = entropy(tj.joint)[:, None]
-    h_x = entropy(stack.sum(axis=3))
-    h_tx = entropy(stack.reshape(b, len(idx), -1))
-    gains = np.clip(h_t + h_x - h_tx, 0.0, np.maximum(np.minimum(h_x, h_t), 0.0))
-    costs = np.array([model._costs[n.id] for _, n in cands])
-    score = gains - settings.cost_weight * costs
-    red = np.array([n.id in set(model.red_flag_nodes) for _, n in cands])
-    leading = model._leading(marg) if marg.shape[1] else np.zeros(b)   # as Diagnosis.leading_probability
-    worth = open_ & (gains >= settings.min_gain) & (score > 0.0)
-    any_open = open_.any(axis=1)
-    settled = ~any_open | (leading >= settings.confidence) | ~worth.any(axis=1)
-    pool_red = open_ & red
-    promote = settled & settings.screen_red_flags & pool_red.any(axis=1)
-    pool = np.where(promote[:, None], pool_red, open_)
-    ranked = np.where(pool, score, -np.inf)
-    best = np.argmax(ranked, axis=1)
-    choice = np.where(any_open, best, len(idx))
-    # Rows the vectorised numbers cannot settle to the last bit: ties and thresholds within _TOL.
+    open_ = ~observed[:, list(cands.indices)]
+    gains = expected_information_gains(model.network, lam, tj, cands.indices).gains
+    leading = model.targets.leading(marg) if marg.shape[1] else np.zeros(b)   # as Diagnosis.leading_probability
+    decided = decide(gains, cands.costs, cands.red, open_, leading, settings)
+    choice = np.where(decided.n_open > 0, decided.order[:, 0], len(cands.nodes))
+    score = decided.score
     redo = np.abs(leading - settings.confidence) < _TOL
     redo |= (open_ & ((np.abs(gains - settings.min_gain) < _TOL) | (np.abs(score) < _TOL))).any(axis=1)
-    if len(idx) > 1:
-        top2 = np.sort(ranked, axis=1)[:, -2:]
-        with np.errstate(invalid="ignore"):
-            redo |= np.isfinite(top2[:, 0]) & (top2[:, 1] - top2[:, 0] < _TOL)
+    if len(cands.nodes) > 1:
+        rows = np.arange(b)
+        first, second = score[rows, decided.order[:, 0]], score[rows, decided.order[:, 1]]
+        redo |= (decided.n_open > 1) & (np.abs(first - second) < _TOL)
     return ids[choice], redo
