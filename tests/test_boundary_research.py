@@ -53,7 +53,7 @@ def warm(knee_model: kneebayes.Model) -> kneebayes.Model:
 @pytest.mark.parametrize("count", [100, 2000])
 def test_many_unknown_addresses_give_a_short_message_quickly(knee_model: kneebayes.Model, count: int) -> None:
     changes = {f"nope_{i}.prior": 0.5 for i in range(count)}
-    with bounded(seconds=5.0, megabytes=50.0):
+    with bounded(megabytes=50.0):
         message = refused(ParameterError, lambda: knee_model.with_parameters(changes),
                           f"{count} problems", "unknown parameter address 'nope_0.prior'",
                           f"and {count - 10} more", limit=1500)
@@ -85,7 +85,7 @@ DRAWING = [
 @pytest.mark.parametrize("run", DRAWING)
 @pytest.mark.parametrize("draws", [10**12, 10**30, pytest.param(10**5000, id="10**5000"), 0, -3])
 def test_draws_out_of_range_is_a_setting_error(warm: kneebayes.Model, run: Any, draws: int) -> None:
-    with bounded(seconds=5.0, megabytes=50.0):
+    with bounded(megabytes=50.0):
         message = refused(SettingError, lambda: run(warm, draws=draws, progress=False), "draws must be from 1 to")
     assert "MAX_" in message
 
@@ -98,7 +98,7 @@ def test_draws_of_a_wrong_type_is_a_type_error(warm: kneebayes.Model, run: Any, 
 
 def test_draws_that_would_not_fit_in_memory_say_how_much(warm: kneebayes.Model) -> None:
     draws = intervals.MAX_DRAWS   # allowed by the count, about 14 GB for the knee model
-    with bounded(seconds=5.0, megabytes=50.0):
+    with bounded(megabytes=50.0):
         refused(SettingError, lambda: warm.posterior_intervals(draws=draws, progress=False),
                 "draws=10,000,000", "GiB of memory", "DRAW_MEMORY", "at most")
 
@@ -112,7 +112,7 @@ def test_the_memory_limit_is_read_at_each_call(warm: kneebayes.Model, monkeypatc
 @pytest.mark.parametrize("run", DRAWING)
 @pytest.mark.parametrize("seed", [-1, 2**128, pytest.param(10**5000, id="10**5000")])
 def test_a_negative_or_huge_seed_is_a_setting_error(warm: kneebayes.Model, run: Any, seed: int) -> None:
-    with bounded(seconds=5.0, megabytes=50.0):
+    with bounded(megabytes=50.0):
         refused(SettingError, lambda: run(warm, draws=5, seed=seed, progress=False), "seed", "2**128")
 
 
@@ -154,7 +154,7 @@ def test_top_question_stability_has_its_own_smaller_cap(warm: kneebayes.Model) -
 
 @pytest.mark.parametrize("sample", [sample_states, sample_cases])
 def test_sampling_cases_checks_n_and_seed(knee_model: kneebayes.Model, sample: Any) -> None:
-    with bounded(seconds=5.0, megabytes=50.0):
+    with bounded(megabytes=50.0):
         refused(SettingError, lambda: sample(knee_model, 10**12), "n must be from 0 to", "MAX_CASES")
         refused(SettingError, lambda: sample(knee_model, 50_000_000), "n=50,000,000", "GiB of memory", "at most")
     refused(SettingError, lambda: sample(knee_model, -1), "n must be from 0 to")
@@ -187,7 +187,7 @@ def test_a_grid_value_outside_0_1_is_a_setting_error(knee_model: kneebayes.Model
 
 def test_a_huge_grid_is_refused_before_any_work(knee_model: kneebayes.Model) -> None:
     big = np.full(10**6, 0.5)
-    with bounded(seconds=2.0, megabytes=20.0):
+    with bounded(megabytes=20.0):
         refused(SettingError, lambda: sensitivity_function(knee_model, *ARGS, grid=big), "grid", f"{MAX_POINTS:,}")
         refused(SettingError, lambda: sensitivity_function(knee_model, *ARGS, grid=[0.5] * (MAX_POINTS + 1)), "grid")
 
@@ -199,7 +199,7 @@ def test_points_of_a_wrong_type_is_a_type_error(knee_model: kneebayes.Model, poi
 
 @pytest.mark.parametrize("points", [0, -1, MAX_POINTS + 1, 10**30])
 def test_points_out_of_range_is_a_setting_error(knee_model: kneebayes.Model, points: int) -> None:
-    with bounded(seconds=2.0, megabytes=20.0):
+    with bounded(megabytes=20.0):
         refused(SettingError, lambda: sensitivity_function(knee_model, *ARGS, points=points), "points must be from 1 to")
 
 
