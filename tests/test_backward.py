@@ -87,8 +87,8 @@ def test_a_sweep_that_underflows_falls_back_to_clamping_with_rescaling() -> None
     np.testing.assert_allclose(swept, clamped, rtol=0, atol=1e-12)
 
 
-def test_an_unknown_method_is_refused_with_the_valid_ones() -> None:
-    model = kneebayes.load_model()
+def test_an_unknown_method_is_refused_with_the_valid_ones(knee_model: kneebayes.Model) -> None:
+    model = knee_model
     net = model._net
     lam = encode(net, [{}])
     with pytest.raises(SettingError, match="method must be 'auto', 'sweep' or 'clamp', not 'fast'"):

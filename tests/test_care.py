@@ -310,8 +310,8 @@ def test_a_limit_that_is_not_a_whole_number_of_items_is_refused(limit: object) -
 
 
 # -- through a Diagnosis ----------------------------------------------------------------------
-def test_a_diagnosis_drops_the_brace_for_a_stable_knee_and_fits_it_for_an_unstable_one() -> None:
-    model = kneebayes.load_model()
+def test_a_diagnosis_drops_the_brace_for_a_stable_knee_and_fits_it_for_an_unstable_one(knee_model: kneebayes.Model) -> None:
+    model = knee_model
     assert BRACE not in ids(model.diagnose({"instability": "no"}).care_plan)
     unstable = model.diagnose({"instability": "yes"})
     assert BRACE in ids(split_care(unstable.care_plan)[0])

@@ -59,9 +59,9 @@ def test_the_interview_fits_80_columns() -> None:
 
 # -- plain words and --verbose --------------------------------------------------------------------
 
-def test_a_question_says_why_in_plain_words_and_the_bits_only_with_verbose() -> None:
+def test_a_question_says_why_in_plain_words_and_the_bits_only_with_verbose(knee_model: kneebayes.Model) -> None:
     plain, verbose = run("diagnose", "tingling_or_numbness=yes"), run("diagnose", "--verbose", "tingling_or_numbness=yes")
-    dx = kneebayes.load_model().diagnose({"tingling_or_numbness": "yes"})
+    dx = knee_model.diagnose({"tingling_or_numbness": "yes"})
     q = dx.next_question
     assert q is not None
     assert "  Why: " in plain.stdout and "bits" not in plain.stdout
@@ -84,10 +84,10 @@ def test_interview_verbose_shows_the_numbers_under_each_question() -> None:
 
 # -- care plan ----------------------------------------------------------------------------------
 
-def test_the_care_plan_is_short_by_default_and_whole_with_care_all() -> None:
+def test_the_care_plan_is_short_by_default_and_whole_with_care_all(knee_model: kneebayes.Model) -> None:
     from kneebayes.care import split_care
 
-    dx = kneebayes.load_model().diagnose(dict(a.split("=") for a in EXAMPLE))
+    dx = knee_model.diagnose(dict(a.split("=") for a in EXAMPLE))
     first, rest = split_care(dx.care_plan)
     short, full = run("diagnose", *EXAMPLE, columns=1000), run("diagnose", "--care", "all", *EXAMPLE, columns=1000)
     assert all(item.title in short.stdout for item in first)
@@ -137,8 +137,8 @@ def test_an_unknown_id_near_a_real_one_is_suggested() -> None:
 
 # -- nodes and --version -------------------------------------------------------------------------
 
-def test_nodes_lists_every_id_with_label_kind_and_states() -> None:
-    model = kneebayes.load_model()
+def test_nodes_lists_every_id_with_label_kind_and_states(knee_model: kneebayes.Model) -> None:
+    model = knee_model
     out = run("nodes", columns=1000).stdout
     for node in model.nodes:
         assert re.search(rf"^  {node.id} +{re.escape(node.label)} \[{'/'.join(node.states)}\]", out, re.M), node.id
@@ -146,8 +146,8 @@ def test_nodes_lists_every_id_with_label_kind_and_states() -> None:
     assert "(warning sign)" in out
 
 
-def test_nodes_json_is_every_node_with_its_fields() -> None:
-    model = kneebayes.load_model()
+def test_nodes_json_is_every_node_with_its_fields(knee_model: kneebayes.Model) -> None:
+    model = knee_model
     data = json.loads(run("nodes", "--json").stdout)
     assert [n["id"] for n in data["nodes"]] == [n.id for n in model.nodes]
     flags = {n["id"] for n in data["nodes"] if n["warning_sign"]}
@@ -155,9 +155,9 @@ def test_nodes_json_is_every_node_with_its_fields() -> None:
     assert {n["kind"] for n in data["nodes"]} == {n.kind for n in model.nodes}
 
 
-def test_nodes_kind_keeps_only_that_kind() -> None:
+def test_nodes_kind_keeps_only_that_kind(knee_model: kneebayes.Model) -> None:
     data = json.loads(run("nodes", "--json", "--kind", "cause").stdout)
-    assert [n["id"] for n in data["nodes"]] == list(kneebayes.load_model().causes)
+    assert [n["id"] for n in data["nodes"]] == list(knee_model.causes)
 
 
 def test_version_prints_the_package_version() -> None:

@@ -132,15 +132,15 @@ def addresses(spec: ModelSpec) -> list[str]:
     return out
 
 
-def test_committed_card_is_the_generated_one(card_module):
-    expected = card_module.card_for(kneebayes.load_model())
+def test_committed_card_is_the_generated_one(knee_model: kneebayes.Model, card_module):
+    expected = card_module.card_for(knee_model)
     assert CARD.read_text(encoding="utf-8") == expected, (
         "docs/model-card.md is out of date with the model file; regenerate with `python docs/make_model_card.py`"
     )
 
 
-def test_every_parameter_address_of_the_knee_model_is_in_the_card(card_module):
-    model = kneebayes.load_model()
+def test_every_parameter_address_of_the_knee_model_is_in_the_card(knee_model: kneebayes.Model, card_module):
+    model = knee_model
     text = card_module.card_for(model)
     expected = addresses(model.spec)
     assert len(expected) == len(set(expected)) > 0
@@ -149,8 +149,8 @@ def test_every_parameter_address_of_the_knee_model_is_in_the_card(card_module):
     assert [a for a, _ in card_module.all_parameters(model.spec)] == expected
 
 
-def test_every_node_and_claim_of_the_knee_model_is_in_the_card(card_module):
-    model = kneebayes.load_model()
+def test_every_node_and_claim_of_the_knee_model_is_in_the_card(knee_model: kneebayes.Model, card_module):
+    model = knee_model
     text = card_module.card_for(model)
     for node in model.spec.nodes:
         assert f"### `{node.id}`: {node.label}" in text
@@ -160,10 +160,10 @@ def test_every_node_and_claim_of_the_knee_model_is_in_the_card(card_module):
     assert model.content_hash in text
 
 
-def test_card_is_deterministic_and_undated(card_module):
-    model = kneebayes.load_model()
+def test_card_is_deterministic_and_undated(knee_model: kneebayes.Model, card_module):
+    model = knee_model
     first = card_module.card_for(model)
-    assert first == card_module.card_for(kneebayes.load_model())
+    assert first == card_module.card_for(knee_model)
     assert not re.search(r"\b20\d\d-\d\d-\d\d\b", first)
     assert str(ROOT) not in first
 
@@ -195,8 +195,8 @@ def test_claims_show_whether_they_hold(card_module, tiny_path):
     assert broken.split(" | ")[-1].startswith("**NO** (")
 
 
-def test_every_care_item_is_in_the_card_with_the_answers_it_is_tied_to(card_module):
-    model = kneebayes.load_model()
+def test_every_care_item_is_in_the_card_with_the_answers_it_is_tied_to(knee_model: kneebayes.Model, card_module):
+    model = knee_model
     section = card_module.card_for(model).split("## Care", 1)[1].split("\n## ", 1)[0]
     for item in model.spec.care:
         assert f"| `{item.id}` | {item.title} | {item.when} |" in section
@@ -218,12 +218,12 @@ def test_unsettled_choices_list_exactly_the_silent_parameters(card_module, tiny_
     assert "2 of 17 parameters" in section
 
 
-def test_knee_card_keeps_the_hand_written_preamble(card_module):
-    text = card_module.card_for(kneebayes.load_model())
+def test_knee_card_keeps_the_hand_written_preamble(knee_model: kneebayes.Model, card_module):
+    text = card_module.card_for(knee_model)
     section = text.split("## Choices the article did not settle", 1)[1]
     assert card_module.KNEE_PREAMBLE in section
     listed = re.findall(r"^\| `([^`]+)` \|", section, flags=re.MULTILINE)
-    silent = [a for a, q in card_module.all_parameters(kneebayes.load_model().spec)
+    silent = [a for a, q in card_module.all_parameters(knee_model.spec)
               if re.search("silent|not stated", q.rationale, re.IGNORECASE)]
     assert listed == silent and silent
 

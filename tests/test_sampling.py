@@ -8,8 +8,8 @@ import kneebayes
 from kneebayes.research.sampling import sample_cases, sample_states
 
 
-def test_sampled_frequencies_match_the_marginals() -> None:
-    model = kneebayes.load_model()
+def test_sampled_frequencies_match_the_marginals(knee_model: kneebayes.Model) -> None:
+    model = knee_model
     states = sample_states(model, 20_000, seed=7)
     marginals = model.marginals({})
     for i, node in enumerate(model.network.names):
@@ -18,13 +18,13 @@ def test_sampled_frequencies_match_the_marginals() -> None:
         assert np.abs(freq - expected).max() < 0.02, node   # ~6 standard errors at n = 20,000
 
 
-def test_the_same_seed_gives_the_same_cases() -> None:
-    model = kneebayes.load_model()
+def test_the_same_seed_gives_the_same_cases(knee_model: kneebayes.Model) -> None:
+    model = knee_model
     assert sample_cases(model, 50, seed=3) == sample_cases(model, 50, seed=3)
     assert sample_cases(model, 50, seed=3) != sample_cases(model, 50, seed=4)
 
 
-def test_every_sampled_case_is_possible() -> None:
-    model = kneebayes.load_model()
+def test_every_sampled_case_is_possible(knee_model: kneebayes.Model) -> None:
+    model = knee_model
     for case in sample_cases(model, 20, seed=5):
         assert model.diagnose(case).evidence_probability > 0
