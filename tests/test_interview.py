@@ -245,7 +245,7 @@ def test_from_json_with_a_different_model_raises_naming_both(knee_model: kneebay
     session.answer("limping", "yes")
     other = _changed_knee(knee_model)
     assert other.content_hash != knee_model.content_hash
-    with pytest.raises(kneebayes.KneeBayesError) as err:
+    with pytest.raises(kneebayes.SavedInterviewError, match="its answers may not mean the same here") as err:
         kneebayes.Interview.from_json(other, session.to_json())
     message = str(err.value)
     assert knee_model.content_hash[:12] in message and other.content_hash[:12] in message
@@ -253,9 +253,9 @@ def test_from_json_with_a_different_model_raises_naming_both(knee_model: kneebay
 
 
 def test_from_json_rejects_text_that_is_not_a_saved_interview(knee_model: kneebayes.Model) -> None:
-    with pytest.raises(kneebayes.KneeBayesError, match="not a saved interview"):
+    with pytest.raises(kneebayes.SavedInterviewError, match="not a saved interview"):
         kneebayes.Interview.from_json(knee_model, "{not json")
-    with pytest.raises(kneebayes.KneeBayesError, match="not a saved interview"):
+    with pytest.raises(kneebayes.SavedInterviewError, match="not a saved interview"):
         kneebayes.Interview.from_json(knee_model, json.dumps({"format": "something-else"}))
 
 
