@@ -310,7 +310,7 @@ def _dx(model: kneebayes.Model) -> kneebayes.Diagnosis:
 
 
 VALUES: dict[str, Callable[[kneebayes.Model], Any]] = {
-    "ModelInfo": lambda m: _dx(m).model,
+    "ModelInfo": lambda m: _dx(m).model_info,
     "Node": lambda m: m.nodes[0],
     "Settings": lambda m: _dx(m).settings,
     "StopReason": lambda m: kneebayes.StopReason.CONFIDENT,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .modelfile.schema import ClaimSpec
+from .triage import screened
 
 if TYPE_CHECKING:
     from .model import Model
@@ -89,8 +90,6 @@ def _fmt(ev: tuple[tuple[str, str], ...]) -> str:
 
 def _given(model: Model, claim: ClaimSpec) -> dict[str, str]:
     """The claim's evidence, after the safety screen when the claim asks for it."""
-    from .triage import screened
-
     return screened(model.spec, _ev(claim.given)) if claim.screened else _ev(claim.given)
 
 

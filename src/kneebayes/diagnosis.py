@@ -27,11 +27,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import KneeBayesError, ParameterError, UnknownNodeError, quote
+from .care import care_plan
+from .display.html import diagnosis_html
+from .errors import InvalidStateError, KneeBayesError, ParameterError, UnknownNodeError, quote
+from .explain import explain
 from .inference.evidence_weight import EXPLANATION_MEASURE, FACTOR_MAX, decibans, explaining_order, leaders, weigh
-from .pickling import reduce_frozen
 from .inference.gain import expected_information_gains
-from .questions import STOP_CODES, Question, Rationale, Settings, StopReason, decide, question_candidates
+from .inference.posterior import encode, target_joint
+from .pickling import reduce_frozen
+from .questions import STOP_CODES, AnswerEffect, Question, Rationale, Settings, StopReason, decide, question_candidates
+from .triage import triage
 
 if TYPE_CHECKING:
     from .care import CareAdvice
@@ -169,8 +174,6 @@ class Diagnosis:
     @cached_property
     def _lam(self) -> np.ndarray:
         """The evidence as the general engine's likelihood vectors, (1, nodes, max card)."""
-        from .inference.posterior import encode
-
         return encode(self._model.network, [dict(self._indices)])
 
     @cached_property
@@ -180,8 +183,6 @@ class Diagnosis:
         A diagnosis whose posterior came from the fast path (``inference.fast``)
         makes it only when the questions are ranked.
         """
-        from .inference.posterior import target_joint
-
         net = self._model.network
         return target_joint(net, self._lam, targets_observed=not set(net.enumerated).isdisjoint(self._indices))
 
@@ -624,8 +625,6 @@ class Diagnosis:
 
     def rationale(self, question_id: str) -> Rationale:
         """How each answer to ``question_id`` would move each cause, with the answers' probabilities."""
-        from .questions import AnswerEffect
-
         question = next((q for q in self.ranked_questions if q.id == question_id), None)
         if question is None:
             valid = [q.id for q in self.ranked_questions]
@@ -655,8 +654,6 @@ class Diagnosis:
         all-clear state and nothing escalates; ``incomplete`` while some are
         unanswered; ``not_assessed`` for a model without triage rules.
         """
-        from .triage import triage
-
         return triage(self._model.spec, self._evidence, self._yes_probabilities)
 
     @cached_property
@@ -668,8 +665,6 @@ class Diagnosis:
     @cached_property
     def care_plan(self) -> tuple[CareAdvice, ...]:
         """The article's advice for the likely causes, most relevant first, each with its source."""
-        from .care import care_plan
-
         return care_plan(self._model.spec, self._yes_probabilities, self.triage.level, evidence=self._evidence)
 
     def explain(self, cause: str, state: str | None = None) -> Explanation:
@@ -701,13 +696,9 @@ class Diagnosis:
             dist = self.distributions[cause]
             state = "yes" if "yes" in states and len(states) == 2 else max(dist, key=lambda s: (dist[s], s))
         elif state not in states:
-            from .errors import InvalidStateError
-
             raise InvalidStateError(cause, state, states)
         cache = self.__dict__.setdefault("_explanations", {})
         if (cause, state) not in cache:
-            from .explain import explain
-
             cache[(cause, state)] = explain(self._model, self._evidence, cause, state,
                                             total=self._decibans(cause, state))
         return cache[(cause, state)]
@@ -774,8 +765,6 @@ class Diagnosis:
 
     def to_html(self) -> str:
         """An HTML summary: posterior bars, triage and reasons, next question, top care items."""
-        from .display.html import diagnosis_html
-
         return diagnosis_html(self)
 
     def _repr_html_(self) -> str:

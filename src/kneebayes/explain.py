@@ -33,7 +33,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .evidence import to_indices
 from .inference.evidence_weight import FACTOR_MAX, decibans, odds_ratio
+from .inference.posterior import encode, node_target_joints, target_joint
 
 if TYPE_CHECKING:
     from .model import Model
@@ -168,9 +170,6 @@ def explain(model: Model, evidence: Mapping[str, str], cause: str, state: str = 
     >>> abs(ex.total - ex.supporting[0].weight_of_evidence) < 1e-12   # one answer: its weight is the total
     True
     """
-    from .evidence import to_indices
-    from .inference.posterior import encode, target_joint
-
     net = model.network
     items = list(evidence.items())
     sets = [dict(items)] + [dict(items[:i] + items[i + 1 :]) for i in range(len(items))]
@@ -199,8 +198,6 @@ def explain(model: Model, evidence: Mapping[str, str], cause: str, state: str = 
 
 def _state_and_rest(model: Model, lam: np.ndarray, tj: object, cause: str, state: str) -> tuple[np.ndarray, np.ndarray]:
     """P(cause = state | each evidence set) and P(cause = any other state | it), each summed from the joint."""
-    from .inference.posterior import node_target_joints
-
     net = model.network
     t = net.index[cause]
     joints = node_target_joints(net, lam, tj, [t])   # type: ignore[arg-type]

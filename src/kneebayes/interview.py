@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import EvidenceError, KneeBayesError, SettingError, UnknownNodeError, quote
 from .evidence import normalize
+from .model import Model
+from .pickling import reduce_frozen
 from .settings import SETTING_RULES, setting_problem
 
 if TYPE_CHECKING:
     from .diagnosis import Diagnosis
-    from .model import Model
     from .questions import Question
 
 _FORMAT = "kneebayes-interview/1"
@@ -60,8 +61,6 @@ class Step:
     posterior: Mapping[str, float]
 
     def __reduce__(self) -> tuple[Any, ...]:
-        from .pickling import reduce_frozen   # ``posterior`` is read-only (a mapping proxy, which pickle refuses)
-
         return reduce_frozen(self)
 
 
@@ -87,8 +86,6 @@ class Interview:
 
     def __init__(self, model: Model, *, screen_red_flags: bool = True, confidence: float | None = None,
                  cost_weight: float | None = None, min_gain: float | None = None) -> None:
-        from .model import Model
-
         if not isinstance(model, Model):
             raise TypeError(f"an Interview needs a kneebayes.Model, got {type(model).__name__}")
         self._model = model

@@ -12,18 +12,25 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from .claims import check_claims
 from .diagnosis import Diagnosis, ModelInfo
+from .display.html import model_html
 from .errors import EvidenceError, ImpossibleEvidenceError, UnknownNodeError, quote
 from .evidence import EvidenceLike, normalize, normalize_indexed, to_indices
 from .extras import require
-from .inference.fast import FastPlan, compile_fast, fast_joint, part_rows
-from .inference.posterior import encode, marginals, node_target_joints, target_joint
-from .modelfile.schema import ModelSpec, NoisyOr, Parameter, Prior, implicit_normal_state
 from .inference import evidence_weight
 from .inference.evidence_weight import Layout as WeightLayout
+from .inference.fast import FastPlan, compile_fast, fast_joint, part_rows
+from .inference.posterior import encode, marginals, node_target_joints, target_joint
+from .interop.pgmpy import to_pgmpy
+from .modelfile.load import default_model_path, load_spec
+from .modelfile.save import save
+from .modelfile.schema import ModelSpec, NoisyOr, Parameter, Prior, implicit_normal_state
 from .network.compiled import JOINT_LIMIT, CompiledNetwork, compile_network
 from .network.targets import TargetLayout, target_layout
 from .questions import Settings
+from .research.batch import diagnose_frame
+from .research.parameters import diff, parameters, with_parameters
 from .settings import MEMORY_BUDGET, check_memory_budget, with_overrides
 
 if TYPE_CHECKING:
@@ -377,16 +384,12 @@ class Model:
 
     def check_claims(self) -> ClaimReport:
         """Check the article's claims kept in the model file: each held or broken, with numbers."""
-        from .claims import check_claims
-
         return check_claims(self)
 
     # -- researchers: parameters, tweaks, files ---------------------------------------------
     @property
     def parameters(self) -> Mapping[str, Parameter]:
         """Every number of the model by its address (``poor_warmup.prior``, ``bakers_cyst.leak``, ...)."""
-        from .research.parameters import parameters
-
         cache = self._cache
         if "parameters" not in cache:
             cache["parameters"] = parameters(self._spec)
@@ -399,22 +402,16 @@ class Model:
         to set a value and its range together. Raises ParameterError
         naming a bad address (with the nearest ones) or a bad value.
         """
-        from .research.parameters import with_parameters
-
         # the same targets in the same order: an imported network names its own, which kind alone cannot tell
         return Model(with_parameters(self._spec, changes), targets=self._targets.ids, joint_limit=self._joint_limit,
                      memory_budget=self._memory_budget)
 
     def diff(self, other: Model) -> list[ParameterChange]:
         """The numbers that differ between this model and ``other``, by address."""
-        from .research.parameters import diff
-
         return diff(self._spec, other.spec)
 
     def save(self, path: str | Path) -> Path:
         """Write a model file that loads back to this model (same content hash), with sources and rationales."""
-        from .modelfile.save import save
-
         return save(self._spec, path)
 
     def posterior_intervals(self, evidence: EvidenceLike | None = None, *, draws: int = 10_000, seed: int | None = 0,
@@ -424,7 +421,7 @@ class Model:
         Returns a pandas DataFrame (one row per cause: mean, low, high). See
         :func:`kneebayes.research.intervals.posterior_intervals`.
         """
-        from .research.intervals import posterior_intervals
+        from .research.intervals import posterior_intervals   # here: intervals builds Models (an import cycle)
 
         return posterior_intervals(self, evidence, draws=draws, seed=seed, mass=mass, progress=progress)
 
@@ -439,14 +436,10 @@ class Model:
         answers (ids, dates), carried through unchanged. See
         :mod:`kneebayes.research.batch`.
         """
-        from .research.batch import diagnose_frame
-
         return diagnose_frame(self, frame, triage=triage, next_question=next_question, explain=explain, keep=keep)
 
     def to_html(self) -> str:
         """An HTML summary: nodes by kind, counts, source (what a notebook shows)."""
-        from .display.html import model_html
-
         return model_html(self)
 
     def _repr_html_(self) -> str:
@@ -493,26 +486,24 @@ class Model:
     # -- interop ----------------------------------------------------------------------
     def to_bif(self, path: str | Path) -> Path:
         """Write the model as a BIF file (full tables; ``.gz`` compresses; no pgmpy needed)."""
-        from .interop.files import to_bif
+        from .interop.files import to_bif   # here: the importers build Models (an import cycle)
 
         return to_bif(self, path)
 
     def to_xmlbif(self, path: str | Path) -> Path:
         """Write the model as an XMLBIF file (full tables; ``.gz`` compresses; no pgmpy needed)."""
-        from .interop.files import to_xmlbif
+        from .interop.files import to_xmlbif   # here: the importers build Models (an import cycle)
 
         return to_xmlbif(self, path)
 
     def to_xdsl(self, path: str | Path) -> Path:
         """Write the model as a GeNIe XDSL file (full tables; ``.gz`` compresses; no pgmpy needed)."""
-        from .interop.files import to_xdsl
+        from .interop.files import to_xdsl   # here: the importers build Models (an import cycle)
 
         return to_xdsl(self, path)
 
     def to_pgmpy(self) -> DiscreteBayesianNetwork:
         """The model as a pgmpy DiscreteBayesianNetwork with the same numbers (full tables)."""
-        from .interop.pgmpy import to_pgmpy
-
         return to_pgmpy(self)
 
     def __repr__(self) -> str:
@@ -547,7 +538,7 @@ def content_hash(spec: ModelSpec) -> str:
                  for c in spec.care],
     }
     canonical = json.dumps({"name": spec.name, "version": spec.version, "nodes": nodes, "rules": rules}, sort_keys=True)
-    import hashlib   # here, not at import: it loads OpenSSL, and only the hash needs it
+    import hashlib  # here, not at import: it loads OpenSSL, and only the hash needs it
 
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -574,7 +565,7 @@ def _rest_hash(spec: ModelSpec, targets: tuple[str, ...], joint_limit: int) -> s
 
     canonical = json.dumps({"spec": plain(spec), "targets": list(targets), "joint_limit": joint_limit},
                            sort_keys=True, default=str)
-    import hashlib   # here, not at import: it loads OpenSSL, and only the hash needs it
+    import hashlib  # here, not at import: it loads OpenSSL, and only the hash needs it
 
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -588,8 +579,6 @@ def load_model(path: str | Path | None = None) -> Model:
     >>> kneebayes.load_model().name
     'knee'
     """
-    from .modelfile.load import default_model_path, load_spec
-
     return Model(load_spec(default_model_path() if path is None else path))
 
 

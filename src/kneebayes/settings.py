@@ -8,15 +8,11 @@ all pass their settings through :func:`setting_problem`, so a confidence of
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from .errors import SettingError, quote
 from .modelfile.numbers import is_number
-
-if TYPE_CHECKING:
-    from .questions import Settings
+from .questions import Settings
 
 #: What each setting must be, in words (the rule :func:`setting_problem` applies).
 SETTING_RULES: dict[str, str] = {
@@ -99,8 +95,6 @@ def with_overrides(base: Settings, *, confidence: object = None, cost_weight: ob
     >>> with_overrides(base, screen_red_flags=None) is base
     True
     """
-    from .questions import Settings
-
     given = {"confidence": confidence, "cost_weight": cost_weight, "min_gain": min_gain,
              "screen_red_flags": screen_red_flags}
     for name, value in given.items():

@@ -27,7 +27,10 @@ import sys
 import warnings
 from collections.abc import Sequence
 
+from .. import __version__
 from ..errors import KneeBayesError, quote
+from ..settings import setting_problem
+from .models import split_normal, split_targets
 from .saving import warn
 
 __all__ = ["build_parser", "main"]
@@ -56,8 +59,6 @@ def _path(text: str) -> str:
 
 def _confidence(text: str) -> float:
     """``--confidence``: a number, checked by the one settings validator (so "nan" or "5" is refused as everywhere)."""
-    from ..settings import setting_problem
-
     try:
         value = float(text)
     except ValueError:
@@ -69,8 +70,6 @@ def _confidence(text: str) -> float:
 
 
 def _targets(text: str) -> tuple[str, ...]:
-    from .models import split_targets
-
     try:
         return split_targets(text)
     except KneeBayesError as exc:
@@ -78,8 +77,6 @@ def _targets(text: str) -> tuple[str, ...]:
 
 
 def _normal(text: str) -> dict[str, str]:
-    from .models import split_normal
-
     try:
         return split_normal(text)
     except KneeBayesError as exc:
@@ -103,8 +100,6 @@ def _care_option(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .. import __version__
-
     parser = argparse.ArgumentParser(prog="kneebayes", description="Bayesian diagnosis of tightness behind the knee "
                                      "after running (or with any diagnostic network, --model).")
     parser.add_argument("--version", action="version", version=f"kneebayes {__version__}")

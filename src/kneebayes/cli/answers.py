@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import KneeBayesError, UnknownNodeError, quote
+from ..errors import InputFileError, KneeBayesError, UnknownNodeError, quote
+from ..files import read_text
+from ..interview import MAX_SAVED_CHARS, Interview, SavedInterviewError, parse_saved_json
 
 if TYPE_CHECKING:
-    from ..interview import Interview
     from ..model import Model
 
 YES_WORDS = frozenset({"y", "yes", "true"})
@@ -102,10 +103,6 @@ def read_answers_file(model: Model, path: str, screen: bool | None, confidence: 
     object ``{"node id": "yes" | "no" | true | false | null | "skip"}``
     (null and "skip" mean "don't know").
     """
-    from ..errors import InputFileError
-    from ..files import read_text
-    from ..interview import MAX_SAVED_CHARS, Interview, SavedInterviewError, parse_saved_json
-
     try:
         # a regular file only (a FIFO would block, a folder or /dev/zero never end), size- and UTF-8-checked
         text = read_text(path, what="answers file", limit=MAX_SAVED_CHARS)

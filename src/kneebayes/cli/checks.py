@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from ..model import load_model
+from ..modelfile.load import check_model_file, default_model_path
+
 
 def run_check(args: argparse.Namespace) -> int:
-    from ..modelfile.load import check_model_file, default_model_path
-
     path = args.path if args.path is not None else default_model_path()
     problems = check_model_file(path)
     for p in problems:
@@ -17,8 +18,6 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_claims(args: argparse.Namespace) -> int:
-    from ..model import load_model
-
     report = load_model(args.model).check_claims()
     print(report)
     return 0 if report.all_held else 1

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from .answers import parse_pairs
+from .models import load
 from .saving import write_line
 from .text import (
     Printer,
@@ -22,8 +23,6 @@ JSON_LEAD = ("model", "evidence", "explaining_causes", "bayes_factor", "prior", 
 
 
 def run(args: argparse.Namespace) -> int:
-    from .models import load
-
     model = load(args.model, args.targets, args.normal)
     dx = model.diagnose(parse_pairs(model, args.answers), screen_red_flags=not args.no_screen,
                         confidence=args.confidence)

@@ -15,13 +15,15 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
+from ..display.words import question_reason
 from ..errors import PATH_LIMIT, KneeBayesError, quote
-from .answers import QUIT_WORDS, SKIP_WORDS, UNDO_WORDS, state_for, words_for
+from ..interview import Interview
+from .answers import QUIT_WORDS, SKIP_WORDS, UNDO_WORDS, read_answers_file, state_for, words_for
+from .models import load
 from .saving import Saver, Stopped, StopSignals, check_save_target, warn, write_line
 from .text import Printer, care_lines, diagnosis_sections, disclaimer, question_detail, stop_text, triage_lines
 
 if TYPE_CHECKING:
-    from ..interview import Interview
     from ..model import Model
 
 #: Exit status after Ctrl-C, as a shell reports a process ended by SIGINT.
@@ -33,10 +35,6 @@ class Interrupted(Exception):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..interview import Interview
-    from .answers import read_answers_file
-    from .models import load
-
     out = Printer(write_line)
     model = load(args.model, args.targets, args.normal)
     screen = False if args.no_screen else None
@@ -170,8 +168,6 @@ def ask(model: Model, session: Interview, stdin: TextIO, out: Printer, *,
     ``signals`` may end the interview by raising ``Stopped`` while it waits
     for input; Ctrl-C raises :class:`Interrupted`.
     """
-    from ..display.words import question_reason
-
     signals = signals or StopSignals()   # not entered: no handlers, nothing received
     echo = not stdin.isatty()
     while True:

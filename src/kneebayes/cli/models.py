@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import KneeBayesError, quote
+from ..interop.importer import is_network_path, load_network
+from ..model import load_model
 
 if TYPE_CHECKING:
     from ..model import Model
@@ -40,19 +42,13 @@ def is_network(path: str | None) -> bool:
     """Whether ``--model`` names a network file (by its suffix) rather than a YAML model file."""
     if path is None or path.lower().endswith((".yaml", ".yml")):
         return False   # the common case decided without importing the network readers
-    from ..interop.importer import is_network_path
-
     return is_network_path(path)
 
 
 def load(path: str | None, targets: Sequence[str] | None, normal: Mapping[str, str] | None = None) -> Model:
     """The model named by ``--model`` (None: the packaged one), a network file read with ``--targets`` as its causes
     and ``--normal`` naming their no-fault states."""
-    from ..model import load_model
-
     if is_network(path):
-        from ..interop.importer import load_network
-
         assert path is not None  # noqa: S101 - is_network says so
         if not targets:
             raise KneeBayesError(f"{quote(path)} is a network file: add --targets with the ids of the nodes to "

@@ -13,6 +13,8 @@ import shlex
 from typing import Any
 
 from ..errors import KneeBayesError, quote
+from ..interop.importer import network_nodes
+from .models import is_network, load
 from .saving import write_line
 from .text import Printer
 
@@ -23,8 +25,6 @@ KIND_TITLES = {"cause": "Causes", "risk_factor": "Risk factors", "finding": "Fin
 
 
 def run(args: argparse.Namespace) -> int:
-    from .models import is_network, load
-
     if is_network(args.model) and not args.targets:
         rows, model_name, version = _network_rows(args.model), None, None
         lead = ""
@@ -71,8 +71,6 @@ def _model_rows(model: Any) -> list[dict[str, Any]]:
 
 
 def _network_rows(path: str) -> list[dict[str, Any]]:
-    from ..interop.importer import network_nodes
-
     return [{"id": name, "label": name, "kind": "node" if parents else "root", "states": list(states),
              "askable": True, "question": None, "warning_sign": False, "target": False, "parents": list(parents)}
             for name, states, parents in network_nodes(path)]

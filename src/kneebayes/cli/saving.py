@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from ..errors import PATH_LIMIT, KneeBayesError, quote
+from ..errors import PATH_LIMIT, InputFileError, KneeBayesError, quote
+from ..files import read_text, write_atomic
+from ..interview import MAX_SAVED_CHARS, SAVED_FORMAT, SavedInterviewError, parse_saved_json
+from ..modelfile.load import default_model_path
 
 if TYPE_CHECKING:
     from ..interview import Interview
@@ -36,11 +39,6 @@ def check_save_target(path: str, model: str | None, answers: str | None) -> None
     a folder, a pipe or device, or any other file (a model, a README), which
     the first save would otherwise replace before the first question.
     """
-    from ..errors import InputFileError
-    from ..files import read_text
-    from ..interview import MAX_SAVED_CHARS, SAVED_FORMAT, SavedInterviewError, parse_saved_json
-    from ..modelfile.load import default_model_path
-
     shown = quote(path, PATH_LIMIT)
     keep = "kneebayes will not overwrite it: give --save a new file name (nothing was asked)"
     if same_file(path, model if model is not None else default_model_path()):
@@ -104,8 +102,6 @@ class Saver:
     failed: str | None = None      # why the latest save failed, while it stays failed
 
     def save(self) -> bool:
-        from ..files import write_atomic
-
         text = self.session.to_json() + "\n"
         if text == self.written:
             return True

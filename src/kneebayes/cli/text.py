@@ -15,6 +15,21 @@ import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from ..care import split_care
+from ..display import words
+from ..display.words import (
+    COMBINATIONS_LEFT_OUT,
+    COMBINATIONS_TITLE,
+    EXPLAINING_TITLE,
+    NOTHING_YET,
+    ODDS_NOTE,
+    combinations,
+    explaining,
+    percent,
+    probability_title,
+    question_reason,
+)
+
 if TYPE_CHECKING:
     from ..care import CareAdvice
     from ..diagnosis import Diagnosis
@@ -30,9 +45,7 @@ _MARKER = re.compile(r"^(\s*)((?:Q?\d+\.|[-!*]|Why:)\s+)?")
 
 def disclaimer(model: Model) -> str:
     """The model's disclaimer (shared with the HTML view)."""
-    from ..display.words import disclaimer as text
-
-    return text(model)
+    return words.disclaimer(model)
 
 
 def terminal_width() -> int:
@@ -103,8 +116,6 @@ def _yes_no_causes(model: Model) -> bool:
 def explaining_lines(dx: Diagnosis) -> list[str]:
     """What the answers point to: every cause, the strongest evidence for it first, its Bayes factor in words and
     its probability now and before any answer; the note on odds once, when a phrase speaks of odds."""
-    from ..display.words import EXPLAINING_TITLE, NOTHING_YET, ODDS_NOTE, explaining, percent
-
     if not dx.evidence:
         if dx.skipped:
             return [f"{EXPLAINING_TITLE}: nothing yet, every question so far was skipped."]
@@ -139,15 +150,11 @@ def bars(model: Model, dx: Diagnosis, width: int = 80) -> list[str]:
 
 def probability_lines(model: Model, dx: Diagnosis, width: int = 80) -> list[str]:
     """How likely each cause is: the heading, then the bars."""
-    from ..display.words import probability_title
-
     return [f"{probability_title(dx)}:", *bars(model, dx, width)]
 
 
 def combination_lines(dx: Diagnosis) -> list[str]:
     """The three most probable combinations of causes, or one line saying why they are not listed."""
-    from ..display.words import COMBINATIONS_LEFT_OUT, COMBINATIONS_TITLE, combinations, percent
-
     found = combinations(dx, 3)
     if found is None:
         return [f"{COMBINATIONS_TITLE}: {COMBINATIONS_LEFT_OUT}."]
@@ -198,8 +205,6 @@ def question_detail(dx: Diagnosis, question_id: str) -> str:
 
 def next_question_lines(model: Model, dx: Diagnosis, *, verbose: bool = False) -> list[str]:
     """The next question with why it is asked (and how to answer it on the command line), or why to stop."""
-    from ..display.words import question_reason
-
     q = dx.next_question
     if dx.should_stop or q is None:
         lines = [f"Stop asking: {stop_text(model, dx)}."]
@@ -234,8 +239,6 @@ def care_lines(dx: Diagnosis, *, everything: bool = False, how_to_see_all: str =
     if everything:
         first, rest = plan, ()
     else:
-        from ..care import split_care
-
         first, rest = split_care(plan)
     title = "Care plan (most relevant first):" if everything or not rest else "Care plan (what fits your answers first):"
     number = len(str(len(first)))

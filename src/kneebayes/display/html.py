@@ -22,6 +22,21 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..care import split_care
+from .words import (
+    COMBINATIONS_LEFT_OUT,
+    COMBINATIONS_TITLE,
+    EXPLAINING_TITLE,
+    NOTHING_YET,
+    ODDS_NOTE,
+    combinations,
+    disclaimer,
+    explaining,
+    percent,
+    probability_title,
+    question_reason,
+)
+
 if TYPE_CHECKING:
     import pandas
 
@@ -296,8 +311,6 @@ def _question_block(dx: Diagnosis) -> str:
     if reason is None:
         if q is None:
             return ""
-        from .words import question_reason
-
         return describe("next question", q) + f"<div style='{_MUTED}'>why: {_e(question_reason(dx, q.id))}</div>"
     value = str(getattr(reason, "value", reason))
     why = _STOP_TEXT.get(value, value.replace("_", " "))
@@ -310,8 +323,6 @@ def _question_block(dx: Diagnosis) -> str:
 
 
 def _care_block(dx: Diagnosis, top: int) -> str:
-    from ..care import split_care
-
     if top < 1 or not dx.care_plan:
         return ""
     plan, rest = split_care(dx.care_plan, limit=top)   # the items that fit the answers first
@@ -327,8 +338,6 @@ def _care_block(dx: Diagnosis, top: int) -> str:
 def _explaining_block(dx: Diagnosis) -> str:
     """What the answers point to: a table of every cause, the strongest evidence for it first, with the phrase,
     the Bayes factor (and its weight of evidence in decibans), the probability now and before any answer."""
-    from .words import EXPLAINING_TITLE, NOTHING_YET, ODDS_NOTE, explaining, percent
-
     if not dx.evidence:
         return f"<div><span style='font-weight:600'>{_e(EXPLAINING_TITLE)}</span>: {_e(NOTHING_YET)}.</div>"
     head = f"<div style='font-weight:600'>{_e(EXPLAINING_TITLE)}</div>"
@@ -353,8 +362,6 @@ def _explaining_block(dx: Diagnosis) -> str:
 
 def _combinations_block(dx: Diagnosis) -> str:
     """The three most probable combinations of causes, or why they are not listed."""
-    from .words import COMBINATIONS_LEFT_OUT, COMBINATIONS_TITLE, combinations, percent
-
     found = combinations(dx, 3)
     if found is None:
         return (f"<div style='margin-top:0.4em'><span style='font-weight:600'>{_e(COMBINATIONS_TITLE)}</span>: "
@@ -404,8 +411,6 @@ def diagnosis_html(dx: Diagnosis, *, care: int = 3) -> str:
     >>> "see_doctor" in text
     True
     """
-    from .words import disclaimer, probability_title
-
     model: Model = dx.model
     info = dx.model_info
     parts = [f"<div class='kneebayes-diagnosis' style='{_BOX}'>"]

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..extras import require
+from ..modelfile.schema import NoisyOr
 from .html import SENSITIVITY_COLUMNS, kind_title, layer_kinds
 
 if TYPE_CHECKING:
@@ -269,8 +270,6 @@ def plot_network(model: Model, ax: Axes | None = None, weights: bool = True) -> 
     LineCollection = _matplotlib("collections").LineCollection
     Line2D = _matplotlib("lines").Line2D
     Patch = _matplotlib("patches").Patch
-
-    from ..modelfile.schema import NoisyOr
 
     rows, kind_of = _layer_rows(model)
     parents = {n.id: n.parents for n in model.nodes}

@@ -19,7 +19,7 @@ from ..errors import EvidenceError, ImpossibleEvidenceError
 from ..network.bipartite import BipartiteLayout
 from ..network.compiled import CompiledNetwork
 from .bipartite import BipartiteNoisyOr, finding_probabilities, posterior
-from .posterior import TargetJoint
+from .joint import TargetJoint
 
 
 @dataclasses.dataclass(frozen=True)

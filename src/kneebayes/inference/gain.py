@@ -87,8 +87,12 @@ def _joint_gains(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, candida
 
 
 def _marginal_gains(net: CompiledNetwork, lam: np.ndarray, candidates: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Sum over targets of I(T_j; X) for one evidence row: one batched pass with each candidate clamped to each state."""
-    clamps = [(c, x) for c in candidates for x in range(net.cards[c])]
+    """Sum over targets of I(T_j; X) for one evidence row: one batched pass with each candidate clamped to each state.
+
+    A candidate already answered in the row (its likelihood not all ones) gains nothing and is not clamped.
+    """
+    answered = {c for c in candidates if not (lam[0, c, : net.cards[c]] == 1.0).all()}
+    clamps = [(c, x) for c in candidates if c not in answered for x in range(net.cards[c])]
     big = np.repeat(lam, len(clamps) + 1, axis=0)               # row 0: the evidence as it is
     for s, (c, x) in enumerate(clamps, 1):
         keep = big[s, c, x]
@@ -111,6 +115,10 @@ def _marginal_gains(net: CompiledNetwork, lam: np.ndarray, candidates: tuple[int
     gains, h_xs = [], []
     start = 1
     for c in candidates:
+        if c in answered:
+            gains.append(0.0)
+            h_xs.append(0.0)
+            continue
         rows = slice(start, start + net.cards[c])
         p_x = weight[rows] / weight[rows].sum()
         h_x = float(entropy(p_x))

@@ -24,14 +24,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 
 from ..errors import SettingError, quote
 from ..network.compiled import CompiledNetwork, Component
 from ..network.pruning import ROW_PRUNE_WORK
+from . import bipartite_queries
 from .backward import component_joints, forward_pass
+from .joint import TargetJoint
 from .pruned import pruned_value
 
 
@@ -145,46 +146,6 @@ def _contract(comp: Component, own: np.ndarray, log_scale: np.ndarray | None) ->
     return np.maximum(out, 0.0, out=out)
 
 
-class TargetJoint(NamedTuple):
-    """P(targets | evidence) over the enumerated joint, and log P(evidence).
-
-    The singleton groups' and components' values are kept so that per-node
-    joints can reuse them instead of recomputing. (A NamedTuple: immutable,
-    and cheap to build on the hot path.)
-
-    >>> import kneebayes
-    >>> net = kneebayes.load_model().network
-    >>> tj = target_joint(net, encode(net, [{}]))
-    >>> tj.joint.shape, round(float(np.exp(tj.log_evidence[0])), 9), len(tj.component_values)   # P(no evidence) = 1
-    ((1, 64), 1.0, 2)
-    """
-
-    joint: np.ndarray             # (batch, K), rows sum to 1 (NaN-free; zero rows where impossible)
-    log_evidence: np.ndarray      # (batch,), -inf where the evidence is impossible
-    singleton_values: tuple[np.ndarray, ...]   # per group: (batch, n, K)
-    component_values: tuple[np.ndarray, ...]   # per component: (batch, K), scaled
-    component_scales: tuple[np.ndarray, ...]   # per component: (batch,) log of the scale
-    # per component, for one evidence set: its sweep's forward half where that computed its value
-    # (``inference.backward.forward_pass``), so a ranking runs only the backward half
-    forwards: tuple[tuple[np.ndarray | None, ...] | None, ...] = ()
-    # a bipartite noisy-OR network (``inference.bipartite_queries``): P(cause = yes | evidence), (batch, causes)
-    cause_posteriors: np.ndarray | None = None
-
-    def take(self, rows: np.ndarray | slice) -> TargetJoint:
-        """The same parts for some rows of the batch (``forwards``, which serves one evidence set, left out).
-
-        >>> import kneebayes
-        >>> net = kneebayes.load_model().network
-        >>> tj = target_joint(net, encode(net, [{}, {net.index["limping"]: 0}]))
-        >>> bool((tj.take(slice(1, 2)).joint == tj.joint[1:2]).all())
-        True
-        """
-        return TargetJoint(self.joint[rows], self.log_evidence[rows], tuple(v[rows] for v in self.singleton_values),
-                           tuple(v[rows] for v in self.component_values),
-                           tuple(v[rows] for v in self.component_scales),
-                           cause_posteriors=None if self.cause_posteriors is None else self.cause_posteriors[rows])
-
-
 def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool = True) -> TargetJoint:
     """Joint posterior of the enumerated targets and the log probability of the evidence.
 
@@ -205,8 +166,6 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
     [1.0, 0.053]
     """
     if net.bipartite is not None:
-        from . import bipartite_queries   # here: it imports this module
-
         return bipartite_queries.target_joint(net, lam)
     batch = lam.shape[0]
     q = net.base * np.ones((batch, 1))      # a fresh (batch, K) array to multiply into
@@ -381,8 +340,6 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
     if method not in ("auto", "sweep", "clamp"):
         raise SettingError(f"method must be 'auto', 'sweep' or 'clamp', not {quote(method)}")
     if net.bipartite is not None:
-        from . import bipartite_queries
-
         return bipartite_queries.joint_with_targets(net, lam, tj, nodes)
     batch, K = tj.joint.shape
     layout = _layout(net, tuple(nodes))

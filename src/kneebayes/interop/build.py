@@ -22,18 +22,16 @@ import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..errors import QUOTE_LIMIT, InvalidStateError, KneeBayesError, ModelFileError, Problem, UnknownNodeError, quote
+from ..model import Model
 from ..modelfile.format import NODE_ID
 from ..modelfile.schema import ModelSpec, NodeSpec, Parameter, Prior, Table, TableColumn, implicit_normal_state
 from ..settings import MEMORY_BUDGET
 from .parsed import ParsedVariable, Problems, counted, listing, parents_first_order, short
-
-if TYPE_CHECKING:
-    from ..model import Model
 
 #: State names compared case-insensitively, whole name, that mean "no fault" whatever the node is.
 #: Not yes/no or true/false: whether "Yes" is the healthy state depends on the question (Win95pts'
@@ -113,8 +111,6 @@ class ImportOptions:
 
 def build_model(variables: list[ParsedVariable], options: ImportOptions) -> Model:
     """The kneebayes model: names, arguments and every table column checked, near-1 columns renormalised."""
-    from ..model import Model
-
     source, tolerance = options.source, options.tolerance
     problems = Problems(source)
     _check_names(variables, problems)

@@ -33,6 +33,7 @@ from ..files import write_atomic
 from .bif_reader import read_bif
 from .bif_writer import bif_problems, write_bif
 from .exported import check_xml_names, exported_variables, verify
+from .importer import network_format
 from .xdsl_reader import read_xdsl
 from .xdsl_writer import write_xdsl
 from .xmlbif_reader import read_xmlbif
@@ -100,8 +101,6 @@ _WITH_ARTICLE = {"bif": "a BIF", "xmlbif": "an XMLBIF", "xdsl": "an XDSL"}
 def _named_for(path: str | Path, fmt: str) -> Path:
     """``path``, unless its suffix names another network format (``to_bif("k.xdsl")``): a file read back by
     its suffix would then be read as the wrong format."""
-    from .importer import network_format
-
     named = network_format(path)
     if named is not None and named != fmt:
         raise InputFileError(str(path), f"has the suffix of {_WITH_ARTICLE[named]} file, but this writes {_NAMES[fmt]}: "

@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import InputFileError, Problem, quote
 from ..files import read_text
 from .format import ID_LISTS
+from .yamlsafe import DuplicateKeyError, LimitError, RefusedTagError, parse_yaml
 
 __all__ = ["read_data", "locate"]
 
@@ -23,7 +24,6 @@ def read_data(path: str | Path, limit: int) -> tuple[Any, list[Problem]]:
 
     ``limit`` is the largest file read, in bytes.
     """
-    from .yamlsafe import DuplicateKeyError, LimitError, RefusedTagError, parse_yaml
     import yaml
 
     file = str(path)

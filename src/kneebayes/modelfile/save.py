@@ -30,6 +30,7 @@ from ..files import write_atomic
 from .format import CLAIM_CHECKS, DEFAULT_COST, DEFAULT_COST_LEVEL, FORMAT
 from .load import parse_spec
 from .schema import BINARY_STATES, ModelSpec, NodeSpec, NoisyOr, Parameter, Prior, Table
+from .yamlsafe import parse_yaml
 
 __all__ = ["dump", "save"]
 
@@ -267,8 +268,6 @@ def save(spec: ModelSpec, path: str | Path) -> Path:
     """
     path = Path(path)
     text = dump(spec)
-    from .yamlsafe import parse_yaml
-
     _, problems = parse_spec(parse_yaml(text), str(path))
     if problems:
         raise ModelFileError(problems)

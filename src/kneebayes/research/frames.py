@@ -14,6 +14,8 @@ imports but defines no class; the functions that build the tables raise
 
 from __future__ import annotations
 
+from ..display.html import sensitivity_html
+from ..display.plots import plot_tornado
 from ..errors import MissingExtraError
 from ..extras import require
 
@@ -34,12 +36,8 @@ if pd is not None:   # at module level, where pickle looks a class up by its nam
             return SensitivityFrame
 
         def _repr_html_(self) -> str:
-            from ..display.html import sensitivity_html
-
             return sensitivity_html(self)
 
         def tornado(self, top: int = 15) -> object:
             """The tornado plot of this table (a matplotlib Figure)."""
-            from ..display.plots import plot_tornado
-
             return plot_tornado(self, top=top)

@@ -28,11 +28,12 @@ import numpy as np
 from ..errors import InvalidStateError, ParameterError, SettingError, UnknownNodeError, did_you_mean, quote
 from ..evidence import EvidenceLike, normalize, to_indices
 from ..extras import require
-from ..modelfile.schema import ModelSpec
 from ..modelfile.numbers import is_number
+from ..modelfile.schema import ModelSpec
 from .checks import check_count, show
 from .draw_engine import DrawPlan
 from .draws import flat_values
+from .parameters import parameters, with_parameters
 
 if TYPE_CHECKING:
     import pandas
@@ -126,9 +127,6 @@ def sensitivity(model: Model, evidence: EvidenceLike | None = None, cause: str |
     """
     pd = require("pandas", feature="sensitivity")
 
-    from .frames import SensitivityFrame
-    from .parameters import parameters, with_parameters
-
     if cause is None:
         raise TypeError("sensitivity() needs cause=, the node whose posterior to follow")
     ev, node, state_index, base = _resolve(model, evidence, cause, state)
@@ -167,6 +165,8 @@ def sensitivity(model: Model, evidence: EvidenceLike | None = None, cause: str |
     })
     swing = frame["swing"].to_numpy()
     order = sorted(range(len(rows)), key=lambda k: (bool(np.isnan(swing[k])), -abs(float(np.nan_to_num(swing[k]))), rows[k][0]))
+    from .frames import SensitivityFrame   # here: it is defined only where pandas is installed
+
     frame = SensitivityFrame(frame.iloc[order].reset_index(drop=True))
     frame.attrs.update({
         "cause": cause, "state": model.network.states[node][state_index], "evidence": dict(ev),
@@ -197,8 +197,6 @@ def sensitivity_function(model: Model, evidence: EvidenceLike | None, cause: str
     cannot be set (a table column that cannot be rescaled).
     """
     pd = require("pandas", feature="sensitivity_function")
-
-    from .parameters import parameters, with_parameters
 
     if not isinstance(address, str):
         raise TypeError(f"address must be a parameter address (a string such as 'bakers_cyst.leak'), "
