@@ -13,7 +13,7 @@ What is timed, all through public calls:
 * ``model.diagnose_frame(df)``: the whole frame, median of ``--repeats``
   runs after one warm-up; cases per second. The same with ``triage=True``,
   and ``next_question=True`` on the first ``--next-rows`` rows (it costs
-  more; see ``kneebayes.research.batch``).
+  more; see ``kneebayes.batch``).
 * pgmpy, the baseline a researcher would write: one
   ``VariableElimination(model.to_pgmpy())`` built once, then a loop of
   ``query(causes, evidence=row, joint=False)`` over the first

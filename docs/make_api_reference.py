@@ -70,7 +70,7 @@ MODULES: list[tuple[str, str]] = [
     ("kneebayes.research.intervals", "Uncertainty from the ranges: intervals and the stability of the top question."),
     ("kneebayes.research.parameters", "Numbers by address on a model's spec (`Model.parameters`, "
                                       "`Model.with_parameters` and `Model.diff` call these)."),
-    ("kneebayes.research.batch", "Many cases at once (`Model.diagnose_frame` calls this)."),
+    ("kneebayes.batch", "Many cases at once (`Model.diagnose_frame` calls this)."),
     ("kneebayes.display", "HTML for notebooks and matplotlib figures; each returns a string or a Figure."),
     ("kneebayes.interop.files", "BIF, XMLBIF and XDSL files and text, by kneebayes's own writers (`Model.to_bif` "
                                 "and `Model.to_xmlbif` call these)."),

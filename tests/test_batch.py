@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from strategies import scaled
 
 import kneebayes
-import kneebayes.research.batch as batch
+import kneebayes.batch as batch
 from kneebayes import EvidenceError, ImpossibleEvidenceError, InvalidStateError, MissingExtraError, UnknownNodeError
 
 TOL = 1e-12

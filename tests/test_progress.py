@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from kneebayes.research.progress import Progress, should_show
+from kneebayes.progress import Progress, should_show
 
 
 def test_a_forced_bar_counts_to_the_total_and_ends_its_line() -> None:

@@ -29,7 +29,7 @@ from .modelfile.schema import ModelSpec, NoisyOr, Parameter, Prior, implicit_nor
 from .network.compiled import JOINT_LIMIT, CompiledNetwork, compile_network
 from .network.targets import TargetLayout, target_layout
 from .questions import Settings
-from .research.batch import diagnose_frame
+from .batch import diagnose_frame
 from .research.parameters import diff, parameters, with_parameters
 from .settings import MEMORY_BUDGET, check_memory_budget, with_overrides
 
@@ -434,7 +434,7 @@ class Model:
         point to most, ``explaining_cause``, with its ``bayes_factor``),
         vectorised over the rows; ``keep`` names columns that are not
         answers (ids, dates), carried through unchanged. See
-        :mod:`kneebayes.research.batch`.
+        :mod:`kneebayes.batch`.
         """
         return diagnose_frame(self, frame, triage=triage, next_question=next_question, explain=explain, keep=keep)
 

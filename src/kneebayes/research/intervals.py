@@ -38,7 +38,7 @@ from . import checks
 from .checks import check_count, check_mass, check_progress, check_seed
 from .draw_engine import TargetDraws
 from .draws import Sampler, build_sampler, spec_with_numbers
-from .progress import Progress
+from ..progress import Progress
 from .ranges import RANGE_MASS, beta_for_range, dirichlet_for_ranges
 
 # These lived here before the checks, the sampler and the draw engine had modules of their own;
