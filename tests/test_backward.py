@@ -1,4 +1,4 @@
-"""The backward sweep (src/kneebayes/inference/backward.py, network/gradient.py).
+"""The backward sweep (src/kneebayes/inference/backward.py, network/backward_plan.py).
 
 One forward and one backward pass over a component's plan must give every
 node's joint with the targets exactly as clamping each node to each state
@@ -152,7 +152,7 @@ def test_a_component_too_wide_for_einsum_letters_is_clamped_and_stays_exact(case
     with too few letters there is no sweep, and asking for one clamps."""
     from unittest import mock
 
-    from kneebayes.network import gradient
+    from kneebayes.network import backward_plan as gradient
 
     spec, evidence = case
     net, lam, tj = _prepared(spec, evidence, JOINT_LIMIT)

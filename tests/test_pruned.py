@@ -1,4 +1,4 @@
-"""Pruning to the evidence's ancestors (src/kneebayes/inference/pruned.py, network/pruning.py).
+"""Pruning to the evidence's ancestors (src/kneebayes/inference/pruned.py, network/pruned_plan.py).
 
 On the packaged networks pruning only switches on for large components, so
 these tests switch it on for every component of small random networks and
@@ -23,7 +23,7 @@ from kneebayes.inference.pruned import pruned_value
 from kneebayes.modelfile.schema import ModelSpec
 from kneebayes.network import compiled
 from kneebayes.network.compiled import JOINT_LIMIT
-from kneebayes.network.pruning import Pruning
+from kneebayes.network.pruned_plan import Pruning
 
 ENGINE_PATHS = pytest.mark.parametrize("joint_limit", [JOINT_LIMIT, 1], ids=["enumerated", "not_enumerated"])
 

@@ -1,6 +1,6 @@
 """Every node's joint with the targets from one backward sweep of a component's plan.
 
-See ``network.gradient``: ``lam_v[x] * dV[k] / d lam_v[x]`` is the
+See ``network.backward_plan``: ``lam_v[x] * dV[k] / d lam_v[x]`` is the
 component's share of P(v = x, targets = k, evidence), for every node ``v``
 of the component from one forward and one backward pass.
 """

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import SettingError, quote
 from ..network.compiled import CompiledNetwork, Component
-from ..network.pruning import ROW_PRUNE_WORK
+from ..network.pruned_plan import ROW_PRUNE_WORK
 from . import bipartite_queries
 from .backward import component_joints, forward_pass
 from .joint import TargetJoint

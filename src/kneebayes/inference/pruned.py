@@ -1,6 +1,6 @@
 """A component's value for one evidence set from the ancestors of its evidence alone.
 
-See ``network.pruning``. Plans are built on first use of an evidence
+See ``network.pruned_plan``. Plans are built on first use of an evidence
 pattern (which nodes are relevant, which observed) and cached on the
 component; building one is a few dozen microseconds, a fraction of what
 the full plan costs on the components where pruning is switched on.
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..network.compiled import Component
-from ..network.gradient import CALL_WORK, LETTERS
+from ..network.backward_plan import CALL_WORK, LETTERS
 from ..network.planner import eliminate
-from ..network.pruning import Pruning
+from ..network.pruned_plan import Pruning
 
 _MAX_PLANS = 4096
 

@@ -43,8 +43,8 @@ from ..errors import IntractableError
 from ..modelfile.schema import ModelSpec, NoisyOr
 from .contraction import Einsum, plan_einsum, stand_in
 from .planner import BYTES_PER_ENTRY, check_budget, eliminate, entries_allowed, linked_groups
-from .gradient import CALL_WORK, GradientPlan, compile_gradient
-from .pruning import PRUNE_WORK, Pruning, compile_pruning
+from .backward_plan import CALL_WORK, GradientPlan, compile_gradient
+from .pruned_plan import PRUNE_WORK, Pruning, compile_pruning
 from ..settings import MEMORY_BUDGET
 from .bipartite import BipartiteLayout, bipartite_layout
 from .tables import NodeTables
