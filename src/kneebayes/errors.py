@@ -59,7 +59,17 @@ FALLBACK_SHOWN = 5
 
 
 class KneeBayesError(Exception):
-    """Base class of every error kneebayes raises on purpose."""
+    """Base class of every error kneebayes raises on purpose.
+
+    One ``except`` catches them all; the class says which it was:
+
+    >>> import kneebayes
+    >>> try:
+    ...     kneebayes.load_model().diagnose({"limpng": "yes"})
+    ... except kneebayes.KneeBayesError as err:
+    ...     print(f"{type(err).__name__}: {err}")
+    UnknownNodeError: unknown node 'limpng'; did you mean 'limping'?
+    """
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickle (an error raised in a worker process) would call the class with the message alone,
@@ -77,7 +87,18 @@ def _rebuild_error(cls: type[KneeBayesError], args: tuple[Any, ...], state: dict
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a model file, located as precisely as the file allows."""
+    """One thing wrong with a model file, located as precisely as the file allows.
+
+    :func:`kneebayes.check_model_file` returns a list of them (empty for a
+    good file); :class:`ModelFileError` carries them as ``problems``.
+
+    >>> import kneebayes
+    >>> [problem] = kneebayes.check_model_file("no-such-model.yaml")
+    >>> problem.file, problem.message, problem.line
+    ('no-such-model.yaml', 'the model file does not exist', None)
+    >>> print(problem)
+    no-such-model.yaml: the model file does not exist
+    """
 
     file: str
     message: str
@@ -101,7 +122,20 @@ def _shorten(text: str, limit: int = 2 * QUOTE_LIMIT) -> str:
 
 
 class ModelFileError(KneeBayesError, ValueError):
-    """A model file cannot be loaded; ``problems`` lists everything wrong with it."""
+    """A model file cannot be loaded; ``problems`` lists everything wrong with it.
+
+    >>> import kneebayes, os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "tiny.yaml")
+    >>> with open(path, "w", encoding="utf-8") as f:
+    ...     _ = f.write("format: kneebayes-model/1\\nname: tiny\\nversion: '1'\\nnodes: []\\n")
+    >>> try:
+    ...     kneebayes.load_model(path)
+    ... except kneebayes.ModelFileError as err:
+    ...     for problem in err.problems:
+    ...         print(problem.line, problem.field, problem.message)
+    1 title missing title
+    4 nodes nodes must be a non-empty list
+    """
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
@@ -117,13 +151,30 @@ class ModelFileError(KneeBayesError, ValueError):
 
 
 class ParameterError(KneeBayesError, ValueError):
-    """A parameter address does not exist, or a new value is not a probability."""
+    """A parameter address does not exist, or a new value is not a probability.
+
+    >>> import kneebayes
+    >>> try:
+    ...     kneebayes.load_model().with_parameters({"poor_warmup.prior": 2})
+    ... except kneebayes.ParameterError as err:
+    ...     print(err)
+    poor_warmup.prior: 2.0 is not a probability; give a number in [0, 1] or a word of the scale (certain, probable, expected, fifty-fifty, uncertain, improbable, impossible)
+    """
 
 
 class InputFileError(KneeBayesError, ValueError):
     """A file named as input cannot be read: missing, not a regular file, too large, not UTF-8 or not gzip.
 
     ``path`` is the file, ``reason`` what is wrong with it (a phrase that follows the path).
+
+    >>> import kneebayes
+    >>> try:
+    ...     kneebayes.load_network("missing.bif", targets=["Rain"])
+    ... except kneebayes.InputFileError as err:
+    ...     print(err)
+    ...     print(err.reason)
+    network file 'missing.bif' does not exist
+    does not exist
     """
 
     def __init__(self, path: str, reason: str, what: str = "file") -> None:
@@ -136,7 +187,16 @@ class MissingExtraError(KneeBayesError, ImportError):
     """An optional package a feature needs is not installed; the message names the extra that installs it.
 
     ``package`` is the missing import name, ``extra`` the kneebayes extra
-    (``research``, ``interop`` or ``all``).
+    (``research``, ``interop`` or ``all``). It is an ``ImportError`` too.
+    Features import their optional packages through
+    :func:`kneebayes.extras.require`, which raises it:
+
+    >>> from kneebayes.extras import require
+    >>> try:
+    ...     require("not_installed_anywhere", extra="research", feature="plotting")
+    ... except ImportError as err:
+    ...     print(err)
+    plotting needs not_installed_anywhere, which is not installed; install it with: pip install 'kneebayes[research]'
     """
 
     def __init__(self, package: str, extra: str, feature: str) -> None:
@@ -147,7 +207,15 @@ class MissingExtraError(KneeBayesError, ImportError):
 
 
 class SettingError(KneeBayesError, ValueError):
-    """A setting (confidence, cost weight, minimum gain, screening) that is not a valid value."""
+    """A setting (confidence, cost weight, minimum gain, screening) that is not a valid value.
+
+    >>> import kneebayes
+    >>> try:
+    ...     kneebayes.load_model().diagnose({}, confidence=5)
+    ... except kneebayes.SettingError as err:
+    ...     print(err)
+    confidence must be a probability in (0, 1], got 5
+    """
 
 
 class IntractableError(KneeBayesError, MemoryError):
@@ -160,6 +228,17 @@ class IntractableError(KneeBayesError, MemoryError):
     is the largest of the plan, so a budget of ``size`` bytes would let it
     be built, unless the message says "at least" (planning gave up on a
     table past any budget).
+
+    Exporting the knee model needs its full tables, the largest 2 KiB
+    (8 yes/no variables), so a budget of 1 KiB refuses it:
+
+    >>> import kneebayes, os, tempfile
+    >>> tight = kneebayes.Model(kneebayes.load_model().spec, memory_budget=1024)
+    >>> try:
+    ...     tight.to_bif(os.path.join(tempfile.mkdtemp(), "knee.bif"))
+    ... except kneebayes.IntractableError as err:
+    ...     print(err.network, len(err.clique), err.size, err.budget)
+    knee 8 2048.0 1024.0
     """
 
     def __init__(self, network: str, clique: Sequence[str], size: float, budget: float, *, advice: str = "",
@@ -188,11 +267,31 @@ def _bytes(n: float) -> str:
 
 
 class EvidenceError(KneeBayesError, ValueError):
-    """Evidence that cannot be used as given."""
+    """Evidence that cannot be used as given; the base of the evidence errors below.
+
+    >>> import kneebayes
+    >>> try:
+    ...     kneebayes.load_model().diagnose({"limping": "yes"}, skipped=["limping"])
+    ... except kneebayes.EvidenceError as err:
+    ...     print(err)
+    'limping' is both answered (yes) and skipped; give it one or the other
+    """
 
 
 class UnknownNodeError(EvidenceError, KeyError):
-    """A node id that the model does not have."""
+    """A node id that the model does not have; ``suggestions`` holds the nearest ids.
+
+    It is a ``KeyError`` too, as for a missing key of a mapping:
+
+    >>> import kneebayes
+    >>> try:
+    ...     kneebayes.load_model().node("limpng")
+    ... except KeyError as err:
+    ...     print(err)
+    ...     print(err.suggestions)
+    unknown node 'limpng'; did you mean 'limping'?
+    ('limping',)
+    """
 
     def __init__(self, node: object, valid: Iterable[str], what: str = "node", *, context: str = "") -> None:
         self.node = node
@@ -207,7 +306,15 @@ class UnknownNodeError(EvidenceError, KeyError):
 
 
 class InvalidStateError(EvidenceError):
-    """A value that is not one of the node's states."""
+    """A value that is not one of the node's states; the message lists the valid ones.
+
+    >>> import kneebayes
+    >>> try:
+    ...     kneebayes.load_model().diagnose({"limping": "maybe"})
+    ... except kneebayes.InvalidStateError as err:
+    ...     print(err)
+    invalid state 'maybe' for node 'limping': valid states are 'yes', 'no' (or True/False)
+    """
 
     def __init__(self, node: str, value: object, states: Sequence[str]) -> None:
         self.node = node
@@ -219,7 +326,18 @@ class InvalidStateError(EvidenceError):
 
 
 class ImpossibleEvidenceError(EvidenceError):
-    """The evidence has probability zero under the model, so no posterior exists."""
+    """The evidence has probability zero under the model, so no posterior exists.
+
+    Here a model in which no one skips the warm-up meets someone who does:
+
+    >>> import kneebayes
+    >>> never = kneebayes.load_model().with_parameters({"poor_warmup.prior": (0.0, (0.0, 0.0))})
+    >>> try:
+    ...     never.diagnose({"poor_warmup": "yes"})
+    ... except kneebayes.ImpossibleEvidenceError as err:
+    ...     print(err)
+    the evidence {poor_warmup=yes} has probability zero under this model; no posterior exists (check for contradictory answers)
+    """
 
     def __init__(self, evidence: Iterable[tuple[str, str]]) -> None:
         self.evidence = dict(evidence)
