@@ -22,6 +22,7 @@ wanted, reusing that joint. ``Model.marginals`` does the same by node id:
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -283,9 +284,21 @@ class _Layout:
     comps: tuple[tuple[int, int, np.ndarray, np.ndarray, np.ndarray], ...]  # (component, S, rows, nodes, states)
 
 
+# What the queries derive from a network and reuse (index layouts, prior joints), per network: kept beside
+# the frozen network rather than in it, and dropped with it.
+_DERIVED: weakref.WeakKeyDictionary[CompiledNetwork, dict[object, object]] = weakref.WeakKeyDictionary()
+
+
+def _derived(net: CompiledNetwork) -> dict[object, object]:
+    found = _DERIVED.get(net)
+    if found is None:
+        found = _DERIVED.setdefault(net, {})
+    return found
+
+
 def _layout(net: CompiledNetwork, nodes: tuple[int, ...]) -> _Layout:
-    # Cached on the network itself: a layout belongs to exactly one compiled network.
-    found = net.memo.get(nodes)
+    memo = _derived(net)
+    found = memo.get(nodes)
     if isinstance(found, _Layout):
         return found
     targets, singles, comps = [], {}, {}
@@ -309,9 +322,9 @@ def _layout(net: CompiledNetwork, nodes: tuple[int, ...]) -> _Layout:
                          np.array([net.where[v][2] for _, v, _ in clamps], dtype=np.intp),   # position in the component
                          np.array([x for _, _, x in clamps], dtype=np.intp)))
     layout = _Layout(max((net.cards[v] for v in nodes), default=1), tuple(targets), s_layout, tuple(c_layout))
-    if len(net.memo) > 4096:  # bounded: layouts are small, but an interview visits many subsets
-        net.memo.clear()
-    net.memo[nodes] = layout
+    if len(memo) > 4096:  # bounded: layouts are small, but an interview visits many subsets
+        memo.clear()
+    memo[nodes] = layout
     return layout
 
 
@@ -396,13 +409,14 @@ def _sweep(net: CompiledNetwork, c: int, own: np.ndarray, positions: np.ndarray,
             wanted |= 1 << p
         return component_joints(comp, own, wanted, forward)
     key = ("prior joints", c)
-    found = net.memo.get(key)
+    memo = _derived(net)
+    found = memo.get(key)
     if isinstance(found, tuple):
         return found
     result = component_joints(comp, own)
     for array in result:
         array.setflags(write=False)
-    net.memo[key] = result
+    memo[key] = result
     return result
 
 

@@ -138,8 +138,8 @@ class CompiledNetwork:
     ``joint_states``; ``base``, the ``singletons`` and the ``components``
     are the pieces whose product is P(targets, evidence) (see the module
     docstring). Evidence reaches it as likelihood vectors shaped like
-    ``lam_template`` (``inference.posterior.encode``). Frozen: ``memo``
-    only caches index layouts derived from the arrays.
+    ``lam_template`` (``inference.posterior.encode``). Frozen; what the
+    queries derive from it and reuse is kept beside it, per network.
 
     >>> import kneebayes
     >>> net = kneebayes.load_model().network
@@ -167,7 +167,6 @@ class CompiledNetwork:
     index: Mapping[str, int] = field(default_factory=dict)
     state_index: tuple[Mapping[str, int], ...] = ()
     where: tuple[tuple[str, int, int], ...] = ()   # per node: ("target"|"singleton"|"component", group, position)
-    memo: dict[object, object] = field(default_factory=dict, repr=False)   # derived index layouts, per network
     membership: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))   # (components, nodes)
     prunable: bool = False                     # some component can be skipped or pruned for one evidence set
     name: str = ""                             # the model's name, for errors
