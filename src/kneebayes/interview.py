@@ -44,11 +44,30 @@ _STEP_KEYS = ("action", "node", "value")
 
 
 class AlreadyAnsweredError(EvidenceError):
-    """The question was answered (or skipped) already; undo first to change it."""
+    """The question was answered (or skipped) already; undo first to change it.
+
+    >>> import kneebayes
+    >>> session = kneebayes.Interview(kneebayes.load_model())
+    >>> dx = session.answer("limping", "yes")
+    >>> try:
+    ...     session.answer("limping", "no")
+    ... except kneebayes.AlreadyAnsweredError as err:
+    ...     print(err)
+    'limping' is already answered (yes); undo it before answering again
+    >>> dx = session.undo(); dx = session.answer("limping", "no")
+    """
 
 
 class SavedInterviewError(KneeBayesError, ValueError):
-    """A saved interview that cannot be resumed: not JSON, a part missing or of the wrong kind, another model."""
+    """A saved interview that cannot be resumed: not JSON, a part missing or of the wrong kind, another model.
+
+    >>> import kneebayes
+    >>> try:
+    ...     kneebayes.Interview.from_json(kneebayes.load_model(), "limping: yes")
+    ... except kneebayes.SavedInterviewError as err:
+    ...     print(err)
+    not a saved interview: the text is not JSON (Expecting value: line 1 column 1)
+    """
 
 
 @dataclass(frozen=True)

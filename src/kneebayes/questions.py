@@ -26,7 +26,19 @@ DEFAULT_MIN_GAIN = InterviewSettings.min_gain
 
 
 class StopReason(str, enum.Enum):
-    """Why an interview may stop."""
+    """Why an interview may stop: ``Diagnosis.stop_reason``, None while questions worth asking remain.
+
+    A ``str`` too, so it compares with and prints as its value:
+
+    >>> import kneebayes
+    >>> model = kneebayes.load_model()
+    >>> print(model.diagnose({}).stop_reason)
+    None
+    >>> dx = model.diagnose({"locking_or_catching": "yes", "swelling_behind_knee": "yes"},
+    ...                     confidence=0.5, screen_red_flags=False)
+    >>> dx.stop_reason is kneebayes.StopReason.CONFIDENT, dx.stop_reason == "confident"
+    (True, True)
+    """
 
     CONFIDENT = "confident"                        # some target is not normal with P >= confidence (leading_probability)
     NOTHING_WORTH_ASKING = "nothing_worth_asking"  # no question's gain is worth its cost
@@ -44,6 +56,13 @@ class Settings:
     ``cost_weight`` times its cost: gain net of effort, so a cheap question
     wins over a costly one of similar gain. A question is worth asking when
     its gain is at least ``min_gain`` and its score is positive.
+
+    >>> import kneebayes
+    >>> model = kneebayes.load_model()
+    >>> model.settings
+    Settings(confidence=0.9, cost_weight=0.01, min_gain=0.01, screen_red_flags=True)
+    >>> model.diagnose({}, confidence=0.8).settings.confidence
+    0.8
     """
 
     confidence: float = DEFAULT_CONFIDENCE
@@ -54,7 +73,16 @@ class Settings:
 
 @dataclass(frozen=True)
 class Question:
-    """A candidate question with its value to the diagnosis."""
+    """A candidate question with its value to the diagnosis.
+
+    ``score`` is the gain net of effort, ``expected_information_gain -
+    cost_weight * cost``: here 0.362 - 0.01 * 2.
+
+    >>> import kneebayes
+    >>> q = kneebayes.load_model().diagnose({"locking_or_catching": "yes"}).next_question
+    >>> q.id, round(q.expected_information_gain, 3), q.cost, round(q.score, 3)
+    ('localized_tenderness', 0.362, 2.0, 0.342)
+    """
 
     id: str
     text: str
