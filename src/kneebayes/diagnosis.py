@@ -51,6 +51,12 @@ PerTarget = Mapping[str, float | Mapping[str, float]]
 
 
 class cached_property:  # noqa: N801 - a lock-free functools.cached_property (3.11's takes a lock per access)
+    """A property computed on first access, then kept in the instance's ``__dict__`` (``functools.cached_property``).
+
+    Without a lock: at worst two threads compute it at once, and as a
+    diagnosis never changes, both get equal values.
+    """
+
     def __init__(self, func: Callable[[Any], Any]) -> None:
         self.func = func
         self.__doc__ = func.__doc__
@@ -69,7 +75,15 @@ class cached_property:  # noqa: N801 - a lock-free functools.cached_property (3.
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """Which model produced a result: name, version and the hash of its parameters."""
+    """Which model produced a result: name, version and the hash of its parameters.
+
+    >>> import kneebayes
+    >>> model = kneebayes.load_model()
+    >>> model.info.name, len(model.info.content_hash)
+    ('knee', 64)
+    >>> model.diagnose({}).model_info == model.info
+    True
+    """
 
     name: str
     version: str

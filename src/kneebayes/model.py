@@ -49,7 +49,15 @@ _T = TypeVar("_T")
 
 @dataclass(frozen=True)
 class Node:
-    """A node as the public API shows it."""
+    """A node as the public API shows it: what it is, its states and parents, the question that asks it.
+
+    >>> import kneebayes
+    >>> node = kneebayes.load_model().node("limping")
+    >>> node.kind, node.states, node.askable
+    ('finding', ('yes', 'no'), True)
+    >>> node.question
+    'Does the tightness make you limp or change how you walk?'
+    """
 
     id: str
     label: str
