@@ -53,10 +53,22 @@ class LineDict(dict[str, Any]):
     key_lines: dict[str, int]
 
     def line_of(self, key: str) -> int | None:
+        """The line of ``key``; for a key not in the mapping, the mapping's own line.
+
+        >>> data = parse_yaml("name: knee\\nnodes:\\n  - id: pain\\n")
+        >>> data.line_of("nodes"), data.line_of("title"), data["nodes"][0].line_of("id")
+        (2, 1, 3)
+        """
         return self.key_lines.get(key, self.line)
 
 
 class LineList(list[Any]):
+    """A list read from YAML, with ``line`` (its first line).
+
+    >>> parse_yaml("name: knee\\nstates:\\n  - yes\\n  - no\\n")["states"].line
+    3
+    """
+
     line: int | None = None
 
 
