@@ -25,7 +25,6 @@ of anything.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .display.html import explanation_html
 from .evidence import to_indices
 from .inference.evidence_weight import FACTOR_MAX, decibans, odds_ratio
 from .inference.posterior import encode, node_target_joints, target_joint
@@ -127,17 +127,8 @@ class Explanation:
         return "\n".join(lines)
 
     def to_html(self) -> str:
-        """An HTML table of the same content (what a notebook shows)."""
-        def rows(items: tuple[Contribution, ...], cls: str) -> str:
-            return "".join(f"<tr class='{cls}'><td>{html.escape(c.node)}={html.escape(c.state)}</td>"
-                           f"<td>{c.weight_of_evidence:+.1f} dB</td><td>{c.posterior_without:.1%}</td></tr>"
-                           for c in items)
-        name = self.cause if self.state == "yes" else f"{self.cause}={self.state}"
-        return (f"<div><p><b>{html.escape(name)}</b>: {self.prior:.1%} with no answers, {self.posterior:.1%} now; "
-                f"weight of evidence {self.total:+.1f} dB</p>"
-                "<table><tr><th>answer</th><th>weight of evidence</th><th>without it</th></tr>"
-                f"{rows(self.supporting, 'supporting')}{rows(self.conflicting, 'conflicting')}</table>"
-                f"<p>{html.escape(self.summary())}</p></div>")
+        """An HTML table of the same content (what a notebook shows; built in ``display.html``)."""
+        return explanation_html(self)
 
     _repr_html_ = to_html
 

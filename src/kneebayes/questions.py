@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .display.html import rationale_html
 from .modelfile.schema import InterviewSettings
 from .pickling import reduce_frozen
 
@@ -263,18 +264,8 @@ class Rationale:
         return "\n".join(lines)
 
     def to_html(self) -> str:
-        """An HTML table of the same content (what a notebook shows)."""
-        import html   # only the HTML view needs it
-
-        head = "".join(f"<th>{html.escape(a.state)} ({a.probability:.0%})</th>" for a in self.answers)
-        rows = "".join(
-            f"<tr><td>{html.escape(c)}</td><td>{p:.1%}</td>"
-            + "".join(f"<td>{a.posterior[c]:.1%}</td>" for a in self.answers) + "</tr>"
-            for c, p in self.before.items()
-        )
-        return (f"<div><p>{html.escape(self.question.text)} (expected gain "
-                f"{self.question.expected_information_gain:.3f} bits)</p><table><tr><th>cause</th><th>now</th>"
-                f"{head}</tr>{rows}</table></div>")
+        """An HTML table of the same content (what a notebook shows; built in ``display.html``)."""
+        return rationale_html(self)
 
     _repr_html_ = to_html
 

@@ -41,10 +41,11 @@ if TYPE_CHECKING:
     import pandas
 
     from ..diagnosis import Diagnosis
+    from ..explain import Contribution, Explanation
     from ..model import Model, Node
-    from ..questions import Question
+    from ..questions import Question, Rationale
 
-__all__ = ["model_html", "diagnosis_html", "sensitivity_html", "kinds_in_order", "layer_kinds", "SENSITIVITY_COLUMNS"]
+__all__ = ["model_html", "diagnosis_html", "sensitivity_html", "rationale_html", "explanation_html", "kinds_in_order", "layer_kinds", "SENSITIVITY_COLUMNS"]
 
 #: Kinds the display knows by name, in the order they are shown (and drawn, top to bottom).
 KNOWN_KINDS: tuple[str, ...] = ("risk_factor", "cause", "finding")
@@ -531,3 +532,45 @@ def sensitivity_html(frame: pandas.DataFrame, top: int | None = 20) -> str:
     return (f"<div class='kneebayes-sensitivity' style='{_BOX}'><div style='font-weight:600'>{head}</div>"
             f"<table style='{_TABLE}'><tr>{th}</tr>{''.join(rows)}</table>"
             f"<div style='{_MUTED};font-size:0.9em'>{count}; swing = P at high &minus; P at low</div></div>")
+
+
+# -- a question's rationale and an explanation ----------------------------------------------
+def rationale_html(rationale: Rationale) -> str:
+    """``Rationale.to_html``: a table of how each answer would move each cause.
+
+    >>> import kneebayes
+    >>> dx = kneebayes.load_model().diagnose({"locking_or_catching": "yes"})
+    >>> rationale_html(dx.rationale(dx.next_question.id)).startswith("<div><p>")
+    True
+    """
+    head = "".join(f"<th>{_e(a.state)} ({a.probability:.0%})</th>" for a in rationale.answers)
+    rows = "".join(
+        f"<tr><td>{_e(c)}</td><td>{p:.1%}</td>"
+        + "".join(f"<td>{a.posterior[c]:.1%}</td>" for a in rationale.answers) + "</tr>"
+        for c, p in rationale.before.items()
+    )
+    return (f"<div><p>{_e(rationale.question.text)} (expected gain "
+            f"{rationale.question.expected_information_gain:.3f} bits)</p><table><tr><th>cause</th><th>now</th>"
+            f"{head}</tr>{rows}</table></div>")
+
+
+def explanation_html(explanation: Explanation) -> str:
+    """``Explanation.to_html``: each answer's weight of evidence for the cause, supporting and conflicting.
+
+    >>> import kneebayes
+    >>> dx = kneebayes.load_model().diagnose({"tingling_or_numbness": "yes"})
+    >>> "tingling_or_numbness=yes" in explanation_html(dx.explain("nerve_irritation"))
+    True
+    """
+    ex = explanation
+
+    def rows(items: Sequence[Contribution], cls: str) -> str:
+        return "".join(f"<tr class='{cls}'><td>{_e(c.node)}={_e(c.state)}</td>"
+                       f"<td>{c.weight_of_evidence:+.1f} dB</td><td>{c.posterior_without:.1%}</td></tr>"
+                       for c in items)
+    name = ex.cause if ex.state == "yes" else f"{ex.cause}={ex.state}"
+    return (f"<div><p><b>{_e(name)}</b>: {ex.prior:.1%} with no answers, {ex.posterior:.1%} now; "
+            f"weight of evidence {ex.total:+.1f} dB</p>"
+            "<table><tr><th>answer</th><th>weight of evidence</th><th>without it</th></tr>"
+            f"{rows(ex.supporting, 'supporting')}{rows(ex.conflicting, 'conflicting')}</table>"
+            f"<p>{_e(ex.summary())}</p></div>")
