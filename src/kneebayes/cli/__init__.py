@@ -100,6 +100,12 @@ def _care_option(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command and its options; :func:`main` runs what it parses.
+
+    >>> args = build_parser().parse_args(["diagnose", "limping=yes", "--confidence", "0.8"])
+    >>> args.command, args.answers, args.confidence
+    ('diagnose', ['limping=yes'], 0.8)
+    """
     parser = argparse.ArgumentParser(prog="kneebayes", description="Bayesian diagnosis of tightness behind the knee "
                                      "after running (or with any diagnostic network, --model).")
     parser.add_argument("--version", action="version", version=f"kneebayes {__version__}")
@@ -153,6 +159,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command with ``argv`` (default: the process's arguments) and return its exit status.
+
+    0 on success; 1 when ``check`` finds problems, a claim fails or the
+    output's reader stops early (``| head``); 2 for an error, shown as one
+    line on stderr, never a traceback; 130 for Ctrl-C.
+
+    >>> main(["nodes", "--kind", "cause"])
+    Causes (6):
+      hamstring_strain    Hamstring tightness or strain [yes/no]
+      popliteus_overload  Popliteus muscle overload [yes/no]
+      tendonitis          Hamstring or popliteal tendonitis [yes/no]
+      meniscal_injury     Meniscal injury or tear [yes/no]
+      bakers_cyst         Baker's (popliteal) cyst [yes/no]
+      nerve_irritation    Nerve irritation [yes/no]
+    <BLANKLINE>
+    Answer with ID=STATE, e.g. kneebayes diagnose ID=STATE
+    0
+    """
     args = build_parser().parse_args(argv)
     # Started with a standard stream closed (`>&-`, `<&-`), Python sets it to None:
     # end with a message (stderr permitting) before anything is read, asked or saved.

@@ -23,6 +23,7 @@ JSON_LEAD = ("model", "evidence", "explaining_causes", "bayes_factor", "prior", 
 
 
 def run(args: argparse.Namespace) -> int:
+    """``kneebayes diagnose``: the diagnosis of the answers in ``args``, as text or ``--json``; 0."""
     model = load(args.model, args.targets, args.normal)
     dx = model.diagnose(parse_pairs(model, args.answers), screen_red_flags=not args.no_screen,
                         confidence=args.confidence)

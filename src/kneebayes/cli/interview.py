@@ -35,6 +35,11 @@ class Interrupted(Exception):
 
 
 def run(args: argparse.Namespace) -> int:
+    """``kneebayes interview``: ask on the terminal until the stopping rule, then the end screen; the exit status.
+
+    0 when it ends by the rule, a quit or the end of input; 130 after Ctrl-C;
+    128 + the signal's number after SIGTERM or SIGHUP; 2 when the final save fails.
+    """
     out = Printer(write_line)
     model = load(args.model, args.targets, args.normal)
     screen = False if args.no_screen else None

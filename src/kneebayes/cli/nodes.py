@@ -25,6 +25,7 @@ KIND_TITLES = {"cause": "Causes", "risk_factor": "Risk factors", "finding": "Fin
 
 
 def run(args: argparse.Namespace) -> int:
+    """``kneebayes nodes``: every node id by kind, with its label and states (``--kind`` for one kind); 0."""
     if is_network(args.model) and not args.targets:
         rows, model_name, version = _network_rows(args.model), None, None
         lead = ""

@@ -77,6 +77,7 @@ def check_save_target(path: str, model: str | None, answers: str | None) -> None
 
 
 def write_line(line: str) -> None:
+    """One line to stdout, flushed at once: a question shows before the prompt waits, even through a pipe."""
     print(line, flush=True)
 
 
@@ -102,6 +103,17 @@ class Saver:
     failed: str | None = None      # why the latest save failed, while it stays failed
 
     def save(self) -> bool:
+        """Write the session if it changed since the last save; False when the write fails (``failed`` says why).
+
+        >>> import kneebayes, os, tempfile
+        >>> session = kneebayes.Interview(kneebayes.load_model())
+        >>> saver = Saver(os.path.join(tempfile.mkdtemp(), "session.json"), session)
+        >>> saver.save(), saver.failed
+        (True, None)
+        >>> lost = Saver(os.path.join(tempfile.mkdtemp(), "no-such-folder", "session.json"), session)
+        >>> lost.save(), lost.failed, lost.kept()
+        (False, 'No such file or directory', 'nothing has been saved')
+        """
         text = self.session.to_json() + "\n"
         if text == self.written:
             return True

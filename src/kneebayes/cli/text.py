@@ -93,10 +93,23 @@ class Printer:
         self.width = width if width is not None else terminal_width()
 
     def line(self, text: str = "", hang: int | None = None) -> None:
+        """Write one logical line, wrapped to the width (:func:`wrap`); no text writes a blank line.
+
+        >>> Printer(print, width=40).line("  1. Hamstring strain: your answers multiply its odds by 68")
+          1. Hamstring strain: your answers
+             multiply its odds by 68
+        """
         for piece in wrap(text, self.width, hang) if text else [""]:
             self.write_raw(piece)
 
     def lines(self, texts: Iterable[str]) -> None:
+        """Write each logical line in turn, each wrapped to the width.
+
+        >>> Printer(print, width=40).lines(["Next question: Do you limp?", "  Why: it tells a meniscal injury from a strain"])
+        Next question: Do you limp?
+          Why: it tells a meniscal injury from a
+               strain
+        """
         for text in texts:
             self.line(text)
 
