@@ -50,13 +50,16 @@ class StopReason(str, enum.Enum):
 
 
 @dataclass(frozen=True)
-class Settings:
-    """How questions are scored and when to stop (defaults come from the model file).
+class Settings(InterviewSettings):
+    """How questions are scored and when to stop: the model file's interview settings, plus the red-flag screen.
 
-    A question's ``score`` is its expected information gain (bits) minus
-    ``cost_weight`` times its cost: gain net of effort, so a cheap question
-    wins over a costly one of similar gain. A question is worth asking when
-    its gain is at least ``min_gain`` and its score is positive.
+    The three numbers are the file's ``interview`` section (:class:`InterviewSettings`,
+    whose fields this extends, defaults included); ``screen_red_flags``
+    is a choice of the caller, not of the file. A question's ``score`` is
+    its expected information gain (bits) minus ``cost_weight`` times its
+    cost: gain net of effort, so a cheap question wins over a costly one of
+    similar gain. A question is worth asking when its gain is at least
+    ``min_gain`` and its score is positive.
 
     >>> import kneebayes
     >>> model = kneebayes.load_model()
@@ -66,9 +69,6 @@ class Settings:
     0.8
     """
 
-    confidence: float = DEFAULT_CONFIDENCE
-    cost_weight: float = DEFAULT_COST_WEIGHT
-    min_gain: float = DEFAULT_MIN_GAIN
     screen_red_flags: bool = True
 
 
