@@ -235,3 +235,10 @@ def test_random_networks_factored_wherever_they_can_be_equal_the_general_engine(
     found = fast_joint(plan, part_rows(plan, indices))
     assume(found.ok[0])
     _assert_same(model, indices, found.joint[0], float(found.log_evidence[0]))
+
+
+def test_a_budget_too_small_for_a_whole_table_leaves_the_posterior_to_the_general_engine(
+        knee_model: kneebayes.Model) -> None:
+    small = kneebayes.Model(knee_model.spec, memory_budget=1024)   # the knee's widest table takes 2 KiB whole
+    assert small.fast_plan is None
+    assert abs(small.diagnose({}).posterior["meniscal_injury"] - knee_model.diagnose({}).posterior["meniscal_injury"]) < 1e-12

@@ -42,7 +42,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..network.compiled import CompiledNetwork
-from ..network.planner import linked_groups
+from ..network.planner import BYTES_PER_ENTRY, linked_groups
 
 #: Largest joint of the targets the plan serves (the general engine takes larger ones).
 FAST_JOINT_LIMIT = 1024
@@ -109,7 +109,8 @@ def compile_fast(net: CompiledNetwork) -> FastPlan | None:
         return None
     n = len(net.names)
     cards = net.cards
-    if any(math.prod(cards[u] for u in (*net.parents[v], v)) > FAST_TABLE_LIMIT for v in range(n)):
+    widest = min(FAST_TABLE_LIMIT, net.memory_budget // BYTES_PER_ENTRY)   # whole tables, within the budget too
+    if any(math.prod(cards[u] for u in (*net.parents[v], v)) > widest for v in range(n)):
         return None   # a wide table (a noisy-OR over many parents): the general engine reads it in pieces
     epos = {t: j for j, t in enumerate(targets)}
     children: list[list[int]] = [[] for _ in range(n)]
