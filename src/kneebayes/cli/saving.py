@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import PATH_LIMIT, InputFileError, KneeBayesError, quote
 from ..files import read_text, write_atomic
 from ..interview import MAX_SAVED_CHARS, SAVED_FORMAT, SavedInterviewError, parse_saved_json
-from ..modelfile.load import default_model_path
+from ..modelfile import load as model_file
 
 if TYPE_CHECKING:
     from ..interview import Interview
@@ -41,7 +41,7 @@ def check_save_target(path: str, model: str | None, answers: str | None) -> None
     """
     shown = quote(path, PATH_LIMIT)
     keep = "kneebayes will not overwrite it: give --save a new file name (nothing was asked)"
-    if same_file(path, model if model is not None else default_model_path()):
+    if same_file(path, model if model is not None else model_file.default_model_path()):
         which = "the model file (--model)" if model is not None else "the packaged model file"
         raise KneeBayesError(f"--save {shown} is {which}; {keep}")
     try:
