@@ -215,7 +215,7 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
                 q *= value
                 continue
         if batch > 1 and comp.pruning is not None and comp.pruning.full_work >= ROW_PRUNE_WORK:
-            value, scale = _pruned_rows(net, comp, lam)
+            value, scale = _pruned_rows(net, comp, lam[:, comp.nodes, :])
         else:
             value, scale = run_component(comp, lam, memory_budget=net.memory_budget)   # the full plan, which rescales
         comps.append(value)
@@ -232,23 +232,26 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
     return TargetJoint(q, log_evidence, tuple(singles), tuple(comps), tuple(scales), tuple(forwards))
 
 
-def _pruned_rows(net: CompiledNetwork, comp: Component, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A large component's value for a batch, each row pruned to its own evidence's ancestors; the rows
-    where pruning declines or underflows take the full plan together (which rescales)."""
-    own = lam[:, comp.nodes, :]
+def _pruned_rows(net: CompiledNetwork, comp: Component, own: np.ndarray,
+                 all_or_none: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
+    """A large component's value for a batch of its own rows, each row pruned to its own evidence's ancestors
+    (barren nodes sum to one); the rows where pruning declines or underflows take the full plan together
+    (which rescales), or with ``all_or_none`` the answer is None as soon as one row would."""
     observed = (own != net.lam_template[comp.nodes]).any(axis=2)      # (batch, nodes)
-    value = np.empty((lam.shape[0], math.prod(comp.full_shape)))
-    scale = np.zeros(lam.shape[0])
+    value = np.empty((own.shape[0], math.prod(comp.full_shape)))
+    scale = np.zeros(own.shape[0])
     rest = []
-    for r in range(lam.shape[0]):
+    for r in range(own.shape[0]):
         row = pruned_value(comp, own[r : r + 1], observed[r], net.memory_budget / 8)
         if row is None or row.max() < _TINY:
+            if all_or_none:
+                return None
             rest.append(r)
         else:
             value[r] = row[0]
     if rest:
         rows = np.array(rest, dtype=np.intp)
-        value[rows], scale[rows] = run_component(comp, lam[rows], memory_budget=net.memory_budget)
+        value[rows], scale[rows] = run_component(comp, own, own[rows], memory_budget=net.memory_budget)
     return value, scale
 
 
@@ -369,25 +372,51 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
     for c, n_clamps, n_idx, p_idx, x_idx in layout.comps:
         comp = net.components[c]
         own = lam[:, comp.nodes, :]
+        prunes = comp.pruning is not None and comp.pruning.full_work >= ROW_PRUNE_WORK
+        found = None
+        if prunes and batch == 1 and method != "sweep":
+            found = _pruned_rows(net, comp, _clamped(own, n_clamps, p_idx, x_idx), all_or_none=True)
+        if found is not None:   # each clamp pruned to its own ancestors: far less than a sweep of the whole component
+            _put_clamped(out, found, tj, c, n_idx, x_idx, batch, n_clamps, K)
+            continue
         sweep = method == "sweep" or (method == "auto" and comp.gradient is not None and comp.gradient.worth_it(n_clamps))
         if sweep and comp.gradient is not None:
             value, shares = _sweep(net, c, own, p_idx, tj.forwards[c] if tj.forwards else None)
             if value.max(axis=1).min() >= _TINY:   # else an underflow: clamp, with rescaling, below
                 out[:, n_idx, x_idx, :] = shares[:, p_idx, x_idx, :] * _per_unit(tj.joint, value)[:, None, :]
                 continue
-        s_idx = np.arange(n_clamps)
-        big = np.repeat(own[:, None], n_clamps, axis=1)                # (batch, S, component nodes, maxc)
-        keep = big[:, s_idx, p_idx, x_idx]
-        big[:, s_idx, p_idx, :] = 0.0
-        big[:, s_idx, p_idx, x_idx] = keep
-        values, scale = run_component(comp, lam, big.reshape(batch * n_clamps, *own.shape[1:]), net.memory_budget)
-        values = values.reshape(batch, n_clamps, K)
-        if scale.any() or tj.component_scales[c].any():
-            # Bring the clamped values to the unclamped run's scale before taking the ratio.
-            shift = np.exp(scale.reshape(batch, n_clamps) - tj.component_scales[c][:, None])
-            values = values * shift[:, :, None]
-        out[:, n_idx, x_idx, :] = values * _per_unit(tj.joint, tj.component_values[c])[:, None, :]
+        rows = _clamped(own, n_clamps, p_idx, x_idx)
+        if prunes:   # a clamp is evidence: each row needs its own ancestors only
+            found = _pruned_rows(net, comp, rows)
+            assert found is not None  # noqa: S101 - declined rows take the full plan
+        else:
+            found = run_component(comp, lam, rows, net.memory_budget)
+        _put_clamped(out, found, tj, c, n_idx, x_idx, batch, n_clamps, K)
     return out
+
+
+def _clamped(own: np.ndarray, n_clamps: int, p_idx: np.ndarray, x_idx: np.ndarray) -> np.ndarray:
+    """A component's own rows repeated once per clamp, each with one node fixed at one state:
+    (batch * clamps, component nodes, max card), clamps varying fastest."""
+    batch = own.shape[0]
+    s_idx = np.arange(n_clamps)
+    big = np.repeat(own[:, None], n_clamps, axis=1)                # (batch, S, component nodes, maxc)
+    keep = big[:, s_idx, p_idx, x_idx]
+    big[:, s_idx, p_idx, :] = 0.0
+    big[:, s_idx, p_idx, x_idx] = keep
+    return big.reshape(batch * n_clamps, *own.shape[1:])
+
+
+def _put_clamped(out: np.ndarray, found: tuple[np.ndarray, np.ndarray], tj: TargetJoint, c: int, n_idx: np.ndarray,
+                 x_idx: np.ndarray, batch: int, n_clamps: int, K: int) -> None:
+    """Each clamp's value, brought to the unclamped run's scale, times the posterior per unit of the
+    component's value: the clamped node's joint with the targets, written into ``out``."""
+    values, scale = found
+    values = values.reshape(batch, n_clamps, K)
+    if scale.any() or tj.component_scales[c].any():
+        shift = np.exp(scale.reshape(batch, n_clamps) - tj.component_scales[c][:, None])
+        values = values * shift[:, :, None]
+    out[:, n_idx, x_idx, :] = values * _per_unit(tj.joint, tj.component_values[c])[:, None, :]
 
 
 def _per_unit(joint: np.ndarray, value: np.ndarray) -> np.ndarray:
