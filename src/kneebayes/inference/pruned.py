@@ -91,6 +91,18 @@ def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_ent
     return _build(pr, relevant, observed, cards, max_entries)
 
 
+def clamped_work(comp: Component, observed: np.ndarray, positions: np.ndarray) -> float:
+    """The estimated work of pruned runs of one evidence set with each node at ``positions`` clamped in turn
+    (one run per entry): each needs the ancestors of the evidence and of its clamped node. In the units
+    of ``Pruning.full_work``.
+    """
+    pr = comp.pruning
+    assert pr is not None  # noqa: S101 - only called on components that have one
+    base = pr.ancestors[observed].any(axis=0) | pr.always
+    sizes = (base[None, :] | pr.ancestors[positions]).sum(axis=1)
+    return float(sizes.sum()) * pr.node_work
+
+
 def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray,
                  max_entries: float = math.inf) -> np.ndarray | None:
     """The component's value on the targets' joint, (1, K), for one evidence set.
