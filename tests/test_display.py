@@ -360,7 +360,7 @@ def test_sensitivity_html_escapes_and_needs_its_columns() -> None:
     frame.loc[0, "address"] = SCRIPT
     text = sensitivity_html(frame)
     assert "<script>" not in text and html.escape(SCRIPT) in text
-    with pytest.raises(ValueError, match="missing: swing"):
+    with pytest.raises(kneebayes.SettingError, match="missing: swing"):
         sensitivity_html(frame.drop(columns=["swing"]))
     assert "value" not in sensitivity_html(_frame(2).drop(columns=["value"])).split("<tr>")[1]
 
@@ -412,7 +412,7 @@ def test_plot_tornado_without_a_base_spans_low_to_high(tmp_path: Path) -> None:
     assert len(ax.patches) == 3
     assert ax.patches[0].get_x() == pytest.approx(0.25) and ax.patches[0].get_width() == pytest.approx(0.30)
     _saves_png(fig, tmp_path / "tornado_nobase.png")
-    with pytest.raises(ValueError, match="missing: posterior_at_low"):
+    with pytest.raises(kneebayes.SettingError, match="missing: posterior_at_low"):
         plot_tornado(_frame(2).drop(columns=["posterior_at_low"]))
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kneebayes import IntractableError
+from kneebayes import IntractableError, SettingError
 from kneebayes.network.planner import Elimination, check_budget, eliminate
 
 
@@ -99,5 +99,5 @@ def test_check_budget_passes_a_plan_that_fits() -> None:
 
 
 def test_an_unknown_heuristic_is_refused() -> None:
-    with pytest.raises(ValueError, match="min_fill"):
+    with pytest.raises(SettingError, match="min_fill"):
         eliminate([0], [(0,)], [2], "fastest")

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..care import split_care
+from ..errors import SettingError, quote
 from .words import (
     COMBINATIONS_LEFT_OUT,
     COMBINATIONS_TITLE,
@@ -437,11 +438,18 @@ def diagnosis_html(dx: Diagnosis, *, care: int = 3) -> str:
 
 
 # -- sensitivity ------------------------------------------------------------------------------
-def _check_columns(columns: Sequence[str]) -> None:
+def check_sensitivity_columns(columns: Sequence[str]) -> None:
+    """SettingError unless ``columns`` hold every column a sensitivity table has (``SENSITIVITY_COLUMNS``).
+
+    >>> check_sensitivity_columns(["address", "low", "high", "posterior_at_low", "posterior_at_high"])
+    Traceback (most recent call last):
+    ...
+    kneebayes.errors.SettingError: a sensitivity table needs the columns address, low, high, posterior_at_low, posterior_at_high, swing; missing: swing (got: ['address', 'low', 'high', 'posterior_at_low', 'posterior_at_high'])
+    """
     missing = [c for c in SENSITIVITY_COLUMNS if c not in columns]
     if missing:
-        raise ValueError(f"a sensitivity table needs the columns {', '.join(SENSITIVITY_COLUMNS)}; "
-                         f"missing: {', '.join(missing)} (got: {', '.join(map(str, columns))})")
+        raise SettingError(f"a sensitivity table needs the columns {', '.join(SENSITIVITY_COLUMNS)}; "
+                           f"missing: {', '.join(missing)} (got: {quote(list(columns))})")
 
 
 def _num(x: Any, fmt: str) -> str:
@@ -496,7 +504,7 @@ def sensitivity_html(frame: pandas.DataFrame, top: int | None = 20) -> str:
     True
     """
     columns = [str(c) for c in frame.columns]
-    _check_columns(columns)
+    check_sensitivity_columns(columns)
     has_value = "value" in columns
     total = len(frame)
     shown = frame if top is None else frame.iloc[: max(int(top), 0)]

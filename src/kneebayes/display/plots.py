@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..extras import require
 from ..modelfile.schema import NoisyOr
-from .html import SENSITIVITY_COLUMNS, kind_title, layer_kinds
+from .html import check_sensitivity_columns, kind_title, layer_kinds
 
 if TYPE_CHECKING:
     import pandas
@@ -139,10 +139,7 @@ def plot_tornado(frame: pandas.DataFrame, top: int = 15, ax: Axes | None = None)
     ValueError
         When a needed column is missing.
     """
-    missing = [c for c in SENSITIVITY_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ValueError(f"a sensitivity table needs the columns {', '.join(SENSITIVITY_COLUMNS)}; "
-                         f"missing: {', '.join(missing)}")
+    check_sensitivity_columns(list(frame.columns))
     rows = frame.iloc[: max(int(top), 0)].to_dict("records")
     attrs = getattr(frame, "attrs", {}) or {}
     base = attrs.get("posterior")

@@ -28,7 +28,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ..errors import IntractableError
+from ..errors import IntractableError, SettingError, quote
 
 BYTES_PER_ENTRY = 8          # float64 tables
 GIVE_UP_VARIABLES = 40       # past the limit, planning goes on to name the largest table, but not past a clique this wide
@@ -106,7 +106,7 @@ def eliminate(variables: Iterable[int], scopes: Iterable[Sequence[int]], cards: 
             return min(fits, key=lambda plan: plan.total_size)
         return min((fill, weight), key=lambda plan: (not plan.complete, plan.largest_size))
     if heuristic not in ("min_fill", "min_weight"):
-        raise ValueError(f"heuristic must be 'min_fill', 'min_weight' or 'best', not {heuristic!r}")
+        raise SettingError(f"heuristic must be 'min_fill', 'min_weight' or 'best', not {quote(heuristic)}")
     return _greedy(wanted, adjacency, cards, heuristic == "min_fill", limit)
 
 
