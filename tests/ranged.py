@@ -42,3 +42,15 @@ def small_spec(with_ranges: bool = True) -> ModelSpec:
                                        tuple(r(v, v / 2, min(v * 1.5, 0.95)) for v in base)))
     f2 = NodeSpec("f2", "f2", "finding", "f2?", ("mild", "moderate", "severe"), Table(("c1", "c2"), tuple(f2_cols)), True)
     return ModelSpec("small", "0", "small test model", (load, c1, c2, f1, f2))
+
+
+#: Knee evidence sets from none to eight answers, causes observed too: the cases the draw engine and the
+#: intervals are checked on.
+KNEE_EVIDENCE = [
+    {},
+    {"locking_or_catching": "yes", "swelling_behind_knee": "yes"},
+    {"tingling_or_numbness": "yes", "poor_warmup": "no", "sharp_pain": "no"},
+    {"meniscal_injury": "yes", "limping": "no"},
+    {"worse_with_activity": "yes", "sharp_pain": "yes", "localized_tenderness": "yes", "limping": "no",
+     "instability": "no", "symptoms_over_two_weeks": "yes", "knee_trauma": "no", "previous_injury": "yes"},
+]

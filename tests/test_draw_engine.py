@@ -12,17 +12,8 @@ from kneebayes.evidence import normalize, to_indices
 from kneebayes.modelfile.schema import ModelSpec
 from kneebayes.research.draw_engine import DrawPlan, TargetDraws
 from kneebayes.research.draws import build_sampler, flat_values
-from ranged import small_spec
+from ranged import KNEE_EVIDENCE, small_spec
 from strategies import networks_with_evidence
-
-KNEE_EVIDENCE = [
-    {},
-    {"locking_or_catching": "yes", "swelling_behind_knee": "yes"},
-    {"tingling_or_numbness": "yes", "poor_warmup": "no", "sharp_pain": "no"},
-    {"meniscal_injury": "yes", "limping": "no"},
-    {"worse_with_activity": "yes", "sharp_pain": "yes", "localized_tenderness": "yes", "limping": "no",
-     "instability": "no", "symptoms_over_two_weeks": "yes", "knee_trauma": "no", "previous_injury": "yes"},
-]
 
 
 def at_written_numbers(model: kneebayes.Model, evidence: dict[str, str], draws: int) -> tuple[TargetDraws, np.ndarray]:

@@ -12,16 +12,9 @@ from kneebayes.errors import ImpossibleEvidenceError, InvalidStateError, Setting
 from kneebayes.modelfile.schema import NoisyOr, Parameter, Prior
 from kneebayes.research import intervals
 from kneebayes.research.intervals import posterior_intervals, posterior_samples, top_question_stability
-from ranged import param, small_spec
+from ranged import KNEE_EVIDENCE, param, small_spec
 
-EVIDENCE_SETS = [
-    {},
-    {"locking_or_catching": "yes", "swelling_behind_knee": "yes"},
-    {"tingling_or_numbness": "yes", "poor_warmup": "no", "sharp_pain": "no"},
-    {"meniscal_injury": "yes", "limping": "no"},
-    {"worse_with_activity": "yes", "sharp_pain": "yes", "localized_tenderness": "yes", "limping": "no",
-     "instability": "no", "symptoms_over_two_weeks": "yes", "knee_trauma": "no", "previous_injury": "yes"},
-]
+EVIDENCE_SETS = KNEE_EVIDENCE
 
 
 def _exact(model: kneebayes.Model, evidence: dict[str, str]) -> dict[str, float]:
