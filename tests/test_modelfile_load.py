@@ -72,7 +72,7 @@ DEFECTS = [
     Defect("two_parameter_blocks", "pain", "prior/noisy_or", "give only one of prior, noisy_or, table; got prior, noisy_or", 17),
     # unknown keys and types
     Defect("unknown_node_key", "strain", "descripton", "unknown key 'descripton'; did you mean 'description'?", 11),
-    Defect("unknown_parameter_key", "strain", "prior.confidence", "unknown key 'confidence' (valid keys: range, rationale, source, value)", 11),
+    Defect("unknown_parameter_key", "strain", "prior.confidence", "unknown key 'confidence' (valid keys: data, range, rationale, source, value)", 11),
     Defect("askable_not_boolean", "strain", "askable", "askable must be true or false, got 'yes'", 11),
     Defect("wrong_format", None, "format", "format must be 'kneebayes-model/1', got 'kneebayes-model/2'", 2),
     # states

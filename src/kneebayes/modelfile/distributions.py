@@ -8,16 +8,18 @@ with a problem reads as None.
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from ..errors import quote
 from .checks import NotAProbability, probability, range_problem, sums_to_one, two_numbers
 from .fields import FieldReader, line_of
-from .format import PARAMETER_KEYS, SUM_TOLERANCE, complement
-from .schema import BINARY_STATES, NoisyOr, Parameter, Prior, Table, TableColumn
+from .format import DATA_RECORD_KEYS, PARAMETER_KEYS, SUM_TOLERANCE, complement
+from .schema import BINARY_STATES, DataRecord, NoisyOr, Parameter, Prior, Table, TableColumn
 from .yamlsafe import written
 
 __all__ = ["parameter", "prior", "noisy_or", "table"]
@@ -60,9 +62,61 @@ def parameter(reader: FieldReader, raw: object, *, node: str, field: str, line: 
     source = reader.text(raw, "source", node=node, field_prefix=f"{field}.")
     rationale = reader.text(raw, "rationale", node=node, field_prefix=f"{field}.")
     rng = _range(reader, raw, got, node=node, field=f"{field}.range")
-    if got is None or source is None or rationale is None or rng is None:
+    data = _data(reader, raw, node=node, field=f"{field}.data")
+    if got is None or source is None or rationale is None or rng is None or data is None:
         return None
-    return Parameter(got[0], source, rationale, rng, got[1])
+    return Parameter(got[0], source, rationale, rng, got[1], data)
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _data(reader: FieldReader, raw: Mapping[str, Any], *, node: str, field: str) -> tuple[DataRecord, ...] | None:
+    """The optional ``data`` list: the data sets a learned number saw, each with name, cases and date."""
+    if "data" not in raw:
+        return ()
+    items = raw["data"]
+    if not isinstance(items, list):
+        reader.problem(f"data must be a list of records (name, cases, date), got {quote(items)}", node=node,
+                       field=field, line=line_of(raw, "data"))
+        return None
+    records: list[DataRecord] = []
+    ok = True
+    for k, item in enumerate(items):
+        fname, line = f"{field}[{k}]", line_of(item) or line_of(raw, "data")
+        if not isinstance(item, Mapping):
+            reader.problem(f"a data record must be a mapping with name, cases and date, got {quote(item)}", node=node,
+                           field=fname, line=line)
+            ok = False
+            continue
+        reader.unknown_keys(item, DATA_RECORD_KEYS, node=node, field=fname)
+        name = reader.text(item, "name", node=node, field_prefix=f"{fname}.")
+        cases = item.get("cases")
+        if isinstance(cases, bool) or not isinstance(cases, int) or cases < 1:
+            reader.problem(f"cases must be a whole number of at least 1, got {quote(cases)}", node=node,
+                           field=f"{fname}.cases", line=line_of(item, "cases") or line)
+            cases = None
+        date = _date(item.get("date"))
+        if date is None:
+            reader.problem(f"date must be a date written YYYY-MM-DD, got {quote(item.get('date'))}", node=node,
+                           field=f"{fname}.date", line=line_of(item, "date") or line)
+        if name is None or cases is None or date is None:
+            ok = False
+            continue
+        records.append(DataRecord(name, int(cases), date))
+    return tuple(records) if ok else None
+
+
+def _date(raw: object) -> str | None:
+    """``raw`` as YYYY-MM-DD when it is a real date (YAML reads an unquoted one as a date), else None."""
+    if isinstance(raw, datetime.date) and not isinstance(raw, datetime.datetime):
+        return raw.isoformat()
+    if isinstance(raw, str) and _DATE.fullmatch(raw):
+        try:
+            return datetime.date.fromisoformat(raw).isoformat()
+        except ValueError:
+            return None
+    return None
 
 
 def _range(reader: FieldReader, raw: Mapping[str, Any], got: tuple[float, str | None] | None, *, node: str,

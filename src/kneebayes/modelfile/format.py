@@ -13,7 +13,8 @@ from .schema import Parameter
 
 __all__ = [
     "FORMAT", "MAX_MODEL_FILE_BYTES", "SUM_TOLERANCE", "CLAIM_CHECKS", "DEFAULT_COST", "DEFAULT_COST_LEVEL",
-    "KNOWN_KINDS", "NODE_ID", "ID_LISTS", "TOP_KEYS", "NODE_KEYS", "PARAMETER_KEYS", "INTERVIEW_KEYS",
+    "KNOWN_KINDS", "NODE_ID", "ID_LISTS", "TOP_KEYS", "NODE_KEYS", "PARAMETER_KEYS", "DATA_RECORD_KEYS",
+    "INTERVIEW_KEYS",
     "RED_FLAG_KEYS", "ESCALATION_KEYS", "CARE_KEYS", "CLAIM_KEYS", "complement",
 ]
 
@@ -58,7 +59,8 @@ TOP_KEYS = frozenset({"format", "name", "version", "title", "description", "sour
                       "nodes", "claims", "costs", "interview", "red_flags", "escalations", "care"})
 NODE_KEYS = frozenset({"id", "label", "kind", "question", "states", "askable", "description", "cost", "normal_state",
                        "prior", "noisy_or", "table"})
-PARAMETER_KEYS = frozenset({"value", "range", "source", "rationale"})
+PARAMETER_KEYS = frozenset({"value", "range", "source", "rationale", "data"})
+DATA_RECORD_KEYS = frozenset({"name", "cases", "date"})
 INTERVIEW_KEYS = frozenset({"confidence", "cost_weight", "min_gain"})
 RED_FLAG_KEYS = frozenset({"id", "node", "state", "text", "source"})
 ESCALATION_KEYS = frozenset({"id", "cause", "threshold", "text", "source", "rationale"})

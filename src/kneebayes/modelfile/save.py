@@ -84,8 +84,11 @@ def _parameter(p: Parameter, address: str) -> dict[str, Any]:
     if p.range is None:
         raise ParameterError(f"{address} has no range, which a model file requires for this number; give it one "
                              f"with with_parameters({{{quote(address)}: (value, (low, high))}})")
-    return {"value": _number(p), "range": _Flow([float(p.range[0]), float(p.range[1])]),
-            "source": p.source, "rationale": p.rationale}
+    out: dict[str, Any] = {"value": _number(p), "range": _Flow([float(p.range[0]), float(p.range[1])]),
+                           "source": p.source, "rationale": p.rationale}
+    if p.data:
+        out["data"] = [_FlowMap(name=r.name, cases=int(r.cases), date=r.date) for r in p.data]
+    return out
 
 
 def _states_map(node: NodeSpec, cells: tuple[Parameter, ...], address: str, bare: tuple[str, str] | None) -> dict[str, Any]:

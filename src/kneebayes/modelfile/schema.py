@@ -20,12 +20,26 @@ BINARY_STATES: tuple[str, str] = ("yes", "no")
 
 
 @dataclass(frozen=True)
+class DataRecord:
+    """Cases a number was learned from: the data set's ``name``, its ``cases`` and the ``date`` (YYYY-MM-DD).
+
+    >>> DataRecord("clinic 2024", 20000, "2024-05-01").cases
+    20000
+    """
+
+    name: str
+    cases: int
+    date: str
+
+
+@dataclass(frozen=True)
 class Parameter:
     """One hand-set probability with its provenance.
 
     ``term`` is the verbal-scale word the author wrote, if any. ``range`` is
     None only for bare table cells (imported networks), never for a
-    hand-set number.
+    hand-set number. ``data`` lists the data sets the number was learned
+    from (:class:`DataRecord`, oldest first); empty for a number set by hand.
 
     >>> import kneebayes
     >>> leak = kneebayes.load_model().spec.node("meniscal_injury").parameters.leak
@@ -38,6 +52,7 @@ class Parameter:
     rationale: str
     range: tuple[float, float] | None = None
     term: str | None = None
+    data: tuple[DataRecord, ...] = ()
 
 
 @dataclass(frozen=True)
