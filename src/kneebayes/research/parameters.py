@@ -32,17 +32,21 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 from ..errors import ParameterError, did_you_mean, quote
+from ..extras import require
 from ..modelfile.checks import NotAProbability, contains, probability, range_problem, sums_to_one, two_numbers
 from ..modelfile.format import SUM_TOLERANCE, complement
 from ..modelfile.schema import ModelSpec, NodeSpec, NoisyOr, Parameter, Prior, Table, TableColumn
 
-__all__ = ["ParameterChange", "parameters", "with_parameters", "diff", "address_of_cell"]
+if TYPE_CHECKING:
+    import pandas
+
+__all__ = ["ParameterChange", "parameters", "with_parameters", "diff", "diff_frame", "address_of_cell"]
 
 #: A ParameterError lists at most this many problems; the rest are counted.
 MAX_LISTED_PROBLEMS = 10
@@ -355,22 +359,55 @@ def _unknown_address(address: str, slots: Mapping[str, object], suggest: bool = 
 # -- comparing ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ParameterChange:
-    """One number that differs between two models: ``old`` or ``new`` is None where the address is absent."""
+    """One number that differs between two models: ``old`` or ``new`` is None where the address is absent.
+
+    ``old_range`` is the old number's range (None when it had none); it
+    takes no part in equality. From it, ``moved`` says how far the number
+    moved in widths of that range and ``left_range`` whether the new value
+    lies outside it: after learning from cases, the numbers the data
+    contradict.
+
+    >>> change = ParameterChange("bakers_cyst.leak", 0.02, 0.09, old_range=(0.01, 0.05))
+    >>> round(change.moved, 2), change.left_range
+    (1.75, True)
+    >>> print(change)
+    bakers_cyst.leak: 0.02 -> 0.09 (moved 1.75 widths of its old range [0.01, 0.05]; left it)
+    """
 
     address: str
     old: float | None
     new: float | None
+    old_range: tuple[float, float] | None = field(default=None, compare=False)
 
     @property
     def delta(self) -> float | None:
         """``new - old``, or None when the address exists on one side only."""
         return None if self.old is None or self.new is None else self.new - self.old
 
+    @property
+    def moved(self) -> float | None:
+        """``(new - old) / (old range's width)``; None without both numbers or a range of some width."""
+        if self.delta is None or self.old_range is None or not self.old_range[1] > self.old_range[0]:
+            return None
+        return self.delta / (self.old_range[1] - self.old_range[0])
+
+    @property
+    def left_range(self) -> bool:
+        """Whether the new value lies outside the old range (False when either is missing)."""
+        if self.new is None or self.old_range is None:
+            return False
+        return not contains(self.old_range, self.new)
+
     def __str__(self) -> str:
         def show(x: float | None) -> str:
             return "(absent)" if x is None else repr(x)
 
-        return f"{self.address}: {show(self.old)} -> {show(self.new)}"
+        text = f"{self.address}: {show(self.old)} -> {show(self.new)}"
+        if self.moved is not None and self.old_range is not None:
+            low, high = self.old_range
+            text += (f" (moved {self.moved:+.3g} widths of its old range [{_fmt(low)}, {_fmt(high)}]"
+                     f"{'; left it' if self.left_range else ''})").replace("moved +", "moved ")
+        return text
 
 
 def diff(a: ModelSpec, b: ModelSpec) -> list[ParameterChange]:
@@ -378,9 +415,36 @@ def diff(a: ModelSpec, b: ModelSpec) -> list[ParameterChange]:
 
     Addresses of ``a`` come first in ``a``'s order, then those only ``b`` has.
     Only values count: a changed range, source or rationale is not listed.
+    Each change carries ``a``'s range of the number (``old_range``).
     """
     pa, pb = parameters(a), parameters(b)
-    out = [ParameterChange(address, p.value, pb[address].value if address in pb else None)
+    out = [ParameterChange(address, p.value, pb[address].value if address in pb else None, old_range=p.range)
            for address, p in pa.items() if address not in pb or pb[address].value != p.value]
     out += [ParameterChange(address, None, p.value) for address, p in pb.items() if address not in pa]
     return out
+
+
+def diff_frame(changes: Sequence[ParameterChange]) -> pandas.DataFrame:
+    """A diff as a pandas DataFrame, one row per change, the numbers that moved farthest first.
+
+    Columns: ``address``, ``old``, ``new``, ``old_low``, ``old_high``,
+    ``moved`` and ``left_range`` (see :class:`ParameterChange`); sorted by
+    the absolute ``moved``, largest first, changes without one last.
+
+    >>> import kneebayes
+    >>> model = kneebayes.load_model()
+    >>> changed = model.with_parameters({"bakers_cyst.leak": (0.3, (0.1, 0.5)), "poor_warmup.prior": 0.5})
+    >>> table = diff_frame(model.diff(changed))
+    >>> table[["address", "left_range"]].values.tolist()
+    [['bakers_cyst.leak', True], ['poor_warmup.prior', False]]
+    """
+    pd = require("pandas", feature="a table of parameter changes")
+    rows = [{"address": c.address, "old": c.old, "new": c.new,
+             "old_low": None if c.old_range is None else c.old_range[0],
+             "old_high": None if c.old_range is None else c.old_range[1],
+             "moved": c.moved, "left_range": c.left_range} for c in changes]
+    columns = ["address", "old", "new", "old_low", "old_high", "moved", "left_range"]
+    table = pd.DataFrame(rows, columns=columns).astype({"old": float, "new": float, "old_low": float,
+                                                       "old_high": float, "moved": float, "left_range": bool})
+    order = sorted(range(len(rows)), key=lambda k: (rows[k]["moved"] is None, -abs(rows[k]["moved"] or 0.0), k))
+    return table.iloc[order].reset_index(drop=True)
