@@ -1,0 +1,432 @@
+"""Learning numbers from cases (kneebayes.research.learning): EM checked against brute force, pgmpy and the truth."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kneebayes
+from kneebayes.errors import EvidenceError, ImpossibleEvidenceError, InvalidStateError, SettingError, UnknownNodeError
+from kneebayes.modelfile.schema import ModelSpec, NodeSpec, NoisyOr, Parameter, Prior, Table, TableColumn
+from kneebayes.research.learning import ConvergenceWarning, Learning, learn, sample, updated_with
+from kneebayes.research.learning_counts import expected_counts
+from kneebayes.research.learning_frame import code_frame
+from kneebayes.research.parameters import diff_frame
+
+DATE = "2024-05-01"
+
+
+# -- small models built in code ------------------------------------------------------------------
+def number(value: float, low: float, high: float) -> Parameter:
+    return Parameter(value, source="test", rationale="for the test", range=(low, high))
+
+
+def yes_no(id_: str, kind: str, parameters: Prior | NoisyOr | Table, states: tuple[str, ...] = ("yes", "no")) -> NodeSpec:
+    return NodeSpec(id_, id_, kind, f"{id_}?", states, parameters, askable=kind != "cause")
+
+
+def prior(p: float, low: float, high: float) -> Prior:
+    q = number(p, low, high)
+    return Prior((q, Parameter(1 - p, "test", "complement", (1 - high, 1 - low))), derived_last=True)
+
+
+def column(given: tuple[tuple[str, str], ...], cells: tuple[float, ...], width: float = 0.15) -> TableColumn:
+    return TableColumn(given, tuple(number(v, max(v - width, 0.01), min(v + width, 0.99)) for v in cells))
+
+
+def tiny_spec(c1: float = 0.3, c2: float = 0.2, w11: float = 0.8, w12: float = 0.6, leak1: float = 0.05,
+              w21: float = 0.7, leak2: float = 0.1, f3_yes: tuple[float, ...] = (0.1, 0.3, 0.6),
+              f3_no: tuple[float, ...] = (0.6, 0.3, 0.1)) -> ModelSpec:
+    """Two causes, three findings: two noisy-ORs and a three-state table."""
+    nodes = (
+        yes_no("c1", "cause", prior(c1, 0.1, 0.6)),
+        yes_no("c2", "cause", prior(c2, 0.05, 0.45)),
+        yes_no("f1", "finding", NoisyOr(number(leak1, 0.01, 0.3), (("c1", number(w11, 0.4, 0.95)),
+                                                                  ("c2", number(w12, 0.3, 0.9))))),
+        yes_no("f2", "finding", NoisyOr(number(leak2, 0.01, 0.3), (("c1", number(w21, 0.4, 0.95)),))),
+        yes_no("f3", "finding", Table(("c2",), (column((("c2", "yes"),), f3_yes), column((("c2", "no"),), f3_no))),
+               states=("low", "mid", "high")),
+    )
+    return ModelSpec("tiny", "1.0", "Two causes and three findings", nodes)
+
+
+START = tiny_spec()
+TRUTH = tiny_spec(c1=0.4, c2=0.15, w11=0.9, w12=0.5, leak1=0.1, w21=0.6, leak2=0.05, f3_yes=(0.2, 0.3, 0.5),
+                  f3_no=(0.7, 0.2, 0.1))
+
+
+def values(model: kneebayes.Model) -> dict[str, float]:
+    return {address: p.value for address, p in model.parameters.items()}
+
+
+def largest_error(model: kneebayes.Model, truth: kneebayes.Model) -> float:
+    want = values(truth)
+    return max(abs(v - want[a]) for a, v in values(model).items())
+
+
+@pytest.fixture(scope="module")
+def start() -> kneebayes.Model:
+    return kneebayes.Model(START)
+
+
+@pytest.fixture(scope="module")
+def truth() -> kneebayes.Model:
+    return kneebayes.Model(TRUTH)
+
+
+def quiet_learn(*args, **kwargs) -> Learning:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return learn(*args, **kwargs)
+
+
+# -- brute force ---------------------------------------------------------------------------------
+def brute_joint(model: kneebayes.Model) -> tuple[np.ndarray, np.ndarray]:
+    """Every joint state of the network (rows of state indices) and its probability."""
+    net = model.network
+    states = np.array(list(itertools.product(*(range(c) for c in net.cards))))
+    p = np.ones(len(states))
+    for i in range(len(net.names)):
+        table = np.asarray(net.tables[i])
+        p *= table[tuple(states[:, j] for j in net.parents[i]) + (states[:, i],)]
+    return states, p
+
+
+def brute_counts(model: kneebayes.Model, codes: np.ndarray, weights: np.ndarray) -> tuple[list[np.ndarray], float]:
+    """Expected family counts and log-likelihood by enumerating every joint state for every row."""
+    net = model.network
+    states, p = brute_joint(model)
+    tables = [np.zeros(np.asarray(net.tables[i]).shape) for i in range(len(net.names))]
+    log_likelihood = 0.0
+    for row, w in zip(codes, weights):
+        keep = np.all((row < 0) | (states == row), axis=1)
+        evidence = p[keep].sum()
+        log_likelihood += w * math.log(evidence)
+        for i in range(len(net.names)):
+            members = list(net.parents[i]) + [i]
+            np.add.at(tables[i], tuple(states[keep][:, j] for j in members), w * p[keep] / evidence)
+    return tables, log_likelihood
+
+
+def clamping_spec() -> ModelSpec:
+    """A network where one family has two non-target members that may both be missing (they get clamped)."""
+    r2_states = ("a", "b", "c")
+    nodes = (
+        yes_no("r1", "risk_factor", prior(0.3, 0.1, 0.5)),
+        yes_no("r2", "risk_factor", Prior(tuple(number(v, 0.05, 0.8) for v in (0.2, 0.5, 0.3))), states=r2_states),
+        yes_no("c", "cause", Table(("r1",), (column((("r1", "yes"),), (0.7, 0.3)), column((("r1", "no"),), (0.2, 0.8))))),
+        yes_no("f", "finding", Table(("r2", "c"), tuple(column((("r2", s), ("c", t)), (v, 1 - v))
+                                                       for (s, t), v in zip(itertools.product(r2_states, ("yes", "no")),
+                                                                            (0.9, 0.2, 0.7, 0.3, 0.5, 0.1))))),
+        yes_no("g", "finding", Table(("r1", "r2"), tuple(column((("r1", s), ("r2", t)), (v, 1 - v))
+                                                        for (s, t), v in zip(itertools.product(("yes", "no"), r2_states),
+                                                                             (0.8, 0.6, 0.4, 0.3, 0.2, 0.1))))),
+    )
+    return ModelSpec("clamp", "1.0", "Risk factors, a cause, findings", nodes)
+
+
+def test_expected_counts_equal_brute_force_with_values_missing_anywhere() -> None:
+    model = kneebayes.Model(clamping_spec())
+    net = model.network
+    rng = np.random.default_rng(4)
+    cases = sample(model, 200, seed=2)
+    frame = cases.astype(object).mask(rng.random(cases.shape) < 0.45)   # r1 and r2 often missing together
+    coded = code_frame(net, frame)
+    counts = expected_counts(net, coded.codes, coded.weights)
+    want, log_likelihood = brute_counts(model, coded.codes, coded.weights)
+    assert (coded.codes[:, [net.index["r1"], net.index["r2"]]] < 0).all(axis=1).any()   # the clamped path ran
+    for got, expected in zip(counts.tables, want):
+        np.testing.assert_allclose(got, expected, atol=1e-10)
+    assert counts.log_likelihood == pytest.approx(log_likelihood, abs=1e-9)
+
+
+def test_expected_counts_in_small_chunks_equal_one_chunk() -> None:
+    model = kneebayes.Model(clamping_spec())
+    net = model.network
+    cases = sample(model, 300, seed=5)
+    frame = cases.astype(object).mask(np.random.default_rng(1).random(cases.shape) < 0.5)
+    coded = code_frame(net, frame)
+    whole = expected_counts(net, coded.codes, coded.weights)
+    tight = expected_counts(net, coded.codes, coded.weights, memory_budget=40_000)   # a few rows per chunk
+    for a, b in zip(whole.tables, tight.tables):
+        np.testing.assert_allclose(a, b, atol=1e-10)
+
+
+# -- the EM loop -----------------------------------------------------------------------------
+def test_log_likelihood_never_decreases_with_the_causes_hidden(start: kneebayes.Model, truth: kneebayes.Model) -> None:
+    cases = sample(truth, 3000, seed=1).drop(columns=["c1", "c2"])
+    result = quiet_learn(start, cases, name="hidden", date=DATE, max_iterations=60)
+    steps = np.diff(result.log_likelihoods)
+    assert (steps >= -1e-9 * abs(result.log_likelihoods[0])).all()
+    assert result.iterations == len(result.log_likelihoods) > 2
+
+
+def test_hidden_causes_learn_the_findings_joint_of_the_truth(start: kneebayes.Model, truth: kneebayes.Model) -> None:
+    """Hidden causes are identifiable only up to what the findings show: compare P(f1, f2, f3) pattern by pattern."""
+    cases = sample(truth, 8000, seed=2).drop(columns=["c1", "c2"])
+    learned = quiet_learn(start, cases, name="hidden", date=DATE).model
+    patterns = [dict(zip(("f1", "f2", "f3"), combo))
+                for combo in itertools.product(("yes", "no"), ("yes", "no"), ("low", "mid", "high"))]
+    got = np.array([learned.diagnose(p).evidence_probability for p in patterns])
+    want = np.array([truth.diagnose(p).evidence_probability for p in patterns])
+    before = np.array([start.diagnose(p).evidence_probability for p in patterns])
+    assert np.abs(got - want).max() < 0.02          # sampling noise at 8,000 cases is about 0.005
+    assert np.abs(before - want).max() > 0.05       # and the start was clearly off
+
+
+def test_complete_data_approach_the_truth_as_cases_grow(start: kneebayes.Model, truth: kneebayes.Model) -> None:
+    few = quiet_learn(start, sample(truth, 500, seed=3), name="few", date=DATE).model
+    many = quiet_learn(start, sample(truth, 20_000, seed=3), name="many", date=DATE).model
+    assert largest_error(many, truth) < largest_error(few, truth)
+    assert largest_error(many, truth) < 0.03
+
+
+def test_one_case_leaves_every_number_inside_its_hand_set_range(start: kneebayes.Model) -> None:
+    result = learn(start, pd.DataFrame({"f1": ["yes"]}), name="one", date=DATE)
+    for address, p in start.parameters.items():
+        low, high = p.range
+        assert low <= result.model.parameters[address].value <= high, address
+
+
+def test_learning_twice_keeps_both_data_records(start: kneebayes.Model, truth: kneebayes.Model) -> None:
+    once = learn(start, sample(truth, 200, seed=1), name="first", date="2024-01-01").model
+    twice = learn(once, sample(truth, 300, seed=2), name="second", date="2024-02-01").model
+    records = twice.parameters["f1.leak"].data
+    assert [(r.name, r.cases, r.date) for r in records] == [("first", 200, "2024-01-01"), ("second", 300, "2024-02-01")]
+
+
+def test_the_result_keeps_name_version_structure_and_provenance(start: kneebayes.Model, truth: kneebayes.Model) -> None:
+    learned = learn(start, sample(truth, 300, seed=1), name="clinic", date=DATE).model
+    assert (learned.name, learned.version) == (start.name, start.version)
+    assert [n.parents for n in learned.spec.nodes] == [n.parents for n in start.spec.nodes]
+    p = learned.parameters["f1.weight[c1]"]
+    assert (p.source, p.rationale) == ("test", "for the test")
+    assert p.range[0] <= p.value <= p.range[1]
+
+
+def test_equal_inputs_give_equal_results(start: kneebayes.Model, truth: kneebayes.Model) -> None:
+    cases = sample(truth, 400, seed=8).drop(columns=["c1"])
+    a = learn(start, cases, name="x", date=DATE, seed=3)
+    b = learn(start, cases, name="x", date=DATE, seed=3)
+    assert a.log_likelihoods == b.log_likelihoods
+    assert values(a.model) == values(b.model)
+
+
+def test_stopping_at_max_iterations_warns_with_the_last_rise(start: kneebayes.Model, truth: kneebayes.Model) -> None:
+    cases = sample(truth, 500, seed=1).drop(columns=["c1", "c2"])
+    with pytest.warns(ConvergenceWarning, match=r"stopped after 2 iterations without converging: the log-likelihood "
+                                                r"still rose by .* per case"):
+        result = learn(start, cases, name="short", date=DATE, max_iterations=2)
+    assert not result.converged and result.iterations == 2
+
+
+def test_updated_with_is_the_learned_model(start: kneebayes.Model, truth: kneebayes.Model) -> None:
+    cases = sample(truth, 200, seed=4)
+    assert values(updated_with(start, cases, name="x", date=DATE)) == values(learn(start, cases, name="x", date=DATE).model)
+
+
+def test_prior_false_on_complete_table_data_gives_the_frequencies() -> None:
+    model = kneebayes.Model(clamping_spec())
+    cases = sample(model, 1000, seed=6)
+    learned = learn(model, cases, name="mle", date=DATE, prior=False).model
+    yes = (cases["r1"] == "yes") & (cases["g"] == "yes")
+    cell = learned.parameters["g.table[r1=yes,r2=a][yes]"].value
+    assert cell == pytest.approx(yes[cases["r2"] == "a"].sum() / ((cases["r1"] == "yes") & (cases["r2"] == "a")).sum())
+    assert learned.parameters["r1.prior"].value == pytest.approx((cases["r1"] == "yes").mean())
+
+
+# -- EM by brute force on a noisy-OR -------------------------------------------------------------
+def brute_noisy_or_em(c1: float, c2: float, leak: float, w1: float, w2: float, rows: list[dict[str, str]],
+                      iterations: int) -> tuple[float, ...]:
+    """Maximum-likelihood EM over (c1, c2, the leak's and both links' activations), enumerated per case."""
+    theta = (c1, c2, leak, w1, w2)
+    for _ in range(iterations):
+        c1, c2, leak, w1, w2 = theta
+        sums = np.zeros(5)   # E[c1], E[c2], E[leak on], E[link 1 on], E[link 2 on]
+        present = np.zeros(2)
+        for row in rows:
+            weight_total, acc, acc_present = 0.0, np.zeros(5), np.zeros(2)
+            for x1, x2, a0, a1, a2 in itertools.product((1, 0), repeat=5):
+                if (a1 and not x1) or (a2 and not x2):
+                    continue
+                f = "yes" if (a0 or a1 or a2) else "no"
+                state = {"c1": "yes" if x1 else "no", "c2": "yes" if x2 else "no", "f": f}
+                if any(row.get(k) not in (None, state[k]) for k in state):
+                    continue
+                p = ((c1 if x1 else 1 - c1) * (c2 if x2 else 1 - c2) * (leak if a0 else 1 - leak)
+                     * ((w1 if a1 else 1 - w1) if x1 else 1.0) * ((w2 if a2 else 1 - w2) if x2 else 1.0))
+                weight_total += p
+                acc += p * np.array([x1, x2, a0, a1, a2])
+                acc_present += p * np.array([x1, x2])
+            sums += acc / weight_total
+            present += acc_present / weight_total
+        n = len(rows)
+        theta = (sums[0] / n, sums[1] / n, sums[2] / n, sums[3] / present[0], sums[4] / present[1])
+    return theta
+
+
+def test_noisy_or_em_equals_brute_force_over_link_activations() -> None:
+    nodes = (
+        yes_no("c1", "cause", prior(0.3, 0.1, 0.6)),
+        yes_no("c2", "cause", prior(0.4, 0.1, 0.6)),
+        yes_no("f", "finding", NoisyOr(number(0.1, 0.01, 0.3), (("c1", number(0.7, 0.4, 0.95)),
+                                                               ("c2", number(0.5, 0.3, 0.9))))),
+    )
+    model = kneebayes.Model(ModelSpec("or", "1.0", "A noisy-OR", nodes))
+    rows = [{"c1": "yes", "f": "yes"}, {"f": "yes"}, {"f": "no"}, {"c2": "yes", "f": "no"}, {"c1": "no", "f": "yes"},
+            {"c2": "no"}, {"c1": "yes", "c2": "yes", "f": "yes"}, {"f": "yes"}]
+    frame = pd.DataFrame(rows, columns=["c1", "c2", "f"])
+    learned = quiet_learn(model, frame, name="or", date=DATE, prior=False, max_iterations=4, tolerance=1e-300).model
+    want = brute_noisy_or_em(0.3, 0.4, 0.1, 0.7, 0.5, rows, iterations=4)
+    got = tuple(learned.parameters[a].value for a in ("c1.prior", "c2.prior", "f.leak", "f.weight[c1]", "f.weight[c2]"))
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
+
+
+# -- the same EM as pgmpy -----------------------------------------------------------------------
+def latent_table_spec() -> ModelSpec:
+    """A latent cause (full tables only) over three findings, one with three states."""
+    nodes = (
+        yes_no("c", "cause", Prior((number(0.35, 0.1, 0.6), number(0.65, 0.4, 0.9)))),
+        yes_no("a", "finding", Table(("c",), (column((("c", "yes"),), (0.8, 0.2)), column((("c", "no"),), (0.3, 0.7))))),
+        yes_no("b", "finding", Table(("c",), (column((("c", "yes"),), (0.6, 0.4)), column((("c", "no"),), (0.1, 0.9))))),
+        yes_no("d", "finding", Table(("c",), (column((("c", "yes"),), (0.5, 0.3, 0.2)),
+                                            column((("c", "no"),), (0.2, 0.3, 0.5)))), states=("x", "y", "z")),
+    )
+    return ModelSpec("latent", "1.0", "A latent cause", nodes)
+
+
+def test_em_equals_pgmpy_expectation_maximization_iteration_by_iteration() -> None:
+    """pgmpy's ExpectationMaximization and learn(prior=False) from the same start, for the same 5 iterations.
+
+    pgmpy expands each distinct row over the latent's states, weights each
+    copy by its posterior under the current CPDs and re-estimates every CPD
+    by weighted maximum likelihood: the same EM. Its latent takes integer
+    states, so the start CPDs are our model's exported tables (``to_pgmpy``)
+    with the cause's states renamed yes -> 0, no -> 1. Its convergence check
+    is turned off (atol=0) so both run exactly 5 iterations; every CPD
+    entry is compared to 1e-9.
+    """
+    pytest.importorskip("pgmpy")
+    from pgmpy.estimators import ExpectationMaximization
+    from pgmpy.factors.discrete import TabularCPD
+    from pgmpy.models import DiscreteBayesianNetwork
+
+    model = kneebayes.Model(latent_table_spec())
+    truth = model.with_parameters({"c.prior[yes]": (0.5, (0.2, 0.8)), "b.table[c=yes][yes]": 0.7})
+    data = sample(truth, 2000, seed=1).drop(columns=["c"]).astype(str)
+    exported = model.to_pgmpy()
+    rename = {"yes": 0, "no": 1}
+    init = {}
+    for cpd in exported.get_cpds():
+        names = {v: [rename[s] for s in states] if v == "c" else list(states) for v, states in cpd.state_names.items()}
+        evidence = cpd.variables[1:]
+        init[cpd.variable] = TabularCPD(cpd.variable, cpd.variable_card, cpd.get_values(), evidence=evidence or None,
+                                        evidence_card=[cpd.cardinality[cpd.variables.index(e)] for e in evidence] or None,
+                                        state_names=names)
+    network = DiscreteBayesianNetwork(exported.edges(), latents={"c"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cpds = ExpectationMaximization(network, data).get_parameters(latent_card={"c": 2}, max_iter=5, atol=0.0,
+                                                                     init_cpds=init, show_progress=False, seed=0)
+    ours = quiet_learn(model, data, name="pgmpy", date=DATE, prior=False, max_iterations=5, tolerance=1e-300).model
+    theirs = {cpd.variable: cpd for cpd in cpds}
+    net = ours.network
+    for node in ("c", "a", "b", "d"):
+        cpd = theirs[node]
+        order = [rename[s] if node == "c" else s for s in net.states[net.index[node]]]
+        values = cpd.get_values()[[cpd.state_names[node].index(s) for s in order]]
+        if node != "c":   # columns by the latent's states, in our order (yes, no)
+            values = values[:, [cpd.state_names["c"].index(rename[s]) for s in ("yes", "no")]]
+        np.testing.assert_allclose(np.asarray(net.tables[net.index[node]]).T.reshape(values.shape), values, atol=1e-9)
+
+
+# -- saving and comparing -----------------------------------------------------------------------
+def test_a_learned_model_saves_and_loads_with_its_data_records(start: kneebayes.Model, truth: kneebayes.Model,
+                                                               tmp_path: Path) -> None:
+    learned = learn(start, sample(truth, 300, seed=1).drop(columns=["c2"]), name="clinic 2024", date=DATE).model
+    back = kneebayes.load_model(learned.save(tmp_path / "learned.yaml"))
+    assert back.parameters == learned.parameters
+    assert back.parameters["c2.prior"].data[0].name == "clinic 2024"
+    assert back.content_hash == learned.content_hash != start.content_hash
+
+
+def test_a_bad_data_record_in_a_model_file_is_located(start: kneebayes.Model, truth: kneebayes.Model,
+                                                      tmp_path: Path) -> None:
+    learned = learn(start, sample(truth, 100, seed=1), name="clinic", date=DATE).model
+    path = learned.save(tmp_path / "learned.yaml")
+    path.write_text(path.read_text().replace(f"date: '{DATE}'", "date: '2024-02-30'", 1))
+    problems = kneebayes.check_model_file(path)
+    assert [(p.field, p.message) for p in problems] == [
+        ("prior.data[0].date", "date must be a date written YYYY-MM-DD, got '2024-02-30'")]
+
+
+def test_diff_flags_the_numbers_that_left_their_range(start: kneebayes.Model) -> None:
+    truth = start.with_parameters({"f1.leak": (0.45, (0.3, 0.6))})
+    learned = learn(start, sample(truth, 5000, seed=1), name="clinic", date=DATE).model
+    table = diff_frame(start.diff(learned))
+    assert table.iloc[0]["address"] == "f1.leak"
+    assert table.loc[table["left_range"], "address"].tolist() == ["f1.leak"]
+    assert "left it" in str(next(c for c in start.diff(learned) if c.address == "f1.leak"))
+
+
+def test_sample_gives_categorical_columns_with_the_node_states(start: kneebayes.Model) -> None:
+    cases = sample(start, 50, seed=1)
+    assert list(cases.columns) == ["c1", "c2", "f1", "f2", "f3"]
+    assert list(cases["f3"].cat.categories) == ["low", "mid", "high"]
+    assert sample(start, 50, seed=1).equals(cases)
+
+
+# -- bad frames ---------------------------------------------------------------------------------
+def test_a_frame_with_every_value_missing_has_nothing_to_learn(start: kneebayes.Model) -> None:
+    with pytest.raises(EvidenceError, match="every value of the 3 cases is missing: there is nothing to learn from"):
+        learn(start, pd.DataFrame({"f1": [None, np.nan, pd.NA]}), name="x")
+
+
+def test_a_frame_without_rows_has_nothing_to_learn(start: kneebayes.Model) -> None:
+    with pytest.raises(EvidenceError, match="the cases have no rows: there is nothing to learn from"):
+        learn(start, pd.DataFrame({"f1": []}), name="x")
+
+
+def test_an_unknown_column_is_named_with_the_nearest_node(start: kneebayes.Model) -> None:
+    with pytest.raises(UnknownNodeError, match="unknown column 'f11' of the cases; did you mean 'f1'"):
+        learn(start, pd.DataFrame({"f11": ["yes"]}), name="x")
+
+
+def test_an_invalid_state_names_row_column_and_the_valid_states(start: kneebayes.Model) -> None:
+    frame = pd.DataFrame({"f3": ["low", "medium"]}, index=["p1", "p2"])
+    with pytest.raises(InvalidStateError, match="row 'p2', column 'f3': invalid state 'medium' for node 'f3': "
+                                                "valid states are 'low', 'mid', 'high'"):
+        learn(start, frame, name="x")
+
+
+def test_a_row_impossible_under_the_model_is_named() -> None:
+    certain = kneebayes.Model(tiny_spec()).with_parameters({"c1.prior": (0.0, (0.0, 0.0))})
+    frame = pd.DataFrame({"c1": ["no", "yes"], "f2": ["yes", "no"]}, index=[11, 10])
+    with pytest.raises(ImpossibleEvidenceError, match=r"row 10 of the cases cannot be learned from: the evidence "
+                                                      r"\{c1=yes, f2=no\} has probability zero"):
+        learn(certain, frame, name="x")
+
+
+def test_a_repeated_column_is_an_error(start: kneebayes.Model) -> None:
+    frame = pd.DataFrame([["yes", "no"]], columns=["f1", "f1"])
+    with pytest.raises(EvidenceError, match="column 'f1' appears more than once in the cases"):
+        learn(start, frame, name="x")
+
+
+def test_cases_that_are_not_a_dataframe_are_refused(start: kneebayes.Model) -> None:
+    with pytest.raises(TypeError, match="the cases must be a pandas DataFrame .* got list"):
+        learn(start, [{"f1": "yes"}], name="x")
+
+
+def test_a_bad_setting_is_named(start: kneebayes.Model) -> None:
+    frame = pd.DataFrame({"f1": ["yes"]})
+    with pytest.raises(SettingError, match="date must be a date written YYYY-MM-DD, got '1 May'"):
+        learn(start, frame, name="x", date="1 May")
+    with pytest.raises(SettingError, match="name must be non-empty text"):
+        learn(start, frame, name="")
