@@ -34,6 +34,7 @@ _WHERE = {
     "Interview": ".interview",
     "InvalidStateError": ".errors",
     "KneeBayesError": ".errors",
+    "Likelihood": ".likelihood",
     "Model": ".model",
     "MissingExtraError": ".errors",
     "ModelFileError": ".errors",
@@ -91,6 +92,7 @@ if _typing.TYPE_CHECKING:  # for type checkers and IDEs; at run time the names l
     )
     from .interop.importer import RenormalisedWarning, from_pgmpy, load_bif, load_network
     from .interview import AlreadyAnsweredError, Interview, SavedInterviewError
+    from .likelihood import Likelihood
     from .model import Model, Node, load_model
     from .modelfile.load import check_model_file
     from .questions import Question, Settings, StopReason

@@ -30,10 +30,12 @@ import numpy as np
 from .care import care_plan
 from .display.html import diagnosis_html
 from .errors import InvalidStateError, KneeBayesError, ParameterError, UnknownNodeError, quote
+from .evidence import hard_answers
 from .explain import explain
 from .inference.evidence_weight import EXPLANATION_MEASURE, FACTOR_MAX, decibans, explaining_order, leaders, weigh
 from .inference.gain import expected_information_gains
 from .inference.posterior import encode, target_joint
+from .likelihood import Likelihood
 from .pickling import reduce_frozen
 from .questions import STOP_CODES, AnswerEffect, Question, Rationale, Settings, StopReason, decide, question_candidates
 from .triage import triage
@@ -146,8 +148,8 @@ class Diagnosis:
     'see_doctor'
     """
 
-    def __init__(self, model: Model, evidence: Mapping[str, str], target_marginals: np.ndarray,
-                 joint: np.ndarray, log_evidence: float, indices: Mapping[int, int], settings: Settings,
+    def __init__(self, model: Model, evidence: Mapping[str, str | Likelihood], target_marginals: np.ndarray,
+                 joint: np.ndarray, log_evidence: float, indices: Mapping[int, int | np.ndarray], settings: Settings,
                  skipped: frozenset[str], tj: TargetJoint | None = None, lam: np.ndarray | None = None) -> None:
         d = self.__dict__   # the value is immutable: fields are set here once, never through setattr
         d["_model"] = model
@@ -155,7 +157,7 @@ class Diagnosis:
         d["_marg"] = target_marginals   # concatenated distributions of the targets
         d["_joint"] = joint             # (K,) P(targets' joint state | evidence)
         d["_log_evidence"] = log_evidence
-        d["_indices"] = indices         # the evidence as {node index: state index}
+        d["_indices"] = indices         # the evidence as {node index: state index or likelihood vector}
         d["_settings"] = settings
         d["_skipped"] = skipped
         if tj is not None:              # else made on first use: only the question ranking needs them
@@ -236,13 +238,13 @@ class Diagnosis:
         return view
 
     @property
-    def evidence(self) -> Mapping[str, str]:
-        """The evidence as used: node id -> state name."""
+    def evidence(self) -> Mapping[str, str | Likelihood]:
+        """The evidence as used: node id -> state name, or the Likelihood of a soft answer."""
         return self._evidence
 
     @property
     def skipped(self) -> frozenset[str]:
-        """Questions the person could not answer ("don't know"): never asked again."""
+        """Questions never to be asked again: answered "don't know", or answered softly and closed."""
         return self._skipped
 
     @property
@@ -604,7 +606,7 @@ class Diagnosis:
     def _questions(self) -> tuple[tuple[Question, ...], str, StopReason | None]:
         """The ranked open questions, the gain measure and the stop verdict: ``questions.decide`` on a batch of one."""
         model = self._model
-        asked = self._evidence.keys() | self._skipped
+        asked = hard_answers(self._evidence).keys() | self._skipped   # a soft answer leaves its question open
         candidates = question_candidates(model)
         open_ = np.array([[n.id not in asked for n in candidates.nodes]], dtype=bool)
         gains = expected_information_gains(model.network, self._lam, self._tj, candidates.indices)
@@ -644,13 +646,17 @@ class Diagnosis:
             valid = [q.id for q in self.ranked_questions]
             raise UnknownNodeError(question_id, valid, what="open question")
         effects = []
-        for state in self._model.node(question_id).states:
+        states = self._model.node(question_id).states
+        soft = self._evidence.get(question_id)
+        # A firm answer replaces a soft one, whose weight (largest 1, as the engine took it) P(evidence) included.
+        weights = soft.vector(states) if isinstance(soft, Likelihood) else [1.0] * len(states)
+        for state, weight in zip(states, weights):
             try:
                 after = self._model.diagnose({**self._evidence, question_id: state})
             except KneeBayesError:
                 effects.append(AnswerEffect(state, 0.0, MappingProxyType(dict(self._summary()))))
                 continue
-            p = math.exp(after.log_evidence_probability - self._log_evidence)
+            p = weight * math.exp(after.log_evidence_probability - self._log_evidence)
             effects.append(AnswerEffect(state, min(p, 1.0), MappingProxyType(dict(after._summary()))))
         return Rationale(question, MappingProxyType(dict(self._summary())), tuple(effects))
 
@@ -739,7 +745,7 @@ class Diagnosis:
         """
         out: dict[str, Any] = {
             "model": {"name": self._model.name, "version": self._model.version, "content_hash": self._model.content_hash},
-            "evidence": dict(self._evidence),
+            "evidence": {k: v.to_dict() if isinstance(v, Likelihood) else v for k, v in self._evidence.items()},
             "evidence_probability": self.evidence_probability,
         }
         if self._model.targets.binary:

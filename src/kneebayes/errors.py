@@ -316,12 +316,15 @@ class InvalidStateError(EvidenceError):
     invalid state 'maybe' for node 'limping': valid states are 'yes', 'no' (or True/False)
     """
 
-    def __init__(self, node: str, value: object, states: Sequence[str]) -> None:
+    def __init__(self, node: str, value: object, states: Sequence[str], graded: Sequence[str] = ()) -> None:
         self.node = node
         self.value = value
         self.states = tuple(states)
         valid = ", ".join(repr(s) for s in self.states)
-        extra = " (or True/False)" if set(self.states) == {"yes", "no"} else ""
+        extra = ""
+        if set(self.states) == {"yes", "no"}:   # graded answers ("probably") are for yes/no questions only
+            words = "".join(f", {w!r}" for w in graded)
+            extra = f" (or True/False{words})" if not graded else f" (or True/False, or a graded answer:{words[1:]})"
         super().__init__(f"invalid state {quote(value)} for node {quote(node)}: valid states are {valid}{extra}")
 
 

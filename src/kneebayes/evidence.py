@@ -1,4 +1,11 @@
-"""Evidence at the boundary: check ids and states once, then hand on indices."""
+"""Evidence at the boundary: check ids, states and soft answers once, then hand on indices.
+
+An evidence value is a state name, True/False for a yes/no node, or a
+:class:`~kneebayes.likelihood.Likelihood` (a soft answer). Inside the
+library a node's evidence is its state index (hard) or its likelihood
+vector scaled to a largest weight of 1 (soft): what
+``inference.posterior.encode`` multiplies in.
+"""
 
 from __future__ import annotations
 
@@ -6,66 +13,108 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .errors import EvidenceError, InvalidStateError, UnknownNodeError
+from .errors import EvidenceError, InvalidStateError, UnknownNodeError, quote
+from .likelihood import Likelihood
 from .network.compiled import CompiledNetwork
 
-EvidenceLike = Mapping[str, "str | bool"]
+EvidenceLike = Mapping[str, "str | bool | Likelihood"]
+#: One node's evidence as the engine takes it: a state index, or a likelihood vector (soft).
+Indexed = dict[int, "int | np.ndarray"]
 
 
-def normalize(net: CompiledNetwork, evidence: EvidenceLike | None) -> dict[str, str]:
-    """Evidence as {node id: state name}, with True/False turned into "yes"/"no".
+def normalize(net: CompiledNetwork, evidence: EvidenceLike | None,
+              graded: Mapping[str, Likelihood] | None = None) -> dict[str, str | Likelihood]:
+    """Evidence as {node id: state name or Likelihood}, with True/False turned into "yes"/"no".
 
-    Raises UnknownNodeError (with the nearest ids) or InvalidStateError (with
-    the valid states); nothing is dropped silently.
+    A Likelihood must name every state of its node; one that is zero for
+    every state but one becomes that state (a hard answer). ``graded``
+    maps the model's graded answers ("probably", ...) to their
+    Likelihoods: such a word answers a yes/no node softly. Raises
+    UnknownNodeError (with the nearest ids), InvalidStateError (with the
+    valid states) or EvidenceError; nothing is dropped silently.
 
     >>> import kneebayes
     >>> net = kneebayes.load_model().network
-    >>> normalize(net, {"limping": True, "locking_or_catching": "no"})
-    {'limping': 'yes', 'locking_or_catching': 'no'}
+    >>> normalize(net, {"limping": True, "locking_or_catching": kneebayes.Likelihood(yes=1, no=0)})
+    {'limping': 'yes', 'locking_or_catching': 'yes'}
     >>> normalize(net, {"limping": "maybe"})
     Traceback (most recent call last):
     ...
     kneebayes.errors.InvalidStateError: invalid state 'maybe' for node 'limping': valid states are 'yes', 'no' (or True/False)
+    >>> normalize(net, {"limping": kneebayes.Likelihood(yes=2)})
+    Traceback (most recent call last):
+    ...
+    kneebayes.errors.EvidenceError: the Likelihood for 'limping' gives no weight for 'no'; name every state: 'yes', 'no'
     """
-    return normalize_indexed(net, evidence)[0]
+    return normalize_indexed(net, evidence, graded)[0]
 
 
-def normalize_indexed(net: CompiledNetwork, evidence: EvidenceLike | None) -> tuple[dict[str, str], dict[int, int]]:
-    """:func:`normalize`, plus the same evidence as {node index: state index}, in one pass.
+def normalize_indexed(net: CompiledNetwork, evidence: EvidenceLike | None,
+                      graded: Mapping[str, Likelihood] | None = None) -> tuple[dict[str, str | Likelihood], Indexed]:
+    """:func:`normalize`, plus the same evidence as {node index: state index or likelihood vector}, in one pass.
 
     The indices are what ``inference.posterior.encode`` takes.
 
     >>> import kneebayes
     >>> net = kneebayes.load_model().network
-    >>> names, indices = normalize_indexed(net, {"limping": True})
-    >>> names, indices == {net.index["limping"]: 0}
-    ({'limping': 'yes'}, True)
+    >>> names, indices = normalize_indexed(net, {"limping": True, "swelling_behind_knee": kneebayes.Likelihood(yes=1, no=4)})
+    >>> indices[net.index["limping"]], indices[net.index["swelling_behind_knee"]].tolist()
+    (0, [0.25, 1.0])
     """
     if evidence is None:
         return {}, {}
-    if not isinstance(evidence, Mapping):
+    if not isinstance(evidence, Mapping) or isinstance(evidence, Likelihood):
         raise EvidenceError(f"evidence must be a mapping of node id to state, got {type(evidence).__name__}")
-    out: dict[str, str] = {}
-    indices: dict[int, int] = {}
+    out: dict[str, str | Likelihood] = {}
+    indices: Indexed = {}
     index = net.index
     for node, value in evidence.items():
         i = index.get(node) if isinstance(node, str) else None
         if i is None:
             raise UnknownNodeError(node, net.names)
         states = net.state_index[i]
-        if isinstance(value, (bool, np.bool_)):
+        if graded and isinstance(value, str) and value not in states and value in graded:
+            if len(states) != 2 or "yes" not in states:
+                raise EvidenceError(f"the graded answer {quote(value)} is for yes/no questions; {quote(node)} has "
+                                    f"the states {', '.join(repr(s) for s in net.states[i])}")
+            value = graded[value]
+        if isinstance(value, Likelihood):
+            vector = _soft(node, value, net.states[i])
+            hard = value.hard_state()
+            if hard is None:
+                out[node] = value
+                indices[i] = vector
+                continue
+            value = hard
+        elif isinstance(value, (bool, np.bool_)):
             if "yes" not in states or "no" not in states or len(states) != 2:
                 raise InvalidStateError(node, value, net.states[i])
             value = "yes" if value else "no"
         elif not isinstance(value, str) or value not in states:
-            raise InvalidStateError(node, value, net.states[i])
+            raise InvalidStateError(node, value, net.states[i], tuple(graded or ()))
         out[node] = value
         indices[i] = states[value]
     return out, indices
 
 
-def to_indices(net: CompiledNetwork, evidence: Mapping[str, str]) -> dict[int, int]:
-    """Normalized evidence as {node index: state index}.
+def _soft(node: str, value: Likelihood, states: tuple[str, ...]) -> np.ndarray:
+    """The Likelihood's vector in the node's state order, after checking it names exactly those states."""
+    valid = ", ".join(repr(s) for s in states)
+    for state in value:
+        if state not in states:
+            raise EvidenceError(f"the Likelihood for {quote(node)} names {quote(state)}, which is not a state of "
+                                f"it; valid states are {valid}")
+    for state in states:
+        if state not in value:
+            raise EvidenceError(f"the Likelihood for {quote(node)} gives no weight for {quote(state)}; "
+                                f"name every state: {valid}")
+    vector = np.array(value.vector(states))
+    vector.setflags(write=False)
+    return vector
+
+
+def to_indices(net: CompiledNetwork, evidence: Mapping[str, str | Likelihood]) -> Indexed:
+    """Normalized evidence as {node index: state index or likelihood vector}.
 
     Expects evidence :func:`normalize` has checked (a bad id is a KeyError here).
 
@@ -74,4 +123,27 @@ def to_indices(net: CompiledNetwork, evidence: Mapping[str, str]) -> dict[int, i
     >>> to_indices(net, {"limping": "no"}) == {net.index["limping"]: net.states[net.index["limping"]].index("no")}
     True
     """
-    return {net.index[k]: net.state_index[net.index[k]][v] for k, v in evidence.items()}
+    out: Indexed = {}
+    for k, v in evidence.items():
+        i = net.index[k]
+        out[i] = np.array(v.vector(net.states[i])) if isinstance(v, Likelihood) else net.state_index[i][v]
+    return out
+
+
+def hard_only(indices: Indexed) -> bool:
+    """Whether every node's evidence is a state (no soft answers).
+
+    >>> hard_only({0: 1, 3: 0}), hard_only({0: np.array([1.0, 0.5])})
+    (True, False)
+    """
+    return all(not isinstance(v, np.ndarray) for v in indices.values())
+
+
+def hard_answers(evidence: Mapping[str, str | Likelihood]) -> dict[str, str]:
+    """The hard answers alone (a soft answer leaves its question open).
+
+    >>> from kneebayes.likelihood import Likelihood
+    >>> hard_answers({"limping": "yes", "swelling_behind_knee": Likelihood(yes=2, no=1)})
+    {'limping': 'yes'}
+    """
+    return {k: v for k, v in evidence.items() if isinstance(v, str)}

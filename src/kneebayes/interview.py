@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import EvidenceError, KneeBayesError, SettingError, UnknownNodeError, quote
 from .evidence import normalize
+from .likelihood import Likelihood
 from .model import Model
 from .pickling import reduce_frozen
 from .settings import SETTING_RULES, setting_problem
@@ -76,7 +77,7 @@ class Step:
 
     action: str                  # "answer" or "skip"
     node: str
-    value: str | None            # the state answered; None for a skip
+    value: str | Likelihood | None   # the state answered, a soft answer's Likelihood; None for a skip
     posterior: Mapping[str, float]
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -101,6 +102,14 @@ class Interview:
     (2, True)
     >>> dx = session.undo(); dx = session.undo(); session.answers
     {}
+
+    An answer between yes and no is one of the model file's graded answers
+    ("probably", "not sure", "probably not") or a :class:`~kneebayes.Likelihood`.
+    It counts as soft evidence; its question is then not asked again:
+
+    >>> dx = session.answer("swelling_behind_knee", "probably")
+    >>> session.answers["swelling_behind_knee"].label, session.next_question().id != "swelling_behind_knee"
+    ('probably', True)
     """
 
     def __init__(self, model: Model, *, screen_red_flags: bool = True, confidence: float | None = None,
@@ -112,7 +121,7 @@ class Interview:
             "screen_red_flags": screen_red_flags, "confidence": confidence,
             "cost_weight": cost_weight, "min_gain": min_gain,
         })
-        self._answers: dict[str, str] = {}
+        self._answers: dict[str, str | Likelihood] = {}
         self._skipped: list[str] = []
         self._steps: list[Step] = []
         self._diagnosis: Diagnosis | None = None
@@ -145,8 +154,8 @@ class Interview:
             return dict(self._options)
 
     @property
-    def answers(self) -> dict[str, str]:
-        """The answers so far, in the order given (a copy)."""
+    def answers(self) -> dict[str, str | Likelihood]:
+        """The answers so far, in the order given (a copy): state names, and Likelihoods for soft answers."""
         with self._lock:
             return dict(self._answers)
 
@@ -175,11 +184,15 @@ class Interview:
         dx = self.diagnosis
         return None if dx.should_stop else dx.next_question
 
-    def answer(self, node: str, value: str | bool) -> Diagnosis:
-        """Record an answer; raises (leaving the session unchanged) if it is unknown, invalid or impossible."""
+    def answer(self, node: str, value: str | bool | Likelihood) -> Diagnosis:
+        """Record an answer; raises (leaving the session unchanged) if it is unknown, invalid or impossible.
+
+        ``value`` is a state, True/False, a graded answer of the model file
+        ("probably") or a Likelihood.
+        """
         with self._lock:
             self._check_open(node)
-            (state,) = normalize(self._model.network, {node: value}).values()
+            (state,) = normalize(self._model.network, {node: value}, self._model.graded_answers).values()
             answers = {**self._answers, node: state}
             dx = self._diagnose(answers, self._skipped)   # raises ImpossibleEvidenceError before any change
             self._answers = answers
@@ -222,10 +235,12 @@ class Interview:
         if node in self._skipped:
             raise AlreadyAnsweredError(f"'{node}' was skipped; undo it before answering")
 
-    def _diagnose(self, answers: Mapping[str, str], skipped: list[str]) -> Diagnosis:
-        return self._model.diagnose(answers, skipped=skipped, **self._options)
+    def _diagnose(self, answers: Mapping[str, str | Likelihood], skipped: list[str]) -> Diagnosis:
+        # A question answered softly is answered: closed to asking again, as a skipped one is.
+        closed = [*skipped, *(node for node, value in answers.items() if isinstance(value, Likelihood))]
+        return self._model.diagnose(answers, skipped=closed, **self._options)
 
-    def _commit(self, action: str, node: str, value: str | None, dx: Diagnosis) -> None:
+    def _commit(self, action: str, node: str, value: str | Likelihood | None, dx: Diagnosis) -> None:
         self._diagnosis = dx
         summary = dx.posterior if self._model.targets.binary else {
             f"{t}={s}": p for t, d in dx.distributions.items() for s, p in d.items()}
@@ -236,7 +251,8 @@ class Interview:
         """The session as JSON: model identity, options and the steps in order."""
         info = self._model.info
         with self._lock:   # one consistent snapshot, even while another thread answers
-            steps = [{"action": s.action, "node": s.node, "value": s.value} for s in self._steps]
+            steps = [{"action": s.action, "node": s.node,
+                      "value": s.value.to_dict() if isinstance(s.value, Likelihood) else s.value} for s in self._steps]
             options = dict(self._options)
         return json.dumps({
             "format": _FORMAT,
@@ -379,9 +395,14 @@ def _checked_step(i: int, step: object) -> tuple[str, str, Any]:
         raise SavedInterviewError(f"{where}: unknown action {quote(action)} (valid: 'answer', 'skip')")
     if not isinstance(node, str):
         raise SavedInterviewError(f"{where}: 'node' must be a node id (a string), got {quote(node)}")
-    if action == "answer" and not isinstance(value, (str, bool)):
+    if action == "answer" and isinstance(value, dict):   # a soft answer, as Likelihood.to_dict wrote it
+        try:
+            value = Likelihood.from_dict(value)
+        except EvidenceError as exc:
+            raise SavedInterviewError(f"{where}: {exc}") from None
+    elif action == "answer" and not isinstance(value, (str, bool)):
         raise SavedInterviewError(f"{where}: the answer to {quote(node)} must be a state such as \"yes\" or "
-                                  f"\"no\", got {quote(value)}")
+                                  f"\"no\", or a soft answer {{\"likelihood\": {{...}}, \"label\": ...}}, got {quote(value)}")
     if action == "skip" and value is not None:
         raise SavedInterviewError(f"{where}: a skip of {quote(node)} has no value (null), got {quote(value)}")
     return action, node, value

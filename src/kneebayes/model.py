@@ -16,12 +16,13 @@ from .claims import check_claims
 from .diagnosis import Diagnosis, ModelInfo
 from .display.html import model_html
 from .errors import EvidenceError, ImpossibleEvidenceError, UnknownNodeError, quote
-from .evidence import EvidenceLike, normalize, normalize_indexed, to_indices
+from .evidence import EvidenceLike, hard_only, normalize, normalize_indexed, to_indices
 from .extras import require
 from .inference import evidence_weight
 from .inference.evidence_weight import Layout as WeightLayout
 from .inference.fast import FastPlan, compile_fast, fast_joint, part_rows
 from .inference.posterior import encode, marginals, node_target_joints, target_joint
+from .likelihood import Likelihood
 from .interop.pgmpy import to_pgmpy
 from .modelfile.load import default_model_path, load_spec
 from .modelfile.save import save
@@ -272,6 +273,20 @@ class Model:
         return self._red_flags
 
     @property
+    def graded_answers(self) -> Mapping[str, Likelihood]:
+        """The model file's answers between yes and no, each as the soft answer it stands for.
+
+        A word here answers a yes/no question in ``diagnose``, an interview
+        or ``diagnose_frame``: ``{"swelling_behind_knee": "probably"}``.
+
+        >>> import kneebayes
+        >>> kneebayes.load_model().graded_answers["probably"]
+        Likelihood(yes=4.0, no=1.0, label='probably')
+        """
+        return self.cached("model.graded_answers", lambda: MappingProxyType(
+            {a.word: Likelihood(yes=a.ratio, no=1.0, label=a.word) for a in self._spec.graded_answers}))
+
+    @property
     def import_report(self) -> tuple[Any, ...]:
         """For an imported network: the table columns the importer renormalised (empty otherwise)."""
         return self._import_report
@@ -306,28 +321,31 @@ class Model:
     def diagnose(self, evidence: EvidenceLike | None = None, *, skipped: Iterable[str] = (),
                  confidence: float | None = None, cost_weight: float | None = None, min_gain: float | None = None,
                  screen_red_flags: bool = True) -> Diagnosis:
-        """Posterior of every cause given the evidence ({node id: "yes"/"no" or True/False}).
+        """Posterior of every cause given the evidence ({node id: "yes"/"no", True/False, or a Likelihood}).
 
-        ``skipped`` lists questions answered "don't know" (never asked again).
+        A :class:`~kneebayes.Likelihood` is a soft answer (virtual evidence):
+        it multiplies each state's odds by its weight, and its question stays
+        open for ranking. ``skipped`` lists questions never to ask again:
+        answered "don't know", or answered softly and not to be asked again.
         ``confidence``, ``cost_weight`` and ``min_gain`` override the model
         file's interview settings; ``screen_red_flags=False`` lets the
         interview stop before every red-flag question is answered.
         Raises UnknownNodeError, InvalidStateError or ImpossibleEvidenceError.
         """
         net = self._net
-        ev, indices = normalize_indexed(net, evidence)
+        ev, indices = normalize_indexed(net, evidence, self.graded_answers)
         skip = frozenset(_ids(skipped, "skipped")) if skipped else _NOTHING
         for node in skip:
             if node not in net.index:
                 raise UnknownNodeError(node, net.names)
-            if node in ev:
+            if isinstance(ev.get(node), str):   # a soft answer may also be closed to further asking
                 raise EvidenceError(f"{quote(node)} is both answered ({ev[node]}) and skipped; give it one or the other")
         if confidence is None and cost_weight is None and min_gain is None and screen_red_flags is True:
             settings = self._settings   # what with_overrides returns for no overrides, without its checks
         else:
             settings = with_overrides(self._settings, confidence=confidence, cost_weight=cost_weight,
                                       min_gain=min_gain, screen_red_flags=screen_red_flags)
-        plan = self.fast_plan
+        plan = self.fast_plan if hard_only(indices) else None   # the fast path's tables take states only
         if plan is not None:
             found = fast_joint(plan, part_rows(plan, indices))
             if found.ok[0]:
@@ -369,7 +387,7 @@ class Model:
     def marginals(self, evidence: EvidenceLike | None = None, nodes: Iterable[str] | None = None) -> dict[str, dict[str, float]]:
         """P(node = state | evidence) for the given nodes (default: every node)."""
         net = self._net
-        ev = normalize(net, evidence)
+        ev = normalize(net, evidence, self.graded_answers)
         wanted = list(net.names) if nodes is None else _ids(nodes, "nodes")
         idx = []
         for n in wanted:
@@ -380,11 +398,11 @@ class Model:
         tj = target_joint(net, lam)
         if tj.log_evidence[0] == -np.inf:
             raise ImpossibleEvidenceError(ev.items())
-        result = marginals(net, lam, tj, [i for i in idx if net.names[i] not in ev])
+        result = marginals(net, lam, tj, [i for i in idx if not isinstance(ev.get(net.names[i]), str)])
         out: dict[str, dict[str, float]] = {}
         for i in idx:
             name = net.names[i]
-            if name in ev:  # observed: exactly the point mass, not a ratio that rounds to it
+            if isinstance(ev.get(name), str):  # observed: exactly the point mass, not a ratio that rounds to it
                 out[name] = {s: float(s == ev[name]) for s in net.states[i]}
             else:
                 out[name] = {s: float(p) for s, p in zip(net.states[i], result[i][0])}
@@ -545,6 +563,8 @@ def content_hash(spec: ModelSpec) -> str:
         "care": [[c.id, list(c.causes), c.when] + ([[[n, list(s)] for n, s in c.applies_when]] if c.applies_when else [])
                  for c in spec.care],
     }
+    if spec.graded_answers:   # only when present, so a model without them keeps the hash it had
+        rules["graded_answers"] = [[a.word, a.ratio] for a in spec.graded_answers]
     canonical = json.dumps({"name": spec.name, "version": spec.version, "nodes": nodes, "rules": rules}, sort_keys=True)
     import hashlib  # here, not at import: it loads OpenSSL, and only the hash needs it
 

@@ -16,6 +16,11 @@ one of four:
 - ``"not_assessed"``: the model has no triage rules (no red flags and no
   escalations), so it cannot tell home care from a doctor's visit.
 
+A soft answer to a warning-sign question (a :class:`~kneebayes.Likelihood`,
+"probably") is read for safety first: one that leans towards the red flag's
+state fires it, as that answer would; any other ("not sure", "probably
+not") leaves the question open, since only a firm all-clear clears it.
+
 >>> import kneebayes
 >>> from kneebayes.triage import triage
 >>> model = kneebayes.load_model()
@@ -34,6 +39,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .likelihood import Likelihood
 from .modelfile.schema import Escalation, ModelSpec, RedFlag
 
 __all__ = ["INCOMPLETE", "LEVELS", "LEVEL_TITLES", "NOT_ASSESSED", "QUIET_TRIGGER", "SELF_CARE", "SEE_DOCTOR", "Reason", "Triage",
@@ -144,12 +150,33 @@ def _state(value: object) -> object:
 
 
 def unanswered_red_flags(spec: ModelSpec, evidence: Mapping[str, object]) -> tuple[str, ...]:
-    """The node ids of red flags not yet in the evidence, in file order, each once."""
+    """The node ids of red flags not yet answered firmly (absent, or a soft answer), in file order, each once."""
     out: list[str] = []
     for flag in spec.red_flags:
-        if flag.node not in evidence and flag.node not in out:
+        if not isinstance(evidence.get(flag.node, None), (str, bool)) and flag.node not in out:
             out.append(flag.node)
     return tuple(out)
+
+
+def _as_flag_answers(column: np.ndarray, state: str) -> np.ndarray:
+    """A red flag's answers with each soft one read for safety: the flag's state where it leans there, else open."""
+    soft = _is_soft(column).astype(bool)
+    if not soft.any():
+        return column
+    column = column.copy()
+    for r in np.flatnonzero(soft).tolist():
+        column[r] = state if column[r].favoured() == state else None
+    return column
+
+
+def _one(value: object) -> np.ndarray:
+    """A one-row object array holding ``value`` (np.array would unpack a Likelihood, a mapping)."""
+    out = np.empty(1, dtype=object)
+    out[0] = value
+    return out
+
+
+_is_soft = np.frompyfunc(lambda value: isinstance(value, Likelihood), 1, 1)
 
 
 def screened(spec: ModelSpec, evidence: Mapping[str, str]) -> dict[str, str]:
@@ -173,6 +200,8 @@ def screened(spec: ModelSpec, evidence: Mapping[str, str]) -> dict[str, str]:
         flagged.setdefault(flag.node, set()).add(flag.state)
     states = {n.id: n.states for n in spec.nodes}
     for node in unanswered_red_flags(spec, evidence):
+        if node in evidence:   # answered softly: the screen asks, it does not overwrite an answer
+            continue
         clear = [s for s in states[node] if s not in flagged[node]]
         if len(clear) == 1:
             out[node] = clear[0]
@@ -250,9 +279,10 @@ def warning_signs(spec: ModelSpec, answers: Mapping[str, np.ndarray], rows: int,
                   yes_probability: Mapping[str, np.ndarray] | None = None) -> WarningSigns:
     """The warning-sign rules on rows of cases: the one place they are written, for a Diagnosis and a batch.
 
-    ``answers[node]``: each case's state name for a red-flag node (an
-    object array, None where unanswered; a node left out is unanswered
-    everywhere). ``yes_probability[cause]``: each case's P(cause = yes);
+    ``answers[node]``: each case's state name or soft answer (Likelihood)
+    for a red-flag node (an object array, None where unanswered; a node
+    left out is unanswered everywhere; a soft answer is read as the module
+    docstring says). ``yes_probability[cause]``: each case's P(cause = yes);
     an escalation whose cause is missing (or all of them, when None) is not
     evaluated and never fires. A red flag fires when its node is answered
     with its state; an escalation when the probability is at or above its
@@ -268,7 +298,7 @@ def warning_signs(spec: ModelSpec, answers: Mapping[str, np.ndarray], rows: int,
     screen_open = np.zeros(rows, dtype=bool)
     unanswered = np.full(rows, None, dtype=object)
     for flag in spec.red_flags:
-        column = answers.get(flag.node, unanswered)
+        column = _as_flag_answers(answers.get(flag.node, unanswered), flag.state)
         fired.append(column == flag.state)
         screen_open |= np.equal(column, None)
         rules.append(flag)
@@ -292,8 +322,7 @@ def triage(spec: ModelSpec, evidence: Mapping[str, object], posterior: Mapping[s
     never need it). An escalation fires when the posterior is at or above
     its threshold.
     """
-    answers = {node: np.array([_state(evidence[node])], dtype=object)
-               for node in {f.node for f in spec.red_flags} if node in evidence}
+    answers = {node: _one(_state(evidence[node])) for node in {f.node for f in spec.red_flags} if node in evidence}
     probs = None if posterior is None else {c: np.array([float(p)]) for c, p in posterior.items()}
     signs = warning_signs(spec, answers, 1, probs)
     reasons: list[Reason] = []

@@ -2,8 +2,9 @@
 
 One word list serves ``diagnose``, the interview prompt and answers files:
 for a yes/no question, ``y``, ``yes`` and ``true`` mean yes and ``n``,
-``no`` and ``false`` mean no, in any case; any other question takes its
-states, in any case.
+``no`` and ``false`` mean no, in any case, and the model file's graded
+answers ("probably", "not sure", "probably not") answer softly; any other
+question takes its states, in any case.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InputFileError, KneeBayesError, UnknownNodeError, quote
 from ..files import read_text
 from ..interview import MAX_SAVED_CHARS, Interview, SavedInterviewError, parse_saved_json
+from ..likelihood import Likelihood
 
 if TYPE_CHECKING:
     from ..model import Model
@@ -51,10 +53,35 @@ def state_for(states: Sequence[str], word: str) -> str | None:
     return None
 
 
-def words_for(states: Sequence[str]) -> str:
-    """The answers a question takes, in words: "yes or no (y / n)" or its states."""
+def graded_for(model: Model, states: Sequence[str], word: str) -> str | None:
+    """The graded answer a typed word names (its key in ``model.graded_answers``), or None.
+
+    Only a yes/no question takes one; the word is read in any case, with
+    spaces for underscores, or as the answer's ``text``.
+
+    >>> import kneebayes
+    >>> graded_for(kneebayes.load_model(), ("yes", "no"), "Probably Not")
+    'probably_not'
+    """
+    if set(states) != {"yes", "no"}:
+        return None
+    key = "_".join(word.strip().casefold().split())
+    for answer in model.spec.graded_answers:
+        if key == answer.word.casefold() or key == "_".join(answer.text.casefold().split()):
+            return answer.word
+    return None
+
+
+def graded_texts(model: Model) -> list[str]:
+    """How the model's graded answers are offered ("probably", "not sure", ...), in file order."""
+    return [a.text for a in model.spec.graded_answers]
+
+
+def words_for(states: Sequence[str], graded: Sequence[str] = ()) -> str:
+    """The answers a question takes, in words: "yes or no (y / n)" (and any graded ones) or its states."""
     if set(states) == {"yes", "no"}:
-        return "yes or no (y / n, true / false)"
+        between = f", or {' / '.join(graded)}" if graded else ""
+        return f"yes or no (y / n, true / false){between}"
     return ", ".join(states)
 
 
@@ -73,10 +100,10 @@ def parse_pairs(model: Model, pairs: Sequence[str]) -> dict[str, str]:
         if node in evidence:
             raise KneeBayesError(f"{quote(node)} is answered twice")
         states = model.node(node).states
-        state = state_for(states, word)
+        state = state_for(states, word) or graded_for(model, states, word)
         if state is None:
             raise KneeBayesError(f"cannot read {quote(word)} as an answer to {quote(node)}: "
-                                 f"answer {words_for(states)}")
+                                 f"answer {words_for(states, graded_texts(model))}")
         evidence[node] = state
     return evidence
 
@@ -100,8 +127,9 @@ def read_answers_file(model: Model, path: str, screen: bool | None, confidence: 
     """A session with the file's answers applied in order; KneeBayesError names the file on any problem.
 
     The file is either a saved interview (``Interview.to_json()``) or a JSON
-    object ``{"node id": "yes" | "no" | true | false | null | "skip"}``
-    (null and "skip" mean "don't know").
+    object ``{"node id": "yes" | "no" | true | false | "probably" | null | "skip"}``
+    (a graded answer of the model file answers softly; null and "skip" mean
+    "don't know"; ``{"likelihood": {...}}`` is a soft answer's weights).
     """
     try:
         # a regular file only (a FIFO would block, a folder or /dev/zero never end), size- and UTF-8-checked
@@ -138,10 +166,16 @@ def read_answers_file(model: Model, path: str, screen: bool | None, confidence: 
                 session.answer(node, value)
             elif isinstance(value, str):
                 states = model.node(node).states if node in {n.id for n in model.nodes} else ()
-                session.answer(node, state_for(states, value) or value)   # unknown words: the session's error
+                # unknown words: the session's error
+                session.answer(node, state_for(states, value) or graded_for(model, states, value) or value)
+            elif isinstance(value, Likelihood):   # from a saved interview
+                session.answer(node, value)
+            elif isinstance(value, dict):   # a soft answer written out: {"likelihood": {...}, "label": ...}
+                session.answer(node, Likelihood.from_dict(value))
             else:
                 raise KneeBayesError(f"invalid answer {quote(value)} for {quote(node)}: write a state such as "
-                                     f"\"yes\" or \"no\" (or null / \"skip\" for don't know)")
+                                     f"\"yes\" or \"no\", a graded answer such as \"probably\" "
+                                     f"(or null / \"skip\" for don't know)")
     except KneeBayesError as exc:
         raise KneeBayesError(f"answers file {path}: {exc}") from None
     return session

@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING, TextIO
 from ..display.words import question_reason
 from ..errors import PATH_LIMIT, KneeBayesError, quote
 from ..interview import Interview
-from .answers import QUIT_WORDS, SKIP_WORDS, UNDO_WORDS, read_answers_file, state_for, words_for
+from .answers import (
+    QUIT_WORDS,
+    SKIP_WORDS,
+    UNDO_WORDS,
+    graded_for,
+    graded_texts,
+    read_answers_file,
+    state_for,
+    words_for,
+)
 from .models import load
 from .saving import Saver, Stopped, StopSignals, check_save_target, warn, write_line
 from .text import Printer, care_lines, diagnosis_sections, disclaimer, question_detail, stop_text, triage_lines
@@ -68,6 +77,9 @@ def run(args: argparse.Namespace) -> int:
             out.line(disclaimer(model))
             yes_no = all(set(n.states) == {"yes", "no"} for n in model.nodes if n.askable)
             how = "yes or no (y / n)" if yes_no else "one of the answers in its brackets"
+            graded = graded_texts(model)
+            if graded:
+                how += f" (or {' / '.join(graded)} for a yes/no question)"
             out.line(f"Answer each question with {how}, skip if you don't know, "
                      "undo to take back your last answer, quit to stop here.")
             if session.history:
@@ -186,7 +198,8 @@ def ask(model: Model, session: Interview, stdin: TextIO, out: Printer, *,
         out.line(f"    Why: {question_reason(dx, q.id)}")
         if verbose:
             out.line(f"    {question_detail(dx, q.id)}")
-        prompt = "[" + "/".join([*states, "skip", "undo", "quit"]) + "] "
+        graded = graded_texts(model) if set(states) == {"yes", "no"} else []
+        prompt = "[" + "/".join([*states, *graded, "skip", "undo", "quit"]) + "] "
         while True:
             sys.stdout.write(prompt)
             sys.stdout.flush()
@@ -205,7 +218,7 @@ def ask(model: Model, session: Interview, stdin: TextIO, out: Printer, *,
             word = " ".join(line.strip().lower().split())
             if echo:
                 out.line(word)
-            state = state_for(states, word)
+            state = state_for(states, word) or graded_for(model, states, word)
             if state is not None:
                 try:
                     after = session.answer(q.id, state)
@@ -234,6 +247,6 @@ def ask(model: Model, session: Interview, stdin: TextIO, out: Printer, *,
                 break
             if word in QUIT_WORDS:
                 return "quit"
-            out.line(f"Please answer {words_for(states)}, or skip, undo or quit.")
+            out.line(f"Please answer {words_for(states, graded)}, or skip, undo or quit.")
         if session.next_question() is not None:   # at the stop, the end screen shows where things stand
             out.sections(diagnosis_sections(model, session.diagnosis, combinations=False, width=out.width))

@@ -36,8 +36,8 @@ def _rows(net: CompiledNetwork, layout: BipartiteLayout, lam: np.ndarray) -> lis
         seen = np.flatnonzero(observed[b])
         values = lam[b, seen, :2]
         if not ((values.sum(axis=1) == 1.0) & ((values == 0.0) | (values == 1.0)).all(axis=1)).all():
-            raise EvidenceError("a bipartite noisy-OR network takes answers (one state per node), "
-                                "not likelihoods between states")
+            raise EvidenceError("a bipartite noisy-OR network takes answers (one state per node); soft answers "
+                                "(a Likelihood) need a network the general engine runs")
         state = values.argmax(axis=1)
         role = layout.role[seen]
         finding = role < 0

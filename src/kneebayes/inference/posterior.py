@@ -38,12 +38,14 @@ from .joint import TargetJoint
 from .pruned import clamped_work, pruned_value
 
 
-def encode(net: CompiledNetwork, evidence: Sequence[Mapping[int, int]]) -> np.ndarray:
-    """Likelihood vectors for a batch of evidence sets given as {node index: state index}.
+def encode(net: CompiledNetwork, evidence: Sequence[Mapping[int, int | np.ndarray]]) -> np.ndarray:
+    """Likelihood vectors for a batch of evidence sets given as {node index: state index or likelihood vector}.
 
     Returns a new array of shape ``(len(evidence), n_nodes, max_card)``:
-    each observed node's row is one-hot, every other row as in
-    ``net.lam_template`` (ones over the node's states, zero padding).
+    each observed node's row is one-hot, a softly observed node's row its
+    likelihood vector (virtual evidence; largest weight 1, so no factor
+    passes 1), every other row as in ``net.lam_template`` (ones over the
+    node's states, zero padding).
 
     >>> import kneebayes
     >>> net = kneebayes.load_model().network
@@ -53,11 +55,16 @@ def encode(net: CompiledNetwork, evidence: Sequence[Mapping[int, int]]) -> np.nd
     (2, 32, 2)
     >>> lam[0, locking].tolist(), lam[1, locking].tolist()
     ([1.0, 1.0], [1.0, 0.0])
+    >>> encode(net, [{locking: np.array([0.25, 1.0])}])[0, locking].tolist()   # a soft "probably not"
+    [0.25, 1.0]
     """
     lam = np.repeat(net.lam_template[None, :, :], len(evidence), axis=0) if len(evidence) != 1 else net.lam_template[None].copy()
     for b, ev in enumerate(evidence):
         for node, state in ev.items():
             row = lam[b, node]
+            if isinstance(state, np.ndarray):
+                row[: state.shape[0]] = state
+                continue
             row[:] = 0.0
             row[state] = 1.0
     return lam

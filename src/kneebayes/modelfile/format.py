@@ -13,7 +13,7 @@ from .schema import Parameter
 
 __all__ = [
     "FORMAT", "MAX_MODEL_FILE_BYTES", "SUM_TOLERANCE", "CLAIM_CHECKS", "DEFAULT_COST", "DEFAULT_COST_LEVEL",
-    "KNOWN_KINDS", "NODE_ID", "ID_LISTS", "TOP_KEYS", "NODE_KEYS", "PARAMETER_KEYS", "DATA_RECORD_KEYS",
+    "KNOWN_KINDS", "NODE_ID", "ID_LISTS", "TOP_KEYS", "GRADED_ANSWER_KEYS", "NODE_KEYS", "PARAMETER_KEYS", "DATA_RECORD_KEYS",
     "INTERVIEW_KEYS",
     "RED_FLAG_KEYS", "ESCALATION_KEYS", "CARE_KEYS", "CLAIM_KEYS", "complement",
 ]
@@ -56,7 +56,9 @@ ID_LISTS = ("claims", "red_flags", "escalations", "care")
 
 # The keys each part of a file may have.
 TOP_KEYS = frozenset({"format", "name", "version", "title", "description", "source_document", "disclaimer", "scale",
-                      "nodes", "claims", "costs", "interview", "red_flags", "escalations", "care"})
+                      "nodes", "claims", "costs", "interview", "graded_answers", "red_flags", "escalations", "care"})
+#: The keys of one graded answer (``graded_answers.<word>``).
+GRADED_ANSWER_KEYS = frozenset({"ratio", "text", "source", "rationale"})
 NODE_KEYS = frozenset({"id", "label", "kind", "question", "states", "askable", "description", "cost", "normal_state",
                        "prior", "noisy_or", "table"})
 PARAMETER_KEYS = frozenset({"value", "range", "source", "rationale", "data"})

@@ -35,7 +35,7 @@ from .format import (
 )
 from .nodes import read_nodes
 from .reader import read_data
-from .rules import read_care, read_costs, read_escalations, read_interview, read_red_flags
+from .rules import read_care, read_costs, read_escalations, read_graded_answers, read_interview, read_red_flags
 from .schema import ModelSpec
 
 # The format's names stay importable from here, as they were before the format had a module of its own.
@@ -80,6 +80,7 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
     _scale(reader, data)
     costs = read_costs(reader, data.get("costs"), line_of(data, "costs"))
     interview = read_interview(reader, data.get("interview"), line_of(data, "interview"))
+    graded = read_graded_answers(reader, data.get("graded_answers"), line_of(data, "graded_answers"))
 
     section = read_nodes(reader, data, costs)
     if section is None:
@@ -97,6 +98,7 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
         nodes=section.nodes, scale=tuple(reader.scale.items()), claims=claims,
         description=description, source_document=source_document, path=file, disclaimer=disclaimer,
         costs=tuple(costs.items()), interview=interview, red_flags=red_flags, escalations=escalations, care=care,
+        graded_answers=graded,
     )
     return spec, []
 

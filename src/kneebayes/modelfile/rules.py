@@ -1,4 +1,4 @@
-"""Reading a model file's rules: cost levels, interview settings, red flags, escalations and care advice.
+"""Reading a model file's rules: cost levels, interview settings, graded answers, red flags, escalations and care advice.
 
 These sections say how the model is used (what a question costs, when to
 stop, when to send the runner to a doctor, what to advise), not what it
@@ -15,12 +15,12 @@ from ..errors import quote
 from ..settings import setting_problem
 from .checks import is_positive
 from .fields import FieldReader, line_of
-from .format import CARE_KEYS, ESCALATION_KEYS, INTERVIEW_KEYS, NODE_ID, RED_FLAG_KEYS
+from .format import CARE_KEYS, ESCALATION_KEYS, GRADED_ANSWER_KEYS, INTERVIEW_KEYS, NODE_ID, RED_FLAG_KEYS
 from .numbers import is_number
-from .schema import BINARY_STATES, CARE_WHEN, CareItem, Escalation, InterviewSettings, RedFlag
+from .schema import BINARY_STATES, CARE_WHEN, CareItem, Escalation, GradedAnswer, InterviewSettings, RedFlag
 from .yamlsafe import written
 
-__all__ = ["read_costs", "read_interview", "read_red_flags", "read_escalations", "read_care"]
+__all__ = ["read_costs", "read_interview", "read_graded_answers", "read_red_flags", "read_escalations", "read_care"]
 
 _States = Mapping[str, tuple[str, ...]]
 
@@ -64,6 +64,44 @@ def read_interview(reader: FieldReader, raw: object, line: int | None) -> Interv
             continue
         values[key] = float(raw[key])
     return InterviewSettings(**values)
+
+
+def read_graded_answers(reader: FieldReader, raw: object, line: int | None) -> tuple[GradedAnswer, ...]:
+    """The answers between yes and no: word -> {ratio, text, source, rationale}, in file order.
+
+    A word is a name without spaces other than ``yes`` and ``no`` (those are
+    the firm answers); ``ratio`` a finite number above 0.
+    """
+    if raw is None:
+        return ()
+    if not isinstance(raw, Mapping):
+        reader.problem(f"graded_answers must map each answer word to its ratio, text, source and rationale, "
+                       f"got {quote(raw)}", field="graded_answers", line=line)
+        return ()
+    out: list[GradedAnswer] = []
+    for word, item in raw.items():
+        field = f"graded_answers.{word}"
+        wline = line_of(raw, word) or line
+        if not isinstance(word, str) or not NODE_ID.fullmatch(word) or word in BINARY_STATES:
+            reader.problem(f"graded answer {quote(word)} must be a name without spaces other than 'yes' and 'no' "
+                           "(those are the firm answers)", field=field, line=wline)
+            continue
+        if not isinstance(item, Mapping):
+            reader.problem(f"graded answer {quote(word)} must be a mapping of {', '.join(sorted(GRADED_ANSWER_KEYS))}",
+                           field=field, line=wline)
+            continue
+        reader.unknown_keys(item, GRADED_ANSWER_KEYS, node=None, field=field)
+        texts = [reader.text(item, key, node=None, field_prefix=f"{field}.") for key in ("text", "source", "rationale")]
+        ratio = item.get("ratio")
+        if not is_positive(ratio):
+            reader.problem(f"graded answer {quote(word)}: ratio must be a finite number above 0 (P(answer | yes) / "
+                           f"P(answer | no)), got {quote(ratio)}", field=f"{field}.ratio", line=line_of(item, "ratio") or wline)
+            continue
+        if None in texts:
+            continue
+        text, source, rationale = texts
+        out.append(GradedAnswer(word, float(ratio), text or "", source or "", rationale or ""))   # type: ignore[arg-type]
+    return tuple(out)
 
 
 def _items(reader: FieldReader, raw: object, line: int | None, section: str, what: str,

@@ -180,6 +180,9 @@ def _document(spec: ModelSpec) -> dict[str, Any]:
     iv = spec.interview
     doc["interview"] = {"confidence": float(iv.confidence), "cost_weight": float(iv.cost_weight),
                         "min_gain": float(iv.min_gain)}
+    if spec.graded_answers:
+        doc["graded_answers"] = {a.word: {"ratio": float(a.ratio), "text": a.text, "source": a.source,
+                                          "rationale": a.rationale} for a in spec.graded_answers}
     doc["nodes"] = [_node(n, costs) for n in spec.nodes]
     if spec.claims:
         claims = []

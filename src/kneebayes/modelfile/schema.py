@@ -230,6 +230,27 @@ class InterviewSettings:
 
 
 @dataclass(frozen=True)
+class GradedAnswer:
+    """An answer between yes and no ("probably"): a soft answer to a yes/no question.
+
+    ``ratio`` is its likelihood ratio, P(this answer | yes) / P(this answer
+    | no): 4 multiplies the odds of "yes" by 4, 1 leaves them as they were,
+    0.25 divides them by 4. ``text`` is how an interview offers it;
+    ``source`` and ``rationale`` say where the number comes from.
+
+    >>> import kneebayes
+    >>> [(a.word, a.ratio) for a in kneebayes.load_model().spec.graded_answers]
+    [('probably', 4.0), ('not_sure', 1.0), ('probably_not', 0.25)]
+    """
+
+    word: str
+    ratio: float
+    text: str
+    source: str
+    rationale: str
+
+
+@dataclass(frozen=True)
 class RedFlag:
     """A warning sign: ``node`` answered ``state`` sends the person to a doctor.
 
@@ -310,7 +331,8 @@ class ModelSpec:
     Beside the nodes (:class:`NodeSpec`): the verbal-numerical ``scale``, the
     article's ``claims``, the interview's stopping rules (``interview``), the
     triage rules (``red_flags`` and ``escalations``), the ``care`` advice,
-    and the model's name, version and provenance. ``path`` is the file it
+    the ``graded_answers`` (answers between yes and no), and the model's
+    name, version and provenance. ``path`` is the file it
     was read from (None when built in code) and takes no part in equality.
     A :class:`kneebayes.Model` is a spec compiled once.
 
@@ -350,6 +372,7 @@ class ModelSpec:
     red_flags: tuple[RedFlag, ...] = ()
     escalations: tuple[Escalation, ...] = ()
     care: tuple[CareItem, ...] = ()
+    graded_answers: tuple[GradedAnswer, ...] = ()
 
     def node(self, node_id: str) -> NodeSpec:
         """The node with this id; KeyError when there is none."""

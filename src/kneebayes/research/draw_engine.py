@@ -88,11 +88,14 @@ def _relevant(parents: Sequence[Sequence[int]], wanted: set[int]) -> set[int]:
 
 
 def _factors(spec: ModelSpec, net: CompiledNetwork, observed: Mapping[int, int], keep: Sequence[int],
-             cards: list[int]) -> list[tuple[tuple[int, ...], int, Build]]:
-    """(scope, node, build) per factor of the relevant network; appends hidden variables to ``cards``."""
+             cards: list[int], soft: Sequence[int] = ()) -> list[tuple[tuple[int, ...], int, Build]]:
+    """(scope, node, build) per factor of the relevant network; appends hidden variables to ``cards``.
+
+    ``observed`` are the hard answers (sliced out); ``soft`` the softly answered nodes, which stay
+    variables but are evidence, so they and their ancestors are relevant."""
     keep_set = set(keep)
     factors: list[tuple[tuple[int, ...], int, Build]] = []
-    for i in sorted(_relevant(net.parents, set(observed) | keep_set)):
+    for i in sorted(_relevant(net.parents, set(observed) | keep_set | set(soft))):
         params = spec.nodes[i].parameters
         pa = net.parents[i]
         if isinstance(params, NoisyOr):
@@ -137,7 +140,8 @@ def _factors(spec: ModelSpec, net: CompiledNetwork, observed: Mapping[int, int],
 class DrawPlan:
     """The factors of the relevant network and a fixed elimination order, for one evidence set.
 
-    ``observed`` maps node index to observed state index; ``keep`` are the
+    ``observed`` maps node index to observed state index, or to a soft
+    answer's likelihood vector (a constant factor on that node); ``keep`` are the
     variables left in the output; ``sampled`` the nodes whose numbers vary
     across draws (the others are built once from ``base``, every node's
     flat numbers as written). ``chunk_hint`` is the most draws one
@@ -156,10 +160,12 @@ class DrawPlan:
     [[0.2, 0.8], [0.5, 0.5]]
     """
 
-    def __init__(self, spec: ModelSpec, network: CompiledNetwork, observed: Mapping[int, int], keep: Sequence[int],
-                 sampled: frozenset[int], base: Sequence[np.ndarray], chunk_hint: int) -> None:
+    def __init__(self, spec: ModelSpec, network: CompiledNetwork, observed: Mapping[int, int | np.ndarray],
+                 keep: Sequence[int], sampled: frozenset[int], base: Sequence[np.ndarray], chunk_hint: int) -> None:
         cards = list(network.cards)
-        factors = _factors(spec, network, observed, keep, cards)
+        soft = {v: s for v, s in observed.items() if isinstance(s, np.ndarray)}
+        observed = {v: s for v, s in observed.items() if not isinstance(s, np.ndarray)}
+        factors = _factors(spec, network, observed, keep, cards, tuple(soft))
         # Slice observed states out; build the factors that never vary once, here.
         slots: list[np.ndarray | None] = []
         drawn: list[bool] = []
@@ -176,6 +182,10 @@ class DrawPlan:
                 slots.append(np.array(cut(build(base[node][None, :]))[0], dtype=float))
                 drawn.append(False)
             scopes.append(tuple(v for v in scope if v not in observed))
+        for v, weights in soft.items():   # a soft answer: its likelihood, one constant factor on the node
+            slots.append(np.array(weights[: cards[v]], dtype=float))
+            drawn.append(False)
+            scopes.append((v,))
         #: The variables of the output, in its axis order after the draw axis.
         self.keep: tuple[int, ...] = tuple(keep)
         #: Every variable's number of states (the network's, then the hidden ones).
@@ -287,9 +297,10 @@ class TargetDraws:
     plans: tuple[tuple[DrawPlan, np.ndarray, np.ndarray], ...]   # plan, joint -> marginals matrix, output columns
 
     @classmethod
-    def build(cls, spec: ModelSpec, network: CompiledNetwork, observed: Mapping[int, int], sampled: frozenset[int],
-              base: Sequence[np.ndarray], chunk_hint: int = 1024) -> TargetDraws:
-        """The plans for ``observed`` (node index -> state index): the free targets' joint when it is small, else one plan per target."""
+    def build(cls, spec: ModelSpec, network: CompiledNetwork, observed: Mapping[int, int | np.ndarray],
+              sampled: frozenset[int], base: Sequence[np.ndarray], chunk_hint: int = 1024) -> TargetDraws:
+        """The plans for ``observed`` (node index -> state index, or a soft answer's likelihood vector): the free
+        targets' joint when it is small, else one plan per target."""
         net = network
         labels = tuple((net.names[t], s) for t in net.targets for s in net.states[t])
         binary = all(set(net.states[t]) == {"yes", "no"} for t in net.targets)
@@ -297,8 +308,9 @@ class TargetDraws:
         fixed = np.full(len(labels), np.nan)
         free = []
         for j, t in enumerate(net.targets):
-            if t in observed:
-                fixed[start[j]: start[j + 1]] = np.eye(net.cards[t])[observed[t]]
+            state = observed.get(t)
+            if state is not None and not isinstance(state, np.ndarray):
+                fixed[start[j]: start[j + 1]] = np.eye(net.cards[t])[state]
             else:
                 free.append(j)
         joint = int(np.prod([net.cards[net.targets[j]] for j in free])) if free else 1

@@ -108,7 +108,7 @@ class _Prepared:
 
 def _prepare(model: Model, evidence: EvidenceLike | None, sampler: Sampler) -> _Prepared:
     net = model.network
-    ev = normalize(net, evidence)     # UnknownNodeError / InvalidStateError as everywhere
+    ev = normalize(net, evidence, model.graded_answers)     # UnknownNodeError / InvalidStateError as everywhere
     dist = model.diagnose(ev).distributions   # ImpossibleEvidenceError when the written numbers rule it out
     targets = TargetDraws.build(model.spec, net, to_indices(net, ev), sampler.sampled, sampler.base)
     return _Prepared(targets, dict(ev), np.array([dist[t][s] for t, s in targets.labels]))

@@ -61,7 +61,7 @@ def _resolve(model: Model, evidence: EvidenceLike | None, cause: str, state: str
         state = "yes"
     if state not in states:
         raise InvalidStateError(cause, state, states)
-    ev = normalize(net, evidence)
+    ev = normalize(net, evidence, model.graded_answers)
     base = model.marginals(ev, nodes=[cause])[cause][state]   # ImpossibleEvidenceError from the engine
     return ev, node, states.index(state), float(base)
 
@@ -70,7 +70,7 @@ def _posteriors_of(model: Model, ev: Mapping[str, str], node: int, state: int, s
     """P(node = state | ev) exactly under each spec (same structure as the model's, other numbers)."""
     net = model.network
     observed = to_indices(net, ev)
-    if node in observed:
+    if node in observed and not isinstance(observed[node], np.ndarray):   # answered firmly: no number moves it
         return np.full(len(specs), float(observed[node] == state))
     base_nodes = model.spec.nodes
     base = tuple(flat_values(n) for n in base_nodes)
