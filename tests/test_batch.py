@@ -16,6 +16,7 @@ import pytest
 from graded import write_graded
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from networks import bif_path
 from strategies import scaled
 
 import kneebayes
@@ -377,15 +378,17 @@ def test_explain_is_vectorised_and_redoes_only_near_ties(knee_model: kneebayes.M
     n = 400
     frame = pd.DataFrame({f: rng.choice(["yes", "no"], n) for f in findings[:6]})
     frame = frame.drop_duplicates().reset_index(drop=True)
+    knee_model.diagnose_frame(frame.head(1), explain=True)   # the model's prior, computed once, comes first
     redone = []
-    original = batch._evidence
+    original = kneebayes.Model.diagnose
 
-    def counting(*args):  # type: ignore[no-untyped-def]
-        redone.append(1)
-        return original(*args)
+    def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        redone.append(1)   # the batch asks model.diagnose only for the rows it redoes
+        return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(batch, "_evidence", counting)
+    monkeypatch.setattr(kneebayes.Model, "diagnose", counting)
     out = knee_model.diagnose_frame(frame, explain=True)
+    monkeypatch.undo()
     near = 0
     for r in range(len(frame)):
         factors = sorted((math.log(f) for _, f in knee_model.diagnose(row_evidence(frame.iloc[r])).explaining_causes),
@@ -678,3 +681,50 @@ def test_without_pandas_the_batch_names_the_research_extra(knee_model: kneebayes
         batch.diagnose_frame(knee_model, [{"limping": "yes"}])
     assert str(info.value) == ("diagnose_frame needs pandas, which is not installed; install it with: "
                                "pip install 'kneebayes[research]'")
+
+
+# -- soft answers -------------------------------------------------------------------------------
+
+def test_soft_answers_in_cells_equal_model_diagnose_row_by_row(knee_model: kneebayes.Model) -> None:
+    from kneebayes import Likelihood
+
+    frame = pd.DataFrame({
+        "swelling_behind_knee": ["probably", Likelihood(yes=1, no=3), "yes", None, Likelihood(yes=1, no=0)],
+        "limping": ["no", "probably_not", None, "not_sure", "yes"],
+        "locking_or_catching": [Likelihood(yes=2, no=1), None, "no", "probably", None],
+    })
+    out = knee_model.diagnose_frame(frame, triage=True, next_question=True, explain=True)
+    check_against_diagnose(knee_model, frame, out, triage=True, next_question=True, explain=True)
+
+
+def test_a_soft_answer_leaves_its_question_open_for_the_next_question(knee_model: kneebayes.Model) -> None:
+    frame = pd.DataFrame({"localized_tenderness": ["probably", "yes"]})
+    out = knee_model.diagnose_frame(frame, next_question=True)
+    dx = knee_model.diagnose({"localized_tenderness": "probably"})
+    assert out["next_question"].tolist()[0] == dx.next_question.id
+    assert "localized_tenderness" in [q.id for q in dx.ranked_questions]
+
+
+def test_many_distinct_soft_answers_in_one_column_are_all_kept(knee_model: kneebayes.Model) -> None:
+    from kneebayes import Likelihood
+
+    weights = np.linspace(0.01, 3.0, 300)
+    frame = pd.DataFrame({"limping": [Likelihood(yes=float(w), no=1.0) for w in weights]})
+    out = knee_model.diagnose_frame(frame)
+    expected = [knee_model.diagnose({"limping": Likelihood(yes=float(w), no=1.0)}).posterior["meniscal_injury"]
+                for w in weights[::37]]
+    assert out["meniscal_injury"].tolist()[::37] == pytest.approx(expected, abs=1e-12)
+    assert out["meniscal_injury"].is_monotonic_increasing
+
+
+def test_a_bad_soft_answer_in_a_cell_names_the_column(knee_model: kneebayes.Model) -> None:
+    from kneebayes import Likelihood
+
+    with pytest.raises(EvidenceError, match="column 'limping': the Likelihood for 'limping' gives no weight for 'no'"):
+        knee_model.diagnose_frame(pd.DataFrame({"limping": [Likelihood(yes=1)]}))
+
+
+def test_a_graded_word_in_a_column_of_other_states_is_an_invalid_state() -> None:
+    child = kneebayes.load_network(bif_path("child"), targets=["Disease"])
+    with pytest.raises(InvalidStateError, match="row 0, column 'LVH'"):
+        child.diagnose_frame(pd.DataFrame({"LVH": ["probably"]}))

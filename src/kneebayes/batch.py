@@ -26,6 +26,11 @@ True
   ``"1"``, so ``1``/``0`` are *invalid* there, not yes/no: in the knee
   model state 0 *is* "yes", and guessing which coding a 1 means would be
   silently wrong half the time;
+* a soft answer: a :class:`~kneebayes.Likelihood`, or one of the model
+  file's graded answers (``"probably"``, ``"not_sure"``,
+  ``"probably_not"`` for the knee model) in a yes/no column, read as
+  ``model.diagnose`` reads it (a row with one runs through the general
+  engine, not the fast path);
 * missing (``NaN``, ``None``, ``pd.NA`` or ``""``): not asked.
 
 Anything else fails loudly: a column that is no node id raises
@@ -141,16 +146,19 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import EvidenceError, InvalidStateError, KneeBayesError, UnknownNodeError, nearest, quote
+from .evidence import normalize
 from .extras import require
 from .inference.evidence_weight import explaining_order, weigh
 from .inference.fast import batch_rows, fast_joint
 from .inference.gain import expected_information_gains
 from .inference.posterior import TargetJoint, marginals, target_joint
+from .likelihood import Likelihood
 from .modelfile.schema import RedFlag
 from .questions import decide, question_candidates
 from .triage import QUIET_TRIGGER, SEE_DOCTOR, warning_signs
@@ -234,15 +242,17 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
             raise EvidenceError(f"kept column {quote(name)} has the name of a column diagnose_frame adds; rename it "
                                 f"before keeping it (for example frame.rename(columns={{{quote(name)}: ...}}))")
 
-    nodes, codes = _encode(net, frame, kept_names)      # (n_cols,), (N, n_cols)
+    cols, codes = _encode(net, frame, kept_names, model.graded_answers)      # the columns, (N, n_cols) codes
+    nodes = cols.nodes
     n_rows = len(frame)
-    unique_codes, inverse = _distinct(codes, [net.cards[i] for i in nodes])
+    unique_codes, inverse = _distinct(codes, cols.widths)
     n_unique = unique_codes.shape[0]
 
     width = len(out_names)
     values = np.empty((n_unique, width))
     log_e = np.empty(n_unique)
-    encoder = _Encoder(net, nodes)
+    encoder = _Encoder(net, cols)
+    soft_rows = cols.soft_rows(unique_codes)   # the fast path takes states only: these rows take the general engine
     targets_in = np.array([k for k, i in enumerate(nodes) if i in set(net.targets)], dtype=np.intp)
     targets = model.targets
     yes = targets.yes_positions
@@ -258,11 +268,12 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
     def _fast_rows(start: int, chunk: np.ndarray) -> None:
         rows = slice(start, start + len(chunk))
         assert plan is not None and matrix is not None  # noqa: S101 - a fast plan needs the joint enumerated
-        found = fast_joint(plan, batch_rows(plan, _full_codes(net, nodes, chunk)))
+        found = fast_joint(plan, batch_rows(plan, _full_codes(net, cols, chunk)))
         log_e[rows] = found.log_evidence
         _store(rows, found.joint)
-        if not found.ok.all():   # rows the fast path leaves to the general engine, run together at the end
-            leftover.append(start + np.flatnonzero(~found.ok))
+        left = ~found.ok | soft_rows[rows]
+        if left.any():   # rows the fast path leaves to the general engine, run together at the end
+            leftover.append(start + np.flatnonzero(left))
 
     def _store(rows: slice | np.ndarray, joint: np.ndarray) -> None:
         assert matrix is not None  # noqa: S101
@@ -301,7 +312,7 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
         if want_next:   # smaller pieces: each row runs every askable node's clamps, which is wide
             for a in range(0, len(chunk), NEXT_CHUNK):
                 part = slice(a, a + NEXT_CHUNK)
-                found, redo = _next_questions(model, nodes, chunk[part], lam[part], tj.take(part), marg[part])
+                found, redo = _next_questions(model, cols, chunk[part], lam[part], tj.take(part), marg[part])
                 nq[start + a : start + a + len(found)] = found
                 redo_next[start + a : start + a + len(found)] = redo
 
@@ -330,19 +341,19 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
     columns["impossible"] = impossible[inverse]
     # Object columns stay object (pandas 3 would turn None into NaN in a string column).
     if triage:
-        level, reasons = _triage(model, nodes, unique_codes, values, impossible)
+        level, reasons = _triage(model, cols, unique_codes, values, impossible)
         columns["triage"] = pd.Series(level[inverse], dtype=object)
         columns["reasons"] = pd.Series(reasons[inverse], dtype=object)
     if next_question:
         assert nq is not None  # noqa: S101
         for u in np.flatnonzero(redo_next & ~impossible):
-            q = model.diagnose(_evidence(net, nodes, unique_codes[u])).next_question
+            q = model.diagnose(cols.evidence(unique_codes[u])).next_question
             nq[u] = None if q is None else q.id
         nq[impossible] = None
         columns["next_question"] = pd.Series(nq[inverse], dtype=object)
     if explain:
         assert full_marg is not None  # noqa: S101
-        cause, state, factor = _explaining(model, nodes, unique_codes, full_marg, impossible)
+        cause, state, factor = _explaining(model, cols, unique_codes, full_marg, impossible)
         columns["explaining_cause"] = pd.Series(cause[inverse], dtype=object)
         if yes is None:
             columns["explaining_state"] = pd.Series(state[inverse], dtype=object)
@@ -468,8 +479,54 @@ def _output_names(model: Model) -> list[str]:
     return list(model.targets.output_names)
 
 
-def _encode(net: CompiledNetwork, frame: pd.DataFrame, kept: Sequence[Hashable] = ()) -> tuple[np.ndarray, np.ndarray]:
-    """Node index per column and the state codes, (rows, columns): -1 where not asked."""
+@dataclass(frozen=True, eq=False)
+class _Columns:
+    """The answer columns: each one's node, its number of states, and the distinct soft answers it holds.
+
+    A cell's code is its state's index, -1 where not asked, or ``cards[k] + j``
+    for the column's ``j``-th soft answer (``soft[k][j]``, a Likelihood).
+    """
+
+    net: CompiledNetwork
+    nodes: np.ndarray                        # (columns,) node index
+    cards: np.ndarray                        # (columns,) the node's number of states
+    soft: tuple[tuple[Likelihood, ...], ...]
+
+    @property
+    def widths(self) -> list[int]:
+        """How many codes (besides -1) each column uses."""
+        return [int(c) + len(s) for c, s in zip(self.cards, self.soft)]
+
+    def firm(self, codes: np.ndarray) -> np.ndarray:
+        """Which cells hold a hard answer, (rows, columns)."""
+        return (codes >= 0) & (codes < self.cards)
+
+    def soft_rows(self, codes: np.ndarray) -> np.ndarray:
+        """Which rows hold a soft answer, (rows,)."""
+        return (codes >= self.cards).any(axis=1) if codes.size else np.zeros(len(codes), dtype=bool)
+
+    def answers(self, k: int) -> np.ndarray:
+        """Column ``k``'s answer per code, an object array: states, soft answers, then None (code -1)."""
+        states = self.net.states[int(self.nodes[k])]
+        out = np.empty(len(states) + len(self.soft[k]) + 1, dtype=object)
+        for j, value in enumerate([*states, *self.soft[k]]):   # one by one: numpy would unpack a Likelihood
+            out[j] = value
+        out[-1] = None
+        return out
+
+    def evidence(self, row: np.ndarray) -> dict[str, str | Likelihood]:
+        """One row's codes as the evidence ``model.diagnose`` takes."""
+        out: dict[str, str | Likelihood] = {}
+        for k, (i, c) in enumerate(zip(self.nodes.tolist(), row.tolist())):
+            if c >= 0:
+                card = int(self.cards[k])
+                out[self.net.names[i]] = self.net.states[i][c] if c < card else self.soft[k][c - card]
+        return out
+
+
+def _encode(net: CompiledNetwork, frame: pd.DataFrame, kept: Sequence[Hashable] = (),
+            graded: Mapping[str, Likelihood] | None = None) -> tuple[_Columns, np.ndarray]:
+    """The columns and the codes, (rows, columns): -1 where not asked (see ``_Columns``)."""
     columns = list(frame.columns)
     seen: set[Any] = set()
     nodes = []
@@ -483,19 +540,29 @@ def _encode(net: CompiledNetwork, frame: pd.DataFrame, kept: Sequence[Hashable] 
         nodes.append(i)
     dtype = np.int8 if max(net.cards, default=0) < 127 else np.int32
     codes = np.empty((len(frame), len(columns)), dtype=dtype)
+    softs: list[tuple[Likelihood, ...]] = []
     for k, (col, i) in enumerate(zip(columns, nodes)):
         series = frame.iloc[:, k]
-        codes[:, k] = _column_codes(series, net, i)
+        try:
+            column, soft = _column_codes(series, net, i, graded or {})
+        except EvidenceError as exc:   # a bad soft answer (a Likelihood that misses a state, ...)
+            raise EvidenceError(f"column {quote(col)}: {exc}") from None
+        softs.append(soft)
+        if codes.dtype == np.int8 and column.size and column.max() > 126:   # many distinct soft answers
+            codes = codes.astype(np.int32)
+        codes[:, k] = column
         bad = np.flatnonzero(codes[:, k] == _INVALID)
         if bad.size:
             label, value = frame.index[bad[0]], series.iloc[bad[0]]
             label = label.item() if isinstance(label, np.generic) else label
-            err = InvalidStateError(col, value, net.states[i])
+            err = InvalidStateError(col, value, net.states[i], tuple(graded or ()))
             more = f" ({bad.size} rows of this column are invalid)" if bad.size > 1 else ""
             err.args = (f"row {quote(label)}, column {quote(col)}: {err}{more}",)
             err.row = label  # type: ignore[attr-defined]
             raise err
-    return np.array(nodes, dtype=np.intp), codes
+    index = np.array(nodes, dtype=np.intp)
+    cards = np.array([net.cards[i] for i in nodes], dtype=np.int64)
+    return _Columns(net, index, cards, tuple(softs)), codes
 
 
 def _unknown_column(net: CompiledNetwork, pos: int, columns: list[Any], kept: Sequence[Hashable]) -> UnknownNodeError:
@@ -517,25 +584,27 @@ def _unknown_column(net: CompiledNetwork, pos: int, columns: list[Any], kept: Se
     return err
 
 
-def _column_codes(series: pd.Series, net: CompiledNetwork, i: int) -> np.ndarray:
-    """State codes of one column: a loop over its distinct values, not its rows."""
+def _column_codes(series: pd.Series, net: CompiledNetwork, i: int,
+                  graded: Mapping[str, Likelihood]) -> tuple[np.ndarray, tuple[Likelihood, ...]]:
+    """Codes of one column and its distinct soft answers: a loop over its distinct values, not its rows."""
     pd = _pandas()
 
-    code_of = _coder(net, i)
+    soft: dict[Likelihood, int] = {}
+    code_of = _coder(net, i, graded, soft)
     if isinstance(series.dtype, pd.CategoricalDtype):
         lut = np.array([code_of(c) for c in series.cat.categories] + [_MISSING], dtype=np.int32)
-        return lut[series.cat.codes.to_numpy()]
+        return lut[series.cat.codes.to_numpy()], tuple(soft)
     if series.dtype == object:
         values: Any = series.to_numpy()
         if pd.api.types.infer_dtype(values, skipna=True) not in _SAFE_KINDS:
-            return _codes_one_by_one(values, code_of)
+            return _codes_one_by_one(values, code_of), tuple(soft)
     else:
         values = series   # numpy numbers or bools, or an extension array (strings, nullable booleans): one type
     if len(values) == 0:
-        return np.zeros(0, dtype=np.int32)
+        return np.zeros(0, dtype=np.int32), ()
     keys, uniques = pd.factorize(values, use_na_sentinel=True)
     lut = np.array([code_of(u) for u in uniques] + [_MISSING], dtype=np.int32)
-    return lut[np.asarray(keys)]   # key -1 (missing) picks the last entry
+    return lut[np.asarray(keys)], tuple(soft)   # key -1 (missing) picks the last entry
 
 
 def _codes_one_by_one(values: np.ndarray, code_of: Any) -> np.ndarray:
@@ -554,19 +623,32 @@ def _codes_one_by_one(values: np.ndarray, code_of: Any) -> np.ndarray:
     return out
 
 
-def _coder(net: CompiledNetwork, i: int) -> Any:
+def _coder(net: CompiledNetwork, i: int, graded: Mapping[str, Likelihood], soft: dict[Likelihood, int]) -> Any:
+    """A cell's code; a soft answer (a Likelihood, or a graded word of a yes/no node) is entered in ``soft``."""
     pd = _pandas()
 
     lookup = net.state_index[i]
+    card = net.cards[i]
     binary = len(net.states[i]) == 2 and set(net.states[i]) == {"yes", "no"}
+
+    def soft_code(v: Likelihood | str) -> int:
+        # the one reading of a soft answer (evidence.normalize): a bad one raises, a 0/1 one is its state
+        (value,) = normalize(net, {net.names[i]: v}, graded).values()
+        if isinstance(value, str):
+            return lookup[value]
+        return card + soft.setdefault(value, len(soft))
 
     def code_of(v: Any) -> int:
         if v is None or v is pd.NA or v is pd.NaT:
             return _MISSING
         if isinstance(v, (bool, np.bool_)):
             return lookup["yes" if v else "no"] if binary else _INVALID
+        if isinstance(v, Likelihood):
+            return soft_code(v)
         if isinstance(v, str):
-            return _MISSING if v == "" else lookup.get(v, _INVALID)
+            if v in lookup or v == "":
+                return lookup[v] if v else _MISSING
+            return soft_code(v) if binary and v in graded else _INVALID
         if isinstance(v, (int, np.integer)):
             text = str(int(v))
         elif isinstance(v, (float, np.floating)):
@@ -606,16 +688,23 @@ def _distinct(codes: np.ndarray, cards: Sequence[int]) -> tuple[np.ndarray, np.n
 class _Encoder:
     """Builds ``lam`` for a chunk of coded rows with one ``np.take`` (no per-node work)."""
 
-    def __init__(self, net: CompiledNetwork, nodes: np.ndarray) -> None:
+    def __init__(self, net: CompiledNetwork, cols: _Columns) -> None:
         n, max_card = net.lam_template.shape
-        stride = max_card + 1
-        table = np.zeros((n * stride, max_card))
+        soft = [()] * n
+        for k, i in enumerate(cols.nodes.tolist()):
+            soft[i] = cols.soft[k]
+        sizes = [1 + net.cards[i] + len(soft[i]) for i in range(n)]     # not asked, each state, each soft answer
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
+        table = np.zeros((sum(sizes), max_card))
         for i in range(n):
-            table[i * stride] = net.lam_template[i]                       # not asked
-            table[i * stride + 1 : i * stride + 1 + net.cards[i], : net.cards[i]] = np.eye(net.cards[i])
+            at, card = int(starts[i]), net.cards[i]
+            table[at] = net.lam_template[i]                                  # not asked
+            table[at + 1 : at + 1 + card, :card] = np.eye(card)
+            for j, value in enumerate(soft[i]):                              # a soft answer: its likelihood
+                table[at + 1 + card + j, :card] = value.vector(net.states[i])
         self.table = table
-        self.base = np.arange(n, dtype=np.intp) * stride + 1              # + code: -1 is "not asked"
-        self.nodes = nodes
+        self.base = starts + 1                                             # + code: -1 is "not asked"
+        self.nodes = cols.nodes
 
     def lam(self, chunk: np.ndarray) -> np.ndarray:
         full = np.full((len(chunk), len(self.base)), _MISSING, dtype=chunk.dtype)
@@ -624,21 +713,18 @@ class _Encoder:
         return np.take(self.table, full + self.base, axis=0)             # (rows, nodes, max card)
 
 
-def _full_codes(net: CompiledNetwork, nodes: np.ndarray, chunk: np.ndarray) -> np.ndarray:
-    """A chunk's codes over every node of the network, (rows, nodes): -1 where not asked."""
+def _full_codes(net: CompiledNetwork, cols: _Columns, chunk: np.ndarray) -> np.ndarray:
+    """A chunk's hard answers over every node of the network, (rows, nodes): -1 where not asked or soft
+    (the fast path takes states only; a row with a soft answer is redone by the general engine)."""
     full = np.full((len(chunk), len(net.names)), _MISSING, dtype=np.int32)
-    if len(nodes):
-        full[:, nodes] = chunk
+    if len(cols.nodes):
+        full[:, cols.nodes] = np.where(chunk < cols.cards, chunk, _MISSING)
     return full
-
-
-def _evidence(net: CompiledNetwork, nodes: np.ndarray, row: np.ndarray) -> dict[str, str]:
-    return {net.names[i]: net.states[i][int(c)] for i, c in zip(nodes, row) if c >= 0}
 
 
 # -- triage -------------------------------------------------------------------------------
 
-def _triage(model: Model, nodes: np.ndarray, codes: np.ndarray, posterior: np.ndarray,
+def _triage(model: Model, cols: _Columns, codes: np.ndarray, posterior: np.ndarray,
             impossible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Level and reason triggers per distinct row: ``kneebayes.triage.warning_signs``, the rule a Diagnosis uses.
 
@@ -647,14 +733,14 @@ def _triage(model: Model, nodes: np.ndarray, codes: np.ndarray, posterior: np.nd
     differently.
     """
     spec, net, targets = model.spec, model.network, model.targets
-    column_of = {int(i): k for k, i in enumerate(nodes)}
+    column_of = {int(i): k for k, i in enumerate(cols.nodes)}
     n = codes.shape[0]
     answers = {}
     for node in {f.node for f in spec.red_flags}:
         i = net.index[node]
         k = column_of.get(i)
-        if k is not None:   # code -1 (not asked) picks the last name, None
-            answers[node] = np.array(list(net.states[i]) + [None], dtype=object)[codes[:, k]]
+        if k is not None:   # code -1 (not asked) picks the last entry, None
+            answers[node] = cols.answers(k)[codes[:, k]]
     columns = {t: k for k, t in enumerate(targets.ids)} if targets.binary else dict(targets.yes_columns)
     yes_probability = {t: posterior[:, k] for t, k in columns.items()}
     signs = warning_signs(spec, answers, n, yes_probability)
@@ -673,7 +759,7 @@ def _triage(model: Model, nodes: np.ndarray, codes: np.ndarray, posterior: np.nd
             if esc.cause in yes_probability:
                 near |= np.abs(yes_probability[esc.cause] - esc.threshold) < _TOL
     for u in np.flatnonzero(near & ~impossible):   # a posterior within 1e-9 of a threshold: ask the Diagnosis
-        t = model.diagnose(_evidence(net, nodes, codes[u])).triage
+        t = model.diagnose(cols.evidence(codes[u])).triage
         level[u], reasons[u] = t.level, tuple(r.trigger for r in t.reasons)
     level[impossible] = None
     reasons[impossible] = None
@@ -689,7 +775,7 @@ def _fill(out: np.ndarray, rows: np.ndarray, value: tuple[str, ...]) -> None:
 
 # -- what the answers point to ------------------------------------------------------------
 
-def _explaining(model: Model, nodes: np.ndarray, codes: np.ndarray, marg: np.ndarray,
+def _explaining(model: Model, cols: _Columns, codes: np.ndarray, marg: np.ndarray,
                 impossible: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per distinct row: the explaining cause, its leading state and its Bayes factor, as the Diagnosis gives them.
 
@@ -719,9 +805,8 @@ def _explaining(model: Model, nodes: np.ndarray, codes: np.ndarray, marg: np.nda
         gap = np.abs(log_f - log_f[rows, top][:, None])
     gap[rows, top] = np.inf
     near = (gap < _NEAR).any(axis=1) & ~impossible
-    net = model.network
     for u in np.flatnonzero(near):
-        dx = model.diagnose(_evidence(net, nodes, codes[u]))
+        dx = model.diagnose(cols.evidence(codes[u]))
         cause[u], factor[u] = dx.explaining_causes[0]
         state[u] = dx.explaining_states[cause[u]]
     cause[impossible] = None
@@ -732,7 +817,7 @@ def _explaining(model: Model, nodes: np.ndarray, codes: np.ndarray, marg: np.nda
 
 # -- next question ------------------------------------------------------------------------
 
-def _next_questions(model: Model, nodes: np.ndarray, chunk: np.ndarray, lam: np.ndarray, tj: TargetJoint,
+def _next_questions(model: Model, cols: _Columns, chunk: np.ndarray, lam: np.ndarray, tj: TargetJoint,
                     marg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The Diagnosis's next question for each row of the chunk, and which rows to redo one by one.
 
@@ -749,7 +834,7 @@ def _next_questions(model: Model, nodes: np.ndarray, chunk: np.ndarray, lam: np.
         return np.full(b, None, dtype=object), np.zeros(b, dtype=bool)
     ids = np.array([n.id for n in cands.nodes] + [None], dtype=object)
     observed = np.zeros((b, lam.shape[1]), dtype=bool)
-    observed[:, nodes] = chunk >= 0
+    observed[:, cols.nodes] = cols.firm(chunk)   # a soft answer leaves its question open
     open_ = ~observed[:, list(cands.indices)]
     gains = expected_information_gains(model.network, lam, tj, cands.indices).gains
     leading = model.targets.leading(marg) if marg.shape[1] else np.zeros(b)   # as Diagnosis.leading_probability
