@@ -278,6 +278,15 @@ def render(model: kneebayes.Model, preamble: str | None = None) -> str:
         out += [f"| *{cell(term)}* | {num(value)} |" for term, value in spec.scale]
         out.append("")
 
+    if spec.graded_answers:
+        out += ["## Graded answers", "",
+                "Answers between yes and no to a yes/no question. Each is soft evidence: it multiplies the odds "
+                "of \"yes\" by its likelihood ratio, P(answer | yes) / P(answer | no).", "",
+                "| Answer | Offered as | Ratio | Source | Rationale |", "|---|---|---|---|---|"]
+        out += [f"| `{a.word}` | {cell(a.text)} | {num(a.ratio)} | {cell(a.source)} | {cell(a.rationale)} |"
+                for a in spec.graded_answers]
+        out.append("")
+
     out += ["## Nodes", ""]
     by_node = parameters_by_node(spec)
     for node in spec.nodes:
