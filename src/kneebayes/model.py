@@ -433,7 +433,19 @@ class Model:
                      memory_budget=self._memory_budget)
 
     def diff(self, other: Model) -> list[ParameterChange]:
-        """The numbers that differ between this model and ``other``, by address."""
+        """The numbers that differ between this model and ``other``, by address, each with this model's range.
+
+        Each :class:`~kneebayes.research.parameters.ParameterChange` says how
+        far the number moved in widths of its range here (``moved``) and
+        whether it left that range (``left_range``): after
+        :meth:`updated_with`, where the data and the article's reading
+        disagree. ``kneebayes.research.parameters.diff_frame`` makes a table.
+
+        >>> import kneebayes
+        >>> model = kneebayes.load_model()
+        >>> print(model.diff(model.with_parameters({"bakers_cyst.leak": (0.3, (0.2, 0.4))}))[0])
+        bakers_cyst.leak: 0.04 -> 0.3 (moved 1.13 widths of its old range [0.01, 0.24]; left it)
+        """
         return diff(self._spec, other.spec)
 
     def save(self, path: str | Path) -> Path:
@@ -450,6 +462,46 @@ class Model:
         from .research.intervals import posterior_intervals   # here: intervals builds Models (an import cycle)
 
         return posterior_intervals(self, evidence, draws=draws, seed=seed, mass=mass, progress=progress)
+
+    def sample(self, n: int, *, seed: int | np.random.Generator | None = 0) -> pandas.DataFrame:
+        """``n`` cases simulated from the model: a DataFrame, one categorical column per node, in node order.
+
+        Ancestral sampling from the model's own tables; the same seed gives
+        the same cases. See :func:`kneebayes.research.learning_frame.sample`.
+
+        >>> import kneebayes
+        >>> cases = kneebayes.load_model().sample(1000, seed=1)
+        >>> cases.shape, bool(0.3 < (cases["poor_warmup"] == "yes").mean() < 0.6)   # its prior is 0.45
+        ((1000, 32), True)
+        """
+        from .research.learning_frame import sample   # here: research builds Models (an import cycle)
+
+        return sample(self, n, seed=seed)
+
+    def updated_with(self, frame: pandas.DataFrame, *, name: str, max_iterations: int = 200, tolerance: float = 1e-6,
+                     prior: bool = True, seed: int = 0, date: str | None = None, progress: bool | None = None) -> Model:
+        """A new model whose numbers combine this one's (each value and range read as a prior) with the cases.
+
+        ``frame``: one row a case, node-id columns with states or missing
+        (causes may be missing in every row). EM with MAP estimates; each
+        learned number gets a new value and range and records the data
+        (``name``, the number of cases, ``date``, default today). Warns
+        (``ConvergenceWarning``) when it stops at ``max_iterations``. For the
+        log-likelihood per iteration, use
+        :func:`kneebayes.research.learning.learn`; ``diff`` shows what moved.
+
+        >>> import kneebayes
+        >>> model = kneebayes.load_model()
+        >>> clinic = model.with_parameters({"bakers_cyst.leak": 0.2}).sample(2000, seed=3)
+        >>> learned = model.updated_with(clinic, name="clinic", date="2024-05-01")
+        >>> change = next(c for c in model.diff(learned) if c.address == "bakers_cyst.leak")
+        >>> change.new > change.old, learned.parameters["bakers_cyst.leak"].data[0].cases
+        (True, 2000)
+        """
+        from .research.learning import updated_with   # here: research builds Models (an import cycle)
+
+        return updated_with(self, frame, name=name, max_iterations=max_iterations, tolerance=tolerance, prior=prior,
+                            seed=seed, date=date, progress=progress)
 
     def diagnose_frame(self, frame: pandas.DataFrame, *, triage: bool = False, next_question: bool = False,
                        explain: bool = False, keep: str | Sequence[Hashable] = ()) -> pandas.DataFrame:
