@@ -1,9 +1,14 @@
-"""The ``kneebayes`` command line, run as a user runs it: in a subprocess."""
+"""The ``kneebayes`` command line: its output, exit statuses and errors.
+
+Most tests call the command's ``main(argv)`` in this process (``cli_run.run``);
+the first example, ``check`` on a broken file, ``claims`` on a broken claim and
+the README's first command run as a real process, through the console script
+``kneebayes`` where it is installed.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import shutil
@@ -13,6 +18,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from cli_run import Result, run, run_process
 
 import kneebayes
 
@@ -29,18 +35,16 @@ LABELS = {
 }
 
 
-def _command(argv0: str = "kneebayes") -> list[str]:
+def _command(argv0: str = "kneebayes") -> tuple[str, ...]:
     """The console script if installed, else the module it runs."""
     assert argv0 == "kneebayes", argv0
-    return [SCRIPT] if SCRIPT else [sys.executable, "-m", "kneebayes.cli"]
+    return (SCRIPT,) if SCRIPT else (sys.executable, "-m", "kneebayes.cli")
 
 
-# Content tests read whole lines: a very wide COLUMNS keeps lines unwrapped (tests/test_cli_layout.py checks wrapping).
-UNWRAPPED = {**os.environ, "COLUMNS": "1000"}
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*_command(), *args], capture_output=True, text=True, timeout=60, cwd=cwd, env=UNWRAPPED)
+def run_script(*args: str) -> Result:
+    """``kneebayes ARGS`` as a real process, as a user runs it (content tests read unwrapped lines)."""
+    done = run_process(*args, command=_command())
+    return Result(done.returncode, done.stdout, done.stderr)
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +54,9 @@ def labels(knee_model: kneebayes.Model) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def example() -> subprocess.CompletedProcess[str]:
-    return run("diagnose", "locking_or_catching=yes", "swelling_behind_knee=yes")
+def example() -> Result:
+    """The example diagnosis, run as a real process: what the tests on it read is what a user sees."""
+    return run_script("diagnose", "locking_or_catching=yes", "swelling_behind_knee=yes")
 
 
 def section(stdout: str, head: str) -> list[str]:
@@ -78,7 +83,7 @@ def heads(stdout: str) -> list[str]:
 
 
 def test_diagnose_exits_zero_and_prints_every_cause_with_a_percentage(
-    example: subprocess.CompletedProcess[str], labels: dict[str, str]
+    example: Result, labels: dict[str, str]
 ) -> None:
     assert example.returncode == 0, example.stderr
     assert example.stderr == ""
@@ -90,7 +95,7 @@ def test_diagnose_exits_zero_and_prints_every_cause_with_a_percentage(
 
 
 def test_diagnose_ranks_meniscal_injury_most_probable_for_locking_and_swelling(
-    example: subprocess.CompletedProcess[str], labels: dict[str, str]
+    example: Result, labels: dict[str, str]
 ) -> None:
     rows = bars(example.stdout)
     assert len(rows) == 6, example.stdout
@@ -100,25 +105,25 @@ def test_diagnose_ranks_meniscal_injury_most_probable_for_locking_and_swelling(
 
 
 def test_diagnose_leads_with_what_your_answers_point_to_then_probabilities_then_combinations(
-    example: subprocess.CompletedProcess[str]
+    example: Result
 ) -> None:
     assert heads(example.stdout)[:7] == [
         "Evidence", EXPLAINING, PROBABILITY.rstrip(":"), COMBINATIONS, "Next question", "Triage", "Care plan"]
 
 
 @pytest.fixture(scope="module")
-def locking() -> subprocess.CompletedProcess[str]:
+def locking() -> Result:
     return run("diagnose", "locking_or_catching=yes")
 
 
-def test_diagnose_points_to_meniscal_injury_first_for_locking(locking: subprocess.CompletedProcess[str],
+def test_diagnose_points_to_meniscal_injury_first_for_locking(locking: Result,
                                                                labels: dict[str, str]) -> None:
     assert locking.returncode == 0, locking.stderr
     first = section(locking.stdout, EXPLAINING)[1]
     assert first.startswith(f"  1. {labels['meniscal_injury']}: your answers multiply its odds by ")
 
 
-def test_diagnose_explaining_lines_are_the_library_in_words(knee_model: kneebayes.Model, locking: subprocess.CompletedProcess[str]) -> None:
+def test_diagnose_explaining_lines_are_the_library_in_words(knee_model: kneebayes.Model, locking: Result) -> None:
     from kneebayes.display.words import explaining, percent
 
     dx = knee_model.diagnose({"locking_or_catching": "yes"})
@@ -133,7 +138,7 @@ def test_diagnose_explaining_lines_are_the_library_in_words(knee_model: kneebaye
     assert len(lines) == 1 + 2 * len(rows) + 1   # the note on odds closes the section
 
 
-def test_diagnose_says_once_that_the_factor_multiplies_the_odds(locking: subprocess.CompletedProcess[str]) -> None:
+def test_diagnose_says_once_that_the_factor_multiplies_the_odds(locking: Result) -> None:
     from kneebayes.display.words import ODDS_NOTE
 
     assert locking.stdout.count(ODDS_NOTE) == 1
@@ -141,7 +146,7 @@ def test_diagnose_says_once_that_the_factor_multiplies_the_odds(locking: subproc
 
 
 def test_diagnose_lists_three_named_combinations_with_their_probability(knee_model: kneebayes.Model,
-    locking: subprocess.CompletedProcess[str], labels: dict[str, str]
+    locking: Result, labels: dict[str, str]
 ) -> None:
     from kneebayes.display.words import percent
 
@@ -162,7 +167,7 @@ def test_diagnose_with_no_answers_says_the_answers_point_nowhere_yet() -> None:
     assert "its odds by" not in result.stdout
 
 
-def test_diagnose_prints_the_disclaimer_and_the_model(knee_model: kneebayes.Model, example: subprocess.CompletedProcess[str]) -> None:
+def test_diagnose_prints_the_disclaimer_and_the_model(knee_model: kneebayes.Model, example: Result) -> None:
     assert "not a medical diagnosis" in example.stdout
     model = knee_model
     assert f"knee {model.version}" in example.stdout
@@ -303,7 +308,7 @@ def test_check_on_the_packaged_model_prints_ok() -> None:
 def test_check_a_broken_file_exits_1_naming_node_and_field(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text(TINY.replace("prior: {value: 0.3,", "prior: {value: 1.3,"), encoding="utf-8")
-    result = run("check", str(path))
+    result = run_script("check", str(path))   # a real process: its exit status is 1
     assert result.returncode == 1
     assert "node 'strain'" in result.stdout
     assert "field 'prior.value'" in result.stdout
@@ -352,7 +357,7 @@ def test_claims_exits_one_when_a_claim_breaks(tmp_path: Path) -> None:
     # a tiny weight for tingling <- nerve irritation breaks the tingling claim
     path.write_text(text.replace(weight, "        nerve_irritation:\n          value: 0.002\n          range: [0.001, 0.95]"),
                     encoding="utf-8")
-    result = run("claims", "--model", str(path))
+    result = run_script("claims", "--model", str(path))   # a real process: its exit status is 1
     assert result.returncode == 1, result.stdout + result.stderr
     assert "[BROKEN] tingling_points_to_nerve_irritation" in result.stdout
     assert re.match(r"\d+ of \d+ claims hold", result.stdout)
@@ -367,6 +372,7 @@ def test_the_readme_first_command_runs() -> None:
     assert first is not None, "README has no line starting with 'pip install . && '"
     argv = shlex.split(first.split("&& ", 1)[1])
     assert argv[0] == "kneebayes"
+    # as a user runs it: the console script in a process of its own, from the repository
     result = subprocess.run([*_command(argv[0]), *argv[1:]], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert result.returncode == 0, result.stderr
     assert "not a medical diagnosis" in result.stdout
