@@ -1,5 +1,9 @@
-"""The friendlier command line, run in a subprocess as a person runs it: layout at 80 columns, plain words,
-``--verbose``, ``nodes``, ``--version``, the words for yes and no, networks as ``--model``, and Ctrl-C."""
+"""The friendlier command line: layout at 80 columns, plain words, ``--verbose``, ``nodes``, ``--version``, the
+words for yes and no, networks as ``--model``, and Ctrl-C.
+
+Most tests call the command's ``main(argv)`` in this process (``cli_run.run``); ``nodes``, ``--version``, an
+unknown id's exit status 2 and Ctrl-C in a terminal run as a real process (``python -m kneebayes.cli``).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import termios
 import time
 from pathlib import Path
 
+import cli_run
 import pytest
 
 import kneebayes
@@ -24,10 +29,14 @@ from kneebayes.triage import LEVEL_TITLES
 EXAMPLE = ("locking_or_catching=yes", "swelling_behind_knee=yes", "speed_or_hill_work=yes")
 
 
-def run(*args: str, columns: int = 80, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": str(columns)}
-    return subprocess.run([sys.executable, "-m", "kneebayes.cli", *args], capture_output=True, text=True,
-                          timeout=120, env=env, input=stdin)
+def run(*args: str, columns: int = 80, stdin: str = "") -> cli_run.Result:
+    """``kneebayes ARGS`` in this process, at 80 columns unless told."""
+    return cli_run.run(*args, columns=columns, stdin=stdin)
+
+
+def run_process(*args: str, columns: int = 80) -> subprocess.CompletedProcess[str]:
+    """``kneebayes ARGS`` as a real process, at 80 columns unless told."""
+    return cli_run.run_process(*args, columns=columns)
 
 
 def words(text: str) -> list[str]:
@@ -125,7 +134,7 @@ def test_diagnose_takes_the_same_yes_words_as_the_interview(word: str) -> None:
 
 
 def test_an_unknown_id_with_no_near_match_points_to_kneebayes_nodes() -> None:
-    result = run("diagnose", "sprnting=yes")
+    result = run_process("diagnose", "sprnting=yes")   # a real process: exit status 2, the error on stderr
     assert result.returncode == 2
     assert "unknown node 'sprnting'" in result.stderr and "kneebayes nodes" in result.stderr
 
@@ -139,7 +148,7 @@ def test_an_unknown_id_near_a_real_one_is_suggested() -> None:
 
 def test_nodes_lists_every_id_with_label_kind_and_states(knee_model: kneebayes.Model) -> None:
     model = knee_model
-    out = run("nodes", columns=1000).stdout
+    out = run_process("nodes", columns=1000).stdout   # the nodes command as a real process
     for node in model.nodes:
         assert re.search(rf"^  {node.id} +{re.escape(node.label)} \[{'/'.join(node.states)}\]", out, re.M), node.id
     assert out.index("Causes (6):") < out.index("Risk factors (") < out.index("Findings (")
@@ -161,7 +170,7 @@ def test_nodes_kind_keeps_only_that_kind(knee_model: kneebayes.Model) -> None:
 
 
 def test_version_prints_the_package_version() -> None:
-    result = run("--version")
+    result = run_process("--version")   # a real process: argparse prints the version and exits 0
     assert result.returncode == 0 and result.stdout.strip() == f"kneebayes {kneebayes.__version__}"
 
 
@@ -205,6 +214,10 @@ def test_nodes_of_a_network_lists_its_ids(pgmpy_networks: Path) -> None:
 
 # -- Ctrl-C in a real terminal -----------------------------------------------------------------------
 
+#: The end of every question's prompt, whatever answers it lists: the question is waiting for its answer.
+PROMPT_END = b"/skip/undo/quit]"
+
+
 class _Screen:
     """What a pseudo terminal has shown so far; waits until a text has appeared a number of times."""
 
@@ -223,6 +236,8 @@ class _Screen:
                 if not chunk:
                     break
                 self.text += chunk
+        # a marker that never comes fails here, not two minutes later on whatever the terminal showed instead
+        assert self.text.count(marker) >= count, f"the terminal never showed {marker!r} {count} time(s):\n{self.text!r}"
         return self.text
 
 
@@ -242,9 +257,9 @@ def test_ctrl_c_in_a_real_terminal_ends_with_where_things_stand_not_the_care_pla
     os.close(child)
     screen = _Screen(main)
     try:
-        screen.wait_for(b"[yes/no/skip/undo/quit]")
+        screen.wait_for(PROMPT_END)
         os.write(main, b"no\n")
-        screen.wait_for(b"[yes/no/skip/undo/quit]", count=2)   # the second question waits for its answer
+        screen.wait_for(PROMPT_END, count=2)   # the second question waits for its answer
         os.write(main, b"\x03")   # Ctrl-C typed at the terminal: its line discipline sends SIGINT
         out = screen.wait_for(b"not a medical diagnosis", count=2).decode("utf-8", "replace")
         status = proc.wait(timeout=120)
