@@ -1,19 +1,20 @@
-"""`kneebayes interview` and the new sections of `kneebayes diagnose`, end to end in a subprocess.
+"""`kneebayes interview` and the new sections of `kneebayes diagnose`, end to end.
 
-Every run goes through ``python -m kneebayes.cli`` with scripted stdin, as a
-person at a terminal (or a script piping answers) would use it.
+Every run goes through the command's ``main(argv)`` with scripted stdin, as a
+person at a terminal (or a script piping answers) would use it: in this
+process (``cli_run.run``), except the interview answered "no" throughout and a
+refused ``--confidence``, which run as a real process (``python -m
+kneebayes.cli``) with their answers piped in.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_run import Result, run, run_process
 from graded import write_graded
 
 import kneebayes
@@ -26,13 +27,10 @@ EXPLAINING = "What your answers point to"
 PROBABILITY = "How likely each "
 
 
-# Content tests read whole lines: a very wide COLUMNS keeps lines unwrapped (tests/test_cli_layout.py checks wrapping).
-UNWRAPPED = {**os.environ, "COLUMNS": "1000"}
-
-
-def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kneebayes.cli", *args], input=stdin,
-                          capture_output=True, text=True, timeout=60, env=UNWRAPPED)
+def run_real(*args: str, stdin: str = "") -> Result:
+    """``kneebayes ARGS`` as a real process, its answers piped in (content tests read unwrapped lines)."""
+    done = run_process(*args, stdin=stdin)
+    return Result(done.returncode, done.stdout, done.stderr)
 
 
 @pytest.fixture(scope="module")
@@ -106,12 +104,13 @@ def script_for(model: kneebayes.Model, yes_to: set[str]) -> tuple[str, list[str]
 
 
 @pytest.fixture(scope="module")
-def all_no() -> subprocess.CompletedProcess[str]:
-    return run("interview", stdin=MANY_NOES)
+def all_no() -> Result:
+    """A whole interview answered "no", as a real process: the tests on it read what a person sees."""
+    return run_real("interview", stdin=MANY_NOES)
 
 
 def test_answering_no_to_everything_reaches_the_stop_with_triage_and_care_plan(
-    all_no: subprocess.CompletedProcess[str], model: kneebayes.Model, question_ids: dict[str, str]
+    all_no: Result, model: kneebayes.Model, question_ids: dict[str, str]
 ) -> None:
     assert all_no.returncode == 0, all_no.stderr
     assert all_no.stderr == ""
@@ -130,7 +129,7 @@ def test_answering_no_to_everything_reaches_the_stop_with_triage_and_care_plan(
 
 
 def test_each_question_shows_its_choices_and_each_answer_the_bars(
-    all_no: subprocess.CompletedProcess[str], model: kneebayes.Model, question_ids: dict[str, str]
+    all_no: Result, model: kneebayes.Model, question_ids: dict[str, str]
 ) -> None:
     out = all_no.stdout
     n = len(asked(out, question_ids))
@@ -148,7 +147,7 @@ def test_each_question_shows_its_choices_and_each_answer_the_bars(
 
 
 def test_each_screen_leads_with_what_your_answers_point_to_before_the_bars(
-    all_no: subprocess.CompletedProcess[str]
+    all_no: Result
 ) -> None:
     sections = all_no.stdout.split("\n\n")
     shown = [i for i, b in enumerate(sections) if b.startswith(PROBABILITY)]
@@ -157,12 +156,12 @@ def test_each_screen_leads_with_what_your_answers_point_to_before_the_bars(
         assert sections[i - 1].startswith(EXPLAINING), sections[i - 1]
 
 
-def test_the_first_screen_says_nothing_is_answered_yet(all_no: subprocess.CompletedProcess[str]) -> None:
+def test_the_first_screen_says_nothing_is_answered_yet(all_no: Result) -> None:
     first = all_no.stdout.split("\n\n")[1]
     assert first == "What your answers point to: nothing yet, no question answered."
 
 
-def test_a_step_after_an_answer_words_every_cause(all_no: subprocess.CompletedProcess[str],
+def test_a_step_after_an_answer_words_every_cause(all_no: Result,
                                                   model: kneebayes.Model) -> None:
     after_q1 = all_no.stdout.split("[yes/no/skip/undo/quit] no\n", 1)[1]
     lines = section(after_q1.lstrip("\n"), EXPLAINING)
@@ -172,7 +171,7 @@ def test_a_step_after_an_answer_words_every_cause(all_no: subprocess.CompletedPr
     assert all("your answers " in ln for ln in named)
 
 
-def test_the_end_screen_leads_with_what_your_answers_point_to(all_no: subprocess.CompletedProcess[str]) -> None:
+def test_the_end_screen_leads_with_what_your_answers_point_to(all_no: Result) -> None:
     assert heads_after(all_no.stdout, "Stopped after")[:5] == [
         EXPLAINING, "How likely each cause is present", "Most probable combinations", "Triage", "Care plan"]
 
@@ -196,13 +195,13 @@ def test_quitting_early_still_ends_with_what_your_answers_point_to() -> None:
         EXPLAINING, "How likely each cause is present", "Most probable combinations"]
 
 
-def test_the_last_answer_is_shown_once_on_the_end_screen(all_no: subprocess.CompletedProcess[str]) -> None:
+def test_the_last_answer_is_shown_once_on_the_end_screen(all_no: Result) -> None:
     last_answer = all_no.stdout.rindex("[yes/no/skip/undo/quit] no")
     between = all_no.stdout[last_answer:all_no.stdout.index("\nStopped after")]
     assert EXPLAINING not in between and PROBABILITY not in between
 
 
-def test_the_transcript_follows_the_library(all_no: subprocess.CompletedProcess[str], model: kneebayes.Model,
+def test_the_transcript_follows_the_library(all_no: Result, model: kneebayes.Model,
                                             question_ids: dict[str, str]) -> None:
     _, ids = script_for(model, set())
     assert asked(all_no.stdout, question_ids) == ids
@@ -384,11 +383,11 @@ def test_no_screen_lets_a_confident_interview_stop_before_the_screen(model: knee
 
 
 @pytest.fixture(scope="module")
-def example() -> subprocess.CompletedProcess[str]:
+def example() -> Result:
     return run("diagnose", "locking_or_catching=yes", "swelling_behind_knee=yes")
 
 
-def test_diagnose_prints_next_question_triage_and_care_plan(example: subprocess.CompletedProcess[str],
+def test_diagnose_prints_next_question_triage_and_care_plan(example: Result,
                                                             model: kneebayes.Model) -> None:
     assert example.returncode == 0, example.stderr
     out = example.stdout
@@ -425,7 +424,7 @@ def test_diagnose_says_when_it_would_stop_and_why() -> None:
 
 
 def test_diagnose_rejects_a_bad_confidence() -> None:
-    result = run("diagnose", "--confidence", "1.5")
+    result = run_real("diagnose", "--confidence", "1.5")   # a real process: argparse exits with status 2
     assert result.returncode == 2
     assert "(0, 1]" in result.stderr
 
