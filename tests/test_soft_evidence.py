@@ -360,3 +360,14 @@ def test_every_combination_of_graded_answers_gives_posteriors_between_the_firm_o
     assert values == sorted(values) and by["not_sure"] == pytest.approx(knee_model.diagnose({}).posterior["nerve_irritation"])
     for a, b in itertools.pairwise(values):
         assert a < b
+
+
+def test_a_soft_answer_leaves_a_care_condition_open(knee_model: kneebayes.Model) -> None:
+    from kneebayes.care import condition_status
+
+    condition = (("instability", ("yes",)),)
+    assert condition_status(condition, {"instability": Likelihood(yes=4, no=1)}) == "open"
+    assert condition_status(condition, {"instability": Likelihood(yes=1, no=4)}) == "open"
+    ids = {a.id for a in knee_model.diagnose({"instability": "probably_not"}).care_plan}
+    assert "bracing_for_instability" in ids    # open: kept, as with no answer
+    assert "bracing_for_instability" not in {a.id for a in knee_model.diagnose({"instability": "no"}).care_plan}

@@ -29,6 +29,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from .errors import SettingError, quote
+from .likelihood import Likelihood
 from .modelfile.schema import CareItem, ModelSpec
 
 __all__ = ["CareAdvice", "care_plan", "condition_status", "split_care", "GENERAL_RELEVANCE", "LEVEL_ITEMS",
@@ -112,7 +113,8 @@ def condition_status(condition: Condition, evidence: Mapping[str, object]) -> Li
 
     ``"contradicted"`` when some node is answered outside its states,
     ``"met"`` when every node is answered inside them (always, for an empty
-    condition), else ``"open"``. True and False read as yes and no.
+    condition), else ``"open"``. True and False read as yes and no; a soft
+    answer (a Likelihood) settles nothing, so it leaves its node open.
 
     >>> cond = (("instability", ("yes",)),)
     >>> condition_status(cond, {"instability": "no"}), condition_status(cond, {"instability": "yes"})
@@ -126,6 +128,9 @@ def condition_status(condition: Condition, evidence: Mapping[str, object]) -> Li
             status = "open"
             continue
         value = evidence[node]
+        if isinstance(value, Likelihood):
+            status = "open"
+            continue
         if isinstance(value, bool):
             value = "yes" if value else "no"
         if value not in states:
