@@ -50,6 +50,7 @@ _WHERE = {
     "StopReason": ".questions",
     "UnknownNodeError": ".errors",
     "check_model_file": ".modelfile.load",
+    "explore": ".display.explore",
     "from_pgmpy": ".interop.importer",
     "load_bif": ".interop.importer",
     "load_network": ".interop.importer",
@@ -76,6 +77,7 @@ def __dir__() -> list[str]:
 if _typing.TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load lazily
     from .claims import ClaimReport, ClaimResult
     from .diagnosis import Combination, Diagnosis, ModelInfo
+    from .display.explore import explore
     from .errors import (
         EvidenceError,
         ImpossibleEvidenceError,
