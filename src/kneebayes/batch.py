@@ -40,7 +40,8 @@ carry it through instead (see below); an invalid cell raises
 and the valid states, and how many rows of that column are invalid. Besides
 a pandas DataFrame, a list of ``{node id: answer}`` dicts (one per case)
 and a dict of equally long columns (lists, arrays or Series) are accepted
-and go through ``pandas.DataFrame`` first; anything else (None, a string, a
+and go through ``pandas.DataFrame`` first; a Dask DataFrame gives a lazy Dask
+DataFrame, partition by partition (:mod:`kneebayes.dask`); anything else (None, a string, a
 number, a dict of single answers) raises TypeError naming its type, and
 ``triage``, ``next_question`` and ``explain`` must be True or False
 (TypeError otherwise).
@@ -226,6 +227,10 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
     for flag, value in (("triage", triage), ("next_question", next_question), ("explain", explain)):
         if not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"{flag} must be True or False, got {type(value).__name__} {quote(value)}")
+    if type(frame).__module__.startswith("dask."):   # a Dask DataFrame: dask is loaded already, so it costs nothing
+        from .dask import diagnose_frame as diagnose_dask
+
+        return diagnose_dask(model, frame, triage=triage, next_question=next_question, explain=explain, keep=keep)
     frame = _as_frame(frame)
     pd = _pandas()
     kept_names = _keep_names(keep)
