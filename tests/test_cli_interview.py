@@ -25,6 +25,8 @@ BAR = re.compile(r"^  \S.*\s\d{1,3}\.\d%(  #+)?$")
 MANY_NOES = "no\n" * 60
 EXPLAINING = "What your answers point to"
 PROBABILITY = "How likely each "
+#: The knee model's prompt at a yes/no question: the states, its graded answers, then the commands.
+PROMPT = "[yes/no/probably/not sure/probably not/skip/undo/quit]"
 
 
 def run_real(*args: str, stdin: str = "") -> Result:
@@ -133,7 +135,7 @@ def test_each_question_shows_its_choices_and_each_answer_the_bars(
 ) -> None:
     out = all_no.stdout
     n = len(asked(out, question_ids))
-    assert out.count("[yes/no/skip/undo/quit]") == n
+    assert out.count(PROMPT) == n
     blocks = bar_blocks(out)
     assert len(blocks) == n + 1  # the prior, one after each answer but the last, then the end screen
     labels = {model.node(c).label for c in model.causes}
@@ -163,7 +165,7 @@ def test_the_first_screen_says_nothing_is_answered_yet(all_no: Result) -> None:
 
 def test_a_step_after_an_answer_words_every_cause(all_no: Result,
                                                   model: kneebayes.Model) -> None:
-    after_q1 = all_no.stdout.split("[yes/no/skip/undo/quit] no\n", 1)[1]
+    after_q1 = all_no.stdout.split(PROMPT + " no\n", 1)[1]
     lines = section(after_q1.lstrip("\n"), EXPLAINING)
     assert lines[0] == "What your answers point to (strongest evidence for a cause first):"
     named = [ln for ln in lines if re.match(r"^  \d\. ", ln)]
@@ -196,7 +198,7 @@ def test_quitting_early_still_ends_with_what_your_answers_point_to() -> None:
 
 
 def test_the_last_answer_is_shown_once_on_the_end_screen(all_no: Result) -> None:
-    last_answer = all_no.stdout.rindex("[yes/no/skip/undo/quit] no")
+    last_answer = all_no.stdout.rindex(PROMPT + " no")
     between = all_no.stdout[last_answer:all_no.stdout.index("\nStopped after")]
     assert EXPLAINING not in between and PROBABILITY not in between
 
@@ -229,11 +231,11 @@ def test_invalid_input_asks_again_without_crashing(question_ids: dict[str, str])
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     out = result.stdout
-    assert out.count("Please answer yes or no (y / n, true / false), or skip, undo or quit.") == 3
+    assert out.count("Please answer yes or no (y / n, true / false), or probably / not sure / probably not, or skip, undo or quit.") == 3
     ids = asked(out, question_ids)
     assert len(ids) == 3  # Q1 answered "N", Q2 answered "n", Q3 quit
     assert ids[0] != ids[1]
-    assert out.count("[yes/no/skip/undo/quit]") == 3 + 3
+    assert out.count(PROMPT) == 3 + 3
 
 
 def test_undo_restores_the_posterior_before_the_undone_answer(question_ids: dict[str, str]) -> None:

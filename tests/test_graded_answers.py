@@ -159,3 +159,24 @@ def test_an_answers_file_takes_graded_words_and_written_likelihoods(tmp_path: Pa
     session = read_answers_file(knee_model, str(path), None, None)
     assert session.answers == {"limping": knee_model.graded_answers["probably"],
                                "sharp_pain": Likelihood(yes=1, no=3)}
+
+
+def test_the_cli_interview_offers_and_takes_graded_answers(tmp_path: Path, knee_model: kneebayes.Model) -> None:
+    from cli_run import run
+
+    saved = tmp_path / "session.json"
+    result = run("interview", "--save", str(saved), stdin="probably\nprobably not\nnot sure\nquit\n")
+    assert result.returncode == 0, result.stderr
+    assert "[yes/no/probably/not sure/probably not/skip/undo/quit] probably" in result.stdout
+    session = kneebayes.Interview.from_json(knee_model, saved.read_text(encoding="utf-8"))
+    assert [v.label for v in session.answers.values()] == ["probably", "probably_not", "not_sure"]
+    expected = knee_model.diagnose(session.answers).posterior
+    assert session.diagnosis.posterior == expected
+
+
+def test_the_cli_diagnose_command_takes_graded_words() -> None:
+    from cli_run import run
+
+    result = run("diagnose", "limping=probably", "sharp_pain=no")
+    assert result.returncode == 0, result.stderr
+    assert "limping=probably (yes:no = 4:1)" in result.stdout
