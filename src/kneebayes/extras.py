@@ -5,7 +5,8 @@ The core install is numpy and PyYAML. Everything else is an extra:
 - ``research``: pandas (frames), matplotlib and networkx (plots, ``Model.graph``),
   scipy (posterior intervals);
 - ``interop``: pgmpy (``from_pgmpy``, ``Model.to_pgmpy``);
-- ``all``: both.
+- ``notebook``: ipywidgets (``kneebayes.explore``, the live explorer);
+- ``all``: all three.
 
 >>> from kneebayes.extras import require
 >>> require("numpy", "research", "this example").__name__
@@ -33,6 +34,7 @@ EXTRA_OF: dict[str, str] = {
     "networkx": "research",
     "scipy": "research",
     "pgmpy": "interop",
+    "ipywidgets": "notebook",
 }
 
 
