@@ -145,7 +145,9 @@ def sweep(model: Model, changes: Sequence[Mapping[str, Any]], frame: pd.DataFram
     if isinstance(frame, pd.DataFrame):
         if not isinstance(partition_rows, int) or isinstance(partition_rows, bool) or partition_rows < 1:
             raise TypeError(f"partition_rows must be a positive whole number, got {quote(partition_rows)}")
-        frame = dd.from_pandas(frame, npartitions=max(1, math.ceil(len(frame) / partition_rows)), sort=False)
+        parts = max(1, math.ceil(len(frame) / partition_rows))
+        with _dask().config.set({"dataframe.convert-string": False}):   # kept text keeps the caller's dtype
+            frame = dd.from_pandas(frame, npartitions=parts, sort=False)
     elif not isinstance(frame, dd.DataFrame):
         raise TypeError(f"frame must be a pandas or Dask DataFrame of cases, got {type(frame).__name__}")
     meta = model.diagnose_frame(_empty(frame), **options)   # checks the columns before anything runs
@@ -203,8 +205,13 @@ def _variants(model: Model, changes: Any) -> list[Model]:
 
 def _shipped(model: Model) -> Any:
     """The model as one graph key named by its content: sent once to each worker that needs it, not once a task."""
-    dask = require("dask", "dask", "Dask DataFrames")
+    dask = _dask()
     return dask.delayed(model, name=f"kneebayes-model-{dask.base.tokenize(model)}", pure=True)
+
+
+def _dask() -> Any:
+    """``dask``, or MissingExtraError naming the ``dask`` extra."""
+    return require("dask", "dask", "Dask DataFrames")
 
 
 def _empty(frame: dask.dataframe.DataFrame) -> pd.DataFrame:
