@@ -282,7 +282,8 @@ def test_noisy_or_em_equals_brute_force_over_link_activations() -> None:
     rows = [{"c1": "yes", "f": "yes"}, {"f": "yes"}, {"f": "no"}, {"c2": "yes", "f": "no"}, {"c1": "no", "f": "yes"},
             {"c2": "no"}, {"c1": "yes", "c2": "yes", "f": "yes"}, {"f": "yes"}]
     frame = pd.DataFrame(rows, columns=["c1", "c2", "f"])
-    learned = quiet_learn(model, frame, name="or", date=DATE, prior=False, max_iterations=4, tolerance=1e-300).model
+    learned = quiet_learn(model, frame, name="or", date=DATE, prior=False, max_iterations=4, tolerance=1e-300,
+                          accelerate=False).model
     want = brute_noisy_or_em(0.3, 0.4, 0.1, 0.7, 0.5, rows, iterations=4)
     got = tuple(learned.parameters[a].value for a in ("c1.prior", "c2.prior", "f.leak", "f.weight[c1]", "f.weight[c2]"))
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
@@ -334,7 +335,8 @@ def test_em_equals_pgmpy_expectation_maximization_iteration_by_iteration() -> No
         warnings.simplefilter("ignore")
         cpds = ExpectationMaximization(network, data).get_parameters(latent_card={"c": 2}, max_iter=5, atol=0.0,
                                                                      init_cpds=init, show_progress=False, seed=0)
-    ours = quiet_learn(model, data, name="pgmpy", date=DATE, prior=False, max_iterations=5, tolerance=1e-300).model
+    ours = quiet_learn(model, data, name="pgmpy", date=DATE, prior=False, max_iterations=5, tolerance=1e-300,
+                       accelerate=False).model
     theirs = {cpd.variable: cpd for cpd in cpds}
     net = ours.network
     for node in ("c", "a", "b", "d"):
@@ -430,3 +432,33 @@ def test_a_bad_setting_is_named(start: kneebayes.Model) -> None:
         learn(start, frame, name="x", date="1 May")
     with pytest.raises(SettingError, match="name must be non-empty text"):
         learn(start, frame, name="")
+
+
+def test_a_family_with_too_many_missing_members_is_intractable() -> None:
+    roots = tuple(yes_no(f"r{k}", "risk_factor", prior(0.3, 0.1, 0.5)) for k in range(17))
+    finding = yes_no("f", "finding", NoisyOr(number(0.05, 0.01, 0.2), tuple((r.id, number(0.2, 0.05, 0.4)) for r in roots)))
+    cause = yes_no("c", "cause", prior(0.3, 0.1, 0.5))
+    wide = kneebayes.Model(ModelSpec("wide", "1.0", "Seventeen risk factors", roots + (cause, finding)))
+    with pytest.raises(kneebayes.IntractableError, match=r"fewer missing values among the family of 'f' \(its 17 "
+                                                         r"missing members have 131,072 configurations"):
+        learn(wide, pd.DataFrame({"f": ["yes", "no"]}), name="x", date=DATE)
+
+
+def test_the_progress_bar_shows_the_log_likelihood(start: kneebayes.Model, truth: kneebayes.Model,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    learn(start, sample(truth, 100, seed=1), name="x", date=DATE, progress=True)
+    assert "EM log-likelihood -" in capsys.readouterr().err
+
+
+def test_the_factorised_joint_of_complete_rows_equals_the_engine_s() -> None:
+    """Rows with every non-target observed take per-part tables; a budget too small for them takes the engine."""
+    model = kneebayes.load_model()
+    net = model.network
+    cases = sample(model, 400, seed=9).drop(columns=list(model.causes))
+    cases.loc[:20, "limping"] = None          # a few rows take the general path in both runs
+    coded = code_frame(net, cases)
+    factorised = expected_counts(net, coded.codes, coded.weights)
+    engine = expected_counts(net, coded.codes, coded.weights, memory_budget=200_000)
+    assert factorised.log_likelihood == pytest.approx(engine.log_likelihood, rel=1e-12)
+    for a, b in zip(factorised.tables, engine.tables):
+        np.testing.assert_allclose(a, b, atol=1e-9)

@@ -31,12 +31,19 @@ The iteration, from the hand-set numbers:
   trials ``sum_u P(u | case)`` over the same u; the leak likewise, over
   every u, with one trial per case.
 
-``log_likelihoods[t]`` is the objective at the numbers iteration t started
-from: the log-likelihood of the cases (log P(observed values), summed),
-plus the log prior density with ``prior=True``. EM never lowers it while
-every mode is interior. It stops (``converged``) when an iteration raises
-the objective by at most ``tolerance`` per case, keeping that iteration's
-M-step, or after ``max_iterations`` with a :class:`ConvergenceWarning`.
+The objective is the log-likelihood of the cases (log P(observed values),
+summed) plus, with ``prior=True``, the log prior density; a plain EM step
+never lowers it while every mode is interior. ``log_likelihoods[t]`` is
+its value at the numbers of iteration t (the hand-set ones first). EM is
+accelerated by stretching each step (adaptive over-relaxation, on the log
+scale of each column or Beta: Salakhutdinov and Roweis, 2003): after each
+accepted step the next goes 1.5 times further than plain EM would (up to
+16 times); a stretched step that lowers the objective is dropped and the
+plain step taken instead, so the objective never decreases.
+``accelerate=False`` gives plain EM. It stops (``converged``) when an
+iteration raises the objective by at most ``tolerance`` per case (the
+result is then the M-step from that iteration's numbers), or after
+``max_iterations`` with a :class:`ConvergenceWarning`.
 
 Every learned number keeps its source and rationale; its range becomes the
 central 90% interval of its posterior Beta (a Dirichlet's marginal; under
@@ -61,23 +68,20 @@ import datetime
 import math
 import re
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import ImpossibleEvidenceError, SettingError, quote
-from ..extras import require
 from ..model import Model
-from ..modelfile.format import complement
-from ..modelfile.schema import DataRecord, ModelSpec, NodeSpec, NoisyOr, Parameter, Prior, Table
+from ..modelfile.schema import DataRecord
 from ..network.compiled import CompiledNetwork, compile_network
 from ..progress import Progress
-from .draws import build_sampler, flat_values, spec_with_numbers
-from .learning_counts import expected_counts, families
+from .draws import flat_values, spec_with_numbers
+from .learning_counts import Counts, case_layout, counts
 from .learning_frame import code_frame, sample
-from .ranges import RANGE_MASS
+from .learning_steps import extrapolated, groups, learned_spec, log_prior, m_step
 
 if TYPE_CHECKING:
     import pandas
@@ -85,6 +89,10 @@ if TYPE_CHECKING:
 __all__ = ["ConvergenceWarning", "Learning", "learn", "updated_with", "sample"]
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+#: Accelerated EM: after each accepted step the next one is stretched this much more, up to _MAX_STRETCH times.
+_STRETCH = 1.5
+_MAX_STRETCH = 16.0
 
 
 class ConvergenceWarning(UserWarning):
@@ -104,9 +112,12 @@ class ConvergenceWarning(UserWarning):
 class Learning:
     """What :func:`learn` found: the new model and how EM got there.
 
-    ``iterations`` run, ``log_likelihoods`` one objective per iteration (see
-    the module docstring), whether it ``converged``, and how many ``cases``
-    (rows of the frame) it learned from.
+    ``iterations`` (steps taken), ``log_likelihoods`` one objective per
+    iteration, never decreasing (see the module docstring), whether it
+    ``converged``, how many ``cases`` (rows of the frame) it learned from,
+    and ``passes``: how many times the cases were read (an E-step each;
+    with acceleration, a stretched step that went too far costs a pass but
+    is no iteration).
 
     >>> import kneebayes
     >>> model = kneebayes.load_model()
@@ -120,222 +131,7 @@ class Learning:
     log_likelihoods: tuple[float, ...]
     converged: bool
     cases: int
-
-
-@dataclass(frozen=True)
-class _Group:
-    """Numbers of one node learned together: a Dirichlet over positions of its flat vector, or a Beta.
-
-    ``kind``: "column" (a table column or a prior's states), "yes" (P(yes)
-    of a yes/no prior, its complement at ``complement``), "leak" or
-    "weight" (a noisy-OR's, the weight's parent at ``index``). ``alpha`` is
-    the prior (two numbers for a Beta: successes, failures).
-    """
-
-    node: int
-    kind: str
-    positions: tuple[int, ...]
-    alpha: tuple[float, ...]
-    column: int = 0
-    index: int = 0
-    complement: int | None = None
-
-
-def _groups(spec: ModelSpec) -> list[_Group]:
-    """Every learnable group of numbers, with its prior from the range fits of ``draws.build_sampler``."""
-    fitted = {(g.node, g.positions): g for g in build_sampler(spec).groups}
-    out: list[_Group] = []
-
-    def fit(node: int, positions: tuple[int, ...], params: Sequence[Parameter]) -> tuple[float, ...] | None:
-        found = fitted.get((node, positions))
-        if found is not None:
-            return found.alpha
-        if all(p.range is None for p in params):   # bare numbers: a flat prior (a Beta has two alphas)
-            return (1.0,) * (2 if len(positions) == 1 else len(positions))
-        return None   # a single-valued range: certain or impossible, kept as written
-
-    for i, node in enumerate(spec.nodes):
-        p = node.parameters
-        if isinstance(p, Prior):
-            probs = p.probabilities
-            if p.derived_last and len(probs) == 2:
-                yes = node.states.index("yes") if "yes" in node.states else 0
-                alpha = fit(i, (yes,), [probs[yes]])
-                if alpha is not None:
-                    out.append(_Group(i, "yes", (yes,), alpha, complement=1 - yes))
-            else:
-                positions = _live(i, 0, probs, fitted)
-                alpha = fit(i, positions, probs)
-                if alpha is not None:
-                    out.append(_Group(i, "column", positions, alpha))
-        elif isinstance(p, NoisyOr):
-            alpha = fit(i, (0,), [p.leak])
-            if alpha is not None:
-                out.append(_Group(i, "leak", (0,), alpha))
-            for j, (_, w) in enumerate(p.weights):
-                alpha = fit(i, (1 + j,), [w])
-                if alpha is not None:
-                    out.append(_Group(i, "weight", (1 + j,), alpha, index=j))
-        elif isinstance(p, Table):
-            card = len(node.states)
-            for c, col in enumerate(p.columns):
-                positions = _live(i, c * card, col.probabilities, fitted)
-                alpha = fit(i, positions, col.probabilities)
-                if alpha is not None:
-                    out.append(_Group(i, "column", positions, alpha, column=c))
-    return out
-
-
-def _live(node: int, start: int, probs: Sequence[Parameter],
-          fitted: dict[tuple[int, tuple[int, ...]], Any]) -> tuple[int, ...]:
-    """A column's positions as the range fit took them (cells at 0 left out), else all of them."""
-    live = tuple(start + j for j, q in enumerate(probs) if q.value > 0.0)
-    return live if (node, live) in fitted else tuple(start + j for j in range(len(probs)))
-
-
-def _noisy_or_ratio(net: CompiledNetwork, node: int, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Per parent configuration: expected (child yes) / P(yes | parents), the expected total; the child's yes."""
-    yes = net.state_index[node]["yes"]
-    p_yes = np.asarray(net.tables[node])[..., yes]
-    ratio = np.divide(counts[..., yes], p_yes, out=np.zeros(p_yes.shape), where=p_yes > 0)
-    return ratio, counts.sum(axis=-1), yes
-
-
-def _group_counts(g: _Group, counts: np.ndarray, values: np.ndarray, net: CompiledNetwork,
-                  ratios: dict[int, tuple[np.ndarray, np.ndarray, int]]) -> np.ndarray:
-    """The expected counts behind one group: per cell of a column, or (successes, failures) of a Beta."""
-    if g.kind == "column":
-        card = counts.shape[-1]
-        column = counts.reshape(-1, card)[g.column]
-        return column[[q - g.column * card for q in g.positions]]
-    if g.kind == "yes":
-        s = counts[g.positions[0]]
-        return np.array([s, counts.sum() - s])
-    if g.node not in ratios:
-        ratios[g.node] = _noisy_or_ratio(net, g.node, counts)
-    ratio, total, _ = ratios[g.node]
-    if g.kind == "leak":
-        s, t = values[0] * ratio.sum(), total.sum()
-    else:   # a weight: only parent states with this parent present (its "yes") count
-        parent = net.parents[g.node][g.index]
-        present = net.state_index[parent]["yes"]
-        s = values[1 + g.index] * ratio.take(present, axis=g.index).sum()
-        t = total.take(present, axis=g.index).sum()
-    return np.array([s, t - s])
-
-
-def _updated(c: np.ndarray, alpha: np.ndarray, prior: bool) -> tuple[np.ndarray, np.ndarray] | None:
-    """New probabilities of one group and its posterior alpha; None when no case informs it."""
-    c = np.maximum(c, 0.0)
-    total = c.sum()
-    if not total > 0.0:
-        return None
-    if not prior:
-        return c / total, 1.0 + c
-    post = alpha + c
-    if (post > 1.0).all():
-        return (post - 1.0) / (post.sum() - len(post)), post
-    return post / post.sum(), post   # the mode lies on the boundary: the posterior mean instead
-
-
-def _probabilities(g: _Group, values: np.ndarray) -> np.ndarray:
-    if g.kind == "column":
-        return values[list(g.positions)]
-    return np.array([values[g.positions[0]], 1.0 - values[g.positions[0]]])
-
-
-def _log_prior(groups: Sequence[_Group], values: Sequence[np.ndarray]) -> float:
-    """The log density of the numbers under their priors (Beta and Dirichlet, with normalising constants)."""
-    total = 0.0
-    for g in groups:
-        alpha = np.asarray(g.alpha)
-        theta = _probabilities(g, values[g.node])
-        with np.errstate(divide="ignore"):
-            terms = np.where(alpha == 1.0, 0.0, (alpha - 1.0) * np.log(theta))
-        total += float(terms.sum()) + math.lgamma(float(alpha.sum())) - sum(math.lgamma(float(a)) for a in alpha)
-    return total
-
-
-def _m_step(groups: Sequence[_Group], values: list[np.ndarray], tables: Sequence[np.ndarray], net: CompiledNetwork,
-            prior: bool) -> tuple[list[np.ndarray], dict[int, np.ndarray]]:
-    """New flat numbers per node, and each informed group's posterior alpha (by group position)."""
-    new = [v.copy() for v in values]
-    posterior: dict[int, np.ndarray] = {}
-    ratios: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
-    for k, g in enumerate(groups):
-        found = _updated(_group_counts(g, tables[g.node], values[g.node], net, ratios), np.asarray(g.alpha), prior)
-        if found is None:
-            continue
-        probs, posterior[k] = found
-        if g.kind == "column":
-            new[g.node][list(g.positions)] = probs
-        else:
-            new[g.node][g.positions[0]] = probs[0]
-            if g.complement is not None:
-                new[g.node][g.complement] = 1.0 - probs[0]
-    return new, posterior
-
-
-def _range(alpha: float, rest: float, value: float) -> tuple[float, float]:
-    """The central RANGE_MASS interval of Beta(alpha, rest), widened to hold ``value``; a single value at 0 or 1."""
-    if value in (0.0, 1.0):
-        return (value, value)
-    beta = require("scipy.stats", "research", "learning from cases").beta
-    low, high = (float(q) for q in beta.ppf([(1.0 - RANGE_MASS) / 2.0, (1.0 + RANGE_MASS) / 2.0], alpha, rest))
-    low = min(value, max(low, 1e-12)) if math.isfinite(low) else value
-    high = max(value, min(high, 1.0 - 1e-12)) if math.isfinite(high) else value
-    return (low, high)
-
-
-def _learned_spec(spec: ModelSpec, groups: Sequence[_Group], values: Sequence[np.ndarray],
-                  posterior: dict[int, np.ndarray], record: DataRecord) -> ModelSpec:
-    """``spec`` with every informed group's numbers, ranges and data records replaced."""
-    changes: dict[int, dict[int, Parameter]] = {}
-    for k, g in enumerate(groups):
-        if k not in posterior:
-            continue
-        post = posterior[k]
-        node = spec.nodes[g.node]
-        for j, position in enumerate(g.positions):
-            old = _parameter_at(node, position)
-            value = float(values[g.node][position])
-            rng = _range(float(post[j]), float(post.sum() - post[j]), value)
-            changes.setdefault(g.node, {})[position] = replace(old, value=value, range=rng, term=None,
-                                                               data=old.data + (record,))
-    nodes = list(spec.nodes)
-    for i, by_position in changes.items():
-        nodes[i] = _with_parameters(nodes[i], by_position)
-    return replace(spec, nodes=tuple(nodes), path=None)
-
-
-def _parameter_at(node: NodeSpec, position: int) -> Parameter:
-    p = node.parameters
-    if isinstance(p, Prior):
-        return p.probabilities[position]
-    if isinstance(p, NoisyOr):
-        return p.leak if position == 0 else p.weights[position - 1][1]
-    assert isinstance(p, Table)  # noqa: S101 - the three kinds of the schema
-    card = len(node.states)
-    return p.columns[position // card].probabilities[position % card]
-
-
-def _with_parameters(node: NodeSpec, by_position: dict[int, Parameter]) -> NodeSpec:
-    p = node.parameters
-    if isinstance(p, Prior):
-        probs = [by_position.get(j, q) for j, q in enumerate(p.probabilities)]
-        if p.derived_last and len(probs) == 2:   # P(no) follows P(yes), as the loader builds it
-            yes = node.states.index("yes") if "yes" in node.states else 0
-            probs[1 - yes] = complement(probs[yes])
-        return replace(node, parameters=replace(p, probabilities=tuple(probs)))
-    if isinstance(p, NoisyOr):
-        weights = tuple((parent, by_position.get(1 + j, w)) for j, (parent, w) in enumerate(p.weights))
-        return replace(node, parameters=replace(p, leak=by_position.get(0, p.leak), weights=weights))
-    assert isinstance(p, Table)  # noqa: S101 - the three kinds of the schema
-    card = len(node.states)
-    columns = tuple(replace(col, probabilities=tuple(by_position.get(c * card + j, q)
-                                                     for j, q in enumerate(col.probabilities)))
-                    for c, col in enumerate(p.columns))
-    return replace(node, parameters=replace(p, columns=columns))
+    passes: int = 0
 
 
 def _checked(name: object, max_iterations: object, tolerance: object, prior: object, seed: object,
@@ -364,7 +160,8 @@ def _checked(name: object, max_iterations: object, tolerance: object, prior: obj
 
 
 def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: int = 200, tolerance: float = 1e-6,
-          prior: bool = True, seed: int = 0, date: str | None = None, progress: bool | None = None) -> Learning:
+          prior: bool = True, seed: int = 0, date: str | None = None, progress: bool | None = None,
+          accelerate: bool = True) -> Learning:
     """Learn the model's numbers from cases by EM, the hand-set ranges read as priors (see the module docstring).
 
     ``frame``: one row a case, one column a node id; a value is a state
@@ -376,6 +173,8 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
     random (EM starts from the hand-set numbers), so equal inputs give
     equal results. ``progress`` shows a bar with the iteration and the
     log-likelihood (None: in a terminal or notebook, for long runs).
+    ``accelerate=False`` runs plain EM, one M-step per iteration (as
+    textbooks and pgmpy do).
 
     Raises TypeError when ``frame`` is not a DataFrame; UnknownNodeError for
     a column that is no node id; EvidenceError for a repeated column or a
@@ -392,45 +191,62 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
     (True, True)
     """
     when = _checked(name, max_iterations, tolerance, prior, seed, date)
+    if not isinstance(accelerate, bool):
+        raise SettingError(f"accelerate must be True or False, got {quote(accelerate)}")
     net = model.network
     coded = code_frame(net, frame)
     spec = model.spec
-    groups = _groups(spec)
-    values = [flat_values(node) for node in spec.nodes]
-    learned = sorted({g.node for g in groups})
+    learned = groups(spec)
+    nodes = sorted({g.node for g in learned})
     targets = [net.names[t] for t in net.targets]
-    fams = families(net)
-    current = net
-    log_likelihoods: list[float] = []
-    posterior: dict[int, np.ndarray] = {}
-    rise = math.inf
-    converged = False
+    layout = case_layout(net, coded.codes, coded.weights, memory_budget=model.memory_budget)
+    record = DataRecord(name, coded.cases, when)
+
+    def evaluate(numbers: list[np.ndarray]) -> tuple[Counts, float, CompiledNetwork]:
+        """The expected counts at ``numbers``, the objective there, and the network they make."""
+        current = net if numbers is start else compile_network(
+            spec_with_numbers(spec, {i: numbers[i] for i in nodes}), targets, joint_limit=model.joint_limit,
+            memory_budget=model.memory_budget)
+        found = counts(current, layout)
+        if found.impossible is not None:
+            if numbers is start:
+                raise _impossible(net, coded.codes[found.impossible], coded.first[found.impossible])
+            return found, -math.inf, current   # a stretched step that rules a case out: dropped below
+        return found, found.log_likelihood + (log_prior(learned, numbers) if prior else 0.0), current
+
+    start = [flat_values(node) for node in spec.nodes]
+    found, objective, current = evaluate(start)
+    theta = start
+    step, posterior = m_step(learned, theta, found.tables, current, prior)
+    log_likelihoods = [objective]
+    passes, factor, rise, converged = 1, 1.0, math.inf, False
     with Progress(max_iterations, enabled=progress, label="EM") as bar:
-        for _ in range(max_iterations):
-            counts = expected_counts(current, coded.codes, coded.weights, fams, model.memory_budget)
-            if counts.impossible is not None:
-                raise _impossible(net, coded.codes[counts.impossible], coded.first[counts.impossible])
-            objective = counts.log_likelihood + (_log_prior(groups, values) if prior else 0.0)
-            if log_likelihoods:
-                rise = (objective - log_likelihoods[-1]) / coded.cases
+        bar.label = f"EM log-likelihood {objective:,.6g}"
+        bar.update(1)
+        while len(log_likelihoods) < max_iterations:
+            candidate = extrapolated(learned, theta, step, factor) if factor > 1.0 else step
+            found, value, current = evaluate(candidate)
+            passes += 1
+            if not value >= objective and factor > 1.0:   # the stretched step went too far: take the plain one next
+                factor = 1.0
+                continue
+            rise = (value - objective) / coded.cases
+            theta, objective = candidate, value
             log_likelihoods.append(objective)
-            values, posterior = _m_step(groups, values, counts.tables, current, prior)
+            step, posterior = m_step(learned, theta, found.tables, current, prior)
+            factor = min(factor * _STRETCH, _MAX_STRETCH) if accelerate else 1.0
             bar.label = f"EM log-likelihood {objective:,.6g}"
             bar.update(1)
             if rise <= tolerance:
                 converged = True
                 break
-            numbers = spec_with_numbers(spec, {i: values[i] for i in learned})
-            current = compile_network(numbers, targets, joint_limit=model.joint_limit,
-                                      memory_budget=model.memory_budget)
     if not converged:
         warnings.warn(f"learning stopped after {max_iterations} iterations without converging: the log-likelihood "
                       f"still rose by {rise:.3g} per case in the last one (tolerance {tolerance:g}); pass a larger "
                       "max_iterations or tolerance", ConvergenceWarning, stacklevel=2)
-    new_spec = _learned_spec(spec, groups, values, posterior, DataRecord(name, coded.cases, when))
-    new = Model(new_spec, targets=targets, joint_limit=model.joint_limit, import_report=model.import_report,
-                memory_budget=model.memory_budget)
-    return Learning(new, len(log_likelihoods), tuple(log_likelihoods), converged, coded.cases)
+    new = Model(learned_spec(spec, learned, step, posterior, record), targets=targets, joint_limit=model.joint_limit,
+                import_report=model.import_report, memory_budget=model.memory_budget)
+    return Learning(new, len(log_likelihoods), tuple(log_likelihoods), converged, coded.cases, passes)
 
 
 def _impossible(net: CompiledNetwork, codes: np.ndarray, label: object) -> ImpossibleEvidenceError:
@@ -442,7 +258,7 @@ def _impossible(net: CompiledNetwork, codes: np.ndarray, label: object) -> Impos
 
 def updated_with(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: int = 200,
                  tolerance: float = 1e-6, prior: bool = True, seed: int = 0, date: str | None = None,
-                 progress: bool | None = None) -> Model:
+                 progress: bool | None = None, accelerate: bool = True) -> Model:
     """The model learned from ``frame``: ``learn(...).model`` (the arguments are :func:`learn`'s).
 
     >>> import kneebayes
@@ -452,4 +268,4 @@ def updated_with(model: Model, frame: pandas.DataFrame, *, name: str, max_iterat
     'example'
     """
     return learn(model, frame, name=name, max_iterations=max_iterations, tolerance=tolerance, prior=prior,
-                 seed=seed, date=date, progress=progress).model
+                 seed=seed, date=date, progress=progress, accelerate=accelerate).model

@@ -38,14 +38,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..errors import IntractableError
+from ..extras import require
 from ..inference.posterior import joint_with_targets, target_joint
 from ..network.compiled import CompiledNetwork
 
-__all__ = ["MAX_CLAMPED", "CHUNK_ROWS", "Family", "Counts", "families", "expected_counts"]
+__all__ = ["MAX_CLAMPED", "CHUNK_ROWS", "Family", "Counts", "CaseLayout", "families", "case_layout", "counts",
+           "expected_counts"]
 
 #: The most configurations of a family's hidden non-target members clamped for one row.
 MAX_CLAMPED = 2**16
@@ -66,7 +69,10 @@ class Family:
     (C order over ``shape``); ``targets`` are the positions of members that
     are enumerated targets, ``others`` the rest; ``target_config[k]`` is
     the targets' configuration (flat) in joint state k, and
-    ``cell_target[s]`` the same for cell s.
+    ``cell_target[s]`` the same for cell s. Counts accumulate over pairs
+    (configuration of the others, configuration of the targets):
+    ``other_stride[j]`` is member j's stride in the first (0 for targets),
+    and ``cell_pair[s]`` is cell s's pair, flat.
     """
 
     node: int
@@ -78,6 +84,8 @@ class Family:
     target_configs: int
     target_config: np.ndarray
     cell_target: np.ndarray
+    other_stride: np.ndarray
+    cell_pair: np.ndarray
 
     @property
     def size(self) -> int:
@@ -126,7 +134,15 @@ def families(net: CompiledNetwork) -> tuple[Family, ...]:
         else:
             target_config = np.zeros(K, dtype=np.intp)
             cell_target = np.zeros(cells.shape[0], dtype=np.intp)
-        out.append(Family(v, members, shape, cells, targets, others, math.prod(t_shape), target_config, cell_target))
+        stride = np.zeros(len(members), dtype=np.int64)
+        step = 1
+        for j in reversed(others):
+            stride[j] = step
+            step *= shape[j]
+        n_targets = math.prod(t_shape)
+        cell_pair = (cells @ stride) * n_targets + cell_target
+        out.append(Family(v, members, shape, cells, targets, others, n_targets, target_config, cell_target, stride,
+                          cell_pair.astype(np.intp)))
     return tuple(out)
 
 
@@ -161,53 +177,234 @@ def chunk_rows(net: CompiledNetwork, memory_budget: float, fams: Sequence[Family
     return int(max(1, min(CHUNK_ROWS, memory_budget // per_row)))
 
 
+@dataclass(frozen=True, eq=False)
+class _Chunk:
+    """Rows counted together, and what about them does not depend on the numbers."""
+
+    pick: np.ndarray                 # positions of the rows among the distinct rows
+    block: np.ndarray                # their codes
+    weights: np.ndarray
+    plans: list[tuple[dict[int, np.ndarray], np.ndarray, dict[tuple[int, ...], np.ndarray]]]
+    bases: list[np.ndarray]
+    gather: tuple[Any, Any]          # sparse (others' configurations, rows): families with targets, without
+    spans: list[tuple[int, int, bool]]
+    complete: bool                   # every non-target observed in every row: the factorised joint serves
+
+
+@dataclass(frozen=True, eq=False)
+class CaseLayout:
+    """What the E-step reads from the cases once, whatever the numbers (see :func:`case_layout`).
+
+    Chunks of rows with their per-family plans, and for rows with every
+    non-target observed, each independent part's distinct patterns.
+    """
+
+    fams: tuple[Family, ...]
+    chunks: tuple[_Chunk, ...]
+    parts: tuple[tuple[np.ndarray, np.ndarray], ...]   # per part: its patterns' codes (patterns, nodes), row -> pattern
+    rows: int
+
+
+def case_layout(net: CompiledNetwork, codes: np.ndarray, weights: np.ndarray, fams: Sequence[Family] | None = None,
+                memory_budget: float | None = None) -> CaseLayout:
+    """Lay out weighted distinct rows of state codes (-1: missing) for :func:`counts`, once per learning run.
+
+    ``codes`` has shape (rows, nodes) in ``net.names`` order. Rows with
+    every non-target observed come first; given the targets, the network's
+    components and its singletons are independent, so each part's distinct
+    patterns are kept to compute its likelihood once per pattern.
+
+    >>> import numpy as np, kneebayes
+    >>> net = kneebayes.load_model().network
+    >>> layout = case_layout(net, np.full((3, len(net.names)), -1, dtype=np.int8), np.ones(3))
+    >>> len(layout.chunks), layout.parts    # nothing observed: no complete rows
+    (1, ())
+    """
+    fams = tuple(families(net) if fams is None else fams)
+    budget = float(net.memory_budget if memory_budget is None else memory_budget)
+    rows = chunk_rows(net, budget, fams)
+    enumerated = np.zeros(len(net.names), dtype=bool)
+    enumerated[list(net.enumerated)] = True
+    complete = (codes[:, ~enumerated] >= 0).all(axis=1)
+    order = np.argsort(~complete, kind="stable")
+    n_complete = int(complete.sum())
+    parts = _parts(net, codes[order[:n_complete]], budget) if n_complete else None
+    if parts is None:
+        n_complete = 0
+    total = codes.shape[0]
+    spans = [(a, min(a + rows, n_complete)) for a in range(0, n_complete, rows)]
+    spans += [(a, min(a + rows, total)) for a in range(n_complete, total, rows)]
+    chunks = []
+    for start, stop in spans:
+        pick = order[start:stop]
+        block = codes[pick]
+        plans = [_plan(f, block < 0) for f in fams]
+        bases = [_observed_offset(f, block) for f in fams]                  # (rows,) the observed others' part
+        gather, layout = _gather(fams, plans, bases, len(pick))
+        chunks.append(_Chunk(pick, block, np.asarray(weights[pick], dtype=float), plans, bases, gather, layout,
+                             start < n_complete))
+    return CaseLayout(fams, tuple(chunks), tuple(parts or ()), rows)
+
+
 def expected_counts(net: CompiledNetwork, codes: np.ndarray, weights: np.ndarray,
                     fams: Sequence[Family] | None = None, memory_budget: float | None = None) -> Counts:
     """Expected family counts of every node over weighted distinct rows of state codes (-1: missing).
 
     ``codes`` has shape (rows, nodes) in ``net.names`` order, ``weights``
-    (rows,). Stops at the first chunk holding an impossible row and says
-    which (``Counts.impossible``).
+    (rows,): :func:`counts` on :func:`case_layout`.
     """
-    fams = families(net) if fams is None else fams
-    budget = float(net.memory_budget if memory_budget is None else memory_budget)
-    rows = chunk_rows(net, budget, fams)
+    return counts(net, case_layout(net, codes, weights, fams, memory_budget))
+
+
+def counts(net: CompiledNetwork, layout: CaseLayout) -> Counts:
+    """Expected family counts of every node under ``net``'s numbers, for cases laid out by :func:`case_layout`.
+
+    Stops at the first chunk holding an impossible row and says which
+    (``Counts.impossible``, a position among the distinct rows).
+    """
+    fams = layout.fams
     flat = [np.zeros(f.size) for f in fams]
     encoder = _Encoder(net)
     enumerated = np.zeros(len(net.names), dtype=bool)
     enumerated[list(net.enumerated)] = True
+    factorised = _Factorised.build(net, layout.parts, encoder, layout.rows) if layout.parts else None
     log_likelihood = 0.0
-    for start in range(0, codes.shape[0], rows):
-        block = codes[start : start + rows]
-        w = np.asarray(weights[start : start + rows], dtype=float)
-        lam = encoder.lam(block)
-        hidden = block < 0
-        tj = target_joint(net, lam, targets_observed=bool((~hidden[:, enumerated]).any()))
-        log_ev = tj.log_evidence
+    done = 0   # complete rows so far: the factorised tables' row numbers
+    for chunk in layout.chunks:
+        block, w = chunk.block, chunk.weights
+        lam, tj = None, None
+        if chunk.complete and factorised is not None:
+            joint, log_ev = factorised.joint(slice(done, done + len(block)), block)
+            done += len(block)
+        else:
+            lam = encoder.lam(block)
+            tj = target_joint(net, lam, targets_observed=bool((block[:, enumerated] >= 0).any()))
+            joint, log_ev = tj.joint, tj.log_evidence
         bad = np.flatnonzero(~np.isfinite(log_ev))
         if bad.size:
-            return Counts(tuple(c.reshape(f.shape) for c, f in zip(flat, fams)), -math.inf, start + int(bad[0]))
+            return Counts(tuple(c.reshape(f.shape) for c, f in zip(flat, fams)), -math.inf, int(chunk.pick[bad[0]]))
         log_likelihood += float(w @ log_ev)
-        plans = [_plan(f, hidden) for f in fams]
-        need = sorted({f.members[j] for f, (one, _, _) in zip(fams, plans) for j in one})
+        need = sorted({f.members[j] for f, (one, _, _) in zip(fams, chunk.plans) for j in one})
         slot = {v: s for s, v in enumerate(need)}
-        joints = joint_with_targets(net, lam, tj, need) if need else None
-        for f, (one, none, clamp) in zip(fams, plans):
+        joints = joint_with_targets(net, lam, tj, need) if need and lam is not None and tj is not None else None
+        wide, narrow = chunk.gather
+        summed = np.asarray(wide @ (w[:, None] * joint)) if wide is not None else None
+        alone = np.asarray(narrow @ w) if narrow is not None else None    # families without a target
+        for f, (one, none, clamp), base, (top, n, used) in zip(fams, chunk.plans, chunk.bases, chunk.spans):
             A = _target_matrix(f, net.n_joint)
-            if none.size:
-                q = tj.joint[none] @ A                                        # (rows, targets' configs)
-                cells = q[:, f.cell_target] * _mask(f, block[none], f.others)
-                flat[f.node] += w[none] @ cells
+            # indexed by (others' configuration, targets' configuration), flat
+            if not used:
+                pairs = np.zeros(f.size)
+            elif f.targets:
+                pairs = (summed[top : top + n] @ A).reshape(-1)   # type: ignore[index]
+            else:
+                pairs = alone[top : top + n].copy()   # type: ignore[index]
             for j, which in one.items():
                 assert joints is not None  # noqa: S101 - every member in ``one`` was asked for
                 m = f.members[j]
-                q = np.einsum("bxk,kt->bxt", joints[which, slot[m], : net.cards[m], :], A)
-                cells = q[:, f.cells[:, j], f.cell_target] * _mask(f, block[which], [o for o in f.others if o != j])
-                flat[f.node] += w[which] @ cells
+                q = np.einsum("bxk,kt->bxt", joints[which, slot[m], : net.cards[m], :], A) * w[which, None, None]
+                offset = base[which, None] + np.arange(net.cards[m]) * f.other_stride[j]
+                _add(pairs, offset[:, :, None], q, f.target_configs)
             for pattern, which in clamp.items():
-                flat[f.node] += _clamped_counts(net, f, pattern, block[which], lam[which], log_ev[which], w[which],
-                                                encoder, A, rows)
+                assert lam is not None  # noqa: S101 - rows with missing non-targets take the general path
+                _clamped_counts(net, f, pattern, base[which], lam[which], log_ev[which], w[which], encoder, A,
+                                layout.rows, pairs)
+            flat[f.node] += pairs[f.cell_pair]
     return Counts(tuple(c.reshape(f.shape) for c, f in zip(flat, fams)), log_likelihood)
+
+
+def _distinct(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first row of each distinct row and each row's distinct row; one int64 key a row when it fits."""
+    radix = codes.max(axis=0, initial=-1).astype(np.int64) + 2
+    if codes.shape[0] and float(np.log2(radix.astype(float)).sum()) < 62:
+        key = np.zeros(codes.shape[0], dtype=np.int64)
+        weight = 1
+        for k, r in enumerate(radix.tolist()):
+            key += (codes[:, k].astype(np.int64) + 1) * weight
+            weight *= r
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    else:
+        _, first, inverse = np.unique(codes, axis=0, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
+def _parts(net: CompiledNetwork, codes: np.ndarray, budget: float) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """Per independent part (a component, or all singletons): its distinct patterns' codes and each row's pattern.
+
+    None when the targets are not enumerated, or the parts' tables would
+    take more than a quarter of the budget.
+    """
+    if not net.enumerated or net.bipartite is not None:
+        return None
+    groups: dict[tuple[str, int], list[int]] = {}
+    for v, (kind, group, _) in enumerate(net.where):
+        if v not in net.enumerated:
+            groups.setdefault(("component", group) if kind == "component" else ("singletons", 0), []).append(v)
+    out = []
+    for nodes in groups.values():
+        first, inverse = _distinct(codes[:, nodes])
+        patterns = np.full((len(first), codes.shape[1]), -1, dtype=codes.dtype)
+        patterns[:, nodes] = codes[first][:, nodes]
+        out.append((patterns, inverse))
+    if 8.0 * net.n_joint * sum(len(p) for p, _ in out) > budget / 4:
+        return None
+    return out
+
+
+class _Factorised:
+    """The targets' joint for rows with every non-target observed, from one table per independent part.
+
+    Given the targets, the network's components and its singletons are
+    independent, so P(targets, case) = P(targets) * product over parts of
+    P(part's values | targets). Each part's likelihood is computed once per
+    distinct pattern of its own values (far fewer than distinct cases) by
+    ``target_joint`` on rows holding that part alone, as
+    log P(targets | part) + log P(part) - log P(targets).
+    """
+
+    def __init__(self, net: CompiledNetwork, log_prior: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        self.net = net
+        self.log_prior = log_prior     # (K,)
+        self.parts = parts             # per part: (which pattern each row has, log likelihood per pattern (patterns, K))
+
+    @classmethod
+    def build(cls, net: CompiledNetwork, parts: Sequence[tuple[np.ndarray, np.ndarray]], encoder: _Encoder,
+              rows: int) -> _Factorised:
+        """The tables under ``net``'s numbers for the parts' patterns (laid out by :func:`case_layout`)."""
+        empty = np.full((1, len(net.names)), -1, dtype=np.int32)
+        with np.errstate(divide="ignore"):
+            log_prior = np.log(target_joint(net, encoder.lam(empty), targets_observed=False).joint[0])
+        tables = []
+        for patterns, inverse in parts:
+            table = np.empty((len(patterns), net.n_joint))
+            for start in range(0, len(patterns), rows):
+                tj = target_joint(net, encoder.lam(patterns[start : start + rows]), targets_observed=False)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    value = np.log(tj.joint) + tj.log_evidence[:, None] - log_prior
+                # where a joint state is impossible a priori its likelihood does not matter (0 * anything)
+                value = np.where(np.isfinite(log_prior), value, 0.0)
+                value[~np.isfinite(tj.log_evidence)] = -np.inf
+                table[start : start + rows] = value
+            tables.append((inverse, table))
+        return cls(net, log_prior, tables)
+
+    def joint(self, rows: slice, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """P(targets | case) and log P(case) for the rows at ``rows`` (their codes in ``block``)."""
+        log_joint = np.repeat(self.log_prior[None, :], block.shape[0], axis=0)
+        for inverse, table in self.parts:
+            log_joint += table[inverse[rows]]
+        for e, t in enumerate(self.net.enumerated):   # an observed target keeps its own joint states only
+            seen = block[:, t] >= 0
+            if seen.any():
+                log_joint[seen] += np.where(self.net.joint_states[None, :, e] == block[seen, t, None], 0.0, -np.inf)
+        top = log_joint.max(axis=1)
+        possible = np.isfinite(top)
+        with np.errstate(invalid="ignore"):
+            q = np.exp(log_joint - np.where(possible, top, 0.0)[:, None])
+        total = q.sum(axis=1)
+        log_ev = np.where(possible, top + np.log(np.where(possible, total, 1.0)), -np.inf)
+        joint = np.divide(q, total[:, None], out=np.zeros_like(q), where=possible[:, None])
+        return joint, log_ev
 
 
 def _plan(f: Family, hidden: np.ndarray) -> tuple[dict[int, np.ndarray], np.ndarray, dict[tuple[int, ...], np.ndarray]]:
@@ -244,17 +441,49 @@ def _target_matrix(f: Family, K: int) -> np.ndarray:
     return A
 
 
-def _mask(f: Family, block: np.ndarray, positions: Sequence[int]) -> np.ndarray:
-    """(rows, cells): 1 where every member at ``positions`` takes its observed state in the row."""
-    out = np.ones((block.shape[0], f.size))
-    for j in positions:
-        out *= f.cells[None, :, j] == block[:, f.members[j], None]
+def _gather(fams: Sequence[Family], plans: Sequence[tuple[Any, np.ndarray, Any]], bases: Sequence[np.ndarray],
+            n_rows: int) -> tuple[tuple[Any, Any], list[tuple[int, int, bool]]]:
+    """Sparse matrices summing rows (whose family's others are all observed) by those others' configuration,
+    families stacked, so one product per chunk serves them all: one for families with targets (it multiplies
+    the targets' joint), one for those without (it multiplies the weights); and each family's span in its own."""
+    sparse = require("scipy.sparse", "research", "learning from cases")
+    parts: dict[bool, tuple[list[np.ndarray], list[np.ndarray]]] = {True: ([], []), False: ([], [])}
+    tops = {True: 0, False: 0}
+    spans = []
+    for f, (_, none, _), base in zip(fams, plans, bases):
+        n_others = f.size // f.target_configs
+        side = bool(f.targets)
+        spans.append((tops[side], n_others, bool(none.size)))
+        parts[side][0].append(tops[side] + base[none])
+        parts[side][1].append(none)
+        tops[side] += n_others
+    out = []
+    for side in (True, False):
+        rows, cols = parts[side]
+        index = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        out.append(sparse.csr_matrix((np.ones(index.size), (index, np.concatenate(cols) if cols else index)),
+                                     shape=(tops[side], n_rows)) if tops[side] else None)
+    return (out[0], out[1]), spans
+
+
+def _observed_offset(f: Family, block: np.ndarray) -> np.ndarray:
+    """(rows,): the flat configuration of the family's others, from their observed states (a missing one adds 0)."""
+    out = np.zeros(block.shape[0], dtype=np.int64)
+    for j in f.others:
+        out += np.maximum(block[:, f.members[j]], 0).astype(np.int64) * f.other_stride[j]
     return out
 
 
-def _clamped_counts(net: CompiledNetwork, f: Family, hidden: tuple[int, ...], block: np.ndarray, lam: np.ndarray,
-                    log_ev: np.ndarray, w: np.ndarray, encoder: _Encoder, A: np.ndarray, rows: int) -> np.ndarray:
-    """Expected counts of one family from rows where the members at ``hidden`` (two or more) are all missing."""
+def _add(pairs: np.ndarray, offset: np.ndarray, q: np.ndarray, n_targets: int) -> None:
+    """Add ``q[..., t]`` at pair (offset, t) for every row: one bincount."""
+    index = offset * n_targets + np.arange(n_targets)
+    pairs += np.bincount(index.reshape(-1), weights=q.reshape(-1), minlength=pairs.size)
+
+
+def _clamped_counts(net: CompiledNetwork, f: Family, hidden: tuple[int, ...], base: np.ndarray, lam: np.ndarray,
+                    log_ev: np.ndarray, w: np.ndarray, encoder: _Encoder, A: np.ndarray, rows: int,
+                    pairs: np.ndarray) -> None:
+    """Add to ``pairs`` the counts of rows where the family's members at ``hidden`` (two or more) are all missing."""
     nodes = [f.members[j] for j in hidden]
     shape = tuple(net.cards[m] for m in nodes)
     configs = math.prod(shape)
@@ -266,11 +495,9 @@ def _clamped_counts(net: CompiledNetwork, f: Family, hidden: tuple[int, ...], bl
                                       f"{MAX_CLAMPED:,}), or observe some of them")
     grid = np.indices(shape).reshape(len(shape), -1).T                      # (configs, hidden)
     onehots = [np.take(encoder.table, grid[:, k] + encoder.base[m], axis=0) for k, m in enumerate(nodes)]
-    cell_config = np.ravel_multi_index(tuple(f.cells[:, j] for j in hidden), shape)
-    observed = [o for o in f.others if o not in hidden]
-    out = np.zeros(f.size)
+    config_offset = grid @ f.other_stride[list(hidden)]                     # (configs,)
     step = max(1, rows // configs)
-    for start in range(0, block.shape[0], step):
+    for start in range(0, lam.shape[0], step):
         sl = slice(start, start + step)
         g = lam[sl].shape[0]
         big = np.repeat(lam[sl], configs, axis=0)                           # (g * configs, nodes, max card)
@@ -278,7 +505,5 @@ def _clamped_counts(net: CompiledNetwork, f: Family, hidden: tuple[int, ...], bl
             big[:, m, :] = np.tile(onehots[k], (g, 1))
         tj = target_joint(net, big)
         ratio = np.exp(tj.log_evidence.reshape(g, configs) - log_ev[sl, None])   # P(clamp | evidence)
-        q = (tj.joint @ A).reshape(g, configs, -1) * ratio[:, :, None]
-        cells = q[:, cell_config, f.cell_target] * _mask(f, block[sl], observed)
-        out += w[sl] @ cells
-    return out
+        q = (tj.joint @ A).reshape(g, configs, -1) * (ratio * w[sl, None])[:, :, None]
+        _add(pairs, (base[sl, None] + config_offset[None, :])[:, :, None], q, f.target_configs)

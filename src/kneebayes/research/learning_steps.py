@@ -1,0 +1,281 @@
+"""The M-step of learning from cases: priors from the ranges, new numbers from expected counts, learned specs.
+
+Which numbers are learned together and their priors (:func:`groups`, from
+the range fits of :func:`kneebayes.research.draws.build_sampler`), the
+M-step itself (:func:`m_step`: posterior mode or, on the boundary, mean;
+noisy-OR weights and leak through their link activations), the log prior
+density (:func:`log_prior`), a step's extrapolation for accelerated EM
+(:func:`extrapolated`), and the learned spec with new ranges and data
+records (:func:`learned_spec`). :mod:`.learning` runs the loop; its module
+docstring says what each step means.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from ..extras import require
+from ..modelfile.format import complement
+from ..modelfile.schema import DataRecord, ModelSpec, NodeSpec, NoisyOr, Parameter, Prior, Table
+from ..network.compiled import CompiledNetwork
+from .draws import build_sampler
+from .ranges import RANGE_MASS
+
+__all__ = ["Group", "groups", "probabilities", "m_step", "log_prior", "extrapolated", "learned_spec"]
+
+
+@dataclass(frozen=True)
+class Group:
+    """Numbers of one node learned together: a Dirichlet over positions of its flat vector, or a Beta.
+
+    ``kind``: "column" (a table column or a prior's states), "yes" (P(yes)
+    of a yes/no prior, its complement at ``complement``), "leak" or
+    "weight" (a noisy-OR's, the weight's parent at ``index``). ``alpha`` is
+    the prior (two numbers for a Beta: successes, failures).
+    """
+
+    node: int
+    kind: str
+    positions: tuple[int, ...]
+    alpha: tuple[float, ...]
+    column: int = 0
+    index: int = 0
+    complement: int | None = None
+
+
+def groups(spec: ModelSpec) -> list[Group]:
+    """Every learnable group of numbers, with its prior from the range fits of ``draws.build_sampler``."""
+    fitted = {(g.node, g.positions): g for g in build_sampler(spec).groups}
+    out: list[Group] = []
+
+    def fit(node: int, positions: tuple[int, ...], params: Sequence[Parameter]) -> tuple[float, ...] | None:
+        found = fitted.get((node, positions))
+        if found is not None:
+            return found.alpha
+        if all(p.range is None for p in params):   # bare numbers: a flat prior (a Beta has two alphas)
+            return (1.0,) * (2 if len(positions) == 1 else len(positions))
+        return None   # a single-valued range: certain or impossible, kept as written
+
+    for i, node in enumerate(spec.nodes):
+        p = node.parameters
+        if isinstance(p, Prior):
+            probs = p.probabilities
+            if p.derived_last and len(probs) == 2:
+                yes = node.states.index("yes") if "yes" in node.states else 0
+                alpha = fit(i, (yes,), [probs[yes]])
+                if alpha is not None:
+                    out.append(Group(i, "yes", (yes,), alpha, complement=1 - yes))
+            else:
+                positions = _live(i, 0, probs, fitted)
+                alpha = fit(i, positions, probs)
+                if alpha is not None:
+                    out.append(Group(i, "column", positions, alpha))
+        elif isinstance(p, NoisyOr):
+            alpha = fit(i, (0,), [p.leak])
+            if alpha is not None:
+                out.append(Group(i, "leak", (0,), alpha))
+            for j, (_, w) in enumerate(p.weights):
+                alpha = fit(i, (1 + j,), [w])
+                if alpha is not None:
+                    out.append(Group(i, "weight", (1 + j,), alpha, index=j))
+        elif isinstance(p, Table):
+            card = len(node.states)
+            for c, col in enumerate(p.columns):
+                positions = _live(i, c * card, col.probabilities, fitted)
+                alpha = fit(i, positions, col.probabilities)
+                if alpha is not None:
+                    out.append(Group(i, "column", positions, alpha, column=c))
+    return out
+
+
+def _live(node: int, start: int, probs: Sequence[Parameter],
+          fitted: dict[tuple[int, tuple[int, ...]], Any]) -> tuple[int, ...]:
+    """A column's positions as the range fit took them (cells at 0 left out), else all of them."""
+    live = tuple(start + j for j, q in enumerate(probs) if q.value > 0.0)
+    return live if (node, live) in fitted else tuple(start + j for j in range(len(probs)))
+
+
+def _noisy_or_ratio(net: CompiledNetwork, node: int, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Per parent configuration: expected (child yes) / P(yes | parents), the expected total; the child's yes."""
+    yes = net.state_index[node]["yes"]
+    p_yes = np.asarray(net.tables[node])[..., yes]
+    ratio = np.divide(counts[..., yes], p_yes, out=np.zeros(p_yes.shape), where=p_yes > 0)
+    return ratio, counts.sum(axis=-1), yes
+
+
+def _group_counts(g: Group, counts: np.ndarray, values: np.ndarray, net: CompiledNetwork,
+                  ratios: dict[int, tuple[np.ndarray, np.ndarray, int]]) -> np.ndarray:
+    """The expected counts behind one group: per cell of a column, or (successes, failures) of a Beta."""
+    if g.kind == "column":
+        card = counts.shape[-1]
+        column = counts.reshape(-1, card)[g.column]
+        return column[[q - g.column * card for q in g.positions]]
+    if g.kind == "yes":
+        s = counts[g.positions[0]]
+        return np.array([s, counts.sum() - s])
+    if g.node not in ratios:
+        ratios[g.node] = _noisy_or_ratio(net, g.node, counts)
+    ratio, total, _ = ratios[g.node]
+    if g.kind == "leak":
+        s, t = values[0] * ratio.sum(), total.sum()
+    else:   # a weight: only parent states with this parent present (its "yes") count
+        parent = net.parents[g.node][g.index]
+        present = net.state_index[parent]["yes"]
+        s = values[1 + g.index] * ratio.take(present, axis=g.index).sum()
+        t = total.take(present, axis=g.index).sum()
+    return np.array([s, t - s])
+
+
+def _updated(c: np.ndarray, alpha: np.ndarray, prior: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """New probabilities of one group and its posterior alpha; None when no case informs it."""
+    c = np.maximum(c, 0.0)
+    total = c.sum()
+    if not total > 0.0:
+        return None
+    if not prior:
+        return c / total, 1.0 + c
+    post = alpha + c
+    if (post > 1.0).all():
+        return (post - 1.0) / (post.sum() - len(post)), post
+    return post / post.sum(), post   # the mode lies on the boundary: the posterior mean instead
+
+
+def probabilities(g: Group, values: np.ndarray) -> np.ndarray:
+    """A group's probabilities from its node's flat numbers: a column's cells, or (p, 1 - p) for a Beta.
+
+    >>> import numpy as np
+    >>> probabilities(Group(0, "leak", (0,), (2.0, 5.0)), np.array([0.1, 0.7])).tolist()
+    [0.1, 0.9]
+    """
+    if g.kind == "column":
+        return values[list(g.positions)]
+    return np.array([values[g.positions[0]], 1.0 - values[g.positions[0]]])
+
+
+def log_prior(groups: Sequence[Group], values: Sequence[np.ndarray]) -> float:
+    """The log density of the numbers under their priors (Beta and Dirichlet, with normalising constants)."""
+    total = 0.0
+    for g in groups:
+        alpha = np.asarray(g.alpha)
+        theta = probabilities(g, values[g.node])
+        with np.errstate(divide="ignore"):
+            terms = np.where(alpha == 1.0, 0.0, (alpha - 1.0) * np.log(theta))
+        total += float(terms.sum()) + math.lgamma(float(alpha.sum())) - sum(math.lgamma(float(a)) for a in alpha)
+    return total
+
+
+def m_step(groups: Sequence[Group], values: list[np.ndarray], tables: Sequence[np.ndarray], net: CompiledNetwork,
+            prior: bool) -> tuple[list[np.ndarray], dict[int, np.ndarray]]:
+    """New flat numbers per node, and each informed group's posterior alpha (by group position)."""
+    new = [v.copy() for v in values]
+    posterior: dict[int, np.ndarray] = {}
+    ratios: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
+    for k, g in enumerate(groups):
+        found = _updated(_group_counts(g, tables[g.node], values[g.node], net, ratios), np.asarray(g.alpha), prior)
+        if found is None:
+            continue
+        probs, posterior[k] = found
+        if g.kind == "column":
+            new[g.node][list(g.positions)] = probs
+        else:
+            new[g.node][g.positions[0]] = probs[0]
+            if g.complement is not None:
+                new[g.node][g.complement] = 1.0 - probs[0]
+    return new, posterior
+
+
+def _range(alpha: float, rest: float, value: float) -> tuple[float, float]:
+    """The central RANGE_MASS interval of Beta(alpha, rest), widened to hold ``value``; a single value at 0 or 1."""
+    if value in (0.0, 1.0):
+        return (value, value)
+    beta = require("scipy.stats", "research", "learning from cases").beta
+    low, high = (float(q) for q in beta.ppf([(1.0 - RANGE_MASS) / 2.0, (1.0 + RANGE_MASS) / 2.0], alpha, rest))
+    low = min(value, max(low, 1e-12)) if math.isfinite(low) else value
+    high = max(value, min(high, 1.0 - 1e-12)) if math.isfinite(high) else value
+    return (low, high)
+
+
+def learned_spec(spec: ModelSpec, groups: Sequence[Group], values: Sequence[np.ndarray],
+                  posterior: dict[int, np.ndarray], record: DataRecord) -> ModelSpec:
+    """``spec`` with every informed group's numbers, ranges and data records replaced."""
+    changes: dict[int, dict[int, Parameter]] = {}
+    for k, g in enumerate(groups):
+        if k not in posterior:
+            continue
+        post = posterior[k]
+        node = spec.nodes[g.node]
+        for j, position in enumerate(g.positions):
+            old = _parameter_at(node, position)
+            value = float(values[g.node][position])
+            rng = _range(float(post[j]), float(post.sum() - post[j]), value)
+            changes.setdefault(g.node, {})[position] = replace(old, value=value, range=rng, term=None,
+                                                               data=old.data + (record,))
+    nodes = list(spec.nodes)
+    for i, by_position in changes.items():
+        nodes[i] = _with_parameters(nodes[i], by_position)
+    return replace(spec, nodes=tuple(nodes), path=None)
+
+
+def _parameter_at(node: NodeSpec, position: int) -> Parameter:
+    p = node.parameters
+    if isinstance(p, Prior):
+        return p.probabilities[position]
+    if isinstance(p, NoisyOr):
+        return p.leak if position == 0 else p.weights[position - 1][1]
+    assert isinstance(p, Table)  # noqa: S101 - the three kinds of the schema
+    card = len(node.states)
+    return p.columns[position // card].probabilities[position % card]
+
+
+def _with_parameters(node: NodeSpec, by_position: dict[int, Parameter]) -> NodeSpec:
+    p = node.parameters
+    if isinstance(p, Prior):
+        probs = [by_position.get(j, q) for j, q in enumerate(p.probabilities)]
+        if p.derived_last and len(probs) == 2:   # P(no) follows P(yes), as the loader builds it
+            yes = node.states.index("yes") if "yes" in node.states else 0
+            probs[1 - yes] = complement(probs[yes])
+        return replace(node, parameters=replace(p, probabilities=tuple(probs)))
+    if isinstance(p, NoisyOr):
+        weights = tuple((parent, by_position.get(1 + j, w)) for j, (parent, w) in enumerate(p.weights))
+        return replace(node, parameters=replace(p, leak=by_position.get(0, p.leak), weights=weights))
+    assert isinstance(p, Table)  # noqa: S101 - the three kinds of the schema
+    card = len(node.states)
+    columns = tuple(replace(col, probabilities=tuple(by_position.get(c * card + j, q)
+                                                     for j, q in enumerate(col.probabilities)))
+                    for c, col in enumerate(p.columns))
+    return replace(node, parameters=replace(p, columns=columns))
+
+
+def extrapolated(groups: Sequence[Group], start: Sequence[np.ndarray], step: Sequence[np.ndarray],
+                 factor: float) -> list[np.ndarray]:
+    """The numbers ``factor`` times as far from ``start`` as the EM ``step`` went, on the log scale of each group.
+
+    Each group's probabilities move along ``log p``, then are normalised, so
+    they stay probabilities summing to 1 (for a Beta: its logit moves). A
+    group with a number at 0 takes the plain step.
+
+    >>> import numpy as np
+    >>> g = Group(0, "column", (0, 1), (1.0, 1.0))
+    >>> [round(float(x), 3) for x in extrapolated([g], [np.array([0.5, 0.5])], [np.array([0.6, 0.4])], 2.0)[0]]
+    [0.692, 0.308]
+    """
+    out = [v.copy() for v in step]
+    for g in groups:
+        p0, p1 = probabilities(g, start[g.node]), probabilities(g, step[g.node])
+        if not ((p0 > 0.0).all() and (p1 > 0.0).all()):
+            continue
+        z = np.log(p0) + factor * (np.log(p1) - np.log(p0))
+        p = np.exp(z - z.max())
+        p /= p.sum()
+        if g.kind == "column":
+            out[g.node][list(g.positions)] = p
+        else:
+            out[g.node][g.positions[0]] = p[0]
+            if g.complement is not None:
+                out[g.node][g.complement] = 1.0 - p[0]
+    return out
