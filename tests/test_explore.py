@@ -243,15 +243,17 @@ def test_a_failed_save_is_shown_and_leaves_the_folder_as_it_was(view, tmp_path: 
 
 # -- display ----------------------------------------------------------------------------------
 def test_display_offers_the_widget_and_a_static_snapshot(view) -> None:  # type: ignore[no-untyped-def]
-    from IPython.core.formatters import DisplayFormatter   # what a notebook's display() uses
+    from IPython.core.formatters import DisplayFormatter  # what a notebook's display() uses
 
     bundle, _ = DisplayFormatter().format(view)
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["text/html"] == view.snapshot_html()
 
 
-def test_snapshot_holds_the_diagnosis_html(view) -> None:  # type: ignore[no-untyped-def]
-    assert view.diagnosis.to_html() in view.snapshot_html()
+def test_snapshot_holds_the_diagnosis_html_without_care_advice(view) -> None:  # type: ignore[no-untyped-def]
+    from kneebayes.display.html import diagnosis_html
+
+    assert diagnosis_html(view.diagnosis, care=0) in view.snapshot_html()
 
 
 # -- errors -----------------------------------------------------------------------------------

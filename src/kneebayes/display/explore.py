@@ -114,25 +114,36 @@ class Explorer:
         self.save_button.on_click(lambda _: self.save())
         self.reset_button.on_click(lambda _: self.reset())
         self.live_claims.observe(lambda change: self.check_claims() if change["new"] else None, names="value")
-        controls = widgets.HBox([self.check_button, self.live_claims, self.save_path, self.save_button,
-                                 self.reset_button])
+        controls = widgets.HBox([self.check_button, self.live_claims])
+        saving = widgets.HBox([self.save_path, self.save_button, self.reset_button])
         title = widgets.HTML(f"<b>{html.escape(model.name)}</b> {html.escape(model.version)}: "
                              f"{len(self.sliders)} numbers of {len(nodes)} node{'s' if len(nodes) != 1 else ''}, "
                              f"{len(self.answers)} questions")
-        columns = widgets.HBox([widgets.VBox(numbers, layout=widgets.Layout(margin="0 1.5em 0 0")),
-                                widgets.VBox(questions)])
-        self.widget = widgets.VBox([title, columns, controls, self.status, self.output])
-        self.widget.add_class("kb-explorer")
+        scroll = {"max_height": "26em", "overflow": "auto", "margin": "0 0 0.6em 0"}
+        left = widgets.VBox([widgets.VBox(numbers, layout=widgets.Layout(**scroll)),
+                             widgets.VBox(questions, layout=widgets.Layout(**scroll))],
+                            layout=widgets.Layout(width="50em", margin="0 1.5em 0 0"))
+        for part in (controls, saving, self.status, self.output):
+            part.layout.flex = "none"
+        right = widgets.VBox([controls, saving, self.status, self.output], layout=widgets.Layout(width="44em"))
+        # side by side where there is room, the output under the controls where there is not
+        body = widgets.HBox([left, right], layout=widgets.Layout(flex_flow="row wrap"))
+        self.widget = widgets.VBox([title, body])
+        self.widget.add_class("kb-explorer-view")
         self.check_claims(render=False)
         self._recompute()
 
     # -- building -----------------------------------------------------------------------------
+    def _row(self) -> Any:
+        """A row's layout: its own height, so a scrolled list does not squeeze its rows."""
+        return self._w.Layout(flex="none")
+
     def _number_rows(self, nodes: tuple[str, ...]) -> list[Any]:
         w, model = self._w, self.original
         rows: list[Any] = []
         for node in nodes:
             addresses = [a for a in self._columns if a.startswith(node + ".")]
-            rows.append(w.HTML(f"<div style='margin-top:0.4em'>{knobs.node_title(model, node)}</div>"))
+            rows.append(w.HTML(f"<div style='margin-top:0.4em'>{knobs.node_title(model, node)}</div>", layout=self._row()))
             for address in addresses:
                 p = model.parameters[address]
                 low, high = knobs.slider_bounds(p)
@@ -140,14 +151,14 @@ class Explorer:
                 slider = w.FloatSlider(value=p.value, min=low, max=high, step=STEP, readout_format=".3f",
                                        continuous_update=False, description=address[len(node) + 1:],
                                        tooltip=tip, disabled=low == high,
-                                       style={"description_width": "11em"}, layout=w.Layout(width="30em"))
+                                       style={"description_width": "14em"}, layout=w.Layout(width="34em"))
                 slider.add_class("kb-number")
                 shown = "" if p.range is None else f" range [{p.range[0]:g}, {p.range[1]:g}]"
-                mark = w.HTML(f"<span title='{html.escape(tip)}' style='color:#666666'>file {p.value:g}"
-                              f"{shown}</span>")
+                mark = w.HTML(f"<span title='{html.escape(tip)}' style='color:#666666;white-space:nowrap'>"
+                              f"file {p.value:g}{shown}</span>")
                 slider.observe(lambda change, a=address: self._moved(a, change["new"]), names="value")
                 self.sliders[address] = slider
-                rows.append(w.HBox([slider, mark]))
+                rows.append(w.HBox([slider, mark], layout=self._row()))
         return rows
 
     def _answer_rows(self, evidence: Mapping[str, object]) -> list[Any]:
@@ -164,14 +175,14 @@ class Explorer:
                     options.insert(-1, extra)
             found = model.node(node)
             toggle = w.ToggleButtons(options=options, value=value, tooltip=found.question or found.label or node,
-                                     style={"button_width": "6.5em"})
+                                     style={"button_width": "auto"})
             toggle.add_class(f"kb-answer-{node}")
             toggle.observe(lambda change: self._answered(), names="value")
             self._start[node] = value
             self.answers[node] = toggle
-            label = w.HTML(f"<span title='{html.escape(found.question or '')}'>"
-                           f"{knobs.node_title(model, node)}</span>", layout=w.Layout(width="20em"))
-            rows.append(w.HBox([label, toggle]))
+            label = w.HTML(f"<span title='{html.escape(found.question or '')} ({html.escape(node)})'>"
+                           f"{html.escape(found.label or node)}</span>", layout=w.Layout(width="13em", flex="none"))
+            rows.append(w.HBox([label, toggle], layout=self._row()))
         return rows
 
     # -- reacting -----------------------------------------------------------------------------

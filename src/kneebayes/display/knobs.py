@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Union
 
 from ..errors import UnknownNodeError
 from ..modelfile.checks import contains
+from .html import diagnosis_html
 
 if TYPE_CHECKING:
     from ..claims import ClaimReport
@@ -270,7 +271,7 @@ def claims_html(report: ClaimReport | None, *, stale: bool = False) -> str:
     items = "".join(f"<li><code>{html.escape(r.id)}</code>: {html.escape(r.statement)} "
                     f"<span style='{_MUTED}'>({html.escape(r.detail)})</span></li>" for r in report.broken)
     broken = f"<div style='{_ERROR}'>broken:</div><ul style='margin:0.2em 0'>{items}</ul>" if items else ""
-    return (f"<div class='kb-claims' style='margin-top:0.6em'><b>The article's claims</b>: "
+    return (f"<div class='kb-claims' style='margin-bottom:0.3em'><b>The article's claims</b>: "
             f"<span class='kb-claims-count'>{held} of {len(report)} claims hold</span>{note}{broken}</div>")
 
 
@@ -299,23 +300,24 @@ def changes_html(original: Mapping[str, Parameter], now: Mapping[str, Parameter]
 
 def explorer_html(diagnosis: Diagnosis, claims: ClaimReport | None, *, original: Mapping[str, Parameter],
                   claims_stale: bool = False, error: str | None = None) -> str:
-    """The explorer's live output: a refused change (if any), the diagnosis, the claims, the changed numbers.
+    """The explorer's live output: a refused change (if any), the claims, the changed numbers, the diagnosis.
 
-    The diagnosis part is ``diagnosis.to_html()``: what the answers point
-    to (the explaining causes), the posterior bars, triage and the next
-    question. ``error`` is the message of the last change that could not be
-    made (the model kept its previous numbers). Every text is escaped.
+    The claims and the changed numbers come first, short as they are; then
+    the diagnosis (``display.html.diagnosis_html`` without the care
+    advice): what the answers point to (the explaining causes), the
+    posterior bars, triage and the next question. ``error`` is the message
+    of the last change that could not be made. Every text is escaped.
 
     >>> import kneebayes
     >>> model = kneebayes.load_model()
     >>> text = explorer_html(model.diagnose({"limping": "yes"}), None, original=model.parameters, error="a <b>")
-    >>> "a &lt;b&gt;" in text and "kb-claims" in text
+    >>> "a &lt;b&gt;" in text and text.index("kb-claims") < text.index("How likely each cause is present")
     True
     """
     refused = (f"<div class='kb-error' style='{_ERROR};white-space:pre-wrap'>not applied: "
                f"{html.escape(error)}</div>" if error else "")
-    return (f"<div class='kb-explorer'>{refused}{diagnosis.to_html()}"
-            f"{claims_html(claims, stale=claims_stale)}{changes_html(original, diagnosis.model.parameters)}</div>")
+    return (f"<div class='kb-explorer'>{refused}{claims_html(claims, stale=claims_stale)}"
+            f"{changes_html(original, diagnosis.model.parameters)}{diagnosis_html(diagnosis, care=0)}</div>")
 
 
 def node_title(model: Model, node: str) -> str:
