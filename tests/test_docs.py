@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 API = DOCS / "api.md"
 NOTEBOOK = DOCS / "tutorial.ipynb"
-EXECUTED_PAGES = ["getting-started.md", "your-own-model.md", "how-the-numbers-were-set.md", "interview.md"]
+EXECUTED_PAGES = ["getting-started.md", "your-own-model.md", "how-the-numbers-were-set.md", "interview.md", "learning.md"]
 CLI_COMMANDS = {"diagnose", "check", "claims"}   # the ones that need no terminal
 
 # The classes whose public methods and properties the reference must list.

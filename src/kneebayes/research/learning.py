@@ -47,8 +47,11 @@ result is then the M-step from that iteration's numbers), or after
 
 Every learned number keeps its source and rationale; its range becomes the
 central 90% interval of its posterior Beta (a Dirichlet's marginal; under
-``prior=False`` the posterior of a flat prior), widened where needed to
-hold the new value, and it records the data it saw
+``prior=False`` the posterior of a flat prior) given the last E-step's
+expected counts, widened where needed to hold the new value. Where the
+cases hide the number's node or parents this counts expected counts as if
+observed, so the range is narrower than the true uncertainty. It records
+the data it saw
 (:class:`~kneebayes.modelfile.schema.DataRecord`, appended after any earlier
 ones). A number no case informs keeps its value and range.
 

@@ -22,7 +22,16 @@ follows:
   probability being ``P(evidence, clamp) / P(evidence)``. At most
   :data:`MAX_CLAMPED` configurations per row (IntractableError beyond).
 
-Rows are processed in chunks sized by the model's memory budget.
+Rows with every non-target observed (the usual clinic record: answers
+known, causes not) skip most of that: given the targets, the network's
+components and its singletons are independent, so each part's likelihood
+is computed once per distinct pattern of its own values and the rows'
+joints are products of those (``case_layout`` finds the patterns once per
+learning run, ``counts`` runs each pass).
+
+Rows are processed in chunks sized by the model's memory budget; what the
+chunks need that does not depend on the numbers (which members are
+missing, the sparse sums by observed members) is laid out once.
 
 >>> import numpy as np, kneebayes
 >>> net = kneebayes.load_model().network
@@ -55,6 +64,9 @@ MAX_CLAMPED = 2**16
 
 #: The most distinct rows one chunk holds (fewer when the memory budget asks).
 CHUNK_ROWS = 4096
+
+# Below this the product of the parts' ratios is recomputed by the engine (it rescales against underflow).
+_TINY = 1e-250
 
 # Bytes a pass holds per row and per (node, state, joint state) entry: the joints with the
 # targets and their copies.
@@ -274,8 +286,12 @@ def counts(net: CompiledNetwork, layout: CaseLayout) -> Counts:
         block, w = chunk.block, chunk.weights
         lam, tj = None, None
         if chunk.complete and factorised is not None:
-            joint, log_ev = factorised.joint(slice(done, done + len(block)), block)
+            joint, total, log_ev = factorised.joint(slice(done, done + len(block)), block)
             done += len(block)
+            low = np.flatnonzero(total < _TINY)
+            if low.size:   # the parts' product underflowed (or the row is impossible): ask the engine, which rescales
+                tj_low = target_joint(net, encoder.lam(block[low]))
+                joint[low], log_ev[low] = tj_low.joint, tj_low.log_evidence
         else:
             lam = encoder.lam(block)
             tj = target_joint(net, lam, targets_observed=bool((block[:, enumerated] >= 0).any()))
@@ -356,55 +372,56 @@ class _Factorised:
 
     Given the targets, the network's components and its singletons are
     independent, so P(targets, case) = P(targets) * product over parts of
-    P(part's values | targets). Each part's likelihood is computed once per
-    distinct pattern of its own values (far fewer than distinct cases) by
-    ``target_joint`` on rows holding that part alone, as
-    log P(targets | part) + log P(part) - log P(targets).
+    P(part's values | targets). Each part's values are read once per
+    distinct pattern (far fewer than distinct cases): ``target_joint`` on
+    rows holding that part alone gives P(targets | part) and P(part), kept
+    as the ratio P(targets | part) / P(targets) (0 where the targets' state
+    is impossible a priori) and log P(part).
     """
 
-    def __init__(self, net: CompiledNetwork, log_prior: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    def __init__(self, net: CompiledNetwork, prior: np.ndarray,
+                 parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
         self.net = net
-        self.log_prior = log_prior     # (K,)
-        self.parts = parts             # per part: (which pattern each row has, log likelihood per pattern (patterns, K))
+        self.prior = prior     # (K,)
+        self.parts = parts     # per part: (each row's pattern, ratio per pattern (patterns, K), log P(pattern))
 
     @classmethod
     def build(cls, net: CompiledNetwork, parts: Sequence[tuple[np.ndarray, np.ndarray]], encoder: _Encoder,
               rows: int) -> _Factorised:
         """The tables under ``net``'s numbers for the parts' patterns (laid out by :func:`case_layout`)."""
         empty = np.full((1, len(net.names)), -1, dtype=np.int32)
-        with np.errstate(divide="ignore"):
-            log_prior = np.log(target_joint(net, encoder.lam(empty), targets_observed=False).joint[0])
+        prior = target_joint(net, encoder.lam(empty), targets_observed=False).joint[0]
+        inverse_prior = np.divide(1.0, prior, out=np.zeros_like(prior), where=prior > 0)
         tables = []
         for patterns, inverse in parts:
-            table = np.empty((len(patterns), net.n_joint))
+            ratio = np.empty((len(patterns), net.n_joint))
+            log_part = np.empty(len(patterns))
             for start in range(0, len(patterns), rows):
                 tj = target_joint(net, encoder.lam(patterns[start : start + rows]), targets_observed=False)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    value = np.log(tj.joint) + tj.log_evidence[:, None] - log_prior
-                # where a joint state is impossible a priori its likelihood does not matter (0 * anything)
-                value = np.where(np.isfinite(log_prior), value, 0.0)
-                value[~np.isfinite(tj.log_evidence)] = -np.inf
-                table[start : start + rows] = value
-            tables.append((inverse, table))
-        return cls(net, log_prior, tables)
+                ratio[start : start + rows] = tj.joint * inverse_prior
+                log_part[start : start + rows] = tj.log_evidence
+            tables.append((inverse, ratio, log_part))
+        return cls(net, prior, tables)
 
-    def joint(self, rows: slice, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """P(targets | case) and log P(case) for the rows at ``rows`` (their codes in ``block``)."""
-        log_joint = np.repeat(self.log_prior[None, :], block.shape[0], axis=0)
-        for inverse, table in self.parts:
-            log_joint += table[inverse[rows]]
+    def joint(self, rows: slice, block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """P(targets | case), the parts' product's sum (tiny: recompute) and log P(case) for the rows at ``rows``."""
+        q = np.repeat(self.prior[None, :], block.shape[0], axis=0)
+        log_ev = np.zeros(block.shape[0])
+        for inverse, ratio, log_part in self.parts:
+            which = inverse[rows]
+            q *= ratio[which]
+            log_ev += log_part[which]
         for e, t in enumerate(self.net.enumerated):   # an observed target keeps its own joint states only
             seen = block[:, t] >= 0
             if seen.any():
-                log_joint[seen] += np.where(self.net.joint_states[None, :, e] == block[seen, t, None], 0.0, -np.inf)
-        top = log_joint.max(axis=1)
-        possible = np.isfinite(top)
-        with np.errstate(invalid="ignore"):
-            q = np.exp(log_joint - np.where(possible, top, 0.0)[:, None])
+                q[seen] *= self.net.joint_states[None, :, e] == block[seen, t, None]
         total = q.sum(axis=1)
-        log_ev = np.where(possible, top + np.log(np.where(possible, total, 1.0)), -np.inf)
+        possible = total > 0
+        with np.errstate(divide="ignore"):
+            log_ev += np.log(total)
+        log_ev[~possible] = -np.inf
         joint = np.divide(q, total[:, None], out=np.zeros_like(q), where=possible[:, None])
-        return joint, log_ev
+        return joint, total, log_ev
 
 
 def _plan(f: Family, hidden: np.ndarray) -> tuple[dict[int, np.ndarray], np.ndarray, dict[tuple[int, ...], np.ndarray]]:
