@@ -362,7 +362,7 @@ class ParameterChange:
     """One number that differs between two models: ``old`` or ``new`` is None where the address is absent.
 
     ``old_range`` is the old number's range (None when it had none); it
-    takes no part in equality. From it, ``moved`` says how far the number
+    takes no part in equality or the repr. From it, ``moved`` says how far the number
     moved in widths of that range and ``left_range`` whether the new value
     lies outside it: after learning from cases, the numbers the data
     contradict.
@@ -377,7 +377,7 @@ class ParameterChange:
     address: str
     old: float | None
     new: float | None
-    old_range: tuple[float, float] | None = field(default=None, compare=False)
+    old_range: tuple[float, float] | None = field(default=None, compare=False, repr=False)
 
     @property
     def delta(self) -> float | None:
