@@ -99,7 +99,7 @@ _MAX_STRETCH = 16.0
 
 
 class ConvergenceWarning(UserWarning):
-    """EM stopped at ``max_iterations`` before its numbers settled; the message says how far they still moved.
+    """EM stopped at ``max_iterations`` before it converged; the message says how much the last iteration still gained.
 
     >>> import warnings, kneebayes
     >>> model = kneebayes.load_model()
