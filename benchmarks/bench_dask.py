@@ -89,7 +89,7 @@ def on_cluster(model: kneebayes.Model, parts: list[tuple[int, int]], seed: int, 
     """Time the cluster runs with ``workers`` worker processes; the gathered result must equal ``reference``."""
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
         cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=40)
+                                           dashboard_address=":0", silence_logs=40)
     with distributed.Client(cluster) as client:
         meta = cases(model, 0, seed)
         ddf = dd.from_map(lambda p: cases(model, p[1], seed + p[0], start=p[0]), parts, meta=meta,

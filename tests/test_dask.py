@@ -52,7 +52,7 @@ def cases(knee_model: kneebayes.Model) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def client():  # type: ignore[no-untyped-def]
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                        silence_logs=50)
     with distributed.Client(cluster, set_as_default=False) as found:
         yield found

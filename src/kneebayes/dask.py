@@ -114,8 +114,8 @@ def sweep(model: Model, changes: Sequence[Mapping[str, Any]], frame: pd.DataFram
     ``changes``), ``case`` (the frame's index label), then the columns
     ``diagnose_frame`` gives with the same flags and ``keep=``; variants in
     order, cases in the frame's order within each. It holds variants x
-    cases rows (about 8 bytes a number: 1,000 variants of 10,000 knee
-    cases with 9 number columns is about 0.8 GB): only this result comes
+    cases rows (about 80 bytes a row for the knee model, 8 bytes a number:
+    1,000 variants of 10,000 cases is about 0.8 GB): only this result comes
     back to the client, at the end, and gathering it briefly takes twice
     that. For more, write each variant out from the Dask DataFrame of
     :func:`diagnose_frame` instead.
