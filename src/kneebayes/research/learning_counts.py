@@ -53,6 +53,7 @@ import numpy as np
 
 from ..errors import IntractableError
 from ..extras import require
+from ..inference.joint import TargetJoint
 from ..inference.posterior import joint_with_targets, target_joint
 from ..network.compiled import CompiledNetwork
 from .learning_parts import Encoder, PartTables, independent_parts
@@ -284,9 +285,9 @@ def counts(net: CompiledNetwork, layout: CaseLayout) -> Counts:
         if bad.size:
             return Counts(tuple(c.reshape(f.shape) for c, f in zip(flat, fams)), -math.inf, int(chunk.pick[bad[0]]))
         log_likelihood += float(w @ log_ev)
-        need = sorted({f.members[j] for f, (one, _, _) in zip(fams, chunk.plans) for j in one})
-        slot = {v: s for s, v in enumerate(need)}
-        joints = joint_with_targets(net, lam, tj, need) if need and lam is not None and tj is not None else None
+        joints = _member_joints(net, fams, chunk.plans, lam, tj)
+        clamps = _Clamps(net, encoder, layout.rows)
+        per_family: list[np.ndarray] = []
         wide, narrow = chunk.gather
         summed = np.asarray(wide @ (w[:, None] * joint)) if wide is not None else None
         alone = np.asarray(narrow @ w) if narrow is not None else None    # families without a target
@@ -300,17 +301,42 @@ def counts(net: CompiledNetwork, layout: CaseLayout) -> Counts:
             else:
                 pairs = alone[top : top + n].copy()   # type: ignore[index]
             for j, which in one.items():
-                assert joints is not None  # noqa: S101 - every member in ``one`` was asked for
                 m = f.members[j]
-                q = np.einsum("bxk,kt->bxt", joints[which, slot[m], : net.cards[m], :], A) * w[which, None, None]
+                position, found = joints[m]
+                q = np.einsum("bxk,kt->bxt", found[position[which], 0, : net.cards[m], :], A) * w[which, None, None]
                 offset = base[which, None] + np.arange(net.cards[m]) * f.other_stride[j]
                 _add(pairs, offset[:, :, None], q, f.target_configs)
             for pattern, which in clamp.items():
                 assert lam is not None  # noqa: S101 - rows with missing non-targets take the general path
-                _clamped_counts(net, f, pattern, base[which], lam[which], log_ev[which], w[which], encoder, A,
-                                layout.rows, pairs)
+                clamps.add(f, pattern, base[which], lam[which], log_ev[which], w[which], A, pairs)
+            per_family.append(pairs)
+        clamps.flush()
+        for f, pairs in zip(fams, per_family):
             flat[f.node] += pairs[f.cell_pair]
     return Counts(tuple(c.reshape(f.shape) for c, f in zip(flat, fams)), log_likelihood)
+
+
+def _member_joints(net: CompiledNetwork, fams: Sequence[Family], plans: Sequence[tuple[dict[int, np.ndarray], Any, Any]],
+                   lam: np.ndarray | None, tj: TargetJoint | None) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """For each non-target node that is some family's one missing member in some rows: P(node, targets | row)
+    for those rows only, (rows, 1, max card, K), and each chunk row's position among them.
+
+    Asked node by node, for just the rows that need it: the engine computes a node's joint with the
+    targets for every row it is given, so one call for all rows and all such nodes would do that work
+    for every row, observed or not.
+    """
+    rows_of: dict[int, list[np.ndarray]] = {}
+    for f, (one, _, _) in zip(fams, plans):
+        for j, which in one.items():
+            rows_of.setdefault(f.members[j], []).append(which)
+    out = {}
+    for m, lists in rows_of.items():
+        assert lam is not None and tj is not None  # noqa: S101 - rows with a missing non-target take the engine's path
+        rows = np.unique(np.concatenate(lists))
+        position = np.full(lam.shape[0], -1, dtype=np.intp)
+        position[rows] = np.arange(rows.size)
+        out[m] = (position, joint_with_targets(net, lam[rows], tj.take(rows), [m]))
+    return out
 
 
 def _plan(f: Family, hidden: np.ndarray) -> tuple[dict[int, np.ndarray], np.ndarray, dict[tuple[int, ...], np.ndarray]]:
@@ -386,30 +412,56 @@ def _add(pairs: np.ndarray, offset: np.ndarray, q: np.ndarray, n_targets: int) -
     pairs += np.bincount(index.reshape(-1), weights=q.reshape(-1), minlength=pairs.size)
 
 
-def _clamped_counts(net: CompiledNetwork, f: Family, hidden: tuple[int, ...], base: np.ndarray, lam: np.ndarray,
-                    log_ev: np.ndarray, w: np.ndarray, encoder: Encoder, A: np.ndarray, rows: int,
-                    pairs: np.ndarray) -> None:
-    """Add to ``pairs`` the counts of rows where the family's members at ``hidden`` (two or more) are all missing."""
-    nodes = [f.members[j] for j in hidden]
-    shape = tuple(net.cards[m] for m in nodes)
-    configs = math.prod(shape)
-    if configs > MAX_CLAMPED:
-        per = 8.0 * lam.shape[1] * lam.shape[2]
-        raise IntractableError(net.name, [net.names[m] for m in nodes], per * configs, per * MAX_CLAMPED,
-                               advice=f"fewer missing values among the family of {net.names[f.node]!r} (its "
-                                      f"{len(nodes)} missing members have {configs:,} configurations, more than "
-                                      f"{MAX_CLAMPED:,}), or observe some of them")
-    grid = np.indices(shape).reshape(len(shape), -1).T                      # (configs, hidden)
-    onehots = [np.take(encoder.table, grid[:, k] + encoder.base[m], axis=0) for k, m in enumerate(nodes)]
-    config_offset = grid @ f.other_stride[list(hidden)]                     # (configs,)
-    step = max(1, rows // configs)
-    for start in range(0, lam.shape[0], step):
-        sl = slice(start, start + step)
-        g = lam[sl].shape[0]
-        big = np.repeat(lam[sl], configs, axis=0)                           # (g * configs, nodes, max card)
-        for k, m in enumerate(nodes):
-            big[:, m, :] = np.tile(onehots[k], (g, 1))
-        tj = target_joint(net, big)
-        ratio = np.exp(tj.log_evidence.reshape(g, configs) - log_ev[sl, None])   # P(clamp | evidence)
-        q = (tj.joint @ A).reshape(g, configs, -1) * (ratio * w[sl, None])[:, :, None]
-        _add(pairs, (base[sl, None] + config_offset[None, :])[:, :, None], q, f.target_configs)
+class _Clamps:
+    """Rows with two or more of a family's non-target members missing, clamped over those members'
+    configurations (one-hot likelihoods); the clamped rows of every family of a chunk go through
+    ``target_joint`` together, at most about ``rows`` at a time, each clamp's probability being
+    P(evidence, clamp) / P(evidence)."""
+
+    def __init__(self, net: CompiledNetwork, encoder: Encoder, rows: int) -> None:
+        self.net, self.encoder, self.rows = net, encoder, rows
+        self.pending: list[tuple[Any, ...]] = []
+        self.size = 0
+
+    def add(self, f: Family, hidden: tuple[int, ...], base: np.ndarray, lam: np.ndarray, log_ev: np.ndarray,
+            w: np.ndarray, A: np.ndarray, pairs: np.ndarray) -> None:
+        """Queue the rows where the family's members at ``hidden`` are missing; their counts go to ``pairs``."""
+        net = self.net
+        nodes = [f.members[j] for j in hidden]
+        shape = tuple(net.cards[m] for m in nodes)
+        configs = math.prod(shape)
+        if configs > MAX_CLAMPED:
+            per = 8.0 * lam.shape[1] * lam.shape[2]
+            raise IntractableError(net.name, [net.names[m] for m in nodes], per * configs, per * MAX_CLAMPED,
+                                   advice=f"fewer missing values among the family of {net.names[f.node]!r} (its "
+                                          f"{len(nodes)} missing members have {configs:,} configurations, more than "
+                                          f"{MAX_CLAMPED:,}), or observe some of them")
+        grid = np.indices(shape).reshape(len(shape), -1).T                      # (configs, hidden)
+        onehots = [np.take(self.encoder.table, grid[:, k] + self.encoder.base[m], axis=0) for k, m in enumerate(nodes)]
+        config_offset = grid @ f.other_stride[list(hidden)]                     # (configs,)
+        step = max(1, self.rows // configs)
+        for start in range(0, lam.shape[0], step):
+            sl = slice(start, start + step)
+            g = lam[sl].shape[0]
+            big = np.repeat(lam[sl], configs, axis=0)                           # (g * configs, nodes, max card)
+            for k, m in enumerate(nodes):
+                big[:, m, :] = np.tile(onehots[k], (g, 1))
+            self.pending.append((big, g, configs, log_ev[sl], w[sl], base[sl], config_offset, A, f.target_configs,
+                                 pairs))
+            self.size += len(big)
+            if self.size >= self.rows:
+                self.flush()
+
+    def flush(self) -> None:
+        """Run the queued clamped rows and add their counts."""
+        if not self.pending:
+            return
+        tj = target_joint(self.net, np.concatenate([p[0] for p in self.pending]))
+        start = 0
+        for big, g, configs, log_ev, w, base, config_offset, A, n_targets, pairs in self.pending:
+            joint, log_clamped = tj.joint[start : start + len(big)], tj.log_evidence[start : start + len(big)]
+            start += len(big)
+            ratio = np.exp(log_clamped.reshape(g, configs) - log_ev[:, None])   # P(clamp | evidence)
+            q = (joint @ A).reshape(g, configs, -1) * (ratio * w[:, None])[:, :, None]
+            _add(pairs, (base[:, None] + config_offset[None, :])[:, :, None], q, n_targets)
+        self.pending, self.size = [], 0
