@@ -164,6 +164,36 @@ def test_the_graph_holds_the_model_once_not_once_a_partition(knee_model, cases) 
     assert len(holding) == 1
 
 
+def _count_model_loads() -> None:
+    """On a worker: count from now on how often a pickled model is loaded (each load compiles the network)."""
+    import kneebayes.model as where
+
+    if not hasattr(where, "loads_seen"):
+        load = where._unpickle_model
+
+        def counted(*args):  # type: ignore[no-untyped-def]
+            where.loads_seen += 1
+            return load(*args)
+
+        where._unpickle_model = counted   # pickle looks the function up by name at each load
+    where.loads_seen = 0
+
+
+def _model_loads() -> int:
+    import kneebayes.model as where
+
+    return where.loads_seen
+
+
+def test_each_worker_loads_the_model_at_most_once_for_many_partitions(knee_model, cases, client) -> None:
+    client.run(_count_model_loads)
+    changed = knee_model.with_parameters({"bakers_cyst.leak": 0.1})   # a model no worker holds yet
+    client.compute(changed.diagnose_frame(lazy(cases, npartitions=8), keep=KEEP)).result()
+    loads = client.run(_model_loads)
+    assert len(loads) == 2 and sum(loads.values()) >= 1
+    assert max(loads.values()) == 1
+
+
 def test_a_model_pickles_as_its_spec_in_kilobytes(knee_model) -> None:
     assert len(pickle.dumps(knee_model)) < 200_000
 
