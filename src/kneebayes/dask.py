@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
     from .model import Model
 
-__all__ = ["PARTITION_ROWS", "diagnose_frame", "sweep"]
+__all__ = ["PARTITION_ROWS", "SWEEP_COLUMNS", "diagnose_frame", "sweep"]
 
 #: Rows per partition when ``sweep`` splits a pandas frame: large enough that a task's overhead
 #: (milliseconds) is small beside its work, small enough that each partition's result stays tens of MB.
