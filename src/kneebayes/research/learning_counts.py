@@ -20,7 +20,7 @@ follows:
 * two or more hidden non-target members of one family are clamped over
   their configurations (extra rows, one-hot likelihoods), each clamp's
   probability being ``P(evidence, clamp) / P(evidence)``. At most
-  :data:`MAX_CLAMPED` configurations per row (IntractableError beyond).
+  :data:`~.learning_families.MAX_CLAMPED` configurations per row (IntractableError beyond).
 
 Rows with every non-target observed (the usual clinic record: answers
 known, causes not) skip most of that: given the targets, the network's
@@ -51,18 +51,15 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import IntractableError
 from ..extras import require
 from ..inference.joint import TargetJoint
 from ..inference.posterior import joint_with_targets, target_joint
 from ..network.compiled import CompiledNetwork
+from .learning_families import MAX_CLAMPED, Clamps, Family, add_pairs, families, target_matrix
 from .learning_parts import Encoder, PartTables, independent_parts
 
 __all__ = ["MAX_CLAMPED", "CHUNK_ROWS", "Family", "Counts", "CaseLayout", "families", "case_layout", "counts",
            "expected_counts"]
-
-#: The most configurations of a family's hidden non-target members clamped for one row.
-MAX_CLAMPED = 2**16
 
 #: The most distinct rows one chunk holds (fewer when the memory budget asks).
 CHUNK_ROWS = 4096
@@ -73,38 +70,6 @@ _TINY = 1e-250
 # Bytes a pass holds per row and per (node, state, joint state) entry: the joints with the
 # targets and their copies.
 _COPIES = 4
-
-
-@dataclass(frozen=True, eq=False)
-class Family:
-    """One node's family laid out as its table: members are the parents in table order, then the node.
-
-    ``cells[s, j]`` is member j's state in the family's s-th configuration
-    (C order over ``shape``); ``targets`` are the positions of members that
-    are enumerated targets, ``others`` the rest; ``target_config[k]`` is
-    the targets' configuration (flat) in joint state k, and
-    ``cell_target[s]`` the same for cell s. Counts accumulate over pairs
-    (configuration of the others, configuration of the targets):
-    ``other_stride[j]`` is member j's stride in the first (0 for targets),
-    and ``cell_pair[s]`` is cell s's pair, flat.
-    """
-
-    node: int
-    members: tuple[int, ...]
-    shape: tuple[int, ...]
-    cells: np.ndarray
-    targets: tuple[int, ...]
-    others: tuple[int, ...]
-    target_configs: int
-    target_config: np.ndarray
-    cell_target: np.ndarray
-    other_stride: np.ndarray
-    cell_pair: np.ndarray
-
-    @property
-    def size(self) -> int:
-        """How many configurations the family has (entries of the node's table)."""
-        return int(self.cells.shape[0])
 
 
 @dataclass(frozen=True)
@@ -120,44 +85,6 @@ class Counts:
     tables: tuple[np.ndarray, ...]
     log_likelihood: float
     impossible: int | None = None
-
-
-def families(net: CompiledNetwork) -> tuple[Family, ...]:
-    """Every node's family, in node order.
-
-    >>> import kneebayes
-    >>> net = kneebayes.load_model().network
-    >>> fam = families(net)[net.index["locking_or_catching"]]
-    >>> [net.names[m] for m in fam.members], fam.shape, fam.targets
-    (['meniscal_injury', 'bakers_cyst', 'locking_or_catching'], (2, 2, 2), (0, 1))
-    """
-    enumerated = {t: p for p, t in enumerate(net.enumerated)}
-    K = net.n_joint
-    out = []
-    for v in range(len(net.names)):
-        members = tuple(net.parents[v]) + (v,)
-        shape = tuple(net.cards[m] for m in members)
-        cells = np.indices(shape).reshape(len(shape), -1).T.astype(np.intp) if shape else np.zeros((1, 0), np.intp)
-        targets = tuple(j for j, m in enumerate(members) if m in enumerated)
-        others = tuple(j for j, m in enumerate(members) if m not in enumerated)
-        t_shape = tuple(shape[j] for j in targets)
-        if targets:
-            cols = [net.joint_states[:, enumerated[members[j]]] for j in targets]
-            target_config = np.ravel_multi_index(tuple(cols), t_shape).astype(np.intp)
-            cell_target = np.ravel_multi_index(tuple(cells[:, j] for j in targets), t_shape).astype(np.intp)
-        else:
-            target_config = np.zeros(K, dtype=np.intp)
-            cell_target = np.zeros(cells.shape[0], dtype=np.intp)
-        stride = np.zeros(len(members), dtype=np.int64)
-        step = 1
-        for j in reversed(others):
-            stride[j] = step
-            step *= shape[j]
-        n_targets = math.prod(t_shape)
-        cell_pair = (cells @ stride) * n_targets + cell_target
-        out.append(Family(v, members, shape, cells, targets, others, n_targets, target_config, cell_target, stride,
-                          cell_pair.astype(np.intp)))
-    return tuple(out)
 
 
 def chunk_rows(net: CompiledNetwork, memory_budget: float, fams: Sequence[Family]) -> int:
@@ -286,13 +213,13 @@ def counts(net: CompiledNetwork, layout: CaseLayout) -> Counts:
             return Counts(tuple(c.reshape(f.shape) for c, f in zip(flat, fams)), -math.inf, int(chunk.pick[bad[0]]))
         log_likelihood += float(w @ log_ev)
         joints = _member_joints(net, fams, chunk.plans, lam, tj)
-        clamps = _Clamps(net, encoder, layout.rows)
+        clamps = Clamps(net, encoder, layout.rows)
         per_family: list[np.ndarray] = []
         wide, narrow = chunk.gather
         summed = np.asarray(wide @ (w[:, None] * joint)) if wide is not None else None
         alone = np.asarray(narrow @ w) if narrow is not None else None    # families without a target
         for f, (one, none, clamp), base, (top, n, used) in zip(fams, chunk.plans, chunk.bases, chunk.spans):
-            A = _target_matrix(f, net.n_joint)
+            A = target_matrix(f, net.n_joint)
             # indexed by (others' configuration, targets' configuration), flat
             if not used:
                 pairs = np.zeros(f.size)
@@ -305,7 +232,7 @@ def counts(net: CompiledNetwork, layout: CaseLayout) -> Counts:
                 position, found = joints[m]
                 q = np.einsum("bxk,kt->bxt", found[position[which], 0, : net.cards[m], :], A) * w[which, None, None]
                 offset = base[which, None] + np.arange(net.cards[m]) * f.other_stride[j]
-                _add(pairs, offset[:, :, None], q, f.target_configs)
+                add_pairs(pairs, offset[:, :, None], q, f.target_configs)
             for pattern, which in clamp.items():
                 assert lam is not None  # noqa: S101 - rows with missing non-targets take the general path
                 clamps.add(f, pattern, base[which], lam[which], log_ev[which], w[which], A, pairs)
@@ -366,13 +293,6 @@ def _plan(f: Family, hidden: np.ndarray) -> tuple[dict[int, np.ndarray], np.ndar
     return one, none, clamp
 
 
-def _target_matrix(f: Family, K: int) -> np.ndarray:
-    """(K, configurations of the family's targets): which configuration each joint state is."""
-    A = np.zeros((K, f.target_configs))
-    A[np.arange(K), f.target_config] = 1.0
-    return A
-
-
 def _gather(fams: Sequence[Family], plans: Sequence[tuple[Any, np.ndarray, Any]], bases: Sequence[np.ndarray],
             n_rows: int) -> tuple[tuple[Any, Any], list[tuple[int, int, bool]]]:
     """Sparse matrices summing rows (whose family's others are all observed) by those others' configuration,
@@ -406,62 +326,3 @@ def _observed_offset(f: Family, block: np.ndarray) -> np.ndarray:
     return out
 
 
-def _add(pairs: np.ndarray, offset: np.ndarray, q: np.ndarray, n_targets: int) -> None:
-    """Add ``q[..., t]`` at pair (offset, t) for every row: one bincount."""
-    index = offset * n_targets + np.arange(n_targets)
-    pairs += np.bincount(index.reshape(-1), weights=q.reshape(-1), minlength=pairs.size)
-
-
-class _Clamps:
-    """Rows with two or more of a family's non-target members missing, clamped over those members'
-    configurations (one-hot likelihoods); the clamped rows of every family of a chunk go through
-    ``target_joint`` together, at most about ``rows`` at a time, each clamp's probability being
-    P(evidence, clamp) / P(evidence)."""
-
-    def __init__(self, net: CompiledNetwork, encoder: Encoder, rows: int) -> None:
-        self.net, self.encoder, self.rows = net, encoder, rows
-        self.pending: list[tuple[Any, ...]] = []
-        self.size = 0
-
-    def add(self, f: Family, hidden: tuple[int, ...], base: np.ndarray, lam: np.ndarray, log_ev: np.ndarray,
-            w: np.ndarray, A: np.ndarray, pairs: np.ndarray) -> None:
-        """Queue the rows where the family's members at ``hidden`` are missing; their counts go to ``pairs``."""
-        net = self.net
-        nodes = [f.members[j] for j in hidden]
-        shape = tuple(net.cards[m] for m in nodes)
-        configs = math.prod(shape)
-        if configs > MAX_CLAMPED:
-            per = 8.0 * lam.shape[1] * lam.shape[2]
-            raise IntractableError(net.name, [net.names[m] for m in nodes], per * configs, per * MAX_CLAMPED,
-                                   advice=f"fewer missing values among the family of {net.names[f.node]!r} (its "
-                                          f"{len(nodes)} missing members have {configs:,} configurations, more than "
-                                          f"{MAX_CLAMPED:,}), or observe some of them")
-        grid = np.indices(shape).reshape(len(shape), -1).T                      # (configs, hidden)
-        onehots = [np.take(self.encoder.table, grid[:, k] + self.encoder.base[m], axis=0) for k, m in enumerate(nodes)]
-        config_offset = grid @ f.other_stride[list(hidden)]                     # (configs,)
-        step = max(1, self.rows // configs)
-        for start in range(0, lam.shape[0], step):
-            sl = slice(start, start + step)
-            g = lam[sl].shape[0]
-            big = np.repeat(lam[sl], configs, axis=0)                           # (g * configs, nodes, max card)
-            for k, m in enumerate(nodes):
-                big[:, m, :] = np.tile(onehots[k], (g, 1))
-            self.pending.append((big, g, configs, log_ev[sl], w[sl], base[sl], config_offset, A, f.target_configs,
-                                 pairs))
-            self.size += len(big)
-            if self.size >= self.rows:
-                self.flush()
-
-    def flush(self) -> None:
-        """Run the queued clamped rows and add their counts."""
-        if not self.pending:
-            return
-        tj = target_joint(self.net, np.concatenate([p[0] for p in self.pending]))
-        start = 0
-        for big, g, configs, log_ev, w, base, config_offset, A, n_targets, pairs in self.pending:
-            joint, log_clamped = tj.joint[start : start + len(big)], tj.log_evidence[start : start + len(big)]
-            start += len(big)
-            ratio = np.exp(log_clamped.reshape(g, configs) - log_ev[:, None])   # P(clamp | evidence)
-            q = (joint @ A).reshape(g, configs, -1) * (ratio * w[:, None])[:, :, None]
-            _add(pairs, (base[:, None] + config_offset[None, :])[:, :, None], q, n_targets)
-        self.pending, self.size = [], 0
