@@ -511,7 +511,10 @@ class Model:
         the next question, and with ``explain=True`` the cause the answers
         point to most, ``explaining_cause``, with its ``bayes_factor``),
         vectorised over the rows; ``keep`` names columns that are not
-        answers (ids, dates), carried through unchanged. See
+        answers (ids, dates), carried through unchanged. A cell may hold a
+        soft answer (a Likelihood or a graded word). Given a Dask DataFrame
+        (the ``dask`` extra) it returns a lazy Dask DataFrame with the same
+        columns, partition by partition (:mod:`kneebayes.dask`). See
         :mod:`kneebayes.batch`.
         """
         return diagnose_frame(self, frame, triage=triage, next_question=next_question, explain=explain, keep=keep)
