@@ -479,15 +479,18 @@ class Model:
         return sample(self, n, seed=seed)
 
     def updated_with(self, frame: pandas.DataFrame, *, name: str, max_iterations: int = 200, tolerance: float = 1e-6,
-                     prior: bool = True, seed: int = 0, date: str | None = None, progress: bool | None = None) -> Model:
+                     prior: bool = True, date: str | None = None, progress: bool | None = None,
+                     accelerate: bool = True) -> Model:
         """A new model whose numbers combine this one's (each value and range read as a prior) with the cases.
 
         ``frame``: one row a case, node-id columns with states or missing
         (causes may be missing in every row). EM with MAP estimates; each
         learned number gets a new value and range and records the data
-        (``name``, the number of cases, ``date``, default today). Warns
-        (``ConvergenceWarning``) when it stops at ``max_iterations``. For the
-        log-likelihood per iteration, use
+        (``name``, the number of cases, ``date``, default today). Equal
+        inputs give equal numbers (nothing is random). Warns
+        (``ConvergenceWarning``) when it stops at ``max_iterations``;
+        ``accelerate=False`` runs plain EM. For the log-likelihood per
+        iteration, use
         :func:`kneebayes.research.learning.learn`; ``diff`` shows what moved.
 
         >>> import kneebayes
@@ -501,7 +504,7 @@ class Model:
         from .research.learning import updated_with   # here: research builds Models (an import cycle)
 
         return updated_with(self, frame, name=name, max_iterations=max_iterations, tolerance=tolerance, prior=prior,
-                            seed=seed, date=date, progress=progress)
+                            date=date, progress=progress, accelerate=accelerate)
 
     def diagnose_frame(self, frame: pandas.DataFrame, *, triage: bool = False, next_question: bool = False,
                        explain: bool = False, keep: str | Sequence[Hashable] = ()) -> pandas.DataFrame:

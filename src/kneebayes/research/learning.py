@@ -137,8 +137,7 @@ class Learning:
     passes: int = 0
 
 
-def _checked(name: object, max_iterations: object, tolerance: object, prior: object, seed: object,
-             date: object) -> str:
+def _checked(name: object, max_iterations: object, tolerance: object, prior: object, date: object) -> str:
     """Check the settings of :func:`learn`; the date to record (today when None)."""
     if not isinstance(name, str) or not name.strip():
         raise SettingError(f"name must be non-empty text naming the data set (it is recorded with every learned "
@@ -150,8 +149,6 @@ def _checked(name: object, max_iterations: object, tolerance: object, prior: obj
         raise SettingError(f"tolerance must be a positive number, got {quote(tolerance)}")
     if not isinstance(prior, bool):
         raise SettingError(f"prior must be True or False, got {quote(prior)}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise SettingError(f"seed must be a whole number, got {quote(seed)}")
     if date is None:
         return datetime.date.today().isoformat()
     if isinstance(date, str) and _DATE.fullmatch(date):
@@ -163,7 +160,7 @@ def _checked(name: object, max_iterations: object, tolerance: object, prior: obj
 
 
 def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: int = 200, tolerance: float = 1e-6,
-          prior: bool = True, seed: int = 0, date: str | None = None, progress: bool | None = None,
+          prior: bool = True, date: str | None = None, progress: bool | None = None,
           accelerate: bool = True) -> Learning:
     """Learn the model's numbers from cases by EM, the hand-set ranges read as priors (see the module docstring).
 
@@ -172,9 +169,8 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
     set in every learned number's record, with the number of cases and
     ``date`` (today when None). EM has converged when an iteration raises
     the objective by at most ``tolerance`` per case. ``prior=False`` gives maximum
-    likelihood. ``seed`` is accepted for repeatability; nothing is drawn at
-    random (EM starts from the hand-set numbers), so equal inputs give
-    equal results. ``progress`` shows a bar with the iteration and the
+    likelihood. Nothing is drawn at random (EM starts from the hand-set
+    numbers), so equal inputs give equal results, bit for bit. ``progress`` shows a bar with the iteration and the
     log-likelihood (None: in a terminal or notebook, for long runs).
     ``accelerate=False`` runs plain EM, one M-step per iteration (as
     textbooks and pgmpy do).
@@ -193,7 +189,7 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
     >>> result.iterations > 1, result.log_likelihoods[-1] >= result.log_likelihoods[0]
     (True, True)
     """
-    when = _checked(name, max_iterations, tolerance, prior, seed, date)
+    when = _checked(name, max_iterations, tolerance, prior, date)
     if not isinstance(accelerate, bool):
         raise SettingError(f"accelerate must be True or False, got {quote(accelerate)}")
     net = model.network
@@ -260,7 +256,7 @@ def _impossible(net: CompiledNetwork, codes: np.ndarray, label: object) -> Impos
 
 
 def updated_with(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: int = 200,
-                 tolerance: float = 1e-6, prior: bool = True, seed: int = 0, date: str | None = None,
+                 tolerance: float = 1e-6, prior: bool = True, date: str | None = None,
                  progress: bool | None = None, accelerate: bool = True) -> Model:
     """The model learned from ``frame``: ``learn(...).model`` (the arguments are :func:`learn`'s).
 
@@ -271,4 +267,4 @@ def updated_with(model: Model, frame: pandas.DataFrame, *, name: str, max_iterat
     'example'
     """
     return learn(model, frame, name=name, max_iterations=max_iterations, tolerance=tolerance, prior=prior,
-                 seed=seed, date=date, progress=progress, accelerate=accelerate).model
+                 date=date, progress=progress, accelerate=accelerate).model
