@@ -484,3 +484,11 @@ def test_the_factorised_joint_of_complete_rows_equals_the_engine_s() -> None:
     assert factorised.log_likelihood == pytest.approx(engine.log_likelihood, rel=1e-12)
     for a, b in zip(factorised.tables, engine.tables):
         np.testing.assert_allclose(a, b, atol=1e-9)
+
+
+def test_a_soft_answer_in_the_cases_is_an_invalid_value_naming_row_and_column(start: kneebayes.Model,
+                                                                              truth: kneebayes.Model) -> None:
+    cases = sample(truth, 3, seed=1).astype(object)
+    cases.loc[1, "f1"] = kneebayes.Likelihood(yes=2, no=1)
+    with pytest.raises(kneebayes.InvalidStateError, match="row 1, column 'f1': invalid state"):
+        learn(start, cases, name="x", date=DATE)

@@ -144,7 +144,6 @@ it.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -152,8 +151,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import EvidenceError, InvalidStateError, KneeBayesError, UnknownNodeError, nearest, quote
-from .evidence import normalize
+from .cells import MISSING, column_codes, distinct_rows, invalid_cell
+from .errors import EvidenceError, KneeBayesError, UnknownNodeError, nearest, quote
 from .extras import require
 from .inference.evidence_weight import explaining_order, weigh
 from .inference.fast import batch_rows, fast_joint
@@ -183,14 +182,10 @@ NEXT_CHUNK = 64
 #: Threads over the chunks (numpy releases the GIL in its kernels); 1 runs everything in the caller's thread.
 WORKERS = min(2, os.cpu_count() or 1)
 
-_MISSING = -1
-_INVALID = -2
 _TOL = 1e-9          # a tie or threshold this close is redone with model.diagnose
 _NEAR = 1e-6         # explaining causes whose log Bayes factors are this close are redone with model.diagnose
 _EXTRA = ("evidence_probability", "log_evidence_probability", "impossible", "triage", "reasons", "next_question",
           "explaining_cause", "explaining_state", "bayes_factor")
-# pandas.factorize merges True with 1 and 1.0 (equal hashes): use it only where no such mix can occur.
-_SAFE_KINDS = frozenset({"string", "boolean", "empty", "integer", "floating", "mixed-integer-float"})
 
 
 def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_question: bool = False,
@@ -250,7 +245,7 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
     cols, codes = _encode(net, frame, kept_names, model.graded_answers)      # the columns, (N, n_cols) codes
     nodes = cols.nodes
     n_rows = len(frame)
-    unique_codes, inverse = _distinct(codes, cols.widths)
+    unique_codes, inverse = distinct_rows(codes, cols.widths)
     n_unique = unique_codes.shape[0]
 
     width = len(out_names)
@@ -549,21 +544,15 @@ def _encode(net: CompiledNetwork, frame: pd.DataFrame, kept: Sequence[Hashable] 
     for k, (col, i) in enumerate(zip(columns, nodes)):
         series = frame.iloc[:, k]
         try:
-            column, soft = _column_codes(series, net, i, graded or {})
+            column, soft = column_codes(series, net, i, graded)
         except EvidenceError as exc:   # a bad soft answer (a Likelihood that misses a state, ...)
             raise EvidenceError(f"column {quote(col)}: {exc}") from None
         softs.append(soft)
         if codes.dtype == np.int8 and column.size and column.max() > 126:   # many distinct soft answers
             codes = codes.astype(np.int32)
         codes[:, k] = column
-        bad = np.flatnonzero(codes[:, k] == _INVALID)
-        if bad.size:
-            label, value = frame.index[bad[0]], series.iloc[bad[0]]
-            label = label.item() if isinstance(label, np.generic) else label
-            err = InvalidStateError(col, value, net.states[i], tuple(graded or ()))
-            more = f" ({bad.size} rows of this column are invalid)" if bad.size > 1 else ""
-            err.args = (f"row {quote(label)}, column {quote(col)}: {err}{more}",)
-            err.row = label  # type: ignore[attr-defined]
+        err = invalid_cell(frame, k, column, net.states[i], tuple(graded or ()))
+        if err is not None:
             raise err
     index = np.array(nodes, dtype=np.intp)
     cards = np.array([net.cards[i] for i in nodes], dtype=np.int64)
@@ -589,107 +578,6 @@ def _unknown_column(net: CompiledNetwork, pos: int, columns: list[Any], kept: Se
     return err
 
 
-def _column_codes(series: pd.Series, net: CompiledNetwork, i: int,
-                  graded: Mapping[str, Likelihood]) -> tuple[np.ndarray, tuple[Likelihood, ...]]:
-    """Codes of one column and its distinct soft answers: a loop over its distinct values, not its rows."""
-    pd = _pandas()
-
-    soft: dict[Likelihood, int] = {}
-    code_of = _coder(net, i, graded, soft)
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        lut = np.array([code_of(c) for c in series.cat.categories] + [_MISSING], dtype=np.int32)
-        return lut[series.cat.codes.to_numpy()], tuple(soft)
-    if series.dtype == object:
-        values: Any = series.to_numpy()
-        if pd.api.types.infer_dtype(values, skipna=True) not in _SAFE_KINDS:
-            return _codes_one_by_one(values, code_of), tuple(soft)
-    else:
-        values = series   # numpy numbers or bools, or an extension array (strings, nullable booleans): one type
-    if len(values) == 0:
-        return np.zeros(0, dtype=np.int32), ()
-    keys, uniques = pd.factorize(values, use_na_sentinel=True)
-    lut = np.array([code_of(u) for u in uniques] + [_MISSING], dtype=np.int32)
-    return lut[np.asarray(keys)], tuple(soft)   # key -1 (missing) picks the last entry
-
-
-def _codes_one_by_one(values: np.ndarray, code_of: Any) -> np.ndarray:
-    """Columns that mix types (True and 1, "yes" and 1): exact, element by element."""
-    cache: dict[tuple[type, Any], int] = {}
-    out = np.empty(len(values), dtype=np.int32)
-    for r, v in enumerate(values):
-        try:
-            key = (type(v), v)
-            code = cache.get(key)
-            if code is None:
-                code = cache[key] = code_of(v)
-        except TypeError:   # unhashable
-            code = code_of(v)
-        out[r] = code
-    return out
-
-
-def _coder(net: CompiledNetwork, i: int, graded: Mapping[str, Likelihood], soft: dict[Likelihood, int]) -> Any:
-    """A cell's code; a soft answer (a Likelihood, or a graded word of a yes/no node) is entered in ``soft``."""
-    pd = _pandas()
-
-    lookup = net.state_index[i]
-    card = net.cards[i]
-    binary = len(net.states[i]) == 2 and set(net.states[i]) == {"yes", "no"}
-
-    def soft_code(v: Likelihood | str) -> int:
-        # the one reading of a soft answer (evidence.normalize): a bad one raises, a 0/1 one is its state
-        (value,) = normalize(net, {net.names[i]: v}, graded).values()
-        if isinstance(value, str):
-            return lookup[value]
-        return card + soft.setdefault(value, len(soft))
-
-    def code_of(v: Any) -> int:
-        if v is None or v is pd.NA or v is pd.NaT:
-            return _MISSING
-        if isinstance(v, (bool, np.bool_)):
-            return lookup["yes" if v else "no"] if binary else _INVALID
-        if isinstance(v, Likelihood):
-            return soft_code(v)
-        if isinstance(v, str):
-            if v in lookup or v == "":
-                return lookup[v] if v else _MISSING
-            return soft_code(v) if binary and v in graded else _INVALID
-        if isinstance(v, (int, np.integer)):
-            text = str(int(v))
-        elif isinstance(v, (float, np.floating)):
-            f = float(v)
-            if math.isnan(f):
-                return _MISSING
-            text = str(int(f)) if f.is_integer() else repr(f)
-        else:
-            return _INVALID
-        return lookup.get(text, _INVALID)
-
-    return code_of
-
-
-def _distinct(codes: np.ndarray, cards: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct rows and, per row, which one it is (so identical cases run once)."""
-    pd = _pandas()
-
-    n = codes.shape[0]
-    if n == 0 or codes.shape[1] == 0:
-        return codes[:1], np.zeros(n, dtype=np.intp)
-    radix = [c + 1 for c in cards]
-    if sum(math.log2(r) for r in radix) < 62:
-        key = np.zeros(n, dtype=np.int64)
-        weight = 1
-        for k, r in enumerate(radix):
-            key += (codes[:, k].astype(np.int64) + 1) * weight
-            weight *= r
-        inverse, uniques = pd.factorize(key)          # hashing: faster than sorting
-        first = np.empty(len(uniques), dtype=np.intp)
-        first[inverse[::-1]] = np.arange(n - 1, -1, -1)   # the first row of each distinct key
-        return codes[first], inverse.astype(np.intp, copy=False)
-    unique, inverse = np.unique(codes, axis=0, return_inverse=True)
-    return unique, inverse.reshape(-1)
-
-
 class _Encoder:
     """Builds ``lam`` for a chunk of coded rows with one ``np.take`` (no per-node work)."""
 
@@ -712,7 +600,7 @@ class _Encoder:
         self.nodes = cols.nodes
 
     def lam(self, chunk: np.ndarray) -> np.ndarray:
-        full = np.full((len(chunk), len(self.base)), _MISSING, dtype=chunk.dtype)
+        full = np.full((len(chunk), len(self.base)), MISSING, dtype=chunk.dtype)
         if len(self.nodes):
             full[:, self.nodes] = chunk
         return np.take(self.table, full + self.base, axis=0)             # (rows, nodes, max card)
@@ -721,9 +609,9 @@ class _Encoder:
 def _full_codes(net: CompiledNetwork, cols: _Columns, chunk: np.ndarray) -> np.ndarray:
     """A chunk's hard answers over every node of the network, (rows, nodes): -1 where not asked or soft
     (the fast path takes states only; a row with a soft answer is redone by the general engine)."""
-    full = np.full((len(chunk), len(net.names)), _MISSING, dtype=np.int32)
+    full = np.full((len(chunk), len(net.names)), MISSING, dtype=np.int32)
     if len(cols.nodes):
-        full[:, cols.nodes] = np.where(chunk < cols.cards, chunk, _MISSING)
+        full[:, cols.nodes] = np.where(chunk < cols.cards, chunk, MISSING)
     return full
 
 

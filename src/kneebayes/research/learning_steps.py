@@ -180,13 +180,18 @@ def m_step(groups: Sequence[Group], values: list[np.ndarray], tables: Sequence[n
         if found is None:
             continue
         probs, posterior[k] = found
-        if g.kind == "column":
-            new[g.node][list(g.positions)] = probs
-        else:
-            new[g.node][g.positions[0]] = probs[0]
-            if g.complement is not None:
-                new[g.node][g.complement] = 1.0 - probs[0]
+        _put(new[g.node], g, probs)
     return new, posterior
+
+
+def _put(vector: np.ndarray, g: Group, probs: np.ndarray) -> None:
+    """Write a group's probabilities into its node's flat numbers (a yes/no prior's complement too)."""
+    if g.kind == "column":
+        vector[list(g.positions)] = probs
+    else:
+        vector[g.positions[0]] = probs[0]
+        if g.complement is not None:
+            vector[g.complement] = 1.0 - probs[0]
 
 
 def _range(alpha: float, rest: float, value: float) -> tuple[float, float]:
@@ -272,10 +277,5 @@ def extrapolated(groups: Sequence[Group], start: Sequence[np.ndarray], step: Seq
         z = np.log(p0) + factor * (np.log(p1) - np.log(p0))
         p = np.exp(z - z.max())
         p /= p.sum()
-        if g.kind == "column":
-            out[g.node][list(g.positions)] = p
-        else:
-            out[g.node][g.positions[0]] = p[0]
-            if g.complement is not None:
-                out[g.node][g.complement] = 1.0 - p[0]
+        _put(out[g.node], g, p)
     return out
