@@ -50,13 +50,25 @@ def cases(knee_model: kneebayes.Model) -> pd.DataFrame:
     return answers(knee_model, 3000, seed=7)
 
 
-@pytest.fixture(scope="module")
-def client():  # type: ignore[no-untyped-def]
+def _local_cluster():  # type: ignore[no-untyped-def]
+    """Two worker processes, one thread each, and a client that is not the default."""
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                        silence_logs=50)
     with distributed.Client(cluster, set_as_default=False) as found:
         yield found
     cluster.close()
+
+
+@pytest.fixture(scope="module")
+def client():  # type: ignore[no-untyped-def]
+    yield from _local_cluster()
+
+
+@pytest.fixture
+def own_client():  # type: ignore[no-untyped-def]
+    """A cluster of the test's own: a test that kills a worker, or runs after other tests changed the workers'
+    state, starts from fresh workers (on a loaded machine a shared cluster's sweep after both could hang)."""
+    yield from _local_cluster()
 
 
 def lazy(frame: pd.DataFrame, npartitions: int = 4) -> dd.DataFrame:
@@ -210,12 +222,12 @@ def _die_once(part: pd.DataFrame, marker: str) -> pd.DataFrame:
     os._exit(1)
 
 
-def test_a_worker_that_dies_mid_run_is_replaced_without_a_wrong_or_missing_row(knee_model, cases, client,
+def test_a_worker_that_dies_mid_run_is_replaced_without_a_wrong_or_missing_row(knee_model, cases, own_client,
                                                                                  tmp_path: Path) -> None:
     marker = str(tmp_path / "died")
     frame = lazy(cases, npartitions=6)
     doomed = frame.map_partitions(_die_once, marker, meta=frame)
-    found = client.compute(knee_model.diagnose_frame(doomed, keep=KEEP), retries=2).result()
+    found = own_client.compute(knee_model.diagnose_frame(doomed, keep=KEEP), retries=2).result()
     assert os.path.exists(marker)   # a worker did die
     pd.testing.assert_frame_equal(found, knee_model.diagnose_frame(cases, keep=KEEP))
 
@@ -242,8 +254,8 @@ def test_sweep_equals_a_loop_of_with_parameters_on_threads(knee_model, cases) ->
     pd.testing.assert_frame_equal(found, looped(knee_model, CHANGES, few, keep=KEEP))
 
 
-def test_sweep_equals_a_loop_of_with_parameters_on_a_local_cluster(knee_model, cases, client) -> None:
-    found = sweep(knee_model, CHANGES, cases, client=client, keep=KEEP, triage=True, explain=True, partition_rows=1000)
+def test_sweep_equals_a_loop_of_with_parameters_on_a_local_cluster(knee_model, cases, own_client) -> None:
+    found = sweep(knee_model, CHANGES, cases, client=own_client, keep=KEEP, triage=True, explain=True, partition_rows=1000)
     pd.testing.assert_frame_equal(found, looped(knee_model, CHANGES, cases, keep=KEEP, triage=True, explain=True))
 
 
