@@ -348,3 +348,20 @@ def test_a_batch_past_the_memory_budget_runs_in_slices_with_the_same_values(knee
         sliced = run_component(comp, lam, memory_budget=8 * 4 * comp.largest * 2)   # two rows a slice
         np.testing.assert_array_equal(whole[0], sliced[0])
         np.testing.assert_array_equal(whole[1], sliced[1])
+
+
+def test_a_network_without_targets_still_weighs_its_evidence() -> None:
+    """No node is a target: the network is not a bipartite cause-finding network for want of causes, and
+    P(evidence) comes from its own tables (it was once read as 1, whatever the evidence)."""
+    from kneebayes.modelfile.schema import Parameter
+
+    def number(v: float) -> Parameter:
+        return Parameter(v, "test", "test")
+
+    first = NodeSpec("v0", "v0", "risk_factor", "?", ("yes", "no"), Prior((number(0.3), number(0.7))), True)
+    second = NodeSpec("v1", "v1", "risk_factor", "?", ("yes", "no"),
+                      NoisyOr(number(0.1), (("v0", number(0.5)),)), True)
+    model = kneebayes.Model(ModelSpec("none", "0", "no targets", (first, second)))
+    assert model.network.bipartite is None
+    assert model.diagnose({"v0": "yes"}).evidence_probability == pytest.approx(0.3, abs=1e-15)
+    assert model.diagnose({"v1": "yes"}).evidence_probability == pytest.approx(0.3 * 0.55 + 0.7 * 0.1, abs=1e-15)

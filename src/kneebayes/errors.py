@@ -313,7 +313,7 @@ class InvalidStateError(EvidenceError):
     ...     kneebayes.load_model().diagnose({"limping": "maybe"})
     ... except kneebayes.InvalidStateError as err:
     ...     print(err)
-    invalid state 'maybe' for node 'limping': valid states are 'yes', 'no' (or True/False)
+    invalid state 'maybe' for node 'limping': valid states are 'yes', 'no' (or True/False, or a graded answer: 'probably', 'not_sure', 'probably_not')
     """
 
     def __init__(self, node: str, value: object, states: Sequence[str], graded: Sequence[str] = ()) -> None:

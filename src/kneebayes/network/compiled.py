@@ -452,7 +452,8 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
     k_size = math.prod(cards[t] for t in target_idx)
     enumerated = target_idx if k_size <= joint_limit else ()
     layout = bipartite_layout(spec, target_idx)
-    if layout is not None and (not enumerated or layout.network.n_causes > BIPARTITE_CAUSES):
+    too_many = k_size > joint_limit   # not "not enumerated": a network without targets enumerates none either
+    if layout is not None and (too_many or layout.network.n_causes > BIPARTITE_CAUSES):
         return _bipartite(spec, names, index, states, cards, parents, tables, target_idx, memory_budget, layout)
     parts = (spec, names, index, states, cards, parents, tables, target_idx, memory_budget)
     if not enumerated:
