@@ -11,6 +11,7 @@ import gzip
 import math
 import os
 import re
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -152,3 +153,15 @@ def largest_difference(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     if set(a) != set(b):
         raise AssertionError(f"states differ: {sorted(a)} against {sorted(b)}")
     return max(abs(a[s] - b[s]) for s in a)
+
+
+#: A two-node BIF network (a fault and a light), for tests that need any small network file.
+SMALL_BIF = textwrap.dedent(
+    """\
+    network small { }
+    variable Fault { type discrete [ 2 ] { yes, no }; }
+    variable Light { type discrete [ 2 ] { on, off }; }
+    probability ( Fault ) { table 0.2, 0.8; }
+    probability ( Light | Fault ) { (yes) 0.1, 0.9; (no) 0.95, 0.05; }
+    """
+)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from networks import SMALL_BIF
 
 import kneebayes
 from kneebayes import MissingExtraError, UnknownNodeError
@@ -23,15 +23,6 @@ pytest.importorskip("ipywidgets", reason="the notebook extra (ipywidgets) is not
 
 START = {"locking_or_catching": "yes"}
 
-SMALL_BIF = textwrap.dedent(
-    """\
-    network small { }
-    variable Fault { type discrete [ 2 ] { yes, no }; }
-    variable Light { type discrete [ 2 ] { on, off }; }
-    probability ( Fault ) { table 0.2, 0.8; }
-    probability ( Light | Fault ) { (yes) 0.1, 0.9; (no) 0.95, 0.05; }
-    """
-)
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ import sys
 import textwrap
 
 import pytest
+from networks import SMALL_BIF
 
 from kneebayes import MissingExtraError
 from kneebayes.extras import EXTRA_OF, require
@@ -35,16 +36,6 @@ BLOCK = textwrap.dedent(
             return None
 
     sys.meta_path.insert(0, _NotInstalled())
-    """
-)
-
-SMALL_BIF = textwrap.dedent(
-    """\
-    network small { }
-    variable Fault { type discrete [ 2 ] { yes, no }; }
-    variable Light { type discrete [ 2 ] { on, off }; }
-    probability ( Fault ) { table 0.2, 0.8; }
-    probability ( Light | Fault ) { (yes) 0.1, 0.9; (no) 0.95, 0.05; }
     """
 )
 
