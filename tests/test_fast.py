@@ -237,6 +237,48 @@ def test_random_networks_factored_wherever_they_can_be_equal_the_general_engine(
     _assert_same(model, indices, found.joint[0], float(found.log_evidence[0]))
 
 
+def _factored_pair(weight_r0: float, weight_r1: float) -> kneebayes.Model:
+    """Risk factors r0 (always present) and r1 (never), a cause c0 = noisy-OR(r0, r1) without leak: factored."""
+    yes_no = ("yes", "no")
+    nodes = [NodeSpec(id=r, label=r, kind="risk_factor", question=f"{r}?", states=yes_no,
+                      parameters=Prior((param(p), param(1.0 - p))), askable=True) for r, p in (("r0", 1.0), ("r1", 0.0))]
+    nodes.append(NodeSpec(id="c0", label="c0", kind="cause", question="c0?", states=yes_no,
+                          parameters=NoisyOr(param(0.0), (("r0", param(weight_r0)), ("r1", param(weight_r1)))),
+                          askable=False))
+    return kneebayes.Model(ModelSpec(name="pair", version="0", title="pair", nodes=tuple(nodes)))
+
+
+def _factored_plan(model: kneebayes.Model):  # type: ignore[no-untyped-def]
+    from kneebayes.inference import fast
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fast, "TABLE_LIMIT", 0)     # nothing tabulated: the roots under the cause are factored
+        plan = compile_fast(model.network)
+    assert plan is not None and plan.mix is not None
+    return plan
+
+
+def test_a_factored_cause_that_cannot_be_yes_makes_its_yes_impossible_not_improbable() -> None:
+    # c0 = yes needs r1, which is never present: P(evidence) is exactly 0 (a fitted intercept of 4e-17 gave e^-37.7).
+    model = _factored_pair(0.0, 1.0)
+    plan = _factored_plan(model)
+    found = fast_joint(plan, part_rows(plan, _indices(model, {"r0": "yes", "c0": "yes"})))
+    assert not found.ok[0] or found.log_evidence[0] == -math.inf
+    with pytest.raises(kneebayes.ImpossibleEvidenceError, match="probability zero"):
+        model.diagnose({"r0": "yes", "c0": "yes"})
+
+
+def test_a_factored_probability_of_one_in_a_million_keeps_every_digit() -> None:
+    # P(c0 = no | r0) = 1 - 0.999999: a fitted intercept of 1e-17 moved log P(evidence) by 4.6e-11.
+    model = _factored_pair(0.999999, 1.0)
+    plan = _factored_plan(model)
+    indices = _indices(model, {"r0": "yes", "c0": "no"})
+    found = fast_joint(plan, part_rows(plan, indices))
+    assert found.ok[0]
+    assert float(found.log_evidence[0]) == pytest.approx(math.log(1.0 - 0.999999), rel=1e-15)
+    _assert_same(model, indices, found.joint[0], float(found.log_evidence[0]))
+
+
 def test_a_budget_too_small_for_a_whole_table_leaves_the_posterior_to_the_general_engine(
         knee_model: kneebayes.Model) -> None:
     small = kneebayes.Model(knee_model.spec, memory_budget=1024)   # the knee's widest table takes 2 KiB whole

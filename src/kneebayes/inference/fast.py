@@ -412,6 +412,29 @@ def _factor(net: CompiledNetwork, nodes: list[int], owned: list[int], children: 
     return nodes, mix, rows
 
 
+def _exact_coefficients(flat: np.ndarray, g: np.ndarray, ref_flat: int) -> np.ndarray | None:
+    """``b0, b1`` with ``flat[a, x, s] = b0[a, s] + b1[a, s] * g[x]`` (to ``FIT_TOLERANCE``), (2, A, S); None if none.
+
+    A column proportional to ``g`` (a noisy-OR's "no") takes ``b0 = 0`` exactly
+    and one minus such a column (its "yes") ``b0 = 1`` exactly, both read at
+    the reference where ``g`` is 1: a least-squares ``b0`` of 1e-17 instead of
+    0 would make an impossible answer merely improbable, and shift a
+    probability of 1e-6 by 1e-11 of itself. Other columns are fitted.
+    """
+    at_ref = flat[:, ref_flat, :]                                              # (A, S)
+    design = np.stack([np.ones(g.size), g], axis=1)                           # (X, 2)
+    target = flat.transpose(1, 0, 2).reshape(g.size, -1)                       # (X, A * S)
+    coef = np.linalg.lstsq(design, target, rcond=None)[0].reshape(2, *at_ref.shape)
+    proportional = np.abs(flat - at_ref[:, None, :] * g[None, :, None]).max(axis=1) <= FIT_TOLERANCE
+    complement = np.abs(flat - (1.0 - (1.0 - at_ref[:, None, :]) * g[None, :, None])).max(axis=1) <= FIT_TOLERANCE
+    coef[0] = np.where(proportional, 0.0, np.where(complement, 1.0, coef[0]))
+    coef[1] = np.where(proportional, at_ref, np.where(complement, at_ref - 1.0, coef[1]))
+    fitted = coef[0][:, None, :] + coef[1][:, None, :] * g[None, :, None]
+    if np.abs(fitted - flat).max() > FIT_TOLERANCE:
+        return None
+    return coef
+
+
 def _affine_in_product(net: CompiledNetwork, t: int, members: set[int]) -> tuple[np.ndarray, dict[int, np.ndarray]] | None:
     """Target t's table as ``b0[a, s] + b1[a, s] * prod_r phi_r(x_r)`` over its parents r in ``members``.
 
@@ -445,12 +468,9 @@ def _affine_in_product(net: CompiledNetwork, t: int, members: set[int]) -> tuple
             g = g * phi[parents[r]].reshape([-1 if e == d else 1 for e in range(len(x_shape))])
         if np.abs(slice_[a_star] - top * g).max() > FIT_TOLERANCE:
             continue   # this state's column is no product (a noisy-OR's "yes"); try the next
-        design = np.stack([np.ones(g.size), g.reshape(-1)], axis=1)            # (X, 2)
-        target = flat.transpose(1, 0, 2).reshape(g.size, -1)                    # (X, A * S)
-        coef = np.linalg.lstsq(design, target, rcond=None)[0]                   # (2, A * S)
-        if np.abs(design @ coef - target).max() > FIT_TOLERANCE:
+        coef = _exact_coefficients(flat, g.reshape(-1), ref_flat=int(np.ravel_multi_index(ref, x_shape)))
+        if coef is None:
             continue
-        coef = coef.reshape(2, a_size, net.cards[t])
         # onto the joint: each joint state's outer-parent configuration and own state
         a_index = np.zeros(net.joint_states.shape[0], dtype=np.intp)
         for a in outer:
