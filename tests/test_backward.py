@@ -16,7 +16,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from strategies import brute_force, networks_with_evidence, scaled
-from test_inference import _many_findings
+from test_inference import many_findings
 
 import kneebayes
 from kneebayes.errors import SettingError
@@ -30,7 +30,7 @@ ENGINE_PATHS = pytest.mark.parametrize("joint_limit", [JOINT_LIMIT, 1], ids=["en
 
 
 def _prepared(spec: ModelSpec, evidence: dict[str, str], joint_limit: int) -> tuple[object, np.ndarray, object]:
-    net = kneebayes.Model(spec, joint_limit=joint_limit)._net
+    net = kneebayes.Model(spec, joint_limit=joint_limit).network
     lam = encode(net, [to_indices(net, normalize(net, evidence))])
     return net, lam, target_joint(net, lam)
 
@@ -75,9 +75,9 @@ def test_each_nodes_shares_sum_to_the_components_value(case: tuple[ModelSpec, di
 
 def test_a_sweep_that_underflows_falls_back_to_clamping_with_rescaling() -> None:
     """P(evidence) ~ 1e-400 inside one component: the sweep's plain products underflow to zero."""
-    model = kneebayes.Model(_many_findings(200, "risk_factor", 1e-3, 1e-2, 0.3))
+    model = kneebayes.Model(many_findings(200, "risk_factor", 1e-3, 1e-2, 0.3))
     evidence = {f"f{i}": "yes" for i in range(200)}
-    net = model._net
+    net = model.network
     lam = encode(net, [to_indices(net, normalize(net, evidence))])
     tj = target_joint(net, lam)
     idx = [net.index["parent"]]
@@ -89,7 +89,7 @@ def test_a_sweep_that_underflows_falls_back_to_clamping_with_rescaling() -> None
 
 def test_an_unknown_method_is_refused_with_the_valid_ones(knee_model: kneebayes.Model) -> None:
     model = knee_model
-    net = model._net
+    net = model.network
     lam = encode(net, [{}])
     with pytest.raises(SettingError, match="method must be 'auto', 'sweep' or 'clamp', not 'fast'"):
         joint_with_targets(net, lam, target_joint(net, lam), [0], method="fast")
@@ -137,7 +137,7 @@ def test_a_sweep_reusing_the_posteriors_forward_half_equals_a_fresh_sweep(case: 
 def test_child_keeps_each_components_forward_half_for_the_ranking() -> None:
     """CHILD's components are small enough to take the posterior from the sweep's forward half."""
     model = kneebayes.load_bif(str(Path(pgmpy.__file__).parent / "utils/example_models/child.bif.gz"), targets=["Disease"])
-    net = model._net
+    net = model.network
     lam = encode(net, [to_indices(net, normalize(net, {"GruntingReport": "yes"}))])
     tj = target_joint(net, lam)
     assert all(comp.forward_first for comp in net.components)

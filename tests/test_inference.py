@@ -264,7 +264,7 @@ def _binary(node_id: str, kind: str, parameters: Prior | NoisyOr) -> NodeSpec:
     return NodeSpec(node_id, node_id, kind, f"{node_id}?", YES_NO, parameters, kind != "cause")
 
 
-def _many_findings(n: int, parent_kind: str, leak: float, weight: float, prior: float) -> ModelSpec:
+def many_findings(n: int, parent_kind: str, leak: float, weight: float, prior: float) -> ModelSpec:
     """One yes/no parent (of ``parent_kind``) with ``n`` noisy-OR findings, plus one unrelated cause."""
     nodes = [
         _binary("parent", parent_kind, Prior((param(prior), param(1.0 - prior)))),
@@ -290,7 +290,7 @@ def test_many_small_likelihoods_give_finite_log_evidence_and_sound_posteriors(
 ) -> None:
     """P(evidence) is ~1e-400 and ~1e-342: below the float range, so only log space survives."""
     prior = 0.3
-    model = kneebayes.Model(_many_findings(n, parent_kind, leak, weight, prior))
+    model = kneebayes.Model(many_findings(n, parent_kind, leak, weight, prior))
     evidence = {f"f{i}": "yes" for i in range(n)}
     dx = model.diagnose(evidence)
     expected = _exact_log_evidence(n, leak, weight, prior)

@@ -31,7 +31,7 @@ ENGINE_PATHS = pytest.mark.parametrize("joint_limit", [JOINT_LIMIT, 1], ids=["en
 def _always_pruned(spec: ModelSpec, joint_limit: int = JOINT_LIMIT) -> kneebayes.Model:
     with mock.patch.object(compiled, "PRUNE_WORK", -1.0):
         model = kneebayes.Model(spec, joint_limit=joint_limit)
-    assert all(comp.pruning is not None for comp in model._net.components)
+    assert all(comp.pruning is not None for comp in model.network.components)
     return model
 
 
@@ -58,7 +58,7 @@ def test_pruned_target_posteriors_and_evidence_probability_equal_brute_force(
 def test_a_pruned_component_value_equals_its_full_plan(case: tuple[ModelSpec, dict[str, str]]) -> None:
     spec, evidence = case
     model = _always_pruned(spec)
-    net = model._net
+    net = model.network
     lam = encode(net, [to_indices(net, normalize(net, evidence))])
     observed = (lam[0] != net.lam_template).any(axis=1)
     for comp in net.components:
@@ -89,7 +89,7 @@ def test_a_batch_pruned_row_by_row_equals_each_row_on_its_own(case: tuple[ModelS
 
     spec, evidence = case
     model = _always_pruned(spec)
-    net = model._net
+    net = model.network
     names = [n for n in net.names if n in evidence]
     rows = [evidence, {}, {k: v for k, v in evidence.items() if k in names[: len(names) // 2]}]
     lam = encode(net, [to_indices(net, normalize(net, ev)) for ev in rows])
