@@ -1,16 +1,31 @@
 """Compiling within the memory budget: targets off the joint axis when enumerating them would not fit,
-wide noisy-ORs kept in pieces, and full tables built only on demand."""
+wide noisy-ORs kept in pieces, and full tables built only on demand; a change of numbers reuses the
+structure's plans and gives exactly what a full compile gives."""
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import tracemalloc
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import kneebayes
 from kneebayes import IntractableError
+from kneebayes.network.compiled import (
+    STRUCTURES_KEPT,
+    CompiledNetwork,
+    clear_structure_cache,
+    compile_network,
+    structure_cache_info,
+)
+from kneebayes.network.tables import NodeTables
 
 LEAK, WEIGHT, PRIOR = 0.01, 0.2, 0.3
 
@@ -84,3 +99,183 @@ def test_a_model_with_a_wide_noisy_or_diagnoses_and_ranks_questions(tmp_path: Pa
     dx = model.diagnose({"r0": "yes", "r1": "yes", "r5": "no"})
     assert dx.posterior["c"] == pytest.approx(1 - (1 - LEAK) * (1 - WEIGHT) ** 2 * (1 - PRIOR * WEIGHT) ** 25, abs=1e-12)
     assert dx.next_question is not None and dx.next_question.id.startswith(("r", "f"))
+
+
+# -- a change of numbers reuses the structure's plans -----------------------------------------
+# A chain under the target: Fault -> A -> (B, C), so A, B and C form one component with tables of their own.
+CHAIN_BIF = """\
+network chain { }
+variable Fault { type discrete [ 2 ] { yes, no }; }
+variable A { type discrete [ 3 ] { low, mid, high }; }
+variable B { type discrete [ 2 ] { on, off }; }
+variable C { type discrete [ 2 ] { on, off }; }
+probability ( Fault ) { table 0.2, 0.8; }
+probability ( A | Fault ) { (yes) 0.1, 0.3, 0.6; (no) 0.7, 0.2, 0.1; }
+probability ( B | A ) { (low) 0.1, 0.9; (mid) 0.5, 0.5; (high) 0.8, 0.2; }
+probability ( C | A ) { (low) 0.3, 0.7; (mid) 0.4, 0.6; (high) 0.9, 0.1; }
+"""
+
+
+KNEE = kneebayes.load_model()
+
+
+@pytest.fixture(scope="module")
+def knee() -> kneebayes.Model:
+    return KNEE
+
+
+@pytest.fixture
+def chain(tmp_path: Path) -> kneebayes.Model:
+    path = tmp_path / "chain.bif"
+    path.write_text(CHAIN_BIF)
+    return kneebayes.load_bif(path, targets=["Fault"])
+
+
+def _same_arrays(a: object, b: object, where: str = "network") -> None:
+    """Every array in two compiled networks equal to the last bit (plans compared field by field)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        assert isinstance(a, np.ndarray) and isinstance(b, np.ndarray), where
+        assert a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes(), where
+    elif isinstance(a, NodeTables):
+        assert isinstance(b, NodeTables) and len(a) == len(b), where
+        for i in range(len(a)):
+            _same_arrays(a[i], b[i], f"{where}[{i}]")
+    elif dataclasses.is_dataclass(a) and not isinstance(a, type):
+        assert type(a) is type(b), where
+        for f in dataclasses.fields(a):
+            _same_arrays(getattr(a, f.name), getattr(b, f.name), f"{where}.{f.name}")
+    elif isinstance(a, (tuple, list)):
+        assert isinstance(b, (tuple, list)) and len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same_arrays(x, y, f"{where}[{i}]")
+    elif isinstance(a, Mapping):
+        assert isinstance(b, Mapping) and set(a) == set(b), where
+        for key in a:
+            _same_arrays(a[key], b[key], f"{where}[{key!r}]")
+    else:
+        assert a == b, where
+
+
+def _reloaded(model: kneebayes.Model, path: Path) -> kneebayes.Model:
+    """The model saved and loaded back, compiled from scratch (no structure kept)."""
+    model.save(path)
+    clear_structure_cache()
+    fresh = kneebayes.load_model(path)
+    assert structure_cache_info().hits == 0
+    return fresh
+
+
+def _assert_same_answers(a: kneebayes.Model, b: kneebayes.Model, evidence: dict[str, str]) -> None:
+    da, db = a.diagnose(evidence), b.diagnose(evidence)
+    assert da.distributions == db.distributions
+    assert da.evidence_probability == db.evidence_probability
+    assert a.marginals(evidence) == b.marginals(evidence)
+    assert [q.expected_information_gain for q in da.ranked_questions] == [
+        q.expected_information_gain for q in db.ranked_questions]
+
+
+def test_with_parameters_reuses_the_plans_of_the_unchanged_structure(knee: kneebayes.Model) -> None:
+    clear_structure_cache()
+    first = compile_network(knee.spec)
+    changed = knee.with_parameters({"bakers_cyst.leak": 0.2})
+    assert structure_cache_info().hits == 1
+    assert changed.network.components[0].steps is first.components[0].steps
+
+
+def test_a_noisy_or_change_answers_exactly_as_the_saved_file(knee: kneebayes.Model, tmp_path: Path) -> None:
+    changed = knee.with_parameters({"bakers_cyst.leak": 0.2, "meniscal_injury.weight[previous_injury]": 0.3})
+    fresh = _reloaded(changed, tmp_path / "changed.yaml")
+    _assert_same_answers(changed, fresh, {"locking_or_catching": "yes", "limping": "no"})
+
+
+def test_a_prior_change_answers_exactly_as_the_saved_file(knee: kneebayes.Model, tmp_path: Path) -> None:
+    changed = knee.with_parameters({"poor_warmup.prior": (0.7, (0.3, 0.8))})
+    fresh = _reloaded(changed, tmp_path / "changed.yaml")
+    _assert_same_answers(changed, fresh, {"swelling_behind_knee": "yes"})
+
+
+def test_a_weight_set_to_zero_answers_exactly_as_the_saved_file(knee: kneebayes.Model, tmp_path: Path) -> None:
+    changed = knee.with_parameters({"bakers_cyst.weight[meniscal_injury]": (0.0, (0.0, 0.0))})
+    fresh = _reloaded(changed, tmp_path / "changed.yaml")
+    _assert_same_answers(changed, fresh, {"swelling_behind_knee": "yes"})
+
+
+def test_a_table_change_answers_exactly_as_the_saved_file(chain: kneebayes.Model, tmp_path: Path) -> None:
+    compile_network(chain.spec)
+    changed = chain.with_parameters({"A.table[Fault=yes][low]": 0.5, "B.table[A=mid][on]": 0.05})
+    assert structure_cache_info().hits >= 1
+    fresh = _reloaded(changed, tmp_path / "changed.yaml")
+    _assert_same_answers(changed, fresh, {"B": "on"})
+
+
+def test_a_split_noisy_or_change_answers_exactly_as_the_saved_file(tmp_path: Path) -> None:
+    wide = kneebayes.load_model(_wide(tmp_path / "wide.yaml", 12))
+    changed = wide.with_parameters({"c.weight[r3]": 0.6, "c.leak": 0.2})
+    fresh = _reloaded(changed, tmp_path / "changed.yaml")
+    _assert_same_answers(changed, fresh, {"r0": "yes", "f": "yes"})
+
+
+def _numbers(net: CompiledNetwork) -> list[np.ndarray]:
+    """Every array a compiled network computes from its numbers (the plans hold none)."""
+    out = [net.base, *(group.tables for group in net.singletons), *(net.tables[i] for i in range(len(net.tables)))]
+    for comp in net.components:
+        out += [s for s in comp.slots if s is not None]
+        out += [g.matrices for g in comp.leaf_groups] + [s.matrices for s in comp.leaf_stacks]
+        if comp.gradient is not None:
+            out += [s for s in comp.gradient.slots if s is not None]
+        if comp.pruning is not None:
+            out += list(comp.pruning.tables)
+    return out
+
+
+def test_a_reused_structure_gives_the_whole_network_of_a_full_compile(knee: kneebayes.Model) -> None:
+    compile_network(knee.spec)
+    changed = knee.with_parameters({"bakers_cyst.leak": 0.2, "poor_warmup.prior": 0.5})
+    clear_structure_cache()
+    _same_arrays(changed.network, compile_network(changed.spec))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(sorted(KNEE.parameters)), st.floats(0.001, 0.999))
+def test_a_reused_structure_computes_the_numbers_of_a_full_compile(address: str, value: float) -> None:
+    compile_network(KNEE.spec)                      # the structure is kept ...
+    changed = KNEE.with_parameters({address: (value, (min(value, 0.5), max(value, 0.5)))})   # ... and reused here
+    clear_structure_cache()
+    fresh = _numbers(compile_network(changed.spec))
+    reused = _numbers(changed.network)
+    assert len(reused) == len(fresh)
+    assert all(a.shape == b.shape and a.tobytes() == b.tobytes() for a, b in zip(reused, fresh))
+
+
+def test_other_targets_are_planned_again(knee: kneebayes.Model) -> None:
+    clear_structure_cache()
+    whole = compile_network(knee.spec)
+    one = compile_network(knee.spec, targets=["meniscal_injury"])
+    assert structure_cache_info().misses == 2
+    assert one.components[0].steps is not whole.components[0].steps
+
+
+def test_another_joint_limit_or_budget_is_planned_again(knee: kneebayes.Model) -> None:
+    clear_structure_cache()
+    compile_network(knee.spec)
+    compile_network(knee.spec, joint_limit=32)
+    compile_network(knee.spec, memory_budget=2**20)
+    assert structure_cache_info().misses == 3
+
+
+def test_another_network_is_planned_again(knee: kneebayes.Model, chain: kneebayes.Model) -> None:
+    clear_structure_cache()
+    compile_network(knee.spec)
+    compile_network(chain.spec)
+    assert structure_cache_info().misses == 2
+
+
+def test_the_kept_structures_are_bounded(knee: kneebayes.Model) -> None:
+    clear_structure_cache()
+    causes = list(knee.causes)
+    subsets = [list(c) for r in (1, 2) for c in itertools.combinations(causes, r)][: STRUCTURES_KEPT + 3]
+    for targets in subsets:
+        compile_network(knee.spec, targets=targets)
+    assert structure_cache_info().size == STRUCTURES_KEPT
+    compile_network(knee.spec, targets=subsets[0])   # the oldest was dropped: planned again
+    assert structure_cache_info().hits == 0

@@ -24,6 +24,17 @@ and target posteriors come from the per-node marginals instead.
 A bipartite noisy-OR network (causes above, findings below, QMR style)
 compiles to no plan at all: its queries go to ``inference.bipartite``.
 
+Compiling has two halves. The *skeleton* (the enumeration, components,
+elimination plans, einsum paths, gradient and pruning plans) depends on the
+structure alone: nodes, states, parents, each node's kind of table, the
+targets, the joint limit and the memory budget. The *numbers* (the factor
+tables, ``base``, the singletons' tables, each component's compile-time
+constants and leaf matrices) are computed from the skeleton and the spec's
+numbers, always by the same calls. The last ``STRUCTURES_KEPT`` skeletons
+are kept, so a spec that differs only in its numbers (what
+``Model.with_parameters`` makes) compiles in about a tenth of the time, to
+exactly the arrays a compile from scratch gives (``structure_cache_info``).
+
 >>> import kneebayes
 >>> net = compile_network(kneebayes.load_model().spec)
 >>> net.n_joint, len(net.components), len(net.singletons)
@@ -32,27 +43,33 @@ compiles to no plan at all: its queries go to ``inference.bipartite``.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from ..errors import IntractableError
-from ..modelfile.schema import ModelSpec, NoisyOr
+from ..modelfile.schema import ModelSpec, NodeSpec, NoisyOr, Table
+from ..settings import MEMORY_BUDGET
+from .backward_plan import CALL_WORK, GradientPlan, compile_gradient
+from .bipartite import BipartiteLayout, bipartite_layout
 from .contraction import Einsum, plan_einsum, stand_in
 from .planner import BYTES_PER_ENTRY, check_budget, eliminate, entries_allowed, linked_groups
-from .backward_plan import CALL_WORK, GradientPlan, compile_gradient
 from .pruned_plan import PRUNE_WORK, Pruning, compile_pruning
-from ..settings import MEMORY_BUDGET
-from .bipartite import BipartiteLayout, bipartite_layout
 from .tables import NodeTables
 
 JOINT_LIMIT = 4096
 # A bipartite noisy-OR network with more causes than this takes the bipartite engine even when its
 # targets could be enumerated: elimination would join the causes the findings share.
 BIPARTITE_CAUSES = 16
+#: How many network structures ``compile_network`` keeps the plans of, to reuse when only the numbers change.
+STRUCTURES_KEPT = 8
 FORWARD_CALLS_SLACK = 1.25   # a gradient forward pass with this many times the plan's calls still costs no more
 _MAX_OPERANDS = 24
 _LETTERS = "cdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"  # 'a' batch, 'b' target joint
@@ -248,8 +265,91 @@ def _plan(variables: list[int], observable: list[int], factors: list[tuple[int, 
     return tuple(steps)
 
 
+@dataclass(frozen=True, eq=False)
+class _Fold:
+    """A step over constants only, done at compile time: ``slots[output] = einsum(subscripts, *slots[inputs])``."""
+
+    subscripts: str
+    inputs: tuple[int, ...]
+    output: int
+
+
+@dataclass(frozen=True, eq=False)
+class _Leaf:
+    """A bucket of one lam vector and constants: its matrix M (``lam @ M`` at run time), done at compile time."""
+
+    output: int
+    position: int               # the lam vector's position among the component's observable nodes
+    subscripts: str | None      # the constants' einsum to M; None: the bucket is the lam vector alone
+    inputs: tuple[int, ...]
+    card: int
+
+
+@dataclass(frozen=True, eq=False)
+class _Merge:
+    """Leaves one step consumes, spread over the union of their axes into one LeafGroup."""
+
+    items: tuple[tuple[int, str], ...]   # (leaf slot, its axes' letters)
+    letters: str
+    output: int
+
+
+@dataclass(frozen=True, eq=False)
+class _Constants:
+    """How a component's compile-time arrays follow from its factor tables: the numbers half of its plan.
+
+    Which steps fold, which become leaves and how leaves merge depends on
+    the structure only; replaying this on new tables gives what a full
+    compile would, by the same numpy calls in the same order.
+    """
+
+    n_slots: int
+    ops: tuple[_Fold | _Leaf, ...]
+    merges: tuple[_Merge, ...]
+
+
+def _folded(op: _Fold, slots: Sequence[np.ndarray | None]) -> np.ndarray:
+    return np.einsum(op.subscripts, *[slots[i] for i in op.inputs])
+
+
+def _leaf_matrix(op: _Leaf, slots: Sequence[np.ndarray | None]) -> np.ndarray:
+    if op.subscripts is None:
+        return np.ones(op.card)   # the bucket is the lam vector alone: sum it
+    return np.einsum(op.subscripts, *[slots[i] for i in op.inputs])
+
+
+def _merged(op: _Merge, leaves: Mapping[int, tuple[int, np.ndarray]]) -> LeafGroup:
+    dims: dict[str, int] = {}
+    for slot, sub in op.items:
+        dims.update(zip(sub, leaves[slot][1].shape[1:]))
+    shape = tuple(dims[c] for c in op.letters)
+    spread = []
+    for slot, sub in op.items:
+        m = leaves[slot][1]
+        spread.append(np.einsum("z" + sub + "," + op.letters + "->z" + op.letters, m, np.ones(shape))
+                      .reshape(m.shape[0], -1))
+    return LeafGroup(
+        positions=np.array([leaves[slot][0] for slot, _ in op.items], dtype=np.intp), card=spread[0].shape[0],
+        matrices=np.stack(spread), output=op.output, shape=shape,
+    )
+
+
+def _constants(recipe: _Constants, consts: Sequence[np.ndarray]) -> tuple[tuple[np.ndarray | None, ...], tuple[LeafGroup, ...]]:
+    """A component's slot template and leaf groups for these factor tables (see :class:`_Constants`)."""
+    slots: list[np.ndarray | None] = [None] * recipe.n_slots
+    slots[: len(consts)] = consts
+    leaves: dict[int, tuple[int, np.ndarray]] = {}
+    for op in recipe.ops:
+        if isinstance(op, _Fold):
+            slots[op.output] = _folded(op, slots)
+        else:
+            leaves[op.output] = (op.position, _leaf_matrix(op, slots))
+    return tuple(slots), tuple(_merged(m, leaves) for m in recipe.merges)
+
+
 def _precompute(consts: list[np.ndarray], observable: list[int], cards: Sequence[int],
-                steps: tuple[Einsum, ...]) -> tuple[tuple[np.ndarray | None, ...], tuple[LeafGroup, ...], tuple[Einsum, ...]]:
+                steps: tuple[Einsum, ...]) -> tuple[tuple[np.ndarray | None, ...], tuple[LeafGroup, ...],
+                                                    tuple[Einsum, ...], _Constants]:
     """Do at compile time all work that does not depend on the evidence.
 
     A step over constants only is computed now. A step over constants and a
@@ -257,6 +357,8 @@ def _precompute(consts: list[np.ndarray], observable: list[int], cards: Sequence
     leaves a later step consumes are merged: each M is spread over the union
     of their axes, so at run time the whole group is one einsum and one
     product, and the consuming step gets one operand instead of many.
+    Returns the slots, the leaf groups, the run-time steps and the recipe
+    that gives the slots and groups again from other numbers (:func:`_constants`).
     """
     n_slots = len(consts) + len(observable) + len(steps)
     slots: list[np.ndarray | None] = [None] * n_slots
@@ -264,42 +366,37 @@ def _precompute(consts: list[np.ndarray], observable: list[int], cards: Sequence
     lam_slot = {len(consts) + j: j for j in range(len(observable))}
     known = set(range(len(consts)))
     leaves: dict[int, tuple[int, np.ndarray]] = {}     # output slot -> (position, M with axes (card, *out))
+    ops: list[_Fold | _Leaf] = []
     runtime: list[Einsum] = []
     for step in steps:
         ins, out = step.subscripts.split("->")
         subs = ins.split(",")
         lam_inputs = [k for k, i in enumerate(step.inputs) if i in lam_slot]
         if all(i in known for i in step.inputs):
-            slots[step.output] = np.einsum(step.subscripts, *[slots[i] for i in step.inputs])
+            fold = _Fold(step.subscripts, tuple(step.inputs), step.output)
+            slots[step.output] = _folded(fold, slots)
+            ops.append(fold)
             known.add(step.output)
         elif len(lam_inputs) == 1 and all(i in known or i in lam_slot for i in step.inputs):
             k = lam_inputs[0]
             pos = lam_slot[step.inputs[k]]
             const_subs = [sb for j, sb in enumerate(subs) if j != k]
-            const_ops = [slots[i] for j, i in enumerate(step.inputs) if j != k]
-            m = (np.einsum(",".join(const_subs) + "->" + subs[k][1:] + out[1:], *const_ops) if const_ops
-                 else np.ones(cards[observable[pos]]))  # the bucket is the lam vector alone: sum it
-            leaves[step.output] = (pos, m)
+            leaf = _Leaf(step.output, pos, ",".join(const_subs) + "->" + subs[k][1:] + out[1:] if const_subs else None,
+                         tuple(i for j, i in enumerate(step.inputs) if j != k), cards[observable[pos]])
+            leaves[step.output] = (pos, _leaf_matrix(leaf, slots))
+            ops.append(leaf)
         else:
             runtime.append(step)
 
     groups: list[LeafGroup] = []
+    merges: list[_Merge] = []
     merged: list[Einsum] = []
 
     def merge(items: list[tuple[int, str]], letters: str, out_slot: int) -> None:
         # items: (leaf slot, its axes' letters); letters: the union, in order
-        dims = {}
-        for slot, sub in items:
-            dims.update(zip(sub, leaves[slot][1].shape[1:]))
-        shape = tuple(dims[c] for c in letters)
-        spread = []
-        for slot, sub in items:
-            m = leaves[slot][1]
-            spread.append(np.einsum("z" + sub + "," + letters + "->z" + letters, m, np.ones(shape)).reshape(m.shape[0], -1))
-        groups.append(LeafGroup(
-            positions=np.array([leaves[slot][0] for slot, _ in items], dtype=np.intp), card=spread[0].shape[0],
-            matrices=np.stack(spread), output=out_slot, shape=shape,
-        ))
+        op = _Merge(tuple(items), letters, out_slot)
+        groups.append(_merged(op, leaves))
+        merges.append(op)
 
     next_slot = n_slots
     for step in runtime:
@@ -326,7 +423,9 @@ def _precompute(consts: list[np.ndarray], observable: list[int], cards: Sequence
         m = leaves[final][1]
         letters = "".join(chr(ord("c") + d) for d in range(m.ndim - 1))
         merge([(final, letters)], letters, final)
-    return tuple(slots), tuple(groups), tuple(_with_paths(slots, groups, merged, len(consts), observable, cards))
+    recipe = _Constants(len(slots), tuple(ops), tuple(merges))
+    return (tuple(slots), tuple(groups), tuple(_with_paths(slots, groups, merged, len(consts), observable, cards)),
+            recipe)
 
 
 def _with_paths(slots: list[np.ndarray | None], groups: list[LeafGroup], steps: list[Einsum], lam_start: int,
@@ -427,6 +526,8 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
     plans build may pass ``memory_budget`` bytes: an IntractableError is
     raised instead, before anything large is allocated. A
     :class:`kneebayes.Model` calls this once, on load (``model.network``).
+    A spec whose structure was compiled lately reuses its plans (see the
+    module docstring); only its numbers are computed.
 
     >>> import kneebayes
     >>> spec = kneebayes.load_model().spec
@@ -455,15 +556,356 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
     too_many = k_size > joint_limit   # not "not enumerated": a network without targets enumerates none either
     if layout is not None and (too_many or layout.network.n_causes > BIPARTITE_CAUSES):
         return _bipartite(spec, names, index, states, cards, parents, tables, target_idx, memory_budget, layout)
-    parts = (spec, names, index, states, cards, parents, tables, target_idx, memory_budget)
-    if not enumerated:
-        return _assemble(*parts, ())
-    try:
-        return _assemble(*parts, enumerated)
-    except IntractableError:
-        # Enumerating the targets puts every one a component touches into each of its cliques; without
-        # it the targets are ordinary variables, eliminated where cheapest (posteriors come from marginals).
-        return _assemble(*parts, ())
+    key = _structure_key(spec, target_idx, joint_limit, memory_budget)
+    skeleton = _SKELETONS.get(key)
+    if skeleton is None:
+        parts = (spec, names, states, cards, parents, tables, memory_budget)
+        if not enumerated:
+            skeleton = _skeleton(*parts, ())
+        else:
+            try:
+                skeleton = _skeleton(*parts, enumerated)
+            except IntractableError:
+                # Enumerating the targets puts every one a component touches into each of its cliques; without
+                # it the targets are ordinary variables, eliminated where cheapest (posteriors come from marginals).
+                skeleton = _skeleton(*parts, ())
+        _SKELETONS.put(key, skeleton)
+    return _filled(skeleton, spec, names, index, states, cards, parents, tables, target_idx, memory_budget)
+
+
+# -- reusing the structure ---------------------------------------------------------------------
+def _structure_key(spec: ModelSpec, target_idx: tuple[int, ...], joint_limit: int, memory_budget: int) -> tuple[object, ...]:
+    """Everything the plans depend on: nodes, states, parents, each node's kind of table, targets, limits.
+
+    Not the numbers: no plan reads one (every decision is made on shapes,
+    and a noisy-OR is split by its parents alone), so networks that differ
+    only in their numbers share one skeleton.
+    """
+    shapes: list[object] = []
+    for n in spec.nodes:
+        params = n.parameters
+        if isinstance(params, NoisyOr):
+            shape: object = ("noisy_or", tuple(p for p, _ in params.weights))
+        elif isinstance(params, Table):
+            shape = ("table", params.parents)
+        else:
+            shape = type(params).__name__
+        shapes.append((n.id, n.states, n.parents, shape))
+    return (joint_limit, memory_budget, target_idx, tuple(shapes))
+
+
+class _Skeletons:
+    """The last few networks' skeletons by structure: a bounded, thread-safe LRU cache."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.hits = self.misses = 0
+        self._found: OrderedDict[tuple[object, ...], _Skeleton] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...]) -> _Skeleton | None:
+        with self._lock:
+            found = self._found.get(key)
+            if found is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+                self._found.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[object, ...], skeleton: _Skeleton) -> None:
+        with self._lock:
+            self._found[key] = skeleton
+            self._found.move_to_end(key)
+            while len(self._found) > self.size:
+                self._found.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._found.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._found)
+
+
+_SKELETONS = _Skeletons(STRUCTURES_KEPT)
+
+
+class StructureCacheInfo(NamedTuple):
+    """How :func:`compile_network` reused network structures: like ``functools.lru_cache``'s ``cache_info()``."""
+
+    hits: int       # compiles that reused a skeleton: only the numbers were recomputed
+    misses: int     # compiles that planned a structure from scratch
+    size: int       # skeletons kept now
+    maxsize: int    # at most this many (``STRUCTURES_KEPT``)
+
+
+def structure_cache_info() -> StructureCacheInfo:
+    """How many compiles reused a structure's plans, how many planned one, and how many are kept.
+
+    A network compiled again with other numbers but the same nodes, states,
+    parents, kinds of table and targets (what ``Model.with_parameters``
+    makes) reuses the plans, and only its numbers are computed.
+
+    >>> import kneebayes
+    >>> clear_structure_cache()
+    >>> model = kneebayes.load_model()
+    >>> changed = model.with_parameters({"bakers_cyst.leak": 0.2})
+    >>> info = structure_cache_info()
+    >>> info.hits, info.misses, info.size
+    (1, 1, 1)
+    """
+    return StructureCacheInfo(_SKELETONS.hits, _SKELETONS.misses, len(_SKELETONS), _SKELETONS.size)
+
+
+def clear_structure_cache() -> None:
+    """Forget every kept structure (and reset the counts); the next compile of each plans it again.
+
+    >>> clear_structure_cache()
+    >>> structure_cache_info().size
+    0
+    """
+    _SKELETONS.clear()
+
+
+@dataclass(frozen=True, eq=False)
+class _ComponentSkeleton:
+    """A component with its numbers left out, and how to compute them from the network's factors."""
+
+    template: Component                     # every structural field; slots, leaves, gradient slots, pruning tables empty
+    factors: tuple[int, ...]                # the factors (by number) whose tables are its constants, in slot order
+    constants: _Constants
+    gradient: GradientPlan | None           # slots empty
+    gradient_known: frozenset[int]          # the gradient plan's slots that hold constants
+    pruning_factors: tuple[int, ...]        # the pruning's tables, as factor numbers
+
+
+@dataclass(frozen=True, eq=False)
+class _Skeleton:
+    """What a compiled network keeps whatever its numbers: the plans, and where each number goes."""
+
+    enumerated: tuple[int, ...]
+    joint_states: np.ndarray
+    joint_flat: np.ndarray
+    sources: tuple[tuple[int, int], ...]    # per factor: (node, -1 for its table or a noisy-OR piece: 0 phi, 1+ psi)
+    split: Mapping[int, tuple[tuple[int, ...], int]]   # a split noisy-OR: (its parents' yes states, its own)
+    base_terms: tuple[tuple[int, tuple[np.ndarray, ...]], ...]   # factors on targets only, and their joint index
+    singles: tuple[tuple[int, tuple[tuple[int, int, tuple[np.ndarray, ...] | None], ...]], ...]   # (node, terms)
+    single_width: int
+    single_nodes: np.ndarray
+    components: tuple[_ComponentSkeleton, ...]
+    where: tuple[tuple[str, int, int], ...]
+    membership: np.ndarray
+    prunable: bool
+    lam_template: np.ndarray
+
+
+def _factor_sources(nodes: Sequence[NodeSpec], parents: tuple[tuple[int, ...], ...],
+                    states: tuple[tuple[str, ...], ...], cards: tuple[int, ...], epos: Mapping[int, int]
+                    ) -> tuple[list[int], list[tuple[int, ...]], list[tuple[int, int]], dict[int, tuple[tuple[int, ...], int]]]:
+    """The factors: one CPT per node, except that a noisy-OR with several parents outside the
+    targets is split into pairwise pieces over a hidden variable. Returns the variables' cards
+    (hidden ones appended), each factor's scope and source, and the split nodes' yes states."""
+    var_cards = list(cards)
+    scopes: list[tuple[int, ...]] = []
+    sources: list[tuple[int, int]] = []
+    split: dict[int, tuple[tuple[int, ...], int]] = {}
+    for i, n in enumerate(nodes):
+        if isinstance(n.parameters, NoisyOr) and sum(p not in epos for p in parents[i]) >= 2:
+            hidden = len(var_cards)
+            var_cards.append(2)
+            split[i] = (tuple(states[p].index("yes") for p in parents[i]), states[i].index("yes"))
+            scopes += [(i, hidden), *((hidden, p) for p in parents[i])]
+            sources += [(i, k) for k in range(len(parents[i]) + 1)]
+        else:
+            scopes.append(parents[i] + (i,))
+            sources.append((i, -1))
+    return var_cards, scopes, sources, split
+
+
+def _factor_tables(sources: Sequence[tuple[int, int]], split: Mapping[int, tuple[tuple[int, ...], int]],
+                   nodes: Sequence[NodeSpec], tables: NodeTables) -> list[np.ndarray]:
+    """Each factor's table from the spec's numbers, in the order of ``sources``."""
+    pieces: dict[int, list[np.ndarray]] = {}
+    out = []
+    for node, piece in sources:
+        if piece < 0:
+            out.append(tables[node])
+            continue
+        found = pieces.get(node)
+        if found is None:
+            params = nodes[node].parameters
+            assert isinstance(params, NoisyOr)  # noqa: S101 - the structure key holds each node's kind
+            phi, psis = _noisy_or_pieces(params.leak.value, [w.value for _, w in params.weights], *split[node])
+            found = pieces[node] = [phi, *psis]
+        out.append(found[piece])
+    return out
+
+
+def _skeleton(spec: ModelSpec, names: tuple[str, ...], states: tuple[tuple[str, ...], ...],
+              cards: tuple[int, ...], parents: tuple[tuple[int, ...], ...], tables: NodeTables,
+              memory_budget: int, enumerated: tuple[int, ...]) -> _Skeleton:
+    """Plan the network with ``enumerated`` targets on the joint axis (see the module docstring).
+
+    Plans are made on this spec's tables (compile-time folds need arrays),
+    but only what holds for any numbers is kept; :func:`_filled` puts the
+    numbers in.
+    """
+    nodes = list(spec.nodes)
+    combos = list(itertools.product(*(range(cards[t]) for t in enumerated)))
+    joint_states = np.array(combos, dtype=np.intp).reshape(len(combos), len(enumerated))
+    epos = {v: j for j, v in enumerate(enumerated)}
+    var_cards, scopes, sources, split = _factor_sources(nodes, parents, states, cards, epos)
+    arrays = _factor_tables(sources, split, nodes, tables)
+    owned: dict[int, list[tuple[tuple[int, ...], np.ndarray]]] = {}   # node -> the factors it brings
+    for (node, _), scope, table in zip(sources, scopes, arrays):
+        owned.setdefault(node, []).append((scope, table))
+    number_of = {id(table): f for f, table in enumerate(arrays)}
+
+    # Components of the non-enumerated variables, linked by shared factors.
+    rest_of = [tuple(v for v in scope if v not in epos) for scope in scopes]
+    group = linked_groups((v for v in range(len(var_cards)) if v not in epos), rest_of)
+    members: dict[int, list[int]] = {}
+    for v, g in group.items():
+        members.setdefault(g, []).append(v)
+    base_terms: list[tuple[int, tuple[np.ndarray, ...]]] = []
+    comp_factors: dict[int, list[int]] = {}
+    for f, rest in enumerate(rest_of):
+        if not rest:
+            # Touches only targets: expand onto the joint once, here.
+            base_terms.append((f, tuple(joint_states[:, epos[v]] for v in scopes[f])))
+        else:
+            comp_factors.setdefault(group[rest[0]], []).append(f)
+
+    where: dict[int, tuple[str, int, int]] = {v: ("target", 0, epos[v]) for v in enumerated}
+    single_by_card: dict[int, list[tuple[int, tuple[tuple[int, int, tuple[np.ndarray, ...] | None], ...]]]] = {}
+    components: list[_ComponentSkeleton] = []
+    for root in sorted(members):
+        vs = sorted(members[root])
+        fs = comp_factors.get(root, [])
+        if len(vs) == 1:
+            # A node whose factors touch only itself and targets: tabulated over (K, card) by _filled.
+            v = vs[0]
+            terms = []
+            for f in fs:
+                others = [u for u in scopes[f] if u != v]
+                terms.append((f, scopes[f].index(v), tuple(joint_states[:, epos[u]] for u in others) if others else None))
+            single_by_card.setdefault(cards[v], []).append((v, tuple(terms)))
+            continue
+        comp_scopes = [scopes[f] for f in fs]
+        members_set = set(vs)
+        touched = sorted({u for sc in comp_scopes for u in sc if u in epos}, key=lambda u: epos[u])
+        observable = [v for v in vs if v < len(names)]       # hidden variables take no evidence
+        slot_vars: dict[int, tuple[tuple[int, ...], bool]] = {}
+        elimination = eliminate(vs, comp_scopes, var_cards, limit=entries_allowed(memory_budget))
+        check_budget(elimination, names, memory_budget, spec.name)
+        steps = _plan(vs, observable, comp_scopes, var_cards, touched, slot_vars, elimination.order)
+        consts = [np.ascontiguousarray(arrays[f]) for f in fs]
+        gradient = compile_gradient(consts, observable, var_cards, steps, slot_vars, touched,
+                                    max_entries=memory_budget / BYTES_PER_ENTRY)
+        slots, leaf_groups, runtime, recipe = _precompute(consts, observable, var_cards, steps)
+        n_stacks = len({g.card for g in leaf_groups})   # _stack_leaves: one matmul per cardinality
+        forward_work = gradient.forward_work if gradient is not None else sum(st.naive_work for st in runtime)
+        full_work = forward_work + CALL_WORK * (len(runtime) + n_stacks)
+        pruning = (compile_pruning(observable, parents, owned, enumerated, cards, full_work,
+                                   CALL_WORK + forward_work / len(observable))
+                   if full_work > PRUNE_WORK else None)
+        known: frozenset[int] = frozenset()
+        if gradient is not None:
+            known = frozenset(i for i, s in enumerate(gradient.slots) if s is not None)
+            if any(slots[i] is None for i in known):   # pragma: no cover - both fold the same constant steps
+                raise AssertionError("the gradient plan folds a step the elimination plan does not")
+        for pos, v in enumerate(observable):
+            where[v] = ("component", len(components), pos)
+        template = Component(
+            nodes=np.array(observable, dtype=np.intp), cards=tuple(cards[v] for v in observable),
+            slots=(), lam_start=len(consts), leaf_groups=(), leaf_stacks=(),
+            steps=runtime,
+            result=len(consts) + len(observable) + len(steps) - 1,
+            lam_used=tuple(sorted({i - len(consts) for st in runtime for i in st.inputs
+                                   if len(consts) <= i < len(consts) + len(observable)})),
+            expand_shape=tuple(cards[u] if u in touched else 1 for u in enumerated),
+            full_shape=tuple(cards[u] for u in enumerated),
+            expand_index=_expand_index(joint_states, [epos[u] for u in touched], [cards[u] for u in touched]),
+            largest=elimination.largest_size,
+            gradient=None,
+            closed=not any(p in members_set for t in enumerated for p in parents[t]),
+            forward_first=(gradient is not None and full_work <= PRUNE_WORK   # larger ones are pruned instead
+                           and len(gradient.forward) <= FORWARD_CALLS_SLACK * (len(runtime) + n_stacks)),
+            pruning=None if pruning is None else dataclasses.replace(pruning, tables=(), plans={}),
+        )
+        components.append(_ComponentSkeleton(
+            template=template, factors=tuple(fs), constants=recipe,
+            gradient=None if gradient is None else dataclasses.replace(gradient, slots=()), gradient_known=known,
+            pruning_factors=() if pruning is None else tuple(number_of[id(t)] for t in pruning.tables),
+        ))
+    # All singletons in one group, tables zero-padded to the largest cardinality (padded
+    # states have zero likelihood too): one matrix product however many cardinalities.
+    singles = tuple(item for card in sorted(single_by_card) for item in single_by_card[card])
+    for pos, (v, _) in enumerate(singles):
+        where[v] = ("singleton", 0, pos)
+    membership = np.zeros((len(components), len(names)), dtype=bool)
+    for c, comp in enumerate(components):
+        membership[c, comp.template.nodes] = True
+    membership.setflags(write=False)
+    return _Skeleton(
+        enumerated=enumerated, joint_states=joint_states,
+        joint_flat=joint_states + max(cards) * np.arange(len(enumerated))[None, :],
+        sources=tuple(sources), split=split, base_terms=tuple(base_terms),
+        singles=singles, single_width=max(single_by_card, default=0),
+        single_nodes=np.array([v for v, _ in singles], dtype=np.intp), components=tuple(components),
+        where=tuple(where[v] for v in range(len(names))), membership=membership,
+        prunable=any(c.template.closed or c.template.pruning is not None for c in components),
+        lam_template=_lam_template(cards),
+    )
+
+
+def _filled(skeleton: _Skeleton, spec: ModelSpec, names: tuple[str, ...], index: dict[str, int],
+            states: tuple[tuple[str, ...], ...], cards: tuple[int, ...], parents: tuple[tuple[int, ...], ...],
+            tables: NodeTables, target_idx: tuple[int, ...], memory_budget: int) -> CompiledNetwork:
+    """The compiled network of ``spec``: the skeleton's plans with this spec's numbers."""
+    arrays = _factor_tables(skeleton.sources, skeleton.split, spec.nodes, tables)
+    k = skeleton.joint_states.shape[0]
+    base = np.ones(k)
+    for f, at in skeleton.base_terms:
+        base = base * arrays[f][at]
+    singletons: tuple[SingletonGroup, ...] = ()
+    if skeleton.singles:
+        stacked = np.zeros((len(skeleton.singles), skeleton.single_width, k))
+        for pos, (v, terms) in enumerate(skeleton.singles):
+            prod = np.ones((k, cards[v]))
+            for f, axis, at in terms:
+                moved = np.moveaxis(arrays[f], axis, -1)   # v last
+                prod = prod * (moved[at] if at is not None else moved[None, :])
+            stacked[pos, : cards[v], :] = prod.T
+        singletons = (SingletonGroup(skeleton.single_nodes, skeleton.single_width, stacked),)
+    base.setflags(write=False)
+    return CompiledNetwork(
+        names=names, states=states, cards=cards, parents=parents, tables=tables,
+        targets=target_idx, enumerated=skeleton.enumerated, joint_states=skeleton.joint_states,
+        joint_flat=skeleton.joint_flat, base=base, singletons=singletons,
+        components=tuple(_component(c, arrays) for c in skeleton.components), lam_template=skeleton.lam_template,
+        index=index, state_index=tuple({s: j for j, s in enumerate(st)} for st in states),
+        where=skeleton.where, membership=skeleton.membership, prunable=skeleton.prunable,
+        name=spec.name, memory_budget=memory_budget,
+    )
+
+
+def _component(skeleton: _ComponentSkeleton, arrays: Sequence[np.ndarray]) -> Component:
+    """A component of the skeleton with its numbers: constants, leaf matrices, gradient slots, pruning tables."""
+    consts = [np.ascontiguousarray(arrays[f]) for f in skeleton.factors]
+    slots, groups = _constants(skeleton.constants, consts)
+    gradient = skeleton.gradient
+    if gradient is not None:
+        # The gradient plan folds the same constant steps: share the arrays.
+        gradient = dataclasses.replace(gradient, slots=tuple(
+            slots[i] if i in skeleton.gradient_known else None for i in range(gradient.n_slots)))
+    pruning = skeleton.template.pruning
+    if pruning is not None:   # a fresh cache of pruned plans too: they hold this network's tables
+        pruning = dataclasses.replace(pruning, tables=tuple(arrays[f] for f in skeleton.pruning_factors), plans={})
+    return dataclasses.replace(skeleton.template, slots=slots, leaf_groups=groups, leaf_stacks=_stack_leaves(groups),
+                               gradient=gradient, pruning=pruning)
 
 
 def _bipartite(spec: ModelSpec, names: tuple[str, ...], index: dict[str, int], states: tuple[tuple[str, ...], ...],
@@ -491,132 +933,6 @@ def _lam_template(cards: Sequence[int]) -> np.ndarray:
     return lam
 
 
-def _assemble(spec: ModelSpec, names: tuple[str, ...], index: dict[str, int], states: tuple[tuple[str, ...], ...],
-              cards: tuple[int, ...], parents: tuple[tuple[int, ...], ...], tables: NodeTables,
-              target_idx: tuple[int, ...], memory_budget: int, enumerated: tuple[int, ...]) -> CompiledNetwork:
-    """The compiled network with ``enumerated`` targets on the joint axis (see the module docstring)."""
-    nodes = list(spec.nodes)
-    combos = list(itertools.product(*(range(cards[t]) for t in enumerated)))
-    joint_states = np.array(combos, dtype=np.intp).reshape(len(combos), len(enumerated))
-    K = joint_states.shape[0]
-    epos = {v: j for j, v in enumerate(enumerated)}
-
-    # The factors: one CPT per node, except that a noisy-OR with several parents
-    # outside the targets is split into pairwise pieces over a hidden variable.
-    var_cards = list(cards)
-    factors: list[tuple[tuple[int, ...], np.ndarray]] = []
-    owned: dict[int, list[tuple[tuple[int, ...], np.ndarray]]] = {}   # node -> the factors it brings
-    for i, n in enumerate(nodes):
-        params = n.parameters
-        if isinstance(params, NoisyOr) and sum(p not in epos for p in parents[i]) >= 2:
-            hidden = len(var_cards)
-            var_cards.append(2)
-            phi, psis = _noisy_or_pieces(
-                params.leak.value, [w.value for _, w in params.weights],
-                [states[p].index("yes") for p in parents[i]], states[i].index("yes"),
-            )
-            mine = [((i, hidden), phi), *(((hidden, p), psi) for p, psi in zip(parents[i], psis))]
-        else:
-            mine = [(parents[i] + (i,), tables[i])]
-        factors.extend(mine)
-        owned[i] = mine
-
-    # Components of the non-enumerated variables, linked by shared factors.
-    rest_of = [tuple(v for v in scope if v not in epos) for scope, _ in factors]
-    group = linked_groups((v for v in range(len(var_cards)) if v not in epos), rest_of)
-    members: dict[int, list[int]] = {}
-    for v, g in group.items():
-        members.setdefault(g, []).append(v)
-    base = np.ones(K)
-    comp_factors: dict[int, list[int]] = {}
-    for f, rest in enumerate(rest_of):
-        scope, table = factors[f]
-        if not rest:
-            # Touches only targets: expand onto the joint once, here.
-            base = base * table[tuple(joint_states[:, epos[v]] for v in scope)]
-        else:
-            comp_factors.setdefault(group[rest[0]], []).append(f)
-
-    where: dict[int, tuple[str, int, int]] = {v: ("target", 0, epos[v]) for v in enumerated}
-    single_by_card: dict[int, list[tuple[int, np.ndarray]]] = {}
-    components: list[Component] = []
-    for root in sorted(members):
-        vs = sorted(members[root])
-        fs = comp_factors.get(root, [])
-        if len(vs) == 1:
-            # A node whose factors touch only itself and targets: tabulate over (K, card).
-            v = vs[0]
-            prod = np.ones((K, cards[v]))
-            for f in fs:
-                scope, table = factors[f]
-                moved = np.moveaxis(table, scope.index(v), -1)   # v last
-                others = [u for u in scope if u != v]
-                prod = prod * (moved[tuple(joint_states[:, epos[u]] for u in others)] if others else moved[None, :])
-            single_by_card.setdefault(cards[v], []).append((v, prod))
-            continue
-        scopes = [factors[f][0] for f in fs]
-        members_set = set(vs)
-        touched = sorted({u for sc in scopes for u in sc if u in epos}, key=lambda u: epos[u])
-        observable = [v for v in vs if v < len(names)]       # hidden variables take no evidence
-        slot_vars: dict[int, tuple[tuple[int, ...], bool]] = {}
-        elimination = eliminate(vs, scopes, var_cards, limit=entries_allowed(memory_budget))
-        check_budget(elimination, names, memory_budget, spec.name)
-        steps = _plan(vs, observable, scopes, var_cards, touched, slot_vars, elimination.order)
-        consts = [np.ascontiguousarray(factors[f][1]) for f in fs]
-        gradient = compile_gradient(consts, observable, var_cards, steps, slot_vars, touched,
-                                    max_entries=memory_budget / BYTES_PER_ENTRY)
-        slots, leaf_groups, runtime = _precompute(consts, observable, var_cards, steps)
-        leaf_stacks = _stack_leaves(leaf_groups)
-        forward_work = gradient.forward_work if gradient is not None else sum(st.naive_work for st in runtime)
-        full_work = forward_work + CALL_WORK * (len(runtime) + len(leaf_stacks))
-        for pos, v in enumerate(observable):
-            where[v] = ("component", len(components), pos)
-        components.append(Component(
-            nodes=np.array(observable, dtype=np.intp), cards=tuple(cards[v] for v in observable),
-            slots=slots, lam_start=len(consts), leaf_groups=leaf_groups, leaf_stacks=leaf_stacks,
-            steps=runtime,
-            result=len(consts) + len(observable) + len(steps) - 1,
-            lam_used=tuple(sorted({i - len(consts) for st in runtime for i in st.inputs
-                                   if len(consts) <= i < len(consts) + len(observable)})),
-            expand_shape=tuple(cards[u] if u in touched else 1 for u in enumerated),
-            full_shape=tuple(cards[u] for u in enumerated),
-            expand_index=_expand_index(joint_states, [epos[u] for u in touched], [cards[u] for u in touched]),
-            largest=elimination.largest_size,
-            gradient=gradient,
-            closed=not any(p in members_set for t in enumerated for p in parents[t]),
-            forward_first=(gradient is not None and full_work <= PRUNE_WORK   # larger ones are pruned instead
-                           and len(gradient.forward) <= FORWARD_CALLS_SLACK * (len(runtime) + len(leaf_stacks))),
-            pruning=(compile_pruning(observable, parents, owned, enumerated, cards, full_work,
-                                     CALL_WORK + forward_work / len(observable))
-                     if full_work > PRUNE_WORK else None),
-        ))
-    # All singletons in one group, tables zero-padded to the largest cardinality (padded
-    # states have zero likelihood too): one matrix product however many cardinalities.
-    singletons: list[SingletonGroup] = []
-    items = [item for card in sorted(single_by_card) for item in single_by_card[card]]
-    if items:
-        width = max(single_by_card)
-        stacked = np.zeros((len(items), width, K))
-        for pos, (v, table) in enumerate(items):
-            where[v] = ("singleton", 0, pos)
-            stacked[pos, : cards[v], :] = table.T
-        singletons.append(SingletonGroup(np.array([v for v, _ in items], dtype=np.intp), width, stacked))
-
-    lam = _lam_template(cards)
-    base.setflags(write=False)
-    return CompiledNetwork(
-        names=names, states=states, cards=cards, parents=parents, tables=tables,
-        targets=target_idx, enumerated=enumerated, joint_states=joint_states,
-        joint_flat=joint_states + max(cards) * np.arange(len(enumerated))[None, :], base=base,
-        singletons=tuple(singletons), components=tuple(components), lam_template=lam,
-        index=index, state_index=tuple({s: j for j, s in enumerate(st)} for st in states),
-        where=tuple(where[v] for v in range(len(names))),
-        membership=_membership(components, len(names)),
-        prunable=any(comp.closed or comp.pruning is not None for comp in components),
-        name=spec.name, memory_budget=memory_budget,
-    )
-
-
 def _expand_index(joint_states: np.ndarray, positions: list[int], cards: list[int]) -> np.ndarray:
     """For each joint state, the flat index of its touched targets' states in a result over those targets."""
     index = np.zeros(joint_states.shape[0], dtype=np.intp)
@@ -624,11 +940,3 @@ def _expand_index(joint_states: np.ndarray, positions: list[int], cards: list[in
         index = index * card + joint_states[:, pos]
     index.setflags(write=False)
     return index
-
-
-def _membership(components: Sequence[Component], n_nodes: int) -> np.ndarray:
-    out = np.zeros((len(components), n_nodes), dtype=bool)
-    for c, comp in enumerate(components):
-        out[c, comp.nodes] = True
-    out.setflags(write=False)
-    return out
