@@ -63,16 +63,20 @@ def normalize_indexed(net: CompiledNetwork, evidence: EvidenceLike | None,
     """
     if evidence is None:
         return {}, {}
-    if not isinstance(evidence, Mapping) or isinstance(evidence, Likelihood):
+    if type(evidence) is not dict and (not isinstance(evidence, Mapping) or isinstance(evidence, Likelihood)):
         raise EvidenceError(f"evidence must be a mapping of node id to state, got {type(evidence).__name__}")
     out: dict[str, str | Likelihood] = {}
     indices: Indexed = {}
-    index = net.index
+    index, state_index = net.index, net.state_index
     for node, value in evidence.items():
         i = index.get(node) if isinstance(node, str) else None
         if i is None:
             raise UnknownNodeError(node, net.names)
-        states = net.state_index[i]
+        states = state_index[i]
+        if type(value) is str and value in states:   # the common answer first: what a diagnosis pays for
+            out[node] = value
+            indices[i] = states[value]
+            continue
         if graded and isinstance(value, str) and value not in states and value in graded:
             if len(states) != 2 or "yes" not in states:
                 raise EvidenceError(f"the graded answer {quote(value)} is for yes/no questions; {quote(node)} has "
@@ -136,7 +140,10 @@ def hard_only(indices: Indexed) -> bool:
     >>> hard_only({0: 1, 3: 0}), hard_only({0: np.array([1.0, 0.5])})
     (True, False)
     """
-    return all(not isinstance(v, np.ndarray) for v in indices.values())
+    for v in indices.values():   # a plain loop: this runs on every diagnosis
+        if isinstance(v, np.ndarray):
+            return False
+    return True
 
 
 def hard_answers(evidence: Mapping[str, str | Likelihood]) -> dict[str, str]:

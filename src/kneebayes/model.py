@@ -20,7 +20,7 @@ from .evidence import EvidenceLike, hard_only, normalize, normalize_indexed, to_
 from .extras import require
 from .inference import evidence_weight
 from .inference.evidence_weight import Layout as WeightLayout
-from .inference.fast import FastPlan, compile_fast, fast_joint, part_rows
+from .inference.fast import FastPlan, compile_fast, fast_posterior
 from .inference.posterior import encode, marginals, node_target_joints, target_joint
 from .likelihood import Likelihood
 from .interop.pgmpy import to_pgmpy
@@ -347,12 +347,11 @@ class Model:
                                       min_gain=min_gain, screen_red_flags=screen_red_flags)
         plan = self.fast_plan if hard_only(indices) else None   # the fast path's tables take states only
         if plan is not None:
-            found = fast_joint(plan, part_rows(plan, indices))
-            if found.ok[0]:
-                log_pe = float(found.log_evidence[0])
+            found = fast_posterior(plan, indices)
+            if found is not None:
+                joint, log_pe = found
                 if log_pe == -np.inf:
                     raise ImpossibleEvidenceError(ev.items())
-                joint = found.joint[0]
                 marg = joint @ self._targets.matrix
                 np.minimum(marg, 1.0, out=marg)   # rounding may land a hair past 1 (the joint is never negative)
                 return Diagnosis(self, ev, marg, joint, log_pe, indices, settings, skip)

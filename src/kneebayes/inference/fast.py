@@ -65,7 +65,6 @@ ERROR_SCALE = 4 * float(np.finfo(float).eps)
 _NEG = -1e250           # log 0: finite, so that sums of logs never meet inf - inf
 _IMPOSSIBLE = -1e200    # a log value below this is a zero
 _LOG_TINY = math.log(TINY)
-_SMALL_BATCH = 8         # rows up to which one gather of every picked row beats a gather per column
 _BLAS_ROWS = 64          # rows per matrix product (see _blocked_matmul)
 
 
@@ -213,7 +212,11 @@ def fast_joint(plan: FastPlan, rows: np.ndarray) -> FastJoint:
     ``rows`` has shape (batch, m): for each evidence set, the pattern row of
     each part with something observed (``part_rows``), or of every part
     (``batch_rows``; a part with nothing observed picks its all-zero row).
-    One rule for one evidence set and for a million: a diagnosis is a batch of one.
+    Each evidence set's log-factors are the sum of its picked rows: for a
+    batch, one matrix product of the rows' indicators with ``plan.logs``
+    (each picked row once: row 0 and a part's first row are zeros). The
+    rest is one rule for one evidence set and for a million
+    (:func:`fast_posterior` is the same rule on one set).
 
     >>> import kneebayes
     >>> from kneebayes.inference.fast import compile_fast, fast_joint, part_rows
@@ -224,21 +227,22 @@ def fast_joint(plan: FastPlan, rows: np.ndarray) -> FastJoint:
     (True, 1.0, True)
     """
     batch = rows.shape[0]
-    if batch <= _SMALL_BATCH:
-        logs = np.add.reduce(plan.logs[rows], axis=1)   # the ufunc itself: ndarray.sum adds a Python layer
-    else:   # the same sums in the same order, one picked row at a time: no (batch, m, width) temporary
-        logs = plan.logs[rows[:, 0]]
-        for j in range(1, rows.shape[1]):
-            logs += plan.logs[rows[:, j]]
+    if batch == 1:
+        one = _settle(plan, rows[0])
+        if one is None:
+            return FastJoint(np.zeros((1, plan.k)), np.zeros(1), np.zeros(1, dtype=bool))
+        return FastJoint(one[0][None, :], np.array([one[1]]), np.ones(1, dtype=bool))
+    picked = np.zeros((batch, plan.logs.shape[0]))
+    picked[np.arange(batch)[:, None], rows] = 1.0
+    logs = _blocked_matmul(picked, plan.logs)
     k = plan.k
     width = plan.logs.shape[1] - 1
     values = np.exp(logs[:, :width])   # each row's logs peak at 0: the shift is in the last column
     q = values[:, :k]
     if plan.mix is not None:
-        both = _blocked_matmul(values[:, k:], plan.mix)   # (batch, 2K): the factored value and its bound
-        np.maximum(both[:, :k], 0.0, out=both[:, :k])   # inclusion-exclusion rounding may dip below 0
-        both = both.reshape(batch, 2, k)
+        both = _blocked_matmul(values[:, k:], plan.mix).reshape(batch, 2, k)   # the factored value and its bound
         both *= q[:, None, :]
+        np.maximum(both, 0.0, out=both)   # inclusion-exclusion rounding may dip below 0 (q is never negative)
         total, bound = np.add.reduce(both, axis=2).T
         q = both[:, 0]
         ok = bound * (plan.error_scale / TOLERANCE) <= total
@@ -263,6 +267,55 @@ def fast_joint(plan: FastPlan, rows: np.ndarray) -> FastJoint:
         ok |= zero & ((logs[:, :k].max(axis=1) <= _IMPOSSIBLE) |
                       (plan.mix is not None and logs[:, k:width].max(axis=1) <= _IMPOSSIBLE))
     return FastJoint(joint, log_evidence, ok)
+
+
+def fast_posterior(plan: FastPlan, indices: Mapping[int, int]) -> tuple[np.ndarray, float] | None:
+    """One evidence set, {node index: state index}: the targets' joint and log P(evidence), or None where the
+    general engine must decide (``ok`` false in :func:`fast_joint`); log P(evidence) is -inf where impossible.
+
+    The same rule as a batch of one, in as few array operations as it takes:
+    what a single diagnosis pays for.
+
+    >>> import kneebayes
+    >>> from kneebayes.inference.fast import compile_fast, fast_posterior
+    >>> net = kneebayes.load_model().network
+    >>> joint, log_evidence = fast_posterior(compile_fast(net), {net.index["locking_or_catching"]: 0})
+    >>> round(float(joint.sum()), 12), log_evidence < 0.0
+    (1.0, True)
+    """
+    return _settle(plan, _picks(plan, indices))
+
+
+def _settle(plan: FastPlan, picks: np.ndarray | list[int]) -> tuple[np.ndarray, float] | None:
+    """:func:`fast_joint`'s rule for one evidence set given by its picked rows: (joint, log P(e)) or None.
+
+    The same sums as a batch row, written as dot products: a single
+    diagnosis pays per array operation, not per element.
+    """
+    logs = np.add.reduce(plan.logs.take(picks, axis=0), axis=0)
+    k = plan.k
+    width = plan.logs.shape[1] - 1
+    values = np.exp(logs[:width])
+    q = values[:k]
+    if plan.mix is not None:
+        both = values[k:] @ plan.mix          # the factored value, then its bound
+        value = both[:k]
+        np.maximum(value, 0.0, out=value)     # inclusion-exclusion rounding may dip below 0
+        total = float(value @ q)
+        settled = float(both[k:] @ q) * (plan.error_scale / TOLERANCE) <= total
+        q = value * q
+    else:
+        total = float(np.add.reduce(q))
+        settled = True
+    if total > 0.0:
+        log_evidence = min(math.log(total) + float(logs[width]), 0.0)
+        if settled and log_evidence >= _LOG_TINY:
+            q *= 1.0 / total
+            return q, log_evidence
+        return None
+    if logs[:k].max() <= _IMPOSSIBLE or (plan.mix is not None and logs[k:width].max() <= _IMPOSSIBLE):
+        return np.zeros(k), -math.inf
+    return None
 
 
 def _shifted(logs: np.ndarray, k: int) -> np.ndarray:
@@ -301,30 +354,30 @@ def _blocked_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def part_rows(plan: FastPlan, indices: Mapping[int, int]) -> np.ndarray:
     """One evidence set, {node index: state index}, as the rows of its parts with something observed, (1, m)."""
+    return np.array([_picks(plan, indices)], dtype=np.intp)
+
+
+def _picks(plan: FastPlan, indices: Mapping[int, int]) -> list[int]:
+    """The rows of ``plan.logs`` one evidence set picks: its observed parts' pattern rows and the constant row."""
     found: dict[int, int] = {-1: plan.constant_row}
     part_of, stride, offsets = plan.part_of, plan.node_stride, plan.part_offsets
     for v, s in indices.items():
         p = part_of[v]
         found[p] = found.get(p, offsets[p]) + (s + 1) * stride[v]
-    return np.array([sorted(found.values())], dtype=np.intp)   # sorted: the sum's order never follows the dict's
+    return sorted(found.values())   # sorted: the sum's order never follows the dict's
 
 
 def batch_rows(plan: FastPlan, codes: np.ndarray) -> np.ndarray:
-    """Rows of state codes, (batch, nodes) with -1 where not observed, as ``part_rows`` gives each: the rows of
-    the parts with something observed and the constant row, in increasing order, padded in front with row 0
-    (all zeros) to the longest."""
+    """Rows of state codes, (batch, nodes) with -1 where not observed, as the rows of ``plan.logs`` each picks:
+    every part's pattern row (a part with nothing observed picks its first row, all zeros), then the
+    constant row, (batch, parts + 1)."""
     batch = codes.shape[0]
-    by_node = (codes[:, plan.order] + 1) * plan.stride
-    rows = np.zeros((batch, len(plan.starts) + 1), dtype=np.intp)
-    if by_node.shape[1]:
-        np.add.reduceat(by_node, plan.starts, axis=1, out=rows[:, :-1])
-    observed = rows[:, :-1] > 0
+    rows = np.empty((batch, len(plan.starts) + 1), dtype=np.intp)
+    by_node = (codes[:, plan.order] + 1) * plan.stride   # intp, whatever the codes' dtype
+    np.add.reduceat(by_node, plan.starts, axis=1, out=rows[:, :-1])
     rows[:, :-1] += plan.offsets
-    rows[:, :-1] *= observed           # a part with nothing observed picks row 0
     rows[:, -1] = plan.constant_row
-    rows.sort(axis=1)
-    longest = int(observed.sum(axis=1).max(initial=0)) + 1
-    return rows[:, rows.shape[1] - longest :]
+    return rows
 
 
 # -- compiling the parts --------------------------------------------------------------------
