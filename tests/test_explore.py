@@ -17,6 +17,7 @@ from networks import SMALL_BIF
 
 import kneebayes
 from kneebayes import MissingExtraError, UnknownNodeError
+from kneebayes.display import knobs
 from kneebayes.display.explore import UNKNOWN
 
 pytest.importorskip("ipywidgets", reason="the notebook extra (ipywidgets) is not installed")
@@ -203,6 +204,56 @@ def test_check_claims_button_checks_the_current_numbers(view) -> None:  # type: 
     view.check_button.click()
     assert not view.claims_stale
     assert view.claims == view.model.check_claims()
+
+
+# -- rebuilding only what changed ---------------------------------------------------------------
+def _rebuilds(view) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every value the output widget is given from now on."""
+    shown: list[str] = []
+    view.output.observe(lambda change: shown.append(change["new"]), names="value")
+    return shown
+
+
+def test_a_move_without_live_claims_rebuilds_the_output_once(view) -> None:  # type: ignore[no-untyped-def]
+    view.live_claims.value = False
+    shown = _rebuilds(view)
+    view.sliders["bakers_cyst.leak"].value = 0.2
+    assert len(shown) == 1
+
+
+def test_a_move_with_live_claims_shows_the_diagnosis_before_the_claims(view, model) -> None:  # type: ignore[no-untyped-def]
+    shown = _rebuilds(view)
+    view.sliders["bakers_cyst.weight[meniscal_injury]"].value = 0.0
+    direct = model.with_parameters({"bakers_cyst.weight[meniscal_injury]": (0.0, (0.0, 0.0))}).diagnose(START)
+    assert len(shown) == 2
+    assert f"{direct.posterior['bakers_cyst'] * 100:.1f}%" in shown[0]
+    assert "meniscal_tear_raises_bakers_cyst" not in shown[0] and "meniscal_tear_raises_bakers_cyst" in shown[1]
+
+
+def test_checking_the_claims_keeps_the_diagnosis_html(view, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    built = []
+    monkeypatch.setattr(knobs, "diagnosis_part", lambda dx: built.append(dx) or "")
+    view.check_button.click()
+    assert built == []
+
+
+def test_the_output_is_the_page_explorer_html_builds(view, model) -> None:  # type: ignore[no-untyped-def]
+    view.sliders["bakers_cyst.leak"].value = 0.2
+    view.live_claims.value = False
+    view.sliders["tendonitis.leak"].value = 0.1
+    view.answers["limping"].value = "probably"
+    page = knobs.explorer_html(view.diagnosis, view.claims, original=model.parameters,
+                               claims_stale=view.claims_stale, error=view.error)
+    assert view.output.value == page == view.snapshot_html()
+
+
+def test_a_move_changes_only_the_sliders_of_its_column(small) -> None:  # type: ignore[no-untyped-def]
+    view = kneebayes.explore(small, {"Light": "off"}, nodes=["Fault", "Light"])
+    moved: list[str] = []
+    for address, slider in view.sliders.items():
+        slider.observe(lambda change, a=address: moved.append(a), names="value")
+    view.sliders["Light.table[Fault=yes][on]"].value = 0.3
+    assert sorted(moved) == ["Light.table[Fault=yes][off]", "Light.table[Fault=yes][on]"]
 
 
 # -- reset and save ---------------------------------------------------------------------------

@@ -24,14 +24,17 @@ ipywidgets (the ``notebook`` extra) over :mod:`kneebayes.display.knobs`:
   atomic, so a failed save leaves an existing file as it was) and *reset*
   (back to the file's numbers and the starting answers).
 
-Sliders report a move when released, so each move is one recompute.
+Sliders report a move when released, so each move is one recompute. A
+move makes the new model (only its numbers are compiled: the network's
+plans are kept), diagnoses it and shows it before the claims are checked;
+the output is rebuilt only in the parts that changed.
 """
 
 from __future__ import annotations
 
 import html
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import KneeBayesError
@@ -62,8 +65,9 @@ class Explorer:
     read: ``model`` (the model with the sliders' numbers), ``original``
     (the file's), ``diagnosis``, ``claims`` (None until checked),
     ``claims_stale``, ``error`` (the last refused change, or None),
-    ``seconds`` (how long the last change took to a new diagnosis: the new
-    model and its diagnosis), ``claims_seconds`` (the last claims check),
+    ``seconds`` (how long the last change took until the output showed it:
+    the new model, its diagnosis and the HTML; the claims check after it
+    is counted apart), ``claims_seconds`` (the last claims check),
     ``evidence``; and its
     widgets to drive: ``sliders[address]``, ``answers[node]``,
     ``live_claims``, ``check_button``, ``save_path``, ``save_button``,
@@ -94,6 +98,7 @@ class Explorer:
         self.claims_seconds: float | None = None
         self._w = widgets
         self._syncing = False
+        self._parts: dict[str, tuple[tuple[object, ...], str]] = {}   # each output part's HTML, by what it shows
         self._columns = knobs.column_of(model, nodes)
         self._values = {address: model.parameters[address].value for address in self._columns}
         self._start: dict[str, Answer] = {}
@@ -205,12 +210,12 @@ class Explorer:
             return
         self.model, self._values, self.error = model, values, None
         self._sync_sliders()
-        self._recompute(started)
         if self.live_claims.value:
+            self._recompute(started)   # the new diagnosis shows at once; the claims follow
             self.check_claims()
         else:
             self.claims_stale = self.claims is not None
-            self._render()
+            self._recompute(started)
 
     def _answered(self) -> None:
         if not self._syncing:
@@ -223,25 +228,30 @@ class Explorer:
         self._syncing = True
         try:
             for address, slider in self.sliders.items():
-                slider.value = self._values[address]
+                value = self._values[address]
+                if slider.value != value:   # most stay where they are: a move changes one column
+                    slider.value = value
         finally:
             self._syncing = False
 
-    def _recompute(self, started: float | None = None, render: bool = True) -> None:
-        """The diagnosis of the current model and answers; ``seconds`` counts from ``started`` (the change)."""
+    def _recompute(self, started: float | None = None) -> None:
+        """Diagnose the current model and answers and show it; ``seconds`` counts from ``started`` (the change)."""
         started = time.perf_counter() if started is None else started
         try:
             self.diagnosis = self.model.diagnose(self.evidence)
         except KneeBayesError as exc:   # e.g. answers the changed numbers make impossible
             self.error = str(exc)
+        self.output.value = self.snapshot_html()
         self.seconds = time.perf_counter() - started
-        if render:
-            self._render()
+        self._show_status()
 
     def _render(self) -> None:
         self.output.value = self.snapshot_html()
+        self._show_status()
+
+    def _show_status(self) -> None:
         claims = "" if self.claims_seconds is None else f", claims checked in {self.claims_seconds * 1000:.0f} ms"
-        self.status.value = (f"<span style='color:#666666'>last change: model and diagnosis in "
+        self.status.value = (f"<span style='color:#666666'>last change: shown in "
                              f"{self.seconds * 1000:.0f} ms{claims}</span>")
 
     # -- actions ------------------------------------------------------------------------------
@@ -288,9 +298,27 @@ class Explorer:
 
     # -- display ------------------------------------------------------------------------------
     def snapshot_html(self) -> str:
-        """The output as it is now, as static HTML: the diagnosis, the claims, the changed numbers."""
-        return knobs.explorer_html(self.diagnosis, self.claims, original=self.original.parameters,
-                                   claims_stale=self.claims_stale, error=self.error)
+        """The output as it is now, as static HTML: the diagnosis, the claims, the changed numbers.
+
+        The same page as ``knobs.explorer_html`` gives; each part is rebuilt
+        only when what it shows changed (a move of an answer leaves the
+        claims' part alone, a claims check the diagnosis's).
+        """
+        dx, claims, stale = self.diagnosis, self.claims, self.claims_stale
+        return knobs.output_html(
+            self._part("claims", (claims, stale), lambda: knobs.claims_html(claims, stale=stale)),
+            self._part("changes", (dx.model,), lambda: knobs.changes_html(self.original.parameters,
+                                                                          dx.model.parameters)),
+            self._part("diagnosis", (dx,), lambda: knobs.diagnosis_part(dx)),
+            error=self.error)
+
+    def _part(self, name: str, shows: tuple[object, ...], build: Callable[[], str]) -> str:
+        """The HTML of one output part: kept while it shows the same objects (every one is immutable)."""
+        found = self._parts.get(name)
+        if found is None or len(found[0]) != len(shows) or any(a is not b for a, b in zip(found[0], shows)):
+            found = (shows, build())
+            self._parts[name] = found
+        return found[1]
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         # The widget where a kernel is live; the snapshot for viewers without one (they skip the widget's type).

@@ -13,7 +13,8 @@ and what the output says are all testable without a notebook:
   states);
 * :func:`answer_options`: the answers one question offers (its states, the
   model's graded answers between yes and no, and :data:`UNKNOWN`);
-* :func:`explorer_html`: the live output as one HTML fragment.
+* :func:`explorer_html`: the live output as one HTML fragment (:func:`output_html`
+  puts it together from its parts).
 
 >>> import kneebayes
 >>> model = kneebayes.load_model()
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = ["WIDEN", "UNKNOWN", "Unanswered", "Answer", "slider_bounds", "column_of", "column_move",
            "changes_from", "answer_options", "answer_for", "evidence_of", "chosen_nodes", "claims_html",
-           "changes_html", "explorer_html", "node_title"]
+           "changes_html", "explorer_html", "output_html", "diagnosis_part", "node_title"]
 
 #: A slider reaches this many widths of the stated range beyond each end of it.
 WIDEN = 0.5
@@ -307,6 +308,8 @@ def explorer_html(diagnosis: Diagnosis, claims: ClaimReport | None, *, original:
     advice): what the answers point to (the explaining causes), the
     posterior bars, triage and the next question. ``error`` is the message
     of the last change that could not be made. Every text is escaped.
+    The explorer builds the same page from its parts (:func:`output_html`),
+    rebuilding only the parts a change touched.
 
     >>> import kneebayes
     >>> model = kneebayes.load_model()
@@ -314,10 +317,30 @@ def explorer_html(diagnosis: Diagnosis, claims: ClaimReport | None, *, original:
     >>> "a &lt;b&gt;" in text and text.index("kb-claims") < text.index("How likely each cause is present")
     True
     """
+    return output_html(claims_html(claims, stale=claims_stale), changes_html(original, diagnosis.model.parameters),
+                       diagnosis_part(diagnosis), error=error)
+
+
+def diagnosis_part(diagnosis: Diagnosis) -> str:
+    """The diagnosis as the explorer shows it: ``display.html.diagnosis_html`` without the care advice.
+
+    >>> import kneebayes
+    >>> "How likely each cause is present" in diagnosis_part(kneebayes.load_model().diagnose({"limping": "yes"}))
+    True
+    """
+    return diagnosis_html(diagnosis, care=0)
+
+
+def output_html(claims: str, changes: str, diagnosis: str, *, error: str | None = None) -> str:
+    """The explorer's output from its parts' HTML (:func:`claims_html`, :func:`changes_html`, the
+    diagnosis's), after the refused change ``error`` (escaped here) if there is one.
+
+    >>> output_html("<p>claims</p>", "<p>changes</p>", "<p>diagnosis</p>", error="1 > 0")
+    "<div class='kb-explorer'><div class='kb-error' style='color:#a40000;font-weight:600;white-space:pre-wrap'>not applied: 1 &gt; 0</div><p>claims</p><p>changes</p><p>diagnosis</p></div>"
+    """
     refused = (f"<div class='kb-error' style='{_ERROR};white-space:pre-wrap'>not applied: "
                f"{html.escape(error)}</div>" if error else "")
-    return (f"<div class='kb-explorer'>{refused}{claims_html(claims, stale=claims_stale)}"
-            f"{changes_html(original, diagnosis.model.parameters)}{diagnosis_html(diagnosis, care=0)}</div>")
+    return f"<div class='kb-explorer'>{refused}{claims}{changes}{diagnosis}</div>"
 
 
 def node_title(model: Model, node: str) -> str:
