@@ -116,14 +116,17 @@ def _greedy(wanted: list[int], adjacency: dict[int, set[int]], cards: Sequence[i
     remaining = set(wanted)
     log_card = {v: math.log(cards[v]) if cards[v] > 0 else 0.0 for v in adj}
 
+    card_of, neighbours = log_card.__getitem__, adj.__getitem__
+
     def price(v: int) -> tuple[float, float, int]:
+        # map chains, not generators: this runs for every neighbour of every step (a query's plan, too)
         nb = adj[v]
-        weight = sum(log_card[u] for u in nb) + log_card[v]
+        weight = sum(map(card_of, nb)) + log_card[v]
         if not by_fill:
             return weight, 0.0, v
         if len(nb) > _EXACT_FILL_DEGREE:
             return float(len(nb) * (len(nb) - 1) // 2), weight, v
-        present = sum(len(adj[a] & nb) for a in nb) // 2     # edges already among the neighbours (set ops run in C)
+        present = sum(map(len, map(nb.intersection, map(neighbours, nb)))) // 2   # edges already among the neighbours
         return float(len(nb) * (len(nb) - 1) // 2 - present), weight, v
 
     current = {v: price(v) for v in wanted}
@@ -146,8 +149,10 @@ def _greedy(wanted: list[int], adjacency: dict[int, set[int]], cards: Sequence[i
                                complete=False)
         remaining.discard(v)
         for a in nb:
-            adj[a].discard(v)
-            adj[a].update(u for u in nb if u != a)
+            others = adj[a]
+            others.discard(v)
+            others |= nb
+            others.discard(a)
         # Eliminating v changed its neighbours' neighbourhoods. Their neighbours' fill can only have
         # dropped (new edges among v's neighbours); re-pricing those too would cost the square of the
         # degree per step on dense graphs, so they keep their stale, higher price until next touched.
