@@ -35,7 +35,7 @@ from ..network.pruned_plan import ROW_PRUNE_WORK
 from . import bipartite_queries
 from .backward import component_joints, forward_pass
 from .joint import TargetJoint
-from .pruned import clamped_work, pruned_value
+from .pruned import bucket_marginals, bucket_value, clamped_work, pruned_value
 
 
 def encode(net: CompiledNetwork, evidence: Sequence[Mapping[int, int | np.ndarray]]) -> np.ndarray:
@@ -202,6 +202,15 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
                 comps.append(ones)      # nothing to multiply in
                 scales.append(unscaled)
                 continue
+            if comp.pruning is not None and _apart(comp):
+                run = bucket_value(comp, lam[:, comp.nodes, :], net.lam_template[comp.nodes], _wanted(net, c),
+                                   net.memory_budget / 8)
+                if run is not None:
+                    value = np.full((1, q.shape[1]), run.value)
+                    comps.append(value)
+                    scales.append(unscaled)
+                    q *= value
+                    continue
             if comp.pruning is not None:
                 value = pruned_value(comp, lam[:, comp.nodes, :], observed[comp.nodes], net.memory_budget / 8)
                 if value is not None and value.max() >= _TINY:
@@ -238,6 +247,26 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
     np.minimum(log_evidence, 0.0, out=log_evidence)   # a probability; rounding may land a hair above log 1
     q /= total[:, None]
     return TargetJoint(q, log_evidence, tuple(singles), tuple(comps), tuple(scales), tuple(forwards))
+
+
+def _apart(comp: Component) -> bool:
+    """Whether a component touches no enumerated target: its value is one number, and its nodes are
+    independent of the targets' joint."""
+    return math.prod(comp.expand_shape) == 1
+
+
+def _wanted(net: CompiledNetwork, c: int) -> np.ndarray:
+    """The positions of a component's nodes that are targets (not enumerated): a diagnosis asks for their
+    marginals next, so a pruned pass keeps their ancestors and its way back to them."""
+    key = ("targets in component", c)
+    memo = _derived(net)
+    found = memo.get(key)
+    if isinstance(found, np.ndarray):
+        return found
+    wanted = np.isin(net.components[c].nodes, net.targets)
+    wanted.setflags(write=False)
+    memo[key] = wanted
+    return wanted
 
 
 def _pruned_rows(net: CompiledNetwork, comp: Component, own: np.ndarray,
@@ -380,6 +409,15 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
     for c, n_clamps, n_idx, p_idx, x_idx in layout.comps:
         comp = net.components[c]
         own = lam[:, comp.nodes, :]
+        if batch == 1 and comp.pruning is not None and _apart(comp):
+            wanted = _wanted(net, c).copy()
+            wanted[p_idx] = True
+            run = bucket_value(comp, own, net.lam_template[comp.nodes], wanted, net.memory_budget / 8)
+            if run is not None:   # one collect pass over the evidence's ancestors, and the way back to these nodes
+                found_marginals = bucket_marginals(run, set(p_idx.tolist()), comp.cards)
+                shares = np.array([found_marginals[p][x] for p, x in zip(p_idx.tolist(), x_idx.tolist())])
+                out[:, n_idx, x_idx, :] = shares[None, :, None] * tj.joint[:, None, :]
+                continue
         prunes = comp.pruning is not None and comp.pruning.full_work >= ROW_PRUNE_WORK
         found = None
         if prunes and batch == 1 and method != "sweep" and _prune_clamps(net, comp, own, p_idx, n_clamps):

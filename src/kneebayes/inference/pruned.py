@@ -9,16 +9,20 @@ the full plan costs on the components where pruning is switched on.
 from __future__ import annotations
 
 import math
+import weakref
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..network.compiled import Component
 from ..network.backward_plan import CALL_WORK, LETTERS
+from ..network.compiled import Component
+from ..network.contraction import plain_einsum
 from ..network.planner import eliminate
-from ..network.pruned_plan import Pruning
+from ..network.pruned_plan import BucketPlan, Pruning, bucket_plan
 
 _MAX_PLANS = 4096
+_TINY = 1e-250   # below this a product may have underflowed on its way
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,3 +145,113 @@ def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray,
     if plan.shape == comp.full_shape:
         return out.reshape(1, k)
     return np.broadcast_to(out.reshape((1, *plan.shape)), (1, *comp.full_shape)).reshape(1, k)
+
+
+@dataclass(frozen=True, eq=False)
+class BucketRun:
+    """One evidence set's collect pass over a bucket plan: the kept clique tables and messages, and the value.
+
+    ``value`` is the component's value (no targets on its axes: a scalar);
+    :func:`bucket_marginals` takes the way back from here.
+    """
+
+    plan: BucketPlan
+    slots: tuple[np.ndarray, ...]
+    cliques: dict[int, np.ndarray]     # step -> its clique table, for the steps the way back visits
+    value: float
+    observed: dict[int, int]           # hard-observed position -> its state
+
+
+# The last collect pass per component: a diagnosis asks for the value first and the targets' marginals
+# next, on the same evidence. Kept beside the frozen component, dropped with it.
+_LAST_RUN: weakref.WeakKeyDictionary[Component, tuple[bytes, BucketRun | None]] = weakref.WeakKeyDictionary()
+
+
+def _patterns(own: np.ndarray, template: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which of one row's nodes are observed hard (one state left) and which softly (a likelihood vector)."""
+    observed = (own != template).any(axis=1)
+    hard = observed & ((own != 0.0).sum(axis=1) == 1)
+    return hard, observed & ~hard
+
+
+def bucket_value(comp: Component, own: np.ndarray, template: np.ndarray, wanted: np.ndarray,
+                 max_entries: float = math.inf) -> BucketRun | None:
+    """The collect pass of one evidence set over the relevant part of a component that touches no enumerated
+    target, ready for the marginals of the ``wanted`` positions; None where pruning declines (the fixed plan
+    is cheaper or the plan too large) or the value underflows (the fixed plan rescales).
+
+    ``own``: the component's lam rows, (1, nodes, max card); ``template``:
+    the same rows without evidence.
+    """
+    pr = comp.pruning
+    assert pr is not None  # noqa: S101 - only called on components that have one
+    key = own.tobytes() + wanted.tobytes()
+    last = _LAST_RUN.get(comp)
+    if last is not None and last[0] == key:
+        return last[1]
+    hard, soft = _patterns(own[0], template)
+    pattern = b"b" + hard.tobytes() + soft.tobytes() + wanted.tobytes()
+    plan = pr.plans.get(pattern)
+    if plan is None:
+        plan = bucket_plan(pr, comp.cards, hard, soft, wanted, max_entries) or _DECLINED
+        if len(pr.plans) >= _MAX_PLANS:
+            pr.plans.clear()
+        pr.plans[pattern] = plan
+    run = _collect(pr.tables, plan, own[0], hard) if isinstance(plan, BucketPlan) else None
+    _LAST_RUN[comp] = (key, run)
+    return run
+
+
+def _collect(tables: tuple[np.ndarray, ...], plan: BucketPlan, row: np.ndarray, hard: np.ndarray) -> BucketRun | None:
+    observed = {int(j): int(row[j].argmax()) for j in np.flatnonzero(hard)}
+    slots: list[np.ndarray] = []
+    scale = 1.0
+    for f, cut in plan.factors:
+        table = tables[f]
+        if cut:
+            index: list[object] = [slice(None)] * table.ndim
+            for axis, j in cut:
+                index[axis] = observed[j]
+            table = table[tuple(index)]
+        slots.append(table)
+    for j, card in plan.soft:
+        slots.append(row[j, :card])
+    for j, state in observed.items():
+        scale *= float(row[j, state])     # 1 for a plain answer
+    cliques: dict[int, np.ndarray] = {}
+    for step, (inputs, subscripts, keep) in enumerate(plan.forward):
+        out = plain_einsum(subscripts, *[slots[s] for s in inputs])
+        if keep:
+            cliques[step] = out
+            out = out.sum(axis=0)
+        slots.append(out)
+    value = scale * math.prod(float(slots[s]) for s in plan.scalars)
+    if not value >= _TINY:
+        return None      # an underflow (or impossible evidence): the fixed plan rescales and says which
+    return BucketRun(plan, tuple(slots), cliques, value, observed)
+
+
+def bucket_marginals(run: BucketRun, positions: Iterable[int], cards: Sequence[int]) -> dict[int, np.ndarray]:
+    """P(node | the component's evidence) for nodes at ``positions`` (each among the run's wanted ones or
+    hard-observed), from the run's collect pass and one distribute pass down to them."""
+    plan = run.plan
+    n_factors = len(plan.factors) + len(plan.soft)
+    fed = {child for child, _, _ in plan.backward}
+    # A tree's root step: its clique, over its variable alone, already holds everything below it.
+    belief = {step: table for step, table in run.cliques.items() if step not in fed}
+    for child, up, subscripts in plan.backward:
+        down = plain_einsum(subscripts, belief[up])
+        message = run.slots[n_factors + child]
+        incoming = np.divide(down, message, out=np.zeros_like(down), where=message > 0)   # 0/0: both zero
+        belief[child] = run.cliques[child] * incoming
+    out = {}
+    for j in positions:
+        if j in run.observed:
+            p = np.zeros(cards[j])
+            p[run.observed[j]] = 1.0
+        else:
+            table = belief[plan.wanted[j]]
+            p = table.reshape(table.shape[0], -1).sum(axis=1)
+            p /= p.sum()
+        out[j] = p
+    return out

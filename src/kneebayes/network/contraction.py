@@ -31,6 +31,7 @@ try:   # the C loop behind np.einsum, without its Python dispatch (~0.5 us a cal
 except ImportError:  # pragma: no cover - older or future numpy: the public function does the same
     _plain_einsum = np.einsum
 
+plain_einsum = _plain_einsum   # the same, for plans run elsewhere (one operand list, no optimisation)
 BATCH = "a"
 PAIRWISE_GAIN = 4.0         # a pairwise order is always used when it cuts the work at least this much
 CHAIN_MEMORY = 32_768.0     # elements (256 KB) a chain's largest intermediate may reach over a batch, past numpy's cap

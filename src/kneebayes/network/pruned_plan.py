@@ -18,11 +18,16 @@ expanded). ``inference.pruned`` runs it.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .backward_plan import CALL_WORK
+from .planner import eliminate
+
+LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"   # einsum's axis letters, one per clique variable
 PRUNE_WORK = 45_000.0   # consider pruning components whose fixed plan costs more than this (see Pruning.worth_it);
 #                          below it, a pruned run's Python overhead eats the saving (measured on CHILD, HEPAR II)
 # In a batch the fixed plan runs vectorised, far cheaper per row: only a component whose plan costs
@@ -114,3 +119,148 @@ def compile_pruning(nodes: Sequence[int], parents: Sequence[Sequence[int]],
         position=position, topological=tuple(order), targets=tuple(enumerated),
         target_cards=tuple(cards[t] for t in enumerated), full_work=full_work, node_work=node_work,
     )
+
+
+# Planning a pattern costs this much per relevant node (a greedy order and the buckets, in Python), in the
+# units of ``Pruning.full_work``: ~15 us against ~1.3 ns a multiply-add. Past full_work / this, the fixed
+# plan is cheaper than even planning.
+PLAN_WORK_PER_NODE = 12_000.0
+# Orders whose cliques total more than this many entries are worth a second greedy heuristic.
+SECOND_OPINION = 2_000_000.0
+MAX_AXES = 52   # einsum's letters: no clique may join more variables
+
+
+@dataclass(frozen=True, eq=False)
+class BucketPlan:
+    """Bucket elimination over one evidence pattern's relevant factors, and the way back to some nodes' marginals.
+
+    Factors come first in the slot list (``factors``: each table with its
+    observed axes cut at the evidence, then ``soft``: one likelihood vector
+    per softly observed node); each ``forward`` step appends one slot, the
+    message its bucket sends (the product of the bucket's slots with its
+    variable summed out). A step marked ``keep`` first builds the whole
+    clique table (its variable first, then the message's axes in order) and
+    keeps it for the way back. ``backward`` steps, parents before children,
+    turn a parent's clique belief into a child's incoming message:
+    ``(child step, parent step, subscripts)``. ``scalars``: slots without
+    axes whose product is the part of the value no step sums (each
+    tree's root message, fully observed factors).
+    """
+
+    factors: tuple[tuple[int, tuple[tuple[int, int], ...]], ...]   # (table, ((axis, observed position), ...))
+    soft: tuple[tuple[int, int], ...]                             # (position, card) of each softly observed node
+    forward: tuple[tuple[tuple[int, ...], str, bool], ...]        # (input slots, subscripts, keep the clique)
+    backward: tuple[tuple[int, int, str], ...]                    # (child step, parent step, parent clique -> separator)
+    scalars: tuple[int, ...]
+    wanted: dict[int, int]                                        # wanted position -> the step summing it out
+    work: float                                                   # estimated cost, in full_work's units
+
+
+# What every pattern's plan reads of a component (node ids by position, every variable's cardinality), kept
+# beside its frozen Pruning and dropped with it.
+_VARIABLES: weakref.WeakKeyDictionary[Pruning, tuple[list[int], dict[int, int]]] = weakref.WeakKeyDictionary()
+
+
+def _variables(pr: Pruning, cards: Sequence[int]) -> tuple[list[int], dict[int, int]]:
+    found = _VARIABLES.get(pr)
+    if found is None:
+        node_of = [0] * len(pr.position)
+        for v, i in pr.position.items():
+            node_of[i] = v
+        card = dict(pr.hidden_cards)
+        card.update((v, cards[i]) for i, v in enumerate(node_of))
+        found = _VARIABLES.setdefault(pr, (node_of, card))
+    return found
+
+
+def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.ndarray, wanted: np.ndarray,
+                max_entries: float) -> BucketPlan | None:
+    """The bucket plan of one pattern: ``hard`` and ``soft`` mark the observed positions, ``wanted`` those whose
+    marginals may be asked. Relevant are the ancestors of all three (every other node is barren and sums to
+    one); hard evidence cuts its axis out of every table. The order is the planner's greedy one on what is
+    left, so a node the evidence cuts off costs nothing. None when the plan builds a table past
+    ``max_entries``, joins more than ``MAX_AXES`` variables, or is not estimated to beat the fixed plan
+    (``Pruning.worth_it``: planning included).
+
+    A target whose table lies in the component (``pr.extra``) is never planned here: those components keep
+    their targets on the joint's axes (see ``inference.pruned.pruned_value``).
+    """
+    relevant = pr.ancestors[hard | soft | wanted].any(axis=0) | pr.always
+    n_rel = int(relevant.sum())
+    if pr.extra or not pr.worth_it(n_rel, n_rel * PLAN_WORK_PER_NODE):
+        return None
+    node_of, card = _variables(pr, cards)
+    seen = {node_of[i] for i in np.flatnonzero(hard).tolist()}
+    live: dict[int, tuple[int, ...]] = {}
+    factors = []
+    hidden: list[int] = []
+    for i in np.flatnonzero(relevant).tolist():
+        for f in pr.owned[i]:
+            scope = pr.scopes[f]
+            live[len(factors)] = tuple(v for v in scope if v not in seen)
+            factors.append((f, tuple((axis, pr.position[v]) for axis, v in enumerate(scope) if v in seen)))
+            hidden.extend(v for v in scope if v in pr.hidden_cards)
+        if not hard[i]:
+            hidden.append(node_of[i])
+    soft_items = tuple((i, cards[i]) for i in np.flatnonzero(soft & relevant).tolist())
+    for i, _ in soft_items:
+        live[len(live)] = (node_of[i],)
+    hidden = list(dict.fromkeys(hidden))
+    plan = eliminate(hidden, list(live.values()), card, heuristic="min_fill")
+    if plan.total_size > SECOND_OPINION:
+        other = eliminate(hidden, list(live.values()), card, heuristic="min_weight")
+        plan = min((plan, other), key=lambda p: p.total_size)
+    if plan.largest_size > max_entries or max((len(c) for c in plan.cliques), default=0) > MAX_AXES:
+        return None
+    # Each bucket: the live slots over its variable; its clique is their variables, its own first.
+    holding: dict[int, set[int]] = {}
+    for slot, vs in live.items():
+        for u in vs:
+            holding.setdefault(u, set()).add(slot)
+    buckets: list[tuple[tuple[int, ...], list[tuple[int, ...]]]] = []
+    cliques: list[tuple[int, ...]] = []
+    next_slot = len(live)
+    for v in plan.order:
+        bucket = tuple(sorted(holding.pop(v, ())))
+        scopes = [live.pop(s) for s in bucket]
+        rest = tuple(sorted({u for vs in scopes for u in vs} - {v}))
+        for vs in scopes:
+            for u in vs:
+                if u != v:
+                    holding[u].difference_update(bucket)
+        buckets.append((bucket, scopes))
+        cliques.append((v, *rest))
+        live[next_slot] = rest
+        for u in rest:
+            holding.setdefault(u, set()).add(next_slot)
+        next_slot += 1
+    # Which buckets the way back must visit: those of the wanted nodes and every bucket between them and
+    # their tree's root. A bucket's parent is the one of the first variable of its message to be summed.
+    rank = {v: n for n, v in enumerate(plan.order)}
+    parent = [min((rank[u] for u in clique[1:]), default=-1) for clique in cliques]
+    wanted_steps = {i: rank[node_of[i]] for i in np.flatnonzero(wanted & ~hard).tolist()}
+    keep = [False] * len(plan.order)
+    for s in wanted_steps.values():
+        while s >= 0 and not keep[s]:
+            keep[s] = True
+            s = parent[s]
+    forward = []
+    for step, ((bucket, scopes), clique) in enumerate(zip(buckets, cliques)):
+        letter = {u: LETTERS[n] for n, u in enumerate(clique)}
+        out = clique if keep[step] else clique[1:]
+        forward.append((bucket, ",".join("".join(letter[u] for u in vs) for vs in scopes) + "->"
+                        + "".join(letter[u] for u in out), keep[step]))
+    backward = []
+    for step in range(len(plan.order) - 1, -1, -1):
+        if keep[step] and parent[step] >= 0:
+            up = cliques[parent[step]]
+            letter = {u: LETTERS[n] for n, u in enumerate(up)}
+            backward.append((step, parent[step], "".join(letter[u] for u in up) + "->"
+                             + "".join(letter[u] for u in cliques[step][1:])))
+    scalars = tuple(s for s, vs in live.items() if not vs)
+    if len(scalars) != len(live):   # pragma: no cover - every variable left is summed by its bucket
+        raise AssertionError("a bucket plan left a variable unsummed")
+    work = 2.0 * plan.total_size + CALL_WORK * (2 * len(plan.order) + len(backward)) + n_rel * PLAN_WORK_PER_NODE
+    if not pr.worth_it(n_rel, work):
+        return None
+    return BucketPlan(tuple(factors), soft_items, tuple(forward), tuple(backward), scalars, wanted_steps, work)

@@ -1,0 +1,184 @@
+"""One evidence set answered by bucket elimination over the evidence's ancestors (network/pruned_plan.bucket_plan,
+inference/pruned.bucket_value and bucket_marginals).
+
+On the packaged networks this path only switches on for large components
+that touch no enumerated target, so these tests switch it on for every
+component of small random networks (targets not enumerated) and compare
+with brute-force enumeration: the targets' posteriors, P(evidence), every
+node's marginal, and soft answers.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from strategies import brute_force, networks_with_evidence
+
+import kneebayes
+from kneebayes.inference import posterior
+from kneebayes.inference.pruned import bucket_value
+from kneebayes.modelfile.schema import ModelSpec
+from kneebayes.network import compiled
+from kneebayes.network.pruned_plan import Pruning, bucket_plan
+
+TOL = 1e-9
+
+
+def _pruned_model(spec: ModelSpec) -> kneebayes.Model:
+    """Every component pruned, no target enumerated: the bucket pass's ground."""
+    with mock.patch.object(compiled, "PRUNE_WORK", -1.0):
+        model = kneebayes.Model(spec, joint_limit=1)
+    assert all(comp.pruning is not None for comp in model.network.components)
+    return model
+
+
+@contextmanager
+def _buckets_always(runs: list[object]) -> Iterator[None]:
+    """Pruning always taken (however small the component), and each bucket pass that answered counted."""
+    def counted(*args: object, **kwargs: object) -> object:
+        run = bucket_value(*args, **kwargs)  # type: ignore[arg-type]
+        if run is not None:
+            runs.append(run)
+        return run
+
+    with mock.patch.object(Pruning, "worth_it", lambda self, *_: True), \
+            mock.patch.object(posterior, "bucket_value", counted):
+        yield
+
+
+@given(case=networks_with_evidence())
+def test_bucket_pass_target_posteriors_and_evidence_probability_equal_brute_force(
+    case: tuple[ModelSpec, dict[str, str]]
+) -> None:
+    spec, evidence = case
+    reference = brute_force(spec, evidence)
+    assume(reference.p_evidence > 1e-200)
+    model = _pruned_model(spec)
+    runs: list[object] = []
+    with _buckets_always(runs):
+        dx = model.diagnose(evidence)
+        got = dx.distributions
+    assert abs(dx.log_evidence_probability - math.log(reference.p_evidence)) <= TOL
+    for target, dist in got.items():
+        expected = reference.marginal(target)
+        for state, p in dist.items():
+            assert abs(p - expected[state]) <= TOL, (target, state)
+
+
+@given(case=networks_with_evidence())
+def test_bucket_pass_marginals_of_every_node_equal_brute_force(case: tuple[ModelSpec, dict[str, str]]) -> None:
+    spec, evidence = case
+    reference = brute_force(spec, evidence)
+    assume(reference.p_evidence > 1e-200)
+    model = _pruned_model(spec)
+    runs: list[object] = []
+    with _buckets_always(runs):
+        got = model.marginals(evidence)
+    net = model.network
+    assert runs or not any(net.where[net.index[node]][0] == "component" for node in got)   # the path ran
+    for node, dist in got.items():
+        expected = reference.marginal(node)
+        for state, p in dist.items():
+            assert abs(p - expected[state]) <= TOL, (node, state)
+
+
+def _soft_reference(spec: ModelSpec, weights: Mapping[str, np.ndarray]) -> tuple[float, dict[str, np.ndarray]]:
+    """P(soft evidence) and every node's posterior: the prior joint weighted by each likelihood vector."""
+    prior = brute_force(spec, {})
+    assert prior.conditioned is not None
+    joint = prior.conditioned.copy()
+    for node, w in weights.items():
+        shape = [1] * joint.ndim
+        shape[prior.names.index(node)] = len(w)
+        joint = joint * w.reshape(shape)
+    total = float(joint.sum())
+    post = {n: (joint / total).sum(axis=tuple(a for a in range(joint.ndim) if a != i)) for i, n in enumerate(prior.names)}
+    return total, post
+
+
+@given(case=networks_with_evidence(), data=st.data())
+def test_bucket_pass_with_soft_answers_equals_brute_force(case: tuple[ModelSpec, dict[str, str]],
+                                                          data: st.DataObject) -> None:
+    spec, evidence = case
+    assume(evidence)
+    soft = data.draw(st.sampled_from(sorted(evidence)))
+    states = spec.node(soft).states
+    raw = data.draw(st.lists(st.floats(0.05, 1.0), min_size=len(states), max_size=len(states)))
+    weights = np.array(raw) / max(raw)
+    ev: dict[str, object] = dict(evidence)
+    ev[soft] = kneebayes.Likelihood(dict(zip(states, weights.tolist())))
+    onehots = {node: np.array([s == value for s in spec.node(node).states], dtype=float)
+               for node, value in evidence.items() if node != soft}
+    p_e, expected = _soft_reference(spec, {**onehots, soft: weights})
+    assume(p_e > 1e-200)
+    model = _pruned_model(spec)
+    with _buckets_always([]):
+        dx = model.diagnose(ev)
+        got = dx.distributions
+    assert abs(dx.log_evidence_probability - math.log(p_e)) <= TOL
+    for target, dist in got.items():
+        for j, p in enumerate(dist.values()):
+            assert abs(p - expected[target][j]) <= TOL, (target, j)
+
+
+def test_bucket_plan_leaves_out_the_barren_nodes() -> None:
+    with mock.patch.object(compiled, "PRUNE_WORK", -1.0):
+        pruned = kneebayes.Model(kneebayes.load_model().spec, joint_limit=1).network
+    comp = max(pruned.components, key=lambda c: len(c.nodes))
+    pr = comp.pruning
+    assert pr is not None
+    n = len(comp.nodes)
+    leaf = next(j for j in range(n) if pr.ancestors[:, j].sum() == 1)      # nobody's ancestor but itself
+    hard = np.zeros(n, dtype=bool)
+    hard[leaf] = True
+    with mock.patch.object(Pruning, "worth_it", lambda self, *_: True):
+        plan = bucket_plan(pr, comp.cards, hard, np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), math.inf)
+    assert plan is not None
+    relevant = set(np.flatnonzero(pr.ancestors[leaf]).tolist())
+    assert {f for f, _ in plan.factors} == {f for i in relevant for f in pr.owned[i]}
+    assert len(relevant) < n
+
+
+def test_bucket_plan_declines_a_table_past_max_entries() -> None:
+    with mock.patch.object(compiled, "PRUNE_WORK", -1.0):
+        net = kneebayes.Model(kneebayes.load_model().spec, joint_limit=1).network
+    comp = max(net.components, key=lambda c: len(c.nodes))
+    assert comp.pruning is not None
+    n = len(comp.nodes)
+    wanted = np.ones(n, dtype=bool)
+    none = np.zeros(n, dtype=bool)
+    with mock.patch.object(Pruning, "worth_it", lambda self, *_: True):
+        assert bucket_plan(comp.pruning, comp.cards, none, none, wanted, math.inf) is not None
+        assert bucket_plan(comp.pruning, comp.cards, none, none, wanted, 1.0) is None
+
+
+@pytest.mark.parametrize("name", ["alarm", "child"])
+def test_bucket_pass_agrees_with_the_fixed_plan_on_a_classic_network(name: str) -> None:
+    pytest.importorskip("pgmpy")
+    from networks import bif_path, leaves, structure
+
+    parents = structure(bif_path(name))
+    roots = [n for n, ps in parents.items() if not ps][:3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kneebayes.RenormalisedWarning)
+        with mock.patch.object(compiled, "PRUNE_WORK", float("inf")):
+            fixed = kneebayes.load_bif(bif_path(name), targets=roots)
+    pruned = _pruned_model(fixed.spec)
+    net = fixed.network
+    evidence = {leaf: net.states[net.index[leaf]][0] for leaf in leaves(parents)[:4]}
+    runs: list[object] = []
+    with _buckets_always(runs):
+        got = pruned.marginals(evidence)
+    assert runs
+    expected = fixed.marginals(evidence)
+    for node, dist in expected.items():
+        for s, p in dist.items():
+            assert abs(got[node][s] - p) <= TOL, (node, s)
