@@ -84,10 +84,51 @@ def param(value: float) -> Parameter:
 # ---------------------------------------------------------------------------------
 # Numbers
 # ---------------------------------------------------------------------------------
+SPECIAL_WEIGHTS = (1e-6, 1e-3, 1.0)   # weights an author might write, beside the continuous ones
+_WEIGHT_BYTES = 3                     # one weight's share of a drawn byte string: a flag and 23 bits
+_WEIGHT_STEPS = (1 << 23) - 1
+
+
+def weight_from_code(code: int, allow_zero: bool = True) -> float:
+    """One Dirichlet-like weight from a 24-bit code: an odd code picks one of :data:`SPECIAL_WEIGHTS`
+    (or 0.0 when ``allow_zero``), an even one a value in [0.01, 1] (steps of about 1.2e-7, both ends
+    included). Zero, where a byte string shrinks to, gives 0.01."""
+    if code & 1:
+        specials = SPECIAL_WEIGHTS + ((0.0,) if allow_zero else ())
+        return specials[(code >> 1) % len(specials)]
+    return 0.01 + 0.99 * (code >> 1) / _WEIGHT_STEPS
+
+
+def normalised(raw: Sequence[float]) -> tuple[float, ...]:
+    """Weights scaled to sum to 1 (last = 1 - fsum(others)); all zero gives the uniform vector."""
+    size = len(raw)
+    total = math.fsum(raw)
+    if total == 0.0:
+        raw, total = [1.0] * size, float(size)
+    probs = [w / total for w in raw[:-1]]
+    last = 1.0 - math.fsum(probs)
+    probs.append(max(last, 0.0))
+    return tuple(probs)
+
+
 @_cached
-def _weights(allow_zero: bool) -> st.SearchStrategy[float]:
-    choices = [1e-6, 1e-3, 1.0] + ([0.0] if allow_zero else [])
-    return st.one_of(st.floats(min_value=0.01, max_value=1.0), st.sampled_from(choices))
+def tables(columns: int, size: int, allow_zero: bool = True) -> st.SearchStrategy[tuple[tuple[float, ...], ...]]:
+    """``columns`` probability vectors of ``size`` entries, each summing to 1 (see :func:`distributions`).
+
+    Drawn as one byte string, three bytes a weight: hypothesis's bookkeeping per draw (spans,
+    choices, the example tree) cost far more than the few arithmetic steps of a weight, and a
+    table of 64 columns took hundreds of draws. The values are those of a strategy drawing every
+    weight on its own: half of them special, the others spread over [0.01, 1]; the byte string
+    shrinks towards 0.01 everywhere, the uniform table.
+    """
+    width = size * _WEIGHT_BYTES
+    return st.binary(min_size=columns * width, max_size=columns * width).map(
+        lambda data: tuple(
+            normalised([weight_from_code(int.from_bytes(data[at:at + _WEIGHT_BYTES], "big"), allow_zero)
+                        for at in range(start, start + width, _WEIGHT_BYTES)])
+            for start in range(0, columns * width, width)
+        )
+    )
 
 
 @_cached
@@ -97,20 +138,7 @@ def distributions(size: int, allow_zero: bool = True) -> st.SearchStrategy[tuple
     Dirichlet-like: independent positive weights, normalised; some entries are
     tiny (1e-6 of the others) or, when ``allow_zero``, exactly zero.
     """
-    return _distributions(st.lists(_weights(allow_zero), min_size=size, max_size=size))
-
-
-@st.composite
-def _distributions(draw: st.DrawFn, weights: st.SearchStrategy[list[float]]) -> tuple[float, ...]:
-    raw = draw(weights)
-    size = len(raw)
-    total = math.fsum(raw)
-    if total == 0.0:
-        raw, total = [1.0] * size, float(size)
-    probs = [w / total for w in raw[:-1]]
-    last = 1.0 - math.fsum(probs)
-    probs.append(max(last, 0.0))
-    return tuple(probs)
+    return tables(1, size, allow_zero).map(lambda columns: columns[0])
 
 
 @_cached
@@ -175,11 +203,10 @@ def networks(
             weights = tuple((p, param(draw(probabilities(allow_zero)))) for p in parents)
             params = NoisyOr(param(leak), weights)
         else:
-            columns = []
-            for combo in itertools.product(*(states[p] for p in parents)):
-                probs = draw(distributions(len(states[node]), allow_zero))
-                columns.append(TableColumn(tuple(zip(parents, combo)), tuple(param(p) for p in probs)))
-            params = Table(parents, tuple(columns))
+            combos = list(itertools.product(*(states[p] for p in parents)))
+            drawn = draw(tables(len(combos), len(states[node]), allow_zero))
+            params = Table(parents, tuple(TableColumn(tuple(zip(parents, combo)), tuple(param(p) for p in probs))
+                                          for combo, probs in zip(combos, drawn)))
         kind = "cause" if node in causes else draw(_one_of(OTHER_KINDS))
         specs.append(NodeSpec(
             id=node, label=node, kind=kind, question=f"{node}?", states=states[node],
