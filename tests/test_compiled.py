@@ -263,6 +263,18 @@ def test_another_joint_limit_or_budget_is_planned_again(knee: kneebayes.Model) -
     assert structure_cache_info().misses == 3
 
 
+def test_a_moved_edge_is_planned_again(chain: kneebayes.Model, tmp_path: Path) -> None:
+    path = tmp_path / "moved.bif"   # C hangs under Fault instead of A: the same nodes, states and numbers
+    path.write_text(CHAIN_BIF.replace("probability ( C | A ) { (low) 0.3, 0.7; (mid) 0.4, 0.6; (high) 0.9, 0.1; }",
+                                      "probability ( C | Fault ) { (yes) 0.3, 0.7; (no) 0.4, 0.6; }"))
+    moved = kneebayes.load_bif(path, targets=["Fault"])
+    clear_structure_cache()
+    compile_network(chain.spec)
+    again = compile_network(moved.spec)
+    assert structure_cache_info().misses == 2
+    assert again.where[again.index["C"]][0] == "singleton"
+
+
 def test_another_network_is_planned_again(knee: kneebayes.Model, chain: kneebayes.Model) -> None:
     clear_structure_cache()
     compile_network(knee.spec)
