@@ -10,7 +10,8 @@ CLI, and a ``text`` block right after it is compared the same way. Every
 other ``yaml`` block must be a verbatim piece of the page's model file, so
 the step-by-step excerpts cannot drift from the whole file.
 
-The tutorial notebook itself is executed by ``pytest --nbmake docs/tutorial.ipynb``.
+The tutorial notebook is executed here too, top to bottom in a fresh kernel
+(``test_tutorial_runs_from_top_to_bottom_in_a_fresh_kernel``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import doctest
 import importlib.util
 import inspect
 import io
+import json
 import re
 import shlex
 import sys
@@ -142,14 +144,20 @@ def links(markdown: str) -> list[str]:
     return _LINK.findall(re.sub(r"`[^`\n]*`", "", _FENCE.sub("", markdown)))
 
 
-def _markdown_sources() -> list[tuple[str, Path, str]]:
-    """(name, folder links resolve against, markdown text) for README, docs/*.md and the notebook's markdown."""
-    import nbformat
+def _cell_text(source: str | list[str]) -> str:
+    return source if isinstance(source, str) else "".join(source)   # the file format allows either
 
+
+def _markdown_sources() -> list[tuple[str, Path, str]]:
+    """(name, folder links resolve against, markdown text) for README, docs/*.md and the notebook's markdown.
+
+    The notebook is read as the JSON it is: this runs while tests are collected, in every worker,
+    and importing nbformat (jsonschema and its format checkers) took seconds there.
+    """
     out = [(p.relative_to(ROOT).as_posix(), p.parent, p.read_text(encoding="utf-8"))
            for p in [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]]
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    text = "\n\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    text = "\n\n".join(_cell_text(c["source"]) for c in cells if c["cell_type"] == "markdown")
     out.append((NOTEBOOK.relative_to(ROOT).as_posix(), DOCS, text))
     return out
 
@@ -215,6 +223,17 @@ def test_tutorial_outputs_hold_no_absolute_path_or_machine_name() -> None:
     assert found == []
     host = re.compile(rf"\b{re.escape(socket.gethostname())}\b")
     assert not [text for text in texts if host.search(text)]
+
+
+def test_tutorial_runs_from_top_to_bottom_in_a_fresh_kernel() -> None:
+    """What a reader does: run every cell in order, from the notebook's folder; any error fails, naming its cell."""
+    import nbclient
+    import nbformat
+
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(DOCS)}}).execute()
+    assert [c.execution_count for c in notebook.cells if c.cell_type == "code"][-1] is not None
 
 
 def test_tutorial_uses_no_absolute_paths() -> None:
