@@ -10,6 +10,7 @@ import tracemalloc
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 
 import kneebayes
 from kneebayes import IntractableError
+from kneebayes.network import compiled
 from kneebayes.network.compiled import (
     STRUCTURES_KEPT,
     CompiledNetwork,
@@ -245,6 +247,26 @@ def test_a_reused_structure_computes_the_numbers_of_a_full_compile(address: str,
     reused = _numbers(changed.network)
     assert len(reused) == len(fresh)
     assert all(a.shape == b.shape and a.tobytes() == b.tobytes() for a, b in zip(reused, fresh))
+
+
+def test_a_pruned_component_gets_the_pruning_of_a_full_compile(knee: kneebayes.Model, tmp_path: Path) -> None:
+    with mock.patch.object(compiled, "PRUNE_WORK", -1.0):   # every component prunes
+        compile_network(knee.spec)
+        changed = knee.with_parameters({"bakers_cyst.leak": 0.2, "poor_warmup.prior": 0.5})
+        assert structure_cache_info().hits >= 1
+        clear_structure_cache()
+        fresh = compile_network(changed.spec)
+    assert all(comp.pruning is not None for comp in changed.network.components)
+    _same_arrays(changed.network, fresh)
+
+
+def test_other_planning_constants_are_planned_again(knee: kneebayes.Model) -> None:
+    clear_structure_cache()
+    compile_network(knee.spec)
+    with mock.patch.object(compiled, "PRUNE_WORK", -1.0):
+        pruned = compile_network(knee.spec)
+    assert structure_cache_info().misses == 2
+    assert all(comp.pruning is not None for comp in pruned.components)
 
 
 def test_other_targets_are_planned_again(knee: kneebayes.Model) -> None:

@@ -57,6 +57,7 @@ import numpy as np
 from ..errors import IntractableError
 from ..modelfile.schema import ModelSpec, NodeSpec, NoisyOr, Table
 from ..settings import MEMORY_BUDGET
+from . import backward_plan, contraction, planner
 from .backward_plan import CALL_WORK, GradientPlan, compile_gradient
 from .bipartite import BipartiteLayout, bipartite_layout
 from .contraction import Einsum, plan_einsum, stand_in
@@ -558,24 +559,26 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
         return _bipartite(spec, names, index, states, cards, parents, tables, target_idx, memory_budget, layout)
     key = _structure_key(spec, target_idx, joint_limit, memory_budget)
     skeleton = _SKELETONS.get(key)
+    first = None
     if skeleton is None:
         parts = (spec, names, states, cards, parents, tables, memory_budget)
         if not enumerated:
-            skeleton = _skeleton(*parts, ())
+            skeleton, first = _skeleton(*parts, ())
         else:
             try:
-                skeleton = _skeleton(*parts, enumerated)
+                skeleton, first = _skeleton(*parts, enumerated)
             except IntractableError:
                 # Enumerating the targets puts every one a component touches into each of its cliques; without
                 # it the targets are ordinary variables, eliminated where cheapest (posteriors come from marginals).
-                skeleton = _skeleton(*parts, ())
+                skeleton, first = _skeleton(*parts, ())
         _SKELETONS.put(key, skeleton)
-    return _filled(skeleton, spec, names, index, states, cards, parents, tables, target_idx, memory_budget)
+    return _filled(skeleton, spec, names, index, states, cards, parents, tables, target_idx, memory_budget, first)
 
 
 # -- reusing the structure ---------------------------------------------------------------------
 def _structure_key(spec: ModelSpec, target_idx: tuple[int, ...], joint_limit: int, memory_budget: int) -> tuple[object, ...]:
-    """Everything the plans depend on: nodes, states, parents, each node's kind of table, targets, limits.
+    """Everything the plans depend on: nodes, states, parents, each node's kind of table, targets, limits,
+    and the planning constants (``PRUNE_WORK``, the einsum letters, ...).
 
     Not the numbers: no plan reads one (every decision is made on shapes,
     and a noisy-OR is split by its parents alone), so networks that differ
@@ -591,7 +594,13 @@ def _structure_key(spec: ModelSpec, target_idx: tuple[int, ...], joint_limit: in
         else:
             shape = type(params).__name__
         shapes.append((n.id, n.states, n.parents, shape))
-    return (joint_limit, memory_budget, target_idx, tuple(shapes))
+    return (joint_limit, memory_budget, target_idx, tuple(shapes), _planning_constants())
+
+
+def _planning_constants() -> tuple[object, ...]:
+    """The constants planning reads, as they are now: plans made under other values are not reused."""
+    return (PRUNE_WORK, FORWARD_CALLS_SLACK, CALL_WORK, _MAX_OPERANDS, _LETTERS, backward_plan.LETTERS,
+            planner.GIVE_UP_VARIABLES, contraction.PAIRWISE_GAIN, contraction.CHAIN_MEMORY, contraction.BATCH_PATH_WORK)
 
 
 class _Skeletons:
@@ -678,7 +687,7 @@ class _ComponentSkeleton:
     constants: _Constants
     gradient: GradientPlan | None           # slots empty
     gradient_known: frozenset[int]          # the gradient plan's slots that hold constants
-    pruning_factors: tuple[int, ...]        # the pruning's tables, as factor numbers
+    pruning: tuple[float, float] | None     # compile_pruning's (full_work, node_work), or None: not pruned
 
 
 @dataclass(frozen=True, eq=False)
@@ -689,6 +698,7 @@ class _Skeleton:
     joint_states: np.ndarray
     joint_flat: np.ndarray
     sources: tuple[tuple[int, int], ...]    # per factor: (node, -1 for its table or a noisy-OR piece: 0 phi, 1+ psi)
+    scopes: tuple[tuple[int, ...], ...]     # per factor: its variables (hidden ones past the nodes)
     split: Mapping[int, tuple[tuple[int, ...], int]]   # a split noisy-OR: (its parents' yes states, its own)
     base_terms: tuple[tuple[int, tuple[np.ndarray, ...]], ...]   # factors on targets only, and their joint index
     singles: tuple[tuple[int, tuple[tuple[int, int, tuple[np.ndarray, ...] | None], ...]], ...]   # (node, terms)
@@ -743,14 +753,23 @@ def _factor_tables(sources: Sequence[tuple[int, int]], split: Mapping[int, tuple
     return out
 
 
+class _FirstNumbers(NamedTuple):
+    """What planning computed on the spec it planned: its factor tables and each component's constants."""
+
+    arrays: list[np.ndarray]
+    constants: tuple[tuple[tuple[np.ndarray | None, ...], tuple[LeafGroup, ...]], ...]
+
+
 def _skeleton(spec: ModelSpec, names: tuple[str, ...], states: tuple[tuple[str, ...], ...],
               cards: tuple[int, ...], parents: tuple[tuple[int, ...], ...], tables: NodeTables,
-              memory_budget: int, enumerated: tuple[int, ...]) -> _Skeleton:
+              memory_budget: int, enumerated: tuple[int, ...]) -> tuple[_Skeleton, _FirstNumbers]:
     """Plan the network with ``enumerated`` targets on the joint axis (see the module docstring).
 
     Plans are made on this spec's tables (compile-time folds need arrays),
-    but only what holds for any numbers is kept; :func:`_filled` puts the
-    numbers in.
+    but the skeleton keeps only what holds for any numbers; :func:`_filled`
+    puts the numbers in. The numbers planning computed on the way are
+    returned beside it, for this spec's own network (computed by the same
+    calls as :func:`_constants`, so a first compile and a reuse agree).
     """
     nodes = list(spec.nodes)
     combos = list(itertools.product(*(range(cards[t]) for t in enumerated)))
@@ -758,10 +777,10 @@ def _skeleton(spec: ModelSpec, names: tuple[str, ...], states: tuple[tuple[str, 
     epos = {v: j for j, v in enumerate(enumerated)}
     var_cards, scopes, sources, split = _factor_sources(nodes, parents, states, cards, epos)
     arrays = _factor_tables(sources, split, nodes, tables)
+    first: list[tuple[tuple[np.ndarray | None, ...], tuple[LeafGroup, ...]]] = []
     owned: dict[int, list[tuple[tuple[int, ...], np.ndarray]]] = {}   # node -> the factors it brings
     for (node, _), scope, table in zip(sources, scopes, arrays):
         owned.setdefault(node, []).append((scope, table))
-    number_of = {id(table): f for f, table in enumerate(arrays)}
 
     # Components of the non-enumerated variables, linked by shared factors.
     rest_of = [tuple(v for v in scope if v not in epos) for scope in scopes]
@@ -805,6 +824,7 @@ def _skeleton(spec: ModelSpec, names: tuple[str, ...], states: tuple[tuple[str, 
         gradient = compile_gradient(consts, observable, var_cards, steps, slot_vars, touched,
                                     max_entries=memory_budget / BYTES_PER_ENTRY)
         slots, leaf_groups, runtime, recipe = _precompute(consts, observable, var_cards, steps)
+        first.append((slots, leaf_groups))
         n_stacks = len({g.card for g in leaf_groups})   # _stack_leaves: one matmul per cardinality
         forward_work = gradient.forward_work if gradient is not None else sum(st.naive_work for st in runtime)
         full_work = forward_work + CALL_WORK * (len(runtime) + n_stacks)
@@ -833,12 +853,12 @@ def _skeleton(spec: ModelSpec, names: tuple[str, ...], states: tuple[tuple[str, 
             closed=not any(p in members_set for t in enumerated for p in parents[t]),
             forward_first=(gradient is not None and full_work <= PRUNE_WORK   # larger ones are pruned instead
                            and len(gradient.forward) <= FORWARD_CALLS_SLACK * (len(runtime) + n_stacks)),
-            pruning=None if pruning is None else dataclasses.replace(pruning, tables=(), plans={}),
+            pruning=None,
         )
         components.append(_ComponentSkeleton(
             template=template, factors=tuple(fs), constants=recipe,
             gradient=None if gradient is None else dataclasses.replace(gradient, slots=()), gradient_known=known,
-            pruning_factors=() if pruning is None else tuple(number_of[id(t)] for t in pruning.tables),
+            pruning=None if pruning is None else (pruning.full_work, pruning.node_work),
         ))
     # All singletons in one group, tables zero-padded to the largest cardinality (padded
     # states have zero likelihood too): one matrix product however many cardinalities.
@@ -849,23 +869,30 @@ def _skeleton(spec: ModelSpec, names: tuple[str, ...], states: tuple[tuple[str, 
     for c, comp in enumerate(components):
         membership[c, comp.template.nodes] = True
     membership.setflags(write=False)
-    return _Skeleton(
+    skeleton = _Skeleton(
         enumerated=enumerated, joint_states=joint_states,
         joint_flat=joint_states + max(cards) * np.arange(len(enumerated))[None, :],
-        sources=tuple(sources), split=split, base_terms=tuple(base_terms),
+        sources=tuple(sources), scopes=tuple(scopes), split=split, base_terms=tuple(base_terms),
         singles=singles, single_width=max(single_by_card, default=0),
         single_nodes=np.array([v for v, _ in singles], dtype=np.intp), components=tuple(components),
         where=tuple(where[v] for v in range(len(names))), membership=membership,
-        prunable=any(c.template.closed or c.template.pruning is not None for c in components),
+        prunable=any(c.template.closed or c.pruning is not None for c in components),
         lam_template=_lam_template(cards),
     )
+    return skeleton, _FirstNumbers(arrays, tuple(first))
 
 
 def _filled(skeleton: _Skeleton, spec: ModelSpec, names: tuple[str, ...], index: dict[str, int],
             states: tuple[tuple[str, ...], ...], cards: tuple[int, ...], parents: tuple[tuple[int, ...], ...],
-            tables: NodeTables, target_idx: tuple[int, ...], memory_budget: int) -> CompiledNetwork:
-    """The compiled network of ``spec``: the skeleton's plans with this spec's numbers."""
-    arrays = _factor_tables(skeleton.sources, skeleton.split, spec.nodes, tables)
+            tables: NodeTables, target_idx: tuple[int, ...], memory_budget: int,
+            first: _FirstNumbers | None = None) -> CompiledNetwork:
+    """The compiled network of ``spec``: the skeleton's plans with this spec's numbers (``first``: those
+    planning computed already, when the skeleton was planned on this spec)."""
+    arrays = _factor_tables(skeleton.sources, skeleton.split, spec.nodes, tables) if first is None else first.arrays
+    owned: dict[int, list[tuple[tuple[int, ...], np.ndarray]]] = {}   # node -> its factors, for pruning
+    if any(c.pruning is not None for c in skeleton.components):
+        for (node, _), scope, table in zip(skeleton.sources, skeleton.scopes, arrays):
+            owned.setdefault(node, []).append((scope, table))
     k = skeleton.joint_states.shape[0]
     base = np.ones(k)
     for f, at in skeleton.base_terms:
@@ -885,25 +912,33 @@ def _filled(skeleton: _Skeleton, spec: ModelSpec, names: tuple[str, ...], index:
         names=names, states=states, cards=cards, parents=parents, tables=tables,
         targets=target_idx, enumerated=skeleton.enumerated, joint_states=skeleton.joint_states,
         joint_flat=skeleton.joint_flat, base=base, singletons=singletons,
-        components=tuple(_component(c, arrays) for c in skeleton.components), lam_template=skeleton.lam_template,
+        components=tuple(_component(c, arrays, owned, parents, cards, skeleton.enumerated,
+                                    None if first is None else first.constants[n])
+                         for n, c in enumerate(skeleton.components)), lam_template=skeleton.lam_template,
         index=index, state_index=tuple({s: j for j, s in enumerate(st)} for st in states),
         where=skeleton.where, membership=skeleton.membership, prunable=skeleton.prunable,
         name=spec.name, memory_budget=memory_budget,
     )
 
 
-def _component(skeleton: _ComponentSkeleton, arrays: Sequence[np.ndarray]) -> Component:
-    """A component of the skeleton with its numbers: constants, leaf matrices, gradient slots, pruning tables."""
-    consts = [np.ascontiguousarray(arrays[f]) for f in skeleton.factors]
-    slots, groups = _constants(skeleton.constants, consts)
+def _component(skeleton: _ComponentSkeleton, arrays: Sequence[np.ndarray],
+               owned: Mapping[int, list[tuple[tuple[int, ...], np.ndarray]]], parents: tuple[tuple[int, ...], ...],
+               cards: tuple[int, ...], enumerated: tuple[int, ...],
+               known: tuple[tuple[np.ndarray | None, ...], tuple[LeafGroup, ...]] | None = None) -> Component:
+    """A component of the skeleton with its numbers: constants, leaf matrices, gradient slots, pruning tables
+    (``known``: its slots and leaf groups, already computed from these ``arrays``)."""
+    if known is None:
+        known = _constants(skeleton.constants, [np.ascontiguousarray(arrays[f]) for f in skeleton.factors])
+    slots, groups = known
     gradient = skeleton.gradient
     if gradient is not None:
         # The gradient plan folds the same constant steps: share the arrays.
         gradient = dataclasses.replace(gradient, slots=tuple(
             slots[i] if i in skeleton.gradient_known else None for i in range(gradient.n_slots)))
-    pruning = skeleton.template.pruning
-    if pruning is not None:   # a fresh cache of pruned plans too: they hold this network's tables
-        pruning = dataclasses.replace(pruning, tables=tuple(arrays[f] for f in skeleton.pruning_factors), plans={})
+    pruning = None
+    if skeleton.pruning is not None:   # cheap, and whatever a Pruning derives from its tables stays its own
+        pruning = compile_pruning([int(v) for v in skeleton.template.nodes], parents, owned, enumerated, cards,
+                                  *skeleton.pruning)
     return dataclasses.replace(skeleton.template, slots=slots, leaf_groups=groups, leaf_stacks=_stack_leaves(groups),
                                gradient=gradient, pruning=pruning)
 
