@@ -100,6 +100,8 @@ def _soft_reference(spec: ModelSpec, weights: Mapping[str, np.ndarray]) -> tuple
         shape[prior.names.index(node)] = len(w)
         joint = joint * w.reshape(shape)
     total = float(joint.sum())
+    if total == 0.0:
+        return 0.0, {}
     post = {n: (joint / total).sum(axis=tuple(a for a in range(joint.ndim) if a != i)) for i, n in enumerate(prior.names)}
     return total, post
 

@@ -219,8 +219,9 @@ def _collect(tables: tuple[np.ndarray, ...], plan: BucketPlan, row: np.ndarray, 
     for j, state in observed.items():
         scale *= float(row[j, state])     # 1 for a plain answer
     cliques: dict[int, np.ndarray] = {}
-    for step, (inputs, subscripts, keep) in enumerate(plan.forward):
-        out = plain_einsum(subscripts, *[slots[s] for s in inputs])
+    for step, (inputs, subscripts, keep, program) in enumerate(plan.forward):
+        operands = [slots[s] for s in inputs]
+        out = plain_einsum(subscripts, *operands) if program is None else program.run(operands, 1)
         if keep:
             cliques[step] = out
             out = out.sum(axis=0)

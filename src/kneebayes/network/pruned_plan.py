@@ -18,16 +18,17 @@ expanded). ``inference.pruned`` runs it.
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .backward_plan import CALL_WORK
+from .backward_plan import LETTERS
+from .contraction import Einsum, plan_einsum
 from .planner import eliminate
 
-LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"   # einsum's axis letters, one per clique variable
 PRUNE_WORK = 45_000.0   # consider pruning components whose fixed plan costs more than this (see Pruning.worth_it);
 #                          below it, a pruned run's Python overhead eats the saving (measured on CHILD, HEPAR II)
 # In a batch the fixed plan runs vectorised, far cheaper per row: only a component whose plan costs
@@ -121,13 +122,20 @@ def compile_pruning(nodes: Sequence[int], parents: Sequence[Sequence[int]],
     )
 
 
-# Planning a pattern costs this much per relevant node (a greedy order and the buckets, in Python), in the
-# units of ``Pruning.full_work``: ~15 us against ~1.3 ns a multiply-add. Past full_work / this, the fixed
-# plan is cheaper than even planning.
-PLAN_WORK_PER_NODE = 12_000.0
+# A relevant node's share of planning and running a pattern, in the units of ``Pruning.full_work``. Small
+# on purpose: full_work counts the fixed plan's calls at a fraction of what a diagnosis pays for them (the
+# value, then a sweep for the marginals), and on first calls of every network pgmpy ships the bucket pass
+# was as fast or faster wherever its tables were smaller (HAILFINDER 7.0 -> 2.3 ms, DIABETES 81 -> 35 ms).
+PLAN_WORK_PER_NODE = 300.0
 # Orders whose cliques total more than this many entries are worth a second greedy heuristic.
 SECOND_OPINION = 2_000_000.0
-MAX_AXES = 52   # einsum's letters: no clique may join more variables
+# A pattern whose cliques, in the component's own order, total at most this many entries takes that
+# order: fewer entries than the planner's greedy search would cost in Python time.
+QUICK_ENOUGH = 20_000.0
+MAX_AXES = len(LETTERS)   # einsum's letters ('a' is the batch axis): no clique may join more variables
+# A bucket of three or more tables whose clique has this many entries runs as pairwise matrix products
+# (network.contraction), not one plain einsum loop over the whole clique (several times slower there).
+PAIRWISE_ENTRIES = 4096.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,38 +157,23 @@ class BucketPlan:
 
     factors: tuple[tuple[int, tuple[tuple[int, int], ...]], ...]   # (table, ((axis, observed position), ...))
     soft: tuple[tuple[int, int], ...]                             # (position, card) of each softly observed node
-    forward: tuple[tuple[tuple[int, ...], str, bool], ...]        # (input slots, subscripts, keep the clique)
+    forward: tuple[tuple[tuple[int, ...], str, bool, Einsum | None], ...]   # (input slots, subscripts, keep the
+    #                                                                         clique, a pairwise program or None)
     backward: tuple[tuple[int, int, str], ...]                    # (child step, parent step, parent clique -> separator)
     scalars: tuple[int, ...]
     wanted: dict[int, int]                                        # wanted position -> the step summing it out
     work: float                                                   # estimated cost, in full_work's units
 
 
-# What every pattern's plan reads of a component (node ids by position, every variable's cardinality), kept
-# beside its frozen Pruning and dropped with it.
-_VARIABLES: weakref.WeakKeyDictionary[Pruning, tuple[list[int], dict[int, int]]] = weakref.WeakKeyDictionary()
-
-
-def _variables(pr: Pruning, cards: Sequence[int]) -> tuple[list[int], dict[int, int]]:
-    found = _VARIABLES.get(pr)
-    if found is None:
-        node_of = [0] * len(pr.position)
-        for v, i in pr.position.items():
-            node_of[i] = v
-        card = dict(pr.hidden_cards)
-        card.update((v, cards[i]) for i, v in enumerate(node_of))
-        found = _VARIABLES.setdefault(pr, (node_of, card))
-    return found
-
-
 def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.ndarray, wanted: np.ndarray,
                 max_entries: float) -> BucketPlan | None:
     """The bucket plan of one pattern: ``hard`` and ``soft`` mark the observed positions, ``wanted`` those whose
     marginals may be asked. Relevant are the ancestors of all three (every other node is barren and sums to
-    one); hard evidence cuts its axis out of every table. The order is the planner's greedy one on what is
-    left, so a node the evidence cuts off costs nothing. None when the plan builds a table past
-    ``max_entries``, joins more than ``MAX_AXES`` variables, or is not estimated to beat the fixed plan
-    (``Pruning.worth_it``: planning included).
+    one); hard evidence cuts its axis out of every table. The order is the component's own (planned once)
+    restricted to what is left, where its tables stay small (``QUICK_ENOUGH``); else the planner's greedy
+    one on what is left, so a node the evidence cuts off costs nothing. None when the plan builds a table
+    past ``max_entries``, joins more than ``MAX_AXES`` variables, or is not estimated to beat the fixed
+    plan (``Pruning.worth_it``: planning included).
 
     A target whose table lies in the component (``pr.extra``) is never planned here: those components keep
     their targets on the joint's axes (see ``inference.pruned.pruned_value``).
@@ -189,78 +182,131 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
     n_rel = int(relevant.sum())
     if pr.extra or not pr.worth_it(n_rel, n_rel * PLAN_WORK_PER_NODE):
         return None
-    node_of, card = _variables(pr, cards)
+    static = _static(pr, cards)
+    node_of, card, rank = static.node_of, static.card, static.rank
     seen = {node_of[i] for i in np.flatnonzero(hard).tolist()}
-    live: dict[int, tuple[int, ...]] = {}
+    scopes: list[tuple[int, ...]] = []
     factors = []
-    hidden: list[int] = []
+    hidden: set[int] = set()
     for i in np.flatnonzero(relevant).tolist():
         for f in pr.owned[i]:
             scope = pr.scopes[f]
-            live[len(factors)] = tuple(v for v in scope if v not in seen)
-            factors.append((f, tuple((axis, pr.position[v]) for axis, v in enumerate(scope) if v in seen)))
-            hidden.extend(v for v in scope if v in pr.hidden_cards)
+            if seen.isdisjoint(scope):
+                scopes.append(scope)
+                factors.append((f, ()))
+            else:
+                scopes.append(tuple(v for v in scope if v not in seen))
+                factors.append((f, tuple((axis, pr.position[v]) for axis, v in enumerate(scope) if v in seen)))
+            hidden.update(static.hidden_of[f])
         if not hard[i]:
-            hidden.append(node_of[i])
+            hidden.add(node_of[i])
     soft_items = tuple((i, cards[i]) for i in np.flatnonzero(soft & relevant).tolist())
-    for i, _ in soft_items:
-        live[len(live)] = (node_of[i],)
-    hidden = list(dict.fromkeys(hidden))
-    plan = eliminate(hidden, list(live.values()), card, heuristic="min_fill")
-    if plan.total_size > SECOND_OPINION:
-        other = eliminate(hidden, list(live.values()), card, heuristic="min_weight")
-        plan = min((plan, other), key=lambda p: p.total_size)
-    if plan.largest_size > max_entries or max((len(c) for c in plan.cliques), default=0) > MAX_AXES:
+    scopes.extend((node_of[i],) for i, _ in soft_items)
+    order = sorted(hidden, key=rank.__getitem__)
+    buckets = _buckets(order, scopes, card)
+    if buckets[2] > QUICK_ENOUGH:
+        # The component's order can be far from what the cut leaves (MUNIN: 10-100 times the work): plan afresh.
+        plan = eliminate(order, scopes, card, heuristic="min_fill")
+        if plan.total_size > SECOND_OPINION:
+            other = eliminate(order, scopes, card, heuristic="min_weight")
+            plan = min((plan, other), key=lambda p: p.total_size)
+        if plan.total_size < buckets[2]:
+            order = list(plan.order)
+            buckets = _buckets(order, scopes, card)
+    steps, cliques, total, largest, scalars = buckets
+    if largest > max_entries or max(map(len, cliques), default=0) > MAX_AXES:
         return None
-    # Each bucket: the live slots over its variable; its clique is their variables, its own first.
-    holding: dict[int, set[int]] = {}
-    for slot, vs in live.items():
-        for u in vs:
-            holding.setdefault(u, set()).add(slot)
-    buckets: list[tuple[tuple[int, ...], list[tuple[int, ...]]]] = []
-    cliques: list[tuple[int, ...]] = []
-    next_slot = len(live)
-    for v in plan.order:
-        bucket = tuple(sorted(holding.pop(v, ())))
-        scopes = [live.pop(s) for s in bucket]
-        rest = tuple(sorted({u for vs in scopes for u in vs} - {v}))
-        for vs in scopes:
-            for u in vs:
-                if u != v:
-                    holding[u].difference_update(bucket)
-        buckets.append((bucket, scopes))
-        cliques.append((v, *rest))
-        live[next_slot] = rest
-        for u in rest:
-            holding.setdefault(u, set()).add(next_slot)
-        next_slot += 1
     # Which buckets the way back must visit: those of the wanted nodes and every bucket between them and
     # their tree's root. A bucket's parent is the one of the first variable of its message to be summed.
-    rank = {v: n for n, v in enumerate(plan.order)}
-    parent = [min((rank[u] for u in clique[1:]), default=-1) for clique in cliques]
-    wanted_steps = {i: rank[node_of[i]] for i in np.flatnonzero(wanted & ~hard).tolist()}
-    keep = [False] * len(plan.order)
+    at = {v: n for n, v in enumerate(order)}
+    parent = [min((at[u] for u in clique[1:]), default=-1) for clique in cliques]
+    wanted_steps = {i: at[node_of[i]] for i in np.flatnonzero(wanted & ~hard).tolist()}
+    keep = [False] * len(order)
     for s in wanted_steps.values():
         while s >= 0 and not keep[s]:
             keep[s] = True
             s = parent[s]
     forward = []
-    for step, ((bucket, scopes), clique) in enumerate(zip(buckets, cliques)):
+    for step, ((bucket, bucket_scopes), clique) in enumerate(zip(steps, cliques)):
         letter = {u: LETTERS[n] for n, u in enumerate(clique)}
         out = clique if keep[step] else clique[1:]
-        forward.append((bucket, ",".join("".join(letter[u] for u in vs) for vs in scopes) + "->"
-                        + "".join(letter[u] for u in out), keep[step]))
+        subscripts = (",".join("".join(letter[u] for u in vs) for vs in bucket_scopes) + "->"
+                      + "".join(letter[u] for u in out))
+        program = None
+        if len(bucket) > 2 and math.prod(card[u] for u in clique) >= PAIRWISE_ENTRIES:
+            program = plan_einsum(bucket, subscripts, -1, [tuple(card[u] for u in vs) for vs in bucket_scopes])
+        forward.append((bucket, subscripts, keep[step], program))
     backward = []
-    for step in range(len(plan.order) - 1, -1, -1):
+    for step in range(len(order) - 1, -1, -1):
         if keep[step] and parent[step] >= 0:
             up = cliques[parent[step]]
             letter = {u: LETTERS[n] for n, u in enumerate(up)}
             backward.append((step, parent[step], "".join(letter[u] for u in up) + "->"
                              + "".join(letter[u] for u in cliques[step][1:])))
-    scalars = tuple(s for s, vs in live.items() if not vs)
-    if len(scalars) != len(live):   # pragma: no cover - every variable left is summed by its bucket
-        raise AssertionError("a bucket plan left a variable unsummed")
-    work = 2.0 * plan.total_size + CALL_WORK * (2 * len(plan.order) + len(backward)) + n_rel * PLAN_WORK_PER_NODE
+    work = 2.0 * total + n_rel * PLAN_WORK_PER_NODE
     if not pr.worth_it(n_rel, work):
         return None
     return BucketPlan(tuple(factors), soft_items, tuple(forward), tuple(backward), scalars, wanted_steps, work)
+
+
+def _buckets(order: Sequence[int], scopes: Sequence[tuple[int, ...]], card: Mapping[int, int]) -> tuple[
+        list[tuple[tuple[int, ...], list[tuple[int, ...]]]], list[tuple[int, ...]], float, float, tuple[int, ...]]:
+    """Bucket elimination in ``order`` over factors with these ``scopes`` (slots 0...), shapes only: each step's
+    (input slots, their scopes), each clique (the variable, then the rest in order), the cliques' total
+    and largest size, and the slots left without axes (their product is what no step sums)."""
+    live = dict(enumerate(scopes))
+    holding: dict[int, set[int]] = {}
+    for slot, vs in live.items():
+        for u in vs:
+            holding.setdefault(u, set()).add(slot)
+    steps: list[tuple[tuple[int, ...], list[tuple[int, ...]]]] = []
+    cliques: list[tuple[int, ...]] = []
+    total = largest = 0.0
+    next_slot = len(live)
+    for v in order:
+        bucket = tuple(sorted(holding.pop(v, ())))
+        inputs = [live.pop(s) for s in bucket]
+        rest = tuple(sorted({u for vs in inputs for u in vs} - {v}))
+        for u in rest:
+            holding[u].difference_update(bucket)
+        steps.append((bucket, inputs))
+        cliques.append((v, *rest))
+        size = float(card[v] * math.prod(card[u] for u in rest))
+        total += size
+        largest = max(largest, size)
+        live[next_slot] = rest
+        for u in rest:
+            holding[u].add(next_slot)
+        next_slot += 1
+    scalars = tuple(s for s, vs in live.items() if not vs)
+    if len(scalars) != len(live):   # pragma: no cover - every variable left is summed by its bucket
+        raise AssertionError("a bucket plan left a variable unsummed")
+    return steps, cliques, total, largest, scalars
+
+
+@dataclass(frozen=True, eq=False)
+class _Static:
+    node_of: list[int]              # position -> variable id
+    card: dict[int, int]            # every variable's cardinality
+    rank: dict[int, int]            # every variable's place in the component's own elimination order
+    hidden_of: tuple[tuple[int, ...], ...]   # per factor: its noisy-OR hidden variables
+
+
+# What every pattern's plan reads of a component, worked out on first use, kept beside its frozen Pruning
+# and dropped with it.
+_STATIC: weakref.WeakKeyDictionary[Pruning, _Static] = weakref.WeakKeyDictionary()
+
+
+def _static(pr: Pruning, cards: Sequence[int]) -> _Static:
+    found = _STATIC.get(pr)
+    if found is None:
+        node_of = [0] * len(pr.position)
+        for v, i in pr.position.items():
+            node_of[i] = v
+        card = dict(pr.hidden_cards)
+        card.update((v, cards[i]) for i, v in enumerate(node_of))
+        order = eliminate(list(card), pr.scopes, card).order
+        found = _STATIC.setdefault(pr, _Static(
+            node_of, card, {v: n for n, v in enumerate(order)},
+            tuple(tuple(v for v in scope if v in pr.hidden_cards) for scope in pr.scopes)))
+    return found
