@@ -91,17 +91,43 @@ class EinsumReference:
         self.tables = [cpt_by_definition(n, self.states) for n in spec.nodes]
         self.subs = [("".join(self.letter[p] for p in n.parents) + self.letter[n.id]) for n in spec.nodes]
         self.names = names
-        self._paths: dict[str, list[object]] = {}
+        self._steps: dict[str, list[tuple[tuple[int, ...], str]]] = {}
 
     def joint_with(self, evidence: Mapping[str, str], node: str) -> np.ndarray:
-        # Every node gets an indicator operand (ones when unobserved): one fixed expression per output.
-        indicators = [np.array([1.0 if evidence.get(n, s) == s else 0.0 for s in self.states[n]]) for n in self.names]
+        # The evidence zeroes the other states of each observed node in its own table (its last axis):
+        # one fixed expression per output, whatever the evidence.
+        operands = [table * np.array([1.0 if evidence.get(n, s) == s else 0.0 for s in self.states[n]])
+                    for n, table in zip(self.names, self.tables)]
         out = "".join(self.letter[t] for t in self.targets) + self.letter[node]
-        expr = ",".join(self.subs + [self.letter[n] for n in self.names]) + "->" + out
-        operands = self.tables + indicators
-        if out not in self._paths:
-            self._paths[out] = np.einsum_path(expr, *operands, optimize="greedy")[0]
-        return np.einsum(expr, *operands, optimize=self._paths[out])
+        if out not in self._steps:
+            path = np.einsum_path(",".join(self.subs) + "->" + out, *operands, optimize="greedy")[0]
+            self._steps[out] = _steps(self.subs, out, path)
+        return _contract(self._steps[out], operands)
+
+
+def _steps(subs: Sequence[str], out: str, path: Sequence[object]) -> list[tuple[tuple[int, ...], str]]:
+    """numpy's contraction order as the einsum of each step: which operands it takes (popped from the
+    running list, the result appended) and its subscripts. What ``np.einsum(..., optimize=path)``
+    runs, worked out once: numpy re-derives it on every call, which took most of this reference's time."""
+    live = list(subs)
+    steps = []
+    for group in path[1:]:                                # path[0] is the word "einsum_path"
+        taken = sorted(group, reverse=True)               # type: ignore[call-overload]
+        inputs = [live.pop(i) for i in taken]
+        last = not live
+        kept = out if last else "".join(sorted(set("".join(inputs)) & set("".join(live) + out)))
+        steps.append((tuple(taken), ",".join(inputs) + "->" + kept))
+        live.append(kept)
+    return steps
+
+
+def _contract(steps: Sequence[tuple[tuple[int, ...], str]], operands: Sequence[np.ndarray]) -> np.ndarray:
+    ops = list(operands)
+    for taken, subscripts in steps:
+        inputs = [ops.pop(i) for i in taken]
+        ops.append(np.einsum(subscripts, *inputs))   # a plain einsum of the step's few operands
+    (result,) = ops
+    return result
 
 
 def _gains_by_id(dx: kneebayes.Diagnosis) -> dict[str, float]:
