@@ -445,13 +445,13 @@ def _factor(net: CompiledNetwork, nodes: list[int], owned: list[int], children: 
     n_terms = 1 << len(coupled)
     mix = np.ones((n_terms, k))
     phis: list[dict[int, np.ndarray]] = []
+    bits = [(np.arange(n_terms) >> (len(coupled) - 1 - j)) & 1 for j in range(len(coupled))]   # term u uses j's b1
     for j, t in enumerate(coupled):
         fit = _affine_in_product(net, t, members)
         if fit is None:
             return None
         coefficients, phi = fit         # coefficients (2, K): b0 and b1 on the joint
-        bit = (np.arange(n_terms) >> (len(coupled) - 1 - j)) & 1
-        mix *= coefficients[bit]
+        mix *= coefficients[bits[j]]
         phis.append(phi)
     rows = []
     for v in nodes:
@@ -459,8 +459,7 @@ def _factor(net: CompiledNetwork, nodes: list[int], owned: list[int], children: 
         factor = np.ones((net.cards[v], n_terms)) * prior[:, None]
         for j, phi in enumerate(phis):
             if v in phi:
-                bit = (np.arange(n_terms) >> (len(coupled) - 1 - j)) & 1
-                factor *= np.where(bit[None, :] == 1, phi[v][:, None], 1.0)
+                factor *= np.where(bits[j][None, :] == 1, phi[v][:, None], 1.0)
         rows.append(np.vstack([factor.sum(axis=0, keepdims=True), factor]))
     return nodes, mix, rows
 
@@ -475,13 +474,16 @@ def _exact_coefficients(flat: np.ndarray, g: np.ndarray, ref_flat: int) -> np.nd
     probability of 1e-6 by 1e-11 of itself. Other columns are fitted.
     """
     at_ref = flat[:, ref_flat, :]                                              # (A, S)
+    spread = g[None, :, None]
+    proportional = np.abs(flat - at_ref[:, None, :] * spread).max(axis=1) <= FIT_TOLERANCE
+    complement = np.abs(flat - (1.0 - (1.0 - at_ref[:, None, :]) * spread)).max(axis=1) <= FIT_TOLERANCE
+    exact = np.stack([np.where(proportional, 0.0, 1.0), np.where(proportional, at_ref, at_ref - 1.0)])
+    if np.logical_and.reduce(proportional | complement, axis=None):   # every noisy-OR: fitted by these checks
+        return exact
     design = np.stack([np.ones(g.size), g], axis=1)                           # (X, 2)
     target = flat.transpose(1, 0, 2).reshape(g.size, -1)                       # (X, A * S)
     coef = np.linalg.lstsq(design, target, rcond=None)[0].reshape(2, *at_ref.shape)
-    proportional = np.abs(flat - at_ref[:, None, :] * g[None, :, None]).max(axis=1) <= FIT_TOLERANCE
-    complement = np.abs(flat - (1.0 - (1.0 - at_ref[:, None, :]) * g[None, :, None])).max(axis=1) <= FIT_TOLERANCE
-    coef[0] = np.where(proportional, 0.0, np.where(complement, 1.0, coef[0]))
-    coef[1] = np.where(proportional, at_ref, np.where(complement, at_ref - 1.0, coef[1]))
+    coef = np.where(proportional | complement, exact, coef)
     fitted = coef[0][:, None, :] + coef[1][:, None, :] * g[None, :, None]
     if np.abs(fitted - flat).max() > FIT_TOLERANCE:
         return None
@@ -503,25 +505,25 @@ def _affine_in_product(net: CompiledNetwork, t: int, members: set[int]) -> tuple
     moved = np.moveaxis(table, [*outer, *inner], list(range(len(parents))))
     a_size = math.prod(net.cards[parents[a]] for a in outer)
     x_shape = tuple(net.cards[parents[a]] for a in inner)
-    m = moved.reshape(a_size, *x_shape, net.cards[t])
-    flat = m.reshape(a_size, -1, net.cards[t])                  # (A, X, S)
+    flat = moved.reshape(a_size, -1, net.cards[t])              # (A, X, S)
     for s in range(net.cards[t]):
-        slice_ = m[..., s]
-        a_star = int(np.argmax(slice_.reshape(a_size, -1).max(axis=1)))
-        ref = np.unravel_index(int(np.argmax(slice_[a_star])), x_shape)
-        top = slice_[a_star][ref]
+        column = flat[..., s]                                   # (A, X)
+        a_star = int(np.argmax(column.max(axis=1)))
+        ref_flat = int(np.argmax(column[a_star]))
+        top = column[a_star, ref_flat]
         if top <= 0.0:
             continue
-        phi = {}
-        g = np.ones(x_shape)
-        for d, r in enumerate(inner):
-            index = list(ref)
-            index[d] = slice(None)
-            phi[parents[r]] = slice_[a_star][tuple(index)] / top
-            g = g * phi[parents[r]].reshape([-1 if e == d else 1 for e in range(len(x_shape))])
-        if np.abs(slice_[a_star] - top * g).max() > FIT_TOLERANCE:
+        scaled = (column[a_star] / top).reshape(x_shape)
+        ref = np.unravel_index(ref_flat, x_shape)
+        # phi of each inner parent: the scaled column along its axis, every other parent at the reference
+        phis = [scaled[ref[:d] + (slice(None),) + ref[d + 1:]] for d in range(len(inner))]
+        g = phis[0] if phis else np.ones(())
+        for phi_d in phis[1:]:
+            g = np.multiply.outer(g, phi_d)
+        if np.abs(column[a_star] - top * g.reshape(-1)).max() > FIT_TOLERANCE:
             continue   # this state's column is no product (a noisy-OR's "yes"); try the next
-        coef = _exact_coefficients(flat, g.reshape(-1), ref_flat=int(np.ravel_multi_index(ref, x_shape)))
+        phi = {parents[r]: phis[d] for d, r in enumerate(inner)}
+        coef = _exact_coefficients(flat, g.reshape(-1), ref_flat=ref_flat)
         if coef is None:
             continue
         # onto the joint: each joint state's outer-parent configuration and own state
