@@ -128,24 +128,28 @@ def _check(model: Model, claim: ClaimSpec) -> tuple[bool, str]:
         ranked = model.diagnose(_ev(claim.given)).ranked_causes
         return ranked[0][0] == cause, f"first is {ranked[0][0]} ({ranked[0][1]:.4f}) given {_fmt(claim.given)}"
     if claim.check == "edges_raise":
-        failures = []
-        count = 0
         kinds = {n.id: n.kind for n in model.nodes}
-        for n in model.nodes:
-            if n.kind != claim.child_kind:
-                continue
-            for p in n.parents:
-                if kinds[p] != claim.parent_kind:
-                    continue
-                count += 1
-                m = model.marginals
-                yes = m({p: "yes"}, nodes=[n.id])[n.id]["yes"]
-                no = m({p: "no"}, nodes=[n.id])[n.id]["yes"]
-                if not yes > no:
-                    failures.append(f"{p}->{n.id}: {yes:.4f} <= {no:.4f}")
-        detail = f"{count} edges checked" + (f"; lowered: {'; '.join(failures)}" if failures else "")
-        return count > 0 and not failures, detail
+        edges = [(p, n.id) for n in model.nodes if n.kind == claim.child_kind
+                 for p in n.parents if kinds[p] == claim.parent_kind]
+        children: dict[str, list[str]] = {}
+        for p, child in edges:
+            children.setdefault(p, []).append(child)
+        # one query per parent and state for all its children: a claims check is part of every explorer move
+        given = {(p, state): _p_yes(model, {p: state}, wanted) for p, wanted in children.items() for state in ("yes", "no")}
+        failures = [f"{p}->{child}: {given[p, 'yes'][child]:.4f} <= {given[p, 'no'][child]:.4f}"
+                    for p, child in edges if not given[p, "yes"][child] > given[p, "no"][child]]
+        detail = f"{len(edges)} edges checked" + (f"; lowered: {'; '.join(failures)}" if failures else "")
+        return bool(edges) and not failures, detail
     raise ValueError(f"unknown check {claim.check!r}")  # unreachable: validated at load
+
+
+def _p_yes(model: Model, evidence: dict[str, str], nodes: list[str]) -> dict[str, float]:
+    """P(node = yes | evidence) for each node: a diagnosis's posterior where they are all yes/no causes."""
+    if model.targets.binary and set(nodes) <= set(model.causes):
+        posterior = model.diagnose(evidence).posterior
+        return {n: posterior[n] for n in nodes}
+    found = model.marginals(evidence, nodes=nodes)
+    return {n: found[n]["yes"] for n in nodes}
 
 
 def check_claims(model: Model) -> ClaimReport:
