@@ -71,6 +71,7 @@ def encode(net: CompiledNetwork, evidence: Sequence[Mapping[int, int | np.ndarra
 
 
 _TINY = 1e-250
+_HIDDEN_UNDERFLOW = 2.3e-8   # a value below this may hide posteriors of 1e-300 that underflowed (below 2.2e-308)
 
 
 def _rescale(x: np.ndarray, log_scale: np.ndarray) -> np.ndarray:
@@ -208,7 +209,7 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
                 if run is not None:
                     value = np.full((1, q.shape[1]), run.value)
                     comps.append(value)
-                    scales.append(unscaled)
+                    scales.append(np.full(1, run.log_scale))
                     q *= value
                     continue
             if comp.pruning is not None:
@@ -428,8 +429,11 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         sweep = method == "sweep" or (method == "auto" and comp.gradient is not None and comp.gradient.worth_it(n_clamps))
         if sweep and comp.gradient is not None:
             value, shares = _sweep(net, c, own, p_idx, tj.forwards[c] if tj.forwards else None)
-            if value.max(axis=1).min() >= _TINY:   # else an underflow: clamp, with rescaling, below
-                out[:, n_idx, x_idx, :] = shares[:, p_idx, x_idx, :] * _per_unit(tj.joint, value)[:, None, :]
+            wanted = shares[:, p_idx, x_idx, :]
+            # Else an underflow: clamp, with rescaling, below. Below _HIDDEN_UNDERFLOW a share that came out
+            # zero may be one that underflowed yet is a posterior above 1e-300: clamped too.
+            if value.max(axis=1).min() >= _TINY and (value.max() >= _HIDDEN_UNDERFLOW or wanted.all()):
+                out[:, n_idx, x_idx, :] = wanted * _per_unit(tj.joint, value)[:, None, :]
                 continue
         rows = _clamped(own, n_clamps, p_idx, x_idx)
         if prunes:   # a clamp is evidence: each row needs its own ancestors only
@@ -471,10 +475,15 @@ def _put_clamped(out: np.ndarray, found: tuple[np.ndarray, np.ndarray], tj: Targ
     component's value: the clamped node's joint with the targets, written into ``out``."""
     values, scale = found
     values = values.reshape(batch, n_clamps, K)
+    unit = _per_unit(tj.joint, tj.component_values[c])
     if scale.any() or tj.component_scales[c].any():
-        shift = np.exp(scale.reshape(batch, n_clamps) - tj.component_scales[c][:, None])
-        values = values * shift[:, :, None]
-    out[:, n_idx, x_idx, :] = values * _per_unit(tj.joint, tj.component_values[c])[:, None, :]
+        # The shift and the per-unit posterior meet in log space: a clamp rescaled from 1e-500 times a
+        # per-unit of 1e200 is a posterior of 1e-300, though its value at the unclamped scale underflows.
+        shift = scale.reshape(batch, n_clamps) - tj.component_scales[c][:, None]
+        with np.errstate(divide="ignore"):
+            out[:, n_idx, x_idx, :] = values * np.exp(shift[:, :, None] + np.log(unit)[:, None, :])
+        return
+    out[:, n_idx, x_idx, :] = values * unit[:, None, :]
 
 
 def _per_unit(joint: np.ndarray, value: np.ndarray) -> np.ndarray:

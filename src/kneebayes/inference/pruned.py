@@ -22,7 +22,7 @@ from ..network.planner import eliminate
 from ..network.pruned_plan import BucketPlan, Pruning, bucket_plan
 
 _MAX_PLANS = 4096
-_TINY = 1e-250   # below this a product may have underflowed on its way
+_SMALL = 1e-4   # a bucket pass rescales a message whose largest entry is below this
 
 
 @dataclass(frozen=True, eq=False)
@@ -151,7 +151,7 @@ def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray,
 class BucketRun:
     """One evidence set's collect pass over a bucket plan: the kept clique tables and messages, and the value.
 
-    ``value`` is the component's value (no targets on its axes: a scalar);
+    ``value * exp(log_scale)`` is the component's value (no targets on its axes: a scalar);
     :func:`bucket_marginals` takes the way back from here.
     """
 
@@ -159,6 +159,7 @@ class BucketRun:
     slots: tuple[np.ndarray, ...]
     cliques: dict[int, np.ndarray]     # step -> its clique table, for the steps the way back visits
     value: float
+    log_scale: float                   # the value is ``value * exp(log_scale)``
     observed: dict[int, int]           # hard-observed position -> its state
 
 
@@ -203,9 +204,12 @@ def bucket_value(comp: Component, own: np.ndarray, template: np.ndarray, wanted:
 
 
 def _collect(tables: tuple[np.ndarray, ...], plan: BucketPlan, row: np.ndarray, hard: np.ndarray) -> BucketRun | None:
+    # Every table the evidence cuts, and every message, is divided by its largest entry (its log kept
+    # apart): dozens of small likelihoods multiply into an entry far below 1e-308 when taken absolutely,
+    # yet into a posterior of 1e-300 relative to the rest of its table.
     observed = {int(j): int(row[j].argmax()) for j in np.flatnonzero(hard)}
     slots: list[np.ndarray] = []
-    scale = 1.0
+    log_scale = 0.0
     for f, cut in plan.factors:
         table = tables[f]
         if cut:
@@ -213,23 +217,35 @@ def _collect(tables: tuple[np.ndarray, ...], plan: BucketPlan, row: np.ndarray, 
             for axis, j in cut:
                 index[axis] = observed[j]
             table = table[tuple(index)]
+            top = table.max()
+            if top < 1.0:
+                if not top > 0.0:
+                    return None      # impossible evidence: the fixed plan says so
+                table = table / top
+                log_scale += math.log(top)
         slots.append(table)
     for j, card in plan.soft:
         slots.append(row[j, :card])
     for j, state in observed.items():
-        scale *= float(row[j, state])     # 1 for a plain answer
+        log_scale += math.log(row[j, state])     # 0 for a plain answer
     cliques: dict[int, np.ndarray] = {}
     for step, (inputs, subscripts, keep, program) in enumerate(plan.forward):
         operands = [slots[s] for s in inputs]
         out = plain_einsum(subscripts, *operands) if program is None else program.run(operands, 1)
+        top = out.max()
+        if top < _SMALL:
+            if not top > 0.0:
+                return None          # impossible evidence, or an underflow after all: the fixed plan rescales
+            out = out / top
+            log_scale += math.log(top)
         if keep:
             cliques[step] = out
             out = out.sum(axis=0)
         slots.append(out)
-    value = scale * math.prod(float(slots[s]) for s in plan.scalars)
-    if not value >= _TINY:
-        return None      # an underflow (or impossible evidence): the fixed plan rescales and says which
-    return BucketRun(plan, tuple(slots), cliques, value, observed)
+    value = math.prod(float(slots[s]) for s in plan.scalars)
+    if not value > 0.0:
+        return None
+    return BucketRun(plan, tuple(slots), cliques, value, log_scale, observed)
 
 
 def bucket_marginals(run: BucketRun, positions: Iterable[int], cards: Sequence[int]) -> dict[int, np.ndarray]:

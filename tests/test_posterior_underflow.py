@@ -1,0 +1,101 @@
+"""Posteriors near 1e-300 when P(evidence) is tiny (src/kneebayes/inference/posterior.py, inference/pruned.py).
+
+A network ``A -> B -> E_i <- C`` with twenty findings ``E_i`` observed
+"yes": each is a thousand billion times less likely with ``B = yes``, so
+P(B = yes | evidence) is 1e-300 while P(evidence) is about 1e-200. Taken
+absolutely, P(B = yes, evidence) is 1e-500, far below the smallest double;
+the answer must still come out as 1e-300, not 0, on every engine path. The
+reference enumerates the eight states of A, B and C in log space.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+import kneebayes
+from kneebayes.modelfile.schema import ModelSpec
+from kneebayes.network import compiled
+from kneebayes.network.pruned_plan import Pruning
+
+FINDINGS = 20
+P_YES = {"yes": 1e-25, "no": 1e-10}          # P(E_i = yes | B)
+P_B = {("yes", "yes"): 0.999999, ("yes", "no"): 1e-6, ("no", "yes"): 1e-6, ("no", "no"): 0.999999}   # (A, B)
+
+
+def _bif() -> str:
+    lines = ["network tiny {}"]
+    for v in ["A", "B", "C", *(f"E{i}" for i in range(FINDINGS))]:
+        lines.append(f"variable {v} {{ type discrete [ 2 ] {{ yes, no }}; }}")
+    lines += ["probability ( A ) { table 0.5, 0.5; }", "probability ( C ) { table 0.5, 0.5; }",
+              f"probability ( B | A ) {{ (yes) {P_B['yes', 'yes']!r}, {P_B['yes', 'no']!r}; "
+              f"(no) {P_B['no', 'yes']!r}, {P_B['no', 'no']!r}; }}"]
+    rows = " ".join(f"({b}, {c}) {P_YES[b]!r}, {1 - P_YES[b]!r};" for b in ("yes", "no") for c in ("yes", "no"))
+    lines += [f"probability ( E{i} | B, C ) {{ {rows} }}" for i in range(FINDINGS)]
+    return "\n".join(lines) + "\n"
+
+
+def _reference() -> tuple[float, dict[str, dict[str, float]]]:
+    """log P(evidence) and the posteriors of A, B and C, by enumeration in log space."""
+    logs = {}
+    for a, b, c in itertools.product(("yes", "no"), repeat=3):
+        logs[a, b, c] = math.log(0.5) + math.log(0.5) + math.log(P_B[a, b]) + FINDINGS * math.log(P_YES[b])
+    top = max(logs.values())
+    total = math.fsum(math.exp(v - top) for v in logs.values())
+    log_e = top + math.log(total)
+    post = {}
+    for k, node in enumerate("ABC"):
+        post[node] = {s: math.exp(top + math.log(math.fsum(math.exp(v - top) for key, v in logs.items()
+                                                           if key[k] == s)) - log_e) for s in ("yes", "no")}
+    return log_e, post
+
+
+@pytest.fixture(scope="module")
+def spec(tmp_path_factory: pytest.TempPathFactory) -> ModelSpec:
+    path = Path(tmp_path_factory.mktemp("underflow")) / "tiny.bif"
+    path.write_text(_bif(), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kneebayes.RenormalisedWarning)
+        return kneebayes.load_bif(path, targets=["A"]).spec
+
+
+def _model(spec: ModelSpec, path: str) -> kneebayes.Model:
+    if path == "enumerated":
+        return kneebayes.Model(spec)
+    if path == "not_enumerated":
+        return kneebayes.Model(spec, joint_limit=1)
+    with mock.patch.object(compiled, "PRUNE_WORK", -1.0):
+        return kneebayes.Model(spec, joint_limit=1)
+
+
+PATHS = pytest.mark.parametrize("path", ["enumerated", "not_enumerated", "pruned"])
+EVIDENCE = {f"E{i}": "yes" for i in range(FINDINGS)}
+
+
+@PATHS
+def test_a_posterior_of_1e_300_is_not_rounded_to_zero(spec: ModelSpec, path: str) -> None:
+    _, expected = _reference()
+    assert 1e-301 < expected["B"]["yes"] < 1e-299
+    model = _model(spec, path)
+    with mock.patch.object(Pruning, "worth_it", lambda self, *_: True):
+        got = model.marginals(EVIDENCE, nodes=["B"])["B"]["yes"]
+    assert got == pytest.approx(expected["B"]["yes"], rel=1e-9)
+
+
+@PATHS
+def test_tiny_evidence_probability_and_target_posterior_equal_log_space_enumeration(
+    spec: ModelSpec, path: str
+) -> None:
+    log_e, expected = _reference()
+    model = _model(spec, path)
+    with mock.patch.object(Pruning, "worth_it", lambda self, *_: True):
+        dx = model.diagnose(EVIDENCE)
+        got = dx.distributions["A"]
+    assert dx.log_evidence_probability == pytest.approx(log_e, rel=1e-12)
+    for state, p in expected["A"].items():
+        assert got[state] == pytest.approx(p, rel=1e-9)
