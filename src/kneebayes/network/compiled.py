@@ -61,6 +61,7 @@ from . import backward_plan, contraction, planner
 from .backward_plan import CALL_WORK, GradientPlan, compile_gradient
 from .bipartite import BipartiteLayout, bipartite_layout
 from .contraction import Einsum, plan_einsum, stand_in
+from .einsum_steps import MAX_OPERANDS, step_subscripts
 from .planner import BYTES_PER_ENTRY, check_budget, eliminate, entries_allowed, linked_groups
 from .pruned_plan import PRUNE_WORK, Pruning, compile_pruning
 from .tables import NodeTables
@@ -72,7 +73,7 @@ BIPARTITE_CAUSES = 16
 #: How many network structures ``compile_network`` keeps the plans of, to reuse when only the numbers change.
 STRUCTURES_KEPT = 8
 FORWARD_CALLS_SLACK = 1.25   # a gradient forward pass with this many times the plan's calls still costs no more
-_MAX_OPERANDS = 24
+_MAX_OPERANDS = MAX_OPERANDS
 _LETTERS = "cdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"  # 'a' batch, 'b' target joint
 
 
@@ -232,14 +233,7 @@ def _plan(variables: list[int], observable: list[int], factors: list[tuple[int, 
             chunk, inputs = inputs[:_MAX_OPERANDS], inputs[_MAX_OPERANDS:]
             emit(chunk, tuple(sorted({v for i in chunk for v in live[i][0]})))
             inputs = inputs + [next_slot - 1]
-        involved = sorted({v for i in inputs for v in live[i][0]})
-        if len(involved) > len(_LETTERS):   # pragma: no cover - the budget check refuses such a step first
-            raise AssertionError(f"an elimination step joins {len(involved)} variables, past the budget check")
-        letter = {v: _LETTERS[n] for n, v in enumerate(involved)}
-        has_b = any(live[i][1] for i in inputs)
-        def sub(vars_: tuple[int, ...], b: bool) -> str:
-            return ("a" if b else "") + "".join(letter[v] for v in vars_)
-        subscripts = ",".join(sub(*live[i]) for i in inputs) + "->" + sub(out_vars, has_b)
+        subscripts, has_b = step_subscripts([live[i] for i in inputs], out_vars, _LETTERS)
         steps.append(Einsum(tuple(inputs), subscripts, next_slot))
         for i in inputs:
             if slot_vars is not None:

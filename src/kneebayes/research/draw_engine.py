@@ -29,13 +29,14 @@ import numpy as np
 
 from ..modelfile.schema import ModelSpec, NoisyOr, Prior
 from ..network.compiled import JOINT_LIMIT, CompiledNetwork
+from ..network.einsum_steps import MAX_OPERANDS, step_subscripts
 from ..network.planner import check_budget, eliminate, entries_allowed
 
 __all__ = ["DrawPlan", "TargetDraws"]
 
 _CHUNK_ELEMENTS = 1 << 20   # bound on the largest intermediate array (per chunk of draws)
 _MAX_CHUNK = 4096
-_MAX_OPERANDS = 24          # einsum takes at most this many operands in one step comfortably
+_MAX_OPERANDS = MAX_OPERANDS
 _TINY = 1e-150
 _LETTERS = "bcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"   # 'a' is the draw axis
 
@@ -209,18 +210,10 @@ class DrawPlan:
                 chunk, inputs = inputs[:_MAX_OPERANDS], inputs[_MAX_OPERANDS:]
                 emit(chunk, tuple(sorted({v for i in chunk for v in live[i][0]})))
                 inputs = inputs + [len(slots) - 1]
-            involved = sorted({v for i in inputs for v in live[i][0]})
-            if len(involved) > len(_LETTERS):   # pragma: no cover - the budget check refuses such a step first
-                raise AssertionError(f"an elimination step joins {len(involved)} variables, past the budget check")
-            letter = {v: _LETTERS[k] for k, v in enumerate(involved)}
-            has_d = any(live[i][1] for i in inputs)
-
-            def sub(vs: tuple[int, ...], d: bool) -> str:
-                return ("a" if d else "") + "".join(letter[v] for v in vs)
-
-            subscripts = ",".join(sub(*live[i]) for i in inputs) + "->" + sub(out_vars, has_d)
+            subscripts, has_d = step_subscripts([live[i] for i in inputs], out_vars, _LETTERS)
             out = len(slots)
             if has_d:
+                involved = {v for i in inputs for v in live[i][0]}
                 widest = max(widest, size(involved))
                 slots.append(None)
             else:  # nothing here varies across draws: compute it once, now
