@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from cli_run import run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import scaled
@@ -65,7 +66,9 @@ def _bounded(err: BaseException) -> str:
     return message
 
 
-def run(*args: str, stdin: str = "", **kwargs: Any) -> subprocess.CompletedProcess[str]:
+def run_process(*args: str, stdin: str = "", **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """``python -m kneebayes.cli ARGS``, for what only a real process shows: no traceback at exit, a file
+    size limit, signals, a stream closed from the start. Everything else runs in this process (``run``)."""
     # a very wide COLUMNS keeps lines whole for the content checks (tests/test_cli_layout.py checks wrapping)
     kwargs.setdefault("env", {**os.environ, "COLUMNS": "1000"})
     return subprocess.run([sys.executable, "-m", "kneebayes.cli", *args], input=stdin, capture_output=True,
@@ -450,7 +453,7 @@ def test_a_bad_answers_file_is_an_error_with_exit_2(kind: str, words: str, tmp_p
 
 def test_a_bad_answers_file_gives_no_traceback_in_a_real_run(tmp_path: Path, saved: str) -> None:
     path = _bad_answers_file("not-utf8", tmp_path, saved)
-    result = run("interview", "--answers", str(path))
+    result = run_process("interview", "--answers", str(path))
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.startswith("kneebayes: error: answers file ") and "Traceback" not in result.stderr
 
@@ -587,7 +590,7 @@ def test_a_real_file_size_limit_mid_interview_leaves_the_last_good_save(tmp_path
     def limit() -> None:   # in the child only: writes past `one` bytes fail with EFBIG (Python ignores SIGXFSZ)
         resource.setrlimit(resource.RLIMIT_FSIZE, (one, one))
 
-    result = run("interview", "--save", str(path), stdin="no\nno\nquit\n", preexec_fn=limit)
+    result = run_process("interview", "--save", str(path), stdin="no\nno\nquit\n", preexec_fn=limit)
     assert result.returncode == 2, result.stderr
     assert "kneebayes: warning: could not save the interview" in result.stderr and "Traceback" not in result.stderr
     assert kneebayes.Interview.from_json(model, path.read_text(encoding="utf-8")).answers == {q.id: "no"}
@@ -719,7 +722,8 @@ def test_a_fifo_device_or_folder_given_as_save_is_refused_at_the_start(kind: str
     else:
         path.mkdir()
     mode = os.stat(path).st_mode
-    result = run("interview", "--save", str(path), stdin="no\n")
+    # a regression that opened the pipe would wait for a reader: in a process of its own, the timeout ends it
+    result = (run_process if kind == "fifo" else run)("interview", "--save", str(path), stdin="no\n")
     assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
     words = "it is a folder" if kind == "folder" else "it is not a regular file (a pipe, socket or device)"
     assert result.stderr.startswith(f"kneebayes: error: cannot save the interview to {quote(str(path), PATH_LIMIT)}: "
@@ -732,8 +736,10 @@ def test_a_fifo_device_or_folder_given_as_save_is_refused_at_the_start(kind: str
 @pytest.mark.parametrize("args", [("interview", "--save", ""), ("interview", "--answers", ""),
                                   ("interview", "--model", ""), ("diagnose", "--model", ""), ("check", ""),
                                   ("claims", "--model", "")], ids=lambda a: " ".join(a[:2]) or "check")
-def test_an_empty_file_name_is_refused_not_ignored(args: tuple[str, ...], tmp_path: Path) -> None:
-    result = run(*args, stdin="no\nquit\n", cwd=tmp_path)
+def test_an_empty_file_name_is_refused_not_ignored(args: tuple[str, ...], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run(*args, stdin="no\nquit\n")
     assert result.returncode == 2 and result.stdout == ""
     option = args[1] if args[1] else "path"
     assert f"error: argument {option}: an empty file name: give the path of a file" in result.stderr
