@@ -128,14 +128,17 @@ def compile_pruning(nodes: Sequence[int], parents: Sequence[Sequence[int]],
 # was as fast or faster wherever its tables were smaller (HAILFINDER 7.0 -> 2.3 ms, DIABETES 81 -> 35 ms).
 PLAN_WORK_PER_NODE = 300.0
 # Orders whose cliques total more than this many entries are worth a second greedy heuristic.
-SECOND_OPINION = 2_000_000.0
+SECOND_OPINION = 500_000.0
 # A pattern whose cliques, in the component's own order, total at most this many entries takes that
 # order: fewer entries than the planner's greedy search would cost in Python time.
 QUICK_ENOUGH = 20_000.0
+# After this many patterns in a row for which it was not, the component's order is tried only once in
+# QUICK_RETRY patterns (on MUNIN it never is: the evidence cuts its graph too differently).
+QUICK_MISSES, QUICK_RETRY = 4, 16
 MAX_AXES = len(LETTERS)   # einsum's letters ('a' is the batch axis): no clique may join more variables
 # A bucket of three or more tables whose clique has this many entries runs as pairwise matrix products
 # (network.contraction), not one plain einsum loop over the whole clique (several times slower there).
-PAIRWISE_ENTRIES = 4096.0
+PAIRWISE_ENTRIES = 16_384.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -203,14 +206,20 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
     soft_items = tuple((i, cards[i]) for i in np.flatnonzero(soft & relevant).tolist())
     scopes.extend((node_of[i],) for i, _ in soft_items)
     order = sorted(hidden, key=rank.__getitem__)
-    buckets = _buckets(order, scopes, card)
-    if buckets[2] > QUICK_ENOUGH:
-        # The component's order can be far from what the cut leaves (MUNIN: 10-100 times the work): plan afresh.
-        plan = eliminate(order, scopes, card, heuristic="min_fill")
+    misses = static.misses
+    buckets = None
+    if misses[0] < QUICK_MISSES or misses[1] % QUICK_RETRY == 0:
+        buckets = _buckets(order, scopes, card)
+        misses[0] = 0 if buckets[2] <= QUICK_ENOUGH else misses[0] + 1
+    misses[1] += 1
+    if buckets is None or buckets[2] > QUICK_ENOUGH:
+        # The component's order can be far from what the cut leaves (MUNIN: 10-100 times the work): plan
+        # afresh. min_weight first: as good there and faster; min_fill too where the tables grow large.
+        plan = eliminate(order, scopes, card, heuristic="min_weight")
         if plan.total_size > SECOND_OPINION:
-            other = eliminate(order, scopes, card, heuristic="min_weight")
+            other = eliminate(order, scopes, card, heuristic="min_fill")
             plan = min((plan, other), key=lambda p: p.total_size)
-        if plan.total_size < buckets[2]:
+        if buckets is None or plan.total_size < buckets[2]:
             order = list(plan.order)
             buckets = _buckets(order, scopes, card)
     steps, cliques, total, largest, scalars = buckets
@@ -290,6 +299,7 @@ class _Static:
     card: dict[int, int]            # every variable's cardinality
     rank: dict[int, int]            # every variable's place in the component's own elimination order
     hidden_of: tuple[tuple[int, ...], ...]   # per factor: its noisy-OR hidden variables
+    misses: list[int]               # patterns in a row the component's order did not serve, patterns planned
 
 
 # What every pattern's plan reads of a component, worked out on first use, kept beside its frozen Pruning
@@ -308,5 +318,5 @@ def _static(pr: Pruning, cards: Sequence[int]) -> _Static:
         order = eliminate(list(card), pr.scopes, card).order
         found = _STATIC.setdefault(pr, _Static(
             node_of, card, {v: n for n, v in enumerate(order)},
-            tuple(tuple(v for v in scope if v in pr.hidden_cards) for scope in pr.scopes)))
+            tuple(tuple(v for v in scope if v in pr.hidden_cards) for scope in pr.scopes), [0, 0]))
     return found
