@@ -677,12 +677,20 @@ def source_state() -> str:
 
 def render_saved(args: argparse.Namespace) -> int:
     """The table of one or more saved runs (a run cut short, finished by another with --only)."""
-    headers, rows = [], []
+    headers: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
     for path in args.from_json:
         saved = json.loads(Path(path).read_text(encoding="utf-8"))
         runs = saved["runs"] if "runs" in saved else [dict(saved["run"], networks=[r["network"] for r in saved["networks"]])]
-        headers += runs
-        rows += saved["networks"]
+        for row in saved["networks"]:   # a network run again replaces its row, in place, and leaves its old run
+            at = next((i for i, r in enumerate(rows) if r["network"] == row["network"]), None)
+            if at is None:
+                rows.append(row)
+                continue
+            rows[at] = row
+            for h in headers:
+                h["networks"] = [n for n in h["networks"] if n != row["network"]]
+        headers = [h for h in headers if h["networks"]] + runs
     for row in rows:
         for summary in row.get("engines", {}).values():
             if "queries_done" in summary:
@@ -715,7 +723,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="FILE", help="also write every number to this file")
     parser.add_argument("--from-json", nargs="+", metavar="FILE",
                         help="run nothing: print (and --markdown, --json) the table of earlier runs' JSON files, "
-                             "rows in the order given")
+                             "rows in the order given; a network in a later file replaces its earlier row")
     args = parser.parse_args(argv)
     if args.from_json:
         return render_saved(args)
