@@ -35,9 +35,11 @@ error seen against an extended-precision reference was a quarter of it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -139,16 +141,16 @@ def compile_fast(net: CompiledNetwork) -> FastPlan | None:
         parts.append(([t], np.vstack([np.zeros((1, k)), rows]), np.zeros((cards[t] + 1, 0))))
     for key in sorted(groups):
         nodes, owned = sorted(groups[key]), tables_of.get(key, [])
-        table = _tabulate(net, nodes, owned, epos, k)
-        if table is not None:
-            logs, const = _log_rows(table)
+        kind, found = _GROUPS.get(_group_key(net, nodes, owned, children),
+                                  lambda: _group(net, nodes, owned, children, epos, k))
+        if kind == "tabulated":
+            logs, const = found
             base += const
             parts.append((nodes, logs, np.zeros((len(logs), 0))))
-            continue
-        found = _factor(net, nodes, owned, children, epos, k)
-        if found is None:
+        elif kind == "factored":
+            factored.append(found)
+        else:
             return None
-        factored.append(found)
 
     # The factored parts' terms: one product over the subsets of each part's coupled targets.
     u_total = math.prod(len(mix) for _, mix, _ in factored) if factored else 0
@@ -204,6 +206,87 @@ def compile_fast(net: CompiledNetwork) -> FastPlan | None:
     return FastPlan(n, np.array(order, dtype=np.intp), np.array(stride, dtype=np.intp),
                     np.array(starts, dtype=np.intp), np.array(offsets, dtype=np.intp), logs, k,
                     mix, ERROR_SCALE, tuple(part_of), tuple(node_stride), tuple(offsets), len(logs) - 1)
+
+
+def _group(net: CompiledNetwork, nodes: list[int], owned: list[int], children: list[list[int]],
+           epos: dict[int, int], k: int) -> tuple[str, Any]:
+    """One group of non-target nodes as a part: ("tabulated", (log rows, constant)), ("factored", terms) or
+    ("none", None) where it is neither (the network then has no fast plan)."""
+    table = _tabulate(net, nodes, owned, epos, k)
+    if table is not None:
+        logs, const = _log_rows(table)
+        logs.setflags(write=False)
+        const.setflags(write=False)
+        return "tabulated", (logs, const)
+    found = _factor(net, nodes, owned, children, epos, k)
+    if found is None:
+        return "none", None
+    for array in (found[1], *found[2]):
+        array.setflags(write=False)
+    return "factored", found
+
+
+def _group_key(net: CompiledNetwork, nodes: list[int], owned: list[int], children: list[list[int]]) -> tuple[Any, ...]:
+    """What a group's part depends on: the joint's layout, the group's shape, its tables' numbers, and the
+    limits that decide how it is read."""
+    involved = sorted({*nodes, *owned})
+    return (tuple(net.targets), tuple(net.cards), tuple(nodes), tuple(owned),
+            tuple((v, net.parents[v], net.tables[v].tobytes()) for v in involved),
+            tuple(tuple(children[v]) for v in nodes),
+            TABLE_LIMIT, ENUMERATION_LIMIT, MAX_COUPLED, FIT_TOLERANCE)
+
+
+class _KeptGroups:
+    """The parts of the last few hundred groups by what they depend on: a model made by ``with_parameters``
+    recomputes only the groups whose numbers changed (bounded, thread-safe; the same part to the last bit)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._found: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._found.clear()
+
+    def __len__(self) -> int:
+        return len(self._found)
+
+    def get(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+        with self._lock:
+            found = self._found.get(key)
+            if found is not None:
+                self._found.move_to_end(key)
+                return found
+        found = build()
+        with self._lock:
+            self._found[key] = found
+            while len(self._found) > self.size:
+                self._found.popitem(last=False)
+        return found
+
+
+_GROUPS = _KeptGroups(256)
+_FITS = _KeptGroups(256)   # a child target's fit, by its table: a group recomputed keeps its other children's
+
+
+def clear_part_cache() -> None:
+    """Forget the kept parts (groups and fits): the next ``compile_fast`` computes every part afresh.
+
+    Parts are kept by the numbers they are computed from, so a model made by
+    ``with_parameters`` recomputes only the parts its changes touch; what is
+    kept equals what would be computed, to the last bit.
+
+    >>> import kneebayes
+    >>> from kneebayes.inference.fast import clear_part_cache, compile_fast
+    >>> net = kneebayes.load_model().network
+    >>> kept = compile_fast(net)
+    >>> clear_part_cache()
+    >>> bool((compile_fast(net).logs == kept.logs).all())
+    True
+    """
+    for kept in (_GROUPS, _FITS):
+        kept.clear()
 
 
 def fast_joint(plan: FastPlan, rows: np.ndarray) -> FastJoint:
@@ -447,7 +530,8 @@ def _factor(net: CompiledNetwork, nodes: list[int], owned: list[int], children: 
     phis: list[dict[int, np.ndarray]] = []
     bits = [(np.arange(n_terms) >> (len(coupled) - 1 - j)) & 1 for j in range(len(coupled))]   # term u uses j's b1
     for j, t in enumerate(coupled):
-        fit = _affine_in_product(net, t, members)
+        fit = _FITS.get((tuple(net.targets), tuple(net.cards), t, net.parents[t], net.tables[t].tobytes(),
+                         tuple(sorted(members)), FIT_TOLERANCE), lambda t=t: _affine_in_product(net, t, members))
         if fit is None:
             return None
         coefficients, phi = fit         # coefficients (2, K): b0 and b1 on the joint
