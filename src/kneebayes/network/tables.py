@@ -8,8 +8,10 @@ P(node = x | parents). Noisy-OR is only a way to *build* such a table.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from typing import overload
+from typing import Any, overload
 
 import numpy as np
 
@@ -128,7 +130,30 @@ class NodeTables(Sequence[np.ndarray]):
                 raise IntractableError(self._network, (*node.parents, node.id), size, self._budget,
                                        advice=f"node {node.id!r}'s full table is only needed to export or sample "
                                               "the network; inference reads a noisy-OR in pieces")
-            table = node_table(self._nodes[i], self._states)
-            table.setflags(write=False)
+            table = _kept_table(node, self._states)
             self._built[i] = table
         return table
+
+
+#: How many tables the process keeps by what they are built from (a model made by ``with_parameters``
+#: rebuilds only the tables of the nodes it changed).
+TABLES_KEPT = 512
+_kept: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _kept_table(node: NodeSpec, states: Mapping[str, Sequence[str]]) -> np.ndarray:
+    """``node_table``, read-only, kept by the node's parameters, parents and states: equal inputs, the same array."""
+    key = (node.parameters, node.parents, node.states, tuple(tuple(states[p]) for p in node.parents))
+    with _kept_lock:
+        table = _kept.get(key)
+        if table is not None:
+            _kept.move_to_end(key)
+            return table
+    table = node_table(node, states)
+    table.setflags(write=False)
+    with _kept_lock:
+        _kept[key] = table
+        while len(_kept) > TABLES_KEPT:
+            _kept.popitem(last=False)
+    return table
