@@ -71,6 +71,7 @@ def encode(net: CompiledNetwork, evidence: Sequence[Mapping[int, int | np.ndarra
 
 
 _TINY = 1e-250
+_SHIFT_IN_LOGS = 600.0       # a clamp's scale this far (in logs) below its component's is applied in log space
 _HIDDEN_UNDERFLOW = 2.3e-8   # a value below this may hide posteriors of 1e-300 that underflowed (below 2.2e-308)
 
 
@@ -477,12 +478,14 @@ def _put_clamped(out: np.ndarray, found: tuple[np.ndarray, np.ndarray], tj: Targ
     values = values.reshape(batch, n_clamps, K)
     unit = _per_unit(tj.joint, tj.component_values[c])
     if scale.any() or tj.component_scales[c].any():
-        # The shift and the per-unit posterior meet in log space: a clamp rescaled from 1e-500 times a
-        # per-unit of 1e200 is a posterior of 1e-300, though its value at the unclamped scale underflows.
         shift = scale.reshape(batch, n_clamps) - tj.component_scales[c][:, None]
-        with np.errstate(divide="ignore"):
-            out[:, n_idx, x_idx, :] = values * np.exp(shift[:, :, None] + np.log(unit)[:, None, :])
-        return
+        if shift.min() < -_SHIFT_IN_LOGS:
+            # The shift and the per-unit posterior meet in log space: a clamp rescaled from 1e-500 times a
+            # per-unit of 1e200 is a posterior of 1e-300, though its value at the unclamped scale underflows.
+            with np.errstate(divide="ignore"):
+                out[:, n_idx, x_idx, :] = values * np.exp(shift[:, :, None] + np.log(unit)[:, None, :])
+            return
+        values = values * np.exp(shift)[:, :, None]
     out[:, n_idx, x_idx, :] = values * unit[:, None, :]
 
 
