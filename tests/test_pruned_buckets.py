@@ -184,3 +184,50 @@ def test_bucket_pass_agrees_with_the_fixed_plan_on_a_classic_network(name: str) 
     for node, dist in expected.items():
         for s, p in dist.items():
             assert abs(got[node][s] - p) <= TOL, (node, s)
+
+
+def _alarm_component() -> tuple[compiled.Component, np.ndarray, np.ndarray, np.ndarray]:
+    """ALARM's component, pruned, with the evidence of three of its leaves: (component, own rows, template,
+    wanted positions)."""
+    pytest.importorskip("pgmpy")
+    from networks import bif_path, leaves, structure
+
+    from kneebayes.evidence import normalize, to_indices
+    from kneebayes.inference.posterior import encode
+
+    parents = structure(bif_path("alarm"))
+    roots = [n for n, ps in parents.items() if not ps][:3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kneebayes.RenormalisedWarning)
+        spec = kneebayes.load_bif(bif_path("alarm"), targets=roots).spec
+    net = _pruned_model(spec).network
+    evidence = {leaf: net.states[net.index[leaf]][0] for leaf in leaves(parents)[:3]}
+    lam = encode(net, [to_indices(net, normalize(net, evidence))])
+    comp = max(net.components, key=lambda c: len(c.nodes))
+    return comp, lam[:, comp.nodes, :], net.lam_template[comp.nodes], np.isin(comp.nodes, net.targets)
+
+
+def test_a_small_bucket_pass_is_kept_for_the_next_question_on_the_same_evidence() -> None:
+    from kneebayes.inference.pruned import bucket_marginals, release
+
+    comp, own, template, wanted = _alarm_component()
+    with mock.patch.object(Pruning, "worth_it", lambda self, *_: True):
+        run = bucket_value(comp, own, template, wanted)
+        assert run is not None
+        bucket_marginals(run, np.flatnonzero(wanted).tolist(), comp.cards)
+        release(comp, run)
+        assert bucket_value(comp, own, template, wanted) is run
+
+
+def test_a_large_bucket_pass_is_let_go_once_its_marginals_are_taken() -> None:
+    from kneebayes.inference import pruned
+
+    comp, own, template, wanted = _alarm_component()
+    with mock.patch.object(Pruning, "worth_it", lambda self, *_: True), mock.patch.object(pruned, "KEEP_ENTRIES", -1.0):
+        run = bucket_value(comp, own, template, wanted)
+        assert run is not None
+        pruned.bucket_marginals(run, np.flatnonzero(wanted).tolist(), comp.cards)
+        pruned.release(comp, run)
+        again = bucket_value(comp, own, template, wanted)
+    assert again is not run and again is not None
+    assert again.value == run.value

@@ -35,7 +35,7 @@ from ..network.pruned_plan import ROW_PRUNE_WORK
 from . import bipartite_queries
 from .backward import component_joints, forward_pass
 from .joint import TargetJoint
-from .pruned import bucket_marginals, bucket_value, clamped_work, pruned_value
+from .pruned import bucket_marginals, bucket_value, clamped_work, pruned_value, release
 
 
 def encode(net: CompiledNetwork, evidence: Sequence[Mapping[int, int | np.ndarray]]) -> np.ndarray:
@@ -417,6 +417,7 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
             run = bucket_value(comp, own, net.lam_template[comp.nodes], wanted, net.memory_budget / 8)
             if run is not None:   # one collect pass over the evidence's ancestors, and the way back to these nodes
                 found_marginals = bucket_marginals(run, set(p_idx.tolist()), comp.cards)
+                release(comp, run)
                 shares = np.array([found_marginals[p][x] for p, x in zip(p_idx.tolist(), x_idx.tolist())])
                 out[:, n_idx, x_idx, :] = shares[None, :, None] * tj.joint[:, None, :]
                 continue

@@ -161,7 +161,10 @@ class BucketRun:
     value: float
     log_scale: float                   # the value is ``value * exp(log_scale)``
     observed: dict[int, int]           # hard-observed position -> its state
+    entries: float = 0.0               # entries of the kept clique tables
 
+
+KEEP_ENTRIES = 4_194_304.0   # 32 MB of clique tables
 
 # The last collect pass per component: a diagnosis asks for the value first and the targets' marginals
 # next, on the same evidence. Kept beside the frozen component, dropped with it.
@@ -201,6 +204,13 @@ def bucket_value(comp: Component, own: np.ndarray, template: np.ndarray, wanted:
     run = _collect(pr.tables, plan, own[0], hard) if isinstance(plan, BucketPlan) else None
     _LAST_RUN[comp] = (key, run)
     return run
+
+
+def release(comp: Component, run: BucketRun) -> None:
+    """Forget the component's kept pass once its marginals are taken, where its clique tables are large
+    (past ``KEEP_ENTRIES``): a small one stays for the next question on the same evidence."""
+    if run.entries > KEEP_ENTRIES:
+        _LAST_RUN.pop(comp, None)
 
 
 def _collect(tables: tuple[np.ndarray, ...], plan: BucketPlan, row: np.ndarray, hard: np.ndarray) -> BucketRun | None:
@@ -245,7 +255,8 @@ def _collect(tables: tuple[np.ndarray, ...], plan: BucketPlan, row: np.ndarray, 
     value = math.prod(float(slots[s]) for s in plan.scalars)
     if not value > 0.0:
         return None
-    return BucketRun(plan, tuple(slots), cliques, value, log_scale, observed)
+    return BucketRun(plan, tuple(slots), cliques, value, log_scale, observed,
+                     float(sum(table.size for table in cliques.values())))
 
 
 def bucket_marginals(run: BucketRun, positions: Iterable[int], cards: Sequence[int]) -> dict[int, np.ndarray]:
