@@ -132,9 +132,7 @@ def test_bucket_pass_with_soft_answers_equals_brute_force(case: tuple[ModelSpec,
 
 
 def test_bucket_plan_leaves_out_the_barren_nodes() -> None:
-    with mock.patch.object(compiled, "PRUNE_WORK", -1.0):
-        pruned = kneebayes.Model(kneebayes.load_model().spec, joint_limit=1).network
-    comp = max(pruned.components, key=lambda c: len(c.nodes))
+    comp, _, _, _ = _alarm_component()
     pr = comp.pruning
     assert pr is not None
     n = len(comp.nodes)
@@ -150,9 +148,7 @@ def test_bucket_plan_leaves_out_the_barren_nodes() -> None:
 
 
 def test_bucket_plan_declines_a_table_past_max_entries() -> None:
-    with mock.patch.object(compiled, "PRUNE_WORK", -1.0):
-        net = kneebayes.Model(kneebayes.load_model().spec, joint_limit=1).network
-    comp = max(net.components, key=lambda c: len(c.nodes))
+    comp, _, _, _ = _alarm_component()
     assert comp.pruning is not None
     n = len(comp.nodes)
     wanted = np.ones(n, dtype=bool)
@@ -231,3 +227,28 @@ def test_a_large_bucket_pass_is_let_go_once_its_marginals_are_taken() -> None:
         again = bucket_value(comp, own, template, wanted)
     assert again is not run and again is not None
     assert again.value == run.value
+
+
+def test_a_component_with_a_split_noisy_or_takes_no_bucket_pass_and_stays_exact() -> None:
+    """A noisy-OR with two parents outside the targets is split into pieces that subtract (over a hidden
+    variable); the way back divides by messages, which may then be zero where the belief is not. With a
+    zero leak and zero weights P(v5 = yes) is exactly 0 (the bucket pass once made it 1)."""
+    from kneebayes.modelfile.schema import NodeSpec, NoisyOr, Parameter, Prior
+
+    def number(v: float) -> Parameter:
+        return Parameter(value=v, source="test", rationale="test", range=None, term=None, data=())
+
+    def node(name: str, params: Prior | NoisyOr) -> NodeSpec:
+        return NodeSpec(id=name, label=name, kind="cause", question=f"{name}?", states=("yes", "no"),
+                        parameters=params, askable=False)
+
+    half = Prior((number(0.5), number(0.5)))
+    spec = ModelSpec(name="split", version="0", title="split", nodes=(
+        node("v0", half), node("v1", half), node("v5", NoisyOr(number(0.0), (("v0", number(0.0)), ("v1", number(0.0)))))))
+    model = _pruned_model(spec)
+    assert any(comp.pruning is not None and comp.pruning.hidden_cards for comp in model.network.components)
+    runs: list[object] = []
+    with _buckets_always(runs):
+        got = model.diagnose({}).distributions["v5"]
+    assert not runs
+    assert dict(got) == {"yes": 0.0, "no": 1.0}

@@ -179,11 +179,13 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
     plan (``Pruning.worth_it``: planning included).
 
     A target whose table lies in the component (``pr.extra``) is never planned here: those components keep
-    their targets on the joint's axes (see ``inference.pruned.pruned_value``).
+    their targets on the joint's axes (see ``inference.pruned.pruned_value``). Nor is a component with a
+    wide noisy-OR split over a hidden variable (``pr.hidden_cards``): its pieces subtract, so a message may
+    be zero or negative where the belief it divides is not, and the way back divides by messages.
     """
     relevant = pr.ancestors[hard | soft | wanted].any(axis=0) | pr.always
     n_rel = int(relevant.sum())
-    if pr.extra or not pr.worth_it(n_rel, n_rel * PLAN_WORK_PER_NODE):
+    if pr.extra or pr.hidden_cards or not pr.worth_it(n_rel, n_rel * PLAN_WORK_PER_NODE):
         return None
     static = _static(pr, cards)
     node_of, card, rank = static.node_of, static.card, static.rank
