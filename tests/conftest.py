@@ -4,8 +4,8 @@ Choose a profile with the HYPOTHESIS_PROFILE environment variable:
 
 * ``default``: 100 examples per property, no deadline (the engine compiles
   a network per example, which a deadline would flag as flaky);
-* ``ci``: the same, derandomized so that a failure in CI reproduces, and
-  printing the blob to replay it with ``@reproduce_failure``;
+* ``ci``: 50 examples per property, derandomized so that a failure in CI
+  reproduces, and printing the blob to replay it with ``@reproduce_failure``;
 * ``thorough``: 2000 examples, for a run on purpose.
 
 A test that runs fewer examples than the profile (the slow pgmpy ones)

@@ -393,7 +393,7 @@ def test_explain_is_vectorised_and_redoes_only_near_ties(knee_model: kneebayes.M
     for r in range(len(frame)):
         factors = sorted((math.log(f) for _, f in knee_model.diagnose(row_evidence(frame.iloc[r])).explaining_causes),
                          reverse=True)
-        near += factors[0] - factors[1] < batch._NEAR
+        near += factors[0] - factors[1] < batch.NEAR
     assert len(redone) == near
     check_against_diagnose(knee_model, frame, out, explain=True)
 

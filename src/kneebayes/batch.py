@@ -171,7 +171,7 @@ if TYPE_CHECKING:
     from .model import Model
     from .network.compiled import CompiledNetwork
 
-__all__ = ["diagnose_frame", "CHUNK"]
+__all__ = ["diagnose_frame", "CHUNK", "NEAR"]
 
 #: Rows per engine call: small enough to stay in cache (faster than 50,000, measured) and bound memory.
 CHUNK = 1024
@@ -183,7 +183,8 @@ NEXT_CHUNK = 64
 WORKERS = min(2, os.cpu_count() or 1)
 
 _TOL = 1e-9          # a tie or threshold this close is redone with model.diagnose
-_NEAR = 1e-6         # explaining causes whose log Bayes factors are this close are redone with model.diagnose
+#: Explaining causes whose log Bayes factors are this close are redone with ``model.diagnose`` (a tie).
+NEAR = 1e-6
 _EXTRA = ("evidence_probability", "log_evidence_probability", "impossible", "triage", "reasons", "next_question",
           "explaining_cause", "explaining_state", "bayes_factor")
 
@@ -674,7 +675,7 @@ def _explaining(model: Model, cols: _Columns, codes: np.ndarray, marg: np.ndarra
 
     The same functions as ``Diagnosis.explaining_causes`` (``weigh``,
     ``explaining_order``) on every row at once; rows whose best two
-    candidates are within ``_NEAR`` (in log factor) are redone with
+    candidates are within ``NEAR`` (in log factor) are redone with
     ``model.diagnose``, whose rounding then decides the tie.
     """
     n = marg.shape[0]
@@ -697,7 +698,7 @@ def _explaining(model: Model, cols: _Columns, codes: np.ndarray, marg: np.ndarra
         log_f = np.log(candidates)
         gap = np.abs(log_f - log_f[rows, top][:, None])
     gap[rows, top] = np.inf
-    near = (gap < _NEAR).any(axis=1) & ~impossible
+    near = (gap < NEAR).any(axis=1) & ~impossible
     for u in np.flatnonzero(near):
         dx = model.diagnose(cols.evidence(codes[u]))
         cause[u], factor[u] = dx.explaining_causes[0]
