@@ -115,9 +115,9 @@ def test_a_chain_past_numpys_memory_cap_serves_small_batches_and_greedys_order_t
 
 
 def test_numpys_order_becomes_pairs_whatever_groups_it_leaves() -> None:
-    from kneebayes.network.contraction import _pairs
+    from kneebayes.network.contraction import path_pairs
 
-    assert _pairs(["einsum_path", (0, 1), (0, 1, 2)], 4) == [(0, 1), (0, 1), (0, 1)]
-    assert _pairs(["einsum_path", (1, 3), (0, 2)], 4) == [(1, 3), (0, 2)]
+    assert path_pairs(["einsum_path", (0, 1), (0, 1, 2)], 4) == [(0, 1), (0, 1), (0, 1)]
+    assert path_pairs(["einsum_path", (1, 3), (0, 2)], 4) == [(1, 3), (0, 2)]
     # (0, 2, 3): 0 with 2, then that with 3 (now at position 1 of [1, 3, 0+2]); then numpy's (0, 1)
-    assert _pairs(["einsum_path", (0, 2, 3), (0, 1)], 4) == [(0, 2), (1, 2), (0, 1)]
+    assert path_pairs(["einsum_path", (0, 2, 3), (0, 1)], 4) == [(0, 2), (1, 2), (0, 1)]

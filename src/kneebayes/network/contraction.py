@@ -273,7 +273,7 @@ def _decide(subscripts: str, shapes: tuple[tuple[int, ...], ...], free_output: b
         return Einsum(inputs, subscripts, output, below=below)
     ins, _ = subscripts.split("->")
     always = len(shapes) > 2 and best * PAIRWISE_GAIN < naive
-    pairs = _pairs(path, len(shapes))
+    pairs = path_pairs(path, len(shapes))
     program = compile_program(subscripts, shapes, pairs)
     if program is None:
         return Einsum(inputs, subscripts, output, naive_work=naive / 2, below=below)
@@ -315,9 +315,14 @@ def _dims(subscripts: str, shapes: Sequence[tuple[int, ...]]) -> dict[str, int]:
     return dims
 
 
-def _pairs(path: Sequence[Any], n: int) -> list[tuple[int, int]]:
-    """numpy's contraction order as pairs only: a contraction of three or more operands (numpy's
-    greedy leaves one where pairs would outgrow its memory cap) becomes pairs taken left to right."""
+def path_pairs(path: Sequence[Any], n: int) -> list[tuple[int, int]]:
+    """numpy's contraction order (``np.einsum_path``'s path over ``n`` operands) as pairs only: a
+    contraction of three or more operands (numpy's greedy leaves one where pairs would outgrow its memory
+    cap) becomes pairs taken left to right.
+
+    >>> path_pairs(["einsum_path", (0, 2, 3), (0, 1)], 4)
+    [(0, 2), (1, 2), (0, 1)]
+    """
     ids = list(range(n))      # which operand sits at each position of the running list
     fresh = n
     out: list[tuple[int, int]] = []
