@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import doctest
+import functools
 import importlib.util
 import inspect
 import io
@@ -191,6 +192,7 @@ def test_slug_follows_github() -> None:
 
 
 # -- the notebook ---------------------------------------------------------------------
+@functools.cache   # read and validated once: the schema check alone takes seconds, and three tests read it
 def _tutorial_code_cells() -> list:  # type: ignore[type-arg]
     import nbformat
 
