@@ -46,8 +46,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -62,6 +60,7 @@ from .backward_plan import CALL_WORK, GradientPlan, compile_gradient
 from .bipartite import BipartiteLayout, bipartite_layout
 from .contraction import Einsum, plan_einsum, stand_in
 from .einsum_steps import MAX_OPERANDS, step_subscripts
+from .kept import Kept
 from .planner import BYTES_PER_ENTRY, check_budget, eliminate, entries_allowed, linked_groups
 from .pruned_plan import PRUNE_WORK, Pruning, compile_pruning
 from .tables import NodeTables
@@ -597,42 +596,7 @@ def _planning_constants() -> tuple[object, ...]:
             planner.GIVE_UP_VARIABLES, contraction.PAIRWISE_GAIN, contraction.CHAIN_MEMORY, contraction.BATCH_PATH_WORK)
 
 
-class _Skeletons:
-    """The last few networks' skeletons by structure: a bounded, thread-safe LRU cache."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.hits = self.misses = 0
-        self._found: OrderedDict[tuple[object, ...], _Skeleton] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[object, ...]) -> _Skeleton | None:
-        with self._lock:
-            found = self._found.get(key)
-            if found is None:
-                self.misses += 1
-            else:
-                self.hits += 1
-                self._found.move_to_end(key)
-            return found
-
-    def put(self, key: tuple[object, ...], skeleton: _Skeleton) -> None:
-        with self._lock:
-            self._found[key] = skeleton
-            self._found.move_to_end(key)
-            while len(self._found) > self.size:
-                self._found.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._found.clear()
-            self.hits = self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._found)
-
-
-_SKELETONS = _Skeletons(STRUCTURES_KEPT)
+_SKELETONS: Kept[_Skeleton] = Kept(STRUCTURES_KEPT)   # the last few networks' skeletons by structure
 
 
 class StructureCacheInfo(NamedTuple):

@@ -8,15 +8,14 @@ P(node = x | parents). Noisy-OR is only a way to *build* such a table.
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from typing import Any, overload
+from typing import overload
 
 import numpy as np
 
 from ..errors import IntractableError
 from ..modelfile.schema import NodeSpec, NoisyOr, Prior, Table
+from .kept import Kept
 
 
 def noisy_or_table(
@@ -138,22 +137,15 @@ class NodeTables(Sequence[np.ndarray]):
 #: How many tables the process keeps by what they are built from (a model made by ``with_parameters``
 #: rebuilds only the tables of the nodes it changed).
 TABLES_KEPT = 512
-_kept: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
-_kept_lock = threading.Lock()
+_KEPT: Kept[np.ndarray] = Kept(TABLES_KEPT)
 
 
 def _kept_table(node: NodeSpec, states: Mapping[str, Sequence[str]]) -> np.ndarray:
     """``node_table``, read-only, kept by the node's parameters, parents and states: equal inputs, the same array."""
     key = (node.parameters, node.parents, node.states, tuple(tuple(states[p]) for p in node.parents))
-    with _kept_lock:
-        table = _kept.get(key)
-        if table is not None:
-            _kept.move_to_end(key)
-            return table
-    table = node_table(node, states)
+    return _KEPT.get_or_build(key, lambda: _read_only(node_table(node, states)))
+
+
+def _read_only(table: np.ndarray) -> np.ndarray:
     table.setflags(write=False)
-    with _kept_lock:
-        _kept[key] = table
-        while len(_kept) > TABLES_KEPT:
-            _kept.popitem(last=False)
     return table
