@@ -35,15 +35,14 @@ error seen against an extended-precision reference was a quarter of it.
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..network.compiled import CompiledNetwork
+from ..network.kept import Kept
 from ..network.planner import BYTES_PER_ENTRY, linked_groups
 
 #: Largest joint of the targets the plan serves (the general engine takes larger ones).
@@ -59,7 +58,8 @@ MAX_COUPLED = 8
 TOLERANCE = 5e-13
 #: A row whose P(evidence) falls below this goes to the general engine, which works in log space there.
 TINY = 1e-200
-#: Where the fit of an affine-in-a-product table is checked (absolute, on probabilities).
+#: How closely a table must equal its affine-in-a-product fit, relative to each entry: a probability of
+#: 1e-16 fitted as 5e-17 is within any absolute tolerance and off by half (a zero must be fitted exactly).
 FIT_TOLERANCE = 1e-14
 #: The factored value's rounding error, relative to the sum of its terms' sizes: four times the
 #: largest seen against an extended-precision reference on the knee model (0.96 eps).
@@ -141,7 +141,7 @@ def compile_fast(net: CompiledNetwork) -> FastPlan | None:
         parts.append(([t], np.vstack([np.zeros((1, k)), rows]), np.zeros((cards[t] + 1, 0))))
     for key in sorted(groups):
         nodes, owned = sorted(groups[key]), tables_of.get(key, [])
-        kind, found = _GROUPS.get(_group_key(net, nodes, owned, children),
+        kind, found = _GROUPS.get_or_build(_group_key(net, nodes, owned, children),
                                   lambda: _group(net, nodes, owned, children, epos, k))
         if kind == "tabulated":
             logs, const = found
@@ -236,38 +236,10 @@ def _group_key(net: CompiledNetwork, nodes: list[int], owned: list[int], childre
             TABLE_LIMIT, ENUMERATION_LIMIT, MAX_COUPLED, FIT_TOLERANCE)
 
 
-class _KeptGroups:
-    """The parts of the last few hundred groups by what they depend on: a model made by ``with_parameters``
-    recomputes only the groups whose numbers changed (bounded, thread-safe; the same part to the last bit)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._found: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def clear(self) -> None:
-        with self._lock:
-            self._found.clear()
-
-    def __len__(self) -> int:
-        return len(self._found)
-
-    def get(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
-        with self._lock:
-            found = self._found.get(key)
-            if found is not None:
-                self._found.move_to_end(key)
-                return found
-        found = build()
-        with self._lock:
-            self._found[key] = found
-            while len(self._found) > self.size:
-                self._found.popitem(last=False)
-        return found
-
-
-_GROUPS = _KeptGroups(256)
-_FITS = _KeptGroups(256)   # a child target's fit, by its table: a group recomputed keeps its other children's
+# The parts of the last few hundred groups by what they depend on, and each child target's fit by its
+# table: a model made by ``with_parameters`` recomputes only the parts its change reaches.
+_GROUPS: Kept[tuple[str, Any]] = Kept(256)
+_FITS: Kept[Any] = Kept(256)   # a child target's fit, by its table: a group recomputed keeps its other children's
 
 
 def clear_part_cache() -> None:
@@ -530,7 +502,7 @@ def _factor(net: CompiledNetwork, nodes: list[int], owned: list[int], children: 
     phis: list[dict[int, np.ndarray]] = []
     bits = [(np.arange(n_terms) >> (len(coupled) - 1 - j)) & 1 for j in range(len(coupled))]   # term u uses j's b1
     for j, t in enumerate(coupled):
-        fit = _FITS.get((tuple(net.targets), tuple(net.cards), t, net.parents[t], net.tables[t].tobytes(),
+        fit = _FITS.get_or_build((tuple(net.targets), tuple(net.cards), t, net.parents[t], net.tables[t].tobytes(),
                          tuple(sorted(members)), FIT_TOLERANCE), lambda t=t: _affine_in_product(net, t, members))
         if fit is None:
             return None
@@ -559,8 +531,8 @@ def _exact_coefficients(flat: np.ndarray, g: np.ndarray, ref_flat: int) -> np.nd
     """
     at_ref = flat[:, ref_flat, :]                                              # (A, S)
     spread = g[None, :, None]
-    proportional = np.abs(flat - at_ref[:, None, :] * spread).max(axis=1) <= FIT_TOLERANCE
-    complement = np.abs(flat - (1.0 - (1.0 - at_ref[:, None, :]) * spread)).max(axis=1) <= FIT_TOLERANCE
+    proportional = _fits(at_ref[:, None, :] * spread, flat, axis=1)
+    complement = _fits(1.0 - (1.0 - at_ref[:, None, :]) * spread, flat, axis=1)
     exact = np.stack([np.where(proportional, 0.0, 1.0), np.where(proportional, at_ref, at_ref - 1.0)])
     if np.logical_and.reduce(proportional | complement, axis=None):   # every noisy-OR: fitted by these checks
         return exact
@@ -569,9 +541,14 @@ def _exact_coefficients(flat: np.ndarray, g: np.ndarray, ref_flat: int) -> np.nd
     coef = np.linalg.lstsq(design, target, rcond=None)[0].reshape(2, *at_ref.shape)
     coef = np.where(proportional | complement, exact, coef)
     fitted = coef[0][:, None, :] + coef[1][:, None, :] * g[None, :, None]
-    if np.abs(fitted - flat).max() > FIT_TOLERANCE:
+    if not _fits(fitted, flat):
         return None
     return coef
+
+
+def _fits(fitted: np.ndarray, table: np.ndarray, axis: int | None = None) -> np.ndarray:
+    """Whether ``fitted`` equals ``table`` to ``FIT_TOLERANCE`` relative to each entry (along ``axis``)."""
+    return np.logical_and.reduce(np.abs(fitted - table) <= FIT_TOLERANCE * np.abs(table), axis=axis)
 
 
 def _affine_in_product(net: CompiledNetwork, t: int, members: set[int]) -> tuple[np.ndarray, dict[int, np.ndarray]] | None:
@@ -604,7 +581,7 @@ def _affine_in_product(net: CompiledNetwork, t: int, members: set[int]) -> tuple
         g = phis[0] if phis else np.ones(())
         for phi_d in phis[1:]:
             g = np.multiply.outer(g, phi_d)
-        if np.abs(column[a_star] - top * g.reshape(-1)).max() > FIT_TOLERANCE:
+        if not _fits(top * g.reshape(-1), column[a_star]):
             continue   # this state's column is no product (a noisy-OR's "yes"); try the next
         phi = {parents[r]: phis[d] for d, r in enumerate(inner)}
         coef = _exact_coefficients(flat, g.reshape(-1), ref_flat=ref_flat)
