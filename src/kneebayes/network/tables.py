@@ -135,17 +135,20 @@ class NodeTables(Sequence[np.ndarray]):
 
 
 #: How many tables the process keeps by what they are built from (a model made by ``with_parameters``
-#: rebuilds only the tables of the nodes it changed).
+#: rebuilds only the tables of the nodes it changed), and the largest it keeps: a dropped large network's
+#: tables are not held after it.
 TABLES_KEPT = 512
+TABLE_KEPT_ENTRIES = 1 << 14
 _KEPT: Kept[np.ndarray] = Kept(TABLES_KEPT)
 
 
 def _kept_table(node: NodeSpec, states: Mapping[str, Sequence[str]]) -> np.ndarray:
     """``node_table``, read-only, kept by the node's parameters, parents and states: equal inputs, the same array."""
     key = (node.parameters, node.parents, node.states, tuple(tuple(states[p]) for p in node.parents))
-    return _KEPT.get_or_build(key, lambda: _read_only(node_table(node, states)))
-
-
-def _read_only(table: np.ndarray) -> np.ndarray:
-    table.setflags(write=False)
+    table = _KEPT.get(key)
+    if table is None:
+        table = node_table(node, states)
+        table.setflags(write=False)
+        if table.size <= TABLE_KEPT_ENTRIES:
+            _KEPT.put(key, table)
     return table
