@@ -10,7 +10,11 @@ kneebayes.cli``) with their answers piped in.
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
+import signal
+import threading
 from pathlib import Path
 
 import pytest
@@ -498,3 +502,35 @@ def test_interview_on_multi_state_targets_runs_to_the_end(graded_path: Path) -> 
     assert heads_after(result.stdout, "Stopped after")[:5] == [
         EXPLAINING, "How likely each state of each cause is", "Most probable combinations", "Triage", "Care plan"]
     assert re.search(r"^  1\. Damage = (torn|ruptured): your answers multiply its odds by ", result.stdout, re.M)
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs a POSIX terminal and pthread_kill")
+def test_a_ctrl_c_taken_by_another_thread_ends_the_wait_for_an_answer_before_any_input() -> None:
+    # The terminal's SIGINT may land on a BLAS worker thread; a blocking read would then wait for Enter.
+    from kneebayes.cli.interview import wait_for_a_line
+
+    main, child = pty.openpty()
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    interrupted = threading.Event()
+    typed: list[bytes] = []
+
+    def another_thread() -> None:
+        interrupted.wait(0.3)   # let the main thread reach its wait
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)   # taken here, not by the main thread
+        if not interrupted.wait(5.0):   # no interrupt yet: answer, so that a broken wait ends instead of hanging
+            typed.append(b"no\n")
+            os.write(main, b"no\n")
+
+    worker = threading.Thread(target=another_thread, daemon=True)
+    try:
+        with open(child, encoding="utf-8", closefd=False) as terminal:
+            with pytest.raises(KeyboardInterrupt):
+                worker.start()
+                wait_for_a_line(terminal)
+            interrupted.set()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        worker.join()
+        os.close(main)
+        os.close(child)
+    assert typed == []   # the interrupt ended the wait, not an answer

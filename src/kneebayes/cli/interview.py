@@ -10,6 +10,8 @@ answers saved (``--save``).
 from __future__ import annotations
 
 import argparse
+import os
+import select
 import signal
 import sys
 from collections.abc import Callable
@@ -206,6 +208,7 @@ def ask(model: Model, session: Interview, stdin: TextIO, out: Printer, *,
             signals.waiting = True   # from here a signal ends the interview at once
             try:
                 signals.check()
+                wait_for_a_line(stdin)
                 line = stdin.readline()
             except KeyboardInterrupt:
                 raise Interrupted from None
@@ -250,3 +253,30 @@ def ask(model: Model, session: Interview, stdin: TextIO, out: Printer, *,
             out.line(f"Please answer {words_for(states, graded)}, or skip, undo or quit.")
         if session.next_question() is not None:   # at the stop, the end screen shows where things stand
             out.sections(diagnosis_sections(model, session.diagnosis, combinations=False, width=out.width))
+
+
+#: How long the prompt waits in one step for a line on a terminal before it looks at signals again.
+WAIT_STEP = 0.2
+
+
+def wait_for_a_line(stdin: TextIO) -> None:
+    """On a terminal, wait for the next line in short steps, so that a Ctrl-C acts at once.
+
+    The terminal's SIGINT may be taken by another thread of the process (a
+    BLAS worker); Python then raises KeyboardInterrupt only when the main
+    thread next runs, which a blocking read of the terminal would put off
+    until Enter. A terminal hands over one line per read, so nothing waits
+    in Python's buffer unseen. Pipes and files are read as they are.
+
+    >>> import io
+    >>> wait_for_a_line(io.StringIO("yes"))   # not a terminal: returns at once
+    """
+    try:
+        if os.name != "posix" or not stdin.isatty():
+            return
+        fd = stdin.fileno()
+    except (AttributeError, OSError, ValueError):   # a stream without a descriptor
+        return
+    while not select.select([fd], [], [], WAIT_STEP)[0]:
+        pass
+
