@@ -175,7 +175,7 @@ def compile_fast(net: CompiledNetwork) -> FastPlan | None:
 
     width = k + u_total
     order, stride, starts, offsets = [], [], [], []
-    blocks = [np.zeros((1, width))]   # row 0: nothing, what a batch's shorter rows are padded with
+    blocks = [np.zeros((1, width))]   # row 0: all zeros, a pick that adds nothing
     row = 1
     for nodes, logs_k, logs_u in parts:
         starts.append(len(order))
