@@ -316,3 +316,71 @@ def test_lifts_on_a_multi_state_target_judges_its_leading_abnormal_state_not_the
     (r,) = Model(dataclasses.replace(model.spec, claims=(claim,))).check_claims()
     assert not r.held
     assert r.detail.startswith(("P(damage=torn)=", "P(damage=ruptured)="))
+
+
+# -- edges of a finding, and evidence the numbers rule out ----------------------------------
+
+ACHE = textwrap.indent(textwrap.dedent(
+    """\
+      - id: ache
+        label: Ache
+        kind: finding
+        question: "Does it ache?"
+        table:
+          parents: [strain, cramp]
+          source: "s"
+          rationale: "r"
+          columns:
+            - given: {strain: "yes", cramp: "yes"}
+              probabilities: {"yes": 0.9, "no": 0.1}
+            - given: {strain: "yes", cramp: "no"}
+              probabilities: {"yes": 0.3, "no": 0.7}
+            - given: {strain: "no", cramp: "yes"}
+              probabilities: {"yes": 0.7, "no": 0.3}
+            - given: {strain: "no", cramp: "no"}
+              probabilities: {"yes": 0.5, "no": 0.5}
+    """
+), "  ")
+CAUSES_RAISE_FINDINGS = textwrap.indent(textwrap.dedent(
+    """\
+      - id: causes_raise_findings
+        statement: "Every cause raises its findings."
+        source: "s"
+        check: edges_raise
+        parent_kind: cause
+        child_kind: finding
+    """
+), "  ")
+
+
+def _tiny_with_ache(tmp_path: Path, text: str = TINY) -> Model:
+    head, claims = text.split("claims:\n")
+    path = tmp_path / "ache.yaml"
+    path.write_text(head + ACHE + "claims:\n" + claims + CAUSES_RAISE_FINDINGS, encoding="utf-8")
+    return kneebayes.load_model(path)
+
+
+def test_edges_raise_on_findings_names_each_lowering_edge_with_the_models_marginals(tmp_path: Path) -> None:
+    model = _tiny_with_ache(tmp_path)
+    r = _result(model.check_claims(), "causes_raise_findings")
+    p = {(c, s): model.marginals({c: s}, nodes=["ache"])["ache"]["yes"] for c in ("strain", "cramp") for s in ("yes", "no")}
+    assert p["strain", "yes"] <= p["strain", "no"] and p["cramp", "yes"] > p["cramp", "no"]
+    assert not r.held
+    assert r.detail == f"2 edges checked; lowered: strain->ache: {p['strain', 'yes']:.4f} <= {p['strain', 'no']:.4f}"
+
+
+def test_a_claim_whose_evidence_the_numbers_rule_out_is_reported_not_raised(tmp_path: Path) -> None:
+    never = TINY.replace('prior: {value: 0.1, range: [0.05, 0.2], source: "s", rationale: "r"}',
+                         'prior: {value: 0.0, range: [0.0, 0.0], source: "s", rationale: "r"}')
+    report = _tiny_with_ache(tmp_path, never).check_claims()
+    r = _result(report, "causes_raise_findings")
+    assert not r.held
+    assert r.detail == "cannot be checked: {cramp=yes} has probability zero"
+    assert _result(report, "hills_raise_strain").held
+
+
+def test_each_claim_checked_with_the_others_reads_as_when_checked_alone(knee_model: Model) -> None:
+    together = knee_model.check_claims()
+    for claim, result in zip(knee_model.spec.claims, together):
+        alone = Model(dataclasses.replace(knee_model.spec, claims=(claim,))).check_claims().results[0]
+        assert (alone.held, alone.detail) == (result.held, result.detail), claim.id

@@ -6,14 +6,20 @@ article the model no longer keeps.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from .errors import ImpossibleEvidenceError
+from .evidence import to_indices
+from .inference.posterior import encode, marginals, target_joint
 from .modelfile.schema import ClaimSpec
 from .triage import screened
 
 if TYPE_CHECKING:
+    from .diagnosis import Diagnosis
     from .model import Model
 
 
@@ -93,39 +99,61 @@ def _given(model: Model, claim: ClaimSpec) -> dict[str, str]:
     return screened(model.spec, _ev(claim.given)) if claim.screened else _ev(claim.given)
 
 
-def _check(model: Model, claim: ClaimSpec) -> tuple[bool, str]:
+class _Diagnoses:
+    """The model's diagnoses for one claims check, each evidence set diagnosed once.
+
+    Claims share evidence (26 of the knee's compare with no answers at
+    all), and a check runs on every explorer move. A Diagnosis is
+    immutable, so sharing one between claims changes nothing they read.
+    """
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.seen: dict[tuple[tuple[str, str], ...], Diagnosis] = {}
+
+    def __call__(self, evidence: Mapping[str, str]) -> Diagnosis:
+        key = tuple(sorted(evidence.items()))
+        found = self.seen.get(key)
+        if found is None:
+            found = self.seen[key] = self.model.diagnose(evidence)
+        return found
+
+
+def _check(model: Model, claim: ClaimSpec, diagnose: _Diagnoses | None = None) -> tuple[bool, str]:
+    if diagnose is None:
+        diagnose = _Diagnoses(model)
     # cause/than were checked to exist at load time for the checks that need them
     cause, than = claim.cause or "", claim.than or ""
     given = _fmt(claim.given) + (" and every other warning sign 'no'" if claim.screened else "")
     if claim.check == "explains_first":
-        dx = model.diagnose(_given(model, claim))
+        dx = diagnose(_given(model, claim))
         first, factor = dx.explaining_causes[0]
         mine = dict(dx.explaining_causes)[cause]
         return first == cause, (f"first is {first} (Bayes factor {factor:.3g}); {cause} {mine:.3g} given {given}")
     if claim.check == "lifts":
-        dx = model.diagnose(_given(model, claim))
+        dx = diagnose(_given(model, claim))
         state = dx.explaining_states[cause]     # "yes" for a yes/no cause; else its leading abnormal state
         post = dx.distributions[cause][state]
         lift, prior = (d[cause] if isinstance(d[cause], float) else d[cause][state] for d in (dx.lift, dx.prior))
         return lift >= (claim.by or 1.0), (f"P({cause}={state})={post:.4f} is {lift:.2f}x its prior "
                                            f"{prior:.4f} (needs {claim.by:g}x) given {given}")
     if claim.check == "raises":
-        a = model.diagnose(_ev(claim.given)).posterior[cause]
-        b = model.diagnose(_ev(claim.versus)).posterior[cause]
+        a = diagnose(_ev(claim.given)).posterior[cause]
+        b = diagnose(_ev(claim.versus)).posterior[cause]
         return a > b, f"P({cause}|{_fmt(claim.given)})={a:.4f} vs P(...|{_fmt(claim.versus)})={b:.4f}"
     if claim.check == "raises_most":
-        a = model.diagnose(_ev(claim.given)).posterior
-        b = model.diagnose(_ev(claim.versus)).posterior
+        a = diagnose(_ev(claim.given)).posterior
+        b = diagnose(_ev(claim.versus)).posterior
         rises = {c: a[c] - b[c] for c in a}
         others = {c: r for c, r in rises.items() if c != cause}
         rival = max(others, key=lambda c: others[c]) if others else None
         held = rival is None or rises[cause] > others[rival]
         return held, f"rise of {cause} {rises[cause]:+.4f}" + (f", largest other {rival} {others[rival]:+.4f}" if rival else "")
     if claim.check == "more_probable":
-        post = model.diagnose(_ev(claim.given)).posterior
+        post = diagnose(_ev(claim.given)).posterior
         return post[cause] > post[than], f"{cause}={post[cause]:.4f} vs {than}={post[than]:.4f} given {_fmt(claim.given)}"
     if claim.check == "ranks_first":
-        ranked = model.diagnose(_ev(claim.given)).ranked_causes
+        ranked = diagnose(_ev(claim.given)).ranked_causes
         return ranked[0][0] == cause, f"first is {ranked[0][0]} ({ranked[0][1]:.4f}) given {_fmt(claim.given)}"
     if claim.check == "edges_raise":
         kinds = {n.id: n.kind for n in model.nodes}
@@ -134,8 +162,10 @@ def _check(model: Model, claim: ClaimSpec) -> tuple[bool, str]:
         children: dict[str, list[str]] = {}
         for p, child in edges:
             children.setdefault(p, []).append(child)
-        # one query per parent and state for all its children: a claims check is part of every explorer move
-        given = {(p, state): _p_yes(model, {p: state}, wanted) for p, wanted in children.items() for state in ("yes", "no")}
+        # one batched query for every parent and state: a claims check is part of every explorer move
+        rows = [(p, state) for p in children for state in ("yes", "no")]
+        found = _p_yes(model, [{p: state} for p, state in rows], sorted({c for _, c in edges}), diagnose)
+        given = dict(zip(rows, found))
         failures = [f"{p}->{child}: {given[p, 'yes'][child]:.4f} <= {given[p, 'no'][child]:.4f}"
                     for p, child in edges if not given[p, "yes"][child] > given[p, "no"][child]]
         detail = f"{len(edges)} edges checked" + (f"; lowered: {'; '.join(failures)}" if failures else "")
@@ -143,13 +173,22 @@ def _check(model: Model, claim: ClaimSpec) -> tuple[bool, str]:
     raise ValueError(f"unknown check {claim.check!r}")  # unreachable: validated at load
 
 
-def _p_yes(model: Model, evidence: dict[str, str], nodes: list[str]) -> dict[str, float]:
-    """P(node = yes | evidence) for each node: a diagnosis's posterior where they are all yes/no causes."""
+def _p_yes(model: Model, rows: list[dict[str, str]], nodes: list[str], diagnose: _Diagnoses) -> list[dict[str, float]]:
+    """P(node = yes | evidence) for each evidence row and node: a diagnosis's posterior where they are all
+    yes/no causes, else one batched query of the general engine (the rows are the model's own states)."""
     if model.targets.binary and set(nodes) <= set(model.causes):
-        posterior = model.diagnose(evidence).posterior
-        return {n: posterior[n] for n in nodes}
-    found = model.marginals(evidence, nodes=nodes)
-    return {n: found[n]["yes"] for n in nodes}
+        posteriors = [diagnose(row).posterior for row in rows]
+        return [{n: posterior[n] for n in nodes} for posterior in posteriors]
+    net = model.network
+    lam = encode(net, [to_indices(net, row) for row in rows])
+    tj = target_joint(net, lam)
+    for row, log_evidence in zip(rows, tj.log_evidence):
+        if log_evidence == -np.inf:
+            raise ImpossibleEvidenceError(row.items())
+    index = [net.index[n] for n in nodes]
+    found = marginals(net, lam, tj, index)
+    yes = [net.state_index[v]["yes"] for v in index]
+    return [{n: float(found[v][r, s]) for n, v, s in zip(nodes, index, yes)} for r in range(len(rows))]
 
 
 def check_claims(model: Model) -> ClaimReport:
@@ -161,7 +200,11 @@ def check_claims(model: Model) -> ClaimReport:
     ['tingling_points_to_nerve_irritation', 'downhill_raises_popliteus']
     """
     results = []
+    diagnose = _Diagnoses(model)
     for claim in model.spec.claims:
-        held, detail = _check(model, claim)
+        try:
+            held, detail = _check(model, claim, diagnose)
+        except ImpossibleEvidenceError as exc:   # changed numbers can rule the claim's evidence out: not kept
+            held, detail = False, f"cannot be checked: {_fmt(tuple(exc.evidence.items()))} has probability zero"
         results.append(ClaimResult(claim.id, claim.statement, claim.source, held, detail))
     return ClaimReport(tuple(results))
