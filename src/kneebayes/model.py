@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 _NOTHING: frozenset[str] = frozenset()
 _PENDING = object()   # not computed yet (see Model.cached)
+_FAST_PLAN = "model.fast_plan"   # where Model.fast_plan keeps its plan in the cache
 _T = TypeVar("_T")
 
 
@@ -345,14 +346,18 @@ class Model:
         else:
             settings = with_overrides(self._settings, confidence=confidence, cost_weight=cost_weight,
                                       min_gain=min_gain, screen_red_flags=screen_red_flags)
-        plan = self.fast_plan if hard_only(indices) else None   # the fast path's tables take states only
+        plan = self._cache.get(_FAST_PLAN, _PENDING)   # what fast_plan keeps: one lookup per diagnosis
+        if plan is _PENDING:
+            plan = self.fast_plan
+        if not hard_only(indices):   # the fast path's tables take states only
+            plan = None
         if plan is not None:
             found = fast_posterior(plan, indices)
             if found is not None:
                 joint, log_pe = found
                 if log_pe == -np.inf:
                     raise ImpossibleEvidenceError(ev.items())
-                marg = joint @ self._targets.matrix
+                marg = np.dot(joint, self._targets.matrix)   # np.dot: less per-call overhead than @ on a small array
                 np.minimum(marg, 1.0, out=marg)   # rounding may land a hair past 1 (the joint is never negative)
                 return Diagnosis(self, ev, marg, joint, log_pe, indices, settings, skip)
         lam = encode(net, [indices])
@@ -380,7 +385,7 @@ class Model:
         >>> kneebayes.load_model().fast_plan is not None
         True
         """
-        return self.cached("model.fast_plan",
+        return self.cached(_FAST_PLAN,
                            lambda: compile_fast(self._net) if self._targets.matrix is not None else None)
 
     def marginals(self, evidence: EvidenceLike | None = None, nodes: Iterable[str] | None = None) -> dict[str, dict[str, float]]:

@@ -353,12 +353,11 @@ def _settle(plan: FastPlan, picks: np.ndarray | list[int]) -> tuple[np.ndarray, 
     values = np.exp(logs[:width])
     q = values[:k]
     if plan.mix is not None:
-        both = values[k:] @ plan.mix          # the factored value, then its bound
-        value = both[:k]
-        np.maximum(value, 0.0, out=value)     # inclusion-exclusion rounding may dip below 0
-        total = float(value @ q)
-        settled = float(both[k:] @ q) * (plan.error_scale / TOLERANCE) <= total
-        q = value * q
+        both = np.dot(values[k:], plan.mix)   # the factored value, then its bound (never negative)
+        np.maximum(both, 0.0, out=both)       # inclusion-exclusion rounding may dip below 0
+        total, bound = np.dot(both.reshape(2, k), q).tolist()
+        settled = bound * (plan.error_scale / TOLERANCE) <= total
+        q = np.multiply(both[:k], q, out=q)   # into this call's own buffer: one allocation fewer
     else:
         total = float(np.add.reduce(q))
         settled = True
