@@ -166,3 +166,33 @@ def test_a_component_too_wide_for_einsum_letters_is_clamped_and_stays_exact(case
     np.testing.assert_allclose(narrow_tj.joint, tj.joint, rtol=0, atol=1e-15)
     np.testing.assert_allclose(joint_with_targets(narrow, narrow_lam, narrow_tj, nodes, method="sweep"), expected,
                                rtol=0, atol=1e-12)
+
+
+
+@ENGINE_PATHS
+@settings(max_examples=scaled(100))
+@given(case=networks_with_evidence(), method=st.sampled_from(["auto", "sweep", "clamp"]))
+def test_every_nodes_joint_with_the_enumerated_targets_equals_brute_force_answered_or_not(
+    joint_limit: int, case: tuple[ModelSpec, dict[str, str]], method: str
+) -> None:
+    """An answered node takes no pass (its joint is the targets' joint at its answer); the others do."""
+    spec, evidence = case
+    reference = brute_force(spec, evidence)
+    assume(reference.p_evidence > 0.0)
+    assert reference.conditioned is not None
+    net, lam, tj = _prepared(spec, evidence, joint_limit)
+    stack = joint_with_targets(net, lam, tj, list(range(len(net.names))), method=method)[0]   # (nodes, card, K)
+    enumerated = [reference.names.index(net.names[t]) for t in net.enumerated]
+    for v, name in enumerate(net.names):
+        node = reference.names.index(name)
+        keep = [*enumerated, node] if node not in enumerated else enumerated
+        summed = reference.conditioned.sum(axis=tuple(a for a in range(len(reference.names)) if a not in keep))
+        order = sorted(keep)
+        expected = np.transpose(summed, [order.index(a) for a in keep])   # axes: the enumerated targets, then the node
+        for k, states in enumerate(net.joint_states.tolist()):
+            for x in range(net.cards[v]):
+                if node in enumerated:   # the node is one of the targets: the joint where it is at x
+                    want = float(expected[tuple(states)]) if states[enumerated.index(node)] == x else 0.0
+                else:
+                    want = float(expected[(*states, x)])
+                assert abs(stack[v, x, k] - want) <= 1e-12, (name, x, k)

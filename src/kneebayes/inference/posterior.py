@@ -411,6 +411,14 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
     for c, n_clamps, n_idx, p_idx, x_idx in layout.comps:
         comp = net.components[c]
         own = lam[:, comp.nodes, :]
+        settled = _settled(own, n_idx, p_idx, x_idx)
+        if settled is not None:
+            # An answered node needs no pass: its answer's joint is the targets' joint, every other state's zero.
+            (known_n, known_x, weights), n_idx, p_idx, x_idx = settled
+            out[:, known_n, known_x, :] = tj.joint[:, None, :] * weights[:, :, None]
+            n_clamps = len(p_idx)
+            if not n_clamps:
+                continue
         if batch == 1 and comp.pruning is not None and _apart(comp):
             wanted = _wanted(net, c).copy()
             wanted[p_idx] = True
@@ -445,6 +453,27 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
             found = run_component(comp, lam, rows, net.memory_budget)
         _put_clamped(out, found, tj, c, n_idx, x_idx, batch, n_clamps, K)
     return out
+
+
+def _settled(own: np.ndarray, n_idx: np.ndarray, p_idx: np.ndarray, x_idx: np.ndarray
+             ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray, np.ndarray, np.ndarray] | None:
+    """The clamps whose value needs no pass, split off from the rest; None when there are none.
+
+    A clamp's row keeps the node's own likelihood at that state, so a state whose likelihood is zero (in
+    every row) has a zero joint, and the one state left to an answered node (one nonzero likelihood in every
+    row) is the unclamped row itself: its joint is the targets' joint. Returns ((rows in the output, states,
+    (batch, m) 0/1 weights) of those, then the output rows, component positions and states of the rest.
+    """
+    possible = np.count_nonzero(own, axis=2)                    # (batch, component nodes): states left to each
+    settled_nodes = (possible <= 1).all(axis=0)                 # answered (or ruled out) in every row
+    at = own[:, p_idx, x_idx]                                   # (batch, clamps): each clamp's own likelihood
+    known = settled_nodes[p_idx] | ~at.any(axis=0)              # an answered node's, or a state ruled out everywhere
+    if not known.any():
+        return None
+    rest = np.flatnonzero(~known)
+    done = np.flatnonzero(known)
+    weights = (at[:, done] != 0.0).astype(float)                # 1 for an answered node's own state, else 0
+    return (n_idx[done], x_idx[done], weights), n_idx[rest], p_idx[rest], x_idx[rest]
 
 
 def _prune_clamps(net: CompiledNetwork, comp: Component, own: np.ndarray, positions: np.ndarray, n_clamps: int) -> bool:
