@@ -18,8 +18,7 @@ import numpy as np
 from ..network.backward_plan import CALL_WORK, LETTERS
 from ..network.compiled import Component
 from ..network.contraction import plain_einsum
-from ..network.planner import eliminate
-from ..network.pruned_plan import BucketPlan, Pruning, bucket_plan
+from ..network.pruned_plan import BucketPlan, Pruning, bucket_plan, choose_buckets, targets_last
 
 _MAX_PLANS = 4096
 _SMALL = 1e-4   # a bucket pass rescales a message whose largest entry is below this
@@ -27,7 +26,7 @@ _SMALL = 1e-4   # a bucket pass rescales a message whose largest entry is below 
 
 @dataclass(frozen=True, eq=False)
 class _Plan:
-    tables: tuple[tuple[int, tuple[tuple[int, int], ...]], ...]  # (factor, (axis, observed position) per observed axis)
+    tables: tuple[tuple[np.ndarray, tuple[tuple[int, int], ...]], ...]  # (table, (axis, observed position) per cut)
     steps: tuple[tuple[tuple[int, ...], str], ...]  # (input slots, subscripts); each output is the next slot
     result: int
     shape: tuple[int, ...]                         # the result's axes: card or 1 per enumerated target
@@ -36,51 +35,49 @@ class _Plan:
 def _build(pr: Pruning, relevant: np.ndarray, observed: np.ndarray, cards: tuple[int, ...],
            max_entries: float) -> _Plan | str:
     """Evidence is instantiated (each observed axis sliced at its state), then the unobserved relevant nodes
-    summed out in the planner's order; declined when that order builds a table past ``max_entries`` or
-    costs more than the fixed plan."""
-    card = dict(zip(pr.targets, pr.target_cards))
-    node_of = {i: v for v, i in pr.position.items()}
-    for i, v in node_of.items():
-        card[v] = cards[i]
-    card.update(pr.hidden_cards)
-    rel = [i for i in pr.topological if relevant[i]]
-    seen = {node_of[i] for i in rel if observed[i]}
+    summed out in the order ``choose_buckets`` gives; declined when that order builds a table past
+    ``max_entries`` or costs more than the fixed plan. Every table and message keeps the targets' axes last
+    (``targets_last``)."""
+    node_of = pr.node_ids
+    all_tables, all_scopes = targets_last(pr)
+    rel = np.flatnonzero(relevant).tolist()
+    seen = {node_of[i] for i in np.flatnonzero(observed).tolist()}
     tables = []
-    live: dict[int, tuple[int, ...]] = {}
-    hidden: list[int] = []
+    scopes: list[tuple[int, ...]] = []
+    hidden: list[int] = [node_of[i] for i in rel if not observed[i]]   # instantiated nodes are sliced, not summed
     for i in rel + list(pr.extra):
         for f in pr.owned[i]:
-            scope = pr.scopes[f]
-            live[len(tables)] = tuple(v for v in scope if v not in seen)
-            tables.append((f, tuple((axis, pr.position[v]) for axis, v in enumerate(scope) if v in seen)))
-            hidden.extend(v for v in scope if v in pr.hidden_cards and v not in hidden)
-    next_slot = len(tables)
-    steps = []
-
-    def emit(inputs: list[int], out: tuple[int, ...]) -> None:
-        nonlocal next_slot
-        involved = sorted({v for s in inputs for v in live[s]})
-        letter = {v: LETTERS[n] for n, v in enumerate(involved)}
-        sub = ",".join("".join(letter[v] for v in live[s]) for s in inputs)
-        steps.append((tuple(inputs), sub + "->" + "".join(letter[v] for v in out)))
-        for s in inputs:
-            del live[s]
-        live[next_slot] = out
-        next_slot += 1
-
-    hidden += [node_of[i] for i in rel if not observed[i]]     # instantiated nodes are sliced, not summed
-    elimination = eliminate(hidden, list(live.values()), card)
-    work = 2.0 * elimination.total_size + CALL_WORK * len(elimination.order)
-    if (elimination.largest_size > max_entries or len(elimination.largest_clique) > len(LETTERS)
+            scope = all_scopes[f]
+            if seen.isdisjoint(scope):
+                scopes.append(scope)
+                tables.append((all_tables[f], ()))
+            else:
+                scopes.append(tuple(v for v in scope if v not in seen))
+                tables.append((all_tables[f], tuple((axis, pr.position[v]) for axis, v in enumerate(scope) if v in seen)))
+    if pr.hidden_cards:
+        hidden.extend({v for vs in scopes for v in vs if v in pr.hidden_cards})
+    buckets = choose_buckets(pr, cards, hidden, scopes)
+    work = 2.0 * buckets.total + CALL_WORK * len(buckets.order)
+    if (buckets.largest > max_entries or max(map(len, buckets.cliques), default=0) > len(LETTERS)
             or not pr.worth_it(len(rel), work)):
         return _DECLINED
-    for v in elimination.order:
-        bucket = [s for s, vs in live.items() if v in vs]
-        emit(bucket, tuple(sorted({u for s in bucket for u in live[s]} - {v})))
-    present = tuple(t for t in pr.targets if any(t in vs for vs in live.values()))
-    emit(list(live), present)
-    shape = tuple(card[t] if t in present else 1 for t in pr.targets)
-    return _Plan(tuple(tables), tuple(steps), next_slot - 1, shape)
+    steps = []
+    for (inputs, in_scopes), clique in zip(buckets.steps, buckets.cliques):
+        letter = {v: LETTERS[n] for n, v in enumerate(clique)}
+        steps.append((inputs, ",".join("".join(letter[v] for v in vs) for vs in in_scopes) + "->"
+                      + "".join(letter[v] for v in clique[1:])))
+    left = buckets.left
+    present = tuple(t for t in pr.targets if any(t in vs for _, vs in left))
+    result = len(scopes) + len(steps) - 1
+    if len(left) == 1 and left[0][1] == present:
+        result = left[0][0]          # already the targets' table: nothing left to multiply
+    else:
+        letter = {t: LETTERS[n] for n, t in enumerate(pr.targets)}
+        steps.append((tuple(slot for slot, _ in left), ",".join("".join(letter[v] for v in vs) for _, vs in left)
+                      + "->" + "".join(letter[t] for t in present)))
+        result += 1
+    shape = tuple(c if t in present else 1 for t, c in zip(pr.targets, pr.target_cards))
+    return _Plan(tuple(tables), tuple(steps), result, shape)
 
 
 _UNREACHED, _DECLINED = "unreached", "declined"
@@ -131,8 +128,7 @@ def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray,
         return None              # the fixed plan is cheaper for this pattern
     states = own[0].argmax(axis=1).tolist()
     slots: list[np.ndarray] = []
-    for i, cut in plan.tables:
-        table = pr.tables[i]
+    for table, cut in plan.tables:
         if cut:
             index: list[object] = [slice(None)] * table.ndim
             for axis, j in cut:
