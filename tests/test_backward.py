@@ -171,17 +171,19 @@ def test_a_component_too_wide_for_einsum_letters_is_clamped_and_stays_exact(case
 
 @ENGINE_PATHS
 @settings(max_examples=scaled(100))
-@given(case=networks_with_evidence(), method=st.sampled_from(["auto", "sweep", "clamp"]))
+@given(case=networks_with_evidence(), method=st.sampled_from(["auto", "sweep", "clamp"]), complement=st.booleans())
 def test_every_nodes_joint_with_the_enumerated_targets_equals_brute_force_answered_or_not(
-    joint_limit: int, case: tuple[ModelSpec, dict[str, str]], method: str
+    joint_limit: int, case: tuple[ModelSpec, dict[str, str]], method: str, complement: bool
 ) -> None:
-    """An answered node takes no pass (its joint is the targets' joint at its answer); the others do."""
+    """An answered node takes no pass (its joint is the targets' joint at its answer); the others do, with
+    each clamped node's last state run too or taken as the rest's complement."""
     spec, evidence = case
     reference = brute_force(spec, evidence)
     assume(reference.p_evidence > 0.0)
     assert reference.conditioned is not None
     net, lam, tj = _prepared(spec, evidence, joint_limit)
-    stack = joint_with_targets(net, lam, tj, list(range(len(net.names))), method=method)[0]   # (nodes, card, K)
+    nodes = list(range(len(net.names)))
+    stack = joint_with_targets(net, lam, tj, nodes, method=method, complement=complement)[0]   # (nodes, card, K)
     enumerated = [reference.names.index(net.names[t]) for t in net.enumerated]
     for v, name in enumerate(net.names):
         node = reference.names.index(name)

@@ -80,15 +80,11 @@ def component_joints(comp: Component, own: np.ndarray, wanted: int = -1,
     k_local = math.prod(plan.seed_shape)
     width = own.shape[2]
     shares = np.zeros((batch, len(plan.lam_cards), width, k_local))
-    start = plan.n_slots + plan.lam_start
-    for card, positions in plan.card_groups:   # one product per cardinality, not one per node
-        grads = [(j, work[start + j]) for j in positions]
-        found = [(j, grad.reshape(batch, 1, card, k_local)) for j, grad in grads if grad is not None]   # else not wanted
-        if not found:
-            continue
-        at = [j for j, _ in found]
-        stacked = np.concatenate([grad for _, grad in found], axis=1) if len(found) > 1 else found[0][1]
-        shares[:, at, :card, :] = own[:, at, :card, None] * stacked
+    for j, card in enumerate(plan.lam_cards):
+        grad = work[plan.grad_slot(plan.lam_start + j)]
+        if grad is None:
+            continue     # not wanted
+        shares[:, j, :card, :] = own[:, j, :card, None] * grad.reshape(batch, card, k_local)
     np.maximum(shares, 0.0, out=shares)   # factorised noisy-ORs subtract: clip rounding residue below zero
     value = np.maximum(value.reshape(batch, k_local), 0.0)
     if comp.expand_shape != comp.full_shape:

@@ -75,7 +75,8 @@ def expected_information_gains(net: CompiledNetwork, lam: np.ndarray, tj: Target
 
 
 def _joint_gains(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, candidates: tuple[int, ...]) -> Gains:
-    stack = joint_with_targets(net, lam, tj, candidates)           # (rows, n, card, K)
+    # Entropies need each entry exact relative to the joint, not to itself: a node's last state may be the rest's complement.
+    stack = joint_with_targets(net, lam, tj, candidates, complement=True)   # (rows, n, card, K)
     rows = stack.shape[0]
     answer = stack.sum(axis=3)                                     # (rows, n, card): P(X = x | e)
     h_t = entropy(tj.joint)[:, None]

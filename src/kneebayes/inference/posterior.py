@@ -323,7 +323,8 @@ class _Layout:
     width: int
     targets: tuple[tuple[int, int, int], ...]                          # (row, card, position in joint)
     singles: tuple[tuple[int, np.ndarray, np.ndarray, np.ndarray], ...]   # (group, rows, positions, node ids)
-    comps: tuple[tuple[int, int, np.ndarray, np.ndarray, np.ndarray], ...]  # (component, S, rows, nodes, states)
+    comps: tuple[tuple[int, int, np.ndarray, np.ndarray, np.ndarray], ...]  # (component, S, rows, positions, states)
+    clamped: tuple[tuple[np.ndarray, np.ndarray], ...]   # per component: each clamp's node id, and its node's last state
 
 
 # What the queries derive from a network and reuse (index layouts, prior joints), per network: kept beside
@@ -357,13 +358,16 @@ def _layout(net: CompiledNetwork, nodes: tuple[int, ...]) -> _Layout:
          net.singletons[g].nodes[np.array([p for _, p in m], dtype=np.intp)])
         for g, m in singles.items()
     )
-    c_layout = []
+    c_layout, clamped = [], []
     for c, members in comps.items():
         clamps = [(n, v, x) for n, v in members for x in range(net.cards[v])]
         c_layout.append((c, len(clamps), np.array([n for n, _, _ in clamps], dtype=np.intp),
                          np.array([net.where[v][2] for _, v, _ in clamps], dtype=np.intp),   # position in the component
                          np.array([x for _, _, x in clamps], dtype=np.intp)))
-    layout = _Layout(max((net.cards[v] for v in nodes), default=1), tuple(targets), s_layout, tuple(c_layout))
+        clamped.append((np.array([v for _, v, _ in clamps], dtype=np.intp),
+                        np.array([x == net.cards[v] - 1 for _, v, x in clamps], dtype=bool)))
+    layout = _Layout(max((net.cards[v] for v in nodes), default=1), tuple(targets), s_layout, tuple(c_layout),
+                     tuple(clamped))
     if len(memo) > 4096:  # bounded: layouts are small, but an interview visits many subsets
         memo.clear()
     memo[nodes] = layout
@@ -371,7 +375,7 @@ def _layout(net: CompiledNetwork, nodes: tuple[int, ...]) -> _Layout:
 
 
 def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, nodes: Sequence[int],
-                       method: str = "auto") -> np.ndarray:
+                       method: str = "auto", complement: bool = False) -> np.ndarray:
     """P(node = x, targets = k | evidence) for many nodes at once: shape (batch, n, max card, K).
 
     States beyond a node's cardinality are zero. Targets come straight from
@@ -382,7 +386,11 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
     to each state (all clamps in one batched pass). ``method`` is "sweep",
     "clamp" or "auto" (per component, whichever its compile-time cost
     estimate favours for this many states). Where the sweep's value
-    underflows, clamping (which rescales) takes over.
+    underflows, clamping (which rescales) takes over. With ``complement``
+    one state of each clamped node is not run but taken as the component's
+    value less the node's other states: a third fewer rows on three-state
+    nodes, exact to rounding relative to the targets' joint (what entropies
+    need) but not relative to a tiny entry itself (so marginals never ask).
 
     >>> import kneebayes
     >>> net = kneebayes.load_model().network
@@ -408,15 +416,22 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         terms = lam[:, node_ids, :width, None] * group.tables[pos][None, :, :width]   # (batch, m, width, K)
         unit = _per_unit(tj.joint[:, None, :], tj.singleton_values[g][:, pos, :])             # (batch, m, K)
         out[:, rows, :width, :] = terms * unit[:, :, None, :]
-    for c, n_clamps, n_idx, p_idx, x_idx in layout.comps:
+    if layout.comps:
+        possible = lam != 0.0                                   # (batch, nodes, max card): states each node may take
+        answered = (possible.sum(axis=2) == 1).all(axis=0)      # one state left to the node in every row
+    for (c, n_clamps, n_idx, p_idx, x_idx), (v_idx, last) in zip(layout.comps, layout.clamped):
         comp = net.components[c]
         own = lam[:, comp.nodes, :]
-        settled = _settled(own, n_idx, p_idx, x_idx)
-        if settled is not None:
-            # An answered node needs no pass: its answer's joint is the targets' joint, every other state's zero.
-            (known_n, known_x, weights), n_idx, p_idx, x_idx = settled
-            out[:, known_n, known_x, :] = tj.joint[:, None, :] * weights[:, :, None]
-            n_clamps = len(p_idx)
+        allowed = possible[0, v_idx, x_idx] if batch == 1 else possible[:, v_idx, x_idx].any(axis=0)
+        known = answered[v_idx]
+        known |= ~allowed
+        if known.any():
+            # No pass for these: an answered node's one state is the unclamped row itself (its joint is the
+            # targets' joint), and a state whose likelihood is zero (in every row) has a zero joint.
+            done, rest = known.nonzero()[0], (~known).nonzero()[0]
+            out[:, n_idx[done], x_idx[done], :] = tj.joint[:, None, :] * possible[:, v_idx[done], x_idx[done], None]
+            n_idx, p_idx, x_idx, last = n_idx[rest], p_idx[rest], x_idx[rest], last[rest]
+            n_clamps = len(rest)
             if not n_clamps:
                 continue
         if batch == 1 and comp.pruning is not None and _apart(comp):
@@ -436,7 +451,10 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         if found is not None:   # each clamp pruned to its own ancestors: far less than a sweep of the whole component
             _put_clamped(out, found, tj, c, n_idx, x_idx, batch, n_clamps, K)
             continue
-        sweep = method == "sweep" or (method == "auto" and comp.gradient is not None and comp.gradient.worth_it(n_clamps))
+        # A node's last state, where it is run, may be taken as its other states' complement instead.
+        dropped = last.nonzero()[0] if complement and not prunes else None
+        runs = n_clamps - (len(dropped) if dropped is not None else 0)
+        sweep = method == "sweep" or (method == "auto" and comp.gradient is not None and comp.gradient.worth_it(runs))
         if sweep and comp.gradient is not None:
             value, shares = _sweep(net, c, own, p_idx, tj.forwards[c] if tj.forwards else None)
             wanted = shares[:, p_idx, x_idx, :]
@@ -444,6 +462,11 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
             # zero may be one that underflowed yet is a posterior above 1e-300: clamped too.
             if value.max(axis=1).min() >= _TINY and (value.max() >= _HIDDEN_UNDERFLOW or wanted.all()):
                 out[:, n_idx, x_idx, :] = wanted * _per_unit(tj.joint, value)[:, None, :]
+                continue
+        if dropped is not None and len(dropped) and not tj.component_scales[c].any():
+            found = _run_with_complements(net, comp, lam, own, tj.component_values[c], dropped, n_idx, p_idx, x_idx)
+            if found is not None:
+                _put_clamped(out, found, tj, c, n_idx, x_idx, batch, n_clamps, K)
                 continue
         rows = _clamped(own, n_clamps, p_idx, x_idx)
         if prunes:   # a clamp is evidence: each row needs its own ancestors only
@@ -455,25 +478,27 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
     return out
 
 
-def _settled(own: np.ndarray, n_idx: np.ndarray, p_idx: np.ndarray, x_idx: np.ndarray
-             ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray, np.ndarray, np.ndarray] | None:
-    """The clamps whose value needs no pass, split off from the rest; None when there are none.
-
-    A clamp's row keeps the node's own likelihood at that state, so a state whose likelihood is zero (in
-    every row) has a zero joint, and the one state left to an answered node (one nonzero likelihood in every
-    row) is the unclamped row itself: its joint is the targets' joint. Returns ((rows in the output, states,
-    (batch, m) 0/1 weights) of those, then the output rows, component positions and states of the rest.
-    """
-    possible = np.count_nonzero(own, axis=2)                    # (batch, component nodes): states left to each
-    settled_nodes = (possible <= 1).all(axis=0)                 # answered (or ruled out) in every row
-    at = own[:, p_idx, x_idx]                                   # (batch, clamps): each clamp's own likelihood
-    known = settled_nodes[p_idx] | ~at.any(axis=0)              # an answered node's, or a state ruled out everywhere
-    if not known.any():
+def _run_with_complements(net: CompiledNetwork, comp: Component, lam: np.ndarray, own: np.ndarray, value: np.ndarray,
+                          dropped: np.ndarray, n_idx: np.ndarray, p_idx: np.ndarray, x_idx: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Every clamp's value as ``run_component`` gives it, with the ``dropped`` clamps (a node's last state) not
+    run but taken as the component's unclamped ``value`` less their node's other clamps (the node's other
+    states are among those or have a zero likelihood, so zero joint). None where a run clamp needed
+    rescaling: the caller runs them all."""
+    batch, n_clamps = own.shape[0], len(p_idx)
+    kept = np.ones(n_clamps, dtype=bool)
+    kept[dropped] = False
+    run = np.flatnonzero(kept)
+    found, scale = run_component(comp, lam, _clamped(own, len(run), p_idx[run], x_idx[run]), net.memory_budget)
+    if scale.any():
         return None
-    rest = np.flatnonzero(~known)
-    done = np.flatnonzero(known)
-    weights = (at[:, done] != 0.0).astype(float)                # 1 for an answered node's own state, else 0
-    return (n_idx[done], x_idx[done], weights), n_idx[rest], p_idx[rest], x_idx[rest]
+    values = np.empty((batch, n_clamps, found.shape[1]))
+    values[:, run] = found.reshape(batch, len(run), -1)
+    # each dropped clamp's siblings: the run clamps of the same node, as a (dropped, run) 0/1 matrix
+    siblings = (n_idx[dropped][:, None] == n_idx[run][None, :]).astype(float)
+    rest = np.matmul(siblings[None], values[:, run])                  # (batch, dropped, K)
+    values[:, dropped] = np.maximum(value[:, None, :] - rest, 0.0)    # rounding may leave a hair below zero
+    return values.reshape(batch * n_clamps, -1), np.zeros(batch * n_clamps)
 
 
 def _prune_clamps(net: CompiledNetwork, comp: Component, own: np.ndarray, positions: np.ndarray, n_clamps: int) -> bool:

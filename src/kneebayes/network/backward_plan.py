@@ -57,8 +57,6 @@ class GradientPlan:
     extras: tuple[np.ndarray, ...] = ()            # constant operands of backward steps, slots 2 * n_slots...
     forward_work: float = 0.0                      # estimated cost of one forward pass, per batch row (see _work)
     backward_work: float = 0.0                     # the same for the backward pass
-    # The nodes' positions grouped by cardinality: a group's shares are formed in one product, not one per node.
-    card_groups: tuple[tuple[int, tuple[int, ...]], ...] = ()
 
     def worth_it(self, n_clamps: int) -> bool:
         """Whether one forward and backward sweep is estimated to beat ``n_clamps`` clamped forward passes."""
@@ -173,6 +171,4 @@ def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], ca
         forward=tuple(forward), backward=tuple(backward), result=result,
         seed_shape=tuple(cards[t] for t in targets), n_slots=n_slots,
         extras=tuple(extras), forward_work=forward_work, backward_work=backward_work,
-        card_groups=tuple((card, tuple(j for j, v in enumerate(observable) if cards[v] == card))
-                          for card in sorted({cards[v] for v in observable})),
     )
