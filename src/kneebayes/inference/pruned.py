@@ -18,7 +18,16 @@ import numpy as np
 from ..network.backward_plan import CALL_WORK, LETTERS
 from ..network.compiled import Component
 from ..network.contraction import plain_einsum
-from ..network.pruned_plan import BucketPlan, Pruning, bucket_plan, choose_buckets, targets_last
+from ..network.pruned_plan import (
+    TARGET_AXES_QUICK_ENOUGH,
+    BucketPlan,
+    Pruning,
+    bucket_plan,
+    choose_buckets,
+    einsum_subscripts,
+    labels,
+    targets_last,
+)
 
 _MAX_PLANS = 4096
 _SMALL = 1e-4   # a bucket pass rescales a message whose largest entry is below this
@@ -32,64 +41,64 @@ class _Plan:
     shape: tuple[int, ...]                         # the result's axes: card or 1 per enumerated target
 
 
-def _build(pr: Pruning, relevant: np.ndarray, observed: np.ndarray, cards: tuple[int, ...],
-           max_entries: float) -> _Plan | str:
-    """Evidence is instantiated (each observed axis sliced at its state), then the unobserved relevant nodes
-    summed out in the order ``choose_buckets`` gives; declined when that order builds a table past
+def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_entries: float) -> _Plan | str:
+    """The plan of one evidence pattern: the observed nodes' ancestors are relevant (every other node is barren);
+    evidence is instantiated (each observed axis sliced at its state), then the unobserved relevant nodes
+    summed out in the order ``choose_buckets`` gives. Declined when that order builds a table past
     ``max_entries`` or costs more than the fixed plan. Every table and message keeps the targets' axes last
     (``targets_last``)."""
-    node_of = pr.node_ids
-    all_tables, all_scopes = targets_last(pr)
-    rel = np.flatnonzero(relevant).tolist()
-    seen = {node_of[i] for i in np.flatnonzero(observed).tolist()}
+    obs = np.flatnonzero(observed).tolist()
+    bits = pr.always_bits
+    for i in obs:
+        bits |= pr.ancestor_bits[i]
+    if not bits:
+        return _UNREACHED
+    n_rel = bits.bit_count()
+    if not pr.worth_it(n_rel):
+        return _DECLINED
+    rel = []
+    while bits:
+        low = bits & -bits
+        rel.append(low.bit_length() - 1)
+        bits ^= low
+    lab = labels(pr, cards)
+    node, factor, position = lab.node, lab.factor, lab.position
+    all_tables, _ = targets_last(pr)
+    seen = {node[i] for i in obs}
     tables = []
-    scopes: list[tuple[int, ...]] = []
-    hidden: list[int] = [node_of[i] for i in rel if not observed[i]]   # instantiated nodes are sliced, not summed
+    scopes: list[str] = []
+    hidden = [node[i] for i in rel if node[i] not in seen]   # instantiated nodes are sliced, not summed
     for i in rel + list(pr.extra):
         for f in pr.owned[i]:
-            scope = all_scopes[f]
+            scope = factor[f]
             if seen.isdisjoint(scope):
                 scopes.append(scope)
                 tables.append((all_tables[f], ()))
             else:
-                scopes.append(tuple(v for v in scope if v not in seen))
-                tables.append((all_tables[f], tuple((axis, pr.position[v]) for axis, v in enumerate(scope) if v in seen)))
-    if pr.hidden_cards:
-        hidden.extend({v for vs in scopes for v in vs if v in pr.hidden_cards})
-    buckets = choose_buckets(pr, cards, hidden, scopes)
+                scopes.append("".join(u for u in scope if u not in seen))
+                tables.append((all_tables[f], tuple((axis, position[u]) for axis, u in enumerate(scope) if u in seen)))
+    if lab.hidden:
+        hidden.extend(lab.hidden.intersection("".join(scopes)))
+    buckets = choose_buckets(pr, cards, hidden, scopes, TARGET_AXES_QUICK_ENOUGH)
     work = 2.0 * buckets.total + CALL_WORK * len(buckets.order)
     if (buckets.largest > max_entries or max(map(len, buckets.cliques), default=0) > len(LETTERS)
-            or not pr.worth_it(len(rel), work)):
+            or not pr.worth_it(n_rel, work)):
         return _DECLINED
-    steps = []
-    for (inputs, in_scopes), clique in zip(buckets.steps, buckets.cliques):
-        letter = {v: LETTERS[n] for n, v in enumerate(clique)}
-        steps.append((inputs, ",".join("".join(letter[v] for v in vs) for vs in in_scopes) + "->"
-                      + "".join(letter[v] for v in clique[1:])))
+    steps = [(inputs, einsum_subscripts(in_scopes, clique[1:], clique))
+             for (inputs, in_scopes), clique in zip(buckets.steps, buckets.cliques)]
     left = buckets.left
-    present = tuple(t for t in pr.targets if any(t in vs for _, vs in left))
+    present = "".join(t for t in lab.targets if any(t in vs for _, vs in left))
     result = len(scopes) + len(steps) - 1
     if len(left) == 1 and left[0][1] == present:
         result = left[0][0]          # already the targets' table: nothing left to multiply
     else:
-        letter = {t: LETTERS[n] for n, t in enumerate(pr.targets)}
-        steps.append((tuple(slot for slot, _ in left), ",".join("".join(letter[v] for v in vs) for _, vs in left)
-                      + "->" + "".join(letter[t] for t in present)))
+        steps.append((tuple(slot for slot, _ in left), einsum_subscripts([vs for _, vs in left], present, present)))
         result += 1
-    shape = tuple(c if t in present else 1 for t, c in zip(pr.targets, pr.target_cards))
+    shape = tuple(c if t in present else 1 for t, c in zip(lab.targets, pr.target_cards))
     return _Plan(tuple(tables), tuple(steps), result, shape)
 
 
 _UNREACHED, _DECLINED = "unreached", "declined"
-
-
-def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_entries: float) -> _Plan | str:
-    relevant = pr.ancestors[observed].any(axis=0) | pr.always
-    if not relevant.any():
-        return _UNREACHED
-    if not pr.worth_it(int(relevant.sum())):
-        return _DECLINED
-    return _build(pr, relevant, observed, cards, max_entries)
 
 
 def clamped_work(comp: Component, observed: np.ndarray, positions: np.ndarray) -> float:
@@ -136,7 +145,7 @@ def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray,
             table = table[tuple(index)]
         slots.append(table)
     for inputs, subscripts in plan.steps:
-        slots.append(np.einsum(subscripts, *[slots[s] for s in inputs]))
+        slots.append(plain_einsum(subscripts, *[slots[s] for s in inputs]))
     out = np.maximum(slots[plan.result], 0.0)   # a factorised noisy-OR subtracts: clip its rounding residue
     if plan.shape == comp.full_shape:
         return out.reshape(1, k)

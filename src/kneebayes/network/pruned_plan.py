@@ -64,6 +64,16 @@ class Pruning:
             ids[i] = v
         return tuple(ids)
 
+    @cached_property
+    def ancestor_bits(self) -> tuple[int, ...]:
+        """Each node's row of ``ancestors`` as an int (bit j: node j), so a pattern's relevant nodes are a few ``|``."""
+        return tuple(int.from_bytes(np.packbits(row, bitorder="little").tobytes(), "little") for row in self.ancestors)
+
+    @cached_property
+    def always_bits(self) -> int:
+        """``always`` as an int, bit j for node j."""
+        return int.from_bytes(np.packbits(self.always, bitorder="little").tobytes(), "little")
+
     def worth_it(self, n_relevant: int, work: float | None = None) -> bool:
         """Whether a pruned run over ``n_relevant`` nodes is estimated to beat the fixed plan by a margin of 2;
         with its planned ``work`` (same units) once known, by that instead."""
@@ -141,6 +151,10 @@ SECOND_OPINION = 500_000.0
 # A pattern whose cliques, in the component's own order, total at most this many entries takes that
 # order: fewer entries than the planner's greedy search would cost in Python time.
 QUICK_ENOUGH = 20_000.0
+# The same where the targets' axes stay on every table (``inference.pruned.pruned_value``): laid out last, an entry
+# costs about a nanosecond (the targets' states are einsum's inner loop), so on Pathfinder a search past 20,000
+# entries cost more than it saved; past 150,000 it about broke even.
+TARGET_AXES_QUICK_ENOUGH = 150_000.0
 # After this many patterns in a row for which it was not, the component's order is tried only once in
 # QUICK_RETRY patterns (on MUNIN it never is: the evidence cuts its graph too differently).
 QUICK_MISSES, QUICK_RETRY = 4, 16
@@ -181,11 +195,10 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
                 max_entries: float) -> BucketPlan | None:
     """The bucket plan of one pattern: ``hard`` and ``soft`` mark the observed positions, ``wanted`` those whose
     marginals may be asked. Relevant are the ancestors of all three (every other node is barren and sums to
-    one); hard evidence cuts its axis out of every table. The order is the component's own (planned once)
-    restricted to what is left, where its tables stay small (``QUICK_ENOUGH``); else the planner's greedy
-    one on what is left, so a node the evidence cuts off costs nothing. None when the plan builds a table
-    past ``max_entries``, joins more than ``MAX_AXES`` variables, or is not estimated to beat the fixed
-    plan (``Pruning.worth_it``: planning included).
+    one); hard evidence cuts its axis out of every table. The order is :func:`choose_buckets`'s, so a node
+    the evidence cuts off costs nothing. None when the plan builds a table past ``max_entries``, joins more
+    than ``MAX_AXES`` variables, or is not estimated to beat the fixed plan (``Pruning.worth_it``: planning
+    included).
 
     A target whose table lies in the component (``pr.extra``) is never planned here: those components keep
     their targets on the joint's axes (see ``inference.pruned.pruned_value``). Nor is a component with a
@@ -196,38 +209,37 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
     n_rel = int(relevant.sum())
     if pr.extra or pr.hidden_cards or not pr.worth_it(n_rel, n_rel * PLAN_WORK_PER_NODE):
         return None
-    static = _static(pr, cards)
-    node_of, card = static.node_of, static.card
-    seen = {node_of[i] for i in np.flatnonzero(hard).tolist()}
-    scopes: list[tuple[int, ...]] = []
+    lab = labels(pr, cards)
+    node, card = lab.node, lab.card
+    seen = {node[i] for i in np.flatnonzero(hard).tolist()}
+    scopes: list[str] = []
     factors = []
-    hidden: set[int] = set()
+    hidden: set[str] = set()
     for i in np.flatnonzero(relevant).tolist():
         for f in pr.owned[i]:
-            scope = pr.scopes[f]
+            scope = lab.factor[f]
             if seen.isdisjoint(scope):
                 scopes.append(scope)
                 factors.append((f, ()))
             else:
-                scopes.append(tuple(v for v in scope if v not in seen))
-                factors.append((f, tuple((axis, pr.position[v]) for axis, v in enumerate(scope) if v in seen)))
-            hidden.update(static.hidden_of[f])
+                scopes.append("".join(u for u in scope if u not in seen))
+                factors.append((f, tuple((axis, lab.position[u]) for axis, u in enumerate(scope) if u in seen)))
         if not hard[i]:
-            hidden.add(node_of[i])
+            hidden.add(node[i])
     soft_items = tuple((i, cards[i]) for i in np.flatnonzero(soft & relevant).tolist())
-    scopes.extend((node_of[i],) for i, _ in soft_items)
+    scopes.extend(node[i] for i, _ in soft_items)
     buckets = choose_buckets(pr, cards, hidden, scopes)
-    order, steps, cliques, total, largest = buckets.order, buckets.steps, buckets.cliques, buckets.total, buckets.largest
+    order, steps, cliques = buckets.order, buckets.steps, buckets.cliques
     if any(vs for _, vs in buckets.left):   # pragma: no cover - no target lies in such a component's scopes
         raise AssertionError("a bucket plan left a variable unsummed")
     scalars = tuple(slot for slot, _ in buckets.left)
-    if largest > max_entries or max(map(len, cliques), default=0) > MAX_AXES:
+    if buckets.largest > max_entries or max(map(len, cliques), default=0) > MAX_AXES:
         return None
     # Which buckets the way back must visit: those of the wanted nodes and every bucket between them and
     # their tree's root. A bucket's parent is the one of the first variable of its message to be summed.
     at = {v: n for n, v in enumerate(order)}
     parent = [min((at[u] for u in clique[1:]), default=-1) for clique in cliques]
-    wanted_steps = {i: at[node_of[i]] for i in np.flatnonzero(wanted & ~hard).tolist()}
+    wanted_steps = {i: at[node[i]] for i in np.flatnonzero(wanted & ~hard).tolist()}
     keep = [False] * len(order)
     for s in wanted_steps.values():
         while s >= 0 and not keep[s]:
@@ -235,121 +247,152 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
             s = parent[s]
     forward = []
     for step, ((bucket, bucket_scopes), clique) in enumerate(zip(steps, cliques)):
-        letter = {u: LETTERS[n] for n, u in enumerate(clique)}
-        out = clique if keep[step] else clique[1:]
-        subscripts = (",".join("".join(letter[u] for u in vs) for vs in bucket_scopes) + "->"
-                      + "".join(letter[u] for u in out))
+        subscripts = einsum_subscripts(bucket_scopes, clique if keep[step] else clique[1:], clique)
         program = None
-        if len(bucket) > 2 and math.prod(card[u] for u in clique) >= PAIRWISE_ENTRIES:
-            program = plan_einsum(bucket, subscripts, -1, [tuple(card[u] for u in vs) for vs in bucket_scopes])
+        if len(bucket) > 2 and math.prod(map(card.__getitem__, clique)) >= PAIRWISE_ENTRIES:
+            program = plan_einsum(bucket, subscripts, -1, [tuple(map(card.__getitem__, vs)) for vs in bucket_scopes])
         forward.append((bucket, subscripts, keep[step], program))
     backward = []
     for step in range(len(order) - 1, -1, -1):
         if keep[step] and parent[step] >= 0:
             up = cliques[parent[step]]
-            letter = {u: LETTERS[n] for n, u in enumerate(up)}
-            backward.append((step, parent[step], "".join(letter[u] for u in up) + "->"
-                             + "".join(letter[u] for u in cliques[step][1:])))
-    work = 2.0 * total + n_rel * PLAN_WORK_PER_NODE
+            backward.append((step, parent[step], einsum_subscripts((up,), cliques[step][1:], up)))
+    work = 2.0 * buckets.total + n_rel * PLAN_WORK_PER_NODE
     if not pr.worth_it(n_rel, work):
         return None
     return BucketPlan(tuple(factors), soft_items, tuple(forward), tuple(backward), scalars, wanted_steps, work)
 
 
+# einsum's letters in code-point order ('a', the batch axis, left out): a component's first variables, in
+# axis order, are named by them, so a message's axes sort the same way as its variables.
+ALPHABET = "".join(sorted(LETTERS))
+_WIDE = 0x10000   # labels past the alphabet: code points from here on, still in axis order
+
+
+@dataclass(frozen=True, eq=False)
+class Labels:
+    """One character per variable of a component (nodes, hidden variables, enumerated targets), in axis order:
+    by id, the targets last. A scope is then a string, and the axes of a message the sorted characters of
+    its inputs. The first ``len(ALPHABET)`` variables are named by einsum letters, so a subscript over them
+    needs no renaming (see :func:`einsum_subscripts`).
+    """
+
+    node: tuple[str, ...]              # per component position
+    factor: tuple[str, ...]            # per factor: its scope, as ``targets_last`` lays its table out
+    targets: str                       # the enumerated targets, in their order
+    hidden: frozenset[str]             # a split noisy-OR's hidden variables
+    card: dict[str, int]
+    rank: dict[str, int]               # every summable variable's place in the component's own elimination order
+    position: dict[str, int]           # a node's label -> its position
+
+
+def einsum_subscripts(inputs: Sequence[str], output: str, axes: str) -> str:
+    """The einsum subscripts of ``inputs -> output`` (scopes as label strings, every label among ``axes``):
+    the labels themselves where they are einsum letters, else each renamed by its place in ``axes``.
+
+    >>> einsum_subscripts(["BC", "C"], "B", "BC")
+    'BC,C->B'
+    >>> einsum_subscripts([chr(0x10000) + "B"], "B", chr(0x10000) + "B")
+    'bc->c'
+    """
+    text = ",".join(inputs) + "->" + output
+    if text.isascii():
+        return text
+    return text.translate({ord(u): LETTERS[n] for n, u in enumerate(axes)})
+
+
 @dataclass(frozen=True, eq=False)
 class Buckets:
-    """Bucket elimination of some variables in one order over factors given by their scopes (slots 0...), shapes
-    only, as :func:`choose_buckets` returns it.
+    """Bucket elimination of some variables in one order over factors given by their scopes (label strings,
+    slots 0...), shapes only, as :func:`choose_buckets` returns it.
 
     Step ``n`` takes the slots still holding ``order[n]`` (``steps[n]``:
     those slots and their scopes), builds the clique ``cliques[n]`` (the
-    variable, then the rest: by id, the enumerated targets last) and appends
-    one slot, over the clique's rest. ``left``: the slots no step took, with their scopes (over
+    variable, then the rest in axis order) and appends one slot, over the
+    clique's rest. ``left``: the slots no step took, with their scopes (over
     kept variables only, or none: scalars).
     """
 
-    order: tuple[int, ...]
-    steps: tuple[tuple[tuple[int, ...], tuple[tuple[int, ...], ...]], ...]
-    cliques: tuple[tuple[int, ...], ...]
+    order: tuple[str, ...]
+    steps: tuple[tuple[tuple[int, ...], tuple[str, ...]], ...]
+    cliques: tuple[str, ...]
     total: float                                  # entries of every clique, summed: the order's work
     largest: float                                # entries of the largest clique (0.0 with no step)
-    left: tuple[tuple[int, tuple[int, ...]], ...]
+    left: tuple[tuple[int, str], ...]
 
 
-def choose_buckets(pr: Pruning, cards: Sequence[int], variables: Iterable[int],
-                   scopes: Sequence[tuple[int, ...]]) -> Buckets:
+def choose_buckets(pr: Pruning, cards: Sequence[int], variables: Iterable[str], scopes: Sequence[str],
+                   enough: float = QUICK_ENOUGH) -> Buckets:
     """The buckets that sum ``variables`` out of one evidence pattern's factors (their ``scopes``, in slot order;
-    other variables in them, such as the enumerated targets, are kept).
+    other variables in them, such as the enumerated targets, are kept). Variables are :func:`labels`.
 
     The order is the component's own, planned once, restricted to
-    ``variables``, where its cliques total at most ``QUICK_ENOUGH`` entries:
-    a search would cost more in Python time than it could save. Otherwise
+    ``variables``, where its cliques total at most ``enough`` entries
+    (``QUICK_ENOUGH`` unless given): a search would cost more in Python time
+    than it could save. Otherwise
     the planner's greedy ``min_weight`` order (and ``min_fill`` where that
     passes ``SECOND_OPINION``), unless the component's is cheaper still.
     After ``QUICK_MISSES`` patterns in a row that the component's order did
     not serve, it is tried only every ``QUICK_RETRY`` patterns.
 
     ``cards``: the cardinalities of the component's nodes, in its order.
-    Each message's axes follow the variables' ids, the enumerated targets
-    last (as in :func:`targets_last`).
     """
     static = _static(pr, cards)
-    card, axis = static.card, static.axis
-    order = sorted(variables, key=static.rank.__getitem__)
+    card = static.labels.card
+    order = sorted(variables, key=static.labels.rank.__getitem__)
     misses = static.misses
     found = None
     if misses[0] < QUICK_MISSES or misses[1] % QUICK_RETRY == 0:
-        found = _buckets(order, scopes, card, axis)
-        misses[0] = 0 if found.total <= QUICK_ENOUGH else misses[0] + 1
+        found = _buckets(order, scopes, card)
+        misses[0] = 0 if found.total <= enough else misses[0] + 1
     misses[1] += 1
-    if found is None or found.total > QUICK_ENOUGH:
+    if found is None or found.total > enough:
         # The component's order can be far from what the cut leaves (MUNIN: 10-100 times the work): plan
         # afresh. min_weight first: as good there and faster; min_fill too where the tables grow large.
-        plan = eliminate(order, scopes, card, heuristic="min_weight")
+        ids = [ord(v) for v in order]
+        id_scopes = [tuple(map(ord, vs)) for vs in scopes]
+        id_card = {ord(u): c for u, c in card.items()}
+        plan = eliminate(ids, id_scopes, id_card, heuristic="min_weight")
         if plan.total_size > SECOND_OPINION:
-            other = eliminate(order, scopes, card, heuristic="min_fill")
+            other = eliminate(ids, id_scopes, id_card, heuristic="min_fill")
             plan = min((plan, other), key=lambda p: p.total_size)
         if found is None or plan.total_size < found.total:
-            found = _buckets(plan.order, scopes, card, axis)
+            found = _buckets([chr(v) for v in plan.order], scopes, card)
     return found
 
 
-def _buckets(order: Sequence[int], scopes: Sequence[tuple[int, ...]], card: Mapping[int, int],
-             axis: Mapping[int, int]) -> Buckets:
+def _buckets(order: Sequence[str], scopes: Sequence[str], card: Mapping[str, int]) -> Buckets:
     live = dict(enumerate(scopes))
-    holding: dict[int, set[int]] = {}
+    holding: dict[str, set[int]] = {}
     for slot, vs in live.items():
         for u in vs:
             holding.setdefault(u, set()).add(slot)
-    steps: list[tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]] = []
-    cliques: list[tuple[int, ...]] = []
+    steps: list[tuple[tuple[int, ...], tuple[str, ...]]] = []
+    cliques: list[str] = []
     total = largest = 0.0
     next_slot = len(live)
     for v in order:
         bucket = tuple(sorted(holding.pop(v, ())))
-        inputs = tuple(live.pop(s) for s in bucket)
-        rest = tuple(sorted({u for vs in inputs for u in vs} - {v}, key=axis.__getitem__))
+        inputs = tuple(map(live.pop, bucket))
+        rest = "".join(sorted(set("".join(inputs)))).replace(v, "")   # labels sort in axis order
         for u in rest:
-            holding[u].difference_update(bucket)
+            held = holding[u]
+            held.difference_update(bucket)
+            held.add(next_slot)
         steps.append((bucket, inputs))
-        cliques.append((v, *rest))
-        size = float(card[v] * math.prod(card[u] for u in rest))
+        cliques.append(v + rest)
+        size = float(card[v] * math.prod(map(card.__getitem__, rest)))
         total += size
-        largest = max(largest, size)
+        if size > largest:
+            largest = size
         live[next_slot] = rest
-        for u in rest:
-            holding[u].add(next_slot)
         next_slot += 1
     return Buckets(tuple(order), tuple(steps), tuple(cliques), total, largest, tuple(live.items()))
 
 
 @dataclass(frozen=True, eq=False)
 class _Static:
-    node_of: list[int]              # position -> variable id
-    card: dict[int, int]            # every variable's cardinality, the enumerated targets' too
-    rank: dict[int, int]            # every summable variable's place in the component's own elimination order
-    axis: dict[int, int]            # every variable's place in a message's axes: by id, the targets last
-    hidden_of: tuple[tuple[int, ...], ...]   # per factor: its noisy-OR hidden variables
+    labels: Labels
     misses: list[int]               # patterns in a row the component's order did not serve, patterns planned
 
 
@@ -358,20 +401,31 @@ class _Static:
 _STATIC: weakref.WeakKeyDictionary[Pruning, _Static] = weakref.WeakKeyDictionary()
 
 
+def labels(pr: Pruning, cards: Sequence[int]) -> Labels:
+    """The component's :class:`Labels` (``cards``: its nodes' cardinalities, in its order), made on first use."""
+    return _static(pr, cards).labels
+
+
 def _static(pr: Pruning, cards: Sequence[int]) -> _Static:
     found = _STATIC.get(pr)
     if found is None:
-        node_of = list(pr.node_ids)
         card = dict(pr.hidden_cards)
-        card.update((v, cards[i]) for i, v in enumerate(node_of))
-        order = eliminate(list(card), pr.scopes, card | dict(zip(pr.targets, pr.target_cards))).order
-        axis = {v: v for v in card}
-        past = max(card, default=0) + 1
-        axis.update((t, past + k) for k, t in enumerate(pr.targets))
-        card.update(zip(pr.targets, pr.target_cards))
-        found = _STATIC.setdefault(pr, _Static(
-            node_of, card, {v: n for n, v in enumerate(order)}, axis,
-            tuple(tuple(v for v in scope if v in pr.hidden_cards) for scope in pr.scopes), [0, 0]))
+        card.update((v, cards[i]) for i, v in enumerate(pr.node_ids))
+        target_cards = dict(zip(pr.targets, pr.target_cards))
+        order = eliminate(list(card), pr.scopes, card | target_cards).order
+        variables = sorted(card) + [t for t in pr.targets if t not in card]
+        name = {v: ALPHABET[k] if k < len(ALPHABET) else chr(_WIDE + k) for k, v in enumerate(variables)}
+        card.update(target_cards)
+        _, scopes = targets_last(pr)
+        found = _STATIC.setdefault(pr, _Static(Labels(
+            node=tuple(name[v] for v in pr.node_ids),
+            factor=tuple("".join(map(name.__getitem__, scope)) for scope in scopes),
+            targets="".join(name[t] for t in pr.targets),
+            hidden=frozenset(name[v] for v in pr.hidden_cards),
+            card={name[v]: c for v, c in card.items()},
+            rank={name[v]: n for n, v in enumerate(order)},
+            position={name[v]: i for i, v in enumerate(pr.node_ids)},
+        ), [0, 0]))
     return found
 
 
