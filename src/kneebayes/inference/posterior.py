@@ -451,10 +451,9 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         if found is not None:   # each clamp pruned to its own ancestors: far less than a sweep of the whole component
             _put_clamped(out, found, tj, c, n_idx, x_idx, batch, n_clamps, K)
             continue
-        # A node's last state, where it is run, may be taken as its other states' complement instead.
-        dropped = last.nonzero()[0] if complement and not prunes else None
-        runs = n_clamps - (len(dropped) if dropped is not None else 0)
-        sweep = method == "sweep" or (method == "auto" and comp.gradient is not None and comp.gradient.worth_it(runs))
+        # The choice counts every clamp: with a node's last state taken as its complement a clamped pass has
+        # fewer rows, but its fixed costs grow too (CHILD's sweep stayed faster where the rows alone said not).
+        sweep = method == "sweep" or (method == "auto" and comp.gradient is not None and comp.gradient.worth_it(n_clamps))
         if sweep and comp.gradient is not None:
             value, shares = _sweep(net, c, own, p_idx, tj.forwards[c] if tj.forwards else None)
             wanted = shares[:, p_idx, x_idx, :]
@@ -463,6 +462,8 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
             if value.max(axis=1).min() >= _TINY and (value.max() >= _HIDDEN_UNDERFLOW or wanted.all()):
                 out[:, n_idx, x_idx, :] = wanted * _per_unit(tj.joint, value)[:, None, :]
                 continue
+        # A node's last state, where it is run, may be taken as its other states' complement instead.
+        dropped = last.nonzero()[0] if complement and not prunes else None
         if dropped is not None and len(dropped) and not tj.component_scales[c].any():
             found = _run_with_complements(net, comp, lam, own, tj.component_values[c], dropped, n_idx, p_idx, x_idx)
             if found is not None:
