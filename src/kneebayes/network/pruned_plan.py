@@ -351,7 +351,7 @@ def choose_buckets(pr: Pruning, cards: Sequence[int], variables: Iterable[str], 
         # afresh. min_weight first: as good there and faster; min_fill too where the tables grow large.
         ids = [ord(v) for v in order]
         id_scopes = [tuple(map(ord, vs)) for vs in scopes]
-        id_card = {ord(u): c for u, c in card.items()}
+        id_card = {ord(u): card[u] for u in set("".join(scopes))}
         plan = eliminate(ids, id_scopes, id_card, heuristic="min_weight")
         if plan.total_size > SECOND_OPINION:
             other = eliminate(ids, id_scopes, id_card, heuristic="min_fill")
