@@ -1,0 +1,91 @@
+"""What a pruned pattern's plan is built from (src/kneebayes/network/pruned_plan.py): the components' factors with
+the targets' axes last, one label per variable, and the one order chooser both pruned paths share.
+
+Components are taken from small random networks with pruning switched on
+for all of them (targets enumerated, so they lie on the components' axes).
+"""
+
+from __future__ import annotations
+
+import math
+from unittest import mock
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import networks
+
+import kneebayes
+from kneebayes.modelfile.schema import ModelSpec
+from kneebayes.network import compiled
+from kneebayes.network.pruned_plan import ALPHABET, choose_buckets, einsum_subscripts, labels, targets_last
+
+
+def _components(spec: ModelSpec) -> list[compiled.Component]:
+    with mock.patch.object(compiled, "PRUNE_WORK", -1.0):
+        model = kneebayes.Model(spec)
+    return [comp for comp in model.network.components if comp.pruning is not None]
+
+
+@given(spec=networks())
+def test_targets_last_holds_each_factor_with_the_targets_axes_moved_last(spec: ModelSpec) -> None:
+    for comp in _components(spec):
+        pr = comp.pruning
+        assert pr is not None
+        tables, scopes = targets_last(pr)
+        for table, scope, original, original_scope in zip(tables, scopes, pr.tables, pr.scopes):
+            kept = [v for v in original_scope if v not in pr.targets]
+            assert list(scope) == kept + [t for t in pr.targets if t in original_scope]
+            np.testing.assert_array_equal(table, original.transpose([original_scope.index(v) for v in scope]))
+
+
+@given(spec=networks())
+def test_labels_follow_the_axis_order_with_the_targets_last(spec: ModelSpec) -> None:
+    for comp in _components(spec):
+        pr = comp.pruning
+        assert pr is not None
+        lab = labels(pr, comp.cards)
+        named = sorted(zip(pr.node_ids, lab.node))
+        assert [u for _, u in named] == sorted(lab.node)            # nodes: by id
+        assert all(u < t for u in lab.node for t in lab.targets)     # targets: after every node
+        assert list(lab.targets) == sorted(lab.targets)
+        _, scopes = targets_last(pr)
+        for scope, text in zip(scopes, lab.factor):
+            assert [lab.card[u] for u in text] == [comp.cards[pr.position[v]] if v in pr.position else
+                                                    pr.target_cards[pr.targets.index(v)] for v in scope]
+
+
+def _replay(order: tuple[str, ...], scopes: list[str]) -> list[str]:
+    """The cliques an order really builds, by plain bucket elimination on the scopes (each message over the
+    sorted labels of its inputs)."""
+    live = [set(s) for s in scopes]
+    cliques = []
+    for v in order:
+        joined = set().union(*[s for s in live if v in s])
+        live = [s for s in live if v not in s] + [joined - {v}]
+        cliques.append(v + "".join(sorted(joined - {v})))
+    return cliques
+
+
+@given(spec=networks(), data=st.data())
+def test_choose_buckets_builds_the_cliques_its_order_builds(spec: ModelSpec, data: st.DataObject) -> None:
+    for comp in _components(spec):
+        pr = comp.pruning
+        assert pr is not None
+        lab = labels(pr, comp.cards)
+        observed = set(data.draw(st.sets(st.sampled_from(lab.node))))
+        scopes = ["".join(u for u in scope if u not in observed) for scope in lab.factor]
+        variables = sorted(set(lab.node) - observed)
+        enough = data.draw(st.sampled_from([0.0, math.inf]))    # the greedy search, or the component's own order
+        buckets = choose_buckets(pr, comp.cards, variables, scopes, enough)
+        assert sorted(buckets.order) == variables
+        assert list(buckets.cliques) == _replay(buckets.order, scopes)
+        sizes = [float(math.prod(lab.card[u] for u in clique)) for clique in buckets.cliques]
+        assert buckets.total == sum(sizes) and buckets.largest == max(sizes, default=0.0)
+        assert all(not set(vs) & set(variables) for _, vs in buckets.left)   # what is left is over targets only
+
+
+def test_einsum_subscripts_rename_labels_past_the_alphabet_by_their_place() -> None:
+    wide = chr(0x10000 + 60)
+    assert einsum_subscripts([ALPHABET[3] + wide, wide], ALPHABET[3], ALPHABET[3] + wide) == "bc,c->b"
+    assert einsum_subscripts(["AB", "B"], "A", "AB") == "AB,B->A"
