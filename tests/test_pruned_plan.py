@@ -11,13 +11,14 @@ import math
 from unittest import mock
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import networks
 
 import kneebayes
 from kneebayes.modelfile.schema import ModelSpec
-from kneebayes.network import compiled
+from kneebayes.network import compiled, pruned_plan
 from kneebayes.network.pruned_plan import ALPHABET, choose_buckets, einsum_subscripts, labels, targets_last
 
 
@@ -67,8 +68,10 @@ def _replay(order: tuple[str, ...], scopes: list[str]) -> list[str]:
     return cliques
 
 
+@pytest.mark.parametrize("scan_work", [pruned_plan.SCAN_WORK, -1], ids=["scan", "index"])
 @given(spec=networks(), data=st.data())
-def test_choose_buckets_builds_the_cliques_its_order_builds(spec: ModelSpec, data: st.DataObject) -> None:
+def test_choose_buckets_builds_the_cliques_its_order_builds(scan_work: int, spec: ModelSpec,
+                                                            data: st.DataObject) -> None:
     for comp in _components(spec):
         pr = comp.pruning
         assert pr is not None
@@ -77,7 +80,8 @@ def test_choose_buckets_builds_the_cliques_its_order_builds(spec: ModelSpec, dat
         scopes = ["".join(u for u in scope if u not in observed) for scope in lab.factor]
         variables = sorted(set(lab.node) - observed)
         enough = data.draw(st.sampled_from([0.0, math.inf]))    # the greedy search, or the component's own order
-        buckets = choose_buckets(pr, comp.cards, variables, scopes, enough)
+        with mock.patch.object(pruned_plan, "SCAN_WORK", scan_work):   # each bucket found by a scan, or the index
+            buckets = choose_buckets(pr, comp.cards, variables, scopes, enough)
         assert sorted(buckets.order) == variables
         assert list(buckets.cliques) == _replay(buckets.order, scopes)
         sizes = [float(math.prod(lab.card[u] for u in clique)) for clique in buckets.cliques]
