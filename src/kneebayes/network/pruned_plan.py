@@ -14,6 +14,15 @@ This module prepares, once per component, what pruning needs: each node's
 ancestors inside the component and its factors with their variables (one
 table, or a wide noisy-OR's pairwise pieces over a hidden variable, never
 expanded). ``inference.pruned`` runs it.
+
+A pattern is planned on its first use, so planning is on the path of a
+first diagnosis and kept to plain string work: every variable is one
+character (:class:`Labels`), a scope a string, and :func:`choose_buckets`,
+shared by both pruned paths, picks the order and works out each bucket's
+message (its inputs' characters, sorted), which within einsum's letters
+is already its subscript. The enumerated targets' axes stay last in every
+table and message (:func:`targets_last`), where einsum's inner loop runs
+over their states.
 """
 
 from __future__ import annotations
