@@ -12,6 +12,7 @@ import math
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,8 +34,7 @@ _MAX_PLANS = 4096
 _SMALL = 1e-4   # a bucket pass rescales a message whose largest entry is below this
 
 
-@dataclass(frozen=True, eq=False)
-class _Plan:
+class _Plan(NamedTuple):   # immutable, and cheap to build once per pattern
     tables: tuple[tuple[np.ndarray, tuple[tuple[int, int], ...]], ...]  # (table, (axis, observed position) per cut)
     steps: tuple[tuple[tuple[int, ...], str], ...]  # (input slots, subscripts); each output is the next slot
     result: int
@@ -47,7 +47,7 @@ def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_ent
     summed out in the order ``choose_buckets`` gives. Declined when that order builds a table past
     ``max_entries`` or costs more than the fixed plan. Every table and message keeps the targets' axes last
     (``targets_last``)."""
-    obs = np.flatnonzero(observed).tolist()
+    obs = observed.nonzero()[0].tolist()
     bits = pr.always_bits
     for i in obs:
         bits |= pr.ancestor_bits[i]

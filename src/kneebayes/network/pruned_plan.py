@@ -32,6 +32,7 @@ import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 
@@ -310,8 +311,7 @@ def einsum_subscripts(inputs: Sequence[str], output: str, axes: str) -> str:
     return text.translate({ord(u): LETTERS[n] for n, u in enumerate(axes)})
 
 
-@dataclass(frozen=True, eq=False)
-class Buckets:
+class Buckets(NamedTuple):
     """Bucket elimination of some variables in one order over factors given by their scopes (label strings,
     slots 0...), shapes only, as :func:`choose_buckets` returns it.
 
@@ -319,7 +319,8 @@ class Buckets:
     those slots and their scopes), builds the clique ``cliques[n]`` (the
     variable, then the rest in axis order) and appends one slot, over the
     clique's rest. ``left``: the slots no step took, with their scopes (over
-    kept variables only, or none: scalars).
+    kept variables only, or none: scalars). (A NamedTuple: immutable, and
+    cheap to build once per pattern.)
     """
 
     order: tuple[str, ...]
