@@ -74,16 +74,22 @@ def component_joints(comp: Component, own: np.ndarray, wanted: int = -1,
     work = forward_pass(comp, own) if forward is None else list(forward)   # a copy: the caller's stays clean
     value = work[plan.result]
     work[plan.grad_slot(plan.result)] = np.ones((batch, *plan.seed_shape))
-    for step in plan.backward:
-        if step.below & wanted:
-            work[step.output] = step.run([work[i] for i in step.inputs], batch, "C")
     k_local = math.prod(plan.seed_shape)
     width = own.shape[2]
-    shares = np.zeros((batch, len(plan.lam_cards), width, k_local))
-    for j, card in enumerate(plan.lam_cards):
+    cards = plan.lam_cards
+    shaped = np.zeros((batch, len(cards), width, *plan.seed_shape))
+    for step, j in zip(plan.backward, plan.shares):
+        if step.below & wanted:
+            if j < 0:
+                work[step.output] = step.run([work[i] for i in step.inputs], batch, "C")
+            else:   # node j's share, straight into its place
+                step.run_into([work[i] for i in step.inputs], batch, shaped[:, j, : cards[j]])
+    shares = shaped.reshape(batch, len(cards), width, k_local)
+    for j in plan.unfused:
         grad = work[plan.grad_slot(plan.lam_start + j)]
         if grad is None:
             continue     # not wanted
+        card = cards[j]
         shares[:, j, :card, :] = own[:, j, :card, None] * grad.reshape(batch, card, k_local)
     np.maximum(shares, 0.0, out=shares)   # factorised noisy-ORs subtract: clip rounding residue below zero
     value = np.maximum(value.reshape(batch, k_local), 0.0)

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .contraction import Einsum, flops, plan_einsum, stand_in
+from .contraction import BATCH_PATH_WORK, Einsum, flops, plan_einsum, stand_in
 
 LETTERS = "bcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"   # einsum axis letters; 'a' is the batch axis
 CALL_WORK = 3000.0   # one einsum call's fixed cost, in multiply-adds of its inner loop (measured: ~4 us vs ~1.3 ns)
@@ -55,6 +55,10 @@ class GradientPlan:
     seed_shape: tuple[int, ...]      # the targets' cards (the result's axes after the batch)
     n_slots: int
     extras: tuple[np.ndarray, ...] = ()            # constant operands of backward steps, slots 2 * n_slots...
+    # Per backward step: the node position j whose share it writes (its lam vector is an operand, so the
+    # step gives lam_j * dV / d lam_j directly), or -1 for a gradient kept in a slot.
+    shares: tuple[int, ...] = ()
+    unfused: tuple[int, ...] = ()   # the node positions whose shares are their gradient slot times lam
     forward_work: float = 0.0                      # estimated cost of one forward pass, per batch row (see _work)
     backward_work: float = 0.0                     # the same for the backward pass
 
@@ -84,6 +88,38 @@ def _work(subscripts: str, shapes: Sequence[tuple[int, ...]], path: tuple[Any, .
     for sub, shape in zip(subscripts.split("->")[0].split(","), shapes):
         dims.update(zip(sub, shape))
     return float(math.prod(dims.values())) * len(shapes)
+
+
+def _chained(step: Einsum) -> bool:
+    """Whether ``step`` runs as a chain of products on one batch row."""
+    return step.program is not None or (step.batch_program is not None and step.naive_work >= BATCH_PATH_WORK)
+
+
+def _backward_step(joined: Sequence[int], g_out: tuple[int, ...], g_in: tuple[int, ...],
+                   slot_vars: dict[int, tuple[tuple[int, ...], bool]], cards: Sequence[int],
+                   slots: tuple[int, int, int], below: int, max_entries: float
+                   ) -> tuple[Einsum, str, list[tuple[int, ...]], np.ndarray | None] | None:
+    """The backward step from the output's gradient (variables ``g_out``) and the ``joined`` slots to an
+    input's gradient (``g_in``); with ``slots`` = (the output's gradient slot, the input's gradient slot,
+    the next extras slot). Returns it with its subscripts, operand shapes and the ones operand it needs
+    (or None); None past ``max_entries`` or einsum's letters."""
+    covered = set(g_out) | {v for j in joined for v in slot_vars[j][0]}
+    missing = tuple(v for v in g_in if v not in covered)
+    operands = [(g_out, True)] + [slot_vars[j] for j in joined]
+    inputs = [slots[0], *joined]
+    ones = None
+    if missing:
+        # The input's own axes summed with nothing else: its gradient is constant along them.
+        operands.append((missing, False))
+        inputs.append(slots[2])
+        ones = np.ones(tuple(cards[v] for v in missing))
+    involved = sorted(covered | set(g_in))
+    if len(involved) > len(LETTERS) or math.prod(cards[v] for v in involved) > max_entries:
+        return None
+    letter = {v: LETTERS[n] for n, v in enumerate(involved)}
+    subscripts = ",".join(_sub(vs, letter, b) for vs, b in operands) + "->" + _sub(g_in, letter, True)
+    shapes = [((1,) if b else ()) + tuple(cards[v] for v in vs) for vs, b in operands]
+    return plan_einsum(inputs, subscripts, slots[1], shapes, below), subscripts, shapes, ones
 
 
 def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], cards: Sequence[int],
@@ -138,6 +174,7 @@ def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], ca
         forward_work += _work(subscripts, shapes, planned.path)
 
     backward: list[Einsum] = []
+    shares: list[int] = []
     extras: list[np.ndarray] = []      # constant ones operands some backward steps need, slots 2 * n_slots...
     for step in reversed(forward):
         for k, i in enumerate(step.inputs):
@@ -146,23 +183,25 @@ def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], ca
             others = [j for n, j in enumerate(step.inputs) if n != k]
             g_out = grad_vars(step.output)
             g_in = grad_vars(i)
-            covered = set(g_out) | {v for j in others for v in slot_vars[j][0]}
-            missing = tuple(v for v in g_in if v not in covered)
-            operands = [(g_out, True)] + [slot_vars[j] for j in others]
-            inputs = [n_slots + step.output, *others]
-            if missing:
-                # The input's own axes summed with nothing else: its gradient is constant along them.
-                operands.append((missing, False))
-                inputs.append(2 * n_slots + len(extras))
-                extras.append(np.ones(tuple(cards[v] for v in missing)))
-            involved = sorted(covered | set(g_in))
-            if len(involved) > len(LETTERS) or math.prod(cards[v] for v in involved) > max_entries:
+            # A node's lam vector: its gradient is wanted only times lam itself (its share), so lam joins the
+            # step (one operand more, where a separate product costs a call and a copy) unless that moves a
+            # single row's step from the plain loop onto a chain of products (slower at that size).
+            share = n_consts <= i < n_consts + n_lam and not set(slot_vars[i][0]) & set(targets)
+            found = _backward_step([*others, i] if share else others, g_out, g_in, slot_vars, cards,
+                                   (n_slots + step.output, n_slots + i, 2 * n_slots + len(extras)), below[i], max_entries)
+            if share and (found is None or _chained(found[0])):
+                unfused = _backward_step(others, g_out, g_in, slot_vars, cards,
+                                         (n_slots + step.output, n_slots + i, 2 * n_slots + len(extras)), below[i],
+                                         max_entries)
+                if found is None or (unfused is not None and not _chained(unfused[0])):
+                    found, share = unfused, False
+            if found is None:
                 return None
-            letter = {v: LETTERS[n] for n, v in enumerate(involved)}
-            subscripts = ",".join(_sub(vs, letter, b) for vs, b in operands) + "->" + _sub(g_in, letter, True)
-            shapes = [((1,) if b else ()) + tuple(cards[v] for v in vs) for vs, b in operands]
-            planned = plan_einsum(inputs, subscripts, n_slots + i, shapes, below[i])
+            planned, subscripts, shapes, ones = found
+            if ones is not None:
+                extras.append(ones)
             backward.append(planned)
+            shares.append(i - n_consts if share else -1)
             backward_work += _work(subscripts, shapes, planned.path)
 
     result = forward[-1].output if forward else n_slots - 1
@@ -170,5 +209,6 @@ def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], ca
         slots=tuple(slots), lam_start=n_consts, lam_cards=tuple(cards[v] for v in observable),
         forward=tuple(forward), backward=tuple(backward), result=result,
         seed_shape=tuple(cards[t] for t in targets), n_slots=n_slots,
-        extras=tuple(extras), forward_work=forward_work, backward_work=backward_work,
+        extras=tuple(extras), shares=tuple(shares),
+        unfused=tuple(j for j in range(n_lam) if j not in shares), forward_work=forward_work, backward_work=backward_work,
     )

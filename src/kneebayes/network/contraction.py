@@ -228,15 +228,35 @@ class Einsum:
     def run(self, operands: Sequence[np.ndarray | None], batch: int, order: str = "K") -> np.ndarray:
         """The einsum of ``operands`` (``batch`` rows). ``order`` applies to the plain loop; a chain
         of products always returns C-contiguous arrays."""
-        program = self.program
-        if (program is None and self.batch_program is not None and batch * self.naive_work >= BATCH_PATH_WORK
-                and (not self.max_rows or batch <= self.max_rows)):
-            program = self.batch_program
+        program = self._program(batch)
         if program is not None:
             return program.run(operands)
         if self.path is not None:   # greedy's order, on a batch too large for the chain (see plan_einsum)
             return np.ascontiguousarray(np.einsum(self.subscripts, *operands, optimize=list(self.path)))
         return _plain_einsum(self.subscripts, *operands, order=order)
+
+    def run_into(self, operands: Sequence[np.ndarray | None], batch: int, out: np.ndarray) -> None:
+        """``run``, written into ``out`` (any strides): the plain loop writes there directly, saving
+        a temporary and a copy.
+
+        >>> import numpy as np
+        >>> step = plan_einsum((0, 1), "ab,bc->ac", output=2, shapes=[(1, 3), (3, 4)])
+        >>> out = np.zeros((2, 5, 4))
+        >>> step.run_into([np.ones((2, 3)), np.ones((3, 4))], batch=2, out=out[:, 1])
+        >>> out[:, 1].tolist() == [[3.0] * 4] * 2 and not out[:, 0].any()
+        True
+        """
+        if self.path is None and self._program(batch) is None:
+            _plain_einsum(self.subscripts, *operands, out=out)
+        else:
+            out[...] = self.run(operands, batch)
+
+    def _program(self, batch: int) -> Program | None:
+        """The chain of products to run for ``batch`` rows, or None for an einsum."""
+        if (self.program is None and self.batch_program is not None and batch * self.naive_work >= BATCH_PATH_WORK
+                and (not self.max_rows or batch <= self.max_rows)):
+            return self.batch_program
+        return self.program
 
 
 def plan_einsum(inputs: Sequence[int], subscripts: str, output: int, shapes: Sequence[tuple[int, ...]],
