@@ -153,8 +153,12 @@ def _contract(comp: Component, own: np.ndarray, log_scale: np.ndarray | None) ->
         slots[step.output] = out if log_scale is None else _rescale(out, log_scale)
     out = slots[comp.result]
     assert out is not None  # noqa: S101 - the plan always fills its last slot
-    # Factorised noisy-ORs subtract; clip the rounding residue below an exact zero.
-    return np.maximum(out, 0.0, out=out)
+    # Factorised noisy-ORs subtract; clip the rounding residue below an exact zero. A last step that only
+    # reorders axes leaves a strided view: clipping into a fresh C-ordered array spares the copy every
+    # caller's reshape would make.
+    if out.flags.c_contiguous:
+        return np.maximum(out, 0.0, out=out)
+    return np.maximum(out, 0.0, order="C")
 
 
 def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool = True) -> TargetJoint:
