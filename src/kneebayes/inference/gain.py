@@ -85,17 +85,33 @@ def expected_information_gains(net: CompiledNetwork, lam: np.ndarray, tj: Target
 def _joint_gains(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, candidates: tuple[int, ...]) -> Gains:
     # Entropies need each entry exact relative to the joint, not to itself: a node's last state may be the rest's complement.
     stack = joint_with_targets(net, lam, tj, candidates, complement=True)   # (rows, n, card, K)
-    rows = stack.shape[0]
     answer = stack.sum(axis=3)                                     # (rows, n, card): P(X = x | e)
     h_t = entropy(tj.joint)[:, None]
     h_x = entropy(answer)
-    h_tx = entropy(stack.reshape(rows, len(candidates), -1))
+    h_tx = _joint_entropies(stack, answer)
     # Rounding can leave a gain a hair outside [0, min(H(T), H(X))]; the exact value is inside.
     gains = h_t + h_x
     gains -= h_tx
     np.minimum(gains, np.minimum(h_x, h_t), out=gains)
     np.maximum(gains, 0.0, out=gains)     # ufuncs: np.clip's Python wrapper costs more than the work here
     return Gains(candidates, gains, h_x, "joint")
+
+
+#: From this many entries the joint entropies skip the empty states of the candidates' joints (padding
+#: past a node's cardinality, an answered node's other states): the logs dominate there, not the few calls
+#: more (HEPAR II's entropies 1.26 -> 0.80 ms, ALARM's 154 -> 131 us).
+SKIP_EMPTY_FROM = 8192
+
+
+def _joint_entropies(stack: np.ndarray, answer: np.ndarray) -> np.ndarray:
+    """H(T, X) for each row and candidate of ``stack`` (rows, n, card, K), given ``answer`` = its sum
+    over K; a state with no mass adds nothing, so where the stack is large only the others' logs are taken."""
+    rows, n, card, K = stack.shape
+    if stack.size < SKIP_EMPTY_FROM:
+        return entropy(stack.reshape(rows, n, card * K))
+    live = np.flatnonzero(answer.reshape(-1) > 0.0)            # (row, candidate, state) with some mass
+    per_state = entropy(stack.reshape(-1, K)[live])
+    return np.bincount(live // card, weights=per_state, minlength=rows * n).reshape(rows, n)
 
 
 def _marginal_gains(net: CompiledNetwork, lam: np.ndarray, candidates: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
