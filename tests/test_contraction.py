@@ -63,6 +63,19 @@ def test_planned_einsum_equals_einsum_whichever_way_it_runs(case: tuple[str, lis
     np.testing.assert_allclose(step.run(operands, batch_rows), np.einsum(subscripts, *operands), rtol=1e-12, atol=1e-14)
 
 
+@settings(max_examples=scaled(300))
+@given(case=einsums(), batch_rows=st.sampled_from([1, 10**6]))
+def test_planned_einsum_run_into_a_strided_slice_writes_the_einsum_there_and_nothing_else(
+        case: tuple[str, list[np.ndarray], list[tuple[int, ...]]], batch_rows: int) -> None:
+    subscripts, operands, shapes = case
+    step = plan_einsum(tuple(range(len(operands))), subscripts, 0, shapes)
+    expected = np.einsum(subscripts, *operands)
+    holder = np.full((3, *expected.shape, 2), -1.0)    # the target is a strided slice of a larger array
+    step.run_into(operands, batch_rows, holder[1, ..., 0])
+    np.testing.assert_allclose(holder[1, ..., 0], expected, rtol=1e-12, atol=1e-14)
+    assert (holder[0] == -1.0).all() and (holder[2] == -1.0).all() and (holder[1, ..., 1] == -1.0).all()
+
+
 def test_a_wide_bucket_always_runs_pairwise() -> None:
     # Ten axes joined at once: the plain loop does 3^10 multiply-adds per row, pairwise far fewer.
     subscripts = "abc,acd,ade,aef,afg,agh,ahi,aij,ajk->ak"
