@@ -35,9 +35,11 @@ def forward_pass(comp: Component, own: np.ndarray) -> list[np.ndarray | None]:
     work: list[np.ndarray | None] = [*plan.slots, *([None] * plan.n_slots), *plan.extras]
     for j, card in enumerate(plan.lam_cards):
         work[plan.lam_start + j] = own[:, j, :card]
-    for step in plan.forward:
+    one = batch == 1
+    for step, direct in zip(plan.forward, plan.forward_direct):
         # order "C": "K" would inherit a view's strides, and every later plain loop over them crawls
-        work[step.output] = step.run([work[i] for i in step.inputs], batch, "C")
+        operands = [work[i] for i in step.inputs]
+        work[step.output] = direct(*operands) if one and direct is not None else step.run(operands, batch, "C")
     return work
 
 
@@ -78,12 +80,16 @@ def component_joints(comp: Component, own: np.ndarray, wanted: int = -1,
     width = own.shape[2]
     cards = plan.lam_cards
     shaped = np.zeros((batch, len(cards), width, *plan.seed_shape))
-    for step, j in zip(plan.backward, plan.shares):
+    one = batch == 1
+    for step, j, direct in zip(plan.backward, plan.shares, plan.backward_direct):
         if step.below & wanted:
+            operands = [work[i] for i in step.inputs]
             if j < 0:
-                work[step.output] = step.run([work[i] for i in step.inputs], batch, "C")
-            else:   # node j's share, straight into its place
-                step.run_into([work[i] for i in step.inputs], batch, shaped[:, j, : cards[j]])
+                work[step.output] = direct(*operands) if one and direct is not None else step.run(operands, batch, "C")
+            elif direct is not None:   # node j's share, straight into its place
+                direct(*operands, out=shaped[:, j, : cards[j]])
+            else:
+                step.run_into(operands, batch, shaped[:, j, : cards[j]])
     shares = shaped.reshape(batch, len(cards), width, k_local)
     for j in plan.unfused:
         grad = work[plan.grad_slot(plan.lam_start + j)]

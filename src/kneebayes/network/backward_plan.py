@@ -21,14 +21,15 @@ This module compiles the backward plan once per component; running it is
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .contraction import BATCH_PATH_WORK, Einsum, flops, plan_einsum, stand_in
+from .contraction import BATCH_PATH_WORK, Einsum, flops, plain_einsum, plan_einsum, stand_in
 
 LETTERS = "bcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"   # einsum axis letters; 'a' is the batch axis
 CALL_WORK = 3000.0   # one einsum call's fixed cost, in multiply-adds of its inner loop (measured: ~4 us vs ~1.3 ns)
@@ -59,6 +60,11 @@ class GradientPlan:
     # step gives lam_j * dV / d lam_j directly), or -1 for a gradient kept in a slot.
     shares: tuple[int, ...] = ()
     unfused: tuple[int, ...] = ()   # the node positions whose shares are their gradient slot times lam
+    # Per forward and backward step: for one that runs as one plain einsum on one batch row, that call
+    # with its subscripts bound (``Einsum.run``'s dispatch costs about half a microsecond, on steps of two
+    # to five); None for a step that runs there as a chain of products.
+    forward_direct: tuple[Callable[..., np.ndarray] | None, ...] = ()
+    backward_direct: tuple[Callable[..., np.ndarray] | None, ...] = ()
     forward_work: float = 0.0                      # estimated cost of one forward pass, per batch row (see _work)
     backward_work: float = 0.0                     # the same for the backward pass
 
@@ -88,6 +94,14 @@ def _work(subscripts: str, shapes: Sequence[tuple[int, ...]], path: tuple[Any, .
     for sub, shape in zip(subscripts.split("->")[0].split(","), shapes):
         dims.update(zip(sub, shape))
     return float(math.prod(dims.values())) * len(shapes)
+
+
+def _direct(step: Einsum, **options: str) -> Callable[..., np.ndarray] | None:
+    """The plain einsum a step runs on one batch row, with its subscripts and ``options`` bound; None for a
+    step that runs there as a chain of products or in greedy's order."""
+    if step.path is None and not _chained(step):
+        return functools.partial(plain_einsum, step.subscripts, **options)
+    return None
 
 
 def _chained(step: Einsum) -> bool:
@@ -210,5 +224,10 @@ def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], ca
         forward=tuple(forward), backward=tuple(backward), result=result,
         seed_shape=tuple(cards[t] for t in targets), n_slots=n_slots,
         extras=tuple(extras), shares=tuple(shares),
-        unfused=tuple(j for j in range(n_lam) if j not in shares), forward_work=forward_work, backward_work=backward_work,
+        unfused=tuple(j for j in range(n_lam) if j not in shares),
+        # order "C": "K" would inherit a view's strides, and every later plain loop over them crawls; a
+        # share step writes into its place (out=)
+        forward_direct=tuple(_direct(step, order="C") for step in forward),
+        backward_direct=tuple(_direct(step) if j >= 0 else _direct(step, order="C") for step, j in zip(backward, shares)),
+        forward_work=forward_work, backward_work=backward_work,
     )
