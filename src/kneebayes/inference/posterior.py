@@ -422,7 +422,8 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         out[:, rows, :width, :] = terms * unit[:, :, None, :]
     if layout.comps:
         possible = lam != 0.0                                   # (batch, nodes, max card): states each node may take
-        answered = (possible.sum(axis=2) == 1).all(axis=0)      # one state left to the node in every row
+        counts = possible.sum(axis=2)
+        answered = counts[0] == 1 if batch == 1 else (counts == 1).all(axis=0)   # one state left in every row
     for (c, n_clamps, n_idx, p_idx, x_idx), (v_idx, last) in zip(layout.comps, layout.clamped):
         comp = net.components[c]
         own = lam[:, comp.nodes, :]
@@ -463,7 +464,9 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
             wanted = shares[:, p_idx, x_idx, :]
             # Else an underflow: clamp, with rescaling, below. Below _HIDDEN_UNDERFLOW a share that came out
             # zero may be one that underflowed yet is a posterior above 1e-300: clamped too.
-            if value.max(axis=1).min() >= _TINY and (value.max() >= _HIDDEN_UNDERFLOW or wanted.all()):
+            top = value.max()
+            lowest = top if batch == 1 else value.max(axis=1).min()   # the smallest row's largest entry
+            if lowest >= _TINY and (top >= _HIDDEN_UNDERFLOW or wanted.all()):
                 out[:, n_idx, x_idx, :] = wanted * _per_unit(tj.joint, value)[:, None, :]
                 continue
         # A node's last state, where it is run, may be taken as its other states' complement instead.
