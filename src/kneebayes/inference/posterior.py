@@ -183,7 +183,7 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
     if net.bipartite is not None:
         return bipartite_queries.target_joint(net, lam)
     batch = lam.shape[0]
-    q = net.base * np.ones((batch, 1))      # a fresh (batch, K) array to multiply into
+    q = net.base[None, :].copy() if batch == 1 else net.base * np.ones((batch, 1))   # a fresh (batch, K) array
     if net.enumerated and targets_observed:
         flat = lam[:, net.enumerated, :].reshape(batch, -1)
         q *= flat[:, net.joint_flat].prod(axis=-1)
@@ -199,9 +199,7 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
     observed = (lam[0] != net.lam_template).any(axis=1) if batch == 1 and net.prunable else None
     reached = (net.membership @ observed).tolist() if observed is not None else None
     forwards: list[tuple[np.ndarray | None, ...] | None] = [None] * len(net.components)
-    if reached is not None:
-        ones, unscaled = np.ones((1, q.shape[1])), np.zeros(1)
-        ones.setflags(write=False)
+    ones, unscaled = _untouched(net)
     for c, comp in enumerate(net.components):
         if reached is not None:
             if comp.closed and not reached[c]:
@@ -234,7 +232,7 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
                     value = value[:, comp.expand_index]
                 forwards[c] = tuple(work)   # kept as is: a later sweep copies before it writes
                 comps.append(value)
-                scales.append(np.zeros(1))
+                scales.append(unscaled)
                 q *= value
                 continue
         if batch > 1 and comp.pruning is not None and comp.pruning.full_work >= ROW_PRUNE_WORK:
@@ -249,10 +247,25 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
         return _target_joint_log(net, lam, singles, comps, scales)
     log_evidence = np.log(total)
     for scale in scales:
-        log_evidence += scale
+        if scale is not unscaled:
+            log_evidence += scale
     np.minimum(log_evidence, 0.0, out=log_evidence)   # a probability; rounding may land a hair above log 1
     q /= total[:, None]
     return TargetJoint(q, log_evidence, tuple(singles), tuple(comps), tuple(scales), tuple(forwards))
+
+
+def _untouched(net: CompiledNetwork) -> tuple[np.ndarray, np.ndarray]:
+    """A component's value where one evidence row leaves it summing to one, (1, K) ones, and the log scale
+    of a value that needed no rescaling, (1,) zero: read-only, made once per network."""
+    memo = _derived(net)
+    found = memo.get("untouched")
+    if isinstance(found, tuple):
+        return found
+    ones, zero = np.ones((1, net.n_joint)), np.zeros(1)
+    ones.setflags(write=False)
+    zero.setflags(write=False)
+    memo["untouched"] = (ones, zero)
+    return ones, zero
 
 
 def _apart(comp: Component) -> bool:
