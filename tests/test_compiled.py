@@ -5,6 +5,7 @@ structure's plans and gives exactly what a full compile gives."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import tracemalloc
 import warnings
@@ -154,6 +155,9 @@ def _same_arrays(a: object, b: object, where: str = "network") -> None:
         assert isinstance(b, Mapping) and set(a) == set(b), where
         for key in a:
             _same_arrays(a[key], b[key], f"{where}[{key!r}]")
+    elif isinstance(a, functools.partial):   # a step bound to its einsum call: the same call, arguments and keywords
+        assert isinstance(b, functools.partial) and a.func is b.func, where
+        _same_arrays((a.args, a.keywords), (b.args, b.keywords), where)
     else:
         assert a == b, where
 

@@ -52,8 +52,19 @@ def test_labels_follow_the_axis_order_with_the_targets_last(spec: ModelSpec) -> 
         assert list(lab.targets) == sorted(lab.targets)
         _, scopes = targets_last(pr)
         for scope, text in zip(scopes, lab.factor):
-            assert [lab.card[u] for u in text] == [comp.cards[pr.position[v]] if v in pr.position else
-                                                    pr.target_cards[pr.targets.index(v)] for v in scope]
+            assert [lab.card[u] for u in text] == [_card(comp, v) for v in scope]
+
+
+def _card(comp: compiled.Component, v: int) -> int:
+    """A variable's cardinality as the component's pruning knows it: a node, a split noisy-OR's hidden
+    variable, or a target."""
+    pr = comp.pruning
+    assert pr is not None
+    if v in pr.position:
+        return comp.cards[pr.position[v]]
+    if v in pr.hidden_cards:
+        return pr.hidden_cards[v]
+    return pr.target_cards[pr.targets.index(v)]
 
 
 def _replay(order: tuple[str, ...], scopes: list[str]) -> list[str]:
