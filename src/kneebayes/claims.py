@@ -119,9 +119,7 @@ class _Diagnoses:
         return found
 
 
-def _check(model: Model, claim: ClaimSpec, diagnose: _Diagnoses | None = None) -> tuple[bool, str]:
-    if diagnose is None:
-        diagnose = _Diagnoses(model)
+def _check(model: Model, claim: ClaimSpec, diagnose: _Diagnoses) -> tuple[bool, str]:
     # cause/than were checked to exist at load time for the checks that need them
     cause, than = claim.cause or "", claim.than or ""
     given = _fmt(claim.given) + (" and every other warning sign 'no'" if claim.screened else "")
