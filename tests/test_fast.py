@@ -316,3 +316,98 @@ def test_a_changed_models_plan_reuses_only_parts_whose_numbers_are_unchanged(kne
     assert before is not None and kept is not None and fresh is not None
     assert np.array_equal(kept.logs, fresh.logs) and np.array_equal(kept.mix, fresh.mix)
     assert not np.array_equal(kept.logs, before.logs) or not np.array_equal(kept.mix, before.mix)
+
+
+# -- rows of codes (rows_plan, rows_marginals): the batch path of diagnose_frame ----------------
+
+def _codes(model: kneebayes.Model, rows: list[dict[int, int]], nodes: list[int]) -> np.ndarray:
+    """Evidence sets as rows of codes over ``nodes``: -1 where not observed."""
+    return np.array([[indices.get(v, -1) for v in nodes] for indices in rows], dtype=np.int8).reshape(len(rows), len(nodes))
+
+
+def _random_knee_rows(model: kneebayes.Model, seed: int, n: int) -> list[dict[int, int]]:
+    rng = np.random.default_rng(seed)
+    ids = [nd.id for nd in model.nodes]
+    return [_indices(model, {ids[j]: ("yes", "no")[int(rng.integers(2))]
+                             for j in rng.choice(len(ids), size=int(rng.integers(0, len(ids) + 1)), replace=False)})
+            for _ in range(n)]
+
+
+@given(seed=st.integers(0, 2**32 - 1), n_columns=st.integers(0, 32))
+def test_rows_marginals_equal_the_general_engine_where_they_settle(knee_model: kneebayes.Model, seed: int,
+                                                                   n_columns: int) -> None:
+    from kneebayes.inference.fast import rows_marginals, rows_plan
+
+    net = knee_model.network
+    nodes = [int(v) for v in np.random.default_rng(seed).permutation(len(net.names))[:n_columns]]
+    sets = [{v: s for v, s in indices.items() if v in nodes} for indices in _random_knee_rows(knee_model, seed, 30)]
+    matrix = knee_model.targets.matrix
+    found = rows_marginals(rows_plan(knee_model.fast_plan, nodes), _codes(knee_model, sets, nodes), matrix)
+    for r, indices in enumerate(sets):
+        if not found.ok[r]:
+            continue
+        joint, log_evidence = _general(knee_model, indices)
+        if log_evidence == -math.inf:
+            assert found.log_evidence[r] == -math.inf
+            continue
+        assert np.abs(found.marginals[r] - joint @ matrix).max() <= TOL
+        assert abs(found.log_evidence[r] - log_evidence) <= TOL * max(1.0, abs(log_evidence))
+
+
+def test_rows_marginals_settle_the_rows_fast_joint_settles(knee_model: kneebayes.Model) -> None:
+    from kneebayes.inference.fast import rows_marginals, rows_plan
+
+    plan = knee_model.fast_plan
+    nodes = list(range(len(knee_model.network.names)))
+    sets = _random_knee_rows(knee_model, 3, 2000)
+    codes = _codes(knee_model, sets, nodes)
+    grouped = rows_marginals(rows_plan(plan, nodes), codes, knee_model.targets.matrix)
+    summed = fast_joint(plan, batch_rows(plan, codes))
+    assert (~summed.ok).sum() > 10    # the sample holds rows the fast path leaves to the general engine
+    assert np.array_equal(grouped.ok, summed.ok)
+
+
+def test_rows_marginals_are_the_same_whatever_the_groups(knee_model: kneebayes.Model) -> None:
+    from kneebayes.inference.fast import rows_marginals, rows_plan
+
+    nodes = list(range(len(knee_model.network.names)))[::-1]   # columns in any order
+    codes = _codes(knee_model, _random_knee_rows(knee_model, 4, 300), nodes)
+    matrix = knee_model.targets.matrix
+    found = [rows_marginals(rows_plan(knee_model.fast_plan, nodes, patterns=p), codes, matrix) for p in (1, 9, 100_000)]
+    for other in found[1:]:
+        settled = found[0].ok
+        assert np.array_equal(other.ok, settled)   # rows left to the general engine may differ in any digit
+        assert np.abs(other.marginals[settled] - found[0].marginals[settled]).max() <= TOL
+        assert np.abs(other.log_evidence[settled] - found[0].log_evidence[settled]).max() <= TOL
+
+
+@given(networks(min_causes=1), st.data())
+def test_random_networks_rows_marginals_equal_the_general_engine(spec: ModelSpec, data: st.DataObject) -> None:
+    from kneebayes.inference.fast import rows_marginals, rows_plan
+
+    model = kneebayes.Model(spec)
+    plan = compile_fast(model.network)
+    assume(plan is not None and model.targets.matrix is not None)
+    sets = [_indices(model, data.draw(evidence_for(spec))) for _ in range(3)]
+    nodes = sorted({v for indices in sets for v in indices})
+    found = rows_marginals(rows_plan(plan, nodes), _codes(model, sets, nodes), model.targets.matrix)
+    for r, indices in enumerate(sets):
+        joint, log_evidence = _general(model, indices)
+        if log_evidence == -math.inf:
+            assert not found.ok[r] or found.log_evidence[r] == -math.inf
+        elif found.ok[r]:
+            assert np.abs(found.marginals[r] - joint @ model.targets.matrix).max() <= TOL
+            assert abs(found.log_evidence[r] - log_evidence) <= TOL * max(1.0, abs(log_evidence))
+
+
+def test_rows_marginals_tell_impossible_rows_from_tiny_ones() -> None:
+    from kneebayes.inference.fast import rows_marginals, rows_plan
+
+    # 40 findings of 1e-6: P(evidence) = 1e-240, whose values over the joint pass below the range's bottom
+    tiny = _two_cause_model(40, 1e-6, zero=True)
+    net = tiny.network
+    nodes = [net.index[f"f{j}"] for j in range(40)] + [net.index["c1"], net.index["z"]]
+    rows = np.array([[0] * 40 + [-1, -1], [-1] * 40 + [1, 0]], dtype=np.int8)   # all "yes"; c1 = no with z = yes
+    found = rows_marginals(rows_plan(compile_fast(net), nodes), rows, tiny.targets.matrix)
+    assert not found.ok[0] and found.log_evidence[0] == pytest.approx(40 * math.log(1e-6), rel=1e-12)
+    assert found.ok[1] and found.log_evidence[1] == -math.inf

@@ -115,7 +115,8 @@ codes with ``pandas.factorize`` (a loop over the column's *distinct* values
 only), identical rows are diagnosed once, and the distinct rows run in
 chunks of ``CHUNK`` rows, on up to ``WORKERS`` threads (numpy releases the
 GIL in its kernels), through the same fast path as ``model.diagnose``
-(:mod:`kneebayes.inference.fast`, ``FAST_CHUNK`` rows a call) where the
+(:mod:`kneebayes.inference.fast`, ``FAST_CHUNK`` rows a call; its parts
+regrouped once per frame for the frame's columns, ``rows_plan``) where the
 network has one, else through the batched engine (``target_joint``); the
 rows the fast path leaves to the general engine run together at the end.
 Small chunks stay in the CPU cache (on the knee model chunks of 1,024 rows
@@ -155,7 +156,7 @@ from .cells import MISSING, column_codes, distinct_rows, invalid_cell
 from .errors import EvidenceError, KneeBayesError, UnknownNodeError, nearest, quote
 from .extras import require
 from .inference.evidence_weight import explaining_order, weigh
-from .inference.fast import batch_rows, fast_joint
+from .inference.fast import rows_marginals, rows_plan
 from .inference.gain import expected_information_gains
 from .inference.posterior import TargetJoint, marginals, target_joint
 from .likelihood import Likelihood
@@ -264,14 +265,23 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
     full_marg = np.empty((n_unique, targets.width)) if explain else None
 
     # The fast path (inference.fast) gives the posteriors; the next question needs the general engine's parts.
-    plan = None if want_next else model.fast_plan
+    plan = None if want_next or model.fast_plan is None else rows_plan(model.fast_plan, nodes)
+    # the fast path takes states only: a soft answer is read as not asked there, and its row redone
+    hard = unique_codes if not any(cols.soft) else np.where(unique_codes < cols.cards, unique_codes, MISSING)
+    # the marginals the result needs: the causes' "yes" alone, unless explain wants every state
+    wanted = matrix if matrix is None or yes is None or full_marg is not None else matrix[:, yes]
 
     def _fast_rows(start: int, chunk: np.ndarray) -> None:
         rows = slice(start, start + len(chunk))
-        assert plan is not None and matrix is not None  # noqa: S101 - a fast plan needs the joint enumerated
-        found = fast_joint(plan, batch_rows(plan, _full_codes(net, cols, chunk)))
+        assert plan is not None and wanted is not None  # noqa: S101 - a fast plan needs the joint enumerated
+        found = rows_marginals(plan, chunk, wanted)
         log_e[rows] = found.log_evidence
-        _store(rows, found.joint)
+        marg = found.marginals
+        np.clip(marg, 0.0, 1.0, out=marg)   # as Model.diagnose forms them
+        if full_marg is not None:
+            full_marg[rows] = marg
+            marg = marg if yes is None else marg[:, yes]
+        values[rows] = marg
         left = ~found.ok | soft_rows[rows]
         if left.any():   # rows the fast path leaves to the general engine, run together at the end
             leftover.append(start + np.flatnonzero(left))
@@ -293,11 +303,12 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
 
     def run(start: int) -> None:
         rows = slice(start, min(start + CHUNK, n_unique))
-        chunk = unique_codes[rows]
         if plan is not None:
+            chunk = hard[rows]
             for a in range(0, len(chunk), FAST_CHUNK):
                 _fast_rows(start + a, chunk[a : a + FAST_CHUNK])
             return
+        chunk = unique_codes[rows]
         lam = encoder.lam(chunk)
         observed_targets = bool(targets_in.size) and bool((chunk[:, targets_in] >= 0).any())
         tj = target_joint(net, lam, targets_observed=observed_targets)
@@ -605,15 +616,6 @@ class _Encoder:
         if len(self.nodes):
             full[:, self.nodes] = chunk
         return np.take(self.table, full + self.base, axis=0)             # (rows, nodes, max card)
-
-
-def _full_codes(net: CompiledNetwork, cols: _Columns, chunk: np.ndarray) -> np.ndarray:
-    """A chunk's hard answers over every node of the network, (rows, nodes): -1 where not asked or soft
-    (the fast path takes states only; a row with a soft answer is redone by the general engine)."""
-    full = np.full((len(chunk), len(net.names)), MISSING, dtype=np.int32)
-    if len(cols.nodes):
-        full[:, cols.nodes] = np.where(chunk < cols.cards, chunk, MISSING)
-    return full
 
 
 # -- triage -------------------------------------------------------------------------------

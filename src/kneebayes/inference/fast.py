@@ -35,7 +35,7 @@ error seen against an extended-precision reference was a quarter of it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -68,6 +68,10 @@ _NEG = -1e250           # log 0: finite, so that sums of logs never meet inf - i
 _IMPOSSIBLE = -1e200    # a log value below this is a zero
 _LOG_TINY = math.log(TINY)
 _BLAS_ROWS = 64          # rows per matrix product (see _blocked_matmul)
+#: Most evidence patterns a group of parts has in :func:`rows_plan` (its table: patterns times K or U values).
+GROUP_PATTERNS = 2187
+#: A row whose value over the joint sums below this is summed in logs instead (see :func:`rows_marginals`).
+_LINEAR_FLOOR = 1e-280
 
 
 class FastJoint(NamedTuple):
@@ -406,6 +410,199 @@ def _blocked_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+class RowsPlan(NamedTuple):
+    """A fast plan regrouped for rows of state codes over given nodes (a frame's columns): see :func:`rows_plan`."""
+
+    plan: FastPlan
+    nodes: np.ndarray                   # (columns,) the node of each column of the codes
+    weights: np.ndarray                 # (columns, groups): a column's weight in each group's pattern code
+    base: np.ndarray                    # (groups,): the codes' +1 (-1, not observed, is pattern digit 0)
+    joint_tables: tuple[np.ndarray, ...]  # per joint group, (patterns, K): its parts' product over the joint
+    term_tables: tuple[np.ndarray, ...]   # per term group, (patterns, U): its parts' product over the terms
+    shifts: tuple[np.ndarray, ...]      # per group (joint groups first), (patterns,): each table row's log scale
+    value: np.ndarray | None            # (U, K): the factored value's terms (``plan.mix``'s first half)
+    size: np.ndarray | None             # (U, K): their sizes (its second half)
+    largest: np.ndarray | None          # (U,): each term's largest size over the joint
+
+
+class FastMarginals(NamedTuple):
+    """Marginals (the joint times a matrix) for rows of codes, and which rows the fast path settled."""
+
+    marginals: np.ndarray      # (batch, columns of the matrix); zero rows where impossible
+    log_evidence: np.ndarray   # (batch,), -inf where the evidence is impossible
+    ok: np.ndarray             # (batch,) bool: False where the general engine must decide
+
+
+def rows_plan(plan: FastPlan, nodes: Sequence[int] | np.ndarray, patterns: int = GROUP_PATTERNS) -> RowsPlan | None:
+    """The plan's parts regrouped for rows of codes over ``nodes``, or None where they do not regroup.
+
+    Only the parts a node of ``nodes`` belongs to take part (every other
+    part picks its first row, zeros, and the constant row holds the rest).
+    Neighbouring parts of one half (the joint's, the terms') are merged into
+    groups of at most ``patterns`` evidence patterns, each a table of the
+    product of its parts' factors, computed here once from their log rows:
+    a row of evidence then picks one row per group and multiplies them,
+    a few array operations on a batch instead of a sum over every part.
+
+    >>> import kneebayes
+    >>> from kneebayes.inference.fast import rows_plan
+    >>> net = kneebayes.load_model().network
+    >>> grouped = rows_plan(kneebayes.load_model().fast_plan, [net.index["limping"], net.index["poor_warmup"]])
+    >>> len(grouped.joint_tables), len(grouped.term_tables)
+    (1, 1)
+    """
+    k = plan.k
+    width = plan.logs.shape[1] - 1
+    nodes = np.asarray(nodes, dtype=np.intp)
+    column_of: dict[int, list[int]] = {}
+    for c, v in enumerate(nodes.tolist()):
+        column_of.setdefault(v, []).append(c)
+    ends = [*plan.part_offsets[1:], plan.constant_row]
+    halves = (slice(0, k), slice(k, width))
+    chosen: tuple[list[int], list[int]] = ([], [])   # the parts of each half that some column answers
+    for p, (start, end) in enumerate(zip(plan.part_offsets, ends)):
+        members = plan.order[plan.starts[p] : plan.starts[p + 1] if p + 1 < len(plan.starts) else len(plan.order)]
+        if not any(int(v) in column_of for v in members):
+            continue
+        block = plan.logs[start:end]
+        if plan.mix is None or not block[:, k:width].any():
+            chosen[0].append(p)
+        elif not block[:, :k].any():
+            chosen[1].append(p)
+        else:   # pragma: no cover - every part lies in one half (compile_fast builds them so)
+            return None
+    constant = plan.logs[plan.constant_row]
+    tables: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
+    shifts: list[np.ndarray] = []
+    weight_columns: list[np.ndarray] = []
+    for half, parts in enumerate(chosen):
+        if half == 1 and plan.mix is None:
+            break
+        groups: list[list[int]] = []
+        count = patterns + 1
+        for p in parts:
+            rows = ends[p] - plan.part_offsets[p]
+            if count * rows > patterns:
+                groups.append([])
+                count = 1
+            groups[-1].append(p)
+            count *= rows
+        groups = groups or [[]]   # no part of this half answered: one group of one row, the constant's
+        for g, members in enumerate(groups):
+            logs = np.zeros((1, halves[half].stop - halves[half].start))
+            shift = np.zeros(1)
+            weight = np.zeros(len(nodes))
+            stride = 1
+            for p in reversed(members):   # the last part's pattern varies fastest
+                block = plan.logs[plan.part_offsets[p] : ends[p]]
+                logs = (block[:, None, halves[half]] + logs[None]).reshape(-1, logs.shape[1])
+                shift = (block[:, None, width] + shift[None]).reshape(-1)
+                for position in range(plan.starts[p], plan.starts[p + 1] if p + 1 < len(plan.starts) else len(plan.order)):
+                    for c in column_of.get(int(plan.order[position]), ()):
+                        weight[c] = plan.stride[position] * stride
+                stride *= len(block)
+            if g == 0:   # the constant row: the targets' own tables, the parts no column answers
+                logs += constant[halves[half]]
+                shift += constant[width] if half == 0 else 0.0
+            table, top = _linear_rows(logs)
+            tables[half].append(table)
+            shifts.append(shift + top)
+            weight_columns.append(weight)
+    weights = np.stack(weight_columns, axis=1)
+    for array in (*tables[0], *tables[1], *shifts, weights):
+        array.setflags(write=False)
+    value = size = largest = None
+    if plan.mix is not None:
+        value, size = np.ascontiguousarray(plan.mix[:, :k]), np.ascontiguousarray(plan.mix[:, k:])
+        largest = size.max(axis=1)
+    return RowsPlan(plan, nodes, weights, weights.sum(axis=0), tuple(tables[0]), tuple(tables[1]), tuple(shifts),
+                    value, size, largest)
+
+
+def _linear_rows(logs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of log values as values peaking at 1 (zeros where impossible), and each row's log peak."""
+    alive = logs > _IMPOSSIBLE
+    top = np.where(alive, logs, -np.inf).max(axis=1)
+    top = np.where(np.isfinite(top), top, 0.0)
+    return np.where(alive, np.exp(np.where(alive, logs - top[:, None], 0.0)), 0.0), top
+
+
+def rows_marginals(grouped: RowsPlan, codes: np.ndarray, matrix: np.ndarray) -> FastMarginals:
+    """Marginals ``joint @ matrix`` for rows of state codes over ``grouped.nodes``, (batch, columns): -1 where not
+    observed (a soft answer is the caller's to mark -1 and redo).
+
+    The rule of :func:`fast_joint`, on each group's table row instead of a
+    sum of log rows: the joint part's and the terms' values are products of
+    the rows' picks, the factored value ``max(terms @ value, 0) * joint``,
+    the normalisation divides the marginals (not the joint). A row is
+    settled where its estimated rounding error passes no ``TOLERANCE`` (a
+    cheap bound first, the exact estimate of :func:`fast_joint` for the rows
+    it does not clear); rows whose value comes near the bottom of the
+    floating-point range are summed in logs, by :func:`fast_joint`.
+
+    >>> import numpy as np, kneebayes
+    >>> from kneebayes.inference.fast import rows_marginals, rows_plan
+    >>> model = kneebayes.load_model()
+    >>> net = model.network
+    >>> grouped = rows_plan(model.fast_plan, [net.index["locking_or_catching"]])
+    >>> found = rows_marginals(grouped, np.array([[0], [-1]]), model.targets.matrix)
+    >>> alone = model.diagnose({"locking_or_catching": "yes"}).posterior["meniscal_injury"]
+    >>> bool(found.ok.all()), bool(abs(found.marginals[0, 6] - alone) < 1e-12)
+    (True, True)
+    """
+    plan = grouped.plan
+    picks = np.matmul(codes, grouped.weights, dtype=float)
+    picks += grouped.base
+    picks = picks.astype(np.intp)
+    n_joint = len(grouped.joint_tables)
+    q = grouped.joint_tables[0].take(picks[:, 0], axis=0)
+    shift = grouped.shifts[0].take(picks[:, 0])
+    for g in range(1, n_joint):
+        q *= grouped.joint_tables[g].take(picks[:, g], axis=0)
+        shift += grouped.shifts[g].take(picks[:, g])
+    if grouped.value is not None:
+        terms = grouped.term_tables[0].take(picks[:, n_joint], axis=0)
+        for g in range(1, len(grouped.term_tables)):
+            terms *= grouped.term_tables[g].take(picks[:, n_joint + g], axis=0)
+        for g in range(n_joint, len(grouped.shifts)):
+            shift += grouped.shifts[g].take(picks[:, g])
+        value = _blocked_matmul(terms, grouped.value)
+        np.maximum(value, 0.0, out=value)   # inclusion-exclusion rounding may dip below 0 (q is never negative)
+        value *= q
+    else:
+        value = q
+    found = _blocked_matmul(value, np.hstack([matrix, np.ones((plan.k, 1))]))
+    total = found[:, -1]
+    if grouped.value is not None:
+        assert grouped.largest is not None and grouped.size is not None  # noqa: S101 - set with value
+        # the rounding estimate: a bound of it first (terms' sizes at their largest), exact where that is not enough
+        bound = np.matmul(terms, grouped.largest) * np.add.reduce(q, axis=1)
+        ok = bound * (plan.error_scale / TOLERANCE) <= total
+        unsure = np.flatnonzero(~ok)
+        if unsure.size:
+            exact = np.add.reduce(_blocked_matmul(terms[unsure], grouped.size) * q[unsure], axis=1)
+            ok[unsure] = exact * (plan.error_scale / TOLERANCE) <= total[unsure]
+    else:
+        ok = total > 0.0
+    low = total < _LINEAR_FLOOR
+    with np.errstate(divide="ignore"):
+        log_evidence = np.log(total)
+    log_evidence += shift
+    np.minimum(log_evidence, 0.0, out=log_evidence)     # a probability; rounding may land a hair above log 1
+    ok &= log_evidence >= _LOG_TINY                      # the general engine works in log space there
+    marginals = found[:, :-1]
+    marginals /= np.where(low, 1.0, total)[:, None]
+    if low.any():   # near the bottom of the range (or zero): summed in logs, where a zero is told from an underflow
+        rows = np.flatnonzero(low)
+        full = np.full((rows.size, plan.n_nodes), -1, dtype=np.intp)
+        full[:, grouped.nodes] = codes[rows]
+        redone = fast_joint(plan, batch_rows(plan, full))
+        marginals[rows] = redone.joint @ matrix
+        log_evidence[rows] = redone.log_evidence
+        ok[rows] = redone.ok
+    return FastMarginals(marginals, log_evidence, ok)
+
+
 def part_rows(plan: FastPlan, indices: Mapping[int, int]) -> np.ndarray:
     """One evidence set, {node index: state index}, as the rows of its parts with something observed, (1, m)."""
     return np.array([_picks(plan, indices)], dtype=np.intp)
@@ -531,7 +728,11 @@ def _exact_coefficients(flat: np.ndarray, g: np.ndarray, ref_flat: int) -> np.nd
     at_ref = flat[:, ref_flat, :]                                              # (A, S)
     spread = g[None, :, None]
     proportional = _fits(at_ref[:, None, :] * spread, flat, axis=1)
-    complement = _fits(1.0 - (1.0 - at_ref[:, None, :]) * spread, flat, axis=1)
+    # One minus such a column: compared as "yes" and as "no", each entry where it has its digits (a table keeps
+    # a tiny P(yes) to every digit, which 1 minus the product would not; a tiny P(no) the other way round).
+    no = (1.0 - at_ref[:, None, :]) * spread
+    complement = np.logical_and.reduce((np.abs(1.0 - no - flat) <= FIT_TOLERANCE * np.abs(flat)) |
+                                       (np.abs(no - (1.0 - flat)) <= FIT_TOLERANCE * np.abs(1.0 - flat)), axis=1)
     exact = np.stack([np.where(proportional, 0.0, 1.0), np.where(proportional, at_ref, at_ref - 1.0)])
     if np.logical_and.reduce(proportional | complement, axis=None):   # every noisy-OR: fitted by these checks
         return exact
