@@ -515,7 +515,9 @@ class _Columns:
 
     def soft_rows(self, codes: np.ndarray) -> np.ndarray:
         """Which rows hold a soft answer, (rows,)."""
-        return (codes >= self.cards).any(axis=1) if codes.size else np.zeros(len(codes), dtype=bool)
+        if not codes.size or not any(self.soft):
+            return np.zeros(len(codes), dtype=bool)
+        return (codes >= self.cards).any(axis=1)
 
     def answers(self, k: int) -> np.ndarray:
         """Column ``k``'s answer per code, an object array: states, soft answers, then None (code -1)."""
@@ -551,7 +553,7 @@ def _encode(net: CompiledNetwork, frame: pd.DataFrame, kept: Sequence[Hashable] 
         seen.add(col)
         nodes.append(i)
     dtype = np.int8 if max(net.cards, default=0) < 127 else np.int32
-    codes = np.empty((len(frame), len(columns)), dtype=dtype)
+    codes = np.empty((len(frame), len(columns)), dtype=dtype, order="F")   # filled, and keyed, column by column
     softs: list[tuple[Likelihood, ...]] = []
     for k, (col, i) in enumerate(zip(columns, nodes)):
         series = frame.iloc[:, k]
@@ -561,7 +563,7 @@ def _encode(net: CompiledNetwork, frame: pd.DataFrame, kept: Sequence[Hashable] 
             raise EvidenceError(f"column {quote(col)}: {exc}") from None
         softs.append(soft)
         if codes.dtype == np.int8 and column.size and column.max() > 126:   # many distinct soft answers
-            codes = codes.astype(np.int32)
+            codes = codes.astype(np.int32, order="F")
         codes[:, k] = column
         err = invalid_cell(frame, k, column, net.states[i], tuple(graded or ()))
         if err is not None:

@@ -62,7 +62,10 @@ def column_codes(series: pd.Series, net: CompiledNetwork, i: int, graded: Mappin
     code_of = _coder(net, i, graded or {}, found, soft)
     if isinstance(series.dtype, pd.CategoricalDtype):
         lut = np.array([code_of(c) for c in series.cat.categories] + [MISSING], dtype=np.int32)
-        return lut[series.cat.codes.to_numpy()], tuple(found)
+        keys = series.cat.codes.to_numpy()
+        if np.array_equal(lut[:-1], np.arange(len(lut) - 1)):   # the categories are the states, in order
+            return keys, tuple(found)                           # (a table the model sampled): no lookup
+        return lut[keys], tuple(found)
     if series.dtype == object:
         values: Any = series.to_numpy()
         if pd.api.types.infer_dtype(values, skipna=True) not in _SAFE_KINDS:
@@ -144,9 +147,9 @@ def invalid_cell(frame: pd.DataFrame, k: int, codes: np.ndarray, states: Sequenc
     >>> print(invalid_cell(frame, 0, np.array([0, INVALID]), ("yes", "no")))
     row 8, column 'limping': invalid state 'maybe' for node 'limping': valid states are 'yes', 'no' (or True/False)
     """
-    bad = np.flatnonzero(codes == INVALID)
-    if not bad.size:
+    if not codes.size or codes.min() > INVALID:   # one pass where every cell is valid
         return None
+    bad = np.flatnonzero(codes == INVALID)
     col = frame.columns[k]
     label, value = frame.index[bad[0]], frame.iloc[bad[0], k]
     label = label.item() if isinstance(label, np.generic) else label
@@ -155,6 +158,15 @@ def invalid_cell(frame: pd.DataFrame, k: int, codes: np.ndarray, states: Sequenc
     err.args = (f"row {quote(label)}, column {quote(col)}: {err}{more}",)
     err.row = label  # type: ignore[attr-defined]
     return err
+
+
+def _ones(radix: Sequence[int]) -> int:
+    """The key of a row of ones in mixed radix ``radix`` (the first column weighing least)."""
+    total, weight = 0, 1
+    for r in radix:
+        total += weight
+        weight *= r
+    return total
 
 
 def distinct_rows(codes: np.ndarray, widths: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -174,10 +186,12 @@ def distinct_rows(codes: np.ndarray, widths: Sequence[int]) -> tuple[np.ndarray,
     radix = [w + 1 for w in widths]
     if sum(math.log2(r) for r in radix) < 62:
         key = np.zeros(n, dtype=np.int64)
+        term = np.empty(n, dtype=np.int64)
         weight = 1
-        for k, r in enumerate(radix):
-            key += (codes[:, k].astype(np.int64) + 1) * weight
+        for k, r in enumerate(radix):   # the key of codes + 1; the +1s are one constant, added last
+            key += np.multiply(codes[:, k], np.int64(weight), out=term)
             weight *= r
+        key += _ones(radix)
         inverse, uniques = pd.factorize(key)
         first = np.empty(len(uniques), dtype=np.intp)
         first[inverse[::-1]] = np.arange(n - 1, -1, -1)   # the first row of each distinct key
