@@ -198,3 +198,54 @@ def test_every_nodes_joint_with_the_enumerated_targets_equals_brute_force_answer
                 else:
                     want = float(expected[(*states, x)])
                 assert abs(stack[v, x, k] - want) <= 1e-12, (name, x, k)
+
+
+@ENGINE_PATHS
+@settings(max_examples=scaled(100))
+@given(case=networks_with_evidence(), weight=st.floats(0.05, 0.95))
+def test_a_soft_answer_that_leaves_one_state_gives_the_joints_of_the_hard_answer(
+    joint_limit: int, case: tuple[ModelSpec, dict[str, str]], weight: float
+) -> None:
+    """A likelihood with one nonzero weight answers the node: every node's joint with the targets (after
+    conditioning) is the hard answer's, whatever that weight, on the sweep as on clamping."""
+    spec, evidence = case
+    assume(evidence)
+    net = kneebayes.Model(spec, joint_limit=joint_limit).network
+    hard = to_indices(net, normalize(net, evidence))
+    soft = dict(hard)
+    node = min(hard)
+    soft[node] = np.where(np.arange(net.cards[node]) == hard[node], weight, 0.0)
+    lam_hard, lam_soft = encode(net, [hard]), encode(net, [soft])
+    tj_hard, tj_soft = target_joint(net, lam_hard), target_joint(net, lam_soft)
+    assume(np.isfinite(tj_hard.log_evidence[0]))
+    nodes = list(range(len(net.names)))
+    expected = joint_with_targets(net, lam_hard, tj_hard, nodes, method="clamp")
+    for method in ("auto", "sweep"):
+        np.testing.assert_allclose(joint_with_targets(net, lam_soft, tj_soft, nodes, method=method), expected,
+                                   rtol=0, atol=1e-12)
+
+
+@ENGINE_PATHS
+@settings(max_examples=scaled(100))
+@given(case=networks_with_evidence(max_card=4), data=st.data())
+def test_a_soft_answer_that_rules_out_one_state_gives_the_same_joints_on_the_sweep_as_clamping(
+    joint_limit: int, case: tuple[ModelSpec, dict[str, str]], data: st.DataObject
+) -> None:
+    """A likelihood with a zero weight and others not leaves the node open: the ruled-out state's joint is
+    zero, the others' as clamping gives them."""
+    spec, evidence = case
+    net = kneebayes.Model(spec, joint_limit=joint_limit).network
+    hard = to_indices(net, normalize(net, evidence))
+    wide = [v for v in range(len(net.names)) if net.cards[v] >= 3 and v not in hard]
+    assume(wide)
+    node = data.draw(st.sampled_from(wide))
+    out = data.draw(st.integers(0, net.cards[node] - 1))
+    soft = {**hard, node: np.where(np.arange(net.cards[node]) == out, 0.0, 0.5)}
+    lam = encode(net, [soft])
+    tj = target_joint(net, lam)
+    assume(np.isfinite(tj.log_evidence[0]))
+    nodes = list(range(len(net.names)))
+    expected = joint_with_targets(net, lam, tj, nodes, method="clamp")
+    assert not expected[0, node, out].any()
+    for method in ("auto", "sweep"):
+        np.testing.assert_allclose(joint_with_targets(net, lam, tj, nodes, method=method), expected, rtol=0, atol=1e-12)

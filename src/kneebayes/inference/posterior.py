@@ -443,6 +443,10 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         allowed = possible[0, v_idx, x_idx] if batch == 1 else possible[:, v_idx, x_idx].any(axis=0)
         known = answered[v_idx]
         known |= ~allowed
+        if (batch == 1 and method != "clamp" and comp.gradient is not None and not _prunable(comp)
+                and _sweep_one(net, c, own, tj, out, (n_idx, p_idx, x_idx), known, answered[v_idx], possible[0],
+                               method == "sweep")):
+            continue
         if known.any():
             # No pass for these: an answered node's one state is the unclamped row itself (its joint is the
             # targets' joint), and a state whose likelihood is zero (in every row) has a zero joint.
@@ -497,6 +501,43 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
             found = run_component(comp, lam, rows, net.memory_budget)
         _put_clamped(out, found, tj, c, n_idx, x_idx, batch, n_clamps, K)
     return out
+
+
+def _prunable(comp: Component) -> bool:
+    """Whether one evidence row may take a pruned path through this component (those paths decide there)."""
+    return comp.pruning is not None and (_apart(comp) or comp.pruning.full_work >= ROW_PRUNE_WORK)
+
+
+def _sweep_one(net: CompiledNetwork, c: int, own: np.ndarray, tj: TargetJoint, out: np.ndarray,
+               clamps: tuple[np.ndarray, np.ndarray, np.ndarray], known: np.ndarray, single: np.ndarray,
+               possible: np.ndarray, always: bool) -> bool:
+    """One evidence row's clamps of component ``c`` (each one's row in ``out``, position in the component and
+    state) from one sweep, written into ``out``; False (nothing written) where clamping is estimated cheaper
+    (``always`` overrides) or the sweep underflows. ``known`` marks the clamps that need no pass (their
+    node answered, flagged in ``single``, or their state impossible).
+
+    The sweep runs towards the nodes still open; an answered node's share is then the component's value at
+    its one state, so every clamp is written in one call (no split into answered and open clamps)."""
+    comp = net.components[c]
+    plan = comp.gradient
+    assert plan is not None  # noqa: S101 - callers check
+    n_idx, p_idx, x_idx = clamps
+    open_ = ~known
+    rest = int(open_.sum())
+    if not rest or not (always or plan.worth_it(rest)):
+        return False
+    opened = p_idx[open_]
+    value, shares = _sweep(net, c, own, opened, tj.forwards[c] if tj.forwards else None)
+    top = value.max()
+    if top < _TINY or (top < _HIDDEN_UNDERFLOW and not shares[0, opened, x_idx[open_]].all()):
+        return False   # an underflow, or a share that may have underflowed: clamping rescales
+    answered = p_idx[single]
+    if len(answered):   # states with zero likelihood have zero shares already; an answered node's are its value's
+        if not shares.flags.writeable:
+            shares = shares.copy()
+        shares[0, answered] = possible[comp.nodes[answered], :, None] * value[0]
+    out[0, n_idx, x_idx, :] = shares[0, p_idx, x_idx, :] * _per_unit(tj.joint, value)
+    return True
 
 
 def _run_with_complements(net: CompiledNetwork, comp: Component, lam: np.ndarray, own: np.ndarray, value: np.ndarray,
