@@ -251,11 +251,11 @@ def cpt_by_definition(node: NodeSpec, states: Mapping[str, Sequence[str]]) -> np
     weights = dict((p, w.value) for p, w in params.weights)
     yes = node.states.index("yes")
     for idx in itertools.product(*(range(len(states[p])) for p in parents)):
-        p_no = 1.0 - params.leak.value
-        for p, j in zip(parents, idx):
-            if states[p][j] == "yes":
-                p_no *= 1.0 - weights[p]
-        out[idx + (yes,)] = 1.0 - p_no
+        present = [weights[p] for p, j in zip(parents, idx) if states[p][j] == "yes"]
+        p_no = (1.0 - params.leak.value) * math.prod(1.0 - w for w in present)
+        # 1 - p_no, evaluated without cancelling: a leak of 1e-144 is 1e-144, not 0
+        out[idx + (yes,)] = 1.0 if p_no == 0.0 else -math.expm1(math.log1p(-params.leak.value) +
+                                                                  math.fsum(math.log1p(-w) for w in present))
         out[idx + (1 - yes,)] = p_no
     return out
 

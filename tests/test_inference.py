@@ -277,9 +277,14 @@ def many_findings(n: int, parent_kind: str, leak: float, weight: float, prior: f
     return ModelSpec(name="many", version="0", title="many findings", nodes=tuple(nodes))
 
 
+def _p_yes_present(leak: float, weight: float) -> float:
+    """1 - (1 - leak)(1 - weight) without the subtraction's rounding (60 findings multiply it 60 times)."""
+    return -math.expm1(math.log1p(-leak) + math.log1p(-weight))
+
+
 def _exact_log_evidence(n: int, leak: float, weight: float, prior: float) -> float:
     """log P(all n findings = yes), by hand: a two-term mixture in log space."""
-    p_yes_present = 1.0 - (1.0 - leak) * (1.0 - weight)
+    p_yes_present = _p_yes_present(leak, weight)
     return float(np.logaddexp(math.log(prior) + n * math.log(p_yes_present), math.log(1.0 - prior) + n * math.log(leak)))
 
 
@@ -299,7 +304,7 @@ def test_many_small_likelihoods_give_finite_log_evidence_and_sound_posteriors(
     marginals = model.marginals(evidence, nodes=["parent", "other_cause"])
     p_parent = marginals["parent"]["yes"]
     assert not math.isnan(p_parent) and 0.0 <= p_parent <= 1.0
-    p_yes_present = 1.0 - (1.0 - leak) * (1.0 - weight)
+    p_yes_present = _p_yes_present(leak, weight)
     log_odds = math.log(prior / (1.0 - prior)) + n * (math.log(p_yes_present) - math.log(leak))
     assert _close(p_parent, 1.0 / (1.0 + math.exp(-log_odds)))
     assert _close(marginals["other_cause"]["yes"], 0.5)

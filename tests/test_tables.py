@@ -56,6 +56,31 @@ def test_noisy_or_with_no_parent_present_is_the_leak_and_one_parent_adds_its_wei
     assert np.allclose(flipped, [[0.9, 0.1], [0.45, 0.55]], rtol=0, atol=1e-15)
 
 
+@given(st.floats(1e-300, 1e-3), st.lists(st.floats(0.0, 1e-3), min_size=1, max_size=4), st.integers(0, 1))
+def test_a_tiny_noisy_or_yes_keeps_its_digits(leak: float, weights: list[float], yes_index: int) -> None:
+    # 1 - (1 - leak) * ... would keep about 16 + log10(leak) digits; every entry here keeps them all.
+    import mpmath
+
+    table = noisy_or_table(leak, weights, [0] * len(weights), yes_index)
+    for idx in itertools.product(range(2), repeat=len(weights)):
+        with mpmath.workdps(330):   # 1 - 1e-300 needs 300 digits
+            p_no = (1 - mpmath.mpf(leak)) * mpmath.fprod(1 - mpmath.mpf(w) for w, x in zip(weights, idx) if x == 0)
+            exact = float(1 - p_no)
+        assert math.isclose(table[idx + (yes_index,)], exact, rel_tol=1e-14), idx
+
+
+@given(st.lists(noisy_or_cases(), min_size=1, max_size=4))
+def test_a_noisy_or_table_of_draws_is_each_draw_s_table(cases: list[tuple[float, list[float], list[int], int]]) -> None:
+    _, weights, parent_yes, yes_index = cases[0]
+    k = len(weights)
+    leaks = np.array([c[0] for c in cases])
+    draws = np.array([(c[1] + weights)[:k] for c in cases]).reshape(len(cases), k)
+    table = noisy_or_table(leaks, draws, parent_yes, yes_index)
+    assert table.shape == (len(cases),) + (2,) * k + (2,)
+    for d in range(len(cases)):
+        assert np.array_equal(table[d], noisy_or_table(leaks[d], draws[d], parent_yes, yes_index))
+
+
 @given(networks())
 def test_node_table_has_axes_parents_then_node_and_the_spec_values(spec) -> None:  # type: ignore[no-untyped-def]
     states = {n.id: n.states for n in spec.nodes}

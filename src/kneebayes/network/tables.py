@@ -19,27 +19,42 @@ from .kept import Kept
 
 
 def noisy_or_table(
-    leak: float, weights: Sequence[float], parent_yes: Sequence[int], yes_index: int
+    leak: float | np.ndarray, weights: Sequence[float] | np.ndarray, parent_yes: Sequence[int], yes_index: int
 ) -> np.ndarray:
     """P(child | parents) for a leaky noisy-OR, axes (parent_1, ..., parent_k, child).
 
     ``parent_yes[i]`` is the index of parent i's "yes" state, ``yes_index``
-    the child's. P(no | pa) = (1 - leak) * prod over present parents of (1 - w_i).
+    the child's. P(no | pa) = (1 - leak) * prod over present parents of
+    (1 - w_i); P(yes | pa) is formed as ``-expm1`` of that product's log (a
+    sum of ``log1p`` terms), never as 1 minus a number near 1, so a leak of
+    1e-12 keeps all its digits. ``leak`` (d,) and ``weights`` (d, k) may
+    carry a leading axis of parameter draws; the table then has it too.
 
     >>> t = noisy_or_table(0.1, [0.5], parent_yes=[0], yes_index=0)
     >>> t[0].round(3).tolist(), t[1].round(3).tolist()   # parent yes, parent no
     ([0.55, 0.45], [0.1, 0.9])
+    >>> float(noisy_or_table(1e-12, [0.5], parent_yes=[0], yes_index=0)[1, 0])   # 1 - (1 - 1e-12) is 1.00009e-12
+    1e-12
     """
-    k = len(weights)
-    p_no = np.full((2,) * k, 1.0 - leak)
-    for i, (w, yes) in enumerate(zip(weights, parent_yes)):
-        factor = np.ones(2)
-        factor[yes] = 1.0 - w
-        shape = [1] * k
-        shape[i] = 2
+    leak = np.asarray(leak, dtype=float)
+    w = np.asarray(weights, dtype=float).reshape(leak.shape + (-1,))
+    draws = leak.shape   # () or (d,)
+    k = w.shape[-1]
+    ones = (1,) * k
+    p_no = (1.0 - leak).reshape(draws + ones)
+    with np.errstate(divide="ignore"):   # a leak or weight of 1: log 0 = -inf, which expm1 takes exactly
+        log_no = np.log1p(-leak).reshape(draws + ones)
+        log_w = np.log1p(-w)
+    for i, yes in enumerate(parent_yes):
+        shape = draws + tuple(2 if j == i else 1 for j in range(k))
+        factor = np.ones(draws + (2,))
+        factor[..., yes] = 1.0 - w[..., i]
         p_no = p_no * factor.reshape(shape)
-    table = np.empty((2,) * k + (2,))
-    table[..., yes_index] = 1.0 - p_no
+        term = np.zeros(draws + (2,))
+        term[..., yes] = log_w[..., i]
+        log_no = log_no + term.reshape(shape)
+    table = np.empty(draws + (2,) * k + (2,))
+    table[..., yes_index] = -np.expm1(log_no)
     table[..., 1 - yes_index] = p_no
     return table
 

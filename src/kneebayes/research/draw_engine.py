@@ -31,6 +31,7 @@ from ..modelfile.schema import ModelSpec, NoisyOr, Prior
 from ..network.compiled import JOINT_LIMIT, CompiledNetwork
 from ..network.einsum_steps import MAX_OPERANDS, step_subscripts
 from ..network.planner import check_budget, eliminate, entries_allowed
+from ..network.tables import noisy_or_table
 
 __all__ = ["DrawPlan", "TargetDraws"]
 
@@ -49,23 +50,6 @@ class _Step:
     subscripts: str
     output: int
     drawn: bool                                          # does the result carry the draw axis
-
-
-def _noisy_or_full(leak: np.ndarray, w: np.ndarray, parent_yes: Sequence[int], yes: int) -> np.ndarray:
-    """(d, 2, ..., 2, 2): P(child | parents) for every draw, axes (draw, parents..., child)."""
-    d, k = w.shape
-    p_no = (1.0 - leak).reshape((d,) + (1,) * k)
-    for j, py in enumerate(parent_yes):
-        f = np.ones((d, 2))
-        f[:, py] = 1.0 - w[:, j]
-        shape = [d] + [1] * k
-        shape[1 + j] = 2
-        p_no = p_no * f.reshape(shape)
-    p_no = np.broadcast_to(p_no, (d,) + (2,) * k)
-    table = np.empty((d,) + (2,) * k + (2,))
-    table[..., yes] = 1.0 - p_no
-    table[..., 1 - yes] = p_no
-    return table
 
 
 def _slicer(scope: tuple[int, ...], observed: Mapping[int, int]) -> Build:
@@ -127,7 +111,7 @@ def _factors(spec: ModelSpec, net: CompiledNetwork, observed: Mapping[int, int],
                 continue
 
             def full(vec: np.ndarray, parent_yes: list[int] = parent_yes, yes: int = yes) -> np.ndarray:
-                return _noisy_or_full(vec[:, 0], vec[:, 1:], parent_yes, yes)
+                return noisy_or_table(vec[:, 0], vec[:, 1:], parent_yes, yes)
 
             factors.append((pa + (i,), i, full))
         elif isinstance(params, Prior):
