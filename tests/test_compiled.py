@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import math
 import tracemalloc
 import warnings
 from collections.abc import Mapping
@@ -70,6 +71,41 @@ def test_a_wide_noisy_or_answers_evidence_on_its_parents_exactly(tmp_path: Path)
     evidence = {"r0": "yes", "r1": "yes", "r5": "no"}
     got = model.marginals(evidence, nodes=["c"])["c"]["yes"]
     assert got == pytest.approx(1 - (1 - LEAK) * (1 - WEIGHT) ** 2 * (1 - PRIOR * WEIGHT) ** 25, abs=1e-12)
+
+
+def _tiny_leak(path: Path, leak: float) -> Path:
+    """A cause with leak ``leak`` over three risk factors (prior PRIOR, weight 1e-3 each)."""
+    number = lambda v: f"{{value: {v:.6e}, range: [{v / 2:.6e}, {min(2 * v, 0.99):.6e}], source: s, rationale: r}}"
+    lines = ["format: kneebayes-model/1", "name: tiny", 'version: "1"', 'title: "tiny"', "source_document: s", "nodes:"]
+    for i in range(3):
+        lines += [f"  - id: r{i}", f"    label: r{i}", "    kind: risk_factor", f'    question: "r{i}?"', "    prior:",
+                  f"      yes: {number(PRIOR)}", f"      no: {number(1 - PRIOR)}"]
+    lines += ["  - id: c", "    label: c", "    kind: cause", '    question: "c?"', "    noisy_or:",
+              f"      leak: {number(leak)}", "      weights:", *(f"        r{i}: {number(1e-3)}" for i in range(3))]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("leak", [1e-6, 1e-12, 1e-300])
+def test_a_noisy_or_with_a_tiny_leak_keeps_every_digit_of_its_yes(tmp_path: Path, leak: float) -> None:
+    # Split into pieces, P(yes) would be a difference of two numbers near 1: 1e-12 came back off by 1e-5 of itself.
+    model = kneebayes.load_model(_tiny_leak(tmp_path / "tiny.yaml", leak))
+    none = {"r0": "no", "r1": "no", "r2": "no"}
+    assert model.marginals(none, nodes=["c"])["c"]["yes"] == pytest.approx(leak, rel=1e-13, abs=0.0)
+    assert model.diagnose(none).posterior["c"] == pytest.approx(leak, rel=1e-13, abs=0.0)
+    one_open = {"r0": "no", "r1": "no"}      # P(yes) = 1 - (1 - leak) * (1 - PRIOR * 1e-3)
+    expected = -math.expm1(math.log1p(-leak) + math.log1p(-PRIOR * 1e-3))
+    assert model.marginals(one_open, nodes=["c"])["c"]["yes"] == pytest.approx(expected, rel=1e-13, abs=0.0)
+
+
+def test_a_leak_changed_to_a_tiny_one_is_answered_to_every_digit_too(tmp_path: Path) -> None:
+    # The plans of the ordinary leak are kept for reuse; the tiny one must not run on them.
+    clear_structure_cache()
+    model = kneebayes.load_model(_tiny_leak(tmp_path / "tiny.yaml", 0.01))
+    changed = model.with_parameters({"c.leak": (1e-12, (1e-13, 1e-11))})
+    none = {"r0": "no", "r1": "no", "r2": "no"}
+    assert changed.marginals(none, nodes=["c"])["c"]["yes"] == pytest.approx(1e-12, rel=1e-13, abs=0.0)
+    assert model.marginals(none, nodes=["c"])["c"]["yes"] == pytest.approx(0.01, rel=1e-13, abs=0.0)
 
 
 def test_exporting_a_table_past_the_budget_is_refused_naming_the_node(tmp_path: Path) -> None:

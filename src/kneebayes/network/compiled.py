@@ -72,6 +72,13 @@ BIPARTITE_CAUSES = 16
 #: How many network structures ``compile_network`` keeps the plans of, to reuse when only the numbers change.
 STRUCTURES_KEPT = 8
 FORWARD_CALLS_SLACK = 1.25   # a gradient forward pass with this many times the plan's calls still costs no more
+#: A noisy-OR is split into pairwise pieces (Diez and Galan) only where every nonzero P(yes | parents) is
+#: at least this. The split forms P(yes) as the difference of two products near 1, so it keeps about
+#: 16 + log10(P(yes)) digits; below this the node keeps its full table (exact), unless that table would
+#: pass ``SPLIT_ALWAYS_PARENTS`` parents outside the targets.
+SPLIT_MIN_YES = 1e-4
+#: From this many parents outside the targets a noisy-OR is always split: its full table would be large.
+SPLIT_ALWAYS_PARENTS = 16
 _MAX_OPERANDS = MAX_OPERANDS
 _LETTERS = "cdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"  # 'a' batch, 'b' target joint
 
@@ -573,15 +580,16 @@ def _structure_key(spec: ModelSpec, target_idx: tuple[int, ...], joint_limit: in
     """Everything the plans depend on: nodes, states, parents, each node's kind of table, targets, limits,
     and the planning constants (``PRUNE_WORK``, the einsum letters, ...).
 
-    Not the numbers: no plan reads one (every decision is made on shapes,
-    and a noisy-OR is split by its parents alone), so networks that differ
-    only in their numbers share one skeleton.
+    Not the numbers: no plan reads one (every decision is made on shapes;
+    whether a noisy-OR may be split reads its smallest probability, and
+    that one bit is in the key), so networks that differ only in their
+    numbers share one skeleton.
     """
     shapes: list[object] = []
     for n in spec.nodes:
         params = n.parameters
         if isinstance(params, NoisyOr):
-            shape: object = ("noisy_or", tuple(p for p, _ in params.weights))
+            shape: object = ("noisy_or", tuple(p for p, _ in params.weights), _split_keeps_digits(params))
         elif isinstance(params, Table):
             shape = ("table", params.parents)
         else:
@@ -592,7 +600,7 @@ def _structure_key(spec: ModelSpec, target_idx: tuple[int, ...], joint_limit: in
 
 def _planning_constants() -> tuple[object, ...]:
     """The constants planning reads, as they are now: plans made under other values are not reused."""
-    return (PRUNE_WORK, FORWARD_CALLS_SLACK, CALL_WORK, _MAX_OPERANDS, _LETTERS, backward_plan.LETTERS,
+    return (PRUNE_WORK, FORWARD_CALLS_SLACK, SPLIT_MIN_YES, SPLIT_ALWAYS_PARENTS, CALL_WORK, _MAX_OPERANDS, _LETTERS, backward_plan.LETTERS,
             planner.GIVE_UP_VARIABLES, contraction.PAIRWISE_GAIN, contraction.CHAIN_MEMORY, contraction.BATCH_PATH_WORK)
 
 
@@ -680,7 +688,9 @@ def _factor_sources(nodes: Sequence[NodeSpec], parents: tuple[tuple[int, ...], .
     sources: list[tuple[int, int]] = []
     split: dict[int, tuple[tuple[int, ...], int]] = {}
     for i, n in enumerate(nodes):
-        if isinstance(n.parameters, NoisyOr) and sum(p not in epos for p in parents[i]) >= 2:
+        outside = sum(p not in epos for p in parents[i])
+        if isinstance(n.parameters, NoisyOr) and outside >= 2 and (
+                outside >= SPLIT_ALWAYS_PARENTS or _split_keeps_digits(n.parameters)):
             hidden = len(var_cards)
             var_cards.append(2)
             split[i] = (tuple(states[p].index("yes") for p in parents[i]), states[i].index("yes"))
@@ -690,6 +700,21 @@ def _factor_sources(nodes: Sequence[NodeSpec], parents: tuple[tuple[int, ...], .
             scopes.append(parents[i] + (i,))
             sources.append((i, -1))
     return var_cards, scopes, sources, split
+
+
+def _split_keeps_digits(params: NoisyOr) -> bool:
+    """Whether splitting this noisy-OR keeps every P(yes | parents) to about 12 digits: its smallest nonzero
+    one (the leak, or with no leak the smallest weight) is at least ``SPLIT_MIN_YES``.
+
+    >>> from kneebayes.modelfile.schema import NoisyOr
+    >>> import kneebayes
+    >>> cause = kneebayes.load_model().spec.node("popliteus_overload").parameters
+    >>> _split_keeps_digits(cause)      # leak 0.03
+    True
+    """
+    positive = [w.value for _, w in params.weights if w.value > 0.0]
+    smallest = params.leak.value if params.leak.value > 0.0 else min(positive, default=1.0)
+    return smallest >= SPLIT_MIN_YES
 
 
 def _factor_tables(sources: Sequence[tuple[int, int]], split: Mapping[int, tuple[tuple[int, ...], int]],
