@@ -36,6 +36,23 @@ def test_draws_at_the_written_numbers_equal_the_engine(knee_model: kneebayes.Mod
     assert np.abs(result - engine_answer(knee_model, evidence, targets)[None, :]).max() < 1e-12
 
 
+def test_draws_keep_every_digit_of_a_tiny_noisy_or(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # P(c = yes) is about 1e-12 with its parents open: pieces over a hidden variable would keep 4 of its digits.
+    number = lambda v: f"{{value: {v:.6e}, range: [{v / 2:.6e}, {min(2 * v, 0.99):.6e}], source: s, rationale: r}}"
+    lines = ["format: kneebayes-model/1", "name: tiny", 'version: "1"', 'title: "tiny"', "source_document: s", "nodes:"]
+    for i in range(3):
+        lines += [f"  - id: r{i}", f"    label: r{i}", "    kind: risk_factor", f'    question: "r{i}?"', "    prior:",
+                  f"      yes: {number(0.3)}", f"      no: {number(0.7)}"]
+    lines += ["  - id: c", "    label: c", "    kind: cause", '    question: "c?"', "    noisy_or:",
+              f"      leak: {number(1e-12)}", "      weights:", *(f"        r{i}: {number(1e-12)}" for i in range(3))]
+    (tmp_path / "tiny.yaml").write_text("\n".join(lines) + "\n")
+    model = kneebayes.load_model(tmp_path / "tiny.yaml")
+    targets, result = at_written_numbers(model, {"r0": "no"}, 3)
+    exact = -np.expm1(np.log1p(-1e-12) + 2 * np.log1p(-0.3 * 1e-12))    # r1, r2 open
+    assert targets.labels[0] == ("c", "yes")
+    assert np.abs(result[:, 0] / exact - 1.0).max() < 1e-13
+
+
 @pytest.mark.parametrize("with_ranges", [True, False], ids=["drawn", "fixed"])
 @pytest.mark.parametrize("evidence", [{}, {"f1": "yes"}, {"f2": "severe", "load": "high"}, {"c1": "no", "f2": "mild"}])
 def test_every_kind_of_number_drawn_or_fixed_equals_the_engine(evidence: dict[str, str], with_ranges: bool) -> None:

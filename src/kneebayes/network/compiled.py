@@ -589,7 +589,7 @@ def _structure_key(spec: ModelSpec, target_idx: tuple[int, ...], joint_limit: in
     for n in spec.nodes:
         params = n.parameters
         if isinstance(params, NoisyOr):
-            shape: object = ("noisy_or", tuple(p for p, _ in params.weights), _split_keeps_digits(params))
+            shape: object = ("noisy_or", tuple(p for p, _ in params.weights), split_keeps_digits(params))
         elif isinstance(params, Table):
             shape = ("table", params.parents)
         else:
@@ -690,7 +690,7 @@ def _factor_sources(nodes: Sequence[NodeSpec], parents: tuple[tuple[int, ...], .
     for i, n in enumerate(nodes):
         outside = sum(p not in epos for p in parents[i])
         if isinstance(n.parameters, NoisyOr) and outside >= 2 and (
-                outside >= SPLIT_ALWAYS_PARENTS or _split_keeps_digits(n.parameters)):
+                outside >= SPLIT_ALWAYS_PARENTS or split_keeps_digits(n.parameters)):
             hidden = len(var_cards)
             var_cards.append(2)
             split[i] = (tuple(states[p].index("yes") for p in parents[i]), states[i].index("yes"))
@@ -702,14 +702,13 @@ def _factor_sources(nodes: Sequence[NodeSpec], parents: tuple[tuple[int, ...], .
     return var_cards, scopes, sources, split
 
 
-def _split_keeps_digits(params: NoisyOr) -> bool:
+def split_keeps_digits(params: NoisyOr) -> bool:
     """Whether splitting this noisy-OR keeps every P(yes | parents) to about 12 digits: its smallest nonzero
     one (the leak, or with no leak the smallest weight) is at least ``SPLIT_MIN_YES``.
 
-    >>> from kneebayes.modelfile.schema import NoisyOr
     >>> import kneebayes
     >>> cause = kneebayes.load_model().spec.node("popliteus_overload").parameters
-    >>> _split_keeps_digits(cause)      # leak 0.03
+    >>> split_keeps_digits(cause)      # leak 0.03
     True
     """
     positive = [w.value for _, w in params.weights if w.value > 0.0]

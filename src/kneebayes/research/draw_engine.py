@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..modelfile.schema import ModelSpec, NoisyOr, Prior
-from ..network.compiled import JOINT_LIMIT, CompiledNetwork
+from ..network.compiled import JOINT_LIMIT, SPLIT_ALWAYS_PARENTS, CompiledNetwork, split_keeps_digits
 from ..network.einsum_steps import MAX_OPERANDS, step_subscripts
 from ..network.planner import check_budget, eliminate, entries_allowed
 from ..network.tables import noisy_or_table
@@ -87,7 +87,8 @@ def _factors(spec: ModelSpec, net: CompiledNetwork, observed: Mapping[int, int],
             parent_yes = [net.states[p].index("yes") for p in pa]
             yes = net.states[i].index("yes")
             free = [p for p in pa if p not in observed and p not in keep_set]
-            if len(free) >= 2:
+            # split as the compiled network splits: where the pieces' subtraction keeps its digits
+            if len(free) >= 2 and (len(free) >= SPLIT_ALWAYS_PARENTS or split_keeps_digits(params)):
                 h = len(cards)
                 cards.append(2)
 
