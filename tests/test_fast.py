@@ -342,7 +342,7 @@ def test_rows_marginals_equal_the_general_engine_where_they_settle(knee_model: k
     nodes = [int(v) for v in np.random.default_rng(seed).permutation(len(net.names))[:n_columns]]
     sets = [{v: s for v, s in indices.items() if v in nodes} for indices in _random_knee_rows(knee_model, seed, 30)]
     matrix = knee_model.targets.matrix
-    found = rows_marginals(rows_plan(knee_model.fast_plan, nodes), _codes(knee_model, sets, nodes), matrix)
+    found = rows_marginals(rows_plan(knee_model.fast_plan, nodes, matrix), _codes(knee_model, sets, nodes))
     for r, indices in enumerate(sets):
         if not found.ok[r]:
             continue
@@ -361,7 +361,7 @@ def test_rows_marginals_settle_the_rows_fast_joint_settles(knee_model: kneebayes
     nodes = list(range(len(knee_model.network.names)))
     sets = _random_knee_rows(knee_model, 3, 2000)
     codes = _codes(knee_model, sets, nodes)
-    grouped = rows_marginals(rows_plan(plan, nodes), codes, knee_model.targets.matrix)
+    grouped = rows_marginals(rows_plan(plan, nodes, knee_model.targets.matrix), codes)
     summed = fast_joint(plan, batch_rows(plan, codes))
     assert (~summed.ok).sum() > 10    # the sample holds rows the fast path leaves to the general engine
     assert np.array_equal(grouped.ok, summed.ok)
@@ -373,7 +373,7 @@ def test_rows_marginals_are_the_same_whatever_the_groups(knee_model: kneebayes.M
     nodes = list(range(len(knee_model.network.names)))[::-1]   # columns in any order
     codes = _codes(knee_model, _random_knee_rows(knee_model, 4, 300), nodes)
     matrix = knee_model.targets.matrix
-    found = [rows_marginals(rows_plan(knee_model.fast_plan, nodes, patterns=p), codes, matrix) for p in (1, 9, 100_000)]
+    found = [rows_marginals(rows_plan(knee_model.fast_plan, nodes, matrix, patterns=p), codes) for p in (1, 9, 100_000)]
     for other in found[1:]:
         settled = found[0].ok
         assert np.array_equal(other.ok, settled)   # rows left to the general engine may differ in any digit
@@ -390,7 +390,7 @@ def test_random_networks_rows_marginals_equal_the_general_engine(spec: ModelSpec
     assume(plan is not None and model.targets.matrix is not None)
     sets = [_indices(model, data.draw(evidence_for(spec))) for _ in range(3)]
     nodes = sorted({v for indices in sets for v in indices})
-    found = rows_marginals(rows_plan(plan, nodes), _codes(model, sets, nodes), model.targets.matrix)
+    found = rows_marginals(rows_plan(plan, nodes, model.targets.matrix), _codes(model, sets, nodes))
     for r, indices in enumerate(sets):
         joint, log_evidence = _general(model, indices)
         if log_evidence == -math.inf:
@@ -408,6 +408,6 @@ def test_rows_marginals_tell_impossible_rows_from_tiny_ones() -> None:
     net = tiny.network
     nodes = [net.index[f"f{j}"] for j in range(40)] + [net.index["c1"], net.index["z"]]
     rows = np.array([[0] * 40 + [-1, -1], [-1] * 40 + [1, 0]], dtype=np.int8)   # all "yes"; c1 = no with z = yes
-    found = rows_marginals(rows_plan(compile_fast(net), nodes), rows, tiny.targets.matrix)
+    found = rows_marginals(rows_plan(compile_fast(net), nodes, tiny.targets.matrix), rows)
     assert not found.ok[0] and found.log_evidence[0] == pytest.approx(40 * math.log(1e-6), rel=1e-12)
     assert found.ok[1] and found.log_evidence[1] == -math.inf

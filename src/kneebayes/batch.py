@@ -265,19 +265,20 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
     full_marg = np.empty((n_unique, targets.width)) if explain else None
 
     # The fast path (inference.fast) gives the posteriors; the next question needs the general engine's parts.
-    plan = None if want_next or model.fast_plan is None else rows_plan(model.fast_plan, nodes)
-    # the fast path takes states only: a soft answer is read as not asked there, and its row redone
-    hard = unique_codes if not any(cols.soft) else np.where(unique_codes < cols.cards, unique_codes, MISSING)
     # the marginals the result needs: the causes' "yes" alone, unless explain wants every state
     wanted = matrix if matrix is None or yes is None or full_marg is not None else matrix[:, yes]
+    plan = None if want_next or model.fast_plan is None or wanted is None else \
+        rows_plan(model.fast_plan, nodes, wanted)
+    # the fast path takes states only: a soft answer is read as not asked there, and its row redone
+    hard = unique_codes if not any(cols.soft) else np.where(unique_codes < cols.cards, unique_codes, MISSING)
 
     def _fast_rows(start: int, chunk: np.ndarray) -> None:
         rows = slice(start, start + len(chunk))
-        assert plan is not None and wanted is not None  # noqa: S101 - a fast plan needs the joint enumerated
-        found = rows_marginals(plan, chunk, wanted)
+        assert plan is not None  # noqa: S101
+        found = rows_marginals(plan, chunk)
         log_e[rows] = found.log_evidence
         marg = found.marginals
-        np.clip(marg, 0.0, 1.0, out=marg)   # as Model.diagnose forms them
+        np.minimum(marg, 1.0, out=marg)   # as Model.diagnose forms them (they are never negative)
         if full_marg is not None:
             full_marg[rows] = marg
             marg = marg if yes is None else marg[:, yes]

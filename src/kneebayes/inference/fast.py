@@ -72,6 +72,8 @@ _BLAS_ROWS = 64          # rows per matrix product (see _blocked_matmul)
 GROUP_PATTERNS = 2187
 #: A row whose value over the joint sums below this is summed in logs instead (see :func:`rows_marginals`).
 _LINEAR_FLOOR = 1e-280
+#: Most multiply-adds of one matrix product that OpenBLAS runs on the calling thread (its threshold: 65536 * 4).
+_BLAS_WORK = 1 << 18
 
 
 class FastJoint(NamedTuple):
@@ -422,7 +424,7 @@ class RowsPlan(NamedTuple):
     shifts: tuple[np.ndarray, ...]      # per group (joint groups first), (patterns,): each table row's log scale
     value: np.ndarray | None            # (U, K): the factored value's terms (``plan.mix``'s first half)
     size: np.ndarray | None             # (U, K): their sizes (its second half)
-    largest: np.ndarray | None          # (U,): each term's largest size over the joint
+    columns: np.ndarray                 # (K, M + 1): the marginals' matrix, and a column of ones (the total)
 
 
 class FastMarginals(NamedTuple):
@@ -433,8 +435,10 @@ class FastMarginals(NamedTuple):
     ok: np.ndarray             # (batch,) bool: False where the general engine must decide
 
 
-def rows_plan(plan: FastPlan, nodes: Sequence[int] | np.ndarray, patterns: int = GROUP_PATTERNS) -> RowsPlan | None:
-    """The plan's parts regrouped for rows of codes over ``nodes``, or None where they do not regroup.
+def rows_plan(plan: FastPlan, nodes: Sequence[int] | np.ndarray, matrix: np.ndarray,
+              patterns: int = GROUP_PATTERNS) -> RowsPlan | None:
+    """The plan's parts regrouped for rows of codes over ``nodes``, for the marginals ``joint @ matrix``; None
+    where the parts do not regroup.
 
     Only the parts a node of ``nodes`` belongs to take part (every other
     part picks its first row, zeros, and the constant row holds the rest).
@@ -447,7 +451,8 @@ def rows_plan(plan: FastPlan, nodes: Sequence[int] | np.ndarray, patterns: int =
     >>> import kneebayes
     >>> from kneebayes.inference.fast import rows_plan
     >>> net = kneebayes.load_model().network
-    >>> grouped = rows_plan(kneebayes.load_model().fast_plan, [net.index["limping"], net.index["poor_warmup"]])
+    >>> model = kneebayes.load_model()
+    >>> grouped = rows_plan(model.fast_plan, [net.index["limping"], net.index["poor_warmup"]], model.targets.matrix)
     >>> len(grouped.joint_tables), len(grouped.term_tables)
     (1, 1)
     """
@@ -511,12 +516,12 @@ def rows_plan(plan: FastPlan, nodes: Sequence[int] | np.ndarray, patterns: int =
     weights = np.stack(weight_columns, axis=1)
     for array in (*tables[0], *tables[1], *shifts, weights):
         array.setflags(write=False)
-    value = size = largest = None
+    value = size = None
     if plan.mix is not None:
         value, size = np.ascontiguousarray(plan.mix[:, :k]), np.ascontiguousarray(plan.mix[:, k:])
-        largest = size.max(axis=1)
+    columns = np.hstack([matrix, np.ones((k, 1))])
     return RowsPlan(plan, nodes, weights, weights.sum(axis=0), tuple(tables[0]), tuple(tables[1]), tuple(shifts),
-                    value, size, largest)
+                    value, size, columns)
 
 
 def _linear_rows(logs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -527,25 +532,25 @@ def _linear_rows(logs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(alive, np.exp(np.where(alive, logs - top[:, None], 0.0)), 0.0), top
 
 
-def rows_marginals(grouped: RowsPlan, codes: np.ndarray, matrix: np.ndarray) -> FastMarginals:
-    """Marginals ``joint @ matrix`` for rows of state codes over ``grouped.nodes``, (batch, columns): -1 where not
-    observed (a soft answer is the caller's to mark -1 and redo).
+def rows_marginals(grouped: RowsPlan, codes: np.ndarray) -> FastMarginals:
+    """Marginals ``joint @ matrix`` (the matrix of :func:`rows_plan`) for rows of state codes over
+    ``grouped.nodes``, (batch, columns): -1 where not observed (a soft answer is the caller's to mark -1 and redo).
 
     The rule of :func:`fast_joint`, on each group's table row instead of a
     sum of log rows: the joint part's and the terms' values are products of
-    the rows' picks, the factored value ``max(terms @ value, 0) * joint``,
-    the normalisation divides the marginals (not the joint). A row is
-    settled where its estimated rounding error passes no ``TOLERANCE`` (a
-    cheap bound first, the exact estimate of :func:`fast_joint` for the rows
-    it does not clear); rows whose value comes near the bottom of the
-    floating-point range are summed in logs, by :func:`fast_joint`.
+    the rows' picks, the factored value ``max(terms @ value, 0) * joint``
+    and its rounding estimate ``(terms @ size) . joint``; the normalisation
+    divides the marginals (not the joint). Rows whose value comes near the
+    bottom of the floating-point range are summed in logs, by
+    :func:`fast_joint`. Every product runs in blocks small enough for BLAS
+    to stay on the calling thread.
 
     >>> import numpy as np, kneebayes
     >>> from kneebayes.inference.fast import rows_marginals, rows_plan
     >>> model = kneebayes.load_model()
     >>> net = model.network
-    >>> grouped = rows_plan(model.fast_plan, [net.index["locking_or_catching"]])
-    >>> found = rows_marginals(grouped, np.array([[0], [-1]]), model.targets.matrix)
+    >>> grouped = rows_plan(model.fast_plan, [net.index["locking_or_catching"]], model.targets.matrix)
+    >>> found = rows_marginals(grouped, np.array([[0], [-1]]))
     >>> alone = model.diagnose({"locking_or_catching": "yes"}).posterior["meniscal_injury"]
     >>> bool(found.ok.all()), bool(abs(found.marginals[0, 6] - alone) < 1e-12)
     (True, True)
@@ -561,29 +566,21 @@ def rows_marginals(grouped: RowsPlan, codes: np.ndarray, matrix: np.ndarray) -> 
         q *= grouped.joint_tables[g].take(picks[:, g], axis=0)
         shift += grouped.shifts[g].take(picks[:, g])
     if grouped.value is not None:
+        assert grouped.size is not None  # noqa: S101 - set with value
         terms = grouped.term_tables[0].take(picks[:, n_joint], axis=0)
         for g in range(1, len(grouped.term_tables)):
             terms *= grouped.term_tables[g].take(picks[:, n_joint + g], axis=0)
         for g in range(n_joint, len(grouped.shifts)):
             shift += grouped.shifts[g].take(picks[:, g])
-        value = _blocked_matmul(terms, grouped.value)
+        value = _rows_matmul(terms, grouped.value)
         np.maximum(value, 0.0, out=value)   # inclusion-exclusion rounding may dip below 0 (q is never negative)
+        bound = np.vecdot(_rows_matmul(terms, grouped.size), q)   # the terms' sizes: the rounding estimate
         value *= q
     else:
         value = q
-    found = _blocked_matmul(value, np.hstack([matrix, np.ones((plan.k, 1))]))
+    found = _rows_matmul(value, grouped.columns)
     total = found[:, -1]
-    if grouped.value is not None:
-        assert grouped.largest is not None and grouped.size is not None  # noqa: S101 - set with value
-        # the rounding estimate: a bound of it first (terms' sizes at their largest), exact where that is not enough
-        bound = np.matmul(terms, grouped.largest) * np.add.reduce(q, axis=1)
-        ok = bound * (plan.error_scale / TOLERANCE) <= total
-        unsure = np.flatnonzero(~ok)
-        if unsure.size:
-            exact = np.add.reduce(_blocked_matmul(terms[unsure], grouped.size) * q[unsure], axis=1)
-            ok[unsure] = exact * (plan.error_scale / TOLERANCE) <= total[unsure]
-    else:
-        ok = total > 0.0
+    ok = bound * (plan.error_scale / TOLERANCE) <= total if grouped.value is not None else total > 0.0
     low = total < _LINEAR_FLOOR
     with np.errstate(divide="ignore"):
         log_evidence = np.log(total)
@@ -597,10 +594,22 @@ def rows_marginals(grouped: RowsPlan, codes: np.ndarray, matrix: np.ndarray) -> 
         full = np.full((rows.size, plan.n_nodes), -1, dtype=np.intp)
         full[:, grouped.nodes] = codes[rows]
         redone = fast_joint(plan, batch_rows(plan, full))
-        marginals[rows] = redone.joint @ matrix
+        marginals[rows] = redone.joint @ grouped.columns[:, :-1]
         log_evidence[rows] = redone.log_evidence
         ok[rows] = redone.ok
     return FastMarginals(marginals, log_evidence, ok)
+
+
+def _rows_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` in blocks of rows whose products BLAS keeps on the calling thread (OpenBLAS threads a product
+    past ``_BLAS_WORK`` multiply-adds; see :func:`_blocked_matmul`)."""
+    rows = max(1, _BLAS_WORK // max(1, a.shape[1] * b.shape[1]))
+    if a.shape[0] <= rows:
+        return np.matmul(a, b)
+    out = np.empty((a.shape[0], b.shape[1]))
+    for start in range(0, a.shape[0], rows):
+        np.matmul(a[start : start + rows], b, out=out[start : start + rows])
+    return out
 
 
 def part_rows(plan: FastPlan, indices: Mapping[int, int]) -> np.ndarray:
