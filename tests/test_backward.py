@@ -21,7 +21,7 @@ from test_inference import many_findings
 import kneebayes
 from kneebayes.errors import SettingError
 from kneebayes.evidence import normalize, to_indices
-from kneebayes.inference.backward import component_joints
+from kneebayes.inference.backward import component_joints, forward_pass
 from kneebayes.inference.posterior import encode, joint_with_targets, target_joint
 from kneebayes.modelfile.schema import ModelSpec
 from kneebayes.network.compiled import JOINT_LIMIT
@@ -249,3 +249,20 @@ def test_a_soft_answer_that_rules_out_one_state_gives_the_same_joints_on_the_swe
     assert not expected[0, node, out].any()
     for method in ("auto", "sweep"):
         np.testing.assert_allclose(joint_with_targets(net, lam, tj, nodes, method=method), expected, rtol=0, atol=1e-12)
+
+
+@settings(max_examples=scaled(100))
+@given(case=networks_with_evidence())
+def test_a_forward_pass_told_the_observed_nodes_equals_the_full_pass(case: tuple[ModelSpec, dict[str, str]]) -> None:
+    """Steps no evidence reaches take the pass without evidence's values: every forward slot is unchanged."""
+    spec, evidence = case
+    net, lam, _ = _prepared(spec, evidence, JOINT_LIMIT)
+    observed = (lam[0] != net.lam_template).any(axis=1)
+    for comp in net.components:
+        if comp.gradient is None:
+            continue
+        own = lam[:, comp.nodes, :]
+        bits = sum(1 << int(p) for p in np.flatnonzero(observed[comp.nodes]))
+        told, full = forward_pass(comp, own, bits), forward_pass(comp, own)
+        for step in comp.gradient.forward:
+            np.testing.assert_allclose(told[step.output], full[step.output], rtol=1e-13, atol=0)

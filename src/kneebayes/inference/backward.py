@@ -8,6 +8,7 @@ of the component from one forward and one backward pass.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 
 import numpy as np
@@ -15,11 +16,15 @@ import numpy as np
 from ..network.compiled import Component
 
 
-def forward_pass(comp: Component, own: np.ndarray) -> list[np.ndarray | None]:
+def forward_pass(comp: Component, own: np.ndarray, observed: int = -1) -> list[np.ndarray | None]:
     """The forward half of a sweep: the gradient plan's forward slots filled for ``own``.
 
     ``work[plan.result]`` is the component's (unscaled) value over its
     targets; hand the list to ``component_joints`` to skip recomputing it.
+    ``observed``, for one evidence row, is a bit mask of the node positions
+    whose lam vectors differ from all ones (default: every node): a step
+    with none of them below it takes its value from the pass without
+    evidence, made once per component (read-only).
 
     >>> import kneebayes
     >>> from kneebayes.inference.posterior import encode
@@ -36,11 +41,42 @@ def forward_pass(comp: Component, own: np.ndarray) -> list[np.ndarray | None]:
     for j, card in enumerate(plan.lam_cards):
         work[plan.lam_start + j] = own[:, j, :card]
     one = batch == 1
+    if one and observed != -1:
+        prior = _prior(comp)
+        for step, direct, below in zip(plan.forward, plan.forward_direct, plan.forward_below):
+            if not below & observed:
+                work[step.output] = prior[step.output]
+                continue
+            operands = [work[i] for i in step.inputs]
+            work[step.output] = direct(*operands) if direct is not None else step.run(operands, batch, "C")
+        return work
     for step, direct in zip(plan.forward, plan.forward_direct):
         # order "C": "K" would inherit a view's strides, and every later plain loop over them crawls
         operands = [work[i] for i in step.inputs]
         work[step.output] = direct(*operands) if one and direct is not None else step.run(operands, batch, "C")
     return work
+
+
+# Each component's forward slots without evidence, for the steps no evidence reaches (kept beside the frozen
+# component, dropped with it).
+_PRIORS: weakref.WeakKeyDictionary[Component, list[np.ndarray | None]] = weakref.WeakKeyDictionary()
+
+
+def _prior(comp: Component) -> list[np.ndarray | None]:
+    """The forward slots of one row without evidence (every lam vector all ones), read-only."""
+    found = _PRIORS.get(comp)
+    if found is not None:
+        return found
+    plan = comp.gradient
+    assert plan is not None  # noqa: S101 - only called on components that have one
+    ones = np.ones((1, len(plan.lam_cards), max(plan.lam_cards, default=1)))
+    found = forward_pass(comp, ones)
+    for step in plan.forward:
+        array = found[step.output]
+        if array is not None:
+            array.setflags(write=False)
+    _PRIORS[comp] = found
+    return found
 
 
 def component_joints(comp: Component, own: np.ndarray, wanted: int = -1,

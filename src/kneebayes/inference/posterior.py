@@ -137,10 +137,12 @@ def _contract(comp: Component, own: np.ndarray, log_scale: np.ndarray | None) ->
         slots[comp.lam_start + j] = own[:, j, : comp.cards[j]]
     if log_scale is None:
         for stack in comp.leaf_stacks:   # every leaf message of one cardinality in one matmul
-            messages = np.matmul(own[:, stack.positions, None, : stack.card], stack.matrices)[:, :, 0, :]  # (batch, n, w)
-            products = np.multiply.reduceat(messages, stack.starts, axis=1)   # each group's product, one call
+            # nodes first: one (batch, card) x (card, w) product per node, each group's rows one block
+            messages = np.matmul(own[:, stack.positions, : stack.card].transpose(1, 0, 2), stack.matrices)  # (n, batch, w)
+            if len(stack.groups) < len(stack.positions):
+                messages = np.multiply.reduceat(messages, stack.starts, axis=0)   # each group's product, one call
             for g, (_, _, width, slot, shape) in enumerate(stack.groups):
-                slots[slot] = products[:, g, :width].reshape((batch, *shape))
+                slots[slot] = messages[g, :, :width].reshape((batch, *shape))
     else:
         for group in comp.leaf_groups:
             messages = np.matmul(own[:, group.positions, None, : group.card], group.matrices)   # (batch, n, 1, w)
@@ -196,7 +198,8 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
     # One evidence set: a component it does not reach sums to exactly 1 (unless a
     # target's table lies in it), and a large one needs only the ancestors of its
     # evidence (inference.pruned).
-    observed = (lam[0] != net.lam_template).any(axis=1) if batch == 1 and net.prunable else None
+    observed_all = (lam[0] != net.lam_template).any(axis=1) if batch == 1 else None
+    observed = observed_all if net.prunable else None
     reached = (net.membership @ observed).tolist() if observed is not None else None
     forwards: list[tuple[np.ndarray | None, ...] | None] = [None] * len(net.components)
     ones, unscaled = _untouched(net)
@@ -223,7 +226,11 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
                     q *= value
                     continue
         if batch == 1 and comp.forward_first and comp.gradient is not None:
-            work = forward_pass(comp, lam[:, comp.nodes, :])
+            assert observed_all is not None  # noqa: S101 - made for one row
+            bits = 0
+            for p in np.flatnonzero(observed_all[comp.nodes]).tolist():
+                bits |= 1 << p
+            work = forward_pass(comp, lam[:, comp.nodes, :], bits)
             result = work[comp.gradient.result]
             assert result is not None  # noqa: S101 - the forward half fills its result slot
             value = np.maximum(result.reshape(1, -1), 0.0)   # clip noisy-OR residue

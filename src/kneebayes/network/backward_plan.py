@@ -65,6 +65,9 @@ class GradientPlan:
     # to five); None for a step that runs there as a chain of products.
     forward_direct: tuple[Callable[..., np.ndarray] | None, ...] = ()
     backward_direct: tuple[Callable[..., np.ndarray] | None, ...] = ()
+    # Per forward step: bit j set when node j's lam vector flows into it. A step with no evidence below it
+    # gives what it gives with none (``inference.backward`` keeps that once per component).
+    forward_below: tuple[int, ...] = ()
     forward_work: float = 0.0                      # estimated cost of one forward pass, per batch row (see _work)
     backward_work: float = 0.0                     # the same for the backward pass
 
@@ -229,5 +232,6 @@ def compile_gradient(consts: Sequence[np.ndarray], observable: Sequence[int], ca
         # share step writes into its place (out=)
         forward_direct=tuple(_direct(step, order="C") for step in forward),
         backward_direct=tuple(_direct(step) if j >= 0 else _direct(step, order="C") for step, j in zip(backward, shares)),
+        forward_below=tuple(below[step.output] for step in forward),
         forward_work=forward_work, backward_work=backward_work,
     )
