@@ -178,6 +178,8 @@ __all__ = ["diagnose_frame", "CHUNK", "NEAR"]
 CHUNK = 1024
 #: Rows per fast-path call (inference.fast): larger ones leave the CPU cache and run slower per row, measured.
 FAST_CHUNK = 256
+#: Rows per general-engine call for the rows the fast path leaves (as fast a row as larger calls, measured).
+GENERAL_CHUNK = 256
 #: Rows per next-question pass (each row runs a clamped copy of the network per askable state).
 NEXT_CHUNK = 64
 #: Threads over the chunks (numpy releases the GIL in its kernels); 1 runs everything in the caller's thread.
@@ -338,13 +340,12 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
 
         with ThreadPoolExecutor(workers) as pool:
             list(pool.map(run, starts))
+            list(pool.map(_general_rows, _pieces(leftover)))   # the rows left to the general engine, shared out too
     else:
         for start in starts:
             run(start)
-    if leftover:
-        redo = np.concatenate(leftover)
-        for a in range(0, len(redo), CHUNK):
-            _general_rows(redo[a : a + CHUNK])
+        for piece in _pieces(leftover):
+            _general_rows(piece)
     impossible = log_e == -np.inf
     values[impossible] = np.nan
 
@@ -376,6 +377,15 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
         result = pd.concat([kept.set_axis(result.index, axis=0), result], axis=1)
     result.index = frame.index
     return result
+
+
+def _pieces(leftover: list[np.ndarray]) -> list[np.ndarray]:
+    """The rows left to the general engine, in row order, in pieces of ``GENERAL_CHUNK``: the same pieces whatever
+    the threads (each piece's numbers are then the same to the bit), and enough of them to share out."""
+    if not leftover:
+        return []
+    rows = np.sort(np.concatenate(leftover))
+    return [rows[a : a + GENERAL_CHUNK] for a in range(0, len(rows), GENERAL_CHUNK)]
 
 
 # -- encoding -----------------------------------------------------------------------------
