@@ -88,7 +88,7 @@ _COPIES_PER_ROW = 4
 
 
 def run_component(comp: Component, lam: np.ndarray, own: np.ndarray | None = None,
-                  memory_budget: float = math.inf) -> tuple[np.ndarray, np.ndarray]:
+                  memory_budget: float = math.inf, observed: int = -1) -> tuple[np.ndarray, np.ndarray]:
     """The component's summed-out value on the targets' joint, (batch, K), and its log scale, (batch,).
 
     The true value is ``value * exp(log_scale)``. The fast pass multiplies
@@ -97,7 +97,10 @@ def run_component(comp: Component, lam: np.ndarray, own: np.ndarray | None = Non
     every message rescaled, so hundreds of small likelihoods never read as
     "impossible". ``own`` may give the component's own rows of ``lam``
     (batch, nodes of the component, max card) directly. A batch whose
-    tables would pass ``memory_budget`` bytes runs in slices of rows.
+    tables would pass ``memory_budget`` bytes runs in slices of rows. On
+    one row, ``observed`` (a bit mask of the node positions whose lam
+    differs from all ones) lets the steps no evidence reaches take their
+    values from the pass without evidence.
 
     >>> import kneebayes
     >>> net = kneebayes.load_model().network
@@ -112,7 +115,7 @@ def run_component(comp: Component, lam: np.ndarray, own: np.ndarray | None = Non
     if batch > rows:
         parts = [run_component(comp, lam, own[start : start + rows]) for start in range(0, batch, rows)]
         return np.concatenate([v for v, _ in parts]), np.concatenate([s for _, s in parts])
-    out = _contract(comp, own, None)
+    out = _contract(comp, own, None, observed)
     flat = out.reshape(batch, -1)
     log_scale = np.zeros(batch)
     if flat.max() < _TINY if batch == 1 else (flat.max(axis=1) < _TINY).any():
@@ -129,12 +132,31 @@ def run_component(comp: Component, lam: np.ndarray, own: np.ndarray | None = Non
     return value, log_scale
 
 
-def _contract(comp: Component, own: np.ndarray, log_scale: np.ndarray | None) -> np.ndarray:
-    """Run the plan on the component's own lam rows; with ``log_scale`` given, rescale every message."""
+def _contract(comp: Component, own: np.ndarray, log_scale: np.ndarray | None, observed: int = -1) -> np.ndarray:
+    """Run the plan on the component's own lam rows; with ``log_scale`` given, rescale every message. On one
+    row, ``observed`` (a bit mask of the node positions whose lam differs from all ones; default all) lets
+    the steps no evidence reaches take the pass without evidence's values."""
     batch = own.shape[0]
     slots = list(comp.slots)
     for j in comp.lam_used:
         slots[comp.lam_start + j] = own[:, j, : comp.cards[j]]
+    told = _told(comp) if observed != -1 and batch == 1 and log_scale is None else None
+    if told is not None:
+        stack_below, step_below, prior = told
+        for stack, below in zip(comp.leaf_stacks, stack_below):
+            if not below & observed:
+                for _, _, _, slot, _ in stack.groups:
+                    slots[slot] = prior[slot]
+                continue
+            messages = np.matmul(own[:, stack.positions, : stack.card].transpose(1, 0, 2), stack.matrices)
+            if len(stack.groups) < len(stack.positions):
+                messages = np.multiply.reduceat(messages, stack.starts, axis=0)
+            for g, (_, _, width, slot, shape) in enumerate(stack.groups):
+                slots[slot] = messages[g, :, :width].reshape((1, *shape))
+        for step, below in zip(comp.steps, step_below):
+            slots[step.output] = (step.run([slots[i] for i in step.inputs], 1) if below & observed
+                                  else prior[step.output])
+        return _clipped(slots[comp.result])
     if log_scale is None:
         for stack in comp.leaf_stacks:   # every leaf message of one cardinality in one matmul
             # nodes first: one (batch, card) x (card, w) product per node, each group's rows one block
@@ -153,14 +175,66 @@ def _contract(comp: Component, own: np.ndarray, log_scale: np.ndarray | None) ->
     for step in comp.steps:
         out = step.run([slots[i] for i in step.inputs], batch)
         slots[step.output] = out if log_scale is None else _rescale(out, log_scale)
-    out = slots[comp.result]
+    return _clipped(slots[comp.result])
+
+
+def _clipped(out: np.ndarray | None) -> np.ndarray:
+    """The plan's result clipped at zero, C-ordered."""
     assert out is not None  # noqa: S101 - the plan always fills its last slot
     # Factorised noisy-ORs subtract; clip the rounding residue below an exact zero. A last step that only
     # reorders axes leaves a strided view: clipping into a fresh C-ordered array spares the copy every
     # caller's reshape would make.
-    if out.flags.c_contiguous:
+    if out.flags.c_contiguous and out.flags.writeable:
         return np.maximum(out, 0.0, out=out)
     return np.maximum(out, 0.0, order="C")
+
+
+# Per component: which nodes flow into each leaf stack and each step, and every slot of the pass without
+# evidence (read-only), for one evidence row's steps that no evidence reaches.
+_TOLD: weakref.WeakKeyDictionary[Component, tuple[tuple[int, ...], tuple[int, ...], list[np.ndarray | None]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _told(comp: Component) -> tuple[tuple[int, ...], tuple[int, ...], list[np.ndarray | None]]:
+    found = _TOLD.get(comp)
+    if found is not None:
+        return found
+    below = {comp.lam_start + j: 1 << j for j in range(len(comp.cards))}
+    stack_below = []
+    for stack in comp.leaf_stacks:
+        bits = 0
+        for start, stop, _, slot, _ in stack.groups:
+            group = 0
+            for p in stack.positions[start:stop].tolist():
+                group |= 1 << p
+            below[slot] = group
+            bits |= group
+        stack_below.append(bits)
+    step_below = []
+    for step in comp.steps:
+        bits = 0
+        for i in step.inputs:
+            bits |= below.get(i, 0)
+        below[step.output] = bits
+        step_below.append(bits)
+    ones = np.ones((1, len(comp.cards), max(comp.cards, default=1)))
+    prior: list[np.ndarray | None] = list(comp.slots)
+    for j in comp.lam_used:
+        prior[comp.lam_start + j] = ones[:, j, : comp.cards[j]]
+    for stack in comp.leaf_stacks:
+        messages = np.matmul(ones[:, stack.positions, : stack.card].transpose(1, 0, 2), stack.matrices)
+        messages = np.multiply.reduceat(messages, stack.starts, axis=0)
+        for g, (_, _, width, slot, shape) in enumerate(stack.groups):
+            prior[slot] = np.ascontiguousarray(messages[g, :, :width]).reshape((1, *shape))
+    for step in comp.steps:
+        prior[step.output] = step.run([prior[i] for i in step.inputs], 1)
+    for slot in [*(g[3] for stack in comp.leaf_stacks for g in stack.groups), *(step.output for step in comp.steps)]:
+        array = prior[slot]
+        if array is not None:
+            array.setflags(write=False)
+    found = (tuple(stack_below), tuple(step_below), prior)
+    _TOLD[comp] = found
+    return found
 
 
 def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool = True) -> TargetJoint:
@@ -227,10 +301,7 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
                     continue
         if batch == 1 and comp.forward_first and comp.gradient is not None:
             assert observed_all is not None  # noqa: S101 - made for one row
-            bits = 0
-            for p in np.flatnonzero(observed_all[comp.nodes]).tolist():
-                bits |= 1 << p
-            work = forward_pass(comp, lam[:, comp.nodes, :], bits)
+            work = forward_pass(comp, lam[:, comp.nodes, :], _bits(observed_all[comp.nodes]))
             result = work[comp.gradient.result]
             assert result is not None  # noqa: S101 - the forward half fills its result slot
             value = np.maximum(result.reshape(1, -1), 0.0)   # clip noisy-OR residue
@@ -244,6 +315,10 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
                 continue
         if batch > 1 and comp.pruning is not None and comp.pruning.full_work >= ROW_PRUNE_WORK:
             value, scale = _pruned_rows(net, comp, lam[:, comp.nodes, :])
+        elif batch == 1:
+            assert observed_all is not None  # noqa: S101 - made for one row
+            value, scale = run_component(comp, lam, memory_budget=net.memory_budget,
+                                         observed=_bits(observed_all[comp.nodes]))
         else:
             value, scale = run_component(comp, lam, memory_budget=net.memory_budget)   # the full plan, which rescales
         comps.append(value)
@@ -259,6 +334,14 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
     np.minimum(log_evidence, 0.0, out=log_evidence)   # a probability; rounding may land a hair above log 1
     q /= total[:, None]
     return TargetJoint(q, log_evidence, tuple(singles), tuple(comps), tuple(scales), tuple(forwards))
+
+
+def _bits(flags: np.ndarray) -> int:
+    """A bit mask of the positions set in ``flags``."""
+    bits = 0
+    for p in np.flatnonzero(flags).tolist():
+        bits |= 1 << p
+    return bits
 
 
 def _untouched(net: CompiledNetwork) -> tuple[np.ndarray, np.ndarray]:
