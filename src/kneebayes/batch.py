@@ -253,7 +253,7 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
     n_unique = unique_codes.shape[0]
 
     width = len(out_names)
-    values = np.empty((n_unique, width))
+    values = np.empty((n_unique, width), order="F")   # by column: the result gathers each column whole
     log_e = np.empty(n_unique)
     encoder = _Encoder(net, cols)
     soft_rows = cols.soft_rows(unique_codes)   # the fast path takes states only: these rows take the general engine
@@ -349,10 +349,10 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
     impossible = log_e == -np.inf
     values[impossible] = np.nan
 
-    columns: dict[str, Any] = {name: values[inverse, j] for j, name in enumerate(out_names)}
-    columns["evidence_probability"] = np.exp(log_e)[inverse]
-    columns["log_evidence_probability"] = log_e[inverse]
-    columns["impossible"] = impossible[inverse]
+    columns: dict[str, Any] = {name: values[:, j].take(inverse) for j, name in enumerate(out_names)}
+    columns["evidence_probability"] = np.exp(log_e).take(inverse)
+    columns["log_evidence_probability"] = log_e.take(inverse)
+    columns["impossible"] = impossible.take(inverse)
     # Object columns stay object (pandas 3 would turn None into NaN in a string column).
     if triage:
         level, reasons = _triage(model, cols, unique_codes, values, impossible)
