@@ -51,10 +51,10 @@ def test_invalid_cell_is_none_where_every_cell_is_valid_or_missing() -> None:
 
 @given(rows=st.lists(st.lists(st.integers(-1, 2), min_size=3, max_size=3), max_size=30),
        fortran=st.booleans())
-def test_distinct_rows_are_each_row_once(rows: list[list[int]], fortran: bool) -> None:
+def test_distinct_rows_are_each_row_once_in_order_of_first_occurrence(rows: list[list[int]], fortran: bool) -> None:
     codes = np.array(rows, dtype=np.int8, order="F" if fortran else "C").reshape(len(rows), 3)
     unique, inverse = distinct_rows(codes, [3, 3, 3])
-    assert sorted(map(tuple, unique.tolist())) == sorted(set(map(tuple, rows)))
+    assert [tuple(r) for r in unique.tolist()] == list(dict.fromkeys(map(tuple, rows)))
     assert np.array_equal(unique[inverse], codes)
 
 

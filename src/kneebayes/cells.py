@@ -161,17 +161,16 @@ def invalid_cell(frame: pd.DataFrame, k: int, codes: np.ndarray, states: Sequenc
 
 
 def distinct_rows(codes: np.ndarray, widths: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct rows, sorted, and, per row, which one it is.
+    """The distinct rows, in order of first occurrence, and, per row, which one it is.
 
     ``widths[k]``: how many codes besides -1 column ``k`` uses. Rows become
-    one int64 key where the codes fit, the last column weighing most, and
-    the keys are sorted (numpy's sort: faster than hashing them); wider
-    rows are sorted as they are.
+    one int64 key where the codes fit (hashing: faster than sorting, measured).
 
-    >>> unique, inverse = distinct_rows(np.array([[1, 0], [0, -1], [1, 0]]), [2, 2])
+    >>> unique, inverse = distinct_rows(np.array([[0, -1], [1, 0], [0, -1]]), [2, 2])
     >>> unique.tolist(), inverse.tolist()
-    ([[0, -1], [1, 0]], [1, 0, 1])
+    ([[0, -1], [1, 0]], [0, 1, 0])
     """
+    pd = _pandas()
     n = codes.shape[0]
     if n == 0 or codes.shape[1] == 0:
         return codes[:1], np.zeros(n, dtype=np.intp)
@@ -183,13 +182,9 @@ def distinct_rows(codes: np.ndarray, widths: Sequence[int]) -> tuple[np.ndarray,
         for k, r in enumerate(radix):   # codes read in mixed radix (offset by a constant: -1 is a digit)
             key += np.multiply(codes[:, k], np.int64(weight), out=term)
             weight *= r
-        order = np.argsort(key)   # not stable: any row of a run of equal keys stands for it
-        ordered = key[order]
-        new = np.empty(n, dtype=bool)
-        new[0] = True
-        np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
-        inverse = np.empty(n, dtype=np.intp)
-        inverse[order] = np.cumsum(new) - 1
-        return codes[order[new]], inverse
+        inverse, uniques = pd.factorize(key)
+        first = np.empty(len(uniques), dtype=np.intp)
+        first[inverse[::-1]] = np.arange(n - 1, -1, -1)   # the first row of each distinct key
+        return codes[first], inverse.astype(np.intp, copy=False)
     unique, inverse = np.unique(codes, axis=0, return_inverse=True)
     return unique, inverse.reshape(-1)
