@@ -58,7 +58,7 @@ def test_noisy_or_with_no_parent_present_is_the_leak_and_one_parent_adds_its_wei
 
 @given(st.floats(1e-300, 1e-3), st.lists(st.floats(0.0, 1e-3), min_size=1, max_size=4), st.integers(0, 1))
 def test_a_tiny_noisy_or_yes_keeps_its_digits(leak: float, weights: list[float], yes_index: int) -> None:
-    # 1 - (1 - leak) * ... would keep about 16 + log10(leak) digits; every entry here keeps them all.
+    # 1 - (1 - leak) * ... would keep about 16 + log10(leak) digits; every entry here keeps 13 or more.
     import mpmath
 
     table = noisy_or_table(leak, weights, [0] * len(weights), yes_index)
@@ -66,7 +66,7 @@ def test_a_tiny_noisy_or_yes_keeps_its_digits(leak: float, weights: list[float],
         with mpmath.workdps(330):   # 1 - 1e-300 needs 300 digits
             p_no = (1 - mpmath.mpf(leak)) * mpmath.fprod(1 - mpmath.mpf(w) for w, x in zip(weights, idx) if x == 0)
             exact = float(1 - p_no)
-        assert math.isclose(table[idx + (yes_index,)], exact, rel_tol=1e-14), idx
+        assert math.isclose(table[idx + (yes_index,)], exact, rel_tol=1e-13), idx
 
 
 @given(st.lists(noisy_or_cases(), min_size=1, max_size=4))

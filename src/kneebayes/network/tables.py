@@ -18,6 +18,11 @@ from ..modelfile.schema import NodeSpec, NoisyOr, Prior, Table
 from .kept import Kept
 
 
+#: A noisy-OR's P(yes | parents) below this is formed as ``-expm1`` of its log-sum (every digit kept); from
+#: here up as 1 - P(no), which keeps 13 of its digits or more and makes each column sum to exactly 1.
+EXPM1_BELOW = 5e-3
+
+
 def noisy_or_table(
     leak: float | np.ndarray, weights: Sequence[float] | np.ndarray, parent_yes: Sequence[int], yes_index: int
 ) -> np.ndarray:
@@ -25,9 +30,9 @@ def noisy_or_table(
 
     ``parent_yes[i]`` is the index of parent i's "yes" state, ``yes_index``
     the child's. P(no | pa) = (1 - leak) * prod over present parents of
-    (1 - w_i); P(yes | pa) is formed as ``-expm1`` of that product's log (a
-    sum of ``log1p`` terms), never as 1 minus a number near 1, so a leak of
-    1e-12 keeps all its digits. ``leak`` (d,) and ``weights`` (d, k) may
+    (1 - w_i); a small P(yes | pa) is formed as ``-expm1`` of that
+    product's log (a sum of ``log1p`` terms), never as 1 minus a number near
+    1, so a leak of 1e-12 keeps all its digits (see ``EXPM1_BELOW``). ``leak`` (d,) and ``weights`` (d, k) may
     carry a leading axis of parameter draws; the table then has it too.
 
     >>> t = noisy_or_table(0.1, [0.5], parent_yes=[0], yes_index=0)
@@ -54,7 +59,10 @@ def noisy_or_table(
         term[..., yes] = log_w[..., i]
         log_no = log_no + term.reshape(shape)
     table = np.empty(draws + (2,) * k + (2,))
-    table[..., yes_index] = -np.expm1(log_no)
+    yes = -np.expm1(log_no)
+    # From EXPM1_BELOW up, 1 - P(no) keeps 13 digits and more, and a column sums to 1 to the last bit
+    # (an exported table reads back unchanged); below, only -expm1 keeps P(yes)'s digits.
+    table[..., yes_index] = np.where(yes < EXPM1_BELOW, yes, 1.0 - p_no)
     table[..., 1 - yes_index] = p_no
     return table
 
