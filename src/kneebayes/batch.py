@@ -176,8 +176,8 @@ __all__ = ["diagnose_frame", "CHUNK", "NEAR"]
 
 #: Rows per engine call: small enough to stay in cache (faster than 50,000, measured) and bound memory.
 CHUNK = 1024
-#: Rows per fast-path call (inference.fast): larger ones leave the CPU cache and run slower per row, measured.
-FAST_CHUNK = 256
+#: Rows per fast-path call (inference.fast): 512 to 1,024 run about 10% faster a row than 256 (fewer calls), measured.
+FAST_CHUNK = 1024
 #: Rows per general-engine call for the rows the fast path leaves (as fast a row as larger calls, measured).
 GENERAL_CHUNK = 256
 #: Rows per next-question pass (each row runs a clamped copy of the network per askable state).
