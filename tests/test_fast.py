@@ -411,3 +411,12 @@ def test_rows_marginals_tell_impossible_rows_from_tiny_ones() -> None:
     found = rows_marginals(rows_plan(compile_fast(net), nodes, tiny.targets.matrix), rows)
     assert not found.ok[0] and found.log_evidence[0] == pytest.approx(40 * math.log(1e-6), rel=1e-12)
     assert found.ok[1] and found.log_evidence[1] == -math.inf
+
+
+def test_rows_plan_is_kept_for_the_same_plan_columns_and_matrix(knee_model: kneebayes.Model) -> None:
+    from kneebayes.inference.fast import rows_plan
+
+    plan, matrix = knee_model.fast_plan, knee_model.targets.matrix
+    kept = rows_plan(plan, [3, 1, 4], matrix)
+    assert rows_plan(plan, np.array([3, 1, 4]), matrix.copy()) is kept
+    assert rows_plan(plan, [3, 1, 5], matrix) is not kept and rows_plan(plan, [3, 1, 4], matrix[:, :2]) is not kept

@@ -566,8 +566,7 @@ def _encode(net: CompiledNetwork, frame: pd.DataFrame, kept: Sequence[Hashable] 
     dtype = np.int8 if max(net.cards, default=0) < 127 else np.int32
     codes = np.empty((len(frame), len(columns)), dtype=dtype, order="F")   # filled, and keyed, column by column
     softs: list[tuple[Likelihood, ...]] = []
-    for k, (col, i) in enumerate(zip(columns, nodes)):
-        series = frame.iloc[:, k]
+    for k, ((col, series), i) in enumerate(zip(frame.items(), nodes)):   # items(): a third of iloc's cost a column
         try:
             column, soft = column_codes(series, net, i, graded)
         except EvidenceError as exc:   # a bad soft answer (a Likelihood that misses a state, ...)

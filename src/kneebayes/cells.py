@@ -60,9 +60,9 @@ def column_codes(series: pd.Series, net: CompiledNetwork, i: int, graded: Mappin
     pd = _pandas()
     found: dict[Likelihood, int] = {}
     code_of = _coder(net, i, graded or {}, found, soft)
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        lut = np.array([code_of(c) for c in series.cat.categories] + [MISSING], dtype=np.int32)
-        keys = series.cat.codes.to_numpy()
+    if isinstance(series.dtype, pd.CategoricalDtype):   # the dtype's and the array's own attributes: no Series built
+        lut = np.array([code_of(c) for c in series.dtype.categories] + [MISSING], dtype=np.int32)
+        keys = series.array.codes
         if np.array_equal(lut[:-1], np.arange(len(lut) - 1)):   # the categories are the states, in order
             return keys, tuple(found)                           # (a table the model sampled): no lookup
         return lut[keys], tuple(found)

@@ -456,9 +456,20 @@ def rows_plan(plan: FastPlan, nodes: Sequence[int] | np.ndarray, matrix: np.ndar
     >>> len(grouped.joint_tables), len(grouped.term_tables)
     (1, 1)
     """
+    nodes = np.asarray(nodes, dtype=np.intp)
+    matrix = np.asarray(matrix, dtype=float)
+    key = (plan, nodes.tobytes(), matrix.shape, matrix.tobytes(), patterns)   # the plan by identity (eq=False)
+    return _ROWS_PLANS.get_or_build(key, lambda: _rows_plan(plan, nodes, matrix, patterns))
+
+
+# The last few regrouped plans: a frame of a thousand rows would otherwise spend most of its time regrouping.
+_ROWS_PLANS: Kept[RowsPlan | None] = Kept(16)
+
+
+def _rows_plan(plan: FastPlan, nodes: np.ndarray, matrix: np.ndarray, patterns: int) -> RowsPlan | None:
+    """:func:`rows_plan`, computed."""
     k = plan.k
     width = plan.logs.shape[1] - 1
-    nodes = np.asarray(nodes, dtype=np.intp)
     column_of: dict[int, list[int]] = {}
     for c, v in enumerate(nodes.tolist()):
         column_of.setdefault(v, []).append(c)
@@ -520,6 +531,9 @@ def rows_plan(plan: FastPlan, nodes: Sequence[int] | np.ndarray, matrix: np.ndar
     if plan.mix is not None:
         value, size = np.ascontiguousarray(plan.mix[:, :k]), np.ascontiguousarray(plan.mix[:, k:])
     columns = np.ascontiguousarray(np.hstack([matrix, np.ones((k, 1))]))   # C order: BLAS's fast case here, 3x
+    for array in (value, size, columns):
+        if array is not None:
+            array.setflags(write=False)
     return RowsPlan(plan, nodes, weights, weights.sum(axis=0), tuple(tables[0]), tuple(tables[1]), tuple(shifts),
                     value, size, columns)
 
