@@ -279,8 +279,7 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
         assert plan is not None  # noqa: S101
         found = rows_marginals(plan, chunk)
         log_e[rows] = found.log_evidence
-        marg = found.marginals
-        np.minimum(marg, 1.0, out=marg)   # as Model.diagnose forms them (they are never negative)
+        marg = found.marginals   # capped at 1 below, all rows at once
         if full_marg is not None:
             full_marg[rows] = marg
             marg = marg if yes is None else marg[:, yes]
@@ -346,6 +345,10 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
             run(start)
         for piece in _pieces(leftover):
             _general_rows(piece)
+    if plan is not None:   # the fast path's marginals capped at 1, as Model.diagnose caps them (never negative)
+        np.minimum(values, 1.0, out=values)
+        if full_marg is not None:
+            np.minimum(full_marg, 1.0, out=full_marg)
     impossible = log_e == -np.inf
     values[impossible] = np.nan
 
