@@ -420,3 +420,19 @@ def test_rows_plan_is_kept_for_the_same_plan_columns_and_matrix(knee_model: knee
     kept = rows_plan(plan, [3, 1, 4], matrix)
     assert rows_plan(plan, np.array([3, 1, 4]), matrix.copy()) is kept
     assert rows_plan(plan, [3, 1, 5], matrix) is not kept and rows_plan(plan, [3, 1, 4], matrix[:, :2]) is not kept
+
+
+def test_rows_marginals_are_the_same_with_the_joint_in_blocks_or_whole(knee_model: kneebayes.Model) -> None:
+    from kneebayes.inference.fast import rows_marginals, rows_plan
+
+    nodes = list(range(len(knee_model.network.names)))
+    codes = _codes(knee_model, _random_knee_rows(knee_model, 6, 300), nodes)
+    matrix = knee_model.targets.matrix
+    blocked = rows_plan(knee_model.fast_plan, nodes, matrix)
+    assert len(blocked.columns) == 2   # the knee's sixth cause couples with no risk factor: the terms repeat
+    whole = rows_plan(knee_model.fast_plan, nodes, matrix, blocks=False)
+    assert len(whole.columns) == 1
+    a, b = rows_marginals(blocked, codes), rows_marginals(whole, codes)
+    assert np.array_equal(a.ok, b.ok)
+    assert np.abs(a.marginals[a.ok] - b.marginals[a.ok]).max() <= TOL
+    assert np.abs(a.log_evidence[a.ok] - b.log_evidence[a.ok]).max() <= TOL

@@ -419,12 +419,13 @@ class RowsPlan(NamedTuple):
     nodes: np.ndarray                   # (columns,) the node of each column of the codes
     weights: np.ndarray                 # (columns, groups): a column's weight in each group's pattern code
     base: np.ndarray                    # (groups,): the codes' +1 (-1, not observed, is pattern digit 0)
-    joint_tables: tuple[np.ndarray, ...]  # per joint group, (patterns, K): its parts' product over the joint
+    joint_tables: tuple[tuple[np.ndarray, ...], ...]  # per joint group, per block of the joint, (patterns, K / r)
     term_tables: tuple[np.ndarray, ...]   # per term group, (patterns, U): its parts' product over the terms
     shifts: tuple[np.ndarray, ...]      # per group (joint groups first), (patterns,): each table row's log scale
-    value: np.ndarray | None            # (U, K): the factored value's terms (``plan.mix``'s first half)
-    size: np.ndarray | None             # (U, K): their sizes (its second half)
-    columns: np.ndarray                 # (K, M + 1): the marginals' matrix, and a column of ones (the total)
+    value: np.ndarray | None            # (U, K / r): the factored value's terms, one block's columns
+    size: np.ndarray | None             # (U, K / r): their sizes
+    columns: tuple[np.ndarray, ...]     # per block, (K / r, M + 1): the marginals' matrix and a column of ones
+    blocks: np.ndarray                  # (r, K / r): the joint's states in each block
 
 
 class FastMarginals(NamedTuple):
@@ -436,7 +437,7 @@ class FastMarginals(NamedTuple):
 
 
 def rows_plan(plan: FastPlan, nodes: Sequence[int] | np.ndarray, matrix: np.ndarray,
-              patterns: int = GROUP_PATTERNS) -> RowsPlan | None:
+              patterns: int = GROUP_PATTERNS, blocks: bool = True) -> RowsPlan | None:
     """The plan's parts regrouped for rows of codes over ``nodes``, for the marginals ``joint @ matrix``; None
     where the parts do not regroup.
 
@@ -447,26 +448,32 @@ def rows_plan(plan: FastPlan, nodes: Sequence[int] | np.ndarray, matrix: np.ndar
     product of its parts' factors, computed here once from their log rows:
     a row of evidence then picks one row per group and multiplies them,
     a few array operations on a batch instead of a sum over every part.
+    Where the factored terms repeat over the joint (on the knee model the
+    sixth cause couples with no risk factor: each column of ``plan.mix``
+    comes twice), the joint is laid out in ``r`` blocks over which the
+    columns repeat, and the terms are multiplied out for one block only
+    (``blocks=False``: one block of the whole joint).
 
     >>> import kneebayes
     >>> from kneebayes.inference.fast import rows_plan
     >>> net = kneebayes.load_model().network
     >>> model = kneebayes.load_model()
     >>> grouped = rows_plan(model.fast_plan, [net.index["limping"], net.index["poor_warmup"]], model.targets.matrix)
-    >>> len(grouped.joint_tables), len(grouped.term_tables)
-    (1, 1)
+    >>> len(grouped.joint_tables), len(grouped.term_tables), len(grouped.columns)
+    (1, 1, 2)
     """
     nodes = np.asarray(nodes, dtype=np.intp)
     matrix = np.asarray(matrix, dtype=float)
-    key = (plan, nodes.tobytes(), matrix.shape, matrix.tobytes(), patterns)   # the plan by identity (eq=False)
-    return _ROWS_PLANS.get_or_build(key, lambda: _rows_plan(plan, nodes, matrix, patterns))
+    key = (plan, nodes.tobytes(), matrix.shape, matrix.tobytes(), patterns, blocks)   # the plan by identity
+    return _ROWS_PLANS.get_or_build(key, lambda: _rows_plan(plan, nodes, matrix, patterns, blocks))
 
 
 # The last few regrouped plans: a frame of a thousand rows would otherwise spend most of its time regrouping.
 _ROWS_PLANS: Kept[RowsPlan | None] = Kept(16)
 
 
-def _rows_plan(plan: FastPlan, nodes: np.ndarray, matrix: np.ndarray, patterns: int) -> RowsPlan | None:
+def _rows_plan(plan: FastPlan, nodes: np.ndarray, matrix: np.ndarray, patterns: int,
+               split: bool) -> RowsPlan | None:
     """:func:`rows_plan`, computed."""
     k = plan.k
     width = plan.logs.shape[1] - 1
@@ -525,17 +532,35 @@ def _rows_plan(plan: FastPlan, nodes: np.ndarray, matrix: np.ndarray, patterns: 
             shifts.append(shift + top)
             weight_columns.append(weight)
     weights = np.stack(weight_columns, axis=1)
-    for array in (*tables[0], *tables[1], *shifts, weights):
-        array.setflags(write=False)
+    blocks = _repeats(plan.mix[:, :k], plan.mix[:, k:]) if plan.mix is not None and split else np.arange(k)[None, :]
+    joint = tuple(tuple(np.ascontiguousarray(table[:, block]) for block in blocks) for table in tables[0])
     value = size = None
     if plan.mix is not None:
-        value, size = np.ascontiguousarray(plan.mix[:, :k]), np.ascontiguousarray(plan.mix[:, k:])
-    columns = np.ascontiguousarray(np.hstack([matrix, np.ones((k, 1))]))   # C order: BLAS's fast case here, 3x
-    for array in (value, size, columns):
+        value, size = np.ascontiguousarray(plan.mix[:, blocks[0]]), np.ascontiguousarray(plan.mix[:, k + blocks[0]])
+    marginals = np.hstack([matrix, np.ones((k, 1))])
+    columns = tuple(np.ascontiguousarray(marginals[block]) for block in blocks)   # C order: BLAS's fast case, 3x
+    for array in (*(a for group in joint for a in group), *tables[1], *shifts, weights, *columns):
+        array.setflags(write=False)
+    for array in (value, size):
         if array is not None:
             array.setflags(write=False)
-    return RowsPlan(plan, nodes, weights, weights.sum(axis=0), tuple(tables[0]), tuple(tables[1]), tuple(shifts),
-                    value, size, columns)
+    blocks.setflags(write=False)
+    return RowsPlan(plan, nodes, weights, weights.sum(axis=0), joint, tuple(tables[1]), tuple(shifts),
+                    value, size, columns, blocks)
+
+
+def _repeats(value: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """The joint's states as ``r`` blocks, (r, K / r), over which the columns of (value, size) repeat in the same
+    order: block ``i`` holds each distinct column's ``i``-th state. One block of every state where the columns do
+    not repeat evenly."""
+    k = value.shape[1]
+    _, first, which = np.unique(np.vstack([value, size]).T, axis=0, return_index=True, return_inverse=True)
+    counts = np.bincount(which.reshape(-1))
+    if counts.min() != counts.max() or counts[0] == 1:
+        return np.arange(k)[None, :]
+    classes = np.argsort(first)   # each distinct column in the order of its first state
+    members = [np.flatnonzero(which.reshape(-1) == c) for c in classes]
+    return np.array([[m[i] for m in members] for i in range(int(counts[0]))], dtype=np.intp)
 
 
 def _linear_rows(logs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -574,11 +599,14 @@ def rows_marginals(grouped: RowsPlan, codes: np.ndarray) -> FastMarginals:
     picks += grouped.base
     picks = picks.astype(np.intp)
     n_joint = len(grouped.joint_tables)
-    q = grouped.joint_tables[0].take(picks[:, 0], axis=0)
-    shift = grouped.shifts[0].take(picks[:, 0])
+    pick = picks[:, 0]
+    q = [block.take(pick, axis=0) for block in grouped.joint_tables[0]]   # the joint, block by block
+    shift = grouped.shifts[0].take(pick)
     for g in range(1, n_joint):
-        q *= grouped.joint_tables[g].take(picks[:, g], axis=0)
-        shift += grouped.shifts[g].take(picks[:, g])
+        pick = picks[:, g]
+        for part, block in zip(q, grouped.joint_tables[g]):
+            part *= block.take(pick, axis=0)
+        shift += grouped.shifts[g].take(pick)
     if grouped.value is not None:
         assert grouped.size is not None  # noqa: S101 - set with value
         terms = grouped.term_tables[0].take(picks[:, n_joint], axis=0)
@@ -586,13 +614,17 @@ def rows_marginals(grouped: RowsPlan, codes: np.ndarray) -> FastMarginals:
             terms *= grouped.term_tables[g].take(picks[:, n_joint + g], axis=0)
         for g in range(n_joint, len(grouped.shifts)):
             shift += grouped.shifts[g].take(picks[:, g])
-        value = _rows_matmul(terms, grouped.value)
+        value = _rows_matmul(terms, grouped.value)   # the same in every block of the joint
         np.maximum(value, 0.0, out=value)   # inclusion-exclusion rounding may dip below 0 (q is never negative)
-        bound = np.vecdot(_rows_matmul(terms, grouped.size), q)   # the terms' sizes: the rounding estimate
-        value *= q
-    else:
-        value = q
-    found = _rows_matmul(value, grouped.columns)
+        summed = q[0] if len(q) == 1 else np.add(q[0], q[1])
+        for part in q[2:]:
+            summed += part
+        bound = np.vecdot(_rows_matmul(terms, grouped.size), summed)   # the terms' sizes: the rounding estimate
+        for part in q:
+            part *= value
+    found = _rows_matmul(q[0], grouped.columns[0])
+    for part, columns in zip(q[1:], grouped.columns[1:]):
+        found += _rows_matmul(part, columns)
     total = found[:, -1]
     ok = bound * (plan.error_scale / TOLERANCE) <= total if grouped.value is not None else total > 0.0
     low = total < _LINEAR_FLOOR
@@ -608,7 +640,10 @@ def rows_marginals(grouped: RowsPlan, codes: np.ndarray) -> FastMarginals:
         full = np.full((rows.size, plan.n_nodes), -1, dtype=np.intp)
         full[:, grouped.nodes] = codes[rows]
         redone = fast_joint(plan, batch_rows(plan, full))
-        marginals[rows] = redone.joint @ grouped.columns[:, :-1]
+        matrix = np.empty((plan.k, found.shape[1]))
+        for block, columns in zip(grouped.blocks, grouped.columns):
+            matrix[block] = columns
+        marginals[rows] = redone.joint @ matrix[:, :-1]
         log_evidence[rows] = redone.log_evidence
         ok[rows] = redone.ok
     return FastMarginals(marginals, log_evidence, ok)
