@@ -144,6 +144,23 @@ def test_many_rows_across_chunks_and_threads(knee_model: kneebayes.Model, monkey
     check_against_diagnose(knee_model, head, results[0], triage=True, next_question=True)
 
 
+@pytest.mark.parametrize("repeats", [1, 5])
+def test_identical_rows_searched_for_or_not_give_the_same_result(knee_model: kneebayes.Model,
+                                                                 monkeypatch: pytest.MonkeyPatch, repeats: int) -> None:
+    rng = np.random.default_rng(12)
+    askable = [n.id for n in knee_model.nodes if n.askable]
+    n = 600 // repeats
+    data = {a: np.where(rng.random(n) < 0.4, rng.choice(["yes", "no"], n), None) for a in askable}
+    frame = pd.concat([pd.DataFrame(data)] * repeats, ignore_index=True)
+    monkeypatch.setattr(batch, "DISTINCT_SAMPLE", 64)   # the sample's judgement, on a frame this small
+    results = []
+    for pays in (0.0, 1.0):   # always search for identical rows; never
+        monkeypatch.setattr(batch, "DISTINCT_PAYS", pays)
+        results.append(knee_model.diagnose_frame(frame, triage=True, explain=True))
+    pd.testing.assert_frame_equal(results[0], results[1], rtol=0, atol=TOL)
+    check_against_diagnose(knee_model, frame.iloc[::7], results[1].iloc[::7], triage=True, explain=True)
+
+
 # -- input rules ------------------------------------------------------------------------------
 
 def test_missing_values_mean_not_asked(knee_model: kneebayes.Model) -> None:
