@@ -62,3 +62,13 @@ def test_distinct_rows_too_wide_for_one_key_are_still_each_row_once() -> None:
     codes = np.array([[0] * 70, [1] * 70, [0] * 70], dtype=np.int8)   # 3**70 keys pass 62 bits: a sort decides
     unique, inverse = distinct_rows(codes, [2] * 70)
     assert len(unique) == 2 and np.array_equal(unique[inverse], codes)
+
+
+@given(values=st.lists(st.sampled_from(["yes", "no", None, "", "probably", "not_sure", "maybe", "1"]), max_size=12))
+def test_a_column_of_arrow_strings_codes_as_the_same_values_in_an_object_column(
+        net: kneebayes.network.compiled.CompiledNetwork, values: list[str | None]) -> None:
+    graded = kneebayes.load_model().graded_answers
+    i = net.index["limping"]
+    expected = column_codes(pd.Series(values, dtype=object), net, i, graded)
+    got = column_codes(pd.Series(values, dtype="string[pyarrow]"), net, i, graded)
+    assert got[0].tolist() == expected[0].tolist() and got[1] == expected[1]

@@ -43,6 +43,7 @@ MISSING = -1
 INVALID = -2
 # pandas.factorize merges True with 1 and 1.0 (equal hashes): use it only where no such mix can occur.
 _SAFE_KINDS = frozenset({"string", "boolean", "empty", "integer", "floating", "mixed-integer-float"})
+_ARROW_STORAGE = ("pyarrow", "pyarrow_numpy")   # pandas' string dtypes kept in pyarrow (the latter: pandas 2.1-2.3)
 
 
 def _pandas() -> Any:
@@ -66,6 +67,8 @@ def column_codes(series: pd.Series, net: CompiledNetwork, i: int, graded: Mappin
         if np.array_equal(lut[:-1], np.arange(len(lut) - 1)):   # the categories are the states, in order
             return keys, tuple(found)                           # (a table the model sampled): no lookup
         return lut[keys], tuple(found)
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage in _ARROW_STORAGE:
+        return _arrow_codes(series, net.states[i], code_of), tuple(found)
     if series.dtype == object:
         values: Any = series.to_numpy()
         if pd.api.types.infer_dtype(values, skipna=True) not in _SAFE_KINDS:
@@ -77,6 +80,24 @@ def column_codes(series: pd.Series, net: CompiledNetwork, i: int, graded: Mappin
     keys, uniques = pd.factorize(values, use_na_sentinel=True)
     lut = np.array([code_of(u) for u in uniques] + [MISSING], dtype=np.int32)
     return lut[np.asarray(keys)], tuple(found)   # key -1 (missing) picks the last entry
+
+
+def _arrow_codes(series: pd.Series, states: Sequence[str], code_of: Callable[[Any], int]) -> np.ndarray:
+    """A column of pyarrow-backed strings (pandas 3's default for text): its states matched in arrow, a hash
+    lookup in C++ (faster than factorizing the column); only cells that are neither a state nor missing (an empty
+    string, a graded answer, an invalid value) are read one distinct value at a time."""
+    import pyarrow as pa  # loaded already: the column is stored in it
+    import pyarrow.compute as pc
+
+    strings = series.array.__arrow_array__()
+    found = pc.index_in(strings, value_set=pa.array(list(states), type=pa.string()))
+    codes = np.array(pc.fill_null(found, MISSING).to_numpy(), dtype=np.int32)   # a writable copy
+    if found.null_count > strings.null_count:   # some cell is neither missing nor a state
+        other = np.flatnonzero(np.asarray(pc.and_(pc.is_null(found), pc.is_valid(strings))))
+        cells = strings.take(pa.array(other)).to_pylist()
+        code = {value: code_of(value) for value in dict.fromkeys(cells)}   # in order of first occurrence
+        codes[other] = [code[value] for value in cells]
+    return codes
 
 
 def _one_by_one(values: np.ndarray, code_of: Callable[[Any], int]) -> np.ndarray:
