@@ -70,6 +70,24 @@ def test_a_pruned_component_value_equals_its_full_plan(case: tuple[ModelSpec, di
         np.testing.assert_allclose(value, full, rtol=1e-12, atol=1e-300)
 
 
+@pytest.mark.parametrize("weights", [{"yes": 1.0, "no": 0.5}, {"yes": 0.2, "no": 1.0}], ids=["for_yes", "against_yes"])
+def test_a_soft_answer_on_a_pruned_component_is_weighed_not_cut(weights: dict[str, float]) -> None:
+    # The pruned plan cut a soft answer at its likeliest state, so P(evidence) came out 0.5, not 0.75 (or 0.6).
+    from kneebayes.modelfile.schema import NodeSpec, NoisyOr, Prior
+    from strategies import param
+
+    yes_no = ("yes", "no")
+    nodes = [NodeSpec(id=r, label=r, kind="risk_factor", question=f"{r}?", states=yes_no,
+                      parameters=Prior((param(0.5), param(0.5))), askable=True) for r in ("r0", "r1")]
+    nodes.append(NodeSpec(id="c", label="c", kind="cause", question="c?", states=yes_no,
+                          parameters=NoisyOr(param(0.1), (("r0", param(0.6)), ("r1", param(0.3)))), askable=False))
+    model = _always_pruned(ModelSpec(name="soft", version="0", title="soft", nodes=tuple(nodes)), joint_limit=1)
+    expected = 0.5 * weights["yes"] + 0.5 * weights["no"]
+    with mock.patch.object(Pruning, "worth_it", lambda self, *_: True):
+        dx = model.diagnose({"r0": kneebayes.Likelihood(weights)})
+    assert dx.evidence_probability == pytest.approx(expected, rel=1e-12)
+
+
 def compiled_value(comp: compiled.Component, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     from kneebayes.inference.posterior import run_component
     return run_component(comp, lam)

@@ -119,10 +119,16 @@ def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray,
 
     ``own``: the component's lam rows, (1, nodes, max card); ``observed``:
     which of its nodes are observed. None when the evidence
-    reaches so much of the component that its fixed plan is cheaper.
+    reaches so much of the component that its fixed plan is cheaper, or
+    when an answer is soft (a likelihood vector, or one state at a weight
+    other than 1): this plan cuts each observed node at its one state, and
+    the fixed plan multiplies likelihoods in.
     """
     pr = comp.pruning
     assert pr is not None  # noqa: S101 - only called on components that have one
+    rows = own[0][observed]
+    if not ((rows == 0.0) | (rows == 1.0)).all() or not ((rows == 1.0).sum(axis=1) == 1).all():
+        return None
     k = math.prod(comp.full_shape)
     key = observed.tobytes()          # the relevant nodes follow from the observed ones
     plan = pr.plans.get(key)
