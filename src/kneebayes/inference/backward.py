@@ -41,7 +41,7 @@ def forward_pass(comp: Component, own: np.ndarray, observed: int = -1) -> list[n
     for j, card in enumerate(plan.lam_cards):
         work[plan.lam_start + j] = own[:, j, :card]
     one = batch == 1
-    if one and observed != -1:
+    if one and observed != -1 and prior_pass_fits(comp):
         prior = _prior(comp)
         for step, direct, below in zip(plan.forward, plan.forward_direct, plan.forward_below):
             if not below & observed:
@@ -55,6 +55,22 @@ def forward_pass(comp: Component, own: np.ndarray, observed: int = -1) -> list[n
         operands = [work[i] for i in step.inputs]
         work[step.output] = direct(*operands) if one and direct is not None else step.run(operands, batch, "C")
     return work
+
+
+#: The most entries a component's pass without evidence may hold to be kept for reuse (8 MiB): it keeps
+#: every slot, so on a large component (LINK's: 134M entries in one table) it would take gigabytes.
+PRIOR_PASS_ENTRIES = 1 << 20
+
+
+def prior_pass_fits(comp: Component) -> bool:
+    """Whether the component's pass without evidence is small enough to keep (``PRIOR_PASS_ENTRIES``), so
+    that one evidence row's steps no evidence reaches read it instead of running.
+
+    >>> import kneebayes
+    >>> prior_pass_fits(kneebayes.load_model().network.components[0])
+    True
+    """
+    return comp.largest * (len(comp.steps) + len(comp.leaf_stacks) + 1) <= PRIOR_PASS_ENTRIES
 
 
 # Each component's forward slots without evidence, for the steps no evidence reaches (kept beside the frozen

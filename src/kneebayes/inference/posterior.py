@@ -33,7 +33,7 @@ from ..network.backward_plan import CALL_WORK
 from ..network.compiled import CompiledNetwork, Component
 from ..network.pruned_plan import ROW_PRUNE_WORK
 from . import bipartite_queries
-from .backward import component_joints, forward_pass
+from .backward import component_joints, forward_pass, prior_pass_fits
 from .joint import TargetJoint
 from .pruned import bucket_marginals, bucket_value, clamped_work, pruned_value, release
 
@@ -140,7 +140,7 @@ def _contract(comp: Component, own: np.ndarray, log_scale: np.ndarray | None, ob
     slots = list(comp.slots)
     for j in comp.lam_used:
         slots[comp.lam_start + j] = own[:, j, : comp.cards[j]]
-    told = _told(comp) if observed != -1 and batch == 1 and log_scale is None else None
+    told = _told(comp) if observed != -1 and batch == 1 and log_scale is None and prior_pass_fits(comp) else None
     if told is not None:
         stack_below, step_below, prior = told
         for stack, below in zip(comp.leaf_stacks, stack_below):
