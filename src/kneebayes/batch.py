@@ -181,8 +181,9 @@ CHUNK = 1024
 FAST_CHUNK = 1024
 #: Rows sampled to judge whether looking for identical rows pays (see ``_distinct``).
 DISTINCT_SAMPLE = 16384
-#: Estimated share of repeated rows below which diagnose_frame does not look for them: the search costs about
-#: 0.2 us a row (key, hash, gathers), a row spared about 0.5 us (knee, 200k rows, measured).
+#: Estimated share of repeated rows below which the fast path's rows are not searched for repeats (without
+#: triage and next_question): the search costs about 0.2 us a row (key, hash, gathers), a row spared about 0.5 us
+#: (knee, 200k rows, measured). Every other way a row costs microseconds, and rows are always searched.
 DISTINCT_PAYS = 0.4
 #: Rows per general-engine call for the rows the fast path leaves (as fast a row as larger calls, measured).
 GENERAL_CHUNK = 256
@@ -255,7 +256,10 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
     cols, codes = _encode(net, frame, kept_names, model.graded_answers)      # the columns, (N, n_cols) codes
     nodes = cols.nodes
     n_rows = len(frame)
-    unique_codes, inverse = _distinct(codes, cols.widths)   # inverse None: every row is its own
+    # Identical rows are looked for always where a row costs much (the general engine, triage, the next question),
+    # and on the fast path only where a sample says enough of them repeat; inverse None: every row is its own.
+    cheap = not (triage or next_question) and model.fast_plan is not None and model.targets.matrix is not None
+    unique_codes, inverse = _distinct(codes, cols.widths, DISTINCT_PAYS if cheap else 0.0)
     n_unique = unique_codes.shape[0]
 
     width = len(out_names)
@@ -391,7 +395,7 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
     return result
 
 
-def _distinct(codes: np.ndarray, widths: list[int]) -> tuple[np.ndarray, np.ndarray | None]:
+def _distinct(codes: np.ndarray, widths: list[int], pays: float) -> tuple[np.ndarray, np.ndarray | None]:
     """The distinct rows and which one each row is (``cells.distinct_rows``); or the rows themselves and None
     where a sample of them shows too few repeats for finding them to pay.
 
@@ -399,18 +403,18 @@ def _distinct(codes: np.ndarray, widths: list[int]) -> tuple[np.ndarray, np.ndar
     distinct rows the frame has (Chao's estimate of the values a sample
     has not seen, for a sample drawn without replacement from a finite
     frame: from the values seen once and twice); rows are left as they are
-    where fewer than ``DISTINCT_PAYS`` of them would be spared. The
+    where fewer than ``pays`` of them would be spared (0: never). The
     estimate leans high (knee frames: 0.18 for 7% repeated rows, 0.35 for
     16%, 0.55 for every row twice), so a search that pays is not skipped.
     """
     n = len(codes)
-    if n > 2 * DISTINCT_SAMPLE:
+    if pays > 0.0 and n > 2 * DISTINCT_SAMPLE:
         m = DISTINCT_SAMPLE
         sample = codes[np.sort(np.random.default_rng(0).choice(n, m, replace=False))]
         counts = np.bincount(distinct_rows(sample, widths)[1])
         once, twice = int((counts == 1).sum()), int((counts == 2).sum())
         unseen = once * once / (n / (n - 1) * 2 * twice + m / (n - m) * once) if once else 0.0
-        if 1.0 - min(n, len(counts) + unseen) / n < DISTINCT_PAYS:
+        if 1.0 - min(n, len(counts) + unseen) / n < pays:
             return codes, None
     return distinct_rows(codes, widths)
 
