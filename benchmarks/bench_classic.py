@@ -49,11 +49,14 @@ What is timed is the FIRST call on each new evidence set, as a user diagnosing
 a new case meets it: posterior, ranking and batch each get evidence sets of
 their own (sampled with different seeds), each case a fresh dict that this
 process has never diagnosed; one untimed call with no evidence per engine
-pays the one-off costs. The table shows the median over cases. kneebayes then
-repeats every case ``--repeats`` times: the warm median is shown beside the
-first-call one, never instead. pgmpy and pyAgrum are timed once per case. The
-ratios are pgmpy's and pyAgrum's medians / kneebayes' first-call median on the
-same cases. Every measured case is checked: posteriors agree to 1e-9 and every
+pays the one-off costs. The engines take turns ten cases at a time, their
+order rotating, so that a change in the machine's speed during the run (on a
+shared virtual machine it moves by 2x within minutes) touches all three alike.
+The table shows the median over cases. kneebayes then repeats every case
+``--repeats`` times: the warm median is shown beside the first-call one,
+never instead. pgmpy and pyAgrum are timed once per case. The ratios are
+pgmpy's and pyAgrum's medians / kneebayes' first-call median on the same
+cases. Every measured case is checked: posteriors agree to 1e-9 and every
 candidate's gain agrees to 1e-9, against both references (asserted). The targets (posterior
 at least 5x faster than pgmpy, ranking at least 20x) are printed beside the
 numbers as met or missed, never asserted: timings move with machine load.
@@ -126,19 +129,40 @@ def evidence_sets(model: kneebayes.Model, targets: list[str], n: int, seed: int)
 
 
 # -- kneebayes ---------------------------------------------------------------------------
-def time_ours(call, cases: list[dict[str, str]], repeats: int) -> tuple[list[float], list[float]]:
-    """Each case's first-call wall time in ms (a fresh dict, never diagnosed before), and its warm median.
+#: Cases per turn: the engines take turns this many cases at a time (see ``time_side_by_side``).
+BLOCK = 10
 
-    The first pass is the headline; ``repeats`` more passes over the same
-    cases give each case's warm median, for comparison only.
+
+def time_side_by_side(calls: dict[str, Any], cases: list[dict[str, str]], block: int = BLOCK
+                      ) -> dict[str, tuple[list[float], list[Any]]]:
+    """Each engine's wall time per case in ms (once per case, a fresh dict each time) and its results.
+
+    The engines take turns ``block`` cases at a time, their order rotating
+    from block to block, so a change in the machine's speed during the run
+    (on a shared virtual machine it moves by 2x within minutes) touches
+    every engine alike; within a block each engine runs its cases back to
+    back, as a user's calls would. Call each engine once before (its
+    one-off costs, on evidence no case has).
     """
     clock = time.perf_counter_ns
-    first: list[float] = []
-    for ev in cases:
-        fresh = dict(ev)
-        t0 = clock()
-        call(fresh)
-        first.append((clock() - t0) / 1e6)
+    names = list(calls)
+    out: dict[str, tuple[list[float], list[Any]]] = {n: ([], []) for n in names}
+    for b, start in enumerate(range(0, len(cases), block)):
+        for k in range(len(names)):
+            name = names[(b + k) % len(names)]
+            times, results = out[name]
+            for ev in cases[start : start + block]:
+                fresh = dict(ev)
+                t0 = clock()
+                result = calls[name](fresh)
+                times.append((clock() - t0) / 1e6)
+                results.append(result)
+    return out
+
+
+def warm_medians(call, cases: list[dict[str, str]], repeats: int) -> list[float]:
+    """Each case's median time in ms over ``repeats`` more passes (after its first call): for comparison only."""
+    clock = time.perf_counter_ns
     per_case: list[list[float]] = [[] for _ in cases]
     for _ in range(repeats):
         for i, ev in enumerate(cases):
@@ -146,7 +170,7 @@ def time_ours(call, cases: list[dict[str, str]], repeats: int) -> tuple[list[flo
             t0 = clock()
             call(fresh)
             per_case[i].append((clock() - t0) / 1e6)
-    return first, [statistics.median(ts) for ts in per_case] if repeats else first
+    return [statistics.median(ts) for ts in per_case] if repeats else []
 
 
 def ours_posterior(model: kneebayes.Model):
@@ -183,19 +207,6 @@ def pgmpy_ranking(ve, targets: list[str], candidates: list[str], joint: bool, ev
             total += mutual_information_bits(values.reshape(values.shape[0], -1))
         gains[cand] = total
     return gains
-
-
-def time_reference(call, cases: list[dict[str, str]], warm_up=None) -> tuple[list[float], list[Any]]:
-    """pgmpy's or pyAgrum's time per case in ms (once each), after one warm-up call with no evidence."""
-    (warm_up or call)({})                                     # warm-up: no case is seen twice
-    clock = time.perf_counter_ns
-    times, results = [], []
-    for ev in cases:
-        t0 = clock()
-        out = call(dict(ev))
-        times.append((clock() - t0) / 1e6)
-        results.append(out)
-    return times, results
 
 
 # -- one network -------------------------------------------------------------------------
@@ -241,9 +252,13 @@ def run_network(name: str, args: argparse.Namespace) -> dict[str, Any]:
           f"{len(cases)} evidence sets ({REVEAL[0]}-{REVEAL[1]} nodes revealed), ranking on {n_rank}", flush=True)
 
     # posterior
-    ours_post, ours_post_warm = time_ours(ours_posterior(model), cases, args.repeats)
-    theirs_post, theirs_dists = time_reference(lambda ev: pgmpy_posterior(ve, targets, not joint, ev), cases)
-    gum_post, gum_dists = time_reference(gum_posterior, cases)
+    pgmpy_post = lambda ev: pgmpy_posterior(ve, targets, not joint, ev)   # noqa: E731
+    pgmpy_post({})
+    gum_posterior({})
+    timed = time_side_by_side({"kneebayes": ours_posterior(model), "pgmpy": pgmpy_post, "pyagrum": gum_posterior},
+                              cases)
+    (ours_post, _), (theirs_post, theirs_dists), (gum_post, gum_dists) = timed.values()
+    ours_post_warm = warm_medians(ours_posterior(model), cases, args.repeats) or ours_post
     worst_post = worst_post_gum = 0.0
     for ev, dists, gdists in zip(cases, theirs_dists, gum_dists):
         ours = model.diagnose(ev).distributions
@@ -283,12 +298,15 @@ def run_network(name: str, args: argparse.Namespace) -> dict[str, Any]:
           f"{len(batch_cases)} rows; largest difference from diagnose {worst_batch:.1e})", flush=True)
 
     # ranking
-    ours_rank, ours_rank_warm = time_ours(ours_ranking(model), rank_cases, args.repeats)
-    theirs_rank, theirs_gains = time_reference(    # warmed up by one posterior query: a ranking of every node is slow
-        lambda ev: pgmpy_ranking(ve, targets, [a for a in askable if a not in ev], joint, ev), rank_cases,
-        warm_up=lambda ev: pgmpy_posterior(ve, targets, not joint, ev))
-    gum_rank, gum_gains = time_reference(lambda ev: gum_ranking(ev, [a for a in askable if a not in ev]), rank_cases,
-                                         warm_up=lambda ev: gum_ranking(ev, askable[:1]))
+    list(model.diagnose({}).ranked_questions)
+    gum_ranking({}, askable[:1])       # pgmpy was warmed up by the posteriors: a ranking of every node is slow
+    timed = time_side_by_side({
+        "kneebayes": ours_ranking(model),
+        "pgmpy": lambda ev: pgmpy_ranking(ve, targets, [a for a in askable if a not in ev], joint, ev),
+        "pyagrum": lambda ev: gum_ranking(ev, [a for a in askable if a not in ev]),
+    }, rank_cases)
+    (ours_rank, _), (theirs_rank, theirs_gains), (gum_rank, gum_gains) = timed.values()
+    ours_rank_warm = warm_medians(ours_ranking(model), rank_cases, args.repeats) or ours_rank
     worst_gain = worst_gain_gum = 0.0
     n_gains = 0
     for ev, gains, ggains in zip(rank_cases, theirs_gains, gum_gains):
