@@ -7,7 +7,8 @@ soft answers are taken, a :class:`~kneebayes.Likelihood` or a graded word
 of a yes/no node. Its code is the state's index, :data:`MISSING` (-1),
 :data:`INVALID` (-2), or, for the column's ``j``-th distinct soft answer,
 the node's number of states plus ``j``. Each column is coded through its
-distinct values (``pandas.factorize``), not its rows.
+distinct values (``pandas.factorize``), not its rows; a column of arrow
+strings is matched against the node's states in arrow.
 
 >>> import pandas as pd, kneebayes
 >>> net = kneebayes.load_model().network
