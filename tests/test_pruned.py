@@ -42,7 +42,7 @@ def test_pruned_target_posteriors_and_evidence_probability_equal_brute_force(
 ) -> None:
     spec, evidence = case
     reference = brute_force(spec, evidence)
-    assume(reference.p_evidence > 0.0)
+    assume(reference.p_evidence > 1e-200)   # below, the float64 reference itself loses digits (subnormals)
     model = _always_pruned(spec, joint_limit)
     with mock.patch.object(Pruning, "worth_it", lambda self, *_: True):
         dx = model.diagnose(evidence)
