@@ -67,6 +67,8 @@ ERROR_SCALE = 4 * float(np.finfo(float).eps)
 _NEG = -1e250           # log 0: finite, so that sums of logs never meet inf - inf
 _IMPOSSIBLE = -1e200    # a log value below this is a zero
 _LOG_TINY = math.log(TINY)
+_ONES = np.ones(256)     # a single evidence set's picked rows are summed as a product with these
+_ONES.setflags(write=False)
 _BLAS_ROWS = 64          # rows per matrix product (see _blocked_matmul)
 #: Most evidence patterns a group of parts has in :func:`rows_plan` (its table: patterns times K or U values).
 GROUP_PATTERNS = 2187
@@ -353,13 +355,16 @@ def _settle(plan: FastPlan, picks: np.ndarray | list[int]) -> tuple[np.ndarray, 
     The same sums as a batch row, written as dot products: a single
     diagnosis pays per array operation, not per element.
     """
-    logs = np.add.reduce(plan.logs.take(picks, axis=0), axis=0)
+    # the picked rows' sum as a product with ones: half the cost of a reduction over so few rows
+    n = len(picks)
+    row = np.dot(_ONES[:n] if n <= _ONES.shape[0] else np.ones(n), plan.logs.take(picks, axis=0))
     k = plan.k
-    width = plan.logs.shape[1] - 1
-    values = np.exp(logs[:width])
+    width = row.shape[0] - 1
+    shift = float(row[width])
+    values = np.exp(row, out=row)             # in place: the shift column's own exp is never read
     q = values[:k]
     if plan.mix is not None:
-        both = np.dot(values[k:], plan.mix)   # the factored value, then its bound (never negative)
+        both = np.dot(values[k:width], plan.mix)   # the factored value, then its bound (never negative)
         np.maximum(both, 0.0, out=both)       # inclusion-exclusion rounding may dip below 0
         total, bound = np.dot(both.reshape(2, k), q).tolist()
         settled = bound * (plan.error_scale / TOLERANCE) <= total
@@ -368,11 +373,12 @@ def _settle(plan: FastPlan, picks: np.ndarray | list[int]) -> tuple[np.ndarray, 
         total = float(np.add.reduce(q))
         settled = True
     if total > 0.0:
-        log_evidence = min(math.log(total) + float(logs[width]), 0.0)
+        log_evidence = min(math.log(total) + shift, 0.0)
         if settled and log_evidence >= _LOG_TINY:
             q *= 1.0 / total
             return q, log_evidence
         return None
+    logs = np.add.reduce(plan.logs.take(picks, axis=0), axis=0)   # rare: the logs again, to tell zero from tiny
     if logs[:k].max() <= _IMPOSSIBLE or (plan.mix is not None and logs[k:width].max() <= _IMPOSSIBLE):
         return np.zeros(k), -math.inf
     return None
