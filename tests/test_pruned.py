@@ -113,8 +113,7 @@ def test_a_batch_pruned_row_by_row_equals_each_row_on_its_own(case: tuple[ModelS
     lam = encode(net, [to_indices(net, normalize(net, ev)) for ev in rows])
     declined = {"n": 0}
 
-    def worth_it(self: Pruning, n: int, work: float | None = None, planning: float = 0.0) -> bool:
-        # decline every other new pattern
+    def worth_it(self: Pruning, n: int, work: float | None = None) -> bool:   # decline every other new pattern
         if work is not None:
             return True     # the pattern was let through above: keep its plan
         declined["n"] += 1

@@ -41,14 +41,6 @@ class _Plan(NamedTuple):   # immutable, and cheap to build once per pattern
     shape: tuple[int, ...]                         # the result's axes: card or 1 per enumerated target
 
 
-#: What planning one evidence pattern here costs (``choose_buckets`` and the steps' subscripts: 150-230 us
-#: on ALARM), in the units of ``Pruning.full_work``. A pattern is planned once, but a diagnosis that adds
-#: an answer meets a new one each time: only a run estimated to save more than this is planned. Measured
-#: on first calls: ALARM's posterior 0.48 -> 0.36 ms and Win95pts' 1.95 -> 1.85 ms without planning;
-#: Pathfinder's 29-node component (851K) is still pruned (0.5 ms against 0.7-1.2 ms without).
-PATTERN_PLAN_WORK = 150_000.0
-
-
 def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_entries: float) -> _Plan | str:
     """The plan of one evidence pattern: the observed nodes' ancestors are relevant (every other node is barren);
     evidence is instantiated (each observed axis sliced at its state), then the unobserved relevant nodes
@@ -62,7 +54,7 @@ def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_ent
     if not bits:
         return _UNREACHED
     n_rel = bits.bit_count()
-    if not pr.worth_it(n_rel, None, PATTERN_PLAN_WORK):
+    if not pr.worth_it(n_rel):
         return _DECLINED
     rel = []
     while bits:

@@ -84,11 +84,10 @@ class Pruning:
         """``always`` as an int, bit j for node j."""
         return int.from_bytes(np.packbits(self.always, bitorder="little").tobytes(), "little")
 
-    def worth_it(self, n_relevant: int, work: float | None = None, planning: float = 0.0) -> bool:
+    def worth_it(self, n_relevant: int, work: float | None = None) -> bool:
         """Whether a pruned run over ``n_relevant`` nodes is estimated to beat the fixed plan by a margin of 2;
-        with its planned ``work`` (same units) once known, by that instead; ``planning`` is what making the
-        plan costs, where that is still to be paid."""
-        return 2.0 * (n_relevant * self.node_work if work is None else work) + planning < self.full_work
+        with its planned ``work`` (same units) once known, by that instead."""
+        return 2.0 * (n_relevant * self.node_work if work is None else work) < self.full_work
 
 
 def compile_pruning(nodes: Sequence[int], parents: Sequence[Sequence[int]],
