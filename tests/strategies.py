@@ -18,6 +18,7 @@ import functools
 import itertools
 import math
 import string
+from pathlib import Path
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -323,3 +324,19 @@ def mutated_lines(draw: st.DrawFn, text: str, tokens: Sequence[str]) -> str:
         if not lines:
             lines = [""]
     return "".join(lines)
+
+
+def tiny_noisy_or_file(path: Path, leak: float, weight: float, prior: float = 0.3) -> Path:
+    """A model file: risk factors r0-r2 (P(yes) = ``prior``), parents of one cause c, a noisy-OR with ``leak``
+    and ``weight`` for each (numbers written in full, so that 1e-12 stays a number in YAML)."""
+    def number(v: float) -> str:
+        return f"{{value: {v:.6e}, range: [{v / 2:.6e}, {min(2 * v, 0.99):.6e}], source: s, rationale: r}}"
+
+    lines = ["format: kneebayes-model/1", "name: tiny", 'version: "1"', 'title: "tiny"', "source_document: s", "nodes:"]
+    for i in range(3):
+        lines += [f"  - id: r{i}", f"    label: r{i}", "    kind: risk_factor", f'    question: "r{i}?"', "    prior:",
+                  f"      yes: {number(prior)}", f"      no: {number(1 - prior)}"]
+    lines += ["  - id: c", "    label: c", "    kind: cause", '    question: "c?"', "    noisy_or:",
+              f"      leak: {number(leak)}", "      weights:", *(f"        r{i}: {number(weight)}" for i in range(3))]
+    path.write_text("\n".join(lines) + "\n")
+    return path

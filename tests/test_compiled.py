@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import tiny_noisy_or_file
 
 import kneebayes
 from kneebayes import IntractableError
@@ -75,15 +76,7 @@ def test_a_wide_noisy_or_answers_evidence_on_its_parents_exactly(tmp_path: Path)
 
 def _tiny_leak(path: Path, leak: float) -> Path:
     """A cause with leak ``leak`` over three risk factors (prior PRIOR, weight 1e-3 each)."""
-    number = lambda v: f"{{value: {v:.6e}, range: [{v / 2:.6e}, {min(2 * v, 0.99):.6e}], source: s, rationale: r}}"
-    lines = ["format: kneebayes-model/1", "name: tiny", 'version: "1"', 'title: "tiny"', "source_document: s", "nodes:"]
-    for i in range(3):
-        lines += [f"  - id: r{i}", f"    label: r{i}", "    kind: risk_factor", f'    question: "r{i}?"', "    prior:",
-                  f"      yes: {number(PRIOR)}", f"      no: {number(1 - PRIOR)}"]
-    lines += ["  - id: c", "    label: c", "    kind: cause", '    question: "c?"', "    noisy_or:",
-              f"      leak: {number(leak)}", "      weights:", *(f"        r{i}: {number(1e-3)}" for i in range(3))]
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return tiny_noisy_or_file(path, leak, 1e-3, PRIOR)
 
 
 @pytest.mark.parametrize("leak", [1e-6, 1e-12, 1e-300])

@@ -13,7 +13,7 @@ from kneebayes.modelfile.schema import ModelSpec
 from kneebayes.research.draw_engine import DrawPlan, TargetDraws
 from kneebayes.research.draws import build_sampler, flat_values
 from ranged import KNEE_EVIDENCE, small_spec
-from strategies import networks_with_evidence
+from strategies import networks_with_evidence, tiny_noisy_or_file
 
 
 def at_written_numbers(model: kneebayes.Model, evidence: dict[str, str], draws: int) -> tuple[TargetDraws, np.ndarray]:
@@ -38,14 +38,7 @@ def test_draws_at_the_written_numbers_equal_the_engine(knee_model: kneebayes.Mod
 
 def test_draws_keep_every_digit_of_a_tiny_noisy_or(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # P(c = yes) is about 1e-12 with its parents open: pieces over a hidden variable would keep 4 of its digits.
-    number = lambda v: f"{{value: {v:.6e}, range: [{v / 2:.6e}, {min(2 * v, 0.99):.6e}], source: s, rationale: r}}"
-    lines = ["format: kneebayes-model/1", "name: tiny", 'version: "1"', 'title: "tiny"', "source_document: s", "nodes:"]
-    for i in range(3):
-        lines += [f"  - id: r{i}", f"    label: r{i}", "    kind: risk_factor", f'    question: "r{i}?"', "    prior:",
-                  f"      yes: {number(0.3)}", f"      no: {number(0.7)}"]
-    lines += ["  - id: c", "    label: c", "    kind: cause", '    question: "c?"', "    noisy_or:",
-              f"      leak: {number(1e-12)}", "      weights:", *(f"        r{i}: {number(1e-12)}" for i in range(3))]
-    (tmp_path / "tiny.yaml").write_text("\n".join(lines) + "\n")
+    tiny_noisy_or_file(tmp_path / "tiny.yaml", leak=1e-12, weight=1e-12)
     model = kneebayes.load_model(tmp_path / "tiny.yaml")
     targets, result = at_written_numbers(model, {"r0": "no"}, 3)
     exact = -np.expm1(np.log1p(-1e-12) + 2 * np.log1p(-0.3 * 1e-12))    # r1, r2 open
