@@ -59,13 +59,12 @@ def test_noisy_or_with_no_parent_present_is_the_leak_and_one_parent_adds_its_wei
 @given(st.floats(1e-300, 1e-3), st.lists(st.floats(0.0, 1e-3), min_size=1, max_size=4), st.integers(0, 1))
 def test_a_tiny_noisy_or_yes_keeps_its_digits(leak: float, weights: list[float], yes_index: int) -> None:
     # 1 - (1 - leak) * ... would keep about 16 + log10(leak) digits; every entry here keeps 13 or more.
-    import mpmath
+    from fractions import Fraction   # exact rational arithmetic on the very floats given
 
     table = noisy_or_table(leak, weights, [0] * len(weights), yes_index)
     for idx in itertools.product(range(2), repeat=len(weights)):
-        with mpmath.workdps(330):   # 1 - 1e-300 needs 300 digits
-            p_no = (1 - mpmath.mpf(leak)) * mpmath.fprod(1 - mpmath.mpf(w) for w, x in zip(weights, idx) if x == 0)
-            exact = float(1 - p_no)
+        p_no = (1 - Fraction(leak)) * math.prod((1 - Fraction(w) for w, x in zip(weights, idx) if x == 0), start=Fraction(1))
+        exact = float(1 - p_no)
         assert math.isclose(table[idx + (yes_index,)], exact, rel_tol=1e-13), idx
 
 
