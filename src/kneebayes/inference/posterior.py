@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import SettingError, quote
 from ..network.backward_plan import CALL_WORK
-from ..network.compiled import CompiledNetwork, Component
+from ..network.compiled import CompiledNetwork, Component, LeafStack
 from ..network.pruned_plan import ROW_PRUNE_WORK
 from . import bipartite_queries
 from .backward import component_joints, forward_pass, prior_pass_fits
@@ -148,23 +148,14 @@ def _contract(comp: Component, own: np.ndarray, log_scale: np.ndarray | None, ob
                 for _, _, _, slot, _ in stack.groups:
                     slots[slot] = prior[slot]
                 continue
-            messages = np.matmul(own[:, stack.positions, : stack.card].transpose(1, 0, 2), stack.matrices)
-            if len(stack.groups) < len(stack.positions):
-                messages = np.multiply.reduceat(messages, stack.starts, axis=0)
-            for g, (_, _, width, slot, shape) in enumerate(stack.groups):
-                slots[slot] = messages[g, :, :width].reshape((1, *shape))
+            _leaf_messages(stack, own, slots)
         for step, below in zip(comp.steps, step_below):
             slots[step.output] = (step.run([slots[i] for i in step.inputs], 1) if below & observed
                                   else prior[step.output])
         return _clipped(slots[comp.result])
     if log_scale is None:
         for stack in comp.leaf_stacks:   # every leaf message of one cardinality in one matmul
-            # nodes first: one (batch, card) x (card, w) product per node, each group's rows one block
-            messages = np.matmul(own[:, stack.positions, : stack.card].transpose(1, 0, 2), stack.matrices)  # (n, batch, w)
-            if len(stack.groups) < len(stack.positions):
-                messages = np.multiply.reduceat(messages, stack.starts, axis=0)   # each group's product, one call
-            for g, (_, _, width, slot, shape) in enumerate(stack.groups):
-                slots[slot] = messages[g, :, :width].reshape((batch, *shape))
+            _leaf_messages(stack, own, slots)
     else:
         for group in comp.leaf_groups:
             messages = np.matmul(own[:, group.positions, None, : group.card], group.matrices)   # (batch, n, 1, w)
@@ -176,6 +167,17 @@ def _contract(comp: Component, own: np.ndarray, log_scale: np.ndarray | None, ob
         out = step.run([slots[i] for i in step.inputs], batch)
         slots[step.output] = out if log_scale is None else _rescale(out, log_scale)
     return _clipped(slots[comp.result])
+
+
+def _leaf_messages(stack: LeafStack, own: np.ndarray, slots: list[np.ndarray | None]) -> None:
+    """One leaf stack's messages into ``slots``: nodes first, one (batch, card) x (card, w) product per node,
+    then each group's product in one call."""
+    batch = own.shape[0]
+    messages = np.matmul(own[:, stack.positions, : stack.card].transpose(1, 0, 2), stack.matrices)  # (n, batch, w)
+    if len(stack.groups) < len(stack.positions):
+        messages = np.multiply.reduceat(messages, stack.starts, axis=0)
+    for g, (_, _, width, slot, shape) in enumerate(stack.groups):
+        slots[slot] = messages[g, :, :width].reshape((batch, *shape))
 
 
 def _clipped(out: np.ndarray | None) -> np.ndarray:
@@ -222,10 +224,9 @@ def _told(comp: Component) -> tuple[tuple[int, ...], tuple[int, ...], list[np.nd
     for j in comp.lam_used:
         prior[comp.lam_start + j] = ones[:, j, : comp.cards[j]]
     for stack in comp.leaf_stacks:
-        messages = np.matmul(ones[:, stack.positions, : stack.card].transpose(1, 0, 2), stack.matrices)
-        messages = np.multiply.reduceat(messages, stack.starts, axis=0)
-        for g, (_, _, width, slot, shape) in enumerate(stack.groups):
-            prior[slot] = np.ascontiguousarray(messages[g, :, :width]).reshape((1, *shape))
+        _leaf_messages(stack, ones, prior)
+        for *_, slot, _ in stack.groups:
+            prior[slot] = np.ascontiguousarray(prior[slot])   # its own memory: kept, and made read-only below
     for step in comp.steps:
         prior[step.output] = step.run([prior[i] for i in step.inputs], 1)
     for slot in [*(g[3] for stack in comp.leaf_stacks for g in stack.groups), *(step.output for step in comp.steps)]:
