@@ -69,7 +69,6 @@ _IMPOSSIBLE = -1e200    # a log value below this is a zero
 _LOG_TINY = math.log(TINY)
 _ONES = np.ones(256)     # a single evidence set's picked rows are summed as a product with these
 _ONES.setflags(write=False)
-_BLAS_ROWS = 64          # rows per matrix product (see _blocked_matmul)
 #: Most evidence patterns a group of parts has in :func:`rows_plan` (its table: patterns times K or U values).
 GROUP_PATTERNS = 2187
 #: A row whose value over the joint sums below this is summed in logs instead (see :func:`rows_marginals`).
@@ -404,17 +403,18 @@ def _shifted(logs: np.ndarray, k: int) -> np.ndarray:
 
 
 def _blocked_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b`` in blocks of rows small enough for BLAS to stay on the calling thread.
+    """``a @ b`` in blocks of rows whose products BLAS keeps on the calling thread.
 
-    A larger product lets OpenBLAS start its own threads, which on a busy
-    machine (or under ``diagnose_frame``'s worker threads) costs ten times
-    the product itself.
+    OpenBLAS threads a product past about ``_BLAS_WORK`` multiply-adds, which
+    on a busy machine (or under ``diagnose_frame``'s worker threads) costs
+    ten times the product itself.
     """
-    if a.shape[0] <= _BLAS_ROWS:
-        return a @ b
+    rows = max(1, _BLAS_WORK // max(1, a.shape[1] * b.shape[1]))
+    if a.shape[0] <= rows:
+        return np.matmul(a, b)
     out = np.empty((a.shape[0], b.shape[1]))
-    for start in range(0, a.shape[0], _BLAS_ROWS):
-        np.matmul(a[start : start + _BLAS_ROWS], b, out=out[start : start + _BLAS_ROWS])
+    for start in range(0, a.shape[0], rows):
+        np.matmul(a[start : start + rows], b, out=out[start : start + rows])
     return out
 
 
@@ -620,17 +620,17 @@ def rows_marginals(grouped: RowsPlan, codes: np.ndarray) -> FastMarginals:
             terms *= grouped.term_tables[g].take(picks[:, n_joint + g], axis=0)
         for g in range(n_joint, len(grouped.shifts)):
             shift += grouped.shifts[g].take(picks[:, g])
-        value = _rows_matmul(terms, grouped.value)   # the same in every block of the joint
+        value = _blocked_matmul(terms, grouped.value)   # the same in every block of the joint
         np.maximum(value, 0.0, out=value)   # inclusion-exclusion rounding may dip below 0 (q is never negative)
         summed = q[0] if len(q) == 1 else np.add(q[0], q[1])
         for part in q[2:]:
             summed += part
-        bound = np.vecdot(_rows_matmul(terms, grouped.size), summed)   # the terms' sizes: the rounding estimate
+        bound = np.vecdot(_blocked_matmul(terms, grouped.size), summed)   # the terms' sizes: the rounding estimate
         for part in q:
             part *= value
-    found = _rows_matmul(q[0], grouped.columns[0])
+    found = _blocked_matmul(q[0], grouped.columns[0])
     for part, columns in zip(q[1:], grouped.columns[1:]):
-        found += _rows_matmul(part, columns)
+        found += _blocked_matmul(part, columns)
     total = found[:, -1]
     ok = bound * (plan.error_scale / TOLERANCE) <= total if grouped.value is not None else total > 0.0
     low = total < _LINEAR_FLOOR
@@ -653,18 +653,6 @@ def rows_marginals(grouped: RowsPlan, codes: np.ndarray) -> FastMarginals:
         log_evidence[rows] = redone.log_evidence
         ok[rows] = redone.ok
     return FastMarginals(marginals, log_evidence, ok)
-
-
-def _rows_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b`` in blocks of rows whose products BLAS keeps on the calling thread (OpenBLAS threads a product
-    past ``_BLAS_WORK`` multiply-adds; see :func:`_blocked_matmul`)."""
-    rows = max(1, _BLAS_WORK // max(1, a.shape[1] * b.shape[1]))
-    if a.shape[0] <= rows:
-        return np.matmul(a, b)
-    out = np.empty((a.shape[0], b.shape[1]))
-    for start in range(0, a.shape[0], rows):
-        np.matmul(a[start : start + rows], b, out=out[start : start + rows])
-    return out
 
 
 def part_rows(plan: FastPlan, indices: Mapping[int, int]) -> np.ndarray:
