@@ -499,6 +499,24 @@ def test_every_triage_level_of_the_knee_model_comes_out_as_the_diagnosis_gives_i
     check_against_diagnose(knee_model, frame, out, triage=True)
 
 
+def test_triage_equals_the_diagnosis_for_every_answer_of_every_red_flag_with_each_escalation(
+        knee_model: kneebayes.Model) -> None:
+    from kneebayes import Likelihood
+
+    flags = red_flags(knee_model)
+    answers = ["yes", "no", None, True, False, "", "probably", "not_sure", "probably_not",
+               Likelihood(yes=3, no=1), Likelihood(yes=1, no=3)]
+    causes = [{}] + [{e.cause: "yes"} for e in knee_model.spec.escalations] + \
+        [{e.cause: "yes" for e in knee_model.spec.escalations}]
+    rows = [{**{f: "no" for f in flags}, flag: answer, **cause}
+            for cause in causes for flag in flags for answer in answers]
+    rows += [{**{f: "no" for f in flags}, first: "yes", second: "yes"} for first in flags for second in flags]
+    frame = pd.DataFrame(rows, columns=flags + [e.cause for e in knee_model.spec.escalations])
+    out = knee_model.diagnose_frame(frame, triage=True)
+    assert set(out["triage"]) == {"see_doctor", "incomplete", "self_care"}
+    check_against_diagnose(knee_model, frame, out, triage=True)
+
+
 def test_a_missing_red_flag_column_leaves_the_screen_open(knee_model: kneebayes.Model) -> None:
     all_but_one = {f: "no" for f in red_flags(knee_model)[1:]}
     out = knee_model.diagnose_frame(pd.DataFrame([all_but_one]), triage=True)

@@ -12,11 +12,13 @@ import json
 from dataclasses import FrozenInstanceError, replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import kneebayes
+from kneebayes import Likelihood
 from kneebayes.modelfile.load import default_model_path, load_spec
 from kneebayes.triage import (
     INCOMPLETE,
@@ -27,11 +29,13 @@ from kneebayes.triage import (
     SCREEN_INCOMPLETE,
     SEE_DOCTOR,
     SELF_CARE,
+    CodedAnswers,
     Reason,
     Triage,
     level_of,
     triage,
     unanswered_red_flags,
+    warning_signs,
 )
 
 SPEC = load_spec(default_model_path())
@@ -283,3 +287,19 @@ def test_the_screen_sentences_count_their_questions_in_words() -> None:
     assert f"these {len(dict.fromkeys(f.node for f in RED_FLAGS))} warning-sign questions are still unanswered" in many
     single = triage(kneebayes.load_model(MIXED).spec, {"heel_numbness": "no"}, {"plantar_fasciitis": 0.0}).reasons[0]
     assert "(the one warning-sign question answered)" in single.text
+
+
+def test_coded_answers_give_the_same_signs_as_the_answers_themselves() -> None:
+    spec = kneebayes.load_model().spec
+    values = np.empty(6, dtype=object)
+    for j, v in enumerate(["yes", "no", Likelihood(yes=3, no=1), Likelihood(yes=1, no=3), Likelihood(yes=1, no=1), None]):
+        values[j] = v
+    codes = np.array([0, 1, 2, 3, 4, -1, 5, 0, 2])
+    nodes = {f.node for f in spec.red_flags}
+    coded = warning_signs(spec, {n: CodedAnswers(values, codes) for n in nodes}, len(codes))
+    plain = warning_signs(spec, {n: values[codes] for n in nodes}, len(codes))
+    assert coded.rules == plain.rules
+    np.testing.assert_array_equal(coded.fired, plain.fired)
+    np.testing.assert_array_equal(coded.screen_open, plain.screen_open)
+    assert coded.levels(spec).tolist() == ["see_doctor", "self_care", "see_doctor", "incomplete", "incomplete",
+                                           "incomplete", "incomplete", "see_doctor", "see_doctor"]

@@ -163,7 +163,7 @@ from .inference.posterior import TargetJoint, marginals, target_joint
 from .likelihood import Likelihood
 from .modelfile.schema import RedFlag
 from .questions import decide, question_candidates
-from .triage import QUIET_TRIGGER, SEE_DOCTOR, warning_signs
+from .triage import QUIET_TRIGGER, SEE_DOCTOR, CodedAnswers, has_triage_rules, levels, warning_signs
 
 if TYPE_CHECKING:
     from collections.abc import Hashable
@@ -685,22 +685,21 @@ def _triage(model: Model, cols: _Columns, codes: np.ndarray, posterior: np.ndarr
     n = codes.shape[0]
     answers = {}
     for node in {f.node for f in spec.red_flags}:
-        i = net.index[node]
-        k = column_of.get(i)
-        if k is not None:   # code -1 (not asked) picks the last entry, None
-            answers[node] = cols.answers(k)[codes[:, k]]
+        k = column_of.get(net.index[node])
+        if k is not None:   # each distinct answer read once; code -1 (not asked) picks the last entry, None
+            answers[node] = CodedAnswers(cols.answers(k), codes[:, k])
     columns = {t: k for k, t in enumerate(targets.ids)} if targets.binary else dict(targets.yes_columns)
     yes_probability = {t: posterior[:, k] for t, k in columns.items()}
     signs = warning_signs(spec, answers, n, yes_probability)
-    level = signs.levels(spec)
-    triggers = np.array([r.node if isinstance(r, RedFlag) else r.cause for r in signs.rules], dtype=object)
-    reasons = np.empty(n, dtype=object)
-    see = np.flatnonzero(level == SEE_DOCTOR)
-    patterns, which = np.unique(signs.fired[see], axis=0, return_inverse=True)   # rows that fire alike, once
-    for p, pattern in enumerate(patterns):
-        _fill(reasons, see[which.reshape(-1) == p], tuple(triggers[np.flatnonzero(pattern)].tolist()))
-    for quiet in set(level.tolist()) - {SEE_DOCTOR}:
-        _fill(reasons, np.flatnonzero(level == quiet), (QUIET_TRIGGER[quiet],))
+    # Rows that fire alike and agree on the screen share their level and reasons: each pattern is judged once.
+    pattern, first = _patterns(np.column_stack([signs.fired, signs.screen_open]))
+    fired_in = signs.fired[first]
+    level_in = levels(fired_in.any(axis=1), has_triage_rules(spec), signs.screen_open[first])
+    triggers = [r.node if isinstance(r, RedFlag) else r.cause for r in signs.rules]
+    reasons_in = np.empty(len(first), dtype=object)
+    for p, (lv, row) in enumerate(zip(level_in.tolist(), fired_in.tolist())):
+        reasons_in[p] = tuple(t for t, f in zip(triggers, row) if f) if lv == SEE_DOCTOR else (QUIET_TRIGGER[lv],)
+    level, reasons = level_in.take(pattern), reasons_in.take(pattern)
     near = np.zeros(n, dtype=bool)
     with np.errstate(invalid="ignore"):
         for esc in spec.escalations:
@@ -714,11 +713,25 @@ def _triage(model: Model, cols: _Columns, codes: np.ndarray, posterior: np.ndarr
     return level, reasons
 
 
-def _fill(out: np.ndarray, rows: np.ndarray, value: tuple[str, ...]) -> None:
-    """Put one tuple into many cells of an object array (assigned directly, numpy would unpack it)."""
-    box = np.empty(1, dtype=object)
-    box[0] = value
-    out[rows] = box
+def _patterns(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of booleans, (rows, k): which distinct pattern each row is, and each pattern's first row.
+
+    Up to 62 columns, each row is read as one integer (its bits) and hashed;
+    wider, the rows are sorted (``numpy.unique``).
+    """
+    n, k = flags.shape
+    if n == 0:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    if k > 62:
+        _, first, pattern = np.unique(flags, axis=0, return_index=True, return_inverse=True)
+        return pattern.reshape(-1), first
+    key = np.zeros(n, dtype=np.int64)
+    for j in range(k):
+        key |= flags[:, j].astype(np.int64) << j
+    pattern, uniques = _pandas().factorize(key)
+    first = np.empty(len(uniques), dtype=np.intp)
+    first[pattern[::-1]] = np.arange(n - 1, -1, -1)   # the first row of each pattern
+    return pattern, first
 
 
 # -- what the answers point to ------------------------------------------------------------

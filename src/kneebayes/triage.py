@@ -42,8 +42,8 @@ import numpy as np
 from .likelihood import Likelihood
 from .modelfile.schema import Escalation, ModelSpec, RedFlag
 
-__all__ = ["INCOMPLETE", "LEVELS", "LEVEL_TITLES", "NOT_ASSESSED", "QUIET_TRIGGER", "SELF_CARE", "SEE_DOCTOR", "Reason", "Triage",
-           "WarningSigns", "has_triage_rules", "level_of", "levels", "screened", "triage", "unanswered_red_flags",
+__all__ = ["INCOMPLETE", "LEVELS", "LEVEL_TITLES", "NOT_ASSESSED", "QUIET_TRIGGER", "SELF_CARE", "SEE_DOCTOR", "CodedAnswers",
+           "Reason", "Triage", "WarningSigns", "has_triage_rules", "level_of", "levels", "screened", "triage", "unanswered_red_flags",
            "warning_signs"]
 
 TriageLevel = Literal["see_doctor", "self_care", "incomplete", "not_assessed"]
@@ -253,8 +253,33 @@ def levels(fired: np.ndarray, has_rules: bool, screen_open: np.ndarray) -> np.nd
     >>> levels(np.array([True, False, False]), True, np.array([False, True, False])).tolist()
     ['see_doctor', 'incomplete', 'self_care']
     """
-    quiet = np.where(screen_open, INCOMPLETE, SELF_CARE) if has_rules else np.full(len(fired), NOT_ASSESSED)
-    return np.where(fired, SEE_DOCTOR, quiet).astype(object)
+    fired = np.asarray(fired, dtype=bool)
+    if has_rules:   # 0 see_doctor, 1 incomplete, 2 self_care: small codes, then one take of the names
+        code = np.where(fired, 0, np.where(screen_open, 1, 2).astype(np.int8))
+    else:
+        code = np.where(fired, 0, 3).astype(np.int8)
+    return _LEVEL_NAMES.take(code)
+
+
+_LEVEL_NAMES = np.array([SEE_DOCTOR, INCOMPLETE, SELF_CARE, NOT_ASSESSED], dtype=object)
+
+
+@dataclass(frozen=True, eq=False)
+class CodedAnswers:
+    """A column of answers as its few distinct answers and, per case, which one: case ``r`` answered
+    ``values[codes[r]]`` (a negative code counts from the end, as numpy indexes).
+
+    ``warning_signs`` reads each distinct answer once and spreads the result
+    over the cases with one take, instead of reading every case's cell.
+
+    >>> import numpy as np
+    >>> column = CodedAnswers(np.array(["yes", "no", None], dtype=object), np.array([0, -1, 1, 0]))
+    >>> column.values[column.codes].tolist()
+    ['yes', None, 'no', 'yes']
+    """
+
+    values: np.ndarray   # (distinct answers,) object: state names, soft answers (Likelihood), None
+    codes: np.ndarray    # (cases,) integers indexing values
 
 
 @dataclass(frozen=True, eq=False)
@@ -275,14 +300,15 @@ class WarningSigns:
         return levels(self.fired.any(axis=1), has_triage_rules(spec), self.screen_open)
 
 
-def warning_signs(spec: ModelSpec, answers: Mapping[str, np.ndarray], rows: int,
+def warning_signs(spec: ModelSpec, answers: Mapping[str, np.ndarray | CodedAnswers], rows: int,
                   yes_probability: Mapping[str, np.ndarray] | None = None) -> WarningSigns:
     """The warning-sign rules on rows of cases: the one place they are written, for a Diagnosis and a batch.
 
     ``answers[node]``: each case's state name or soft answer (Likelihood)
-    for a red-flag node (an object array, None where unanswered; a node
-    left out is unanswered everywhere; a soft answer is read as the module
-    docstring says). ``yes_probability[cause]``: each case's P(cause = yes);
+    for a red-flag node (an object array, None where unanswered; or a
+    :class:`CodedAnswers`, the column's distinct answers and which one each
+    case gave, read once per distinct answer; a node left out is unanswered
+    everywhere; a soft answer is read as the module docstring says). ``yes_probability[cause]``: each case's P(cause = yes);
     an escalation whose cause is missing (or all of them, when None) is not
     evaluated and never fires. A red flag fires when its node is answered
     with its state; an escalation when the probability is at or above its
@@ -296,12 +322,21 @@ def warning_signs(spec: ModelSpec, answers: Mapping[str, np.ndarray], rows: int,
     """
     fired, rules = [], []
     screen_open = np.zeros(rows, dtype=bool)
-    unanswered = np.full(rows, None, dtype=object)
     for flag in spec.red_flags:
-        column = _as_flag_answers(answers.get(flag.node, unanswered), flag.state)
-        fired.append(column == flag.state)
-        screen_open |= np.equal(column, None)
+        given = answers.get(flag.node)
         rules.append(flag)
+        if given is None:   # never answered: open everywhere, fires nowhere
+            fired.append(np.zeros(rows, dtype=bool))
+            screen_open[:] = True
+            continue
+        coded = isinstance(given, CodedAnswers)
+        column = _as_flag_answers(given.values if coded else given, flag.state)
+        fires, open_ = np.equal(column, flag.state).astype(bool), np.equal(column, None).astype(bool)
+        if coded:   # read once per distinct answer, spread over the cases
+            codes = given.codes  # type: ignore[union-attr]
+            fires, open_ = fires.take(codes), open_.take(codes)
+        fired.append(fires)
+        screen_open |= open_
     for esc in spec.escalations:
         p = None if yes_probability is None else yes_probability.get(esc.cause)
         if p is None:
