@@ -11,7 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import kneebayes
-from kneebayes.questions import Question, Settings, StopReason, rank, stop_reason
+import numpy as np
+
+from kneebayes.questions import Question, Settings, StopReason, decide, rank, stop_reason
 
 YES_NO = ("yes", "no")
 
@@ -59,6 +61,26 @@ def red_flags(knee_model: kneebayes.Model) -> tuple[str, ...]:
 # ---------------------------------------------------------------------------------
 # Ranking
 # ---------------------------------------------------------------------------------
+@given(st.data())
+def test_decide_on_one_row_matches_the_rules_on_a_batch(data: st.DataObject) -> None:
+    # one row takes a plain-Python path; the same row inside a batch of two takes the array rules
+    n = data.draw(st.integers(0, 8))
+    pool = st.sampled_from((0.0, 0.005, 0.1, 0.25, 0.5))
+    gains = np.array([data.draw(st.lists(pool, min_size=n, max_size=n)) for _ in range(2)])
+    costs = np.array(data.draw(st.lists(st.sampled_from((1.0, 2.0, 30.0)), min_size=n, max_size=n)))
+    red = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+    open_ = np.array([data.draw(st.lists(st.booleans(), min_size=n, max_size=n)) for _ in range(2)], dtype=bool)
+    leading = np.array(data.draw(st.lists(st.sampled_from((0.3, 0.9, 0.95)), min_size=2, max_size=2)))
+    settings = Settings(cost_weight=data.draw(st.sampled_from((0.0, 0.01))),
+                        screen_red_flags=data.draw(st.booleans()))
+    one = decide(gains[:1], costs, red, open_[:1], leading[:1], settings)
+    both = decide(gains, costs, red, open_, leading, settings)
+    assert one.order.tolist() == both.order[:1].tolist()
+    assert one.n_open.tolist() == both.n_open[:1].tolist()
+    assert one.stop.tolist() == both.stop[:1].tolist()
+    assert one.score.tolist() == both.score[:1].tolist()
+
+
 @given(questions())
 def test_rank_orders_by_score_descending_then_by_id(qs: list[Question]) -> None:
     ranked = rank(qs, promote_red_flags=False)
