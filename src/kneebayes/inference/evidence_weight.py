@@ -84,12 +84,14 @@ EXPLANATION_MEASURE: str = "bayes_factor"
 
 # The division, without ever dividing by zero. Numerators and denominators come scaled by _SCALE (a
 # power of two, so exactly: the quotient is the same). _divide computes n * _CEIL / max(d * _CEIL, n):
-# a factor up to _CEIL (about 1.02e100) comes out as n / d, to a rounding or two; any larger one,
-# infinity included, comes out at _CEIL, which the clip takes to exactly FACTOR_MAX. Nothing
-# underflows on the way, even where a prior is within a subnormal float of certainty, and nothing
-# overflows (the scaled values are at most _SCALE). Only 0 / 0, a row of impossible evidence, gives NaN.
+# a factor up to _CEIL (about 1.75e100) comes out as n / d, to a rounding; any larger one, infinity
+# included, comes out at _CEIL, which the clip takes to exactly FACTOR_MAX. _CEIL is a power of two
+# too, so a yes/no layout folds it into its matrix with the very same products (one multiplication
+# fewer per term). Nothing underflows on the way, even where a prior is within a subnormal float of
+# certainty, and nothing overflows (the scaled values are at most _SCALE * _CEIL, about 1.5e200).
+# Only 0 / 0, a row of impossible evidence, gives NaN.
 _SCALE = 2.0**332                               # 8.7e99
-_CEIL = np.array(FACTOR_MAX / 0.98)             # past the bound, so the clip below decides it
+_CEIL = np.array(2.0**333)                      # 1.75e100: past the bound, so the clip below decides it
 # 0-d arrays: numpy takes them faster than Python floats on the tiny arrays of one diagnosis.
 _MIN, _MAX, _GRID = np.array(FACTOR_MIN), np.array(FACTOR_MAX), np.array(1.0 / TIE_GRID)
 
@@ -117,10 +119,13 @@ class Layout:
     states : tuple of str
         State name of each result column.
     matrix : numpy.ndarray
-        (width, 3 * width): ``marg @ matrix`` gives, per result column, the
-        factor's numerator P(s | e) * P(not s), its denominator
-        P(not s | e) * P(s) (both times ``_SCALE``), and P(s | e) itself.
-        With ``scale`` given, the first two parts still need multiplying by it.
+        ``marg @ matrix`` gives, per result column, the factor's numerator
+        P(s | e) * P(not s), its denominator P(not s | e) * P(s) (both
+        times ``_SCALE``), and P(s | e) itself: (width, 3 * width). With
+        ``scale`` given, the first two parts still need multiplying by it.
+        Where ``scale`` is None, (width, 4 * width): the numerator and the
+        denominator times ``_CEIL`` as well, then the numerator without it,
+        then P(s | e).
     scale : numpy.ndarray or None
         (2 * width,) the prior's "rest" then the prior, times ``_SCALE``;
         None where they are folded into ``matrix`` already (every target
@@ -205,8 +210,9 @@ def prepare(prior: np.ndarray, targets: Sequence[tuple[str, Sequence[str], str |
             matrix[first : first + cards[tid], j] = matrix[first : first + cards[tid], width + j] = 1.0
             scale[j] = scale[width + j] = _SCALE
     folded = all(n == 2 for n in cards.values())
-    if folded:
+    if folded:   # powers of two times single terms: the same products as scaling after the sum
         matrix[:, : 2 * width] *= scale
+        matrix = np.concatenate([matrix[:, : 2 * width] * _CEIL, matrix[:, :width], matrix[:, 2 * width :]], axis=1)
     by_id = sorted(range(len(candidates)), key=lambda j: (candidates[j][2], candidates[j][4]))
     rank = np.empty(len(candidates), dtype=np.intp)
     rank[np.array(by_id, dtype=np.intp)] = np.arange(len(candidates) - 1, -1, -1, dtype=np.intp)
@@ -234,6 +240,11 @@ def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     np.multiply(denominator, _CEIL, out=denominator)
     np.maximum(denominator, numerator, out=denominator)
     np.multiply(numerator, _CEIL, out=numerator)
+    return _clipped_quotient(numerator, denominator)
+
+
+def _clipped_quotient(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """:func:`_divide`'s last steps, n * _CEIL / max(d * _CEIL, n), clipped, in place in ``numerator``."""
     np.divide(numerator, denominator, out=numerator)
     np.maximum(numerator, _MIN, out=numerator)
     np.minimum(numerator, _MAX, out=numerator)
@@ -271,9 +282,12 @@ def weigh(marg: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
     """
     width = layout.columns.size
     parts = marg.dot(layout.matrix)                   # a fresh array: the division works in it
-    terms = parts if layout.scale is None else parts[..., : 2 * width] * layout.scale
-    factors = _divide(terms[..., :width], terms[..., width : 2 * width])
-    return factors, parts[..., 2 * width :]
+    if layout.scale is None:                          # yes/no targets: the prior and _CEIL are in the matrix
+        denominator = parts[..., width : 2 * width]
+        np.maximum(denominator, parts[..., 2 * width : 3 * width], out=denominator)
+        return _clipped_quotient(parts[..., :width], denominator), parts[..., 3 * width :]
+    terms = parts[..., : 2 * width] * layout.scale
+    return _divide(terms[..., :width], terms[..., width:]), parts[..., 2 * width :]
 
 
 def odds_ratio(p: np.ndarray | float, rest: np.ndarray | float, p0: np.ndarray | float,
