@@ -9,6 +9,7 @@ targets' own gains (``measure == "sum_of_marginals"``).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -85,10 +86,13 @@ def expected_information_gains(net: CompiledNetwork, lam: np.ndarray, tj: Target
 def _joint_gains(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, candidates: tuple[int, ...]) -> Gains:
     # Entropies need each entry exact relative to the joint, not to itself: a node's last state may be the rest's complement.
     stack = joint_with_targets(net, lam, tj, candidates, complement=True)   # (rows, n, card, K)
-    answer = stack.sum(axis=3)                                     # (rows, n, card): P(X = x | e)
-    h_t = entropy(tj.joint)[:, None]
-    h_x = entropy(answer)
-    h_tx = _joint_entropies(stack, answer)
+    answer = np.add.reduce(stack, axis=3)                          # (rows, n, card): P(X = x | e)
+    if stack.size < SKIP_EMPTY_FROM:
+        h_t, h_x, h_tx = _entropies_at_once(tj.joint, answer, stack)
+    else:
+        h_t = entropy(tj.joint)[:, None]
+        h_x = entropy(answer)
+        h_tx = _joint_entropies(stack, answer)
     # Rounding can leave a gain a hair outside [0, min(H(T), H(X))]; the exact value is inside.
     gains = h_t + h_x
     gains -= h_tx
@@ -101,6 +105,30 @@ def _joint_gains(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, candida
 #: past a node's cardinality, an answered node's other states): the logs dominate there, not the few calls
 #: more (HEPAR II's entropies 1.26 -> 0.80 ms, ALARM's 154 -> 131 us).
 SKIP_EMPTY_FROM = 8192
+
+
+def _entropies_at_once(joint: np.ndarray, answer: np.ndarray, stack: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """H(T) (rows, 1), H(X) and H(T, X) (rows, n) for a small ``stack`` (rows, n, card, K), its sums over K
+    ``answer`` and the targets' ``joint``, from one buffer: one log and one segmented sum where three
+    ``entropy`` calls take fifteen numpy calls (a third of a small ranking's entropy time is per call)."""
+    rows, n, card, K = stack.shape
+    p = np.concatenate((stack.reshape(rows, -1), answer.reshape(rows, -1), joint), axis=1)
+    logs = np.maximum(p, _FLOOR)
+    np.log(logs, out=logs)
+    logs *= p
+    sums = np.add.reduceat(logs, _segments(n, card, K), axis=1)    # (rows, 2n + 1): H(T, X)s, H(X)s, H(T)
+    sums *= _MINUS_ONE_OVER_LN2
+    return sums[:, 2 * n :], sums[:, n : 2 * n], sums[:, :n]
+
+
+@functools.lru_cache(maxsize=256)
+def _segments(n: int, card: int, K: int) -> np.ndarray:
+    """Where each candidate's joint, each candidate's answer and the targets' joint start in
+    ``_entropies_at_once``'s buffer (read-only)."""
+    starts = np.concatenate((np.arange(n) * (card * K), n * card * K + np.arange(n + 1) * card)).astype(np.intp)
+    starts.setflags(write=False)
+    return starts
 
 
 def _joint_entropies(stack: np.ndarray, answer: np.ndarray) -> np.ndarray:
