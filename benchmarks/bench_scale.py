@@ -642,6 +642,11 @@ def markdown(rows: list[dict[str, Any]], headers: list[dict[str, Any]]) -> str:
             s_qs = status(qs, r["network"], "Quickscore")
             lines.append(f"| {r['network']} | {r['roots']} x {r['leaves']:,} | {r['arcs']:,} | {cell_first(qs)}{s_qs} | "
                          f"{cell_first(kb)} | {ratio(kb, qs)} | {diff(kb.get('max_diff_vs_quickscore'))} |")
+        lines += ["", "The plain Quickscore is a float64 sum of 2^10 terms of alternating sign, which cancel: where it "
+                  "differs from kneebayes by more than 1e-9, the rounding is the reference's. kneebayes's bipartite "
+                  "engine estimates that rounding and returns a Quickscore answer only where it stays below "
+                  "1e-10, else answers by a sum of non-negative terms (`docs/engine.md`); "
+                  "`tests/test_bipartite.py` holds it to brute force in exact fractions."]
     if notes:
         lines += ["", "Failures (the first line of each message):", ""]
         lines += [f"{i}. {n}" for i, n in enumerate(notes, 1)]
