@@ -72,3 +72,59 @@ def test_a_column_of_arrow_strings_codes_as_the_same_values_in_an_object_column(
     expected = column_codes(pd.Series(values, dtype=object), net, i, graded)
     got = column_codes(pd.Series(values, dtype="string[pyarrow]"), net, i, graded)
     assert got[0].tolist() == expected[0].tolist() and got[1] == expected[1]
+
+
+@given(values=st.lists(st.sampled_from(["yes", "no", None, "", "probably", "yesterday", "no\x00", "nо", "Yes", "1"]),
+                       max_size=40),
+       cuts=st.lists(st.integers(0, 40), max_size=3), skip=st.integers(0, 3))
+def test_a_chunked_sliced_column_of_arrow_strings_codes_as_its_object_column(
+        net: kneebayes.network.compiled.CompiledNetwork, values: list[str | None], cuts: list[int], skip: int) -> None:
+    import pyarrow as pa
+
+    graded = kneebayes.load_model().graded_answers
+    i = net.index["limping"]
+    bounds = [0, *sorted(min(c, len(values)) for c in cuts), len(values)]
+    pieces = [values[a:b] for a, b in zip(bounds, bounds[1:])]
+    first = pa.array(["no"] * skip + pieces[0], type=pa.large_string()).slice(skip)   # starts inside its buffers
+    chunks = [first] + [pa.array(p, type=pa.large_string()) for p in pieces[1:]]
+    series = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(chunks, type=pa.large_string())))
+    assert series.array.__arrow_array__().num_chunks == len(chunks)
+    expected = column_codes(pd.Series(values, dtype=object), net, i, graded)
+    got = column_codes(series, net, i, graded)
+    assert got[0].tolist() == expected[0].tolist() and got[1] == expected[1]
+
+
+@given(states=st.lists(st.text(min_size=1, max_size=4), min_size=1, max_size=5, unique=True),
+       cells=st.lists(st.one_of(st.none(), st.text(max_size=5)), max_size=30), large=st.booleans(),
+       data=st.data())
+def test_arrow_strings_read_from_their_buffers_match_states_as_a_hash_lookup_does(
+        states: list[str], cells: list[str | None], large: bool, data: st.DataObject) -> None:
+    import pyarrow as pa
+
+    from kneebayes import cells as module
+
+    cells = cells + data.draw(st.lists(st.sampled_from(states), max_size=10))
+    skip = data.draw(st.integers(0, len(cells)))
+    chunk = pa.array(cells, type=pa.large_string() if large else pa.string()).slice(skip)
+    short, hashed = np.empty(len(chunk), dtype=np.int32), np.empty(len(chunk), dtype=np.int32)
+    unmatched = module._short_codes(chunk, states, short)
+    module._index_in_codes(chunk, states, hashed)
+    if any(len(s.encode()) > 8 for s in states):
+        assert unmatched is None
+        return
+    hashed[[c == "" for c in cells[skip:]]] = MISSING   # an empty cell is missing (the hash lookup leaves it to read)
+    assert short.tolist() == hashed.tolist()
+    assert unmatched == int((short == module._OTHER).sum())
+
+
+def test_a_null_arrow_string_cell_is_missing_even_where_its_offsets_span_bytes() -> None:
+    import pyarrow as pa
+
+    from kneebayes import cells as module
+
+    validity = pa.py_buffer(np.packbits([1, 0, 1], bitorder="little").tobytes())
+    offsets = pa.py_buffer(np.array([0, 3, 6, 8], dtype=np.int32).tobytes())
+    chunk = pa.Array.from_buffers(pa.string(), 3, [validity, offsets, pa.py_buffer(b"yesyesno")], null_count=1)
+    out = np.empty(3, dtype=np.int32)
+    assert module._short_codes(chunk, ["yes", "no"], out) == 0
+    assert out.tolist() == [0, MISSING, 1]

@@ -112,7 +112,7 @@ not cost the other 199,999. Filter with ``out[~out.impossible]``.
 
 **How it runs.** No Python loop over rows: each column is mapped to state
 codes with ``pandas.factorize`` (a loop over the column's *distinct* values
-only; a column of arrow strings is matched against the states in arrow), identical rows are diagnosed once (where a sample of the rows
+only; a column of arrow strings is matched against the states on its arrow buffers), identical rows are diagnosed once (where a sample of the rows
 shows enough of them to pay for the search), and the distinct rows run in
 chunks of ``CHUNK`` rows, on up to ``WORKERS`` threads (numpy releases the
 GIL in its kernels), through the same fast path as ``model.diagnose``

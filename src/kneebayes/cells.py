@@ -8,7 +8,7 @@ of a yes/no node. Its code is the state's index, :data:`MISSING` (-1),
 :data:`INVALID` (-2), or, for the column's ``j``-th distinct soft answer,
 the node's number of states plus ``j``. Each column is coded through its
 distinct values (``pandas.factorize``), not its rows; a column of arrow
-strings is matched against the node's states in arrow.
+strings is matched against the node's states on its arrow buffers.
 
 >>> import pandas as pd, kneebayes
 >>> net = kneebayes.load_model().network
@@ -21,6 +21,7 @@ strings is matched against the node's states in arrow.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -84,21 +85,100 @@ def column_codes(series: pd.Series, net: CompiledNetwork, i: int, graded: Mappin
 
 
 def _arrow_codes(series: pd.Series, states: Sequence[str], code_of: Callable[[Any], int]) -> np.ndarray:
-    """A column of pyarrow-backed strings (pandas 3's default for text): its states matched in arrow, a hash
-    lookup in C++ (faster than factorizing the column); only cells that are neither a state nor missing (an empty
-    string, a graded answer, an invalid value) are read one distinct value at a time."""
+    """A column of pyarrow-backed strings (pandas 3's default for text), chunk by chunk: each cell matched
+    against the node's states on the arrow buffers (``_short_codes``; ``pyarrow.compute.index_in`` where a state
+    is long); the cells that are neither a state nor missing (an empty string, a graded answer, an invalid value)
+    are read one distinct value at a time."""
     import pyarrow as pa  # loaded already: the column is stored in it
     import pyarrow.compute as pc
 
     strings = series.array.__arrow_array__()
-    found = pc.index_in(strings, value_set=pa.array(list(states), type=pa.string()))
-    codes = np.array(pc.fill_null(found, MISSING).to_numpy(), dtype=np.int32)   # a writable copy
-    if found.null_count > strings.null_count:   # some cell is neither missing nor a state
-        other = np.flatnonzero(np.asarray(pc.and_(pc.is_null(found), pc.is_valid(strings))))
-        cells = strings.take(pa.array(other)).to_pylist()
-        code = {value: code_of(value) for value in dict.fromkeys(cells)}   # in order of first occurrence
-        codes[other] = [code[value] for value in cells]
-    return codes
+    chunks = strings.chunks if isinstance(strings, pa.ChunkedArray) else [strings]
+    out = np.empty(len(series), dtype=np.int32)
+    known: dict[Any, int] = {}   # the other values' codes, across chunks (soft answers coded in order of first sight)
+    at = 0
+    for chunk in chunks:
+        codes = out[at : at + len(chunk)]
+        at += len(chunk)
+        unmatched = _short_codes(chunk, states, codes)
+        if unmatched is None:
+            unmatched = _index_in_codes(chunk, states, codes)
+        if unmatched:
+            other = np.flatnonzero(codes == _OTHER)
+            cells = pc.dictionary_encode(chunk.take(pa.array(other)))   # its values in order of first occurrence
+            for value in cells.dictionary.to_pylist():
+                if value not in known:
+                    known[value] = code_of(value)
+            lut = np.array([known[value] for value in cells.dictionary.to_pylist()], dtype=np.int32)
+            codes[other] = lut[cells.indices.to_numpy()]
+    return out
+
+
+#: The code of a cell that is neither missing nor a state, before it is read (an empty string, a graded word, ...).
+_OTHER = -3
+
+
+def _short_codes(chunk: Any, states: Sequence[str], out: np.ndarray) -> int | None:
+    """Codes of one arrow string chunk into ``out``: the state's index, MISSING or ``_OTHER``, and how many
+    cells are ``_OTHER``; None (``out`` untouched) where a state is longer than 8 bytes, or there are more
+    than 120 states, or the chunk is no plain (large) string array.
+
+    Read from the array's own buffers, no Python object per cell: a cell equals a state of ``L`` bytes
+    exactly when its length (from the offsets) is ``L`` and the first ``L`` of the 8 bytes from its start
+    are the state's. Null and empty cells are missing. On a column of 200,000 yes/no answers this took
+    1.7 ms where a hash lookup in arrow (``index_in``) and its conversion took 3.8 (measured, alternating).
+    """
+    import pyarrow as pa
+
+    encoded = [s.encode("utf-8") for s in states]
+    if sys.byteorder != "little" or any(len(b) > 8 for b in encoded) or len(states) > 120:
+        return None
+    if pa.types.is_string(chunk.type):
+        offset_type: Any = np.int32
+    elif pa.types.is_large_string(chunk.type):
+        offset_type = np.int64
+    else:
+        return None
+    n = len(chunk)
+    if n == 0:
+        return 0
+    validity, offsets, data = chunk.buffers()
+    offs = np.frombuffer(offsets, dtype=offset_type, count=n + 1, offset=chunk.offset * np.dtype(offset_type).itemsize)
+    first, last = int(offs[0]), int(offs[-1])
+    text = np.zeros(last - first + 8, dtype=np.uint8)   # the chunk's bytes, padded: 8 can be read at every start
+    if last > first:
+        text[: last - first] = np.frombuffer(data, dtype=np.uint8, count=last - first, offset=first)
+    every = np.ndarray(shape=(len(text) - 7,), dtype=np.uint64, buffer=text, strides=(1,))   # 8 bytes from each byte
+    words = every.take(offs[:-1] - first)
+    lengths = np.diff(offs)
+    answered = lengths != 0
+    if chunk.null_count:
+        answered &= np.unpackbits(np.frombuffer(validity, dtype=np.uint8), count=chunk.offset + n,
+                                  bitorder="little")[chunk.offset :].view(bool)
+    codes = answered.view(np.int8) * np.int8(_OTHER - MISSING) + np.int8(MISSING)   # missing, or not read yet
+    unmatched = int(np.count_nonzero(answered))
+    for j, b in enumerate(encoded):
+        if not b:   # an empty cell is missing, whatever the states
+            continue
+        mask = np.uint64((1 << (8 * len(b))) - 1)
+        word = np.frombuffer(b.ljust(8, b"\0"), dtype=np.uint64)[0]
+        hit = (lengths == len(b)) & ((words & mask) == word) & answered
+        codes += hit.view(np.int8) * np.int8(j - _OTHER)
+        unmatched -= int(np.count_nonzero(hit))
+    out[:] = codes
+    return unmatched
+
+
+def _index_in_codes(chunk: Any, states: Sequence[str], out: np.ndarray) -> int:
+    """``_short_codes`` through a hash lookup in arrow (any states, any string type)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = pc.index_in(chunk, value_set=pa.array(list(states), type=pa.string()))
+    out[:] = pc.fill_null(found, _OTHER).to_numpy()
+    if chunk.null_count:
+        out[np.asarray(chunk.is_null())] = MISSING
+    return found.null_count - chunk.null_count
 
 
 def _one_by_one(values: np.ndarray, code_of: Callable[[Any], int]) -> np.ndarray:
