@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..network.backward_plan import GradientPlan
 from ..network.compiled import Component
 
 
@@ -95,6 +96,35 @@ def _prior(comp: Component) -> list[np.ndarray | None]:
     return found
 
 
+# Per gradient plan: whether some constant is negative (a factorised noisy-OR subtracts), and the seed of one
+# row's backward pass (ones over the targets, read-only).
+_SUBTRACTS: weakref.WeakKeyDictionary[GradientPlan, bool] = weakref.WeakKeyDictionary()
+_ONES: weakref.WeakKeyDictionary[GradientPlan, np.ndarray] = weakref.WeakKeyDictionary()
+
+
+def _subtracts(plan: GradientPlan) -> bool:
+    """Whether some constant of the plan is negative: only then can a result fall below zero (by rounding).
+
+    >>> import kneebayes
+    >>> _subtracts(kneebayes.load_model().network.components[0].gradient)    # the knee's noisy-ORs, factorised
+    True
+    """
+    found = _SUBTRACTS.get(plan)
+    if found is None:
+        found = any(isinstance(a, np.ndarray) and a.size > 0 and bool(a.min() < 0.0) for a in (*plan.slots, *plan.extras))
+        _SUBTRACTS[plan] = found
+    return found
+
+
+def _ones(plan: GradientPlan) -> np.ndarray:
+    found = _ONES.get(plan)
+    if found is None:
+        found = np.ones((1, *plan.seed_shape))
+        found.setflags(write=False)
+        _ONES[plan] = found
+    return found
+
+
 def component_joints(comp: Component, own: np.ndarray, wanted: int = -1,
                      forward: Sequence[np.ndarray | None] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The component's value (batch, K) and, per node, its share of the joint with the targets.
@@ -127,7 +157,7 @@ def component_joints(comp: Component, own: np.ndarray, wanted: int = -1,
     batch = own.shape[0]
     work = forward_pass(comp, own) if forward is None else list(forward)   # a copy: the caller's stays clean
     value = work[plan.result]
-    work[plan.grad_slot(plan.result)] = np.ones((batch, *plan.seed_shape))
+    work[plan.grad_slot(plan.result)] = _ones(plan) if batch == 1 else np.ones((batch, *plan.seed_shape))
     k_local = math.prod(plan.seed_shape)
     width = own.shape[2]
     cards = plan.lam_cards
@@ -149,8 +179,11 @@ def component_joints(comp: Component, own: np.ndarray, wanted: int = -1,
             continue     # not wanted
         card = cards[j]
         shares[:, j, :card, :] = own[:, j, :card, None] * grad.reshape(batch, card, k_local)
-    np.maximum(shares, 0.0, out=shares)   # factorised noisy-ORs subtract: clip rounding residue below zero
-    value = np.maximum(value.reshape(batch, k_local), 0.0)
+    if _subtracts(plan):
+        np.maximum(shares, 0.0, out=shares)   # factorised noisy-ORs subtract: clip rounding residue below zero
+        value = np.maximum(value.reshape(batch, k_local), 0.0)
+    else:   # sums of products of nonnegative numbers: nothing to clip
+        value = value.reshape(batch, k_local)
     if comp.expand_shape != comp.full_shape:
         full = math.prod(comp.full_shape)
         value = np.broadcast_to(value.reshape(batch, *comp.expand_shape), (batch, *comp.full_shape)).reshape(batch, full)

@@ -85,7 +85,9 @@ def expected_information_gains(net: CompiledNetwork, lam: np.ndarray, tj: Target
 
 def _joint_gains(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, candidates: tuple[int, ...]) -> Gains:
     # Entropies need each entry exact relative to the joint, not to itself: a node's last state may be the rest's complement.
-    stack = joint_with_targets(net, lam, tj, candidates, complement=True)   # (rows, n, card, K)
+    # An answered candidate's rows may come back zero (answered_rows=False): its H(X) and H(T, X) are then 0, and
+    # its gain, clipped to at most H(X), is 0 as it should be.
+    stack = joint_with_targets(net, lam, tj, candidates, complement=True, answered_rows=False)   # (rows, n, card, K)
     answer = np.add.reduce(stack, axis=3)                          # (rows, n, card): P(X = x | e)
     if stack.size < SKIP_EMPTY_FROM:
         h_t, h_x, h_tx = _entropies_at_once(tj.joint, answer, stack)

@@ -483,7 +483,7 @@ def _layout(net: CompiledNetwork, nodes: tuple[int, ...]) -> _Layout:
 
 
 def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, nodes: Sequence[int],
-                       method: str = "auto", complement: bool = False) -> np.ndarray:
+                       method: str = "auto", complement: bool = False, answered_rows: bool = True) -> np.ndarray:
     """P(node = x, targets = k | evidence) for many nodes at once: shape (batch, n, max card, K).
 
     States beyond a node's cardinality are zero. Targets come straight from
@@ -499,6 +499,9 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
     value less the node's other states: a third fewer rows on three-state
     nodes, exact to rounding relative to the targets' joint (what entropies
     need) but not relative to a tiny entry itself (so marginals never ask).
+    With ``answered_rows=False`` a component's node answered with one
+    state (whose joint is the targets' joint at that state) may be left
+    all zero: the gains, which know it gains nothing, skip writing it.
 
     >>> import kneebayes
     >>> net = kneebayes.load_model().network
@@ -532,17 +535,18 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         comp = net.components[c]
         own = lam[:, comp.nodes, :]
         allowed = possible[0, v_idx, x_idx] if batch == 1 else possible[:, v_idx, x_idx].any(axis=0)
-        known = answered[v_idx]
-        known |= ~allowed
+        single = answered[v_idx]
+        known = single | ~allowed
         if (batch == 1 and method != "clamp" and comp.gradient is not None and not _prunable(comp)
-                and _sweep_one(net, c, own, tj, out, (n_idx, p_idx, x_idx), known, answered[v_idx], possible[0],
-                               method == "sweep")):
+                and _sweep_one(net, c, own, tj, out, (n_idx, p_idx, x_idx), known, single if answered_rows else None,
+                               possible[0], method == "sweep")):
             continue
         if known.any():
             # No pass for these: an answered node's one state is the unclamped row itself (its joint is the
             # targets' joint), and a state whose likelihood is zero (in every row) has a zero joint.
             done, rest = known.nonzero()[0], (~known).nonzero()[0]
-            out[:, n_idx[done], x_idx[done], :] = tj.joint[:, None, :] * possible[:, v_idx[done], x_idx[done], None]
+            if answered_rows:
+                out[:, n_idx[done], x_idx[done], :] = tj.joint[:, None, :] * possible[:, v_idx[done], x_idx[done], None]
             n_idx, p_idx, x_idx, last = n_idx[rest], p_idx[rest], x_idx[rest], last[rest]
             n_clamps = len(rest)
             if not n_clamps:
@@ -600,12 +604,13 @@ def _prunable(comp: Component) -> bool:
 
 
 def _sweep_one(net: CompiledNetwork, c: int, own: np.ndarray, tj: TargetJoint, out: np.ndarray,
-               clamps: tuple[np.ndarray, np.ndarray, np.ndarray], known: np.ndarray, single: np.ndarray,
+               clamps: tuple[np.ndarray, np.ndarray, np.ndarray], known: np.ndarray, single: np.ndarray | None,
                possible: np.ndarray, always: bool) -> bool:
     """One evidence row's clamps of component ``c`` (each one's row in ``out``, position in the component and
     state) from one sweep, written into ``out``; False (nothing written) where clamping is estimated cheaper
     (``always`` overrides) or the sweep underflows. ``known`` marks the clamps that need no pass (their
-    node answered, flagged in ``single``, or their state impossible).
+    node answered, flagged in ``single``, or their state impossible). With ``single`` None, the answered
+    nodes' rows are left zero (``joint_with_targets``'s ``answered_rows``).
 
     The sweep runs towards the nodes still open; an answered node's share is then the component's value at
     its one state, so every clamp is written in one call (no split into answered and open clamps)."""
@@ -614,15 +619,15 @@ def _sweep_one(net: CompiledNetwork, c: int, own: np.ndarray, tj: TargetJoint, o
     assert plan is not None  # noqa: S101 - callers check
     n_idx, p_idx, x_idx = clamps
     open_ = ~known
-    rest = int(open_.sum())
+    opened = p_idx[open_]
+    rest = len(opened)
     if not rest or not (always or plan.worth_it(rest)):
         return False
-    opened = p_idx[open_]
     value, shares = _sweep(net, c, own, opened, tj.forwards[c] if tj.forwards else None)
-    top = value.max()
+    top = float(np.maximum.reduce(value, axis=None))   # the ufunc itself: ndarray.max's Python wrapper costs more here
     if top < _TINY or (top < _HIDDEN_UNDERFLOW and not shares[0, opened, x_idx[open_]].all()):
         return False   # an underflow, or a share that may have underflowed: clamping rescales
-    answered = p_idx[single]
+    answered = p_idx[single] if single is not None else ()
     if len(answered):   # states with zero likelihood have zero shares already; an answered node's are its value's
         if not shares.flags.writeable:
             shares = shares.copy()
@@ -709,7 +714,10 @@ def _sweep(net: CompiledNetwork, c: int, own: np.ndarray, positions: np.ndarray,
     """``component_joints`` for the nodes at ``positions``; remembered, for all nodes, for a closed component
     that no evidence reaches (it cannot change)."""
     comp = net.components[c]
-    unreached = own.shape[0] == 1 and comp.closed and bool((own[0] == net.lam_template[comp.nodes]).all())
+    # target_joint keeps a forward pass only for a component it ran, which (where it can tell) evidence reached;
+    # else the memo below is only missed, never wrong
+    unreached = (forward is None and own.shape[0] == 1 and comp.closed
+                 and bool((own[0] == net.lam_template[comp.nodes]).all()))
     if not unreached:
         wanted = 0
         for p in set(positions.tolist()):
