@@ -128,3 +128,32 @@ def test_a_null_arrow_string_cell_is_missing_even_where_its_offsets_span_bytes()
     out = np.empty(3, dtype=np.int32)
     assert module._short_codes(chunk, ["yes", "no"], out) == 0
     assert out.tolist() == [0, MISSING, 1]
+
+
+MIXED = ["yes", "no", None, float("nan"), "", True, False, 1, 1.0, 0, "1", "probably", "maybe", [1], pd.NA]
+
+
+@given(values=st.lists(st.sampled_from(MIXED), max_size=20))
+def test_an_object_column_of_shared_objects_codes_each_cell_as_read_alone(
+        net: kneebayes.network.compiled.CompiledNetwork, values: list[object]) -> None:
+    from kneebayes import cells as module
+
+    graded = kneebayes.load_model().graded_answers
+    i = net.index["limping"]
+    cells = np.empty(len(values), dtype=object)
+    cells[:] = values
+    found: dict = {}
+    expected = module._one_by_one(cells, module._coder(net, i, graded, found, True))
+    got = column_codes(pd.Series(cells, dtype=object), net, i, graded)
+    assert got[0].tolist() == expected.tolist() and got[1] == tuple(found)
+
+
+def test_an_object_column_of_a_string_per_cell_codes_as_one_of_shared_strings(
+        net: kneebayes.network.compiled.CompiledNetwork) -> None:
+    i = net.index["limping"]
+    shared = ["yes", "no", None] * 2000
+    own = ["".join(v) if v else v for v in shared]   # a new string object per cell: too many objects to read each
+    assert len({id(v) for v in own}) > 1000
+    expected, _ = column_codes(pd.Series(shared, dtype=object), net, i)
+    got, _ = column_codes(pd.Series(own, dtype=object), net, i)
+    assert got.tolist() == expected.tolist() == [0, 1, MISSING] * 2000
