@@ -174,10 +174,13 @@ def _leaf_messages(stack: LeafStack, own: np.ndarray, slots: list[np.ndarray | N
     then each group's product in one call."""
     batch = own.shape[0]
     messages = np.matmul(own[:, stack.positions, : stack.card].transpose(1, 0, 2), stack.matrices)  # (n, batch, w)
-    if len(stack.groups) < len(stack.positions):
-        messages = np.multiply.reduceat(messages, stack.starts, axis=0)
-    for g, (_, _, width, slot, shape) in enumerate(stack.groups):
-        slots[slot] = messages[g, :, :width].reshape((batch, *shape))
+    for start, stop, width, slot, shape in stack.groups:
+        # A group's product, left to right as np.multiply.reduceat takes it, which along the first axis runs
+        # several times slower than the plain products (ALARM's 3 x 40 x 36 stack: 45 us against 7)
+        message = messages[start] if stop - start == 1 else messages[start] * messages[start + 1]
+        for k in range(start + 2, stop):
+            message *= messages[k]
+        slots[slot] = message[:, :width].reshape((batch, *shape))
 
 
 def _clipped(out: np.ndarray | None) -> np.ndarray:
