@@ -182,20 +182,23 @@ def _short_codes(chunk: Any, states: Sequence[str], out: np.ndarray) -> int | No
     if last > first:
         text[: last - first] = np.frombuffer(data, dtype=np.uint8, count=last - first, offset=first)
     every = np.ndarray(shape=(len(text) - 7,), dtype=np.uint64, buffer=text, strides=(1,))   # 8 bytes from each byte
-    words = every.take(offs[:-1] - first)
+    words = every.take(offs[:-1] - first if first else offs[:-1])
     lengths = np.diff(offs)
     answered = lengths != 0
+    spanned = int(np.count_nonzero(answered))
     if chunk.null_count:
         answered &= np.unpackbits(np.frombuffer(validity, dtype=np.uint8), count=chunk.offset + n,
                                   bitorder="little")[chunk.offset :].view(bool)
-    codes = answered.view(np.int8) * np.int8(_OTHER - MISSING) + np.int8(MISSING)   # missing, or not read yet
     unmatched = int(np.count_nonzero(answered))
+    codes = answered.view(np.int8) * np.int8(_OTHER - MISSING) + np.int8(MISSING)   # missing, or not read yet
     for j, b in enumerate(encoded):
         if not b:   # an empty cell is missing, whatever the states
             continue
         mask = np.uint64((1 << (8 * len(b))) - 1)
         word = np.frombuffer(b.ljust(8, b"\0"), dtype=np.uint64)[0]
-        hit = (lengths == len(b)) & ((words & mask) == word) & answered
+        hit = (lengths == len(b)) & ((words & mask) == word)
+        if spanned > unmatched:   # a null cell whose offsets span bytes (arrow allows it): not a state
+            hit &= answered
         codes += hit.view(np.int8) * np.int8(j - _OTHER)
         unmatched -= int(np.count_nonzero(hit))
     out[:] = codes
