@@ -101,3 +101,50 @@ def test_a_few_targets_among_many_causes_take_the_bipartite_path_and_stay_exact(
     for cause in ("d0", "d1", "d2"):
         expected = reference.query([cause], evidence=evidence, show_progress=False).get_value(**{cause: "yes"})
         assert abs(dx.posterior[cause] - expected) <= 1e-9, cause
+
+
+def _probability(reference, evidence: dict[str, str]) -> float:  # type: ignore[no-untyped-def]
+    """P(evidence) by pgmpy, as the product of each answer's probability given the answers before it."""
+    p, seen = 1.0, {}
+    for node, state in evidence.items():
+        p *= reference.query([node], evidence=seen, show_progress=False).get_value(**{node: state})
+        seen[node] = state
+    return p
+
+
+def test_evidence_probability_with_causes_answered_equals_elimination(qmr: kneebayes.Model) -> None:
+    from pgmpy.inference import VariableElimination
+
+    evidence = {**_evidence(qmr, 3), "d0": "yes", "d1": "no"}     # the answered causes' priors count too
+    expected = _probability(VariableElimination(qmr.to_pgmpy()), evidence)
+    assert abs(qmr.diagnose(evidence).log_evidence_probability - np.log(expected)) <= 1e-9
+
+
+def test_soft_answers_equal_the_weighted_sum_over_their_states(qmr: kneebayes.Model) -> None:
+    from pgmpy.inference import VariableElimination
+
+    reference = VariableElimination(qmr.to_pgmpy())
+    hard = _evidence(qmr, 3)
+    soft_finding = next(n for n in qmr.network.names if n.startswith("f") and n not in hard)
+    weights = {"d0": {"yes": 1.0, "no": 0.3}, soft_finding: {"yes": 0.2, "no": 1.0}}
+    dx = qmr.diagnose({**hard, **{n: kneebayes.Likelihood(**w) for n, w in weights.items()}})
+    total = d2_yes = finding_yes = 0.0
+    for a, wa in weights["d0"].items():
+        for b, wb in weights[soft_finding].items():
+            answered = {**hard, "d0": a, soft_finding: b}
+            mass = wa * wb * _probability(reference, answered)
+            total += mass
+            d2_yes += mass * reference.query(["d2"], evidence=answered, show_progress=False).get_value(d2="yes")
+            finding_yes += mass * (b == "yes")
+    assert abs(dx.log_evidence_probability - np.log(total)) <= 1e-9
+    assert abs(dx.posterior["d2"] - d2_yes / total) <= 1e-9
+    got = qmr.marginals({**hard, **{n: kneebayes.Likelihood(**w) for n, w in weights.items()}}, nodes=[soft_finding])
+    assert abs(got[soft_finding]["yes"] - finding_yes / total) <= 1e-9
+
+
+def test_too_many_soft_answers_raise_a_clear_error(qmr: kneebayes.Model) -> None:
+    from kneebayes.inference.bipartite_queries import SOFT_ANSWERS
+
+    findings = [n for n in qmr.network.names if n.startswith("f")][: SOFT_ANSWERS + 1]
+    with pytest.raises(kneebayes.EvidenceError, match=rf"{SOFT_ANSWERS + 1} soft answers .* at most {SOFT_ANSWERS}"):
+        qmr.diagnose({f: kneebayes.Likelihood(yes=0.5, no=1.0) for f in findings})

@@ -231,7 +231,7 @@ def test_skipping_a_softly_answered_question_closes_it_but_a_hard_answer_cannot_
         knee_model.diagnose({"swelling_behind_knee": "yes"}, skipped=["swelling_behind_knee"])
 
 
-def test_a_bipartite_noisy_or_network_refuses_soft_answers_clearly() -> None:
+def test_a_bipartite_noisy_or_network_weighs_soft_answers_as_a_mix_of_its_answers() -> None:
     from kneebayes.modelfile.schema import NodeSpec, NoisyOr, Parameter, Prior
 
     def number(v: float) -> Parameter:
@@ -245,8 +245,14 @@ def test_a_bipartite_noisy_or_network_refuses_soft_answers_clearly() -> None:
               for j in range(causes - 3)]
     model = kneebayes.Model(ModelSpec("qmr", "1", "qmr", tuple(nodes)))
     assert model.network.bipartite is not None
-    with pytest.raises(EvidenceError, match="soft answers \\(a Likelihood\\) need a network the general engine"):
-        model.diagnose({"f0": Likelihood(yes=2, no=1)})
+    soft = model.diagnose({"f0": Likelihood(yes=2, no=1), "f1": "yes"})
+    answered = {s: model.diagnose({"f0": s, "f1": "yes"}) for s in ("yes", "no")}
+    mass = {s: w * np.exp(answered[s].log_evidence_probability) for s, w in (("yes", 2.0), ("no", 1.0))}
+    total = sum(mass.values())
+    assert abs(soft.log_evidence_probability - np.log(total / 2.0)) <= 1e-12    # weights scaled to a largest of 1
+    for cause in model.causes:
+        expected = sum(mass[s] * answered[s].posterior[cause] for s in mass) / total
+        assert abs(soft.posterior[cause] - expected) <= 1e-12, cause
 
 
 # -- downstream ------------------------------------------------------------------------------

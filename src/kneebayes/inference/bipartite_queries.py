@@ -6,6 +6,12 @@ here. Each evidence row becomes its positive and negative findings; a
 cause in the evidence is fixed by giving it a prior of 1 or 0. The
 targets are not enumerated (``K = 1``): the joint is one column and the
 causes' posteriors travel in ``TargetJoint.cause_posteriors``.
+
+A soft answer (likelihood ``a`` for one state, ``b <= a`` for the other)
+is ``b`` times "not answered" plus ``a - b`` times "answered with the
+first state": a row with ``s`` soft answers is a sum of up to ``2 ** s``
+answered rows with non-negative weights, which never cancel. At most
+``SOFT_ANSWERS`` soft answers per row (1,024 queries).
 """
 
 from __future__ import annotations
@@ -22,35 +28,86 @@ from .bipartite import BipartiteNoisyOr, finding_probabilities, posterior
 from .joint import TargetJoint
 
 
+#: The most soft answers one evidence row may hold: each doubles the queries the row takes.
+SOFT_ANSWERS = 10
+
+
 @dataclasses.dataclass(frozen=True)
 class _Row:
     positive: np.ndarray
     negative: np.ndarray
     network: BipartiteNoisyOr      # the layout's, or a copy with observed causes' priors fixed
+    log_weight: float = 0.0        # log of the row's weight in its evidence row's sum (soft answers)
 
 
-def _rows(net: CompiledNetwork, layout: BipartiteLayout, lam: np.ndarray) -> list[_Row]:
+def _rows(net: CompiledNetwork, layout: BipartiteLayout, lam: np.ndarray) -> list[list[_Row]]:
+    """Each evidence row as answered rows to add up: one where every answer is a state, more for soft answers."""
     observed = (lam != net.lam_template).any(axis=2)                 # (batch, nodes)
-    rows = []
+    out = []
     for b in range(lam.shape[0]):
         seen = np.flatnonzero(observed[b])
         values = lam[b, seen, :2]
-        if not ((values.sum(axis=1) == 1.0) & ((values == 0.0) | (values == 1.0)).all(axis=1)).all():
-            raise EvidenceError("a bipartite noisy-OR network takes answers (one state per node); soft answers "
-                                "(a Likelihood) need a network the general engine runs")
-        state = values.argmax(axis=1)
-        role = layout.role[seen]
-        finding = role < 0
-        f_index = -1 - role[finding]
-        yes = state[finding] == layout.finding_yes[f_index]
-        network = layout.network
-        if not finding.all():
-            c_index = role[~finding]
-            priors = network.priors.copy()
-            priors[c_index] = (state[~finding] == layout.cause_yes[c_index]).astype(float)
-            network = dataclasses.replace(network, priors=priors)
-        rows.append(_Row(np.sort(f_index[yes]), np.sort(f_index[~yes]), network))
-    return rows
+        top = values.max(axis=1)
+        low = values.min(axis=1)
+        soft = np.flatnonzero(low > 0.0)   # a weight on both states; a vector with one zero is an answer
+        if len(soft) > SOFT_ANSWERS:
+            names = ", ".join(repr(net.names[i]) for i in seen[soft][:4]) + (", ..." if len(soft) > 4 else "")
+            raise EvidenceError(f"{len(soft)} soft answers ({names}) on the bipartite noisy-OR network "
+                                f"{net.name!r} would take {2 ** len(soft):,} exact queries; at most {SOFT_ANSWERS} "
+                                "soft answers per evidence set (answer the others yes or no)")
+        with np.errstate(divide="ignore"):   # a node with no weight on any state: log 0, an impossible row
+            base = float(np.log(top[low == 0.0]).sum())   # answers given as a scaled vector: their weight
+        terms = []
+        for pick in range(1 << len(soft)):
+            chosen = np.ones(len(seen), dtype=bool)   # bit j set: soft answer j taken as its likelier state
+            log_weight = base
+            for j, i in enumerate(soft.tolist()):
+                if pick >> j & 1:
+                    if top[i] == low[i]:
+                        break                          # equal weights: the answer says nothing, no second row
+                    log_weight += float(np.log(top[i] - low[i]))
+                else:
+                    chosen[i] = False
+                    log_weight += float(np.log(low[i]))
+            else:
+                terms.append(_answered(layout, seen[chosen], values[chosen].argmax(axis=1), log_weight))
+        out.append(terms)
+    return out
+
+
+def _answered(layout: BipartiteLayout, seen: np.ndarray, state: np.ndarray, log_weight: float) -> _Row:
+    """The answered row: nodes ``seen`` in states ``state``.
+
+    An answered cause gets a prior of 1 or 0, and the row's weight takes
+    its prior probability of that answer, so that the engine's P(findings |
+    causes answered) times the weight is P(evidence).
+    """
+    role = layout.role[seen]
+    finding = role < 0
+    f_index = -1 - role[finding]
+    yes = state[finding] == layout.finding_yes[f_index]
+    network = layout.network
+    if not finding.all():
+        c_index = role[~finding]
+        answered_yes = state[~finding] == layout.cause_yes[c_index]
+        prior = network.priors[c_index]
+        with np.errstate(divide="ignore"):   # an answer its prior rules out: log 0, an impossible row
+            log_weight += float(np.where(answered_yes, np.log(prior), np.log1p(-prior)).sum())
+        priors = network.priors.copy()
+        priors[c_index] = answered_yes.astype(float)
+        network = dataclasses.replace(network, priors=priors)
+    return _Row(np.sort(f_index[yes]), np.sort(f_index[~yes]), network, log_weight)
+
+
+def _shares(log_mass: list[float]) -> tuple[np.ndarray, float]:
+    """Each answered row's share of its evidence row's probability, and the log of that probability."""
+    mass = np.array(log_mass)
+    if not np.isfinite(mass).any():
+        return np.zeros(len(mass)), -np.inf
+    top = mass.max()
+    share = np.exp(mass - top)
+    total = share.sum()
+    return share / total, float(top + np.log(total))
 
 
 def target_joint(net: CompiledNetwork, lam: np.ndarray) -> TargetJoint:
@@ -60,13 +117,20 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray) -> TargetJoint:
     rows = _rows(net, layout, lam)
     cause_yes = np.zeros((len(rows), layout.network.n_causes))
     log_evidence = np.full(len(rows), -np.inf)
-    for b, row in enumerate(rows):
-        try:
-            result = posterior(row.network, row.positive, row.negative, memory_budget=net.memory_budget)
-        except ImpossibleEvidenceError:
+    for b, terms in enumerate(rows):
+        posteriors, log_mass = [], []
+        for row in terms:
+            try:
+                result = posterior(row.network, row.positive, row.negative, memory_budget=net.memory_budget)
+            except ImpossibleEvidenceError:
+                continue
+            posteriors.append(result.posterior)
+            log_mass.append(row.log_weight + result.log_evidence)
+        if not log_mass:
             continue
-        cause_yes[b] = np.clip(result.posterior, 0.0, 1.0)
-        log_evidence[b] = min(result.log_evidence, 0.0)
+        share, log_evidence[b] = _shares(log_mass)
+        cause_yes[b] = np.clip(share @ np.array(posteriors), 0.0, 1.0)
+        log_evidence[b] = min(log_evidence[b], 0.0)
     joint = np.isfinite(log_evidence).astype(float)[:, None]
     return TargetJoint(joint, log_evidence, (), (), (), (), cause_yes)
 
@@ -91,17 +155,28 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         positions = np.flatnonzero(~cause)
         f_index = -1 - role[~cause]
         yes = layout.finding_yes[f_index]
-        for b, row in enumerate(rows):
+        for b, terms in enumerate(rows):
             if not np.isfinite(tj.log_evidence[b]):
                 continue
-            observed = np.isin(f_index, row.positive) | np.isin(f_index, row.negative)
-            p_yes = np.where(np.isin(f_index, row.positive), 1.0, 0.0)
-            ask = f_index[~observed]
-            if len(ask):
-                found = finding_probabilities(row.network, row.positive, row.negative, np.unique(ask),
-                                              memory_budget=net.memory_budget)
-                lookup = dict(zip(found.findings.tolist(), np.clip(found.probability, 0.0, 1.0).tolist()))
-                p_yes[~observed] = [lookup[f] for f in ask.tolist()]
+            found_yes, log_mass = [], []
+            for row in terms:
+                positive = np.isin(f_index, row.positive)
+                open_ = ~(positive | np.isin(f_index, row.negative))
+                p_term = positive.astype(float)
+                if open_.any() or len(terms) > 1:   # one answered row with nothing to ask: nothing to compute
+                    try:
+                        found = finding_probabilities(row.network, row.positive, row.negative,
+                                                      np.unique(f_index[open_]), memory_budget=net.memory_budget)
+                    except ImpossibleEvidenceError:
+                        continue
+                    lookup = dict(zip(found.findings.tolist(), np.clip(found.probability, 0.0, 1.0).tolist()))
+                    p_term[open_] = [lookup[f] for f in f_index[open_].tolist()]
+                    log_mass.append(row.log_weight + found.log_evidence)
+                else:
+                    log_mass.append(row.log_weight)
+                found_yes.append(p_term)
+            share, _ = _shares(log_mass)
+            p_yes = np.clip(share @ np.array(found_yes), 0.0, 1.0)
             out[b, positions, yes, 0] = p_yes
             out[b, positions, 1 - yes, 0] = 1.0 - p_yes
     return out * np.isfinite(tj.log_evidence)[:, None, None, None]
