@@ -176,10 +176,14 @@ def _leaf_messages(stack: LeafStack, own: np.ndarray, slots: list[np.ndarray | N
     messages = np.matmul(own[:, stack.positions, : stack.card].transpose(1, 0, 2), stack.matrices)  # (n, batch, w)
     for start, stop, width, slot, shape in stack.groups:
         # A group's product, left to right as np.multiply.reduceat takes it, which along the first axis runs
-        # several times slower than the plain products (ALARM's 3 x 40 x 36 stack: 45 us against 7)
-        message = messages[start] if stop - start == 1 else messages[start] * messages[start + 1]
-        for k in range(start + 2, stop):
-            message *= messages[k]
+        # several times slower than plain products (ALARM's 3 x 40 x 36 stack: 45 us against 7); from four
+        # factors one reduce (the same order, in one call)
+        if stop - start >= 4:
+            message = np.multiply.reduce(messages[start:stop], axis=0)
+        else:
+            message = messages[start] if stop - start == 1 else messages[start] * messages[start + 1]
+            if stop - start == 3:
+                message *= messages[start + 2]
         slots[slot] = message[:, :width].reshape((batch, *shape))
 
 
