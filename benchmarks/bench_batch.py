@@ -11,9 +11,12 @@ asked). One DataFrame, one column per askable node.
 What is timed, all through public calls:
 
 * ``model.diagnose_frame(df)``: the whole frame, median of ``--repeats``
-  runs after one warm-up; cases per second. The same with ``triage=True``,
-  and ``next_question=True`` on the first ``--next-rows`` rows (it costs
-  more; see ``kneebayes.batch``).
+  runs after one warm-up; cases per second. The same with ``triage=True``;
+  the same answers as categorical columns and as object columns of shared
+  strings (as pandas 2 reads a CSV; pandas 3 reads text as arrow strings,
+  the frame's own columns), each asserted to give the same result; and
+  ``next_question=True`` on the first ``--next-rows`` rows (it costs more;
+  see ``kneebayes.batch``).
 * pgmpy, the baseline a researcher would write: one
   ``VariableElimination(model.to_pgmpy())`` built once, then a loop of
   ``query(causes, evidence=row, joint=False)`` over the first
@@ -65,6 +68,21 @@ def typical_frame(model: kneebayes.Model, n: int, seed: int, low: int = 3, high:
     return pd.DataFrame(data)
 
 
+def as_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same answers as categorical columns (a frame read with ``dtype="category"``, or a sampled table)."""
+    return frame.astype("category")
+
+
+def as_objects(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same answers as object columns of shared strings and None, as pandas 2 reads a CSV."""
+    data = {}
+    for c in frame.columns:
+        codes = frame[c].astype("category")
+        shared = np.array([*codes.cat.categories.tolist(), None], dtype=object)   # one object per distinct answer
+        data[c] = shared[codes.cat.codes.to_numpy()]   # code -1 (missing) picks None
+    return pd.DataFrame(data, dtype=object)
+
+
 def rows_as_evidence(frame: pd.DataFrame) -> list[dict[str, str]]:
     records = frame.to_dict("records")
     return [{k: v for k, v in r.items() if isinstance(v, str)} for r in records]   # None/NaN: not asked
@@ -106,6 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     out = model.diagnose_frame(frame)
     ours = timed(lambda: model.diagnose_frame(frame), args.repeats)
     ours_triage = timed(lambda: model.diagnose_frame(frame, triage=True), args.repeats)
+    categorical, objects = as_categories(frame), as_objects(frame)
+    for other in (categorical, objects):   # the same answers read from other column types: the same result
+        pd.testing.assert_frame_equal(model.diagnose_frame(other), out, check_exact=True)
+    ours_cat = timed(lambda: model.diagnose_frame(categorical), args.repeats)
+    ours_obj = timed(lambda: model.diagnose_frame(objects), args.repeats)
     head_next = frame.iloc[: args.next_rows]
     ours_next = timed(lambda: model.diagnose_frame(head_next, triage=True, next_question=True), 1)
 
@@ -139,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         ("kneebayes diagnose_frame(df)", len(frame), med, rate),
         ("  ... with triage=True", len(frame), statistics.median(ours_triage), len(frame) / statistics.median(ours_triage)),
+        ("  ... categorical columns", len(frame), statistics.median(ours_cat), len(frame) / statistics.median(ours_cat)),
+        ("  ... object columns (pandas 2)", len(frame), statistics.median(ours_obj), len(frame) / statistics.median(ours_obj)),
         ("  ... with triage + next_question", len(head_next), ours_next[0], len(head_next) / ours_next[0]),
         ("kneebayes loop of model.diagnose", len(loop_ev), loop_s, len(loop_ev) / loop_s),
         ("pgmpy loop of VE.query", len(pg_ev), pg_s, len(pg_ev) / pg_s),
@@ -158,7 +183,11 @@ def main(argv: list[str] | None = None) -> int:
             json.dump({
                 "cases": len(frame), "distinct_rows": distinct, "mean_answers": float(answered.mean()),
                 "diagnose_frame_s": ours, "diagnose_frame_cases_per_s": rate,
-                "triage_s": ours_triage, "next_question_rows": len(head_next), "next_question_s": ours_next,
+                "triage_s": ours_triage, "triage_cases_per_s": len(frame) / statistics.median(ours_triage),
+                "column_dtype": str(frame.dtypes.iloc[0]) if len(frame.columns) else None,
+                "categorical_s": ours_cat, "categorical_cases_per_s": len(frame) / statistics.median(ours_cat),
+                "object_s": ours_obj, "object_cases_per_s": len(frame) / statistics.median(ours_obj),
+                "next_question_rows": len(head_next), "next_question_s": ours_next,
                 "loop_rows": len(loop_ev), "loop_s": loop_s, "pgmpy_rows": len(pg_ev), "pgmpy_s": pg_s,
                 "pgmpy_cases_per_s": pg_rate, "ratio": rate / pg_rate, "max_gap_loop": loop_gap,
                 "max_gap_pgmpy": pg_gap, "load": load,
