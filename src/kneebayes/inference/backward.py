@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..network.backward_plan import GradientPlan
+from ..network.contraction import Einsum
 from ..network.compiled import Component
 
 
@@ -44,12 +46,8 @@ def forward_pass(comp: Component, own: np.ndarray, observed: int = -1) -> list[n
     one = batch == 1
     if one and observed != -1 and prior_pass_fits(comp):
         prior = _prior(comp)
-        for step, direct, below in zip(plan.forward, plan.forward_direct, plan.forward_below):
-            if not below & observed:
-                work[step.output] = prior[step.output]
-                continue
-            operands = [work[i] for i in step.inputs]
-            work[step.output] = direct(*operands) if direct is not None else step.run(operands, batch, "C")
+        for below, inputs, output, run in _one_row(plan)[0]:
+            work[output] = run(*[work[i] for i in inputs]) if below & observed else prior[output]
         return work
     for step, direct in zip(plan.forward, plan.forward_direct):
         # order "C": "K" would inherit a view's strides, and every later plain loop over them crawls
@@ -102,11 +100,11 @@ _SUBTRACTS: weakref.WeakKeyDictionary[GradientPlan, bool] = weakref.WeakKeyDicti
 _ONES: weakref.WeakKeyDictionary[GradientPlan, np.ndarray] = weakref.WeakKeyDictionary()
 
 
-def _subtracts(plan: GradientPlan) -> bool:
+def subtracts(plan: GradientPlan) -> bool:
     """Whether some constant of the plan is negative: only then can a result fall below zero (by rounding).
 
     >>> import kneebayes
-    >>> _subtracts(kneebayes.load_model().network.components[0].gradient)    # the knee's noisy-ORs, factorised
+    >>> subtracts(kneebayes.load_model().network.components[0].gradient)    # the knee's noisy-ORs, factorised
     True
     """
     found = _SUBTRACTS.get(plan)
@@ -122,6 +120,36 @@ def _ones(plan: GradientPlan) -> np.ndarray:
         found = np.ones((1, *plan.seed_shape))
         found.setflags(write=False)
         _ONES[plan] = found
+    return found
+
+
+_OneRow = tuple[tuple[tuple[int, tuple[int, ...], int, Callable[..., np.ndarray]], ...],
+                tuple[tuple[int, tuple[int, ...], int, int, int, Callable[..., Any]], ...]]
+_ONE_ROW: weakref.WeakKeyDictionary[GradientPlan, _OneRow] = weakref.WeakKeyDictionary()
+
+
+def _one_row(plan: GradientPlan) -> _OneRow:
+    """The plan's steps on one evidence row as flat tuples, each with the one call that runs it: forward
+    (below, inputs, output, run) and backward (below, inputs, output, share position or -1, its card, run;
+    a share's run takes ``out=``). A sweep is dozens of calls of a few microseconds; reading each step's
+    fields and choosing its call took a tenth of that."""
+    found = _ONE_ROW.get(plan)
+    if found is not None:
+        return found
+
+    def chained(step: Einsum) -> Callable[..., np.ndarray]:
+        return lambda *operands: step.run(operands, 1, "C")
+
+    def chained_into(step: Einsum) -> Callable[..., None]:
+        return lambda *operands, out: step.run_into(operands, 1, out)
+
+    forward = tuple((below, step.inputs, step.output, direct if direct is not None else chained(step))
+                    for step, direct, below in zip(plan.forward, plan.forward_direct, plan.forward_below))
+    backward = tuple((step.below, step.inputs, step.output, j, plan.lam_cards[j] if j >= 0 else 0,
+                      direct if direct is not None else (chained(step) if j < 0 else chained_into(step)))
+                     for step, j, direct in zip(plan.backward, plan.shares, plan.backward_direct))
+    found = (forward, backward)
+    _ONE_ROW[plan] = found
     return found
 
 
@@ -163,15 +191,23 @@ def component_joints(comp: Component, own: np.ndarray, wanted: int = -1,
     cards = plan.lam_cards
     shaped = np.zeros((batch, len(cards), width, *plan.seed_shape))
     one = batch == 1
-    for step, j, direct in zip(plan.backward, plan.shares, plan.backward_direct):
-        if step.below & wanted:
-            operands = [work[i] for i in step.inputs]
-            if j < 0:
-                work[step.output] = direct(*operands) if one and direct is not None else step.run(operands, batch, "C")
-            elif direct is not None:   # node j's share, straight into its place
-                direct(*operands, out=shaped[:, j, : cards[j]])
-            else:
-                step.run_into(operands, batch, shaped[:, j, : cards[j]])
+    if one:
+        for below, inputs, output, j, card, run in _one_row(plan)[1]:
+            if below & wanted:
+                if j < 0:
+                    work[output] = run(*[work[i] for i in inputs])
+                else:   # node j's share, straight into its place
+                    run(*[work[i] for i in inputs], out=shaped[:, j, :card])
+    else:
+        for step, j, direct in zip(plan.backward, plan.shares, plan.backward_direct):
+            if step.below & wanted:
+                operands = [work[i] for i in step.inputs]
+                if j < 0:
+                    work[step.output] = step.run(operands, batch, "C")
+                elif direct is not None:   # node j's share, straight into its place
+                    direct(*operands, out=shaped[:, j, : cards[j]])
+                else:
+                    step.run_into(operands, batch, shaped[:, j, : cards[j]])
     shares = shaped.reshape(batch, len(cards), width, k_local)
     for j in plan.unfused:
         grad = work[plan.grad_slot(plan.lam_start + j)]
@@ -179,7 +215,7 @@ def component_joints(comp: Component, own: np.ndarray, wanted: int = -1,
             continue     # not wanted
         card = cards[j]
         shares[:, j, :card, :] = own[:, j, :card, None] * grad.reshape(batch, card, k_local)
-    if _subtracts(plan):
+    if subtracts(plan):
         np.maximum(shares, 0.0, out=shares)   # factorised noisy-ORs subtract: clip rounding residue below zero
         value = np.maximum(value.reshape(batch, k_local), 0.0)
     else:   # sums of products of nonnegative numbers: nothing to clip

@@ -33,7 +33,7 @@ from ..network.backward_plan import CALL_WORK
 from ..network.compiled import CompiledNetwork, Component, LeafStack
 from ..network.pruned_plan import ROW_PRUNE_WORK
 from . import bipartite_queries
-from .backward import component_joints, forward_pass, prior_pass_fits
+from .backward import component_joints, forward_pass, prior_pass_fits, subtracts
 from .joint import TargetJoint
 from .pruned import bucket_marginals, bucket_value, clamped_work, pruned_value, release
 
@@ -312,7 +312,9 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
             work = forward_pass(comp, lam[:, comp.nodes, :], _bits(observed_all[comp.nodes]))
             result = work[comp.gradient.result]
             assert result is not None  # noqa: S101 - the forward half fills its result slot
-            value = np.maximum(result.reshape(1, -1), 0.0)   # clip noisy-OR residue
+            value = result.reshape(1, -1)
+            if subtracts(comp.gradient):
+                value = np.maximum(value, 0.0)   # clip noisy-OR residue
             if value.max() >= _TINY:   # else an underflow: the full plan below rescales
                 if comp.expand_shape != comp.full_shape:
                     value = value[:, comp.expand_index]
