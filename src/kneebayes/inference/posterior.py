@@ -270,17 +270,19 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
     q = net.base[None, :].copy() if batch == 1 else net.base * np.ones((batch, 1))   # a fresh (batch, K) array
     if net.enumerated and targets_observed:
         flat = lam[:, net.enumerated, :].reshape(batch, -1)
-        q *= flat[:, net.joint_flat].prod(axis=-1)
+        q *= np.multiply.reduce(flat[:, net.joint_flat], axis=-1)
+    # ufuncs' own reductions here and below: the ndarray methods' Python wrappers cost about a microsecond a
+    # call, and one evidence row's query is a few dozen calls
     singles = []
     for group in net.singletons:
         values = np.matmul(lam[:, group.nodes, None, : group.card], group.tables)[:, :, 0, :]   # (batch, n, K)
         singles.append(values)
-        q *= values.prod(axis=1)
+        q *= np.multiply.reduce(values, axis=1)
     comps, scales = [], []
     # One evidence set: a component it does not reach sums to exactly 1 (unless a
     # target's table lies in it), and a large one needs only the ancestors of its
     # evidence (inference.pruned).
-    observed_all = (lam[0] != net.lam_template).any(axis=1) if batch == 1 else None
+    observed_all = np.logical_or.reduce(lam[0] != net.lam_template, axis=1) if batch == 1 else None
     observed = observed_all if net.prunable else None
     reached = (net.membership @ observed).tolist() if observed is not None else None
     forwards: list[tuple[np.ndarray | None, ...] | None] = [None] * len(net.components)
@@ -334,8 +336,8 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
         comps.append(value)
         scales.append(scale)
         q *= value
-    total = q.sum(axis=1)
-    if total.min() < 1e-200:   # some row is tiny: redo it in log space rather than trust an underflow
+    total = np.add.reduce(q, axis=1)
+    if np.minimum.reduce(total) < 1e-200:   # some row is tiny: redo it in log space rather than trust an underflow
         return _target_joint_log(net, lam, singles, comps, scales)
     log_evidence = np.log(total)
     for scale in scales:
@@ -439,7 +441,9 @@ class _Layout:
 
     width: int
     targets: tuple[tuple[int, int, int], ...]                          # (row, card, position in joint)
-    singles: tuple[tuple[int, np.ndarray, np.ndarray, np.ndarray], ...]   # (group, rows, positions, node ids)
+    # (group, rows, positions or None for the whole group in order, node ids, the group's tables at those
+    # positions and the width, (1, m, width, K))
+    singles: tuple[tuple[int, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray], ...]
     comps: tuple[tuple[int, int, np.ndarray, np.ndarray, np.ndarray], ...]  # (component, S, rows, positions, states)
     clamped: tuple[tuple[np.ndarray, np.ndarray], ...]   # per component: each clamp's node id, and its node's last state
 
@@ -470,11 +474,15 @@ def _layout(net: CompiledNetwork, nodes: tuple[int, ...]) -> _Layout:
             singles.setdefault(group, []).append((n, pos))
         else:
             comps.setdefault(group, []).append((n, v))
-    s_layout = tuple(
-        (g, np.array([n for n, _ in m], dtype=np.intp), np.array([p for _, p in m], dtype=np.intp),
-         net.singletons[g].nodes[np.array([p for _, p in m], dtype=np.intp)])
-        for g, m in singles.items()
-    )
+    s_layout = []
+    width = max((net.cards[v] for v in nodes), default=1)
+    for g, m in singles.items():
+        group = net.singletons[g]
+        pos = np.array([p for _, p in m], dtype=np.intp)
+        tables = group.tables[pos][None, :, : min(group.card, width)]
+        tables.setflags(write=False)
+        s_layout.append((g, np.array([n for n, _ in m], dtype=np.intp),
+                         None if pos.tolist() == list(range(len(group.nodes))) else pos, group.nodes[pos], tables))
     c_layout, clamped = [], []
     for c, members in comps.items():
         clamps = [(n, v, x) for n, v in members for x in range(net.cards[v])]
@@ -483,8 +491,7 @@ def _layout(net: CompiledNetwork, nodes: tuple[int, ...]) -> _Layout:
                          np.array([x for _, _, x in clamps], dtype=np.intp)))
         clamped.append((np.array([v for _, v, _ in clamps], dtype=np.intp),
                         np.array([x == net.cards[v] - 1 for _, v, x in clamps], dtype=bool)))
-    layout = _Layout(max((net.cards[v] for v in nodes), default=1), tuple(targets), s_layout, tuple(c_layout),
-                     tuple(clamped))
+    layout = _Layout(width, tuple(targets), tuple(s_layout), tuple(c_layout), tuple(clamped))
     if len(memo) > 4096:  # bounded: layouts are small, but an interview visits many subsets
         memo.clear()
     memo[nodes] = layout
@@ -530,15 +537,16 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
     for n, card, pos in layout.targets:
         onehot = np.eye(card)[:, net.joint_states[:, pos]]                    # (card, K)
         out[:, n, :card, :] = tj.joint[:, None, :] * onehot[None]
-    for g, rows, pos, node_ids in layout.singles:
-        group = net.singletons[g]
-        width = min(group.card, layout.width)   # the group is padded to its widest node; these nodes fit in width
-        terms = lam[:, node_ids, :width, None] * group.tables[pos][None, :, :width]   # (batch, m, width, K)
-        unit = _per_unit(tj.joint[:, None, :], tj.singleton_values[g][:, pos, :])             # (batch, m, K)
-        out[:, rows, :width, :] = terms * unit[:, :, None, :]
+    for g, rows, pos, node_ids, tables in layout.singles:
+        width = tables.shape[2]   # the group is padded to its widest node; these nodes fit in width
+        terms = lam[:, node_ids, :width, None] * tables                                     # (batch, m, width, K)
+        values = tj.singleton_values[g]
+        unit = _per_unit(tj.joint[:, None, :], values if pos is None else values[:, pos, :])   # (batch, m, K)
+        terms *= unit[:, :, None, :]
+        out[:, rows, :width, :] = terms
     if layout.comps:
         possible = lam != 0.0                                   # (batch, nodes, max card): states each node may take
-        counts = possible.sum(axis=2)
+        counts = np.add.reduce(possible, axis=2)
         answered = counts[0] == 1 if batch == 1 else (counts == 1).all(axis=0)   # one state left in every row
     for (c, n_clamps, n_idx, p_idx, x_idx), (v_idx, last) in zip(layout.comps, layout.clamped):
         comp = net.components[c]
