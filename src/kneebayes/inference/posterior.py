@@ -118,8 +118,9 @@ def run_component(comp: Component, lam: np.ndarray, own: np.ndarray | None = Non
     out = _contract(comp, own, None, observed)
     flat = out.reshape(batch, -1)
     log_scale = np.zeros(batch)
-    if flat.max() < _TINY if batch == 1 else (flat.max(axis=1) < _TINY).any():
-        low = flat.max(axis=1) < _TINY
+    tops = np.maximum.reduce(flat, axis=1)
+    if np.minimum.reduce(tops) < _TINY:
+        low = tops < _TINY
         careful_scale = np.zeros(int(low.sum()))
         careful = _rescale(_contract(comp, own[low], careful_scale), careful_scale)
         out = out.copy()
@@ -152,7 +153,7 @@ def _contract(comp: Component, own: np.ndarray, log_scale: np.ndarray | None, ob
         for step, below in zip(comp.steps, step_below):
             slots[step.output] = (step.run([slots[i] for i in step.inputs], 1) if below & observed
                                   else prior[step.output])
-        return _clipped(slots[comp.result])
+        return _clipped(slots[comp.result], _signed(comp))
     if log_scale is None:
         for stack in comp.leaf_stacks:   # every leaf message of one cardinality in one matmul
             _leaf_messages(stack, own, slots)
@@ -166,7 +167,7 @@ def _contract(comp: Component, own: np.ndarray, log_scale: np.ndarray | None, ob
     for step in comp.steps:
         out = step.run([slots[i] for i in step.inputs], batch)
         slots[step.output] = out if log_scale is None else _rescale(out, log_scale)
-    return _clipped(slots[comp.result])
+    return _clipped(slots[comp.result], _signed(comp))
 
 
 def _leaf_messages(stack: LeafStack, own: np.ndarray, slots: list[np.ndarray | None]) -> None:
@@ -187,15 +188,36 @@ def _leaf_messages(stack: LeafStack, own: np.ndarray, slots: list[np.ndarray | N
         slots[slot] = message[:, :width].reshape((batch, *shape))
 
 
-def _clipped(out: np.ndarray | None) -> np.ndarray:
-    """The plan's result clipped at zero, C-ordered."""
+def _clipped(out: np.ndarray | None, signed: bool = True) -> np.ndarray:
+    """The plan's result clipped at zero (where some constant is ``signed``), C-ordered."""
     assert out is not None  # noqa: S101 - the plan always fills its last slot
+    if not signed:   # sums of products of nonnegative numbers: nothing below zero to clip
+        return out if out.flags.c_contiguous and out.flags.writeable else np.array(out, order="C")
     # Factorised noisy-ORs subtract; clip the rounding residue below an exact zero. A last step that only
     # reorders axes leaves a strided view: clipping into a fresh C-ordered array spares the copy every
     # caller's reshape would make.
     if out.flags.c_contiguous and out.flags.writeable:
         return np.maximum(out, 0.0, out=out)
     return np.maximum(out, 0.0, order="C")
+
+
+# Per component: whether some constant of its plan is negative (a factorised noisy-OR subtracts).
+_SIGNED: weakref.WeakKeyDictionary[Component, bool] = weakref.WeakKeyDictionary()
+
+
+def _signed(comp: Component) -> bool:
+    """Whether some constant of the component's plan is negative: only then can its value fall below zero.
+
+    >>> import kneebayes
+    >>> [_signed(comp) for comp in kneebayes.load_model().network.components]   # the knee's noisy-ORs, factorised
+    [True, False]
+    """
+    found = _SIGNED.get(comp)
+    if found is None:
+        arrays = [*comp.slots, *(s.matrices for s in comp.leaf_stacks), *(g.matrices for g in comp.leaf_groups)]
+        found = any(isinstance(a, np.ndarray) and a.size > 0 and bool(a.min() < 0.0) for a in arrays)
+        _SIGNED[comp] = found
+    return found
 
 
 # Per component: which nodes flow into each leaf stack and each step, and every slot of the pass without
@@ -667,12 +689,24 @@ def _run_with_complements(net: CompiledNetwork, comp: Component, lam: np.ndarray
     found, scale = run_component(comp, lam, _clamped(own, len(run), p_idx[run], x_idx[run]), net.memory_budget)
     if scale.any():
         return None
-    values = np.empty((batch, n_clamps, found.shape[1]))
-    values[:, run] = found.reshape(batch, len(run), -1)
-    # each dropped clamp's siblings: the run clamps of the same node, as a (dropped, run) 0/1 matrix
-    siblings = (n_idx[dropped][:, None] == n_idx[run][None, :]).astype(float)
-    rest = np.matmul(siblings[None], values[:, run])                  # (batch, dropped, K)
-    values[:, dropped] = np.maximum(value[:, None, :] - rest, 0.0)    # rounding may leave a hair below zero
+    K = found.shape[1]
+    values = np.empty((batch, n_clamps, K))
+    ran = found.reshape(batch, len(run), K)
+    values[:, run] = ran
+    # Each dropped clamp's siblings, the run clamps of the same node: a block of the run clamps, which go node
+    # by node (n_idx never decreases). Added one sibling at a time (a node has a few states): a gather and an
+    # add each, where a (dropped, run) 0/1 matrix product cost three times as much on ALARM.
+    owners = n_idx[run]
+    first = np.searchsorted(owners, n_idx[dropped], side="left")
+    count = np.searchsorted(owners, n_idx[dropped], side="right") - first
+    most = int(np.maximum.reduce(count))
+    if most and int(np.minimum.reduce(count)) < most:   # some node has fewer: those point past the end, at zeros
+        ran = np.concatenate((ran, np.zeros((batch, 1, K))), axis=1)
+    rest = np.zeros((batch, len(dropped), K)) if not most else ran[:, np.where(count > 0, first, len(run))]
+    for k in range(1, most):
+        rest += ran[:, np.where(count > k, first + k, len(run))]
+    np.subtract(value[:, None, :], rest, out=rest)
+    values[:, dropped] = np.maximum(rest, 0.0, out=rest)    # rounding may leave a hair below zero
     return values.reshape(batch * n_clamps, -1), np.zeros(batch * n_clamps)
 
 
