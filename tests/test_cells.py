@@ -157,3 +157,20 @@ def test_an_object_column_of_a_string_per_cell_codes_as_one_of_shared_strings(
     expected, _ = column_codes(pd.Series(shared, dtype=object), net, i)
     got, _ = column_codes(pd.Series(own, dtype=object), net, i)
     assert got.tolist() == expected.tolist() == [0, 1, MISSING] * 2000
+
+
+@given(values=st.lists(st.sampled_from(MIXED), min_size=1, max_size=20))
+def test_an_object_column_of_a_string_per_cell_mixed_with_other_types_codes_each_cell_as_read_alone(
+        net: kneebayes.network.compiled.CompiledNetwork, values: list[object]) -> None:
+    from kneebayes import cells as module
+
+    graded = kneebayes.load_model().graded_answers
+    i = net.index["limping"]
+    texts = ["".join(v) if isinstance(v, str) else v for v in ["yes", "no", "maybe"] * 400]   # too many objects to
+    cells = np.empty(len(texts) + len(values), dtype=object)                                    # read one by one
+    cells[: len(texts)] = texts
+    cells[len(texts) :] = values   # True next to 1 and 1.0: values pandas.factorize would merge
+    found: dict = {}
+    expected = module._one_by_one(cells, module._coder(net, i, graded, found, True))
+    got = column_codes(pd.Series(cells, dtype=object), net, i, graded)
+    assert got[0].tolist() == expected.tolist() and got[1] == tuple(found)

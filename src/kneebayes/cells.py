@@ -77,13 +77,18 @@ def column_codes(series: pd.Series, net: CompiledNetwork, i: int, graded: Mappin
         by_identity = _identity_codes(values, code_of)
         if by_identity is not None:
             return by_identity, tuple(found)
-        if pd.api.types.infer_dtype(values, skipna=True) not in _SAFE_KINDS:
-            return _one_by_one(values, code_of), tuple(found)
     else:
         values = series   # numpy numbers or bools, or an extension array (strings, nullable booleans): one type
     if len(values) == 0:
         return np.zeros(0, dtype=np.int32), ()
-    keys, uniques = pd.factorize(values, use_na_sentinel=True)
+    try:
+        keys, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:   # an unhashable cell (a list): no hashing at all
+        return _one_by_one(values, code_of), tuple(found)
+    # Distinct values that are all text merged nothing (a string equals no bool or number): no type scan needed.
+    if series.dtype == object and not all(type(u) is str for u in uniques) and \
+            pd.api.types.infer_dtype(values, skipna=True) not in _SAFE_KINDS:
+        return _one_by_one(values, code_of), tuple(found)
     lut = np.array([code_of(u) for u in uniques] + [MISSING], dtype=np.int32)
     return lut[np.asarray(keys)], tuple(found)   # key -1 (missing) picks the last entry
 
