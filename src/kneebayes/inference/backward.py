@@ -10,13 +10,15 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..network.backward_plan import GradientPlan
-from ..network.contraction import Einsum
 from ..network.compiled import Component
+
+if TYPE_CHECKING:
+    from ..network.backward_plan import GradientPlan
+    from ..network.contraction import Einsum
 
 
 def forward_pass(comp: Component, own: np.ndarray, observed: int = -1) -> list[np.ndarray | None]:
