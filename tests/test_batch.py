@@ -517,17 +517,6 @@ def test_triage_equals_the_diagnosis_for_every_answer_of_every_red_flag_with_eac
     check_against_diagnose(knee_model, frame, out, triage=True)
 
 
-@given(flags=st.integers(1, 70).flatmap(lambda k: st.lists(st.lists(st.booleans(), min_size=k, max_size=k),
-                                                              max_size=30).map(lambda rows: (k, rows))))
-def test_triage_patterns_are_each_distinct_row_of_flags_once(flags: tuple[int, list[list[bool]]]) -> None:
-    k, rows = flags   # up to 16 columns packed into one integer, wider through distinct_rows
-    matrix = np.array(rows, dtype=bool).reshape(len(rows), k)
-    unique, which = batch._patterns(matrix)
-    assert unique.dtype == bool and unique.shape[1] == k
-    assert len({tuple(r) for r in unique.tolist()}) == len(unique) == len({tuple(r) for r in rows})
-    assert np.array_equal(unique[which], matrix)
-
-
 def test_a_missing_red_flag_column_leaves_the_screen_open(knee_model: kneebayes.Model) -> None:
     all_but_one = {f: "no" for f in red_flags(knee_model)[1:]}
     out = knee_model.diagnose_frame(pd.DataFrame([all_but_one]), triage=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -58,6 +60,15 @@ def test_distinct_rows_are_each_row_once_in_order_of_first_occurrence(rows: list
     assert np.array_equal(unique[inverse], codes)
 
 
+@pytest.mark.parametrize("columns, width", [(12, 1), (30, 2), (70, 1)], ids=["counted", "hashed", "sorted"])
+def test_distinct_rows_of_every_key_size_are_each_row_once_in_order_of_first_occurrence(columns: int, width: int) -> None:
+    codes = np.random.default_rng(columns).integers(-1, width, size=(3000, columns)).astype(np.int8)
+    codes[1500:] = codes[:1500][::-1]   # every row twice
+    unique, inverse = distinct_rows(codes, [width] * columns)
+    assert [tuple(r) for r in unique.tolist()] == list(dict.fromkeys(map(tuple, codes.tolist())))
+    assert np.array_equal(unique[inverse], codes)
+
+
 def test_distinct_rows_too_wide_for_one_key_are_still_each_row_once() -> None:
     codes = np.array([[0] * 70, [1] * 70, [0] * 70], dtype=np.int8)   # 3**70 keys pass 62 bits: a sort decides
     unique, inverse = distinct_rows(codes, [2] * 70)
@@ -94,58 +105,69 @@ def test_a_chunked_sliced_column_of_arrow_strings_codes_as_its_object_column(
     assert got[0].tolist() == expected[0].tolist() and got[1] == expected[1]
 
 
+def one_node(states: list[str]) -> SimpleNamespace:
+    """What column_codes reads of a network, for one node with these states."""
+    return SimpleNamespace(states=[tuple(states)], state_index=[{s: j for j, s in enumerate(states)}],
+                           cards=[len(states)], names=["X"])
+
+
 @given(states=st.lists(st.text(min_size=1, max_size=4), min_size=1, max_size=5, unique=True),
-       cells=st.lists(st.one_of(st.none(), st.text(max_size=5)), max_size=30), large=st.booleans(),
-       data=st.data())
-def test_arrow_strings_read_from_their_buffers_match_states_as_a_hash_lookup_does(
-        states: list[str], cells: list[str | None], large: bool, data: st.DataObject) -> None:
+       cells=st.lists(st.one_of(st.none(), st.text(max_size=5)), max_size=30), data=st.data())
+def test_arrow_strings_of_any_states_code_as_the_same_values_in_an_object_column(
+        states: list[str], cells: list[str | None], data: st.DataObject) -> None:
     import pyarrow as pa
 
-    from kneebayes import cells as module
-
+    # states of up to 16 bytes (unicode): 8 bytes or fewer are read from the arrow buffers, longer by a hash lookup
     cells = cells + data.draw(st.lists(st.sampled_from(states), max_size=10))
     skip = data.draw(st.integers(0, len(cells)))
-    chunk = pa.array(cells, type=pa.large_string() if large else pa.string()).slice(skip)
-    short, hashed = np.empty(len(chunk), dtype=np.int32), np.empty(len(chunk), dtype=np.int32)
-    unmatched = module._short_codes(chunk, states, short)
-    module._index_in_codes(chunk, states, hashed)
-    if any(len(s.encode()) > 8 for s in states):
-        assert unmatched is None
-        return
-    hashed[[c == "" for c in cells[skip:]]] = MISSING   # an empty cell is missing (the hash lookup leaves it to read)
-    assert short.tolist() == hashed.tolist()
-    assert unmatched == int((short == module._OTHER).sum())
+    chunk = pa.array(cells, type=pa.large_string()).slice(skip)   # starts inside its buffers
+    arrow = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([chunk])))
+    net = one_node(states)
+    expected, _ = column_codes(pd.Series(cells[skip:], dtype=object), net, 0)
+    got, _ = column_codes(arrow, net, 0)
+    assert got.tolist() == expected.tolist()
 
 
-def test_a_null_arrow_string_cell_is_missing_even_where_its_offsets_span_bytes() -> None:
+def test_a_null_arrow_string_cell_is_missing_even_where_its_offsets_span_bytes(
+        net: kneebayes.network.compiled.CompiledNetwork) -> None:
     import pyarrow as pa
 
-    from kneebayes import cells as module
-
     validity = pa.py_buffer(np.packbits([1, 0, 1], bitorder="little").tobytes())
-    offsets = pa.py_buffer(np.array([0, 3, 6, 8], dtype=np.int32).tobytes())
-    chunk = pa.Array.from_buffers(pa.string(), 3, [validity, offsets, pa.py_buffer(b"yesyesno")], null_count=1)
-    out = np.empty(3, dtype=np.int32)
-    assert module._short_codes(chunk, ["yes", "no"], out) == 0
-    assert out.tolist() == [0, MISSING, 1]
+    offsets = pa.py_buffer(np.array([0, 3, 6, 8], dtype=np.int64).tobytes())   # the null cell spans "yes"
+    chunk = pa.Array.from_buffers(pa.large_string(), 3, [validity, offsets, pa.py_buffer(b"yesyesno")], null_count=1)
+    series = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([chunk])))
+    codes, _ = column_codes(series, net, net.index["limping"])
+    assert codes.tolist() == [0, MISSING, 1]
 
 
 MIXED = ["yes", "no", None, float("nan"), "", True, False, 1, 1.0, 0, "1", "probably", "maybe", [1], pd.NA]
 
 
+def answers(codes: np.ndarray, soft: tuple, states: tuple[str, ...]) -> list[object]:
+    """Codes read back: the state name, the soft answer, or the MISSING / INVALID code."""
+    return [c if c < 0 else states[c] if c < len(states) else soft[c - len(states)] for c in codes.tolist()]
+
+
+def read_alone(cells: np.ndarray, net: kneebayes.network.compiled.CompiledNetwork, i: int, graded: dict) -> list[object]:
+    """Each cell read from a column of its own."""
+    out = []
+    for v in cells:
+        one = np.empty(1, dtype=object)
+        one[0] = v
+        out += answers(*column_codes(pd.Series(one, dtype=object), net, i, graded), net.states[i])
+    return out
+
+
 @given(values=st.lists(st.sampled_from(MIXED), max_size=20))
 def test_an_object_column_of_shared_objects_codes_each_cell_as_read_alone(
         net: kneebayes.network.compiled.CompiledNetwork, values: list[object]) -> None:
-    from kneebayes import cells as module
-
     graded = kneebayes.load_model().graded_answers
     i = net.index["limping"]
     cells = np.empty(len(values), dtype=object)
     cells[:] = values
-    found: dict = {}
-    expected = module._one_by_one(cells, module._coder(net, i, graded, found, True))
-    got = column_codes(pd.Series(cells, dtype=object), net, i, graded)
-    assert got[0].tolist() == expected.tolist() and got[1] == tuple(found)
+    codes, soft = column_codes(pd.Series(cells, dtype=object), net, i, graded)
+    assert answers(codes, soft, net.states[i]) == read_alone(cells, net, i, graded)
+    assert len(set(soft)) == len(soft)
 
 
 def test_an_object_column_of_a_string_per_cell_codes_as_one_of_shared_strings(
@@ -162,15 +184,11 @@ def test_an_object_column_of_a_string_per_cell_codes_as_one_of_shared_strings(
 @given(values=st.lists(st.sampled_from(MIXED), min_size=1, max_size=20))
 def test_an_object_column_of_a_string_per_cell_mixed_with_other_types_codes_each_cell_as_read_alone(
         net: kneebayes.network.compiled.CompiledNetwork, values: list[object]) -> None:
-    from kneebayes import cells as module
-
     graded = kneebayes.load_model().graded_answers
     i = net.index["limping"]
     texts = ["".join(v) if isinstance(v, str) else v for v in ["yes", "no", "maybe"] * 400]   # too many objects to
     cells = np.empty(len(texts) + len(values), dtype=object)                                    # read one by one
     cells[: len(texts)] = texts
     cells[len(texts) :] = values   # True next to 1 and 1.0: values pandas.factorize would merge
-    found: dict = {}
-    expected = module._one_by_one(cells, module._coder(net, i, graded, found, True))
-    got = column_codes(pd.Series(cells, dtype=object), net, i, graded)
-    assert got[0].tolist() == expected.tolist() and got[1] == tuple(found)
+    codes, soft = column_codes(pd.Series(cells, dtype=object), net, i, graded)
+    assert answers(codes, soft, net.states[i]) == read_alone(cells, net, i, graded)

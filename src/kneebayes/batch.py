@@ -692,7 +692,9 @@ def _triage(model: Model, cols: _Columns, codes: np.ndarray, posterior: np.ndarr
     yes_probability = {t: posterior[:, k] for t, k in columns.items()}
     signs = warning_signs(spec, answers, n, yes_probability)
     # Rows that fire alike and agree on the screen share their level and reasons: each pattern is judged once.
-    unique, pattern = _patterns(np.column_stack([signs.fired, signs.screen_open]))
+    flags = np.column_stack([signs.fired, signs.screen_open]).view(np.int8) - 1   # -1 no, 0 yes: one code each
+    unique, pattern = distinct_rows(flags, [1] * flags.shape[1])
+    unique = unique == 0
     fired_in = unique[:, :-1]
     level_in = levels(fired_in.any(axis=1), has_triage_rules(spec), unique[:, -1])
     triggers = [r.node if isinstance(r, RedFlag) else r.cause for r in signs.rules]
@@ -711,27 +713,6 @@ def _triage(model: Model, cols: _Columns, codes: np.ndarray, posterior: np.ndarr
     level[impossible] = None
     reasons[impossible] = None
     return level, reasons
-
-
-def _patterns(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of booleans, (rows, k): the distinct rows, (patterns, k), and which one each row is.
-
-    Up to 16 columns, each row's bits make one 16-bit integer, and the
-    integers are counted (``bincount``: no hashing, no sort); wider,
-    ``cells.distinct_rows``. (``np.packbits`` along the rows took 17 ms for
-    168,000 rows of 12, this 2.)
-    """
-    n, k = flags.shape
-    if k == 0 or k > 16:
-        unique, inverse = distinct_rows(flags.view(np.int8), [1] * k)
-        return unique.astype(bool), inverse
-    key = np.zeros(n, dtype=np.uint16)
-    for j in range(k):   # column j in bit j
-        key |= flags[:, j].view(np.uint8).astype(np.uint16) << np.uint16(j)
-    keys = np.flatnonzero(np.bincount(key, minlength=1))
-    which = np.zeros(1 << k, dtype=np.intp)
-    which[keys] = np.arange(len(keys))
-    return (keys[:, None] >> np.arange(k)) & 1 == 1, which[key]
 
 
 # -- what the answers point to ------------------------------------------------------------
