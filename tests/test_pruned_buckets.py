@@ -123,9 +123,6 @@ def test_bucket_pass_with_soft_answers_equals_brute_force(case: tuple[ModelSpec,
     p_e, expected = _soft_reference(spec, {**onehots, soft: weights})
     assume(p_e > 1e-200)
     model = _pruned_model(spec)
-    # A bipartite noisy-OR network (no targets enumerated sends it to inference.bipartite) has no buckets and
-    # takes no soft answers (EvidenceError, by design): not this test's ground
-    assume(model.network.bipartite is None)
     with _buckets_always([]):
         dx = model.diagnose(ev)
         got = dx.distributions
