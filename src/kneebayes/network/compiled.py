@@ -121,7 +121,6 @@ class LeafStack:
     card: int
     matrices: np.ndarray            # (n, card, width)
     groups: tuple[tuple[int, int, int, int, tuple[int, ...]], ...]   # (start, stop, width, output slot, shape)
-    starts: np.ndarray              # each group's first row, for np.multiply.reduceat
 
 
 @dataclass(frozen=True, eq=False)
@@ -492,8 +491,7 @@ def _stack_leaves(groups: Sequence[LeafGroup]) -> tuple[LeafStack, ...]:
             matrices[start : start + n, :, :w] = g.matrices
             spans.append((start, start + n, w, g.output, g.shape))
             start += n
-        stacks.append(LeafStack(np.concatenate([g.positions for g in members]), card, matrices, tuple(spans),
-                                np.array([sp[0] for sp in spans], dtype=np.intp)))
+        stacks.append(LeafStack(np.concatenate([g.positions for g in members]), card, matrices, tuple(spans)))
     return tuple(stacks)
 
 
