@@ -14,6 +14,7 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import sys
 import termios
@@ -243,6 +244,9 @@ class _Screen:
 
 def _own_terminal() -> None:
     """In the child: a new session whose controlling terminal is the pty on stdin, as a shell gives a command."""
+    # An interactive shell runs a command with SIGINT at its default; a test runner started in the background
+    # (`pytest &`) has it ignored, the child would inherit that and Python would then rightly leave Ctrl-C ignored.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.setsid()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
@@ -254,8 +258,7 @@ def test_ctrl_c_in_a_real_terminal_ends_with_where_things_stand_not_the_care_pla
     env = {**os.environ, "COLUMNS": "1000"}
     proc = subprocess.Popen([sys.executable, "-m", "kneebayes.cli", "interview", "--save", str(save)],
                             stdin=child, stdout=child, stderr=child, env=env, preexec_fn=_own_terminal)
-    # The terminal's other end stays open here until the child has gone: once no process holds it, Linux may
-    # drop what the child wrote last before the master reads it (the summary after Ctrl-C, under load).
+    # The terminal's other end stays open until the child has gone, so reading never ends early in EIO.
     screen = _Screen(main)
     try:
         screen.wait_for(PROMPT_END)
