@@ -50,23 +50,27 @@ def normalize(net: CompiledNetwork, evidence: EvidenceLike | None,
 
 
 def normalize_indexed(net: CompiledNetwork, evidence: EvidenceLike | None,
-                      graded: Mapping[str, Likelihood] | None = None) -> tuple[dict[str, str | Likelihood], Indexed]:
-    """:func:`normalize`, plus the same evidence as {node index: state index or likelihood vector}, in one pass.
+                      graded: Mapping[str, Likelihood] | None = None
+                      ) -> tuple[dict[str, str | Likelihood], Indexed, bool]:
+    """:func:`normalize`, plus the same evidence as {node index: state index or likelihood vector} and whether
+    every answer is hard (a state, not a likelihood vector), in one pass.
 
     The indices are what ``inference.posterior.encode`` takes.
 
     >>> import kneebayes
     >>> net = kneebayes.load_model().network
-    >>> names, indices = normalize_indexed(net, {"limping": True, "swelling_behind_knee": kneebayes.Likelihood(yes=1, no=4)})
-    >>> indices[net.index["limping"]], indices[net.index["swelling_behind_knee"]].tolist()
-    (0, [0.25, 1.0])
+    >>> answers = {"limping": True, "swelling_behind_knee": kneebayes.Likelihood(yes=1, no=4)}
+    >>> names, indices, hard = normalize_indexed(net, answers)
+    >>> indices[net.index["limping"]], indices[net.index["swelling_behind_knee"]].tolist(), hard
+    (0, [0.25, 1.0], False)
     """
     if evidence is None:
-        return {}, {}
+        return {}, {}, True
     if type(evidence) is not dict and (not isinstance(evidence, Mapping) or isinstance(evidence, Likelihood)):
         raise EvidenceError(f"evidence must be a mapping of node id to state, got {type(evidence).__name__}")
     out: dict[str, str | Likelihood] = {}
     indices: Indexed = {}
+    hard = True
     index, state_index = net.index, net.state_index
     for node, value in evidence.items():
         i = index.get(node) if isinstance(node, str) else None
@@ -84,12 +88,13 @@ def normalize_indexed(net: CompiledNetwork, evidence: EvidenceLike | None,
             value = graded[value]
         if isinstance(value, Likelihood):
             vector = _soft(node, value, net.states[i])
-            hard = value.hard_state()
-            if hard is None:
+            state = value.hard_state()
+            if state is None:
                 out[node] = value
                 indices[i] = vector
+                hard = False
                 continue
-            value = hard
+            value = state
         elif isinstance(value, (bool, np.bool_)):
             if "yes" not in states or "no" not in states or len(states) != 2:
                 raise InvalidStateError(node, value, net.states[i])
@@ -98,7 +103,7 @@ def normalize_indexed(net: CompiledNetwork, evidence: EvidenceLike | None,
             raise InvalidStateError(node, value, net.states[i], tuple(graded or ()))
         out[node] = value
         indices[i] = states[value]
-    return out, indices
+    return out, indices, hard
 
 
 def _soft(node: str, value: Likelihood, states: tuple[str, ...]) -> np.ndarray:
@@ -132,18 +137,6 @@ def to_indices(net: CompiledNetwork, evidence: Mapping[str, str | Likelihood]) -
         i = net.index[k]
         out[i] = np.array(v.vector(net.states[i])) if isinstance(v, Likelihood) else net.state_index[i][v]
     return out
-
-
-def hard_only(indices: Indexed) -> bool:
-    """Whether every node's evidence is a state (no soft answers).
-
-    >>> hard_only({0: 1, 3: 0}), hard_only({0: np.array([1.0, 0.5])})
-    (True, False)
-    """
-    for v in indices.values():   # a plain loop: this runs on every diagnosis
-        if isinstance(v, np.ndarray):
-            return False
-    return True
 
 
 def hard_answers(evidence: Mapping[str, str | Likelihood]) -> dict[str, str]:

@@ -16,7 +16,7 @@ from .claims import check_claims
 from .diagnosis import Diagnosis, ModelInfo
 from .display.html import model_html
 from .errors import EvidenceError, ImpossibleEvidenceError, UnknownNodeError, quote
-from .evidence import EvidenceLike, hard_only, normalize, normalize_indexed, to_indices
+from .evidence import EvidenceLike, normalize, normalize_indexed, to_indices
 from .extras import require
 from .inference import evidence_weight
 from .inference.evidence_weight import Layout as WeightLayout
@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 _NOTHING: frozenset[str] = frozenset()
 _PENDING = object()   # not computed yet (see Model.cached)
 _FAST_PLAN = "model.fast_plan"   # where Model.fast_plan keeps its plan in the cache
+_GRADED = "model.graded_answers"   # where Model.graded_answers keeps them
+_ONE = np.ones(())   # a 0-d array, not 1.0: numpy converts a Python float on every ufunc call
+_ONE.setflags(write=False)
 _T = TypeVar("_T")
 
 
@@ -284,7 +287,7 @@ class Model:
         >>> kneebayes.load_model().graded_answers["probably"]
         Likelihood(yes=4.0, no=1.0, label='probably')
         """
-        return self.cached("model.graded_answers", lambda: MappingProxyType(
+        return self.cached(_GRADED, lambda: MappingProxyType(
             {a.word: Likelihood(yes=a.ratio, no=1.0, label=a.word) for a in self._spec.graded_answers}))
 
     @property
@@ -334,7 +337,10 @@ class Model:
         Raises UnknownNodeError, InvalidStateError or ImpossibleEvidenceError.
         """
         net = self._net
-        ev, indices = normalize_indexed(net, evidence, self.graded_answers)
+        graded = self._cache.get(_GRADED, _PENDING)   # what graded_answers keeps, without its property's call
+        if graded is _PENDING:
+            graded = self.graded_answers
+        ev, indices, hard = normalize_indexed(net, evidence, graded)
         skip = frozenset(_ids(skipped, "skipped")) if skipped else _NOTHING
         for node in skip:
             if node not in net.index:
@@ -349,7 +355,7 @@ class Model:
         plan = self._cache.get(_FAST_PLAN, _PENDING)   # what fast_plan keeps: one lookup per diagnosis
         if plan is _PENDING:
             plan = self.fast_plan
-        if not hard_only(indices):   # the fast path's tables take states only
+        if not hard:   # the fast path's tables take states only
             plan = None
         if plan is not None:
             found = fast_posterior(plan, indices)
@@ -358,7 +364,7 @@ class Model:
                 if log_pe == -np.inf:
                     raise ImpossibleEvidenceError(ev.items())
                 marg = np.dot(joint, self._targets.matrix)   # np.dot: less per-call overhead than @ on a small array
-                np.minimum(marg, 1.0, out=marg)   # rounding may land a hair past 1 (the joint is never negative)
+                np.minimum(marg, _ONE, out=marg)   # rounding may land a hair past 1 (the joint is never negative)
                 return Diagnosis(self, ev, marg, joint, log_pe, indices, settings, skip)
         lam = encode(net, [indices])
         tj = target_joint(net, lam, targets_observed=not self._enumerated.isdisjoint(indices))

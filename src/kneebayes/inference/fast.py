@@ -69,6 +69,9 @@ _IMPOSSIBLE = -1e200    # a log value below this is a zero
 _LOG_TINY = math.log(TINY)
 _ONES = np.ones(256)     # a single evidence set's picked rows are summed as a product with these
 _ONES.setflags(write=False)
+_ONES_OF = tuple(_ONES[:n] for n in range(_ONES.shape[0] + 1))   # its first n, as views made once
+_ZERO = np.zeros(())     # a 0-d array, not 0.0: numpy converts a Python float on every ufunc call
+_ZERO.setflags(write=False)
 #: Most evidence patterns a group of parts has in :func:`rows_plan` (its table: patterns times K or U values).
 GROUP_PATTERNS = 2187
 #: A row whose value over the joint sums below this is summed in logs instead (see :func:`rows_marginals`).
@@ -356,7 +359,7 @@ def _settle(plan: FastPlan, picks: np.ndarray | list[int]) -> tuple[np.ndarray, 
     """
     # the picked rows' sum as a product with ones: half the cost of a reduction over so few rows
     n = len(picks)
-    row = np.dot(_ONES[:n] if n <= _ONES.shape[0] else np.ones(n), plan.logs.take(picks, axis=0))
+    row = np.dot(_ONES_OF[n] if n < len(_ONES_OF) else np.ones(n), plan.logs.take(picks, axis=0))
     k = plan.k
     width = row.shape[0] - 1
     shift = float(row[width])
@@ -364,7 +367,7 @@ def _settle(plan: FastPlan, picks: np.ndarray | list[int]) -> tuple[np.ndarray, 
     q = values[:k]
     if plan.mix is not None:
         both = np.dot(values[k:width], plan.mix)   # the factored value, then its bound (never negative)
-        np.maximum(both, 0.0, out=both)       # inclusion-exclusion rounding may dip below 0
+        np.maximum(both, _ZERO, out=both)     # inclusion-exclusion rounding may dip below 0
         total, bound = np.dot(both.reshape(2, k), q).tolist()
         settled = bound * (plan.error_scale / TOLERANCE) <= total
         q = np.multiply(both[:k], q, out=q)   # into this call's own buffer: one allocation fewer
