@@ -170,6 +170,43 @@ def test_an_object_column_of_shared_objects_codes_each_cell_as_read_alone(
     assert len(set(soft)) == len(soft)
 
 
+@given(rare=st.lists(st.sampled_from([*MIXED, "not_sure", kneebayes.Likelihood(yes=1.0, no=3.0)]), min_size=1,
+                     max_size=12, unique_by=id), spots=st.lists(st.integers(0, 2047), min_size=12, max_size=12))
+def test_a_long_object_column_codes_objects_its_sample_misses_as_read_alone_in_order_of_first_sight(
+        net: kneebayes.network.compiled.CompiledNetwork, rare: list[object], spots: list[int]) -> None:
+    graded = kneebayes.load_model().graded_answers
+    i = net.index["limping"]
+    cells = np.empty(4096, dtype=object)
+    cells[:] = ["yes", "no", None, "yes"] * 1024   # shared objects
+    for k, spot in enumerate(spots):   # rare objects in odd rows only, which the sample (every 4th row) never holds
+        cells[2 * spot + 1] = rare[k % len(rare)]
+    codes, soft = column_codes(pd.Series(cells, dtype=object), net, i, graded)
+    alone = {id(v): read_alone([v], net, i, graded)[0] for v in {id(v): v for v in cells}.values()}
+    expected = [alone[id(v)] for v in cells]
+    assert answers(codes, soft, net.states[i]) == expected
+    assert list(soft) == list(dict.fromkeys(v for v in expected if isinstance(v, kneebayes.Likelihood)))   # first seen
+
+
+@given(rare=st.lists(st.sampled_from([*MIXED, "not_sure", kneebayes.Likelihood(yes=1.0, no=3.0)]), min_size=1,
+                     max_size=8, unique_by=id), spots=st.lists(st.integers(0, 69_999), max_size=16))
+def test_a_long_object_column_codes_objects_first_seen_late_as_read_alone_in_order_of_first_sight(
+        net: kneebayes.network.compiled.CompiledNetwork, rare: list[object], spots: list[int]) -> None:
+    graded = kneebayes.load_model().graded_answers
+    i = net.index["limping"]
+    cells = np.empty(70_000, dtype=object)
+    cells[:] = "yes"
+    for k, spot in enumerate(spots):   # anywhere: first seen in the first 1,024 rows, the first 65,536, or later
+        cells[spot] = rare[k % len(rare)]
+    step = len(cells) // 1024   # every step-th row is sampled: each object in one of them, after row 65,536
+    for k, v in enumerate(rare):
+        cells[step * (1000 + k)] = v
+    codes, soft = column_codes(pd.Series(cells, dtype=object), net, i, graded)
+    alone = {id(v): read_alone([v], net, i, graded)[0] for v in {id(v): v for v in cells}.values()}
+    expected = [alone[id(v)] for v in cells]
+    assert answers(codes, soft, net.states[i]) == expected
+    assert list(soft) == list(dict.fromkeys(v for v in expected if isinstance(v, kneebayes.Likelihood)))
+
+
 def test_an_object_column_of_a_string_per_cell_codes_as_one_of_shared_strings(
         net: kneebayes.network.compiled.CompiledNetwork) -> None:
     i = net.index["limping"]

@@ -101,7 +101,8 @@ _IDENTITY_MOST = 64
 
 def _identity_codes(values: np.ndarray, code_of: Callable[[Any], int]) -> np.ndarray | None:
     """An object column whose cells are a few shared objects (a CSV read by pandas 2, a list of literals,
-    ``None``): each distinct *object* read once, found by hashing the cells' addresses, not their values.
+    ``None``): each distinct *object* read once, found by the cells' addresses, not their values: looked up in
+    a table of the sampled objects (``_sampled_codes``), else hashed (``pandas.factorize``).
 
     Exact for any mix of types (each object is read as itself, as ``_one_by_one`` reads it), and about a
     tenth of the cost of ``infer_dtype`` and ``factorize`` over the values. None where a sample of the cells
@@ -114,15 +115,59 @@ def _identity_codes(values: np.ndarray, code_of: Callable[[Any], int]) -> np.nda
         ids = np.frombuffer(values, dtype=np.uintp)   # each cell's object, by address (values keeps them alive)
     except (BufferError, TypeError, ValueError):   # a numpy that will not lend an object array's buffer
         return None
-    if len(set(ids[:: max(1, n // _IDENTITY_SAMPLE)].tolist())) > _IDENTITY_MOST:
+    step = max(1, n // _IDENTITY_SAMPLE)
+    sampled = dict(zip(ids[::step].tolist(), values[::step].tolist()))   # address -> the object there
+    if len(sampled) > _IDENTITY_MOST:
         return None
-    keys, uniques = _pandas().factorize(ids)
+    codes = _sampled_codes(ids, sampled, code_of)
+    if codes is not None:
+        return codes
+    keys, uniques = _pandas().factorize(ids)   # uniques: the addresses in order of first sight
     if len(uniques) > _IDENTITY_MOST:
         return None
-    first = np.empty(len(uniques), dtype=np.intp)
-    first[keys[::-1]] = np.arange(n - 1, -1, -1)   # the first cell of each object: read in order of first sight
-    lut = np.array([code_of(values[f]) for f in first.tolist()], dtype=np.int32)
-    return lut[keys]
+    addresses = uniques.tolist()
+    missed = np.array([a not in sampled for a in addresses], dtype=bool)
+    if missed.any():   # a cell of each object the sample missed, found among those objects' cells only
+        rows = np.flatnonzero(missed.take(keys))   # (a scatter over every row took as long as the factorize)
+        row = np.empty(len(addresses), dtype=np.intp)
+        row[keys[rows]] = rows
+        sampled.update((addresses[k], values[row[k]]) for k in np.flatnonzero(missed).tolist())
+    lut = np.array([code_of(sampled[a]) for a in addresses], dtype=np.int32)   # each object once, first seen first
+    return lut.take(keys)
+
+
+#: Slots of the table of a column's sampled objects in ``_sampled_codes``: a few addresses rarely collide in it.
+_SLOTS = 1 << 12
+
+
+def _sampled_codes(ids: np.ndarray, sampled: dict[int, Any], code_of: Callable[[Any], int]) -> np.ndarray | None:
+    """The codes of cells at addresses ``ids`` where every cell is one of the objects ``sampled`` (address ->
+    object), else None (nothing read): each cell looked up in a table of those objects by a few bits of its
+    address where no two of them share those bits, and the address there checked against the cell's own.
+    Half the cost of hashing every address (``pandas.factorize``) on 200,000 cells of 3 objects (measured).
+    """
+    addresses = list(sampled)
+    for shift in range(3, 20):   # objects lie at multiples of 8 or 16: the lowest bits tell them apart least
+        slots = [(a >> shift) & (_SLOTS - 1) for a in addresses]
+        if len(set(slots)) == len(slots):
+            break
+    else:
+        return None
+    slot = ids.view(np.intp) >> shift
+    slot &= _SLOTS - 1
+    table = np.zeros(_SLOTS, dtype=np.uintp)
+    table[slots] = addresses
+    if not np.array_equal(table.take(slot), ids):   # a cell holds an object the sample missed
+        return None
+    for head in (slot[:_IDENTITY_SAMPLE], slot[: 64 * _IDENTITY_SAMPLE], slot):   # the first rows that hold them all
+        first = np.full(_SLOTS, len(head), dtype=np.intp)
+        first[head[::-1]] = np.arange(len(head) - 1, -1, -1)   # each slot's first row in head
+        if first[slots].max() < len(head):
+            break
+    lut = np.zeros(_SLOTS, dtype=np.int32)
+    for k in np.argsort(first[slots], kind="stable").tolist():   # each object read once, in order of first sight
+        lut[slots[k]] = code_of(sampled[addresses[k]])
+    return lut.take(slot)
 
 
 def _arrow_codes(series: pd.Series, states: Sequence[str], code_of: Callable[[Any], int]) -> np.ndarray:
