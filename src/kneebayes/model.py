@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 _NOTHING: frozenset[str] = frozenset()
 _PENDING = object()   # not computed yet (see Model.cached)
 _FAST_PLAN = "model.fast_plan"   # where Model.fast_plan keeps its plan in the cache
+_WEIGHT_LAYOUT = "model.weight_layout"   # where Model.weight_layout keeps its layout
 _GRADED = "model.graded_answers"   # where Model.graded_answers keeps them
 _ONE = np.ones(())   # a 0-d array, not 1.0: numpy converts a Python float on every ufunc call
 _ONE.setflags(write=False)
@@ -254,9 +255,12 @@ class Model:
         >>> model.weight_layout.width == model.targets.width
         True
         """
-        return self.cached("model.weight_layout", lambda: evidence_weight.prepare(
-            self.diagnose().columns,
-            [(t, ss, self._targets.normal_states[t]) for t, ss in zip(self._targets.ids, self._targets.states)]))
+        layout = self._cache.get(_WEIGHT_LAYOUT)   # once built, one lookup: no closure and no call per diagnosis
+        if layout is None:
+            layout = self.cached(_WEIGHT_LAYOUT, lambda: evidence_weight.prepare(
+                self.diagnose().columns,
+                [(t, ss, self._targets.normal_states[t]) for t, ss in zip(self._targets.ids, self._targets.states)]))
+        return layout
 
     def node(self, node_id: str) -> Node:
         """The node with this id; UnknownNodeError names the nearest ids otherwise."""

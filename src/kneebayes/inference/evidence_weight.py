@@ -58,6 +58,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+try:   # the ufunc behind np.clip, without its Python dispatch: both bounds in one call (~0.5 us less)
+    from numpy._core.umath import clip as _clip
+except ImportError:  # pragma: no cover - older or future numpy: the public function does the same
+    _clip = np.clip
+try:   # the C function behind np.lexsort, without its __array_function__ dispatch (~0.3 us a call)
+    from numpy._core._multiarray_umath import lexsort as _lexsort
+except ImportError:  # pragma: no cover - older or future numpy: the public function does the same
+    _lexsort = np.lexsort
+
 __all__ = [
     "EXPLANATION_MEASURE",
     "FACTOR_MAX",
@@ -246,8 +255,7 @@ def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 def _clipped_quotient(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     """:func:`_divide`'s last steps, n * _CEIL / max(d * _CEIL, n), clipped, in place in ``numerator``."""
     np.divide(numerator, denominator, out=numerator)
-    np.maximum(numerator, _MIN, out=numerator)
-    np.minimum(numerator, _MAX, out=numerator)
+    _clip(numerator, _MIN, _MAX, out=numerator)   # NaN stays NaN, as with maximum then minimum
     return numerator
 
 
@@ -348,7 +356,7 @@ def explaining_order(factors: np.ndarray, posteriors: np.ndarray, layout: Layout
     np.multiply(key, _GRID, out=key)
     np.rint(key, out=key)
     rank = layout.rank if key.ndim == 1 else np.broadcast_to(layout.rank, key.shape)
-    return np.lexsort((rank, posteriors[..., :c], key), axis=-1)[..., ::-1]
+    return _lexsort((rank, posteriors[..., :c], key), axis=-1)[..., ::-1]
 
 
 def leaders(order: Sequence[int], layout: Layout) -> list[int]:
