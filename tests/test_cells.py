@@ -170,6 +170,17 @@ def test_an_object_column_of_shared_objects_codes_each_cell_as_read_alone(
     assert len(set(soft)) == len(soft)
 
 
+def assert_coded_as_each_object_alone(cells: np.ndarray, net: kneebayes.network.compiled.CompiledNetwork, i: int,
+                                      graded: dict) -> None:
+    """A long column codes every cell as its object reads alone, its soft answers listed in order of first sight
+    (each distinct object read alone once: a long column repeats a few)."""
+    codes, soft = column_codes(pd.Series(cells, dtype=object), net, i, graded)
+    alone = {id(v): read_alone([v], net, i, graded)[0] for v in {id(v): v for v in cells}.values()}
+    expected = [alone[id(v)] for v in cells]
+    assert answers(codes, soft, net.states[i]) == expected
+    assert list(soft) == list(dict.fromkeys(v for v in expected if isinstance(v, kneebayes.Likelihood)))
+
+
 @given(rare=st.lists(st.sampled_from([*MIXED, "not_sure", kneebayes.Likelihood(yes=1.0, no=3.0)]), min_size=1,
                      max_size=12, unique_by=id), spots=st.lists(st.integers(0, 2047), min_size=12, max_size=12))
 def test_a_long_object_column_codes_objects_its_sample_misses_as_read_alone_in_order_of_first_sight(
@@ -180,11 +191,7 @@ def test_a_long_object_column_codes_objects_its_sample_misses_as_read_alone_in_o
     cells[:] = ["yes", "no", None, "yes"] * 1024   # shared objects
     for k, spot in enumerate(spots):   # rare objects in odd rows only, which the sample (every 4th row) never holds
         cells[2 * spot + 1] = rare[k % len(rare)]
-    codes, soft = column_codes(pd.Series(cells, dtype=object), net, i, graded)
-    alone = {id(v): read_alone([v], net, i, graded)[0] for v in {id(v): v for v in cells}.values()}
-    expected = [alone[id(v)] for v in cells]
-    assert answers(codes, soft, net.states[i]) == expected
-    assert list(soft) == list(dict.fromkeys(v for v in expected if isinstance(v, kneebayes.Likelihood)))   # first seen
+    assert_coded_as_each_object_alone(cells, net, i, graded)
 
 
 @given(rare=st.lists(st.sampled_from([*MIXED, "not_sure", kneebayes.Likelihood(yes=1.0, no=3.0)]), min_size=1,
@@ -200,11 +207,7 @@ def test_a_long_object_column_codes_objects_first_seen_late_as_read_alone_in_ord
     step = len(cells) // 1024   # every step-th row is sampled: each object in one of them, after row 65,536
     for k, v in enumerate(rare):
         cells[step * (1000 + k)] = v
-    codes, soft = column_codes(pd.Series(cells, dtype=object), net, i, graded)
-    alone = {id(v): read_alone([v], net, i, graded)[0] for v in {id(v): v for v in cells}.values()}
-    expected = [alone[id(v)] for v in cells]
-    assert answers(codes, soft, net.states[i]) == expected
-    assert list(soft) == list(dict.fromkeys(v for v in expected if isinstance(v, kneebayes.Likelihood)))
+    assert_coded_as_each_object_alone(cells, net, i, graded)
 
 
 def test_an_object_column_of_a_string_per_cell_codes_as_one_of_shared_strings(

@@ -255,8 +255,8 @@ class Model:
         >>> model.weight_layout.width == model.targets.width
         True
         """
-        layout = self._cache.get(_WEIGHT_LAYOUT)   # once built, one lookup: no closure and no call per diagnosis
-        if layout is None:
+        layout = self._cache.get(_WEIGHT_LAYOUT, _PENDING)   # once built, one lookup: no closure per diagnosis
+        if layout is _PENDING:
             layout = self.cached(_WEIGHT_LAYOUT, lambda: evidence_weight.prepare(
                 self.diagnose().columns,
                 [(t, ss, self._targets.normal_states[t]) for t, ss in zip(self._targets.ids, self._targets.states)]))
