@@ -32,6 +32,9 @@ from ..network.pruned_plan import (
 
 _MAX_PLANS = 4096
 _SMALL = 1e-4   # a bucket pass rescales a message whose largest entry is below this
+# With the targets' axes last on every table an entry costs about a nanosecond, a fifth of a bucket pass's
+# (LINK: an order search priced at a bucket pass's rate took 270 ms to save nothing on a 150 ms pattern).
+TARGET_AXES_ENTRY_COST = 0.2
 
 
 class _Plan(NamedTuple):   # immutable, and cheap to build once per pattern
@@ -79,7 +82,7 @@ def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_ent
                 tables.append((all_tables[f], tuple((axis, position[u]) for axis, u in enumerate(scope) if u in seen)))
     if lab.hidden:
         hidden.extend(lab.hidden.intersection("".join(scopes)))
-    buckets = choose_buckets(pr, cards, hidden, scopes, TARGET_AXES_QUICK_ENOUGH)
+    buckets = choose_buckets(pr, cards, hidden, scopes, TARGET_AXES_QUICK_ENOUGH, TARGET_AXES_ENTRY_COST)
     work = 2.0 * buckets.total + CALL_WORK * len(buckets.order)
     if (buckets.largest > max_entries or max(map(len, buckets.cliques), default=0) > len(LETTERS)
             or not pr.worth_it(n_rel, work)):
@@ -160,7 +163,7 @@ def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray,
 
 @dataclass(frozen=True, eq=False)
 class BucketRun:
-    """One evidence set's collect pass over a bucket plan: the kept clique tables and messages, and the value.
+    """One evidence set's collect pass over a bucket plan: every slot (the cut tables and the messages), and the value.
 
     ``value * exp(log_scale)`` is the component's value (no targets on its axes: a scalar);
     :func:`bucket_marginals` takes the way back from here.
@@ -168,14 +171,13 @@ class BucketRun:
 
     plan: BucketPlan
     slots: tuple[np.ndarray, ...]
-    cliques: dict[int, np.ndarray]     # step -> its clique table, for the steps the way back visits
     value: float
     log_scale: float                   # the value is ``value * exp(log_scale)``
     observed: dict[int, int]           # hard-observed position -> its state
-    entries: float = 0.0               # entries of the kept clique tables
+    entries: float = 0.0               # entries of the messages kept
 
 
-KEEP_ENTRIES = 4_194_304.0   # 32 MB of clique tables
+KEEP_ENTRIES = 4_194_304.0   # 32 MB of messages
 
 # The last collect pass per component: a diagnosis asks for the value first and the targets' marginals
 # next, on the same evidence. Kept beside the frozen component, dropped with it.
@@ -218,7 +220,7 @@ def bucket_value(comp: Component, own: np.ndarray, template: np.ndarray, wanted:
 
 
 def release(comp: Component, run: BucketRun) -> None:
-    """Forget the component's kept pass once its marginals are taken, where its clique tables are large
+    """Forget the component's kept pass once its marginals are taken, where its messages are large
     (past ``KEEP_ENTRIES``): a small one stays for the next question on the same evidence."""
     if run.entries > KEEP_ENTRIES:
         _LAST_RUN.pop(comp, None)
@@ -249,48 +251,49 @@ def _collect(tables: tuple[np.ndarray, ...], plan: BucketPlan, row: np.ndarray, 
         slots.append(row[j, :card])
     for j, state in observed.items():
         log_scale += math.log(row[j, state])     # 0 for a plain answer
-    cliques: dict[int, np.ndarray] = {}
-    for step, (inputs, subscripts, keep, program) in enumerate(plan.forward):
+    n_slots = len(slots)
+    for inputs, subscripts, program in plan.forward:
         operands = [slots[s] for s in inputs]
-        out = plain_einsum(subscripts, *operands) if program is None else program.run(operands, 1)
+        out = plain_einsum(subscripts, *operands) if program is None else program.run(operands)
         top = out.max()
         if top < _SMALL:
             if not top > 0.0:
                 return None          # impossible evidence, or an underflow after all: the fixed plan rescales
             out = out / top
             log_scale += math.log(top)
-        if keep:
-            cliques[step] = out
-            out = out.sum(axis=0)
         slots.append(out)
     value = math.prod(float(slots[s]) for s in plan.scalars)
     if not value > 0.0:
         return None
-    return BucketRun(plan, tuple(slots), cliques, value, log_scale, observed,
-                     float(sum(table.size for table in cliques.values())))
+    return BucketRun(plan, tuple(slots), value, log_scale, observed,
+                     float(sum(slot.size for slot in slots[n_slots:])))
 
 
 def bucket_marginals(run: BucketRun, positions: Iterable[int], cards: Sequence[int]) -> dict[int, np.ndarray]:
     """P(node | the component's evidence) for nodes at ``positions`` (each among the run's wanted ones or
     hard-observed), from the run's collect pass and one distribute pass down to them."""
     plan = run.plan
-    n_factors = len(plan.factors) + len(plan.soft)
-    fed = {child for child, _, _ in plan.backward}
-    # A tree's root step: its clique, over its variable alone, already holds everything below it.
-    belief = {step: table for step, table in run.cliques.items() if step not in fed}
-    for child, up, subscripts in plan.backward:
-        down = plain_einsum(subscripts, belief[up])
-        message = run.slots[n_factors + child]
-        incoming = np.divide(down, message, out=np.zeros_like(down), where=message > 0)   # 0/0: both zero
-        belief[child] = run.cliques[child] * incoming
+    slots = run.slots
+    # Each visited step's incoming message, parents first; rescaled to a largest entry of 1 (the marginals
+    # are normalised at the end, and a long way down would otherwise underflow).
+    incoming: dict[int, np.ndarray] = {}
+
+    def operands(step: int, inputs: Sequence[int]) -> list[np.ndarray]:
+        return [incoming[step] if s < 0 else slots[s] for s in inputs]
+
+    for child, up, inputs, subscripts, program in plan.backward:
+        ops = operands(up, inputs)
+        down = program.run(ops) if program is not None else plain_einsum(subscripts, *ops)
+        incoming[child] = down / down.max()
     out = {}
     for j in positions:
         if j in run.observed:
             p = np.zeros(cards[j])
             p[run.observed[j]] = 1.0
         else:
-            table = belief[plan.wanted[j]]
-            p = table.reshape(table.shape[0], -1).sum(axis=1)
-            p /= p.sum()
+            step, inputs, subscripts, program = plan.marginals[j]
+            ops = operands(step, inputs)
+            p = program.run(ops) if program is not None else plain_einsum(subscripts, *ops)
+            p = p / p.sum()
         out[j] = p
     return out

@@ -38,7 +38,8 @@ import numpy as np
 
 from .backward_plan import LETTERS
 from .contraction import Einsum, plan_einsum
-from .planner import eliminate
+from .pair_chain import PairChain, plan_chain
+from .planner import eliminate, search
 
 PRUNE_WORK = 45_000.0   # consider pruning components whose fixed plan costs more than this (see Pruning.worth_it);
 #                          below it, a pruned run's Python overhead eats the saving (measured on CHILD, HEPAR II)
@@ -158,6 +159,12 @@ def compile_pruning(nodes: Sequence[int], parents: Sequence[Sequence[int]],
 PLAN_WORK_PER_NODE = 300.0
 # Orders whose cliques total more than this many entries are worth a second greedy heuristic.
 SECOND_OPINION = 500_000.0
+# Past that, where an order's cliques still total this many entries per variable planned, randomised runs
+# (planner.search) look for a cheaper one: a run costs about 40 us per variable, filling an entry about 5 ns,
+# so one try per this many entries keeps the search under a quarter of the work it may save.
+SEARCH_ENTRIES_PER_VARIABLE = 32_000.0
+SEARCH_TRIES = 24
+SEARCH_GAIN = 16.0    # the most a search is taken to save (MUNIN1's patterns: up to 15 times)
 # A pattern whose cliques, in the component's own order, total at most this many entries takes that
 # order: fewer entries than the planner's greedy search would cost in Python time.
 QUICK_ENOUGH = 20_000.0
@@ -169,7 +176,7 @@ TARGET_AXES_QUICK_ENOUGH = 150_000.0
 # QUICK_RETRY patterns (on MUNIN it never is: the evidence cuts its graph too differently).
 QUICK_MISSES, QUICK_RETRY = 4, 16
 MAX_AXES = len(LETTERS)   # einsum's letters ('a' is the batch axis): no clique may join more variables
-# A bucket of three or more tables whose clique has this many entries runs as pairwise matrix products
+# A bucket of two or more tables whose clique has this many entries runs as pairwise matrix products
 # (network.contraction), not one plain einsum loop over the whole clique (several times slower there).
 PAIRWISE_ENTRIES = 16_384.0
 
@@ -182,23 +189,36 @@ class BucketPlan:
     observed axes cut at the evidence, then ``soft``: one likelihood vector
     per softly observed node); each ``forward`` step appends one slot, the
     message its bucket sends (the product of the bucket's slots with its
-    variable summed out). A step marked ``keep`` first builds the whole
-    clique table (its variable first, then the message's axes in order) and
-    keeps it for the way back. ``backward`` steps, parents before children,
-    turn a parent's clique belief into a child's incoming message:
-    ``(child step, parent step, subscripts)``. ``scalars``: slots without
-    axes whose product is the part of the value no step sums (each
-    tree's root message, fully observed factors).
+    variable summed out). No step builds its whole clique table: a large
+    one runs as pairwise matrix products that sum the variable on the way.
+
+    The way back passes messages the other way (Shenoy-Shafer: nothing is
+    kept but the forward messages, nothing divided). ``backward`` steps,
+    parents before children: ``(child step, parent step, input slots,
+    einsum)`` gives the message a parent sends its child, over the child's
+    separator: the parent's slots but the child's own message, times the
+    parent's incoming message where it has one. ``marginals``: per wanted
+    position, ``(step, input slots, einsum)``: the step's slots times its
+    incoming message, summed to its variable. ``scalars``: slots without
+    axes whose product is the part of the value no step sums (each tree's
+    root message, fully observed factors).
     """
 
     factors: tuple[tuple[int, tuple[tuple[int, int], ...]], ...]   # (table, ((axis, observed position), ...))
     soft: tuple[tuple[int, int], ...]                             # (position, card) of each softly observed node
-    forward: tuple[tuple[tuple[int, ...], str, bool, Einsum | None], ...]   # (input slots, subscripts, keep the
-    #                                                                         clique, a pairwise program or None)
-    backward: tuple[tuple[int, int, str], ...]                    # (child step, parent step, parent clique -> separator)
+    forward: tuple[tuple[tuple[int, ...], str, PairChain | None], ...]   # (input slots, subscripts, a pairwise
+    #                                                                   program or None)
+    backward: tuple[tuple[int, int, tuple[int, ...], str, PairChain | None], ...]   # (child step, parent step, the
+    #                  parent's slots but the child's message, subscripts to the child's separator, program)
+    marginals: dict[int, tuple[int, tuple[int, ...], str, PairChain | None]]   # wanted position -> (its step, slots,
+    #                                                                           subscripts to its variable, program)
     scalars: tuple[int, ...]
-    wanted: dict[int, int]                                        # wanted position -> the step summing it out
     work: float                                                   # estimated cost, in full_work's units
+
+    @property
+    def wanted(self) -> dict[int, int]:
+        """Wanted position -> the step summing it out."""
+        return {j: m[0] for j, m in self.marginals.items()}
 
 
 def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.ndarray, wanted: np.ndarray,
@@ -213,7 +233,7 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
     A target whose table lies in the component (``pr.extra``) is never planned here: those components keep
     their targets on the joint's axes (see ``inference.pruned.pruned_value``). Nor is a component with a
     wide noisy-OR split over a hidden variable (``pr.hidden_cards``): its pieces subtract, so a message may
-    be zero or negative where the belief it divides is not, and the way back divides by messages.
+    be zero or negative, which rescaling a message by its largest entry cannot take.
     """
     relevant = pr.ancestors[hard | soft | wanted].any(axis=0) | pr.always
     n_rel = int(relevant.sum())
@@ -250,27 +270,57 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
     at = {v: n for n, v in enumerate(order)}
     parent = [min((at[u] for u in clique[1:]), default=-1) for clique in cliques]
     wanted_steps = {i: at[node[i]] for i in np.flatnonzero(wanted & ~hard).tolist()}
-    keep = [False] * len(order)
+    visit = [False] * len(order)
     for s in wanted_steps.values():
-        while s >= 0 and not keep[s]:
-            keep[s] = True
+        while s >= 0 and not visit[s]:
+            visit[s] = True
             s = parent[s]
+    first_message = len(scopes)
     forward = []
-    for step, ((bucket, bucket_scopes), clique) in enumerate(zip(steps, cliques)):
-        subscripts = einsum_subscripts(bucket_scopes, clique if keep[step] else clique[1:], clique)
-        program = None
-        if len(bucket) > 2 and math.prod(map(card.__getitem__, clique)) >= PAIRWISE_ENTRIES:
-            program = plan_einsum(bucket, subscripts, -1, [tuple(map(card.__getitem__, vs)) for vs in bucket_scopes])
-        forward.append((bucket, subscripts, keep[step], program))
+    for (bucket, bucket_scopes), clique in zip(steps, cliques):
+        forward.append((bucket, *_einsum(bucket, bucket_scopes, clique[1:], clique, card)))
+    # The way back: a visited step's incoming message is its parent's slots (its own message left out) times
+    # the parent's incoming message. It spans the step's separator but the variables only its own message
+    # held: along those it is constant, so it leaves them out (a tree's root gets none at all).
+    incoming: dict[int, str] = {}
+
+    def fed(step: int, leave_out: int) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        bucket, bucket_scopes = steps[step]
+        pairs = [(slot, vs) for slot, vs in zip(bucket, bucket_scopes) if slot != leave_out]
+        if incoming.get(step):
+            pairs.append((-1, incoming[step]))   # -1: the step's own incoming message
+        return tuple(slot for slot, _ in pairs), tuple(vs for _, vs in pairs)
+
     backward = []
     for step in range(len(order) - 1, -1, -1):
-        if keep[step] and parent[step] >= 0:
-            up = cliques[parent[step]]
-            backward.append((step, parent[step], einsum_subscripts((up,), cliques[step][1:], up)))
+        if visit[step] and parent[step] >= 0:
+            up = parent[step]
+            slots, in_scopes = fed(up, first_message + step)
+            held = set("".join(in_scopes))
+            incoming[step] = "".join(u for u in cliques[step][1:] if u in held)
+            if incoming[step]:
+                backward.append((step, up, slots, *_einsum(slots, in_scopes, incoming[step], cliques[up], card)))
+    marginals = {}
+    for i, step in wanted_steps.items():
+        slots, in_scopes = fed(step, -2)
+        marginals[i] = (step, slots, *_einsum(slots, in_scopes, cliques[step][0], cliques[step], card))
     work = 2.0 * buckets.total + n_rel * PLAN_WORK_PER_NODE
     if not pr.worth_it(n_rel, work):
         return None
-    return BucketPlan(tuple(factors), soft_items, tuple(forward), tuple(backward), scalars, wanted_steps, work)
+    return BucketPlan(tuple(factors), soft_items, tuple(forward), tuple(backward), marginals, scalars, work)
+
+
+def _einsum(slots: Sequence[int], scopes: Sequence[str], output: str, clique: str,
+            card: Mapping[str, int]) -> tuple[str, PairChain | None]:
+    """The subscripts of one bucket product summed to ``output``, and a chain of two-operand steps where the
+    clique is large: numpy's plain loop would walk the whole clique once per operand."""
+    subscripts = einsum_subscripts(scopes, output, clique)
+    if len(slots) < 2 or math.prod(map(card.__getitem__, clique)) < PAIRWISE_ENTRIES:
+        return subscripts, None
+    dims = {}
+    for term, vs in zip(subscripts.split("->")[0].split(","), scopes):
+        dims.update(zip(term, map(card.__getitem__, vs)))
+    return subscripts, plan_chain(subscripts, dims)
 
 
 # einsum's letters in code-point order ('a', the batch axis, left out): a component's first variables, in
@@ -332,7 +382,7 @@ class Buckets(NamedTuple):
 
 
 def choose_buckets(pr: Pruning, cards: Sequence[int], variables: Iterable[str], scopes: Sequence[str],
-                   enough: float = QUICK_ENOUGH) -> Buckets:
+                   enough: float = QUICK_ENOUGH, entry_cost: float = 1.0) -> Buckets:
     """The buckets that sum ``variables`` out of one evidence pattern's factors (their ``scopes``, in slot order;
     other variables in them, such as the enumerated targets, are kept). Variables are :func:`labels`.
 
@@ -341,11 +391,15 @@ def choose_buckets(pr: Pruning, cards: Sequence[int], variables: Iterable[str], 
     (``QUICK_ENOUGH`` unless given): a search would cost more in Python time
     than it could save. Otherwise
     the planner's greedy ``min_weight`` order (and ``min_fill`` where that
-    passes ``SECOND_OPINION``), unless the component's is cheaper still.
+    passes ``SECOND_OPINION``; and a randomised search where even the best
+    is large, ``SEARCH_ENTRIES_PER_VARIABLE``), unless the component's is
+    cheaper still.
     After ``QUICK_MISSES`` patterns in a row that the component's order did
     not serve, it is tried only every ``QUICK_RETRY`` patterns.
 
     ``cards``: the cardinalities of the component's nodes, in its order.
+    ``entry_cost``: what an entry of a clique costs the caller, relative to
+    a bucket pass's (which prices the search).
     """
     static = _static(pr, cards)
     card = static.labels.card
@@ -366,6 +420,12 @@ def choose_buckets(pr: Pruning, cards: Sequence[int], variables: Iterable[str], 
         if plan.total_size > SECOND_OPINION:
             other = eliminate(ids, id_scopes, id_card, heuristic="min_fill")
             plan = min((plan, other), key=lambda p: p.total_size)
+        tries = int(min(plan.total_size, found.total if found is not None else math.inf) * entry_cost
+                    / (SEARCH_ENTRIES_PER_VARIABLE * max(len(ids), 1)))
+        # Not where even an order SEARCH_GAIN times cheaper would lose to the fixed plan (LINK: 0.7 s of search
+        # for a pattern the fixed plan then answered).
+        if tries > 0 and pr.worth_it(0, 2.0 * plan.total_size * entry_cost / SEARCH_GAIN):
+            plan = search(ids, id_scopes, id_card, min(tries, SEARCH_TRIES), plan)
         if found is None or plan.total_size < found.total:
             found = _buckets([chr(v) for v in plan.order], scopes, card)
     return found
