@@ -346,3 +346,33 @@ def test_the_kept_structures_are_bounded(knee: kneebayes.Model) -> None:
     assert structure_cache_info().size == STRUCTURES_KEPT
     compile_network(knee.spec, targets=subsets[0])   # the oldest was dropped: planned again
     assert structure_cache_info().hits == 0
+
+
+def test_a_large_component_plan_runs_in_the_cheaper_order_an_order_search_finds() -> None:
+    """BARLEY's component: min-fill and min-weight total 2.8e7 entries; the compile-time search finds a cheaper
+    order, and that order is the one the plan is built in."""
+    pytest.importorskip("pgmpy")
+    from networks import bif_path, roots_by_descendants, structure
+
+    searched: list[tuple[object, object]] = []
+    planned: list[tuple[int, ...]] = []
+    real_search, real_plan = compiled.search, compiled._plan
+
+    def spy_search(*args: object, **kwargs: object) -> object:
+        found = real_search(*args, **kwargs)  # type: ignore[arg-type]
+        searched.append((args[4], found))
+        return found
+
+    def spy_plan(*args: object, **kwargs: object) -> object:
+        planned.append(args[6])  # type: ignore[arg-type]
+        return real_plan(*args, **kwargs)  # type: ignore[arg-type]
+
+    path = bif_path("barley")
+    with mock.patch.object(compiled, "search", spy_search), mock.patch.object(compiled, "_plan", spy_plan), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore", kneebayes.RenormalisedWarning)
+        kneebayes.load_bif(path, targets=roots_by_descendants(structure(path)))
+    assert searched
+    start, found = searched[0]
+    assert found.total_size < start.total_size  # type: ignore[attr-defined]
+    assert found.order in planned  # type: ignore[attr-defined]

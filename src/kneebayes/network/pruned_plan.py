@@ -39,7 +39,7 @@ import numpy as np
 from .backward_plan import LETTERS
 from .contraction import Einsum, plan_einsum
 from .pair_chain import PairChain, plan_chain
-from .planner import eliminate, search
+from .planner import SEARCH_ENTRIES_PER_VARIABLE, eliminate, search
 
 PRUNE_WORK = 45_000.0   # consider pruning components whose fixed plan costs more than this (see Pruning.worth_it);
 #                          below it, a pruned run's Python overhead eats the saving (measured on CHILD, HEPAR II)
@@ -159,10 +159,8 @@ def compile_pruning(nodes: Sequence[int], parents: Sequence[Sequence[int]],
 PLAN_WORK_PER_NODE = 300.0
 # Orders whose cliques total more than this many entries are worth a second greedy heuristic.
 SECOND_OPINION = 500_000.0
-# Past that, where an order's cliques still total this many entries per variable planned, randomised runs
-# (planner.search) look for a cheaper one: a run costs about 40 us per variable, filling an entry about 5 ns,
-# so one try per this many entries keeps the search under a quarter of the work it may save.
-SEARCH_ENTRIES_PER_VARIABLE = 32_000.0
+# Past that, where an order's cliques still total planner.SEARCH_ENTRIES_PER_VARIABLE entries per variable,
+# randomised runs (planner.search) look for a cheaper one, up to this many.
 SEARCH_TRIES = 24
 SEARCH_GAIN = 16.0    # the most a search is taken to save (MUNIN1's patterns: up to 15 times)
 # A pattern whose cliques, in the component's own order, total at most this many entries takes that
