@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import heapq
 import math
+import operator
 import random
+from functools import partial
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -159,7 +161,7 @@ def _greedy(wanted: list[int], adjacency: dict[int, set[int]], cards: Sequence[i
     name = "weighted_fill" if weighted else "min_fill" if by_fill else "min_weight"
     draw = random.Random(seed).random if noise > 0.0 else None
 
-    card_of, neighbours = log_card.__getitem__, adj.__getitem__
+    card_of, neighbours, card_at = log_card.__getitem__, adj.__getitem__, cards.__getitem__
 
     def price(v: int) -> tuple[float, float, int]:
         # map chains, not generators: this runs for every neighbour of every step (a query's plan, too)
@@ -167,10 +169,11 @@ def _greedy(wanted: list[int], adjacency: dict[int, set[int]], cards: Sequence[i
         weight = sum(map(card_of, nb)) + log_card[v]
         if weighted:
             # new edges weighted by their ends' cardinalities: all pairs' products less the present edges'
-            c = [cards[u] for u in nb]
-            pairs = (sum(c) ** 2 - sum(x * x for x in c)) / 2.0
-            present = (sum(cards[a] * sum(cards[b] for b in adj[a] & nb) for a in nb) / 2.0
-                       if len(nb) <= _EXACT_FILL_DEGREE else 0.0)
+            c = list(map(card_at, nb))
+            pairs = (sum(c) ** 2 - sum(map(operator.mul, c, c))) / 2.0
+            present = (sum(map(operator.mul, c, map(sum, map(partial(map, card_at), map(nb.intersection,
+                                                                                         map(neighbours, nb))))))
+                       / 2.0 if len(nb) <= _EXACT_FILL_DEGREE else 0.0)
             cost = pairs - present
         elif not by_fill:
             cost = weight
