@@ -234,6 +234,28 @@ def test_random_network_gains_on_the_non_enumerated_path_equal_the_sum_of_per_ca
         assert abs(got - expected) <= TOL, (node, got, expected)
 
 
+@given(possible_cases(min_causes=1), st.sampled_from(["targets", "candidates"]))
+def test_non_enumerated_gains_clamping_either_side_equal_the_sum_of_per_cause_gains(
+    case: tuple[ModelSpec, dict[str, str]], clamp: str,
+) -> None:
+    """I(T; X) is symmetric: clamping each target to each state (reading every candidate's marginal) or each
+    candidate (reading the targets') gives the same gains; the ranking clamps whichever side has fewer states."""
+    from kneebayes.evidence import normalize
+
+    spec, evidence = case
+    model = kneebayes.Model(spec, joint_limit=1)
+    net = model.network
+    candidates = tuple(net.index[n.id] for n in spec.nodes if n.askable)
+    lam = encode(net, [to_indices(net, normalize(net, evidence))])
+    gains, h_x = gain._marginal_gains(net, lam, candidates, clamp)
+    for n, c in enumerate(candidates):
+        node = net.names[c]
+        expected = _reference_gain(_brute_joint_with(spec, evidence, model.causes, node), len(model.causes), False)
+        assert abs(gains[n] - expected) <= TOL, (node, clamp, gains[n], expected)
+        marginal = brute_force(spec, evidence).marginal(node)
+        assert abs(h_x[n] - _entropy(np.array(list(marginal.values())))) <= TOL, (node, clamp)
+
+
 # ---------------------------------------------------------------------------------
 # Invariants
 # ---------------------------------------------------------------------------------
