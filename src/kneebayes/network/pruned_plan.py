@@ -213,11 +213,6 @@ class BucketPlan:
     scalars: tuple[int, ...]
     work: float                                                   # estimated cost, in full_work's units
 
-    @property
-    def wanted(self) -> dict[int, int]:
-        """Wanted position -> the step summing it out."""
-        return {j: m[0] for j, m in self.marginals.items()}
-
 
 def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.ndarray, wanted: np.ndarray,
                 max_entries: float) -> BucketPlan | None:
@@ -263,6 +258,9 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
     scalars = tuple(slot for slot, _ in buckets.left)
     if buckets.largest > max_entries or max(map(len, cliques), default=0) > MAX_AXES:
         return None
+    work = 2.0 * buckets.total + n_rel * PLAN_WORK_PER_NODE
+    if not pr.worth_it(n_rel, work):   # before any einsum is planned
+        return None
     # Which buckets the way back must visit: those of the wanted nodes and every bucket between them and
     # their tree's root. A bucket's parent is the one of the first variable of its message to be summed.
     at = {v: n for n, v in enumerate(order)}
@@ -302,9 +300,6 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
     for i, step in wanted_steps.items():
         slots, in_scopes = fed(step, -2)
         marginals[i] = (step, slots, *_einsum(slots, in_scopes, cliques[step][0], cliques[step], card))
-    work = 2.0 * buckets.total + n_rel * PLAN_WORK_PER_NODE
-    if not pr.worth_it(n_rel, work):
-        return None
     return BucketPlan(tuple(factors), soft_items, tuple(forward), tuple(backward), marginals, scalars, work)
 
 
