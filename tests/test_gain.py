@@ -247,7 +247,7 @@ def test_non_enumerated_gains_clamping_either_side_equal_the_sum_of_per_cause_ga
     net = model.network
     candidates = tuple(net.index[n.id] for n in spec.nodes if n.askable)
     lam = encode(net, [to_indices(net, normalize(net, evidence))])
-    gains, h_x = gain._marginal_gains(net, lam, candidates, clamp)
+    gains, h_x = gain.marginal_gains(net, lam, candidates, clamp)
     for n, c in enumerate(candidates):
         node = net.names[c]
         expected = _reference_gain(_brute_joint_with(spec, evidence, model.causes, node), len(model.causes), False)
@@ -457,3 +457,9 @@ def test_the_diagnosis_says_which_gain_measure_it_used(knee_model: kneebayes.Mod
     evidence = {"limping": "yes"}
     assert knee_model.diagnose(evidence).gain_measure == "joint"
     assert kneebayes.Model(knee_model.spec, joint_limit=1).diagnose(evidence).gain_measure == "sum_of_marginals"
+
+
+def test_an_unknown_side_to_clamp_is_refused_with_the_valid_ones(knee_model: kneebayes.Model) -> None:
+    net = kneebayes.Model(knee_model.spec, joint_limit=1).network
+    with pytest.raises(kneebayes.SettingError, match="'auto', 'targets' or 'candidates', not 'both'"):
+        gain.marginal_gains(net, encode(net, [{}]), (net.index["limping"],), clamp="both")

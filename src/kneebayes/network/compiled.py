@@ -79,7 +79,11 @@ JOINT_LIMIT = 4096
 BIPARTITE_CAUSES = 16
 #: How many network structures ``compile_network`` keeps the plans of, to reuse when only the numbers change.
 STRUCTURES_KEPT = 8
-COMPILE_SEARCH_TRIES = 8       # randomised orders tried for a component's plan where it is large (planner.search)
+# Randomised orders tried for a component's plan where it is large (planner.search): up to this many, and up
+# to COMPILE_SEARCH_VARIABLES variables' worth of runs (about 0.3 s) past 8 (MUNIN1's 186 variables: 24 runs
+# take its plan from 2.45e8 entries to 1.66e8 where 8 found nothing; LINK's 700: 8 runs, 0.5 s).
+COMPILE_SEARCH_TRIES = 24
+COMPILE_SEARCH_VARIABLES = 6_000
 FORWARD_CALLS_SLACK = 1.25   # a gradient forward pass with this many times the plan's calls still costs no more
 #: A noisy-OR is split into pairwise pieces (Diez and Galan) only where every nonzero P(yes | parents) is
 #: at least this. The split forms P(yes) as the difference of two products near 1, so it keeps about
@@ -812,8 +816,8 @@ def _skeleton(spec: ModelSpec, names: tuple[str, ...], states: tuple[tuple[str, 
             # The plan runs on every batch and every pattern pruning declines: a few randomised orders are
             # worth their milliseconds here (LINK: cliques of 4.2e8 entries in all, 1.3e8 the largest, become
             # 7.5e7 and 8.4e6 for 0.5 s of planning).
-            elimination = search(vs, comp_scopes, var_cards, min(tries, COMPILE_SEARCH_TRIES), elimination,
-                                 limit=entries_allowed(memory_budget))
+            tries = min(tries, COMPILE_SEARCH_TRIES, max(8, COMPILE_SEARCH_VARIABLES // len(vs)))
+            elimination = search(vs, comp_scopes, var_cards, tries, elimination, limit=entries_allowed(memory_budget))
         check_budget(elimination, names, memory_budget, spec.name)
         steps = _plan(vs, observable, comp_scopes, var_cards, touched, slot_vars, elimination.order)
         consts = [np.ascontiguousarray(arrays[f]) for f in fs]
