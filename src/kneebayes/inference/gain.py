@@ -182,8 +182,7 @@ def marginal_gains(net: CompiledNetwork, lam: np.ndarray, candidates: tuple[int,
     return np.array(gains), np.array([h_x_of.get(c, 0.0) for c in candidates])
 
 
-def _clamped_rows(net: CompiledNetwork, lam: np.ndarray, nodes: Sequence[int]
-                  ) -> tuple[np.ndarray, list[tuple[int, int]]]:
+def _clamped_rows(net: CompiledNetwork, lam: np.ndarray, nodes: Sequence[int]) -> np.ndarray:
     """Row 0: the evidence as it is; then one row per (node, state), the node's likelihood kept at that state only."""
     clamps = [(v, x) for v in nodes for x in range(net.cards[v])]
     big = np.repeat(lam, len(clamps) + 1, axis=0)
@@ -191,7 +190,7 @@ def _clamped_rows(net: CompiledNetwork, lam: np.ndarray, nodes: Sequence[int]
         keep = big[s, v, x]
         big[s, v, :] = 0.0
         big[s, v, x] = keep
-    return big, clamps
+    return big
 
 
 def _state_weights(log_evidence: np.ndarray, rows: slice) -> np.ndarray:
@@ -206,7 +205,7 @@ def _state_weights(log_evidence: np.ndarray, rows: slice) -> np.ndarray:
 def _gains_by_candidate_clamps(net: CompiledNetwork, lam: np.ndarray, open_: Sequence[int]
                                ) -> tuple[dict[int, float], dict[int, float]]:
     """Per open candidate: sum_j H(T_j) - sum_x P(x) H(T_j | x), and H(X)."""
-    big, _ = _clamped_rows(net, lam, open_)
+    big = _clamped_rows(net, lam, open_)
     h_rows = np.zeros(len(big))                                 # sum over targets of H(T_j | row)
     log_evidence = np.full(len(big), -np.inf)
     step = _rows_per_pass(net)
@@ -232,7 +231,7 @@ def _gains_by_candidate_clamps(net: CompiledNetwork, lam: np.ndarray, open_: Seq
 def _gains_by_target_clamps(net: CompiledNetwork, lam: np.ndarray, open_: Sequence[int]
                             ) -> tuple[dict[int, float], dict[int, float]]:
     """Per open candidate: sum_j [H(X) - sum_t P(T_j = t) H(X | T_j = t)], and H(X)."""
-    big, _ = _clamped_rows(net, lam, net.targets)
+    big = _clamped_rows(net, lam, net.targets)
     h_rows = np.zeros((len(big), len(open_)))                   # H(X | row) per candidate
     log_evidence = np.full(len(big), -np.inf)
     step = _rows_per_pass(net)

@@ -12,6 +12,9 @@ plan is then checked against the model's memory budget
 Two greedy heuristics are run and the cheaper order kept (by the total of
 its clique sizes): *min-fill* (the variable whose elimination adds the
 fewest new edges) and *min-weight* (the one whose clique is smallest).
+Where even that order's cliques are large, :func:`search` tries a few
+more: *weighted min-fill* (new edges counted by the product of their ends'
+states) and seeded noisy runs of all three.
 Both run on a priority queue with lazy updates: eliminating a variable
 re-prices only its neighbours, so a chain or tree of 10,000 nodes plans in
 time linear in its size.
@@ -107,20 +110,17 @@ def eliminate(variables: Iterable[int], scopes: Iterable[Sequence[int]], cards: 
             neighbours = adjacency.setdefault(a, set())
             neighbours.update(b for b in scope if b != a)
     if heuristic == "best":
-        fill = _greedy(wanted, adjacency, cards, True, limit)
+        fill = _greedy(wanted, adjacency, cards, "min_fill", limit)
         if len(wanted) < 2:
             return fill
-        weight = _greedy(wanted, adjacency, cards, False, limit)
+        weight = _greedy(wanted, adjacency, cards, "min_weight", limit)
         fits = [plan for plan in (fill, weight) if plan.complete and plan.largest_size <= limit]
         if fits:
             return min(fits, key=lambda plan: plan.total_size)
         return min((fill, weight), key=lambda plan: (not plan.complete, plan.largest_size))
-    if heuristic not in _HEURISTICS:
+    if heuristic not in ("min_fill", "min_weight", "weighted_fill"):
         raise SettingError(f"heuristic must be 'min_fill', 'min_weight', 'weighted_fill' or 'best', not {quote(heuristic)}")
-    return _greedy(wanted, adjacency, cards, _HEURISTICS[heuristic], limit, noise, seed)
-
-
-_HEURISTICS = {"min_weight": False, "min_fill": True, "weighted_fill": "weighted"}
+    return _greedy(wanted, adjacency, cards, heuristic, limit, noise, seed)
 
 
 def search(variables: Iterable[int], scopes: Iterable[Sequence[int]], cards: Sequence[int] | Mapping[int, int],
@@ -130,7 +130,7 @@ def search(variables: Iterable[int], scopes: Iterable[Sequence[int]], cards: Seq
     entries does not count. Deterministic: each try has its own seed.
 
     The greedy heuristics break near-ties arbitrarily, and on a large network with many-state variables one
-    unlucky choice can multiply the work (MUNIN1's evidence patterns: 2e8 entries by min-fill, 4e7 by the best
+    unlucky choice can multiply the work (a MUNIN1 evidence pattern: 2.4e8 entries by min-fill, 3.2e7 by the best
     of a dozen noisy runs). Each run costs a few milliseconds per hundred variables: worth it only where the
     order's tables would take far longer to fill.
 
@@ -153,12 +153,11 @@ def search(variables: Iterable[int], scopes: Iterable[Sequence[int]], cards: Seq
 
 
 def _greedy(wanted: list[int], adjacency: dict[int, set[int]], cards: Sequence[int] | Mapping[int, int],
-            by_fill: bool | str, limit: float, noise: float = 0.0, seed: int = 0) -> Elimination:
+            heuristic: str, limit: float, noise: float = 0.0, seed: int = 0) -> Elimination:
     adj = {v: set(nb) for v, nb in adjacency.items()}   # this run's copy: elimination adds edges
     remaining = set(wanted)
     log_card = {v: math.log(cards[v]) if cards[v] > 0 else 0.0 for v in adj}
-    weighted = by_fill == "weighted"
-    name = "weighted_fill" if weighted else "min_fill" if by_fill else "min_weight"
+    weighted, by_fill = heuristic == "weighted_fill", heuristic != "min_weight"
     draw = random.Random(seed).random if noise > 0.0 else None
 
     card_of, neighbours, card_at = log_card.__getitem__, adj.__getitem__, cards.__getitem__
@@ -202,7 +201,7 @@ def _greedy(wanted: list[int], adjacency: dict[int, set[int]], cards: Sequence[i
         cliques.append(clique)
         sizes.append(float(math.prod(cards[u] for u in clique)))
         if sizes[-1] > limit and len(clique) > GIVE_UP_VARIABLES:
-            return Elimination(tuple(order), tuple(cliques), tuple(sizes), name, complete=False)
+            return Elimination(tuple(order), tuple(cliques), tuple(sizes), heuristic, complete=False)
         remaining.discard(v)
         for a in nb:
             others = adj[a]
@@ -217,7 +216,7 @@ def _greedy(wanted: list[int], adjacency: dict[int, set[int]], cards: Sequence[i
             if new != current[u]:
                 current[u] = new
                 heapq.heappush(heap, (*new, u))
-    return Elimination(tuple(order), tuple(cliques), tuple(sizes), name)
+    return Elimination(tuple(order), tuple(cliques), tuple(sizes), heuristic)
 
 
 def linked_groups(variables: Iterable[int], scopes: Iterable[Sequence[int]]) -> dict[int, int]:

@@ -280,7 +280,7 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
     # held: along those it is constant, so it leaves them out (a tree's root gets none at all).
     incoming: dict[int, str] = {}
 
-    def fed(step: int, leave_out: int) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    def fed(step: int, leave_out: int | None = None) -> tuple[tuple[int, ...], tuple[str, ...]]:
         bucket, bucket_scopes = steps[step]
         pairs = [(slot, vs) for slot, vs in zip(bucket, bucket_scopes) if slot != leave_out]
         if incoming.get(step):
@@ -298,7 +298,7 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
                 backward.append((step, up, slots, *_einsum(slots, in_scopes, incoming[step], cliques[up], card)))
     marginals = {}
     for i, step in wanted_steps.items():
-        slots, in_scopes = fed(step, -2)
+        slots, in_scopes = fed(step)
         marginals[i] = (step, slots, *_einsum(slots, in_scopes, cliques[step][0], cliques[step], card))
     return BucketPlan(tuple(factors), soft_items, tuple(forward), tuple(backward), marginals, scalars, work)
 
