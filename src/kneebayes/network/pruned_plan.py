@@ -37,7 +37,6 @@ from typing import NamedTuple
 import numpy as np
 
 from .backward_plan import LETTERS
-from .contraction import Einsum, plan_einsum
 from .pair_chain import PairChain, plan_chain
 from .planner import SEARCH_ENTRIES_PER_VARIABLE, eliminate, search
 
@@ -174,8 +173,8 @@ TARGET_AXES_QUICK_ENOUGH = 150_000.0
 # QUICK_RETRY patterns (on MUNIN it never is: the evidence cuts its graph too differently).
 QUICK_MISSES, QUICK_RETRY = 4, 16
 MAX_AXES = len(LETTERS)   # einsum's letters ('a' is the batch axis): no clique may join more variables
-# A bucket of two or more tables whose clique has this many entries runs as pairwise matrix products
-# (network.contraction), not one plain einsum loop over the whole clique (several times slower there).
+# A bucket of two or more tables whose clique has this many entries runs as a chain of two-operand steps
+# (network.pair_chain), not one plain einsum loop over the whole clique (several times slower there).
 PAIRWISE_ENTRIES = 16_384.0
 
 
@@ -188,7 +187,8 @@ class BucketPlan:
     per softly observed node); each ``forward`` step appends one slot, the
     message its bucket sends (the product of the bucket's slots with its
     variable summed out). No step builds its whole clique table: a large
-    one runs as pairwise matrix products that sum the variable on the way.
+    one runs as a chain of two-operand steps (``network.pair_chain``)
+    that sum the variable on the way.
 
     The way back passes messages the other way (Shenoy-Shafer: nothing is
     kept but the forward messages, nothing divided). ``backward`` steps,
@@ -204,8 +204,8 @@ class BucketPlan:
 
     factors: tuple[tuple[int, tuple[tuple[int, int], ...]], ...]   # (table, ((axis, observed position), ...))
     soft: tuple[tuple[int, int], ...]                             # (position, card) of each softly observed node
-    forward: tuple[tuple[tuple[int, ...], str, PairChain | None], ...]   # (input slots, subscripts, a pairwise
-    #                                                                   program or None)
+    forward: tuple[tuple[tuple[int, ...], str, PairChain | None], ...]   # (input slots, subscripts, a chain of
+    #                                                                   two-operand steps or None)
     backward: tuple[tuple[int, int, tuple[int, ...], str, PairChain | None], ...]   # (child step, parent step, the
     #                  parent's slots but the child's message, subscripts to the child's separator, program)
     marginals: dict[int, tuple[int, tuple[int, ...], str, PairChain | None]]   # wanted position -> (its step, slots,
