@@ -22,11 +22,13 @@ from ..network.contraction import plain_einsum
 from ..network.pruned_plan import (
     TARGET_AXES_QUICK_ENOUGH,
     BucketPlan,
+    Buckets,
     Pruning,
     bucket_plan,
     choose_buckets,
     einsum_subscripts,
     labels,
+    own_order,
     targets_last,
 )
 
@@ -82,11 +84,16 @@ def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_ent
                 tables.append((all_tables[f], tuple((axis, position[u]) for axis, u in enumerate(scope) if u in seen)))
     if lab.hidden:
         hidden.extend(lab.hidden.intersection("".join(scopes)))
+
+    def declined(found: Buckets) -> bool:
+        return (found.largest > max_entries or max(map(len, found.cliques), default=0) > len(LETTERS)
+                or not pr.worth_it(n_rel, 2.0 * found.total + CALL_WORK * len(found.order)))
+
     buckets = choose_buckets(pr, cards, hidden, scopes, TARGET_AXES_QUICK_ENOUGH, TARGET_AXES_ENTRY_COST)
-    work = 2.0 * buckets.total + CALL_WORK * len(buckets.order)
-    if (buckets.largest > max_entries or max(map(len, buckets.cliques), default=0) > len(LETTERS)
-            or not pr.worth_it(n_rel, work)):
-        return _DECLINED
+    if declined(buckets):   # the component's order first (see own_order)
+        buckets = own_order(pr, cards, hidden, scopes)
+        if declined(buckets):
+            return _DECLINED
     steps = [(inputs, einsum_subscripts(in_scopes, clique[1:], clique))
              for (inputs, in_scopes), clique in zip(buckets.steps, buckets.cliques)]
     left = buckets.left
