@@ -593,7 +593,10 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         if batch == 1 and comp.pruning is not None and _apart(comp):
             wanted = _wanted(net, c).copy()
             wanted[p_idx] = True
-            run = bucket_value(comp, own, net.lam_template[comp.nodes], wanted, net.memory_budget / 8)
+            # Declined only where what follows is cheaper: a sweep, or a pass per clamp (MUNIN, a target clamped:
+            # weighed against one fixed pass, declined, then 5,500 pruned clamps took 100 s).
+            run = bucket_value(comp, own, net.lam_template[comp.nodes], wanted, net.memory_budget / 8,
+                               _sweep_or_clamps_work(comp, n_clamps))
             if run is not None:   # one collect pass over the evidence's ancestors, and the way back to these nodes
                 found_marginals = bucket_marginals(run, set(p_idx.tolist()), comp.cards)
                 release(comp, run)
@@ -714,12 +717,17 @@ def _prune_clamps(net: CompiledNetwork, comp: Component, own: np.ndarray, positi
     """Whether pruned clamps of one evidence set are estimated to cost under half of what the alternative
     does: a sweep of the whole component where it has one, else as many full clamped passes."""
     observed = (own[0] != net.lam_template[comp.nodes]).any(axis=1)
+    return 2.0 * clamped_work(comp, observed, positions) < _sweep_or_clamps_work(comp, n_clamps)
+
+
+def _sweep_or_clamps_work(comp: Component, n_clamps: int) -> float:
+    """The estimated work of one evidence set's ``n_clamps`` clamps by the fixed plan: a sweep of the whole
+    component where it has one, else as many full clamped passes (``Pruning.full_work``'s units)."""
     pr = comp.pruning
     assert pr is not None  # noqa: S101 - callers check
     grad = comp.gradient
-    other = (grad.forward_work + grad.backward_work + len(grad.backward) * CALL_WORK if grad is not None
-             else n_clamps * pr.full_work)
-    return 2.0 * clamped_work(comp, observed, positions) < other
+    return (grad.forward_work + grad.backward_work + len(grad.backward) * CALL_WORK if grad is not None
+            else n_clamps * pr.full_work)
 
 
 def _clamped(own: np.ndarray, n_clamps: int, p_idx: np.ndarray, x_idx: np.ndarray) -> np.ndarray:

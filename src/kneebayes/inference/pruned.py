@@ -199,13 +199,14 @@ def _patterns(own: np.ndarray, template: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def bucket_value(comp: Component, own: np.ndarray, template: np.ndarray, wanted: np.ndarray,
-                 max_entries: float = math.inf) -> BucketRun | None:
+                 max_entries: float = math.inf, than: float | None = None) -> BucketRun | None:
     """The collect pass of one evidence set over the relevant part of a component that touches no enumerated
     target, ready for the marginals of the ``wanted`` positions; None where pruning declines (the fixed plan
     is cheaper or the plan too large) or the value underflows (the fixed plan rescales).
 
     ``own``: the component's lam rows, (1, nodes, max card); ``template``:
-    the same rows without evidence.
+    the same rows without evidence. ``than``: the cost of the caller's
+    alternative, where it is not one run of the fixed plan (see ``bucket_plan``).
     """
     pr = comp.pruning
     assert pr is not None  # noqa: S101 - only called on components that have one
@@ -217,7 +218,7 @@ def bucket_value(comp: Component, own: np.ndarray, template: np.ndarray, wanted:
     pattern = b"b" + hard.tobytes() + soft.tobytes() + wanted.tobytes()
     plan = pr.plans.get(pattern)
     if plan is None:
-        plan = bucket_plan(pr, comp.cards, hard, soft, wanted, max_entries) or _DECLINED
+        plan = bucket_plan(pr, comp.cards, hard, soft, wanted, max_entries, than) or _DECLINED
         if len(pr.plans) >= _MAX_PLANS:
             pr.plans.clear()
         pr.plans[pattern] = plan

@@ -84,10 +84,11 @@ class Pruning:
         """``always`` as an int, bit j for node j."""
         return int.from_bytes(np.packbits(self.always, bitorder="little").tobytes(), "little")
 
-    def worth_it(self, n_relevant: int, work: float | None = None) -> bool:
+    def worth_it(self, n_relevant: int, work: float | None = None, than: float | None = None) -> bool:
         """Whether a pruned run over ``n_relevant`` nodes is estimated to beat the fixed plan by a margin of 2;
-        with its planned ``work`` (same units) once known, by that instead."""
-        return 2.0 * (n_relevant * self.node_work if work is None else work) < self.full_work
+        with its planned ``work`` (same units) once known, by that instead; with ``than``, to beat that
+        cost (what the caller would do otherwise) instead of the fixed plan's."""
+        return 2.0 * (n_relevant * self.node_work if work is None else work) < (self.full_work if than is None else than)
 
 
 def compile_pruning(nodes: Sequence[int], parents: Sequence[Sequence[int]],
@@ -215,13 +216,13 @@ class BucketPlan:
 
 
 def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.ndarray, wanted: np.ndarray,
-                max_entries: float) -> BucketPlan | None:
+                max_entries: float, than: float | None = None) -> BucketPlan | None:
     """The bucket plan of one pattern: ``hard`` and ``soft`` mark the observed positions, ``wanted`` those whose
     marginals may be asked. Relevant are the ancestors of all three (every other node is barren and sums to
     one); hard evidence cuts its axis out of every table. The order is :func:`choose_buckets`'s, so a node
     the evidence cuts off costs nothing. None when the plan builds a table past ``max_entries``, joins more
     than ``MAX_AXES`` variables, or is not estimated to beat the fixed plan (``Pruning.worth_it``: planning
-    included).
+    included), or ``than``, the cost of what the caller would do instead, where given.
 
     A target whose table lies in the component (``pr.extra``) is never planned here: those components keep
     their targets on the joint's axes (see ``inference.pruned.pruned_value``). Nor is a component with a
@@ -230,7 +231,7 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
     """
     relevant = pr.ancestors[hard | soft | wanted].any(axis=0) | pr.always
     n_rel = int(relevant.sum())
-    if pr.extra or pr.hidden_cards or not pr.worth_it(n_rel, n_rel * PLAN_WORK_PER_NODE):
+    if pr.extra or pr.hidden_cards or not pr.worth_it(n_rel, n_rel * PLAN_WORK_PER_NODE, than):
         return None
     lab = labels(pr, cards)
     node, card = lab.node, lab.card
@@ -254,7 +255,7 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
 
     def declined(found: Buckets) -> bool:
         return (found.largest > max_entries or max(map(len, found.cliques), default=0) > MAX_AXES
-                or not pr.worth_it(n_rel, 2.0 * found.total + n_rel * PLAN_WORK_PER_NODE))
+                or not pr.worth_it(n_rel, 2.0 * found.total + n_rel * PLAN_WORK_PER_NODE, than))
 
     buckets = choose_buckets(pr, cards, hidden, scopes)
     if declined(buckets):   # before any einsum is planned; the component's order first (see own_order)
