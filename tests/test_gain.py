@@ -17,6 +17,7 @@ import math
 import random
 import string
 from collections.abc import Mapping, Sequence
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -254,6 +255,31 @@ def test_non_enumerated_gains_clamping_either_side_equal_the_sum_of_per_cause_ga
         assert abs(gains[n] - expected) <= TOL, (node, clamp, gains[n], expected)
         marginal = brute_force(spec, evidence).marginal(node)
         assert abs(h_x[n] - _entropy(np.array(list(marginal.values())))) <= TOL, (node, clamp)
+
+
+@pytest.mark.parametrize("at_least", [1, 10**9], ids=["batched", "row_by_row"])
+@given(possible_cases(min_causes=1), st.sampled_from(["targets", "candidates"]))
+def test_non_enumerated_gains_batched_or_row_by_row_equal_the_sum_of_per_cause_gains(
+    at_least: int, case: tuple[ModelSpec, dict[str, str]], clamp: str,
+) -> None:
+    """Clamped rows run as one batch, or one at a time where fewer than ``BATCH_ROWS_AT_LEAST`` would fit a
+    pass (each on its own pruned plan): the same gains."""
+    from kneebayes.evidence import normalize
+
+    spec, evidence = case
+    model = kneebayes.Model(spec, joint_limit=1)
+    net = model.network
+    candidates = tuple(net.index[n.id] for n in spec.nodes if n.askable)
+    lam = encode(net, [to_indices(net, normalize(net, evidence))])
+    with (mock.patch.object(gain, "BATCH_ROWS_AT_LEAST", at_least),
+          mock.patch.object(gain, "target_joint", wraps=gain.target_joint) as passes):
+        gains, _ = gain.marginal_gains(net, lam, candidates, clamp)
+    rows = [call.args[1].shape[0] for call in passes.call_args_list]
+    assert rows == [1] * len(rows) if at_least > 1 else len(rows) == 1   # one at a time, or all in one pass
+    for n, c in enumerate(candidates):
+        node = net.names[c]
+        expected = _reference_gain(_brute_joint_with(spec, evidence, model.causes, node), len(model.causes), False)
+        assert abs(gains[n] - expected) <= TOL, (node, clamp, at_least, gains[n], expected)
 
 
 # ---------------------------------------------------------------------------------

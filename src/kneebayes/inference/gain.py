@@ -259,7 +259,18 @@ def _gains_by_target_clamps(net: CompiledNetwork, lam: np.ndarray, open_: Sequen
 _COPIES_PER_ROW = 8
 
 
+#: A batch of clamped rows shares the fixed plan's calls. Where the memory budget lets a pass take fewer rows than
+#: this, the fixed plan's tables are so large that each row runs alone instead, on its own pruned plan (the
+#: evidence and the clamp cut out of every table), which a batch cannot take. A ranking's marginal gains, batched
+#: -> row by row (ms, three evidence sets): MILDEW (5 rows a pass) 471-552 -> 95-117, WATER (9) 1,079-2,265 ->
+#: 909-1,215, BARLEY (2) 8,535-8,968 -> 5,382-6,056; but MUNIN4 (13) 5,041-7,766 -> 9,753-10,044, MUNIN (16)
+#: 6,389-9,242 -> 13,529-13,707, PIGS (94) 483-621 -> 1,946-1,992.
+BATCH_ROWS_AT_LEAST = 12
+
+
 def _rows_per_pass(net: CompiledNetwork) -> int:
-    """How many clamped rows one pass may take so that every component stays within the memory budget."""
+    """How many clamped rows one pass may take so that every component stays within the memory budget; one
+    where that is fewer than ``BATCH_ROWS_AT_LEAST``."""
     largest = max((comp.largest * math.prod(comp.full_shape) for comp in net.components), default=1.0)
-    return max(1, int(net.memory_budget // (8 * _COPIES_PER_ROW * max(largest, float(net.n_joint * net.max_card)))))
+    rows = int(net.memory_budget // (8 * _COPIES_PER_ROW * max(largest, float(net.n_joint * net.max_card))))
+    return rows if rows >= BATCH_ROWS_AT_LEAST else 1
