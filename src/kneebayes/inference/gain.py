@@ -262,7 +262,7 @@ _COPIES_PER_ROW = 8
 #: A batch of clamped rows shares the fixed plan's calls. Where the memory budget lets a pass take fewer rows than
 #: this, the fixed plan's tables are so large that each row runs alone instead, on its own pruned plan (the
 #: evidence and the clamp cut out of every table), which a batch cannot take. A ranking's marginal gains, batched
-#: -> row by row (ms, three evidence sets): MILDEW (5 rows a pass) 471-552 -> 95-117, WATER (9) 1,079-2,265 ->
+#: -> row by row (ms, two or three evidence sets): MILDEW (5 rows a pass) 471-552 -> 95-117, WATER (9) 1,079-2,265 ->
 #: 909-1,215, BARLEY (2) 8,535-8,968 -> 5,382-6,056; but MUNIN4 (13) 5,041-7,766 -> 9,753-10,044, MUNIN (16)
 #: 6,389-9,242 -> 13,529-13,707, PIGS (94) 483-621 -> 1,946-1,992.
 BATCH_ROWS_AT_LEAST = 12

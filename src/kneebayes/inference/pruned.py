@@ -215,6 +215,8 @@ def bucket_value(comp: Component, own: np.ndarray, template: np.ndarray, wanted:
     if last is not None and last[0] == key:
         return last[1]
     hard, soft = _patterns(own[0], template)
+    # Not keyed by ``than``: a diagnosis plans its targets' value first, and their marginals (the same wanted
+    # nodes) then reuse that plan and its run.
     pattern = b"b" + hard.tobytes() + soft.tobytes() + wanted.tobytes()
     plan = pr.plans.get(pattern)
     if plan is None:
