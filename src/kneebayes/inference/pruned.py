@@ -210,14 +210,13 @@ def bucket_value(comp: Component, own: np.ndarray, template: np.ndarray, wanted:
     """
     pr = comp.pruning
     assert pr is not None  # noqa: S101 - only called on components that have one
-    key = own.tobytes() + wanted.tobytes()
+    key = own.tobytes() + wanted.tobytes() + (b"" if than is None else b"B")
     last = _LAST_RUN.get(comp)
     if last is not None and last[0] == key:
         return last[1]
     hard, soft = _patterns(own[0], template)
-    # Not keyed by ``than``: a diagnosis plans its targets' value first, and their marginals (the same wanted
-    # nodes) then reuse that plan and its run.
-    pattern = b"b" + hard.tobytes() + soft.tobytes() + wanted.tobytes()
+    # Weighed against another alternative (a last resort), the same pattern may be decided otherwise.
+    pattern = (b"b" if than is None else b"B") + hard.tobytes() + soft.tobytes() + wanted.tobytes()
     plan = pr.plans.get(pattern)
     if plan is None:
         plan = bucket_plan(pr, comp.cards, hard, soft, wanted, max_entries, than) or _DECLINED
