@@ -19,6 +19,7 @@ from unittest import mock
 import pytest
 
 import kneebayes
+from kneebayes.inference import posterior
 from kneebayes.modelfile.schema import ModelSpec
 from kneebayes.network import compiled
 from kneebayes.network.pruned_plan import Pruning
@@ -98,4 +99,27 @@ def test_tiny_evidence_probability_and_target_posterior_equal_log_space_enumerat
         got = dx.distributions["A"]
     assert dx.log_evidence_probability == pytest.approx(log_e, rel=1e-12)
     for state, p in expected["A"].items():
+        assert got[state] == pytest.approx(p, rel=1e-9)
+
+
+def test_the_last_resort_for_a_marginal_is_a_bucket_pass_where_one_pays(spec: ModelSpec) -> None:
+    # The sweep's value (1e-200) is too small to trust with B = yes's share underflowed to zero; the last
+    # resort, a pass per clamped state, is weighed against a bucket pass first (MUNIN: 100 s -> 1 s). Bucket
+    # passes are declined wherever they are weighed against one run of the fixed plan, so only that one runs.
+    _, expected = _reference()
+    model = _model(spec, "pruned")
+    real = posterior.bucket_value
+    last_resorts: list[bool] = []      # whether each bucket pass weighed against the clamps ran
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        run = real(*args, **kwargs)
+        if (args[5] if len(args) > 5 else kwargs.get("than")) is not None:
+            last_resorts.append(run is not None)
+        return run
+
+    with (mock.patch.object(Pruning, "worth_it", lambda self, n, work=None, than=None: than is not None),
+          mock.patch.object(posterior, "bucket_value", recording)):
+        got = model.marginals(EVIDENCE, nodes=["B"])["B"]
+    assert last_resorts == [True]
+    for state, p in expected["B"].items():
         assert got[state] == pytest.approx(p, rel=1e-9)
