@@ -622,7 +622,7 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
                 continue
         # The last resort, a pass per clamp, weighed against a bucket pass (whose messages rescale): a sweep's value
         # below _HIDDEN_UNDERFLOW with one share zero lands here (MUNIN, P(evidence) 2.1e-8 and a structural zero:
-        # 5,500 pruned clamps, 100 s; its bucket pass, declined above against one fixed pass, 0.7 s).
+        # 5,500 pruned clamps, 100 s; its bucket pass, declined above against one fixed pass, about 1 s).
         if buckets and comp.pruning is not None and _by_buckets(net, c, own, tj, out, (n_idx, p_idx, x_idx),
                                                                 n_clamps * comp.pruning.full_work):
             continue
