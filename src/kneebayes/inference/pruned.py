@@ -28,8 +28,8 @@ from ..network.pruned_plan import (
     choose_buckets,
     einsum_subscripts,
     labels,
-    own_order,
     targets_last,
+    unless_declined,
 )
 
 _MAX_PLANS = 4096
@@ -89,11 +89,11 @@ def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_ent
         return (found.largest > max_entries or max(map(len, found.cliques), default=0) > len(LETTERS)
                 or not pr.worth_it(n_rel, 2.0 * found.total + CALL_WORK * len(found.order)))
 
-    buckets = choose_buckets(pr, cards, hidden, scopes, TARGET_AXES_QUICK_ENOUGH, TARGET_AXES_ENTRY_COST)
-    if declined(buckets):   # the component's order first (see own_order)
-        buckets = own_order(pr, cards, hidden, scopes)
-        if declined(buckets):
-            return _DECLINED
+    buckets = unless_declined(pr, cards, hidden, scopes,
+                              choose_buckets(pr, cards, hidden, scopes, TARGET_AXES_QUICK_ENOUGH, TARGET_AXES_ENTRY_COST),
+                              declined)
+    if buckets is None:
+        return _DECLINED
     steps = [(inputs, einsum_subscripts(in_scopes, clique[1:], clique))
              for (inputs, in_scopes), clique in zip(buckets.steps, buckets.cliques)]
     left = buckets.left

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
@@ -257,11 +257,9 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
         return (found.largest > max_entries or max(map(len, found.cliques), default=0) > MAX_AXES
                 or not pr.worth_it(n_rel, 2.0 * found.total + n_rel * PLAN_WORK_PER_NODE, than))
 
-    buckets = choose_buckets(pr, cards, hidden, scopes)
-    if declined(buckets):   # before any einsum is planned; the component's order first (see own_order)
-        buckets = own_order(pr, cards, hidden, scopes)
-        if declined(buckets):
-            return None
+    buckets = unless_declined(pr, cards, hidden, scopes, choose_buckets(pr, cards, hidden, scopes), declined)
+    if buckets is None:   # before any einsum is planned
+        return None
     order, steps, cliques = buckets.order, buckets.steps, buckets.cliques
     if any(vs for _, vs in buckets.left):   # pragma: no cover - no target lies in such a component's scopes
         raise AssertionError("a bucket plan left a variable unsummed")
@@ -430,14 +428,18 @@ def choose_buckets(pr: Pruning, cards: Sequence[int], variables: Iterable[str], 
     return found
 
 
-def own_order(pr: Pruning, cards: Sequence[int], variables: Iterable[str], scopes: Sequence[str]) -> Buckets:
-    """The buckets of the component's own order (planned once, at compile time) restricted to ``variables``:
-    what :func:`choose_buckets` tries first. A caller about to decline a pattern weighs it too, since
-    ``choose_buckets`` skips it after ``QUICK_MISSES`` misses: else whether a pattern is declined would
-    depend on the patterns planned before it (MUNIN3, a target clamped: greedy's plan estimated at 2.1e6,
-    declined for a 54 s fallback, where this order's is 5.5e5)."""
+def unless_declined(pr: Pruning, cards: Sequence[int], variables: Iterable[str], scopes: Sequence[str],
+                    found: Buckets, declined: Callable[[Buckets], bool]) -> Buckets | None:
+    """``found`` (from :func:`choose_buckets`) where the caller's ``declined`` accepts it; else the component's
+    own order (planned once, at compile time) restricted to ``variables``, where that is accepted; else None.
+    ``choose_buckets`` skips that order after ``QUICK_MISSES`` misses, so without this whether a pattern is
+    declined would depend on the patterns planned before it (MUNIN3, a target clamped: greedy's plan
+    estimated at 2.1e6, declined for a 54 s fallback, where this order's is 5.5e5)."""
+    if not declined(found):
+        return found
     static = _static(pr, cards)
-    return _buckets(sorted(variables, key=static.labels.rank.__getitem__), scopes, static.labels.card)
+    own = _buckets(sorted(variables, key=static.labels.rank.__getitem__), scopes, static.labels.card)
+    return None if declined(own) else own
 
 
 # Up to this many (slots x variables), each step finds its bucket by scanning the slots left: cheaper than keeping
