@@ -19,6 +19,7 @@ from strategies import brute_force, networks_with_evidence
 import kneebayes
 from kneebayes.evidence import normalize, to_indices
 from kneebayes.inference.posterior import encode
+from kneebayes.inference import pruned
 from kneebayes.inference.pruned import pruned_value
 from kneebayes.modelfile.schema import ModelSpec
 from kneebayes.network import compiled
@@ -26,6 +27,8 @@ from kneebayes.network.compiled import JOINT_LIMIT
 from kneebayes.network.pruned_plan import Pruning
 
 ENGINE_PATHS = pytest.mark.parametrize("joint_limit", [JOINT_LIMIT, 1], ids=["enumerated", "not_enumerated"])
+# A small pattern runs as one einsum over all its tables; with the threshold at 0 every pattern is planned in buckets.
+PLAN_KINDS = pytest.mark.parametrize("one_call_work", [pruned.ONE_CALL_WORK, 0], ids=["one_call", "buckets"])
 
 
 def _always_pruned(spec: ModelSpec, joint_limit: int = JOINT_LIMIT) -> kneebayes.Model:
@@ -35,16 +38,18 @@ def _always_pruned(spec: ModelSpec, joint_limit: int = JOINT_LIMIT) -> kneebayes
     return model
 
 
+@PLAN_KINDS
 @ENGINE_PATHS
 @given(case=networks_with_evidence())
 def test_pruned_target_posteriors_and_evidence_probability_equal_brute_force(
-    joint_limit: int, case: tuple[ModelSpec, dict[str, str]]
+    joint_limit: int, one_call_work: int, case: tuple[ModelSpec, dict[str, str]]
 ) -> None:
     spec, evidence = case
     reference = brute_force(spec, evidence)
     assume(reference.p_evidence > 1e-200)   # below, the float64 reference itself loses digits (subnormals)
     model = _always_pruned(spec, joint_limit)
-    with mock.patch.object(Pruning, "worth_it", lambda self, *_: True):
+    with mock.patch.object(Pruning, "worth_it", lambda self, *_: True), \
+            mock.patch.object(pruned, "ONE_CALL_WORK", one_call_work):
         dx = model.diagnose(evidence)
         got = dx.distributions
     assert abs(dx.log_evidence_probability - np.log(reference.p_evidence)) <= 1e-9
@@ -54,8 +59,9 @@ def test_pruned_target_posteriors_and_evidence_probability_equal_brute_force(
             assert abs(p - expected[state]) <= 1e-9, (target, state)
 
 
+@PLAN_KINDS
 @given(case=networks_with_evidence())
-def test_a_pruned_component_value_equals_its_full_plan(case: tuple[ModelSpec, dict[str, str]]) -> None:
+def test_a_pruned_component_value_equals_its_full_plan(one_call_work: int, case: tuple[ModelSpec, dict[str, str]]) -> None:
     spec, evidence = case
     model = _always_pruned(spec)
     net = model.network
@@ -63,7 +69,8 @@ def test_a_pruned_component_value_equals_its_full_plan(case: tuple[ModelSpec, di
     observed = (lam[0] != net.lam_template).any(axis=1)
     for comp in net.components:
         seen = observed[comp.nodes]
-        with mock.patch.object(Pruning, "worth_it", lambda self, *_: True):
+        with mock.patch.object(Pruning, "worth_it", lambda self, *_: True), \
+                mock.patch.object(pruned, "ONE_CALL_WORK", one_call_work):
             value = pruned_value(comp, lam[:, comp.nodes, :], seen)
         full, scale = compiled_value(comp, lam)
         assume(scale.max() == 0.0)
@@ -91,6 +98,59 @@ def test_a_soft_answer_on_a_pruned_component_is_weighed_not_cut(weights: dict[st
 def compiled_value(comp: compiled.Component, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     from kneebayes.inference.posterior import run_component
     return run_component(comp, lam)
+
+
+@pytest.mark.parametrize("one_call_work, planned", [(pruned.ONE_CALL_WORK, False), (0, True)], ids=["small", "threshold_0"])
+def test_a_small_pattern_runs_as_one_call_without_planning_buckets(one_call_work: int, planned: bool) -> None:
+    from kneebayes.modelfile.schema import NodeSpec, NoisyOr, Prior
+    from strategies import param
+
+    yes_no = ("yes", "no")
+    nodes = (NodeSpec(id="r", label="r", kind="risk_factor", question="r?", states=yes_no,
+                      parameters=Prior((param(0.3), param(0.7))), askable=True),
+             NodeSpec(id="c", label="c", kind="cause", question="c?", states=yes_no,
+                      parameters=NoisyOr(param(0.1), (("r", param(0.6)),)), askable=False),
+             NodeSpec(id="f", label="f", kind="finding", question="f?", states=yes_no,
+                      parameters=NoisyOr(param(0.05), (("c", param(0.8)),)), askable=True))
+    model = _always_pruned(ModelSpec(name="chain", version="0", title="chain", nodes=nodes), joint_limit=1)
+    net = model.network
+    evidence = {"f": "yes"}   # its ancestors r -> c -> f: three small tables
+    lam = encode(net, [to_indices(net, normalize(net, evidence))])
+    observed = (lam[0] != net.lam_template).any(axis=1)
+    comp = next(c for c in net.components if observed[c.nodes].any())
+    spy = mock.Mock(wraps=pruned.choose_buckets)
+    with mock.patch.object(pruned, "choose_buckets", spy), mock.patch.object(pruned, "ONE_CALL_WORK", one_call_work), \
+            mock.patch.object(Pruning, "worth_it", lambda self, *_: True):
+        value = pruned_value(comp, lam[:, comp.nodes, :], observed[comp.nodes])
+    assert spy.called is planned
+    full, _ = compiled_value(comp, lam)
+    np.testing.assert_allclose(value, full, rtol=1e-12)
+
+
+def test_a_pattern_of_more_tables_than_one_einsum_takes_is_planned_in_buckets() -> None:
+    # Forty findings in a chain under one cause, all answered: forty tables, most cut to scalars (a tiny pattern
+    # by its entries), more than numpy's einsum takes in one call (32 operands before numpy 2).
+    from kneebayes.modelfile.schema import NodeSpec, NoisyOr, Prior
+    from strategies import param
+
+    yes_no = ("yes", "no")
+    nodes = [NodeSpec(id="c", label="c", kind="cause", question="c?", states=yes_no,
+                      parameters=Prior((param(0.3), param(0.7))), askable=False)]
+    for i in range(40):
+        nodes.append(NodeSpec(id=f"f{i}", label=f"f{i}", kind="finding", question=f"f{i}?", states=yes_no,
+                              parameters=NoisyOr(param(0.1), ((f"f{i - 1}" if i else "c", param(0.7)),)), askable=True))
+    model = _always_pruned(ModelSpec(name="chain", version="0", title="chain", nodes=tuple(nodes)))
+    net = model.network
+    evidence = {f"f{i}": ("yes", "no")[i % 3 == 0] for i in range(40)}
+    lam = encode(net, [to_indices(net, normalize(net, evidence))])
+    observed = (lam[0] != net.lam_template).any(axis=1)
+    (comp,) = net.components
+    spy = mock.Mock(wraps=pruned.choose_buckets)
+    with mock.patch.object(pruned, "choose_buckets", spy), mock.patch.object(Pruning, "worth_it", lambda self, *_: True):
+        value = pruned_value(comp, lam[:, comp.nodes, :], observed[comp.nodes])
+    assert spy.called
+    full, scale = compiled_value(comp, lam)
+    np.testing.assert_allclose(value, full * np.exp(scale[:, None]), rtol=1e-12)
 
 
 def test_pruning_declines_when_the_evidence_reaches_most_of_a_component() -> None:

@@ -19,6 +19,7 @@ import numpy as np
 from ..network.backward_plan import CALL_WORK, LETTERS
 from ..network.compiled import Component
 from ..network.contraction import plain_einsum
+from ..network.einsum_steps import MAX_OPERANDS
 from ..network.pruned_plan import (
     TARGET_AXES_QUICK_ENOUGH,
     BucketPlan,
@@ -33,6 +34,10 @@ from ..network.pruned_plan import (
 )
 
 _MAX_PLANS = 4096
+#: Up to this many multiply-adds (every variable's states multiplied, times the tables), a pattern runs as one
+#: plain einsum over all its tables, unplanned: on Pathfinder's patterns (a leaf's few ancestors, the 63 faults
+#: last) one call took 0.9-2.4 us where the planned steps took 1.2-3.4, and the plan itself about 12 us more.
+ONE_CALL_WORK = 8192
 _SMALL = 1e-4   # a bucket pass rescales a message whose largest entry is below this
 # With the targets' axes last on every table an entry costs about a nanosecond, a fifth of a bucket pass's
 # (LINK: an order search priced at a bucket pass's rate took 270 ms to save nothing on a 150 ms pattern).
@@ -84,6 +89,16 @@ def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_ent
                 tables.append((all_tables[f], tuple((axis, position[u]) for axis, u in enumerate(scope) if u in seen)))
     if lab.hidden:
         hidden.extend(lab.hidden.intersection("".join(scopes)))
+    axes = set("".join(scopes))
+    points = math.prod(map(lab.card.__getitem__, axes))
+    work = points * len(scopes)
+    if (work <= ONE_CALL_WORK and len(scopes) <= MAX_OPERANDS and len(axes) <= len(LETTERS)
+            and pr.worth_it(n_rel, work + CALL_WORK)):
+        # So small that one plain einsum over every table beats an order's steps, and planning them
+        present = "".join(t for t in lab.targets if t in axes)
+        step = (tuple(range(len(scopes))), einsum_subscripts(scopes, present, "".join(sorted(axes))))
+        shape = tuple(c if t in present else 1 for t, c in zip(lab.targets, pr.target_cards))
+        return _Plan(tuple(tables), (step,), len(scopes), shape)
 
     def declined(found: Buckets) -> bool:
         return (found.largest > max_entries or max(map(len, found.cliques), default=0) > len(LETTERS)
@@ -136,9 +151,13 @@ def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray,
     """
     pr = comp.pruning
     assert pr is not None  # noqa: S101 - only called on components that have one
-    rows = own[0][observed]
-    if not ((rows == 0.0) | (rows == 1.0)).all() or not ((rows == 1.0).sum(axis=1) == 1).all():
-        return None
+    seen = np.flatnonzero(observed)
+    states: dict[int, int] = {}
+    # A few short rows: Python's list methods answer sooner than numpy's calls (six of them took 11 us a call)
+    for j, row in zip(seen.tolist(), own[0, seen].tolist()):
+        if row.count(1.0) != 1 or row.count(0.0) != len(row) - 1:
+            return None   # soft: the fixed plan multiplies its likelihoods in
+        states[j] = row.index(1.0)
     k = math.prod(comp.full_shape)
     key = observed.tobytes()          # the relevant nodes follow from the observed ones
     plan = pr.plans.get(key)
@@ -151,7 +170,6 @@ def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray,
         return np.ones((1, k))   # nothing reaches it: its tables sum to exactly 1
     if not isinstance(plan, _Plan):
         return None              # the fixed plan is cheaper for this pattern
-    states = own[0].argmax(axis=1).tolist()
     slots: list[np.ndarray] = []
     for table, cut in plan.tables:
         if cut:
