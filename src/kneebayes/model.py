@@ -21,7 +21,7 @@ from .extras import require
 from .inference import evidence_weight
 from .inference.evidence_weight import Layout as WeightLayout
 from .inference.fast import FastPlan, compile_fast, fast_posterior
-from .inference.posterior import encode, marginals, node_target_joints, target_joint
+from .inference.posterior import encode, marginals, node_target_joints, prepare, target_joint
 from .likelihood import Likelihood
 from .interop.pgmpy import to_pgmpy
 from .modelfile.load import default_model_path, load_spec
@@ -101,6 +101,7 @@ class Model:
         memory_budget = check_memory_budget(memory_budget)
         net = compile_network(spec, None if targets is None else list(targets), joint_limit=joint_limit,
                               memory_budget=memory_budget)
+        prepare(net)
         s = object.__setattr__
         s(self, "_spec", spec)
         s(self, "_net", net)
