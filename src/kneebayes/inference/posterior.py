@@ -391,9 +391,9 @@ def prepare(net: CompiledNetwork) -> None:
             _prior_joints(net, c)
 
 
-#: The most a pruned component's sweep without evidence may cost, in ``CALL_WORK`` units (about 25 ms), to be kept for
-#: its one-answer patterns: HEPAR II's takes 2.6e7 (23 ms), Pathfinder's largest 4.3e6 (3.7 ms); a chain of 10,000
-#: nodes, whose every pattern plans a few steps, would take 9e7 (2.4 s on load).
+#: The most a pruned component's sweep without evidence may cost to be kept for its one-answer patterns, in the
+#: plans' work units (a multiply-add; a call counts ``CALL_WORK``): about 25 ms. HEPAR II's takes 2.6e7 (23 ms),
+#: Pathfinder's largest 4.3e6 (3.7 ms); a chain of 10,000 nodes, whose every pattern plans a few steps, 9e7.
 PRIOR_SWEEP_WORK = 3e7
 
 
