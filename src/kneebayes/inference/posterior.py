@@ -378,6 +378,7 @@ def prepare(net: CompiledNetwork) -> None:
     and, where :func:`_one_answer` may use them, its nodes' joints with the targets without evidence (one
     sweep). None of it depends on the evidence. Pathfinder: 8 ms on load; its first calls, median of 20
     sets, 228-241 -> 166-189 us (the three sweeps alone took 1.2-4.4 ms of the calls that first needed them).
+    Where a component's sweep would cost more than ``PRIOR_SWEEP_WORK`` it is not made.
 
     >>> import kneebayes
     >>> prepare(kneebayes.load_model().network)    # the knee has no pruned component: nothing to do
@@ -392,9 +393,12 @@ def prepare(net: CompiledNetwork) -> None:
 
 
 #: The most a pruned component's sweep without evidence may cost to be kept for its one-answer patterns, in the
-#: plans' work units (a multiply-add; a call counts ``CALL_WORK``): about 25 ms. HEPAR II's takes 2.6e7 (23 ms),
-#: Pathfinder's largest 4.3e6 (3.7 ms); a chain of 10,000 nodes, whose every pattern plans a few steps, 9e7.
-PRIOR_SWEEP_WORK = 3e7
+#: plans' work units (a multiply-add; a call counts ``CALL_WORK``): about 4 ms, paid on every load (a research
+#: loop that builds a model per parameter draw pays it per draw). Pathfinder's components take 2.1e5-4.3e6
+#: (0.4-3.7 ms), where a third of the patterns have one answer; HEPAR II's 2.6e7 (23 ms: its model built 17 -> 51
+#: ms) and Win95pts' 1.5e7, where the evidence seldom answers one node of a component alone; a chain of
+#: 10,000 nodes 9e7.
+PRIOR_SWEEP_WORK = 5e6
 
 
 def _keeps_prior_joints(comp: Component) -> bool:
