@@ -325,6 +325,7 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
                     q *= value
                     continue
             if comp.pruning is not None:
+                # (Here only: a component run forward keeps its pass for a ranking's sweep, which this would skip.)
                 value = _one_answer(net, c, lam[0], observed)
                 if value is None:
                     value = pruned_value(comp, lam[:, comp.nodes, :], observed[comp.nodes], net.memory_budget / 8)

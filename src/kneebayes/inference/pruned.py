@@ -97,8 +97,7 @@ def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_ent
         # So small that one plain einsum over every table beats an order's steps, and planning them
         present = "".join(t for t in lab.targets if t in axes)
         step = (tuple(range(len(scopes))), einsum_subscripts(scopes, present, "".join(sorted(axes))))
-        shape = tuple(c if t in present else 1 for t, c in zip(lab.targets, pr.target_cards))
-        return _Plan(tuple(tables), (step,), len(scopes), shape)
+        return _Plan(tuple(tables), (step,), len(scopes), _shape(pr, lab.targets, present))
 
     def declined(found: Buckets) -> bool:
         return (found.largest > max_entries or max(map(len, found.cliques), default=0) > len(LETTERS)
@@ -119,8 +118,12 @@ def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_ent
     else:
         steps.append((tuple(slot for slot, _ in left), einsum_subscripts([vs for _, vs in left], present, present)))
         result += 1
-    shape = tuple(c if t in present else 1 for t, c in zip(lab.targets, pr.target_cards))
-    return _Plan(tuple(tables), tuple(steps), result, shape)
+    return _Plan(tuple(tables), tuple(steps), result, _shape(pr, lab.targets, present))
+
+
+def _shape(pr: Pruning, targets: str, present: str) -> tuple[int, ...]:
+    """A plan's result axes: each enumerated target's card where its label is ``present``, else 1."""
+    return tuple(c if t in present else 1 for t, c in zip(targets, pr.target_cards))
 
 
 _UNREACHED, _DECLINED = "unreached", "declined"
