@@ -93,6 +93,23 @@ def test_a_small_two_operand_product_runs_pairwise_only_for_a_large_batch() -> N
     assert 1 * step.naive_work < BATCH_PATH_WORK <= 10**5 * step.naive_work
 
 
+def test_a_broadcast_product_runs_as_one_plain_loop_at_any_batch() -> None:
+    # Nothing summed: a chain would build the result in several passes, reading the large operand transposed.
+    subscripts = "abcdeklhigj,ef,af->abcdfklehigj"
+    shapes = [(1, 2, 2, 2, 2, 3, 3, 2, 3, 2, 2), (2, 3), (1, 3)]
+    step = plan_einsum((0, 1, 2), subscripts, 3, shapes)
+    assert step.program is None and step.batch_program is None and step.path is None
+    rng = np.random.default_rng(3)
+    for rows in (1, 64):
+        operands = [rng.random((rows, *shapes[0][1:])), rng.random(shapes[1]), rng.random((rows, 3))]
+        np.testing.assert_allclose(step.run(operands, rows), np.einsum(subscripts, *operands), rtol=1e-12)
+
+
+def test_a_product_that_sums_an_axis_keeps_its_chain() -> None:
+    step = plan_einsum((0, 1), "abcdeklhigj,ef->abcdfklhigj", 2, [(1, 2, 2, 2, 2, 3, 3, 2, 3, 2, 2), (2, 3)])
+    assert step.batch_program is not None or step.program is not None
+
+
 def test_a_repeated_axis_in_one_operand_stays_a_plain_einsum() -> None:
     assert compile_program("abb,ab->a", [(1, 2, 2), (1, 2)], [(0, 1)]) is None
 

@@ -612,7 +612,8 @@ def _structure_key(spec: ModelSpec, target_idx: tuple[int, ...], joint_limit: in
 def _planning_constants() -> tuple[object, ...]:
     """The constants planning reads, as they are now: plans made under other values are not reused."""
     return (PRUNE_WORK, FORWARD_CALLS_SLACK, SPLIT_MIN_YES, SPLIT_ALWAYS_PARENTS, CALL_WORK, _MAX_OPERANDS, _LETTERS, backward_plan.LETTERS,
-            planner.GIVE_UP_VARIABLES, contraction.PAIRWISE_GAIN, contraction.CHAIN_MEMORY, contraction.BATCH_PATH_WORK)
+            planner.GIVE_UP_VARIABLES, contraction.PAIRWISE_GAIN, contraction.CHAIN_MEMORY, contraction.BATCH_PATH_WORK,
+            contraction.PLAIN_OPERANDS)
 
 
 _SKELETONS: Kept[_Skeleton] = Kept(STRUCTURES_KEPT)   # the last few networks' skeletons by structure

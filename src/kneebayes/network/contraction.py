@@ -34,6 +34,7 @@ except ImportError:  # pragma: no cover - older or future numpy: the public func
 plain_einsum = _plain_einsum   # the same, for plans run elsewhere (one operand list, no optimisation)
 BATCH = "a"
 PAIRWISE_GAIN = 4.0         # a pairwise order is always used when it cuts the work at least this much
+PLAIN_OPERANDS = 32         # the most operands numpy's plain loop takes (before numpy 2)
 CHAIN_MEMORY = 32_768.0     # elements (256 KB) a chain's largest intermediate may reach over a batch, past numpy's cap
 # Else only where batch rows x the plain loop's multiply-adds reach this. Measured on the five classic
 # networks' 667 sweep steps: the plain loop costs 2-11 us a call plus 0.6-4.7 ns per multiply-add (more
@@ -287,11 +288,17 @@ def _decide(subscripts: str, shapes: tuple[tuple[int, ...], ...], free_output: b
     output = below = 0
     if len(shapes) < 2:
         return Einsum(inputs, subscripts, output, below=below)
+    ins, out = subscripts.split("->")
+    if set(ins) - {","} <= set(out) and len(shapes) <= PLAIN_OPERANDS:
+        # Nothing summed: a broadcast product, which the plain loop makes in one pass over the result. A chain
+        # makes it in several and reads the large operand transposed into the result's order: ALARM's sweep
+        # steps of this kind, one row, 24 against 50 us, and 2-4x slower at 4 to 128 rows.
+        size = _elements(out.replace(BATCH, ""), _dims(subscripts, shapes))
+        return Einsum(inputs, subscripts, output, naive_work=size * (len(shapes) - 1) / 2, below=below)   # numpy's count
     path, report = np.einsum_path(subscripts, *[stand_in(s) for s in shapes], optimize="greedy")
     naive, best = flops(report, "Naive FLOP count"), flops(report, "Optimized FLOP count")
     if naive is None or best is None:   # pragma: no cover - numpy changed its report: plain loops are always right
         return Einsum(inputs, subscripts, output, below=below)
-    ins, _ = subscripts.split("->")
     always = len(shapes) > 2 and best * PAIRWISE_GAIN < naive
     pairs = path_pairs(path, len(shapes))
     program = compile_program(subscripts, shapes, pairs)
