@@ -105,6 +105,7 @@ def test_choose_buckets_builds_the_cliques_its_order_builds(scan_work: int, spec
         assert list(buckets.cliques) == _replay(buckets.order, scopes)
         sizes = [float(math.prod(lab.card[u] for u in clique)) for clique in buckets.cliques]
         assert buckets.total == sum(sizes) and buckets.largest == max(sizes, default=0.0)
+        assert buckets.sizes == tuple(sizes)
         assert all(not set(vs) & set(variables) for _, vs in buckets.left)   # what is left is over targets only
 
 

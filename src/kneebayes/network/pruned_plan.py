@@ -268,7 +268,7 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
     # Which buckets the way back must visit: those of the wanted nodes and every bucket between them and
     # their tree's root. A bucket's parent is the one of the first variable of its message to be summed.
     at = {v: n for n, v in enumerate(order)}
-    parent = [min((at[u] for u in clique[1:]), default=-1) for clique in cliques]
+    parent = [min(map(at.__getitem__, clique[1:]), default=-1) for clique in cliques]
     wanted_steps = {i: at[node[i]] for i in np.flatnonzero(wanted & ~hard).tolist()}
     visit = [False] * len(order)
     for s in wanted_steps.values():
@@ -276,9 +276,10 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
             visit[s] = True
             s = parent[s]
     first_message = len(scopes)
+    sizes = buckets.sizes
     forward = []
-    for (bucket, bucket_scopes), clique in zip(steps, cliques):
-        forward.append((bucket, *_einsum(bucket, bucket_scopes, clique[1:], clique, card)))
+    for (bucket, bucket_scopes), clique, size in zip(steps, cliques, sizes):
+        forward.append((bucket, *_einsum(bucket, bucket_scopes, clique[1:], clique, card, size)))
     # The way back: a visited step's incoming message is its parent's slots (its own message left out) times
     # the parent's incoming message. It spans the step's separator but the variables only its own message
     # held: along those it is constant, so it leaves them out (a tree's root gets none at all).
@@ -286,10 +287,13 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
 
     def fed(step: int, leave_out: int | None = None) -> tuple[tuple[int, ...], tuple[str, ...]]:
         bucket, bucket_scopes = steps[step]
-        pairs = [(slot, vs) for slot, vs in zip(bucket, bucket_scopes) if slot != leave_out]
-        if incoming.get(step):
-            pairs.append((-1, incoming[step]))   # -1: the step's own incoming message
-        return tuple(slot for slot, _ in pairs), tuple(vs for _, vs in pairs)
+        if leave_out in bucket:   # a slot appears in one bucket once
+            k = bucket.index(leave_out)
+            bucket, bucket_scopes = bucket[:k] + bucket[k + 1 :], bucket_scopes[:k] + bucket_scopes[k + 1 :]
+        message = incoming.get(step)
+        if message:   # -1: the step's own incoming message
+            return (*bucket, -1), (*bucket_scopes, message)
+        return bucket, bucket_scopes
 
     backward = []
     for step in range(len(order) - 1, -1, -1):
@@ -299,20 +303,20 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
             held = set("".join(in_scopes))
             incoming[step] = "".join(u for u in cliques[step][1:] if u in held)
             if incoming[step]:
-                backward.append((step, up, slots, *_einsum(slots, in_scopes, incoming[step], cliques[up], card)))
+                backward.append((step, up, slots, *_einsum(slots, in_scopes, incoming[step], cliques[up], card, sizes[up])))
     marginals = {}
     for i, step in wanted_steps.items():
         slots, in_scopes = fed(step)
-        marginals[i] = (step, slots, *_einsum(slots, in_scopes, cliques[step][0], cliques[step], card))
+        marginals[i] = (step, slots, *_einsum(slots, in_scopes, cliques[step][0], cliques[step], card, sizes[step]))
     return BucketPlan(tuple(factors), soft_items, tuple(forward), tuple(backward), marginals, scalars, work)
 
 
 def _einsum(slots: Sequence[int], scopes: Sequence[str], output: str, clique: str,
-            card: Mapping[str, int]) -> tuple[str, PairChain | None]:
+            card: Mapping[str, int], size: float) -> tuple[str, PairChain | None]:
     """The subscripts of one bucket product summed to ``output``, and a chain of two-operand steps where the
-    clique is large: numpy's plain loop would walk the whole clique once per operand."""
+    clique (of ``size`` entries) is large: numpy's plain loop would walk the whole clique once per operand."""
     subscripts = einsum_subscripts(scopes, output, clique)
-    if len(slots) < 2 or math.prod(map(card.__getitem__, clique)) < PAIRWISE_ENTRIES:
+    if len(slots) < 2 or size < PAIRWISE_ENTRIES:
         return subscripts, None
     dims = {}
     for term, vs in zip(subscripts.split("->")[0].split(","), scopes):
@@ -376,6 +380,7 @@ class Buckets(NamedTuple):
     total: float                                  # entries of every clique, summed: the order's work
     largest: float                                # entries of the largest clique (0.0 with no step)
     left: tuple[tuple[int, str], ...]
+    sizes: tuple[float, ...] = ()                 # entries of each clique
 
 
 def choose_buckets(pr: Pruning, cards: Sequence[int], variables: Iterable[str], scopes: Sequence[str],
@@ -460,6 +465,7 @@ def _buckets(order: Sequence[str], scopes: Sequence[str], card: Mapping[str, int
     steps: list[tuple[tuple[int, ...], tuple[str, ...]]] = []
     cliques: list[str] = []
     total = largest = 0.0
+    sizes: list[float] = []
     next_slot = len(live)
     for v in order:
         if holding is None:
@@ -478,11 +484,12 @@ def _buckets(order: Sequence[str], scopes: Sequence[str], card: Mapping[str, int
         cliques.append(v + rest)
         size = float(card[v] * math.prod(map(card.__getitem__, rest)))
         total += size
+        sizes.append(size)
         if size > largest:
             largest = size
         live[next_slot] = rest
         next_slot += 1
-    return Buckets(tuple(order), tuple(steps), tuple(cliques), total, largest, tuple(live.items()))
+    return Buckets(tuple(order), tuple(steps), tuple(cliques), total, largest, tuple(live.items()), tuple(sizes))
 
 
 @dataclass(frozen=True, eq=False)
