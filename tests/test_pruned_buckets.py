@@ -42,7 +42,8 @@ def _pruned_model(spec: ModelSpec) -> kneebayes.Model:
 
 @contextmanager
 def _buckets_always(runs: list[object]) -> Iterator[None]:
-    """Pruning always taken (however small the component), and each bucket pass that answered counted."""
+    """Pruning always taken (however small the component, and however little its plans paid before), and each
+    bucket pass that answered counted."""
     def counted(*args: object, **kwargs: object) -> object:
         run = bucket_value(*args, **kwargs)  # type: ignore[arg-type]
         if run is not None:
@@ -50,6 +51,7 @@ def _buckets_always(runs: list[object]) -> Iterator[None]:
         return run
 
     with mock.patch.object(Pruning, "worth_it", lambda self, *_: True), \
+            mock.patch("kneebayes.inference.pruned.planning_pays", lambda *_: True), \
             mock.patch.object(posterior, "bucket_value", counted):
         yield
 
@@ -280,3 +282,80 @@ def test_a_component_with_a_split_noisy_or_takes_no_bucket_pass_and_stays_exact(
         got = model.diagnose({}).distributions["v5"]
     assert not runs
     assert dict(got) == {"yes": 0.0, "no": 1.0}
+
+
+def _asked_while_nothing_pays(comp: compiled.Component, own: np.ndarray, template: np.ndarray, wanted: np.ndarray,
+                              calls: int) -> list[bool]:
+    """``planning_pays`` on each of ``calls`` patterns, each planned where it says so, while no plan pays."""
+    pr = comp.pruning
+    assert pr is not None
+    hard = (own[0] != template).any(axis=1)
+    none = np.zeros(len(comp.cards), dtype=bool)
+    asked = []
+    with mock.patch.object(Pruning, "worth_it", lambda self, *_: True), \
+            mock.patch.object(pruned_plan, "PLAN_PAYS_FROM", math.inf):
+        for _ in range(calls):
+            asked.append(pruned_plan.planning_pays(pr, comp.cards))
+            if asked[-1]:
+                assert bucket_plan(pr, comp.cards, hard, none, wanted, math.inf) is not None
+    return asked
+
+
+def _pay_once(comp: compiled.Component, own: np.ndarray, template: np.ndarray, wanted: np.ndarray) -> None:
+    pr = comp.pruning
+    assert pr is not None
+    hard = (own[0] != template).any(axis=1)
+    with mock.patch.object(Pruning, "worth_it", lambda self, *_: True), \
+            mock.patch.object(pruned_plan, "PLAN_PAYS_FROM", 0.0):
+        assert bucket_plan(pr, comp.cards, hard, np.zeros(len(comp.cards), dtype=bool), wanted, math.inf) is not None
+
+
+def test_planning_stops_after_planned_patterns_that_do_not_pay_but_for_one_in_quick_retry() -> None:
+    # DIABETES planned each pattern in 16 ms, where its fixed plan takes 14 and the pruned pass as long.
+    comp, own, template, wanted = _alarm_component()
+    _pay_once(comp, own, template, wanted)
+    misses, retry = pruned_plan.QUICK_MISSES, pruned_plan.QUICK_RETRY
+    asked = _asked_while_nothing_pays(comp, own, template, wanted, misses + 2 * retry)
+    assert asked[:misses] == [True] * misses
+    retried = [k for k, yes in enumerate(asked[misses:]) if yes]
+    assert len(retried) == 2 and retried[1] - retried[0] == retry
+
+
+def test_a_planned_pattern_that_pays_resumes_planning() -> None:
+    comp, own, template, wanted = _alarm_component()
+    assert comp.pruning is not None
+    _pay_once(comp, own, template, wanted)
+    _asked_while_nothing_pays(comp, own, template, wanted, pruned_plan.QUICK_MISSES)
+    assert _asked_while_nothing_pays(comp, own, template, wanted, pruned_plan.QUICK_RETRY).count(True) == 1
+    _pay_once(comp, own, template, wanted)
+    assert all(pruned_plan.planning_pays(comp.pruning, comp.cards) for _ in range(pruned_plan.QUICK_MISSES))
+
+
+def test_a_plan_weighed_against_another_alternative_does_not_count_against_planning() -> None:
+    # A last resort's bucket pass (than=) is weighed against many passes, not the fixed plan's one.
+    comp, own, template, wanted = _alarm_component()
+    pr = comp.pruning
+    assert pr is not None
+    _pay_once(comp, own, template, wanted)
+    hard = (own[0] != template).any(axis=1)
+    with mock.patch.object(pruned_plan, "PLAN_PAYS_FROM", math.inf):
+        for _ in range(2 * pruned_plan.QUICK_MISSES):
+            bucket_plan(pr, comp.cards, hard, np.zeros(len(comp.cards), dtype=bool), wanted, math.inf, than=math.inf)
+    assert all(pruned_plan.planning_pays(pr, comp.cards) for _ in range(pruned_plan.QUICK_MISSES))
+
+
+def test_a_pattern_left_unplanned_takes_the_fixed_plan_once_and_is_planned_when_it_comes_again() -> None:
+    comp, own, template, wanted = _alarm_component()
+    assert comp.pruning is not None
+    _pay_once(comp, own, template, wanted)
+    comp.pruning.plans.clear()
+    answered = int(np.flatnonzero((own[0] != template).any(axis=1))[0])
+    other = own.copy()          # the same pattern, another answer
+    other[0, answered] = np.roll(own[0, answered, : comp.cards[answered]], 1).tolist() + [0.0] * (own.shape[2] - comp.cards[answered])
+    assert not np.array_equal(other, own)
+    with mock.patch("kneebayes.inference.pruned.planning_pays", lambda *_: False), \
+            mock.patch.object(Pruning, "worth_it", lambda self, *_: True):
+        assert bucket_value(comp, own, template, wanted) is None
+        again = bucket_value(comp, other, template, wanted)
+    assert again is not None
+    assert len(comp.pruning.plans) == 1

@@ -29,6 +29,7 @@ from ..network.pruned_plan import (
     choose_buckets,
     einsum_subscripts,
     labels,
+    planning_pays,
     targets_last,
     unless_declined,
 )
@@ -126,7 +127,7 @@ def _shape(pr: Pruning, targets: str, present: str) -> tuple[int, ...]:
     return tuple(c if t in present else 1 for t, c in zip(targets, pr.target_cards))
 
 
-_UNREACHED, _DECLINED = "unreached", "declined"
+_UNREACHED, _DECLINED, _UNPLANNED = "unreached", "declined", "unplanned"
 
 
 def clamped_work(comp: Component, observed: np.ndarray, positions: np.ndarray) -> float:
@@ -239,7 +240,12 @@ def bucket_value(comp: Component, own: np.ndarray, template: np.ndarray, wanted:
     # Weighed against another alternative (a last resort), the same pattern may be decided otherwise.
     pattern = (b"b" if than is None else b"B") + hard.tobytes() + soft.tobytes() + wanted.tobytes()
     plan = pr.plans.get(pattern)
-    if plan is None:
+    if plan is None or plan is _UNPLANNED:
+        if plan is None and than is None and not planning_pays(pr, comp.cards):
+            # The fixed plan this once; a pattern that comes again is planned (its plan then serves every repeat).
+            pr.plans[pattern] = _UNPLANNED
+            _LAST_RUN[comp] = (key, None)
+            return None
         plan = bucket_plan(pr, comp.cards, hard, soft, wanted, max_entries, than) or _DECLINED
         if len(pr.plans) >= _MAX_PLANS:
             pr.plans.clear()
