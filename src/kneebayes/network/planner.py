@@ -162,7 +162,7 @@ def _greedy(wanted: list[int], adjacency: dict[int, set[int]], cards: Sequence[i
 
     card_of, neighbours, card_at = log_card.__getitem__, adj.__getitem__, cards.__getitem__
 
-    def price(v: int) -> tuple[float, float, int]:
+    def price(v: int) -> tuple[float, float]:
         # map chains, not generators: this runs for every neighbour of every step (a query's plan, too)
         nb = adj[v]
         weight = sum(map(card_of, nb)) + log_card[v]
@@ -183,23 +183,28 @@ def _greedy(wanted: list[int], adjacency: dict[int, set[int]], cards: Sequence[i
             cost = float(len(nb) * (len(nb) - 1) // 2 - present_edges)
         if draw is not None:
             cost *= 1.0 + noise * draw()
-        return (cost, weight, v) if by_fill else (cost, 0.0, v)
+        return (cost, weight) if by_fill else (cost, 0.0)
 
-    current = {v: price(v) for v in wanted}
-    heap = [(*cost, v) for v, cost in current.items()]
+    # Each variable's latest heap entry, (cost, weight, v): an entry popped that is not it is stale (the
+    # variable was re-priced or eliminated since). Identity, not equality, tells: no tuple is rebuilt per pop.
+    current = {v: (*price(v), v) for v in wanted}
+    heap = list(current.values())
     heapq.heapify(heap)
+    pop, push, get = heapq.heappop, heapq.heappush, current.get
     order: list[int] = []
     cliques: list[tuple[int, ...]] = []
     sizes: list[float] = []
     while remaining:
-        *cost, v = heapq.heappop(heap)
-        if v not in remaining or tuple(cost) != current[v]:
-            continue   # a stale entry: the variable was re-priced since
+        entry = pop(heap)
+        v = entry[-1]
+        if get(v) is not entry:
+            continue   # a stale entry
+        del current[v]
         nb = adj.pop(v)
         clique = (v, *sorted(nb))
         order.append(v)
         cliques.append(clique)
-        sizes.append(float(math.prod(cards[u] for u in clique)))
+        sizes.append(float(math.prod(map(card_at, clique))))
         if sizes[-1] > limit and len(clique) > GIVE_UP_VARIABLES:
             return Elimination(tuple(order), tuple(cliques), tuple(sizes), heuristic, complete=False)
         remaining.discard(v)
@@ -212,10 +217,10 @@ def _greedy(wanted: list[int], adjacency: dict[int, set[int]], cards: Sequence[i
         # dropped (new edges among v's neighbours); re-pricing those too would cost the square of the
         # degree per step on dense graphs, so they keep their stale, higher price until next touched.
         for u in nb & remaining:
-            new = price(u)
+            new = (*price(u), u)
             if new != current[u]:
                 current[u] = new
-                heapq.heappush(heap, (*new, u))
+                push(heap, new)
     return Elimination(tuple(order), tuple(cliques), tuple(sizes), heuristic)
 
 
