@@ -265,17 +265,16 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
                 or not pr.worth_it(n_rel, 2.0 * found.total + n_rel * PLAN_WORK_PER_NODE, than))
 
     buckets = unless_declined(pr, cards, hidden, scopes, choose_buckets(pr, cards, hidden, scopes), declined)
+    work = math.inf if buckets is None else 2.0 * buckets.total + n_rel * PLAN_WORK_PER_NODE
     if than is None:   # planned: whether it paid tells planning_pays about the next patterns
         unpaid = _static(pr, cards).unpaid
-        paid = buckets is not None and pr.full_work >= PLAN_PAYS_FROM * (2.0 * buckets.total + n_rel * PLAN_WORK_PER_NODE)
-        unpaid[0] = 0 if paid else unpaid[0] + 1
+        unpaid[0] = 0 if pr.full_work >= PLAN_PAYS_FROM * work else unpaid[0] + 1
     if buckets is None:   # before any einsum is planned
         return None
     order, steps, cliques = buckets.order, buckets.steps, buckets.cliques
     if any(vs for _, vs in buckets.left):   # pragma: no cover - no target lies in such a component's scopes
         raise AssertionError("a bucket plan left a variable unsummed")
     scalars = tuple(slot for slot, _ in buckets.left)
-    work = 2.0 * buckets.total + n_rel * PLAN_WORK_PER_NODE
     # Which buckets the way back must visit: those of the wanted nodes and every bucket between them and
     # their tree's root. A bucket's parent is the one of the first variable of its message to be summed.
     at = {v: n for n, v in enumerate(order)}
@@ -388,10 +387,18 @@ class Buckets(NamedTuple):
     order: tuple[str, ...]
     steps: tuple[tuple[tuple[int, ...], tuple[str, ...]], ...]
     cliques: tuple[str, ...]
-    total: float                                  # entries of every clique, summed: the order's work
-    largest: float                                # entries of the largest clique (0.0 with no step)
+    sizes: tuple[float, ...]                      # entries of each clique
     left: tuple[tuple[int, str], ...]
-    sizes: tuple[float, ...] = ()                 # entries of each clique
+
+    @property
+    def total(self) -> float:
+        """Entries of every clique, summed: the order's work."""
+        return sum(self.sizes)
+
+    @property
+    def largest(self) -> float:
+        """Entries of the largest clique (0.0 with no step)."""
+        return max(self.sizes, default=0.0)
 
 
 def choose_buckets(pr: Pruning, cards: Sequence[int], variables: Iterable[str], scopes: Sequence[str],
@@ -484,7 +491,6 @@ def _buckets(order: Sequence[str], scopes: Sequence[str], card: Mapping[str, int
                     held.add(slot)
     steps: list[tuple[tuple[int, ...], tuple[str, ...]]] = []
     cliques: list[str] = []
-    total = largest = 0.0
     sizes: list[float] = []
     next_slot = len(live)
     for v in order:
@@ -502,14 +508,10 @@ def _buckets(order: Sequence[str], scopes: Sequence[str], card: Mapping[str, int
                     held.add(next_slot)
         steps.append((bucket, inputs))
         cliques.append(v + rest)
-        size = float(card[v] * math.prod(map(card.__getitem__, rest)))
-        total += size
-        sizes.append(size)
-        if size > largest:
-            largest = size
+        sizes.append(float(card[v] * math.prod(map(card.__getitem__, rest))))
         live[next_slot] = rest
         next_slot += 1
-    return Buckets(tuple(order), tuple(steps), tuple(cliques), total, largest, tuple(live.items()), tuple(sizes))
+    return Buckets(tuple(order), tuple(steps), tuple(cliques), tuple(sizes), tuple(live.items()))
 
 
 @dataclass(frozen=True, eq=False)
