@@ -351,7 +351,8 @@ def test_a_pattern_left_unplanned_takes_the_fixed_plan_once_and_is_planned_when_
     comp.pruning.plans.clear()
     answered = int(np.flatnonzero((own[0] != template).any(axis=1))[0])
     other = own.copy()          # the same pattern, another answer
-    other[0, answered] = np.roll(own[0, answered, : comp.cards[answered]], 1).tolist() + [0.0] * (own.shape[2] - comp.cards[answered])
+    card = comp.cards[answered]
+    other[0, answered, :card] = np.roll(own[0, answered, :card], 1)
     assert not np.array_equal(other, own)
     with mock.patch("kneebayes.inference.pruned.planning_pays", lambda *_: False), \
             mock.patch.object(Pruning, "worth_it", lambda self, *_: True):
