@@ -360,3 +360,12 @@ def test_a_pattern_left_unplanned_takes_the_fixed_plan_once_and_is_planned_when_
         again = bucket_value(comp, other, template, wanted)
     assert again is not None
     assert len(comp.pruning.plans) == 1
+
+
+def test_a_component_whose_fixed_plan_is_costly_plans_every_pattern() -> None:
+    # There a pass even a few times cheaper repays its planning (MUNIN1's fixed plan: about a second).
+    comp, own, template, wanted = _alarm_component()
+    _pay_once(comp, own, template, wanted)
+    with mock.patch.object(pruned_plan, "UNPLANNED_UP_TO", -1.0):
+        asked = _asked_while_nothing_pays(comp, own, template, wanted, pruned_plan.QUICK_MISSES + pruned_plan.QUICK_RETRY)
+    assert all(asked)

@@ -180,6 +180,9 @@ QUICK_MISSES, QUICK_RETRY = 4, 16
 # and 81% of them were declined or under 4, where the fixed plan takes 14 ms and the pruned pass as long. On the
 # other networks pgmpy ships, at most 7% of patterns were under 4 (MILDEW; MUNIN1 3%, MUNIN3 2%), never four in a row.
 PLAN_PAYS_FROM = 4.0
+# Only where the fixed plan costs at most this much (DIABETES: 3.5e7, 14 ms): past it (MUNIN1: 7.3e8, about a
+# second) even a pass a few times cheaper repays its planning, and a pattern left to the fixed plan could lose more.
+UNPLANNED_UP_TO = 1e8
 MAX_AXES = len(LETTERS)   # einsum's letters ('a' is the batch axis): no clique may join more variables
 # A bucket of two or more tables whose clique has this many entries runs as a chain of two-operand steps
 # (network.pair_chain), not one plain einsum loop over the whole clique (several times slower there).
@@ -268,7 +271,8 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
     work = math.inf if buckets is None else 2.0 * buckets.total + n_rel * PLAN_WORK_PER_NODE
     if than is None:   # planned: whether it paid tells planning_pays about the next patterns
         unpaid = _static(pr, cards).unpaid
-        unpaid[0] = 0 if pr.full_work >= PLAN_PAYS_FROM * work else unpaid[0] + 1
+        paid = pr.full_work >= PLAN_PAYS_FROM * work or pr.full_work > UNPLANNED_UP_TO
+        unpaid[0] = 0 if paid else unpaid[0] + 1
     if buckets is None:   # before any einsum is planned
         return None
     order, steps, cliques = buckets.order, buckets.steps, buckets.cliques
