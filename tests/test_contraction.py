@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import scaled
 
-from kneebayes.network.contraction import BATCH_PATH_WORK, compile_program, plan_einsum
+from kneebayes.network.contraction import BATCH_PATH_WORK, compile_program, einsum_of_many, plan_einsum
 
 _AXES = "bcdefg"
 
@@ -151,3 +151,21 @@ def test_numpys_order_becomes_pairs_whatever_groups_it_leaves() -> None:
     assert path_pairs(["einsum_path", (1, 3), (0, 2)], 4) == [(1, 3), (0, 2)]
     # (0, 2, 3): 0 with 2, then that with 3 (now at position 1 of [1, 3, 0+2]); then numpy's (0, 1)
     assert path_pairs(["einsum_path", (0, 2, 3), (0, 1)], 4) == [(0, 2), (1, 2), (0, 1)]
+
+
+@settings(max_examples=scaled(50))
+@given(n=st.integers(1, 90), seed=st.integers(0, 2**32 - 1))
+def test_einsum_of_many_equals_a_product_of_any_number_of_operands(n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    letters = "bcde"
+    terms = ["".join(sorted(rng.choice(list(letters), size=int(rng.integers(1, 4)), replace=False))) for _ in range(n)]
+    dims = {c: int(rng.integers(1, 4)) for c in letters}
+    ops = [rng.random(tuple(dims[c] for c in t)) + 0.5 for t in terms]
+    output = "".join(sorted(set("".join(terms))))[:2]
+    got = einsum_of_many(",".join(terms) + "->" + output, *ops)
+    # the reference: one operand at a time, each product kept over every axis seen so far
+    acc, seen = ops[0], terms[0]
+    for t, op in zip(terms[1:], ops[1:]):
+        union = "".join(dict.fromkeys(seen + t))
+        acc, seen = np.einsum(f"{seen},{t}->{union}", acc, op), union
+    np.testing.assert_allclose(got, np.einsum(f"{seen}->{output}", acc), rtol=1e-10)

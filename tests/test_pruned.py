@@ -20,7 +20,7 @@ import kneebayes
 from kneebayes.evidence import normalize, to_indices
 from kneebayes.inference.posterior import encode
 from kneebayes.inference import pruned
-from kneebayes.inference.pruned import pruned_value
+from kneebayes.inference.pruned import pruned_value, pruned_value_scaled
 from kneebayes.modelfile.schema import ModelSpec
 from kneebayes.network import compiled
 from kneebayes.network.compiled import JOINT_LIMIT
@@ -186,3 +186,98 @@ def test_a_batch_pruned_row_by_row_equals_each_row_on_its_own(case: tuple[ModelS
     for r, s in enumerate(single):
         np.testing.assert_allclose(batch.joint[r], s.joint[0], rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(batch.log_evidence[r], s.log_evidence[0], rtol=1e-12, atol=1e-12)
+
+
+def _chain(n: int) -> kneebayes.Model:
+    """A cause over a chain of ``n`` findings, each the child of the one before: every component pruned."""
+    from kneebayes.modelfile.schema import NodeSpec, NoisyOr, Prior
+    from strategies import param
+
+    yes_no = ("yes", "no")
+    nodes = [NodeSpec(id="c", label="c", kind="cause", question="c?", states=yes_no,
+                      parameters=Prior((param(0.3), param(0.7))), askable=False)]
+    for i in range(n):
+        nodes.append(NodeSpec(id=f"f{i}", label=f"f{i}", kind="finding", question=f"f{i}?", states=yes_no,
+                              parameters=NoisyOr(param(0.1), ((f"f{i - 1}" if i else "c", param(0.7)),)), askable=True))
+    return _always_pruned(ModelSpec(name="chain", version="0", title="chain", nodes=tuple(nodes)))
+
+
+def _pattern(model: kneebayes.Model, evidence: dict[str, str]) -> tuple[compiled.Component, np.ndarray, np.ndarray]:
+    net = model.network
+    lam = encode(net, [to_indices(net, normalize(net, evidence))])
+    observed = (lam[0] != net.lam_template).any(axis=1)
+    (comp,) = net.components
+    return comp, lam, observed[comp.nodes]
+
+
+def _by_count_never(self: Pruning, n: int, work: float | None = None, than: float | None = None) -> bool:
+    return work is not None    # too many nodes by their count, but any planned work pays
+
+
+@pytest.mark.parametrize("plan_anyway_work, planned", [(0.0, True), (float("inf"), False)], ids=["expensive", "cheap"])
+def test_a_pattern_too_wide_by_its_count_is_planned_only_where_the_fixed_plan_is_expensive(
+        plan_anyway_work: float, planned: bool) -> None:
+    comp, lam, observed = _pattern(_chain(40), {"f5": "yes", "f20": "no"})
+    with mock.patch.object(Pruning, "worth_it", _by_count_never), \
+            mock.patch.object(pruned, "PLAN_ANYWAY_WORK", plan_anyway_work):
+        value = pruned_value(comp, lam[:, comp.nodes, :], observed)
+    if not planned:
+        assert value is None     # declined by the count: the fixed plan runs instead
+        return
+    full, scale = compiled_value(comp, lam)
+    np.testing.assert_allclose(value, full * np.exp(scale[:, None]), rtol=1e-12)
+
+
+def test_patterns_planned_past_their_count_stop_being_planned_once_they_keep_not_paying() -> None:
+    from kneebayes.network.pruned_plan import QUICK_MISSES
+
+    model = _chain(40)
+    spy = mock.Mock(wraps=pruned.choose_buckets)
+    planned = []
+    with mock.patch.object(Pruning, "worth_it", lambda self, n, work=None, than=None: False), \
+            mock.patch.object(pruned, "PLAN_ANYWAY_WORK", 0.0), mock.patch.object(pruned, "ONE_CALL_WORK", 0), \
+            mock.patch.object(pruned, "choose_buckets", spy):
+        for i in range(QUICK_MISSES + 2):   # each a new pattern; each planned one declined on its work
+            comp, lam, observed = _pattern(model, {f"f{i}": "yes", f"f{i + 20}": "no"})
+            before = spy.call_count
+            assert pruned_value(comp, lam[:, comp.nodes, :], observed) is None
+            planned.append(spy.call_count > before)
+    assert planned == [True] * QUICK_MISSES + [False, False]
+
+
+def test_a_pruned_value_that_underflows_comes_back_exact_when_rescaled() -> None:
+    # 600 findings, each answered against what its parent makes likely: P(evidence) about 1e-480, past float64
+    model = _chain(600)
+    evidence = {f"f{i}": ("yes", "no")[i % 2] for i in range(600)}
+    comp, lam, observed = _pattern(model, evidence)
+    with mock.patch.object(Pruning, "worth_it", lambda self, *_: True):
+        plain = pruned_value(comp, lam[:, comp.nodes, :], observed)
+        found = pruned_value_scaled(comp, lam[:, comp.nodes, :], observed)
+    assert plain is not None and plain.max() < 1e-250
+    assert found is not None
+    value, log_scale = found
+    full, scale = compiled_value(comp, lam)
+    assert np.log(value.sum()) + log_scale == pytest.approx(np.log(full.sum()) + scale[0], rel=1e-12)
+    assert np.log(value.sum()) + log_scale < -400 * np.log(10)
+
+
+def test_a_pruned_value_that_is_truly_zero_stays_zero_when_rescaled() -> None:
+    # f "yes" needs m, which is never present (and f has no leak): impossible whatever the cause
+    from kneebayes.modelfile.schema import NodeSpec, NoisyOr, Prior
+    from strategies import param
+
+    yes_no = ("yes", "no")
+    nodes = (NodeSpec(id="c", label="c", kind="cause", question="c?", states=yes_no,
+                      parameters=Prior((param(0.3), param(0.7))), askable=False),
+             NodeSpec(id="m", label="m", kind="risk_factor", question="m?", states=yes_no,
+                      parameters=Prior((param(0.0), param(1.0))), askable=True),
+             NodeSpec(id="f", label="f", kind="finding", question="f?", states=yes_no,
+                      parameters=NoisyOr(param(0.0), (("m", param(0.7)), ("c", param(0.0)))), askable=True))
+    comp, lam, observed = _pattern(_always_pruned(ModelSpec(name="zero", version="0", title="zero", nodes=nodes)),
+                                   {"f": "yes"})
+    with mock.patch.object(Pruning, "worth_it", lambda self, *_: True):
+        plain = pruned_value(comp, lam[:, comp.nodes, :], observed)
+        found = pruned_value_scaled(comp, lam[:, comp.nodes, :], observed)
+    assert plain is not None and not plain.any()
+    assert found is not None
+    assert not found[0].any() and np.isfinite(found[1])

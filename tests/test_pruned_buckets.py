@@ -369,3 +369,28 @@ def test_a_component_whose_fixed_plan_is_costly_plans_every_pattern() -> None:
     with mock.patch.object(pruned_plan, "UNPLANNED_UP_TO", -1.0):
         asked = _asked_while_nothing_pays(comp, own, template, wanted, pruned_plan.QUICK_MISSES + pruned_plan.QUICK_RETRY)
     assert all(asked)
+
+
+def test_a_bucket_of_more_tables_than_one_einsum_takes_runs_in_chunks() -> None:
+    # A cause with seventy answered findings: seventy tables over the cause in its bucket, past numpy's 32 operands
+    # (this raised numpy's "too many operands" before).
+    from kneebayes.modelfile.schema import NodeSpec, NoisyOr, Prior
+    from strategies import param
+
+    yes_no = ("yes", "no")
+    nodes = [NodeSpec(id="r", label="r", kind="risk_factor", question="r?", states=yes_no,
+                      parameters=Prior((param(0.3), param(0.7))), askable=True),
+             NodeSpec(id="c", label="c", kind="cause", question="c?", states=yes_no,
+                      parameters=NoisyOr(param(0.1), (("r", param(0.6)),)), askable=False)]
+    nodes += [NodeSpec(id=f"f{i}", label=f"f{i}", kind="finding", question=f"f{i}?", states=yes_no,
+                       parameters=NoisyOr(param(0.2), (("c", param(0.3 + 0.005 * i)),)), askable=True) for i in range(70)]
+    spec = ModelSpec(name="star", version="0", title="star", nodes=tuple(nodes))
+    evidence = {f"f{i}": ("yes", "no")[i % 3 == 0] for i in range(70)}
+    expected = kneebayes.Model(spec, joint_limit=1).diagnose(evidence)
+    runs: list[object] = []
+    with _buckets_always(runs):
+        dx = _pruned_model(spec).diagnose(evidence)
+        got = dx.distributions["c"]["yes"]
+    assert runs
+    assert got == pytest.approx(expected.distributions["c"]["yes"], rel=1e-12)
+    assert dx.log_evidence_probability == pytest.approx(expected.log_evidence_probability, rel=1e-12)

@@ -35,7 +35,7 @@ from ..network.pruned_plan import ROW_PRUNE_WORK, labels, targets_last
 from . import bipartite_queries
 from .backward import component_joints, forward_pass, prior_pass_fits, subtracts
 from .joint import TargetJoint
-from .pruned import bucket_marginals, bucket_value, clamped_work, pruned_value, release
+from .pruned import bucket_marginals, bucket_value, clamped_work, pruned_value, pruned_value_scaled, release
 
 
 def encode(net: CompiledNetwork, evidence: Sequence[Mapping[int, int | np.ndarray]]) -> np.ndarray:
@@ -334,6 +334,13 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
                     scales.append(unscaled)
                     q *= value
                     continue
+                # Zero or underflowed: the same pattern's plan again, rescaled, before the whole component
+                found = pruned_value_scaled(comp, lam[:, comp.nodes, :], observed[comp.nodes], net.memory_budget / 8)
+                if found is not None:
+                    comps.append(found[0])
+                    scales.append(np.full(1, found[1]))
+                    q *= found[0]
+                    continue
         if batch == 1 and comp.forward_first and comp.gradient is not None:
             assert observed_all is not None  # noqa: S101 - made for one row
             work = forward_pass(comp, lam[:, comp.nodes, :], _bits(observed_all[comp.nodes]))
@@ -481,15 +488,22 @@ def _wanted(net: CompiledNetwork, c: int) -> np.ndarray:
 def _pruned_rows(net: CompiledNetwork, comp: Component, own: np.ndarray,
                  all_or_none: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
     """A large component's value for a batch of its own rows, each row pruned to its own evidence's ancestors
-    (barren nodes sum to one); the rows where pruning declines or underflows take the full plan together
-    (which rescales), or with ``all_or_none`` the answer is None as soon as one row would."""
+    (barren nodes sum to one); a row that comes out zero or underflows runs its plan again, rescaled; the
+    rows where pruning declines take the full plan together (which rescales), or with ``all_or_none``
+    the answer is None as soon as one row would."""
     observed = (own != net.lam_template[comp.nodes]).any(axis=2)      # (batch, nodes)
     value = np.empty((own.shape[0], math.prod(comp.full_shape)))
     scale = np.zeros(own.shape[0])
     rest = []
     for r in range(own.shape[0]):
         row = pruned_value(comp, own[r : r + 1], observed[r], net.memory_budget / 8)
-        if row is None or row.max() < _TINY:
+        if row is not None and row.max() < _TINY:   # a state the evidence rules out, say (WATER: a third of clamps)
+            found = pruned_value_scaled(comp, own[r : r + 1], observed[r], net.memory_budget / 8)
+            row = None
+            if found is not None:
+                value[r], scale[r] = found[0][0], found[1]
+                continue
+        if row is None:
             if all_or_none:
                 return None
             rest.append(r)

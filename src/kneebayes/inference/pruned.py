@@ -18,7 +18,7 @@ import numpy as np
 
 from ..network.backward_plan import CALL_WORK, LETTERS
 from ..network.compiled import Component
-from ..network.contraction import plain_einsum
+from ..network.contraction import einsum_of_many
 from ..network.einsum_steps import MAX_OPERANDS
 from ..network.pruned_plan import (
     TARGET_AXES_QUICK_ENOUGH,
@@ -29,6 +29,7 @@ from ..network.pruned_plan import (
     choose_buckets,
     einsum_subscripts,
     labels,
+    note_planned,
     planning_pays,
     targets_last,
     unless_declined,
@@ -43,6 +44,11 @@ _SMALL = 1e-4   # a bucket pass rescales a message whose largest entry is below 
 # With the targets' axes last on every table an entry costs about a nanosecond, a fifth of a bucket pass's
 # (LINK: an order search priced at a bucket pass's rate took 270 ms to save nothing on a 150 ms pattern).
 TARGET_AXES_ENTRY_COST = 0.2
+#: From this fixed-plan work on, a pattern whose relevant nodes are too many for a pruned run to pay by their count
+#: (``Pruning.worth_it``) is planned all the same and judged by its planned work: cutting the observed axes out can
+#: shrink the tables far more than dropping nodes does (WATER, four targets mid-network: 21 of 28 nodes relevant,
+#: the fixed plan 20 ms, the planned one 1-3 ms). ``planning_pays`` stops it where such plans keep not paying.
+PLAN_ANYWAY_WORK = 1e6
 
 
 class _Plan(NamedTuple):   # immutable, and cheap to build once per pattern
@@ -50,14 +56,16 @@ class _Plan(NamedTuple):   # immutable, and cheap to build once per pattern
     steps: tuple[tuple[tuple[int, ...], str], ...]  # (input slots, subscripts); each output is the next slot
     result: int
     shape: tuple[int, ...]                         # the result's axes: card or 1 per enumerated target
+    work: float = 0.0                              # its estimated cost, in ``Pruning.full_work``'s units
 
 
 def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_entries: float) -> _Plan | str:
     """The plan of one evidence pattern: the observed nodes' ancestors are relevant (every other node is barren);
     evidence is instantiated (each observed axis sliced at its state), then the unobserved relevant nodes
     summed out in the order ``choose_buckets`` gives. Declined when that order builds a table past
-    ``max_entries`` or costs more than the fixed plan. Every table and message keeps the targets' axes last
-    (``targets_last``)."""
+    ``max_entries`` or costs more than the fixed plan, or unplanned when the relevant nodes are too many by
+    their count, unless the fixed plan is expensive (``PLAN_ANYWAY_WORK``). Every table and message keeps
+    the targets' axes last (``targets_last``)."""
     obs = observed.nonzero()[0].tolist()
     bits = pr.always_bits
     for i in obs:
@@ -65,8 +73,19 @@ def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_ent
     if not bits:
         return _UNREACHED
     n_rel = bits.bit_count()
-    if not pr.worth_it(n_rel):
+    if pr.worth_it(n_rel):
+        return _planned(pr, observed, cards, max_entries, bits, n_rel)
+    if pr.full_work < PLAN_ANYWAY_WORK or not planning_pays(pr, cards):
         return _DECLINED
+    plan = _planned(pr, observed, cards, max_entries, bits, n_rel)
+    note_planned(pr, cards, plan.work if isinstance(plan, _Plan) else math.inf)
+    return plan
+
+
+def _planned(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_entries: float, bits: int,
+             n_rel: int) -> _Plan | str:
+    """``_plan_for``'s plan once the relevant nodes (``bits``, ``n_rel`` of them) are worth planning for."""
+    obs = observed.nonzero()[0].tolist()
     rel = []
     while bits:
         low = bits & -bits
@@ -98,7 +117,7 @@ def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_ent
         # So small that one plain einsum over every table beats an order's steps, and planning them
         present = "".join(t for t in lab.targets if t in axes)
         step = (tuple(range(len(scopes))), einsum_subscripts(scopes, present, "".join(sorted(axes))))
-        return _Plan(tuple(tables), (step,), len(scopes), _shape(pr, lab.targets, present))
+        return _Plan(tuple(tables), (step,), len(scopes), _shape(pr, lab.targets, present), work + CALL_WORK)
 
     def declined(found: Buckets) -> bool:
         return (found.largest > max_entries or max(map(len, found.cliques), default=0) > len(LETTERS)
@@ -119,7 +138,8 @@ def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_ent
     else:
         steps.append((tuple(slot for slot, _ in left), einsum_subscripts([vs for _, vs in left], present, present)))
         result += 1
-    return _Plan(tuple(tables), tuple(steps), result, _shape(pr, lab.targets, present))
+    return _Plan(tuple(tables), tuple(steps), result, _shape(pr, lab.targets, present),
+                 2.0 * buckets.total + CALL_WORK * len(buckets.order))
 
 
 def _shape(pr: Pruning, targets: str, present: str) -> tuple[int, ...]:
@@ -151,8 +171,32 @@ def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray,
     reaches so much of the component that its fixed plan is cheaper, or
     when an answer is soft (a likelihood vector, or one state at a weight
     other than 1): this plan cuts each observed node at its one state, and
-    the fixed plan multiplies likelihoods in.
+    the fixed plan multiplies likelihoods in. A value may underflow: see
+    :func:`pruned_value_scaled`.
     """
+    found = _pattern(comp, own, observed, max_entries)
+    if found is None or isinstance(found, np.ndarray):
+        return found
+    return _run(comp, *found, None)
+
+
+def pruned_value_scaled(comp: Component, own: np.ndarray, observed: np.ndarray,
+                        max_entries: float = math.inf) -> tuple[np.ndarray, float] | None:
+    """:func:`pruned_value` with every message rescaled by its largest entry: ``(value, log_scale)``, the
+    value being ``value * exp(log_scale)``. For a value that came out below the caller's floor: an
+    underflow comes back exact, and a value that is truly zero (a state the evidence rules out) comes
+    back zero from the same small plan, where the fixed plan would take the whole component."""
+    found = _pattern(comp, own, observed, max_entries)
+    if found is None or isinstance(found, np.ndarray):
+        return None if found is None else (found, 0.0)
+    log_scale = [0.0]
+    return _run(comp, *found, log_scale), log_scale[0]
+
+
+def _pattern(comp: Component, own: np.ndarray, observed: np.ndarray,
+             max_entries: float) -> tuple[_Plan, dict[int, int]] | np.ndarray | None:
+    """One evidence row's plan (made once per pattern) and its observed states; the value itself where
+    nothing reaches the component; None where the fixed plan runs instead (declined, or a soft answer)."""
     pr = comp.pruning
     assert pr is not None  # noqa: S101 - only called on components that have one
     seen = np.flatnonzero(observed)
@@ -162,7 +206,6 @@ def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray,
         if row.count(1.0) != 1 or row.count(0.0) != len(row) - 1:
             return None   # soft: the fixed plan multiplies its likelihoods in
         states[j] = row.index(1.0)
-    k = math.prod(comp.full_shape)
     key = observed.tobytes()          # the relevant nodes follow from the observed ones
     plan = pr.plans.get(key)
     if plan is None:
@@ -171,9 +214,26 @@ def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray,
             pr.plans.clear()
         pr.plans[key] = plan
     if plan is _UNREACHED:
-        return np.ones((1, k))   # nothing reaches it: its tables sum to exactly 1
+        return np.ones((1, math.prod(comp.full_shape)))   # nothing reaches it: its tables sum to exactly 1
     if not isinstance(plan, _Plan):
         return None              # the fixed plan is cheaper for this pattern
+    return plan, states
+
+
+def _rescaled(array: np.ndarray, log_scale: list[float]) -> np.ndarray:
+    """``array`` divided by its largest entry in size (a new array: a table's cut, or a step that only
+    reorders, may be a view of a kept table), that entry's log added to ``log_scale``. Cut tables too:
+    hundreds of answers cut to scalars meet in one product, which would underflow before any message."""
+    top = float(np.abs(array).max()) if array.size else 0.0
+    if top <= 0.0 or top == 1.0:
+        return array
+    log_scale[0] += math.log(top)
+    return array / top
+
+
+def _run(comp: Component, plan: _Plan, states: dict[int, int], log_scale: list[float] | None) -> np.ndarray:
+    """A pattern's plan run on its observed ``states``: the value, (1, K); with ``log_scale`` (one float, added
+    to) every message is divided by its largest entry in size."""
     slots: list[np.ndarray] = []
     for table, cut in plan.tables:
         if cut:
@@ -181,10 +241,12 @@ def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray,
             for axis, j in cut:
                 index[axis] = states[j]
             table = table[tuple(index)]
-        slots.append(table)
+        slots.append(table if log_scale is None else _rescaled(table, log_scale))
     for inputs, subscripts in plan.steps:
-        slots.append(plain_einsum(subscripts, *[slots[s] for s in inputs]))
+        message = einsum_of_many(subscripts, *[slots[s] for s in inputs])
+        slots.append(message if log_scale is None else _rescaled(message, log_scale))
     out = np.maximum(slots[plan.result], 0.0)   # a factorised noisy-OR subtracts: clip its rounding residue
+    k = math.prod(comp.full_shape)
     if plan.shape == comp.full_shape:
         return out.reshape(1, k)
     return np.broadcast_to(out.reshape((1, *plan.shape)), (1, *comp.full_shape)).reshape(1, k)
@@ -290,7 +352,7 @@ def _collect(tables: tuple[np.ndarray, ...], plan: BucketPlan, row: np.ndarray, 
     n_slots = len(slots)
     for inputs, subscripts, program in plan.forward:
         operands = [slots[s] for s in inputs]
-        out = plain_einsum(subscripts, *operands) if program is None else program.run(operands)
+        out = einsum_of_many(subscripts, *operands) if program is None else program.run(operands)
         top = out.max()
         if top < _SMALL:
             if not top > 0.0:
@@ -319,7 +381,7 @@ def bucket_marginals(run: BucketRun, positions: Iterable[int], cards: Sequence[i
 
     for child, up, inputs, subscripts, program in plan.backward:
         ops = operands(up, inputs)
-        down = program.run(ops) if program is not None else plain_einsum(subscripts, *ops)
+        down = program.run(ops) if program is not None else einsum_of_many(subscripts, *ops)
         incoming[child] = down / down.max()
     out = {}
     for j in positions:
@@ -329,7 +391,7 @@ def bucket_marginals(run: BucketRun, positions: Iterable[int], cards: Sequence[i
         else:
             step, inputs, subscripts, program = plan.marginals[j]
             ops = operands(step, inputs)
-            p = program.run(ops) if program is not None else plain_einsum(subscripts, *ops)
+            p = program.run(ops) if program is not None else einsum_of_many(subscripts, *ops)
             p = p / p.sum()
         out[j] = p
     return out

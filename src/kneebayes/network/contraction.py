@@ -42,6 +42,29 @@ CHAIN_MEMORY = 32_768.0     # elements (256 KB) a chain's largest intermediate m
 BATCH_PATH_WORK = 1_500.0
 
 
+def einsum_of_many(subscripts: str, *operands: np.ndarray) -> np.ndarray:
+    """``plain_einsum`` for any number of operands: past ``PLAIN_OPERANDS`` (numpy's limit) the first ones are
+    multiplied in chunks first, each chunk keeping every axis it has (so within the step's own clique),
+    until the rest fit in one call. A pruned pass meets such a step where a node has many answered
+    children (a cause with seventy findings: seventy tables over the cause in its bucket).
+
+    >>> import numpy as np
+    >>> ops = [np.full(2, 0.5)] * 40
+    >>> einsum_of_many(",".join(["i"] * 40) + "->i", *ops).tolist() == [0.5 ** 40] * 2
+    True
+    """
+    if len(operands) <= PLAIN_OPERANDS:
+        return _plain_einsum(subscripts, *operands)
+    inputs, output = subscripts.split("->")
+    terms, ops = inputs.split(","), list(operands)
+    while len(terms) > PLAIN_OPERANDS:
+        chunk, terms = terms[:PLAIN_OPERANDS], terms[PLAIN_OPERANDS:]
+        kept = "".join(dict.fromkeys("".join(chunk)))    # every axis of the chunk, in order of appearance
+        ops = [_plain_einsum(",".join(chunk) + "->" + kept, *ops[:PLAIN_OPERANDS]), *ops[PLAIN_OPERANDS:]]
+        terms = [kept, *terms]
+    return _plain_einsum(",".join(terms) + "->" + output, *ops)
+
+
 @dataclass(frozen=True, eq=False)
 class Pairwise:
     """One contraction of two operands popped from the running list; the result is appended."""

@@ -270,9 +270,7 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
     buckets = unless_declined(pr, cards, hidden, scopes, choose_buckets(pr, cards, hidden, scopes), declined)
     work = math.inf if buckets is None else 2.0 * buckets.total + n_rel * PLAN_WORK_PER_NODE
     if than is None:   # planned: whether it paid tells planning_pays about the next patterns
-        unpaid = _static(pr, cards).unpaid
-        paid = pr.full_work >= PLAN_PAYS_FROM * work or pr.full_work > UNPLANNED_UP_TO
-        unpaid[0] = 0 if paid else unpaid[0] + 1
+        note_planned(pr, cards, work)
     if buckets is None:   # before any einsum is planned
         return None
     order, steps, cliques = buckets.order, buckets.steps, buckets.cliques
@@ -462,6 +460,15 @@ def planning_pays(pr: Pruning, cards: Sequence[int]) -> bool:
     unpaid = _static(pr, cards).unpaid
     unpaid[1] += 1
     return unpaid[0] < QUICK_MISSES or unpaid[1] % QUICK_RETRY == 0
+
+
+def note_planned(pr: Pruning, cards: Sequence[int], work: float) -> None:
+    """Tell :func:`planning_pays` how a pattern it let through turned out: planned at ``work`` (``math.inf``
+    where declined), it paid if the fixed plan costs at least ``PLAN_PAYS_FROM`` times that (or more than
+    ``UNPLANNED_UP_TO``, where any cheaper pass repays its planning)."""
+    unpaid = _static(pr, cards).unpaid
+    paid = pr.full_work >= PLAN_PAYS_FROM * work or pr.full_work > UNPLANNED_UP_TO
+    unpaid[0] = 0 if paid else unpaid[0] + 1
 
 
 def unless_declined(pr: Pruning, cards: Sequence[int], variables: Iterable[str], scopes: Sequence[str],
