@@ -281,3 +281,24 @@ def test_a_pruned_value_that_is_truly_zero_stays_zero_when_rescaled() -> None:
     assert plain is not None and not plain.any()
     assert found is not None
     assert not found[0].any() and np.isfinite(found[1])
+
+
+@pytest.mark.parametrize("plan_anyway_work, planned", [(0.0, True), (float("inf"), False)], ids=["expensive", "cheap"])
+def test_clamps_too_wide_by_their_count_are_planned_and_pruned_where_the_alternative_is_expensive(
+        plan_anyway_work: float, planned: bool) -> None:
+    from kneebayes.inference import posterior
+
+    model = _chain(40)
+    net = model.network
+    lam = encode(net, [to_indices(net, normalize(net, {"f3": "yes", "f30": "no"}))])
+    tj = posterior.target_joint(net, lam)
+    candidates = [net.index[f"f{i}"] for i in (0, 10, 20, 39)]
+    expected = posterior.joint_with_targets(net, lam, tj, candidates)
+    spy = mock.Mock(wraps=posterior.pattern_work)
+    with mock.patch.object(posterior, "ROW_PRUNE_WORK", -1.0), mock.patch.object(Pruning, "worth_it", _by_count_never), \
+            mock.patch.object(posterior, "PLAN_CLAMPS_WORK", plan_anyway_work), \
+            mock.patch.object(pruned, "PLAN_ANYWAY_WORK", plan_anyway_work), \
+            mock.patch.object(posterior, "pattern_work", spy):
+        got = posterior.joint_with_targets(net, lam, tj, candidates)
+    assert spy.called is planned
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-15)
