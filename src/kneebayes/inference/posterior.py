@@ -802,6 +802,12 @@ def _run_with_complements(net: CompiledNetwork, comp: Component, lam: np.ndarray
 #: (a few tenths of a millisecond per clamped node): WATER's sweeps, 1.9e9-3.3e9, take it; Pathfinder's largest,
 #: 4.2e6, where planning cost its ranking 15%, does not.
 PLAN_CLAMPS_WORK = 1e8
+#: What a unit of a pruned clamp's planned work costs against a unit of a sweep's, and each clamp's own fixed
+#: cost (a row planned, cut and run): its plain einsum loops took 1-2.8 ns a unit (WATER, MILDEW) where a sweep's
+#: chains of matrix products took 0.08-0.55 ns, so on MILDEW (500 clamps of states, 160-550 ms against a 30 ms
+#: sweep) the sweep is kept and on WATER (80 clamps, 10-40 ms against 0.7-1 s) the clamps are taken.
+PLAIN_LOOP_FACTOR = 4.0
+CLAMP_ROW_WORK = 4 * CALL_WORK
 
 
 def _prune_clamps(net: CompiledNetwork, comp: Component, own: np.ndarray, positions: np.ndarray, n_clamps: int) -> bool:
@@ -825,7 +831,7 @@ def _prune_clamps(net: CompiledNetwork, comp: Component, own: np.ndarray, positi
     for position, count in zip(nodes.tolist(), clamps.tolist()):
         pattern = observed.copy()
         pattern[position] = True
-        total += count * pattern_work(comp, pattern, net.memory_budget / 8)
+        total += count * (PLAIN_LOOP_FACTOR * pattern_work(comp, pattern, net.memory_budget / 8) + CLAMP_ROW_WORK)
         if 2.0 * total >= other:
             return False
     return True
