@@ -343,7 +343,8 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
                     q *= value
                     continue
                 # Zero or underflowed: the same pattern's plan again, rescaled, before the whole component
-                found = pruned_value_scaled(comp, lam[:, comp.nodes, :], observed[comp.nodes], net.memory_budget / 8)
+                found = (None if value is None else
+                         pruned_value_scaled(comp, lam[:, comp.nodes, :], observed[comp.nodes], net.memory_budget / 8))
                 if found is not None:
                     comps.append(found[0])
                     scales.append(np.full(1, found[1]))
@@ -797,10 +798,10 @@ def _run_with_complements(net: CompiledNetwork, comp: Component, lam: np.ndarray
     return values.reshape(batch * n_clamps, -1), np.zeros(batch * n_clamps)
 
 
-#: From this cost of the alternative (a sweep, or full clamped passes; ``Pruning.full_work``'s units, about half a
-#: nanosecond each) clamps that their count of nodes declines are planned and weighed by their planned work
-#: (a few tenths of a millisecond per clamped node): WATER's sweeps, 1.9e9-3.3e9, take it; Pathfinder's largest,
-#: 4.2e6, where planning cost its ranking 15%, does not.
+#: From this cost of the alternative (a sweep, or full clamped passes, in ``Pruning.full_work``'s units: a sweep's
+#: took 0.08-0.55 ns each on WATER and MILDEW) clamps that their count of nodes declines are planned and weighed by
+#: their planned work (a few tenths of a millisecond per clamped node): WATER's sweeps, 1.9e9-3.3e9, take it;
+#: Pathfinder's largest, 4.2e6, where planning cost its ranking 15%, does not.
 PLAN_CLAMPS_WORK = 1e8
 #: What a unit of a pruned clamp's planned work costs against a unit of a sweep's, and each clamp's own fixed
 #: cost (a row planned, cut and run): its plain einsum loops took 1-2.8 ns a unit (WATER, MILDEW) where a sweep's

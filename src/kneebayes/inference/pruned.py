@@ -74,18 +74,18 @@ def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_ent
         return _UNREACHED
     n_rel = bits.bit_count()
     if pr.worth_it(n_rel):
-        return _planned(pr, observed, cards, max_entries, bits, n_rel)
+        return _planned(pr, obs, cards, max_entries, bits, n_rel)
     if pr.full_work < PLAN_ANYWAY_WORK or not planning_pays(pr, cards):
         return _DECLINED
-    plan = _planned(pr, observed, cards, max_entries, bits, n_rel)
+    plan = _planned(pr, obs, cards, max_entries, bits, n_rel)
     note_planned(pr, cards, plan.work if isinstance(plan, _Plan) else math.inf)
     return plan
 
 
-def _planned(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_entries: float, bits: int,
+def _planned(pr: Pruning, obs: list[int], cards: tuple[int, ...], max_entries: float, bits: int,
              n_rel: int) -> _Plan | str:
-    """``_plan_for``'s plan once the relevant nodes (``bits``, ``n_rel`` of them) are worth planning for."""
-    obs = observed.nonzero()[0].tolist()
+    """``_plan_for``'s plan once the relevant nodes (``bits``, ``n_rel`` of them; ``obs`` the observed positions)
+    are worth planning for."""
     rel = []
     while bits:
         low = bits & -bits
