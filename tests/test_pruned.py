@@ -302,3 +302,30 @@ def test_clamps_too_wide_by_their_count_are_planned_and_pruned_where_the_alterna
         got = posterior.joint_with_targets(net, lam, tj, candidates)
     assert spy.called is planned
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-15)
+
+
+def test_a_rescaled_run_stops_at_a_table_that_is_zero_everywhere() -> None:
+    # f has no leak and weighs nothing on its parents: "yes" is impossible, so its table cut at "yes" is zero
+    # everywhere and the rescaled run multiplies nothing; the value is zero either way
+    from kneebayes.modelfile.schema import NodeSpec, NoisyOr, Prior
+    from strategies import param
+
+    yes_no = ("yes", "no")
+    nodes = (NodeSpec(id="c", label="c", kind="cause", question="c?", states=yes_no,
+                      parameters=Prior((param(0.3), param(0.7))), askable=False),
+             NodeSpec(id="m", label="m", kind="risk_factor", question="m?", states=yes_no,
+                      parameters=Prior((param(0.4), param(0.6))), askable=True),
+             NodeSpec(id="f", label="f", kind="finding", question="f?", states=yes_no,
+                      parameters=NoisyOr(param(0.0), (("m", param(0.0)), ("c", param(0.0)))), askable=True))
+    comp, lam, observed = _pattern(_always_pruned(ModelSpec(name="zero", version="0", title="zero", nodes=nodes)),
+                                   {"f": "yes"})
+    calls = {}
+    for kind, run in (("plain", pruned_value), ("scaled", pruned_value_scaled)):
+        spy = mock.Mock(wraps=pruned.einsum_of_many)
+        with mock.patch.object(Pruning, "worth_it", lambda self, *_: True), mock.patch.object(pruned, "ONE_CALL_WORK", 0), \
+                mock.patch.object(pruned, "einsum_of_many", spy):
+            found = run(comp, lam[:, comp.nodes, :], observed)
+        calls[kind] = spy.call_count
+        value = found if kind == "plain" else found[0]
+        assert value is not None and not value.any()
+    assert calls == {"plain": 1, "scaled": 0}

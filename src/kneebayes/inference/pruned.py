@@ -214,12 +214,17 @@ def _pattern(comp: Component, own: np.ndarray, observed: np.ndarray,
     return plan, states
 
 
-def _rescaled(array: np.ndarray, log_scale: list[float]) -> np.ndarray:
+def _rescaled(array: np.ndarray, log_scale: list[float]) -> np.ndarray | None:
     """``array`` divided by its largest entry in size (a new array: a table's cut, or a step that only
-    reorders, may be a view of a kept table), that entry's log added to ``log_scale``. Cut tables too:
-    hundreds of answers cut to scalars meet in one product, which would underflow before any message."""
-    top = float(np.abs(array).max()) if array.size else 0.0
-    if top <= 0.0 or top == 1.0:
+    reorders, may be a view of a kept table), that entry's log added to ``log_scale``; None where every
+    entry is zero. Cut tables too: hundreds of answers cut to scalars meet in one product, which would
+    underflow before any message."""
+    if not array.size:
+        return array
+    top = float(np.abs(array).max())
+    if top <= 0.0:
+        return None
+    if top == 1.0:
         return array
     log_scale[0] += math.log(top)
     return array / top
@@ -253,7 +258,10 @@ def pattern_work(comp: Component, observed: np.ndarray, max_entries: float = mat
 
 def _run(comp: Component, plan: _Plan, states: dict[int, int], log_scale: list[float] | None) -> np.ndarray:
     """A pattern's plan run on its observed ``states``: the value, (1, K); with ``log_scale`` (one float, added
-    to) every message is divided by its largest entry in size."""
+    to) every table and message is divided by its largest entry in size, and a table or message that is zero
+    everywhere ends the run (the value is zero: WATER's rankings clamp states the answers rule out, a third
+    of their rows, which then skip the rest of their plan)."""
+    k = math.prod(comp.full_shape)
     slots: list[np.ndarray] = []
     for table, cut in plan.tables:
         if cut:
@@ -261,12 +269,19 @@ def _run(comp: Component, plan: _Plan, states: dict[int, int], log_scale: list[f
             for axis, j in cut:
                 index[axis] = states[j]
             table = table[tuple(index)]
-        slots.append(table if log_scale is None else _rescaled(table, log_scale))
+        if log_scale is not None:
+            table = _rescaled(table, log_scale)
+            if table is None:
+                return np.zeros((1, k))
+        slots.append(table)
     for inputs, subscripts in plan.steps:
         message = einsum_of_many(subscripts, *[slots[s] for s in inputs])
-        slots.append(message if log_scale is None else _rescaled(message, log_scale))
+        if log_scale is not None:
+            message = _rescaled(message, log_scale)
+            if message is None:
+                return np.zeros((1, k))
+        slots.append(message)
     out = np.maximum(slots[plan.result], 0.0)   # a factorised noisy-OR subtracts: clip its rounding residue
-    k = math.prod(comp.full_shape)
     if plan.shape == comp.full_shape:
         return out.reshape(1, k)
     return np.broadcast_to(out.reshape((1, *plan.shape)), (1, *comp.full_shape)).reshape(1, k)
