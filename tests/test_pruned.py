@@ -261,8 +261,9 @@ def test_a_pruned_value_that_underflows_comes_back_exact_when_rescaled() -> None
     assert np.log(value.sum()) + log_scale < -400 * np.log(10)
 
 
-def test_a_pruned_value_that_is_truly_zero_stays_zero_when_rescaled() -> None:
-    # f "yes" needs m, which is never present (and f has no leak): impossible whatever the cause
+def _f_yes_impossible(m_present: float, m_weight: float) -> tuple[compiled.Component, np.ndarray, np.ndarray]:
+    """A cause c, a risk factor m present with probability ``m_present``, and a finding f, noisy-OR over m
+    (weight ``m_weight``) and c (weight 0) with no leak, answered "yes": the pattern of its one component."""
     from kneebayes.modelfile.schema import NodeSpec, NoisyOr, Prior
     from strategies import param
 
@@ -270,11 +271,15 @@ def test_a_pruned_value_that_is_truly_zero_stays_zero_when_rescaled() -> None:
     nodes = (NodeSpec(id="c", label="c", kind="cause", question="c?", states=yes_no,
                       parameters=Prior((param(0.3), param(0.7))), askable=False),
              NodeSpec(id="m", label="m", kind="risk_factor", question="m?", states=yes_no,
-                      parameters=Prior((param(0.0), param(1.0))), askable=True),
+                      parameters=Prior((param(m_present), param(1.0 - m_present))), askable=True),
              NodeSpec(id="f", label="f", kind="finding", question="f?", states=yes_no,
-                      parameters=NoisyOr(param(0.0), (("m", param(0.7)), ("c", param(0.0)))), askable=True))
-    comp, lam, observed = _pattern(_always_pruned(ModelSpec(name="zero", version="0", title="zero", nodes=nodes)),
-                                   {"f": "yes"})
+                      parameters=NoisyOr(param(0.0), (("m", param(m_weight)), ("c", param(0.0)))), askable=True))
+    return _pattern(_always_pruned(ModelSpec(name="zero", version="0", title="zero", nodes=nodes)), {"f": "yes"})
+
+
+def test_a_pruned_value_that_is_truly_zero_stays_zero_when_rescaled() -> None:
+    # f "yes" needs m, which is never present (and f has no leak): impossible whatever the cause
+    comp, lam, observed = _f_yes_impossible(m_present=0.0, m_weight=0.7)
     with mock.patch.object(Pruning, "worth_it", lambda self, *_: True):
         plain = pruned_value(comp, lam[:, comp.nodes, :], observed)
         found = pruned_value_scaled(comp, lam[:, comp.nodes, :], observed)
@@ -307,18 +312,7 @@ def test_clamps_too_wide_by_their_count_are_planned_and_pruned_where_the_alterna
 def test_a_rescaled_run_stops_at_a_table_that_is_zero_everywhere() -> None:
     # f has no leak and weighs nothing on its parents: "yes" is impossible, so its table cut at "yes" is zero
     # everywhere and the rescaled run multiplies nothing; the value is zero either way
-    from kneebayes.modelfile.schema import NodeSpec, NoisyOr, Prior
-    from strategies import param
-
-    yes_no = ("yes", "no")
-    nodes = (NodeSpec(id="c", label="c", kind="cause", question="c?", states=yes_no,
-                      parameters=Prior((param(0.3), param(0.7))), askable=False),
-             NodeSpec(id="m", label="m", kind="risk_factor", question="m?", states=yes_no,
-                      parameters=Prior((param(0.4), param(0.6))), askable=True),
-             NodeSpec(id="f", label="f", kind="finding", question="f?", states=yes_no,
-                      parameters=NoisyOr(param(0.0), (("m", param(0.0)), ("c", param(0.0)))), askable=True))
-    comp, lam, observed = _pattern(_always_pruned(ModelSpec(name="zero", version="0", title="zero", nodes=nodes)),
-                                   {"f": "yes"})
+    comp, lam, observed = _f_yes_impossible(m_present=0.4, m_weight=0.0)
     calls = {}
     for kind, run in (("plain", pruned_value), ("scaled", pruned_value_scaled)):
         spy = mock.Mock(wraps=pruned.einsum_of_many)
