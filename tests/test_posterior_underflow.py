@@ -85,7 +85,7 @@ def test_a_posterior_of_1e_300_is_not_rounded_to_zero(spec: ModelSpec, path: str
     model = _model(spec, path)
     with mock.patch.object(Pruning, "worth_it", lambda self, *_: True):
         got = model.marginals(EVIDENCE, nodes=["B"])["B"]["yes"]
-    assert got == pytest.approx(expected["B"]["yes"], rel=1e-9)
+    assert got == pytest.approx(expected["B"]["yes"], rel=1e-9, abs=0.0)
 
 
 @PATHS
@@ -99,7 +99,7 @@ def test_tiny_evidence_probability_and_target_posterior_equal_log_space_enumerat
         got = dx.distributions["A"]
     assert dx.log_evidence_probability == pytest.approx(log_e, rel=1e-12)
     for state, p in expected["A"].items():
-        assert got[state] == pytest.approx(p, rel=1e-9)
+        assert got[state] == pytest.approx(p, rel=1e-9, abs=0.0)
 
 
 def test_the_last_resort_for_a_marginal_is_a_bucket_pass_where_one_pays(spec: ModelSpec) -> None:
@@ -122,4 +122,4 @@ def test_the_last_resort_for_a_marginal_is_a_bucket_pass_where_one_pays(spec: Mo
         got = model.marginals(EVIDENCE, nodes=["B"])["B"]
     assert last_resorts == [True]
     for state, p in expected["B"].items():
-        assert got[state] == pytest.approx(p, rel=1e-9)
+        assert got[state] == pytest.approx(p, rel=1e-9, abs=0.0)

@@ -259,6 +259,28 @@ def test_a_large_bucket_pass_is_let_go_once_its_marginals_are_taken() -> None:
     assert again.value == run.value
 
 
+def test_a_bucket_pass_whose_value_is_not_small_multiplies_plainly_and_equals_the_rescaled_pass() -> None:
+    from kneebayes.inference import pruned
+
+    comp, own, template, wanted = _alarm_component()
+    positions = np.flatnonzero(wanted).tolist()
+    with mock.patch.object(Pruning, "worth_it", lambda self, *_: True):
+        plain = bucket_value(comp, own, template, wanted)
+        assert plain is not None
+        plain_marginals = pruned.bucket_marginals(plain, positions, comp.cards)
+        with mock.patch.object(pruned, "KEEP_ENTRIES", -1.0):   # let the kept pass go, so the next one runs
+            pruned.release(comp, plain)
+        with mock.patch.object(pruned, "HIDDEN_UNDERFLOW", math.inf):   # no value is large enough to trust plainly
+            rescaled = bucket_value(comp, own, template, wanted)
+            assert rescaled is not None
+            rescaled_marginals = pruned.bucket_marginals(rescaled, positions, comp.cards)
+    assert plain.value >= pruned.HIDDEN_UNDERFLOW and not plain.rescaled
+    assert rescaled.rescaled
+    assert plain.value == pytest.approx(rescaled.value * math.exp(rescaled.log_scale), rel=1e-12)
+    for j in positions:
+        np.testing.assert_allclose(plain_marginals[j], rescaled_marginals[j], rtol=1e-12, atol=0.0)
+
+
 def test_a_component_with_a_split_noisy_or_takes_no_bucket_pass_and_stays_exact() -> None:
     """A noisy-OR with two parents outside the targets is split into pieces that subtract (over a hidden
     variable); a message may then be zero or negative, which rescaling by its largest entry cannot take. With a

@@ -36,6 +36,7 @@ from . import bipartite_queries
 from .backward import component_joints, forward_pass, prior_pass_fits, subtracts
 from .joint import TargetJoint
 from .pruned import (
+    HIDDEN_UNDERFLOW,
     bucket_marginals,
     bucket_value,
     clamped_work,
@@ -80,7 +81,6 @@ def encode(net: CompiledNetwork, evidence: Sequence[Mapping[int, int | np.ndarra
 
 _TINY = 1e-250
 _SHIFT_IN_LOGS = 600.0       # a clamp's scale this far (in logs) below its component's is applied in log space
-_HIDDEN_UNDERFLOW = 2.3e-8   # a value below this may hide posteriors of 1e-300 that underflowed (below 2.2e-308)
 
 
 def _rescale(x: np.ndarray, log_scale: np.ndarray) -> np.ndarray:
@@ -695,11 +695,11 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         if sweep and comp.gradient is not None:
             value, shares = _sweep(net, c, own, p_idx, tj.forwards[c] if tj.forwards else None)
             wanted = shares[:, p_idx, x_idx, :]
-            # Else an underflow: clamp, with rescaling, below. Below _HIDDEN_UNDERFLOW a share that came out
+            # Else an underflow: clamp, with rescaling, below. Below HIDDEN_UNDERFLOW a share that came out
             # zero may be one that underflowed yet is a posterior above 1e-300: clamped too.
             top = value.max()
             lowest = top if batch == 1 else value.max(axis=1).min()   # the smallest row's largest entry
-            if lowest >= _TINY and (top >= _HIDDEN_UNDERFLOW or wanted.all()):
+            if lowest >= _TINY and (top >= HIDDEN_UNDERFLOW or wanted.all()):
                 out[:, n_idx, x_idx, :] = wanted * _per_unit(tj.joint, value)[:, None, :]
                 continue
         # A node's last state, where it is run, may be taken as its other states' complement instead.
@@ -710,7 +710,7 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
                 _put_clamped(out, found, tj, c, n_idx, x_idx, batch, n_clamps, K)
                 continue
         # The last resort, a pass per clamp, weighed against a bucket pass (whose messages rescale): a sweep's value
-        # below _HIDDEN_UNDERFLOW with one share zero lands here (MUNIN, P(evidence) 2.1e-8 and a structural zero:
+        # below HIDDEN_UNDERFLOW with one share zero lands here (MUNIN, P(evidence) 2.1e-8 and a structural zero:
         # 5,500 pruned clamps, 100 s; its bucket pass, declined above against one fixed pass, about 1 s).
         if buckets and comp.pruning is not None and _by_buckets(net, c, own, tj, out, (n_idx, p_idx, x_idx),
                                                                 n_clamps * comp.pruning.full_work):
@@ -752,7 +752,7 @@ def _sweep_one(net: CompiledNetwork, c: int, own: np.ndarray, tj: TargetJoint, o
         return False
     value, shares = _sweep(net, c, own, opened, tj.forwards[c] if tj.forwards else None)
     top = float(np.maximum.reduce(value, axis=None))   # the ufunc itself: ndarray.max's Python wrapper costs more here
-    if top < _TINY or (top < _HIDDEN_UNDERFLOW and not shares[0, opened, x_idx[open_]].all()):
+    if top < _TINY or (top < HIDDEN_UNDERFLOW and not shares[0, opened, x_idx[open_]].all()):
         return False   # an underflow, or a share that may have underflowed: clamping rescales
     answered = p_idx[single] if single is not None else ()
     if len(answered):   # states with zero likelihood have zero shares already; an answered node's are its value's

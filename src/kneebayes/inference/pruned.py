@@ -40,7 +40,10 @@ _MAX_PLANS = 4096
 #: plain einsum over all its tables, unplanned: on Pathfinder's patterns (a leaf's few ancestors, the 63 faults
 #: last) one call took 0.9-2.4 us where the planned steps took 1.2-3.4, and the plan itself about 12 us more.
 ONE_CALL_WORK = 8192
-_SMALL = 1e-4   # a bucket pass rescales a message whose largest entry is below this
+_SMALL = 1e-4   # a careful bucket pass rescales a message whose largest entry is below this
+#: A value at least this large cannot hide a posterior above 1e-300 that underflowed (below 2.2e-308) in a pass
+#: that multiplies plainly; below it the pass is run again with every message rescaled.
+HIDDEN_UNDERFLOW = 2.3e-8
 # With the targets' axes last on every table an entry costs about a nanosecond, a fifth of a bucket pass's
 # (LINK: an order search priced at a bucket pass's rate took 270 ms to save nothing on a 150 ms pattern).
 TARGET_AXES_ENTRY_COST = 0.2
@@ -301,6 +304,7 @@ class BucketRun:
     log_scale: float                   # the value is ``value * exp(log_scale)``
     observed: dict[int, int]           # hard-observed position -> its state
     entries: float = 0.0               # entries of the messages kept
+    rescaled: bool = True              # whether its messages were rescaled (the way back rescales too)
 
 
 KEEP_ENTRIES = 4_194_304.0   # 32 MB of messages
@@ -360,26 +364,36 @@ def release(comp: Component, run: BucketRun) -> None:
 
 
 def _collect(tables: tuple[np.ndarray, ...], plan: BucketPlan, row: np.ndarray, hard: np.ndarray) -> BucketRun | None:
+    """The collect pass, multiplied plainly where its value comes out at least ``HIDDEN_UNDERFLOW`` (a check per
+    message took a third of HAILFINDER's pass); else run again with every table and message rescaled."""
+    observed = {int(j): int(row[j].argmax()) for j in np.flatnonzero(hard)}
+    slots = _cut(tables, plan, observed)
+    for j, card in plan.soft:
+        slots.append(row[j, :card])
+    n_slots = len(slots)
+    for inputs, subscripts, program in plan.forward:
+        operands = [slots[s] for s in inputs]
+        slots.append(einsum_of_many(subscripts, *operands) if program is None else program.run(operands))
+    value = math.prod(float(slots[s]) for s in plan.scalars) * math.prod(float(row[j, x]) for j, x in observed.items())
+    if not value >= HIDDEN_UNDERFLOW:
+        return _collect_rescaled(tables, plan, row, observed)
+    return BucketRun(plan, tuple(slots), value, 0.0, observed, float(sum(slot.size for slot in slots[n_slots:])), False)
+
+
+def _collect_rescaled(tables: tuple[np.ndarray, ...], plan: BucketPlan, row: np.ndarray,
+                      observed: dict[int, int]) -> BucketRun | None:
     # Every table the evidence cuts, and every message, is divided by its largest entry (its log kept
     # apart): dozens of small likelihoods multiply into an entry far below 1e-308 when taken absolutely,
     # yet into a posterior of 1e-300 relative to the rest of its table.
-    observed = {int(j): int(row[j].argmax()) for j in np.flatnonzero(hard)}
-    slots: list[np.ndarray] = []
+    slots = _cut(tables, plan, observed)
     log_scale = 0.0
-    for f, cut in plan.factors:
-        table = tables[f]
-        if cut:
-            index: list[object] = [slice(None)] * table.ndim
-            for axis, j in cut:
-                index[axis] = observed[j]
-            table = table[tuple(index)]
-            top = table.max()
-            if top < 1.0:
-                if not top > 0.0:
-                    return None      # impossible evidence: the fixed plan says so
-                table = table / top
-                log_scale += math.log(top)
-        slots.append(table)
+    for k, (_, cut) in enumerate(plan.factors):
+        top = slots[k].max() if cut else 1.0
+        if top < 1.0:
+            if not top > 0.0:
+                return None      # impossible evidence: the fixed plan says so
+            slots[k] = slots[k] / top
+            log_scale += math.log(top)
     for j, card in plan.soft:
         slots.append(row[j, :card])
     for j, state in observed.items():
@@ -402,13 +416,28 @@ def _collect(tables: tuple[np.ndarray, ...], plan: BucketPlan, row: np.ndarray, 
                      float(sum(slot.size for slot in slots[n_slots:])))
 
 
+def _cut(tables: tuple[np.ndarray, ...], plan: BucketPlan, observed: dict[int, int]) -> list[np.ndarray]:
+    """The plan's factor tables, each cut at its observed nodes' states (views: nothing copied)."""
+    slots = []
+    for f, cut in plan.factors:
+        table = tables[f]
+        if cut:
+            index: list[object] = [slice(None)] * table.ndim
+            for axis, j in cut:
+                index[axis] = observed[j]
+            table = table[tuple(index)]
+        slots.append(table)
+    return slots
+
+
 def bucket_marginals(run: BucketRun, positions: Iterable[int], cards: Sequence[int]) -> dict[int, np.ndarray]:
     """P(node | the component's evidence) for nodes at ``positions`` (each among the run's wanted ones or
     hard-observed), from the run's collect pass and one distribute pass down to them."""
     plan = run.plan
     slots = run.slots
-    # Each visited step's incoming message, parents first; rescaled to a largest entry of 1 (the marginals
-    # are normalised at the end, and a long way down would otherwise underflow).
+    # Each visited step's incoming message, parents first; after a rescaled collect pass rescaled too, to a
+    # largest entry of 1 (the marginals are normalised at the end, and a long way down would otherwise
+    # underflow). After a plain one, every product on the way down sums to the value, which did not underflow.
     incoming: dict[int, np.ndarray] = {}
 
     def operands(step: int, inputs: Sequence[int]) -> list[np.ndarray]:
@@ -417,7 +446,7 @@ def bucket_marginals(run: BucketRun, positions: Iterable[int], cards: Sequence[i
     for child, up, inputs, subscripts, program in plan.backward:
         ops = operands(up, inputs)
         down = program.run(ops) if program is not None else einsum_of_many(subscripts, *ops)
-        incoming[child] = down / down.max()
+        incoming[child] = down / down.max() if run.rescaled else down
     out = {}
     for j in positions:
         if j in run.observed:
