@@ -160,6 +160,18 @@ def test_stop_reason_is_nothing_left_when_every_question_is_answered_or_skipped(
     assert dx.next_question is None
 
 
+def test_with_every_question_answered_or_skipped_no_gain_is_computed(knee_model: kneebayes.Model) -> None:
+    from unittest import mock
+
+    askable = _askable(knee_model)
+    half = len(askable) // 2
+    dx = knee_model.diagnose({n: "no" for n in askable[:half]}, skipped=askable[half:])
+    with mock.patch("kneebayes.diagnosis.expected_information_gains", side_effect=AssertionError("gains computed")):
+        assert dx.ranked_questions == ()
+        assert dx.gain_measure == "joint"
+        assert dx.stop_reason is StopReason.NOTHING_LEFT
+
+
 def test_stop_reason_is_confident_when_the_leading_cause_reaches_the_threshold(knee_model: kneebayes.Model) -> None:
     dx = knee_model.diagnose(_confident_evidence(knee_model), confidence=0.5, screen_red_flags=False)
     assert dx.leading_probability >= 0.5

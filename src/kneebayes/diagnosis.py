@@ -33,7 +33,7 @@ from .errors import InvalidStateError, KneeBayesError, ParameterError, UnknownNo
 from .evidence import hard_answers
 from .explain import explain
 from .inference.evidence_weight import EXPLANATION_MEASURE, FACTOR_MAX, decibans, explaining_order, leaders, weigh
-from .inference.gain import expected_information_gains
+from .inference.gain import expected_information_gains, gain_measure
 from .inference.posterior import encode, target_joint
 from .likelihood import Likelihood
 from .pickling import reduce_frozen
@@ -609,16 +609,23 @@ class Diagnosis:
         asked = hard_answers(self._evidence).keys() | self._skipped   # a soft answer leaves its question open
         candidates = question_candidates(model)
         open_ = np.array([[n.id not in asked for n in candidates.nodes]], dtype=bool)
-        gains = expected_information_gains(model.network, self._lam, self._tj, candidates.indices)
-        decided = decide(gains.gains, candidates.costs, candidates.red, open_, np.array([self.leading_probability]),
+        # With no question open the rules read no gain, and not even the targets' joint is needed (ASIA with
+        # every node but the targets answered: a ranking after the posterior 134 -> 25 us). Otherwise every
+        # candidate's, answered ones too: the same nodes each time keep the engine's layout of them memoised.
+        if open_.any():
+            gains = expected_information_gains(model.network, self._lam, self._tj, candidates.indices).gains
+        else:
+            gains = np.zeros(open_.shape)
+        measure = gain_measure(model.network)
+        decided = decide(gains, candidates.costs, candidates.red, open_, np.array([self.leading_probability]),
                          self._settings)
-        values, scores = gains.gains[0].tolist(), decided.score[0].tolist()
+        values, scores = gains[0].tolist(), decided.score[0].tolist()
         ranked = []
         for k in decided.order[0, : int(decided.n_open[0])].tolist():
             n = candidates.nodes[k]
             ranked.append(Question(n.id, n.question, values[k], float(candidates.costs[k]), scores[k],
                                    bool(candidates.red[k])))
-        return tuple(ranked), gains.measure, STOP_CODES[int(decided.stop[0])]
+        return tuple(ranked), measure, STOP_CODES[int(decided.stop[0])]
 
     @property
     def next_question(self) -> Question | None:
