@@ -107,6 +107,9 @@ def test_choose_buckets_builds_the_cliques_its_order_builds(scan_work: int, spec
         assert buckets.total == sum(sizes) and buckets.largest == max(sizes, default=0.0)
         assert buckets.sizes == tuple(sizes)
         assert all(not set(vs) & set(variables) for _, vs in buckets.left)   # what is left is over targets only
+        for n, up in enumerate(buckets.parents):   # each step's parent is the step that takes its message, if any
+            taken = [m for m, (slots, _) in enumerate(buckets.steps) if len(scopes) + n in slots]
+            assert taken == ([up] if up >= 0 else [])
 
 
 def test_einsum_subscripts_rename_labels_past_the_alphabet_by_their_place() -> None:

@@ -278,9 +278,10 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
         raise AssertionError("a bucket plan left a variable unsummed")
     scalars = tuple(slot for slot, _ in buckets.left)
     # Which buckets the way back must visit: those of the wanted nodes and every bucket between them and
-    # their tree's root. A bucket's parent is the one of the first variable of its message to be summed.
+    # their tree's root. A bucket's parent is the one that takes its message (of the first variable of the
+    # message to be summed).
     at = {v: n for n, v in enumerate(order)}
-    parent = [min(map(at.__getitem__, clique[1:]), default=-1) for clique in cliques]
+    parent = buckets.parents
     wanted_steps = {i: at[node[i]] for i in np.flatnonzero(wanted & ~hard).tolist()}
     visit = [False] * len(order)
     for s in wanted_steps.values():
@@ -391,6 +392,7 @@ class Buckets(NamedTuple):
     cliques: tuple[str, ...]
     sizes: tuple[float, ...]                      # entries of each clique
     left: tuple[tuple[int, str], ...]
+    parents: tuple[int, ...] = ()                 # per step, the step that takes its message (-1: none does)
 
     @property
     def total(self) -> float:
@@ -503,13 +505,18 @@ def _buckets(order: Sequence[str], scopes: Sequence[str], card: Mapping[str, int
     steps: list[tuple[tuple[int, ...], tuple[str, ...]]] = []
     cliques: list[str] = []
     sizes: list[float] = []
-    next_slot = len(live)
-    for v in order:
+    parents: list[int] = []
+    next_slot = n_scopes = len(live)
+    for n, v in enumerate(order):
         if holding is None:
             bucket = tuple([slot for slot, vs in live.items() if v in vs])   # slots stay in increasing order
         else:
             bucket = tuple(sorted(holding.pop(v)))
         inputs = tuple(map(live.pop, bucket))
+        for slot in bucket:
+            if slot >= n_scopes:   # an earlier step's message: this step is its parent
+                parents[slot - n_scopes] = n
+        parents.append(-1)
         rest = "".join(sorted(set("".join(inputs)))).replace(v, "")   # labels sort in axis order
         if holding is not None:
             for u in rest:
@@ -522,7 +529,7 @@ def _buckets(order: Sequence[str], scopes: Sequence[str], card: Mapping[str, int
         sizes.append(float(card[v] * math.prod(map(card.__getitem__, rest))))
         live[next_slot] = rest
         next_slot += 1
-    return Buckets(tuple(order), tuple(steps), tuple(cliques), tuple(sizes), tuple(live.items()))
+    return Buckets(tuple(order), tuple(steps), tuple(cliques), tuple(sizes), tuple(live.items()), tuple(parents))
 
 
 @dataclass(frozen=True, eq=False)
