@@ -21,7 +21,7 @@ from .extras import require
 from .inference import evidence_weight
 from .inference.evidence_weight import Layout as WeightLayout
 from .inference.fast import FastPlan, compile_fast, fast_posterior
-from .inference.posterior import encode, marginals, node_target_joints, prepare, target_joint
+from .inference.posterior import encode, joint_with_targets, marginals, prepare, target_joint
 from .likelihood import Likelihood
 from .interop.pgmpy import to_pgmpy
 from .modelfile.load import default_model_path, load_spec
@@ -379,10 +379,20 @@ class Model:
         if self._targets.matrix is not None:
             marg = tj.joint[0] @ self._targets.matrix
             np.minimum(marg, 1.0, out=marg)   # rounding may land a hair past 1 (the joint is never negative)
-        else:
-            joints = node_target_joints(net, lam, tj, net.targets)
-            marg = np.concatenate([joints[t][0].sum(axis=0) for t in net.targets] or [np.zeros(0)])
+        else:   # (1, targets, widest card, K), summed over K, each target's own states read off at once
+            stack = joint_with_targets(net, lam, tj, net.targets)
+            marg = np.add.reduce(stack[0], axis=2).ravel()[self._target_cells()]
         return Diagnosis(self, ev, marg, tj.joint[0], log_pe, indices, settings, skip, tj=tj, lam=lam)
+
+    def _target_cells(self) -> np.ndarray:
+        """Where each target's states lie, in order, in a (targets, widest card) array flattened."""
+        found = self._cache.get("target_cells")
+        if found is None:
+            net = self.network
+            width = max((net.cards[t] for t in net.targets), default=1)
+            found = np.array([n * width + x for n, t in enumerate(net.targets) for x in range(net.cards[t])], dtype=np.intp)
+            self._cache["target_cells"] = found
+        return found
 
     @property
     def fast_plan(self) -> FastPlan | None:
