@@ -50,6 +50,7 @@ from kneebayes.research.sampling import sample_cases
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pyagrum_ref  # noqa: E402 - the benchmarks' own helper, beside this file
+from engine_source import engine_source  # noqa: E402 - the same
 from bench_classic import JOINT_LIMIT, bif_path, root_nodes  # noqa: E402
 
 NETWORKS = ["asia", "cancer", "earthquake", "sachs", "survey", "alarm", "child", "insurance", "water", "hepar2",
@@ -142,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20261204)
     parser.add_argument("--json", metavar="PATH", help="also write every number to this JSON file")
     args = parser.parse_args(argv)
+    source = engine_source()
+    print(f"kneebayes at {source}")
     print("| network | nodes | posterior ms kneebayes | pyAgrum | ratio | ranking ms kneebayes | pyAgrum | ratio "
           "| slowest ranking ms | pyAgrum failures |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
@@ -157,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
           f"and gain agreed to {TOL:g}.")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"seed": args.seed, "sets": args.sets, "networks": results}, indent=2,
+        Path(args.json).write_text(json.dumps({"kneebayes_source": source, "seed": args.seed, "sets": args.sets,
+                                               "networks": results}, indent=2,
                                               default=str) + "\n", encoding="utf-8")
         print(f"wrote {args.json}")
     return 0

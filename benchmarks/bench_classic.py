@@ -86,6 +86,7 @@ from kneebayes.research.sampling import sample_cases
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pyagrum_ref  # noqa: E402 - the benchmarks' own helper, beside this file
+from engine_source import engine_source  # noqa: E402 - the same
 
 NETWORKS = ["child", "alarm", "win95pts", "hepar2", "pathfinder"]
 TARGETS: dict[str, list[str] | None] = {        # the targets each classic network is diagnosed for
@@ -408,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     from pgmpy.inference import VariableElimination  # noqa: F401
 
     machine = {"platform": platform.platform(), "python": platform.python_version(), "numpy": np.__version__,
-               "pgmpy": pgmpy.__version__, "pyagrum": pyagrum.__version__, "kneebayes": kneebayes.__version__, "cpu_count": os.cpu_count(),
+               "pgmpy": pgmpy.__version__, "pyagrum": pyagrum.__version__, "kneebayes": kneebayes.__version__,
+               "kneebayes_source": engine_source(), "cpu_count": os.cpu_count(),
                "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
     print("Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()))
     with warnings.catch_warnings():                          # one untimed load: first-use costs of the readers

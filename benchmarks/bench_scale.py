@@ -722,16 +722,12 @@ def versions() -> dict[str, str | None]:
 
 
 def source_state() -> str:
-    """The commit the engine was run at, and whether src/ had changes not yet committed."""
-    root = HERE.parent
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=root, capture_output=True,
-                               text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + (" with uncommitted changes in src/" if dirty else "")
+    """The commit the engine was run at, whether src/ had changes not yet committed, and whether the children
+    import an installed copy instead (``engine_source``)."""
+    sys.path.insert(0, str(HERE))
+    from engine_source import engine_source
+
+    return engine_source()
 
 
 def render_saved(args: argparse.Namespace) -> int:
