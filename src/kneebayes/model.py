@@ -381,17 +381,18 @@ class Model:
             np.minimum(marg, 1.0, out=marg)   # rounding may land a hair past 1 (the joint is never negative)
         else:   # (1, targets, widest card, K), summed over K, each target's own states read off at once
             stack = joint_with_targets(net, lam, tj, net.targets)
-            marg = np.add.reduce(stack[0], axis=2).ravel()[self._target_cells()]
+            marg = np.add.reduce(stack[0], axis=2).ravel()[self._target_cells(stack.shape[2])]
         return Diagnosis(self, ev, marg, tj.joint[0], log_pe, indices, settings, skip, tj=tj, lam=lam)
 
-    def _target_cells(self) -> np.ndarray:
-        """Where each target's states lie, in order, in a (targets, widest card) array flattened."""
-        found = self._cache.get("target_cells")
+    def _target_cells(self, width: int) -> np.ndarray:
+        """Where each target's states lie, in order, in a (targets, ``width``) array flattened."""
+        key = ("target_cells", width)
+        found = self._cache.get(key)
         if found is None:
-            net = self.network
-            width = max((net.cards[t] for t in net.targets), default=1)
-            found = np.array([n * width + x for n, t in enumerate(net.targets) for x in range(net.cards[t])], dtype=np.intp)
-            self._cache["target_cells"] = found
+            cards = self.network.cards
+            found = np.array([n * width + x for n, t in enumerate(self.network.targets) for x in range(cards[t])],
+                             dtype=np.intp)
+            self._cache[key] = found
         return found
 
     @property
