@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import resource
 import statistics
 import sys
 import time
@@ -142,7 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", type=int, default=8, help="random target sets per network (default 8)")
     parser.add_argument("--seed", type=int, default=20261204)
     parser.add_argument("--json", metavar="PATH", help="also write every number to this JSON file")
+    parser.add_argument("--memory-gib", type=float, default=12.0,
+                        help="RLIMIT_AS of the run, GiB (default 12): pyAgrum's joint targets on BARLEY took 24 GiB "
+                             "and the kernel's OOM killer with them; capped, it raises std::bad_alloc, counted")
     args = parser.parse_args(argv)
+    limit = int(args.memory_gib * 2 ** 30)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     source = engine_source()
     print(f"kneebayes at {source}")
     print("| network | nodes | posterior ms kneebayes | pyAgrum | ratio | ranking ms kneebayes | pyAgrum | ratio "
