@@ -28,6 +28,8 @@ def engine_source() -> str:
     except (OSError, subprocess.CalledProcessError):
         head, dirty = "unknown", ""
     state = head + (" with uncommitted changes in src/" if dirty else "")
-    if origin is None or (ROOT / "src") not in origin.parents:
-        state += f" (but an installed copy, {origin.parent if origin else 'none'}, is what runs: `pip install -e .`)"
+    if origin is None:
+        state += " (but kneebayes is not importable here)"
+    elif (ROOT / "src") not in origin.parents:
+        state += f" (but an installed copy, {origin.parent}, is what runs: `pip install -e .`)"
     return state
