@@ -14,6 +14,7 @@ import math
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from unittest import mock
 
 import numpy as np
@@ -24,7 +25,7 @@ from strategies import brute_force, networks_with_evidence
 
 import kneebayes
 from kneebayes.inference import posterior
-from kneebayes.inference.pruned import bucket_value
+from kneebayes.inference.pruned import BucketRun, bucket_value
 from kneebayes.modelfile.schema import ModelSpec
 from kneebayes.network import compiled, pruned_plan
 from kneebayes.network.pruned_plan import Pruning, bucket_plan
@@ -279,6 +280,60 @@ def test_a_bucket_pass_whose_value_is_not_small_multiplies_plainly_and_equals_th
     assert plain.value == pytest.approx(rescaled.value * math.exp(rescaled.log_scale), rel=1e-12)
     for j in positions:
         np.testing.assert_allclose(plain_marginals[j], rescaled_marginals[j], rtol=1e-12, atol=0.0)
+
+
+CHAIN = 40
+FLIP = 1e-12        # P(X_i+1 differs from X_i)
+RULED_OUT = 1e-20   # P(F_i = yes) in the state each finding rules out: X_i = yes for even i, no for odd
+
+
+def _chain_bif() -> str:
+    lines = ["network chain {}"]
+    lines += [f"variable {v} {{ type discrete [ 2 ] {{ yes, no }}; }}" for i in range(CHAIN) for v in (f"X{i}", f"F{i}")]
+    lines.append("probability ( X0 ) { table 0.7, 0.3; }")
+    lines += [f"probability ( X{i} | X{i - 1} ) {{ (yes) {1 - FLIP!r}, {FLIP!r}; (no) {FLIP!r}, {1 - FLIP!r}; }}"
+              for i in range(1, CHAIN)]
+    for i in range(CHAIN):
+        p_yes = (RULED_OUT, 1.0) if i % 2 == 0 else (1.0, RULED_OUT)    # P(F_i = yes | X_i = yes), (... | no)
+        lines.append(f"probability ( F{i} | X{i} ) {{ (yes) {p_yes[0]!r}, {1 - p_yes[0]!r}; "
+                     f"(no) {p_yes[1]!r}, {1 - p_yes[1]!r}; }}")
+    return "\n".join(lines) + "\n"
+
+
+def _chain_reference() -> list[np.ndarray]:
+    """P(X_i | every F = yes) by forward-backward in log space."""
+    log_step = np.log(np.array([[1 - FLIP, FLIP], [FLIP, 1 - FLIP]]))
+    log_f = [np.log(np.array((RULED_OUT, 1.0) if i % 2 == 0 else (1.0, RULED_OUT))) for i in range(CHAIN)]
+    forward = [np.log(np.array([0.7, 0.3])) + log_f[0]]
+    for i in range(1, CHAIN):
+        forward.append(np.logaddexp.reduce(forward[-1][:, None] + log_step, axis=0) + log_f[i])
+    backward = [np.zeros(2) for _ in range(CHAIN)]
+    for i in range(CHAIN - 2, -1, -1):
+        backward[i] = np.logaddexp.reduce(log_step + (log_f[i + 1] + backward[i + 1])[None, :], axis=1)
+    out = []
+    for f, b in zip(forward, backward):
+        s = f + b
+        out.append(np.exp(s - np.logaddexp.reduce(s)))
+    return out
+
+
+def test_the_way_back_after_a_rescaled_pass_rescales_every_message(tmp_path: Path) -> None:
+    """Forty findings, each ruling out one state of its X_i in turn: P(evidence) is about 1e-391, and the collect
+    pass rescales. Each message on the way back multiplies in more findings that rule out one state or the
+    other and shrinks by orders of magnitude a step: forty steps would take it past the smallest double (a
+    marginal of 0/0, seen with the way back's rescaling taken out) unless each message is rescaled too."""
+    path = tmp_path / "chain.bif"
+    path.write_text(_chain_bif(), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kneebayes.RenormalisedWarning)
+        spec = kneebayes.load_bif(path, targets=["X0"]).spec
+    model = _pruned_model(spec)
+    runs: list[object] = []
+    with _buckets_always(runs):
+        got = model.marginals({f"F{i}": "yes" for i in range(CHAIN)}, nodes=[f"X{i}" for i in range(CHAIN)])
+    assert runs and all(isinstance(run, BucketRun) and run.rescaled for run in runs)
+    for i, expected in enumerate(_chain_reference()):
+        assert [got[f"X{i}"]["yes"], got[f"X{i}"]["no"]] == pytest.approx(expected.tolist(), rel=1e-9, abs=0.0), i
 
 
 def test_a_component_with_a_split_noisy_or_takes_no_bucket_pass_and_stays_exact() -> None:
