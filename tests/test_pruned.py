@@ -9,6 +9,9 @@ target whose table lies in a component kept.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from unittest import mock
 
 import numpy as np
@@ -245,6 +248,40 @@ def test_patterns_planned_past_their_count_stop_being_planned_once_they_keep_not
     assert planned == [True] * QUICK_MISSES + [False, False]
 
 
+@contextmanager
+def _while_planning_does_not_pay() -> Iterator[None]:
+    """Patterns too wide by their count, on a component whose fixed plan is expensive, while planning has
+    not been paying: each new one is left to the fixed plan unless told otherwise."""
+    with mock.patch.object(Pruning, "worth_it", _by_count_never), \
+            mock.patch.multiple(pruned, PLAN_ANYWAY_WORK=0.0, planning_pays=lambda *_: False):
+        yield
+
+
+def test_a_pattern_left_unplanned_while_planning_does_not_pay_is_planned_when_it_comes_again() -> None:
+    comp, lam, observed = _pattern(_chain(40), {"f5": "yes", "f20": "no"})
+    own = lam[:, comp.nodes, :]
+    with _while_planning_does_not_pay():
+        assert pruned_value(comp, own, observed) is None     # the fixed plan this once
+        again = pruned_value(comp, own, observed)
+    assert again is not None
+    full, scale = compiled_value(comp, lam)
+    np.testing.assert_allclose(again, full * np.exp(scale[:, None]), rtol=1e-12)
+
+
+def test_a_pattern_that_several_rows_share_is_planned_while_planning_does_not_pay() -> None:
+    # A clamped node's states share one pattern: one plan serves them all, where the fixed plan runs once a row
+    # (MILDEW, a 100-state node clamped in a ranking: 1.5 s -> 0.12 s).
+    comp, lam, observed = _pattern(_chain(40), {"f5": "yes", "f20": "no"})
+    assert comp.pruning is not None
+    with _while_planning_does_not_pay():
+        work = pruned.pattern_work(comp, observed, rows=2)
+        shared = pruned_value(comp, lam[:, comp.nodes, :], observed)    # the same pattern: its plan, kept
+    assert work < comp.pruning.full_work
+    assert shared is not None
+    full, scale = compiled_value(comp, lam)
+    np.testing.assert_allclose(shared, full * np.exp(scale[:, None]), rtol=1e-12)
+
+
 def test_a_pruned_value_that_underflows_comes_back_exact_when_rescaled() -> None:
     # 600 findings, each answered against what its parent makes likely: P(evidence) about 1e-480, past float64
     model = _chain(600)
@@ -306,6 +343,31 @@ def test_clamps_too_wide_by_their_count_are_planned_and_pruned_where_the_alterna
             mock.patch.object(posterior, "pattern_work", spy):
         got = posterior.joint_with_targets(net, lam, tj, candidates)
     assert spy.called is planned
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-15)
+
+
+def test_clamped_patterns_are_planned_while_planning_does_not_pay_each_shared_by_its_states() -> None:
+    # Each clamped node's states share one pattern, so it is planned whatever planning_pays says (MILDEW, a
+    # 100-state node clamped: its pattern left to the fixed plan cost 100 runs of 6 ms).
+    from kneebayes.inference import posterior
+
+    model = _chain(40)
+    net = model.network
+    lam = encode(net, [to_indices(net, normalize(net, {"f3": "yes", "f30": "no"}))])
+    tj = posterior.target_joint(net, lam)
+    candidates = [net.index[f"f{i}"] for i in (0, 10, 20, 39)]
+    expected = posterior.joint_with_targets(net, lam, tj, candidates)
+    works: list[float] = []
+
+    def recorded(comp: compiled.Component, observed: np.ndarray, max_entries: float, rows: int = 1) -> float:
+        assert rows == 2    # a yes/no node's two clamps
+        works.append(pruned.pattern_work(comp, observed, max_entries, rows))
+        return works[-1]
+
+    with mock.patch.object(posterior, "ROW_PRUNE_WORK", -1.0), mock.patch.object(posterior, "PLAN_CLAMPS_WORK", 0.0), \
+            mock.patch.object(posterior, "pattern_work", recorded), _while_planning_does_not_pay():
+        got = posterior.joint_with_targets(net, lam, tj, candidates)
+    assert works and all(w < math.inf for w in works)    # planned, where the fixed plan would have run
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-15)
 
 

@@ -832,7 +832,7 @@ def _prune_clamps(net: CompiledNetwork, comp: Component, own: np.ndarray, positi
     for position, count in zip(nodes.tolist(), clamps.tolist()):
         pattern = observed.copy()
         pattern[position] = True
-        total += count * (PLAIN_LOOP_FACTOR * pattern_work(comp, pattern, net.memory_budget / 8) + CLAMP_ROW_WORK)
+        total += count * (PLAIN_LOOP_FACTOR * pattern_work(comp, pattern, net.memory_budget / 8, count) + CLAMP_ROW_WORK)
         if 2.0 * total >= other:
             return False
     return True

@@ -62,13 +62,15 @@ class _Plan(NamedTuple):   # immutable, and cheap to build once per pattern
     work: float = 0.0                              # its estimated cost, in ``Pruning.full_work``'s units
 
 
-def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_entries: float) -> _Plan | str:
+def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_entries: float,
+              gated: bool = True) -> _Plan | str:
     """The plan of one evidence pattern: the observed nodes' ancestors are relevant (every other node is barren);
     evidence is instantiated (each observed axis sliced at its state), then the unobserved relevant nodes
     summed out in the order ``choose_buckets`` gives. Declined when that order builds a table past
     ``max_entries`` or costs more than the fixed plan, or unplanned when the relevant nodes are too many by
-    their count, unless the fixed plan is expensive (``PLAN_ANYWAY_WORK``). Every table and message keeps
-    the targets' axes last (``targets_last``)."""
+    their count, unless the fixed plan is expensive (``PLAN_ANYWAY_WORK``); there, while planning has not been
+    paying (``planning_pays``, asked only where ``gated``), left unplanned this once. Every table and message
+    keeps the targets' axes last (``targets_last``)."""
     obs = observed.nonzero()[0].tolist()
     bits = pr.always_bits
     for i in obs:
@@ -78,8 +80,10 @@ def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_ent
     n_rel = bits.bit_count()
     if pr.worth_it(n_rel):
         return _planned(pr, obs, cards, max_entries, bits, n_rel)
-    if pr.full_work < PLAN_ANYWAY_WORK or not planning_pays(pr, cards):
+    if pr.full_work < PLAN_ANYWAY_WORK:
         return _DECLINED
+    if gated and not planning_pays(pr, cards):
+        return _UNPLANNED
     plan = _planned(pr, obs, cards, max_entries, bits, n_rel)
     note_planned(pr, cards, plan.work if isinstance(plan, _Plan) else math.inf)
     return plan
@@ -233,27 +237,32 @@ def _rescaled(array: np.ndarray, log_scale: list[float]) -> np.ndarray | None:
     return array / top
 
 
-def _plan_of(comp: Component, observed: np.ndarray, max_entries: float) -> _Plan | str:
-    """The plan of one evidence pattern, made on first sight and kept on the component (``Pruning.plans``)."""
+def _plan_of(comp: Component, observed: np.ndarray, max_entries: float, rows: int = 1) -> _Plan | str:
+    """The plan of one evidence pattern, made on first sight and kept on the component (``Pruning.plans``).
+
+    A pattern left unplanned (planning had not been paying) is planned when it comes again, and one that
+    ``rows`` rows share at once (a clamped node's states) on first sight: its plan serves them all, where
+    the fixed plan would run once a row (MILDEW, a 100-state node clamped: 100 runs of 6 ms)."""
     pr = comp.pruning
     assert pr is not None  # noqa: S101 - only called on components that have one
     key = observed.tobytes()          # the relevant nodes follow from the observed ones
     plan = pr.plans.get(key)
-    if plan is None:
-        plan = _plan_for(pr, observed, comp.cards, max_entries)
+    if plan is None or plan is _UNPLANNED:
+        plan = _plan_for(pr, observed, comp.cards, max_entries, gated=plan is None and rows < 2)
         if len(pr.plans) >= _MAX_PLANS:
             pr.plans.clear()
         pr.plans[key] = plan
     return plan
 
 
-def pattern_work(comp: Component, observed: np.ndarray, max_entries: float = math.inf) -> float:
+def pattern_work(comp: Component, observed: np.ndarray, max_entries: float = math.inf, rows: int = 1) -> float:
     """The estimated work of a pruned run of one evidence pattern (``observed``: which of the component's nodes
     are observed), in ``Pruning.full_work``'s units: its plan's, made and kept as :func:`pruned_value` would
     make it; 0 where nothing reaches the component, ``math.inf`` where the pattern is declined. Sharper than
     :func:`clamped_work`'s count of nodes, which misses what cutting the observed axes saves, at the price
-    of planning."""
-    plan = _plan_of(comp, observed, max_entries)
+    of planning. ``rows``: how many of the caller's rows share the pattern (a clamped node's states), which
+    then is planned whatever ``planning_pays`` says."""
+    plan = _plan_of(comp, observed, max_entries, rows)
     if plan is _UNREACHED:
         return 0.0
     return plan.work if isinstance(plan, _Plan) else math.inf
