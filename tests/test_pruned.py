@@ -257,29 +257,24 @@ def _while_planning_does_not_pay() -> Iterator[None]:
         yield
 
 
-def test_a_pattern_left_unplanned_while_planning_does_not_pay_is_planned_when_it_comes_again() -> None:
+def test_a_pattern_that_several_rows_share_is_planned_while_planning_does_not_pay() -> None:
+    # A clamped node's states share one pattern: one plan serves them all, where the fixed plan runs once a row.
     comp, lam, observed = _pattern(_chain(40), {"f5": "yes", "f20": "no"})
     own = lam[:, comp.nodes, :]
     with _while_planning_does_not_pay():
-        assert pruned_value(comp, own, observed) is None     # the fixed plan this once
-        again = pruned_value(comp, own, observed)
-    assert again is not None
-    full, scale = compiled_value(comp, lam)
-    np.testing.assert_allclose(again, full * np.exp(scale[:, None]), rtol=1e-12)
-
-
-def test_a_pattern_that_several_rows_share_is_planned_while_planning_does_not_pay() -> None:
-    # A clamped node's states share one pattern: one plan serves them all, where the fixed plan runs once a row
-    # (MILDEW, a 100-state node clamped in a ranking: 1.5 s -> 0.12 s).
-    comp, lam, observed = _pattern(_chain(40), {"f5": "yes", "f20": "no"})
-    assert comp.pruning is not None
-    with _while_planning_does_not_pay():
-        work = pruned.pattern_work(comp, observed, rows=2)
-        shared = pruned_value(comp, lam[:, comp.nodes, :], observed)    # the same pattern: its plan, kept
-    assert work < comp.pruning.full_work
+        shared = pruned_value(comp, own, observed, rows=2)
     assert shared is not None
     full, scale = compiled_value(comp, lam)
     np.testing.assert_allclose(shared, full * np.exp(scale[:, None]), rtol=1e-12)
+
+
+def test_a_pattern_left_unplanned_stays_so_for_one_row_and_is_planned_when_several_share_it() -> None:
+    comp, lam, observed = _pattern(_chain(40), {"f5": "yes", "f20": "no"})
+    own = lam[:, comp.nodes, :]
+    with _while_planning_does_not_pay():
+        assert pruned_value(comp, own, observed) is None       # the fixed plan
+        assert pruned_value(comp, own, observed) is None       # again: DIABETES's plans do not repay planning
+        assert pruned_value(comp, own, observed, rows=3) is not None
 
 
 def test_a_pruned_value_that_underflows_comes_back_exact_when_rescaled() -> None:
@@ -346,9 +341,9 @@ def test_clamps_too_wide_by_their_count_are_planned_and_pruned_where_the_alterna
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-15)
 
 
-def test_clamped_patterns_are_planned_while_planning_does_not_pay_each_shared_by_its_states() -> None:
-    # Each clamped node's states share one pattern, so it is planned whatever planning_pays says (MILDEW, a
-    # 100-state node clamped: its pattern left to the fixed plan cost 100 runs of 6 ms).
+def test_a_rankings_clamped_rows_share_their_nodes_pattern_and_its_plan_while_planning_does_not_pay() -> None:
+    # MILDEW, target dm_4, after a few unpaid plans: a 100-state node's clamps each took the fixed plan, 100 runs
+    # of 6 ms (a ranking 1.5 s; pyAgrum 0.27 s); one plan for the node's pattern serves them all (0.12 s).
     from kneebayes.inference import posterior
 
     model = _chain(40)
@@ -357,17 +352,19 @@ def test_clamped_patterns_are_planned_while_planning_does_not_pay_each_shared_by
     tj = posterior.target_joint(net, lam)
     candidates = [net.index[f"f{i}"] for i in (0, 10, 20, 39)]
     expected = posterior.joint_with_targets(net, lam, tj, candidates)
-    works: list[float] = []
+    rows: list[tuple[int, bool]] = []
 
-    def recorded(comp: compiled.Component, observed: np.ndarray, max_entries: float, rows: int = 1) -> float:
-        assert rows == 2    # a yes/no node's two clamps
-        works.append(pruned.pattern_work(comp, observed, max_entries, rows))
-        return works[-1]
+    def recorded(comp: compiled.Component, own: np.ndarray, observed: np.ndarray, max_entries: float = math.inf,
+                 shared: int = 1) -> np.ndarray | None:
+        found = pruned_value(comp, own, observed, max_entries, shared)
+        rows.append((shared, found is not None))
+        return found
 
-    with mock.patch.object(posterior, "ROW_PRUNE_WORK", -1.0), mock.patch.object(posterior, "PLAN_CLAMPS_WORK", 0.0), \
-            mock.patch.object(posterior, "pattern_work", recorded), _while_planning_does_not_pay():
-        got = posterior.joint_with_targets(net, lam, tj, candidates)
-    assert works and all(w < math.inf for w in works)    # planned, where the fixed plan would have run
+    with mock.patch.object(posterior, "ROW_PRUNE_WORK", -1.0), _while_planning_does_not_pay(), \
+            mock.patch.object(posterior, "pruned_value", recorded):
+        got = posterior.joint_with_targets(net, lam, tj, candidates, method="clamp")
+    assert len(rows) == 2 * len(candidates)          # a row per state of each candidate
+    assert all(row == (2, True) for row in rows)      # each shared by its node's two states, and planned
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-15)
 
 

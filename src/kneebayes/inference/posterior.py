@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import weakref
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -504,8 +505,9 @@ def _pruned_rows(net: CompiledNetwork, comp: Component, own: np.ndarray,
     value = np.empty((own.shape[0], math.prod(comp.full_shape)))
     scale = np.zeros(own.shape[0])
     rest = []
+    shared = Counter(row.tobytes() for row in observed)   # a clamped node's rows share one pattern, and its plan
     for r in range(own.shape[0]):
-        row = pruned_value(comp, own[r : r + 1], observed[r], net.memory_budget / 8)
+        row = pruned_value(comp, own[r : r + 1], observed[r], net.memory_budget / 8, shared[observed[r].tobytes()])
         if row is not None and row.max() < _TINY:   # a state the evidence rules out, say (WATER: a third of clamps)
             found = pruned_value_scaled(comp, own[r : r + 1], observed[r], net.memory_budget / 8)
             row = None
@@ -832,7 +834,7 @@ def _prune_clamps(net: CompiledNetwork, comp: Component, own: np.ndarray, positi
     for position, count in zip(nodes.tolist(), clamps.tolist()):
         pattern = observed.copy()
         pattern[position] = True
-        total += count * (PLAIN_LOOP_FACTOR * pattern_work(comp, pattern, net.memory_budget / 8, count) + CLAMP_ROW_WORK)
+        total += count * (PLAIN_LOOP_FACTOR * pattern_work(comp, pattern, net.memory_budget / 8) + CLAMP_ROW_WORK)
         if 2.0 * total >= other:
             return False
     return True

@@ -69,8 +69,8 @@ def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_ent
     summed out in the order ``choose_buckets`` gives. Declined when that order builds a table past
     ``max_entries`` or costs more than the fixed plan, or unplanned when the relevant nodes are too many by
     their count, unless the fixed plan is expensive (``PLAN_ANYWAY_WORK``); there, while planning has not been
-    paying (``planning_pays``, asked only where ``gated``), left unplanned this once. Every table and message
-    keeps the targets' axes last (``targets_last``)."""
+    paying (``planning_pays``, asked only where ``gated``), left unplanned. Every table and message keeps the
+    targets' axes last (``targets_last``)."""
     obs = observed.nonzero()[0].tolist()
     bits = pr.always_bits
     for i in obs:
@@ -170,7 +170,7 @@ def clamped_work(comp: Component, observed: np.ndarray, positions: np.ndarray) -
 
 
 def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray,
-                 max_entries: float = math.inf) -> np.ndarray | None:
+                 max_entries: float = math.inf, rows: int = 1) -> np.ndarray | None:
     """The component's value on the targets' joint, (1, K), for one evidence set.
 
     ``own``: the component's lam rows, (1, nodes, max card); ``observed``:
@@ -179,9 +179,10 @@ def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray,
     when an answer is soft (a likelihood vector, or one state at a weight
     other than 1): this plan cuts each observed node at its one state, and
     the fixed plan multiplies likelihoods in. A value may underflow: see
-    :func:`pruned_value_scaled`.
+    :func:`pruned_value_scaled`. ``rows``: how many rows of the caller's
+    batch share this pattern (see :func:`_plan_of`).
     """
-    found = _pattern(comp, own, observed, max_entries)
+    found = _pattern(comp, own, observed, max_entries, rows)
     if found is None or isinstance(found, np.ndarray):
         return found
     return _run(comp, *found, None)
@@ -201,7 +202,7 @@ def pruned_value_scaled(comp: Component, own: np.ndarray, observed: np.ndarray,
 
 
 def _pattern(comp: Component, own: np.ndarray, observed: np.ndarray,
-             max_entries: float) -> tuple[_Plan, dict[int, int]] | np.ndarray | None:
+             max_entries: float, rows: int = 1) -> tuple[_Plan, dict[int, int]] | np.ndarray | None:
     """One evidence row's plan (made once per pattern) and its observed states; the value itself where
     nothing reaches the component; None where the fixed plan runs instead (declined, or a soft answer)."""
     pr = comp.pruning
@@ -213,7 +214,7 @@ def _pattern(comp: Component, own: np.ndarray, observed: np.ndarray,
         if row.count(1.0) != 1 or row.count(0.0) != len(row) - 1:
             return None   # soft: the fixed plan multiplies its likelihoods in
         states[j] = row.index(1.0)
-    plan = _plan_of(comp, observed, max_entries)
+    plan = _plan_of(comp, observed, max_entries, rows)
     if plan is _UNREACHED:
         return np.ones((1, math.prod(comp.full_shape)))   # nothing reaches it: its tables sum to exactly 1
     if not isinstance(plan, _Plan):
@@ -240,29 +241,29 @@ def _rescaled(array: np.ndarray, log_scale: list[float]) -> np.ndarray | None:
 def _plan_of(comp: Component, observed: np.ndarray, max_entries: float, rows: int = 1) -> _Plan | str:
     """The plan of one evidence pattern, made on first sight and kept on the component (``Pruning.plans``).
 
-    A pattern left unplanned (planning had not been paying) is planned when it comes again, and one that
-    ``rows`` rows share at once (a clamped node's states) on first sight: its plan serves them all, where
-    the fixed plan would run once a row (MILDEW, a 100-state node clamped: 100 runs of 6 ms)."""
+    A pattern that ``rows`` rows of one batch share (a clamped node's states) is planned whatever
+    ``planning_pays`` says, and so is one left unplanned before when it comes back so shared: its plan
+    serves every row, where the fixed plan would run once a row (MILDEW, a 100-state node clamped in a
+    ranking after a few unpaid plans: 100 runs of 6 ms)."""
     pr = comp.pruning
     assert pr is not None  # noqa: S101 - only called on components that have one
     key = observed.tobytes()          # the relevant nodes follow from the observed ones
     plan = pr.plans.get(key)
-    if plan is None or plan is _UNPLANNED:
-        plan = _plan_for(pr, observed, comp.cards, max_entries, gated=plan is None and rows < 2)
+    if plan is None or (plan is _UNPLANNED and rows > 1):
+        plan = _plan_for(pr, observed, comp.cards, max_entries, gated=rows < 2)
         if len(pr.plans) >= _MAX_PLANS:
             pr.plans.clear()
         pr.plans[key] = plan
     return plan
 
 
-def pattern_work(comp: Component, observed: np.ndarray, max_entries: float = math.inf, rows: int = 1) -> float:
+def pattern_work(comp: Component, observed: np.ndarray, max_entries: float = math.inf) -> float:
     """The estimated work of a pruned run of one evidence pattern (``observed``: which of the component's nodes
     are observed), in ``Pruning.full_work``'s units: its plan's, made and kept as :func:`pruned_value` would
     make it; 0 where nothing reaches the component, ``math.inf`` where the pattern is declined. Sharper than
     :func:`clamped_work`'s count of nodes, which misses what cutting the observed axes saves, at the price
-    of planning. ``rows``: how many of the caller's rows share the pattern (a clamped node's states), which
-    then is planned whatever ``planning_pays`` says."""
-    plan = _plan_of(comp, observed, max_entries, rows)
+    of planning."""
+    plan = _plan_of(comp, observed, max_entries)
     if plan is _UNREACHED:
         return 0.0
     return plan.work if isinstance(plan, _Plan) else math.inf
