@@ -8,7 +8,10 @@ causes). A diagnostic engine is asked about any nodes, and a target in the
 middle of a network keeps its ancestors relevant whatever the evidence, so
 pruning by the count of relevant nodes alone declines (WATER: 0.7-8 s a
 ranking before it weighed planned work). Here, per network (every BIF pgmpy
-ships from asia to andes, one process, one after the other):
+ships from asia to andes, each in its own process, one after the other,
+given ``--network-timeout`` seconds: under the run's memory cap pyAgrum's
+worker threads once hung on BARLEY, asleep with no CPU for 20 minutes,
+where they usually raise ``bad_alloc``):
 
 * ``--sets`` target sets, each of 1-4 nodes drawn anywhere; for each, a new
   model (``load_bif(path, targets=...)``, untimed, with one diagnosis
@@ -38,7 +41,9 @@ import json
 import math
 import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -58,6 +63,7 @@ NETWORKS = ["asia", "cancer", "earthquake", "sachs", "survey", "alarm", "child",
             "win95pts", "pathfinder", "hailfinder", "mildew", "barley", "andes"]
 REVEALED = 6
 TOL = 1e-9
+NETWORK_TIMEOUT_S = 1800.0
 
 
 def one_set(path: str, bn: Any, ids: list[str], rng: np.random.Generator) -> dict[str, Any]:
@@ -133,6 +139,22 @@ def run_network(name: str, sets: int, seed: int) -> dict[str, Any]:
     return summary
 
 
+def run_network_apart(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    """``run_network`` in a child process of this script (its own memory cap), killed past ``--network-timeout``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "network.json"
+        command = [sys.executable, __file__, "--networks", name, "--sets", str(args.sets), "--seed", str(args.seed),
+                   "--memory-gib", str(args.memory_gib), "--json", str(out), "--in-process"]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=args.network_timeout, check=False)
+        except subprocess.TimeoutExpired:
+            return {"network": name, "error": f"no answer within {args.network_timeout:g} s (killed)"}
+        if done.returncode != 0 or not out.exists():
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            return {"network": name, "error": f"exit {done.returncode}: {last}"}
+        return json.loads(out.read_text(encoding="utf-8"))["networks"][0]
+
+
 def fmt(value: float | None, spec: str = ".2f") -> str:
     return "-" if value is None else format(value, spec)
 
@@ -146,18 +168,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-gib", type=float, default=12.0,
                         help="RLIMIT_AS of the run, GiB (default 12): pyAgrum's joint targets on BARLEY took 24 GiB "
                              "and the kernel's OOM killer with them; capped, it raises std::bad_alloc, counted")
+    parser.add_argument("--network-timeout", type=float, default=NETWORK_TIMEOUT_S,
+                        help=f"seconds a network's process may take before it is killed and reported "
+                             f"(default {NETWORK_TIMEOUT_S:g})")
+    parser.add_argument("--in-process", action="store_true",
+                        help="run the networks in this process (what each network's own process does)")
     args = parser.parse_args(argv)
     limit = int(args.memory_gib * 2 ** 30)
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     source = engine_source()
-    print(f"kneebayes at {source}")
+    if not args.in_process:
+        print(f"kneebayes at {source}")
     print("| network | nodes | posterior ms kneebayes | pyAgrum | ratio | ranking ms kneebayes | pyAgrum | ratio "
           "| slowest ranking ms | pyAgrum failures |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
     results = []
     for name in args.networks:
-        s = run_network(name, args.sets, args.seed)
+        s = run_network(name, args.sets, args.seed) if args.in_process else run_network_apart(name, args)
         results.append(s)
+        if "error" in s:
+            print(f"| {name} | - | - | - | - | - | - | - | - | {s['error']} |", flush=True)
+            continue
         print(f"| {name} | {s['nodes']} | {fmt(s['kb_posterior_ms'])} | {fmt(s['gum_posterior_ms'])} | "
               f"{fmt(s['posterior_ratio'], '.1f')}x | {fmt(s['kb_ranking_ms'], '.1f')} | {fmt(s['gum_ranking_ms'], '.1f')} | "
               f"{fmt(s['ranking_ratio'], '.1f')}x | {fmt(s['slowest_kb_ranking_ms'], '.0f')} | "
