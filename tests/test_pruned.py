@@ -21,7 +21,7 @@ from strategies import brute_force, networks_with_evidence
 
 import kneebayes
 from kneebayes.evidence import normalize, to_indices
-from kneebayes.inference.posterior import encode
+from kneebayes.inference.posterior import TargetJoint, encode
 from kneebayes.inference import pruned
 from kneebayes.inference.pruned import pruned_value, pruned_value_scaled
 from kneebayes.modelfile.schema import ModelSpec
@@ -320,17 +320,23 @@ def test_a_pruned_value_that_is_truly_zero_stays_zero_when_rescaled() -> None:
     assert not found[0].any() and np.isfinite(found[1])
 
 
+def _chain_ranking() -> tuple[compiled.CompiledNetwork, np.ndarray, TargetJoint, list[int], np.ndarray]:
+    """A chain's network with two answers, their targets' joint, four candidates and their joints with the targets."""
+    from kneebayes.inference import posterior
+
+    net = _chain(40).network
+    lam = encode(net, [to_indices(net, normalize(net, {"f3": "yes", "f30": "no"}))])
+    tj = posterior.target_joint(net, lam)
+    candidates = [net.index[f"f{i}"] for i in (0, 10, 20, 39)]
+    return net, lam, tj, candidates, posterior.joint_with_targets(net, lam, tj, candidates)
+
+
 @pytest.mark.parametrize("plan_anyway_work, planned", [(0.0, True), (float("inf"), False)], ids=["expensive", "cheap"])
 def test_clamps_too_wide_by_their_count_are_planned_and_pruned_where_the_alternative_is_expensive(
         plan_anyway_work: float, planned: bool) -> None:
     from kneebayes.inference import posterior
 
-    model = _chain(40)
-    net = model.network
-    lam = encode(net, [to_indices(net, normalize(net, {"f3": "yes", "f30": "no"}))])
-    tj = posterior.target_joint(net, lam)
-    candidates = [net.index[f"f{i}"] for i in (0, 10, 20, 39)]
-    expected = posterior.joint_with_targets(net, lam, tj, candidates)
+    net, lam, tj, candidates, expected = _chain_ranking()
     spy = mock.Mock(wraps=posterior.pattern_work)
     with mock.patch.object(posterior, "ROW_PRUNE_WORK", -1.0), mock.patch.object(Pruning, "worth_it", _by_count_never), \
             mock.patch.object(posterior, "PLAN_CLAMPS_WORK", plan_anyway_work), \
@@ -346,12 +352,7 @@ def test_a_rankings_clamped_rows_share_their_nodes_pattern_and_its_plan_while_pl
     # of 6 ms (a ranking 1.5 s; pyAgrum 0.27 s); one plan for the node's pattern serves them all (0.12 s).
     from kneebayes.inference import posterior
 
-    model = _chain(40)
-    net = model.network
-    lam = encode(net, [to_indices(net, normalize(net, {"f3": "yes", "f30": "no"}))])
-    tj = posterior.target_joint(net, lam)
-    candidates = [net.index[f"f{i}"] for i in (0, 10, 20, 39)]
-    expected = posterior.joint_with_targets(net, lam, tj, candidates)
+    net, lam, tj, candidates, expected = _chain_ranking()
     rows: list[tuple[int, bool]] = []
 
     def recorded(comp: compiled.Component, own: np.ndarray, observed: np.ndarray, max_entries: float = math.inf,
