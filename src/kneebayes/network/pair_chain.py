@@ -16,6 +16,7 @@ product where nothing is. No step builds a table over a summed variable.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -73,24 +74,35 @@ def plan_chain(subscripts: str, dims: Mapping[str, int]) -> PairChain:
     def size(letters: str) -> int:
         return math.prod(dims[c] for c in letters)
 
+    # How many terms hold each letter (a letter appears once in a term at most), kept as terms merge: whether a
+    # letter is needed past a pair is then a count, not a scan of every other term (buckets of a hundred tables,
+    # a Fault's children in Pathfinder, made that scan most of a pass's planning).
+    holders = Counter("".join(terms))
+    needed = set(out)
+    sizes = [size(t) for t in terms]
     steps = []
     while len(terms) > 1:
         best: tuple[tuple[int, bool], int, int, str] | None = None
+        last = len(terms) == 2
         for i in range(len(terms)):
+            a = terms[i]
             for j in range(i + 1, len(terms)):
-                last = len(terms) == 2
-                others = "".join(terms[k] for k in range(len(terms)) if k not in (i, j)) + out
+                b = terms[j]
                 # An intermediate keeps the larger side's axis order: its product then streams through memory.
-                big, small = (terms[i], terms[j]) if size(terms[i]) >= size(terms[j]) else (terms[j], terms[i])
-                keep = out if last else "".join(c for c in dict.fromkeys(big + small) if c in others)
-                cost = (size(keep) - size(terms[i]) - size(terms[j]), not set(terms[i]) & set(terms[j]))
+                big, small = (a, b) if sizes[i] >= sizes[j] else (b, a)
+                keep = out if last else "".join(c for c in dict.fromkeys(big + small)
+                                                if c in needed or holders[c] > (c in a) + (c in b))
+                cost = (size(keep) - sizes[i] - sizes[j], not set(a) & set(b))
                 if best is None or cost < best[0]:
                     best = (cost, i, j, keep)
         assert best is not None  # noqa: S101 - two terms or more give a pair
         _, i, j, keep = best
         steps.append(_step(i, j, terms[i], terms[j], keep))
-        del terms[j], terms[i]
+        holders.subtract(terms[i] + terms[j])
+        holders.update(keep)
+        del terms[j], terms[i], sizes[j], sizes[i]
         terms.append(keep)
+        sizes.append(size(keep))
     last = None if terms[0] == out else f"{terms[0]}->{out}"
     return PairChain(tuple(steps), last)
 
