@@ -471,3 +471,205 @@ def test_a_bucket_of_more_tables_than_one_einsum_takes_runs_in_chunks() -> None:
     assert runs
     assert got == pytest.approx(expected.distributions["c"]["yes"], rel=1e-12)
     assert dx.log_evidence_probability == pytest.approx(expected.log_evidence_probability, rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------
+# With the targets kept: every node's joint with the targets, as a ranking needs
+# ---------------------------------------------------------------------------------
+@contextmanager
+def _target_buckets_always(runs: list[object]) -> Iterator[None]:
+    """The bucket pass with the targets kept taken wherever it can be (however cheap the sweep or clamps it
+    replaces, and however small the component: a small one would take its plain sweep first), and each that
+    answered counted."""
+    from kneebayes.inference.pruned import bucket_joints
+
+    def counted(*args: object, **kwargs: object) -> object:
+        found = bucket_joints(*args, **kwargs)  # type: ignore[arg-type]
+        if found is not None:
+            runs.append(found)
+        return found
+
+    with mock.patch.object(Pruning, "worth_it", lambda self, *_: True), \
+            mock.patch.object(posterior, "TARGET_BUCKETS_FROM", -1.0), \
+            mock.patch.object(posterior, "ROW_PRUNE_WORK", -1.0), \
+            mock.patch.object(pruned_plan, "TARGETS_KEPT_FACTOR", -1.0), \
+            mock.patch.object(posterior, "bucket_joints", counted):
+        yield
+
+
+def _enumerated_pruned_model(spec: ModelSpec) -> kneebayes.Model:
+    """Every component pruned, the targets enumerated: the components touch them."""
+    with mock.patch.object(compiled, "PRUNE_WORK", -1.0):
+        return kneebayes.Model(spec)
+
+
+def _brute_joint_with_targets(reference: object, net: compiled.CompiledNetwork, node: int) -> np.ndarray:
+    """P(node = x, targets = k | evidence), (card, K), from the conditioned full joint."""
+    names, conditioned = reference.names, reference.conditioned   # type: ignore[attr-defined]
+    kept = [names.index(net.names[node])] + [names.index(net.names[t]) for t in net.enumerated]
+    table = conditioned.sum(axis=tuple(a for a in range(len(names)) if a not in kept))
+    table = np.transpose(table, np.argsort(np.argsort(kept)))   # the summed array's axes come in increasing order
+    return np.stack([table[(slice(None), *k)] for k in net.joint_states.tolist()], axis=1)
+
+
+def _target_bucket_case(model: kneebayes.Model, evidence: Mapping[str, object]) -> tuple[np.ndarray, list[int]]:
+    from kneebayes.evidence import normalize, to_indices
+    from kneebayes.inference.posterior import encode, joint_with_targets, target_joint
+
+    net = model.network
+    nodes = [v for v in range(len(net.names)) if v not in net.enumerated]
+    lam = encode(net, [to_indices(net, normalize(net, evidence))])
+    return joint_with_targets(net, lam, target_joint(net, lam), nodes)[0], nodes
+
+
+def _kept_pass_applies(model: kneebayes.Model, evidence: Mapping[str, object]) -> bool:
+    """Whether some component the targets touch has an unanswered node and no noisy-OR split into pieces."""
+    net = model.network
+    return any(comp.pruning is not None and not comp.pruning.hidden_cards and math.prod(comp.expand_shape) > 1
+               and any(net.names[v] not in evidence for v in comp.nodes.tolist()) for comp in net.components)
+
+
+@given(case=networks_with_evidence(min_causes=1))
+def test_a_bucket_pass_with_the_targets_kept_gives_each_nodes_joint_with_the_targets_as_brute_force(
+    case: tuple[ModelSpec, dict[str, str]]
+) -> None:
+    spec, evidence = case
+    reference = brute_force(spec, evidence)
+    assume(reference.p_evidence > 1e-200)
+    model = _enumerated_pruned_model(spec)
+    runs: list[object] = []
+    with _target_buckets_always(runs):
+        stack, nodes = _target_bucket_case(model, evidence)
+    net = model.network
+    assert runs or not _kept_pass_applies(model, evidence)
+    for n, v in enumerate(nodes):
+        expected = _brute_joint_with_targets(reference, net, v)
+        np.testing.assert_allclose(stack[n, : net.cards[v]], expected, rtol=0.0, atol=TOL, err_msg=net.names[v])
+
+
+@given(case=networks_with_evidence(min_causes=1), data=st.data())
+def test_a_bucket_pass_with_the_targets_kept_and_a_soft_answer_equals_clamping(
+    case: tuple[ModelSpec, dict[str, str]], data: st.DataObject
+) -> None:
+    from kneebayes.evidence import normalize, to_indices
+    from kneebayes.inference.posterior import encode, joint_with_targets, target_joint
+
+    spec, evidence = case
+    assume(evidence)
+    soft = data.draw(st.sampled_from(sorted(evidence)))
+    states = spec.node(soft).states
+    raw = data.draw(st.lists(st.floats(0.05, 1.0), min_size=len(states), max_size=len(states)))
+    ev: dict[str, object] = dict(evidence)
+    ev[soft] = kneebayes.Likelihood(dict(zip(states, (np.array(raw) / max(raw)).tolist())))
+    model = _enumerated_pruned_model(spec)
+    net = model.network
+    lam = encode(net, [to_indices(net, normalize(net, ev))])
+    try:
+        tj = target_joint(net, lam)
+    except kneebayes.ImpossibleEvidenceError:
+        assume(False)
+    assume(tj.log_evidence[0] > math.log(1e-200))
+    nodes = [v for v in range(len(net.names)) if v not in net.enumerated]
+    clamped = joint_with_targets(net, lam, tj, nodes, method="clamp")
+    with _target_buckets_always([]):
+        kept = joint_with_targets(net, lam, tj, nodes)
+    np.testing.assert_allclose(kept, clamped, rtol=0.0, atol=TOL)
+
+
+def test_a_bucket_pass_with_the_targets_kept_is_weighed_against_the_callers_alternative() -> None:
+    comp, _, _, _ = _alarm_component_touching_targets()
+    pr = comp.pruning
+    assert pr is not None
+    n = len(comp.nodes)
+    none, every = np.zeros(n, dtype=bool), np.ones(n, dtype=bool)
+    with mock.patch.object(Pruning, "worth_it", lambda self, *_: True):
+        assert bucket_plan(pr, comp.cards, none, none, every, math.inf) is None   # without targets: never
+        plan = bucket_plan(pr, comp.cards, none, none, every, math.inf, than=math.inf, targets=True)
+        assert plan is not None and set(plan.kept) == set(range(n))
+        assert bucket_plan(pr, comp.cards, none, none, every, math.inf, than=plan.work, targets=True) is None
+        assert bucket_plan(pr, comp.cards, none, none, every, 1.0, than=math.inf, targets=True) is None   # too large
+
+
+def _taken(answers: list[bool]) -> object:
+    """``posterior._by_target_buckets``, each answer (whether the kept-target pass wrote the joints) recorded."""
+    by_target_buckets = posterior._by_target_buckets
+
+    def spied(*args: object) -> bool:
+        answers.append(by_target_buckets(*args))  # type: ignore[arg-type]
+        return answers[-1]
+
+    return spied
+
+
+def test_a_kept_target_pass_whose_targets_value_may_have_underflowed_gives_way_to_another_path() -> None:
+    from kneebayes.inference.posterior import joint_with_targets, target_joint
+
+    comp, _, _, lam = _alarm_component_touching_targets()
+    net = _ALARM_TOUCHING[0].network
+    nodes = [int(v) for v in comp.nodes]
+    tj = target_joint(net, lam)
+    answers: list[bool] = []
+    with _target_buckets_always([]), mock.patch.object(posterior, "_by_target_buckets", _taken(answers)):
+        kept = joint_with_targets(net, lam, tj, nodes)
+        assert answers == [True]
+        with mock.patch.object(posterior, "HIDDEN_UNDERFLOW", math.inf):   # every value counts as too small
+            declined = joint_with_targets(net, lam, tj, nodes)
+    assert answers == [True, False]
+    np.testing.assert_allclose(declined, kept, rtol=0.0, atol=1e-12)
+
+
+# WATER, four targets mid-network and six answers (a set of benchmarks/bench_any_targets.py).
+WATER_TARGETS = ["CNON_12_00", "CBODD_12_15", "CKND_12_15", "CNON_12_30"]
+WATER_ANSWERS = {"CNON_12_15": "4_MG_L", "CNOD_12_30": "0_5_MG_L", "CKNI_12_45": "20_MG_L", "CKND_12_00": "4_MG_L",
+                 "CKND_12_45": "4_MG_L", "CNOD_12_45": "0_5_MG_L"}
+
+
+def test_a_ranking_on_water_takes_the_kept_target_pass_and_equals_clamping() -> None:
+    """With the default thresholds: the sweep of WATER's component costs 4e8 units, this pass about 2e7 entries
+    both ways. The targets' values, 1e-9 and below, are small but not against their posteriors: no state of
+    the targets can have lost a joint above 1e-300, so the pass answers."""
+    pytest.importorskip("pgmpy")
+    from networks import bif_path
+
+    from kneebayes.evidence import normalize, to_indices
+    from kneebayes.inference.posterior import encode, joint_with_targets, target_joint
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kneebayes.RenormalisedWarning)
+        model = kneebayes.load_bif(bif_path("water"), targets=WATER_TARGETS)
+    net = model.network
+    lam = encode(net, [to_indices(net, normalize(net, WATER_ANSWERS))])
+    tj = target_joint(net, lam)
+    nodes = [v for v in range(len(net.names)) if v not in net.enumerated and net.names[v] not in WATER_ANSWERS]
+    answers: list[bool] = []
+    with mock.patch.object(posterior, "_by_target_buckets", _taken(answers)):
+        kept = joint_with_targets(net, lam, tj, nodes)
+    assert answers == [True]
+    np.testing.assert_allclose(kept, joint_with_targets(net, lam, tj, nodes, method="clamp"), rtol=0.0, atol=TOL)
+
+
+_ALARM_TOUCHING: list[kneebayes.Model] = []
+
+
+def _alarm_component_touching_targets() -> tuple[compiled.Component, np.ndarray, np.ndarray, np.ndarray]:
+    """ALARM with three roots enumerated, every component pruned, and three leaves answered: (its largest
+    component, its own rows, its template, the whole lam)."""
+    pytest.importorskip("pgmpy")
+    from networks import bif_path, leaves, structure
+
+    from kneebayes.evidence import normalize, to_indices
+    from kneebayes.inference.posterior import encode
+
+    parents = structure(bif_path("alarm"))
+    roots = [n for n, ps in parents.items() if not ps][:3]
+    if not _ALARM_TOUCHING:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", kneebayes.RenormalisedWarning)
+            spec = kneebayes.load_bif(bif_path("alarm"), targets=roots).spec
+        _ALARM_TOUCHING.append(_enumerated_pruned_model(spec))
+    net = _ALARM_TOUCHING[0].network
+    evidence = {leaf: net.states[net.index[leaf]][0] for leaf in leaves(parents)[:3]}
+    lam = encode(net, [to_indices(net, normalize(net, evidence))])
+    comp = max(net.components, key=lambda c: len(c.nodes))
+    assert math.prod(comp.expand_shape) > 1
+    return comp, lam[:, comp.nodes, :], net.lam_template[comp.nodes], lam

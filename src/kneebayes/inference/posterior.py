@@ -38,6 +38,7 @@ from .backward import component_joints, forward_pass, prior_pass_fits, subtracts
 from .joint import TargetJoint
 from .pruned import (
     HIDDEN_UNDERFLOW,
+    bucket_joints,
     bucket_marginals,
     bucket_value,
     clamped_work,
@@ -684,6 +685,9 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         buckets = batch == 1 and comp.pruning is not None and _apart(comp)
         if buckets and _by_buckets(net, c, own, tj, out, (n_idx, p_idx, x_idx)):
             continue   # one collect pass over the evidence's ancestors, and the way back to these nodes
+        if (batch == 1 and method == "auto" and comp.pruning is not None and not buckets
+                and _by_target_buckets(net, c, own, tj, out, (n_idx, p_idx, x_idx))):
+            continue   # the same with the targets' axes kept: the evidence cut out of every table both ways
         prunes = comp.pruning is not None and comp.pruning.full_work >= ROW_PRUNE_WORK
         found = None
         if prunes and batch == 1 and method != "sweep" and _prune_clamps(net, comp, own, p_idx, n_clamps):
@@ -813,15 +817,62 @@ PLAIN_LOOP_FACTOR = 4.0
 CLAMP_ROW_WORK = 4 * CALL_WORK
 
 
+def _sweep_or_clamps_work(comp: Component, n_clamps: int) -> float:
+    """The estimated cost of a component's clamps of one evidence set without pruning: a sweep of the whole
+    component where it has one, else as many full clamped passes (``Pruning.full_work``'s units)."""
+    grad = comp.gradient
+    assert comp.pruning is not None  # noqa: S101 - callers check
+    return (grad.forward_work + grad.backward_work + len(grad.backward) * CALL_WORK if grad is not None
+            else n_clamps * comp.pruning.full_work)
+
+
+#: From this cost of a component's sweep (or clamps) on, a ranking first weighs a bucket pass with the targets
+#: kept (``_by_target_buckets``): below it the sweep takes a few milliseconds, about what planning that pass costs.
+TARGET_BUCKETS_FROM = 5e7
+
+
+def _by_target_buckets(net: CompiledNetwork, c: int, own: np.ndarray, tj: TargetJoint, out: np.ndarray,
+                       clamps: tuple[np.ndarray, np.ndarray, np.ndarray]) -> bool:
+    """One evidence row's clamps of component ``c`` (one the targets touch) from one bucket pass with the targets'
+    axes kept and its way back (``inference.pruned.bucket_joints``), written into ``out``; False (nothing
+    written) where that pass is declined against the sweep or clamps it would replace, or may have lost a
+    posterior to underflow.
+
+    Given the targets, the component is independent of the rest of the network, so each node's joint with
+    the targets is P(node | the targets it reaches, the evidence) times the targets' joint."""
+    comp = net.components[c]
+    n_idx, p_idx, x_idx = clamps
+    other = _sweep_or_clamps_work(comp, len(p_idx))
+    if other < TARGET_BUCKETS_FROM:
+        return False
+    wanted = np.zeros(len(comp.nodes), dtype=bool)
+    wanted[p_idx] = True
+    found = bucket_joints(comp, own, net.lam_template[comp.nodes], wanted, net.memory_budget / 8, other)
+    if found is None:
+        return False
+    joint = tj.joint[0]
+    mass = joint > 0.0
+    conditionals = {}
+    for p, table in found.items():
+        value = table.sum(axis=0)
+        spread = np.broadcast_to(value, comp.full_shape).reshape(-1)
+        # An entry lost below 2.2e-308 in this state's products would be a joint of 2.2e-308 * joint / value: at
+        # most about 1e-300 while the value is at least HIDDEN_UNDERFLOW times the joint, else another path.
+        if (mass & (spread < HIDDEN_UNDERFLOW * joint)).any():
+            return False
+        unit = np.divide(joint, spread, out=np.zeros(spread.shape), where=spread > 0)
+        conditionals[p] = np.broadcast_to(table, (table.shape[0], *comp.full_shape)).reshape(table.shape[0], -1) * unit
+    out[0, n_idx, x_idx, :] = np.array([conditionals[p][x] for p, x in zip(p_idx.tolist(), x_idx.tolist())])
+    return True
+
+
 def _prune_clamps(net: CompiledNetwork, comp: Component, own: np.ndarray, positions: np.ndarray, n_clamps: int) -> bool:
     """Whether pruned clamps of one evidence set are estimated to cost under half of what the alternative
     does: a sweep of the whole component where it has one, else as many full clamped passes."""
     observed = (own[0] != net.lam_template[comp.nodes]).any(axis=1)
     pr = comp.pruning
     assert pr is not None  # noqa: S101 - callers check
-    grad = comp.gradient
-    other = (grad.forward_work + grad.backward_work + len(grad.backward) * CALL_WORK if grad is not None
-             else n_clamps * pr.full_work)
+    other = _sweep_or_clamps_work(comp, n_clamps)
     if 2.0 * clamped_work(comp, observed, positions) < other:
         return True
     if other < PLAN_CLAMPS_WORK:

@@ -366,6 +366,43 @@ def bucket_value(comp: Component, own: np.ndarray, template: np.ndarray, wanted:
     return run
 
 
+def bucket_joints(comp: Component, own: np.ndarray, template: np.ndarray, wanted: np.ndarray,
+                  max_entries: float, than: float) -> dict[int, np.ndarray] | None:
+    """Each ``wanted`` position's (unanswered) joint with the targets its factors reach, for one evidence set
+    of a component the targets touch: one bucket pass over the relevant part with the targets' axes kept,
+    and the way back (``bucket_plan``'s ``targets``). Each array is over the node's states, then every
+    enumerated target (1 where the node's tree does not reach it), up to a factor per state of those
+    targets: normalised over the node, it is P(node | targets, evidence). None where the plan is declined
+    (``than``: the cost of the caller's alternative). The products are plain: where a state of the targets
+    has a value (the sum over the node) under ``HIDDEN_UNDERFLOW`` times its posterior, a joint above 1e-300
+    may have been lost to underflow, and the caller takes another way.
+
+    ``own``: the component's lam rows, (1, nodes, max card); ``template``: the same rows without evidence.
+    """
+    pr = comp.pruning
+    assert pr is not None  # noqa: S101 - only called on components that have one
+    hard, soft = _patterns(own[0], template)
+    pattern = b"T" + hard.tobytes() + soft.tobytes() + wanted.tobytes()
+    plan = pr.plans.get(pattern)
+    if plan is None:   # weighed against the caller's alternative, never against the fixed plan: no _UNPLANNED
+        plan = bucket_plan(pr, comp.cards, hard, soft, wanted, max_entries, than, targets=True) or _DECLINED
+        if len(pr.plans) >= _MAX_PLANS:
+            pr.plans.clear()
+        pr.plans[pattern] = plan
+    if not isinstance(plan, BucketPlan):
+        return None
+    row = own[0]
+    slots = _forward(targets_last(pr)[0], plan, row, {int(j): int(row[j].argmax()) for j in np.flatnonzero(hard)})
+    incoming = _way_back(plan, slots, False)
+    targets = labels(pr, comp.cards).targets
+    out = {}
+    for j, (step, inputs, subscripts, program) in plan.marginals.items():
+        ops = [incoming[step] if s < 0 else slots[s] for s in inputs]
+        joint = program.run(ops) if program is not None else einsum_of_many(subscripts, *ops)
+        out[j] = joint.reshape((joint.shape[0], *_shape(pr, targets, plan.kept[j])))
+    return out
+
+
 def release(comp: Component, run: BucketRun) -> None:
     """Forget the component's kept pass once its marginals are taken, where its messages are large
     (past ``KEEP_ENTRIES``): a small one stays for the next question on the same evidence."""
@@ -377,17 +414,24 @@ def _collect(tables: tuple[np.ndarray, ...], plan: BucketPlan, row: np.ndarray, 
     """The collect pass, multiplied plainly where its value comes out at least ``HIDDEN_UNDERFLOW`` (a check per
     message took a third of HAILFINDER's pass); else run again with every table and message rescaled."""
     observed = {int(j): int(row[j].argmax()) for j in np.flatnonzero(hard)}
-    slots = _cut(tables, plan, observed)
-    for j, card in plan.soft:
-        slots.append(row[j, :card])
-    n_slots = len(slots)
-    for inputs, subscripts, program in plan.forward:
-        operands = [slots[s] for s in inputs]
-        slots.append(einsum_of_many(subscripts, *operands) if program is None else program.run(operands))
+    slots = _forward(tables, plan, row, observed)
+    n_slots = len(slots) - len(plan.forward)
     value = math.prod(float(slots[s]) for s in plan.scalars) * math.prod(float(row[j, x]) for j, x in observed.items())
     if not value >= HIDDEN_UNDERFLOW:
         return _collect_rescaled(tables, plan, row, observed)
     return BucketRun(plan, tuple(slots), value, 0.0, observed, float(sum(slot.size for slot in slots[n_slots:])), False)
+
+
+def _forward(tables: tuple[np.ndarray, ...], plan: BucketPlan, row: np.ndarray, observed: dict[int, int]
+             ) -> list[np.ndarray]:
+    """The plain collect pass: every slot, the cut tables and soft answers first, then each step's message."""
+    slots = _cut(tables, plan, observed)
+    for j, card in plan.soft:
+        slots.append(row[j, :card])
+    for inputs, subscripts, program in plan.forward:
+        operands = [slots[s] for s in inputs]
+        slots.append(einsum_of_many(subscripts, *operands) if program is None else program.run(operands))
+    return slots
 
 
 def _collect_rescaled(tables: tuple[np.ndarray, ...], plan: BucketPlan, row: np.ndarray,
@@ -440,6 +484,16 @@ def _cut(tables: tuple[np.ndarray, ...], plan: BucketPlan, observed: dict[int, i
     return slots
 
 
+def _way_back(plan: BucketPlan, slots: Sequence[np.ndarray], rescaled: bool) -> dict[int, np.ndarray]:
+    """Each visited step's incoming message, parents first; ``rescaled``, each divided by its largest entry."""
+    incoming: dict[int, np.ndarray] = {}
+    for child, up, inputs, subscripts, program in plan.backward:
+        ops = [incoming[up] if s < 0 else slots[s] for s in inputs]
+        down = program.run(ops) if program is not None else einsum_of_many(subscripts, *ops)
+        incoming[child] = down / down.max() if rescaled else down
+    return incoming
+
+
 def bucket_marginals(run: BucketRun, positions: Iterable[int], cards: Sequence[int]) -> dict[int, np.ndarray]:
     """P(node | the component's evidence) for nodes at ``positions`` (each among the run's wanted ones or
     hard-observed), from the run's collect pass and one distribute pass down to them."""
@@ -448,15 +502,11 @@ def bucket_marginals(run: BucketRun, positions: Iterable[int], cards: Sequence[i
     # Each visited step's incoming message, parents first; after a rescaled collect pass rescaled too, to a
     # largest entry of 1 (the marginals are normalised at the end, and a long way down would otherwise
     # underflow). After a plain one, every product on the way down sums to the value, which did not underflow.
-    incoming: dict[int, np.ndarray] = {}
+    incoming = _way_back(plan, slots, run.rescaled)
 
     def operands(step: int, inputs: Sequence[int]) -> list[np.ndarray]:
         return [incoming[step] if s < 0 else slots[s] for s in inputs]
 
-    for child, up, inputs, subscripts, program in plan.backward:
-        ops = operands(up, inputs)
-        down = program.run(ops) if program is not None else einsum_of_many(subscripts, *ops)
-        incoming[child] = down / down.max() if run.rescaled else down
     out = {}
     for j in positions:
         if j in run.observed:
