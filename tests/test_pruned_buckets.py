@@ -28,7 +28,7 @@ from kneebayes.inference import posterior
 from kneebayes.inference.pruned import BucketRun, bucket_value
 from kneebayes.modelfile.schema import ModelSpec
 from kneebayes.network import compiled, pruned_plan
-from kneebayes.network.pruned_plan import Pruning, bucket_plan
+from kneebayes.network.pruned_plan import BucketPlan, Pruning, bucket_plan
 
 TOL = 1e-9
 
@@ -588,6 +588,43 @@ def test_a_bucket_pass_with_the_targets_kept_is_weighed_against_the_callers_alte
         assert plan is not None and set(plan.kept) == set(range(n))
         assert bucket_plan(pr, comp.cards, none, none, every, math.inf, than=plan.work, targets=True) is None
         assert bucket_plan(pr, comp.cards, none, none, every, 1.0, than=math.inf, targets=True) is None   # too large
+
+
+def test_after_a_few_kept_target_passes_declined_in_a_row_only_one_pattern_in_so_many_is_weighed() -> None:
+    pytest.importorskip("pgmpy")
+    from networks import bif_path, structure
+
+    roots = [n for n, ps in structure(bif_path("alarm")).items() if not ps][:3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kneebayes.RenormalisedWarning)
+        spec = kneebayes.load_bif(bif_path("alarm"), targets=roots).spec
+    net = _enumerated_pruned_model(spec).network   # its own: the streak is kept per component
+    comp = max(net.components, key=lambda c: len(c.nodes))
+    pr = comp.pruning
+    assert pr is not None
+    n = len(comp.nodes)
+    none, every = np.zeros(n, dtype=bool), np.ones(n, dtype=bool)
+    searched: list[object] = []
+    choose_buckets = pruned_plan.choose_buckets
+
+    def counted(*args: object, **kwargs: object) -> object:
+        searched.append(args)
+        return choose_buckets(*args, **kwargs)  # type: ignore[arg-type]
+
+    def weigh(than: float) -> BucketPlan | None:
+        return bucket_plan(pr, comp.cards, none, none, every, math.inf, than=than, targets=True)
+
+    with mock.patch.object(Pruning, "worth_it", lambda self, *_: True), \
+            mock.patch.object(pruned_plan, "choose_buckets", counted):
+        for _ in range(pruned_plan.QUICK_MISSES):
+            assert weigh(0.0) is None                  # declined: nothing beats a free alternative
+        assert len(searched) == pruned_plan.QUICK_MISSES
+        answers = [weigh(math.inf) for _ in range(pruned_plan.QUICK_RETRY - pruned_plan.QUICK_MISSES)]
+        skipped = sum(plan is None for plan in answers)  # unweighed, however cheap the pass would be
+        assert answers[-1] is not None
+        assert len(searched) == pruned_plan.QUICK_MISSES + 1   # only the pattern that answered was weighed
+        assert weigh(math.inf) is not None             # taken: the streak is over, every pattern weighed again
+    assert skipped == pruned_plan.QUICK_RETRY - pruned_plan.QUICK_MISSES - 1
 
 
 def _taken(answers: list[bool]) -> object:
