@@ -396,9 +396,8 @@ def bucket_joints(comp: Component, own: np.ndarray, template: np.ndarray, wanted
     incoming = _way_back(plan, slots, False)
     targets = labels(pr, comp.cards).targets
     out = {}
-    for j, (step, inputs, subscripts, program) in plan.marginals.items():
-        ops = [incoming[step] if s < 0 else slots[s] for s in inputs]
-        joint = program.run(ops) if program is not None else einsum_of_many(subscripts, *ops)
+    for j in plan.marginals:
+        joint = _at(plan, slots, incoming, j)
         out[j] = joint.reshape((joint.shape[0], *_shape(pr, targets, plan.kept[j])))
     return out
 
@@ -503,19 +502,21 @@ def bucket_marginals(run: BucketRun, positions: Iterable[int], cards: Sequence[i
     # largest entry of 1 (the marginals are normalised at the end, and a long way down would otherwise
     # underflow). After a plain one, every product on the way down sums to the value, which did not underflow.
     incoming = _way_back(plan, slots, run.rescaled)
-
-    def operands(step: int, inputs: Sequence[int]) -> list[np.ndarray]:
-        return [incoming[step] if s < 0 else slots[s] for s in inputs]
-
     out = {}
     for j in positions:
         if j in run.observed:
             p = np.zeros(cards[j])
             p[run.observed[j]] = 1.0
         else:
-            step, inputs, subscripts, program = plan.marginals[j]
-            ops = operands(step, inputs)
-            p = program.run(ops) if program is not None else einsum_of_many(subscripts, *ops)
+            p = _at(plan, slots, incoming, j)
             p = p / p.sum()
         out[j] = p
     return out
+
+
+def _at(plan: BucketPlan, slots: Sequence[np.ndarray], incoming: dict[int, np.ndarray], position: int) -> np.ndarray:
+    """The product at a wanted position's step, its slots times its incoming message, summed to its node (and
+    the kept targets, where the plan keeps them)."""
+    step, inputs, subscripts, program = plan.marginals[position]
+    ops = [incoming[step] if s < 0 else slots[s] for s in inputs]
+    return program.run(ops) if program is not None else einsum_of_many(subscripts, *ops)
