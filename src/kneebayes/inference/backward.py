@@ -74,6 +74,23 @@ def prior_pass_fits(comp: Component) -> bool:
     return comp.largest * (len(comp.steps) + len(comp.leaf_stacks) + 1) <= PRIOR_PASS_ENTRIES
 
 
+def prepare(comp: Component) -> None:
+    """Work out once, on load, what a component's first evidence row would otherwise pay for: its gradient
+    plan's one-row steps and sign, and its forward pass without evidence where it fits (``prior_pass_fits``).
+    None of it depends on the evidence.
+
+    >>> import kneebayes
+    >>> prepare(kneebayes.load_model().network.components[0])
+    """
+    plan = comp.gradient
+    if plan is None:
+        return
+    subtracts(plan)
+    _one_row(plan)
+    if prior_pass_fits(comp):
+        _prior(comp)
+
+
 # Each component's forward slots without evidence, for the steps no evidence reaches (kept beside the frozen
 # component, dropped with it).
 _PRIORS: weakref.WeakKeyDictionary[Component, list[np.ndarray | None]] = weakref.WeakKeyDictionary()
