@@ -33,8 +33,7 @@ from ..errors import SettingError, quote
 from ..network.backward_plan import CALL_WORK
 from ..network.compiled import CompiledNetwork, Component, LeafStack
 from ..network.pruned_plan import ROW_PRUNE_WORK, labels, targets_last
-from . import bipartite_queries
-from . import backward
+from . import backward, bipartite_queries
 from .backward import component_joints, forward_pass, prior_pass_fits, subtracts
 from .joint import TargetJoint
 from .pruned import (
