@@ -22,7 +22,8 @@ import kneebayes
 from kneebayes.errors import SettingError
 from kneebayes.evidence import normalize, to_indices
 from kneebayes.inference.backward import component_joints, forward_pass
-from kneebayes.inference.posterior import encode, joint_with_targets, target_joint
+from kneebayes.inference.node_joints import joint_with_targets
+from kneebayes.inference.posterior import encode, target_joint
 from kneebayes.modelfile.schema import ModelSpec
 from kneebayes.network.compiled import JOINT_LIMIT
 

@@ -1,4 +1,4 @@
-"""Posteriors near 1e-300 when P(evidence) is tiny (src/kneebayes/inference/posterior.py, inference/pruned.py).
+"""Posteriors near 1e-300 when P(evidence) is tiny (src/kneebayes/inference/posterior.py, node_joints.py, pruned.py).
 
 A network ``A -> B -> E_i <- C`` with twenty findings ``E_i`` observed
 "yes": each is a thousand billion times less likely with ``B = yes``, so
@@ -19,7 +19,7 @@ from unittest import mock
 import pytest
 
 import kneebayes
-from kneebayes.inference import posterior
+from kneebayes.inference import node_joints
 from kneebayes.modelfile.schema import ModelSpec
 from kneebayes.network import compiled
 from kneebayes.network.pruned_plan import Pruning
@@ -108,7 +108,7 @@ def test_the_last_resort_for_a_marginal_is_a_bucket_pass_where_one_pays(spec: Mo
     # passes are declined wherever they are weighed against one run of the fixed plan, so only that one runs.
     _, expected = _reference()
     model = _model(spec, "pruned")
-    real = posterior.bucket_value
+    real = node_joints.bucket_value
     last_resorts: list[bool] = []      # whether each bucket pass weighed against the clamps ran
 
     def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -118,7 +118,7 @@ def test_the_last_resort_for_a_marginal_is_a_bucket_pass_where_one_pays(spec: Mo
         return run
 
     with (mock.patch.object(Pruning, "worth_it", lambda self, n, work=None, than=None: than is not None),
-          mock.patch.object(posterior, "bucket_value", recording)):
+          mock.patch.object(node_joints, "bucket_value", recording)):
         got = model.marginals(EVIDENCE, nodes=["B"])["B"]
     assert last_resorts == [True]
     for state, p in expected["B"].items():

@@ -322,27 +322,27 @@ def test_a_pruned_value_that_is_truly_zero_stays_zero_when_rescaled() -> None:
 
 def _chain_ranking() -> tuple[compiled.CompiledNetwork, np.ndarray, TargetJoint, list[int], np.ndarray]:
     """A chain's network with two answers, their targets' joint, four candidates and their joints with the targets."""
-    from kneebayes.inference import posterior
+    from kneebayes.inference import node_joints, posterior
 
     net = _chain(40).network
     lam = encode(net, [to_indices(net, normalize(net, {"f3": "yes", "f30": "no"}))])
     tj = posterior.target_joint(net, lam)
     candidates = [net.index[f"f{i}"] for i in (0, 10, 20, 39)]
-    return net, lam, tj, candidates, posterior.joint_with_targets(net, lam, tj, candidates)
+    return net, lam, tj, candidates, node_joints.joint_with_targets(net, lam, tj, candidates)
 
 
 @pytest.mark.parametrize("plan_anyway_work, planned", [(0.0, True), (float("inf"), False)], ids=["expensive", "cheap"])
 def test_clamps_too_wide_by_their_count_are_planned_and_pruned_where_the_alternative_is_expensive(
         plan_anyway_work: float, planned: bool) -> None:
-    from kneebayes.inference import posterior
+    from kneebayes.inference import node_joints
 
     net, lam, tj, candidates, expected = _chain_ranking()
-    spy = mock.Mock(wraps=posterior.pattern_work)
-    with mock.patch.object(posterior, "ROW_PRUNE_WORK", -1.0), mock.patch.object(Pruning, "worth_it", _by_count_never), \
-            mock.patch.object(posterior, "PLAN_CLAMPS_WORK", plan_anyway_work), \
+    spy = mock.Mock(wraps=node_joints.pattern_work)
+    with mock.patch.object(node_joints, "ROW_PRUNE_WORK", -1.0), mock.patch.object(Pruning, "worth_it", _by_count_never), \
+            mock.patch.object(node_joints, "PLAN_CLAMPS_WORK", plan_anyway_work), \
             mock.patch.object(pruned, "PLAN_ANYWAY_WORK", plan_anyway_work), \
-            mock.patch.object(posterior, "pattern_work", spy):
-        got = posterior.joint_with_targets(net, lam, tj, candidates)
+            mock.patch.object(node_joints, "pattern_work", spy):
+        got = node_joints.joint_with_targets(net, lam, tj, candidates)
     assert spy.called is planned
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-15)
 
@@ -350,7 +350,7 @@ def test_clamps_too_wide_by_their_count_are_planned_and_pruned_where_the_alterna
 def test_a_rankings_clamped_rows_share_their_nodes_pattern_and_its_plan_while_planning_does_not_pay() -> None:
     # MILDEW, target dm_4, after a few unpaid plans: a 100-state node's clamps each took the fixed plan, 100 runs
     # of 6 ms (a ranking 1.5 s; pyAgrum 0.27 s); one plan for the node's pattern serves them all (0.12 s).
-    from kneebayes.inference import posterior
+    from kneebayes.inference import node_joints, posterior
 
     net, lam, tj, candidates, expected = _chain_ranking()
     rows: list[tuple[int, bool]] = []
@@ -361,9 +361,9 @@ def test_a_rankings_clamped_rows_share_their_nodes_pattern_and_its_plan_while_pl
         rows.append((shared, found is not None))
         return found
 
-    with mock.patch.object(posterior, "ROW_PRUNE_WORK", -1.0), _while_planning_does_not_pay(), \
+    with mock.patch.object(node_joints, "ROW_PRUNE_WORK", -1.0), _while_planning_does_not_pay(), \
             mock.patch.object(posterior, "pruned_value", recorded):
-        got = posterior.joint_with_targets(net, lam, tj, candidates, method="clamp")
+        got = node_joints.joint_with_targets(net, lam, tj, candidates, method="clamp")
     assert len(rows) == 2 * len(candidates)          # a row per state of each candidate
     assert all(row == (2, True) for row in rows)      # each shared by its node's two states, and planned
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-15)

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from strategies import brute_force, networks_with_evidence
 
 import kneebayes
-from kneebayes.inference import posterior
+from kneebayes.inference import node_joints, posterior
 from kneebayes.inference.pruned import BucketRun, bucket_value
 from kneebayes.modelfile.schema import ModelSpec
 from kneebayes.network import compiled, pruned_plan
@@ -53,7 +53,7 @@ def _buckets_always(runs: list[object]) -> Iterator[None]:
 
     with mock.patch.object(Pruning, "worth_it", lambda self, *_: True), \
             mock.patch("kneebayes.inference.pruned.planning_pays", lambda *_: True), \
-            mock.patch.object(posterior, "bucket_value", counted):
+            mock.patch.object(posterior, "bucket_value", counted), mock.patch.object(node_joints, "bucket_value", counted):
         yield
 
 
@@ -490,10 +490,10 @@ def _target_buckets_always(runs: list[object]) -> Iterator[None]:
         return found
 
     with mock.patch.object(Pruning, "worth_it", lambda self, *_: True), \
-            mock.patch.object(posterior, "TARGET_BUCKETS_FROM", -1.0), \
-            mock.patch.object(posterior, "ROW_PRUNE_WORK", -1.0), \
+            mock.patch.object(node_joints, "TARGET_BUCKETS_FROM", -1.0), \
+            mock.patch.object(posterior, "ROW_PRUNE_WORK", -1.0), mock.patch.object(node_joints, "ROW_PRUNE_WORK", -1.0), \
             mock.patch.object(pruned_plan, "TARGETS_KEPT_FACTOR", -1.0), \
-            mock.patch.object(posterior, "bucket_joints", counted):
+            mock.patch.object(node_joints, "bucket_joints", counted):
         yield
 
 
@@ -514,7 +514,8 @@ def _brute_joint_with_targets(reference: object, net: compiled.CompiledNetwork, 
 
 def _target_bucket_case(model: kneebayes.Model, evidence: Mapping[str, object]) -> tuple[np.ndarray, list[int]]:
     from kneebayes.evidence import normalize, to_indices
-    from kneebayes.inference.posterior import encode, joint_with_targets, target_joint
+    from kneebayes.inference.node_joints import joint_with_targets
+    from kneebayes.inference.posterior import encode, target_joint
 
     net = model.network
     nodes = [v for v in range(len(net.names)) if v not in net.enumerated]
@@ -552,7 +553,8 @@ def test_a_bucket_pass_with_the_targets_kept_and_a_soft_answer_equals_clamping(
     case: tuple[ModelSpec, dict[str, str]], data: st.DataObject
 ) -> None:
     from kneebayes.evidence import normalize, to_indices
-    from kneebayes.inference.posterior import encode, joint_with_targets, target_joint
+    from kneebayes.inference.node_joints import joint_with_targets
+    from kneebayes.inference.posterior import encode, target_joint
 
     spec, evidence = case
     assume(evidence)
@@ -628,8 +630,8 @@ def test_after_a_few_kept_target_passes_declined_in_a_row_only_one_pattern_in_so
 
 
 def _taken(answers: list[bool]) -> object:
-    """``posterior._by_target_buckets``, each answer (whether the kept-target pass wrote the joints) recorded."""
-    by_target_buckets = posterior._by_target_buckets
+    """``node_joints._by_target_buckets``, each answer (whether the kept-target pass wrote the joints) recorded."""
+    by_target_buckets = node_joints._by_target_buckets
 
     def spied(*args: object) -> bool:
         answers.append(by_target_buckets(*args))  # type: ignore[arg-type]
@@ -639,17 +641,18 @@ def _taken(answers: list[bool]) -> object:
 
 
 def test_a_kept_target_pass_whose_targets_value_may_have_underflowed_gives_way_to_another_path() -> None:
-    from kneebayes.inference.posterior import joint_with_targets, target_joint
+    from kneebayes.inference.node_joints import joint_with_targets
+    from kneebayes.inference.posterior import target_joint
 
     comp, _, _, lam = _alarm_component_touching_targets()
     net = _ALARM_TOUCHING[0].network
     nodes = [int(v) for v in comp.nodes]
     tj = target_joint(net, lam)
     answers: list[bool] = []
-    with _target_buckets_always([]), mock.patch.object(posterior, "_by_target_buckets", _taken(answers)):
+    with _target_buckets_always([]), mock.patch.object(node_joints, "_by_target_buckets", _taken(answers)):
         kept = joint_with_targets(net, lam, tj, nodes)
         assert answers == [True]
-        with mock.patch.object(posterior, "HIDDEN_UNDERFLOW", math.inf):   # every value counts as too small
+        with mock.patch.object(node_joints, "HIDDEN_UNDERFLOW", math.inf):   # every value counts as too small
             declined = joint_with_targets(net, lam, tj, nodes)
     assert answers == [True, False]
     np.testing.assert_allclose(declined, kept, rtol=0.0, atol=1e-12)
@@ -669,7 +672,8 @@ def test_a_ranking_on_water_takes_the_kept_target_pass_and_equals_clamping() -> 
     from networks import bif_path
 
     from kneebayes.evidence import normalize, to_indices
-    from kneebayes.inference.posterior import encode, joint_with_targets, target_joint
+    from kneebayes.inference.node_joints import joint_with_targets
+    from kneebayes.inference.posterior import encode, target_joint
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", kneebayes.RenormalisedWarning)
@@ -679,7 +683,7 @@ def test_a_ranking_on_water_takes_the_kept_target_pass_and_equals_clamping() -> 
     tj = target_joint(net, lam)
     nodes = [v for v in range(len(net.names)) if v not in net.enumerated and net.names[v] not in WATER_ANSWERS]
     answers: list[bool] = []
-    with mock.patch.object(posterior, "_by_target_buckets", _taken(answers)):
+    with mock.patch.object(node_joints, "_by_target_buckets", _taken(answers)):
         kept = joint_with_targets(net, lam, tj, nodes)
     assert answers == [True]
     np.testing.assert_allclose(kept, joint_with_targets(net, lam, tj, nodes, method="clamp"), rtol=0.0, atol=TOL)

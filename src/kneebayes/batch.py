@@ -159,7 +159,8 @@ from .extras import require
 from .inference.evidence_weight import explaining_order, weigh
 from .inference.fast import rows_marginals, rows_plan
 from .inference.gain import expected_information_gains
-from .inference.posterior import TargetJoint, marginals, target_joint
+from .inference.node_joints import marginals
+from .inference.posterior import TargetJoint, target_joint
 from .likelihood import Likelihood
 from .modelfile.schema import RedFlag
 from .questions import decide, question_candidates

@@ -14,7 +14,8 @@ import numpy as np
 
 from .errors import ImpossibleEvidenceError
 from .evidence import to_indices
-from .inference.posterior import encode, marginals, target_joint
+from .inference.node_joints import marginals
+from .inference.posterior import encode, target_joint
 from .modelfile.schema import ClaimSpec
 from .triage import screened
 

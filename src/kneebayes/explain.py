@@ -35,7 +35,8 @@ import numpy as np
 from .display.html import explanation_html
 from .evidence import to_indices
 from .inference.evidence_weight import FACTOR_MAX, decibans, odds_ratio
-from .inference.posterior import encode, node_target_joints, target_joint
+from .inference.node_joints import node_target_joints
+from .inference.posterior import encode, target_joint
 
 if TYPE_CHECKING:
     from .model import Model

@@ -21,7 +21,8 @@ from .extras import require
 from .inference import evidence_weight
 from .inference.evidence_weight import Layout as WeightLayout
 from .inference.fast import FastPlan, compile_fast, fast_posterior
-from .inference.posterior import encode, joint_with_targets, marginals, prepare, target_joint
+from .inference.node_joints import joint_with_targets, marginals
+from .inference.posterior import encode, prepare, target_joint
 from .likelihood import Likelihood
 from .interop.pgmpy import to_pgmpy
 from .modelfile.load import default_model_path, load_spec

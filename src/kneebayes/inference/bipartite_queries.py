@@ -1,6 +1,6 @@
 """The engine's queries on a bipartite noisy-OR network, answered by ``inference.bipartite``.
 
-``posterior.target_joint`` and ``posterior.joint_with_targets`` hand a
+``posterior.target_joint`` and ``node_joints.joint_with_targets`` hand a
 network compiled with a :class:`~kneebayes.network.bipartite.BipartiteLayout`
 here. Each evidence row becomes its positive and negative findings; a
 cause in the evidence is fixed by giving it a prior of 1 or 0. The
@@ -136,7 +136,7 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray) -> TargetJoint:
 
 
 def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, nodes: Sequence[int]) -> np.ndarray:
-    """P(node = x | evidence) for each node, shaped like ``posterior.joint_with_targets`` with K = 1."""
+    """P(node = x | evidence) for each node, shaped like ``node_joints.joint_with_targets`` with K = 1."""
     layout = net.bipartite
     assert layout is not None and tj.cause_posteriors is not None  # noqa: S101 - from target_joint above
     nodes = np.asarray(nodes, dtype=np.intp)

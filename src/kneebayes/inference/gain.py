@@ -18,7 +18,9 @@ import numpy as np
 
 from ..errors import SettingError, quote
 from ..network.compiled import CompiledNetwork
-from .posterior import TargetJoint, joint_with_targets, marginals, node_target_joints, target_joint
+from .joint import TargetJoint
+from .node_joints import joint_with_targets, marginals, node_target_joints
+from .posterior import target_joint
 
 _LN2 = float(np.log(2.0))
 _MINUS_ONE_OVER_LN2 = -1.0 / _LN2

@@ -53,7 +53,8 @@ import numpy as np
 
 from ..extras import require
 from ..inference.joint import TargetJoint
-from ..inference.posterior import joint_with_targets, target_joint
+from ..inference.node_joints import joint_with_targets
+from ..inference.posterior import target_joint
 from ..network.compiled import CompiledNetwork
 from .learning_families import MAX_CLAMPED, Clamps, Family, add_pairs, families, target_matrix
 from .learning_parts import Encoder, PartTables, independent_parts
