@@ -34,7 +34,16 @@ from ..network.pruned_plan import ROW_PRUNE_WORK
 from . import bipartite_queries
 from .joint import TargetJoint
 from .posterior import TINY, apart, component_sweep, pruned_rows, run_component, targets_in_component
-from .pruned import HIDDEN_UNDERFLOW, bucket_joints, bucket_marginals, bucket_value, clamped_work, pattern_work, release
+from .pruned import (
+    HIDDEN_UNDERFLOW,
+    bucket_joints,
+    bucket_marginals,
+    bucket_value,
+    clamped_work,
+    pattern_work,
+    release,
+    split_answers,
+)
 
 _SHIFT_IN_LOGS = 600.0       # a clamp's scale this far (in logs) below its component's is applied in log space
 
@@ -367,10 +376,12 @@ def _prune_clamps(net: CompiledNetwork, comp: Component, own: np.ndarray, positi
     # (WATER, four targets mid-network: a sweep of 0.7-1.9 s against pruned clamps of about 30 ms).
     total = 0.0
     nodes, clamps = np.unique(positions, return_counts=True)
+    _, soft = split_answers(own, observed)
     for position, count in zip(nodes.tolist(), clamps.tolist()):
         pattern = observed.copy()
         pattern[position] = True
-        total += count * (PLAIN_LOOP_FACTOR * pattern_work(comp, pattern, net.memory_budget / 8) + CLAMP_ROW_WORK)
+        cost = pattern_work(comp, pattern, net.memory_budget / 8, tuple(j for j in soft if j != position))
+        total += count * (PLAIN_LOOP_FACTOR * cost + CLAMP_ROW_WORK)
         if 2.0 * total >= other:
             return False
     return True

@@ -60,17 +60,19 @@ class _Plan(NamedTuple):   # immutable, and cheap to build once per pattern
     result: int
     shape: tuple[int, ...]                         # the result's axes: card or 1 per enumerated target
     work: float = 0.0                              # its estimated cost, in ``Pruning.full_work``'s units
+    soft: tuple[tuple[int, int], ...] = ()         # (position, card) per soft answer: its likelihoods, after the tables
 
 
 def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_entries: float,
-              gated: bool = True) -> _Plan | str:
+              gated: bool = True, soft: tuple[int, ...] = ()) -> _Plan | str:
     """The plan of one evidence pattern: the observed nodes' ancestors are relevant (every other node is barren);
     evidence is instantiated (each observed axis sliced at its state), then the unobserved relevant nodes
     summed out in the order ``choose_buckets`` gives. Declined when that order builds a table past
     ``max_entries`` or costs more than the fixed plan, or unplanned when the relevant nodes are too many by
     their count, unless the fixed plan is expensive (``PLAN_ANYWAY_WORK``); there, while planning has not been
     paying (``planning_pays``, asked only where ``gated``), left unplanned. Every table and message keeps the
-    targets' axes last (``targets_last``)."""
+    targets' axes last (``targets_last``). The ``soft`` positions (among the observed) are answered softly:
+    not sliced but summed, their likelihood vectors multiplied in."""
     obs = observed.nonzero()[0].tolist()
     bits = pr.always_bits
     for i in obs:
@@ -79,18 +81,18 @@ def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_ent
         return _UNREACHED
     n_rel = bits.bit_count()
     if pr.worth_it(n_rel):
-        return _planned(pr, obs, cards, max_entries, bits, n_rel)
+        return _planned(pr, obs, cards, max_entries, bits, n_rel, soft)
     if pr.full_work < PLAN_ANYWAY_WORK:
         return _DECLINED
     if gated and not planning_pays(pr, cards):
         return _UNPLANNED
-    plan = _planned(pr, obs, cards, max_entries, bits, n_rel)
+    plan = _planned(pr, obs, cards, max_entries, bits, n_rel, soft)
     note_planned(pr, cards, plan.work if isinstance(plan, _Plan) else math.inf)
     return plan
 
 
 def _planned(pr: Pruning, obs: list[int], cards: tuple[int, ...], max_entries: float, bits: int,
-             n_rel: int) -> _Plan | str:
+             n_rel: int, soft: tuple[int, ...] = ()) -> _Plan | str:
     """``_plan_for``'s plan once the relevant nodes (``bits``, ``n_rel`` of them; ``obs`` the observed positions)
     are worth planning for."""
     rel = []
@@ -101,7 +103,7 @@ def _planned(pr: Pruning, obs: list[int], cards: tuple[int, ...], max_entries: f
     lab = labels(pr, cards)
     node, factor, position = lab.node, lab.factor, lab.position
     all_tables, _ = targets_last(pr)
-    seen = {node[i] for i in obs}
+    seen = {node[i] for i in obs if i not in soft}
     tables = []
     scopes: list[str] = []
     hidden = [node[i] for i in rel if node[i] not in seen]   # instantiated nodes are sliced, not summed
@@ -114,6 +116,8 @@ def _planned(pr: Pruning, obs: list[int], cards: tuple[int, ...], max_entries: f
             else:
                 scopes.append("".join(u for u in scope if u not in seen))
                 tables.append((all_tables[f], tuple((axis, position[u]) for axis, u in enumerate(scope) if u in seen)))
+    soft_items = tuple((i, cards[i]) for i in soft)
+    scopes.extend(node[i] for i in soft)   # each soft answer's likelihoods, one vector over its node
     if lab.hidden:
         hidden.extend(lab.hidden.intersection("".join(scopes)))
     axes = set("".join(scopes))
@@ -124,7 +128,7 @@ def _planned(pr: Pruning, obs: list[int], cards: tuple[int, ...], max_entries: f
         # So small that one plain einsum over every table beats an order's steps, and planning them
         present = "".join(t for t in lab.targets if t in axes)
         step = (tuple(range(len(scopes))), einsum_subscripts(scopes, present, "".join(sorted(axes))))
-        return _Plan(tuple(tables), (step,), len(scopes), _shape(pr, lab.targets, present), work + CALL_WORK)
+        return _Plan(tuple(tables), (step,), len(scopes), _shape(pr, lab.targets, present), work + CALL_WORK, soft_items)
 
     def declined(found: Buckets) -> bool:
         return (found.largest > max_entries or max(map(len, found.cliques), default=0) > len(LETTERS)
@@ -139,14 +143,14 @@ def _planned(pr: Pruning, obs: list[int], cards: tuple[int, ...], max_entries: f
              for (inputs, in_scopes), clique in zip(buckets.steps, buckets.cliques)]
     left = buckets.left
     present = "".join(t for t in lab.targets if any(t in vs for _, vs in left))
-    result = len(scopes) + len(steps) - 1
+    result = len(scopes) + len(steps) - 1   # the slots: the tables, the soft answers' likelihoods, the messages
     if len(left) == 1 and left[0][1] == present:
         result = left[0][0]          # already the targets' table: nothing left to multiply
     else:
         steps.append((tuple(slot for slot, _ in left), einsum_subscripts([vs for _, vs in left], present, present)))
         result += 1
     return _Plan(tuple(tables), tuple(steps), result, _shape(pr, lab.targets, present),
-                 2.0 * buckets.total + CALL_WORK * len(buckets.order))
+                 2.0 * buckets.total + CALL_WORK * len(buckets.order), soft_items)
 
 
 def _shape(pr: Pruning, targets: str, present: str) -> tuple[int, ...]:
@@ -175,10 +179,10 @@ def pruned_value(comp: Component, own: np.ndarray, observed: np.ndarray,
 
     ``own``: the component's lam rows, (1, nodes, max card); ``observed``:
     which of its nodes are observed. None when the evidence
-    reaches so much of the component that its fixed plan is cheaper, or
-    when an answer is soft (a likelihood vector, or one state at a weight
-    other than 1): this plan cuts each observed node at its one state, and
-    the fixed plan multiplies likelihoods in. A value may underflow: see
+    reaches so much of the component that its fixed plan is cheaper. A
+    hard answer cuts its node's axis at its one state; a soft one (a
+    likelihood vector, or one state at a weight other than 1) keeps the
+    axis, its likelihoods multiplied in. A value may underflow: see
     :func:`pruned_value_scaled`. ``rows``: how many rows of the caller's
     batch share this pattern (see :func:`_plan_of`).
     """
@@ -202,24 +206,31 @@ def pruned_value_scaled(comp: Component, own: np.ndarray, observed: np.ndarray,
 
 
 def _pattern(comp: Component, own: np.ndarray, observed: np.ndarray,
-             max_entries: float, rows: int = 1) -> tuple[_Plan, dict[int, int]] | np.ndarray | None:
+             max_entries: float, rows: int = 1) -> tuple[_Plan, dict[int, int], np.ndarray] | np.ndarray | None:
     """One evidence row's plan (made once per pattern) and its observed states; the value itself where
-    nothing reaches the component; None where the fixed plan runs instead (declined, or a soft answer)."""
-    pr = comp.pruning
-    assert pr is not None  # noqa: S101 - only called on components that have one
-    seen = np.flatnonzero(observed)
-    states: dict[int, int] = {}
-    # A few short rows: Python's list methods answer sooner than numpy's calls (six of them took 11 us a call)
-    for j, row in zip(seen.tolist(), own[0, seen].tolist()):
-        if row.count(1.0) != 1 or row.count(0.0) != len(row) - 1:
-            return None   # soft: the fixed plan multiplies its likelihoods in
-        states[j] = row.index(1.0)
-    plan = _plan_of(comp, observed, max_entries, rows)
+    nothing reaches the component; None where the fixed plan runs instead (declined). A soft answer (a
+    likelihood vector, or one state at a weight other than 1) is not cut but weighed: part of the pattern."""
+    states, soft = split_answers(own, observed)
+    plan = _plan_of(comp, observed, max_entries, rows, soft)
     if plan is _UNREACHED:
         return np.ones((1, math.prod(comp.full_shape)))   # nothing reaches it: its tables sum to exactly 1
     if not isinstance(plan, _Plan):
         return None              # the fixed plan is cheaper for this pattern
-    return plan, states
+    return plan, states, own[0]
+
+
+def split_answers(own: np.ndarray, observed: np.ndarray) -> tuple[dict[int, int], tuple[int, ...]]:
+    """One row's observed positions split: the hard answers' states, and the soft answers' positions."""
+    seen = np.flatnonzero(observed)
+    states: dict[int, int] = {}
+    soft: list[int] = []
+    # A few short rows: Python's list methods answer sooner than numpy's calls (six of them took 11 us a call)
+    for j, row in zip(seen.tolist(), own[0, seen].tolist()):
+        if row.count(1.0) != 1 or row.count(0.0) != len(row) - 1:
+            soft.append(j)
+        else:
+            states[j] = row.index(1.0)
+    return states, tuple(soft)
 
 
 def _rescaled(array: np.ndarray, log_scale: list[float]) -> np.ndarray | None:
@@ -238,8 +249,10 @@ def _rescaled(array: np.ndarray, log_scale: list[float]) -> np.ndarray | None:
     return array / top
 
 
-def _plan_of(comp: Component, observed: np.ndarray, max_entries: float, rows: int = 1) -> _Plan | str:
-    """The plan of one evidence pattern, made on first sight and kept on the component (``Pruning.plans``).
+def _plan_of(comp: Component, observed: np.ndarray, max_entries: float, rows: int = 1,
+             soft: tuple[int, ...] = ()) -> _Plan | str:
+    """The plan of one evidence pattern, made on first sight and kept on the component (``Pruning.plans``):
+    which nodes are ``observed``, and which of those answered softly (``soft``, positions in order).
 
     A pattern that ``rows`` rows of one batch share (a clamped node's states) is planned whatever
     ``planning_pays`` says, and so is one left unplanned before when it comes back so shared: its plan
@@ -248,29 +261,34 @@ def _plan_of(comp: Component, observed: np.ndarray, max_entries: float, rows: in
     pr = comp.pruning
     assert pr is not None  # noqa: S101 - only called on components that have one
     key = observed.tobytes()          # the relevant nodes follow from the observed ones
+    if soft:
+        key += b"soft" + bytes(str(soft), "ascii")
     plan = pr.plans.get(key)
     if plan is None or (plan is _UNPLANNED and rows > 1):
-        plan = _plan_for(pr, observed, comp.cards, max_entries, gated=rows < 2)
+        plan = _plan_for(pr, observed, comp.cards, max_entries, gated=rows < 2, soft=soft)
         if len(pr.plans) >= _MAX_PLANS:
             pr.plans.clear()
         pr.plans[key] = plan
     return plan
 
 
-def pattern_work(comp: Component, observed: np.ndarray, max_entries: float = math.inf) -> float:
+def pattern_work(comp: Component, observed: np.ndarray, max_entries: float = math.inf,
+                 soft: tuple[int, ...] = ()) -> float:
     """The estimated work of a pruned run of one evidence pattern (``observed``: which of the component's nodes
-    are observed), in ``Pruning.full_work``'s units: its plan's, made and kept as :func:`pruned_value` would
-    make it; 0 where nothing reaches the component, ``math.inf`` where the pattern is declined. Sharper than
-    :func:`clamped_work`'s count of nodes, which misses what cutting the observed axes saves, at the price
-    of planning."""
-    plan = _plan_of(comp, observed, max_entries)
+    are observed; ``soft``: which of those answered softly, in order), in ``Pruning.full_work``'s units: its
+    plan's, made and kept as :func:`pruned_value` would make it; 0 where nothing reaches the component,
+    ``math.inf`` where the pattern is declined. Sharper than :func:`clamped_work`'s count of nodes, which
+    misses what cutting the observed axes saves, at the price of planning."""
+    plan = _plan_of(comp, observed, max_entries, soft=soft)
     if plan is _UNREACHED:
         return 0.0
     return plan.work if isinstance(plan, _Plan) else math.inf
 
 
-def _run(comp: Component, plan: _Plan, states: dict[int, int], log_scale: list[float] | None) -> np.ndarray:
-    """A pattern's plan run on its observed ``states``: the value, (1, K); with ``log_scale`` (one float, added
+def _run(comp: Component, plan: _Plan, states: dict[int, int], row: np.ndarray, log_scale: list[float] | None
+         ) -> np.ndarray:
+    """A pattern's plan run on its observed ``states`` and the soft answers' likelihoods in ``row`` (the
+    component's lam row, (nodes, max card)): the value, (1, K); with ``log_scale`` (one float, added
     to) every table and message is divided by its largest entry in size, and a table or message that is zero
     everywhere ends the run (the value is zero: WATER's rankings clamp states the answers rule out, a third
     of their rows, which then skip the rest of their plan)."""
@@ -287,6 +305,13 @@ def _run(comp: Component, plan: _Plan, states: dict[int, int], log_scale: list[f
             if table is None:
                 return np.zeros((1, k))
         slots.append(table)
+    for j, card in plan.soft:
+        weights = row[j, :card]
+        if log_scale is not None:
+            weights = _rescaled(weights, log_scale)
+            if weights is None:
+                return np.zeros((1, k))
+        slots.append(weights)
     for inputs, subscripts in plan.steps:
         message = einsum_of_many(subscripts, *[slots[s] for s in inputs])
         if log_scale is not None:
