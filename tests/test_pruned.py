@@ -88,19 +88,18 @@ def test_a_pruned_value_weighs_a_soft_answer_in_and_equals_its_full_plan(
     # A soft answer sent the whole component to its fixed plan: MUNIN1, a ranking with three soft answers
     # among eight ran every clamped state through it, past 15 minutes.
     spec, evidence = case
-    assume(evidence)
-    soft = data.draw(st.sampled_from(sorted(evidence)))
+    model = _always_pruned(spec)
+    net = model.network
+    inside = sorted(net.names[v] for comp in net.components for v in comp.nodes.tolist())
+    assume(inside)                    # (else every node a target or on its own)
+    soft = data.draw(st.sampled_from(inside))   # answered or not: a soft answer replaces a hard one
     states = spec.node(soft).states
     raw = np.array(data.draw(st.lists(st.floats(0.05, 1.0), min_size=len(states), max_size=len(states))))
     assume(raw.min() < raw.max())     # equal weights are no answer at all
     answers: dict[str, object] = {**evidence, soft: kneebayes.Likelihood(dict(zip(states, (raw / raw.max()).tolist())))}
-    model = _always_pruned(spec)
-    net = model.network
     lam = encode(net, [to_indices(net, normalize(net, answers))])
     observed = (lam[0] != net.lam_template).any(axis=1)
-    holding = [c for c in net.components if net.index[soft] in c.nodes.tolist()]
-    assume(holding)                   # (else a target or a node on its own)
-    comp = holding[0]
+    comp = next(c for c in net.components if net.index[soft] in c.nodes.tolist())
     with mock.patch.object(Pruning, "worth_it", lambda self, *_: True), \
             mock.patch.object(pruned, "ONE_CALL_WORK", one_call_work):
         value = pruned_value(comp, lam[:, comp.nodes, :], observed[comp.nodes])
