@@ -165,6 +165,8 @@ def child_prepare(task: dict[str, Any], work: Path, out) -> None:
         pool, rule = sorted(x for x in name.values() if x not in targets), "3-8 non-target nodes (fewer than 3 leaves)"
     else:
         pool, rule = leaves, "3-8 leaves"
+    if task.get("soft"):
+        rule += f", the first {task['soft']} (by name) answered softly"
     gum.initRandom(task["seed"])
     gen = gum.BNDatabaseGenerator(bn)
     gen.drawSamples(n * 20)
@@ -174,8 +176,13 @@ def child_prepare(task: dict[str, Any], work: Path, out) -> None:
         case = dict(zip(frame.columns, row))
         k = min(int(rng.integers(REVEAL[0], REVEAL[1] + 1)), len(pool))
         shown = sorted(pool[j] for j in rng.choice(len(pool), size=k, replace=False))
-        ev = {x: str(case[x]) for x in shown}
-        key = tuple(sorted(ev.items()))
+        ev: dict[str, Any] = {x: str(case[x]) for x in shown}
+        for x in shown[: task.get("soft", 0)]:   # a soft answer: the case's state at 1, the others at random below
+            labels = list(bn.variable(by_id[x]).labels())
+            weights = rng.uniform(0.05, 1.0, len(labels))
+            weights[labels.index(ev[x])] = 1.0
+            ev[x] = dict(zip(labels, weights.round(6).tolist()))
+        key = tuple(sorted((k, json.dumps(v)) for k, v in ev.items()))
         if key in seen:
             repeated += 1
             continue
@@ -264,8 +271,9 @@ def child_kneebayes(task: dict[str, Any], prep: dict[str, Any], work: Path, out)
         else:
             model = kneebayes.load_bif(work / "net.bif", targets=targets, **budget)
 
-    def posterior(ev: dict[str, str]) -> dict[str, dict[str, float]]:
-        dists = model.diagnose(ev).distributions
+    def posterior(ev: dict[str, Any]) -> dict[str, dict[str, float]]:
+        answers = {k: kneebayes.Likelihood(v) if isinstance(v, dict) else v for k, v in ev.items()}
+        dists = model.diagnose(answers).distributions
         return {t: {s: float(p) for s, p in dists[t].items()} for t in targets}
 
     loaded = time.perf_counter() - t0
@@ -290,7 +298,12 @@ def child_pyagrum(task: dict[str, Any], prep: dict[str, Any], work: Path, out) -
     loaded = time.perf_counter() - t0
     import pyagrum_ref  # the benchmarks' one LazyPropagation wrapper; its first inference is set-up, untimed
 
-    posterior = pyagrum_ref.posterior_engine(bn, targets)
+    hard_or_list = pyagrum_ref.posterior_engine(bn, targets)
+
+    def posterior(ev: dict[str, Any]) -> dict[str, dict[str, float]]:
+        return hard_or_list({k: [v[s] for s in bn.variable(k).labels()] if isinstance(v, dict) else v
+                             for k, v in ev.items()})
+
     emit(out, event="load", load_s=time.perf_counter() - t0, read_compile_s=loaded, rss_mib=maxrss_mib())
     run_queries(out, prep["evidence"], posterior, warm=True)
 
@@ -516,7 +529,7 @@ def max_diff(a: dict[str, Any], b: dict[str, Any]) -> float | None:
 def run_network(name: str, kind: str, args: argparse.Namespace) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"bench-scale-{name}-"))
     task: dict[str, Any] = {"name": name, "kind": kind, "queries": args.queries, "seed": args.seed,
-                            "budget_gib": args.budget_gib}
+                            "budget_gib": args.budget_gib, "soft": args.soft if kind == "bif" else 0}
     if kind == "qmr":
         task["diseases"], task["findings"] = (QMR | QUICK_QMR)[name]
         task["seed"] = QMR_SEED
@@ -541,6 +554,9 @@ def run_network(name: str, kind: str, args: argparse.Namespace) -> dict[str, Any
     for engine in engines:
         if engine == "pgmpy" and prep["nodes"] > args.pgmpy_max_nodes:
             row["engines"][engine] = {"status": f"skipped (> {args.pgmpy_max_nodes} nodes)"}
+            continue
+        if engine == "pgmpy" and task["soft"]:
+            row["engines"][engine] = {"status": "skipped (soft answers)"}
             continue
         runs[engine] = run_child(engine, work, args.timeout, args.memory_gib)
     rounds = {engine: [run] for engine, run in runs.items()}
@@ -775,6 +791,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="children per engine, kneebayes and pyAgrum in turn, where each first took at most "
                              f"{ROUND_WALL_S:g} s; each set's time is the median over them (default 3; 1 with --quick)")
     parser.add_argument("--seed", type=int, default=20261203)
+    parser.add_argument("--soft", type=int, default=0, metavar="N",
+                        help="answer the first N revealed nodes of each BIF set softly: a likelihood per state, the "
+                             "case's state at 1 and the others at random in [0.05, 1) (pgmpy is then skipped)")
     parser.add_argument("--quick", action="store_true", help="smoke run: asia, child and a 60 x 400 QMR-like network")
     parser.add_argument("--keep", action="store_true", help="keep each network's work folder (events, stderr)")
     parser.add_argument("--markdown", metavar="FILE", help="also write the table to this file")
