@@ -108,7 +108,7 @@ def test_a_pruned_value_weighs_a_soft_answer_in_and_equals_its_full_plan(
     assume(scale.max() == 0.0)
     assert value is not None and scaled is not None
     np.testing.assert_allclose(value, full, rtol=1e-12, atol=1e-300)
-    np.testing.assert_allclose(scaled[0] * math.exp(scaled[1]), full, rtol=1e-12, atol=1e-300)   # every message rescaled
+    np.testing.assert_allclose(scaled[0] * math.exp(scaled[1]), full, rtol=1e-12, atol=1e-300)   # messages rescaled
 
 
 @pytest.mark.parametrize("weights", [{"yes": 1.0, "no": 0.5}, {"yes": 0.2, "no": 1.0}], ids=["for_yes", "against_yes"])

@@ -53,7 +53,8 @@ def _buckets_always(runs: list[object]) -> Iterator[None]:
 
     with mock.patch.object(Pruning, "worth_it", lambda self, *_: True), \
             mock.patch("kneebayes.inference.pruned.planning_pays", lambda *_: True), \
-            mock.patch.object(posterior, "bucket_value", counted), mock.patch.object(node_joints, "bucket_value", counted):
+            mock.patch.object(posterior, "bucket_value", counted), \
+            mock.patch.object(node_joints, "bucket_value", counted):
         yield
 
 
@@ -491,7 +492,8 @@ def _target_buckets_always(runs: list[object]) -> Iterator[None]:
 
     with mock.patch.object(Pruning, "worth_it", lambda self, *_: True), \
             mock.patch.object(node_joints, "TARGET_BUCKETS_FROM", -1.0), \
-            mock.patch.object(posterior, "ROW_PRUNE_WORK", -1.0), mock.patch.object(node_joints, "ROW_PRUNE_WORK", -1.0), \
+            mock.patch.object(posterior, "ROW_PRUNE_WORK", -1.0), \
+            mock.patch.object(node_joints, "ROW_PRUNE_WORK", -1.0), \
             mock.patch.object(pruned_plan, "TARGETS_KEPT_FACTOR", -1.0), \
             mock.patch.object(node_joints, "bucket_joints", counted):
         yield

@@ -315,8 +315,8 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
                 scales.append(unscaled)
                 continue
             if comp.pruning is not None and apart(comp):
-                run = bucket_value(comp, lam[:, comp.nodes, :], net.lam_template[comp.nodes], targets_in_component(net, c),
-                                   net.memory_budget / 8)
+                run = bucket_value(comp, lam[:, comp.nodes, :], net.lam_template[comp.nodes],
+                                   targets_in_component(net, c), net.memory_budget / 8)
                 if run is not None:
                     value = np.full((1, q.shape[1]), run.value)
                     comps.append(value)

@@ -128,7 +128,8 @@ def _planned(pr: Pruning, obs: list[int], cards: tuple[int, ...], max_entries: f
         # So small that one plain einsum over every table beats an order's steps, and planning them
         present = "".join(t for t in lab.targets if t in axes)
         step = (tuple(range(len(scopes))), einsum_subscripts(scopes, present, "".join(sorted(axes))))
-        return _Plan(tuple(tables), (step,), len(scopes), _shape(pr, lab.targets, present), work + CALL_WORK, soft_items)
+        return _Plan(tuple(tables), (step,), len(scopes), _shape(pr, lab.targets, present), work + CALL_WORK,
+                     soft_items)
 
     def declined(found: Buckets) -> bool:
         return (found.largest > max_entries or max(map(len, found.cliques), default=0) > len(LETTERS)
@@ -260,9 +261,9 @@ def _plan_of(comp: Component, observed: np.ndarray, max_entries: float, rows: in
     ranking after a few unpaid plans: 100 runs of 6 ms)."""
     pr = comp.pruning
     assert pr is not None  # noqa: S101 - only called on components that have one
-    key = observed.tobytes()          # the relevant nodes follow from the observed ones
+    key: bytes | tuple[bytes, tuple[int, ...]] = observed.tobytes()   # the relevant nodes follow from the observed
     if soft:
-        key += b"soft" + bytes(str(soft), "ascii")
+        key = (key, soft)             # which answers are soft, too: their axes are summed, not cut
     plan = pr.plans.get(key)
     if plan is None or (plan is _UNPLANNED and rows > 1):
         plan = _plan_for(pr, observed, comp.cards, max_entries, gated=rows < 2, soft=soft)

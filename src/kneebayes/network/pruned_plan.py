@@ -64,7 +64,7 @@ class Pruning:
     hidden_cards: dict[int, int]                 # a split noisy-OR's hidden variable -> its cardinality
     full_work: float = 0.0                       # the fixed plan's estimated cost, calls included
     node_work: float = 0.0                       # a pruned step's estimated cost, the same units
-    plans: dict[bytes, object] = field(default_factory=dict, repr=False)   # cache of pruned plans by evidence pattern
+    plans: dict[object, object] = field(default_factory=dict, repr=False)   # cache of pruned plans by evidence pattern
 
     @cached_property
     def node_ids(self) -> tuple[int, ...]:
