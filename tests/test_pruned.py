@@ -279,6 +279,30 @@ def test_patterns_planned_past_their_count_stop_being_planned_once_they_keep_not
     assert planned == [True] * QUICK_MISSES + [False, False]
 
 
+def test_soft_patterns_that_do_not_pay_leave_planning_open_for_the_next_patterns() -> None:
+    # MILDEW, two soft answers a set: their plans (the soft axes kept) seldom paid, shut planning after four, and
+    # later sets lost the bucket passes that served them before soft answers were planned (1.7 -> 12 ms).
+    from kneebayes.network.pruned_plan import QUICK_MISSES
+
+    model = _chain(40)
+    spy = mock.Mock(wraps=pruned.choose_buckets)
+    planned = []
+    with mock.patch.object(Pruning, "worth_it", lambda self, n, work=None, than=None: False), \
+            mock.patch.object(pruned, "PLAN_ANYWAY_WORK", 0.0), mock.patch.object(pruned, "ONE_CALL_WORK", 0), \
+            mock.patch.object(pruned, "choose_buckets", spy):
+        for i in range(QUICK_MISSES + 2):   # each a new soft pattern, planned and declined on its work
+            comp, lam, observed = _pattern(model, {f"f{i}": kneebayes.Likelihood({"yes": 1.0, "no": 0.5}),
+                                                   f"f{i + 20}": "no"})
+            before = spy.call_count
+            assert pruned_value(comp, lam[:, comp.nodes, :], observed) is None
+            planned.append(spy.call_count > before)
+        comp, lam, observed = _pattern(model, {"f7": "yes", "f30": "no"})
+        before = spy.call_count
+        pruned_value(comp, lam[:, comp.nodes, :], observed)
+        planned.append(spy.call_count > before)
+    assert planned == [True] * (QUICK_MISSES + 3)
+
+
 @contextmanager
 def _while_planning_does_not_pay() -> Iterator[None]:
     """Patterns too wide by their count, on a component whose fixed plan is expensive, while planning has

@@ -87,7 +87,8 @@ def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_ent
     if gated and not planning_pays(pr, cards):
         return _UNPLANNED
     plan = _planned(pr, obs, cards, max_entries, bits, n_rel, soft)
-    note_planned(pr, cards, plan.work if isinstance(plan, _Plan) else math.inf)
+    if not soft:   # a soft answer's axis stays, so its plans pay less often: their misses would shut out the hard ones'
+        note_planned(pr, cards, plan.work if isinstance(plan, _Plan) else math.inf)
     return plan
 
 
