@@ -84,11 +84,10 @@ def _plan_for(pr: Pruning, observed: np.ndarray, cards: tuple[int, ...], max_ent
         return _planned(pr, obs, cards, max_entries, bits, n_rel, soft)
     if pr.full_work < PLAN_ANYWAY_WORK:
         return _DECLINED
-    if gated and not planning_pays(pr, cards):
+    if gated and not planning_pays(pr, cards, bool(soft)):
         return _UNPLANNED
     plan = _planned(pr, obs, cards, max_entries, bits, n_rel, soft)
-    if not soft:   # a soft answer's axis stays, so its plans pay less often: their misses would shut out the hard ones'
-        note_planned(pr, cards, plan.work if isinstance(plan, _Plan) else math.inf)
+    note_planned(pr, cards, plan.work if isinstance(plan, _Plan) else math.inf, bool(soft))
     return plan
 
 

@@ -520,20 +520,25 @@ def choose_buckets(pr: Pruning, cards: Sequence[int], variables: Iterable[str], 
     return found
 
 
-def planning_pays(pr: Pruning, cards: Sequence[int]) -> bool:
+def planning_pays(pr: Pruning, cards: Sequence[int], soft: bool = False) -> bool:
     """Whether to plan the component's next new pattern (weighed against its fixed plan): not after
     ``QUICK_MISSES`` planned patterns in a row that did not pay (``PLAN_PAYS_FROM``), but for one in
-    ``QUICK_RETRY``. Only what a first call costs depends on it: either way the answer is exact."""
-    unpaid = _static(pr, cards).unpaid
+    ``QUICK_RETRY``. Only what a first call costs depends on it: either way the answer is exact. Pruned
+    plans of patterns with a soft answer (``soft``) keep their soft axes and pay less often: they keep a
+    count of their own, so their misses never shut planning for the others."""
+    static = _static(pr, cards)
+    unpaid = static.unpaid_soft if soft else static.unpaid
     unpaid[1] += 1
     return unpaid[0] < QUICK_MISSES or unpaid[1] % QUICK_RETRY == 0
 
 
-def note_planned(pr: Pruning, cards: Sequence[int], work: float) -> None:
+def note_planned(pr: Pruning, cards: Sequence[int], work: float, soft: bool = False) -> None:
     """Tell :func:`planning_pays` how a pattern it let through turned out: planned at ``work`` (``math.inf``
     where declined), it paid if the fixed plan costs at least ``PLAN_PAYS_FROM`` times that (or more than
-    ``UNPLANNED_UP_TO``, where any cheaper pass repays its planning)."""
-    unpaid = _static(pr, cards).unpaid
+    ``UNPLANNED_UP_TO``, where any cheaper pass repays its planning); ``soft``: a pruned plan of a pattern with
+    a soft answer, counted apart."""
+    static = _static(pr, cards)
+    unpaid = static.unpaid_soft if soft else static.unpaid
     paid = pr.full_work >= PLAN_PAYS_FROM * work or pr.full_work > UNPLANNED_UP_TO
     unpaid[0] = 0 if paid else unpaid[0] + 1
 
@@ -605,6 +610,7 @@ class _Static:
     #                                 did not pay (see PLAN_PAYS_FROM), patterns asked about (planning_pays)
     declined: list[int] = field(default_factory=lambda: [0, 0])   # passes with the targets kept weighed and
     #                                 declined in a row, passes asked about (bucket_plan's targets)
+    unpaid_soft: list[int] = field(default_factory=lambda: [0, 0])   # ``unpaid``, for patterns with a soft answer
 
 
 # What every pattern's plan reads of a component, worked out on first use, kept beside its frozen Pruning
