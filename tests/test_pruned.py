@@ -262,20 +262,27 @@ def test_a_pattern_too_wide_by_its_count_is_planned_only_where_the_fixed_plan_is
     np.testing.assert_allclose(value, full * np.exp(scale[:, None]), rtol=1e-12)
 
 
-def test_patterns_planned_past_their_count_stop_being_planned_once_they_keep_not_paying() -> None:
-    from kneebayes.network.pruned_plan import QUICK_MISSES
-
+def _planned_in_turn(answer_sets: list[dict[str, object]]) -> list[bool]:
+    """Whether each answer set's pattern was planned, one after another on one chain, with every pattern too
+    wide by its count and every plan declined on its work (so each one planned is a plan that did not pay)."""
     model = _chain(40)
     spy = mock.Mock(wraps=pruned.choose_buckets)
     planned = []
     with mock.patch.object(Pruning, "worth_it", lambda self, n, work=None, than=None: False), \
             mock.patch.object(pruned, "PLAN_ANYWAY_WORK", 0.0), mock.patch.object(pruned, "ONE_CALL_WORK", 0), \
             mock.patch.object(pruned, "choose_buckets", spy):
-        for i in range(QUICK_MISSES + 2):   # each a new pattern; each planned one declined on its work
-            comp, lam, observed = _pattern(model, {f"f{i}": "yes", f"f{i + 20}": "no"})
+        for answers in answer_sets:
+            comp, lam, observed = _pattern(model, answers)  # type: ignore[arg-type]
             before = spy.call_count
             assert pruned_value(comp, lam[:, comp.nodes, :], observed) is None
             planned.append(spy.call_count > before)
+    return planned
+
+
+def test_patterns_planned_past_their_count_stop_being_planned_once_they_keep_not_paying() -> None:
+    from kneebayes.network.pruned_plan import QUICK_MISSES
+
+    planned = _planned_in_turn([{f"f{i}": "yes", f"f{i + 20}": "no"} for i in range(QUICK_MISSES + 2)])
     assert planned == [True] * QUICK_MISSES + [False, False]
 
 
@@ -285,22 +292,9 @@ def test_soft_patterns_that_do_not_pay_shut_planning_for_soft_patterns_only() ->
     # DIABETES's soft plans do not pay either, and planning each took longer than its fixed plan.
     from kneebayes.network.pruned_plan import QUICK_MISSES
 
-    model = _chain(40)
-    spy = mock.Mock(wraps=pruned.choose_buckets)
-    planned = []
-    with mock.patch.object(Pruning, "worth_it", lambda self, n, work=None, than=None: False), \
-            mock.patch.object(pruned, "PLAN_ANYWAY_WORK", 0.0), mock.patch.object(pruned, "ONE_CALL_WORK", 0), \
-            mock.patch.object(pruned, "choose_buckets", spy):
-        for i in range(QUICK_MISSES + 2):   # each a new soft pattern; each planned one declined on its work
-            comp, lam, observed = _pattern(model, {f"f{i}": kneebayes.Likelihood({"yes": 1.0, "no": 0.5}),
-                                                   f"f{i + 20}": "no"})
-            before = spy.call_count
-            assert pruned_value(comp, lam[:, comp.nodes, :], observed) is None
-            planned.append(spy.call_count > before)
-        comp, lam, observed = _pattern(model, {"f7": "yes", "f30": "no"})
-        before = spy.call_count
-        pruned_value(comp, lam[:, comp.nodes, :], observed)
-        planned.append(spy.call_count > before)
+    probably = kneebayes.Likelihood({"yes": 1.0, "no": 0.5})
+    soft = [{f"f{i}": probably, f"f{i + 20}": "no"} for i in range(QUICK_MISSES + 2)]
+    planned = _planned_in_turn([*soft, {"f7": "yes", "f30": "no"}])
     assert planned == [True] * QUICK_MISSES + [False, False, True]   # the hard pattern still planned
 
 
