@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import kneebayes
-from kneebayes.errors import InvalidStateError, ParameterError, UnknownNodeError
+from kneebayes.errors import InvalidStateError, ParameterError, SettingError, UnknownNodeError
 from kneebayes.research.parameters import with_parameters
 from kneebayes.research.sensitivity import sensitivity, sensitivity_function
 from ranged import small_spec
@@ -135,6 +135,13 @@ def test_an_unknown_evidence_node_is_named(knee_model: kneebayes.Model) -> None:
 def test_an_invalid_state_of_the_cause_is_named(knee_model: kneebayes.Model) -> None:
     with pytest.raises(InvalidStateError, match="invalid state 'maybe' for node 'bakers_cyst'"):
         sensitivity(knee_model, LOCKING, "bakers_cyst", state="maybe")
+
+
+def test_a_cause_without_a_yes_state_asks_for_state_by_name() -> None:
+    model = kneebayes.Model(small_spec())
+    with pytest.raises(SettingError, match="cause 'load' has no 'yes' state: pass state=, one of 'low', 'mid', 'high'"):
+        sensitivity(model, {}, "load")
+    assert sensitivity(model, {}, "load", state="high").attrs["state"] == "high"
 
 
 def test_an_unknown_address_suggests_the_nearest(knee_model: kneebayes.Model) -> None:

@@ -56,8 +56,9 @@ def _resolve(model: Model, evidence: EvidenceLike | None, cause: str, state: str
     node = net.index[cause]
     states = net.states[node]
     if state is None:
-        if "yes" not in states:
-            raise InvalidStateError(cause, None, states)
+        if "yes" not in states:   # no default to take: say what to pass
+            valid = ", ".join(repr(s) for s in states)
+            raise SettingError(f"cause {quote(cause)} has no \x27yes\x27 state: pass state=, one of {valid}")
         state = "yes"
     if state not in states:
         raise InvalidStateError(cause, state, states)
@@ -113,7 +114,8 @@ def sensitivity(model: Model, evidence: EvidenceLike | None = None, cause: str |
     be rescaled within the other cells' ranges; its posterior is NaN and
     the row sorts last).
 
-    ``state`` defaults to ``"yes"``. Raises UnknownNodeError for an unknown
+    ``state`` defaults to ``"yes"`` (a cause without that state needs it:
+    SettingError names its states). Raises UnknownNodeError for an unknown
     cause or evidence node (with the nearest ids), InvalidStateError,
     ImpossibleEvidenceError.
 
