@@ -492,3 +492,13 @@ def test_a_soft_answer_in_the_cases_is_an_invalid_value_naming_row_and_column(st
     cases.loc[1, "f1"] = kneebayes.Likelihood(yes=2, no=1)
     with pytest.raises(kneebayes.InvalidStateError, match="row 1, column 'f1': invalid state"):
         learn(start, cases, name="x", date=DATE)
+
+
+def test_log_prior_of_a_zero_under_a_flat_prior_is_exact_and_silent() -> None:
+    from kneebayes.research.learning_steps import Group, log_prior
+
+    group = Group(0, "column", (0, 1), (1.0, 3.0))   # the zero's alpha is 1: its term is 0, not 0 * log 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # numpy's "invalid value in multiply" would be an error here
+        value = log_prior([group], [np.array([0.0, 1.0])])
+    assert value == pytest.approx(math.lgamma(4.0) - math.lgamma(1.0) - math.lgamma(3.0), abs=1e-15)

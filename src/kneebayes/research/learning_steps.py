@@ -163,7 +163,7 @@ def log_prior(groups: Sequence[Group], values: Sequence[np.ndarray]) -> float:
     for g in groups:
         alpha = np.asarray(g.alpha)
         theta = probabilities(g, values[g.node])
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):   # a zero under a flat prior: 0 * -inf, replaced by 0
             terms = np.where(alpha == 1.0, 0.0, (alpha - 1.0) * np.log(theta))
         total += float(terms.sum()) + math.lgamma(float(alpha.sum())) - sum(math.lgamma(float(a)) for a in alpha)
     return total
