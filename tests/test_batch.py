@@ -763,3 +763,18 @@ def test_a_graded_word_in_a_column_of_other_states_is_an_invalid_state() -> None
     child = kneebayes.load_network(bif_path("child"), targets=["Disease"])
     with pytest.raises(InvalidStateError, match="row 0, column 'LVH'"):
         child.diagnose_frame(pd.DataFrame({"LVH": ["probably"]}))
+
+
+def test_next_questions_of_wide_joints_go_in_fewer_rows_a_pass_and_agree(knee_model: kneebayes.Model,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    per_row = len(knee_model.askable_nodes) * 2 * knee_model.network.n_joint   # yes/no candidates
+    monkeypatch.setattr(batch, "NEXT_ROW_ENTRIES", 2 * per_row)      # as if each row's joints were this wide
+    passes = []
+    original = batch._next_questions
+    monkeypatch.setattr(batch, "_next_questions", lambda model, cols, chunk, *rest: passes.append(len(chunk))
+                        or original(model, cols, chunk, *rest))
+    frame = pd.DataFrame({"limping": ["yes", None, "no", "yes", None], "knee_trauma": ["no", "yes", None, "yes", "no"],
+                          "tingling_or_numbness": [None, "yes", "no", "no", None]})
+    out = knee_model.diagnose_frame(frame, next_question=True)
+    assert passes == [2, 2, 1]
+    check_against_diagnose(knee_model, frame, out, next_question=True)

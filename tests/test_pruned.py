@@ -433,3 +433,30 @@ def test_a_rescaled_run_stops_at_a_table_that_is_zero_everywhere() -> None:
         value = found if kind == "plain" else found[0]
         assert value is not None and not value.any()
     assert calls == {"plain": 1, "scaled": 0}
+
+
+def _chain_rows(evidence: list[dict[str, str]]) -> tuple[compiled.CompiledNetwork, np.ndarray, TargetJoint, list[int]]:
+    """The chain's network with one evidence row per dict, their targets' joint, and four candidates."""
+    from kneebayes.inference import posterior
+
+    net = _chain(40).network
+    lam = encode(net, [to_indices(net, normalize(net, ev)) for ev in evidence])
+    return net, lam, posterior.target_joint(net, lam), [net.index[f"f{i}"] for i in (0, 10, 20, 39)]
+
+
+@pytest.mark.parametrize("evidence, apart", [
+    ([{"f3": "yes", "f30": "no"}, {"f0": "no", "f20": "yes"}, {"f10": "yes"}, {}], True),   # candidates answered in some
+    ([{"f3": "yes"}, {"f30": "no"}, {"f5": "no", "f6": "yes"}], False),                     # every candidate open in all
+], ids=["rows_differ", "rows_alike"])
+def test_a_batchs_clamps_run_row_by_row_where_its_rows_differ_in_what_is_open(
+        evidence: list[dict[str, str]], apart: bool) -> None:
+    from kneebayes.inference import node_joints
+
+    net, lam, tj, candidates = _chain_rows(evidence)
+    spy = mock.Mock(wraps=node_joints._row_by_row)
+    with mock.patch.object(node_joints, "_row_by_row", spy):
+        got = node_joints.joint_with_targets(net, lam, tj, candidates, method="clamp")
+    assert spy.called is apart
+    for r in range(len(evidence)):   # each row as a single diagnosis has it
+        alone = node_joints.joint_with_targets(net, lam[r : r + 1], tj.take(slice(r, r + 1)), candidates, method="clamp")
+        np.testing.assert_allclose(got[r], alone[0], rtol=1e-12, atol=1e-15)
