@@ -269,3 +269,22 @@ def test_a_forward_pass_told_the_observed_nodes_equals_the_full_pass(case: tuple
         told, full = forward_pass(comp, own, bits), forward_pass(comp, own)
         for step in comp.gradient.forward:
             np.testing.assert_allclose(told[step.output], full[step.output], rtol=1e-13, atol=0)
+
+
+def test_a_batched_sweep_past_the_memory_budget_runs_its_rows_one_at_a_time(knee_model: kneebayes.Model) -> None:
+    from unittest import mock
+
+    from kneebayes.inference import node_joints
+
+    net = knee_model.network
+    rows = [{"locking_or_catching": "yes"}, {"tingling_or_numbness": "yes", "limping": "no"}, {}]
+    lam = encode(net, [to_indices(net, normalize(net, ev)) for ev in rows])
+    tj = target_joint(net, lam)
+    nodes = list(range(len(net.names)))
+    batched = joint_with_targets(net, lam, tj, nodes, method="sweep")
+    spy = mock.Mock(wraps=node_joints._row_by_row)
+    with mock.patch.object(node_joints, "_sweep_bytes", lambda comp: net.memory_budget), \
+            mock.patch.object(node_joints, "_row_by_row", spy):
+        apart = joint_with_targets(net, lam, tj, nodes, method="sweep")   # each row's sweep alone fits, three do not
+    assert spy.call_count == len([c for c in net.components if c.gradient is not None])
+    np.testing.assert_allclose(apart, batched, rtol=1e-12, atol=1e-15)

@@ -770,9 +770,9 @@ def test_next_questions_of_wide_joints_go_in_fewer_rows_a_pass_and_agree(knee_mo
     per_row = len(knee_model.askable_nodes) * 2 * knee_model.network.n_joint   # yes/no candidates
     monkeypatch.setattr(batch, "NEXT_ROW_ENTRIES", 2 * per_row)      # as if each row's joints were this wide
     passes = []
-    original = batch._next_questions
-    monkeypatch.setattr(batch, "_next_questions", lambda model, cols, chunk, *rest: passes.append(len(chunk))
-                        or original(model, cols, chunk, *rest))
+    original = batch.expected_information_gains
+    monkeypatch.setattr(batch, "expected_information_gains", lambda net, lam, *rest: passes.append(len(lam))
+                        or original(net, lam, *rest))
     frame = pd.DataFrame({"limping": ["yes", None, "no", "yes", None], "knee_trauma": ["no", "yes", None, "yes", "no"],
                           "tingling_or_numbness": [None, "yes", "no", "no", None]})
     out = knee_model.diagnose_frame(frame, next_question=True)

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from unittest import mock
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -207,7 +208,8 @@ def test_a_batch_pruned_row_by_row_equals_each_row_on_its_own(case: tuple[ModelS
     lam = encode(net, [to_indices(net, normalize(net, ev)) for ev in rows])
     declined = {"n": 0}
 
-    def worth_it(self: Pruning, n: int, work: float | None = None) -> bool:   # decline every other new pattern
+    def worth_it(self: Pruning, n: int, work: float | None = None, than: float | None = None) -> bool:
+        # decline every other new pattern
         if work is not None:
             return True     # the pattern was let through above: keep its plan
         declined["n"] += 1
@@ -460,3 +462,31 @@ def test_a_batchs_clamps_run_row_by_row_where_its_rows_differ_in_what_is_open(
     for r in range(len(evidence)):   # each row as a single diagnosis has it
         alone = node_joints.joint_with_targets(net, lam[r : r + 1], tj.take(slice(r, r + 1)), candidates, method="clamp")
         np.testing.assert_allclose(got[r], alone[0], rtol=1e-12, atol=1e-15)
+
+
+@ENGINE_PATHS
+@given(case=networks_with_evidence(), more=st.data())
+def test_a_batch_of_rows_on_pruned_components_equals_brute_force_row_by_row(
+        joint_limit: int, case: tuple[ModelSpec, dict[str, str]], more: st.DataObject) -> None:
+    # Rows one at a time through one row's paths (bucket pass, pruned plan), or the batch's: each exact.
+    from strategies import evidence_for
+
+    from kneebayes.inference import node_joints, posterior
+
+    spec, first = case
+    rows = [first, *(more.draw(evidence_for(spec)) for _ in range(2))]
+    references = [brute_force(spec, ev) for ev in rows]
+    assume(all(r.p_evidence > 1e-200 for r in references))
+    model = _always_pruned(spec, joint_limit)
+    frame = pd.DataFrame(rows, columns=[n.id for n in model.nodes])   # a cause answered too
+    with mock.patch.object(Pruning, "worth_it", lambda self, *_: True), \
+            mock.patch.object(posterior, "ROW_PRUNE_WORK", -1.0), mock.patch.object(node_joints, "ROW_PRUNE_WORK", -1.0):
+        out = model.diagnose_frame(frame)   # every component large enough to take its rows one at a time
+    for r, reference in enumerate(references):
+        assert abs(out["log_evidence_probability"][r] - np.log(reference.p_evidence)) <= 1e-9
+        for target in model.causes:
+            dist = reference.marginal(target)
+            for state, p in dist.items():
+                column = target if model.targets.binary and state == "yes" else f"{target}={state}"
+                if column in out:
+                    assert abs(out[column][r] - p) <= 1e-9, (r, target, state)

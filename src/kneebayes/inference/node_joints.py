@@ -179,6 +179,13 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
             n_clamps = len(rest)
             if not n_clamps:
                 continue
+        if batch > 1 and comp.pruning is not None and comp.pruning.full_work >= ROW_PRUNE_WORK:
+            # Row by row, each row taking its own bucket, pruned or planned paths as a single diagnosis does: a
+            # batch could only run every row's clamps pruned, each planned (PIGS's target marginals, 20 rows: 600
+            # clamped rows, where each row's bucket pass is one collect and its way back, 10x faster). Below
+            # ROW_PRUNE_WORK the batch's own passes cost less a row than one row's planning.
+            _row_by_row(net, lam, tj, out, nodes, np.unique(asked), method, complement, answered_rows)
+            continue
         buckets = batch == 1 and comp.pruning is not None and apart(comp)
         if buckets and _by_buckets(net, c, own, tj, out, (n_idx, p_idx, x_idx)):
             continue   # one collect pass over the evidence's ancestors, and the way back to these nodes
@@ -195,6 +202,11 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         # The choice counts every clamp: with a node's last state taken as its complement a clamped pass has
         # fewer rows, but its fixed costs grow too (CHILD's sweep stayed faster where the rows alone said not).
         sweep = method == "sweep" or (method == "auto" and comp.gradient is not None and comp.gradient.worth_it(n_clamps))
+        if sweep and batch > 1 and comp.gradient is not None and batch * _sweep_bytes(comp) > net.memory_budget:
+            # A batched sweep keeps every step's table for every row until its way back: past the memory budget,
+            # rows one at a time (BARLEY's target marginals, 100 rows, asked numpy for 1.6 GiB at once)
+            _row_by_row(net, lam, tj, out, nodes, np.unique(asked), method, complement, answered_rows)
+            continue
         if sweep and comp.gradient is not None:
             value, shares = component_sweep(net, c, own, p_idx, tj.forwards[c] if tj.forwards else None)
             wanted = shares[:, p_idx, x_idx, :]
@@ -209,10 +221,10 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
             # A large component's clamps, row by row, where the rows differ in what is open (their own open clamps
             # under 90% of what one batched pass runs): that pass clamps every row at the union of their open
             # states, one row that rescales costs all rows the complement, and its thousands of rows are each 3-4
-            # times dearer than a single row's few dozen; row by row, each takes its own pruned, bucket or
-            # complement paths (the next questions of 60 rows, 20% answered: ALARM, HEPAR II and Win95pts ran
-            # 116 clamped rows a row against 35, 3-5 times slower than a loop of single diagnoses). One node's
-            # clamps in rows that all have it open, as learning asks, stay batched.
+            # times dearer than a single row's few dozen; row by row, each takes its own complement and sweep
+            # (the next questions of 60 rows, 20% answered: ALARM, HEPAR II and Win95pts ran 116 clamped rows a
+            # row against 35, 3-5 times slower than a loop of single diagnoses). One node's clamps in rows that
+            # all have it open, as learning asks, stay batched.
             _row_by_row(net, lam, tj, out, nodes, np.unique(asked), method, complement, answered_rows)
             continue
         # A node's last state, where it is run, may be taken as its other states' complement instead.
@@ -247,6 +259,14 @@ def _row_by_row(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, out: np.
         found = joint_with_targets(net, lam[r : r + 1], tj.take(slice(r, r + 1)), wanted, method, complement,
                                    answered_rows)
         out[r, rows_of, : found.shape[2], :] = found[0]
+
+
+def _sweep_bytes(comp: Component) -> float:
+    """About what one row of a component's sweep holds at once: each forward and backward step's table taken
+    as large as the fixed plan's largest (it only keeps a batch within its memory budget)."""
+    plan = comp.gradient
+    assert plan is not None  # noqa: S101 - callers check
+    return 8.0 * comp.largest * (len(plan.forward) + len(plan.backward) + 1)
 
 
 def _prunable(comp: Component) -> bool:

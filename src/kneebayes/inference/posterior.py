@@ -300,70 +300,28 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
         singles.append(values)
         q *= np.multiply.reduce(values, axis=1)
     comps, scales = [], []
-    # One evidence set: a component it does not reach sums to exactly 1 (unless a
-    # target's table lies in it), and a large one needs only the ancestors of its
-    # evidence (inference.pruned).
     observed_all = np.logical_or.reduce(lam[0] != net.lam_template, axis=1) if batch == 1 else None
-    observed = observed_all if net.prunable else None
-    reached = (net.membership @ observed).tolist() if observed is not None else None
+    # which components one evidence row reaches, where that may spare some (once: a diagnosis is a few dozen calls)
+    reached = (net.membership @ observed_all).tolist() if batch == 1 and net.prunable else None
+    untouched = _untouched(net)
     forwards: list[tuple[np.ndarray | None, ...] | None] = [None] * len(net.components)
-    ones, unscaled = _untouched(net)
     for c, comp in enumerate(net.components):
-        if reached is not None:
-            if comp.closed and not reached[c]:
-                comps.append(ones)      # nothing to multiply in
-                scales.append(unscaled)
-                continue
-            if comp.pruning is not None and apart(comp):
-                run = bucket_value(comp, lam[:, comp.nodes, :], net.lam_template[comp.nodes],
-                                   targets_in_component(net, c), net.memory_budget / 8)
-                if run is not None:
-                    value = np.full((1, q.shape[1]), run.value)
-                    comps.append(value)
-                    scales.append(np.full(1, run.log_scale))
-                    q *= value
-                    continue
-            if comp.pruning is not None:
-                # (Here only: a component run forward keeps its pass for a ranking's sweep, which this would skip.)
-                value = _one_answer(net, c, lam[0], observed)
-                if value is None:
-                    value = pruned_value(comp, lam[:, comp.nodes, :], observed[comp.nodes], net.memory_budget / 8)
-                if value is not None and value.max() >= TINY:
-                    comps.append(value)
-                    scales.append(unscaled)
-                    q *= value
-                    continue
-                # Zero or underflowed: the same pattern's plan again, rescaled, before the whole component
-                found = (None if value is None else
-                         pruned_value_scaled(comp, lam[:, comp.nodes, :], observed[comp.nodes], net.memory_budget / 8))
-                if found is not None:
-                    comps.append(found[0])
-                    scales.append(np.full(1, found[1]))
-                    q *= found[0]
-                    continue
-        if batch == 1 and comp.forward_first and comp.gradient is not None:
+        if batch == 1:
             assert observed_all is not None  # noqa: S101 - made for one row
-            work = forward_pass(comp, lam[:, comp.nodes, :], _bits(observed_all[comp.nodes]))
-            result = work[comp.gradient.result]
-            assert result is not None  # noqa: S101 - the forward half fills its result slot
-            value = result.reshape(1, -1)
-            if subtracts(comp.gradient):
-                value = np.maximum(value, 0.0)   # clip noisy-OR residue
-            if value.max() >= TINY:   # else an underflow: the full plan below rescales
-                if comp.expand_shape != comp.full_shape:
-                    value = value[:, comp.expand_index]
-                forwards[c] = tuple(work)   # kept as is: a later sweep copies before it writes
-                comps.append(value)
-                scales.append(unscaled)
-                q *= value
-                continue
-        if batch > 1 and comp.pruning is not None and comp.pruning.full_work >= ROW_PRUNE_WORK:
+            value, scale, forwards[c] = _one_row(net, c, lam, observed_all, reached is None or bool(reached[c]),
+                                                 untouched)
+        elif comp.pruning is not None and comp.pruning.full_work >= ROW_PRUNE_WORK and apart(comp):
+            # Each row through one row's paths, its bucket pass first, which the targets' marginals then reuse
+            # (pruned rows planned each row's pattern, and the marginals their bucket pass again: MUNIN1, 20 rows,
+            # 14 ms a row more than a loop of diagnoses)
+            seen = np.logical_or.reduce(lam != net.lam_template, axis=2)      # (batch, nodes)
+            found = [_one_row(net, c, lam[r : r + 1], seen[r], bool(seen[r, comp.nodes].any()), untouched)
+                     for r in range(batch)]
+            value = np.concatenate([v for v, _, _ in found])
+            scale = np.concatenate([s for _, s, _ in found])
+        elif comp.pruning is not None and comp.pruning.full_work >= ROW_PRUNE_WORK:
             value, scale = pruned_rows(net, comp, lam[:, comp.nodes, :])
-        elif batch == 1:
-            assert observed_all is not None  # noqa: S101 - made for one row
-            value, scale = run_component(comp, lam, memory_budget=net.memory_budget,
-                                         observed=_bits(observed_all[comp.nodes]))
-        else:
+        else:   # the batch's fixed plan costs less a row than one row's planning (HAILFINDER: 0.5 against 2 ms)
             value, scale = run_component(comp, lam, memory_budget=net.memory_budget)   # the full plan, which rescales
         comps.append(value)
         scales.append(scale)
@@ -372,12 +330,60 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
     if np.minimum.reduce(total) < 1e-200:   # some row is tiny: redo it in log space rather than trust an underflow
         return _target_joint_log(net, lam, singles, comps, scales)
     log_evidence = np.log(total)
+    unscaled = untouched[1]
     for scale in scales:
         if scale is not unscaled:
             log_evidence += scale
     np.minimum(log_evidence, 0.0, out=log_evidence)   # a probability; rounding may land a hair above log 1
     q /= total[:, None]
     return TargetJoint(q, log_evidence, tuple(singles), tuple(comps), tuple(scales), tuple(forwards))
+
+
+def _one_row(net: CompiledNetwork, c: int, lam: np.ndarray, observed_all: np.ndarray, reached: bool,
+             untouched: tuple[np.ndarray, np.ndarray]
+             ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray | None, ...] | None]:
+    """Component ``c``'s value (1, K) for one evidence row (``lam``, (1, nodes, max card); ``observed_all``: which
+    nodes it answers; ``reached``: whether any of the component's), its log scale (1,), and its forward pass where
+    one was run and kept for a ranking. ``untouched``: ``_untouched(net)``, the value and scale of a component
+    the row leaves summing to one.
+
+    A component the evidence does not reach sums to exactly 1 (unless a target's table lies in it), and a large
+    one needs only the ancestors of its evidence (``inference.pruned``)."""
+    comp = net.components[c]
+    ones, unscaled = untouched
+    if net.prunable:
+        if comp.closed and not reached:
+            return ones, unscaled, None      # nothing to multiply in
+        if comp.pruning is not None and apart(comp):
+            run = bucket_value(comp, lam[:, comp.nodes, :], net.lam_template[comp.nodes],
+                               targets_in_component(net, c), net.memory_budget / 8)
+            if run is not None:
+                return np.full((1, net.n_joint), run.value), np.full(1, run.log_scale), None
+        if comp.pruning is not None:
+            # (Here only: a component run forward keeps its pass for a ranking's sweep, which this would skip.)
+            value = _one_answer(net, c, lam[0], observed_all)
+            if value is None:
+                value = pruned_value(comp, lam[:, comp.nodes, :], observed_all[comp.nodes], net.memory_budget / 8)
+            if value is not None and value.max() >= TINY:
+                return value, unscaled, None
+            # Zero or underflowed: the same pattern's plan again, rescaled, before the whole component
+            found = (None if value is None else
+                     pruned_value_scaled(comp, lam[:, comp.nodes, :], observed_all[comp.nodes], net.memory_budget / 8))
+            if found is not None:
+                return found[0], np.full(1, found[1]), None
+    if comp.forward_first and comp.gradient is not None:
+        work = forward_pass(comp, lam[:, comp.nodes, :], _bits(observed_all[comp.nodes]))
+        result = work[comp.gradient.result]
+        assert result is not None  # noqa: S101 - the forward half fills its result slot
+        value = result.reshape(1, -1)
+        if subtracts(comp.gradient):
+            value = np.maximum(value, 0.0)   # clip noisy-OR residue
+        if value.max() >= TINY:   # else an underflow: the full plan below rescales
+            if comp.expand_shape != comp.full_shape:
+                value = value[:, comp.expand_index]
+            return value, unscaled, tuple(work)   # kept as is: a later sweep copies before it writes
+    value, scale = run_component(comp, lam, memory_budget=net.memory_budget, observed=_bits(observed_all[comp.nodes]))
+    return value, scale, None
 
 
 def prepare(net: CompiledNetwork) -> None:
