@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 import kneebayes
-from kneebayes.errors import ImpossibleEvidenceError
+from kneebayes.errors import ImpossibleEvidenceError, IntractableError
 from kneebayes.evidence import normalize, to_indices
 from kneebayes.modelfile.schema import ModelSpec
 from kneebayes.research.draw_engine import DrawPlan, TargetDraws
@@ -73,7 +74,7 @@ def test_each_draw_answers_with_its_own_numbers() -> None:
     net = model.network
     base = [flat_values(n) for n in model.spec.nodes]
     c2 = net.index["c2"]
-    plan = DrawPlan(model.spec, net, {}, [c2], frozenset({c2}), base, 2)
+    plan = DrawPlan(model.spec, net, {}, [c2], frozenset({c2}), base)
     joint = plan.run({c2: np.array([[0.1, 0.9], [0.7, 0.3]])}, 2)
     assert (joint / joint.sum(axis=1, keepdims=True)) == pytest.approx(np.array([[0.1, 0.9], [0.7, 0.3]]), abs=1e-15)
 
@@ -81,6 +82,27 @@ def test_each_draw_answers_with_its_own_numbers() -> None:
 def test_the_chunk_size_is_bounded(knee_model: kneebayes.Model) -> None:
     targets, _ = at_written_numbers(knee_model, KNEE_EVIDENCE[1], 1)
     assert 16 <= targets.chunk_size <= 4096
+
+
+def test_draws_whose_tables_fit_one_at_a_time_run_in_chunks_that_fit_the_budget(knee_model: kneebayes.Model) -> None:
+    # The knee's plans hold 64 entries a draw: five draws' steps (operands and result) fit 7,680 bytes, 1,024
+    # would not. Planned for one draw, they run five at a time and answer as with the default budget.
+    tight = kneebayes.Model(knee_model.spec, memory_budget=8 * 3 * 64 * 5)
+    targets, _ = at_written_numbers(tight, KNEE_EVIDENCE[1], 1)
+    assert targets.chunk_size == 5
+    evidence = {"locking_or_catching": "yes"}
+    pd.testing.assert_frame_equal(tight.posterior_intervals(evidence, draws=40),
+                                  knee_model.posterior_intervals(evidence, draws=40), rtol=0, atol=1e-12)
+
+
+def test_a_draw_that_does_not_fit_the_budget_is_refused_with_what_would_help(knee_model: kneebayes.Model) -> None:
+    from dataclasses import replace
+
+    net = replace(knee_model.network, memory_budget=8 * 32)       # fewer bytes than one draw's joint of the causes
+    sampler = build_sampler(knee_model.spec)
+    with pytest.raises(IntractableError, match=r"past the memory budget of 256 bytes; what would help: more evidence, "
+                                               r"or a larger memory_budget$"):
+        DrawPlan(knee_model.spec, net, {}, list(net.targets), sampler.sampled, sampler.base)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -101,7 +123,7 @@ def test_draw_engine_equals_the_engine_on_random_networks(case: tuple[ModelSpec,
     assume(keep)
     base = tuple(flat_values(n) for n in spec.nodes)
     for sampled in (frozenset(range(len(spec.nodes))), frozenset()):
-        plan = DrawPlan(spec, net, observed, keep, sampled, base, 3)
+        plan = DrawPlan(spec, net, observed, keep, sampled, base)
         joint = plan.run({i: np.repeat(base[i][None], 3, axis=0) for i in sampled}, 3).reshape(3, -1)
         joint = joint / joint.sum(axis=1, keepdims=True)
         grid = np.indices([net.cards[v] for v in keep]).reshape(len(keep), -1)

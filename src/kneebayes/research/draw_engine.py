@@ -30,7 +30,7 @@ import numpy as np
 from ..modelfile.schema import ModelSpec, NoisyOr, Prior
 from ..network.compiled import JOINT_LIMIT, SPLIT_ALWAYS_PARENTS, CompiledNetwork, split_keeps_digits
 from ..network.einsum_steps import MAX_OPERANDS, step_subscripts
-from ..network.planner import check_budget, eliminate, entries_allowed
+from ..network.planner import BYTES_PER_ENTRY, check_budget, eliminate, entries_allowed
 from ..network.tables import noisy_or_table
 
 __all__ = ["DrawPlan", "TargetDraws"]
@@ -39,6 +39,7 @@ _CHUNK_ELEMENTS = 1 << 20   # bound on the largest intermediate array (per chunk
 _MAX_CHUNK = 4096
 _MAX_OPERANDS = MAX_OPERANDS
 _TINY = 1e-150
+_COPIES = 3   # a step's operands and its result, each as wide as the widest at most, per draw
 _LETTERS = "bcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"   # 'a' is the draw axis
 
 Build = Callable[[np.ndarray], np.ndarray]   # (d, n) flat numbers -> (d, *scope cards)
@@ -130,9 +131,9 @@ class DrawPlan:
     answer's likelihood vector (a constant factor on that node); ``keep`` are the
     variables left in the output; ``sampled`` the nodes whose numbers vary
     across draws (the others are built once from ``base``, every node's
-    flat numbers as written). ``chunk_hint`` is the most draws one
-    :meth:`run` takes, which the memory budget check counts. Raises
-    IntractableError when a step would pass the network's memory budget.
+    flat numbers as written). Raises IntractableError when a step of one
+    draw would pass the network's memory budget; :attr:`chunk` is how many
+    draws one :meth:`run` may take within it.
 
     >>> import numpy as np, kneebayes
     >>> from kneebayes.research.draws import flat_values
@@ -140,14 +141,14 @@ class DrawPlan:
     >>> net = model.network
     >>> base = [flat_values(n) for n in model.spec.nodes]
     >>> root = net.index["poor_warmup"]          # a yes/no prior, no parents
-    >>> plan = DrawPlan(model.spec, net, {}, [root], frozenset({root}), base, 2)
+    >>> plan = DrawPlan(model.spec, net, {}, [root], frozenset({root}), base)
     >>> joint = plan.run({root: np.array([[0.2, 0.8], [0.5, 0.5]])}, 2)
     >>> (joint / joint.sum(axis=1, keepdims=True)).round(3).tolist()   # a root's posterior, nothing observed: its prior
     [[0.2, 0.8], [0.5, 0.5]]
     """
 
     def __init__(self, spec: ModelSpec, network: CompiledNetwork, observed: Mapping[int, int | np.ndarray],
-                 keep: Sequence[int], sampled: frozenset[int], base: Sequence[np.ndarray], chunk_hint: int) -> None:
+                 keep: Sequence[int], sampled: frozenset[int], base: Sequence[np.ndarray]) -> None:
         cards = list(network.cards)
         soft = {v: s for v, s in observed.items() if isinstance(s, np.ndarray)}
         observed = {v: s for v, s in observed.items() if not isinstance(s, np.ndarray)}
@@ -177,10 +178,11 @@ class DrawPlan:
         #: Every variable's number of states (the network's, then the hidden ones).
         self.cards: tuple[int, ...] = tuple(cards)
         self._builders = tuple(builders)
-        self._plan(network, slots, drawn, scopes, chunk_hint)
+        self._memory_budget = network.memory_budget
+        self._plan(network, slots, drawn, scopes)
 
     def _plan(self, network: CompiledNetwork, slots: list[np.ndarray | None], drawn: list[bool],
-              scopes: list[tuple[int, ...]], chunk_hint: int) -> None:
+              scopes: list[tuple[int, ...]]) -> None:
         cards = self.cards
         live = {s: (scopes[s], drawn[s]) for s in range(len(slots))}
         steps: list[_Step] = []
@@ -209,11 +211,11 @@ class DrawPlan:
             live[out] = (out_vars, has_d)
 
         to_eliminate = sorted({v for vs, _ in live.values() for v in vs} - set(self.keep))
-        # The engine's one planner; a table carries up to chunk_hint draws, so the budget is per draw.
+        # The engine's one planner, for one draw: a run takes as many draws as fit (``chunk``), at least one.
         order = eliminate(to_eliminate, [vs for vs, _ in live.values()], cards,
-                          limit=entries_allowed(network.memory_budget, chunk_hint))
-        check_budget(order, network.names, network.memory_budget, network.name, rows=chunk_hint,
-                     advice="fewer draws at once, more evidence, or a larger memory_budget")
+                          limit=entries_allowed(network.memory_budget))
+        check_budget(order, network.names, network.memory_budget, network.name,
+                     advice="more evidence, or a larger memory_budget")
         for v in order.order:
             bucket = [i for i, (vs, _) in live.items() if v in vs]
             out_vars = tuple(sorted({u for i in bucket for u in live[i][0]} - {v}))
@@ -227,6 +229,14 @@ class DrawPlan:
         self._result_drawn = live[self._result][1]
         #: Entries of the largest intermediate per draw (bounds the draws per chunk).
         self.widest = widest
+
+    @property
+    def chunk(self) -> int:
+        """How many draws one :meth:`run` takes at most: its largest intermediate bounded (``_CHUNK_ELEMENTS``, 16
+        draws at least, 4,096 at most), and within the memory budget whatever that floor (WATER's 2.8 million
+        entries a draw: 1,024 draws at once asked 21 GiB; a plan per draw and chunks that fit run)."""
+        per_draw = float(BYTES_PER_ENTRY * _COPIES * self.widest)
+        return int(max(1, min(_MAX_CHUNK, max(16, _CHUNK_ELEMENTS // self.widest), self._memory_budget // per_draw)))
 
     def run(self, numbers: Mapping[int, np.ndarray], d: int) -> np.ndarray:
         """Unnormalised P(keep, evidence) per draw, shape ``(d, *cards of keep)``, up to a per-draw factor.
@@ -276,7 +286,7 @@ class TargetDraws:
 
     @classmethod
     def build(cls, spec: ModelSpec, network: CompiledNetwork, observed: Mapping[int, int | np.ndarray],
-              sampled: frozenset[int], base: Sequence[np.ndarray], chunk_hint: int = 1024) -> TargetDraws:
+              sampled: frozenset[int], base: Sequence[np.ndarray]) -> TargetDraws:
         """The plans for ``observed`` (node index -> state index, or a soft answer's likelihood vector): the free
         targets' joint when it is small, else one plan per target."""
         net = network
@@ -296,7 +306,7 @@ class TargetDraws:
         plans = []
         for group in groups:
             keep = [net.targets[j] for j in group]
-            plan = DrawPlan(spec, net, observed, keep, sampled, base, chunk_hint)
+            plan = DrawPlan(spec, net, observed, keep, sampled, base)
             # joint over keep (C order) -> each kept target's distribution
             grids = np.indices([net.cards[v] for v in keep]).reshape(len(keep), -1) if keep else np.zeros((0, 1), dtype=int)
             cols = [np.eye(net.cards[net.targets[j]])[grids[k]] for k, j in enumerate(group)]
@@ -307,9 +317,8 @@ class TargetDraws:
 
     @property
     def chunk_size(self) -> int:
-        """How many draws to run at once: bounds the largest intermediate array."""
-        widest = max((p.widest for p, _, _ in self.plans), default=1)
-        return int(max(16, min(_MAX_CHUNK, _CHUNK_ELEMENTS // widest)))
+        """How many draws to run at once: every plan's :attr:`DrawPlan.chunk`."""
+        return min((p.chunk for p, _, _ in self.plans), default=_MAX_CHUNK)
 
     def posteriors(self, numbers: Mapping[int, np.ndarray], d: int) -> np.ndarray:
         """``(d, columns)``: every target state's posterior in each draw; NaN where a draw makes the evidence impossible."""

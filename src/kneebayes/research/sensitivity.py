@@ -42,8 +42,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_POINTS", "sensitivity", "sensitivity_function"]
 
-_CHUNK = 1024
-
 #: The most values :func:`sensitivity_function` evaluates (``points``, or the length of ``grid``).
 MAX_POINTS = 10_000
 
@@ -83,10 +81,11 @@ def _posteriors_of(model: Model, ev: Mapping[str, str], node: int, state: int, s
                 diff[i] = flat_values(new)
         changed.append(diff)
     touched = frozenset(i for d in changed for i in d)
-    plan = DrawPlan(model.spec, net, observed, [node], touched, base, min(len(specs), _CHUNK) or 1)
+    plan = DrawPlan(model.spec, net, observed, [node], touched, base)
     out = np.empty(len(specs))
-    for lo in range(0, len(specs), _CHUNK):
-        hi = min(lo + _CHUNK, len(specs))
+    chunk = plan.chunk
+    for lo in range(0, len(specs), chunk):
+        hi = min(lo + chunk, len(specs))
         numbers = {i: np.repeat(base[i][None, :], hi - lo, axis=0) for i in touched}
         for r in range(lo, hi):
             for i, vec in changed[r].items():
