@@ -134,8 +134,9 @@ than the posterior: every row runs a clamped copy of the network for each
 state of each askable node (knee model, 2 cores: about 6,000 rows a second
 against 200,000 and more without it; a loop of ``dx.next_question``
 manages about 3,000). Rows go in passes of at most 64, fewer where their
-candidates' joints with the targets are wide (8 MiB a pass), and a large
-component's clamps run row by row where the rows differ in what is open:
+candidates' joints with the targets are wide (8 MiB a pass); a component's
+clamps run row by row where the rows differ in what is open, and a large
+one's (from ``ROW_PRUNE_WORK`` a row) always, each row on its own paths:
 on ALARM, HEPAR II and Win95pts with ten targets a frame is as fast as a
 loop of single diagnoses, where it was 2-4 times slower. On a network
 whose targets' joint is too large to enumerate, the gains are the sum of
