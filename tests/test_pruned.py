@@ -481,7 +481,9 @@ def test_a_batch_of_rows_on_pruned_components_equals_brute_force_row_by_row(
     frame = pd.DataFrame(rows, columns=[n.id for n in model.nodes])   # a cause answered too
     with mock.patch.object(Pruning, "worth_it", lambda self, *_: True), \
             mock.patch.object(posterior, "ROW_PRUNE_WORK", -1.0), mock.patch.object(node_joints, "ROW_PRUNE_WORK", -1.0):
-        out = model.diagnose_frame(frame)   # every component large enough to take its rows one at a time
+        out = model.diagnose_frame(frame, next_question=True)   # every component large enough to go row by row
+        asked = [model.diagnose(ev).next_question for ev in rows]
+    assert out["next_question"].tolist() == [None if q is None else q.id for q in asked]
     for r, reference in enumerate(references):
         assert abs(out["log_evidence_probability"][r] - np.log(reference.p_evidence)) <= 1e-9
         for target in model.causes:

@@ -339,6 +339,19 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
     return TargetJoint(q, log_evidence, tuple(singles), tuple(comps), tuple(scales), tuple(forwards))
 
 
+def rows_apart(net: CompiledNetwork) -> bool:
+    """Whether a batch gives some component's rows one row's paths (a pruned component that touches no enumerated
+    target, from ``ROW_PRUNE_WORK`` a row: ``target_joint``): each row's collect pass there is kept for that
+    row's marginals only until the next row's, so a caller wanting both asks them row by row.
+
+    >>> import kneebayes
+    >>> rows_apart(kneebayes.load_model().network)     # the knee's components are small: batched
+    False
+    """
+    return any(comp.pruning is not None and comp.pruning.full_work >= ROW_PRUNE_WORK and apart(comp)
+               for comp in net.components)
+
+
 def _one_row(net: CompiledNetwork, c: int, lam: np.ndarray, observed_all: np.ndarray, reached: bool,
              untouched: tuple[np.ndarray, np.ndarray]
              ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray | None, ...] | None]:
