@@ -784,8 +784,6 @@ def _explaining(model: Model, cols: _Columns, codes: np.ndarray, marg: np.ndarra
     return cause, state, factor
 
 
-# -- next question ------------------------------------------------------------------------
-
 def _target_marginals(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint) -> np.ndarray:
     """Every target's marginal for each row, side by side (rows, the targets' states): where the targets are
     not enumerated."""
@@ -794,6 +792,8 @@ def _target_marginals(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint) ->
     result = marginals(net, lam, tj, net.targets)
     return np.concatenate([result[t] for t in net.targets], axis=1)
 
+
+# -- next question ------------------------------------------------------------------------
 
 def _next_rows(model: Model) -> int:
     """Rows per next-question pass: ``NEXT_CHUNK``, fewer where each row's joints of the candidates with the

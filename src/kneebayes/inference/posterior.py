@@ -310,7 +310,7 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray, targets_observed: bool =
             assert observed_all is not None  # noqa: S101 - made for one row
             value, scale, forwards[c] = _one_row(net, c, lam, observed_all, reached is None or bool(reached[c]),
                                                  untouched)
-        elif comp.pruning is not None and comp.pruning.full_work >= ROW_PRUNE_WORK and apart(comp):
+        elif _one_at_a_time(comp):
             # Each row through one row's paths, its bucket pass first, which the targets' marginals then reuse
             # (pruned rows planned each row's pattern, and the marginals their bucket pass again: MUNIN1, 20 rows,
             # 14 ms a row more than a loop of diagnoses)
@@ -348,8 +348,12 @@ def rows_apart(net: CompiledNetwork) -> bool:
     >>> rows_apart(kneebayes.load_model().network)     # the knee's components are small: batched
     False
     """
-    return any(comp.pruning is not None and comp.pruning.full_work >= ROW_PRUNE_WORK and apart(comp)
-               for comp in net.components)
+    return any(map(_one_at_a_time, net.components))
+
+
+def _one_at_a_time(comp: Component) -> bool:
+    """Whether a batch gives this component's rows one row's paths (see :func:`rows_apart`)."""
+    return comp.pruning is not None and comp.pruning.full_work >= ROW_PRUNE_WORK and apart(comp)
 
 
 def _one_row(net: CompiledNetwork, c: int, lam: np.ndarray, observed_all: np.ndarray, reached: bool,
