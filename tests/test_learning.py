@@ -19,6 +19,8 @@ from kneebayes.modelfile.schema import ModelSpec, NodeSpec, NoisyOr, Parameter, 
 from kneebayes.research.learning import ConvergenceWarning, Learning, learn, sample, updated_with
 from kneebayes.research.learning_counts import expected_counts
 from kneebayes.research.learning_frame import code_frame
+from kneebayes.research.learning_steps import ranges
+from kneebayes.research.ranges import RANGE_MASS
 from kneebayes.research.parameters import diff_frame
 
 DATE = "2024-05-01"
@@ -502,3 +504,16 @@ def test_log_prior_of_a_zero_under_a_flat_prior_is_exact_and_silent() -> None:
         warnings.simplefilter("error")   # numpy's "invalid value in multiply" would be an error here
         value = log_prior([group], [np.array([0.0, 1.0])])
     assert value == pytest.approx(math.lgamma(4.0) - math.lgamma(1.0) - math.lgamma(3.0), abs=1e-15)
+
+
+def test_learned_ranges_are_central_beta_intervals_widened_to_hold_the_number() -> None:
+    beta = pytest.importorskip("scipy.stats").beta
+    alpha = np.array([8.0, 0.5, 3.0, 0.0, 2.0])
+    rest = np.array([2.0, 30.0, 3.0, 4.0, 5.0])
+    value = np.array([0.8, 0.2, 0.0, 0.5, 1.0])
+    got = ranges(alpha, rest, value)
+    assert got[0].tolist() == list(beta.interval(RANGE_MASS, 8.0, 2.0))   # the central interval itself
+    low, high = beta.interval(RANGE_MASS, 0.5, 30.0)
+    assert high < 0.2 and got[1].tolist() == [low, 0.2]                    # widened up to its number
+    assert got[2].tolist() == [0.0, 0.0] and got[4].tolist() == [1.0, 1.0]   # a number at 0 or 1: just it
+    assert got[3].tolist() == [0.5, 0.5]                                   # no interval (alpha 0): just it
