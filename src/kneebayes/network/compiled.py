@@ -124,6 +124,9 @@ class Component:
     # as the plan above, and a ranking then runs only the backward half (inference.backward).
     forward_first: bool = False
     largest: float = 1.0                   # entries of the largest table the plan builds, per batch row
+    # Per constant slot: the node whose whole table it is, or -1 (a noisy-OR's piece): learning's sweep
+    # takes each such table's gradient (network.table_gradient).
+    table_nodes: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -855,6 +858,7 @@ def _skeleton(spec: ModelSpec, names: tuple[str, ...], states: tuple[tuple[str, 
             forward_first=(gradient is not None and full_work <= PRUNE_WORK   # larger ones are pruned instead
                            and len(gradient.forward) <= FORWARD_CALLS_SLACK * (len(runtime) + n_stacks)),
             pruning=None,
+            table_nodes=tuple(sources[f][0] if sources[f][1] < 0 else -1 for f in fs),
         )
         components.append(_ComponentSkeleton(
             template=template, factors=tuple(fs), constants=recipe,

@@ -56,8 +56,10 @@ from ..inference.joint import TargetJoint
 from ..inference.node_joints import joint_with_targets
 from ..inference.posterior import target_joint
 from ..network.compiled import CompiledNetwork
+from ..network.table_gradient import table_gradient
 from .learning_families import MAX_CLAMPED, Clamps, Family, add_pairs, families, target_matrix
 from .learning_parts import Encoder, PartTables, independent_parts
+from .learning_sweep import swept_counts
 
 __all__ = ["MAX_CLAMPED", "CHUNK_ROWS", "Family", "Counts", "CaseLayout", "families", "case_layout", "counts",
            "expected_counts"]
@@ -102,6 +104,10 @@ def chunk_rows(net: CompiledNetwork, memory_budget: float, fams: Sequence[Family
     return int(max(1, min(CHUNK_ROWS, memory_budget // per_row)))
 
 
+# Per family: (member position -> rows where only it is hidden), rows where none is, (hidden positions -> rows).
+_Plan = tuple[dict[int, np.ndarray], np.ndarray, dict[tuple[int, ...], np.ndarray]]
+
+
 @dataclass(frozen=True, eq=False)
 class _Chunk:
     """Rows counted together, and what about them does not depend on the numbers."""
@@ -109,11 +115,16 @@ class _Chunk:
     pick: np.ndarray                 # positions of the rows among the distinct rows
     block: np.ndarray                # their codes
     weights: np.ndarray
-    plans: list[tuple[dict[int, np.ndarray], np.ndarray, dict[tuple[int, ...], np.ndarray]]]
+    plans: list[_Plan]
     bases: list[np.ndarray]
     gather: tuple[Any, Any]          # sparse (others' configurations, rows): families with targets, without
     spans: list[tuple[int, int, bool]]
     complete: bool                   # every non-target observed in every row: the factorised joint serves
+    # Components whose families come from one sweep of their plan (learning_sweep), with those families'
+    # nodes; ``plans`` leave those families empty, ``fallback`` keeps their own plans for rows the sweep
+    # cannot take (underflow).
+    swept: tuple[tuple[int, tuple[int, ...]], ...] = ()
+    fallback: dict[int, _Plan] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,6 +139,7 @@ class CaseLayout:
     chunks: tuple[_Chunk, ...]
     parts: tuple[tuple[np.ndarray, np.ndarray], ...]   # per part: its patterns' codes (patterns, nodes), row -> pattern
     rows: int
+    budget: float = math.inf   # the memory budget the chunks were sized for
 
 
 def case_layout(net: CompiledNetwork, codes: np.ndarray, weights: np.ndarray, fams: Sequence[Family] | None = None,
@@ -164,11 +176,34 @@ def case_layout(net: CompiledNetwork, codes: np.ndarray, weights: np.ndarray, fa
         pick = order[start:stop]
         block = codes[pick]
         plans = [_plan(f, block < 0) for f in fams]
+        swept, fallback = _sweeps(net, fams, plans) if start >= n_complete else ((), {})
         bases = [_observed_offset(f, block) for f in fams]                  # (rows,) the observed others' part
         gather, layout = _gather(fams, plans, bases, len(pick))
         chunks.append(_Chunk(pick, block, np.asarray(weights[pick], dtype=float), plans, bases, gather, layout,
-                             start < n_complete))
-    return CaseLayout(fams, tuple(chunks), tuple(parts or ()), rows)
+                             start < n_complete, swept, fallback))
+    return CaseLayout(fams, tuple(chunks), tuple(parts or ()), rows, budget)
+
+
+def _sweeps(net: CompiledNetwork, fams: Sequence[Family], plans: list[_Plan]
+            ) -> tuple[tuple[tuple[int, tuple[int, ...]], ...], dict[int, _Plan]]:
+    """The components whose families one sweep counts: those where some family has a hidden non-target member
+    in some row (where every family's others are observed, summing rows by configuration is cheaper). Their
+    families' plans are emptied in ``plans`` and returned, by node, for rows the sweep cannot take."""
+    position = {f.node: p for p, f in enumerate(fams)}
+    swept = []
+    fallback: dict[int, _Plan] = {}
+    for c, comp in enumerate(net.components):
+        plan = table_gradient(comp)
+        if plan is None:
+            continue
+        nodes = tuple(sorted(v for v in plan.nodes if v in position))
+        if not any(plans[position[v]][0] or plans[position[v]][2] for v in nodes):
+            continue
+        swept.append((c, nodes))
+        for v in nodes:
+            fallback[v] = plans[position[v]]
+            plans[position[v]] = ({}, np.zeros(0, dtype=np.intp), {})
+    return tuple(swept), fallback
 
 
 def expected_counts(net: CompiledNetwork, codes: np.ndarray, weights: np.ndarray,
@@ -213,13 +248,28 @@ def counts(net: CompiledNetwork, layout: CaseLayout) -> Counts:
         if bad.size:
             return Counts(tuple(c.reshape(f.shape) for c, f in zip(flat, fams)), -math.inf, int(chunk.pick[bad[0]]))
         log_likelihood += float(w @ log_ev)
-        joints = _member_joints(net, fams, chunk.plans, lam, tj)
+        plans, direct = list(chunk.plans), {}
+        for c, nodes in chunk.swept:
+            assert lam is not None  # noqa: S101 - swept chunks hold rows with hidden non-targets
+            comp = net.components[c]
+            plan = table_gradient(comp)
+            got, covered = (swept_counts(comp, plan, lam[:, comp.nodes, :], joint, w, layout.budget) if plan is not None
+                            else ({}, np.zeros(len(block), dtype=bool)))
+            for v, table in got.items():
+                flat[v] += table.reshape(-1)
+            left = np.flatnonzero(~covered)
+            if left.size:   # rows the sweep could not take: their families' own plans, on those rows
+                assert chunk.fallback is not None  # noqa: S101 - set beside swept
+                for v in nodes:
+                    p = next(p for p, f in enumerate(fams) if f.node == v)
+                    plans[p], direct[v] = _restricted(chunk.fallback[v], left)
+        joints = _member_joints(net, fams, plans, lam, tj)
         clamps = Clamps(net, encoder, layout.rows)
         per_family: list[np.ndarray] = []
         wide, narrow = chunk.gather
         summed = np.asarray(wide @ (w[:, None] * joint)) if wide is not None else None
         alone = np.asarray(narrow @ w) if narrow is not None else None    # families without a target
-        for f, (one, none, clamp), base, (top, n, used) in zip(fams, chunk.plans, chunk.bases, chunk.spans):
+        for f, (one, none, clamp), base, (top, n, used) in zip(fams, plans, chunk.bases, chunk.spans):
             A = target_matrix(f, net.n_joint)
             # indexed by (others' configuration, targets' configuration), flat
             if not used:
@@ -228,6 +278,10 @@ def counts(net: CompiledNetwork, layout: CaseLayout) -> Counts:
                 pairs = (summed[top : top + n] @ A).reshape(-1)   # type: ignore[index]
             else:
                 pairs = alone[top : top + n].copy()   # type: ignore[index]
+            extra = direct.get(f.node)
+            if extra is not None and extra.size:   # a swept family's rows with its others observed, not gathered
+                q = (joint[extra] @ A) * w[extra, None] if f.targets else w[extra, None]
+                add_pairs(pairs, base[extra, None], q, f.target_configs)
             for j, which in one.items():
                 m = f.members[j]
                 position, found = joints[m]
@@ -267,7 +321,15 @@ def _member_joints(net: CompiledNetwork, fams: Sequence[Family], plans: Sequence
     return out
 
 
-def _plan(f: Family, hidden: np.ndarray) -> tuple[dict[int, np.ndarray], np.ndarray, dict[tuple[int, ...], np.ndarray]]:
+def _restricted(plan: _Plan, rows: np.ndarray) -> tuple[_Plan, np.ndarray]:
+    """``plan`` on ``rows`` only (sorted), its rows without a hidden member apart (they are not gathered)."""
+    one, none, clamp = plan
+    one = {j: kept for j, which in one.items() if (kept := np.intersect1d(which, rows)).size}
+    clamp = {p: kept for p, which in clamp.items() if (kept := np.intersect1d(which, rows)).size}
+    return (one, np.zeros(0, dtype=np.intp), clamp), np.intersect1d(none, rows)
+
+
+def _plan(f: Family, hidden: np.ndarray) -> _Plan:
     """Split a chunk's rows by how the family's non-target members are known.
 
     Returns (member position -> rows where only that one is hidden), the
