@@ -17,6 +17,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from strategies import brute_force, evidence_for, networks, scaled
+from test_learning import brute_counts, clamping_spec
 
 import kneebayes
 from kneebayes.evidence import normalize, to_indices
@@ -25,7 +26,7 @@ from kneebayes.modelfile.schema import ModelSpec, NodeSpec, Parameter, Prior, Ta
 from kneebayes.network.compiled import JOINT_LIMIT
 from kneebayes.network.table_gradient import table_gradient
 from kneebayes.research import learning_sweep
-from kneebayes.research.learning_counts import expected_counts
+from kneebayes.research.learning_counts import case_layout, expected_counts
 from kneebayes.research.learning_sweep import swept_counts
 
 ENGINE_PATHS = pytest.mark.parametrize("joint_limit", [JOINT_LIMIT, 1], ids=["enumerated", "not_enumerated"])
@@ -172,3 +173,17 @@ def test_a_batch_whose_counts_do_not_add_up_to_its_weight_is_not_covered(monkeyp
     monkeypatch.setattr(learning_sweep, "table_counts", doubled)
     got, covered = swept_counts(comp, table_gradient(comp), lam[:, comp.nodes, :], joint, np.ones(2), BUDGET)
     assert not covered.any() and got == {}
+
+
+def test_a_component_whose_one_row_sweep_passes_the_budget_is_counted_by_the_other_paths() -> None:
+    model = kneebayes.Model(clamping_spec())
+    net = model.network
+    codes = np.array([[-1, -1, -1, 0, 1], [0, -1, -1, 1, -1], [-1, 2, 0, -1, 0]], dtype=np.int8)
+    weights = np.array([1.0, 2.0, 3.0])
+    plan = table_gradient(net.components[0])
+    tight = 8.0 * plan.row_entries - 1
+    assert not case_layout(net, codes, weights, memory_budget=tight).chunks[0].swept   # not swept
+    assert case_layout(net, codes, weights).chunks[0].swept
+    want, _ = brute_counts(model, codes, weights)
+    for got, expected in zip(expected_counts(net, codes, weights, memory_budget=tight).tables, want):
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)

@@ -22,6 +22,16 @@ follows:
   probability being ``P(evidence, clamp) / P(evidence)``. At most
   :data:`~.learning_families.MAX_CLAMPED` configurations per row (IntractableError beyond).
 
+Those last two are the fallback. Where a component's families have a
+hidden member in some row, all its families come from one sweep of its
+plan to its tables (:mod:`.learning_sweep`: the gradient of the rows'
+weighted value with respect to each table), a few forward passes' work
+for the chunk where clamping ran the whole network once per
+configuration (INSURANCE: 4,100 clamped rows a chunk). The fallback
+serves what the sweep cannot take: a split noisy-OR's family (its table
+is pieces), a component whose sweep of one row passes the memory budget,
+and rows whose value underflows.
+
 Rows with every non-target observed (the usual clinic record: answers
 known, causes not) skip most of that: given the targets, the network's
 components and its singletons are independent, so each part's likelihood
@@ -59,7 +69,7 @@ from ..network.compiled import CompiledNetwork
 from ..network.table_gradient import table_gradient
 from .learning_families import MAX_CLAMPED, Clamps, Family, add_pairs, families, target_matrix
 from .learning_parts import Encoder, PartTables, independent_parts
-from .learning_sweep import swept_counts
+from .learning_sweep import fits, swept_counts
 
 __all__ = ["MAX_CLAMPED", "CHUNK_ROWS", "Family", "Counts", "CaseLayout", "families", "case_layout", "counts",
            "expected_counts"]
@@ -176,7 +186,7 @@ def case_layout(net: CompiledNetwork, codes: np.ndarray, weights: np.ndarray, fa
         pick = order[start:stop]
         block = codes[pick]
         plans = [_plan(f, block < 0) for f in fams]
-        swept, fallback = _sweeps(net, fams, plans) if start >= n_complete else ((), {})
+        swept, fallback = _sweeps(net, fams, plans, budget) if start >= n_complete else ((), {})
         bases = [_observed_offset(f, block) for f in fams]                  # (rows,) the observed others' part
         gather, layout = _gather(fams, plans, bases, len(pick))
         chunks.append(_Chunk(pick, block, np.asarray(weights[pick], dtype=float), plans, bases, gather, layout,
@@ -184,17 +194,18 @@ def case_layout(net: CompiledNetwork, codes: np.ndarray, weights: np.ndarray, fa
     return CaseLayout(fams, tuple(chunks), tuple(parts or ()), rows, budget)
 
 
-def _sweeps(net: CompiledNetwork, fams: Sequence[Family], plans: list[_Plan]
+def _sweeps(net: CompiledNetwork, fams: Sequence[Family], plans: list[_Plan], budget: float
             ) -> tuple[tuple[tuple[int, tuple[int, ...]], ...], dict[int, _Plan]]:
-    """The components whose families one sweep counts: those where some family has a hidden non-target member
-    in some row (where every family's others are observed, summing rows by configuration is cheaper). Their
-    families' plans are emptied in ``plans`` and returned, by node, for rows the sweep cannot take."""
+    """The components whose families one sweep counts: those whose sweep of one row fits the budget and where
+    some family has a hidden non-target member in some row (where every family's others are observed,
+    summing rows by configuration is cheaper). Their families' plans are emptied in ``plans`` and returned,
+    by node, for rows the sweep cannot take."""
     position = {f.node: p for p, f in enumerate(fams)}
     swept = []
     fallback: dict[int, _Plan] = {}
     for c, comp in enumerate(net.components):
         plan = table_gradient(comp)
-        if plan is None:
+        if plan is None or not fits(plan, budget):
             continue
         nodes = tuple(sorted(v for v in plan.nodes if v in position))
         if not any(plans[position[v]][0] or plans[position[v]][2] for v in nodes):

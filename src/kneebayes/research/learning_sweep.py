@@ -21,13 +21,26 @@ from ..inference.table_gradient import component_value, table_counts
 from ..network.compiled import Component
 from ..network.table_gradient import TableGradient
 
-__all__ = ["TINY_VALUE", "swept_counts"]
+__all__ = ["TINY_VALUE", "fits", "swept_counts"]
 
 #: A value below this on a state with weight is not divided by (its reciprocal would near overflow).
 TINY_VALUE = 1e-250
 
 # Bytes per entry a batch holds: forward slots and gradients (counted in row_entries), with room for a copy.
 _BYTES = 16.0
+
+
+def fits(plan: TableGradient, memory_budget: float) -> bool:
+    """Whether one row's sweep (its forward slots and gradients) fits the memory budget. Where it does not
+    (LINK, ten targets enumerated: 1.3e8 entries a row), the rows take the other paths.
+
+    >>> import kneebayes
+    >>> from kneebayes.network.table_gradient import table_gradient
+    >>> plan = table_gradient(kneebayes.load_model().network.components[0])
+    >>> fits(plan, 2**30), fits(plan, 8.0 * plan.row_entries - 1)
+    (True, False)
+    """
+    return 8.0 * plan.row_entries <= memory_budget
 
 
 def swept_counts(comp: Component, plan: TableGradient, own: np.ndarray, joint: np.ndarray, weights: np.ndarray,
