@@ -23,7 +23,7 @@ import kneebayes
 from kneebayes.evidence import normalize, to_indices
 from kneebayes.inference.posterior import encode, target_joint
 from kneebayes.modelfile.schema import ModelSpec, NodeSpec, Parameter, Prior, Table, TableColumn
-from kneebayes.network.compiled import JOINT_LIMIT
+from kneebayes.network.compiled import JOINT_LIMIT, compile_network
 from kneebayes.network.table_gradient import table_gradient
 from kneebayes.research import learning_sweep
 from kneebayes.research.learning_counts import case_layout, expected_counts
@@ -66,11 +66,11 @@ def _lam_and_joint(net: object, rows: list[dict[str, str]]) -> tuple[np.ndarray,
 
 @ENGINE_PATHS
 @settings(max_examples=scaled(100), deadline=None)
-@given(case=networks_with_rows())
+@given(case=networks_with_rows(), split=st.booleans())
 def test_each_tables_sweep_gives_its_familys_expected_counts_as_the_full_joint_does(
-        joint_limit: int, case: tuple[ModelSpec, list[dict[str, str]], np.ndarray]) -> None:
+        joint_limit: int, case: tuple[ModelSpec, list[dict[str, str]], np.ndarray], split: bool) -> None:
     spec, rows, weights = case
-    net = kneebayes.Model(spec, joint_limit=joint_limit).network
+    net = compile_network(spec, joint_limit=joint_limit, split_noisy_or=split)
     want = families_by_brute_force(spec, net, rows, weights)
     assume(want is not None)
     lam, joint = _lam_and_joint(net, rows)

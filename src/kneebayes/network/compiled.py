@@ -533,7 +533,7 @@ def _noisy_or_pieces(leak: float, weights: Sequence[float], parent_yes: Sequence
 
 
 def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint_limit: int = JOINT_LIMIT,
-                    memory_budget: int = MEMORY_BUDGET) -> CompiledNetwork:
+                    memory_budget: int = MEMORY_BUDGET, split_noisy_or: bool = True) -> CompiledNetwork:
     """Compile a validated spec once: tables, target enumeration, components and plans.
 
     ``targets`` are node ids (default: the spec's causes); their joint is
@@ -542,7 +542,9 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
     raised instead, before anything large is allocated. A
     :class:`kneebayes.Model` calls this once, on load (``model.network``).
     A spec whose structure was compiled lately reuses its plans (see the
-    module docstring); only its numbers are computed.
+    module docstring); only its numbers are computed. ``split_noisy_or=False``
+    keeps every noisy-OR one table (as learning from cases does: it counts
+    each family from its table's gradient, ``research.learning_sweep``).
 
     >>> import kneebayes
     >>> spec = kneebayes.load_model().spec
@@ -571,11 +573,11 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
     too_many = k_size > joint_limit   # not "not enumerated": a network without targets enumerates none either
     if layout is not None and (too_many or layout.network.n_causes > BIPARTITE_CAUSES):
         return _bipartite(spec, names, index, states, cards, parents, tables, target_idx, memory_budget, layout)
-    key = _structure_key(spec, target_idx, joint_limit, memory_budget)
+    key = (_structure_key(spec, target_idx, joint_limit, memory_budget), split_noisy_or)
     skeleton = _SKELETONS.get(key)
     first = None
     if skeleton is None:
-        parts = (spec, names, states, cards, parents, tables, memory_budget)
+        parts = (spec, names, states, cards, parents, tables, memory_budget, split_noisy_or)
         if not enumerated:
             skeleton, first = _skeleton(*parts, ())
         else:
@@ -693,8 +695,8 @@ class _Skeleton:
 
 
 def _factor_sources(nodes: Sequence[NodeSpec], parents: tuple[tuple[int, ...], ...],
-                    states: tuple[tuple[str, ...], ...], cards: tuple[int, ...], epos: Mapping[int, int]
-                    ) -> tuple[list[int], list[tuple[int, ...]], list[tuple[int, int]], dict[int, tuple[tuple[int, ...], int]]]:
+                    states: tuple[tuple[str, ...], ...], cards: tuple[int, ...], epos: Mapping[int, int],
+                    split_noisy_or: bool = True) -> tuple[list[int], list[tuple[int, ...]], list[tuple[int, int]], dict[int, tuple[tuple[int, ...], int]]]:
     """The factors: one CPT per node, except that a noisy-OR with several parents outside the
     targets is split into pairwise pieces over a hidden variable. Returns the variables' cards
     (hidden ones appended), each factor's scope and source, and the split nodes' yes states."""
@@ -704,7 +706,7 @@ def _factor_sources(nodes: Sequence[NodeSpec], parents: tuple[tuple[int, ...], .
     split: dict[int, tuple[tuple[int, ...], int]] = {}
     for i, n in enumerate(nodes):
         outside = sum(p not in epos for p in parents[i])
-        if isinstance(n.parameters, NoisyOr) and outside >= 2 and (
+        if split_noisy_or and isinstance(n.parameters, NoisyOr) and outside >= 2 and (
                 outside >= SPLIT_ALWAYS_PARENTS or split_keeps_digits(n.parameters)):
             hidden = len(var_cards)
             var_cards.append(2)
@@ -759,7 +761,7 @@ class _FirstNumbers(NamedTuple):
 
 def _skeleton(spec: ModelSpec, names: tuple[str, ...], states: tuple[tuple[str, ...], ...],
               cards: tuple[int, ...], parents: tuple[tuple[int, ...], ...], tables: NodeTables,
-              memory_budget: int, enumerated: tuple[int, ...]) -> tuple[_Skeleton, _FirstNumbers]:
+              memory_budget: int, split_noisy_or: bool, enumerated: tuple[int, ...]) -> tuple[_Skeleton, _FirstNumbers]:
     """Plan the network with ``enumerated`` targets on the joint axis (see the module docstring).
 
     Plans are made on this spec's tables (compile-time folds need arrays),
@@ -772,7 +774,7 @@ def _skeleton(spec: ModelSpec, names: tuple[str, ...], states: tuple[tuple[str, 
     combos = list(itertools.product(*(range(cards[t]) for t in enumerated)))
     joint_states = np.array(combos, dtype=np.intp).reshape(len(combos), len(enumerated))
     epos = {v: j for j, v in enumerate(enumerated)}
-    var_cards, scopes, sources, split = _factor_sources(nodes, parents, states, cards, epos)
+    var_cards, scopes, sources, split = _factor_sources(nodes, parents, states, cards, epos, split_noisy_or)
     arrays = _factor_tables(sources, split, nodes, tables)
     first: list[tuple[tuple[np.ndarray | None, ...], tuple[LeafGroup, ...]]] = []
     owned: dict[int, list[tuple[tuple[int, ...], np.ndarray]]] = {}   # node -> the factors it brings

@@ -192,12 +192,19 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
     when = _checked(name, max_iterations, tolerance, prior, date)
     if not isinstance(accelerate, bool):
         raise SettingError(f"accelerate must be True or False, got {quote(accelerate)}")
-    net = model.network
-    coded = code_frame(net, frame)
     spec = model.spec
+    net = model.network
+    targets = [net.names[t] for t in net.targets]
+    coded = code_frame(net, frame)
+    # Where some case hides a non-target, every noisy-OR one table: each family's counts then come from its
+    # table's gradient (learning_sweep). Cases that hide only targets take the factorised path, which the
+    # split noisy-ORs' smaller tables serve better.
+    split = bool((coded.codes[:, _non_targets(net)] >= 0).all())
+    if not split:
+        net = compile_network(spec, targets, joint_limit=model.joint_limit, memory_budget=model.memory_budget,
+                              split_noisy_or=False)
     learned = groups(spec)
     nodes = sorted({g.node for g in learned})
-    targets = [net.names[t] for t in net.targets]
     layout = case_layout(net, coded.codes, coded.weights, memory_budget=model.memory_budget)
     record = DataRecord(name, coded.cases, when)
 
@@ -205,7 +212,7 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
         """The expected counts at ``numbers``, the objective there, and the network they make."""
         current = net if numbers is start else compile_network(
             spec_with_numbers(spec, {i: numbers[i] for i in nodes}), targets, joint_limit=model.joint_limit,
-            memory_budget=model.memory_budget)
+            memory_budget=model.memory_budget, split_noisy_or=split)
         found = counts(current, layout)
         if found.impossible is not None:
             if numbers is start:
@@ -246,6 +253,12 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
     new = Model(learned_spec(spec, learned, step, posterior, record), targets=targets, joint_limit=model.joint_limit,
                 import_report=model.import_report, memory_budget=model.memory_budget)
     return Learning(new, len(log_likelihoods), tuple(log_likelihoods), converged, coded.cases, passes)
+
+
+def _non_targets(net: CompiledNetwork) -> np.ndarray:
+    keep = np.ones(len(net.names), dtype=bool)
+    keep[list(net.enumerated)] = False
+    return keep
 
 
 def _impossible(net: CompiledNetwork, codes: np.ndarray, label: object) -> ImpossibleEvidenceError:
