@@ -196,13 +196,19 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
     net = model.network
     targets = [net.names[t] for t in net.targets]
     coded = code_frame(net, frame)
-    # Where some case hides a non-target, every noisy-OR one table: each family's counts then come from its
-    # table's gradient (learning_sweep). Cases that hide only targets take the factorised path, which the
-    # split noisy-ORs' smaller tables serve better.
+    # Where some case hides a non-target, every noisy-OR one table and no targets enumerated: each family's
+    # counts then come from its table's gradient (learning_sweep), whose plan then carries no target axes
+    # (ALARM: 2,500 entries a case against 27,500; LINK's fits the memory budget only so). Cases that hide
+    # only targets take the factorised path, which the enumerated targets and split noisy-ORs serve better.
     split = bool((coded.codes[:, _non_targets(net)] >= 0).all())
+    joint_limit = model.joint_limit
     if not split:
-        net = compile_network(spec, targets, joint_limit=model.joint_limit, memory_budget=model.memory_budget,
-                              split_noisy_or=False)
+        joint_limit = 1
+        net = compile_network(spec, targets, joint_limit=1, memory_budget=model.memory_budget, split_noisy_or=False)
+        if net.bipartite is not None:   # a noisy-OR network run by Quickscore: keep the model's own layout
+            joint_limit = model.joint_limit
+            net = compile_network(spec, targets, joint_limit=joint_limit, memory_budget=model.memory_budget,
+                                  split_noisy_or=False)
     learned = groups(spec)
     nodes = sorted({g.node for g in learned})
     layout = case_layout(net, coded.codes, coded.weights, memory_budget=model.memory_budget)
@@ -211,7 +217,7 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
     def evaluate(numbers: list[np.ndarray]) -> tuple[Counts, float, CompiledNetwork]:
         """The expected counts at ``numbers``, the objective there, and the network they make."""
         current = net if numbers is start else compile_network(
-            spec_with_numbers(spec, {i: numbers[i] for i in nodes}), targets, joint_limit=model.joint_limit,
+            spec_with_numbers(spec, {i: numbers[i] for i in nodes}), targets, joint_limit=joint_limit,
             memory_budget=model.memory_budget, split_noisy_or=split)
         found = counts(current, layout)
         if found.impossible is not None:

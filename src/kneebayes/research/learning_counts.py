@@ -132,7 +132,7 @@ class _Chunk:
     complete: bool                   # every non-target observed in every row: the factorised joint serves
     # Components whose families come from one sweep of their plan (learning_sweep), with those families'
     # nodes; ``plans`` leave those families empty, ``fallback`` keeps their own plans for rows the sweep
-    # cannot take (underflow).
+    # cannot take (underflow, or a batch whose counts do not add up).
     swept: tuple[tuple[int, tuple[int, ...]], ...] = ()
     fallback: dict[int, _Plan] | None = None
 
@@ -271,9 +271,9 @@ def counts(net: CompiledNetwork, layout: CaseLayout) -> Counts:
             left = np.flatnonzero(~covered)
             if left.size:   # rows the sweep could not take: their families' own plans, on those rows
                 assert chunk.fallback is not None  # noqa: S101 - set beside swept
+                position = {f.node: p for p, f in enumerate(fams)}
                 for v in nodes:
-                    p = next(p for p, f in enumerate(fams) if f.node == v)
-                    plans[p], direct[v] = _restricted(chunk.fallback[v], left)
+                    plans[position[v]], direct[v] = _restricted(chunk.fallback[v], left)
         joints = _member_joints(net, fams, plans, lam, tj)
         clamps = Clamps(net, encoder, layout.rows)
         per_family: list[np.ndarray] = []
