@@ -76,7 +76,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import ImpossibleEvidenceError, SettingError, quote
+from ..errors import ImpossibleEvidenceError, IntractableError, SettingError, quote
 from ..model import Model
 from ..modelfile.schema import DataRecord
 from ..network.compiled import CompiledNetwork, compile_network
@@ -202,13 +202,11 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
     # only targets take the factorised path, which the enumerated targets and split noisy-ORs serve better.
     split = bool((coded.codes[:, _non_targets(net)] >= 0).all())
     joint_limit = model.joint_limit
-    if not split:
-        joint_limit = 1
-        net = compile_network(spec, targets, joint_limit=1, memory_budget=model.memory_budget, split_noisy_or=False)
-        if net.bipartite is not None:   # a noisy-OR network run by Quickscore: keep the model's own layout
-            joint_limit = model.joint_limit
-            net = compile_network(spec, targets, joint_limit=joint_limit, memory_budget=model.memory_budget,
-                                  split_noisy_or=False)
+    found = None if split else _sweep_network(model, targets)
+    if found is None:
+        split = True
+    else:
+        net, joint_limit = found
     learned = groups(spec)
     nodes = sorted({g.node for g in learned})
     layout = case_layout(net, coded.codes, coded.weights, memory_budget=model.memory_budget)
@@ -259,6 +257,21 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
     new = Model(learned_spec(spec, learned, step, posterior, record), targets=targets, joint_limit=model.joint_limit,
                 import_report=model.import_report, memory_budget=model.memory_budget)
     return Learning(new, len(log_likelihoods), tuple(log_likelihoods), converged, coded.cases, passes)
+
+
+def _sweep_network(model: Model, targets: list[str]) -> tuple[CompiledNetwork, int] | None:
+    """The network learning sweeps, and its joint limit: every noisy-OR one table, no targets enumerated
+    where that is no Quickscore network (else the model's own limit); None where neither fits the memory
+    budget (a noisy-OR too wide for one table: the model's own network serves)."""
+    for limit in (1, model.joint_limit):
+        try:
+            net = compile_network(model.spec, targets, joint_limit=limit, memory_budget=model.memory_budget,
+                                  split_noisy_or=False)
+        except IntractableError:
+            continue
+        if net.bipartite is None or limit == model.joint_limit:
+            return net, limit
+    return None
 
 
 def _non_targets(net: CompiledNetwork) -> np.ndarray:
