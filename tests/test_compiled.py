@@ -376,3 +376,19 @@ def test_a_large_component_plan_runs_in_the_cheaper_order_an_order_search_finds(
     start, found = searched[0]
     assert found.total_size < start.total_size  # type: ignore[attr-defined]
     assert found.order in planned  # type: ignore[attr-defined]
+
+
+def test_noisy_ors_kept_whole_give_the_split_networks_posteriors() -> None:
+    from kneebayes.evidence import normalize, to_indices
+    from kneebayes.inference.posterior import encode, target_joint
+
+    spec = kneebayes.load_model().spec
+    split, whole = compile_network(spec), compile_network(spec, split_noisy_or=False)
+    assert len(split.components[0].table_nodes) > len(whole.components[0].table_nodes)   # pieces in the split one
+    assert all(v >= 0 for c in whole.components for v in c.table_nodes)                   # every factor one table
+    answers = [{}, {"locking_or_catching": "yes", "poor_warmup": "no"},
+               {"swelling_behind_knee": "yes", "worn_footwear": "yes", "knee_trauma": "no"}]
+    lam = np.concatenate([encode(split, [to_indices(split, normalize(split, a))]) for a in answers])
+    apart, kept = target_joint(split, lam), target_joint(whole, lam)    # same nodes, same order: same lam
+    np.testing.assert_allclose(kept.joint, apart.joint, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(kept.log_evidence, apart.log_evidence, rtol=0, atol=1e-12)
