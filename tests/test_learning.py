@@ -18,7 +18,6 @@ from kneebayes.errors import EvidenceError, ImpossibleEvidenceError, InvalidStat
 from kneebayes.modelfile.schema import ModelSpec, NodeSpec, NoisyOr, Parameter, Prior, Table, TableColumn
 from kneebayes.research.learning import ConvergenceWarning, Learning, learn, sample, updated_with
 from kneebayes.research.learning_counts import expected_counts
-from kneebayes.research.learning_families import Clamps
 from kneebayes.research.learning_frame import code_frame
 from kneebayes.research.learning_steps import ranges
 from kneebayes.research.ranges import RANGE_MASS
@@ -518,16 +517,3 @@ def test_learned_ranges_are_central_beta_intervals_widened_to_hold_the_number() 
     assert high < 0.2 and got[1].tolist() == [low, 0.2]                    # widened up to its number
     assert got[2].tolist() == [0.0, 0.0] and got[4].tolist() == [1.0, 1.0]   # a number at 0 or 1: just it
     assert got[3].tolist() == [0.5, 0.5]                                   # no interval (alpha 0): just it
-
-
-def test_cases_hiding_risk_factors_count_the_knees_noisy_ors_without_clamping(monkeypatch: pytest.MonkeyPatch) -> None:
-    model = kneebayes.load_model()
-    cases = sample(model, 100, seed=4)
-    frame = cases.astype(object).mask(np.random.default_rng(2).random(cases.shape) < 0.3)
-
-    def clamped(*args: object) -> None:
-        raise AssertionError("a family was clamped")
-
-    monkeypatch.setattr(Clamps, "add", clamped)
-    result = quiet_learn(model, frame, name="x", date=DATE, max_iterations=2)
-    assert result.log_likelihoods[-1] >= result.log_likelihoods[0]

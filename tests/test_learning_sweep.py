@@ -27,6 +27,7 @@ from kneebayes.network.compiled import JOINT_LIMIT, compile_network
 from kneebayes.network.table_gradient import table_gradient
 from kneebayes.research import learning_sweep
 from kneebayes.research.learning_counts import case_layout, expected_counts
+from kneebayes.research.learning_families import Clamps
 from kneebayes.research.learning_sweep import swept_counts
 
 ENGINE_PATHS = pytest.mark.parametrize("joint_limit", [JOINT_LIMIT, 1], ids=["enumerated", "not_enumerated"])
@@ -186,4 +187,20 @@ def test_a_component_whose_one_row_sweep_passes_the_budget_is_counted_by_the_oth
     assert case_layout(net, codes, weights).chunks[0].swept
     want, _ = brute_counts(model, codes, weights)
     for got, expected in zip(expected_counts(net, codes, weights, memory_budget=tight).tables, want):
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+
+
+def test_a_family_with_two_hidden_members_is_swept_not_clamped(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = kneebayes.Model(clamping_spec())
+    net = model.network
+    r1, r2 = net.index["r1"], net.index["r2"]
+    codes = np.array([[-1, -1, -1, 0, 1], [0, -1, -1, 1, -1], [-1, -1, 0, -1, 0]], dtype=np.int8)
+    assert ((codes[:, [r1, r2]] < 0).all(axis=1)).any()        # g's family (r1, r2, g): two hidden in a row
+
+    def clamped(*args: object) -> None:
+        raise AssertionError("a family was clamped")
+
+    monkeypatch.setattr(Clamps, "add", clamped)
+    want, _ = brute_counts(model, codes, np.ones(3))
+    for got, expected in zip(expected_counts(net, codes, np.ones(3)).tables, want):
         np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)

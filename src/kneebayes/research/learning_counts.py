@@ -197,9 +197,10 @@ def case_layout(net: CompiledNetwork, codes: np.ndarray, weights: np.ndarray, fa
 def _sweeps(net: CompiledNetwork, fams: Sequence[Family], plans: list[_Plan], budget: float
             ) -> tuple[tuple[tuple[int, tuple[int, ...]], ...], dict[int, _Plan]]:
     """The components whose families one sweep counts: those whose sweep of one row fits the budget and where
-    some family has a hidden non-target member in some row (where every family's others are observed,
-    summing rows by configuration is cheaper). Their families' plans are emptied in ``plans`` and returned,
-    by node, for rows the sweep cannot take."""
+    some family has two or more hidden members in some row (clamped, they run the network once per
+    configuration; one hidden member's joint with the targets, batched, is cheaper than a sweep on the
+    knee). Their families' plans are emptied in ``plans`` and returned, by node, for rows the sweep cannot
+    take."""
     position = {f.node: p for p, f in enumerate(fams)}
     swept = []
     fallback: dict[int, _Plan] = {}
@@ -208,7 +209,7 @@ def _sweeps(net: CompiledNetwork, fams: Sequence[Family], plans: list[_Plan], bu
         if plan is None or not fits(plan, budget):
             continue
         nodes = tuple(sorted(v for v in plan.nodes if v in position))
-        if not any(plans[position[v]][0] or plans[position[v]][2] for v in nodes):
+        if not any(plans[position[v]][2] for v in nodes):
             continue
         swept.append((c, nodes))
         for v in nodes:
