@@ -22,8 +22,8 @@ follows:
   probability being ``P(evidence, clamp) / P(evidence)``. At most
   :data:`~.learning_families.MAX_CLAMPED` configurations per row (IntractableError beyond).
 
-Those last two are the fallback. Where a component's families have a
-hidden member in some row, all its families come from one sweep of its
+Those last two are the fallback. Where some family of a component has
+two or more hidden members in some row, all its families come from one sweep of its
 plan to its tables (:mod:`.learning_sweep`: the gradient of the rows'
 weighted value with respect to each table), a few forward passes' work
 for the chunk where clamping ran the whole network once per
