@@ -428,6 +428,41 @@ def bucket_joints(comp: Component, own: np.ndarray, template: np.ndarray, wanted
     return out
 
 
+def family_plan(comp: Component, hard: np.ndarray, max_entries: float, than: float) -> BucketPlan | None:
+    """The bucket plan of one hard-evidence pattern (``hard``: the observed positions) that reaches every factor
+    the evidence leaves a hidden variable in (``bucket_plan``'s ``families``); None where declined (``than``:
+    the cost of the caller's alternative) or where a factor is a noisy-OR's piece or holds an enumerated target.
+    It holds no numbers: it serves every network of the same structure."""
+    pr = comp.pruning
+    assert pr is not None  # noqa: S101 - only called on components that have one
+    nothing = np.zeros_like(hard)
+    return bucket_plan(pr, comp.cards, hard, nothing, nothing, max_entries, than, families=True)
+
+
+def family_posteriors(comp: Component, plan: BucketPlan, row: np.ndarray, hard: np.ndarray
+                      ) -> dict[int, np.ndarray] | None:
+    """P(a factor's uncut variables | the component's evidence) for every factor of ``plan.families`` (by its slot
+    in ``plan.factors``), from one collect pass and the way back. ``row``: the component's lam vectors,
+    (nodes, max card), hard evidence only, on the pattern ``hard`` the plan was made for. Each is the product
+    at its factor's step normalised by its own sum, so the passes' scaling drops out. None where the evidence
+    is impossible or a product sums to zero (the caller takes another way)."""
+    pr = comp.pruning
+    assert pr is not None  # noqa: S101 - only called on components that have one
+    run = _collect(pr.tables, plan, row, hard)
+    if run is None:
+        return None
+    incoming = _way_back(plan, run.slots, run.rescaled)
+    out = {}
+    for k, (step, inputs, subscripts, program) in plan.families.items():
+        ops = [incoming[step] if s < 0 else run.slots[s] for s in inputs]
+        p = program.run(ops) if program is not None else einsum_of_many(subscripts, *ops)
+        total = float(np.add.reduce(p, axis=None))
+        if not (0.0 < total < math.inf):
+            return None
+        out[k] = p / total
+    return out
+
+
 def release(comp: Component, run: BucketRun) -> None:
     """Forget the component's kept pass once its marginals are taken, where its messages are large
     (past ``KEEP_ENTRIES``): a small one stays for the next question on the same evidence."""

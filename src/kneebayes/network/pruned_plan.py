@@ -238,10 +238,14 @@ class BucketPlan:
     # with the targets kept (``bucket_plan``'s ``targets``): per wanted position, the target labels on its
     # marginal's axes after the node's own (in the targets' order); else empty
     kept: dict[int, str] = field(default_factory=dict)
+    # with ``bucket_plan``'s ``families``: per factor slot that some step takes (a factor the evidence leaves a
+    # hidden variable in), (its step, input slots, subscripts to the factor's uncut axes, program)
+    families: dict[int, tuple[int, tuple[int, ...], str, PairChain | None]] = field(default_factory=dict)
 
 
 def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.ndarray, wanted: np.ndarray,
-                max_entries: float, than: float | None = None, targets: bool = False) -> BucketPlan | None:
+                max_entries: float, than: float | None = None, targets: bool = False, families: bool = False
+                ) -> BucketPlan | None:
     """The bucket plan of one pattern: ``hard`` and ``soft`` mark the observed positions, ``wanted`` those whose
     marginals may be asked. Relevant are the ancestors of all three (every other node is barren and sums to
     one); hard evidence cuts its axis out of every table. The order is :func:`choose_buckets`'s, so a node
@@ -258,8 +262,12 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
     wide noisy-OR split over a hidden variable
     (``pr.hidden_cards``): its pieces subtract, so a message may be zero or negative, which rescaling a
     message by its largest entry cannot take.
+
+    With ``families`` (learning: every family's posterior) every node is relevant, barren ones too, and the
+    way back also reaches each factor the evidence leaves a hidden variable in (``BucketPlan.families``).
     """
-    relevant = pr.ancestors[hard | soft | wanted].any(axis=0) | pr.always
+    relevant = (np.ones(len(hard), dtype=bool) if families
+                else pr.ancestors[hard | soft | wanted].any(axis=0) | pr.always)
     n_rel = int(relevant.sum())
     if ((pr.touches_targets and not targets) or pr.hidden_cards
             or not pr.worth_it(n_rel, n_rel * PLAN_WORK_PER_NODE, than)):
@@ -274,12 +282,12 @@ def bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.nd
         plan = _bucket_plan(pr, cards, hard, soft, wanted, max_entries, than, targets, relevant, n_rel)
         declines[0] = 0 if plan is not None else declines[0] + 1
         return plan
-    return _bucket_plan(pr, cards, hard, soft, wanted, max_entries, than, targets, relevant, n_rel)
+    return _bucket_plan(pr, cards, hard, soft, wanted, max_entries, than, targets, relevant, n_rel, families)
 
 
 def _bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.ndarray, wanted: np.ndarray,
-                 max_entries: float, than: float | None, targets: bool, relevant: np.ndarray, n_rel: int
-                 ) -> BucketPlan | None:
+                 max_entries: float, than: float | None, targets: bool, relevant: np.ndarray, n_rel: int,
+                 families: bool = False) -> BucketPlan | None:
     """:func:`bucket_plan` once the pattern is worth planning (``relevant``: its relevant nodes, ``n_rel`` of them)."""
     lab = labels(pr, cards)
     node, card = lab.node, lab.card
@@ -322,8 +330,11 @@ def _bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.n
     at = {v: n for n, v in enumerate(order)}
     parent = buckets.parents
     wanted_steps = {i: at[node[i]] for i in np.flatnonzero(wanted & ~hard).tolist()}
+    # a factor with a hidden variable lies in the bucket of the first of them eliminated
+    family_steps = {k: step for step, (bucket, _) in enumerate(steps) for k in bucket if k < len(factors)
+                    } if families else {}
     visit = [False] * len(order)
-    for s in wanted_steps.values():
+    for s in [*wanted_steps.values(), *family_steps.values()]:
         while s >= 0 and not visit[s]:
             visit[s] = True
             s = parent[s]
@@ -372,6 +383,10 @@ def _bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.n
         axes, size = joined(step, in_scopes)
         kept[i] = "".join(t for t in lab.targets if t in axes) if targets else ""
         ends.append((i, step, slots, in_scopes, axes, size))
+    family_ends = []
+    for k, step in family_steps.items():
+        slots, in_scopes = fed(step)
+        family_ends.append((k, step, slots, in_scopes, *joined(step, in_scopes)))
     if targets:
         way_back = [size for *_, size in back] + [size for *_, size in ends]
         widest = max((len(axes) for *_, axes, _ in (*back, *ends)), default=0)
@@ -386,7 +401,10 @@ def _bucket_plan(pr: Pruning, cards: Sequence[int], hard: np.ndarray, soft: np.n
                 for step, up, slots, in_scopes, message, axes, size in back]
     marginals = {i: (step, slots, *_einsum(slots, in_scopes, cliques[step][0] + kept[i], axes, card, size))
                  for i, step, slots, in_scopes, axes, size in ends}
-    return BucketPlan(tuple(factors), soft_items, tuple(forward), tuple(backward), marginals, scalars, work, kept)
+    family_sums = {k: (step, slots, *_einsum(slots, in_scopes, scopes[k], axes, card, size))
+                   for k, step, slots, in_scopes, axes, size in family_ends}
+    return BucketPlan(tuple(factors), soft_items, tuple(forward), tuple(backward), marginals, scalars, work, kept,
+                      family_sums)
 
 
 def _einsum(slots: Sequence[int], scopes: Sequence[str], output: str, clique: str,

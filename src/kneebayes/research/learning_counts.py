@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -67,6 +67,7 @@ from ..inference.node_joints import joint_with_targets
 from ..inference.posterior import target_joint
 from ..network.compiled import CompiledNetwork
 from ..network.table_gradient import table_gradient
+from .learning_buckets import bucket_counts, by_buckets
 from .learning_families import MAX_CLAMPED, Clamps, Family, add_pairs, families, target_matrix
 from .learning_parts import Encoder, PartTables, independent_parts
 from .learning_sweep import fits, swept_counts
@@ -150,6 +151,9 @@ class CaseLayout:
     parts: tuple[tuple[np.ndarray, np.ndarray], ...]   # per part: its patterns' codes (patterns, nodes), row -> pattern
     rows: int
     budget: float = math.inf   # the memory budget the chunks were sized for
+    # per component counted case by case (learning_buckets), its patterns' plans: made on first use, they hold
+    # no numbers, so every iteration's network reads them
+    bucket_plans: dict[int, dict[bytes, Any]] = field(default_factory=dict, compare=False)
 
 
 def case_layout(net: CompiledNetwork, codes: np.ndarray, weights: np.ndarray, fams: Sequence[Family] | None = None,
@@ -199,18 +203,24 @@ def _sweeps(net: CompiledNetwork, fams: Sequence[Family], plans: list[_Plan], bu
     """The components whose families one sweep counts: those whose sweep of one row fits the budget and where
     some family has two or more hidden members in some row (clamped, they run the network once per
     configuration; one hidden member's joint with the targets, batched, is cheaper than a sweep on the
-    knee). Their families' plans are emptied in ``plans`` and returned, by node, for rows the sweep cannot
-    take."""
+    knee), and the large ones counted case by case (``learning_buckets.by_buckets``) wherever some family
+    has a hidden member. Their families' plans are emptied in ``plans`` and returned, by node, for rows
+    neither way can take."""
     position = {f.node: p for p, f in enumerate(fams)}
     swept = []
     fallback: dict[int, _Plan] = {}
     for c, comp in enumerate(net.components):
-        plan = table_gradient(comp)
-        if plan is None or not fits(plan, budget):
-            continue
-        nodes = tuple(sorted(v for v in plan.nodes if v in position))
-        if not any(plans[position[v]][2] for v in nodes):
-            continue
+        if by_buckets(comp):
+            nodes = tuple(sorted(v for v in comp.nodes if v in position))
+            if not any(plans[position[v]][0] or plans[position[v]][2] for v in nodes):
+                continue
+        else:
+            plan = table_gradient(comp)
+            if plan is None or not fits(plan, budget):
+                continue
+            nodes = tuple(sorted(v for v in plan.nodes if v in position))
+            if not any(plans[position[v]][2] for v in nodes):
+                continue
         swept.append((c, nodes))
         for v in nodes:
             fallback[v] = plans[position[v]]
@@ -264,11 +274,20 @@ def counts(net: CompiledNetwork, layout: CaseLayout) -> Counts:
         for c, nodes in chunk.swept:
             assert lam is not None  # noqa: S101 - swept chunks hold rows with hidden non-targets
             comp = net.components[c]
+            own = lam[:, comp.nodes, :]
+            covered = np.zeros(len(block), dtype=bool)
+            if by_buckets(comp):   # case by case over what each case's evidence leaves, where planned
+                got, covered = bucket_counts(comp, own, net.lam_template[comp.nodes], w,
+                                             layout.bucket_plans.setdefault(c, {}), layout.budget)
+                for v, table in got.items():
+                    flat[v] += table.reshape(-1)
+            rest = np.flatnonzero(~covered)
             plan = table_gradient(comp)
-            got, covered = (swept_counts(comp, plan, lam[:, comp.nodes, :], joint, w, layout.budget) if plan is not None
-                            else ({}, np.zeros(len(block), dtype=bool)))
-            for v, table in got.items():
-                flat[v] += table.reshape(-1)
+            if rest.size and plan is not None and fits(plan, layout.budget):
+                got, swept = swept_counts(comp, plan, own[rest], joint[rest], w[rest], layout.budget)
+                for v, table in got.items():
+                    flat[v] += table.reshape(-1)
+                covered[rest] = swept
             left = np.flatnonzero(~covered)
             if left.size:   # rows the sweep could not take: their families' own plans, on those rows
                 assert chunk.fallback is not None  # noqa: S101 - set beside swept
