@@ -22,6 +22,8 @@ from strategies import tiny_noisy_or_file
 
 import kneebayes
 from kneebayes import IntractableError
+from kneebayes.inference.posterior import encode, target_joint
+from kneebayes.modelfile.schema import NoisyOr
 from kneebayes.network import compiled
 from kneebayes.network.compiled import (
     STRUCTURES_KEPT,
@@ -31,6 +33,7 @@ from kneebayes.network.compiled import (
     structure_cache_info,
 )
 from kneebayes.network.tables import NodeTables
+from kneebayes.research.draws import flat_values, spec_with_numbers
 
 LEAK, WEIGHT, PRIOR = 0.01, 0.2, 0.3
 
@@ -392,3 +395,24 @@ def test_noisy_ors_kept_whole_give_the_split_networks_posteriors() -> None:
     apart, kept = target_joint(split, lam), target_joint(whole, lam)    # same nodes, same order: same lam
     np.testing.assert_allclose(kept.joint, apart.joint, rtol=0, atol=1e-12)
     np.testing.assert_allclose(kept.log_evidence, apart.log_evidence, rtol=0, atol=1e-12)
+
+
+def test_tables_given_to_compile_stand_in_for_the_specs_numbers() -> None:
+    spec = kneebayes.load_model().spec
+    base = compile_network(spec)
+    rng = np.random.default_rng(5)
+    chosen = [i for i, n in enumerate(spec.nodes) if not isinstance(n.parameters, NoisyOr)][:6]
+    numbers = {i: rng.dirichlet(np.ones(base.cards[i]), size=np.asarray(base.tables[i]).shape[:-1]) for i in chosen}
+    given = {i: t.copy() for i, t in numbers.items()}
+    for t in given.values():
+        t.setflags(write=False)
+    net = compile_network(spec, tables=given)
+    want = compile_network(spec_with_numbers(spec, {i: t.reshape(-1) for i, t in numbers.items()}))
+    assert all(flat_values(spec.nodes[i]).size == numbers[i].size for i in numbers)
+    for i, t in numbers.items():
+        np.testing.assert_array_equal(net.tables[i], t)
+    evidence = [{}, {net.index["locking_or_catching"]: 0, net.index["poor_warmup"]: 1}]
+    got, expected = target_joint(net, encode(net, evidence)), target_joint(want, encode(want, evidence))
+    np.testing.assert_allclose(got.joint, expected.joint, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(got.log_evidence, expected.log_evidence, rtol=1e-13, atol=0)
+    assert not np.allclose(got.joint, target_joint(base, encode(base, evidence)).joint)   # the numbers did change

@@ -533,7 +533,8 @@ def _noisy_or_pieces(leak: float, weights: Sequence[float], parent_yes: Sequence
 
 
 def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint_limit: int = JOINT_LIMIT,
-                    memory_budget: int = MEMORY_BUDGET, split_noisy_or: bool = True) -> CompiledNetwork:
+                    memory_budget: int = MEMORY_BUDGET, split_noisy_or: bool = True,
+                    tables: Mapping[int, np.ndarray] | None = None) -> CompiledNetwork:
     """Compile a validated spec once: tables, target enumeration, components and plans.
 
     ``targets`` are node ids (default: the spec's causes); their joint is
@@ -545,6 +546,9 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
     module docstring); only its numbers are computed. ``split_noisy_or=False``
     keeps every noisy-OR one table (as learning from cases does: it counts
     each family from its table's gradient, ``research.learning_sweep``).
+    ``tables`` (node number -> its CPT, axes parents..., node; prior or
+    table nodes only, read-only) replace those nodes' numbers in ``spec``
+    without a spec built for them (learning's steps: see ``NodeTables``).
 
     >>> import kneebayes
     >>> spec = kneebayes.load_model().spec
@@ -563,7 +567,7 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
     cards = tuple(len(s) for s in states)
     by_id = {n.id: n.states for n in nodes}
     parents = tuple(tuple(index[p] for p in n.parents) for n in nodes)
-    tables = NodeTables(nodes, by_id, memory_budget, spec.name)
+    node_tables = NodeTables(nodes, by_id, memory_budget, spec.name, tables)
     target_ids = [n.id for n in nodes if n.kind == "cause"] if targets is None else list(targets)
     target_idx = tuple(index[t] for t in target_ids)
 
@@ -572,12 +576,12 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
     layout = bipartite_layout(spec, target_idx)
     too_many = k_size > joint_limit   # not "not enumerated": a network without targets enumerates none either
     if layout is not None and (too_many or layout.network.n_causes > BIPARTITE_CAUSES):
-        return _bipartite(spec, names, index, states, cards, parents, tables, target_idx, memory_budget, layout)
+        return _bipartite(spec, names, index, states, cards, parents, node_tables, target_idx, memory_budget, layout)
     key = (_structure_key(spec, target_idx, joint_limit, memory_budget), split_noisy_or)
     skeleton = _SKELETONS.get(key)
     first = None
     if skeleton is None:
-        parts = (spec, names, states, cards, parents, tables, memory_budget, split_noisy_or)
+        parts = (spec, names, states, cards, parents, node_tables, memory_budget, split_noisy_or)
         if not enumerated:
             skeleton, first = _skeleton(*parts, ())
         else:
@@ -588,7 +592,7 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
                 # it the targets are ordinary variables, eliminated where cheapest (posteriors come from marginals).
                 skeleton, first = _skeleton(*parts, ())
         _SKELETONS.put(key, skeleton)
-    return _filled(skeleton, spec, names, index, states, cards, parents, tables, target_idx, memory_budget, first)
+    return _filled(skeleton, spec, names, index, states, cards, parents, node_tables, target_idx, memory_budget, first)
 
 
 # -- reusing the structure ---------------------------------------------------------------------

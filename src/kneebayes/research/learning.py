@@ -78,7 +78,7 @@ import numpy as np
 
 from ..errors import ImpossibleEvidenceError, IntractableError, SettingError, quote
 from ..model import Model
-from ..modelfile.schema import DataRecord
+from ..modelfile.schema import DataRecord, NoisyOr
 from ..network.compiled import CompiledNetwork, Component, compile_network
 from ..network.table_gradient import table_gradient
 from ..progress import Progress
@@ -214,11 +214,17 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
     layout = case_layout(net, coded.codes, coded.weights, memory_budget=model.memory_budget)
     record = DataRecord(name, coded.cases, when)
 
+    noisy = [i for i in nodes if isinstance(spec.nodes[i].parameters, NoisyOr)]
+    plain = [i for i in nodes if not isinstance(spec.nodes[i].parameters, NoisyOr)]
+    shapes = {i: tuple(net.cards[p] for p in net.parents[i]) + (net.cards[i],) for i in plain}
+
     def evaluate(numbers: list[np.ndarray]) -> tuple[Counts, float, CompiledNetwork]:
         """The expected counts at ``numbers``, the objective there, and the network they make."""
+        # A prior's or table's numbers go in as its table; only noisy-ORs (whose split reads them) make a spec.
         current = net if numbers is start else compile_network(
-            spec_with_numbers(spec, {i: numbers[i] for i in nodes}), targets, joint_limit=joint_limit,
-            memory_budget=model.memory_budget, split_noisy_or=split)
+            spec_with_numbers(spec, {i: numbers[i] for i in noisy}), targets, joint_limit=joint_limit,
+            memory_budget=model.memory_budget, split_noisy_or=split,
+            tables={i: _read_only(numbers[i].reshape(shapes[i])) for i in plain})
         found = counts(current, layout)
         if found.impossible is not None:
             if numbers is start:
@@ -259,6 +265,12 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
     new = Model(learned_spec(spec, learned, step, posterior, record), targets=targets, joint_limit=model.joint_limit,
                 import_report=model.import_report, memory_budget=model.memory_budget)
     return Learning(new, len(log_likelihoods), tuple(log_likelihoods), converged, coded.cases, passes)
+
+
+def _read_only(table: np.ndarray) -> np.ndarray:
+    table = np.array(table, dtype=float)   # its own copy: the step's numbers stay the caller's
+    table.setflags(write=False)
+    return table
 
 
 def _sweep_network(model: Model, targets: list[str]) -> tuple[CompiledNetwork, int] | None:
