@@ -216,26 +216,43 @@ def ranges(alpha: np.ndarray, rest: np.ndarray, value: np.ndarray) -> np.ndarray
 def learned_spec(spec: ModelSpec, groups: Sequence[Group], values: Sequence[np.ndarray],
                   posterior: dict[int, np.ndarray], record: DataRecord) -> ModelSpec:
     """``spec`` with every informed group's numbers, ranges and data records replaced."""
-    informed = [(g, posterior[k]) for k, g in enumerate(groups) if k in posterior]
-    # number j of a group: Beta(post[j], the rest of the group's posterior)
-    alpha = np.array([post[j] for g, post in informed for j in range(len(g.positions))], dtype=float)
-    rest = np.array([post.sum() - post[j] for g, post in informed for j in range(len(g.positions))], dtype=float)
-    value = np.array([values[g.node][position] for g, _ in informed for position in g.positions], dtype=float)
+    informed = [(g, np.asarray(posterior[k], dtype=float)) for k, g in enumerate(groups) if k in posterior]
+    if not informed:
+        return replace(spec, path=None)
+    # number j of a group: Beta(post[j], the rest of the group's posterior); a group at a time, not a number at
+    # a time (MILDEW learns 540,000 numbers: 2 s of list building)
+    alpha = np.concatenate([post[: len(g.positions)] for g, post in informed])
+    rest = np.concatenate([post.sum() - post[: len(g.positions)] for g, post in informed])
+    value = np.concatenate([values[g.node][list(g.positions)] for g, _ in informed]).astype(float)
     bounds = ranges(alpha, rest, value).tolist()
+    numbers = value.tolist()
     changes: dict[int, dict[int, Parameter]] = {}
     n = 0
     for g, _ in informed:
         node = spec.nodes[g.node]
-        for position in g.positions:
-            old = _parameter_at(node, position)
-            low, high = bounds[n]
-            changes.setdefault(g.node, {})[position] = replace(old, value=float(value[n]), range=(low, high), term=None,
-                                                               data=old.data + (record,))
+        found = changes.setdefault(g.node, {})
+        for position, old in zip(g.positions, _parameters_at(node, g.positions)):
+            # The constructor, not ``replace``, whose walk over the fields took 4 of MILDEW's 10 s here; every
+            # field named
+            found[position] = Parameter(value=numbers[n], source=old.source, rationale=old.rationale,
+                                        range=tuple(bounds[n]), term=None, data=old.data + (record,))
             n += 1
     nodes = list(spec.nodes)
     for i, by_position in changes.items():
         nodes[i] = _with_parameters(nodes[i], by_position)
     return replace(spec, nodes=tuple(nodes), path=None)
+
+
+def _parameters_at(node: NodeSpec, positions: Sequence[int]) -> Sequence[Parameter]:
+    """The parameters at some positions of a node's flat numbers: a table's column read once, not cell by cell."""
+    p = node.parameters
+    if isinstance(p, Table):
+        card = len(node.states)
+        first = positions[0] // card
+        if all(q // card == first for q in positions):
+            column = p.columns[first].probabilities
+            return [column[q % card] for q in positions]
+    return [_parameter_at(node, q) for q in positions]
 
 
 def _parameter_at(node: NodeSpec, position: int) -> Parameter:
