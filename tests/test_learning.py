@@ -517,3 +517,18 @@ def test_learned_ranges_are_central_beta_intervals_widened_to_hold_the_number() 
     assert high < 0.2 and got[1].tolist() == [low, 0.2]                    # widened up to its number
     assert got[2].tolist() == [0.0, 0.0] and got[4].tolist() == [1.0, 1.0]   # a number at 0 or 1: just it
     assert got[3].tolist() == [0.5, 0.5]                                   # no interval (alpha 0): just it
+
+
+def test_log_prior_is_the_sum_of_each_groups_beta_or_dirichlet_log_density() -> None:
+    stats = pytest.importorskip("scipy.stats")
+    from kneebayes.research.draws import flat_values
+    from kneebayes.research.learning_steps import groups, log_prior, probabilities
+
+    kinds = set()
+    for spec in (kneebayes.load_model().spec, clamping_spec()):   # Betas, and Dirichlets over columns
+        found = groups(spec)
+        values = [flat_values(node) for node in spec.nodes]
+        kinds |= {g.kind for g in found}
+        want = math.fsum(float(stats.dirichlet.logpdf(probabilities(g, values[g.node]), g.alpha)) for g in found)
+        assert log_prior(found, values) == pytest.approx(want, rel=1e-12)
+    assert {"column", "yes", "leak", "weight"} <= kinds

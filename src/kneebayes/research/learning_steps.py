@@ -158,15 +158,40 @@ def probabilities(g: Group, values: np.ndarray) -> np.ndarray:
 
 
 def log_prior(groups: Sequence[Group], values: Sequence[np.ndarray]) -> float:
-    """The log density of the numbers under their priors (Beta and Dirichlet, with normalising constants)."""
-    total = 0.0
+    """The log density of the numbers under their priors (Beta and Dirichlet, with normalising constants).
+
+    Every group's terms in one array, not a few numpy calls per group (DIABETES: 2.5 s a step).
+
+    >>> import math
+    >>> g = Group(0, "column", (0, 1), (2.0, 3.0))
+    >>> round(log_prior([g], [np.array([0.4, 0.6])]), 12) == round(math.log(12 * 0.4 * 0.6 ** 2), 12)  # Beta(2, 3)
+    True
+    """
+    if not groups:
+        return 0.0
+    starts = np.cumsum([0] + [len(v) for v in values])
+    flat = np.concatenate([np.asarray(v, dtype=float) for v in values])
+    where: list[int] = []      # each alpha's number in ``flat``; a Beta's second is the complement of its first
+    second: list[bool] = []
+    alphas: list[float] = []
+    constant = 0.0
     for g in groups:
-        alpha = np.asarray(g.alpha)
-        theta = probabilities(g, values[g.node])
-        with np.errstate(divide="ignore", invalid="ignore"):   # a zero under a flat prior: 0 * -inf, replaced by 0
-            terms = np.where(alpha == 1.0, 0.0, (alpha - 1.0) * np.log(theta))
-        total += float(terms.sum()) + math.lgamma(float(alpha.sum())) - sum(math.lgamma(float(a)) for a in alpha)
-    return total
+        start = int(starts[g.node])
+        if g.kind == "column":
+            where.extend(start + p for p in g.positions)
+            second.extend([False] * len(g.positions))
+        else:
+            where.extend((start + g.positions[0],) * 2)
+            second.extend((False, True))
+        alphas.extend(g.alpha)
+        constant += math.lgamma(math.fsum(g.alpha)) - math.fsum(math.lgamma(a) for a in g.alpha)
+    theta = flat[where]
+    complement = np.asarray(second)
+    theta[complement] = 1.0 - theta[complement]
+    alpha = np.asarray(alphas, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):   # a zero under a flat prior: 0 * -inf, replaced by 0
+        terms = np.where(alpha == 1.0, 0.0, (alpha - 1.0) * np.log(theta))
+    return math.fsum(terms.tolist()) + constant
 
 
 def m_step(groups: Sequence[Group], values: list[np.ndarray], tables: Sequence[np.ndarray], net: CompiledNetwork,
