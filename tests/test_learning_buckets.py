@@ -27,7 +27,7 @@ from kneebayes.network import compiled
 from kneebayes.network.compiled import CompiledNetwork, compile_network
 from kneebayes.network.pruned_plan import Pruning
 from kneebayes.research import learning_buckets, learning_counts
-from kneebayes.research.learning_buckets import bucket_counts, by_buckets
+from kneebayes.research.learning_buckets import PatternPlans, bucket_counts, by_buckets
 from kneebayes.research.learning_counts import expected_counts
 
 BUDGET = 2.0**30
@@ -55,8 +55,8 @@ def test_each_familys_counts_from_bucket_passes_equal_the_full_joints(
     with mock.patch.object(Pruning, "worth_it", _always), mock.patch.object(learning_buckets, "BUCKETS_FROM", -1.0):
         for comp in net.components:
             assert by_buckets(comp)
-            got, covered = bucket_counts(comp, lam[:, comp.nodes, :], net.lam_template[comp.nodes], weights, {},
-                                         BUDGET)
+            got, covered = bucket_counts(comp, lam[:, comp.nodes, :], net.lam_template[comp.nodes], weights,
+                                         PatternPlans(), BUDGET)
             assert covered.all()
             assert set(got) == {int(v) for v in comp.nodes}
             for v, table in got.items():
@@ -109,6 +109,28 @@ def test_each_pattern_is_planned_once_and_its_plan_serves_the_next_iterations_ne
             np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
 
 
+def test_past_the_kept_steps_the_plans_are_dropped_and_made_again_and_the_counts_stay_exact() -> None:
+    model, net, codes = _clamping_network()
+    planned = []
+    plan = learning_buckets.family_plan
+
+    def counting(*args: object) -> object:
+        planned.append(args[1])
+        return plan(*args)   # type: ignore[arg-type]
+
+    with mock.patch.object(Pruning, "worth_it", _always), mock.patch.object(learning_buckets, "BUCKETS_FROM", -1.0), \
+            mock.patch.object(learning_buckets, "family_plan", counting), \
+            mock.patch.object(learning_buckets, "KEPT_PLAN_STEPS", 1):
+        layout = learning_counts.case_layout(net, codes, np.ones(4))
+        found = [learning_counts.counts(net, layout) for _ in range(2)]
+    assert [len(plans) for plans in layout.bucket_plans.values()] == [1]    # one kept at a time
+    assert len(planned) == 6                         # three patterns, planned again in the second pass
+    want, _ = brute_counts(model, codes, np.ones(4))
+    for counts in found:
+        for got, expected in zip(counts.tables, want):
+            np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+
+
 def test_rows_whose_plan_is_declined_are_counted_by_the_other_paths() -> None:
     model, net, codes = _clamping_network()
     found = []
@@ -140,5 +162,5 @@ def test_a_row_with_a_soft_answer_is_left_to_the_other_paths() -> None:
     own = net.lam_template[None, comp.nodes].copy()
     own[0, 0, :2] = (0.3, 0.7)                       # a likelihood, not a state
     with mock.patch.object(Pruning, "worth_it", _always):
-        got, covered = bucket_counts(comp, own, net.lam_template[comp.nodes], np.ones(1), {}, BUDGET)
+        got, covered = bucket_counts(comp, own, net.lam_template[comp.nodes], np.ones(1), PatternPlans(), BUDGET)
     assert not covered.any() and all(float(t.sum()) == 0.0 for t in got.values())

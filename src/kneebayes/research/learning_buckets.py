@@ -14,13 +14,15 @@ declined or a case the pass cannot take is left to the other paths.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..inference.pruned import family_plan, family_posteriors
 from ..network.compiled import Component
 from ..network.pruned_plan import BucketPlan
 
-__all__ = ["BUCKETS_FROM", "by_buckets", "bucket_counts"]
+__all__ = ["BUCKETS_FROM", "KEPT_PLAN_STEPS", "PatternPlans", "by_buckets", "bucket_counts"]
 
 #: A component is counted case by case from this fixed-plan work on (``Pruning.full_work``): WATER's and
 #: MILDEW's 1.7e7, BARLEY's 6.5e7. Below it a batched sweep of the whole plan costs less than planning each
@@ -30,6 +32,42 @@ BUCKETS_FROM = 5e6
 # A pattern's plan is weighed against this many times the fixed plan's work: what one case's sweep costs (its
 # forward half and the way back to every table).
 _SWEEP_FACTOR = 3.0
+
+
+#: The most steps of plans a component keeps across a learning run (about 50 MB; DIABETES: 400-470 steps a
+#: pattern): past it the kept plans are dropped, and planned again as their cases come back, so a run over
+#: many distinct cases of a large network stays within bounded memory.
+KEPT_PLAN_STEPS = 200_000
+
+
+class PatternPlans:
+    """One component's plans by pattern of observed values (None: declined), kept across a learning run's
+    iterations up to ``KEPT_PLAN_STEPS``.
+
+    >>> plans = PatternPlans()
+    >>> plans.get(b"pattern", lambda: None), plans.get(b"pattern", lambda: 1 / 0)   # planned once
+    (None, None)
+    """
+
+    def __init__(self) -> None:
+        self._plans: dict[bytes, BucketPlan | None] = {}
+        self._steps = 0
+
+    def __len__(self) -> int:
+        return len(self._plans)
+
+    def get(self, pattern: bytes, make: Callable[[], BucketPlan | None]) -> BucketPlan | None:
+        """The pattern's plan, made by ``make`` the first time (and again after the kept plans were dropped)."""
+        if pattern in self._plans:
+            return self._plans[pattern]
+        plan = make()
+        steps = 1 if plan is None else len(plan.forward) + len(plan.backward) + len(plan.families)
+        if self._steps + steps > KEPT_PLAN_STEPS:
+            self._plans.clear()
+            self._steps = 0
+        self._plans[pattern] = plan
+        self._steps += steps
+        return plan
 
 
 def by_buckets(comp: Component) -> bool:
@@ -46,15 +84,15 @@ def by_buckets(comp: Component) -> bool:
 
 
 def bucket_counts(comp: Component, own: np.ndarray, template: np.ndarray, weights: np.ndarray,
-                  plans: dict[bytes, BucketPlan | None], memory_budget: float
+                  plans: PatternPlans, memory_budget: float
                   ) -> tuple[dict[int, np.ndarray], np.ndarray]:
     """Expected counts of the component's tables (per node, the table's shape) over the rows, and which rows
     they cover.
 
     ``own``: the rows' lam vectors of the component's nodes (rows, nodes,
     max card), hard evidence only; ``template``: the same without evidence;
-    ``weights``: how often each row occurs; ``plans``: the plans made so
-    far, by pattern (kept by the caller across a learning run, filled here).
+    ``weights``: how often each row occurs; ``plans``: the component's
+    plans so far (kept by the caller across a learning run, filled here).
     Rows not covered (False) take no part in the counts.
     """
     pr = comp.pruning
@@ -69,10 +107,8 @@ def bucket_counts(comp: Component, own: np.ndarray, template: np.ndarray, weight
         hard = observed[r]
         if not one_hot[r, hard].all():
             continue   # a soft answer: not a case learning lays out, but not one this pass takes
-        key = hard.tobytes()
-        if key not in plans:
-            plans[key] = family_plan(comp, hard, memory_budget / 8.0, _SWEEP_FACTOR * pr.full_work)
-        plan = plans[key]
+        plan = plans.get(hard.tobytes(), lambda: family_plan(comp, hard, memory_budget / 8.0,
+                                                              _SWEEP_FACTOR * pr.full_work))
         found = None if plan is None else family_posteriors(comp, plan, own[r], hard)
         if found is None:
             continue

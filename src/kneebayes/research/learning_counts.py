@@ -67,7 +67,7 @@ from ..inference.node_joints import joint_with_targets
 from ..inference.posterior import target_joint
 from ..network.compiled import CompiledNetwork
 from ..network.table_gradient import table_gradient
-from .learning_buckets import bucket_counts, by_buckets
+from .learning_buckets import PatternPlans, bucket_counts, by_buckets
 from .learning_families import MAX_CLAMPED, Clamps, Family, add_pairs, families, target_matrix
 from .learning_parts import Encoder, PartTables, independent_parts
 from .learning_sweep import fits, swept_counts
@@ -153,7 +153,7 @@ class CaseLayout:
     budget: float = math.inf   # the memory budget the chunks were sized for
     # per component counted case by case (learning_buckets), its patterns' plans: made on first use, they hold
     # no numbers, so every iteration's network reads them
-    bucket_plans: dict[int, dict[bytes, Any]] = field(default_factory=dict, compare=False)
+    bucket_plans: dict[int, PatternPlans] = field(default_factory=dict, compare=False)
 
 
 def case_layout(net: CompiledNetwork, codes: np.ndarray, weights: np.ndarray, fams: Sequence[Family] | None = None,
@@ -278,7 +278,7 @@ def counts(net: CompiledNetwork, layout: CaseLayout) -> Counts:
             covered = np.zeros(len(block), dtype=bool)
             if by_buckets(comp):   # case by case over what each case's evidence leaves, where planned
                 got, covered = bucket_counts(comp, own, net.lam_template[comp.nodes], w,
-                                             layout.bucket_plans.setdefault(c, {}), layout.budget)
+                                             layout.bucket_plans.setdefault(c, PatternPlans()), layout.budget)
                 for v, table in got.items():
                     flat[v] += table.reshape(-1)
             rest = np.flatnonzero(~covered)
