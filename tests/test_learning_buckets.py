@@ -9,7 +9,9 @@ learning must count with it exactly what it counts without it.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from unittest import mock
 
 import numpy as np
@@ -88,9 +90,10 @@ def _clamping_network() -> tuple[kneebayes.Model, CompiledNetwork, np.ndarray]:
     return model, _pruned(model.spec), codes
 
 
-def test_each_pattern_is_planned_once_and_its_plan_serves_the_next_iterations_network() -> None:
-    model, net, codes = _clamping_network()
-    planned = []
+@contextlib.contextmanager
+def _planning_counted() -> Iterator[list[object]]:
+    """Every pattern planned and every component taken case by case; yields the patterns planned, in turn."""
+    planned: list[object] = []
     plan = learning_buckets.family_plan
 
     def counting(*args: object) -> object:
@@ -99,6 +102,12 @@ def test_each_pattern_is_planned_once_and_its_plan_serves_the_next_iterations_ne
 
     with mock.patch.object(Pruning, "worth_it", _always), mock.patch.object(learning_buckets, "BUCKETS_FROM", -1.0), \
             mock.patch.object(learning_buckets, "family_plan", counting):
+        yield planned
+
+
+def test_each_pattern_is_planned_once_and_its_plan_serves_the_next_iterations_network() -> None:
+    model, net, codes = _clamping_network()
+    with _planning_counted() as planned:
         layout = learning_counts.case_layout(net, codes, np.ones(4))
         first = learning_counts.counts(net, layout)
         again = learning_counts.counts(_pruned(model.spec), layout)   # a new network of the same structure
@@ -111,16 +120,7 @@ def test_each_pattern_is_planned_once_and_its_plan_serves_the_next_iterations_ne
 
 def test_past_the_kept_steps_the_plans_are_dropped_and_made_again_and_the_counts_stay_exact() -> None:
     model, net, codes = _clamping_network()
-    planned = []
-    plan = learning_buckets.family_plan
-
-    def counting(*args: object) -> object:
-        planned.append(args[1])
-        return plan(*args)   # type: ignore[arg-type]
-
-    with mock.patch.object(Pruning, "worth_it", _always), mock.patch.object(learning_buckets, "BUCKETS_FROM", -1.0), \
-            mock.patch.object(learning_buckets, "family_plan", counting), \
-            mock.patch.object(learning_buckets, "KEPT_PLAN_STEPS", 1):
+    with _planning_counted() as planned, mock.patch.object(learning_buckets, "KEPT_PLAN_STEPS", 1):
         layout = learning_counts.case_layout(net, codes, np.ones(4))
         found = [learning_counts.counts(net, layout) for _ in range(2)]
     assert [len(plans) for plans in layout.bucket_plans.values()] == [1]    # one kept at a time
