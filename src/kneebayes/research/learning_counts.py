@@ -282,8 +282,8 @@ def counts(net: CompiledNetwork, layout: CaseLayout) -> Counts:
                 for v, table in got.items():
                     flat[v] += table.reshape(-1)
             rest = np.flatnonzero(~covered)
-            plan = table_gradient(comp)
-            if rest.size and plan is not None and fits(plan, layout.budget):
+            plan = table_gradient(comp) if rest.size else None   # (planned per network: not where nothing is left)
+            if plan is not None and fits(plan, layout.budget):
                 got, swept = swept_counts(comp, plan, own[rest], joint[rest], w[rest], layout.budget)
                 for v, table in got.items():
                     flat[v] += table.reshape(-1)
