@@ -532,3 +532,52 @@ def test_log_prior_is_the_sum_of_each_groups_beta_or_dirichlet_log_density() -> 
         want = math.fsum(float(stats.dirichlet.logpdf(probabilities(g, values[g.node]), g.alpha)) for g in found)
         assert log_prior(found, values) == pytest.approx(want, rel=1e-12)
     assert {"column", "yes", "leak", "weight"} <= kinds
+
+
+def targets_along_a_chain(count: int = 8) -> ModelSpec:
+    """``count`` causes, each the second parent of one link of a chain of findings: the chain's component
+    touches every cause, so with the causes enumerated its sweep carries all 2**count of their states."""
+    rng = np.random.default_rng(7)
+
+    def split(given: tuple[tuple[str, str], ...]) -> TableColumn:
+        p = float(rng.uniform(0.2, 0.8))
+        return column(given, (p, 1 - p))
+
+    causes = tuple(yes_no(f"t{k}", "cause", prior(float(rng.uniform(0.2, 0.6)), 0.1, 0.7)) for k in range(count))
+    links = [yes_no("x0", "finding", Table(("t0",), tuple(split((("t0", s),)) for s in ("yes", "no"))))]
+    links += [yes_no(f"x{k}", "finding",
+                     Table((f"x{k - 1}", f"t{k}"), tuple(split(((f"x{k - 1}", a), (f"t{k}", b)))
+                                                         for a, b in itertools.product(("yes", "no"), repeat=2))))
+              for k in range(1, count)]
+    return ModelSpec("chained", "1.0", "Causes along a chain of findings", causes + tuple(links))
+
+
+def test_a_component_whose_sweep_passes_the_budget_with_targets_enumerated_learns_on_the_plain_network(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from kneebayes.network.table_gradient import table_gradient
+    from kneebayes.research import learning as learning_module
+    from kneebayes.research.learning_sweep import fits
+
+    spec, budget = targets_along_a_chain(), 4096
+    tight = kneebayes.Model(spec, memory_budget=budget)
+    assert tight.network.enumerated                  # the causes' 256 states are enumerated ...
+    assert not any(plan is not None and fits(plan, budget)   # ... and no sweep of the model's own fits
+                   for plan in map(table_gradient, tight.network.components))
+    compiled = []
+    plain = learning_module.compile_network
+
+    def recorded(*args: object, **kwargs: object) -> object:
+        compiled.append((kwargs.get("joint_limit"), kwargs.get("split_noisy_or")))
+        return plain(*args, **kwargs)
+
+    monkeypatch.setattr(learning_module, "compile_network", recorded)
+    frame = sample(kneebayes.Model(spec), 60, seed=5)
+    hidden = np.random.default_rng(1).random(frame.shape) < 0.4
+    frame = frame.mask(pd.DataFrame(hidden, index=frame.index, columns=frame.columns))
+    settings_ = dict(name="chain", date=DATE, prior=False, max_iterations=3, tolerance=1e-300, accelerate=False)
+    got = quiet_learn(tight, frame, **settings_).model
+    assert compiled[0] == (1, False)                 # the network learning sweeps: no targets enumerated
+    want = quiet_learn(kneebayes.Model(spec), frame, **settings_).model   # the model's own network fits
+    assert got.memory_budget == budget and got.network.enumerated
+    for address, p in want.parameters.items():
+        assert got.parameters[address].value == pytest.approx(p.value, abs=1e-12), address
