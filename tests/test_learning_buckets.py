@@ -15,11 +15,12 @@ from collections.abc import Iterator
 from unittest import mock
 
 import numpy as np
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from strategies import networks, scaled
+from strategies import brute_force, networks, scaled
 from test_learning import brute_counts, clamping_spec
-from test_learning_sweep import families_by_brute_force, networks_with_rows
+from test_learning_sweep import chain_of_findings, families_by_brute_force, networks_with_rows
 
 import kneebayes
 from kneebayes.evidence import normalize, to_indices
@@ -57,12 +58,30 @@ def test_each_familys_counts_from_bucket_passes_equal_the_full_joints(
     with mock.patch.object(Pruning, "worth_it", _always), mock.patch.object(learning_buckets, "BUCKETS_FROM", -1.0):
         for comp in net.components:
             assert by_buckets(comp)
-            got, covered = bucket_counts(comp, lam[:, comp.nodes, :], net.lam_template[comp.nodes], weights,
-                                         PatternPlans(), BUDGET)
+            got, covered, _ = bucket_counts(comp, lam[:, comp.nodes, :], net.lam_template[comp.nodes], weights,
+                                            PatternPlans(), BUDGET)
             assert covered.all()
             assert set(got) == {int(v) for v in comp.nodes}
             for v, table in got.items():
                 np.testing.assert_allclose(table, want[v], rtol=0, atol=1e-10)
+
+
+@settings(max_examples=scaled(60), deadline=None)
+@given(case=networks_with_rows())
+def test_each_rows_log_value_is_the_probability_of_the_components_evidence(
+        case: tuple[ModelSpec, list[dict[str, str]], np.ndarray]) -> None:
+    spec, rows, weights = case
+    net = _pruned(spec)
+    lam = np.concatenate([encode(net, [to_indices(net, normalize(net, row))]) for row in rows])
+    with mock.patch.object(Pruning, "worth_it", _always):
+        for comp in net.components:
+            members = {net.names[v] for v in comp.nodes}
+            want = [brute_force(spec, {k: v for k, v in row.items() if k in members}).p_evidence for row in rows]
+            _, covered, log_values = bucket_counts(comp, lam[:, comp.nodes, :], net.lam_template[comp.nodes],
+                                                   weights, PatternPlans(), BUDGET)
+            assert covered.tolist() == [p > 0.0 for p in want]      # an impossible row is left to the others
+            np.testing.assert_allclose(np.exp(log_values[covered]), np.array(want)[covered], rtol=1e-9, atol=0)
+            assert (log_values[~covered] == 0.0).all()
 
 
 @settings(max_examples=scaled(60), deadline=None)
@@ -82,6 +101,19 @@ def test_learning_counts_with_bucket_passes_what_it_counts_without(spec: ModelSp
     assert abs(found.log_likelihood - plain.log_likelihood) <= 1e-9 * max(1.0, abs(plain.log_likelihood))
     for got, expected in zip(found.tables, plain.tables):
         np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
+
+
+def test_a_log_value_far_below_any_float_is_exact() -> None:
+    count = 260
+    spec = chain_of_findings(count)                  # P(every finding yes) about 1e-338: the pass rescales
+    net = _pruned(spec)
+    comp = net.components[net.where[net.index["h"]][1]]
+    lam = encode(net, [{net.index[f"f{k}"]: 0 for k in range(count)}])
+    with mock.patch.object(Pruning, "worth_it", _always):
+        _, covered, log_values = bucket_counts(comp, lam[:, comp.nodes, :], net.lam_template[comp.nodes], np.ones(1),
+                                               PatternPlans(), BUDGET)
+    want = np.logaddexp(math.log(0.3) + count * math.log(0.05), math.log(0.7) + count * math.log(0.02))
+    assert covered.all() and log_values[0] == pytest.approx(want, rel=1e-12)
 
 
 def _clamping_network() -> tuple[kneebayes.Model, CompiledNetwork, np.ndarray]:
@@ -136,9 +168,9 @@ def test_rows_whose_plan_is_declined_are_counted_by_the_other_paths() -> None:
     found = []
     counts = learning_buckets.bucket_counts
 
-    def spying(*args: object) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    def spying(*args: object) -> learning_buckets.BucketCounts:
         out = counts(*args)   # type: ignore[arg-type]
-        found.append(out[1].copy())   # counts() fills the same array from the other paths
+        found.append(out.covered.copy())
         return out
 
     with mock.patch.object(Pruning, "worth_it", lambda self, *args: False), \
@@ -162,5 +194,6 @@ def test_a_row_with_a_soft_answer_is_left_to_the_other_paths() -> None:
     own = net.lam_template[None, comp.nodes].copy()
     own[0, 0, :2] = (0.3, 0.7)                       # a likelihood, not a state
     with mock.patch.object(Pruning, "worth_it", _always):
-        got, covered = bucket_counts(comp, own, net.lam_template[comp.nodes], np.ones(1), PatternPlans(), BUDGET)
-    assert not covered.any() and all(float(t.sum()) == 0.0 for t in got.values())
+        got, covered, log_values = bucket_counts(comp, own, net.lam_template[comp.nodes], np.ones(1), PatternPlans(),
+                                                 BUDGET)
+    assert not covered.any() and all(float(t.sum()) == 0.0 for t in got.values()) and (log_values == 0.0).all()

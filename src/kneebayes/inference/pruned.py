@@ -439,13 +439,21 @@ def family_plan(comp: Component, hard: np.ndarray, max_entries: float, than: flo
     return bucket_plan(pr, comp.cards, hard, nothing, nothing, max_entries, than, families=True)
 
 
+class FamilyPosteriors(NamedTuple):
+    """What :func:`family_posteriors` finds for one evidence row."""
+
+    posteriors: dict[int, np.ndarray]  # by a factor's slot in ``plan.factors``: P(its uncut variables | evidence)
+    log_value: float                   # log P(the component's evidence), from the same collect pass
+
+
 def family_posteriors(comp: Component, plan: BucketPlan, row: np.ndarray, hard: np.ndarray
-                      ) -> dict[int, np.ndarray] | None:
+                      ) -> FamilyPosteriors | None:
     """P(a factor's uncut variables | the component's evidence) for every factor of ``plan.families`` (by its slot
-    in ``plan.factors``), from one collect pass and the way back. ``row``: the component's lam vectors,
-    (nodes, max card), hard evidence only, on the pattern ``hard`` the plan was made for. Each is the product
-    at its factor's step normalised by its own sum, so the passes' scaling drops out. None where the evidence
-    is impossible or a product sums to zero (the caller takes another way)."""
+    in ``plan.factors``), from one collect pass and the way back, and the log of the component's value (the
+    probability of its evidence: the plan keeps every node). ``row``: the component's lam vectors,
+    (nodes, max card), hard evidence only, on the pattern ``hard`` the plan was made for. Each posterior is the
+    product at its factor's step normalised by its own sum, so the passes' scaling drops out. None where the
+    evidence is impossible or a product sums to zero (the caller takes another way)."""
     pr = comp.pruning
     assert pr is not None  # noqa: S101 - only called on components that have one
     run = _collect(pr.tables, plan, row, hard)
@@ -460,7 +468,7 @@ def family_posteriors(comp: Component, plan: BucketPlan, row: np.ndarray, hard: 
         if not (0.0 < total < math.inf):
             return None
         out[k] = p / total
-    return out
+    return FamilyPosteriors(out, math.log(run.value) + run.log_scale)
 
 
 def release(comp: Component, run: BucketRun) -> None:

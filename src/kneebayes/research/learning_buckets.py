@@ -15,6 +15,7 @@ declined or a case the pass cannot take is left to the other paths.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from ..inference.pruned import family_plan, family_posteriors
 from ..network.compiled import Component
 from ..network.pruned_plan import BucketPlan
 
-__all__ = ["BUCKETS_FROM", "KEPT_PLAN_STEPS", "PatternPlans", "by_buckets", "bucket_counts"]
+__all__ = ["BUCKETS_FROM", "KEPT_PLAN_STEPS", "PatternPlans", "BucketCounts", "by_buckets", "bucket_counts"]
 
 #: A component is counted case by case from this fixed-plan work on (``Pruning.full_work``): WATER's and
 #: MILDEW's 1.7e7, BARLEY's 6.5e7. Below it a batched sweep of the whole plan costs less than planning each
@@ -83,11 +84,19 @@ def by_buckets(comp: Component) -> bool:
             and all(len(owned) == 1 for owned in pr.owned))
 
 
+class BucketCounts(NamedTuple):
+    """What :func:`bucket_counts` finds over a chunk's rows."""
+
+    tables: dict[int, np.ndarray]   # per node: the expected counts of its table over the covered rows
+    covered: np.ndarray             # (rows,) bool: the rows counted here; the others take no part
+    log_values: np.ndarray          # (rows,): log P(the component's evidence) in a covered row, 0 elsewhere
+
+
 def bucket_counts(comp: Component, own: np.ndarray, template: np.ndarray, weights: np.ndarray,
-                  plans: PatternPlans, memory_budget: float
-                  ) -> tuple[dict[int, np.ndarray], np.ndarray]:
-    """Expected counts of the component's tables (per node, the table's shape) over the rows, and which rows
-    they cover.
+                  plans: PatternPlans, memory_budget: float) -> BucketCounts:
+    """Expected counts of the component's tables (per node, the table's shape) over the rows, which rows they
+    cover, and each covered row's log probability of the component's evidence (the same passes give it: the
+    caller need not run the component again for its log-likelihood).
 
     ``own``: the rows' lam vectors of the component's nodes (rows, nodes,
     max card), hard evidence only; ``template``: the same without evidence;
@@ -100,6 +109,7 @@ def bucket_counts(comp: Component, own: np.ndarray, template: np.ndarray, weight
     owner = {pr.owned[i][0]: comp.nodes[i] for i in range(len(comp.nodes))}
     out = {v: np.zeros(pr.tables[f].shape) for f, v in owner.items()}
     covered = np.zeros(own.shape[0], dtype=bool)
+    log_values = np.zeros(own.shape[0])
     observed = (own != template).any(axis=2)
     states = own.argmax(axis=2)
     one_hot = (own != 0.0).sum(axis=2) == 1
@@ -114,11 +124,13 @@ def bucket_counts(comp: Component, own: np.ndarray, template: np.ndarray, weight
             continue
         assert plan is not None  # noqa: S101 - found implies a plan
         w = float(weights[r])
+        posteriors = found.posteriors
         for k, (f, cut) in enumerate(plan.factors):
             table = out[owner[f]]
             index: list[object] = [slice(None)] * table.ndim
             for axis, j in cut:
                 index[axis] = int(states[r, j])
-            table[tuple(index)] += w * found[k] if k in found else w   # no hidden variable: the observed cell
+            table[tuple(index)] += w * posteriors[k] if k in posteriors else w   # no hidden variable: the observed cell
         covered[r] = True
-    return out, covered
+        log_values[r] = found.log_value
+    return BucketCounts(out, covered, log_values)

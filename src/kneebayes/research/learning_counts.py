@@ -67,7 +67,7 @@ from ..inference.node_joints import joint_with_targets
 from ..inference.posterior import target_joint
 from ..network.compiled import CompiledNetwork
 from ..network.table_gradient import table_gradient
-from .learning_buckets import PatternPlans, bucket_counts, by_buckets
+from .learning_buckets import BucketCounts, PatternPlans, bucket_counts, by_buckets
 from .learning_families import MAX_CLAMPED, Clamps, Family, add_pairs, families, target_matrix
 from .learning_parts import Encoder, PartTables, independent_parts
 from .learning_sweep import fits, swept_counts
@@ -255,6 +255,7 @@ def counts(net: CompiledNetwork, layout: CaseLayout) -> Counts:
     for chunk in layout.chunks:
         block, w = chunk.block, chunk.weights
         lam, tj = None, None
+        passes: dict[int, BucketCounts] = {}
         if chunk.complete and factorised is not None:
             joint, total, log_ev = factorised.joint(slice(done, done + len(block)), block)
             done += len(block)
@@ -264,7 +265,11 @@ def counts(net: CompiledNetwork, layout: CaseLayout) -> Counts:
                 joint[low], log_ev[low] = tj_low.joint, tj_low.log_evidence
         else:
             lam = encoder.lam(block)
-            tj = target_joint(net, lam, targets_observed=bool((block[:, enumerated] >= 0).any()))
+            passes = _bucket_passes(net, layout, chunk, lam, w)
+            tj = target_joint(net, _left_to_the_engine(net, lam, passes),
+                              targets_observed=bool((block[:, enumerated] >= 0).any()))
+            if passes:   # each covered row's component, left out of the engine's pass, by its bucket pass's value
+                tj = tj._replace(log_evidence=tj.log_evidence + sum(found.log_values for found in passes.values()))
             joint, log_ev = tj.joint, tj.log_evidence
         bad = np.flatnonzero(~np.isfinite(log_ev))
         if bad.size:
@@ -276,11 +281,11 @@ def counts(net: CompiledNetwork, layout: CaseLayout) -> Counts:
             comp = net.components[c]
             own = lam[:, comp.nodes, :]
             covered = np.zeros(len(block), dtype=bool)
-            if by_buckets(comp):   # case by case over what each case's evidence leaves, where planned
-                got, covered = bucket_counts(comp, own, net.lam_template[comp.nodes], w,
-                                             layout.bucket_plans.setdefault(c, PatternPlans()), layout.budget)
-                for v, table in got.items():
+            counted = passes.get(c)
+            if counted is not None:   # case by case over what each case's evidence leaves, where planned
+                for v, table in counted.tables.items():
                     flat[v] += table.reshape(-1)
+                covered = counted.covered.copy()
             rest = np.flatnonzero(~covered)
             plan = table_gradient(comp) if rest.size else None   # (planned per network: not where nothing is left)
             if plan is not None and fits(plan, layout.budget):
@@ -327,6 +332,32 @@ def counts(net: CompiledNetwork, layout: CaseLayout) -> Counts:
         for f, pairs in zip(fams, per_family):
             flat[f.node] += pairs[f.cell_pair]
     return Counts(tuple(c.reshape(f.shape) for c, f in zip(flat, fams)), log_likelihood)
+
+
+def _bucket_passes(net: CompiledNetwork, layout: CaseLayout, chunk: _Chunk, lam: np.ndarray, weights: np.ndarray
+                   ) -> dict[int, BucketCounts]:
+    """The bucket passes of a chunk's swept components that are counted case by case (``by_buckets``), by
+    component: their families' counts, and the log value of each row they cover."""
+    out = {}
+    for c, _ in chunk.swept:
+        comp = net.components[c]
+        if by_buckets(comp):
+            out[c] = bucket_counts(comp, lam[:, comp.nodes, :], net.lam_template[comp.nodes], weights,
+                                   layout.bucket_plans.setdefault(c, PatternPlans()), layout.budget)
+    return out
+
+
+def _left_to_the_engine(net: CompiledNetwork, lam: np.ndarray, passes: dict[int, BucketCounts]) -> np.ndarray:
+    """``lam`` with each bucket-counted component unanswered in the rows its passes cover: there the engine
+    finds the component unreached (no target touches it, so it sums to 1) and skips it, where it would plan
+    a pass of its own for each row's pattern, in every iteration (DIABETES: half of the counting)."""
+    if not passes:
+        return lam
+    lam = lam.copy()
+    for c, found in passes.items():
+        nodes = net.components[c].nodes
+        lam[np.ix_(np.flatnonzero(found.covered), nodes)] = net.lam_template[nodes]
+    return lam
 
 
 def _member_joints(net: CompiledNetwork, fams: Sequence[Family], plans: Sequence[tuple[dict[int, np.ndarray], Any, Any]],
