@@ -581,3 +581,33 @@ def test_a_component_whose_sweep_passes_the_budget_with_targets_enumerated_learn
     assert got.memory_budget == budget and got.network.enumerated
     for address, p in want.parameters.items():
         assert got.parameters[address].value == pytest.approx(p.value, abs=1e-12), address
+
+
+def test_a_flat_priors_mode_from_tiny_counts_keeps_every_digit() -> None:
+    from fractions import Fraction
+
+    from kneebayes.research.learning_steps import updates
+
+    counts = np.array([3.1e-8, 1.3e-8, 2.7e-9, 5.9e-9])     # a column few cases reach, under a flat prior
+    probs, post, informed = updates(counts, np.ones(4), np.array([4]), prior=True)
+    total = sum(map(Fraction, counts.tolist()))
+    for p, c in zip(probs.tolist(), counts.tolist()):
+        assert abs(Fraction(p) - Fraction(c) / total) <= 1e-15 * (Fraction(c) / total)   # the mode: the frequencies
+    assert informed.tolist() == [True] and post.tolist() == (1.0 + counts).tolist()
+
+
+def test_every_learned_column_sums_to_one_where_few_cases_reach_it(tmp_path: Path) -> None:
+    path = tmp_path / "rare.bif"    # bare cells: flat priors; R = a so rare that its column's counts are 1e-11
+    path.write_text("network rare {}\n"
+                    "variable R { type discrete [ 2 ] { a, b }; }\n"
+                    "variable F { type discrete [ 3 ] { x, y, z }; }\n"
+                    "probability ( R ) { table 3.7e-13, 0.99999999999963; }\n"
+                    "probability ( F | R ) { (a) 0.3, 0.5, 0.2; (b) 0.6, 0.3, 0.1; }\n", encoding="utf-8")
+    model = kneebayes.load_bif(path, targets=["R"])
+    frame = pd.DataFrame({"F": ["x", "y", "z", "x"] * 25})
+    learned = quiet_learn(model, frame, name="rare", date=DATE, max_iterations=1).model    # one M-step
+    column = [p.value for p in learned.spec.node("F").parameters.columns[0].probabilities]
+    assert abs(math.fsum(column) - 1.0) <= 1e-12, column
+    rare, given_a, given_b = 3.7e-13, (0.3, 0.5, 0.2), (0.6, 0.3, 0.1)
+    counts = [n * rare * a / (rare * a + (1.0 - rare) * b) for n, a, b in zip((50, 25, 25), given_a, given_b)]
+    assert column == pytest.approx([c / math.fsum(counts) for c in counts], rel=1e-12)   # the mode: the frequencies
