@@ -203,7 +203,7 @@ def m_step(groups: Sequence[Group], values: list[np.ndarray], tables: Sequence[n
         where.extend(start + q for q in g.positions)
         read.extend(table_start + q for q in g.positions)
     ratios: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
-    flat_counts = np.concatenate([np.asarray(t, dtype=float).reshape(-1) for t in tables]) if tables else np.zeros(0)
+    flat_counts = np.concatenate([np.zeros(0)] + [np.asarray(t, dtype=float).reshape(-1) for t in tables])
     counts = np.concatenate([flat_counts[read]] + [_group_counts(groups[k], tables[groups[k].node],
                                                                  values[groups[k].node], net, ratios) for k in betas])
     order = columns + betas
@@ -241,13 +241,13 @@ def updates(counts: np.ndarray, alpha: np.ndarray, lengths: np.ndarray, prior: b
     """
     counts = np.maximum(counts, 0.0)
     first = np.cumsum(lengths) - lengths
-    total = np.add.reduceat(counts, first) if len(lengths) else np.zeros(0)
+    total = np.add.reduceat(counts, first)
     informed = total > 0.0
     with np.errstate(invalid="ignore", divide="ignore"):   # an uninformed group divides by zero: not used
         if not prior:
             return counts / np.repeat(total, lengths), 1.0 + counts, informed
         post = alpha + counts
-        mode = np.logical_and.reduceat(post > 1.0, first) if len(lengths) else np.zeros(0, dtype=bool)
+        mode = np.logical_and.reduceat(post > 1.0, first)
         above = (alpha - 1.0) + counts
         probs = np.where(np.repeat(mode, lengths), above / np.repeat(np.add.reduceat(alpha - 1.0, first) + total, lengths),
                          post / np.repeat(np.add.reduceat(post, first), lengths))
