@@ -11,12 +11,14 @@ import itertools
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import cpt_by_definition, networks, param, probabilities
 
-from kneebayes.modelfile.schema import NodeSpec, NoisyOr, Prior, Table, TableColumn
-from kneebayes.network.tables import node_table, noisy_or_table
+from kneebayes.modelfile.schema import NodeSpec, NoisyOr, Parameter, Prior, Table, TableColumn
+from kneebayes.network import tables
+from kneebayes.network.tables import NodeTables, node_table, noisy_or_table
 
 
 @st.composite
@@ -124,3 +126,35 @@ def test_table_columns_follow_itertools_product_of_the_parents_states() -> None:
         assert table[idx].tolist() == [v.value for v in columns[c].probabilities]
     # the order is not symmetric in the parents: swapping them would be caught
     assert table[0, 1].tolist() != table[1, 0].tolist()
+
+
+class _CountedRange(tuple):   # a range that counts how often something hashes it
+    hashed = 0
+
+    def __hash__(self) -> int:
+        type(self).hashed += 1
+        return super().__hash__()
+
+
+def _table_node(cells: int) -> tuple[NodeSpec, dict[str, tuple[str, ...]]]:
+    """A two-state node under a parent of ``cells // 2`` states, one cell's range counting its hashes."""
+    parent_states = tuple(f"s{k}" for k in range(cells // 2))
+    counted = Parameter(0.3, "test", "for the test", _CountedRange((0.2, 0.4)))
+    columns = tuple(TableColumn((("p", s),), (counted if k == 0 else param(0.3), param(0.7)))
+                    for k, s in enumerate(parent_states))
+    node = NodeSpec("x", "x", "finding", "x?", ("yes", "no"), Table(("p",), columns), askable=True)
+    return node, {"p": parent_states, "x": ("yes", "no")}
+
+
+def test_a_table_too_large_to_keep_is_built_without_hashing_its_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tables, "TABLE_KEPT_ENTRIES", 8)
+    small, small_states = _table_node(8)
+    large, large_states = _table_node(10)
+    _CountedRange.hashed = 0
+    first = NodeTables([large], large_states, 2.0**30, "test")[0]
+    assert _CountedRange.hashed == 0                 # the key walks every number: not for a table not kept
+    assert first is not NodeTables([large], large_states, 2.0**30, "test")[0]
+    kept = NodeTables([small], small_states, 2.0**30, "test")[0]
+    assert _CountedRange.hashed > 0                   # looked up by its numbers ...
+    assert kept is NodeTables([small], small_states, 2.0**30, "test")[0]   # ... and kept
+    np.testing.assert_array_equal(first[:4], kept)

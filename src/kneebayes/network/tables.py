@@ -171,12 +171,19 @@ _KEPT: Kept[np.ndarray] = Kept(TABLES_KEPT)
 
 
 def _kept_table(node: NodeSpec, states: Mapping[str, Sequence[str]]) -> np.ndarray:
-    """``node_table``, read-only, kept by the node's parameters, parents and states: equal inputs, the same array."""
+    """``node_table``, read-only, kept by the node's parameters, parents and states: equal inputs, the same array.
+
+    A table past ``TABLE_KEPT_ENTRIES`` is built, not looked up: it would not be kept, and the key's hash walks
+    every parameter (MILDEW's learned model: 2.6 s of hashing to compile)."""
+    entries = len(node.states) * math.prod(len(states[p]) for p in node.parents)
+    if entries > TABLE_KEPT_ENTRIES:
+        table = node_table(node, states)
+        table.setflags(write=False)
+        return table
     key = (node.parameters, node.parents, node.states, tuple(tuple(states[p]) for p in node.parents))
     table = _KEPT.get(key)
     if table is None:
         table = node_table(node, states)
         table.setflags(write=False)
-        if table.size <= TABLE_KEPT_ENTRIES:
-            _KEPT.put(key, table)
+        _KEPT.put(key, table)
     return table
