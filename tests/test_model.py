@@ -400,3 +400,21 @@ def test_diagnose_without_overrides_uses_the_model_settings_and_overrides_still_
     assert model.diagnose({"limping": "yes"}).settings is model.settings
     changed = model.diagnose({"limping": "yes"}, confidence=0.5, screen_red_flags=False).settings
     assert (changed.confidence, changed.screen_red_flags) == (0.5, False)
+
+
+def test_the_content_hash_is_worked_out_on_first_use_and_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kneebayes import model as model_module
+
+    calls = []
+    real = model_module.content_hash
+
+    def counted(spec: object) -> str:
+        calls.append(spec)
+        return real(spec)   # type: ignore[arg-type]
+
+    monkeypatch.setattr(model_module, "content_hash", counted)
+    model = Model(load_model().spec)
+    assert calls == []                                # loading does not serialise the spec
+    info = model.info
+    assert len(calls) == 1 and model.content_hash == info.content_hash == real(model.spec)
+    assert model.diagnose({}).model_info is info and len(calls) == 1
