@@ -18,6 +18,9 @@ from strategies import cpt_by_definition, networks, scaled
 import kneebayes
 from kneebayes import Likelihood
 from kneebayes.errors import EvidenceError, ImpossibleEvidenceError
+from kneebayes.evidence import normalize, to_indices
+from kneebayes.inference.gain import marginal_gains
+from kneebayes.inference.posterior import encode
 from kneebayes.modelfile.schema import ModelSpec
 
 TOL = 1e-9
@@ -274,6 +277,31 @@ def test_a_softly_answered_question_stays_open_and_its_gain_is_exact(knee_model:
     after = {s: knee_model.diagnose({**evidence, "swelling_behind_knee": s}) for s in ("yes", "no")}
     expected = _entropy(_joint(dx)) - sum(p_yes[s] * _entropy(_joint(after[s])) for s in ("yes", "no"))
     assert q.expected_information_gain == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize("clamp", ["targets", "candidates"])
+def test_a_softly_answered_question_keeps_its_gain_on_the_sum_of_marginals_path(
+        knee_model: kneebayes.Model, clamp: str) -> None:
+    """Without the causes' joint the gain is the sum of each cause's own: a soft answer leaves its question open,
+    so it gains what the definition says, not nothing, whichever side the ranking clamps."""
+    model = kneebayes.Model(knee_model.spec, joint_limit=1)
+    evidence = {"swelling_behind_knee": Likelihood(yes=3, no=1), "limping": "yes"}
+    net = model.network
+    node = net.index["swelling_behind_knee"]
+    lam = encode(net, [to_indices(net, normalize(net, evidence))])
+    (gain,), _ = marginal_gains(net, lam, (node,), clamp)
+    p = model.marginals(evidence, nodes=["swelling_behind_knee"])["swelling_behind_knee"]
+    after = {s: model.diagnose({**evidence, "swelling_behind_knee": s}).posterior for s in ("yes", "no")}
+    before = model.diagnose(evidence).posterior
+
+    def h(q: float) -> float:
+        return _entropy(np.array([q, 1.0 - q]))
+
+    expected = sum(h(before[c]) - sum(p[s] * h(after[s][c]) for s in ("yes", "no")) for c in model.causes)
+    assert expected > 0.01
+    assert gain == pytest.approx(expected, abs=1e-9)
+    ranked = {q.id: q.expected_information_gain for q in model.diagnose(evidence).ranked_questions}
+    assert ranked["swelling_behind_knee"] == pytest.approx(expected, abs=1e-9)
 
 
 def test_the_rationale_of_a_softly_answered_question_gives_each_answer_its_probability(

@@ -157,7 +157,8 @@ def marginal_gains(net: CompiledNetwork, lam: np.ndarray, candidates: tuple[int,
     states, reading every candidate's marginal (``"targets"``). ``"auto"``
     clamps the side with fewer states: on MUNIN (10 targets, 1,031 other
     nodes) 44 rows instead of 5,607. A candidate already answered in the
-    row (its likelihood not all ones) gains nothing and is not clamped.
+    row (one state left) gains nothing and is not clamped; a softly answered
+    one stays open.
 
     >>> import kneebayes
     >>> from kneebayes.inference.posterior import encode
@@ -171,7 +172,8 @@ def marginal_gains(net: CompiledNetwork, lam: np.ndarray, candidates: tuple[int,
     """
     if clamp not in ("auto", "targets", "candidates"):
         raise SettingError(f"clamp must be 'auto', 'targets' or 'candidates', not {quote(clamp)}")
-    answered = {c for c in candidates if not (lam[0, c, : net.cards[c]] == 1.0).all()}
+    # Answered: one state left. A soft answer leaves its question open, and it gains what the definition says
+    answered = {c for c in candidates if np.count_nonzero(lam[0, c, : net.cards[c]]) <= 1}
     open_ = [c for c in candidates if c not in answered]
     if clamp == "auto":
         by_targets = sum(net.cards[t] for t in net.targets) < sum(net.cards[c] for c in open_)
