@@ -471,11 +471,14 @@ def _put_clamped(out: np.ndarray, found: tuple[np.ndarray, np.ndarray], tj: Targ
     unit = _per_unit(tj.joint, tj.component_values[c])
     if scale.any() or tj.component_scales[c].any():
         shift = scale.reshape(batch, n_clamps) - tj.component_scales[c][:, None]
-        if shift.min() < -_SHIFT_IN_LOGS:
+        if shift.min() < -_SHIFT_IN_LOGS or shift.max() > _SHIFT_IN_LOGS:
             # The shift and the per-unit posterior meet in log space: a clamp rescaled from 1e-500 times a
-            # per-unit of 1e200 is a posterior of 1e-300, though its value at the unclamped scale underflows.
+            # per-unit of 1e200 is a posterior of 1e-300, though its value at the unclamped scale underflows;
+            # and a clamp far above the unclamped run's scale (whose value lost digits) would overflow exp, where
+            # a clamp whose value is zero times that overflow read NaN: the clamp's own log takes it to zero
             with np.errstate(divide="ignore"):
-                out[:, n_idx, x_idx, :] = values * np.exp(shift[:, :, None] + np.log(unit)[:, None, :])
+                out[:, n_idx, x_idx, :] = np.exp(np.log(np.maximum(values, 0.0)) + shift[:, :, None]
+                                                 + np.log(unit)[:, None, :])
             return
         values = values * np.exp(shift)[:, :, None]
     out[:, n_idx, x_idx, :] = values * unit[:, None, :]
