@@ -416,3 +416,29 @@ def test_tables_given_to_compile_stand_in_for_the_specs_numbers() -> None:
     np.testing.assert_allclose(got.joint, expected.joint, rtol=1e-13, atol=0)
     np.testing.assert_allclose(got.log_evidence, expected.log_evidence, rtol=1e-13, atol=0)
     assert not np.allclose(got.joint, target_joint(base, encode(base, evidence)).joint)   # the numbers did change
+
+
+# -- numbers too small for one product ------------------------------------------------------------------------
+def _two_node_bif(tmp_path: Path, p_yes: float) -> Path:
+    path = tmp_path / "rare.bif"
+    path.write_text("network rare {}\n"
+                    "variable A { type discrete [ 2 ] { yes, no }; }\n"
+                    "variable B { type discrete [ 2 ] { yes, no }; }\n"
+                    "probability ( A ) { table 0.5, 0.5; }\n"
+                    f"probability ( B | A ) {{ (yes) {p_yes!r}, {1 - p_yes!r}; (no) 0.5, 0.5; }}\n", encoding="utf-8")
+    return path
+
+
+def test_a_network_with_a_probability_below_1e_100_warns_naming_its_node_at_the_callers_line(tmp_path: Path) -> None:
+    path = _two_node_bif(tmp_path, 1e-170)
+    with pytest.warns(kneebayes.PrecisionWarning, match=r"node 'B' has a probability of 1e-170") as caught:
+        kneebayes.load_bif(path, targets=["A"])
+    assert caught[0].filename == __file__      # the user's line, not one inside the library
+
+
+def test_a_network_whose_probabilities_stay_above_1e_100_does_not_warn(tmp_path: Path) -> None:
+    path = _two_node_bif(tmp_path, 1e-99)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kneebayes.PrecisionWarning)
+        kneebayes.load_bif(path, targets=["A"])
+        kneebayes.load_model()

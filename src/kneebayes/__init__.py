@@ -41,6 +41,7 @@ _WHERE = {
     "ModelInfo": ".diagnosis",
     "Node": ".model",
     "ParameterError": ".errors",
+    "PrecisionWarning": ".network.compiled",
     "Problem": ".errors",
     "Question": ".questions",
     "RenormalisedWarning": ".interop.importer",
@@ -97,5 +98,6 @@ if _typing.TYPE_CHECKING:  # for type checkers and IDEs; at run time the names l
     from .likelihood import Likelihood
     from .model import Model, Node, load_model
     from .modelfile.load import check_model_file
+    from .network.compiled import PrecisionWarning
     from .questions import Question, Settings, StopReason
     from .research.sensitivity import sensitivity

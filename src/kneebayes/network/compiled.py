@@ -46,6 +46,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -592,7 +593,70 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
                 # it the targets are ordinary variables, eliminated where cheapest (posteriors come from marginals).
                 skeleton, first = _skeleton(*parts, ())
         _SKELETONS.put(key, skeleton)
-    return _filled(skeleton, spec, names, index, states, cards, parents, node_tables, target_idx, memory_budget, first)
+    # learning's steps (tables given) are not checked: its prior keeps what it learns far from such numbers
+    return _filled(skeleton, spec, names, index, states, cards, parents, node_tables, target_idx, memory_budget, first,
+                   checked=tables is None)
+
+
+#: A non-zero table entry below this is flagged when a network compiles (:class:`PrecisionWarning`): three of
+#: them in one product fall below the smallest double (2.2e-308) before any rescaling can reach them. The
+#: networks pgmpy ships have none below 1e-6.
+TINY_ENTRY = 1e-100
+
+
+class PrecisionWarning(UserWarning):
+    """A network holds a probability so small (below ``TINY_ENTRY``, 1e-100) that answers may lose digits.
+
+    kneebayes computes in double precision and rescales every message, so a
+    long product of small numbers keeps its digits; but one product of a few
+    entries like these can fall below the smallest double inside a single
+    step, and an answer that rests on it can come out inexact, or a possible
+    answer as impossible (``docs/engine.md``, "Underflow"). The warning names
+    the node with the smallest entry. Turn it into an error with
+    ``warnings.simplefilter("error", kneebayes.PrecisionWarning)``:
+
+    >>> import os, tempfile, warnings
+    >>> import kneebayes
+    >>> path = os.path.join(tempfile.mkdtemp(), "rare.bif")
+    >>> with open(path, "w", encoding="utf-8") as f:
+    ...     _ = f.write("network rare {}\\n"
+    ...                 "variable A { type discrete [ 2 ] { yes, no }; }\\n"
+    ...                 "probability ( A ) { table 1e-170, 1.0; }\\n")
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = kneebayes.load_bif(path, targets=["A"])
+    >>> [type(w.message).__name__ for w in caught]
+    ['PrecisionWarning']
+    """
+
+
+def _warn_if_tiny(network: str, names: Sequence[str], sources: Sequence[tuple[int, int]],
+                  arrays: Sequence[np.ndarray]) -> None:
+    """Warn (:class:`PrecisionWarning`) where some factor the engine multiplies holds a non-zero entry below
+    ``TINY_ENTRY``, naming its node."""
+    smallest, at = math.inf, -1
+    for (node, _), table in zip(sources, arrays):
+        low = float(np.min(table, where=table > 0.0, initial=math.inf))
+        if low < smallest:
+            smallest, at = low, node
+    if smallest < TINY_ENTRY:
+        warnings.warn(f"network {network!r}: node {names[at]!r} has a probability of {smallest:.3g}; products of a "
+                      f"few numbers below {TINY_ENTRY:g} can fall below the smallest double inside one step, where "
+                      f"answers that rest on them lose their digits (docs/engine.md, Underflow)",
+                      PrecisionWarning, stacklevel=_outside_the_library())
+
+
+def _outside_the_library() -> int:
+    """The ``stacklevel`` of the nearest caller outside kneebayes (the line a warning should point at), as
+    seen from the function that calls ``warnings.warn``: loading goes through a varying number of frames."""
+    import inspect   # only where a warning is given: not part of the import's cost
+
+    frame, level = inspect.currentframe(), 0
+    while level < 2 and frame is not None:   # this function's frame, then the warning's caller's
+        frame, level = frame.f_back, level + 1
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "kneebayes":
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 # -- reusing the structure ---------------------------------------------------------------------
@@ -896,10 +960,12 @@ def _skeleton(spec: ModelSpec, names: tuple[str, ...], states: tuple[tuple[str, 
 def _filled(skeleton: _Skeleton, spec: ModelSpec, names: tuple[str, ...], index: dict[str, int],
             states: tuple[tuple[str, ...], ...], cards: tuple[int, ...], parents: tuple[tuple[int, ...], ...],
             tables: NodeTables, target_idx: tuple[int, ...], memory_budget: int,
-            first: _FirstNumbers | None = None) -> CompiledNetwork:
+            first: _FirstNumbers | None = None, checked: bool = True) -> CompiledNetwork:
     """The compiled network of ``spec``: the skeleton's plans with this spec's numbers (``first``: those
-    planning computed already, when the skeleton was planned on this spec)."""
+    planning computed already, when the skeleton was planned on this spec); ``checked``: warn of tiny entries."""
     arrays = _factor_tables(skeleton.sources, skeleton.split, spec.nodes, tables) if first is None else first.arrays
+    if checked:
+        _warn_if_tiny(spec.name, names, skeleton.sources, arrays)
     owned: dict[int, list[tuple[tuple[int, ...], np.ndarray]]] = {}   # node -> its factors, for pruning
     if any(c.pruning is not None for c in skeleton.components):
         for (node, _), scope, table in zip(skeleton.sources, skeleton.scopes, arrays):
