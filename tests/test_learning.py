@@ -583,12 +583,14 @@ def test_a_component_whose_sweep_passes_the_budget_with_targets_enumerated_learn
         assert got.parameters[address].value == pytest.approx(p.value, abs=1e-12), address
 
 
-def test_a_flat_priors_mode_from_tiny_counts_keeps_every_digit() -> None:
+@pytest.mark.parametrize("scale", [1e-8, 1e-20], ids=["1e-8", "1e-20"])
+def test_a_flat_priors_mode_from_tiny_counts_keeps_every_digit(scale: float) -> None:
+    # 1e-20: below a double's spacing at 1, so "1 + counts > 1" would take the mean (1/4 each) for the mode
     from fractions import Fraction
 
     from kneebayes.research.learning_steps import updates
 
-    counts = np.array([3.1e-8, 1.3e-8, 2.7e-9, 5.9e-9])     # a column few cases reach, under a flat prior
+    counts = np.array([3.1, 1.3, 0.27, 0.59]) * scale     # a column few cases reach, under a flat prior
     probs, post, informed = updates(counts, np.ones(4), np.array([4]), prior=True)
     total = sum(map(Fraction, counts.tolist()))
     for p, c in zip(probs.tolist(), counts.tolist()):

@@ -231,7 +231,8 @@ def updates(counts: np.ndarray, alpha: np.ndarray, lengths: np.ndarray, prior: b
 
     The mode's numerator and denominator are summed from alpha - 1 and the counts apart: taken as the
     posterior less 1 over its sum less the group's length, a flat prior's group whose counts sum to 1e-7
-    kept 8 digits.
+    kept 8 digits; and whether an alpha is above 1 is read from the same sum (below 1e-16, ``1 + counts``
+    is 1, and such a group took its mean).
 
     >>> import numpy as np
     >>> probs, post, informed = updates(np.array([3.0, 1.0, 0.0, 0.0]), np.array([2.0, 2.0, 1.0, 1.0]),
@@ -247,8 +248,8 @@ def updates(counts: np.ndarray, alpha: np.ndarray, lengths: np.ndarray, prior: b
         if not prior:
             return counts / np.repeat(total, lengths), 1.0 + counts, informed
         post = alpha + counts
-        mode = np.logical_and.reduceat(post > 1.0, first)
         above = (alpha - 1.0) + counts
+        mode = np.logical_and.reduceat(above > 0.0, first)   # not post > 1: 1 + 1e-17 rounds to 1
         probs = np.where(np.repeat(mode, lengths), above / np.repeat(np.add.reduceat(alpha - 1.0, first) + total, lengths),
                          post / np.repeat(np.add.reduceat(post, first), lengths))
     return probs, post, informed
