@@ -752,3 +752,47 @@ def test_any_numbers_in_a_pgmpy_table_give_a_model_or_a_model_file_error(cells: 
 def test_the_unmutated_fuzz_seeds_load(seeds: dict[str, str], tmp_path: Path) -> None:
     for name, text in seeds.items():
         assert kneebayes.load_bif(_write(tmp_path, name, text), targets=["asia"]).causes == ("asia",)
+
+
+# -- a table of many columns ---------------------------------------------------------------
+
+def _wide_table(tmp_path: Path, parents: int) -> Path:
+    """One node under ``parents`` yes/no parents, every column its own two numbers: a few kilobytes of text
+    per thousand columns, and a Python object per number once imported."""
+    lines = ["network wide {}", *(f"variable P{i} {{ type discrete [ 2 ] {{ a, b }}; }}" for i in range(parents)),
+             "variable C { type discrete [ 2 ] { a, b }; }",
+             *(f"probability ( P{i} ) {{ table 0.5, 0.5; }}" for i in range(parents))]
+    yes = [round(0.05 + 0.9 * ((j * 7919) % 1000) / 1000, 6) for j in range(2**parents)]
+    no = [round(1.0 - p, 6) for p in yes]
+    body = ", ".join(map(repr, yes + no))
+    lines.append(f"probability ( C | {', '.join(f'P{i}' for i in range(parents))} ) {{ table {body}; }}")
+    path = tmp_path / "wide.bif"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_table_whose_numbers_would_pass_the_memory_budget_is_refused_before_it_is_built(tmp_path: Path) -> None:
+    path = _wide_table(tmp_path, 14)      # 32,768 numbers: about 10 MB as a model, past a 1 MiB budget
+    tracemalloc.start()
+    try:
+        with pytest.raises(kneebayes.IntractableError, match=r"importing keeps every number .* 32,768 in the table of 'C'"):
+            kneebayes.load_bif(path, targets=["P0"], memory_budget=2**20)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5e6      # the file read and its numbers parsed; no Parameter built
+
+
+def test_columns_share_their_parent_states_and_equal_numbers_one_parameter(tmp_path: Path) -> None:
+    path = _wide_table(tmp_path, 12)
+    kneebayes.load_bif(path, targets=["P0"])     # the library's own imports, before measuring
+    tracemalloc.start()
+    try:
+        model = kneebayes.load_bif(path, targets=["P0"])
+        kept = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    columns = model.spec.node("C").parameters.columns
+    assert columns[0].given[0] is columns[1].given[0]              # ("P0", "a"), made once
+    assert columns[0].probabilities[0] is columns[1000].probabilities[0]   # 0.05 in both: one Parameter
+    assert kept / 2**13 < 400     # bytes per number kept (each column's own pairs took 750)

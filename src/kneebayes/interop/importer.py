@@ -159,7 +159,10 @@ def from_pgmpy(network: Any, targets: Sequence[str], askable: Iterable[str] | No
     negative numbers raises ModelFileError naming node and column.
 
     ``memory_budget`` (bytes, default 1 GiB) caps the largest table exact
-    inference may build; past it, IntractableError names the clique.
+    inference may build; past it, IntractableError names the clique. It
+    caps the imported numbers too (about 200 bytes each as a model, with
+    their provenance): a file whose tables would pass it is refused, naming
+    the largest, before any is built.
 
     Needs pgmpy (the ``interop`` extra):
 
