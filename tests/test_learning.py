@@ -244,8 +244,8 @@ def test_equal_inputs_give_equal_results(start: kneebayes.Model, truth: kneebaye
 
 def test_stopping_at_max_iterations_warns_with_the_last_rise(start: kneebayes.Model, truth: kneebayes.Model) -> None:
     cases = sample(truth, 500, seed=1).drop(columns=["c1", "c2"])
-    with pytest.warns(ConvergenceWarning, match=r"stopped after 2 iterations without converging: the log-likelihood "
-                                                r"still rose by .* per case"):
+    with pytest.warns(ConvergenceWarning, match=r"stopped after 2 iterations without converging: the objective "
+                                                r"still moved by .* per case"):
         result = learn(start, cases, name="short", date=DATE, max_iterations=2)
     assert not result.converged and result.iterations == 2
 
@@ -613,3 +613,23 @@ def test_every_learned_column_sums_to_one_where_few_cases_reach_it(tmp_path: Pat
     rare, given_a, given_b = 3.7e-13, (0.3, 0.5, 0.2), (0.6, 0.3, 0.1)
     counts = [n * rare * a / (rare * a + (1.0 - rare) * b) for n, a, b in zip((50, 25, 25), given_a, given_b)]
     assert column == pytest.approx([c / math.fsum(counts) for c in counts], rel=1e-12)   # the mode: the frequencies
+
+
+def test_a_group_whose_prior_has_an_alpha_below_1_takes_its_posterior_mean_whatever_its_counts() -> None:
+    from kneebayes.research.learning_steps import updates
+
+    alpha = np.array([0.9, 3.55, 2.0, 3.0])          # a Beta hugging 0, then an ordinary one
+    counts = np.array([30.0, 70.0, 30.0, 70.0])      # enough for an interior mode in both
+    probs, post, _ = updates(counts, alpha, np.array([2, 2]), prior=True)
+    assert probs[:2].tolist() == pytest.approx([30.9 / 104.45, 73.55 / 104.45], abs=1e-15)   # the mean
+    assert probs[2:].tolist() == pytest.approx([31.0 / 103.0, 72.0 / 103.0], abs=1e-15)       # the mode
+
+
+@pytest.mark.parametrize("accelerate", [True, False], ids=["accelerated", "plain"])
+def test_learning_the_knee_from_one_case_settles_instead_of_stopping_on_a_drop(accelerate: bool) -> None:
+    model = kneebayes.load_model()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        result = learn(model, pd.DataFrame({"limping": ["yes"]}), name="one", date=DATE, accelerate=accelerate)
+    last = result.log_likelihoods
+    assert result.converged and abs(last[-1] - last[-2]) / result.cases <= 1e-6

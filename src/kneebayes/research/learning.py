@@ -21,7 +21,9 @@ The iteration, from the hand-set numbers:
 * M-step: each column's (or Beta's) posterior ``alpha + counts``; the new
   number is its mode, ``(counts + alpha - 1) / (total + sum(alpha) - k)``,
   when every posterior alpha exceeds 1, else (a mode on the boundary of
-  the simplex) the posterior mean. With ``prior=False`` it is maximum
+  the simplex) the posterior mean; a group whose prior has an alpha below
+  1 (a range hugging 0 or 1) always takes its mean, since its density is
+  unbounded at the boundary. With ``prior=False`` it is maximum
   likelihood, ``counts / total``;
 * a noisy-OR stays a noisy-OR: EM runs over its hidden link activations.
   Given the family's posterior, link i (parent i present) fired with
@@ -33,15 +35,16 @@ The iteration, from the hand-set numbers:
 
 The objective is the log-likelihood of the cases (log P(observed values),
 summed) plus, with ``prior=True``, the log prior density; a plain EM step
-never lowers it while every mode is interior. ``log_likelihoods[t]`` is
+never lowers it while every group takes its mode (a group at its mean may
+lower it a little). ``log_likelihoods[t]`` is
 its value at the numbers of iteration t (the hand-set ones first). EM is
 accelerated by stretching each step (adaptive over-relaxation, on the log
 scale of each column or Beta: Salakhutdinov and Roweis, 2003): after each
 accepted step the next goes 1.5 times further than plain EM would (up to
 16 times); a stretched step that lowers the objective is dropped and the
-plain step taken instead, so the objective never decreases.
-``accelerate=False`` gives plain EM. It stops (``converged``) when an
-iteration raises the objective by at most ``tolerance`` per case (the
+plain step taken instead. ``accelerate=False`` gives plain EM. It stops
+(``converged``) when an iteration moves the objective by at most
+``tolerance`` per case, up or down (a drop is no convergence; the
 result is then the M-step from that iteration's numbers), or after
 ``max_iterations`` with a :class:`ConvergenceWarning`.
 
@@ -118,7 +121,7 @@ class Learning:
     """What :func:`learn` found: the new model and how EM got there.
 
     ``iterations`` (steps taken), ``log_likelihoods`` one objective per
-    iteration, never decreasing (see the module docstring), whether it
+    iteration (non-decreasing while every group takes its mode: see the module docstring), whether it
     ``converged``, how many ``cases`` (rows of the frame) it learned from,
     and ``passes``: how many times the cases were read (an E-step each;
     with acceleration, a stretched step that went too far costs a pass but
@@ -255,12 +258,12 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
             factor = min(factor * _STRETCH, _MAX_STRETCH) if accelerate else 1.0
             bar.label = f"EM log-likelihood {objective:,.6g}"
             bar.update(1)
-            if rise <= tolerance:
+            if abs(rise) <= tolerance:   # a drop is no convergence: a group that took its mean lowers it
                 converged = True
                 break
     if not converged:
-        warnings.warn(f"learning stopped after {max_iterations} iterations without converging: the log-likelihood "
-                      f"still rose by {rise:.3g} per case in the last one (tolerance {tolerance:g}); pass a larger "
+        warnings.warn(f"learning stopped after {max_iterations} iterations without converging: the objective "
+                      f"still moved by {rise:.3g} per case in the last one (tolerance {tolerance:g}); pass a larger "
                       "max_iterations or tolerance", ConvergenceWarning, stacklevel=2)
     new = Model(learned_spec(spec, learned, step, posterior, record), targets=targets, joint_limit=model.joint_limit,
                 import_report=model.import_report, memory_budget=model.memory_budget)

@@ -226,8 +226,8 @@ def updates(counts: np.ndarray, alpha: np.ndarray, lengths: np.ndarray, prior: b
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each group's new probabilities and posterior alpha from its expected counts, groups laid end to end
     (``lengths`` each, none empty), and which groups some case informs (the others' entries are not to be
-    used). With ``prior``, the posterior mode where every posterior alpha is above 1, else (the mode on the
-    boundary) the posterior mean; without, the counts' frequencies.
+    used). With ``prior``, the posterior mode where every posterior alpha is above 1 and no prior alpha below
+    1, else the posterior mean; without, the counts' frequencies.
 
     The mode's numerator and denominator are summed from alpha - 1 and the counts apart: taken as the
     posterior less 1 over its sum less the group's length, a flat prior's group whose counts sum to 1e-7
@@ -249,7 +249,10 @@ def updates(counts: np.ndarray, alpha: np.ndarray, lengths: np.ndarray, prior: b
             return counts / np.repeat(total, lengths), 1.0 + counts, informed
         post = alpha + counts
         above = (alpha - 1.0) + counts
-        mode = np.logical_and.reduceat(above > 0.0, first)   # not post > 1: 1 + 1e-17 rounds to 1
+        # A group whose prior has an alpha below 1 takes its mean, whatever its counts: that density is unbounded at
+        # the boundary, and switching between mode and mean as the counts moved kept EM from settling (the knee,
+        # one case: 200 iterations, the objective swinging by 10)
+        mode = np.logical_and.reduceat((above > 0.0) & (alpha >= 1.0), first)   # not post > 1: 1 + 1e-17 is 1
         probs = np.where(np.repeat(mode, lengths), above / np.repeat(np.add.reduceat(alpha - 1.0, first) + total, lengths),
                          post / np.repeat(np.add.reduceat(post, first), lengths))
     return probs, post, informed
