@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import kneebayes
 from kneebayes.errors import EvidenceError, ImpossibleEvidenceError, InvalidStateError, SettingError, UnknownNodeError
 from kneebayes.modelfile.schema import ModelSpec, NodeSpec, NoisyOr, Parameter, Prior, Table, TableColumn
-from kneebayes.research.learning import ConvergenceWarning, Learning, learn, sample, updated_with
+from kneebayes.research.learning import ConvergenceWarning, Learning, UnlearnedWarning, learn, sample, updated_with
 from kneebayes.research.learning_counts import expected_counts
 from kneebayes.research.learning_frame import code_frame
 from kneebayes.research.learning_steps import ranges
@@ -633,3 +633,20 @@ def test_learning_the_knee_from_one_case_settles_instead_of_stopping_on_a_drop(a
         result = learn(model, pd.DataFrame({"limping": ["yes"]}), name="one", date=DATE, accelerate=accelerate)
     last = result.log_likelihoods
     assert result.converged and abs(last[-1] - last[-2]) / result.cases <= 1e-6
+
+
+def test_a_column_whose_numbers_are_partly_ranged_is_kept_and_named_in_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "ab.bif"
+    path.write_text("network ab {}\n"
+                    "variable A { type discrete [ 2 ] { a0, a1 }; }\n"
+                    "variable B { type discrete [ 2 ] { yes, no }; }\n"
+                    "probability ( A ) { table 0.5, 0.5; }\n"
+                    "probability ( B | A ) { (a0) 0.6, 0.4; (a1) 0.3, 0.7; }\n", encoding="utf-8")
+    bare = kneebayes.load_bif(path, targets=["A"])
+    ranged = bare.with_parameters({"B.table[A=a0][yes]": (0.6, (0.3, 0.8))})     # one number of the column
+    cases = sample(bare.with_parameters({"B.table[A=a0][yes]": 0.1}), 400, seed=1)
+    with pytest.warns(UnlearnedWarning, match=r"1 column\(s\) keep their numbers as written: .*B\.table\[A=a0\]\[no\] has none"):
+        result = learn(ranged, cases, name="clinic", date=DATE)
+    kept = result.model.parameters["B.table[A=a0][yes]"]
+    assert kept.value == 0.6 and not kept.data                    # as written, and said so
+    assert result.model.parameters["B.table[A=a1][yes]"].data     # the bare column next to it is learned

@@ -519,7 +519,9 @@ class Model:
         learned number gets a new value and range and records the data
         (``name``, the number of cases, ``date``, default today). Equal
         inputs give equal numbers (nothing is random). Warns
-        (``ConvergenceWarning``) when it stops at ``max_iterations``;
+        (``ConvergenceWarning``) when it stops at ``max_iterations``, and
+        (``UnlearnedWarning``) where a column mixes numbers with a range and
+        without, which it keeps as written;
         ``accelerate=False`` runs plain EM. For the log-likelihood per
         iteration, use
         :func:`kneebayes.research.learning.learn`; ``diff`` shows what moved.

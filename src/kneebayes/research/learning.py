@@ -88,7 +88,7 @@ from ..progress import Progress
 from .draws import flat_values, spec_with_numbers
 from .learning_counts import Counts, case_layout, counts
 from .learning_frame import code_frame, sample
-from .learning_steps import extrapolated, groups, learned_spec, log_prior, m_step
+from .learning_steps import extrapolated, groups, learned_spec, log_prior, m_step, partly_ranged
 from .learning_sweep import fits
 
 if TYPE_CHECKING:
@@ -113,6 +113,15 @@ class ConvergenceWarning(UserWarning):
     ...     result = learn(model, sample(model, 50), name="short", max_iterations=1, date="2024-05-01")
     >>> result.converged, caught[0].category.__name__
     (False, 'ConvergenceWarning')
+    """
+
+
+class UnlearnedWarning(UserWarning):
+    """Some numbers the cases inform are kept as written: their column mixes numbers with a range and without.
+
+    A column's prior is a Dirichlet fitted to every cell's range, or a flat
+    one where no cell has a range; a column with both has neither, so
+    :func:`learn` keeps it and says which (its first number without a range).
     """
 
 
@@ -213,6 +222,12 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
         if found is not None:
             (net, joint_limit), split = found, False
     learned = groups(spec)
+    kept = partly_ranged(spec)
+    if kept:
+        shown = ", ".join(kept[:5]) + (f" and {len(kept) - 5} more" if len(kept) > 5 else "")
+        warnings.warn(f"{len(kept)} column(s) keep their numbers as written: some of their numbers have a range and "
+                      f"others none ({shown} has none); give every number of a column a range, or none (a flat "
+                      "prior), for it to be learned", UnlearnedWarning, stacklevel=2)
     nodes = sorted({g.node for g in learned})
     layout = case_layout(net, coded.codes, coded.weights, memory_budget=model.memory_budget)
     record = DataRecord(name, coded.cases, when)

@@ -93,6 +93,32 @@ def groups(spec: ModelSpec) -> list[Group]:
     return out
 
 
+def partly_ranged(spec: ModelSpec) -> list[str]:
+    """The columns :func:`groups` leaves out because some of their numbers have a range and others none: a
+    Dirichlet needs every cell's, and a flat prior would throw the ranges away. Named by their first cell's
+    address (``node.table[parents][state]``, or ``node.prior[state]``), for the warning ``learn`` gives.
+
+    >>> import kneebayes
+    >>> partly_ranged(kneebayes.load_model().spec)    # every hand-set number has its range
+    []
+    """
+    found = []
+    for node in spec.nodes:
+        p = node.parameters
+        if isinstance(p, Table):
+            columns = [(f"{node.id}.table[{','.join(f'{q}={s}' for q, s in c.given)}]", c.probabilities)
+                       for c in p.columns]
+        elif isinstance(p, Prior) and not (p.derived_last and len(p.probabilities) == 2):
+            columns = [(f"{node.id}.prior", p.probabilities)]
+        else:
+            continue
+        for where, probs in columns:
+            ranged = [q.range is not None for q in probs]
+            if any(ranged) and not all(ranged):
+                found.append(f"{where}[{node.states[ranged.index(False)]}]")
+    return found
+
+
 def _live(node: int, start: int, probs: Sequence[Parameter],
           fitted: dict[tuple[int, tuple[int, ...]], Any]) -> tuple[int, ...]:
     """A column's positions as the range fit took them (cells at 0 left out), else all of them."""
