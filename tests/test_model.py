@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from kneebayes import Diagnosis, Model, ModelInfo, Node, UnknownNodeError, load_model
+from kneebayes.errors import SettingError
 from kneebayes.modelfile.load import default_model_path
 from kneebayes.modelfile.schema import NoisyOr
 
@@ -418,3 +419,36 @@ def test_the_content_hash_is_worked_out_on_first_use_and_once(monkeypatch: pytes
     info = model.info
     assert len(calls) == 1 and model.content_hash == info.content_hash == real(model.spec)
     assert model.diagnose({}).model_info is info and len(calls) == 1
+
+
+# -- the constructor's arguments --------------------------------------------------------------------------
+def test_a_target_that_is_no_node_is_named_as_an_unknown_target(knee_model: Model) -> None:
+    with pytest.raises(UnknownNodeError, match=r"unknown target 'meniscal_injuri'.*meniscal_injury"):
+        Model(knee_model.spec, targets=["meniscal_injuri"])
+
+
+def test_targets_as_one_string_is_a_type_error_asking_for_a_list(knee_model: Model) -> None:
+    with pytest.raises(TypeError, match=r"targets must be a list of node ids, not str \(for one target: targets=\['limping'\]\)"):
+        Model(knee_model.spec, targets="limping")
+
+
+def test_a_target_listed_twice_is_refused(knee_model: Model) -> None:
+    with pytest.raises(SettingError, match="'limping' is listed twice"):
+        Model(knee_model.spec, targets=["limping", "limping"])
+
+
+@pytest.mark.parametrize("limit", [0, -1, float("nan"), 2.5])
+def test_a_joint_limit_that_is_no_positive_whole_number_is_refused(knee_model: Model, limit: float) -> None:
+    with pytest.raises(SettingError, match="joint_limit must be"):
+        Model(knee_model.spec, joint_limit=limit)   # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("limit", ["64", True, None])
+def test_a_joint_limit_that_is_no_number_is_a_type_error(knee_model: Model, limit: object) -> None:
+    with pytest.raises(TypeError, match="joint_limit must be a whole number of joint states, not"):
+        Model(knee_model.spec, joint_limit=limit)   # type: ignore[arg-type]
+
+
+def test_a_model_needs_a_spec_and_says_where_one_comes_from() -> None:
+    with pytest.raises(TypeError, match=r"Model needs a ModelSpec .* not NoneType"):
+        Model(None)   # type: ignore[arg-type]

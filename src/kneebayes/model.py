@@ -15,7 +15,7 @@ import numpy as np
 from .claims import check_claims
 from .diagnosis import Diagnosis, ModelInfo
 from .display.html import model_html
-from .errors import EvidenceError, ImpossibleEvidenceError, UnknownNodeError, quote
+from .errors import EvidenceError, ImpossibleEvidenceError, SettingError, UnknownNodeError, quote
 from .evidence import EvidenceLike, normalize, normalize_indexed, to_indices
 from .extras import require
 from .inference import evidence_weight
@@ -100,7 +100,7 @@ class Model:
     def __init__(self, spec: ModelSpec, *, targets: Iterable[str] | None = None, joint_limit: int = JOINT_LIMIT,
                  import_report: tuple[Any, ...] = (), memory_budget: int = MEMORY_BUDGET) -> None:
         memory_budget = check_memory_budget(memory_budget)
-        net = compile_network(spec, None if targets is None else list(targets), joint_limit=joint_limit,
+        net = compile_network(spec, _checked_targets(spec, targets), joint_limit=_checked_joint_limit(joint_limit),
                               memory_budget=memory_budget)
         prepare(net)
         s = object.__setattr__
@@ -660,6 +660,46 @@ def content_hash(spec: ModelSpec) -> str:
     import hashlib  # here, not at import: it loads OpenSSL, and only the hash needs it
 
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _checked_targets(spec: object, targets: Iterable[str] | None) -> list[str] | None:
+    """``Model``'s spec and targets checked at the boundary: a TypeError for a wrong type, an UnknownNodeError
+    naming a target that is no node, a SettingError for one listed twice."""
+    if not isinstance(spec, ModelSpec):
+        raise TypeError(f"Model needs a ModelSpec (a model's .spec, or kneebayes.load_model(path).spec), "
+                        f"not {type(spec).__name__}")
+    if targets is None:
+        return None
+    if isinstance(targets, (str, bytes)) or not isinstance(targets, Iterable) or isinstance(targets, Mapping):
+        one = f" (for one target: targets=[{quote(targets)}])" if isinstance(targets, str) else ""
+        raise TypeError(f"targets must be a list of node ids, not {type(targets).__name__}{one}")
+    found = list(targets)
+    ids = [n.id for n in spec.nodes]
+    known = set(ids)
+    for t in found:
+        if not isinstance(t, str):
+            raise TypeError(f"each target must be a node id (text), not {type(t).__name__}")
+        if t not in known:
+            raise UnknownNodeError(t, ids, what="target")
+    if len(set(found)) != len(found):
+        twice = next(t for t in found if found.count(t) > 1)
+        raise SettingError(f"target {quote(twice)} is listed twice in targets; list each target once")
+    return found
+
+
+def _checked_joint_limit(joint_limit: object) -> int:
+    """A positive whole number of joint states (a SettingError otherwise; a TypeError for a non-number)."""
+    if isinstance(joint_limit, bool) or not isinstance(joint_limit, (int, np.integer)):
+        if isinstance(joint_limit, float) and joint_limit.is_integer():
+            joint_limit = int(joint_limit)
+        elif isinstance(joint_limit, (int, float, np.floating)) and not isinstance(joint_limit, bool):
+            raise SettingError(f"joint_limit must be a whole number of joint states (at least 1), got {joint_limit!r}")
+        else:
+            raise TypeError(f"joint_limit must be a whole number of joint states, not {type(joint_limit).__name__}")
+    if joint_limit < 1:
+        raise SettingError(f"joint_limit must be at least 1 (the most joint states of the targets to enumerate), "
+                           f"got {joint_limit}")
+    return int(joint_limit)
 
 
 def _unpickle_model(spec: ModelSpec, targets: tuple[str, ...], joint_limit: int, import_report: tuple[Any, ...],
