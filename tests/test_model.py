@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from kneebayes import Diagnosis, Model, ModelInfo, Node, UnknownNodeError, load_model
-from kneebayes.errors import SettingError
+from kneebayes.errors import InputFileError, SettingError
 from kneebayes.modelfile.load import default_model_path
 from kneebayes.modelfile.schema import NoisyOr
 
@@ -452,3 +452,14 @@ def test_a_joint_limit_that_is_no_number_is_a_type_error(knee_model: Model, limi
 def test_a_model_needs_a_spec_and_says_where_one_comes_from() -> None:
     with pytest.raises(TypeError, match=r"Model needs a ModelSpec .* not NoneType"):
         Model(None)   # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["network.bif", "network.xml.gz", "network.xdsl"])
+def test_saving_a_model_file_under_a_network_files_name_is_refused_and_the_file_kept(
+        knee_model: Model, tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"a network the user had")
+    with pytest.raises(InputFileError, match=r"suffix of an? (BIF|XMLBIF|XDSL) network file, but a model "
+                                                             r"file is YAML: name it \.yaml, or write the network with to_"):
+        knee_model.save(path)
+    assert path.read_bytes() == b"a network the user had"

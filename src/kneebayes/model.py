@@ -15,7 +15,7 @@ import numpy as np
 from .claims import check_claims
 from .diagnosis import Diagnosis, ModelInfo
 from .display.html import model_html
-from .errors import EvidenceError, ImpossibleEvidenceError, SettingError, UnknownNodeError, quote
+from .errors import EvidenceError, ImpossibleEvidenceError, InputFileError, SettingError, UnknownNodeError, quote
 from .evidence import EvidenceLike, normalize, normalize_indexed, to_indices
 from .extras import require
 from .inference import evidence_weight
@@ -480,7 +480,20 @@ class Model:
         return diff(self._spec, other.spec)
 
     def save(self, path: str | Path) -> Path:
-        """Write a model file that loads back to this model (same content hash), with sources and rationales."""
+        """Write a model file that loads back to this model (same content hash), with sources and rationales.
+
+        A path whose suffix names a network format (``.bif``, ``.xml``,
+        ``.xmlbif``, ``.xdsl``) is refused with an InputFileError: the model file
+        is YAML, and it would replace a network file of that name (``to_bif``
+        and the others write those).
+        """
+        from .interop.importer import network_format   # here: the importer builds Models (an import cycle)
+
+        named = network_format(path) if isinstance(path, (str, Path)) else None
+        if named is not None:
+            article = "an" if named.startswith("x") else "a"
+            raise InputFileError(str(path), f"has the suffix of {article} {named.upper()} network file, but a model file is "
+                                 f"YAML: name it .yaml, or write the network with to_{named}", "output file")
         return save(self._spec, path)
 
     def posterior_intervals(self, evidence: EvidenceLike | None = None, *, draws: int = 10_000, seed: int | None = 0,
