@@ -90,3 +90,8 @@ def test_it_pickles_and_copies_to_an_equal_value() -> None:
 
 def test_it_is_a_public_name() -> None:
     assert kneebayes.Likelihood is Likelihood and "Likelihood" in kneebayes.__all__
+
+
+def test_a_weight_past_the_largest_float_is_an_evidence_error_not_an_overflow() -> None:
+    with pytest.raises(EvidenceError, match=r"weight of state 'yes' must be a finite number >= 0, got a number past"):
+        Likelihood(yes=10**400, no=1)

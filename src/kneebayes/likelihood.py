@@ -51,6 +51,9 @@ def _weight(state: object, value: object) -> float:
         number = float(value)   # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise EvidenceError(f"the weight of state {quote(state)} must be a number, got {quote(value)}") from None
+    except OverflowError:   # an int past any float (10**400)
+        raise EvidenceError(f"the weight of state {quote(state)} must be a finite number >= 0, got a number past "
+                            "the largest float (about 1.8e308)") from None
     if not math.isfinite(number) or number < 0:
         raise EvidenceError(f"the weight of state {quote(state)} must be a finite number >= 0, got {quote(value)}")
     return number
