@@ -796,3 +796,18 @@ def test_columns_share_their_parent_states_and_equal_numbers_one_parameter(tmp_p
     assert columns[0].given[0] is columns[1].given[0]              # ("P0", "a"), made once
     assert columns[0].probabilities[0] is columns[1000].probabilities[0]   # 0.05 in both: one Parameter
     assert kept / 2**13 < 400     # bytes per number kept (each column's own pairs took 750)
+
+
+def test_an_unknown_keyword_is_a_type_error_naming_the_public_function_and_the_valid_ones(tiny: Path) -> None:
+    with pytest.raises(TypeError, match=r"^load_bif\(\) got an unexpected keyword argument 'foo'; it takes costs, "
+                                        r"detect_normal_states, memory_budget, name"):
+        kneebayes.load_bif(tiny, targets=["Rain"], foo=1)
+
+
+def test_every_keyword_of_from_pgmpy_is_taken_by_load_bif(tiny: Path) -> None:
+    import inspect
+
+    keywords = [p for p in inspect.signature(kneebayes.from_pgmpy).parameters.values() if p.kind is p.KEYWORD_ONLY]
+    assert len(keywords) == 8
+    for p in keywords:
+        kneebayes.load_bif(tiny, targets=["Rain"], **{p.name: p.default})

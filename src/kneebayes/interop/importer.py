@@ -304,6 +304,10 @@ def _load(path: Any, targets: Any, askable: Any, kwargs: dict[str, Any], *, stri
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a file path (str or Path), not {type(path).__name__}")
     path = Path(path)
+    unknown = sorted(set(kwargs) - _KEYWORDS)
+    if unknown:   # named here: _options's own TypeError would name a private function
+        raise TypeError(f"{'load_network' if strict else 'load_bif'}() got an unexpected keyword argument "
+                        f"{unknown[0]!r}; it takes {', '.join(sorted(_KEYWORDS))}")
     kwargs.setdefault("name", path.name.split(".")[0] or "imported")
     kwargs.setdefault("source", path.name)
     options = _options(targets, askable, **kwargs)   # argument errors first: they need no file
@@ -360,6 +364,11 @@ def _root_tag(text: str, pos: int) -> str | None:
 # ---------------------------------------------------------------------------------
 # Arguments
 # ---------------------------------------------------------------------------------
+
+#: The keyword arguments load_bif and load_network pass on to :func:`_options` (those of :func:`from_pgmpy`).
+_KEYWORDS = frozenset({"questions", "costs", "name", "source", "tolerance", "normal_states", "detect_normal_states",
+                       "memory_budget"})
+
 
 def _options(targets: Any, askable: Any = None, *, questions: Any = None, costs: Any = None,
              name: Any = "imported", source: Any = "pgmpy model", tolerance: Any = IMPORT_TOLERANCE,
