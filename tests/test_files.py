@@ -133,3 +133,14 @@ def test_a_failed_write_names_the_users_path_not_the_temporary_file(tmp_path: Pa
 def test_a_file_name_near_the_length_limit_can_be_written(tmp_path: Path) -> None:
     name = "m" * 250 + ".yaml"   # the file system allows 255 bytes; the temporary name must not add to it
     assert write_atomic(tmp_path / name, "text").read_text(encoding="utf-8") == "text"
+
+
+def test_a_path_with_a_nul_character_is_an_input_file_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match=r"model file '.*a\\x00b\.yaml' holds a NUL character, which no file name can"):
+        read_bytes(str(tmp_path / "a\0b.yaml"), what="model file")
+
+
+def test_writing_to_a_path_with_a_nul_character_is_an_os_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(OSError, match=r"holds a NUL character, which no file name can: '.*a\\x00b\.yaml'"):
+        write_atomic(str(tmp_path / "a\0b.yaml"), "text")
+    assert list(tmp_path.iterdir()) == []

@@ -47,6 +47,8 @@ def read_bytes(path: str | Path, *, what: str = "file", limit: int = MAX_FILE_BY
     kneebayes.errors.InputFileError: model file 'missing.txt' does not exist
     """
     path = Path(path)
+    if "\0" in str(path):   # os.open's own ValueError ("embedded null byte") names no file
+        raise InputFileError(str(path), "holds a NUL character, which no file name can", what)
     try:
         # O_NONBLOCK: opening a FIFO with no writer must not wait for one (it is refused below).
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -124,6 +126,8 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     'second'
     """
     given = Path(path)
+    if "\0" in str(given):   # realpath's own ValueError ("embedded null byte") names no file
+        raise OSError(errno.EINVAL, "holds a NUL character, which no file name can", str(given))
     path = Path(os.path.realpath(given))   # through symbolic links: replace what they point to
     try:
         info = os.stat(path)
