@@ -384,3 +384,17 @@ def test_the_same_evidence_gives_the_same_diagnosis_to_the_last_bit(knee_model: 
     shuffled = knee_model.diagnose(dict(reversed(list(evidence.items()))))
     assert dict(first.posterior) == dict(again.posterior) == dict(shuffled.posterior)
     assert first.log_evidence_probability == again.log_evidence_probability
+
+
+def test_posterior_of_two_state_targets_not_named_yes_and_no_names_the_target_and_its_states(tmp_path: Path) -> None:
+    path = tmp_path / "plug.bif"
+    path.write_text("network plug {}\n"
+                    "variable Plug { type discrete [ 2 ] { Connected, Loose }; }\n"
+                    "variable Light { type discrete [ 2 ] { on, off }; }\n"
+                    "probability ( Plug ) { table 0.9, 0.1; }\n"
+                    "probability ( Light | Plug ) { (Connected) 0.95, 0.05; (Loose) 0.02, 0.98; }\n", encoding="utf-8")
+    dx = kneebayes.load_bif(path, targets=["Plug"], normal_states={"Plug": "Connected"}).diagnose({"Light": "off"})
+    with pytest.raises(kneebayes.KneeBayesError, match=r"target 'Plug' has the states 'Connected', 'Loose', not yes "
+                                                       r"and no: use Diagnosis.distributions"):
+        _ = dx.posterior
+    assert dx.distributions["Plug"]["Loose"] > 0.5

@@ -275,7 +275,12 @@ class Diagnosis:
         """For each cause: P(cause = yes | evidence). Needs yes/no targets; else see distributions."""
         yes = self._model.targets.yes_positions
         if yes is None:
-            raise KneeBayesError("this model has targets with more than yes/no states: use Diagnosis.distributions")
+            targets = self._model.targets
+            other = next(t for t, states in zip(targets.ids, targets.states) if sorted(states) != ["no", "yes"])
+            states = dict(zip(targets.ids, targets.states))[other]
+            raise KneeBayesError(f"posterior is P(target = yes), and target {quote(other)} has the states "
+                                 f"{', '.join(map(quote, states[:6]))}{' ...' if len(states) > 6 else ''}, not yes and "
+                                 f"no: use Diagnosis.distributions")
         return MappingProxyType(dict(zip(self._model.causes, self._marg[yes].tolist())))
 
     @cached_property
