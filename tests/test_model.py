@@ -463,3 +463,16 @@ def test_saving_a_model_file_under_a_network_files_name_is_refused_and_the_file_
                                                              r"file is YAML: name it \.yaml, or write the network with to_"):
         knee_model.save(path)
     assert path.read_bytes() == b"a network the user had"
+
+
+def test_a_kind_no_node_has_is_empty_when_standard_and_refused_with_the_kinds_otherwise(knee_model: Model,
+                                                                                       tmp_path: Path) -> None:
+    with pytest.raises(SettingError, match=r"no node is of kind 'causes'; this model's kinds are 'cause', 'finding', "
+                                           r"'risk_factor'"):
+        knee_model.nodes_of_kind("causes")
+    path = tmp_path / "rain.bif"
+    path.write_text("network rain {}\nvariable Rain { type discrete [ 2 ] { yes, no }; }\n"
+                    "probability ( Rain ) { table 0.2, 0.8; }\n", encoding="utf-8")
+    import kneebayes
+
+    assert kneebayes.load_bif(path, targets=["Rain"]).nodes_of_kind("risk_factor") == ()

@@ -25,6 +25,7 @@ from .inference.node_joints import joint_with_targets, marginals
 from .inference.posterior import encode, prepare, target_joint
 from .likelihood import Likelihood
 from .interop.pgmpy import to_pgmpy
+from .modelfile.format import KNOWN_KINDS
 from .modelfile.load import default_model_path, load_spec
 from .modelfile.save import save
 from .modelfile.schema import ModelSpec, NoisyOr, Parameter, Prior, implicit_normal_state
@@ -311,8 +312,21 @@ class Model:
         return self._settings
 
     def nodes_of_kind(self, kind: str) -> tuple[str, ...]:
-        """Ids of the nodes of one kind (``cause``, ``risk_factor``, ``finding``, ...), in file order."""
-        return tuple(n.id for n in self._nodes if n.kind == kind)
+        """Ids of the nodes of one kind (``cause``, ``risk_factor``, ``finding``, ...), in file order.
+
+        A kind no node has is empty when it is one of the three standard
+        kinds; any other word (a misspelling, say) is a SettingError listing
+        the model's kinds.
+
+        >>> import kneebayes
+        >>> kneebayes.load_model().nodes_of_kind("cause")[:2]
+        ('hamstring_strain', 'popliteus_overload')
+        """
+        found = tuple(n.id for n in self._nodes if n.kind == kind)
+        if not found and kind not in KNOWN_KINDS:
+            kinds = sorted({n.kind for n in self._nodes} | set(KNOWN_KINDS))
+            raise SettingError(f"no node is of kind {quote(kind)}; this model's kinds are {', '.join(map(quote, kinds))}")
+        return found
 
     @property
     def graph(self) -> networkx.DiGraph:
