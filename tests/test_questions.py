@@ -357,3 +357,13 @@ def test_on_yes_no_causes_the_leading_probability_is_the_top_posterior(knee_mode
                                                                        data: st.DataObject) -> None:
     dx = knee_model.diagnose(data.draw(knee_answers(knee_model)))
     assert dx.leading_probability == dx.ranked_causes[0][1]
+
+
+@pytest.mark.parametrize(("field", "value", "words"), [
+    ("confidence", 2, r"confidence must be a probability in \(0, 1\], got 2"),
+    ("min_gain", "x", r"min_gain must be a finite number >= 0 \(bits\), got 'x'"),
+    ("screen_red_flags", "yes", r"screen_red_flags must be true or false, got 'yes'"),
+])
+def test_settings_made_by_hand_are_checked_as_diagnoses_overrides_are(field: str, value: object, words: str) -> None:
+    with pytest.raises(kneebayes.SettingError, match=words):
+        kneebayes.Settings(**{field: value})   # type: ignore[arg-type]

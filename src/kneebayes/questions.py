@@ -71,6 +71,14 @@ class Settings(InterviewSettings):
 
     screen_red_flags: bool = True
 
+    def __post_init__(self) -> None:
+        # Checked where made, as diagnose's overrides are: a Settings built by hand reaches worth_asking and the
+        # stopping rule, where a text min_gain was a TypeError from a comparison
+        from .settings import check_setting   # here: settings imports this module
+
+        for name in ("confidence", "cost_weight", "min_gain", "screen_red_flags"):
+            check_setting(name, getattr(self, name))
+
 
 @dataclass(frozen=True, init=False)
 class Question:
