@@ -95,3 +95,11 @@ def test_it_is_a_public_name() -> None:
 def test_a_weight_past_the_largest_float_is_an_evidence_error_not_an_overflow() -> None:
     with pytest.raises(EvidenceError, match=r"weight of state 'yes' must be a finite number >= 0, got a number past"):
         Likelihood(yes=10**400, no=1)
+
+
+def test_ratio_and_vector_of_a_state_it_does_not_name_say_which_states_it_has() -> None:
+    soft = Likelihood(yes=3, no=1)
+    with pytest.raises(EvidenceError, match=r"'maybe' is no state of this likelihood; its states are 'yes', 'no'"):
+        soft.ratio("maybe", "no")
+    with pytest.raises(EvidenceError, match="'a' is no state of this likelihood"):
+        soft.vector(("a", "b"))

@@ -146,8 +146,15 @@ class Likelihood(Mapping[str, float]):
         >>> Likelihood(yes=1, no=4).ratio("yes", "no")
         0.25
         """
-        top, bottom = self._weights[state], self._weights[other]
+        top, bottom = self._weight_of(state), self._weight_of(other)
         return math.inf if bottom == 0 else top / bottom
+
+    def _weight_of(self, state: str) -> float:
+        found = self._weights.get(state)
+        if found is None:
+            raise EvidenceError(f"{quote(state)} is no state of this likelihood; its states are "
+                                f"{', '.join(map(quote, self._weights))}")
+        return found
 
     def favoured(self) -> str | None:
         """The one state with the largest weight, or None when several share it (the answer leans nowhere).
@@ -177,7 +184,7 @@ class Likelihood(Mapping[str, float]):
         [1.0, 0.25]
         """
         top = max(self._weights.values())
-        return [self._weights[s] / top for s in states]
+        return [self._weight_of(s) / top for s in states]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form: ``{"likelihood": {state: weight}, "label": ...}`` (read back by :meth:`from_dict`).
