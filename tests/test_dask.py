@@ -347,3 +347,20 @@ def test_without_dask_a_sweep_names_the_extra_to_install() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "pip install 'kneebayes[dask]'" in result.stdout
+
+
+def test_a_sweep_of_more_variants_than_its_limit_is_refused_before_any_is_compiled(knee_model, monkeypatch) -> None:
+    monkeypatch.setattr(kneebayes.dask, "MAX_VARIANTS", 3)
+    compiled = []
+    monkeypatch.setattr(kneebayes.Model, "with_parameters", lambda self, change: compiled.append(change) or self)
+    with pytest.raises(kneebayes.SettingError, match=r"the number of changes must be from 0 to 3 "
+                                                     r"\(kneebayes\.dask\.MAX_VARIANTS\), got 4"):
+        kneebayes.dask.sweep(knee_model, [{}] * 4, pd.DataFrame({"limping": ["yes"]}))
+    assert compiled == []
+
+
+def test_a_sweep_whose_result_would_pass_its_memory_limit_is_refused_before_it_runs(knee_model, monkeypatch) -> None:
+    monkeypatch.setattr(kneebayes.dask, "SWEEP_MEMORY", 1000)
+    with pytest.raises(kneebayes.SettingError, match=r"variants x cases=20 would need about .* the limit is 1,000 bytes "
+                                                     r"\(kneebayes\.dask\.SWEEP_MEMORY\)"):
+        kneebayes.dask.sweep(knee_model, [{}, {}], pd.DataFrame({"limping": ["yes"] * 10}), scheduler="synchronous")

@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import EvidenceError, ParameterError, quote
 from .extras import require
+from .research.checks import check_count, check_memory
 
 if TYPE_CHECKING:
     import dask.dataframe
@@ -64,6 +65,11 @@ PARTITION_ROWS = 100_000
 
 #: The two columns ``sweep`` puts before the diagnosis: the index in ``changes`` and the frame's index label.
 SWEEP_COLUMNS = ("variant", "case")
+#: The most variants a sweep takes: each compiles its model on the client before anything runs (the knee's take
+#: about 40 ms each: 10,000 are seven minutes); read at each call.
+MAX_VARIANTS = 10_000
+#: The most memory, in bytes, a sweep's result may take (4 GiB): it is gathered on the client; read at each call.
+SWEEP_MEMORY = 4 << 30
 
 _CHANGES_HELP = "changes must be a list of parameter changes, each a dict {address: value} as with_parameters takes"
 
@@ -118,7 +124,9 @@ def sweep(model: Model, changes: Sequence[Mapping[str, Any]], frame: pd.DataFram
     1,000 variants of 10,000 cases is about 0.8 GB): only this result comes
     back to the client, at the end, and gathering it briefly takes twice
     that. For more, write each variant out from the Dask DataFrame of
-    :func:`diagnose_frame` instead.
+    :func:`diagnose_frame` instead. A sweep of more than ``MAX_VARIANTS``
+    changes (10,000), or whose result would pass ``SWEEP_MEMORY`` (4 GiB),
+    is refused with a SettingError before anything is compiled or run.
 
     >>> import pandas as pd, kneebayes
     >>> from kneebayes.dask import sweep
@@ -140,8 +148,12 @@ def sweep(model: Model, changes: Sequence[Mapping[str, Any]], frame: pd.DataFram
     """
     dd = _dataframe()
     pd = require("pandas", feature="kneebayes.dask.sweep")
+    if isinstance(changes, (list, tuple)):   # before any is compiled (the type is checked with the items below)
+        check_count(len(changes), "the number of changes", MAX_VARIANTS, minimum=0,
+                    limit_name="kneebayes.dask.MAX_VARIANTS")
     variants = _variants(model, changes)
     options = _options(triage, next_question, explain, keep)
+    rows = len(frame) if isinstance(frame, pd.DataFrame) else None
     if isinstance(frame, pd.DataFrame):
         if not isinstance(partition_rows, int) or isinstance(partition_rows, bool) or partition_rows < 1:
             raise TypeError(f"partition_rows must be a positive whole number, got {quote(partition_rows)}")
@@ -157,6 +169,9 @@ def sweep(model: Model, changes: Sequence[Mapping[str, Any]], frame: pd.DataFram
                                 f"adds; rename it before the sweep")
     meta.insert(0, "case", pd.Series(meta.index.to_flat_index(), index=meta.index, dtype=meta.index.dtype))
     meta.insert(0, "variant", pd.Series([], index=meta.index, dtype="int64"))
+    if rows is not None:   # a pandas frame's rows are known: the gathered result must fit SWEEP_MEMORY
+        check_memory(len(variants) * rows, 8 * len(meta.columns), limit=SWEEP_MEMORY,
+                     limit_name="kneebayes.dask.SWEEP_MEMORY", name="variants x cases", what="result row")
     if not variants:
         return meta.reset_index(drop=True)
     parts = [frame.map_partitions(_variant_part, _shipped(changed), k, options, meta=meta, clear_divisions=True)
