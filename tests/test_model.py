@@ -476,3 +476,8 @@ def test_a_kind_no_node_has_is_empty_when_standard_and_refused_with_the_kinds_ot
     import kneebayes
 
     assert kneebayes.load_bif(path, targets=["Rain"]).nodes_of_kind("risk_factor") == ()
+
+
+def test_diff_with_something_that_is_no_model_is_a_type_error_saying_what_it_compares(knee_model: Model) -> None:
+    with pytest.raises(TypeError, match="diff compares this model with another Model, not int"):
+        knee_model.diff(5)   # type: ignore[arg-type]

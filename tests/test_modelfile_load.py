@@ -573,3 +573,12 @@ def test_duplicate_key_at_top_level_names_the_key(tmp_path: Path) -> None:
 def test_problem_without_location_prints_only_file_and_message() -> None:
     assert str(Problem("m.yaml", "bad")) == "m.yaml: bad"
     assert str(Problem("m.yaml", "bad", node="n", field="f", line=3)) == "m.yaml:3: node 'n': field 'f': bad"
+
+
+@pytest.mark.parametrize("path", [None, 5])
+def test_a_path_that_is_no_path_is_a_type_error_naming_what_it_must_be(path: object) -> None:
+    with pytest.raises(TypeError, match=r"path must be a model file's path \(str or Path\), not "):
+        kneebayes.check_model_file(path)   # type: ignore[arg-type]
+    if path is not None:   # load_model(None) is the packaged model
+        with pytest.raises(TypeError, match=r"path must be a model file's path \(str or Path\), not int"):
+            kneebayes.load_model(path)   # type: ignore[arg-type]

@@ -173,3 +173,8 @@ def test_the_sensitivity_table_shows_itself_as_html_and_draws_its_tornado() -> N
     assert frame._repr_html_() == sensitivity_html(frame)
     assert frame.iloc[0]["address"] in frame._repr_html_()
     assert isinstance(frame.tornado(top=5), Figure)
+
+
+def test_sensitivity_of_something_that_is_no_model_is_a_type_error_saying_what_it_takes() -> None:
+    with pytest.raises(TypeError, match=r"the first argument must be a kneebayes Model .* not NoneType"):
+        kneebayes.sensitivity(None, {}, "meniscal_injury")   # type: ignore[arg-type]

@@ -491,6 +491,8 @@ class Model:
         >>> print(model.diff(model.with_parameters({"bakers_cyst.leak": (0.3, (0.2, 0.4))}))[0])
         bakers_cyst.leak: 0.04 -> 0.3 (moved 1.13 widths of its old range [0.01, 0.24]; left it)
         """
+        if not isinstance(other, Model):
+            raise TypeError(f"diff compares this model with another Model, not {type(other).__name__}")
         return diff(self._spec, other.spec)
 
     def save(self, path: str | Path) -> Path:

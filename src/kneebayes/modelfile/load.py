@@ -15,6 +15,7 @@ is :mod:`.format`; the checks shared with ``with_parameters`` are
 from __future__ import annotations
 
 from collections.abc import Mapping
+import os
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,8 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
 
 def _read(path: str | Path) -> tuple[ModelSpec | None, list[Problem]]:
     # MAX_MODEL_FILE_BYTES is looked up here at each call, so a caller (a test) may lower it on this module.
+    if not isinstance(path, (str, os.PathLike)):   # pathlib's own TypeError names no argument
+        raise TypeError(f"path must be a model file's path (str or Path), not {type(path).__name__}")
     data, problems = read_data(path, MAX_MODEL_FILE_BYTES)
     if problems:
         return None, problems

@@ -48,6 +48,11 @@ MAX_POINTS = 10_000
 
 def _resolve(model: Model, evidence: EvidenceLike | None, cause: str, state: str | None) -> tuple[dict[str, str], int, int, float]:
     """Check evidence, cause and state; return the evidence, node and state indices and the base posterior."""
+    from ..model import Model   # here: model imports research modules (an import cycle)
+
+    if not isinstance(model, Model):
+        raise TypeError(f"the first argument must be a kneebayes Model (kneebayes.load_model() or load_bif(...)), "
+                        f"not {type(model).__name__}")
     net = model.network
     if not isinstance(cause, str) or cause not in net.index:
         raise UnknownNodeError(cause, net.names, what="cause")
