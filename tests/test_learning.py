@@ -650,3 +650,8 @@ def test_a_column_whose_numbers_are_partly_ranged_is_kept_and_named_in_a_warning
     kept = result.model.parameters["B.table[A=a0][yes]"]
     assert kept.value == 0.6 and not kept.data                    # as written, and said so
     assert result.model.parameters["B.table[A=a1][yes]"].data     # the bare column next to it is learned
+
+
+def test_progress_that_is_no_bool_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match=r"progress must be None \(automatic\), True or False, got str 'yes'"):
+        learn(kneebayes.load_model(), pd.DataFrame({"limping": ["yes"]}), name="x", date=DATE, progress="yes")

@@ -481,3 +481,18 @@ def test_a_kind_no_node_has_is_empty_when_standard_and_refused_with_the_kinds_ot
 def test_diff_with_something_that_is_no_model_is_a_type_error_saying_what_it_compares(knee_model: Model) -> None:
     with pytest.raises(TypeError, match="diff compares this model with another Model, not int"):
         knee_model.diff(5)   # type: ignore[arg-type]
+
+
+def test_changing_a_number_keeps_the_import_report(tmp_path: Path) -> None:
+    import warnings
+
+    import kneebayes
+
+    path = tmp_path / "rain.bif"    # a column summing to 1 within the import tolerance, not within 1e-9: renormalised
+    path.write_text("network rain {}\nvariable Rain { type discrete [ 2 ] { yes, no }; }\n"
+                    "probability ( Rain ) { table 0.2, 0.8000001; }\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kneebayes.RenormalisedWarning)
+        model = kneebayes.load_bif(path, targets=["Rain"])
+    assert len(model.import_report) == 1
+    assert model.with_parameters({"Rain.prior[yes]": 0.3}).import_report == model.import_report

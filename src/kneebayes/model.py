@@ -475,7 +475,7 @@ class Model:
         """
         # the same targets in the same order: an imported network names its own, which kind alone cannot tell
         return Model(with_parameters(self._spec, changes), targets=self._targets.ids, joint_limit=self._joint_limit,
-                     memory_budget=self._memory_budget)
+                     import_report=self._import_report, memory_budget=self._memory_budget)   # as learning keeps it
 
     def diff(self, other: Model) -> list[ParameterChange]:
         """The numbers that differ between this model and ``other``, by address, each with this model's range.

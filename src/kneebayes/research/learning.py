@@ -85,6 +85,7 @@ from ..modelfile.schema import DataRecord, NoisyOr
 from ..network.compiled import CompiledNetwork, Component, compile_network
 from ..network.table_gradient import table_gradient
 from ..progress import Progress
+from .checks import check_progress
 from .draws import flat_values, spec_with_numbers
 from .learning_counts import Counts, case_layout, counts
 from .learning_frame import code_frame, sample
@@ -204,6 +205,7 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
     (True, True)
     """
     when = _checked(name, max_iterations, tolerance, prior, date)
+    progress = check_progress(progress)
     if not isinstance(accelerate, bool):
         raise SettingError(f"accelerate must be True or False, got {quote(accelerate)}")
     spec = model.spec
