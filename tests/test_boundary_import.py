@@ -771,16 +771,27 @@ def _wide_table(tmp_path: Path, parents: int) -> Path:
     return path
 
 
-def test_a_table_whose_numbers_would_pass_the_memory_budget_is_refused_before_it_is_built(tmp_path: Path) -> None:
-    path = _wide_table(tmp_path, 14)      # 32,768 numbers: about 10 MB as a model, past a 1 MiB budget
+def test_a_table_larger_than_the_memory_budget_is_refused_before_any_number_is_built(tmp_path: Path) -> None:
+    path = _wide_table(tmp_path, 14)      # 32,768 numbers: a 256 KiB table, past a 128 KiB budget
     tracemalloc.start()
     try:
-        with pytest.raises(kneebayes.IntractableError, match=r"importing keeps every number .* 32,768 in the table of 'C'"):
-            kneebayes.load_bif(path, targets=["P0"], memory_budget=2**20)
+        with pytest.raises(kneebayes.IntractableError, match=r"over 15 variables \(C, P0, .* of at least 256\.0 KiB, "
+                                                               r"past the memory budget of 128\.0 KiB"):
+            kneebayes.load_bif(path, targets=["P0"], memory_budget=2**17)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     assert peak < 5e6      # the file read and its numbers parsed; no Parameter built
+
+
+def test_a_file_whose_numbers_would_pass_the_import_limit_is_refused_naming_its_largest_table(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kneebayes.interop import build
+
+    monkeypatch.setattr(build, "IMPORT_MEMORY", 2**20)     # 1 MiB; the table's numbers take about 7 as a model
+    with pytest.raises(InputFileError, match=r"has 32,768 numbers in the table of 'C' alone; its numbers would take "
+                                             r"about .* GiB as a model .* past the limit of"):
+        kneebayes.load_bif(_wide_table(tmp_path, 14), targets=["P0"])
 
 
 def test_columns_share_their_parent_states_and_equal_numbers_one_parameter(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import QUOTE_LIMIT, IntractableError, InvalidStateError, KneeBayesError, ModelFileError, Problem, UnknownNodeError, quote
+from ..errors import QUOTE_LIMIT, InputFileError, IntractableError, InvalidStateError, KneeBayesError, ModelFileError, Problem, UnknownNodeError, quote
 from ..model import Model
 from ..modelfile.format import NODE_ID
 from ..modelfile.schema import ModelSpec, NodeSpec, Parameter, Prior, Table, TableColumn, implicit_normal_state
@@ -238,23 +238,30 @@ def _parents_first(variables: list[ParsedVariable], problems: Problems) -> list[
 #: one), and a column with its tuples. Measured on MILDEW (547,000 cells): 175 bytes a cell in all.
 CELL_BYTES = 200
 COLUMN_BYTES = 200
+#: The most memory, in bytes, an imported file's numbers may take as a model (1 GiB); read at each call.
+IMPORT_MEMORY = 1 << 30
 
 
 def _check_size(order: Sequence[ParsedVariable], by_name: Mapping[str, ParsedVariable], options: ImportOptions) -> None:
-    """Refuse, before anything is built, a file whose numbers would take more than the memory budget as a model:
-    a table of a million columns is a few megabytes of text and gigabytes of Python objects."""
-    total, largest, at = 0.0, -1.0, order[0] if order else None
+    """Refuse, before anything is built, a file whose numbers the model could not hold: a table past the memory
+    budget (the engine would need it whole: IntractableError), or numbers past ``IMPORT_MEMORY`` as Python
+    objects (InputFileError). A table of a million columns is a few megabytes of text and gigabytes of objects."""
+    total, largest, at = 0.0, -1, None
     for var in order:
         columns = math.prod(len(by_name[p].states) for p in var.parents)
-        size = columns * (COLUMN_BYTES + 8.0 * (len(var.parents) + len(var.states)) + CELL_BYTES * len(var.states))
-        total += size
-        if size > largest:
-            largest, at = size, var
-    if total > options.memory_budget and at is not None:
-        cells = len(at.states) * math.prod(len(by_name[p].states) for p in at.parents)
-        raise IntractableError(options.name, (at.name, *at.parents), total, options.memory_budget,
-                               advice=f"a larger memory_budget (importing keeps every number with its provenance, "
-                                      f"about {CELL_BYTES} bytes each: {cells:,} in the table of {quote(at.name)})")
+        cells = columns * len(var.states)
+        total += columns * (COLUMN_BYTES + 8.0 * (len(var.parents) + len(var.states))) + CELL_BYTES * cells
+        if cells > largest:
+            largest, at = cells, var
+    if at is not None and 8.0 * largest > options.memory_budget:
+        # every clique that holds this table is at least as large: "at least" its own size
+        raise IntractableError(options.name, (at.name, *at.parents), 8.0 * largest, options.memory_budget,
+                               at_least=True, advice="a larger memory_budget: the table itself passes it")
+    if at is not None and total > IMPORT_MEMORY:
+        raise InputFileError(options.source, f"has {largest:,} numbers in the table of {quote(at.name)} alone; its "
+                             f"numbers would take about {total / 2**30:.1f} GiB as a model (about {CELL_BYTES} bytes "
+                             f"each, with their provenance), past the limit of {IMPORT_MEMORY / 2**30:.1f} GiB "
+                             f"(kneebayes.interop.build.IMPORT_MEMORY)", "network file")
 
 
 def _column_defect(col: np.ndarray, states: tuple[str, ...], tolerance: float, flagged: bool) -> str | None:

@@ -159,10 +159,11 @@ def from_pgmpy(network: Any, targets: Sequence[str], askable: Iterable[str] | No
     negative numbers raises ModelFileError naming node and column.
 
     ``memory_budget`` (bytes, default 1 GiB) caps the largest table exact
-    inference may build; past it, IntractableError names the clique. It
-    caps the imported numbers too (about 200 bytes each as a model, with
-    their provenance): a file whose tables would pass it is refused, naming
-    the largest, before any is built.
+    inference may build; past it, IntractableError names the clique. A
+    file's table larger than the budget is refused before anything is
+    built, and so is a file whose numbers would take more than
+    ``kneebayes.interop.build.IMPORT_MEMORY`` (1 GiB) as a model
+    (InputFileError; about 200 bytes a number, with its provenance).
 
     Needs pgmpy (the ``interop`` extra):
 
