@@ -822,3 +822,17 @@ def test_every_keyword_of_from_pgmpy_is_taken_by_load_bif(tiny: Path) -> None:
     assert len(keywords) == 8
     for p in keywords:
         kneebayes.load_bif(tiny, targets=["Rain"], **{p.name: p.default})
+
+
+def test_an_xmlbif_decision_node_is_refused_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "decision.xml"
+    path.write_text('<?xml version="1.0"?>\n<BIF VERSION="0.3"><NETWORK><NAME>d</NAME>'
+                    '<VARIABLE TYPE="nature"><NAME>A</NAME><OUTCOME>yes</OUTCOME><OUTCOME>no</OUTCOME></VARIABLE>'
+                    '<VARIABLE TYPE="decision"><NAME>D</NAME><OUTCOME>go</OUTCOME><OUTCOME>stay</OUTCOME></VARIABLE>'
+                    '<DEFINITION><FOR>A</FOR><TABLE>0.5 0.5</TABLE></DEFINITION>'
+                    '<DEFINITION><FOR>D</FOR><GIVEN>A</GIVEN><TABLE>0.5 0.5 0.5 0.5</TABLE></DEFINITION>'
+                    '</NETWORK></BIF>\n', encoding="utf-8")
+    with pytest.raises(ModelFileError) as info:
+        kneebayes.load_network(path, targets=["A"])
+    assert [p.message for p in info.value.problems] == [
+        "is a decision node (TYPE='decision'); kneebayes reads chance nodes (TYPE=\"nature\") only"]

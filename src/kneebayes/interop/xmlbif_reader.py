@@ -5,7 +5,8 @@ Read: a root element holding one ``<NETWORK>`` with one ``<NAME>``, its
 elements) and its ``<DEFINITION>`` elements (``<FOR>`` the variable,
 ``<GIVEN>`` each parent in order, one ``<TABLE>`` of blank-separated numbers
 listing the variable's own states fastest, as pgmpy reads it). Other
-elements and attributes, such as ``<PROPERTY>``, are ignored.
+elements and attributes, such as ``<PROPERTY>``, are ignored, but for a
+variable's ``TYPE``.
 
 Refused, naming node and element where known (one
 :class:`~kneebayes.errors.ModelFileError` listing every problem found): any
@@ -13,7 +14,8 @@ Refused, naming node and element where known (one
 laughs") cannot happen; XML that is not well-formed; elements nested deeper
 than XMLBIF nests; no ``<NETWORK>`` or several, and a network without one
 non-empty ``<NAME>``; a variable without a name, without states, with an
-empty state, or declared twice; a network without variables; a definition
+empty state, declared twice, or whose ``TYPE`` is not ``nature`` (a decision
+or utility node); a network without variables; a definition
 without ``<FOR>``, for an undeclared variable, or a second one for a
 variable; an unknown, repeated or self parent; a definition without exactly
 one ``<TABLE>``, a value that is not a number, a table with the wrong number
@@ -69,6 +71,7 @@ def read_xmlbif(text: str, source: str) -> list[ParsedVariable]:
     stack: list[Any] = []
     leaves: list[tuple[str, str | None]] = []   # (tag, text) of the children of the NETWORK child being read
     variables: list[list[tuple[str, str | None]]] = []
+    kinds: list[str | None] = []   # each VARIABLE's TYPE attribute (nature, decision, utility), if any
     definitions: list[list[tuple[str, str | None]]] = []
     network_names: list[str | None] = []
     networks = 0
@@ -96,6 +99,7 @@ def read_xmlbif(text: str, source: str) -> list[ParsedVariable]:
             elif depth == 3 and in_network:
                 if elem.tag == "VARIABLE":
                     variables.append(list(leaves))
+                    kinds.append(elem.get("TYPE"))
                 elif elem.tag == "DEFINITION":
                     definitions.append(list(leaves))
                 elif elem.tag == "NAME":
@@ -128,6 +132,10 @@ def read_xmlbif(text: str, source: str) -> list[ParsedVariable]:
         if name is None:
             problems.add(f"VARIABLE number {i + 1} has no <NAME> (or several, or an empty one)", field="VARIABLE")
             continue
+        kind = kinds[i]
+        if kind is not None and kind.strip().lower() != "nature":
+            problems.add(f"is a {short(kind.strip())} node (TYPE={quote(kind)}); kneebayes reads chance nodes "
+                         f"(TYPE=\"nature\") only", node=name, field="VARIABLE")   # declared all the same below
         outcomes = [t for tag, t in children if tag == "OUTCOME"]
         if not outcomes:
             problems.add("has no <OUTCOME> (state)", node=name, field="OUTCOME")
