@@ -582,3 +582,14 @@ def test_a_path_that_is_no_path_is_a_type_error_naming_what_it_must_be(path: obj
     if path is not None:   # load_model(None) is the packaged model
         with pytest.raises(TypeError, match=r"path must be a model file's path \(str or Path\), not int"):
             kneebayes.load_model(path)   # type: ignore[arg-type]
+
+
+def test_a_number_yaml_reads_as_text_is_named_with_how_to_write_it(tmp_path: Path) -> None:
+    text = default_model_path().read_text(encoding="utf-8")
+    written = re.search(r"value: (0\.\d+)\n", text)
+    assert written is not None
+    path = tmp_path / "knee.yaml"
+    path.write_text(text.replace(written.group(0), "value: 1e-3\n", 1), encoding="utf-8")
+    (problem,) = check_model_file(path)
+    assert problem.message.startswith("unknown verbal term '1e-3'; the scale has: certain (1)")
+    assert problem.message.endswith("; as a number, write 0.001 (YAML reads 1e-3 as text)")

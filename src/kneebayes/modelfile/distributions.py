@@ -29,7 +29,16 @@ def _value(reader: FieldReader, raw: object, *, node: str, field: str, line: int
     got = probability(raw, reader.scale)
     if got is NotAProbability.UNKNOWN_TERM:
         terms = ", ".join(f"{t} ({v:g})" for t, v in reader.scale.items()) or "none (the file has no scale)"
-        reader.problem(f"unknown verbal term {quote(raw)}; the scale has: {terms}", node=node, field=field, line=line)
+        hint = ""
+        if isinstance(raw, str):
+            try:   # YAML 1.1 reads 1e-3 (no dot) as text: say how to write it as a number
+                number = float(raw)
+            except ValueError:
+                number = math.nan
+            if 0.0 <= number <= 1.0:
+                hint = f"; as a number, write {number!r} (YAML reads {raw} as text)"
+        reader.problem(f"unknown verbal term {quote(raw)}; the scale has: {terms}{hint}", node=node, field=field,
+                       line=line)
     elif got is NotAProbability.NOT_A_NUMBER:
         reader.problem(f"expected a probability (a number in [0, 1] or a scale word), got {quote(raw)}", node=node,
                        field=field, line=line)
