@@ -336,6 +336,16 @@ def test_check_a_valid_file_prints_ok(tmp_path: Path) -> None:
     assert result.stdout.strip() == f"{path}: OK"
 
 
+@pytest.mark.parametrize("command", [["check"], ["claims", "--model"]], ids=["check", "claims"])
+def test_check_and_claims_of_a_network_file_say_they_read_model_files(tmp_path: Path, command: list[str]) -> None:
+    path = tmp_path / "rain.bif"
+    path.write_text("network rain {}\nvariable Rain { type discrete [ 2 ] { yes, no }; }\n"
+                    "probability ( Rain ) { table 0.2, 0.8; }\n", encoding="utf-8")
+    result = run(*command, str(path))
+    assert result.returncode == 2
+    assert f"'{path}' is a network file;" in result.stderr and "model files (YAML)" in result.stderr
+
+
 # -- claims --------------------------------------------------------------------------------
 
 
