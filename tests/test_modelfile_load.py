@@ -593,3 +593,8 @@ def test_a_number_yaml_reads_as_text_is_named_with_how_to_write_it(tmp_path: Pat
     (problem,) = check_model_file(path)
     assert problem.message.startswith("unknown verbal term '1e-3'; the scale has: certain (1)")
     assert problem.message.endswith("; as a number, write 0.001 (YAML reads 1e-3 as text)")
+
+
+def test_an_empty_path_says_it_is_empty_not_a_folder() -> None:
+    (problem,) = check_model_file("")
+    assert str(problem) == "(no path): the model file's path is empty; give a file's path, or none for the packaged model"

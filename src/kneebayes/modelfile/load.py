@@ -108,6 +108,9 @@ def _read(path: str | Path) -> tuple[ModelSpec | None, list[Problem]]:
     # MAX_MODEL_FILE_BYTES is looked up here at each call, so a caller (a test) may lower it on this module.
     if not isinstance(path, (str, os.PathLike)):   # pathlib's own TypeError names no argument
         raise TypeError(f"path must be a model file's path (str or Path), not {type(path).__name__}")
+    if not str(path).strip():   # Path("") is the current folder: "is a folder" would puzzle
+        return None, [Problem("(no path)", "the model file's path is empty; give a file's path, or none for the "
+                                           "packaged model")]
     data, problems = read_data(path, MAX_MODEL_FILE_BYTES)
     if problems:
         return None, problems
