@@ -836,3 +836,14 @@ def test_an_xmlbif_decision_node_is_refused_naming_it(tmp_path: Path) -> None:
         kneebayes.load_network(path, targets=["A"])
     assert [p.message for p in info.value.problems] == [
         "is a decision node (TYPE='decision'); kneebayes reads chance nodes (TYPE=\"nature\") only"]
+
+
+def test_several_problems_of_a_pgmpy_network_are_headed_by_its_source_not_a_model_file() -> None:
+    from pgmpy.factors.discrete import TabularCPD
+    from pgmpy.models import DiscreteBayesianNetwork
+
+    network = DiscreteBayesianNetwork([("A", "B")])
+    network.add_cpds(TabularCPD("A", 2, [[0.5], [0.5]]),
+                     TabularCPD("B", 2, [[math.nan, math.nan], [0.5, 0.5]], evidence=["A"], evidence_card=[2]))
+    with pytest.raises(ModelFileError, match=r"^2 problems in 'pgmpy model':\n  - pgmpy model: node 'B'"):
+        kneebayes.from_pgmpy(network, targets=["A"])

@@ -255,7 +255,7 @@ def test_model_file_error_lists_every_problem(tmp_path: Path) -> None:
     problems = info.value.problems
     assert len(problems) == 7
     text = str(info.value)
-    assert text.startswith("7 problems in the model file:")
+    assert text.startswith(f"7 problems in '{path}':")
     for p in problems:
         assert str(p) in text
 

@@ -146,7 +146,10 @@ class ModelFileError(KneeBayesError, ValueError):
             shown = [f"  - {p}" for p in self.problems[:MAX_LISTED]]
             if len(self.problems) > MAX_LISTED:
                 shown.append(f"  ... and {len(self.problems) - MAX_LISTED} more (see .problems)")
-            text = f"{len(self.problems)} problems in the model file:\n" + "\n".join(shown)
+            files = {p.file for p in self.problems}
+            # the file they share (a network imported from pgmpy is no file: its source names it), else generic
+            where = quote(files.pop(), PATH_LIMIT) if len(files) == 1 else "the model file"
+            text = f"{len(self.problems)} problems in {where}:\n" + "\n".join(shown)
         super().__init__(text)
 
 
