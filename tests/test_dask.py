@@ -315,8 +315,16 @@ def test_sweep_refuses_a_kept_column_named_like_one_it_adds(knee_model, cases) -
 
 
 def test_sweep_refuses_partition_rows_below_one(knee_model, cases) -> None:
-    with pytest.raises(TypeError, match="partition_rows must be a positive whole number, got 0"):
+    with pytest.raises(kneebayes.SettingError, match="partition_rows must be from 1 to .*, got 0"):
         sweep(knee_model, [{}], cases, keep=["patient_id", "visit"], partition_rows=0)
+
+
+def test_sweep_refuses_an_unknown_scheduler_before_anything_runs(knee_model, cases, monkeypatch) -> None:
+    compiled = []
+    monkeypatch.setattr(kneebayes.Model, "with_parameters", lambda self, change: compiled.append(change) or self)
+    with pytest.raises(kneebayes.SettingError, match=r"scheduler must be one of 'threads', .* got 'bogus'"):
+        sweep(knee_model, [{}], cases, keep=["patient_id", "visit"], scheduler="bogus")
+    assert compiled == []
 
 
 # -- staying light --------------------------------------------------------------------------------

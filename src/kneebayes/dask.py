@@ -47,7 +47,7 @@ import math
 from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .errors import EvidenceError, ParameterError, quote
+from .errors import EvidenceError, ParameterError, SettingError, quote
 from .extras import require
 from .research.checks import check_count, check_memory
 
@@ -65,6 +65,8 @@ PARTITION_ROWS = 100_000
 
 #: The two columns ``sweep`` puts before the diagnosis: the index in ``changes`` and the frame's index label.
 SWEEP_COLUMNS = ("variant", "case")
+#: The schedulers ``sweep`` names (Dask's own names for its local schedulers).
+SCHEDULERS = ("threads", "threading", "processes", "multiprocessing", "synchronous", "single-threaded", "sync")
 #: The most variants a sweep takes: each compiles its model on the client before anything runs (the knee's take
 #: about 40 ms each: 10,000 are seven minutes); read at each call.
 MAX_VARIANTS = 10_000
@@ -148,6 +150,9 @@ def sweep(model: Model, changes: Sequence[Mapping[str, Any]], frame: pd.DataFram
     """
     dd = _dataframe()
     pd = require("pandas", feature="kneebayes.dask.sweep")
+    if scheduler is not None and scheduler not in SCHEDULERS:   # dask would say so only once the graph runs
+        raise SettingError(f"scheduler must be one of {', '.join(map(quote, SCHEDULERS))} or None (Dask's "
+                           f"configured one), got {quote(scheduler)}")
     if isinstance(changes, (list, tuple)):   # before any is compiled (the type is checked with the items below)
         check_count(len(changes), "the number of changes", MAX_VARIANTS, minimum=0,
                     limit_name="kneebayes.dask.MAX_VARIANTS")
@@ -155,8 +160,7 @@ def sweep(model: Model, changes: Sequence[Mapping[str, Any]], frame: pd.DataFram
     options = _options(triage, next_question, explain, keep)
     rows = len(frame) if isinstance(frame, pd.DataFrame) else None
     if isinstance(frame, pd.DataFrame):
-        if not isinstance(partition_rows, int) or isinstance(partition_rows, bool) or partition_rows < 1:
-            raise TypeError(f"partition_rows must be a positive whole number, got {quote(partition_rows)}")
+        check_count(partition_rows, "partition_rows", 2**62)   # TypeError for a non-int, SettingError below 1
         parts = max(1, math.ceil(len(frame) / partition_rows))
         with _dask().config.set({"dataframe.convert-string": False}):   # kept text keeps the caller's dtype
             frame = dd.from_pandas(frame, npartitions=parts, sort=False)
