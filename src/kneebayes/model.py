@@ -325,7 +325,8 @@ class Model:
         found = tuple(n.id for n in self._nodes if n.kind == kind)
         if not found and kind not in KNOWN_KINDS:
             kinds = sorted({n.kind for n in self._nodes} | set(KNOWN_KINDS))
-            raise SettingError(f"no node is of kind {quote(kind)}; this model's kinds are {', '.join(map(quote, kinds))}")
+            raise SettingError(f"no node is of kind {quote(kind)}; this model's kinds are "
+                               f"{', '.join(map(quote, kinds))}")
         return found
 
     @property
@@ -508,8 +509,8 @@ class Model:
         named = network_format(path) if isinstance(path, (str, Path)) else None
         if named is not None:
             article = "an" if named.startswith("x") else "a"
-            raise InputFileError(str(path), f"has the suffix of {article} {named.upper()} network file, but a model file is "
-                                 f"YAML: name it .yaml, or write the network with to_{named}", "output file")
+            raise InputFileError(str(path), f"has the suffix of {article} {named.upper()} network file, but a model "
+                                 f"file is YAML: name it .yaml, or write the network with to_{named}", "output file")
         return save(self._spec, path)
 
     def posterior_intervals(self, evidence: EvidenceLike | None = None, *, draws: int = 10_000, seed: int | None = 0,

@@ -14,8 +14,8 @@ def run_check(args: argparse.Namespace) -> int:
     """``kneebayes check [PATH]``: every problem in the model file (default: the packaged one); 1 if there are any."""
     path = args.path if args.path is not None else default_model_path()
     if is_network(args.path):   # a BIF, XMLBIF or XDSL file is no model file: say so, not "not a YAML mapping"
-        raise KneeBayesError(f"{quote(str(path), PATH_LIMIT)} is a network file; kneebayes check reads model files (YAML). Its "
-                             f"problems show when it loads: kneebayes nodes --model {path} --targets ...")
+        raise KneeBayesError(f"{quote(str(path), PATH_LIMIT)} is a network file; kneebayes check reads model files "
+                             f"(YAML). Its problems show when it loads: kneebayes nodes --model {path} --targets ...")
     problems = check_model_file(path)
     for p in problems:
         print(p)
@@ -26,7 +26,8 @@ def run_check(args: argparse.Namespace) -> int:
 def run_claims(args: argparse.Namespace) -> int:
     """``kneebayes claims``: each of the article's claims kept in the model file, held or not; 1 if any fails."""
     if is_network(args.model):
-        raise KneeBayesError(f"{quote(args.model, PATH_LIMIT)} is a network file; claims are kept in model files (YAML) only")
+        raise KneeBayesError(f"{quote(args.model, PATH_LIMIT)} is a network file; claims are kept in model files "
+                             "(YAML) only")
     report = load_model(args.model).check_claims()
     print(report)
     return 0 if report.all_held else 1

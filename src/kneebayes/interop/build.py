@@ -26,7 +26,17 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import QUOTE_LIMIT, InputFileError, IntractableError, InvalidStateError, KneeBayesError, ModelFileError, Problem, UnknownNodeError, quote
+from ..errors import (
+    QUOTE_LIMIT,
+    InputFileError,
+    IntractableError,
+    InvalidStateError,
+    KneeBayesError,
+    ModelFileError,
+    Problem,
+    UnknownNodeError,
+    quote,
+)
 from ..model import Model
 from ..modelfile.format import NODE_ID
 from ..modelfile.schema import ModelSpec, NodeSpec, Parameter, Prior, Table, TableColumn, implicit_normal_state
