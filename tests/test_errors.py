@@ -149,10 +149,15 @@ def test_model_file_error_with_several_problems_lists_them_all() -> None:
     ps = [Problem("m.yaml", "missing source", node="a", field="prior.source", line=4),
           Problem("m.yaml", "missing title", field="title", line=1)]
     assert str(ModelFileError(ps)) == (
-        "2 problems in the model file:\n"
+        "2 problems in 'm.yaml':\n"
         "  - m.yaml:4: node 'a': field 'prior.source': missing source\n"
         "  - m.yaml:1: field 'title': missing title"
     )
+
+
+def test_model_file_error_with_problems_of_several_files_is_headed_generically() -> None:
+    ps = [Problem("a.yaml", "missing title", field="title", line=1), Problem("b.yaml", "missing title", field="title", line=1)]
+    assert str(ModelFileError(ps)).startswith("2 problems in the model file:\n  - a.yaml:1:")
 
 
 # -- evidence errors from the real model -------------------------------------------------
