@@ -74,7 +74,11 @@ CORPUS: dict[str, tuple[type[Exception], tuple[str, ...]]] = {
     "state_count_mismatch.bif": (ModelFileError, ("node 'Sprinkler'", "declares 3 states but lists 2")),
     "duplicate_state.bif": (ModelFileError, ("node 'Sprinkler'", "duplicate states 'on'")),
     "one_state.bif": (ModelFileError, ("node 'Sprinkler'", "1 state", "at least two")),
-    "node_name_not_an_id.bif": (ModelFileError, ("node 'Sprinkler=on'", "cannot be a node id")),
+    "node_name_not_an_id.bif": (ModelFileError, ("node 'Sprinkler=on'", "cannot be a node id", "'Sprinkler_on'")),
+    # one quoted name, not Rain given fall: the message is the name's own
+    "quoted_name_with_blank.bif": (ModelFileError, ("node 'Rain fall'", "cannot be a node id", "'Rain_fall'")),
+    "empty_entry_table.bif": (ModelFileError, ("node 'Rain'", ":7:", "its table has an empty entry")),
+    "empty_entry_row.bif": (ModelFileError, ("node 'Wet'", ":13:", "its row (yes) has an empty entry")),
     "table_too_short.bif": (ModelFileError, ("node 'Rain'", "1 value", "2 states need 2")),
     "table_too_long.bif": (ModelFileError, ("node 'Rain'", "3 values", "2 states need 2")),
     "row_too_short.bif": (ModelFileError, ("node 'Wet'", "row (yes, on) has 1 value", "2 states")),

@@ -456,6 +456,20 @@ def test_bif_refuses_node_names_that_differ_only_in_case(tmp_path: Path) -> None
     assert [n.id for n in back.nodes] == ["Rain", "rain"]
 
 
+def test_bif_takes_a_comma_after_the_last_number_as_pgmpy_does(tmp_path: Path) -> None:
+    from pgmpy.readwrite import BIFReader
+
+    path = tmp_path / "rain.bif"
+    path.write_text("network x {}\nvariable Rain { type discrete [ 2 ] { yes, no }; }\n"
+                    "variable Wet { type discrete [ 2 ] { yes, no }; }\n"
+                    "probability ( Rain ) { table 0.2, 0.8,; }\n"
+                    "probability ( Wet | Rain ) { ( yes ) 0.9, 0.1 ,; ( no ) 0.3, 0.7; }\n")
+    ours = {c.variable: c.values for c in kneebayes.load_bif(path, targets=["Rain"]).to_pgmpy().get_cpds()}
+    theirs = {c.variable: c.values for c in BIFReader(str(path)).get_model().get_cpds()}
+    assert ours["Rain"].tolist() == theirs["Rain"].tolist() == [0.2, 0.8]
+    assert np.array_equal(ours["Wet"], theirs["Wet"]) and ours["Wet"].tolist() == [[0.9, 0.3], [0.1, 0.7]]
+
+
 # -- one loader for every format ------------------------------------------------------------------
 
 @pytest.mark.parametrize("suffix", [".bif", ".xml", ".xmlbif", ".xdsl", ".bif.gz", ".xmlbif.gz", ".xdsl.gz"])

@@ -7,7 +7,8 @@ quoted string is skipped whole, so ``//`` inside one is no comment);
 is a comma, else blank-separated; ``property`` lines ignored; a table given
 either as one ``table`` line (the variable's states slowest, the last parent
 fastest) or as one ``( parent states ) values;`` row per parent combination,
-under a header ``( X | parents )`` or the old ``( X parents )``; a name in a
+under a header ``( X | parents )`` or the old ``( X parents )`` (where the whole
+header names one declared variable, a quoted name with blanks, it is that variable); a name in a
 header matched to its variable ignoring case, as pgmpy matches it.
 
 Refused, naming line and node where known (one
@@ -19,8 +20,9 @@ duplicate states, or a second declaration; two variables differing only in
 case (pgmpy would merge them); ``default`` rows; a block mixing a ``table``
 line and rows; a value that is not a number; a probability block for an
 undeclared variable, or a second one for a variable; an unknown, repeated or
-self parent; a variable with no probability block; a table with the wrong
-number of values; a row naming an unknown parent state or a combination
+self parent; a variable with no probability block; a table or row with an
+empty entry (``0.2,, 0.8``; a comma after the last number is taken, as pgmpy
+takes it); a table with the wrong number of values; a row naming an unknown parent state or a combination
 already given, or with the wrong number of states or values; a missing row.
 Each text is scanned once: linear time, however hostile.
 
@@ -52,6 +54,9 @@ _BRACES = re.compile(r"[{}]")
 _TYPE = re.compile(r"type\s+(\w+)\s*\[\s*(\d+)\s*\]\s*\{([^{}]*)\}", re.ASCII)
 _STATEMENT = re.compile(r"(table|default|property)(?![\w.-])")
 _SEPARATORS = re.compile(r"[\s,]+")
+# An entry left empty: two commas with only blanks between, or a comma first. pgmpy fails on both; a comma
+# after the last number, which it accepts, loses nothing and is taken.
+_EMPTY_ENTRY = re.compile(r"^\s*,|,\s*,")
 
 
 def _string_end(text: str, start: int) -> int | None:
@@ -98,6 +103,7 @@ class _Block:
     parents: list[str]
     line: int
     table: list[float] | None = None
+    whole: str = ""    # an old-form header ( X parent1 parent2 ) as written: a quoted name may hold blanks
     rows: list[tuple[tuple[str, ...], list[float], int]] = field(default_factory=list)
 
 
@@ -139,7 +145,10 @@ def _clean_bif(text: str, problems: Problems) -> str:
 
 
 def _numbers(text: str) -> list[float] | str:
-    """The numbers in ``text`` (blank- or comma-separated), or the first word that is not one."""
+    """The numbers in ``text`` (blank- or comma-separated), or the first word that is not one ("" for an empty
+    entry: a number may be missing there, and the count alone would not always show it)."""
+    if "," in text and _EMPTY_ENTRY.search(text):
+        return ""
     return read_numbers(_SEPARATORS.split(text))
 
 
@@ -301,7 +310,7 @@ def _probability(header: str, body: str, offset: int, start: int, problems: Prob
     if not var:
         problems.add("a probability block names no variable: write 'probability ( X | parents ) {'", line=start)
         return None
-    block = _Block(var, parents, start)
+    block = _Block(var, parents, start, whole="" if "|" in header else header.strip())
     for statement, at in _statements(body, offset):
         keyword = _STATEMENT.match(statement)
         if keyword is not None and keyword.group(1) == "property":
@@ -333,8 +342,9 @@ def _probability(header: str, body: str, offset: int, start: int, problems: Prob
                          f"'(parent states) v, ...;' lines", node=var, field="probability", line=line(at))
             return None
         if isinstance(values, str):
-            problems.add(f"{quote(values)} in its {what} is not a number", node=var, field="probability",
-                         line=line(at))
+            problems.add(f"{quote(values)} in its {what} is not a number" if values else
+                         f"its {what} has an empty entry (two commas with no number between, or a comma "
+                         f"first); write every number", node=var, field="probability", line=line(at))
             return None
         if keyword is not None:
             block.table = values
@@ -364,6 +374,9 @@ def _resolve_bif(declared: dict[str, tuple[tuple[str, ...], int]], blocks: list[
     found: dict[str, _Block] = {}
     for b in blocks:
         var = resolve(b.var)
+        if var is None and b.parents and resolve(b.whole) is not None:
+            # ( "Rain fall" ): one quoted name with a blank, not Rain given fall
+            var, b.parents = resolve(b.whole), []
         if var is None:
             problems.add("has a probability block but no variable block declares it" + problems.hint(b.var, declared),
                          node=b.var, field="probability", line=b.line)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -204,12 +205,18 @@ def build_model(variables: list[ParsedVariable], options: ImportOptions) -> Mode
         raise ModelFileError([Problem(source, f"cannot be compiled into a model: {short(str(exc), 200)}")]) from None
 
 
+def _as_id(name: str) -> str:
+    """``name`` with each run of what a node id may not hold made one underscore: a suggestion only."""
+    return re.sub(r"[\s=\[\],{}]+", "_", name.strip()) or "_"
+
+
 def _check_names(variables: list[ParsedVariable], problems: Problems) -> None:
     """Node ids and states a kneebayes model (and a saved model file) can carry."""
     for v in variables:
         if not NODE_ID.fullmatch(v.name):
             problems.add("cannot be a node id: ids are non-empty text without blanks, '=', commas, brackets or "
-                         "braces" if v.name else "a node has an empty name; every node needs an id",
+                         f"braces; rename it in the file (say {quote(_as_id(v.name))})" if v.name else
+                         "a node has an empty name; every node needs an id",
                          node=v.name or None, field="id", line=v.line)
         if len(v.states) < 2:
             problems.add(f"has {counted(len(v.states), 'state')} ({listing(v.states)}); a node needs at least two",
