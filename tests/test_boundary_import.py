@@ -851,3 +851,39 @@ def test_several_problems_of_a_pgmpy_network_are_headed_by_its_source_not_a_mode
                      TabularCPD("B", 2, [[math.nan, math.nan], [0.5, 0.5]], evidence=["A"], evidence_card=[2]))
     with pytest.raises(ModelFileError, match=r"^2 problems in 'pgmpy model':\n  - pgmpy model: node 'B'"):
         kneebayes.from_pgmpy(network, targets=["A"])
+
+
+def test_a_large_table_is_read_without_an_object_per_number(tmp_path: Path) -> None:
+    from kneebayes.interop.bif_reader import read_bif
+
+    text = _wide_table(tmp_path, 16).read_text(encoding="utf-8")     # 131,072 numbers in 1.1 MB of text
+    tracemalloc.start()
+    try:
+        variables = read_bif(text, "wide.bif")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert variables[-1].values.shape == (2, 2**16)
+    # a few copies of the text and the array; a word and a float per number took 9.5 times the text
+    assert peak < 7 * len(text)
+
+
+_DECIMALS = st.floats(min_value=0.0, max_value=1e300, allow_nan=False, allow_subnormal=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_DECIMALS, st.sampled_from(["{!r}", "{:.17g}", "{:.3e}", "{:.0f}", "{:.5f}"]),
+                          st.sampled_from([", ", " ", ",\n", "\t", " , "])), min_size=1, max_size=40),
+       st.booleans())
+def test_a_table_reads_each_number_exactly_as_python_reads_it(entries: list[tuple[float, str, str]],
+                                                                trailing: bool) -> None:
+    from kneebayes.interop.bif_reader import read_bif
+
+    words = [form.format(x) for x, form, _ in entries]
+    body = "".join(word + sep for word, (_, _, sep) in zip(words, entries)).rstrip(", \n\t")
+    states = ", ".join(f"s{k}" for k in range(len(words)))
+    text = (f"variable X {{ type discrete [ {len(words)} ] {{ {states} }}; }}\n"
+            f"probability ( X ) {{ table {body}{',' if trailing else ''}; }}\n")
+    got = read_bif(text, "x.bif")[0].values.ravel().tolist()
+    expected = [float(w) for w in words]
+    assert got == expected
