@@ -690,12 +690,12 @@ def test_a_kept_column_named_like_a_target_state_column_is_refused() -> None:
 @pytest.mark.parametrize(("keep", "shown"), [(5, "int 5"), ({"patient_id": 1}, "dict {'patient_id': 1}"),
                                              (pd.Series(["patient_id"]), "Series")])
 def test_keep_of_a_wrong_type_is_a_type_error(knee_model: kneebayes.Model, keep: object, shown: str) -> None:
-    with pytest.raises(TypeError, match=f"keep must be a column name or a list of column names, got {shown}"):
+    with pytest.raises(kneebayes.WrongTypeError, match=f"keep must be a column name or a list of column names, got {shown}"):
         knee_model.diagnose_frame(VISITS, keep=keep)
 
 
 def test_an_unhashable_keep_item_is_a_type_error(knee_model: kneebayes.Model) -> None:
-    with pytest.raises(TypeError, match=r"item 1 of keep is list \['age'\]"):
+    with pytest.raises(kneebayes.WrongTypeError, match=r"item 1 of keep is list \['age'\]"):
         knee_model.diagnose_frame(VISITS, keep=["patient_id", ["age"]])
 
 

@@ -335,17 +335,17 @@ def test_a_good_setting_passes_through_unchanged(knee_model: kneebayes.Model) ->
 
 
 def test_skipped_given_as_one_string_is_a_type_error(knee_model: kneebayes.Model) -> None:
-    with pytest.raises(TypeError, match=r"skipped must be a collection of node ids such as \['limping'\], not one string"):
+    with pytest.raises(kneebayes.WrongTypeError, match=r"skipped must be a collection of node ids such as \['limping'\], not one string"):
         knee_model.diagnose({}, skipped="limping")
 
 
 def test_skipped_given_as_a_number_is_a_type_error_naming_the_type(knee_model: kneebayes.Model) -> None:
-    with pytest.raises(TypeError, match=r"skipped must be a collection of node ids .*, not int \(5\)"):
+    with pytest.raises(kneebayes.WrongTypeError, match=r"skipped must be a collection of node ids .*, not int \(5\)"):
         knee_model.diagnose({}, skipped=5)  # type: ignore[arg-type]
 
 
 def test_marginals_of_one_string_is_a_type_error_not_its_letters(knee_model: kneebayes.Model) -> None:
-    with pytest.raises(TypeError, match="nodes must be a collection of node ids"):
+    with pytest.raises(kneebayes.WrongTypeError, match="nodes must be a collection of node ids"):
         knee_model.marginals({}, nodes="limping")
 
 

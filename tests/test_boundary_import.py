@@ -1,8 +1,8 @@
 """``load_bif`` and ``from_pgmpy`` at their boundary: hostile files, broken pgmpy networks, bad arguments.
 
-Every bad input must end in a :class:`kneebayes.KneeBayesError` (a TypeError
-only for a wrong Python type) whose message names what is wrong and stays
-short, never a pgmpy, XML-parser or other library exception, and never a
+Every bad input must end in a :class:`kneebayes.KneeBayesError` (a
+:class:`~kneebayes.WrongTypeError`, also a TypeError, for a wrong Python
+type) whose message names what is wrong and stays short, never a pgmpy, XML-parser or other library exception, and never a
 silently wrong model. The corpus in ``tests/models/hostile_networks/`` holds
 one defect per file; each is listed in :data:`CORPUS` with the error it must
 give and words its message must contain.
@@ -26,7 +26,7 @@ from strategies import scaled
 
 import kneebayes
 from kneebayes import InvalidStateError, KneeBayesError, ModelFileError, RenormalisedWarning, UnknownNodeError
-from kneebayes.errors import InputFileError, SettingError
+from kneebayes.errors import InputFileError, SettingError, WrongTypeError
 from kneebayes.files import read_text
 from kneebayes.interop.importer import MAX_PROBLEMS
 
@@ -420,7 +420,7 @@ def test_every_column_problem_is_listed_up_to_the_limit_and_the_rest_counted(tmp
 # -- pgmpy networks ----------------------------------------------------------------------
 
 def test_from_pgmpy_refuses_an_object_that_is_not_a_network() -> None:
-    with pytest.raises(TypeError, match="DiscreteBayesianNetwork, not dict"):
+    with pytest.raises(kneebayes.WrongTypeError, match="DiscreteBayesianNetwork, not dict"):
         kneebayes.from_pgmpy({"A": [0.5, 0.5]}, targets=["A"])
 
 
@@ -511,7 +511,8 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _refused(call: Callable[[], object], kind: type[Exception], *words: str) -> str:
     with pytest.raises(kind) as info:
         call()
-    assert type(info.value) is kind or kind is TypeError and isinstance(info.value, TypeError)
+    # a wrong Python type is the library's own TypeError too: one except KneeBayesError catches every bad input
+    assert type(info.value) is (WrongTypeError if kind is TypeError else kind)
     text = _bounded(info.value)
     for word in words:
         assert word in text, f"{word!r} not in {text!r}"
@@ -814,7 +815,7 @@ def test_columns_share_their_parent_states_and_equal_numbers_one_parameter(tmp_p
 
 
 def test_an_unknown_keyword_is_a_type_error_naming_the_public_function_and_the_valid_ones(tiny: Path) -> None:
-    with pytest.raises(TypeError, match=r"^load_bif\(\) got an unexpected keyword argument 'foo'; it takes costs, "
+    with pytest.raises(kneebayes.WrongTypeError, match=r"^load_bif\(\) got an unexpected keyword argument 'foo'; it takes costs, "
                                         r"detect_normal_states, memory_budget, name"):
         kneebayes.load_bif(tiny, targets=["Rain"], foo=1)
 

@@ -1,8 +1,8 @@
 """The interview at its boundaries: bad settings, damaged saved sessions, shared sessions, the CLI's files and signals.
 
 Every malformed input must end in a :class:`kneebayes.KneeBayesError` whose
-message names what is wrong and stays short (a TypeError only for a wrong
-Python type); a session shared between threads loses nothing; and
+message names what is wrong and stays short (a WrongTypeError, also a
+TypeError, for a wrong Python type); a session shared between threads loses nothing; and
 ``kneebayes interview --save`` keeps the answers through a failed write,
 SIGTERM or SIGHUP.
 """
@@ -103,7 +103,7 @@ def test_interview_refuses_a_huge_setting_value_with_a_bounded_message(model: kn
 
 
 def test_interview_needs_a_model_object(model: kneebayes.Model) -> None:
-    with pytest.raises(TypeError, match="kneebayes.Model, got str"):
+    with pytest.raises(kneebayes.WrongTypeError, match="kneebayes.Model, got str"):
         kneebayes.Interview("knee")  # type: ignore[arg-type]
 
 
@@ -231,7 +231,7 @@ def test_a_key_named_twice_inside_a_saved_step_is_refused_naming_it(model: kneeb
 
 
 def test_from_json_of_bytes_is_a_type_error(model: kneebayes.Model, saved: str) -> None:
-    with pytest.raises(TypeError, match="str, got bytes"):
+    with pytest.raises(kneebayes.WrongTypeError, match="str, got bytes"):
         kneebayes.Interview.from_json(model, saved.encode())  # type: ignore[arg-type]
 
 

@@ -34,6 +34,7 @@ def refused(kind: type[BaseException], call: Callable[[], object], *words: str, 
     """``call()`` raises exactly ``kind`` (not a bare builtin) with a short message naming ``words``."""
     with pytest.raises(kind) as info:
         call()
+    assert isinstance(info.value, kneebayes.KneeBayesError), type(info.value)   # a wrong type's too
     message = str(info.value)
     assert len(message) < limit, f"{len(message)} characters: {message[:200]}..."
     for word in words:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from kneebayes.errors import SettingError
+from kneebayes.errors import SettingError, WrongTypeError
 from kneebayes.research.checks import SEED_BITS, check_count, check_mass, check_memory, check_progress, check_seed, show
 
 
@@ -26,7 +26,7 @@ def test_a_count_in_range_comes_back_as_an_int() -> None:
 
 @pytest.mark.parametrize("value", [2.0, True, "3", None])
 def test_a_count_that_is_no_int_is_a_type_error(value: object) -> None:
-    with pytest.raises(TypeError, match=f"draws must be a whole number \\(an int\\) from 1 to 10, got {type(value).__name__}"):
+    with pytest.raises(WrongTypeError, match=f"draws must be a whole number \\(an int\\) from 1 to 10, got {type(value).__name__}"):
         check_count(value, "draws", 10)
 
 
@@ -49,14 +49,14 @@ def test_a_seed_past_the_largest_is_a_setting_error() -> None:
 
 
 def test_a_float_seed_is_a_type_error() -> None:
-    with pytest.raises(TypeError, match="seed must be None or a non-negative int, got float 1.5"):
+    with pytest.raises(WrongTypeError, match="seed must be None or a non-negative int, got float 1.5"):
         check_seed(1.5)
 
 
 def test_a_generator_is_a_seed_only_when_allowed() -> None:
     rng = np.random.default_rng(0)
     assert check_seed(rng, generator=True) is rng
-    with pytest.raises(TypeError, match="seed must be None or a non-negative int, got Generator"):
+    with pytest.raises(WrongTypeError, match="seed must be None or a non-negative int, got Generator"):
         check_seed(rng)
 
 
@@ -67,13 +67,13 @@ def test_a_mass_outside_0_1_is_a_setting_error(mass: float) -> None:
 
 
 def test_a_bool_mass_is_a_type_error() -> None:
-    with pytest.raises(TypeError, match=r"mass must be a number in \(0, 1\), such as 0.9, got bool"):
+    with pytest.raises(WrongTypeError, match=r"mass must be a number in \(0, 1\), such as 0.9, got bool"):
         check_mass(True)
 
 
 def test_progress_is_none_or_a_bool() -> None:
     assert (check_progress(None), check_progress(np.bool_(True))) == (None, True)
-    with pytest.raises(TypeError, match="progress must be None \\(automatic\\), True or False, got str 'yes'"):
+    with pytest.raises(WrongTypeError, match="progress must be None \\(automatic\\), True or False, got str 'yes'"):
         check_progress("yes")
 
 

@@ -149,7 +149,7 @@ def test_a_bad_cell_raises_invalid_state_error_when_its_partition_runs(knee_mode
 
 
 def test_a_dask_series_is_refused_with_its_type(knee_model, cases) -> None:
-    with pytest.raises(TypeError, match="must be a dask.dataframe.DataFrame of cases, got Series"):
+    with pytest.raises(kneebayes.WrongTypeError, match="must be a dask.dataframe.DataFrame of cases, got Series"):
         knee_model.diagnose_frame(lazy(cases)["limping"])
 
 
@@ -290,17 +290,17 @@ def test_sweep_with_no_changes_gives_an_empty_table_with_the_columns(knee_model,
 
 
 def test_sweep_refuses_a_single_mapping_and_says_to_wrap_it(knee_model, cases) -> None:
-    with pytest.raises(TypeError, match=r"changes must be a list of parameter changes.*for one change, pass \[\{\.\.\.\}\]"):
+    with pytest.raises(kneebayes.WrongTypeError, match=r"changes must be a list of parameter changes.*for one change, pass \[\{\.\.\.\}\]"):
         sweep(knee_model, {"bakers_cyst.leak": 0.2}, cases)
 
 
 def test_sweep_refuses_changes_that_are_not_a_list(knee_model, cases) -> None:
-    with pytest.raises(TypeError, match="changes must be a list of parameter changes, each a dict .*got str 'abc'"):
+    with pytest.raises(kneebayes.WrongTypeError, match="changes must be a list of parameter changes, each a dict .*got str 'abc'"):
         sweep(knee_model, "abc", cases)
 
 
 def test_sweep_refuses_an_item_that_is_not_a_mapping(knee_model, cases) -> None:
-    with pytest.raises(TypeError, match="item 1 of changes is int 3"):
+    with pytest.raises(kneebayes.WrongTypeError, match="item 1 of changes is int 3"):
         sweep(knee_model, [{}, 3], cases)
 
 

@@ -16,6 +16,7 @@ from kneebayes.errors import (
     EvidenceError,
     ImpossibleEvidenceError,
     InputFileError,
+    IntractableError,
     InvalidStateError,
     KneeBayesError,
     MissingExtraError,
@@ -24,6 +25,7 @@ from kneebayes.errors import (
     SettingError,
     Problem,
     UnknownNodeError,
+    WrongTypeError,
     nearest,
 )
 
@@ -45,6 +47,8 @@ def knee() -> kneebayes.Model:
     (SettingError, (KneeBayesError, ValueError)),
     (InputFileError, (KneeBayesError, ValueError)),
     (MissingExtraError, (KneeBayesError, ImportError)),
+    (WrongTypeError, (KneeBayesError, TypeError)),
+    (IntractableError, (KneeBayesError, MemoryError)),
 ], ids=lambda x: x.__name__ if isinstance(x, type) else "")
 def test_error_derives_from_the_base_and_the_builtin_it_resembles(cls: type, bases: tuple[type, ...]) -> None:
     assert all(issubclass(cls, b) for b in bases)
@@ -53,7 +57,7 @@ def test_error_derives_from_the_base_and_the_builtin_it_resembles(cls: type, bas
 def test_every_public_exception_derives_from_kneebayes_error() -> None:
     public = [getattr(errors, n) for n in errors.__all__]
     classes = [c for c in public if inspect.isclass(c) and issubclass(c, BaseException)]
-    assert len(classes) == 10
+    assert len(classes) == 12
     assert all(issubclass(c, KneeBayesError) for c in classes)
 
 
@@ -66,7 +70,8 @@ def test_module_docstring_draws_every_exception() -> None:
 
 def test_top_level_package_exports_the_errors() -> None:
     for name in ("KneeBayesError", "ModelFileError", "ParameterError", "EvidenceError",
-                 "UnknownNodeError", "InvalidStateError", "ImpossibleEvidenceError", "Problem"):
+                 "UnknownNodeError", "InvalidStateError", "ImpossibleEvidenceError", "Problem", "WrongTypeError",
+                 "IntractableError"):
         assert getattr(kneebayes, name) is getattr(errors, name)
 
 

@@ -446,7 +446,7 @@ def test_a_repeated_column_is_an_error(start: kneebayes.Model) -> None:
 
 
 def test_cases_that_are_not_a_dataframe_are_refused(start: kneebayes.Model) -> None:
-    with pytest.raises(TypeError, match="the cases must be a pandas DataFrame .* got list"):
+    with pytest.raises(kneebayes.WrongTypeError, match="the cases must be a pandas DataFrame .* got list"):
         learn(start, [{"f1": "yes"}], name="x")
 
 
@@ -653,5 +653,5 @@ def test_a_column_whose_numbers_are_partly_ranged_is_kept_and_named_in_a_warning
 
 
 def test_progress_that_is_no_bool_is_a_type_error() -> None:
-    with pytest.raises(TypeError, match=r"progress must be None \(automatic\), True or False, got str 'yes'"):
+    with pytest.raises(kneebayes.WrongTypeError, match=r"progress must be None \(automatic\), True or False, got str 'yes'"):
         learn(kneebayes.load_model(), pd.DataFrame({"limping": ["yes"]}), name="x", date=DATE, progress="yes")

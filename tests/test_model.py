@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from kneebayes import Diagnosis, Model, ModelInfo, Node, UnknownNodeError, load_model
-from kneebayes.errors import InputFileError, SettingError
+from kneebayes.errors import InputFileError, SettingError, WrongTypeError
 from kneebayes.modelfile.load import default_model_path
 from kneebayes.modelfile.schema import NoisyOr
 
@@ -428,7 +428,7 @@ def test_a_target_that_is_no_node_is_named_as_an_unknown_target(knee_model: Mode
 
 
 def test_targets_as_one_string_is_a_type_error_asking_for_a_list(knee_model: Model) -> None:
-    with pytest.raises(TypeError, match=r"targets must be a list of node ids, not str \(for one target: targets=\['limping'\]\)"):
+    with pytest.raises(WrongTypeError, match=r"targets must be a list of node ids, not str \(for one target: targets=\['limping'\]\)"):
         Model(knee_model.spec, targets="limping")
 
 
@@ -445,12 +445,12 @@ def test_a_joint_limit_that_is_no_positive_whole_number_is_refused(knee_model: M
 
 @pytest.mark.parametrize("limit", ["64", True, None])
 def test_a_joint_limit_that_is_no_number_is_a_type_error(knee_model: Model, limit: object) -> None:
-    with pytest.raises(TypeError, match="joint_limit must be a whole number of joint states, not"):
+    with pytest.raises(WrongTypeError, match="joint_limit must be a whole number of joint states, not"):
         Model(knee_model.spec, joint_limit=limit)   # type: ignore[arg-type]
 
 
 def test_a_model_needs_a_spec_and_says_where_one_comes_from() -> None:
-    with pytest.raises(TypeError, match=r"Model needs a ModelSpec .* not NoneType"):
+    with pytest.raises(WrongTypeError, match=r"Model needs a ModelSpec .* not NoneType"):
         Model(None)   # type: ignore[arg-type]
 
 
@@ -479,7 +479,7 @@ def test_a_kind_no_node_has_is_empty_when_standard_and_refused_with_the_kinds_ot
 
 
 def test_diff_with_something_that_is_no_model_is_a_type_error_saying_what_it_compares(knee_model: Model) -> None:
-    with pytest.raises(TypeError, match="diff compares this model with another Model, not int"):
+    with pytest.raises(WrongTypeError, match="diff compares this model with another Model, not int"):
         knee_model.diff(5)   # type: ignore[arg-type]
 
 

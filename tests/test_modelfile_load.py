@@ -577,10 +577,10 @@ def test_problem_without_location_prints_only_file_and_message() -> None:
 
 @pytest.mark.parametrize("path", [None, 5])
 def test_a_path_that_is_no_path_is_a_type_error_naming_what_it_must_be(path: object) -> None:
-    with pytest.raises(TypeError, match=r"path must be a model file's path \(str or Path\), not "):
+    with pytest.raises(kneebayes.WrongTypeError, match=r"path must be a model file's path \(str or Path\), not "):
         kneebayes.check_model_file(path)   # type: ignore[arg-type]
     if path is not None:   # load_model(None) is the packaged model
-        with pytest.raises(TypeError, match=r"path must be a model file's path \(str or Path\), not int"):
+        with pytest.raises(kneebayes.WrongTypeError, match=r"path must be a model file's path \(str or Path\), not int"):
             kneebayes.load_model(path)   # type: ignore[arg-type]
 
 

@@ -150,7 +150,7 @@ def test_an_unknown_address_suggests_the_nearest(knee_model: kneebayes.Model) ->
 
 
 def test_sensitivity_needs_a_cause(knee_model: kneebayes.Model) -> None:
-    with pytest.raises(TypeError, match=r"sensitivity\(\) needs cause="):
+    with pytest.raises(kneebayes.WrongTypeError, match=r"sensitivity\(\) needs cause="):
         sensitivity(knee_model, LOCKING)
 
 
@@ -176,5 +176,5 @@ def test_the_sensitivity_table_shows_itself_as_html_and_draws_its_tornado() -> N
 
 
 def test_sensitivity_of_something_that_is_no_model_is_a_type_error_saying_what_it_takes() -> None:
-    with pytest.raises(TypeError, match=r"the first argument must be a kneebayes Model .* not NoneType"):
+    with pytest.raises(kneebayes.WrongTypeError, match=r"the first argument must be a kneebayes Model .* not NoneType"):
         kneebayes.sensitivity(None, {}, "meniscal_injury")   # type: ignore[arg-type]

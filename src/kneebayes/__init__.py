@@ -50,6 +50,7 @@ _WHERE = {
     "Settings": ".questions",
     "StopReason": ".questions",
     "UnknownNodeError": ".errors",
+    "WrongTypeError": ".errors",
     "check_model_file": ".modelfile.load",
     "explore": ".display.explore",
     "from_pgmpy": ".interop.importer",
@@ -92,6 +93,7 @@ if _typing.TYPE_CHECKING:  # for type checkers and IDEs; at run time the names l
         Problem,
         SettingError,
         UnknownNodeError,
+        WrongTypeError,
     )
     from .interop.importer import RenormalisedWarning, from_pgmpy, load_bif, load_network
     from .interview import AlreadyAnsweredError, Interview, SavedInterviewError

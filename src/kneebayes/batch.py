@@ -42,9 +42,9 @@ a pandas DataFrame, a list of ``{node id: answer}`` dicts (one per case)
 and a dict of equally long columns (lists, arrays or Series) are accepted
 and go through ``pandas.DataFrame`` first; a Dask DataFrame gives a lazy Dask
 DataFrame, partition by partition (:mod:`kneebayes.dask`); anything else (None, a string, a
-number, a dict of single answers) raises TypeError naming its type, and
+number, a dict of single answers) raises WrongTypeError naming its type, and
 ``triage``, ``next_question`` and ``explain`` must be True or False
-(TypeError otherwise).
+(WrongTypeError otherwise).
 
 **Columns that are not answers.** A patient id, a visit date or a cohort
 label rides along with ``keep=``: one column name, or a list of them.
@@ -159,7 +159,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .cells import MISSING, column_codes, distinct_rows, invalid_cell
-from .errors import EvidenceError, KneeBayesError, UnknownNodeError, nearest, quote
+from .errors import EvidenceError, KneeBayesError, UnknownNodeError, WrongTypeError, nearest, quote
 from .extras import require
 from .inference.evidence_weight import explaining_order, weigh
 from .inference.fast import rows_marginals, rows_plan
@@ -243,7 +243,7 @@ def diagnose_frame(model: Model, frame: Any, *, triage: bool = False, next_quest
     """
     for flag, value in (("triage", triage), ("next_question", next_question), ("explain", explain)):
         if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{flag} must be True or False, got {type(value).__name__} {quote(value)}")
+            raise WrongTypeError(f"{flag} must be True or False, got {type(value).__name__} {quote(value)}")
     if type(frame).__module__.startswith("dask."):   # a Dask DataFrame: dask is loaded already, so it costs nothing
         from .dask import diagnose_frame as diagnose_dask
 
@@ -481,21 +481,21 @@ _HINT_SCAN = 20
 
 
 def _keep_names(keep: Any) -> list[Hashable]:
-    """``keep`` as a list of distinct column labels; TypeError for anything that names no columns."""
+    """``keep`` as a list of distinct column labels; WrongTypeError for anything that names no columns."""
     pd = _pandas()
     if keep is None:
         return []
     if isinstance(keep, str):
         return [keep]
     if not isinstance(keep, (list, tuple, pd.Index)) and not (isinstance(keep, np.ndarray) and keep.ndim == 1):
-        raise TypeError(f"{_KEEP_HELP}, got {type(keep).__name__} {quote(keep)}")
+        raise WrongTypeError(f"{_KEEP_HELP}, got {type(keep).__name__} {quote(keep)}")
     names: dict[Hashable, None] = {}     # a dict: ordered, and a long keep costs no quadratic search
     for k, name in enumerate(keep):
         name = name.item() if isinstance(name, np.generic) else name
         try:
             hash(name)
         except TypeError:
-            raise TypeError(f"{_KEEP_HELP}; item {k} of keep is {type(name).__name__} {quote(name)}") from None
+            raise WrongTypeError(f"{_KEEP_HELP}; item {k} of keep is {type(name).__name__} {quote(name)}") from None
         if name in names:
             raise EvidenceError(f"keep names column {quote(name)} twice; name each column once")
         names[name] = None
@@ -534,7 +534,7 @@ _COLUMN_TYPES = (list, tuple, np.ndarray)
 
 
 def _as_frame(frame: Any) -> pd.DataFrame:
-    """``frame`` itself, or a list of dicts / a dict of columns as a DataFrame; TypeError for anything else."""
+    """``frame`` itself, or a list of dicts / a dict of columns as a DataFrame; WrongTypeError for anything else."""
     pd = _pandas()
 
     if isinstance(frame, pd.DataFrame):
@@ -542,17 +542,18 @@ def _as_frame(frame: Any) -> pd.DataFrame:
     if isinstance(frame, (list, tuple)):
         for k, row in enumerate(frame):
             if not isinstance(row, Mapping):
-                raise TypeError(f"{_FRAME_HELP}; item {k} of the {type(frame).__name__} is "
+                raise WrongTypeError(f"{_FRAME_HELP}; item {k} of the {type(frame).__name__} is "
                                 f"{type(row).__name__} {quote(row)}, not a dict")
         return pd.DataFrame(list(frame))
     if isinstance(frame, Mapping):
         lengths = {}
         for col, values in frame.items():
             if not isinstance(values, (_COLUMN_TYPES, pd.Series)):
-                raise TypeError(f"{_FRAME_HELP}; column {quote(col)} of the dict is {type(values).__name__} "
+                raise WrongTypeError(f"{_FRAME_HELP}; column {quote(col)} of the dict is {type(values).__name__} "
                                 f"{quote(values)}, not a list (for one case, pass [{{...}}] or use model.diagnose)")
             if isinstance(values, np.ndarray) and values.ndim != 1:
-                raise TypeError(f"{_FRAME_HELP}; column {quote(col)} of the dict is a {values.ndim}-dimensional array")
+                raise WrongTypeError(f"{_FRAME_HELP}; column {quote(col)} of the dict is a "
+                                     f"{values.ndim}-dimensional array")
             lengths.setdefault(len(values), col)
         if len(lengths) > 1:
             (n1, c1), (n2, c2) = list(lengths.items())[:2]
@@ -562,7 +563,7 @@ def _as_frame(frame: Any) -> pd.DataFrame:
             return pd.DataFrame(dict(frame))
         return pd.DataFrame({k: list(v) if isinstance(v, tuple) else v for k, v in frame.items()})
     shown = f" {quote(frame)}" if frame is None or isinstance(frame, (str, bytes, int, float)) else ""
-    raise TypeError(f"{_FRAME_HELP}, got {type(frame).__name__}{shown}")
+    raise WrongTypeError(f"{_FRAME_HELP}, got {type(frame).__name__}{shown}")
 
 
 def _output_names(model: Model) -> list[str]:

@@ -47,7 +47,7 @@ import math
 from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .errors import EvidenceError, ParameterError, SettingError, quote
+from .errors import EvidenceError, ParameterError, SettingError, WrongTypeError, quote
 from .extras import require
 from .research.checks import check_count, check_memory
 
@@ -95,7 +95,8 @@ def diagnose_frame(model: Model, frame: dask.dataframe.DataFrame, *, triage: boo
     """
     dd = _dataframe()
     if not isinstance(frame, dd.DataFrame):
-        raise TypeError(f"a Dask collection must be a dask.dataframe.DataFrame of cases, got {type(frame).__name__}")
+        raise WrongTypeError(f"a Dask collection must be a dask.dataframe.DataFrame of cases, "
+                             f"got {type(frame).__name__}")
     options = _options(triage, next_question, explain, keep)
     meta = model.diagnose_frame(_empty(frame), **options)   # the result's columns and dtypes; checks the columns now
     return frame.map_partitions(_diagnose_part, _shipped(model), options, meta=meta)
@@ -146,7 +147,7 @@ def sweep(model: Model, changes: Sequence[Mapping[str, Any]], frame: pd.DataFram
     >>> sweep(model, {"bakers_cyst.leak": 0.3}, cases)
     Traceback (most recent call last):
     ...
-    TypeError: changes must be a list of parameter changes, each a dict {address: value} as with_parameters takes; for one change, pass [{...}] (got a dict)
+    kneebayes.errors.WrongTypeError: changes must be a list of parameter changes, each a dict {address: value} as with_parameters takes; for one change, pass [{...}] (got a dict)
     """
     dd = _dataframe()
     pd = require("pandas", feature="kneebayes.dask.sweep")
@@ -160,12 +161,12 @@ def sweep(model: Model, changes: Sequence[Mapping[str, Any]], frame: pd.DataFram
     options = _options(triage, next_question, explain, keep)
     rows = len(frame) if isinstance(frame, pd.DataFrame) else None
     if isinstance(frame, pd.DataFrame):
-        check_count(partition_rows, "partition_rows", 2**62)   # TypeError for a non-int, SettingError below 1
+        check_count(partition_rows, "partition_rows", 2**62)   # WrongTypeError for a non-int, SettingError below 1
         parts = max(1, math.ceil(len(frame) / partition_rows))
         with _dask().config.set({"dataframe.convert-string": False}):   # kept text keeps the caller's dtype
             frame = dd.from_pandas(frame, npartitions=parts, sort=False)
     elif not isinstance(frame, dd.DataFrame):
-        raise TypeError(f"frame must be a pandas or Dask DataFrame of cases, got {type(frame).__name__}")
+        raise WrongTypeError(f"frame must be a pandas or Dask DataFrame of cases, got {type(frame).__name__}")
     meta = model.diagnose_frame(_empty(frame), **options)   # checks the columns before anything runs
     for name in SWEEP_COLUMNS:
         if name in meta.columns:
@@ -206,15 +207,15 @@ def _options(triage: bool, next_question: bool, explain: bool, keep: str | Seque
 
 
 def _variants(model: Model, changes: Any) -> list[Model]:
-    """Each change applied once, in order; TypeError or ParameterError naming the bad one before anything runs."""
+    """Each change applied once, in order; WrongTypeError or ParameterError naming the bad one before anything runs."""
     if isinstance(changes, Mapping):
-        raise TypeError(f"{_CHANGES_HELP}; for one change, pass [{{...}}] (got a {type(changes).__name__})")
+        raise WrongTypeError(f"{_CHANGES_HELP}; for one change, pass [{{...}}] (got a {type(changes).__name__})")
     if not isinstance(changes, (list, tuple)):
-        raise TypeError(f"{_CHANGES_HELP}, got {type(changes).__name__} {quote(changes)}")
+        raise WrongTypeError(f"{_CHANGES_HELP}, got {type(changes).__name__} {quote(changes)}")
     out = []
     for k, change in enumerate(changes):
         if not isinstance(change, Mapping):
-            raise TypeError(f"{_CHANGES_HELP}; item {k} of changes is {type(change).__name__} {quote(change)}")
+            raise WrongTypeError(f"{_CHANGES_HELP}; item {k} of changes is {type(change).__name__} {quote(change)}")
         try:
             out.append(model.with_parameters(change))
         except ParameterError as err:

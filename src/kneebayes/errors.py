@@ -10,6 +10,8 @@ know kneebayes::
     ├── SettingError(KneeBayesError, ValueError)       a bad confidence, cost weight, minimum gain, ...
     ├── InputFileError(KneeBayesError, ValueError)     a file that cannot be read (missing, too big, not UTF-8)
     ├── MissingExtraError(KneeBayesError, ImportError) an optional package is not installed (names the extra)
+    ├── WrongTypeError(KneeBayesError, TypeError)      an argument of the wrong Python type (names what it takes)
+    ├── IntractableError(KneeBayesError, MemoryError)  exact inference would pass the model's memory budget
     └── EvidenceError(KneeBayesError, ValueError)      evidence cannot be used
         ├── UnknownNodeError(EvidenceError, KeyError)   no node with that id
         ├── InvalidStateError(EvidenceError)            not a state of that node
@@ -34,6 +36,8 @@ __all__ = [
     "SettingError",
     "InputFileError",
     "MissingExtraError",
+    "WrongTypeError",
+    "IntractableError",
     "Problem",
     "did_you_mean",
     "nearest",
@@ -207,6 +211,18 @@ class MissingExtraError(KneeBayesError, ImportError):
         self.extra = extra
         super().__init__(f"{feature} needs {package}, which is not installed; "
                          f"install it with: pip install 'kneebayes[{extra}]'", name=package)
+
+
+class WrongTypeError(KneeBayesError, TypeError):
+    """An argument of the wrong Python type: the message names the argument, what it got and what it takes.
+
+    >>> import kneebayes
+    >>> try:
+    ...     kneebayes.load_model().diagnose_frame(42)
+    ... except kneebayes.WrongTypeError as err:
+    ...     print(str(err)[:60])
+    diagnose_frame needs a pandas DataFrame (one row per case, o
+    """
 
 
 class SettingError(KneeBayesError, ValueError):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from .errors import EvidenceError, KneeBayesError, SettingError, UnknownNodeError, quote
+from .errors import EvidenceError, KneeBayesError, SettingError, UnknownNodeError, WrongTypeError, quote
 from .evidence import normalize
 from .likelihood import Likelihood
 from .model import Model
@@ -115,7 +115,7 @@ class Interview:
     def __init__(self, model: Model, *, screen_red_flags: bool = True, confidence: float | None = None,
                  cost_weight: float | None = None, min_gain: float | None = None) -> None:
         if not isinstance(model, Model):
-            raise TypeError(f"an Interview needs a kneebayes.Model, got {type(model).__name__}")
+            raise WrongTypeError(f"an Interview needs a kneebayes.Model, got {type(model).__name__}")
         self._model = model
         self._options: dict[str, Any] = _checked_options({
             "screen_red_flags": screen_red_flags, "confidence": confidence,
@@ -322,7 +322,7 @@ def parse_saved_json(text: str) -> Any:
     naming the key, rather than keeping whichever came last.
     """
     if not isinstance(text, str):
-        raise TypeError(f"a saved interview is read from a str, got {type(text).__name__}")
+        raise WrongTypeError(f"a saved interview is read from a str, got {type(text).__name__}")
     if len(text) > MAX_SAVED_CHARS:
         raise SavedInterviewError(f"is {len(text):,} characters, over the limit of {MAX_SAVED_CHARS:,}")
     try:

@@ -15,7 +15,8 @@ import numpy as np
 from .claims import check_claims
 from .diagnosis import Diagnosis, ModelInfo
 from .display.html import model_html
-from .errors import EvidenceError, ImpossibleEvidenceError, InputFileError, SettingError, UnknownNodeError, quote
+from .errors import (EvidenceError, ImpossibleEvidenceError, InputFileError, SettingError, UnknownNodeError,
+                     WrongTypeError, quote)
 from .evidence import EvidenceLike, normalize, normalize_indexed, to_indices
 from .extras import require
 from .inference import evidence_weight
@@ -493,7 +494,7 @@ class Model:
         bakers_cyst.leak: 0.04 -> 0.3 (moved 1.13 widths of its old range [0.01, 0.24]; left it)
         """
         if not isinstance(other, Model):
-            raise TypeError(f"diff compares this model with another Model, not {type(other).__name__}")
+            raise WrongTypeError(f"diff compares this model with another Model, not {type(other).__name__}")
         return diff(self._spec, other.spec)
 
     def save(self, path: str | Path) -> Path:
@@ -693,22 +694,22 @@ def content_hash(spec: ModelSpec) -> str:
 
 
 def _checked_targets(spec: object, targets: Iterable[str] | None) -> list[str] | None:
-    """``Model``'s spec and targets checked at the boundary: a TypeError for a wrong type, an UnknownNodeError
+    """``Model``'s spec and targets checked at the boundary: a WrongTypeError for a wrong type, an UnknownNodeError
     naming a target that is no node, a SettingError for one listed twice."""
     if not isinstance(spec, ModelSpec):
-        raise TypeError(f"Model needs a ModelSpec (a model's .spec, or kneebayes.load_model(path).spec), "
+        raise WrongTypeError(f"Model needs a ModelSpec (a model's .spec, or kneebayes.load_model(path).spec), "
                         f"not {type(spec).__name__}")
     if targets is None:
         return None
     if isinstance(targets, (str, bytes)) or not isinstance(targets, Iterable) or isinstance(targets, Mapping):
         one = f" (for one target: targets=[{quote(targets)}])" if isinstance(targets, str) else ""
-        raise TypeError(f"targets must be a list of node ids, not {type(targets).__name__}{one}")
+        raise WrongTypeError(f"targets must be a list of node ids, not {type(targets).__name__}{one}")
     found = list(targets)
     ids = [n.id for n in spec.nodes]
     known = set(ids)
     for t in found:
         if not isinstance(t, str):
-            raise TypeError(f"each target must be a node id (text), not {type(t).__name__}")
+            raise WrongTypeError(f"each target must be a node id (text), not {type(t).__name__}")
         if t not in known:
             raise UnknownNodeError(t, ids, what="target")
     if len(set(found)) != len(found):
@@ -718,14 +719,15 @@ def _checked_targets(spec: object, targets: Iterable[str] | None) -> list[str] |
 
 
 def _checked_joint_limit(joint_limit: object) -> int:
-    """A positive whole number of joint states (a SettingError otherwise; a TypeError for a non-number)."""
+    """A positive whole number of joint states (a SettingError otherwise; a WrongTypeError for a non-number)."""
     if isinstance(joint_limit, bool) or not isinstance(joint_limit, (int, np.integer)):
         if isinstance(joint_limit, float) and joint_limit.is_integer():
             joint_limit = int(joint_limit)
         elif isinstance(joint_limit, (int, float, np.floating)) and not isinstance(joint_limit, bool):
             raise SettingError(f"joint_limit must be a whole number of joint states (at least 1), got {joint_limit!r}")
         else:
-            raise TypeError(f"joint_limit must be a whole number of joint states, not {type(joint_limit).__name__}")
+            raise WrongTypeError(f"joint_limit must be a whole number of joint states, "
+                                 f"not {type(joint_limit).__name__}")
     if joint_limit < 1:
         raise SettingError(f"joint_limit must be at least 1 (the most joint states of the targets to enumerate), "
                            f"got {joint_limit}")
@@ -772,8 +774,9 @@ def load_model(path: str | Path | None = None) -> Model:
 
 
 def _ids(value: object, what: str) -> list[str]:
-    """A collection of node ids given as ``what``; TypeError for one string (its letters are no ids) or a non-collection."""
+    """A collection of node ids given as ``what``; WrongTypeError for one string (its letters are no ids) or a
+    non-collection."""
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise TypeError(f"{what} must be a collection of node ids such as ['limping'], not "
+        raise WrongTypeError(f"{what} must be a collection of node ids such as ['limping'], not "
                         f"{'one string' if isinstance(value, (str, bytes)) else type(value).__name__} ({quote(value)})")
     return list(value)

@@ -23,7 +23,7 @@ the input:
   state the network lacks;
 * :class:`~kneebayes.errors.SettingError`: an argument has a bad value
   (a negative cost, a NaN tolerance, no targets);
-* ``TypeError``: an argument has the wrong Python type (a single string
+* ``WrongTypeError``: an argument has the wrong Python type (a single string
   where a list of ids is meant).
 
 Never a pgmpy, XML-parser or other library exception, and never a silent
@@ -65,7 +65,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import QUOTE_LIMIT, InputFileError, SettingError, quote
+from ..errors import QUOTE_LIMIT, InputFileError, SettingError, WrongTypeError, quote
 from ..files import read_bytes
 from ..modelfile.numbers import is_number
 from ..settings import MEMORY_BUDGET, check_memory_budget
@@ -303,11 +303,11 @@ def _suffix_format(path: str | os.PathLike[str]) -> str | None:
 
 def _load(path: Any, targets: Any, askable: Any, kwargs: dict[str, Any], *, strict: bool) -> Model:
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a file path (str or Path), not {type(path).__name__}")
+        raise WrongTypeError(f"path must be a file path (str or Path), not {type(path).__name__}")
     path = Path(path)
     unknown = sorted(set(kwargs) - _KEYWORDS)
     if unknown:   # named here: _options's own TypeError would name a private function
-        raise TypeError(f"{'load_network' if strict else 'load_bif'}() got an unexpected keyword argument "
+        raise WrongTypeError(f"{'load_network' if strict else 'load_bif'}() got an unexpected keyword argument "
                         f"{unknown[0]!r}; it takes {', '.join(sorted(_KEYWORDS))}")
     kwargs.setdefault("name", path.name.split(".")[0] or "imported")
     kwargs.setdefault("source", path.name)
@@ -375,7 +375,7 @@ def _options(targets: Any, askable: Any = None, *, questions: Any = None, costs:
              name: Any = "imported", source: Any = "pgmpy model", tolerance: Any = IMPORT_TOLERANCE,
              normal_states: Any = None, detect_normal_states: Any = True,
              memory_budget: Any = MEMORY_BUDGET) -> ImportOptions:
-    """The arguments of :func:`from_pgmpy`, checked for type and value; a TypeError or SettingError if bad."""
+    """The arguments of :func:`from_pgmpy`, checked for type and value; a WrongTypeError or SettingError if bad."""
     target_ids = _id_list(targets, "targets")
     if not target_ids:
         raise SettingError("targets is empty; name at least one node as a target (a cause to diagnose)")
@@ -389,7 +389,7 @@ def _options(targets: Any, askable: Any = None, *, questions: Any = None, costs:
     for key, text in question_texts.items():
         _id(key, "questions")
         if not isinstance(text, str):
-            raise TypeError(f"questions[{quote(key)}] must be text (str), not {type(text).__name__}")
+            raise WrongTypeError(f"questions[{quote(key)}] must be text (str), not {type(text).__name__}")
         if not text.strip():
             raise SettingError(f"questions[{quote(key)}] is empty; give the question's text, or leave the node out "
                                f"to use its name")
@@ -397,21 +397,21 @@ def _options(targets: Any, askable: Any = None, *, questions: Any = None, costs:
     for key, cost in cost_values.items():
         _id(key, "costs")
         if isinstance(cost, bool) or not isinstance(cost, numbers.Real):
-            raise TypeError(f"costs[{quote(key)}] must be a number, not {type(cost).__name__}")
+            raise WrongTypeError(f"costs[{quote(key)}] must be a number, not {type(cost).__name__}")
         if not (is_number(cost) and cost > 0):   # is_number: finite, and fits a float (not 10**400)
             raise SettingError(f"costs[{quote(key)}] must be a positive finite number, got {quote(cost)}")
     if not isinstance(name, str):
-        raise TypeError(f"name must be text (str), not {type(name).__name__}")
+        raise WrongTypeError(f"name must be text (str), not {type(name).__name__}")
     if not isinstance(source, str):
-        raise TypeError(f"source must be text (str), not {type(source).__name__}")
+        raise WrongTypeError(f"source must be text (str), not {type(source).__name__}")
     if isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real):
-        raise TypeError(f"tolerance must be a number, not {type(tolerance).__name__}")
+        raise WrongTypeError(f"tolerance must be a number, not {type(tolerance).__name__}")
     if not (is_number(tolerance) and 0 <= tolerance <= MAX_TOLERANCE):
         raise SettingError(f"tolerance must be a number from 0 to {MAX_TOLERANCE:g} (the default is "
                            f"{IMPORT_TOLERANCE:g}), got {quote(tolerance)}")
     normal = _mapping(normal_states, "normal_states")
     if not isinstance(detect_normal_states, bool):
-        raise TypeError(f"detect_normal_states must be True or False, not {type(detect_normal_states).__name__}")
+        raise WrongTypeError(f"detect_normal_states must be True or False, not {type(detect_normal_states).__name__}")
     return ImportOptions(
         targets=tuple(target_ids), askable=None if ask is None else tuple(ask),
         questions={k: v for k, v in question_texts.items()}, costs={k: float(v) for k, v in cost_values.items()},
@@ -424,10 +424,10 @@ def _options(targets: Any, askable: Any = None, *, questions: Any = None, costs:
 def _id_list(value: Any, what: str) -> list[str]:
     """``value`` as a list of node ids: refuses a lone string, which would be read letter by letter."""
     if isinstance(value, (str, bytes)):
-        raise TypeError(f"{what} must be a list of node ids, not a single string {quote(value)}; "
+        raise WrongTypeError(f"{what} must be a list of node ids, not a single string {quote(value)}; "
                         f"write [{quote(value)}] for one node")
     if not isinstance(value, Iterable):
-        raise TypeError(f"{what} must be a list of node ids, not {type(value).__name__}")
+        raise WrongTypeError(f"{what} must be a list of node ids, not {type(value).__name__}")
     out = list(value)   # a dict gives its keys: askable=questions is a documented use
     for item in out:
         _id(item, what)
@@ -437,7 +437,7 @@ def _id_list(value: Any, what: str) -> list[str]:
 def _id(value: object, what: str) -> str:
     """``value``, if it is a node id (text)."""
     if not isinstance(value, str):
-        raise TypeError(f"{what} must name nodes by their ids (str); got {quote(value)} ({type(value).__name__})")
+        raise WrongTypeError(f"{what} must name nodes by their ids (str); got {quote(value)} ({type(value).__name__})")
     return value
 
 
@@ -446,6 +446,6 @@ def _mapping(value: Any, what: str) -> Mapping[Any, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise TypeError(f"{what} must be a dict keyed by node id, not {type(value).__name__}")
+        raise WrongTypeError(f"{what} must be a dict keyed by node id, not {type(value).__name__}")
     return value
 

@@ -4,7 +4,7 @@ pgmpy is imported only when a network is read (through
 :func:`kneebayes.extras.require`, so that a missing pgmpy names the
 ``interop`` extra; a network object means pgmpy is there anyway). Read: the network's nodes,
 in its order, each with the states, parents and values of its
-``TabularCPD``. Refused: an object that is not a network (``TypeError``);
+``TabularCPD``. Refused: an object that is not a network (``WrongTypeError``);
 then, in one :class:`~kneebayes.errors.ModelFileError` listing every
 problem found: a node named by something other than a string; a CPD other
 than a ``TabularCPD``, one for a variable not in the graph, or a second one
@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import quote
+from ..errors import WrongTypeError, quote
 from ..extras import require
 from .parsed import ParsedVariable, Problems, listing, short
 
@@ -32,7 +32,7 @@ from .parsed import ParsedVariable, Problems, listing, short
 def read_pgmpy_network(network: Any, source: str) -> list[ParsedVariable]:
     """The variables of a pgmpy network, each CPD checked against the graph and the other CPDs."""
     if not (callable(getattr(network, "nodes", None)) and callable(getattr(network, "get_cpds", None))):
-        raise TypeError(f"network must be a pgmpy DiscreteBayesianNetwork, not {type(network).__name__}")
+        raise WrongTypeError(f"network must be a pgmpy DiscreteBayesianNetwork, not {type(network).__name__}")
     TabularCPD = require("pgmpy.factors.discrete", feature="from_pgmpy").TabularCPD
 
     problems = Problems(source)

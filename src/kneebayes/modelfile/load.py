@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelFileError, Problem, quote
+from ..errors import ModelFileError, Problem, WrongTypeError, quote
 from .checks import is_probability
 from .claims import read_claims
 from .fields import SUGGESTION_BUDGET, FieldReader, line_of
@@ -107,7 +107,7 @@ def parse_spec(data: Any, file: str) -> tuple[ModelSpec | None, list[Problem]]:
 def _read(path: str | Path) -> tuple[ModelSpec | None, list[Problem]]:
     # MAX_MODEL_FILE_BYTES is looked up here at each call, so a caller (a test) may lower it on this module.
     if not isinstance(path, (str, os.PathLike)):   # pathlib's own TypeError names no argument
-        raise TypeError(f"path must be a model file's path (str or Path), not {type(path).__name__}")
+        raise WrongTypeError(f"path must be a model file's path (str or Path), not {type(path).__name__}")
     if not str(path).strip():   # Path("") is the current folder: "is a folder" would puzzle
         return None, [Problem("(no path)", "the model file's path is empty; give a file's path, or none for the "
                                            "packaged model")]

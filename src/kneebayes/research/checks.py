@@ -1,6 +1,6 @@
 """Checking the arguments the research calls share: counts, seeds, mass, progress and memory.
 
-A wrong type raises TypeError, a value out of range SettingError; every
+A wrong type raises WrongTypeError, a value out of range SettingError; every
 message names the argument and what would be valid, and describes a huge
 int by its size rather than quoting it (:func:`show`). The limits
 themselves belong to the calls that use them (for example
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import SettingError, quote
+from ..errors import SettingError, WrongTypeError, quote
 from ..modelfile.numbers import is_number
 
 __all__ = ["SEED_BITS", "check_count", "check_mass", "check_memory", "check_progress", "check_seed", "show"]
@@ -45,7 +45,7 @@ def _is_int(value: object) -> bool:
 
 
 def check_count(value: object, name: str, maximum: int, *, minimum: int = 1, limit_name: str = "") -> int:
-    """``value`` as an int in [minimum, maximum]: TypeError for a non-int (a bool, a float), SettingError outside.
+    """``value`` as an int in [minimum, maximum]: WrongTypeError for a non-int (a bool, a float), SettingError outside.
 
     ``limit_name`` (the constant that sets ``maximum``) is named in the error.
 
@@ -57,7 +57,7 @@ def check_count(value: object, name: str, maximum: int, *, minimum: int = 1, lim
     """
     where = f" ({limit_name})" if limit_name else ""
     if not _is_int(value):
-        raise TypeError(f"{name} must be a whole number (an int) from {minimum:,} to {maximum:,}, "
+        raise WrongTypeError(f"{name} must be a whole number (an int) from {minimum:,} to {maximum:,}, "
                         f"got {type(value).__name__} {show(value)}")
     n = int(value)  # type: ignore[call-overload]
     if not minimum <= n <= maximum:
@@ -66,7 +66,8 @@ def check_count(value: object, name: str, maximum: int, *, minimum: int = 1, lim
 
 
 def check_seed(seed: object, *, generator: bool = False) -> Any:
-    """None or an int in [0, 2**SEED_BITS) (or, with ``generator``, a numpy Generator), else TypeError/SettingError.
+    """None or an int in [0, 2**SEED_BITS) (or, with ``generator``, a numpy Generator), else
+    WrongTypeError/SettingError.
 
     >>> check_seed(None), check_seed(7)
     (None, 7)
@@ -75,7 +76,7 @@ def check_seed(seed: object, *, generator: bool = False) -> Any:
         return seed
     also = ", a numpy Generator" if generator else ""
     if not _is_int(seed):
-        raise TypeError(f"seed must be None{also} or a non-negative int, got {type(seed).__name__} {show(seed)}")
+        raise WrongTypeError(f"seed must be None{also} or a non-negative int, got {type(seed).__name__} {show(seed)}")
     n = int(seed)  # type: ignore[call-overload]
     if not 0 <= n < 1 << SEED_BITS:
         raise SettingError(f"seed must be None{also} or an int from 0 to 2**{SEED_BITS} - 1, got {show(n)}")
@@ -83,13 +84,14 @@ def check_seed(seed: object, *, generator: bool = False) -> Any:
 
 
 def check_mass(mass: object) -> float:
-    """``mass`` as a float strictly between 0 and 1: TypeError for a non-number (a string, a bool), SettingError outside.
+    """``mass`` as a float strictly between 0 and 1: WrongTypeError for a non-number (a string, a bool),
+    SettingError outside.
 
     >>> check_mass(0.9)
     0.9
     """
     if isinstance(mass, (bool, np.bool_)) or not isinstance(mass, numbers.Real):
-        raise TypeError(f"mass must be a number in (0, 1), such as 0.9, got {type(mass).__name__} {show(mass)}")
+        raise WrongTypeError(f"mass must be a number in (0, 1), such as 0.9, got {type(mass).__name__} {show(mass)}")
     value = float(mass) if is_number(mass) else math.nan
     if not 0.0 < value < 1.0:   # NaN, inf and huge ints fail too
         raise SettingError(f"mass must lie strictly between 0 and 1, such as 0.9, got {show(mass)}")
@@ -97,14 +99,15 @@ def check_mass(mass: object) -> float:
 
 
 def check_progress(progress: object) -> bool | None:
-    """``progress`` as None (automatic) or a bool, else TypeError.
+    """``progress`` as None (automatic) or a bool, else WrongTypeError.
 
     >>> check_progress(None), check_progress(False)
     (None, False)
     """
     if progress is None or isinstance(progress, (bool, np.bool_)):
         return None if progress is None else bool(progress)
-    raise TypeError(f"progress must be None (automatic), True or False, got {type(progress).__name__} {quote(progress)}")
+    raise WrongTypeError(f"progress must be None (automatic), True or False, "
+                         f"got {type(progress).__name__} {quote(progress)}")
 
 
 def _size(n: float) -> str:

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import WrongTypeError
 from ..modelfile.schema import ModelSpec, NodeSpec, NoisyOr, Parameter, Prior, Table
 from .ranges import beta_for_range, dirichlet_for_ranges
 
@@ -91,7 +92,7 @@ def flat_values(node: NodeSpec) -> np.ndarray:
         return np.array([params.leak.value] + [w.value for _, w in params.weights], dtype=float)
     if isinstance(params, Table):
         return np.array([p.value for col in params.columns for p in col.probabilities], dtype=float)
-    raise TypeError(f"unknown parameter kind for node {node.id!r}: {type(params).__name__}")
+    raise WrongTypeError(f"unknown parameter kind for node {node.id!r}: {type(params).__name__}")
 
 
 def _varies(p: Parameter) -> bool:
@@ -173,6 +174,6 @@ def spec_with_numbers(spec: ModelSpec, numbers: Mapping[int, np.ndarray]) -> Mod
                 for c, col in enumerate(params.columns)
             ))
         else:
-            raise TypeError(f"unknown parameter kind for node {node.id!r}: {type(params).__name__}")
+            raise WrongTypeError(f"unknown parameter kind for node {node.id!r}: {type(params).__name__}")
         nodes[i] = replace(node, parameters=new)
     return replace(spec, nodes=tuple(nodes))

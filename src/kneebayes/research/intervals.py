@@ -19,7 +19,7 @@ Limits
 model's varying numbers and its posteriors, so a model with many ranged
 numbers allows fewer draws, and the error says how much memory the draws
 asked for would need. ``seed`` is None or an int in ``[0, 2**128)``;
-``mass`` a number in (0, 1). A wrong type raises TypeError, a value out of
+``mass`` a number in (0, 1). A wrong type raises WrongTypeError, a value out of
 range SettingError.
 """
 
@@ -190,7 +190,7 @@ def posterior_intervals(model: Model, evidence: EvidenceLike | None = None, *, d
     ``draws`` is an int from 1 to :data:`MAX_DRAWS` whose draws fit in
     :data:`DRAW_MEMORY`; ``seed`` is None or an int in ``[0, 2**128)``;
     ``mass`` a number strictly between 0 and 1. A wrong type raises
-    TypeError, a value out of range SettingError (saying how much memory
+    WrongTypeError, a value out of range SettingError (saying how much memory
     too many draws would need).
 
     >>> import kneebayes

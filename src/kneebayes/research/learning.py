@@ -190,7 +190,7 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
     ``accelerate=False`` runs plain EM, one M-step per iteration (as
     textbooks and pgmpy do).
 
-    Raises TypeError when ``frame`` is not a DataFrame; UnknownNodeError for
+    Raises WrongTypeError when ``frame`` is not a DataFrame; UnknownNodeError for
     a column that is no node id; EvidenceError for a repeated column or a
     frame with nothing to learn from; InvalidStateError naming row, column
     and the valid states; ImpossibleEvidenceError naming the first row

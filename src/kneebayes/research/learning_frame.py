@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..cells import MISSING, column_codes, distinct_rows, invalid_cell
-from ..errors import EvidenceError, UnknownNodeError, quote
+from ..errors import EvidenceError, UnknownNodeError, WrongTypeError, quote
 from ..extras import require
 from .sampling import sample_states
 
@@ -68,7 +68,7 @@ def code_frame(net: CompiledNetwork, frame: object) -> CodedCases:
     """
     pd = require("pandas", feature=_FEATURE)
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"the cases must be a pandas DataFrame (one row a case, one column a node id), "
+        raise WrongTypeError(f"the cases must be a pandas DataFrame (one row a case, one column a node id), "
                         f"got {type(frame).__name__}")
     columns = list(frame.columns)
     seen: set[Any] = set()

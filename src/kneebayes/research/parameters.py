@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Union
 
-from ..errors import ParameterError, did_you_mean, quote
+from ..errors import ParameterError, WrongTypeError, did_you_mean, quote
 from ..extras import require
 from ..modelfile.checks import NotAProbability, contains, probability, range_problem, sums_to_one, two_numbers
 from ..modelfile.format import SUM_TOLERANCE, complement
@@ -246,7 +246,7 @@ def with_parameters(spec: ModelSpec, changes: Mapping[str, NewValue]) -> ModelSp
     (``save`` writes one). Raises ParameterError naming each bad address
     (the first few with the nearest valid ones) or bad value (with what
     would be valid); with many problems the message lists the first
-    ``MAX_LISTED_PROBLEMS`` and counts the rest. TypeError when ``changes``
+    ``MAX_LISTED_PROBLEMS`` and counts the rest. WrongTypeError when ``changes``
     is not a mapping.
 
     >>> import kneebayes
@@ -261,7 +261,8 @@ def with_parameters(spec: ModelSpec, changes: Mapping[str, NewValue]) -> ModelSp
     kneebayes.errors.ParameterError: poor_warmup.prior: 1.5 is not a probability; give a number in [0, 1] or ...
     """
     if not isinstance(changes, Mapping):
-        raise TypeError(f"changes must be a mapping from parameter address to new value, got {type(changes).__name__}")
+        raise WrongTypeError(f"changes must be a mapping from parameter address to new value, "
+                             f"got {type(changes).__name__}")
     if not changes:
         return spec
     slots = _slots(spec)

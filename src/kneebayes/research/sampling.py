@@ -5,7 +5,7 @@ positive probability, so evidence taken from it is never impossible.
 
 ``n`` is an int from 0 to :data:`MAX_CASES` whose cases fit in
 ``kneebayes.research.intervals.DRAW_MEMORY``; ``seed`` is None, an int in
-``[0, 2**128)`` or a numpy Generator. A wrong type raises TypeError, a value
+``[0, 2**128)`` or a numpy Generator. A wrong type raises WrongTypeError, a value
 out of range SettingError.
 """
 

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import InvalidStateError, ParameterError, SettingError, UnknownNodeError, did_you_mean, quote
+from ..errors import (InvalidStateError, ParameterError, SettingError, UnknownNodeError, WrongTypeError, did_you_mean,
+                      quote)
 from ..evidence import EvidenceLike, normalize, to_indices
 from ..extras import require
 from ..modelfile.numbers import is_number
@@ -51,7 +52,7 @@ def _resolve(model: Model, evidence: EvidenceLike | None, cause: str, state: str
     from ..model import Model   # here: model imports research modules (an import cycle)
 
     if not isinstance(model, Model):
-        raise TypeError(f"the first argument must be a kneebayes Model (kneebayes.load_model() or load_bif(...)), "
+        raise WrongTypeError(f"the first argument must be a kneebayes Model (kneebayes.load_model() or load_bif(...)), "
                         f"not {type(model).__name__}")
     net = model.network
     if not isinstance(cause, str) or cause not in net.index:
@@ -134,7 +135,7 @@ def sensitivity(model: Model, evidence: EvidenceLike | None = None, cause: str |
     pd = require("pandas", feature="sensitivity")
 
     if cause is None:
-        raise TypeError("sensitivity() needs cause=, the node whose posterior to follow")
+        raise WrongTypeError("sensitivity() needs cause=, the node whose posterior to follow")
     ev, node, state_index, base = _resolve(model, evidence, cause, state)
     spec = model.spec
     params = parameters(spec)
@@ -196,7 +197,7 @@ def sensitivity_function(model: Model, evidence: EvidenceLike | None, cause: str
 
     ``points`` is an int from 1 to :data:`MAX_POINTS`; ``grid`` a list (or
     array) of at most :data:`MAX_POINTS` probabilities in [0, 1]. A wrong
-    type raises TypeError, a value out of range SettingError.
+    type raises WrongTypeError, a value out of range SettingError.
 
     Raises ParameterError for an unknown address (with the nearest ones),
     for a number without a range when no grid is given, or when a value
@@ -205,7 +206,7 @@ def sensitivity_function(model: Model, evidence: EvidenceLike | None, cause: str
     pd = require("pandas", feature="sensitivity_function")
 
     if not isinstance(address, str):
-        raise TypeError(f"address must be a parameter address (a string such as 'bakers_cyst.leak'), "
+        raise WrongTypeError(f"address must be a parameter address (a string such as 'bakers_cyst.leak'), "
                         f"got {type(address).__name__} {quote(address)}")
     checked = _grid(grid) if grid is not None else None
     count = check_count(points, "points", MAX_POINTS, limit_name="kneebayes.research.sensitivity.MAX_POINTS")
@@ -240,7 +241,7 @@ def sensitivity_function(model: Model, evidence: EvidenceLike | None, cause: str
 
 
 def _grid(grid: object) -> np.ndarray:
-    """``grid`` as a flat float array: 1 to MAX_POINTS probabilities in [0, 1], else TypeError/SettingError."""
+    """``grid`` as a flat float array: 1 to MAX_POINTS probabilities in [0, 1], else WrongTypeError/SettingError."""
     what = f"grid must be a list or array of 1 to {MAX_POINTS:,} probabilities in [0, 1]"
     if not isinstance(grid, (np.ndarray, list, tuple, range, str, bytes)) and hasattr(grid, "__array__"):
         grid = np.asarray(grid)   # a pandas Series or Index
@@ -248,19 +249,19 @@ def _grid(grid: object) -> np.ndarray:
         if grid.size > MAX_POINTS:
             raise SettingError(f"{what}, got an array of {grid.size:,} values (kneebayes.research.sensitivity.MAX_POINTS)")
         if grid.dtype.kind not in "iufO":
-            raise TypeError(f"{what}, got an array of {grid.dtype}")
+            raise WrongTypeError(f"{what}, got an array of {grid.dtype}")
         items: list[Any] = grid.ravel().tolist()
     elif isinstance(grid, (list, tuple, range)):
         if len(grid) > MAX_POINTS:
             raise SettingError(f"{what}, got {len(grid):,} values (kneebayes.research.sensitivity.MAX_POINTS)")
         items = list(grid)
     else:
-        raise TypeError(f"{what}, got {type(grid).__name__} {quote(grid)}")
+        raise WrongTypeError(f"{what}, got {type(grid).__name__} {quote(grid)}")
     if not items:
         raise SettingError(f"{what}, got an empty {type(grid).__name__}")
     for k, v in enumerate(items):
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
-            raise TypeError(f"{what}; grid[{k}] is {type(v).__name__} {quote(v)}")
+            raise WrongTypeError(f"{what}; grid[{k}] is {type(v).__name__} {quote(v)}")
         if not (is_number(v) and 0.0 <= float(v) <= 1.0):
             raise SettingError(f"{what}; grid[{k}] is {show(v)}")
     return np.array(items, dtype=float)
