@@ -6,7 +6,8 @@ The core install is numpy and PyYAML. Everything else is an extra:
   scipy (posterior intervals);
 - ``interop``: pgmpy (``from_pgmpy``, ``Model.to_pgmpy``);
 - ``notebook``: ipywidgets (``kneebayes.explore``, the live explorer);
-- ``all``: all three.
+- ``dask``: dask's dataframe and distributed (``kneebayes.dask``, cohorts on a cluster);
+- ``all``: all four.
 
 >>> from kneebayes.extras import require
 >>> require("numpy", "research", "this example").__name__
