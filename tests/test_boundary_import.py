@@ -888,3 +888,20 @@ def test_a_table_reads_each_number_exactly_as_python_reads_it(entries: list[tupl
     got = read_bif(text, "x.bif")[0].values.ravel().tolist()
     expected = [float(w) for w in words]
     assert got == expected
+
+
+def test_an_xmlbif_table_is_read_without_an_object_per_number(tmp_path: Path) -> None:
+    from kneebayes.interop.xmlbif_reader import read_xmlbif
+
+    model = kneebayes.load_bif(_wide_table(tmp_path, 16), targets=["P0"])   # 131,072 numbers in C's table
+    text = model.to_xmlbif(tmp_path / "wide.xml").read_text(encoding="utf-8")
+    tracemalloc.start()
+    try:
+        variables = read_xmlbif(text, "wide.xml")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    wide = next(v for v in variables if v.name == "C")
+    assert wide.values.shape == (2, 2**16)
+    assert np.array_equal(wide.values, model.to_pgmpy().get_cpds("C").values.reshape(2, -1))
+    assert peak < 7 * len(text)   # a word and a float per number took 9 times the text

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import quote
-from .parsed import ParsedVariable, Problems, check_parents, counted, listing, needed, read_numbers, short
+from .parsed import ParsedVariable, Problems, check_parents, counted, listing, needed, read_table, short
 
 # Where a string or a comment starts; a string is skipped whole, so "//" inside one is no comment
 # (pgmpy's lexical rule). Each is scanned once from where it starts: linear time.
@@ -57,8 +57,6 @@ _SEPARATORS = re.compile(r"[\s,]+")
 # An entry left empty: two commas with only blanks between, or a comma first. pgmpy fails on both; a comma
 # after the last number, which it accepts, loses nothing and is taken.
 _EMPTY_ENTRY = re.compile(r"^\s*,|,\s*,")
-# A character no plain decimal number or separator holds: such a table is read word by word.
-_NOT_DECIMAL = re.compile(r"[^0-9.eE+\-,\s]")
 
 
 def _string_end(text: str, start: int) -> int | None:
@@ -148,19 +146,12 @@ def _clean_bif(text: str, problems: Problems) -> str:
 
 def _numbers(text: str) -> np.ndarray | list[float] | str:
     """The numbers in ``text`` (blank- or comma-separated), or the first word that is not one ("" for an empty
-    entry: a number may be missing there, and the count alone would not always show it).
-
-    Plain decimals go straight into an array (numpy's parser, correctly rounded as ``float`` is): a word and
-    a float object per number made a 20 MB table take 1.1 GB and 14 s before its size could be refused.
-    Anything else (NaN, infinity, a word) takes the word-by-word path, which names what is wrong."""
-    if "," in text and _EMPTY_ENTRY.search(text):
+    entry: a number may be missing there, and the count alone would not always show it)."""
+    if "," not in text:
+        return read_table(text)
+    if _EMPTY_ENTRY.search(text):
         return ""
-    if _NOT_DECIMAL.search(text) is None:
-        try:
-            return np.fromstring(text.replace(",", " "), sep=" ")
-        except ValueError:   # a malformed decimal ("1.2.3", "1e"): the words say which
-            pass
-    return read_numbers(_SEPARATORS.split(text))
+    return read_table(text.replace(",", " "))
 
 
 def read_bif(raw: str, source: str) -> list[ParsedVariable]:

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import QUOTE_LIMIT, ModelFileError, Problem, quote
-from .parsed import ParsedVariable, Problems, check_parents, counted, listing, needed, read_numbers, short
+from .parsed import ParsedVariable, Problems, check_parents, counted, listing, needed, read_table, short
 
 #: How deep the elements of an XDSL file may nest. The nodes need 4 (smile > nodes > cpt > state); GeNIe's
 #: layout in ``<extensions>`` nests submodels, rarely more than a few deep. Deeper is refused as it opens.
@@ -248,7 +248,7 @@ def _resolve(nodes: list[_Node], problems: Problems) -> list[ParsedVariable]:
 
 def _probabilities(name: str, text: str, card: int, cols: int, problems: Problems, line: int) -> np.ndarray | None:
     """A ``<probabilities>`` text as a (states, columns) table; the node's own states are listed fastest."""
-    values = read_numbers(text.split())
+    values = read_table(text)
     if isinstance(values, str):
         problems.add(f"{quote(values)} in its <probabilities> is not a number", node=name, field="probabilities",
                      line=line)

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import QUOTE_LIMIT, ModelFileError, Problem, quote
-from .parsed import ParsedVariable, Problems, check_parents, counted, needed, read_numbers, short
+from .parsed import ParsedVariable, Problems, check_parents, counted, needed, read_table, short
 
 #: How deep XMLBIF nests (BIF > NETWORK > VARIABLE > NAME); anything deeper is refused as it opens.
 _MAX_XML_DEPTH = 4
@@ -175,7 +175,7 @@ def read_xmlbif(text: str, source: str) -> list[ParsedVariable]:
             problems.add(f"its DEFINITION has {len(texts)} <TABLE> elements; it needs exactly one", node=var,
                          field="TABLE")
             continue
-        values = read_numbers((texts[0] or "").split())
+        values = read_table(texts[0] or "")
         if isinstance(values, str):
             problems.add(f"{quote(values)} in its <TABLE> is not a number", node=var, field="TABLE")
             continue
