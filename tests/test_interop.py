@@ -201,7 +201,7 @@ def off_columns(network, tolerance: float = 0.0) -> set[tuple[str, int]]:  # typ
 
 def test_importer_renormalises_a_rounded_example_network_and_reports_it(alarm_pgmpy) -> None:  # type: ignore[no-untyped-def]
     # CHILD's published columns happen to sum to exactly 1 (see the next test); ALARM's are rounded.
-    expected = off_columns(alarm_pgmpy)
+    expected = off_columns(alarm_pgmpy, 1e-9)   # those off by rounding alone are rescaled but not reported
     assert expected, "ALARM is expected to have rounded columns"
     with pytest.warns(RenormalisedWarning, match="renormalised"):
         model = kneebayes.load_bif(example_path("alarm"), targets=ALARM_TARGETS)
@@ -209,7 +209,7 @@ def test_importer_renormalises_a_rounded_example_network_and_reports_it(alarm_pg
     assert len(report) == len(expected)
     assert {r.node for r in report} == {node for node, _ in expected}
     for r in report:
-        assert r.total != 1.0 and abs(r.total - 1.0) <= 1e-6
+        assert 1e-9 < abs(r.total - 1.0) <= 1e-6
         assert all(isinstance(p, str) and isinstance(s, str) for p, s in r.given)
     net = model.network
     for i, table in enumerate(net.tables):  # every column now sums to 1
@@ -225,6 +225,56 @@ def test_importer_renormalises_a_rounded_example_network_and_reports_it(alarm_pg
             result = ve.query([t], evidence=ev, show_progress=False)
             for s, p in dx.distributions[t].items():
                 assert float(result.get_value(**{t: s})) == pytest.approx(p, abs=1e-9)
+
+
+def _tiny_last(tmp_path: Path, first: str, tiny: str) -> kneebayes.Model:
+    path = tmp_path / "tiny.bif"
+    path.write_text("network t {}\nvariable A { type discrete [ 2 ] { yes, no }; }\n"
+                    "variable B { type discrete [ 2 ] { neg, pos }; }\nprobability ( A ) { table 0.5, 0.5; }\n"
+                    f"probability ( B | A ) {{ (yes) {first}, {tiny}; (no) 0.5, 0.5; }}\n")
+    return kneebayes.load_bif(path, targets=["A"])
+
+
+def test_rescaling_a_column_keeps_its_tiny_last_entry(tmp_path: Path) -> None:
+    # 0.9999999999999999 + 1e-20 is one unit in the last place short of 1: rescaled, not rewritten
+    model = _tiny_last(tmp_path, "0.9999999999999999", "1e-20")
+    table = model.network.tables[model.network.index["B"]]
+    assert table[0, 1] == pytest.approx(1e-20, rel=1e-15, abs=0)
+    posterior = model.diagnose({"B": "pos"}).distributions["A"]["yes"]
+    assert posterior == pytest.approx(0.5e-20 / (0.5e-20 + 0.25), rel=1e-14, abs=0)
+    assert model.diagnose({"B": "pos", "A": "yes"}).evidence_probability == pytest.approx(0.5e-20, rel=1e-14, abs=0)
+
+
+def test_a_column_off_by_more_keeps_each_entry_to_its_own_precision(tmp_path: Path) -> None:
+    with pytest.warns(RenormalisedWarning, match="1 imported table column"):
+        model = _tiny_last(tmp_path, "0.9999999", "3.1489334506357416e-12")
+    table = model.network.tables[model.network.index["B"]]
+    total = math.fsum([0.9999999, 3.1489334506357416e-12])
+    assert table[0, 1] == pytest.approx(3.1489334506357416e-12 / total, rel=1e-15, abs=0)
+    assert [r.node for r in model.import_report] == ["B"]
+
+
+def test_a_column_off_by_rounding_alone_is_not_reported(tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RenormalisedWarning)
+        model = _tiny_last(tmp_path, "0.9999999999999999", "1e-20")
+    assert model.import_report == ()
+
+
+def test_from_pgmpy_keeps_a_tiny_entry_of_a_numpy_normalised_column() -> None:
+    from pgmpy.factors.discrete import TabularCPD
+    from pgmpy.models import DiscreteBayesianNetwork
+
+    raw = np.array([0.0635678391959799, 0.9494321608040202, 1e-17])
+    col = raw / raw.sum()                       # sums to 1 - 1.1e-16, as such columns often do
+    assert math.fsum(col) != 1.0
+    bn = DiscreteBayesianNetwork([("T", "F")])
+    bn.add_cpds(TabularCPD("T", 2, [[0.5], [0.5]], state_names={"T": ["yes", "no"]}),
+                TabularCPD("F", 3, np.column_stack([col, np.full(3, 1 / 3)]).tolist(), evidence=["T"],
+                           evidence_card=[2], state_names={"F": ["f0", "f1", "f2"], "T": ["yes", "no"]}))
+    model = kneebayes.from_pgmpy(bn, targets=["T"])
+    posterior = model.diagnose({"F": "f2"}).distributions["T"]["yes"]
+    assert posterior == pytest.approx(0.5 * col[2] / (0.5 * col[2] + 0.5 / 3), rel=1e-14, abs=0)
 
 
 def test_child_imports_exactly(child: kneebayes.Model) -> None:

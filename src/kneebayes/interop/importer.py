@@ -43,11 +43,11 @@ variables (:mod:`.parsed`), and :mod:`.build` checks them the same way whatever 
 source and builds the model.
 
 **Renormalisation.** Published BIF files are rounded: their columns sum to
-1 only within about 3e-7. The importer renormalises each column that is off
-by at most ``tolerance`` (default 1e-6) and reports every column it touched
+1 only within about 3e-7. The importer divides each column whose sum is not
+exactly 1 by that sum (every entry keeps its own digits, however small) and
+reports those off by more than 1e-9, the model-file validator's own limit
 (a ``RenormalisedWarning`` and ``model.import_report``); a column off by
-more is an error naming node and column. The model-file validator itself
-stays strict at 1e-9.
+more than ``tolerance`` (default 1e-6) is an error naming node and column.
 
 Each target may have a *normal* state, its no-fault state, which the
 ``confident`` stop rule needs (see ``Diagnosis.leading_probability``): give
