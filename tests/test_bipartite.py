@@ -314,6 +314,35 @@ def test_quickscore_by_name_refuses_a_sum_that_cancels(rare) -> None:  # type: i
         posterior(net, pos, neg, method="quickscore")
 
 
+def _wide_positives(prior: float) -> BipartiteNoisyOr:
+    """Twelve positives without a leak, all over the same fifty causes: the DP needs 1.8 MiB, Quickscore 143 KiB."""
+    rng = np.random.default_rng(1)
+    return BipartiteNoisyOr.from_parents([prior] * 50, [0.0] * 12, [list(range(50))] * 12,
+                                         [rng.uniform(0.01, 0.05, 50).tolist() for _ in range(12)])
+
+
+def test_auto_refuses_a_cancelling_quickscore_when_the_dp_does_not_fit() -> None:
+    net = _wide_positives(1e-3)
+    exact = posterior(net, list(range(12)), [])          # the default budget: the DP runs
+    assert exact.method == "dp" and exact.posterior.min() > 0
+    with pytest.raises(IntractableError, match=r"12 variables .* past the memory budget of 195\.3 KiB.*Quickscore, "
+                                               r"which fits, cancels here"):
+        posterior(net, list(range(12)), [], memory_budget=200_000)
+
+
+@pytest.mark.parametrize("budget", [1 << 30, 200_000])
+def test_impossible_positives_are_impossible_whichever_method_fits(budget: int) -> None:
+    with pytest.raises(ImpossibleEvidenceError, match="probability zero"):
+        posterior(_wide_positives(0.0), list(range(12)), [], memory_budget=budget)
+
+
+@pytest.mark.parametrize("method", ["auto", "quickscore", "dp"])
+def test_a_positive_nothing_can_switch_on_is_impossible_evidence_for_every_method(method: str) -> None:
+    net = BipartiteNoisyOr.from_parents([0.1, 0.2], [0.0], [[0, 1]], [[0.0, 0.0]])
+    with pytest.raises(ImpossibleEvidenceError, match=r"\{0=yes\}"):
+        posterior(net, [0], [], method=method)
+
+
 # ---------------------------------------------------------------------------------
 # Groups of positives, and the memory budget
 # ---------------------------------------------------------------------------------

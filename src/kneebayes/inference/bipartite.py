@@ -48,7 +48,12 @@ a group, both in log space:
 ``method="auto"`` (the default) prices both per group, runs the cheaper one
 that fits the memory budget (Quickscore only when it looks clearly
 cheaper, since its work is lost when the sum cancels), and falls back to
-the DP when Quickscore's estimate misses the tolerance.
+the DP when Quickscore's estimate misses the tolerance; where only
+Quickscore fits the budget and it misses, the DP's need is an
+:class:`~kneebayes.errors.IntractableError`. Evidence of probability
+zero (a positive with no leak and no parent that may be present and
+switch it on) is told apart before any sum, whatever the method: both
+cancel to zero in Quickscore.
 :attr:`BipartiteResult.method` says which ran: ``"dp"``,
 ``"quickscore"``, ``"dp+quickscore"`` (groups differed) or
 ``"closed_form"`` (no positive finding).
@@ -464,6 +469,15 @@ def _prepare(net: BipartiteNoisyOr, positive: object, negative: object) -> _Quer
         a.setflags(write=False)
     return _Query(pos, neg, log_p, log_q, log_negatives, dplus, log_p[dplus], log_q[dplus], log_w, log_1mw,
                   _log(net.leaks[pos]), _log1m(net.leaks[pos]))
+
+
+def _possible(q: _Query) -> bool:
+    """Whether the group's positives can all be on given the negatives: each has a leak, or a parent that may be
+    present (given the negatives) and switches it on with some chance. Exact: the causes are independent given
+    the negatives, so all the causes that may be present can be present at once, and each positive is then on
+    with a chance above zero."""
+    can_be = np.isfinite(q.plus_p)[None, :] & np.isfinite(q.log_w)
+    return bool((np.isfinite(q.leak_on) | can_be.any(axis=1)).all())
 
 
 def _impossible(net: BipartiteNoisyOr, pos: np.ndarray, neg: np.ndarray) -> ImpossibleEvidenceError:
@@ -972,6 +986,10 @@ def _solve(net: BipartiteNoisyOr, q: _Query, findings: np.ndarray | None, method
     ran: set[str] = set()
     bound = 0.0
     for g, t, plan, schedule in zip(groups, tilts, plans, schedules):
+        if not _possible(g):
+            # Told apart before any sum: Quickscore's alternating sum cancels to zero on impossible evidence and on
+            # possible evidence alike
+            raise _impossible(net, q.positive, q.negative)
         answer = None
         for name in plan:
             answer = _quickscore(g, t, memory_budget) if name == "quickscore" else _dp(g, t, schedule, memory_budget)
@@ -980,6 +998,13 @@ def _solve(net: BipartiteNoisyOr, q: _Query, findings: np.ndarray | None, method
                 break
             if method == "quickscore":
                 raise PrecisionError(answer[3], tolerance)
+        else:   # Quickscore alone fitted and its sum cancelled: the exact DP needs more than the budget
+            need = _dp_need(schedule, t is not None)
+            raise IntractableError(net.name, [net.finding_name(int(f)) for f in g.positive[list(schedule.widest)]],
+                                   need, memory_budget,
+                                   advice="fewer positive findings (answer the query in parts, or ask fewer), or a "
+                                          "larger memory_budget: Quickscore, which fits, cancels here "
+                                          f"(its error could reach {answer[3]:.3g})")
         if answer is None:   # unreachable: every plan holds a method
             raise KneeBayesError("no exact method answered")
         log_pos, group_post, ratios, group_bound = answer
