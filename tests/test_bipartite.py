@@ -144,6 +144,29 @@ def test_posterior_matches_brute_force(method: str, case) -> None:  # type: igno
     np.testing.assert_allclose(result.posterior, expected, rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize("method", ["dp", "auto"])
+def test_a_near_certain_cause_keeps_the_digits_of_its_absence(method: str) -> None:
+    # f0 has no leak: d0 explains it unless d1 (prior 1e-6) switches it on with chance 1e-12
+    net = BipartiteNoisyOr.from_parents([0.5, 1e-6], [0.0], [[0, 1]], [[0.9, 1e-12]])
+    no, yes = 0.5 * 1e-6 * 1e-12, 0.5 * (1 - 0.1 * (1 - 1e-18))
+    result = posterior(net, [0], [], method=method)
+    assert result.absent[0] == pytest.approx(no / (no + yes), rel=1e-12, abs=0)
+    d1_yes = 1e-6 * (1 - (0.5 * 0.1 + 0.5) * (1 - 1e-12)) / (no + yes)    # P(d1 = yes, f0) / P(f0)
+    assert result.absent[1] == pytest.approx(1.0 - d1_yes, rel=1e-12)
+
+
+@settings(max_examples=scaled(100))
+@given(case=cases())
+def test_the_dp_gives_each_absence_to_its_own_precision(case) -> None:  # type: ignore[no-untyped-def]
+    net, pos, neg, _ = case
+    total, _, _ = brute(net, pos, neg)
+    assume(total > 0.0)
+    result = posterior(net, pos, neg, method="dp")
+    _, exact = exact_brute(net, pos, neg)
+    # P(no) summed in its own right: relative to itself, however near 1 the cause's P(yes) is
+    np.testing.assert_allclose(result.absent, [float(1 - p) for p in exact], rtol=1e-9, atol=1e-300)
+
+
 @pytest.mark.parametrize("method", METHODS)
 @settings(max_examples=scaled(50))   # per method: 150 examples per property
 @given(case=cases())

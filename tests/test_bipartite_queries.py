@@ -148,3 +148,51 @@ def test_too_many_soft_answers_raise_a_clear_error(qmr: kneebayes.Model) -> None
     findings = [n for n in qmr.network.names if n.startswith("f")][: SOFT_ANSWERS + 1]
     with pytest.raises(kneebayes.EvidenceError, match=rf"{SOFT_ANSWERS + 1} soft answers .* at most {SOFT_ANSWERS}"):
         qmr.diagnose({f: kneebayes.Likelihood(yes=0.5, no=1.0) for f in findings})
+
+
+_NEAR_CERTAIN = """format: kneebayes-model/1
+name: near
+version: "1"
+title: "near"
+nodes:
+  - {id: d0, label: d0, kind: cause, question: "d0?", prior: {value: 0.5, range: [0.25, 0.75], source: s, rationale: r}}
+  - {id: d1, label: d1, kind: cause, question: "d1?", prior: {value: 1.0e-06, range: [5.0e-07, 0.5], source: s, rationale: r}}
+  - id: f0
+    label: f0
+    kind: finding
+    question: "f0?"
+    noisy_or:
+      leak: {value: 0.0, range: [0.0, 0.0], source: s, rationale: r}
+      weights:
+        d0: {value: 0.9, range: [0.45, 0.95], source: s, rationale: r}
+        d1: {value: 1.0e-12, range: [5.0e-13, 0.5], source: s, rationale: r}
+  - id: f1
+    label: f1
+    kind: finding
+    question: "f1?"
+    noisy_or:
+      leak: {value: 1.0e-20, range: [1.0e-21, 0.5], source: s, rationale: r}
+      weights:
+        d0: {value: 1.0, range: [1.0, 1.0], source: s, rationale: r}
+"""
+
+
+def test_a_cause_near_certain_keeps_the_digits_of_its_no(tmp_path: Path) -> None:
+    path = tmp_path / "near.yaml"
+    path.write_text(_NEAR_CERTAIN)
+    model = kneebayes.Model(kneebayes.load_model(path).spec, joint_limit=1)
+    assert model.network.bipartite is not None
+    dx = model.diagnose({"f0": "yes"})
+    no, yes = 0.5 * 1e-6 * 1e-12, 0.5 * (1 - 0.1 * (1 - 1e-18))        # P(d0 = no, f0), P(d0 = yes, f0)
+    assert dx.distributions["d0"]["no"] == pytest.approx(no / (no + yes), rel=1e-12, abs=0)
+    assert dx.bayes_factor["d0"] == pytest.approx(yes / no, rel=1e-12)           # prior odds 1
+
+
+def test_a_finding_near_certain_keeps_the_digits_of_its_no(tmp_path: Path) -> None:
+    path = tmp_path / "near.yaml"
+    path.write_text(_NEAR_CERTAIN)
+    model = kneebayes.Model(kneebayes.load_model(path).spec, joint_limit=1)
+    # given f0, d0 is present but for about 1e-18, and then f1 is on for sure: P(f1 = no | f0) is that 1e-18
+    p_no = model.marginals({"f0": "yes"})["f1"]["no"]
+    no, yes = 0.5 * 1e-6 * 1e-12, 0.5 * (1 - 0.1 * (1 - 1e-18))
+    assert p_no == pytest.approx(no / (no + yes) * (1 - 1e-20), rel=1e-12, abs=0)

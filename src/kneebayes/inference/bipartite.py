@@ -103,7 +103,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -333,6 +333,8 @@ class BipartiteResult:
     log_evidence: float          # natural log of P(evidence)
     method: str
     error_bound: float
+    # (n,) P(cause = no | evidence), computed in its own right: 1 - posterior loses its digits near 1
+    absent: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass(frozen=True, eq=False)
@@ -346,13 +348,14 @@ class BipartiteBatch:
     log_evidence: np.ndarray     # (rows,)
     method: tuple[str, ...]
     error_bound: np.ndarray      # (rows,)
+    absent: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))   # (rows, n) P(cause = no | evidence)
 
     def __len__(self) -> int:
         return len(self.method)
 
     def __getitem__(self, row: int) -> BipartiteResult:
         return BipartiteResult(self.posterior[row], float(self.log_evidence[row]), self.method[row],
-                               float(self.error_bound[row]))
+                               float(self.error_bound[row]), self.absent[row])
 
 
 @dataclass(frozen=True, eq=False)
@@ -364,6 +367,8 @@ class FindingProbabilities:
     log_evidence: float
     method: str
     error_bound: float
+    # (j,) P(f = no | evidence), from its own log: 1 - probability loses its digits near 1
+    absent: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 # ---------------------------------------------------------------------------------
@@ -676,8 +681,10 @@ def _groups(q: _Query) -> list[_Query]:
     return out
 
 
-def _quickscore(q: _Query, fe: _Tilts | None, memory_budget: int) -> tuple[float, np.ndarray, np.ndarray, float]:
-    """(log P(positives | negatives), posteriors of dplus, tilt ratios of the findings, estimated error).
+def _quickscore(q: _Query, fe: _Tilts | None, memory_budget: int
+                ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, float]:
+    """(log P(positives | negatives), posteriors of dplus present and absent, tilt ratios of the findings,
+    estimated error).
 
     A finding's tilt ratio is E[prod over its parents here of (1 - w)^present | evidence].
     The estimated error is infinite when the alternating sum cancels to nothing.
@@ -687,6 +694,7 @@ def _quickscore(q: _Query, fe: _Tilts | None, memory_budget: int) -> tuple[float
     chunk = _chunk_rows(q, 4 * r + k + 2 * n_fe, memory_budget)
     terms = np.empty(1 << k)                              # signed terms, summed exactly at the end
     numer = np.zeros(r)
+    numer_no = np.zeros(r)
     fnum = np.zeros(0 if fe is None else len(fe.rows))
     shifts = np.arange(k)
     log_q, log_p = q.plus_q[None, :], q.plus_p[None, :]
@@ -706,7 +714,9 @@ def _quickscore(q: _Query, fe: _Tilts | None, memory_budget: int) -> tuple[float
         alive = np.isfinite(log_g)                        # where g = 0 the term is 0 anyway
         with np.errstate(invalid="ignore"):
             rho = np.where(alive, np.exp(log_p + log_b - np.where(alive, log_g, 0.0)), 0.0)
+            rho_no = np.where(alive, np.exp(log_q - np.where(alive, log_g, 0.0)), 0.0)
         numer += signed @ rho
+        numer_no += signed @ rho_no
         if fe is not None and len(fe.rows):
             lg = log_g[:, fe.column]
             ok = np.isfinite(lg)
@@ -717,11 +727,11 @@ def _quickscore(q: _Query, fe: _Tilts | None, memory_budget: int) -> tuple[float
     total = math.fsum(terms.tolist())
     magnitude = float(np.abs(terms).sum())
     if not total > 0.0:
-        return 0.0, numer, fnum, math.inf
+        return 0.0, numer, numer_no, fnum, math.inf
     # each term carries a relative rounding of about eps * (|log term| + k): over P(e), the sum's error is at most
     # that times the terms' total size (measured: 100 to 10,000 times the error seen, so a safe side to err on)
     bound = 2.0 * _EPS * (worst + k + 8.0) * magnitude / total
-    return math.log(total), numer / total, fnum / total, bound
+    return math.log(total), numer / total, numer_no / total, fnum / total, bound
 
 
 # ---------------------------------------------------------------------------------
@@ -839,8 +849,9 @@ def _schedule(q: _Query) -> _Schedule:
 
 
 def _dp(q: _Query, fe: _Tilts | None, plan: _Schedule,
-        memory_budget: int) -> tuple[float, np.ndarray, np.ndarray, float]:
-    """(log P(positives | negatives), posteriors of dplus, tilt ratios of the findings, error bound)."""
+        memory_budget: int) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, float]:
+    """(log P(positives | negatives), posteriors of dplus present and absent, tilt ratios of the findings, error
+    bound)."""
     v = np.zeros((1, 1))
     alphas = []
     for t, j in enumerate(plan.order):
@@ -856,10 +867,11 @@ def _dp(q: _Query, fe: _Tilts | None, plan: _Schedule,
     log_bits = float(v[0, 0])
     log_e = log_bits + float(q.leak_on[list(plan.idle)].sum())
     if log_e == -np.inf:
-        return log_e, np.zeros(q.r), np.zeros(0), 0.0
+        return log_e, np.zeros(q.r), np.zeros(q.r), np.zeros(0), 0.0
     betas: list[np.ndarray] = []
     b = np.zeros((1, 1))
     joint = np.empty(q.r)
+    joint_no = np.empty(q.r)   # the absent branch, summed in its own right: 1 - P(yes) loses its digits near 1
     for t in reversed(range(len(plan.order))):
         j = plan.order[t]
         for bit in reversed(plan.closes[t]):
@@ -869,6 +881,7 @@ def _dp(q: _Query, fe: _Tilts | None, plan: _Schedule,
         for bit, lw, l1w in plan.switches[t]:
             tb = _switch_back(tb, bit, lw, l1w)
         joint[j] = q.plus_p[j] + _logsumexp(alphas[t] + tb[0])
+        joint_no[j] = q.plus_q[j] + _logsumexp(alphas[t] + b[0])
         b = np.logaddexp(q.plus_q[j] + b, q.plus_p[j] + tb)
         for i in reversed(plan.opens[t]):
             b = _unopen(b, q.leak_off[i], q.leak_on[i])
@@ -877,7 +890,7 @@ def _dp(q: _Query, fe: _Tilts | None, plan: _Schedule,
     if fe is not None:
         ratios = _dp_findings(q, fe, plan, alphas, betas, log_bits, memory_budget)
     bound = 16.0 * _EPS * (q.r + q.k + 2) * (1.0 + abs(log_e))
-    return log_e, np.exp(joint - log_bits), ratios, bound
+    return log_e, np.exp(joint - log_bits), np.exp(joint_no - log_bits), ratios, bound
 
 
 def _dp_findings(q: _Query, fe: _Tilts, plan: _Schedule, alphas: list[np.ndarray], betas: list[np.ndarray],
@@ -966,8 +979,9 @@ def _shares(x: np.ndarray, y: np.ndarray, total: np.ndarray) -> tuple[np.ndarray
 
 
 def _solve(net: BipartiteNoisyOr, q: _Query, findings: np.ndarray | None, method: str, memory_budget: int,
-           tolerance: float) -> tuple[float, np.ndarray, np.ndarray | None, str, float]:
-    """(log P(evidence), every cause's posterior, P(f = yes | e) or None, method, error bound): the one rule.
+           tolerance: float) -> tuple[float, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None, str, float]:
+    """(log P(evidence), every cause's posterior present and absent, P(f = yes | e) and P(f = no | e) or None,
+    method, error bound): the one rule.
 
     Each group of positives sharing parents is answered on its own (they
     are independent given the negatives); every group's plan is priced
@@ -979,6 +993,7 @@ def _solve(net: BipartiteNoisyOr, q: _Query, findings: np.ndarray | None, method
     schedules = [_schedule(g) for g in groups]
     plans = [_choose(net, g, method, memory_budget, t, p) for g, t, p in zip(groups, tilts, schedules)]
     post = np.exp(q.log_p)
+    absent = np.exp(q.log_q)
     log_e = q.log_negatives
     # P(f = no | e) = exp(constant) * product over groups of the tilt ratios, kept as a sign and a log
     log_no = None if fe is None else fe.constant.copy()
@@ -993,25 +1008,26 @@ def _solve(net: BipartiteNoisyOr, q: _Query, findings: np.ndarray | None, method
         answer = None
         for name in plan:
             answer = _quickscore(g, t, memory_budget) if name == "quickscore" else _dp(g, t, schedule, memory_budget)
-            if name == "dp" or math.isfinite(answer[3]) and answer[3] <= tolerance:   # the DP's rounding is tiny
+            if name == "dp" or math.isfinite(answer[-1]) and answer[-1] <= tolerance:   # the DP's rounding is tiny
                 ran.add(name)
                 break
             if method == "quickscore":
-                raise PrecisionError(answer[3], tolerance)
+                raise PrecisionError(answer[-1], tolerance)
         else:   # Quickscore alone fitted and its sum cancelled: the exact DP needs more than the budget
             need = _dp_need(schedule, t is not None)
             raise IntractableError(net.name, [net.finding_name(int(f)) for f in g.positive[list(schedule.widest)]],
                                    need, memory_budget,
                                    advice="fewer positive findings (answer the query in parts, or ask fewer), or a "
                                           "larger memory_budget: Quickscore, which fits, cancels here "
-                                          f"(its error could reach {answer[3]:.3g})")
+                                          f"(its error could reach {answer[-1]:.3g})")
         if answer is None:   # unreachable: every plan holds a method
             raise KneeBayesError("no exact method answered")
-        log_pos, group_post, ratios, group_bound = answer
+        log_pos, group_post, group_absent, ratios, group_bound = answer
         if log_pos == -np.inf:
             raise _impossible(net, q.positive, q.negative)
         log_e += log_pos
         post[g.dplus] = group_post
+        absent[g.dplus] = group_absent
         bound += group_bound
         if t is not None and log_no is not None and sign is not None:
             with np.errstate(divide="ignore"):
@@ -1021,9 +1037,9 @@ def _solve(net: BipartiteNoisyOr, q: _Query, findings: np.ndarray | None, method
     if log_no is not None and sign is not None:
         size = np.exp(log_no)
         # -expm1 keeps the digits of a small P(f = yes); a Quickscore ratio a rounding below 0 is honoured as is
-        probs = np.where(sign > 0, -np.expm1(log_no), 1.0 + size)
+        probs = (np.where(sign > 0, -np.expm1(log_no), 1.0 + size), np.where(sign > 0, size, 0.0))
     name = "+".join(sorted(ran)) if ran else "closed_form"
-    return log_e, post, probs, name, bound
+    return log_e, post, absent, probs, name, bound
 
 
 def _check_method(method: object) -> None:
@@ -1054,6 +1070,7 @@ def posterior_batch(net: BipartiteNoisyOr, rows: Sequence[tuple[Sequence[int], S
     _check_method(method)
     n = net.n_causes
     post = np.empty((len(rows), n))
+    absent = np.empty((len(rows), n))
     log_e = np.empty(len(rows))
     bounds = np.empty(len(rows))
     methods = []
@@ -1062,9 +1079,9 @@ def posterior_batch(net: BipartiteNoisyOr, rows: Sequence[tuple[Sequence[int], S
             raise EvidenceError(f"evidence row {i} must be a pair (positive findings, negative findings), "
                                 f"got {quote(row)}")
         q = _prepare(net, row[0], row[1])
-        log_e[i], post[i], _, ran, bounds[i] = _solve(net, q, None, method, memory_budget, tolerance)
+        log_e[i], post[i], absent[i], _, ran, bounds[i] = _solve(net, q, None, method, memory_budget, tolerance)
         methods.append(ran)
-    return BipartiteBatch(post, log_e, tuple(methods), bounds)
+    return BipartiteBatch(post, log_e, tuple(methods), bounds, absent)
 
 
 def posterior(net: BipartiteNoisyOr, positive: Sequence[int], negative: Sequence[int] = (), *,
@@ -1116,5 +1133,6 @@ def finding_probabilities(net: BipartiteNoisyOr, positive: Sequence[int], negati
         if len(seen):
             raise EvidenceError(f"finding {quote(net.finding_name(int(seen[0])))} is observed already; "
                                 "ask only for unobserved findings")
-    log_e, _, probs, ran, bound = _solve(net, q, wanted, method, memory_budget, tolerance)
-    return FindingProbabilities(wanted, np.zeros(0) if probs is None else probs, log_e, ran, bound)
+    log_e, _, _, probs, ran, bound = _solve(net, q, wanted, method, memory_budget, tolerance)
+    yes, no = (np.zeros(0), np.zeros(0)) if probs is None else probs
+    return FindingProbabilities(wanted, yes, log_e, ran, bound, no)

@@ -116,29 +116,32 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray) -> TargetJoint:
     assert layout is not None  # noqa: S101 - dispatched here only for such networks
     rows = _rows(net, layout, lam)
     cause_yes = np.zeros((len(rows), layout.network.n_causes))
+    cause_no = np.zeros((len(rows), layout.network.n_causes))
     log_evidence = np.full(len(rows), -np.inf)
     for b, terms in enumerate(rows):
-        posteriors, log_mass = [], []
+        posteriors, absent, log_mass = [], [], []
         for row in terms:
             try:
                 result = posterior(row.network, row.positive, row.negative, memory_budget=net.memory_budget)
             except ImpossibleEvidenceError:
                 continue
             posteriors.append(result.posterior)
+            absent.append(result.absent)
             log_mass.append(row.log_weight + result.log_evidence)
         if not log_mass:
             continue
         share, log_evidence[b] = _shares(log_mass)
         cause_yes[b] = np.clip(share @ np.array(posteriors), 0.0, 1.0)
+        cause_no[b] = np.clip(share @ np.array(absent), 0.0, 1.0)
         log_evidence[b] = min(log_evidence[b], 0.0)
     joint = np.isfinite(log_evidence).astype(float)[:, None]
-    return TargetJoint(joint, log_evidence, (), (), (), (), cause_yes)
+    return TargetJoint(joint, log_evidence, (), (), (), (), cause_yes, cause_no)
 
 
 def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, nodes: Sequence[int]) -> np.ndarray:
     """P(node = x | evidence) for each node, shaped like ``node_joints.joint_with_targets`` with K = 1."""
     layout = net.bipartite
-    assert layout is not None and tj.cause_posteriors is not None  # noqa: S101 - from target_joint above
+    assert layout is not None and tj.cause_posteriors is not None and tj.cause_absent is not None  # noqa: S101
     nodes = np.asarray(nodes, dtype=np.intp)
     out = np.zeros((lam.shape[0], len(nodes), 2, 1))
     role = layout.role[nodes]
@@ -149,7 +152,7 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         yes = layout.cause_yes[c_index]
         positions = np.flatnonzero(cause)
         out[:, positions, yes, 0] = p_yes
-        out[:, positions, 1 - yes, 0] = 1.0 - p_yes
+        out[:, positions, 1 - yes, 0] = tj.cause_absent[:, c_index]   # its own digits, where 1 - p_yes has none
     if (~cause).any():
         rows = _rows(net, layout, lam)
         positions = np.flatnonzero(~cause)
@@ -158,11 +161,12 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         for b, terms in enumerate(rows):
             if not np.isfinite(tj.log_evidence[b]):
                 continue
-            found_yes, log_mass = [], []
+            found_yes, found_no, log_mass = [], [], []
             for row in terms:
                 positive = np.isin(f_index, row.positive)
                 open_ = ~(positive | np.isin(f_index, row.negative))
                 p_term = positive.astype(float)
+                n_term = (~positive & ~open_).astype(float)
                 if open_.any() or len(terms) > 1:   # one answered row with nothing to ask: nothing to compute
                     try:
                         found = finding_probabilities(row.network, row.positive, row.negative,
@@ -171,12 +175,14 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
                         continue
                     lookup = dict(zip(found.findings.tolist(), np.clip(found.probability, 0.0, 1.0).tolist()))
                     p_term[open_] = [lookup[f] for f in f_index[open_].tolist()]
+                    lookup = dict(zip(found.findings.tolist(), np.clip(found.absent, 0.0, 1.0).tolist()))
+                    n_term[open_] = [lookup[f] for f in f_index[open_].tolist()]
                     log_mass.append(row.log_weight + found.log_evidence)
                 else:
                     log_mass.append(row.log_weight)
                 found_yes.append(p_term)
+                found_no.append(n_term)
             share, _ = _shares(log_mass)
-            p_yes = np.clip(share @ np.array(found_yes), 0.0, 1.0)
-            out[b, positions, yes, 0] = p_yes
-            out[b, positions, 1 - yes, 0] = 1.0 - p_yes
+            out[b, positions, yes, 0] = np.clip(share @ np.array(found_yes), 0.0, 1.0)
+            out[b, positions, 1 - yes, 0] = np.clip(share @ np.array(found_no), 0.0, 1.0)
     return out * np.isfinite(tj.log_evidence)[:, None, None, None]

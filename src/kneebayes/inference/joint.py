@@ -37,8 +37,10 @@ class TargetJoint(NamedTuple):
     # per component, for one evidence set: its sweep's forward half where that computed its value
     # (``inference.backward.forward_pass``), so a ranking runs only the backward half
     forwards: tuple[tuple[np.ndarray | None, ...] | None, ...] = ()
-    # a bipartite noisy-OR network (``inference.bipartite_queries``): P(cause = yes | evidence), (batch, causes)
+    # a bipartite noisy-OR network (``inference.bipartite_queries``): P(cause = yes | evidence), (batch, causes),
+    # and P(cause = no | evidence) in its own right (1 - P(yes) loses its digits near 1)
     cause_posteriors: np.ndarray | None = None
+    cause_absent: np.ndarray | None = None
 
     def take(self, rows: np.ndarray | slice) -> TargetJoint:
         """The same parts for some rows of the batch (``forwards``, which serves one evidence set, left out).
@@ -53,4 +55,5 @@ class TargetJoint(NamedTuple):
         return TargetJoint(self.joint[rows], self.log_evidence[rows], tuple(v[rows] for v in self.singleton_values),
                            tuple(v[rows] for v in self.component_values),
                            tuple(v[rows] for v in self.component_scales),
-                           cause_posteriors=None if self.cause_posteriors is None else self.cause_posteriors[rows])
+                           cause_posteriors=None if self.cause_posteriors is None else self.cause_posteriors[rows],
+                           cause_absent=None if self.cause_absent is None else self.cause_absent[rows])
