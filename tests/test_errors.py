@@ -256,3 +256,13 @@ def test_a_missing_extra_names_the_package_the_feature_and_the_pip_command() -> 
     assert str(exc) == ("plotting needs matplotlib, which is not installed; install it with: "
                         "pip install 'kneebayes[research]'")
     assert (exc.package, exc.extra, exc.name) == ("matplotlib", "research", "matplotlib")
+
+
+def test_an_intractable_error_just_past_the_budget_shows_the_bytes_that_differ() -> None:
+    err = IntractableError("net", ["a", "b"], 2**30 + 4096, 2**30)
+    assert "of 1,073,745,920 bytes, past the memory budget of 1,073,741,824 bytes" in str(err)
+
+
+def test_an_intractable_error_well_past_the_budget_shows_binary_units() -> None:
+    err = IntractableError("net", ["a", "b"], 3 * 2**30, 2**30)
+    assert "of 3.0 GiB, past the memory budget of 1.0 GiB" in str(err)

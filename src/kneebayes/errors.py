@@ -268,10 +268,13 @@ class IntractableError(KneeBayesError, MemoryError):
         self.budget = float(budget)
         shown = ", ".join(self.clique[:8]) + (f" and {len(self.clique) - 8} more" if len(self.clique) > 8 else "")
         help_ = advice or "fewer targets, more evidence, or a larger memory_budget"
+        size, limit = _bytes(self.size), _bytes(self.budget)
+        if size == limit:   # just past the budget: the bytes themselves, not "1.0 GiB, past 1.0 GiB"
+            size, limit = f"{self.size:,.0f} bytes", f"{self.budget:,.0f} bytes"
         super().__init__(
             f"exact inference on {quote(network)} needs a table over {len(self.clique)} "
             f"variable{'' if len(self.clique) == 1 else 's'} ({shown}) "
-            f"of {'at least ' if at_least else ''}{_bytes(self.size)}, past the memory budget of {_bytes(self.budget)}; what would help: {help_}"
+            f"of {'at least ' if at_least else ''}{size}, past the memory budget of {limit}; what would help: {help_}"
         )
 
 
