@@ -854,16 +854,20 @@ def test_several_problems_of_a_pgmpy_network_are_headed_by_its_source_not_a_mode
         kneebayes.from_pgmpy(network, targets=["A"])
 
 
+def _read_with_peak(read: Callable[[str, str], list[Any]], text: str) -> tuple[list[Any], int]:
+    """What a reader returns for ``text``, and the most memory it held at once (tracemalloc's peak)."""
+    tracemalloc.start()
+    try:
+        return read(text, "wide"), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_a_large_table_is_read_without_an_object_per_number(tmp_path: Path) -> None:
     from kneebayes.interop.bif_reader import read_bif
 
     text = _wide_table(tmp_path, 16).read_text(encoding="utf-8")     # 131,072 numbers in 1.1 MB of text
-    tracemalloc.start()
-    try:
-        variables = read_bif(text, "wide.bif")
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    variables, peak = _read_with_peak(read_bif, text)
     assert variables[-1].values.shape == (2, 2**16)
     # a few copies of the text and the array; a word and a float per number took 9.5 times the text
     assert peak < 7 * len(text)
@@ -895,12 +899,7 @@ def test_an_xmlbif_table_is_read_without_an_object_per_number(tmp_path: Path) ->
 
     model = kneebayes.load_bif(_wide_table(tmp_path, 16), targets=["P0"])   # 131,072 numbers in C's table
     text = model.to_xmlbif(tmp_path / "wide.xml").read_text(encoding="utf-8")
-    tracemalloc.start()
-    try:
-        variables = read_xmlbif(text, "wide.xml")
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    variables, peak = _read_with_peak(read_xmlbif, text)
     wide = next(v for v in variables if v.name == "C")
     assert wide.values.shape == (2, 2**16)
     assert np.array_equal(wide.values, model.to_pgmpy().get_cpds("C").values.reshape(2, -1))

@@ -103,7 +103,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -334,7 +334,7 @@ class BipartiteResult:
     method: str
     error_bound: float
     # (n,) P(cause = no | evidence), computed in its own right: 1 - posterior loses its digits near 1
-    absent: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    absent: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -348,7 +348,7 @@ class BipartiteBatch:
     log_evidence: np.ndarray     # (rows,)
     method: tuple[str, ...]
     error_bound: np.ndarray      # (rows,)
-    absent: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))   # (rows, n) P(cause = no | evidence)
+    absent: np.ndarray           # (rows, n) P(cause = no | evidence)
 
     def __len__(self) -> int:
         return len(self.method)
@@ -368,7 +368,7 @@ class FindingProbabilities:
     method: str
     error_bound: float
     # (j,) P(f = no | evidence), from its own log: 1 - probability loses its digits near 1
-    absent: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    absent: np.ndarray
 
 
 # ---------------------------------------------------------------------------------

@@ -173,10 +173,10 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
                                                       np.unique(f_index[open_]), memory_budget=net.memory_budget)
                     except ImpossibleEvidenceError:
                         continue
-                    lookup = dict(zip(found.findings.tolist(), np.clip(found.probability, 0.0, 1.0).tolist()))
-                    p_term[open_] = [lookup[f] for f in f_index[open_].tolist()]
-                    lookup = dict(zip(found.findings.tolist(), np.clip(found.absent, 0.0, 1.0).tolist()))
-                    n_term[open_] = [lookup[f] for f in f_index[open_].tolist()]
+                    at = {f: k for k, f in enumerate(found.findings.tolist())}
+                    asked = [at[f] for f in f_index[open_].tolist()]
+                    p_term[open_] = np.clip(found.probability[asked], 0.0, 1.0)
+                    n_term[open_] = np.clip(found.absent[asked], 0.0, 1.0)
                     log_mass.append(row.log_weight + found.log_evidence)
                 else:
                     log_mass.append(row.log_weight)
