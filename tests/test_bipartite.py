@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from bounds import few_calls
 from strategies import scaled
 
 from kneebayes.errors import (
@@ -499,3 +500,14 @@ def test_impossible_evidence_is_an_error_not_nan() -> None:
     net = BipartiteNoisyOr.from_parents([0.0], [0.0], [[0]], [[0.5]], finding_names=["fever"])
     with pytest.raises(ImpossibleEvidenceError, match=r"\{fever=yes\} has probability zero"):
         posterior(net, [0], [])
+
+
+@pytest.mark.parametrize(("causes", "positives"), [(600, 200), (5, 1100)])
+def test_positives_under_one_cause_past_any_order_are_refused_before_an_order_is_planned(causes: int,
+                                                                                        positives: int) -> None:
+    # every positive has every cause as a parent: at the first cause's step all of them are open, in any order
+    net = BipartiteNoisyOr.from_parents([0.01] * causes, [0.01] * positives, [list(range(causes))] * positives,
+                                        [[0.03] * causes] * positives)
+    with few_calls(40_000), pytest.raises(IntractableError, match=f"over {positives} variables") as info:
+        posterior(net, list(range(positives)), [])
+    assert info.value.size > 2**100 and "or a larger memory_budget" in str(info.value)

@@ -6,6 +6,7 @@ Error tests check the message, not only the type.
 from __future__ import annotations
 
 import inspect
+import math
 from pathlib import Path
 
 import pytest
@@ -266,3 +267,8 @@ def test_an_intractable_error_just_past_the_budget_shows_the_bytes_that_differ()
 def test_an_intractable_error_well_past_the_budget_shows_binary_units() -> None:
     err = IntractableError("net", ["a", "b"], 3 * 2**30, 2**30)
     assert "of 3.0 GiB, past the memory budget of 1.0 GiB" in str(err)
+
+
+def test_an_intractable_error_past_any_float_says_so() -> None:
+    err = IntractableError("net", ["a"], (1 << 1100) * 8, 2**30)     # 2^1103 bytes: an int no float holds
+    assert err.size == math.inf and "of more than 1e308 bytes, past the memory budget of 1.0 GiB" in str(err)

@@ -20,7 +20,9 @@ know kneebayes::
 
 from __future__ import annotations
 
+import math
 import reprlib
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -264,7 +266,7 @@ class IntractableError(KneeBayesError, MemoryError):
                  at_least: bool = False) -> None:
         self.network = network
         self.clique = tuple(clique)
-        self.size = float(size)
+        self.size = float(size) if size <= sys.float_info.max else math.inf   # 2^1100 bytes is an int, no float
         self.budget = float(budget)
         shown = ", ".join(self.clique[:8]) + (f" and {len(self.clique) - 8} more" if len(self.clique) > 8 else "")
         help_ = advice or "fewer targets, more evidence, or a larger memory_budget"
@@ -280,6 +282,8 @@ class IntractableError(KneeBayesError, MemoryError):
 
 def _bytes(n: float) -> str:
     """``n`` bytes in the largest binary unit that keeps the number at least 1 (scientific past 1,000 TiB)."""
+    if not math.isfinite(n):
+        return "more than 1e308 bytes"
     if n >= 1000 * 2.0**40:
         return f"{n:.1e} bytes"
     for unit, scale in (("TiB", 2.0**40), ("GiB", 2.0**30), ("MiB", 2.0**20), ("KiB", 2.0**10)):

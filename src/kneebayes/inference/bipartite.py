@@ -73,7 +73,9 @@ than a minute given 30 positives that keep 14 open at once.
 ``memory_budget`` bytes; otherwise
 :class:`~kneebayes.errors.IntractableError` names the positive findings
 of the largest state (for the DP, those open at once), before anything
-large is allocated (every group is priced before any is answered). With
+large is allocated (every group is priced before any is answered), and
+before the DP's order is planned where one cause's positive children alone,
+all open at its step in any order, pass the budget. With
 1 GiB, a group whose parents are all 600 causes of a QMR-DT-sized network,
 at worst with all its positives open at every step, affords 17 positive
 findings with the DP (16 for finding probabilities) and 26 with
@@ -147,6 +149,9 @@ _CHUNK_BYTES = 16 << 20          # Quickscore's per-chunk arrays: small enough f
 _QS_WORK = 6.0                   # elementwise passes per (subset, parent cause) in Quickscore
 _DP_WORK = 5.0                   # per (state, switch) in the DP, forward plus backward: logaddexp is dearer
 _CALL = 2048.0                   # one numpy call, in elementwise steps: what makes a small DP slower than it looks
+#: Open positives past which a state is priced as this many: 2^900 bytes is past any budget, and a float
+#: holds no more than 2^1023.
+_HUGE_BITS = 900
 _QS_RISK = 4.0                   # how much cheaper Quickscore must look before "auto" risks a sum that may cancel
 
 
@@ -503,7 +508,7 @@ def _dp_bytes(k: int, r: int, findings: bool) -> int:
 def _dp_need(plan: _Schedule, findings: bool) -> int:
     """The DP's memory for ``plan``: the stored forward vectors (and backward ones for findings), working vectors."""
     stored = float(plan.sizes.sum()) * (2 if findings else 1)
-    return int((stored + 6 * (1 << len(plan.widest))) * _BYTES)
+    return int((stored + 6.0 * 2.0 ** min(len(plan.widest), _HUGE_BITS)) * _BYTES)
 
 
 def _quickscore_bytes(k: int, r: int) -> int:
@@ -543,14 +548,15 @@ def _chunk_rows(q: _Query, columns: int, memory_budget: int) -> int:
 def _choose(net: BipartiteNoisyOr, q: _Query, method: str, memory_budget: int, fe: _Tilts | None,
             plan: _Schedule) -> list[str]:
     """The methods to try, cheapest first, among those that fit the budget (IntractableError if none)."""
-    size = 1 << q.k
+    size = 2.0 ** min(q.k, _HUGE_BITS)   # subsets of the positives (priced as a float: see _HUGE_BITS)
     sizes = plan.sizes
     per_step = sizes * (np.array([len(s) for s in plan.switches]) + 2.0)
-    dp_work = 2.0 * float(per_step.sum())
+    dp_work = math.inf if plan.floor else 2.0 * float(per_step.sum())   # a floor: the DP cannot fit
     qs_extra = 0
     if fe is not None and len(fe.rows):
         # Quickscore adds a column per edge into the group; the DP sweeps each finding's row over its steps
         qs_extra = len(fe.column) + len(fe.rows)
+    if fe is not None and len(fe.rows) and not plan.floor:
         step = plan.step_of[fe.column]
         first, last = np.minimum.reduceat(step, fe.starts), np.maximum.reduceat(step, fe.starts)
         reach = np.concatenate([[0.0], np.cumsum(per_step)])
@@ -566,7 +572,7 @@ def _choose(net: BipartiteNoisyOr, q: _Query, method: str, memory_budget: int, f
         clique = q.positive[list(plan.widest)] if smallest == "dp" else q.positive
         raise IntractableError(net.name, [net.finding_name(int(f)) for f in clique], need[smallest], memory_budget,
                                advice="fewer positive findings (answer the query in parts, or ask fewer), "
-                                      "or a larger memory_budget")
+                                      "or a larger memory_budget", at_least=smallest == "dp" and plan.floor)
     # Quickscore's sum may cancel and its work be thrown away: "auto" wants it clearly cheaper before trying it
     cost["quickscore"] *= _QS_RISK
     fits.sort(key=lambda m: cost[m])
@@ -798,10 +804,14 @@ class _Schedule:
     live: tuple[tuple[int, ...], ...]                        # per step: the open positives, bit 0 first
     switches: tuple[tuple[tuple[int, float, float], ...], ...]  # per step: (bit, log w, log (1 - w))
     idle: tuple[int, ...]                                    # positives with no parent here: their leak alone
+    # Not an order but its floor (``_schedule_within``): one step, the positives of the cause with the most,
+    # open at once in any order; set where even that passes the budget, so no order is planned
+    floor: bool = False
 
     @property
     def sizes(self) -> np.ndarray:
-        return np.array([1 << len(live) for live in self.live], dtype=np.float64)
+        # past _HUGE_BITS open positives a state is past any budget: priced as that many (a float holds 2^1023)
+        return np.array([2.0 ** min(len(live), _HUGE_BITS) for live in self.live])
 
     @property
     def widest(self) -> tuple[int, ...]:
@@ -812,6 +822,20 @@ class _Schedule:
         out = np.empty(len(self.order), dtype=np.int64)
         out[list(self.order)] = np.arange(len(self.order))
         return out
+
+
+def _schedule_within(q: _Query, memory_budget: int) -> _Schedule:
+    """``_schedule``, or its floor where the DP could not fit the budget whatever its order: a cause's positive
+    children are all open at its step, so the cause with the most of them bounds every order's widest state.
+    Planning an order costs about ``k^2 r`` set operations (200 positives under 600 shared causes: 13 s to
+    refuse); the floor costs one count."""
+    edge = q.log_w > -np.inf
+    if q.r:
+        j = int(np.add.reduce(edge, axis=0).argmax())
+        widest = tuple(np.flatnonzero(edge[:, j]).tolist())
+        if 6 * (1 << len(widest)) * _BYTES > memory_budget:
+            return _Schedule((j,), (widest,), ((),), (widest,), ((),), (), floor=True)
+    return _schedule(q)
 
 
 def _schedule(q: _Query) -> _Schedule:
@@ -990,7 +1014,7 @@ def _solve(net: BipartiteNoisyOr, q: _Query, findings: np.ndarray | None, method
     fe = None if findings is None else _finding_edges(net, q, findings)
     groups = _groups(q)
     tilts = [None if fe is None else fe.within(np.searchsorted(q.dplus, g.dplus)) for g in groups]
-    schedules = [_schedule(g) for g in groups]
+    schedules = [_schedule_within(g, memory_budget) for g in groups]
     plans = [_choose(net, g, method, memory_budget, t, p) for g, t, p in zip(groups, tilts, schedules)]
     post = np.exp(q.log_p)
     absent = np.exp(q.log_q)
@@ -1016,7 +1040,7 @@ def _solve(net: BipartiteNoisyOr, q: _Query, findings: np.ndarray | None, method
         else:   # Quickscore alone fitted and its sum cancelled: the exact DP needs more than the budget
             need = _dp_need(schedule, t is not None)
             raise IntractableError(net.name, [net.finding_name(int(f)) for f in g.positive[list(schedule.widest)]],
-                                   need, memory_budget,
+                                   need, memory_budget, at_least=schedule.floor,
                                    advice="fewer positive findings (answer the query in parts, or ask fewer), or a "
                                           "larger memory_budget: Quickscore, which fits, cancels here "
                                           f"(its error could reach {answer[-1]:.3g})")
