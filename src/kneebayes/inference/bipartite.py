@@ -556,11 +556,11 @@ def _choose(net: BipartiteNoisyOr, q: _Query, method: str, memory_budget: int, f
     if fe is not None and len(fe.rows):
         # Quickscore adds a column per edge into the group; the DP sweeps each finding's row over its steps
         qs_extra = len(fe.column) + len(fe.rows)
-    if fe is not None and len(fe.rows) and not plan.floor:
-        step = plan.step_of[fe.column]
-        first, last = np.minimum.reduceat(step, fe.starts), np.maximum.reduceat(step, fe.starts)
-        reach = np.concatenate([[0.0], np.cumsum(per_step)])
-        dp_work += 2.0 * float((reach[last + 1] - reach[first]).sum())
+        if not plan.floor:   # a floor has no order to sweep along
+            step = plan.step_of[fe.column]
+            first, last = np.minimum.reduceat(step, fe.starts), np.maximum.reduceat(step, fe.starts)
+            reach = np.concatenate([[0.0], np.cumsum(per_step)])
+            dp_work += 2.0 * float((reach[last + 1] - reach[first]).sum())
     need = {"dp": _dp_need(plan, fe is not None), "quickscore": _quickscore_bytes(q.k, q.r)}
     cost = {"dp": _DP_WORK * dp_work + _CALL * 10 * len(plan.order),
             "quickscore": size * _QS_WORK * (q.r + q.k + qs_extra) + _CALL * 12 * (size // 64 + 1)}
