@@ -7,6 +7,8 @@ P(no | pa) = (1 - leak) * prod over parents that are yes of (1 - w_i).
 
 from __future__ import annotations
 
+import dataclasses
+
 import itertools
 import math
 
@@ -146,15 +148,29 @@ def _table_node(cells: int) -> tuple[NodeSpec, dict[str, tuple[str, ...]]]:
     return node, {"p": parent_states, "x": ("yes", "no")}
 
 
-def test_a_table_too_large_to_keep_is_built_without_hashing_its_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_table_too_large_to_keep_is_built_anew_each_time(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tables, "TABLE_KEPT_ENTRIES", 8)
     small, small_states = _table_node(8)
     large, large_states = _table_node(10)
-    _CountedRange.hashed = 0
     first = NodeTables([large], large_states, 2.0**30, "test")[0]
-    assert _CountedRange.hashed == 0                 # the key walks every number: not for a table not kept
     assert first is not NodeTables([large], large_states, 2.0**30, "test")[0]
     kept = NodeTables([small], small_states, 2.0**30, "test")[0]
-    assert _CountedRange.hashed > 0                   # looked up by its numbers ...
-    assert kept is NodeTables([small], small_states, 2.0**30, "test")[0]   # ... and kept
+    assert kept is NodeTables([small], small_states, 2.0**30, "test")[0]
     np.testing.assert_array_equal(first[:4], kept)
+
+
+def test_a_kept_table_is_found_without_hashing_its_numbers() -> None:
+    node, states = _table_node(8)
+    _CountedRange.hashed = 0
+    kept = NodeTables([node], states, 2.0**30, "test")[0]
+    assert kept is NodeTables([node], states, 2.0**30, "test")[0]
+    assert _CountedRange.hashed == 0    # by the parameters' identity: hashing walked every number (DIABETES: 0.5 s)
+
+
+def test_equal_parameters_in_another_object_get_a_table_of_their_own_with_the_same_numbers() -> None:
+    node, states = _table_node(8)
+    twin = dataclasses.replace(node, parameters=dataclasses.replace(node.parameters))
+    assert twin.parameters == node.parameters and twin.parameters is not node.parameters
+    first, second = NodeTables([node], states, 2.0**30, "test")[0], NodeTables([twin], states, 2.0**30, "test")[0]
+    assert first is not second
+    np.testing.assert_array_equal(first, second)

@@ -14,7 +14,7 @@ from typing import overload
 import numpy as np
 
 from ..errors import IntractableError
-from ..modelfile.schema import NodeSpec, NoisyOr, Prior, Table
+from ..modelfile.schema import NodeSpec, NoisyOr, Parameters, Prior, Table
 from .kept import Kept
 
 
@@ -162,28 +162,32 @@ class NodeTables(Sequence[np.ndarray]):
         return table
 
 
-#: How many tables the process keeps by what they are built from (a model made by ``with_parameters``
+#: How many tables the process keeps by the parameter objects they are built from (a model made by ``with_parameters``
 #: rebuilds only the tables of the nodes it changed), and the largest it keeps: a dropped large network's
 #: tables are not held after it.
 TABLES_KEPT = 512
 TABLE_KEPT_ENTRIES = 1 << 14
-_KEPT: Kept[np.ndarray] = Kept(TABLES_KEPT)
+_KEPT: Kept[tuple[Parameters, np.ndarray]] = Kept(TABLES_KEPT)
 
 
 def _kept_table(node: NodeSpec, states: Mapping[str, Sequence[str]]) -> np.ndarray:
-    """``node_table``, read-only, kept by the node's parameters, parents and states: equal inputs, the same array.
+    """``node_table``, read-only, kept by the node's parameters (the very object), parents and states.
 
-    A table past ``TABLE_KEPT_ENTRIES`` is built, not looked up: it would not be kept, and the key's hash walks
-    every parameter (MILDEW's learned model: 2.6 s of hashing to compile)."""
+    Kept by identity, not by value: hashing the parameters walks every ``Parameter`` of the table (DIABETES:
+    half a second of its 2.5 s load, more than building every table), while a model made by
+    ``with_parameters`` keeps the very parameter objects of the nodes it did not change. Each entry holds its
+    parameters, so their id cannot pass to another object while the entry is kept. A table past
+    ``TABLE_KEPT_ENTRIES`` is built, not kept."""
     entries = len(node.states) * math.prod(len(states[p]) for p in node.parents)
     if entries > TABLE_KEPT_ENTRIES:
         table = node_table(node, states)
         table.setflags(write=False)
         return table
-    key = (node.parameters, node.parents, node.states, tuple(tuple(states[p]) for p in node.parents))
-    table = _KEPT.get(key)
-    if table is None:
-        table = node_table(node, states)
-        table.setflags(write=False)
-        _KEPT.put(key, table)
+    key = (id(node.parameters), node.parents, node.states, tuple(tuple(states[p]) for p in node.parents))
+    found = _KEPT.get(key)
+    if found is not None and found[0] is node.parameters:
+        return found[1]
+    table = node_table(node, states)
+    table.setflags(write=False)
+    _KEPT.put(key, (node.parameters, table))
     return table
