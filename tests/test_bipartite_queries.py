@@ -3,10 +3,14 @@ enumerate) is compiled to the bipartite path and answers exactly like eliminatio
 
 from __future__ import annotations
 
+import itertools
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import kneebayes
 
@@ -148,6 +152,88 @@ def test_too_many_soft_answers_raise_a_clear_error(qmr: kneebayes.Model) -> None
     findings = [n for n in qmr.network.names if n.startswith("f")][: SOFT_ANSWERS + 1]
     with pytest.raises(kneebayes.EvidenceError, match=rf"{SOFT_ANSWERS + 1} soft answers .* at most {SOFT_ANSWERS}"):
         qmr.diagnose({f: kneebayes.Likelihood(yes=0.5, no=1.0) for f in findings})
+
+
+def _by_states(model: kneebayes.Model, hard: dict[str, str], soft: dict[str, dict[str, float]], asked: list[str]
+               ) -> tuple[float, dict[str, float], dict[str, float]]:
+    """P(evidence), each cause's P(yes) and each asked finding's P(yes) with soft answers, as the weighted sum of
+    the hard-answered evidence sets they stand for (each answered on the bipartite path by its hard answers)."""
+    total, causes, findings = 0.0, {}, {}
+    for states in itertools.product(*[sorted(w) for w in soft.values()]):
+        answered = {**hard, **dict(zip(soft, states))}
+        dx = model.diagnose(answered)
+        mass = math.prod(soft[n][x] for n, x in zip(soft, states)) * math.exp(dx.log_evidence_probability)
+        total += mass
+        for cause, p in dx.posterior.items():
+            causes[cause] = causes.get(cause, 0.0) + mass * p
+        found = model.marginals(answered, nodes=[f for f in asked if f not in answered])
+        for f in asked:
+            p_yes = float(answered[f] == "yes") if f in answered else found[f]["yes"]
+            findings[f] = findings.get(f, 0.0) + mass * p_yes
+    return total, {c: v / total for c, v in causes.items()}, {f: v / total for f, v in findings.items()}
+
+
+_WEIGHT = st.sampled_from([0.05, 0.2, 0.5, 0.9, 1.0])
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(weights=st.lists(st.tuples(_WEIGHT, _WEIGHT), min_size=5, max_size=5), seed=st.integers(0, 50))
+def test_soft_answers_of_every_leaning_equal_the_weighted_sum_of_hard_ones(
+        qmr: kneebayes.Model, weights: list[tuple[float, float]], seed: int) -> None:
+    hard = _evidence(qmr, seed)
+    open_findings = [n for n in qmr.network.names if n.startswith("f") and n not in hard]
+    soft_nodes = open_findings[:4] + [next(n for n in qmr.network.names if n.startswith("d"))]
+    soft = {n: {"yes": a / max(a, b), "no": b / max(a, b)} for n, (a, b) in zip(soft_nodes, weights)}   # ratios only
+    asked = open_findings[:6]      # the four answered softly, and two not answered
+    try:
+        total, causes, findings = _by_states(qmr, hard, soft, asked)
+    except kneebayes.ImpossibleEvidenceError:
+        return
+    evidence = {**hard, **{n: kneebayes.Likelihood(**w) for n, w in soft.items()}}
+    dx = qmr.diagnose(evidence)
+    assert dx.log_evidence_probability == pytest.approx(math.log(total), abs=1e-9)
+    for cause, p in causes.items():
+        assert dx.posterior[cause] == pytest.approx(p, abs=1e-9), cause
+    got = qmr.marginals(evidence, nodes=asked)
+    for f, p in findings.items():
+        assert got[f]["yes"] == pytest.approx(p, abs=1e-9), f
+        assert got[f]["no"] == pytest.approx(1.0 - p, abs=1e-9), f
+
+
+def test_soft_answers_leaning_yes_and_on_causes_take_one_query(qmr: kneebayes.Model,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from kneebayes.inference import bipartite_queries
+
+    calls = []
+    counted = bipartite_queries.posterior
+    monkeypatch.setattr(bipartite_queries, "posterior", lambda *a, **k: calls.append(1) or counted(*a, **k))
+    findings = [n for n in qmr.network.names if n.startswith("f")][:6]
+    evidence = {f: kneebayes.Likelihood(yes=1.0, no=0.3) for f in findings}
+    evidence.update({"d0": kneebayes.Likelihood(yes=0.2, no=1.0), "d1": kneebayes.Likelihood(yes=1.0, no=0.4)})
+    qmr.diagnose(evidence).posterior
+    assert len(calls) == 1       # as a sum over their states: 2^8 queries
+
+
+def test_a_ranking_with_soft_answers_gains_what_the_weighted_sums_say(qmr: kneebayes.Model) -> None:
+    hard = _evidence(qmr, 3)
+    open_findings = [n for n in qmr.network.names if n.startswith("f") and n not in hard]
+    soft = {open_findings[0]: {"yes": 1.0, "no": 0.25}, open_findings[1]: {"yes": 0.3, "no": 0.9}}
+    evidence = {**hard, **{n: kneebayes.Likelihood(**w) for n, w in soft.items()}}
+    gains = {q.id: q.expected_information_gain for q in qmr.diagnose(evidence).ranked_questions}
+    causes = [n for n in qmr.network.names if n.startswith("d")]
+    for candidate in (open_findings[0], open_findings[2]):    # one answered softly, one not answered
+        _, before, asked = _by_states(qmr, hard, soft, [candidate])
+        expected = 0.0
+        for answer, p_answer in (("yes", asked[candidate]), ("no", 1.0 - asked[candidate])):
+            rest = {n: w for n, w in soft.items() if n != candidate}
+            _, after, _ = _by_states(qmr, {**hard, candidate: answer}, rest, [])
+            expected += p_answer * sum(_bits(after[c]) for c in causes)
+        expected = sum(_bits(before[c]) for c in causes) - expected
+        assert gains[candidate] == pytest.approx(expected, abs=1e-9), candidate
+
+
+def _bits(p: float) -> float:
+    return -sum(x * math.log2(x) for x in (p, 1.0 - p) if x > 0.0)
 
 
 _NEAR_CERTAIN = """format: kneebayes-model/1
