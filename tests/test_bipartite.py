@@ -41,14 +41,18 @@ def _p_no(net: BipartiteNoisyOr, states: np.ndarray, f: int) -> np.ndarray:
 
 
 def brute(net: BipartiteNoisyOr, pos: list[int], neg: list[int],
-          asked: list[int] = ()) -> tuple[float, np.ndarray, np.ndarray]:
-    """(P(evidence), P(cause = yes | e) for each cause, P(f = yes | e) for each asked finding)."""
+          asked: list[int] = (), soft: dict[int, tuple[float, float]] | None = None
+          ) -> tuple[float, np.ndarray, np.ndarray]:
+    """(P(evidence), P(cause = yes | e) for each cause, P(f = yes | e) for each asked finding); a soft answer
+    (a, b) weighs a P(yes | causes) + b P(no | causes)."""
     states = np.array(list(itertools.product((0, 1), repeat=net.n_causes)), dtype=float)
     weight = np.prod(np.where(states == 1, net.priors, 1.0 - net.priors), axis=1)
     for f in pos:
         weight = weight * (1.0 - _p_no(net, states, f))
     for f in neg:
         weight = weight * _p_no(net, states, f)
+    for f, (a, b) in (soft or {}).items():
+        weight = weight * (a * (1.0 - _p_no(net, states, f)) + b * _p_no(net, states, f))
     total = float(weight.sum())
     if total == 0.0:
         return 0.0, np.full(net.n_causes, np.nan), np.full(len(asked), np.nan)
@@ -190,6 +194,73 @@ def test_finding_probabilities_match_brute_force(method: str, case) -> None:  # 
     _, _, expected = brute(net, pos, neg, rest)
     assert result.findings.tolist() == rest
     np.testing.assert_allclose(result.probability, expected, rtol=0, atol=1e-9)
+
+
+@st.composite
+def soft_cases(draw: st.DrawFn):
+    """``cases`` with up to three of the unobserved findings answered softly: likelihoods of yes and no each
+    in [0.05, 1], leaning either way or equal."""
+    net, pos, neg, rest = draw(cases())
+    s = draw(st.integers(0, min(3, len(rest))))
+    weight = st.sampled_from([0.05, 0.3, 0.7, 1.0])
+    soft = {f: (draw(weight), draw(weight)) for f in rest[:s]}
+    return net, pos, neg, rest[s:], soft
+
+
+@pytest.mark.parametrize("method", METHODS)
+@settings(max_examples=scaled(50))   # per method: 150 examples per property
+@given(case=soft_cases())
+def test_soft_answers_match_brute_force(method: str, case) -> None:  # type: ignore[no-untyped-def]
+    net, pos, neg, rest, soft = case
+    total, expected, expected_yes = brute(net, pos, neg, rest, soft)
+    assume(total > 0.0)
+    try:
+        result = posterior(net, pos, neg, soft, method=method)
+        found = finding_probabilities(net, pos, neg, rest, soft=soft, method=method)
+    except PrecisionError:
+        assume(False)
+    assert result.log_evidence == pytest.approx(math.log(total), rel=1e-9, abs=1e-9)
+    np.testing.assert_allclose(result.posterior, expected, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(result.absent, 1.0 - expected, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(found.probability, expected_yes, rtol=0, atol=1e-9)
+    assert found.log_evidence == pytest.approx(math.log(total), rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_soft_answers_leaning_each_way_match_brute_force(method: str) -> None:
+    net = BipartiteNoisyOr.from_parents([0.2, 0.3, 0.1], [0.01, 0.02, 0.05, 0.03], [[0], [0, 1], [1, 2], [0, 2]],
+                                        [[0.7], [0.5, 0.4], [0.6, 0.3], [0.2, 0.8]])
+    soft = {1: (0.3, 0.9), 2: (1.0, 0.2), 3: (0.5, 0.5)}     # leaning no, leaning yes, saying nothing
+    total, expected, _ = brute(net, [0], [], soft=soft)
+    result = posterior(net, [0], [], soft, method=method)
+    assert result.log_evidence == pytest.approx(math.log(total), rel=1e-12)
+    np.testing.assert_allclose(result.posterior, expected, rtol=1e-12)
+
+
+def test_soft_answers_cost_the_memory_positives_cost() -> None:
+    net = BipartiteNoisyOr.from_parents([0.2], [0.01] * 7, [[0]] * 7, [[0.7]] * 7)
+    six = {f: (0.3, 0.9) for f in range(6)}
+    result = posterior(net, [], [], six, method="dp", memory_budget=4096)    # six open at once: 3.5 KiB
+    total, _, _ = brute(net, [], [], soft=six)
+    assert result.log_evidence == pytest.approx(math.log(total), rel=1e-12)
+    with pytest.raises(IntractableError, match="7.0 KiB, past the memory budget of 4.0 KiB"):                    # seven, as seven positives
+        posterior(net, [], [], {**six, 6: (0.3, 0.9)}, method="dp", memory_budget=4096)
+    with pytest.raises(IntractableError, match="7.0 KiB, past the memory budget of 4.0 KiB"):
+        posterior(net, list(range(7)), [], method="dp", memory_budget=4096)
+
+
+@pytest.mark.parametrize(("soft", "message"), [
+    ({0: (0.5, 0.0)}, r"finding '0' must be two likelihoods above 0 \(a zero is a firm answer"),
+    ({0: (0.5,)}, r"soft answer of finding '0' must be two likelihoods \(yes, no\), got \(0.5,\)"),
+    ({0: (float("nan"), 1.0)}, r"finding '0' must be two likelihoods above 0"),
+    ({1: (0.5, 1.0)}, r"finding '1' is answered both softly and firmly"),
+    ([(0, 0.5, 1.0)], r"soft answers must be a mapping of finding index to"),
+    ({7: (0.5, 1.0)}, r"soft finding 7 does not exist: finding indices run from 0 to 1"),
+])
+def test_a_bad_soft_answer_is_refused_by_name(soft: object, message: str) -> None:
+    net = BipartiteNoisyOr.from_parents([0.2, 0.3], [0.01, 0.02], [[0], [0, 1]], [[0.7], [0.5, 0.4]])
+    with pytest.raises(EvidenceError, match=message):
+        posterior(net, [], [1], soft)   # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -486,9 +557,17 @@ def test_a_tolerance_that_is_not_positive_is_refused() -> None:
         posterior(shared_cause_network(2), [0], [], tolerance=0)
 
 
-def test_a_batch_row_that_is_not_a_pair_is_refused() -> None:
-    with pytest.raises(EvidenceError, match=r"evidence row 1 must be a pair \(positive findings, negative findings\)"):
-        posterior_batch(shared_cause_network(2), [([0], []), ([0], [], [1])])  # type: ignore[list-item]
+def test_a_batch_row_that_is_not_a_pair_or_a_triple_is_refused() -> None:
+    with pytest.raises(EvidenceError, match=r"evidence row 1 must be a pair \(positive findings, negative findings\), "
+                                            r"or those and the soft answers"):
+        posterior_batch(shared_cause_network(2), [([0], []), ([0], [], {}, [1])])  # type: ignore[list-item]
+
+
+def test_a_batch_row_may_carry_soft_answers() -> None:
+    net = shared_cause_network(2)
+    batch = posterior_batch(net, [([0], []), ([0], [], {1: (0.2, 0.9)})])
+    assert batch[1].log_evidence == pytest.approx(posterior(net, [0], [], {1: (0.2, 0.9)}).log_evidence, rel=1e-15)
+    assert batch[1].log_evidence < batch[0].log_evidence    # the soft answer's likelihoods weigh P(evidence)
 
 
 def test_asking_for_an_observed_finding_is_refused() -> None:

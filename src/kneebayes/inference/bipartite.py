@@ -58,6 +58,15 @@ cancel to zero in Quickscore.
 ``"quickscore"``, ``"dp+quickscore"`` (groups differed) or
 ``"closed_form"`` (no positive finding).
 
+**Soft answers.** A finding answered softly, likelihoods ``a`` for yes
+and ``b`` for no, weighs the evidence by ``a P(yes | causes) + b P(no |
+causes)``: one more open finding in either method, at a positive's cost.
+The DP switches its bit on as a positive's and, where a positive keeps
+only its "on" states when it closes, weighs "on" by ``a`` and "off" by
+``b``; Quickscore expands it as ``a - (a - b)(1 - leak) prod (1 - w)``, so
+a subset holding it takes ``-(a - b)`` (its sign flips only where ``a >
+b``).
+
 **Finding probabilities.** ``P(f = no, e)`` is ``e`` with ``f`` one more
 negative: outside the positives' parents a closed form, inside them a tilt
 of its parents' factors by ``1 - w``. Quickscore evaluates every tilt in
@@ -104,7 +113,7 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -397,6 +406,15 @@ class _Query:
     log_1mw: np.ndarray      # (k, r) log (1 - w); 0 where no edge
     leak_on: np.ndarray      # (k,) log leak
     leak_off: np.ndarray     # (k,) log (1 - leak)
+    # (k,) a positive's weight once closed, on and off (logs): 0 and -inf for a positive, log a and log b for a
+    # soft answer (likelihood a for yes, b for no), which leaves both states in
+    close_on: np.ndarray
+    close_off: np.ndarray
+
+    @property
+    def hard(self) -> np.ndarray:
+        """Which of the positives are answered yes (not softly)."""
+        return np.isneginf(self.close_off)
 
     @property
     def k(self) -> int:
@@ -445,13 +463,41 @@ def _log(x: np.ndarray) -> np.ndarray:
         return np.log(x)
 
 
-def _prepare(net: BipartiteNoisyOr, positive: object, negative: object) -> _Query:
-    """Check the evidence, fold the negatives into the causes, gather the positives' parents."""
+def _check_soft(net: BipartiteNoisyOr, soft: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The soft answers' findings and their likelihoods of yes and of no, checked."""
+    if soft is None:
+        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+    if not isinstance(soft, Mapping):
+        raise EvidenceError(f"soft answers must be a mapping of finding index to (likelihood of yes, likelihood of "
+                            f"no), got {quote(soft)}")
+    ids = _check_ids(net, list(soft), "soft")
+    on, off = np.empty(len(ids)), np.empty(len(ids))
+    for n, (f, pair) in enumerate(soft.items()):
+        try:
+            a, b = (float(x) for x in pair)
+        except (TypeError, ValueError):
+            raise EvidenceError(f"soft answer of finding {quote(net.finding_name(int(f)))} must be two likelihoods "
+                                f"(yes, no), got {quote(pair)}") from None
+        if not (math.isfinite(a) and math.isfinite(b) and a > 0.0 and b > 0.0):
+            raise EvidenceError(f"soft answer of finding {quote(net.finding_name(int(f)))} must be two likelihoods "
+                                f"above 0 (a zero is a firm answer: list it as positive or negative), got {quote(pair)}")
+        on[n], off[n] = a, b
+    return ids, on, off
+
+
+def _prepare(net: BipartiteNoisyOr, positive: object, negative: object, soft: object = None) -> _Query:
+    """Check the evidence, fold the negatives into the causes, gather the positives' parents (a soft answer is
+    one more positive, weighed when it closes)."""
     pos = _check_ids(net, positive, "positive")
     neg = _check_ids(net, negative, "negative")
     both = np.intersect1d(pos, neg)
     if len(both):
         raise EvidenceError(f"finding {quote(net.finding_name(int(both[0])))} is listed as both positive and negative")
+    soft_ids, soft_on, soft_off = _check_soft(net, soft)
+    if len(soft_ids):
+        both = np.intersect1d(soft_ids, np.union1d(pos, neg))
+        if len(both):
+            raise EvidenceError(f"finding {quote(net.finding_name(int(both[0])))} is answered both softly and firmly")
     n = net.n_causes
     edges, _ = _edges_of(net, neg)
     log_a = np.bincount(net.parent_index[edges], weights=_log1m(net.parent_weight[edges]), minlength=n)
@@ -464,6 +510,9 @@ def _prepare(net: BipartiteNoisyOr, positive: object, negative: object) -> _Quer
     if log_negatives == -np.inf:
         raise _impossible(net, pos, neg)
     log_p, log_q = yes - log_z, no - log_z
+    hard = len(pos)
+    if len(soft_ids):
+        pos = np.concatenate([pos, soft_ids])
     edges, owner = _edges_of(net, pos)
     live = net.parent_weight[edges] > 0.0        # a weight-0 edge switches nothing: its cause stays independent
     edges, owner = edges[live], owner[live]
@@ -477,8 +526,10 @@ def _prepare(net: BipartiteNoisyOr, positive: object, negative: object) -> _Quer
     log_1mw[owner, col] = _log1m(net.parent_weight[edges])
     for a in (log_p, log_q, log_w, log_1mw):
         a.setflags(write=False)
+    close_on = np.concatenate([np.zeros(hard), np.log(soft_on)]) if len(soft_ids) else np.zeros(hard)
+    close_off = np.concatenate([np.full(hard, -np.inf), np.log(soft_off)]) if len(soft_ids) else np.full(hard, -np.inf)
     return _Query(pos, neg, log_p, log_q, log_negatives, dplus, log_p[dplus], log_q[dplus], log_w, log_1mw,
-                  _log(net.leaks[pos]), _log1m(net.leaks[pos]))
+                  _log(net.leaks[pos]), _log1m(net.leaks[pos]), close_on, close_off)
 
 
 def _possible(q: _Query) -> bool:
@@ -487,7 +538,8 @@ def _possible(q: _Query) -> bool:
     the negatives, so all the causes that may be present can be present at once, and each positive is then on
     with a chance above zero."""
     can_be = np.isfinite(q.plus_p)[None, :] & np.isfinite(q.log_w)
-    return bool((np.isfinite(q.leak_on) | can_be.any(axis=1)).all())
+    able = np.isfinite(q.leak_on) | can_be.any(axis=1)
+    return bool(able.all() or (able | ~q.hard).all())   # a soft answer is never impossible
 
 
 def _impossible(net: BipartiteNoisyOr, pos: np.ndarray, neg: np.ndarray) -> ImpossibleEvidenceError:
@@ -683,7 +735,8 @@ def _groups(q: _Query) -> list[_Query]:
         cols = np.flatnonzero(edge[rows].any(axis=0))
         out.append(_Query(q.positive[rows], q.negative, q.log_p, q.log_q, q.log_negatives, q.dplus[cols],
                           q.plus_p[cols], q.plus_q[cols], q.log_w[np.ix_(rows, cols)],
-                          q.log_1mw[np.ix_(rows, cols)], q.leak_on[rows], q.leak_off[rows]))
+                          q.log_1mw[np.ix_(rows, cols)], q.leak_on[rows], q.leak_off[rows], q.close_on[rows],
+                          q.close_off[rows]))
     return out
 
 
@@ -704,18 +757,28 @@ def _quickscore(q: _Query, fe: _Tilts | None, memory_budget: int
     fnum = np.zeros(0 if fe is None else len(fe.rows))
     shifts = np.arange(k)
     log_q, log_p = q.plus_q[None, :], q.plus_p[None, :]
+    # A positive f is a P(yes) + b P(no) = a - (a - b)(1 - leak) prod (1 - w) (a = 1, b = 0 when answered yes): in a
+    # subset S, a where f is outside, -(a - b)(1 - leak) prod (1 - w) inside; the sign flips with f where a > b
+    soft = not q.hard.all()
+    inside, outside, flips = q.leak_off[:, None], q.close_on[:, None], np.ones(k)
+    if soft:
+        with np.errstate(divide="ignore"):   # equal likelihoods: no term inside
+            inside = (q.leak_off + np.log(np.abs(np.exp(q.close_on) - np.exp(q.close_off))))[:, None]
+        flips = (q.close_on > q.close_off).astype(np.float64)
     worst = 0.0                                           # the largest |log term|: its rounding scales with it
     for lo in range(0, 1 << k, chunk):
         subset = np.arange(lo, min(lo + chunk, 1 << k))
         bits = ((subset[:, None] >> shifts) & 1).astype(np.float64)
         log_b = _subset_sums(bits, q.log_1mw)             # (c, r) log P(d cannot switch on any positive in S)
         log_g = np.logaddexp(log_q, log_p + log_b)        # (c, r) log P(S all off | d's part)
-        term = _subset_sums(bits, q.leak_off[:, None])[:, 0] + log_g.sum(axis=1)
+        term = _subset_sums(bits, inside)[:, 0] + log_g.sum(axis=1)
+        if soft:
+            term += _subset_sums(1.0 - bits, outside)[:, 0]
         finite = term[np.isfinite(term)]
         if len(finite):
             worst = max(worst, float(-finite.min()))
         size = np.exp(term)
-        signed = np.where(bits.sum(axis=1) % 2 == 1, -size, size)
+        signed = np.where(((bits @ flips) if soft else bits.sum(axis=1)) % 2 == 1, -size, size)
         terms[subset] = signed
         alive = np.isfinite(log_g)                        # where g = 0 the term is 0 anyway
         with np.errstate(invalid="ignore"):
@@ -774,16 +837,24 @@ def _unopen(b: np.ndarray, off: float, on: float) -> np.ndarray:
     return np.logaddexp(off + b[:, :half], on + b[:, half:])
 
 
-def _close(v: np.ndarray, bit: int) -> np.ndarray:
-    """Keep the states where ``bit`` is on, and drop the bit: no later cause can switch it."""
-    return v.reshape(v.shape[0], -1, 2, 1 << bit)[:, :, 1, :].reshape(v.shape[0], -1)
+def _close(v: np.ndarray, bit: int, on: float = 0.0, off: float = -np.inf) -> np.ndarray:
+    """Drop ``bit`` (no later cause can switch it): its states weighed ``on`` and ``off`` (logs) and added. A
+    positive keeps the states where it is on; a soft answer weighs both by its likelihoods."""
+    v4 = v.reshape(v.shape[0], -1, 2, 1 << bit)
+    if off == -np.inf:
+        kept = v4[:, :, 1, :] if on == 0.0 else on + v4[:, :, 1, :]
+        return kept.reshape(v.shape[0], -1)
+    return np.logaddexp(on + v4[:, :, 1, :], off + v4[:, :, 0, :]).reshape(v.shape[0], -1)
 
 
-def _unclose(b: np.ndarray, bit: int) -> np.ndarray:
-    """Backward: ``bit`` put back, every state with it off unable to reach the evidence (log 0)."""
+def _unclose(b: np.ndarray, bit: int, on: float = 0.0, off: float = -np.inf) -> np.ndarray:
+    """Backward (the transpose of :func:`_close`): ``bit`` put back, each of its states weighed (for a positive, a
+    state with it off cannot reach the evidence: log 0)."""
     rows = b.shape[0]
-    out = np.full((rows, b.shape[1] // (1 << bit), 2, 1 << bit), -np.inf)
-    out[:, :, 1, :] = b.reshape(rows, -1, 1 << bit)
+    out = np.empty((rows, b.shape[1] // (1 << bit), 2, 1 << bit))
+    back = b.reshape(rows, -1, 1 << bit)
+    np.add(back, on, out=out[:, :, 1, :])
+    np.add(back, off, out=out[:, :, 0, :])
     return out.reshape(rows, -1)
 
 
@@ -801,6 +872,7 @@ class _Schedule:
     order: tuple[int, ...]                                   # dplus positions, in processing order
     opens: tuple[tuple[int, ...], ...]                       # per step: positives opened before it (new top bits)
     closes: tuple[tuple[int, ...], ...]                      # per step: bits closed after it, highest first
+    closing: tuple[tuple[int, ...], ...]                     # per step: the positives of those bits
     live: tuple[tuple[int, ...], ...]                        # per step: the open positives, bit 0 first
     switches: tuple[tuple[tuple[int, float, float], ...], ...]  # per step: (bit, log w, log (1 - w))
     idle: tuple[int, ...]                                    # positives with no parent here: their leak alone
@@ -834,7 +906,7 @@ def _schedule_within(q: _Query, memory_budget: int) -> _Schedule:
         j = int(np.add.reduce(edge, axis=0).argmax())
         widest = tuple(np.flatnonzero(edge[:, j]).tolist())
         if 6 * (1 << len(widest)) * _BYTES > memory_budget:
-            return _Schedule((j,), (widest,), ((),), (widest,), ((),), (), floor=True)
+            return _Schedule((j,), (widest,), ((),), ((),), (widest,), ((),), (), floor=True)
     return _schedule(q)
 
 
@@ -848,7 +920,7 @@ def _schedule(q: _Query) -> _Schedule:
     opened: set[int] = set()
     closed = set(idle)
     live: list[int] = []
-    order, opens, closes, lives, switches = [], [], [], [], []
+    order, opens, closes, closing, lives, switches = [], [], [], [], [], []
     while len(closed) < q.k:
         def score(i: int) -> tuple[int, int, int]:
             rest = causes[i] - done
@@ -867,9 +939,10 @@ def _schedule(q: _Query) -> _Schedule:
             done.add(j)
             ending = sorted((live.index(i) for i in children[j] if causes[i] <= done), reverse=True)
             closes.append(tuple(ending))
+            closing.append(tuple(live[bit] for bit in ending))
             for bit in ending:
                 closed.add(live.pop(bit))
-    return _Schedule(tuple(order), tuple(opens), tuple(closes), tuple(lives), tuple(switches), idle)
+    return _Schedule(tuple(order), tuple(opens), tuple(closes), tuple(closing), tuple(lives), tuple(switches), idle)
 
 
 def _dp(q: _Query, fe: _Tilts | None, plan: _Schedule,
@@ -886,10 +959,13 @@ def _dp(q: _Query, fe: _Tilts | None, plan: _Schedule,
         for bit, lw, l1w in plan.switches[t]:
             present = _switch(present, bit, lw, l1w)
         v = np.logaddexp(q.plus_q[j] + v, q.plus_p[j] + present)
-        for bit in plan.closes[t]:
-            v = _close(v, bit)
+        for bit, i in zip(plan.closes[t], plan.closing[t]):
+            v = _close(v, bit, q.close_on[i], q.close_off[i])
     log_bits = float(v[0, 0])
-    log_e = log_bits + float(q.leak_on[list(plan.idle)].sum())
+    log_e = log_bits
+    if plan.idle:   # positives with no parent here: their leak alone, weighed as they close
+        idle = list(plan.idle)
+        log_e += float(np.logaddexp(q.close_on[idle] + q.leak_on[idle], q.close_off[idle] + q.leak_off[idle]).sum())
     if log_e == -np.inf:
         return log_e, np.zeros(q.r), np.zeros(q.r), np.zeros(0), 0.0
     betas: list[np.ndarray] = []
@@ -898,8 +974,8 @@ def _dp(q: _Query, fe: _Tilts | None, plan: _Schedule,
     joint_no = np.empty(q.r)   # the absent branch, summed in its own right: 1 - P(yes) loses its digits near 1
     for t in reversed(range(len(plan.order))):
         j = plan.order[t]
-        for bit in reversed(plan.closes[t]):
-            b = _unclose(b, bit)
+        for bit, i in zip(reversed(plan.closes[t]), reversed(plan.closing[t])):
+            b = _unclose(b, bit, q.close_on[i], q.close_off[i])
         betas.append(b[0])
         tb = b
         for bit, lw, l1w in plan.switches[t]:
@@ -985,8 +1061,18 @@ def _dp_findings(q: _Query, fe: _Tilts, plan: _Schedule, alphas: list[np.ndarray
                 out[members[active[leaving]]] = ratio[leaving] @ weight
                 ratio, active = ratio[~leaving], active[~leaving]
             if len(active):
-                for bit in plan.closes[t]:
-                    ratio = _close(ratio, bit)
+                for bit, i in zip(plan.closes[t], plan.closing[t]):
+                    if q.close_off[i] == -np.inf:   # a positive: its "on" states go on
+                        ratio = _close(ratio, bit)
+                        nxt = _close(nxt[None, :], bit, q.close_on[i])[0]
+                        continue
+                    # a soft answer: each state's ratio becomes the two states' ratios, mixed as their weights mix
+                    v4 = nxt.reshape(-1, 2, 1 << bit)
+                    after = np.logaddexp(q.close_on[i] + v4[:, 1, :], q.close_off[i] + v4[:, 0, :])
+                    w_on, w_off = _shares(q.close_on[i] + v4[:, 1, :], q.close_off[i] + v4[:, 0, :], after)
+                    r4 = ratio.reshape(len(active), -1, 2, 1 << bit)
+                    ratio = (r4[:, :, 1, :] * w_on + r4[:, :, 0, :] * w_off).reshape(len(active), -1)
+                    nxt = after.reshape(-1)
     return out
 
 
@@ -1028,7 +1114,7 @@ def _solve(net: BipartiteNoisyOr, q: _Query, findings: np.ndarray | None, method
         if not _possible(g):
             # Told apart before any sum: Quickscore's alternating sum cancels to zero on impossible evidence and on
             # possible evidence alike
-            raise _impossible(net, q.positive, q.negative)
+            raise _impossible(net, q.positive[q.hard], q.negative)
         answer = None
         for name in plan:
             answer = _quickscore(g, t, memory_budget) if name == "quickscore" else _dp(g, t, schedule, memory_budget)
@@ -1048,7 +1134,7 @@ def _solve(net: BipartiteNoisyOr, q: _Query, findings: np.ndarray | None, method
             raise KneeBayesError("no exact method answered")
         log_pos, group_post, group_absent, ratios, group_bound = answer
         if log_pos == -np.inf:
-            raise _impossible(net, q.positive, q.negative)
+            raise _impossible(net, q.positive[q.hard], q.negative)
         log_e += log_pos
         post[g.dplus] = group_post
         absent[g.dplus] = group_absent
@@ -1077,10 +1163,13 @@ def _check_tolerance(tolerance: object) -> float:
     return float(tolerance)
 
 
-def posterior_batch(net: BipartiteNoisyOr, rows: Sequence[tuple[Sequence[int], Sequence[int]]], *,
+def posterior_batch(net: BipartiteNoisyOr,
+                    rows: Sequence[tuple[Sequence[int], Sequence[int]]
+                                   | tuple[Sequence[int], Sequence[int], Mapping[int, tuple[float, float]]]], *,
                     method: Method = "auto", memory_budget: int = MEMORY_BUDGET,
                     tolerance: float = TOLERANCE) -> BipartiteBatch:
-    """Posteriors for several evidence rows, each ``(positive findings, negative findings)``, stacked.
+    """Posteriors for several evidence rows, each ``(positive findings, negative findings)`` or ``(positive,
+    negative, soft answers)`` (see :func:`posterior`), stacked.
 
     >>> net = BipartiteNoisyOr.from_parents([0.1, 0.2], [0.01, 0.0], [[0, 1], [1]], [[0.8, 0.5], [0.9]])
     >>> batch = posterior_batch(net, [([0], []), ([], [1])])
@@ -1099,21 +1188,25 @@ def posterior_batch(net: BipartiteNoisyOr, rows: Sequence[tuple[Sequence[int], S
     bounds = np.empty(len(rows))
     methods = []
     for i, row in enumerate(rows):
-        if isinstance(row, (str, bytes)) or not hasattr(row, "__len__") or len(row) != 2:
-            raise EvidenceError(f"evidence row {i} must be a pair (positive findings, negative findings), "
-                                f"got {quote(row)}")
-        q = _prepare(net, row[0], row[1])
+        if isinstance(row, (str, bytes)) or not hasattr(row, "__len__") or len(row) not in (2, 3):
+            raise EvidenceError(f"evidence row {i} must be a pair (positive findings, negative findings), or those "
+                                f"and the soft answers, got {quote(row)}")
+        q = _prepare(net, row[0], row[1], row[2] if len(row) == 3 else None)
         log_e[i], post[i], absent[i], _, ran, bounds[i] = _solve(net, q, None, method, memory_budget, tolerance)
         methods.append(ran)
     return BipartiteBatch(post, log_e, tuple(methods), bounds, absent)
 
 
-def posterior(net: BipartiteNoisyOr, positive: Sequence[int], negative: Sequence[int] = (), *,
-              method: Method = "auto", memory_budget: int = MEMORY_BUDGET,
-              tolerance: float = TOLERANCE) -> BipartiteResult:
+def posterior(net: BipartiteNoisyOr, positive: Sequence[int], negative: Sequence[int] = (),
+              soft: Mapping[int, tuple[float, float]] | None = None, *, method: Method = "auto",
+              memory_budget: int = MEMORY_BUDGET, tolerance: float = TOLERANCE) -> BipartiteResult:
     """P(cause = yes | evidence) for every cause, and log P(evidence); exact.
 
-    ``positive`` and ``negative`` are finding indices observed yes and no.
+    ``positive`` and ``negative`` are finding indices observed yes and no;
+    ``soft`` maps a finding index to its soft answer, likelihoods ``(a, b)``
+    of yes and no, both above 0: the evidence takes ``a P(yes | causes) + b
+    P(no | causes)``, so P(evidence) is scaled by them. A soft answer costs
+    what a positive costs (one more finding open in either method).
     ``method`` is ``"auto"``, ``"quickscore"`` or ``"dp"`` (see the module
     docstring); ``memory_budget`` bounds the ``2^k``-sized work in bytes;
     ``tolerance`` is the largest estimated error a Quickscore answer may
@@ -1124,15 +1217,22 @@ def posterior(net: BipartiteNoisyOr, positive: Sequence[int], negative: Sequence
     >>> r = posterior(net, positive=[0])
     >>> [round(p, 4) for p in r.posterior.tolist()], round(math.exp(r.log_evidence), 6)
     ([0.4558, 0.6042], 0.18028)
+    >>> soft = posterior(net, [], soft={0: (0.9, 0.3)})    # a witness three times likelier to say yes if it is
+    >>> round(math.exp(soft.log_evidence), 6), round(0.9 * 0.18028 + 0.3 * (1 - 0.18028), 6)
+    (0.408168, 0.408168)
     """
-    return posterior_batch(net, [(positive, negative)], method=method, memory_budget=memory_budget,
+    return posterior_batch(net, [(positive, negative, soft)], method=method, memory_budget=memory_budget,
                            tolerance=tolerance)[0]
 
 
 def finding_probabilities(net: BipartiteNoisyOr, positive: Sequence[int], negative: Sequence[int] = (),
-                          findings: Sequence[int] | None = None, *, method: Method = "auto",
-                          memory_budget: int = MEMORY_BUDGET, tolerance: float = TOLERANCE) -> FindingProbabilities:
+                          findings: Sequence[int] | None = None, *, soft: Mapping[int, tuple[float, float]] | None = None,
+                          method: Method = "auto", memory_budget: int = MEMORY_BUDGET,
+                          tolerance: float = TOLERANCE) -> FindingProbabilities:
     """P(f = yes | evidence) for unobserved findings (every one when ``findings`` is None); exact, vectorised.
+
+    ``soft`` as in :func:`posterior`; a softly answered finding is observed here (ask it of the evidence
+    without its answer, or weigh that answer's two firm versions).
 
     ``P(f = no, e)`` is ``e`` with ``f`` one more negative: outside the
     positives' parents that is a product of closed forms, and inside them a
@@ -1147,7 +1247,7 @@ def finding_probabilities(net: BipartiteNoisyOr, positive: Sequence[int], negati
     memory_budget = check_memory_budget(memory_budget)
     tolerance = _check_tolerance(tolerance)
     _check_method(method)
-    q = _prepare(net, positive, negative)
+    q = _prepare(net, positive, negative, soft)
     observed = np.union1d(q.positive, q.negative)
     if findings is None:
         wanted = np.setdiff1d(np.arange(net.n_findings), observed)
