@@ -253,6 +253,7 @@ def test_soft_answers_cost_the_memory_positives_cost() -> None:
     ({0: (0.5, 0.0)}, r"finding '0' must be two likelihoods above 0 \(a zero is a firm answer"),
     ({0: (0.5,)}, r"soft answer of finding '0' must be two likelihoods \(yes, no\), got \(0.5,\)"),
     ({0: (float("nan"), 1.0)}, r"finding '0' must be two likelihoods above 0"),
+    ({0: (10**400, 1.0)}, r"finding '0' must be two likelihoods \(yes, no\), got \(1000"),      # past any float
     ({1: (0.5, 1.0)}, r"finding '1' is answered both softly and firmly"),
     ([(0, 0.5, 1.0)], r"soft answers must be a mapping of finding index to"),
     ({7: (0.5, 1.0)}, r"soft finding 7 does not exist: finding indices run from 0 to 1"),

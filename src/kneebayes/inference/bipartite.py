@@ -475,7 +475,7 @@ def _check_soft(net: BipartiteNoisyOr, soft: object) -> tuple[np.ndarray, np.nda
     for n, (f, pair) in enumerate(soft.items()):
         try:
             a, b = (float(x) for x in pair)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):   # not two numbers, or an int past any float
             raise EvidenceError(f"soft answer of finding {quote(net.finding_name(int(f)))} must be two likelihoods "
                                 f"(yes, no), got {quote(pair)}") from None
         if not (math.isfinite(a) and math.isfinite(b) and a > 0.0 and b > 0.0):
