@@ -249,6 +249,36 @@ def test_soft_answers_cost_the_memory_positives_cost() -> None:
         posterior(net, list(range(7)), [], method="dp", memory_budget=4096)
 
 
+def _one_wide_group(positives: int) -> tuple[BipartiteNoisyOr, list[int]]:
+    """``positives`` findings that all share cause 0 (one group), each with five more parents among 200."""
+    rng = np.random.default_rng(1)
+    parents = [sorted({0, *rng.choice(np.arange(1, 200), 5, replace=False).tolist()}) for _ in range(positives)]
+    weights = [rng.uniform(0.1, 0.9, len(p)).tolist() for p in parents]
+    net = BipartiteNoisyOr.from_parents(rng.uniform(0.001, 0.05, 200), rng.uniform(0.001, 0.02, positives), parents,
+                                        weights)
+    return net, list(range(positives))
+
+
+def test_a_quickscore_sum_that_cannot_keep_its_digits_is_given_up_in_its_first_chunk() -> None:
+    net, pos = _one_wide_group(20)     # the DP's 56 MiB past the budget; Quickscore's 2^20 subsets fit
+    with few_calls(5_000), pytest.raises(IntractableError, match=r"Quickscore, which fits, cancels here \(its error "
+                                                                  r"could reach .* or more\)"):
+        posterior(net, pos, [], memory_budget=16 << 20)
+    with few_calls(5_000), pytest.raises(PrecisionError):
+        posterior(net, pos, [], method="quickscore", memory_budget=16 << 20)
+
+
+@settings(max_examples=scaled(100))
+@given(case=soft_cases())
+def test_quickscore_never_gives_up_a_sum_its_full_estimate_keeps(case) -> None:  # type: ignore[no-untyped-def]
+    net, pos, neg, _, soft = case
+    assume(brute(net, pos, neg, soft=soft)[0] > 0.0)
+    full = posterior(net, pos, neg, soft, method="quickscore", tolerance=1e300)   # every subset summed
+    assume(full.error_bound > 0.0)
+    kept = posterior(net, pos, neg, soft, method="quickscore", tolerance=full.error_bound * (1 + 1e-9))
+    np.testing.assert_array_equal(kept.posterior, full.posterior)
+
+
 @pytest.mark.parametrize(("soft", "message"), [
     ({0: (0.5, 0.0)}, r"finding '0' must be two likelihoods above 0 \(a zero is a firm answer"),
     ({0: (0.5,)}, r"soft answer of finding '0' must be two likelihoods \(yes, no\), got \(0.5,\)"),
