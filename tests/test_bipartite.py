@@ -237,6 +237,26 @@ def test_soft_answers_leaning_each_way_match_brute_force(method: str) -> None:
     np.testing.assert_allclose(result.posterior, expected, rtol=1e-12)
 
 
+def test_soft_likelihoods_past_any_product_are_scaled_not_overflowed() -> None:
+    net = BipartiteNoisyOr.from_parents([0.05] * 30, [0.01, 0.01], [list(range(30))] * 2, [[0.3] * 30] * 2)
+    for method in METHODS:
+        huge = posterior(net, [], [], {0: (1e300, 1.0), 1: (1e300, 1.0)}, method=method)
+        scaled = posterior(net, [], [], {0: (1.0, 1e-300), 1: (1.0, 1e-300)}, method=method)
+        assert huge.log_evidence == pytest.approx(scaled.log_evidence + 2 * math.log(1e300), rel=1e-12)
+        np.testing.assert_allclose(huge.posterior, scaled.posterior, rtol=1e-12)
+
+
+def test_a_cause_s_answer_weighs_its_prior_in_logs() -> None:
+    net = BipartiteNoisyOr.from_parents([0.5, 0.3], [0.01], [[0, 1]], [[0.7, 0.5]])
+    result = posterior(net, [], [], causes={0: (1.0, 1e-12)})      # a prior reweighed to 1 - 1e-12 would round
+    assert result.absent[0] == pytest.approx(1e-12 / (1 + 1e-12), rel=1e-13, abs=0)
+    assert result.log_evidence == pytest.approx(math.log(0.5 * (1 + 1e-12)), rel=1e-13)
+    firm = posterior(net, [0], [], causes={1: (0.0, 2.0)})           # answered no, as a scaled vector
+    total, expected, _ = brute(BipartiteNoisyOr.from_parents([0.5, 0.0], [0.01], [[0, 1]], [[0.7, 0.5]]), [0], [])
+    assert firm.log_evidence == pytest.approx(math.log(2.0 * 0.7 * total), rel=1e-12)
+    np.testing.assert_allclose(firm.posterior, expected, atol=1e-12)
+
+
 def test_soft_answers_cost_the_memory_positives_cost() -> None:
     net = BipartiteNoisyOr.from_parents([0.2], [0.01] * 7, [[0]] * 7, [[0.7]] * 7)
     six = {f: (0.3, 0.9) for f in range(6)}
@@ -280,9 +300,9 @@ def test_quickscore_never_gives_up_a_sum_its_full_estimate_keeps(case) -> None: 
 
 
 @pytest.mark.parametrize(("soft", "message"), [
-    ({0: (0.5, 0.0)}, r"finding '0' must be two likelihoods above 0 \(a zero is a firm answer"),
+    ({0: (0.5, 0.0)}, r"finding '0' must be two finite likelihoods above 0 \(a zero is a firm answer"),
     ({0: (0.5,)}, r"soft answer of finding '0' must be two likelihoods \(yes, no\), got \(0.5,\)"),
-    ({0: (float("nan"), 1.0)}, r"finding '0' must be two likelihoods above 0"),
+    ({0: (float("nan"), 1.0)}, r"finding '0' must be two finite likelihoods above 0"),
     ({0: (10**400, 1.0)}, r"finding '0' must be two likelihoods \(yes, no\), got \(1000"),      # past any float
     ({1: (0.5, 1.0)}, r"finding '1' is answered both softly and firmly"),
     ([(0, 0.5, 1.0)], r"soft answers must be a mapping of finding index to"),
@@ -588,10 +608,10 @@ def test_a_tolerance_that_is_not_positive_is_refused() -> None:
         posterior(shared_cause_network(2), [0], [], tolerance=0)
 
 
-def test_a_batch_row_that_is_not_a_pair_or_a_triple_is_refused() -> None:
+def test_a_batch_row_of_the_wrong_length_is_refused() -> None:
     with pytest.raises(EvidenceError, match=r"evidence row 1 must be a pair \(positive findings, negative findings\), "
-                                            r"or those and the soft answers"):
-        posterior_batch(shared_cause_network(2), [([0], []), ([0], [], {}, [1])])  # type: ignore[list-item]
+                                            r"or those and the soft answers \(and the causes' answers\)"):
+        posterior_batch(shared_cause_network(2), [([0], []), ([0], [], {}, {}, [1])])  # type: ignore[list-item]
 
 
 def test_a_batch_row_may_carry_soft_answers() -> None:

@@ -283,3 +283,24 @@ def test_a_finding_near_certain_keeps_the_digits_of_its_no(tmp_path: Path) -> No
     p_no = model.marginals({"f0": "yes"})["f1"]["no"]
     no, yes = 0.5 * 1e-6 * 1e-12, 0.5 * (1 - 0.1 * (1 - 1e-18))
     assert p_no == pytest.approx(no / (no + yes) * (1 - 1e-20), rel=1e-12, abs=0)
+
+
+def test_a_strong_soft_answer_on_a_cause_keeps_its_weak_state_possible(tmp_path: Path) -> None:
+    path = tmp_path / "near.yaml"
+    path.write_text(_NEAR_CERTAIN)
+    model = kneebayes.Model(kneebayes.load_model(path).spec, joint_limit=1)
+    # f1 is on whenever d0 is present: f1 = no says d0 is absent, against a likelihood ratio of 1e17 for present
+    dx = model.diagnose({"d0": kneebayes.Likelihood(yes=1.0, no=1e-17), "f1": "no"})
+    assert dx.log_evidence_probability == pytest.approx(math.log(0.5 * 1e-17 * (1 - 1e-20)), rel=1e-12)
+    assert dx.posterior["d0"] == 0.0
+
+
+def test_a_soft_answer_keeps_the_digits_of_its_finding_s_small_chance(tmp_path: Path) -> None:
+    path = tmp_path / "near.yaml"
+    path.write_text(_NEAR_CERTAIN)
+    model = kneebayes.Model(kneebayes.load_model(path).spec, joint_limit=1)
+    p_no = sum(pd0 * pd1 * (1 - 0.9 * d0) * (1 - 1e-12 * d1)        # P(f0 = no): no leak
+               for d0, pd0 in ((1, 0.5), (0, 0.5)) for d1, pd1 in ((1, 1e-6), (0, 1 - 1e-6)))
+    a, b = 1e-10, 1.0
+    got = model.marginals({"f0": kneebayes.Likelihood(yes=a, no=b)})["f0"]["yes"]
+    assert got == pytest.approx(a * (1 - p_no) / (a * (1 - p_no) + b * p_no), rel=1e-12, abs=0)

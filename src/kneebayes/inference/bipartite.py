@@ -65,7 +65,9 @@ The DP switches its bit on as a positive's and, where a positive keeps
 only its "on" states when it closes, weighs "on" by ``a`` and "off" by
 ``b``; Quickscore expands it as ``a - (a - b)(1 - leak) prod (1 - w)``, so
 a subset holding it takes ``-(a - b)`` (its sign flips only where ``a >
-b``).
+b``). An answer on a cause (``causes``, firm or soft) weighs the cause's
+two states in log space. Each answer's likelihoods are scaled to a largest
+of 1, that scale entering P(evidence) as a log.
 
 **Finding probabilities.** ``P(f = no, e)`` is ``e`` with ``f`` one more
 negative: outside the positives' parents a closed form, inside them a tilt
@@ -118,7 +120,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -466,37 +468,54 @@ def _log(x: np.ndarray) -> np.ndarray:
         return np.log(x)
 
 
-def _check_soft(net: BipartiteNoisyOr, soft: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The soft answers' findings and their likelihoods of yes and of no, checked."""
+def _check_soft(net: BipartiteNoisyOr, soft: object, causes: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The soft answers' findings (or ``causes``') and the logs of their likelihoods of yes and of no, checked, each
+    pair scaled to a largest of 1 (only the ratio says anything), with the logs of those scales."""
     if soft is None:
-        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+        return np.zeros(0, dtype=np.int64), np.zeros((2, 0)), np.zeros(0)
+    what, label = ("cause", "answer") if causes else ("finding", "soft answer")
     if not isinstance(soft, Mapping):
-        raise EvidenceError(f"soft answers must be a mapping of finding index to (likelihood of yes, likelihood of "
-                            f"no), got {quote(soft)}")
-    ids = _check_ids(net, list(soft), "soft")
-    on, off = np.empty(len(ids)), np.empty(len(ids))
+        raise EvidenceError(f"{label}s must be a mapping of {what} index to (likelihood of yes, likelihood "
+                            f"of no), got {quote(soft)}")
+    if causes:
+        ids = np.array([int(c) if isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_)) else -1
+                        for c in soft], dtype=np.int64)
+        bad = np.flatnonzero((ids < 0) | (ids >= net.n_causes))
+        if len(bad):
+            raise EvidenceError(f"cause {quote(list(soft)[bad[0]])} does not exist: cause indices run from 0 to "
+                                f"{net.n_causes - 1}")
+    else:
+        ids = _check_ids(net, list(soft), "soft")
+    pairs = np.empty((2, len(ids)))
     for n, (f, pair) in enumerate(soft.items()):
+        name = f if causes else net.finding_name(int(f))
         try:
             a, b = (float(x) for x in pair)
         except (TypeError, ValueError, OverflowError):   # not two numbers, or an int past any float
-            raise EvidenceError(f"soft answer of finding {quote(net.finding_name(int(f)))} must be two likelihoods "
-                                f"(yes, no), got {quote(pair)}") from None
-        if not (math.isfinite(a) and math.isfinite(b) and a > 0.0 and b > 0.0):
-            raise EvidenceError(f"soft answer of finding {quote(net.finding_name(int(f)))} must be two likelihoods "
-                                f"above 0 (a zero is a firm answer: list it as positive or negative), got {quote(pair)}")
-        on[n], off[n] = a, b
-    return ids, on, off
+            raise EvidenceError(f"{label} of {what} {quote(name)} must be two likelihoods (yes, no), "
+                                f"got {quote(pair)}") from None
+        # a cause may be answered firmly here, (1, 0) or (0, 1); a finding answered firmly is a positive or negative
+        if not (math.isfinite(a) and math.isfinite(b) and a >= 0.0 and b >= 0.0 and a + b > 0.0
+                and (causes or (a > 0.0 and b > 0.0))):
+            firm = ", not both 0" if causes else " above 0 (a zero is a firm answer: list it as positive or negative)"
+            raise EvidenceError(f"{label} of {what} {quote(name)} must be two finite likelihoods{firm}, got {quote(pair)}")
+        pairs[:, n] = a, b
+    scale = pairs.max(axis=0)
+    with np.errstate(divide="ignore"):   # a cause's firm answer: log 0 for the other state
+        return ids, np.log(pairs / scale), np.log(scale)
 
 
-def _prepare(net: BipartiteNoisyOr, positive: object, negative: object, soft: object = None) -> _Query:
-    """Check the evidence, fold the negatives into the causes, gather the positives' parents (a soft answer is
-    one more positive, weighed when it closes)."""
+def _prepare(net: BipartiteNoisyOr, positive: object, negative: object, soft: object = None,
+             causes: object = None) -> _Query:
+    """Check the evidence, fold the negatives and the causes' answers into the causes, gather the positives'
+    parents (a soft answer on a finding is one more positive, weighed when it closes)."""
     pos = _check_ids(net, positive, "positive")
     neg = _check_ids(net, negative, "negative")
     both = np.intersect1d(pos, neg)
     if len(both):
         raise EvidenceError(f"finding {quote(net.finding_name(int(both[0])))} is listed as both positive and negative")
-    soft_ids, soft_on, soft_off = _check_soft(net, soft)
+    soft_ids, soft_logs, soft_scale = _check_soft(net, soft)
+    told, told_logs, told_scale = _check_soft(net, causes, causes=True)
     if len(soft_ids):
         both = np.intersect1d(soft_ids, np.union1d(pos, neg))
         if len(both):
@@ -507,9 +526,16 @@ def _prepare(net: BipartiteNoisyOr, positive: object, negative: object, soft: ob
     prior = net.priors
     yes = _log(prior) + log_a
     no = _log1m(prior)
+    # A cause's answer weighs its states, in logs (a likelihood ratio of 1e-300 keeps its digits, where a prior
+    # reweighed to 1 - 1e-300 would round to 1)
+    kept = log_a == 0.0
+    if len(told):
+        yes[told] += told_logs[0]
+        no[told] += told_logs[1]
+        kept[told] = False
     # a cause with no negative child keeps its prior exactly (log z = 0, not log(p + (1 - p)) rounded)
-    log_z = np.where(log_a == 0.0, 0.0, np.logaddexp(yes, no))
-    log_negatives = float(_log1m(net.leaks[neg]).sum() + log_z.sum())
+    log_z = np.where(kept, 0.0, np.logaddexp(yes, no))
+    log_negatives = float(_log1m(net.leaks[neg]).sum() + log_z.sum() + soft_scale.sum() + told_scale.sum())
     if log_negatives == -np.inf:
         raise _impossible(net, pos, neg)
     log_p, log_q = yes - log_z, no - log_z
@@ -529,8 +555,8 @@ def _prepare(net: BipartiteNoisyOr, positive: object, negative: object, soft: ob
     log_1mw[owner, col] = _log1m(net.parent_weight[edges])
     for a in (log_p, log_q, log_w, log_1mw):
         a.setflags(write=False)
-    close_on = np.concatenate([np.zeros(hard), np.log(soft_on)]) if len(soft_ids) else np.zeros(hard)
-    close_off = np.concatenate([np.full(hard, -np.inf), np.log(soft_off)]) if len(soft_ids) else np.full(hard, -np.inf)
+    close_on = np.concatenate([np.zeros(hard), soft_logs[0]]) if len(soft_ids) else np.zeros(hard)
+    close_off = np.concatenate([np.full(hard, -np.inf), soft_logs[1]]) if len(soft_ids) else np.full(hard, -np.inf)
     return _Query(pos, neg, log_p, log_q, log_negatives, dplus, log_p[dplus], log_q[dplus], log_w, log_1mw,
                   _log(net.leaks[pos]), _log1m(net.leaks[pos]), close_on, close_off)
 
@@ -1183,12 +1209,11 @@ def _check_tolerance(tolerance: object) -> float:
 
 
 def posterior_batch(net: BipartiteNoisyOr,
-                    rows: Sequence[tuple[Sequence[int], Sequence[int]]
-                                   | tuple[Sequence[int], Sequence[int], Mapping[int, tuple[float, float]]]], *,
+                    rows: Sequence[tuple[Any, ...]], *,
                     method: Method = "auto", memory_budget: int = MEMORY_BUDGET,
                     tolerance: float = TOLERANCE) -> BipartiteBatch:
-    """Posteriors for several evidence rows, each ``(positive findings, negative findings)`` or ``(positive,
-    negative, soft answers)`` (see :func:`posterior`), stacked.
+    """Posteriors for several evidence rows, each ``(positive findings, negative findings)``, optionally followed by
+    the soft answers on findings and the answers on causes (see :func:`posterior`), stacked.
 
     >>> net = BipartiteNoisyOr.from_parents([0.1, 0.2], [0.01, 0.0], [[0, 1], [1]], [[0.8, 0.5], [0.9]])
     >>> batch = posterior_batch(net, [([0], []), ([], [1])])
@@ -1207,17 +1232,18 @@ def posterior_batch(net: BipartiteNoisyOr,
     bounds = np.empty(len(rows))
     methods = []
     for i, row in enumerate(rows):
-        if isinstance(row, (str, bytes)) or not hasattr(row, "__len__") or len(row) not in (2, 3):
+        if isinstance(row, (str, bytes)) or not hasattr(row, "__len__") or len(row) not in (2, 3, 4):
             raise EvidenceError(f"evidence row {i} must be a pair (positive findings, negative findings), or those "
-                                f"and the soft answers, got {quote(row)}")
-        q = _prepare(net, row[0], row[1], row[2] if len(row) == 3 else None)
+                                f"and the soft answers (and the causes' answers), got {quote(row)}")
+        q = _prepare(net, *row)
         log_e[i], post[i], absent[i], _, ran, bounds[i] = _solve(net, q, None, method, memory_budget, tolerance)
         methods.append(ran)
     return BipartiteBatch(post, log_e, tuple(methods), bounds, absent)
 
 
 def posterior(net: BipartiteNoisyOr, positive: Sequence[int], negative: Sequence[int] = (),
-              soft: Mapping[int, tuple[float, float]] | None = None, *, method: Method = "auto",
+              soft: Mapping[int, tuple[float, float]] | None = None, *,
+              causes: Mapping[int, tuple[float, float]] | None = None, method: Method = "auto",
               memory_budget: int = MEMORY_BUDGET, tolerance: float = TOLERANCE) -> BipartiteResult:
     """P(cause = yes | evidence) for every cause, and log P(evidence); exact.
 
@@ -1226,6 +1252,8 @@ def posterior(net: BipartiteNoisyOr, positive: Sequence[int], negative: Sequence
     of yes and no, both above 0: the evidence takes ``a P(yes | causes) + b
     P(no | causes)``, so P(evidence) is scaled by them. A soft answer costs
     what a positive costs (one more finding open in either method).
+    ``causes`` maps a cause index to its answer's likelihoods of yes and no
+    (``(1, 0)`` answers yes), weighed into its prior in log space.
     ``method`` is ``"auto"``, ``"quickscore"`` or ``"dp"`` (see the module
     docstring); ``memory_budget`` bounds the ``2^k``-sized work in bytes;
     ``tolerance`` is the largest estimated error a Quickscore answer may
@@ -1240,17 +1268,18 @@ def posterior(net: BipartiteNoisyOr, positive: Sequence[int], negative: Sequence
     >>> round(math.exp(soft.log_evidence), 6), round(0.9 * 0.18028 + 0.3 * (1 - 0.18028), 6)
     (0.408168, 0.408168)
     """
-    return posterior_batch(net, [(positive, negative, soft)], method=method, memory_budget=memory_budget,
+    return posterior_batch(net, [(positive, negative, soft, causes)], method=method, memory_budget=memory_budget,
                            tolerance=tolerance)[0]
 
 
 def finding_probabilities(net: BipartiteNoisyOr, positive: Sequence[int], negative: Sequence[int] = (),
                           findings: Sequence[int] | None = None, *, soft: Mapping[int, tuple[float, float]] | None = None,
-                          method: Method = "auto", memory_budget: int = MEMORY_BUDGET,
+                          causes: Mapping[int, tuple[float, float]] | None = None, method: Method = "auto",
+                          memory_budget: int = MEMORY_BUDGET,
                           tolerance: float = TOLERANCE) -> FindingProbabilities:
     """P(f = yes | evidence) for unobserved findings (every one when ``findings`` is None); exact, vectorised.
 
-    ``soft`` as in :func:`posterior`; a softly answered finding is observed here (ask it of the evidence
+    ``soft`` and ``causes`` as in :func:`posterior`; a softly answered finding is observed here (ask it of the evidence
     without its answer, or weigh that answer's two firm versions).
 
     ``P(f = no, e)`` is ``e`` with ``f`` one more negative: outside the
@@ -1266,7 +1295,7 @@ def finding_probabilities(net: BipartiteNoisyOr, positive: Sequence[int], negati
     memory_budget = check_memory_budget(memory_budget)
     tolerance = _check_tolerance(tolerance)
     _check_method(method)
-    q = _prepare(net, positive, negative, soft)
+    q = _prepare(net, positive, negative, soft, causes)
     observed = np.union1d(q.positive, q.negative)
     if findings is None:
         wanted = np.setdiff1d(np.arange(net.n_findings), observed)

@@ -3,12 +3,12 @@
 ``posterior.target_joint`` and ``node_joints.joint_with_targets`` hand a
 network compiled with a :class:`~kneebayes.network.bipartite.BipartiteLayout`
 here. Each evidence row becomes its positive and negative findings; a
-cause in the evidence is fixed by giving it a prior of 1 or 0. The
+cause's answer weighs its prior (``inference.bipartite``'s ``causes``). The
 targets are not enumerated (``K = 1``): the joint is one column and the
 causes' posteriors travel in ``TargetJoint.cause_posteriors``.
 
 A soft answer is one exact query too: on a cause, its likelihoods (``a``
-for yes, ``b`` for no) reweigh the prior; on a finding, the engine takes
+for yes, ``b`` for no) weigh the prior in log space; on a finding, the engine takes
 ``a P(yes | causes) + b P(no | causes)`` as one more open finding
 (``inference.bipartite``'s ``soft``), which costs what a positive costs.
 """
@@ -27,13 +27,17 @@ from .bipartite import BipartiteNoisyOr, finding_probabilities, posterior
 from .joint import TargetJoint
 
 
+_NONE = np.zeros(0, dtype=np.int64)
+
+
 @dataclasses.dataclass(frozen=True)
 class _Row:
     positive: np.ndarray
     negative: np.ndarray
-    soft: dict[int, tuple[float, float]]   # a finding's soft answer: its likelihoods of yes and of no
-    network: BipartiteNoisyOr      # the layout's, or a copy with the answered causes' priors
-    log_weight: float = 0.0        # what the answers' own scales and the answered causes' priors add to log P(evidence)
+    soft: dict[int, tuple[float, float]]     # a finding's soft answer: its likelihoods of yes and of no
+    causes: dict[int, tuple[float, float]]   # a cause's answer, firm or soft: its likelihoods of yes and of no
+    network: BipartiteNoisyOr
+    log_weight: float = 0.0        # what the findings' firm answers' own scales add to log P(evidence)
 
 
 def _rows(net: CompiledNetwork, layout: BipartiteLayout, lam: np.ndarray) -> list[_Row]:
@@ -56,25 +60,15 @@ def _rows(net: CompiledNetwork, layout: BipartiteLayout, lam: np.ndarray) -> lis
         with np.errstate(divide="ignore"):   # a node with no weight on any state: log 0, an impossible row
             log_weight = float(np.log(np.maximum(on, off)[finding & ~said]).sum())
         answered_yes = on > off           # a hard answer's state
-        priors = network.priors
-        if len(c_index):
-            p = priors[c_index]
-            c_on, c_off, c_soft = on[~finding], off[~finding], soft[~finding]
-            # a hard answer: the prior probability of that answer, and a prior of 1 or 0; a soft one: the
-            # probability of its likelihood, and the prior reweighed by it
-            mass = np.where(c_soft, c_on * p + c_off * (1.0 - p),
-                            np.maximum(c_on, c_off) * np.where(answered_yes[~finding], p, 1.0 - p))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                log_weight += float(np.log(mass).sum())
-                reweighed = np.where(mass > 0.0, c_on * p / np.where(mass > 0.0, mass, 1.0), 0.0)
-            priors = priors.copy()
-            priors[c_index] = np.where(c_soft, reweighed, answered_yes[~finding])
-        row_net = network if priors is network.priors else dataclasses.replace(network, priors=priors)
+        if ((on == 0.0) & (off == 0.0)).any():   # no weight on any state (a clamp against an answer): impossible
+            out.append(_Row(_NONE, _NONE, {}, {}, network, -np.inf))
+            continue
+        told = dict(zip(c_index.tolist(), zip(on[~finding].tolist(), off[~finding].tolist())))
         hard = ~soft[finding]
         positive = np.sort(f_index[hard & answered_yes[finding]])
         negative = np.sort(f_index[hard & ~answered_yes[finding]])
         weighed = dict(zip(f_index[said[finding]].tolist(), zip(on[said].tolist(), off[said].tolist())))
-        out.append(_Row(positive, negative, weighed, row_net, log_weight))
+        out.append(_Row(positive, negative, weighed, told, network, log_weight))
     return out
 
 
@@ -90,7 +84,8 @@ def target_joint(net: CompiledNetwork, lam: np.ndarray) -> TargetJoint:
         if row.log_weight == -np.inf:
             continue
         try:
-            result = posterior(row.network, row.positive, row.negative, row.soft, memory_budget=net.memory_budget)
+            result = posterior(row.network, row.positive, row.negative, row.soft, causes=row.causes,
+                               memory_budget=net.memory_budget)
         except ImpossibleEvidenceError:
             continue
         cause_yes[b] = np.clip(result.posterior, 0.0, 1.0)
@@ -130,7 +125,7 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
             n_term = (~positive & ~open_ & ~weighed).astype(float)
             if open_.any() or weighed.any():
                 found = finding_probabilities(row.network, row.positive, row.negative, np.unique(f_index[open_]),
-                                              soft=row.soft, memory_budget=net.memory_budget)
+                                              soft=row.soft, causes=row.causes, memory_budget=net.memory_budget)
                 at = {f: k for k, f in enumerate(found.findings.tolist())}
                 asked = [at[f] for f in f_index[open_].tolist()]
                 p_term[open_] = np.clip(found.probability[asked], 0.0, 1.0)
@@ -144,14 +139,23 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
 
 def _weighed(row: _Row, finding: int, log_evidence: float, memory_budget: int) -> tuple[float, float]:
     """P(finding = yes | the row's evidence) and P(no | ...) for a finding the row answers softly (likelihoods a
-    and b), given the row's ``log_evidence``, a Y + b N: N, the evidence with the finding answered no instead, is
-    one more query (one open finding fewer), and P(no | ...) = b N / that."""
+    and b), given the row's ``log_evidence``, a Y + b N, where Y and N are the evidence with the finding answered
+    yes and no instead: N is one more query (one open finding fewer), and P(no | ...) = b N / that; where that
+    is under a half, 1 less it keeps P(yes)'s digits, else Y is one more query too."""
     on, off = row.soft[finding]
     rest = {f: w for f, w in row.soft.items() if f != finding}
-    try:
-        log_no = posterior(row.network, row.positive, np.sort(np.append(row.negative, finding)), rest,
-                           memory_budget=memory_budget).log_evidence
-    except ImpossibleEvidenceError:
-        return 1.0, 0.0
-    p_no = min(float(np.exp(np.log(off) + log_no - log_evidence)), 1.0)
-    return 1.0 - p_no, p_no
+
+    def log_with(positive: np.ndarray, negative: np.ndarray) -> float:
+        try:
+            return posterior(row.network, positive, negative, rest, causes=row.causes,
+                             memory_budget=memory_budget).log_evidence
+        except ImpossibleEvidenceError:
+            return -np.inf
+
+    p_no = min(float(np.exp(np.log(off) + log_with(row.positive, np.sort(np.append(row.negative, finding)))
+                            - log_evidence)), 1.0)
+    if p_no <= 0.5:
+        return 1.0 - p_no, p_no
+    p_yes = min(float(np.exp(np.log(on) + log_with(np.sort(np.append(row.positive, finding)), row.negative)
+                             - log_evidence)), 1.0)
+    return p_yes, p_no
