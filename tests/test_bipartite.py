@@ -246,6 +246,15 @@ def test_soft_likelihoods_past_any_product_are_scaled_not_overflowed() -> None:
         np.testing.assert_allclose(huge.posterior, scaled.posterior, rtol=1e-12)
 
 
+def test_a_soft_ratio_past_any_float_stays_soft() -> None:
+    # f1 can never be on: a soft answer of ratio 1e600 for yes leaves its "no", of likelihood 1e-300
+    net = BipartiteNoisyOr.from_parents([0.5], [0.0, 0.0], [[0], [0]], [[0.5], [0.0]])
+    for method in ("auto", "dp"):   # Quickscore's a - (a - b) cancels to nothing here: it says so
+        result = posterior(net, [], [], {1: (1e300, 1e-300)}, method=method)
+        assert result.log_evidence == pytest.approx(math.log(1e-300), rel=1e-12)
+        assert result.posterior[0] == pytest.approx(0.5, rel=1e-12)
+
+
 def test_a_cause_s_answer_weighs_its_prior_in_logs() -> None:
     net = BipartiteNoisyOr.from_parents([0.5, 0.3], [0.01], [[0, 1]], [[0.7, 0.5]])
     result = posterior(net, [], [], causes={0: (1.0, 1e-12)})      # a prior reweighed to 1 - 1e-12 would round
@@ -304,6 +313,10 @@ def test_quickscore_never_gives_up_a_sum_its_full_estimate_keeps(case) -> None: 
     ({0: (0.5,)}, r"soft answer of finding '0' must be two likelihoods \(yes, no\), got \(0.5,\)"),
     ({0: (float("nan"), 1.0)}, r"finding '0' must be two finite likelihoods above 0"),
     ({0: (10**400, 1.0)}, r"finding '0' must be two likelihoods \(yes, no\), got \(1000"),      # past any float
+    ({0: "12"}, r"finding '0' must be two likelihoods \(yes, no\), got '12'"),
+    ({0: {0.5: 1, 0.2: 2}}, r"finding '0' must be two likelihoods \(yes, no\)"),
+    ({0: (True, True)}, r"finding '0' must be two likelihoods \(yes, no\), got \(True, True\)"),
+    ({0: ("0.5", "0.2")}, r"finding '0' must be two likelihoods \(yes, no\)"),
     ({1: (0.5, 1.0)}, r"finding '1' is answered both softly and firmly"),
     ([(0, 0.5, 1.0)], r"soft answers must be a mapping of finding index to"),
     ({7: (0.5, 1.0)}, r"soft finding 7 does not exist: finding indices run from 0 to 1"),

@@ -490,6 +490,10 @@ def _check_soft(net: BipartiteNoisyOr, soft: object, causes: bool = False) -> tu
     for n, (f, pair) in enumerate(soft.items()):
         name = f if causes else net.finding_name(int(f))
         try:
+            if isinstance(pair, (str, bytes, Mapping)) or not all(
+                    isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+                    for x in pair):
+                raise TypeError
             a, b = (float(x) for x in pair)
         except (TypeError, ValueError, OverflowError):   # not two numbers, or an int past any float
             raise EvidenceError(f"{label} of {what} {quote(name)} must be two likelihoods (yes, no), "
@@ -502,7 +506,8 @@ def _check_soft(net: BipartiteNoisyOr, soft: object, causes: bool = False) -> tu
         pairs[:, n] = a, b
     scale = pairs.max(axis=0)
     with np.errstate(divide="ignore"):   # a cause's firm answer: log 0 for the other state
-        return ids, np.log(pairs / scale), np.log(scale)
+        # in logs: a ratio past any float (1e300 against 1e-300) stays soft, where pairs / scale would round to 0
+        return ids, np.log(pairs) - np.log(scale), np.log(scale)
 
 
 def _prepare(net: BipartiteNoisyOr, positive: object, negative: object, soft: object = None,
