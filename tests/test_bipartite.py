@@ -224,6 +224,14 @@ def test_soft_answers_match_brute_force(method: str, case) -> None:  # type: ign
     np.testing.assert_allclose(result.absent, 1.0 - expected, rtol=0, atol=1e-9)
     np.testing.assert_allclose(found.probability, expected_yes, rtol=0, atol=1e-9)
     assert found.log_evidence == pytest.approx(math.log(total), rel=1e-9, abs=1e-9)
+    if method != "quickscore" and soft:    # a softly answered finding's own chances, read off the DP
+        answered = finding_probabilities(net, pos, neg, list(soft), soft=soft, method=method)
+        for f, p_yes, p_no in zip(soft, answered.probability, answered.absent):
+            rest = {g: w for g, w in soft.items() if g != f}
+            no = soft[f][1] * brute(net, pos, [*neg, f], soft=rest)[0] / total
+            assert p_no == pytest.approx(no, rel=1e-9, abs=1e-300)
+            assert p_yes == pytest.approx(soft[f][0] * brute(net, [*pos, f], neg, soft=rest)[0] / total, rel=1e-9,
+                                          abs=1e-300)
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -994,12 +994,14 @@ def _schedule(q: _Query) -> _Schedule:
     return _Schedule(tuple(order), tuple(opens), tuple(closes), tuple(closing), tuple(lives), tuple(switches), idle)
 
 
-def _dp(q: _Query, fe: _Tilts | None, plan: _Schedule,
-        memory_budget: int) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, float]:
+def _dp(q: _Query, fe: _Tilts | None, plan: _Schedule, memory_budget: int,
+        soft_out: dict[int, tuple[float, float]] | None = None) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, float]:
     """(log P(positives | negatives), posteriors of dplus present and absent, tilt ratios of the findings, error
-    bound)."""
+    bound). With ``soft_out``, each softly answered finding's P(yes | evidence) and P(no | evidence) go there:
+    its two states' shares where it closes, from the forward vector just before and the backward one after."""
     v = np.zeros((1, 1))
     alphas = []
+    kept: dict[int, np.ndarray] = {}     # a soft answer's forward vector just before it closes
     for t, j in enumerate(plan.order):
         for i in plan.opens[t]:
             v = _open(v, q.leak_off[i], q.leak_on[i])
@@ -1009,6 +1011,8 @@ def _dp(q: _Query, fe: _Tilts | None, plan: _Schedule,
             present = _switch(present, bit, lw, l1w)
         v = np.logaddexp(q.plus_q[j] + v, q.plus_p[j] + present)
         for bit, i in zip(plan.closes[t], plan.closing[t]):
+            if soft_out is not None and q.close_off[i] > -np.inf:
+                kept[i] = v
             v = _close(v, bit, q.close_on[i], q.close_off[i])
     log_bits = float(v[0, 0])
     log_e = log_bits
@@ -1017,6 +1021,12 @@ def _dp(q: _Query, fe: _Tilts | None, plan: _Schedule,
         log_e += float(np.logaddexp(q.close_on[idle] + q.leak_on[idle], q.close_off[idle] + q.leak_off[idle]).sum())
     if log_e == -np.inf:
         return log_e, np.zeros(q.r), np.zeros(q.r), np.zeros(0), 0.0
+    if soft_out is not None:
+        for i in plan.idle:   # its leak alone: a leak, b (1 - leak)
+            if q.close_off[i] > -np.inf:
+                on, off = q.close_on[i] + q.leak_on[i], q.close_off[i] + q.leak_off[i]
+                both = np.logaddexp(on, off)
+                soft_out[int(q.positive[i])] = (float(np.exp(on - both)), float(np.exp(off - both)))
     betas: list[np.ndarray] = []
     b = np.zeros((1, 1))
     joint = np.empty(q.r)
@@ -1024,6 +1034,11 @@ def _dp(q: _Query, fe: _Tilts | None, plan: _Schedule,
     for t in reversed(range(len(plan.order))):
         j = plan.order[t]
         for bit, i in zip(reversed(plan.closes[t]), reversed(plan.closing[t])):
+            if i in kept and soft_out is not None:
+                v4, b3 = kept[i].reshape(-1, 2, 1 << bit), b.reshape(-1, 1 << bit)
+                on = q.close_on[i] + _logsumexp((v4[:, 1, :] + b3).reshape(-1))
+                off = q.close_off[i] + _logsumexp((v4[:, 0, :] + b3).reshape(-1))
+                soft_out[int(q.positive[i])] = (float(np.exp(on - log_bits)), float(np.exp(off - log_bits)))
             b = _unclose(b, bit, q.close_on[i], q.close_off[i])
         betas.append(b[0])
         tb = b
@@ -1138,9 +1153,11 @@ def _shares(x: np.ndarray, y: np.ndarray, total: np.ndarray) -> tuple[np.ndarray
 
 
 def _solve(net: BipartiteNoisyOr, q: _Query, findings: np.ndarray | None, method: str, memory_budget: int,
-           tolerance: float) -> tuple[float, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None, str, float]:
+           tolerance: float, soft_out: dict[int, tuple[float, float]] | None = None
+           ) -> tuple[float, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None, str, float]:
     """(log P(evidence), every cause's posterior present and absent, P(f = yes | e) and P(f = no | e) or None,
-    method, error bound): the one rule.
+    method, error bound): the one rule. With ``soft_out``, the softly answered findings' own P(yes | e) and
+    P(no | e) go there: read off the DP, which their groups then take.
 
     Each group of positives sharing parents is answered on its own (they
     are independent given the negatives); every group's plan is priced
@@ -1150,7 +1167,8 @@ def _solve(net: BipartiteNoisyOr, q: _Query, findings: np.ndarray | None, method
     groups = _groups(q)
     tilts = [None if fe is None else fe.within(np.searchsorted(q.dplus, g.dplus)) for g in groups]
     schedules = [_schedule_within(g, memory_budget) for g in groups]
-    plans = [_choose(net, g, method, memory_budget, t, p) for g, t, p in zip(groups, tilts, schedules)]
+    plans = [_choose(net, g, "dp" if soft_out is not None and not g.hard.all() else method, memory_budget, t, p)
+             for g, t, p in zip(groups, tilts, schedules)]
     post = np.exp(q.log_p)
     absent = np.exp(q.log_q)
     log_e = q.log_negatives
@@ -1167,7 +1185,7 @@ def _solve(net: BipartiteNoisyOr, q: _Query, findings: np.ndarray | None, method
         answer = None
         for name in plan:
             answer = (_quickscore(g, t, memory_budget, tolerance) if name == "quickscore"
-                      else _dp(g, t, schedule, memory_budget))
+                      else _dp(g, t, schedule, memory_budget, soft_out))
             if name == "dp" or math.isfinite(answer[-1]) and answer[-1] <= tolerance:   # the DP's rounding is tiny
                 ran.add(name)
                 break
@@ -1284,8 +1302,10 @@ def finding_probabilities(net: BipartiteNoisyOr, positive: Sequence[int], negati
                           tolerance: float = TOLERANCE) -> FindingProbabilities:
     """P(f = yes | evidence) for unobserved findings (every one when ``findings`` is None); exact, vectorised.
 
-    ``soft`` and ``causes`` as in :func:`posterior`; a softly answered finding is observed here (ask it of the evidence
-    without its answer, or weigh that answer's two firm versions).
+    ``soft`` and ``causes`` as in :func:`posterior`. A softly answered
+    finding may be asked too: its two states' shares are read off the DP
+    (which its group then takes) where its answer closes, each to its own
+    digits, at no query more.
 
     ``P(f = no, e)`` is ``e`` with ``f`` one more negative: outside the
     positives' parents that is a product of closed forms, and inside them a
@@ -1301,7 +1321,8 @@ def finding_probabilities(net: BipartiteNoisyOr, positive: Sequence[int], negati
     tolerance = _check_tolerance(tolerance)
     _check_method(method)
     q = _prepare(net, positive, negative, soft, causes)
-    observed = np.union1d(q.positive, q.negative)
+    observed = np.union1d(q.positive[q.hard], q.negative)
+    softly = q.positive[~q.hard]
     if findings is None:
         wanted = np.setdiff1d(np.arange(net.n_findings), observed)
     else:
@@ -1309,7 +1330,13 @@ def finding_probabilities(net: BipartiteNoisyOr, positive: Sequence[int], negati
         seen = np.intersect1d(wanted, observed)
         if len(seen):
             raise EvidenceError(f"finding {quote(net.finding_name(int(seen[0])))} is observed already; "
-                                "ask only for unobserved findings")
-    log_e, _, _, probs, ran, bound = _solve(net, q, wanted, method, memory_budget, tolerance)
-    yes, no = (np.zeros(0), np.zeros(0)) if probs is None else probs
+                                "ask only for unobserved or softly answered findings")
+    asked_soft = np.isin(wanted, softly)
+    soft_out: dict[int, tuple[float, float]] | None = {} if asked_soft.any() else None
+    log_e, _, _, probs, ran, bound = _solve(net, q, wanted[~asked_soft], method, memory_budget, tolerance, soft_out)
+    yes, no = np.empty(len(wanted)), np.empty(len(wanted))
+    if probs is not None:
+        yes[~asked_soft], no[~asked_soft] = probs
+    if soft_out is not None:
+        yes[asked_soft], no[asked_soft] = np.array([soft_out[int(f)] for f in wanted[asked_soft]]).T
     return FindingProbabilities(wanted, yes, log_e, ran, bound, no)

@@ -10,7 +10,8 @@ causes' posteriors travel in ``TargetJoint.cause_posteriors``.
 A soft answer is one exact query too: on a cause, its likelihoods (``a``
 for yes, ``b`` for no) weigh the prior in log space; on a finding, the engine takes
 ``a P(yes | causes) + b P(no | causes)`` as one more open finding
-(``inference.bipartite``'s ``soft``), which costs what a positive costs.
+(``inference.bipartite``'s ``soft``), which costs what a positive costs, and
+its own chances given the evidence are read off the same query.
 """
 
 from __future__ import annotations
@@ -123,39 +124,15 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
             open_ = ~(positive | weighed | np.isin(f_index, row.negative))
             p_term = positive.astype(float)
             n_term = (~positive & ~open_ & ~weighed).astype(float)
-            if open_.any() or weighed.any():
-                found = finding_probabilities(row.network, row.positive, row.negative, np.unique(f_index[open_]),
+            asking = open_ | weighed     # a softly answered finding's own chances are read off the same query
+            if asking.any():
+                found = finding_probabilities(row.network, row.positive, row.negative, np.unique(f_index[asking]),
                                               soft=row.soft, causes=row.causes, memory_budget=net.memory_budget)
                 at = {f: k for k, f in enumerate(found.findings.tolist())}
-                asked = [at[f] for f in f_index[open_].tolist()]
-                p_term[open_] = np.clip(found.probability[asked], 0.0, 1.0)
-                n_term[open_] = np.clip(found.absent[asked], 0.0, 1.0)
-                for n in np.flatnonzero(weighed).tolist():
-                    p_term[n], n_term[n] = _weighed(row, int(f_index[n]), found.log_evidence, net.memory_budget)
+                asked = [at[f] for f in f_index[asking].tolist()]
+                p_term[asking] = np.clip(found.probability[asked], 0.0, 1.0)
+                n_term[asking] = np.clip(found.absent[asked], 0.0, 1.0)
             out[b, positions, yes, 0] = p_term
             out[b, positions, 1 - yes, 0] = n_term
     return out * np.isfinite(tj.log_evidence)[:, None, None, None]
 
-
-def _weighed(row: _Row, finding: int, log_evidence: float, memory_budget: int) -> tuple[float, float]:
-    """P(finding = yes | the row's evidence) and P(no | ...) for a finding the row answers softly (likelihoods a
-    and b), given the row's ``log_evidence``, a Y + b N, where Y and N are the evidence with the finding answered
-    yes and no instead: N is one more query (one open finding fewer), and P(no | ...) = b N / that; where that
-    is under a half, 1 less it keeps P(yes)'s digits, else Y is one more query too."""
-    on, off = row.soft[finding]
-    rest = {f: w for f, w in row.soft.items() if f != finding}
-
-    def log_with(positive: np.ndarray, negative: np.ndarray) -> float:
-        try:
-            return posterior(row.network, positive, negative, rest, causes=row.causes,
-                             memory_budget=memory_budget).log_evidence
-        except ImpossibleEvidenceError:
-            return -np.inf
-
-    p_no = min(float(np.exp(np.log(off) + log_with(row.positive, np.sort(np.append(row.negative, finding)))
-                            - log_evidence)), 1.0)
-    if p_no <= 0.5:
-        return 1.0 - p_no, p_no
-    p_yes = min(float(np.exp(np.log(on) + log_with(np.sort(np.append(row.positive, finding)), row.negative)
-                             - log_evidence)), 1.0)
-    return p_yes, p_no
