@@ -533,13 +533,13 @@ def _prepare(net: BipartiteNoisyOr, positive: object, negative: object, soft: ob
     no = _log1m(prior)
     # A cause's answer weighs its states, in logs (a likelihood ratio of 1e-300 keeps its digits, where a prior
     # reweighed to 1 - 1e-300 would round to 1)
-    kept = log_a == 0.0
+    untouched = log_a == 0.0
     if len(told):
         yes[told] += told_logs[0]
         no[told] += told_logs[1]
-        kept[told] = False
+        untouched[told] = False
     # a cause with no negative child keeps its prior exactly (log z = 0, not log(p + (1 - p)) rounded)
-    log_z = np.where(kept, 0.0, np.logaddexp(yes, no))
+    log_z = np.where(untouched, 0.0, np.logaddexp(yes, no))
     log_negatives = float(_log1m(net.leaks[neg]).sum() + log_z.sum() + soft_scale.sum() + told_scale.sum())
     if log_negatives == -np.inf:
         raise _impossible(net, pos, neg)

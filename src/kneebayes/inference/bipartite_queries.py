@@ -38,11 +38,11 @@ class _Row:
     soft: dict[int, tuple[float, float]]     # a finding's soft answer: its likelihoods of yes and of no
     causes: dict[int, tuple[float, float]]   # a cause's answer, firm or soft: its likelihoods of yes and of no
     network: BipartiteNoisyOr
-    log_weight: float = 0.0        # what the findings' firm answers' own scales add to log P(evidence)
+    log_weight: float = 0.0        # what firm answers' own scales (and equal soft weights) add to log P(evidence)
 
 
 def _rows(net: CompiledNetwork, layout: BipartiteLayout, lam: np.ndarray) -> list[_Row]:
-    """Each evidence row as one query: its findings answered yes, no or softly, and its causes in the priors."""
+    """Each evidence row as one query: its findings answered yes, no or softly, and its causes' answers."""
     observed = (lam != net.lam_template).any(axis=2)                 # (batch, nodes)
     network = layout.network
     out = []
