@@ -103,3 +103,10 @@ def test_ratio_and_vector_of_a_state_it_does_not_name_say_which_states_it_has() 
         soft.ratio("maybe", "no")
     with pytest.raises(EvidenceError, match="'a' is no state of this likelihood"):
         soft.vector(("a", "b"))
+
+
+def test_weights_further_apart_than_a_float_holds_are_refused_not_made_a_firm_answer() -> None:
+    with pytest.raises(EvidenceError, match=r"weights 1e-300 and 1e\+300 differ by more than a float can hold "
+                                            r"\(a ratio past about 4.5e307\); give the small one as 0"):
+        Likelihood(yes=1e-300, no=1e300)      # scaled to a largest of 1, its yes would round to 0: a firm "no"
+    assert Likelihood(yes=1e-300, no=1.0).vector(("yes", "no")) == [1e-300, 1.0]

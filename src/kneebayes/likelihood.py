@@ -42,6 +42,8 @@ from .errors import EvidenceError, quote
 
 __all__ = ["Likelihood"]
 
+_SMALLEST_RATIO = 2.2250738585072014e-308   # the smallest normal float: below it a scaled weight loses its digits
+
 
 def _weight(state: object, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
@@ -99,6 +101,12 @@ class Likelihood(Mapping[str, float]):
             raise EvidenceError("a Likelihood needs a weight for each state of its node, e.g. Likelihood(yes=0.8, no=0.2)")
         if not any(w > 0 for w in clean.values()):
             raise EvidenceError("a Likelihood needs at least one weight above 0 (all zero would make any answer impossible)")
+        top, least = max(clean.values()), min(w for w in clean.values() if w > 0)
+        if least / top < _SMALLEST_RATIO:
+            # scaled to a largest of 1, the small weight would round to 0 (or lose its digits): a firm answer unsaid
+            raise EvidenceError(f"a Likelihood's weights {least:g} and {top:g} differ by more than a float can hold "
+                                "(a ratio past about 4.5e307); give the small one as 0 for a firm answer, "
+                                "or weights nearer each other")
         object.__setattr__(self, "_weights", MappingProxyType(clean))
         object.__setattr__(self, "_label", label)
         object.__setattr__(self, "_hash", hash((frozenset(clean.items()), label)))
