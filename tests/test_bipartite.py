@@ -263,6 +263,20 @@ def test_a_soft_ratio_past_any_float_stays_soft() -> None:
         assert result.posterior[0] == pytest.approx(0.5, rel=1e-12)
 
 
+@pytest.mark.parametrize(("causes", "message"), [
+    ({7: (1.0, 0.0)}, r"cause 7 does not exist: cause indices run from 0 to 1"),
+    ({True: (1.0, 0.0)}, r"cause True does not exist"),
+    ({0: (0.0, 0.0)}, r"answer of cause 0 must be two finite likelihoods, not both 0, got \(0.0, 0.0\)"),
+    ({0: (-1.0, 1.0)}, r"answer of cause 0 must be two finite likelihoods"),
+    ({0: "10"}, r"answer of cause 0 must be two likelihoods \(yes, no\), got '10'"),
+    ([(0, 1.0, 0.0)], r"answers must be a mapping of cause index to"),
+])
+def test_a_bad_cause_answer_is_refused_by_name(causes: object, message: str) -> None:
+    net = BipartiteNoisyOr.from_parents([0.2, 0.3], [0.01, 0.02], [[0], [0, 1]], [[0.7], [0.5, 0.4]])
+    with pytest.raises(EvidenceError, match=message):
+        posterior(net, [0], [], causes=causes)   # type: ignore[arg-type]
+
+
 def test_a_cause_s_answer_weighs_its_prior_in_logs() -> None:
     net = BipartiteNoisyOr.from_parents([0.5, 0.3], [0.01], [[0, 1]], [[0.7, 0.5]])
     result = posterior(net, [], [], causes={0: (1.0, 1e-12)})      # a prior reweighed to 1 - 1e-12 would round
