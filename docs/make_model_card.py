@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 import kneebayes
+from kneebayes.claims import ROUNDING
 from kneebayes.modelfile.schema import CareItem, ClaimSpec, ModelSpec, NodeSpec, NoisyOr, Parameter, Prior
 from kneebayes.research.parameters import parameters as model_parameters
 from kneebayes.research.parameters import parameters_by_node
@@ -308,7 +309,8 @@ def render(model: kneebayes.Model, preamble: str | None = None) -> str:
         report = model.check_claims()
         held = sum(r.held for r in report)
         out += [f"The article's qualitative statements, checked against the model's posteriors: "
-                f"{held} of {len(report)} hold now.", "",
+                f"{held} of {len(report)} hold now. A \">\" below means by more than rounding "
+                f"({ROUNDING:g}); \"at least\" forgives less than that.", "",
                 "| Claim | Statement | Source | Check | Holds now |", "|---|---|---|---|---|"]
         for claim, result in zip(spec.claims, report):
             verdict = f"yes ({result.detail})" if result.held else f"**NO** ({result.detail})"

@@ -157,6 +157,20 @@ def test_raises_breaks_when_a_risk_factor_no_longer_feeds_the_cause(knee_model: 
     assert a == pytest.approx(b, abs=1e-4)
 
 
+def test_a_rise_within_rounding_does_not_hold_a_raises_claim(knee_model: Model) -> None:
+    # a tear's weight on the cyst of 1e-12 lifts the cyst by about 9e-13: below what rounding can leave between two
+    # equal posteriors, so the claim cannot tell it from none (at a weight of exactly 0 one machine saw 1.4e-17)
+    model = knee_model.with_parameters({"bakers_cyst.weight[meniscal_injury]": (1e-12, (1e-12, 0.5))})
+    a, b = (model.diagnose({"meniscal_injury": s}).posterior["bakers_cyst"] for s in ("yes", "no"))
+    assert 0.0 < a - b < kneebayes.claims.ROUNDING
+    assert not _result(model.check_claims(), "meniscal_tear_raises_bakers_cyst").held
+
+
+def test_a_rise_past_rounding_holds_a_raises_claim(knee_model: Model) -> None:
+    model = knee_model.with_parameters({"bakers_cyst.weight[meniscal_injury]": (1e-10, (1e-10, 0.5))})
+    assert _result(model.check_claims(), "meniscal_tear_raises_bakers_cyst").held
+
+
 def test_explains_first_breaks_when_locking_is_common_without_a_tear(knee_model: Model) -> None:
     # a locking knee that most runners have anyway says nothing about a tear
     spec = _set_leak(knee_model.spec, "locking_or_catching", 0.9)

@@ -24,6 +24,13 @@ if TYPE_CHECKING:
     from .model import Model
 
 
+#: Two posteriors closer than this are equal as far as a claim can tell: the same probability reached along two
+#: paths differs by rounding, and by the processor (with a tear's weight on the cyst at exactly 0, the cyst given a
+#: tear came out 1.4e-17 above the cyst given none on one machine, equal on another). A claim that one number
+#: exceeds another needs more than this; one that a number reaches a level is not broken by less.
+ROUNDING = 1e-12
+
+
 @dataclass(frozen=True)
 class ClaimResult:
     """One claim, whether it held, and the numbers that decided it.
@@ -134,23 +141,23 @@ def _check(model: Model, claim: ClaimSpec, diagnose: _Diagnoses) -> tuple[bool, 
         state = dx.explaining_states[cause]     # "yes" for a yes/no cause; else its leading abnormal state
         post = dx.distributions[cause][state]
         lift, prior = (d[cause] if isinstance(d[cause], float) else d[cause][state] for d in (dx.lift, dx.prior))
-        return lift >= (claim.by or 1.0), (f"P({cause}={state})={post:.4f} is {lift:.2f}x its prior "
-                                           f"{prior:.4f} (needs {claim.by:g}x) given {given}")
+        return lift >= (claim.by or 1.0) - ROUNDING, (f"P({cause}={state})={post:.4f} is {lift:.2f}x its prior "
+                                                      f"{prior:.4f} (needs {claim.by:g}x) given {given}")
     if claim.check == "raises":
         a = diagnose(_ev(claim.given)).posterior[cause]
         b = diagnose(_ev(claim.versus)).posterior[cause]
-        return a > b, f"P({cause}|{_fmt(claim.given)})={a:.4f} vs P(...|{_fmt(claim.versus)})={b:.4f}"
+        return a > b + ROUNDING, f"P({cause}|{_fmt(claim.given)})={a:.4f} vs P(...|{_fmt(claim.versus)})={b:.4f}"
     if claim.check == "raises_most":
         a = diagnose(_ev(claim.given)).posterior
         b = diagnose(_ev(claim.versus)).posterior
         rises = {c: a[c] - b[c] for c in a}
         others = {c: r for c, r in rises.items() if c != cause}
         rival = max(others, key=lambda c: others[c]) if others else None
-        held = rival is None or rises[cause] > others[rival]
+        held = rival is None or rises[cause] > others[rival] + ROUNDING
         return held, f"rise of {cause} {rises[cause]:+.4f}" + (f", largest other {rival} {others[rival]:+.4f}" if rival else "")
     if claim.check == "more_probable":
         post = diagnose(_ev(claim.given)).posterior
-        return post[cause] > post[than], f"{cause}={post[cause]:.4f} vs {than}={post[than]:.4f} given {_fmt(claim.given)}"
+        return post[cause] > post[than] + ROUNDING, f"{cause}={post[cause]:.4f} vs {than}={post[than]:.4f} given {_fmt(claim.given)}"
     if claim.check == "ranks_first":
         ranked = diagnose(_ev(claim.given)).ranked_causes
         return ranked[0][0] == cause, f"first is {ranked[0][0]} ({ranked[0][1]:.4f}) given {_fmt(claim.given)}"
@@ -166,7 +173,7 @@ def _check(model: Model, claim: ClaimSpec, diagnose: _Diagnoses) -> tuple[bool, 
         found = _p_yes(model, [{p: state} for p, state in rows], sorted({c for _, c in edges}), diagnose)
         given = dict(zip(rows, found))
         failures = [f"{p}->{child}: {given[p, 'yes'][child]:.4f} <= {given[p, 'no'][child]:.4f}"
-                    for p, child in edges if not given[p, "yes"][child] > given[p, "no"][child]]
+                    for p, child in edges if not given[p, "yes"][child] > given[p, "no"][child] + ROUNDING]
         detail = f"{len(edges)} edges checked" + (f"; lowered: {'; '.join(failures)}" if failures else "")
         return bool(edges) and not failures, detail
     raise ValueError(f"unknown check {claim.check!r}")  # unreachable: validated at load
