@@ -6,8 +6,9 @@ and the causes are many (or the targets too many to enumerate), general
 elimination would join hundreds of causes in one table. Such a
 network is answered instead by ``inference.bipartite`` (negative findings
 absorbed exactly, positive ones by Quickscore or its cancellation-free
-dynamic programme): this module builds its arrays, in memory linear in
-the number of edges, and records which node is which cause or finding.
+dynamic programme): this module holds its arrays (:class:`BipartiteNoisyOr`,
+in memory linear in the number of edges), builds them from a model, and
+records which node is which cause or finding.
 """
 
 from __future__ import annotations
@@ -17,10 +18,152 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..inference.bipartite import BipartiteNoisyOr
+from ..errors import ParameterError, quote
 from ..modelfile.schema import ModelSpec, NoisyOr, Prior
 
 _YES_NO = frozenset(("yes", "no"))
+
+
+@dataclass(frozen=True, eq=False)
+class BipartiteNoisyOr:
+    """A bipartite noisy-OR network: cause priors, finding leaks, and sparse weights.
+
+    The weights are stored per finding, CSR-like: finding ``f``'s parents
+    are ``parent_index[parent_start[f]:parent_start[f + 1]]`` with weights
+    ``parent_weight[...]`` at the same positions, so memory is linear in
+    the number of edges. Arrays are copied and made read-only.
+
+    Priors, leaks and weights are probabilities in [0, 1]; a finding lists
+    each parent once. ``finding_names`` (optional) are used in messages;
+    without them a finding is named by its index.
+
+    >>> net = BipartiteNoisyOr.from_parents([0.1, 0.2], [0.01], [[0, 1]], [[0.8, 0.5]])
+    >>> net.n_causes, net.n_findings, net.n_edges
+    (2, 1, 2)
+    >>> net.parents(0)
+    (array([0, 1]), array([0.8, 0.5]))
+    >>> BipartiteNoisyOr.from_parents([0.1, 1.5], [0.01], [[0, 1]], [[0.8, 0.5]])
+    Traceback (most recent call last):
+    ...
+    kneebayes.errors.ParameterError: bipartite network 'bipartite': priors[1] is 1.5; priors must be probabilities in [0, 1]
+    """
+
+    priors: np.ndarray          # (n,) P(cause = yes)
+    leaks: np.ndarray           # (m,) P(finding = yes | no cause present)
+    parent_start: np.ndarray    # (m + 1,) int64, non-decreasing from 0 to n_edges
+    parent_index: np.ndarray    # (n_edges,) int64 cause of each edge
+    parent_weight: np.ndarray   # (n_edges,) w_fd of each edge
+    name: str = "bipartite"
+    finding_names: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        where = f"bipartite network {quote(self.name)}"
+        if not isinstance(self.name, str):
+            raise ParameterError(f"a bipartite network's name must be a string, got {quote(self.name)}")
+        priors = _float_vector(self.priors, "priors", where)
+        leaks = _float_vector(self.leaks, "leaks", where)
+        weight = _float_vector(self.parent_weight, "parent_weight", where)
+        start = _int_vector(self.parent_start, "parent_start", where)
+        index = _int_vector(self.parent_index, "parent_index", where)
+        n, m, e = len(priors), len(leaks), len(weight)
+        if len(start) != m + 1:
+            raise ParameterError(f"{where}: parent_start has {len(start)} entries; it needs one per finding plus one ({m + 1})")
+        if len(index) != e:
+            raise ParameterError(f"{where}: parent_index has {len(index)} entries and parent_weight {e}; "
+                                 "they need one entry per edge each")
+        if start[0] != 0 or start[-1] != e or np.any(np.diff(start) < 0):
+            raise ParameterError(f"{where}: parent_start must rise from 0 to the number of edges ({e}), "
+                                 f"got {quote(start.tolist())}")
+        for label, values in (("priors", priors), ("leaks", leaks), ("parent_weight", weight)):
+            bad = np.flatnonzero(~((values >= 0.0) & (values <= 1.0)))
+            if len(bad):
+                raise ParameterError(f"{where}: {label}[{bad[0]}] is {quote(float(values[bad[0]]))}; "
+                                     f"{label} must be probabilities in [0, 1]")
+        bad = np.flatnonzero((index < 0) | (index >= n))
+        if len(bad):
+            f = int(np.searchsorted(start, bad[0], side="right") - 1)
+            raise ParameterError(f"{where}: finding {f} names cause {quote(int(index[bad[0]]))}; "
+                                 f"cause indices run from 0 to {n - 1}")
+        finding_of = np.repeat(np.arange(m), np.diff(start))
+        if e:
+            key = finding_of * max(n, 1) + index
+            dup = np.flatnonzero(np.diff(np.sort(key)) == 0)
+            if len(dup):
+                k = np.sort(key)[dup[0]]
+                raise ParameterError(f"{where}: finding {k // max(n, 1)} lists cause {k % max(n, 1)} twice; "
+                                     "each parent may appear once")
+        if self.finding_names is not None:
+            names = tuple(self.finding_names)
+            if len(names) != m or not all(isinstance(s, str) for s in names):
+                raise ParameterError(f"{where}: finding_names must be {m} strings, one per finding")
+            object.__setattr__(self, "finding_names", names)
+        for attr, arr in (("priors", priors), ("leaks", leaks), ("parent_weight", weight),
+                          ("parent_start", start), ("parent_index", index)):
+            arr.setflags(write=False)
+            object.__setattr__(self, attr, arr)
+
+    @classmethod
+    def from_parents(cls, priors: Sequence[float] | np.ndarray, leaks: Sequence[float] | np.ndarray,
+                     parents: Sequence[Sequence[int]], weights: Sequence[Sequence[float]], *,
+                     name: str = "bipartite", finding_names: Sequence[str] | None = None) -> BipartiteNoisyOr:
+        """A network from per-finding lists: ``parents[f]`` the causes of finding ``f``, ``weights[f]`` theirs."""
+        where = f"bipartite network {quote(name)}"
+        if len(parents) != len(weights):
+            raise ParameterError(f"{where}: parents lists {len(parents)} findings and weights {len(weights)}; "
+                                 "they need one list per finding each")
+        for f, (ps, ws) in enumerate(zip(parents, weights)):
+            if len(ps) != len(ws):
+                raise ParameterError(f"{where}: finding {f} has {len(ps)} parents and {len(ws)} weights; "
+                                     "they need one weight per parent")
+        counts = np.array([len(ps) for ps in parents], dtype=np.int64)
+        start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        flat_i = [int(c) if isinstance(c, (int, np.integer)) and not isinstance(c, bool) else c
+                  for ps in parents for c in ps]
+        flat_w = [w for ws in weights for w in ws]
+        return cls(np.asarray(priors), np.asarray(leaks), start, np.asarray(flat_i) if flat_i else np.zeros(0, np.int64),
+                   np.asarray(flat_w) if flat_w else np.zeros(0), name,
+                   None if finding_names is None else tuple(finding_names))
+
+    @property
+    def n_causes(self) -> int:
+        """The number of causes."""
+        return len(self.priors)
+
+    @property
+    def n_findings(self) -> int:
+        """The number of findings."""
+        return len(self.leaks)
+
+    @property
+    def n_edges(self) -> int:
+        """The number of (finding, parent cause) edges."""
+        return len(self.parent_index)
+
+    def parents(self, finding: int) -> tuple[np.ndarray, np.ndarray]:
+        """Finding ``finding``'s parent causes and their weights (read-only views)."""
+        lo, hi = self.parent_start[finding], self.parent_start[finding + 1]
+        return self.parent_index[lo:hi], self.parent_weight[lo:hi]
+
+    def finding_name(self, finding: int) -> str:
+        """The name messages use for ``finding``: its name, or its index."""
+        return str(finding) if self.finding_names is None else self.finding_names[finding]
+
+
+def _float_vector(value: object, label: str, where: str) -> np.ndarray:
+    arr = np.array(value)
+    if arr.dtype.kind not in "iuf" and not (arr.size == 0 and arr.dtype.kind in "bOU"):
+        raise ParameterError(f"{where}: {label} must be numbers, got {quote(value)}")
+    arr = arr.astype(np.float64)
+    if arr.ndim != 1:
+        raise ParameterError(f"{where}: {label} must be one-dimensional, got shape {arr.shape}")
+    return arr
+
+
+def _int_vector(value: object, label: str, where: str) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.ndim != 1 or not (arr.dtype.kind in "iu" or (arr.size == 0 and arr.dtype.kind == "f")):
+        raise ParameterError(f"{where}: {label} must be a one-dimensional array of whole numbers, got {quote(value)}")
+    return arr.astype(np.int64, copy=True)
 
 
 @dataclass(frozen=True, eq=False)
