@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from unittest import mock
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -489,3 +490,21 @@ def test_an_unknown_side_to_clamp_is_refused_with_the_valid_ones(knee_model: kne
     net = kneebayes.Model(knee_model.spec, joint_limit=1).network
     with pytest.raises(kneebayes.SettingError, match="'auto', 'targets' or 'candidates', not 'both'"):
         gain.marginal_gains(net, encode(net, [{}]), (net.index["limping"],), clamp="both")
+
+
+def test_an_impossible_row_among_marginal_gains_warns_of_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # the row's clamped states all have probability zero: their weights are zeros, not 0 / 0
+    path = tmp_path / "r.bif"
+    path.write_text("network r {}\n"
+                    "variable A { type discrete [ 2 ] { a0, a1 }; }\n"
+                    "variable B { type discrete [ 2 ] { b0, b1 }; }\n"
+                    "variable C { type discrete [ 3 ] { c0, c1, c2 }; }\n"
+                    "probability ( A ) { table 0.3, 0.7; }\n"
+                    "probability ( B | A ) { (a0) 1.0, 0.0; (a1) 0.4, 0.6; }\n"
+                    "probability ( C | A ) { (a0) 0.2, 0.3, 0.5; (a1) 0.6, 0.3, 0.1; }\n", encoding="utf-8")
+    model = kneebayes.Model(kneebayes.load_bif(str(path), targets=["A"]).spec, targets=["A"], joint_limit=1)
+    frame = pd.DataFrame([{"A": "a0", "B": "b1"}, {"B": "b0"}])      # the first row has probability zero
+    with np.errstate(all="raise"):
+        out = model.diagnose_frame(frame, next_question=True)
+    assert out["impossible"].tolist() == [True, False]
+    assert out["next_question"].tolist() == [None, "C"]

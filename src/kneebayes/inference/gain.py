@@ -203,7 +203,9 @@ def _state_weights(log_evidence: np.ndarray, rows: slice) -> np.ndarray:
     part = log_evidence[rows]
     finite = np.isfinite(part)
     weight[finite] = np.exp(part[finite] - log_evidence[0])
-    return weight / weight.sum()
+    total = weight.sum()
+    # an impossible row (its evidence of probability zero) has no states to weigh: zeros, not 0 / 0
+    return weight / total if total > 0.0 else weight
 
 
 def _gains_by_candidate_clamps(net: CompiledNetwork, lam: np.ndarray, open_: Sequence[int]
