@@ -307,6 +307,34 @@ def test_a_joint_too_large_to_enumerate_names_its_size_and_the_limit(knee_model:
     assert [c for c, _ in dx.explaining_causes] == [c for c, _ in knee_model.diagnose({"limping": "yes"}).explaining_causes]
 
 
+def _uniform_bif(cards: dict[str, int], parents: dict[str, list[str]]) -> str:
+    """A BIF network whose every column is uniform."""
+    text = ["network m {}\n"]
+    text += [f"variable {v} {{ type discrete [ {c} ] {{ {', '.join(f's{j}' for j in range(c))} }}; }}\n"
+             for v, c in cards.items()]
+    for v, c in cards.items():
+        column = ", ".join([str(1 / c)] * c)
+        rows = " ".join(f"({', '.join(f's{x}' for x in u)}) {column};"
+                        for u in itertools.product(*[range(cards[p]) for p in parents[v]]))
+        text.append(f"probability ( {v} | {', '.join(parents[v])} ) {{ {rows} }}\n" if parents[v]
+                    else f"probability ( {v} ) {{ table {column}; }}\n")
+    return "".join(text)
+
+
+def test_a_joint_left_out_for_the_memory_budget_names_the_budget_not_the_limit(tmp_path: Path) -> None:
+    # 15 joint states, well within the joint limit; planning with the targets kept passes a budget of 1 KiB
+    cards = {"n0": 2, "n1": 3, "n2": 2, "n3": 2, "n4": 5, "n5": 5, "n6": 4, "n7": 2}
+    parents = {"n0": [], "n1": [], "n2": ["n0", "n1"], "n3": ["n0", "n1"], "n4": ["n0", "n1", "n2"],
+               "n5": ["n2", "n4"], "n6": ["n3"], "n7": ["n0", "n5"]}
+    path = tmp_path / "m.bif"
+    path.write_text(_uniform_bif(cards, parents), encoding="utf-8")
+    model = kneebayes.load_bif(str(path), targets=["n1", "n5"], memory_budget=1024)
+    with pytest.raises(kneebayes.KneeBayesError, match=r"2 targets have 15 joint states, and a plan over them passes "
+                                                        r"its memory budget of 1,024 bytes \(build the model with a "
+                                                        r"larger memory_budget"):
+        model.diagnose({}).most_probable_combinations()
+
+
 def test_combinations_are_frozen(knee_model: kneebayes.Model) -> None:
     combo = knee_model.diagnose({}).most_probable_combinations(1)[0]
     with pytest.raises(AttributeError, match="cannot assign to field 'probability'"):
