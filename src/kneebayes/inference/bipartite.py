@@ -45,6 +45,10 @@ a group, both in log space:
   ``r * 2^k`` floats (twice that for :func:`finding_probabilities`, which
   keeps the backward ones too).
 
+Quickscore is ``inference.quickscore``, the DP ``inference.bipartite_dp``;
+both read the evidence as ``inference.bipartite_evidence`` checks and
+folds it, and this module chooses between them and answers.
+
 ``method="auto"`` (the default) prices both per group, runs the cheaper one
 that fits the memory budget (Quickscore only when it looks clearly
 cheaper, since its work is lost when the sum cancels), and falls back to
