@@ -304,3 +304,13 @@ def test_a_soft_answer_keeps_the_digits_of_its_finding_s_small_chance(tmp_path: 
     a, b = 1e-10, 1.0
     got = model.marginals({"f0": kneebayes.Likelihood(yes=a, no=b)})["f0"]["yes"]
     assert got == pytest.approx(a * (1 - p_no) / (a * (1 - p_no) + b * p_no), rel=1e-12, abs=0)
+
+
+def test_combinations_on_a_qmr_style_model_say_it_is_answered_cause_by_cause(qmr: kneebayes.Model) -> None:
+    # ten causes as targets: 1,024 joint states, within the joint limit, yet never enumerated on this path
+    model = kneebayes.Model(qmr.spec, targets=[f"d{d}" for d in range(10)])
+    assert model.network.bipartite is not None
+    with pytest.raises(kneebayes.KneeBayesError, match=r"10 targets have 1,024 joint states, and this bipartite "
+                                                       r"noisy-OR network is answered cause by cause, never as their "
+                                                       r"joint \(see Diagnosis.distributions\)"):
+        model.diagnose({}).most_probable_combinations()

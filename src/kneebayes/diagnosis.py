@@ -578,15 +578,19 @@ class Diagnosis:
         net = model.network
         if len(net.enumerated) != len(net.targets):
             size = math.prod(net.cards[t] for t in net.targets)
-            # within the joint limit, the joint was given up because planning with it passed the memory budget
-            why, fix = ((f"more than its joint limit of {model.joint_limit:,}", "a larger joint_limit")
-                        if size > model.joint_limit else
-                        (f"and a plan over them passes its memory budget of {model.memory_budget:,} bytes",
-                         "a larger memory_budget"))
+            # Within the joint limit the joint was left out for another reason: a QMR-style network is answered
+            # cause by cause, and elsewhere planning with the targets' axes passed the memory budget
+            if size > model.joint_limit:
+                why = (f"more than its joint limit of {model.joint_limit:,} (build the model with a larger joint_limit, "
+                       "or ")
+            elif net.bipartite is not None:
+                why = "and this bipartite noisy-OR network is answered cause by cause, never as their joint ("
+            else:
+                why = (f"and a plan over them passes its memory budget of {model.memory_budget:,} bytes (build the "
+                       "model with a larger memory_budget, or ")
             raise KneeBayesError(
                 f"most_probable_combinations needs the targets' joint enumerated, but this model's "
-                f"{len(net.targets)} targets have {size:,} joint states, {why} (build the model with {fix}, "
-                "or see Diagnosis.distributions)")
+                f"{len(net.targets)} targets have {size:,} joint states, {why}see Diagnosis.distributions)")
         joint = self._joint
         order = np.argsort(-joint, kind="stable")[: int(k)]
         order = order[joint[order] > 0.0]
