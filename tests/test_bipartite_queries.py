@@ -306,11 +306,13 @@ def test_a_soft_answer_keeps_the_digits_of_its_finding_s_small_chance(tmp_path: 
     assert got == pytest.approx(a * (1 - p_no) / (a * (1 - p_no) + b * p_no), rel=1e-12, abs=0)
 
 
-def test_combinations_on_a_qmr_style_model_say_it_is_answered_cause_by_cause(qmr: kneebayes.Model) -> None:
-    # ten causes as targets: 1,024 joint states, within the joint limit, yet never enumerated on this path
-    model = kneebayes.Model(qmr.spec, targets=[f"d{d}" for d in range(10)])
+@pytest.mark.parametrize(("targets", "states"), [(10, "1,024"), (CAUSES, "131,072")])
+def test_combinations_on_a_qmr_style_model_say_it_is_answered_cause_by_cause(qmr: kneebayes.Model, targets: int,
+                                                                           states: str) -> None:
+    # within the joint limit or past it, a joint this path never enumerates: neither a larger limit nor budget helps
+    model = kneebayes.Model(qmr.spec, targets=[f"d{d}" for d in range(targets)])
     assert model.network.bipartite is not None
-    with pytest.raises(kneebayes.KneeBayesError, match=r"10 targets have 1,024 joint states, and this bipartite "
-                                                       r"noisy-OR network is answered cause by cause, never as their "
-                                                       r"joint \(see Diagnosis.distributions\)"):
+    with pytest.raises(kneebayes.KneeBayesError, match=rf"{targets} targets have {states} joint states, and this "
+                                                       r"bipartite noisy-OR network is answered cause by cause, never "
+                                                       r"as their joint \(see Diagnosis.distributions\)"):
         model.diagnose({}).most_probable_combinations()

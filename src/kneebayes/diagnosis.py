@@ -36,6 +36,7 @@ from .inference.evidence_weight import EXPLANATION_MEASURE, FACTOR_MAX, decibans
 from .inference.gain import expected_information_gains, gain_measure
 from .inference.posterior import encode, target_joint
 from .likelihood import Likelihood
+from .network.compiled import BIPARTITE_CAUSES
 from .pickling import reduce_frozen
 from .questions import STOP_CODES, AnswerEffect, Question, Rationale, Settings, StopReason, decide, question_candidates
 from .triage import triage
@@ -578,13 +579,13 @@ class Diagnosis:
         net = model.network
         if len(net.enumerated) != len(net.targets):
             size = math.prod(net.cards[t] for t in net.targets)
-            # Within the joint limit the joint was left out for another reason: a QMR-style network is answered
-            # cause by cause, and elsewhere planning with the targets' axes passed the memory budget
-            if size > model.joint_limit:
+            # A QMR-style network of many causes is answered cause by cause whatever the joint limit; else the
+            # limit, or within it, planning with the targets' axes passed the memory budget
+            if net.bipartite is not None and net.bipartite.network.n_causes > BIPARTITE_CAUSES:
+                why = "and this bipartite noisy-OR network is answered cause by cause, never as their joint ("
+            elif size > model.joint_limit:
                 why = (f"more than its joint limit of {model.joint_limit:,} (build the model with a larger joint_limit, "
                        "or ")
-            elif net.bipartite is not None:
-                why = "and this bipartite noisy-OR network is answered cause by cause, never as their joint ("
             else:
                 why = (f"and a plan over them passes its memory budget of {model.memory_budget:,} bytes (build the "
                        "model with a larger memory_budget, or ")
