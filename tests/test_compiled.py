@@ -442,3 +442,10 @@ def test_a_network_whose_probabilities_stay_above_1e_100_does_not_warn(tmp_path:
         warnings.simplefilter("error", kneebayes.PrecisionWarning)
         kneebayes.load_bif(path, targets=["A"])
         kneebayes.load_model()
+
+
+def test_a_network_says_why_its_targets_joint_is_not_enumerated() -> None:
+    knee = kneebayes.load_model()
+    assert compile_network(knee.spec).unenumerated == ""
+    assert compile_network(knee.spec, joint_limit=32).unenumerated == "joint_limit"   # 64 joint states
+    assert compile_network(knee.spec, targets=[]).unenumerated == ""                 # nothing to enumerate

@@ -36,7 +36,6 @@ from .inference.evidence_weight import EXPLANATION_MEASURE, FACTOR_MAX, decibans
 from .inference.gain import expected_information_gains, gain_measure
 from .inference.posterior import encode, target_joint
 from .likelihood import Likelihood
-from .network.compiled import BIPARTITE_CAUSES
 from .pickling import reduce_frozen
 from .questions import STOP_CODES, AnswerEffect, Question, Rationale, Settings, StopReason, decide, question_candidates
 from .triage import triage
@@ -579,16 +578,12 @@ class Diagnosis:
         net = model.network
         if len(net.enumerated) != len(net.targets):
             size = math.prod(net.cards[t] for t in net.targets)
-            # A QMR-style network of many causes is answered cause by cause whatever the joint limit; else the
-            # limit, or within it, planning with the targets' axes passed the memory budget
-            if net.bipartite is not None and net.bipartite.network.n_causes > BIPARTITE_CAUSES:
-                why = "and this bipartite noisy-OR network is answered cause by cause, never as their joint ("
-            elif size > model.joint_limit:
-                why = (f"more than its joint limit of {model.joint_limit:,} (build the model with a larger joint_limit, "
-                       "or ")
-            else:
-                why = (f"and a plan over them passes its memory budget of {model.memory_budget:,} bytes (build the "
-                       "model with a larger memory_budget, or ")
+            why = {
+                "bipartite": "and this bipartite noisy-OR network is answered cause by cause, never as their joint (",
+                "memory_budget": (f"and a plan over them passes its memory budget of {model.memory_budget:,} bytes "
+                                  "(build the model with a larger memory_budget, or "),
+            }.get(net.unenumerated, f"more than its joint limit of {model.joint_limit:,} (build the model with a "
+                                    "larger joint_limit, or ")
             raise KneeBayesError(
                 f"most_probable_combinations needs the targets' joint enumerated, but this model's "
                 f"{len(net.targets)} targets have {size:,} joint states, {why}see Diagnosis.distributions)")

@@ -213,6 +213,9 @@ class CompiledNetwork:
     name: str = ""                             # the model's name, for errors
     memory_budget: int = MEMORY_BUDGET         # bytes: no plan builds a larger table
     bipartite: BipartiteLayout | None = None   # a QMR-style noisy-OR network, answered by inference.bipartite
+    # why the targets' joint is not enumerated: "joint_limit" (too many states), "memory_budget" (planning with it
+    # passed the budget) or "bipartite" (a QMR-style network of many causes, answered cause by cause); "" when it is
+    unenumerated: str = ""
 
     @property
     def n_joint(self) -> int:
@@ -577,7 +580,10 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
     layout = bipartite_layout(spec, target_idx)
     too_many = k_size > joint_limit   # not "not enumerated": a network without targets enumerates none either
     if layout is not None and (too_many or layout.network.n_causes > BIPARTITE_CAUSES):
-        return _bipartite(spec, names, index, states, cards, parents, node_tables, target_idx, memory_budget, layout)
+        # with few causes a larger joint limit would enumerate them, with many nothing would
+        why = "bipartite" if layout.network.n_causes > BIPARTITE_CAUSES else "joint_limit"
+        return _bipartite(spec, names, index, states, cards, parents, node_tables, target_idx, memory_budget, layout,
+                          why)
     key = (_structure_key(spec, target_idx, joint_limit, memory_budget), split_noisy_or)
     skeleton = _SKELETONS.get(key)
     first = None
@@ -594,8 +600,9 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
                 skeleton, first = _skeleton(*parts, ())
         _SKELETONS.put(key, skeleton)
     # learning's steps (tables given) are not checked: its prior keeps what it learns far from such numbers
+    why = "" if not target_idx or skeleton.enumerated else "joint_limit" if too_many else "memory_budget"
     return _filled(skeleton, spec, names, index, states, cards, parents, node_tables, target_idx, memory_budget, first,
-                   checked=tables is None)
+                   checked=tables is None, unenumerated=why)
 
 
 #: A non-zero table entry below this is flagged when a network compiles (:class:`PrecisionWarning`): three of
@@ -960,9 +967,10 @@ def _skeleton(spec: ModelSpec, names: tuple[str, ...], states: tuple[tuple[str, 
 def _filled(skeleton: _Skeleton, spec: ModelSpec, names: tuple[str, ...], index: dict[str, int],
             states: tuple[tuple[str, ...], ...], cards: tuple[int, ...], parents: tuple[tuple[int, ...], ...],
             tables: NodeTables, target_idx: tuple[int, ...], memory_budget: int,
-            first: _FirstNumbers | None = None, checked: bool = True) -> CompiledNetwork:
+            first: _FirstNumbers | None = None, checked: bool = True, unenumerated: str = "") -> CompiledNetwork:
     """The compiled network of ``spec``: the skeleton's plans with this spec's numbers (``first``: those
-    planning computed already, when the skeleton was planned on this spec); ``checked``: warn of tiny entries."""
+    planning computed already, when the skeleton was planned on this spec); ``checked``: warn of tiny entries;
+    ``unenumerated``: why the targets' joint is not enumerated (``CompiledNetwork.unenumerated``)."""
     arrays = _factor_tables(skeleton.sources, skeleton.split, spec.nodes, tables) if first is None else first.arrays
     if checked:
         _warn_if_tiny(spec.name, names, skeleton.sources, arrays)
@@ -994,7 +1002,7 @@ def _filled(skeleton: _Skeleton, spec: ModelSpec, names: tuple[str, ...], index:
                          for n, c in enumerate(skeleton.components)), lam_template=skeleton.lam_template,
         index=index, state_index=tuple({s: j for j, s in enumerate(st)} for st in states),
         where=skeleton.where, membership=skeleton.membership, prunable=skeleton.prunable,
-        name=spec.name, memory_budget=memory_budget,
+        name=spec.name, memory_budget=memory_budget, unenumerated=unenumerated,
     )
 
 
@@ -1022,8 +1030,10 @@ def _component(skeleton: _ComponentSkeleton, arrays: Sequence[np.ndarray],
 
 def _bipartite(spec: ModelSpec, names: tuple[str, ...], index: dict[str, int], states: tuple[tuple[str, ...], ...],
                cards: tuple[int, ...], parents: tuple[tuple[int, ...], ...], tables: NodeTables,
-               target_idx: tuple[int, ...], memory_budget: int, layout: BipartiteLayout) -> CompiledNetwork:
-    """A bipartite noisy-OR network: no components or plans, every query goes to ``inference.bipartite``."""
+               target_idx: tuple[int, ...], memory_budget: int, layout: BipartiteLayout, unenumerated: str
+               ) -> CompiledNetwork:
+    """A bipartite noisy-OR network: no components or plans, every query goes to ``inference.bipartite``;
+    ``unenumerated``: why the targets' joint is not enumerated (``CompiledNetwork.unenumerated``)."""
     lam = _lam_template(cards)
     base = np.ones(1)
     base.setflags(write=False)
@@ -1033,7 +1043,7 @@ def _bipartite(spec: ModelSpec, names: tuple[str, ...], index: dict[str, int], s
         singletons=(), components=(), lam_template=lam, index=index,
         state_index=tuple({s: j for j, s in enumerate(st)} for st in states),
         where=tuple(("bipartite", 0, int(r)) for r in layout.role), membership=np.zeros((0, len(names)), dtype=bool),
-        name=spec.name, memory_budget=memory_budget, bipartite=layout,
+        name=spec.name, memory_budget=memory_budget, bipartite=layout, unenumerated=unenumerated,
     )
 
 
