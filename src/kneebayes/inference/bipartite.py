@@ -71,7 +71,10 @@ only its "on" states when it closes, weighs "on" by ``a`` and "off" by
 a subset holding it takes ``-(a - b)`` (its sign flips only where ``a >
 b``). An answer on a cause (``causes``, firm or soft) weighs the cause's
 two states in log space. Each answer's likelihoods are scaled to a largest
-of 1, that scale entering P(evidence) as a log.
+of 1, that scale entering P(evidence) as a log. A softly answered
+finding's own chances are read off the DP where its answer closes, or,
+where Quickscore answers, from one more sum with it answered no
+(:func:`finding_probabilities`).
 
 **Finding probabilities.** ``P(f = no, e)`` is ``e`` with ``f`` one more
 negative: outside the positives' parents a closed form, inside them a tilt
@@ -132,8 +135,8 @@ from ..errors import EvidenceError, IntractableError, KneeBayesError, SettingErr
 from ..network.bipartite import BipartiteNoisyOr
 from ..settings import MEMORY_BUDGET, check_memory_budget
 from .bipartite_dp import Schedule, dp, dp_bytes, dp_need, schedule_within
-from .bipartite_evidence import (HUGE_BITS, Query, Tilts, check_ids, finding_edges, impossible, positive_groups,
-                                 possible, prepare)
+from .bipartite_evidence import (HUGE_BITS, Query, Tilts, answered_no, check_ids, finding_edges, impossible,
+                                 positive_groups, possible, prepare)
 from .quickscore import quickscore, quickscore_bytes
 
 __all__ = [
@@ -312,7 +315,8 @@ def _solve(net: BipartiteNoisyOr, q: Query, findings: np.ndarray | None, method:
            ) -> tuple[float, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None, str, float]:
     """(log P(evidence), every cause's posterior present and absent, P(f = yes | e) and P(f = no | e) or None,
     method, error bound): the one rule. With ``soft_out``, the softly answered findings' own P(yes | e) and
-    P(no | e) go there: read off the DP, which their groups then take.
+    P(no | e) go there: read off the DP, which their groups take where it fits ("auto"), else from one more
+    Quickscore sum per such finding, with it answered no (``_soft_shares``).
 
     Each group of positives sharing parents is answered on its own (they
     are independent given the negatives); every group's plan is priced
@@ -322,7 +326,9 @@ def _solve(net: BipartiteNoisyOr, q: Query, findings: np.ndarray | None, method:
     groups = positive_groups(q)
     tilts = [None if fe is None else fe.within(np.searchsorted(q.dplus, g.dplus)) for g in groups]
     schedules = [schedule_within(g, memory_budget) for g in groups]
-    plans = [_choose(net, g, "dp" if soft_out is not None and not g.hard.all() else method, memory_budget, t, p)
+    # a group whose soft answers' own chances are asked reads them off the DP at no cost where it fits
+    plans = [_choose(net, g, "dp" if (soft_out is not None and not g.hard.all() and method == "auto"
+                                      and dp_need(p, t is not None) <= memory_budget) else method, memory_budget, t, p)
              for g, t, p in zip(groups, tilts, schedules)]
     post = np.exp(q.log_p)
     absent = np.exp(q.log_q)
@@ -347,17 +353,15 @@ def _solve(net: BipartiteNoisyOr, q: Query, findings: np.ndarray | None, method:
             if method == "quickscore":
                 raise PrecisionError(answer[-1], tolerance)
         else:   # Quickscore alone fitted and its sum cancelled: the exact DP needs more than the budget
-            need = dp_need(schedule, t is not None)
-            raise IntractableError(net.name, [net.finding_name(int(f)) for f in g.positive[list(schedule.widest)]],
-                                   need, memory_budget, at_least=schedule.floor,
-                                   advice="fewer positive findings (answer the query in parts, or ask fewer), or a "
-                                          "larger memory_budget: Quickscore, which fits, cancels here "
-                                          f"(its error could reach {answer[-1]:.3g} or more)")
+            raise _cancelled(net, g, schedule, t is not None, memory_budget, answer[-1])
         if answer is None:   # unreachable: every plan holds a method
             raise KneeBayesError("no exact method answered")
         log_pos, group_post, group_absent, ratios, group_bound = answer
         if log_pos == -np.inf:
             raise impossible(net, q.positive[q.hard], q.negative)
+        if soft_out is not None and name == "quickscore" and not g.hard.all():
+            group_bound += _soft_shares(net, g, log_pos, schedule, t is not None, method, memory_budget, tolerance,
+                                        soft_out)
         log_e += log_pos
         post[g.dplus] = group_post
         absent[g.dplus] = group_absent
@@ -373,6 +377,38 @@ def _solve(net: BipartiteNoisyOr, q: Query, findings: np.ndarray | None, method:
         probs = (np.where(sign > 0, -np.expm1(log_no), 1.0 + size), np.where(sign > 0, size, 0.0))
     name = "+".join(sorted(ran)) if ran else "closed_form"
     return log_e, post, absent, probs, name, bound
+
+
+def _cancelled(net: BipartiteNoisyOr, g: Query, schedule: Schedule, findings: bool, memory_budget: int,
+               bound: float) -> IntractableError:
+    """The error where only Quickscore fits the budget and its sum cancels: the exact DP's need."""
+    return IntractableError(net.name, [net.finding_name(int(f)) for f in g.positive[list(schedule.widest)]],
+                            dp_need(schedule, findings), memory_budget, at_least=schedule.floor,
+                            advice="fewer positive findings (answer the query in parts, or ask fewer), or a "
+                                   "larger memory_budget: Quickscore, which fits, cancels here "
+                                   f"(its error could reach {bound:.3g} or more)")
+
+
+def _soft_shares(net: BipartiteNoisyOr, g: Query, log_pos: float, schedule: Schedule, findings: bool, method: str,
+                 memory_budget: int, tolerance: float, soft_out: dict[int, tuple[float, float]]) -> float:
+    """Each softly answered finding of group ``g`` (answered by Quickscore, ``log_pos`` its log P(positives |
+    negatives)): P(no | e), its likelihood of no times P(e with it answered no) over P(e), from one more
+    Quickscore sum over the other positives, into ``soft_out`` with P(yes | e) as its complement. Returns
+    the sums' estimated errors, added."""
+    bound = 0.0
+    for i in np.flatnonzero(~g.hard).tolist():
+        folded, log_off = answered_no(g, i)
+        log_no = -math.inf
+        if folded is not None:
+            log_rest, *_, rest_bound = quickscore(folded, None, memory_budget, tolerance)
+            if not (math.isfinite(rest_bound) and rest_bound <= tolerance):
+                if method == "quickscore":
+                    raise PrecisionError(rest_bound, tolerance)
+                raise _cancelled(net, g, schedule, findings, memory_budget, rest_bound)
+            bound += rest_bound
+            log_no = min(log_off + log_rest - log_pos, 0.0)   # a probability: rounding may land a hair above 1
+        soft_out[int(g.positive[i])] = (float(-math.expm1(log_no)), float(math.exp(log_no)))
+    return bound
 
 
 def _check_method(method: object) -> None:
@@ -459,8 +495,12 @@ def finding_probabilities(net: BipartiteNoisyOr, positive: Sequence[int], negati
 
     ``soft`` and ``causes`` as in :func:`posterior`. A softly answered
     finding may be asked too: its two states' shares are read off the DP
-    (which its group then takes) where its answer closes, each to its own
-    digits, at no query more.
+    where its answer closes, each to its own digits, at no query more
+    (with ``"auto"`` its group takes the DP where that fits the budget).
+    Where Quickscore answers its group (the DP past the budget, or
+    ``method="quickscore"``), one more Quickscore sum with it answered no,
+    over the group's other positives, gives ``P(no | e)``; ``P(yes | e)`` is
+    one less that, exact to the tolerance.
 
     ``P(f = no, e)`` is ``e`` with ``f`` one more negative: outside the
     positives' parents that is a product of closed forms, and inside them a

@@ -283,6 +283,35 @@ def finding_edges(net: BipartiteNoisyOr, q: Query, findings: np.ndarray) -> Find
     return FindingEdges(constant, owner[inside], pos[inside], log_1mw[inside])
 
 
+def answered_no(q: Query, i: int) -> tuple[Query | None, float]:
+    """``q`` with its ``i``-th positive (a soft answer) taken as answered no instead, weighed by its likelihood
+    of no: the query over the other positives, with that finding folded into its parents' factors as a
+    negative is; and the log of what the folding took out, its likelihood of no times P(it is off | the
+    negatives). None (and -inf) where it cannot be off: a parent present for certain switches it on for certain.
+
+    >>> from kneebayes.network.bipartite import BipartiteNoisyOr
+    >>> net = BipartiteNoisyOr.from_parents([0.5], [0.1, 0.2], [[0], [0]], [[0.6], [0.5]])
+    >>> folded, log_off = answered_no(prepare(net, [0], [], soft={1: (1.0, 0.5)}), 1)
+    >>> folded.positive.tolist(), round(math.exp(log_off), 6)     # 0.5 * (1 - 0.2) * (0.5 + 0.5 * (1 - 0.5))
+    ([0], 0.3)
+    """
+    parents = np.flatnonzero(np.isfinite(q.log_w[i]))    # its parents here (the others keep their factors exactly)
+    yes = q.plus_p[parents] + q.log_1mw[i, parents]
+    z = np.logaddexp(yes, q.plus_q[parents])              # log P(d does not switch it on | negatives), per parent
+    if np.isneginf(z).any():
+        return None, -math.inf
+    log_off = float(q.close_off[i] + q.leak_off[i] + z.sum())
+    keep = np.arange(q.k) != i
+    log_p, log_q = q.log_p.copy(), q.log_q.copy()
+    log_p[q.dplus[parents]], log_q[q.dplus[parents]] = yes - z, q.plus_q[parents] - z
+    for a in (log_p, log_q):
+        a.setflags(write=False)
+    folded = Query(q.positive[keep], np.append(q.negative, q.positive[i]), log_p, log_q, q.log_negatives + log_off,
+                   q.dplus, log_p[q.dplus], log_q[q.dplus], q.log_w[keep], q.log_1mw[keep], q.leak_on[keep],
+                   q.leak_off[keep], q.close_on[keep], q.close_off[keep])
+    return folded, log_off
+
+
 def positive_groups(q: Query) -> list[Query]:
     """The positives split into groups that share no parent cause: independent given the negatives.
 
