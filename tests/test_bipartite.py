@@ -6,6 +6,7 @@ import itertools
 import math
 import tracemalloc
 from fractions import Fraction
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -29,6 +30,7 @@ from kneebayes.inference.bipartite import (
     posterior,
     posterior_batch,
 )
+from kneebayes.inference.quickscore import quickscore
 
 # ---------------------------------------------------------------------------------
 # Brute force: every assignment of the causes
@@ -250,6 +252,89 @@ def test_soft_answers_own_chances_where_only_quickscore_fits_match_brute_force()
         rest = {g: w for g, w in soft.items() if g != f}
         assert p_no == pytest.approx(soft[f][1] * brute(net, list(range(6)), [f], soft=rest)[0] / total, rel=1e-9)
         assert p_yes == pytest.approx(soft[f][0] * brute(net, [*range(6), f], [], soft=rest)[0] / total, rel=1e-9)
+
+
+def _soft_chances(net: BipartiteNoisyOr, pos: list[int], soft: dict[int, tuple[float, float]], f: int
+                  ) -> tuple[float, float]:
+    """Brute force: a softly answered finding's P(yes | e) and P(no | e)."""
+    total = brute(net, pos, [], soft=soft)[0]
+    rest = {g: w for g, w in soft.items() if g != f}
+    return (soft[f][0] * brute(net, [*pos, f], [], soft=rest)[0] / total,
+            soft[f][1] * brute(net, pos, [f], soft=rest)[0] / total)
+
+
+def _eight_over_two(leak_0: float, weight_7: float) -> BipartiteNoisyOr:
+    """Eight findings over two causes (only Quickscore fits 13 KiB), finding 0 over cause 0 alone."""
+    return BipartiteNoisyOr.from_parents([0.2, 0.3], [leak_0] + [0.05] * 7, [[0]] + [[0, 1]] * 7,
+                                         [[0.7]] + [[0.7, 0.4]] * 6 + [[weight_7, 0.4]])
+
+
+def test_a_soft_answer_whose_no_rules_out_the_rest_is_certainly_yes_under_quickscore() -> None:
+    # finding 7 off means cause 0 absent (weight 1), and then finding 0 (no leak) cannot be on: P(7 = no | e) = 0
+    net, soft = _eight_over_two(0.0, 1.0), {6: (0.3, 0.9), 7: (1.0, 0.2)}
+    for method in ("quickscore", "auto"):
+        found = finding_probabilities(net, list(range(6)), [], [6, 7], soft=soft, method=method,
+                                      memory_budget=13 * 1024)
+        assert found.method == "quickscore"
+        assert (found.probability[1], found.absent[1]) == (1.0, 0.0)
+        assert (found.probability[0], found.absent[0]) == pytest.approx(_soft_chances(net, list(range(6)), soft, 6),
+                                                                        rel=1e-9)
+
+
+def test_a_tiny_chance_of_no_keeps_its_digits_under_quickscore() -> None:
+    # P(7 = no | e) is 1.7e-11: its sum's rounding, relative to what it sums, is tiny next to it
+    net, soft = _eight_over_two(1e-9, 1.0), {6: (0.3, 0.9), 7: (1.0, 0.2)}
+    found = finding_probabilities(net, list(range(6)), [], [7], soft=soft, method="quickscore", memory_budget=13 * 1024)
+    yes, no = _soft_chances(net, list(range(6)), soft, 7)
+    assert no == pytest.approx(1.69e-11, rel=1e-2)
+    assert found.absent[0] == pytest.approx(no, abs=1e-13)
+    assert found.probability[0] == pytest.approx(yes, abs=1e-13)
+
+
+def test_only_the_soft_answers_asked_about_take_a_quickscore_sum_of_their_own() -> None:
+    net, soft = _eight_over_two(0.05, 0.5), {6: (0.3, 0.9), 7: (1.0, 0.2)}
+    with mock.patch("kneebayes.inference.bipartite.quickscore", wraps=quickscore) as sums:
+        found = finding_probabilities(net, list(range(6)), [], [6], soft=soft, method="quickscore")
+    assert sums.call_count == 2     # the group's own, and finding 6 answered no
+    assert (found.probability[0], found.absent[0]) == pytest.approx(_soft_chances(net, list(range(6)), soft, 6),
+                                                                    rel=1e-9)
+
+
+def test_finding_chances_never_leave_zero_to_one_by_rounding() -> None:
+    # a found case where the DP's shares and an open finding's one-less landed a few ulps outside [0, 1]
+    net = BipartiteNoisyOr.from_parents(
+        [1e-12, 0.999999999999],
+        [0.0, 0.0, 0.0, 0.06663298707463705, 0.1541231588349513, 0.0, 0.0, 0.14280547723510184, 1e-12,
+         0.9626723030210862],
+        [[0], [1, 0], [0, 1], [1, 0], [1, 0], [0, 1], [1, 0], [0, 1], [0], [0, 1]],
+        [[0.3169893159261734], [0.37368011408868707, 0.1559539781983672], [0.42402598480719544, 0.3851607727664883],
+         [0.06185448082181788, 0.9027464391961869], [0.18286973245470228, 0.04976176769466456],
+         [0.575913456924212, 0.2783568833390361], [0.6449694978264022, 0.6632645221432586],
+         [0.2626822430216338, 0.17485305376853677], [1.0], [0.6605894547304408, 0.8560917515235048]])
+    found = finding_probabilities(net, [0, 2], [1, 5, 3], [8, 7, 9, 4, 6], soft={8: (0.0001535866225450174,
+                                                                                  0.20762970997323107)}, method="dp")
+    assert ((found.probability >= 0.0) & (found.probability <= 1.0)).all()
+    assert ((found.absent >= 0.0) & (found.absent <= 1.0)).all()
+
+
+def test_an_open_finding_s_chances_never_leave_zero_to_one_by_rounding() -> None:
+    # a found case where an open finding's P(no) came out 1 + 5.6e-15 and its P(yes) below 0
+    net = BipartiteNoisyOr.from_parents(
+        [1e-12, 1.0, 0.2120571623213422],
+        [0.06824621643862949, 1e-12, 0.0, 0.0, 0.9648207808631737, 0.055955830502260384, 0.2686882166255695, 0.0,
+         0.9130113918245867, 0.0, 0.0, 0.14317409504801737],
+        [[2, 0], [0, 1], [2, 0, 1], [1], [2, 0, 1], [0, 2], [1, 0, 2], [0, 1, 2], [2], [1], [0], [2, 0, 1]],
+        [[0.9694770825548429, 1e-12], [0.3900143350376982, 1e-12], [0.8417179052949832, 0.024927180351672962,
+         0.6980881404289032], [0.9533368798178417], [0.814021705990234, 0.3895883516497872, 0.22586013376975456],
+         [0.9754783075165389, 0.665732848980943], [0.6557895887828618, 0.7961836630778018, 1.0],
+         [0.3112311575797708, 0.07343597951542846, 0.12528289139962923], [0.9102010940171307], [0.0],
+         [0.17850911563344818], [0.33837516242019516, 0.15783380028587568, 0.3935644116356004]])
+    soft = {0: (0.0018403354905794343, 5.952322066111513e-05), 4: (0.0005744109929255428, 6.972747604793268e-06),
+            3: (4.044118035764993e-06, 0.00015691096513073362), 6: (8.378660383443212e-05, 0.0962542229863846)}
+    found = finding_probabilities(net, [1, 10, 7], [5, 11, 2], [9, 8], soft=soft,
+                                  causes={0: (1e-06, 1.0), 1: (0.3, 0.3), 2: (0.0, 1.0)}, method="dp")
+    assert ((found.probability >= 0.0) & (found.probability <= 1.0)).all()
+    assert ((found.absent >= 0.0) & (found.absent <= 1.0)).all()
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -327,9 +327,10 @@ def _solve(net: BipartiteNoisyOr, q: Query, findings: np.ndarray | None, method:
     tilts = [None if fe is None else fe.within(np.searchsorted(q.dplus, g.dplus)) for g in groups]
     schedules = [schedule_within(g, memory_budget) for g in groups]
     # a group whose soft answers' own chances are asked reads them off the DP at no cost where it fits
-    plans = [_choose(net, g, "dp" if (soft_out is not None and not g.hard.all() and method == "auto"
-                                      and dp_need(p, t is not None) <= memory_budget) else method, memory_budget, t, p)
-             for g, t, p in zip(groups, tilts, schedules)]
+    asking = [soft_out is not None and any(int(f) in soft_out for f in g.positive[~g.hard]) for g in groups]
+    plans = [_choose(net, g, "dp" if (a and method == "auto" and dp_need(p, t is not None) <= memory_budget)
+                     else method, memory_budget, t, p)
+             for g, t, p, a in zip(groups, tilts, schedules, asking)]
     post = np.exp(q.log_p)
     absent = np.exp(q.log_q)
     log_e = q.log_negatives
@@ -338,7 +339,7 @@ def _solve(net: BipartiteNoisyOr, q: Query, findings: np.ndarray | None, method:
     sign = None if fe is None else np.ones(len(log_no))
     ran: set[str] = set()
     bound = 0.0
-    for g, t, plan, schedule in zip(groups, tilts, plans, schedules):
+    for g, t, plan, schedule, asked in zip(groups, tilts, plans, schedules, asking):
         if not possible(g):
             # Told apart before any sum: Quickscore's alternating sum cancels to zero on impossible evidence and on
             # possible evidence alike
@@ -359,7 +360,7 @@ def _solve(net: BipartiteNoisyOr, q: Query, findings: np.ndarray | None, method:
         log_pos, group_post, group_absent, ratios, group_bound = answer
         if log_pos == -np.inf:
             raise impossible(net, q.positive[q.hard], q.negative)
-        if soft_out is not None and name == "quickscore" and not g.hard.all():
+        if asked and name == "quickscore" and soft_out is not None:
             group_bound += _soft_shares(net, g, log_pos, schedule, t is not None, method, memory_budget, tolerance,
                                         soft_out)
         log_e += log_pos
@@ -372,9 +373,11 @@ def _solve(net: BipartiteNoisyOr, q: Query, findings: np.ndarray | None, method:
             sign[t.rows] *= np.sign(ratios)
     probs = None
     if log_no is not None and sign is not None:
+        # -expm1 keeps the digits of a small P(f = yes); a log above 0, or a Quickscore ratio a rounding below 0,
+        # is a probability a hair outside [0, 1]: taken at 1 or 0
+        np.minimum(log_no, 0.0, out=log_no)
         size = np.exp(log_no)
-        # -expm1 keeps the digits of a small P(f = yes); a Quickscore ratio a rounding below 0 is honoured as is
-        probs = (np.where(sign > 0, -np.expm1(log_no), 1.0 + size), np.where(sign > 0, size, 0.0))
+        probs = (np.where(sign > 0, -np.expm1(log_no), 1.0), np.where(sign > 0, size, 0.0))
     name = "+".join(sorted(ran)) if ran else "closed_form"
     return log_e, post, absent, probs, name, bound
 
@@ -391,22 +394,29 @@ def _cancelled(net: BipartiteNoisyOr, g: Query, schedule: Schedule, findings: bo
 
 def _soft_shares(net: BipartiteNoisyOr, g: Query, log_pos: float, schedule: Schedule, findings: bool, method: str,
                  memory_budget: int, tolerance: float, soft_out: dict[int, tuple[float, float]]) -> float:
-    """Each softly answered finding of group ``g`` (answered by Quickscore, ``log_pos`` its log P(positives |
-    negatives)): P(no | e), its likelihood of no times P(e with it answered no) over P(e), from one more
-    Quickscore sum over the other positives, into ``soft_out`` with P(yes | e) as its complement. Returns
-    the sums' estimated errors, added."""
+    """Each softly answered finding of group ``g`` that ``soft_out`` asks for (the group answered by Quickscore,
+    ``log_pos`` its log P(positives | negatives)): P(no | e), its likelihood of no times P(e with it answered
+    no) over P(e), from one more Quickscore sum over the other positives, into ``soft_out`` with P(yes | e) as
+    its complement. Returns the estimated errors of those P(no | e), added.
+
+    A sum's estimate is relative to what it sums, so P(no | e) carries it times itself: a tiny P(no | e) is
+    kept where its sum's digits are few. So the sum is not given up early (its tolerance is for P(no | e), not
+    known before it ends); it costs at most half the group's own sum, which ended within the tolerance."""
     bound = 0.0
     for i in np.flatnonzero(~g.hard).tolist():
+        if int(g.positive[i]) not in soft_out:
+            continue   # not asked: no sum for it
         folded, log_off = answered_no(g, i)
         log_no = -math.inf
-        if folded is not None:
-            log_rest, *_, rest_bound = quickscore(folded, None, memory_budget, tolerance)
-            if not (math.isfinite(rest_bound) and rest_bound <= tolerance):
-                if method == "quickscore":
-                    raise PrecisionError(rest_bound, tolerance)
-                raise _cancelled(net, g, schedule, findings, memory_budget, rest_bound)
-            bound += rest_bound
+        if folded is not None and possible(folded):   # else answered no, the rest could not all be on: P(no | e) = 0
+            log_rest, *_, rest_bound = quickscore(folded, None, memory_budget)
             log_no = min(log_off + log_rest - log_pos, 0.0)   # a probability: rounding may land a hair above 1
+            error = rest_bound * math.exp(log_no) if math.isfinite(rest_bound) else math.inf
+            if not error <= tolerance:
+                if method == "quickscore":
+                    raise PrecisionError(error, tolerance)
+                raise _cancelled(net, g, schedule, findings, memory_budget, error)
+            bound += error
         soft_out[int(g.positive[i])] = (float(-math.expm1(log_no)), float(math.exp(log_no)))
     return bound
 
@@ -527,7 +537,8 @@ def finding_probabilities(net: BipartiteNoisyOr, positive: Sequence[int], negati
             raise EvidenceError(f"finding {quote(net.finding_name(int(seen[0])))} is observed already; "
                                 "ask only for unobserved or softly answered findings")
     asked_soft = np.isin(wanted, softly)
-    soft_out: dict[int, tuple[float, float]] | None = {} if asked_soft.any() else None
+    # the softly answered findings asked about, each filled in by the method that answers its group
+    soft_out = {int(f): (math.nan, math.nan) for f in wanted[asked_soft]} if asked_soft.any() else None
     log_e, _, _, probs, ran, bound = _solve(net, q, wanted[~asked_soft], method, memory_budget, tolerance, soft_out)
     yes, no = np.empty(len(wanted)), np.empty(len(wanted))
     if probs is not None:

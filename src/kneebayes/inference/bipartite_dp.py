@@ -237,7 +237,9 @@ def dp(q: Query, fe: Tilts | None, plan: Schedule, memory_budget: int,
                 v4, b3 = kept[i].reshape(-1, 2, 1 << bit), b.reshape(-1, 1 << bit)
                 on = q.close_on[i] + _logsumexp((v4[:, 1, :] + b3).reshape(-1))
                 off = q.close_off[i] + _logsumexp((v4[:, 0, :] + b3).reshape(-1))
-                soft_out[int(q.positive[i])] = (float(np.exp(on - log_bits)), float(np.exp(off - log_bits)))
+                # each share of the whole: rounding may land a hair past 1
+                soft_out[int(q.positive[i])] = (min(float(np.exp(on - log_bits)), 1.0),
+                                                min(float(np.exp(off - log_bits)), 1.0))
             b = _unclose(b, bit, q.close_on[i], q.close_off[i])
         betas.append(b[0])
         tb = b
