@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import warnings
@@ -437,6 +438,66 @@ def test_a_row_impossible_under_the_model_is_named() -> None:
     with pytest.raises(ImpossibleEvidenceError, match=r"row 10 of the cases cannot be learned from: the evidence "
                                                       r"\{c1=yes, f2=no\} has probability zero"):
         learn(certain, frame, name="x")
+
+
+def test_the_first_impossible_row_of_the_frame_is_named(tmp_path: Path) -> None:
+    # rows 3 and 4 are impossible (N0 = s1 is); the counts meet them by pattern, row 4's first
+    path = tmp_path / "r.bif"
+    path.write_text("network r {}\n"
+                    "variable N0 { type discrete [ 2 ] { s0, s1 }; }\n"
+                    "variable N1 { type discrete [ 2 ] { s0, s1 }; }\n"
+                    "probability ( N0 ) { table 1.0, 0.0; }\n"
+                    "probability ( N1 | N0 ) { (s0) 0.4, 0.6; (s1) 0.5, 0.5; }\n", encoding="utf-8")
+    model = kneebayes.load_bif(str(path), targets=["N0"])
+    frame = pd.DataFrame({"N0": ["s0", "s0", None, "s1", "s1"], "N1": [None, "s1", "s0", None, "s0"]})
+    with pytest.raises(ImpossibleEvidenceError, match=r"row 3 of the cases cannot be learned from: the evidence "
+                                                      r"\{N0=s1\} has probability zero"):
+        learn(model, frame, name="x", max_iterations=1)
+
+
+def test_a_target_joint_state_of_1e_320_leaves_its_cases_possible(tmp_path: Path) -> None:
+    # P(T1 = a, T2 = a) = 1e-160 squared: no float holds its inverse, yet each case has an ordinary probability
+    path = tmp_path / "t.bif"
+    path.write_text("network n {}\n"
+                    "variable T1 { type discrete [ 2 ] { a, b }; }\n"
+                    "variable T2 { type discrete [ 2 ] { a, b }; }\n"
+                    "variable X { type discrete [ 2 ] { x0, x1 }; }\n"
+                    "probability ( T1 ) { table 1e-160, 1.0; }\n"
+                    "probability ( T2 ) { table 1e-160, 1.0; }\n"
+                    "probability ( X | T1, T2 ) { (a, a) 0.5, 0.5; (a, b) 0.5, 0.5; (b, a) 0.5, 0.5; (b, b) 0.3, 0.7; }\n",
+                    encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kneebayes.PrecisionWarning)   # the entries of 1e-160, as it should
+        model = kneebayes.load_bif(str(path), targets=["T1", "T2"])
+        warnings.simplefilter("ignore", ConvergenceWarning)           # one iteration only
+        found = learn(model, pd.DataFrame({"X": ["x0", "x1", "x1"]}), name="x", max_iterations=1)
+    assert found.log_likelihoods[0] == pytest.approx(math.log(0.3) + 2 * math.log(0.7), rel=1e-12)
+
+
+def test_a_step_that_rounding_makes_rule_a_case_out_stops_learning_at_the_numbers_before_it(
+        start: kneebayes.Model, monkeypatch: pytest.MonkeyPatch) -> None:
+    # exact EM never rules a case out; made to, as rounding near the smallest float once did, it keeps the last step
+    from kneebayes.research import learning as module
+
+    frame = sample(start, 200, seed=3)
+    honest = module.counts
+    calls = []
+
+    def rounded_out(net, layout):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        found = honest(net, layout)
+        return dataclasses.replace(found, impossible=0) if len(calls) == 3 else found
+
+    monkeypatch.setattr(module, "counts", rounded_out)
+    with pytest.warns(ConvergenceWarning, match="learning stopped after 2 iterations: its next step ruled a case out "
+                                                "by rounding"):
+        found = learn(start, frame, name="x", accelerate=False)
+    monkeypatch.setattr(module, "counts", honest)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        two = learn(start, frame, name="x", accelerate=False, max_iterations=2)
+    assert found.log_likelihoods == two.log_likelihoods
+    assert found.model.content_hash == two.model.content_hash
 
 
 def test_a_repeated_column_is_an_error(start: kneebayes.Model) -> None:

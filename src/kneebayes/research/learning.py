@@ -80,6 +80,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import ImpossibleEvidenceError, IntractableError, SettingError, quote
+from ..inference.posterior import target_joint
 from ..model import Model
 from ..modelfile.schema import DataRecord, NoisyOr
 from ..network.compiled import CompiledNetwork, Component, compile_network
@@ -89,6 +90,7 @@ from .checks import check_progress
 from .draws import flat_values, spec_with_numbers
 from .learning_counts import Counts, case_layout, counts
 from .learning_frame import code_frame, sample
+from .learning_parts import Encoder
 from .learning_steps import extrapolated, groups, learned_spec, log_prior, m_step, partly_ranged
 from .learning_sweep import fits
 
@@ -248,7 +250,8 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
         found = counts(current, layout)
         if found.impossible is not None:
             if numbers is start:
-                raise _impossible(net, coded.codes[found.impossible], coded.first[found.impossible])
+                first = _first_impossible(net, coded.codes, found.impossible)
+                raise _impossible(net, coded.codes[first], coded.first[first])
             return found, -math.inf, current   # a stretched step that rules a case out: dropped below
         return found, found.log_likelihood + (log_prior(learned, numbers) if prior else 0.0), current
 
@@ -257,7 +260,7 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
     theta = start
     step, posterior = m_step(learned, theta, found.tables, current, prior)
     log_likelihoods = [objective]
-    passes, factor, rise, converged = 1, 1.0, math.inf, False
+    passes, factor, rise, converged, stopped = 1, 1.0, math.inf, False, ""
     with Progress(max_iterations, enabled=progress, label="EM") as bar:
         bar.label = f"EM log-likelihood {objective:,.6g}"
         bar.update(1)
@@ -268,6 +271,10 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
             if not value >= objective and factor > 1.0:   # the stretched step went too far: take the plain one next
                 factor = 1.0
                 continue
+            if value == -math.inf:   # exact EM never rules a case out: rounding did, so the last numbers stand
+                stopped = (f"learning stopped after {len(log_likelihoods)} iterations: its next step ruled a case out "
+                           "by rounding (numbers near the smallest float), so the numbers are those before it")
+                break
             rise = (value - objective) / coded.cases
             theta, objective = candidate, value
             log_likelihoods.append(objective)
@@ -279,9 +286,9 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
                 converged = True
                 break
     if not converged:
-        warnings.warn(f"learning stopped after {max_iterations} iterations without converging: the objective "
-                      f"still moved by {rise:.3g} per case in the last one (tolerance {tolerance:g}); pass a larger "
-                      "max_iterations or tolerance", ConvergenceWarning, stacklevel=2)
+        warnings.warn(stopped or f"learning stopped after {max_iterations} iterations without converging: the "
+                      f"objective still moved by {rise:.3g} per case in the last one (tolerance {tolerance:g}); pass "
+                      "a larger max_iterations or tolerance", ConvergenceWarning, stacklevel=2)
     new = Model(learned_spec(spec, learned, step, posterior, record), targets=targets, joint_limit=model.joint_limit,
                 import_report=model.import_report, memory_budget=model.memory_budget)
     return Learning(new, len(log_likelihoods), tuple(log_likelihoods), converged, coded.cases, passes)
@@ -317,6 +324,22 @@ def _non_targets(net: CompiledNetwork) -> np.ndarray:
     keep = np.ones(len(net.names), dtype=bool)
     keep[list(net.enumerated)] = False
     return keep
+
+
+def _first_impossible(net: CompiledNetwork, codes: np.ndarray, found: int) -> int:
+    """The first of the distinct rows ``codes`` (in the frame's order of first occurrence) with probability zero:
+    the counts stop at the first chunk holding one, and chunks go by pattern. ``found``: the one they met."""
+    encoder = Encoder(net)
+    for start in range(0, min(len(codes), found), _CHECK_ROWS):   # only the rows before it can come first
+        log_evidence = target_joint(net, encoder.lam(codes[start : min(start + _CHECK_ROWS, found)])).log_evidence
+        bad = np.flatnonzero(~np.isfinite(log_evidence))
+        if bad.size:
+            return start + int(bad[0])
+    return found
+
+
+#: Distinct rows per pass when looking for the first impossible one (an error's path only).
+_CHECK_ROWS = 4096
 
 
 def _impossible(net: CompiledNetwork, codes: np.ndarray, label: object) -> ImpossibleEvidenceError:

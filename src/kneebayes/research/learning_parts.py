@@ -121,14 +121,17 @@ class PartTables:
         """The tables under ``net``'s numbers for the parts' patterns (laid out by :func:`case_layout`)."""
         empty = np.full((1, len(net.names)), -1, dtype=np.int32)
         prior = target_joint(net, encoder.lam(empty), targets_observed=False).joint[0]
-        inverse_prior = np.divide(1.0, prior, out=np.zeros_like(prior), where=prior > 0)
+        # divided, not multiplied by 1 / prior: a prior joint state of 1e-320 has no float inverse (inf, then
+        # NaN, read a possible case as impossible), where the ratio itself is an ordinary number
+        possible = prior > 0
         tables = []
         for patterns, inverse in parts:
             ratio = np.empty((len(patterns), net.n_joint))
             log_part = np.empty(len(patterns))
             for start in range(0, len(patterns), rows):
                 tj = target_joint(net, encoder.lam(patterns[start : start + rows]), targets_observed=False)
-                ratio[start : start + rows] = tj.joint * inverse_prior
+                np.divide(tj.joint, prior, out=ratio[start : start + rows], where=possible)
+                ratio[start : start + rows, ~possible] = 0.0
                 log_part[start : start + rows] = tj.log_evidence
             tables.append((inverse, ratio, log_part))
         return cls(net, prior, tables)
