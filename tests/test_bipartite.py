@@ -291,6 +291,31 @@ def test_a_tiny_chance_of_no_keeps_its_digits_under_quickscore() -> None:
     assert found.probability[0] == pytest.approx(yes, abs=1e-13)
 
 
+def test_a_soft_answer_whose_sum_cancels_to_about_zero_reads_as_certainly_yes_under_quickscore() -> None:
+    # a found case: P(1 = no | e) is 1e-36; its sum over the other positives cancels to -6e-22 against terms of 1e-3,
+    # whose rounding, scaled into P(no | e), is about 3e-25: within the tolerance of zero
+    net = BipartiteNoisyOr.from_parents(
+        [0.19596408215724348, 1.0, 1e-12],
+        [0.0, 0.999999999999, 0.0, 0.24804589976898184, 0.999999999999, 0.6629796905106582, 0.5663611488954764, 1.0,
+         0.0, 0.0, 0.34450071286086137, 1e-12],
+        [[0, 1, 2], [0, 2, 1], [0, 2, 1], [2, 0, 1], [2, 1, 0], [0, 2, 1], [0, 2, 1], [0, 1, 2], [2, 1, 0], [1, 2, 0],
+         [2, 0, 1], [0, 1]],
+        [[1e-12, 0.999999999999, 0.8883108606837277], [1.0, 1e-12, 0.4183606513687539],
+         [0.7393527394176104, 0.17308612287752856, 0.33625561978174023], [0.6266432540893361, 0.0, 0.610458171765981],
+         [0.07796764329712569, 0.9860582018558615, 0.0], [0.781922818192096, 1.0, 0.16871010964805588],
+         [0.8229838906405328, 0.20477282672091124, 0.1117489178985348],
+         [0.8187620743105892, 0.870830610097761, 0.6927321192574571],
+         [0.4727530982844198, 0.9606622931312641, 0.010197435508748964], [1e-12, 0.5038495798293823, 0.9477476947998237],
+         [0.5397721976566202, 0.2063591516557739, 0.2710650774424147], [1.0, 1e-12]])
+    soft = {4: (3.6094779096844145e-05, 0.052160925601712024), 5: (1.8515996974346467e-06, 0.0010718926346103461),
+            1: (0.00032939018817048103, 3.586800546249847e-05), 6: (0.4167750768695102, 0.4167750768695102)}
+    exact = finding_probabilities(net, [11, 7, 9, 8, 2], [0], [1], soft=soft, method="dp")
+    assert exact.absent[0] == pytest.approx(1e-36, rel=1e-3)
+    found = finding_probabilities(net, [11, 7, 9, 8, 2], [0], [1], soft=soft, method="quickscore")
+    assert found.absent[0] == pytest.approx(exact.absent[0], abs=1e-10)
+    assert found.probability[0] == pytest.approx(exact.probability[0], abs=1e-10)
+
+
 def test_only_the_soft_answers_asked_about_take_a_quickscore_sum_of_their_own() -> None:
     net, soft = _eight_over_two(0.05, 0.5), {6: (0.3, 0.9), 7: (1.0, 0.2)}
     with mock.patch("kneebayes.inference.bipartite.quickscore", wraps=quickscore) as sums:

@@ -51,3 +51,11 @@ def test_a_sum_that_cannot_meet_the_tolerance_is_given_up_with_its_error(net: Bi
     *_, bound = quickscore(q, None, BUDGET, tolerance=0.0)
     assert 0.0 < bound < math.inf
 
+
+
+def test_its_absolute_error_is_the_relative_one_times_the_sum(net: BipartiteNoisyOr) -> None:
+    q = prepare(net, [1, 2], [0])
+    log_pos, *_, relative = quickscore(q, None, BUDGET)
+    same, *_, absolute = quickscore(q, None, BUDGET, absolute=True)
+    assert same == log_pos
+    assert absolute == pytest.approx(relative * math.exp(log_pos), rel=1e-12)

@@ -399,9 +399,10 @@ def _soft_shares(net: BipartiteNoisyOr, g: Query, log_pos: float, schedule: Sche
     no) over P(e), from one more Quickscore sum over the other positives, into ``soft_out`` with P(yes | e) as
     its complement. Returns the estimated errors of those P(no | e), added.
 
-    A sum's estimate is relative to what it sums, so P(no | e) carries it times itself: a tiny P(no | e) is
-    kept where its sum's digits are few. So the sum is not given up early (its tolerance is for P(no | e), not
-    known before it ends); it costs at most half the group's own sum, which ended within the tolerance."""
+    P(no | e) is the sum scaled by a known factor, so it carries the sum's own error times that factor: a tiny
+    P(no | e) is kept where its sum's digits are few, and one whose sum cancels to about zero reads as 0 when
+    the terms' size, so scaled, is within the tolerance. So the sum is not given up early (its tolerance is
+    for P(no | e)); it costs at most half the group's own sum, which ended within the tolerance."""
     bound = 0.0
     for i in np.flatnonzero(~g.hard).tolist():
         if int(g.positive[i]) not in soft_out:
@@ -409,9 +410,10 @@ def _soft_shares(net: BipartiteNoisyOr, g: Query, log_pos: float, schedule: Sche
         folded, log_off = answered_no(g, i)
         log_no = -math.inf
         if folded is not None and possible(folded):   # else answered no, the rest could not all be on: P(no | e) = 0
-            log_rest, *_, rest_bound = quickscore(folded, None, memory_budget)
+            # the sum's own error, scaled as the sum is into P(no | e); a sum at or a hair below 0 reads as 0
+            log_rest, *_, rest_error = quickscore(folded, None, memory_budget, absolute=True)
             log_no = min(log_off + log_rest - log_pos, 0.0)   # a probability: rounding may land a hair above 1
-            error = rest_bound * math.exp(log_no) if math.isfinite(rest_bound) else math.inf
+            error = rest_error * math.exp(log_off - log_pos)
             if not error <= tolerance:
                 if method == "quickscore":
                     raise PrecisionError(error, tolerance)

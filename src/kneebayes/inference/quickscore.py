@@ -39,15 +39,18 @@ def _subset_sums(bits: np.ndarray, table: np.ndarray) -> np.ndarray:
     return out
 
 
-def quickscore(q: Query, fe: Tilts | None, memory_budget: int, tolerance: float = math.inf
-                ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, float]:
+def quickscore(q: Query, fe: Tilts | None, memory_budget: int, tolerance: float = math.inf, *,
+               absolute: bool = False) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, float]:
     """(log P(positives | negatives), posteriors of dplus present and absent, tilt ratios of the findings,
     estimated error).
 
     A finding's tilt ratio is E[prod over its parents here of (1 - w)^present | evidence].
-    The estimated error is infinite when the alternating sum cancels to nothing. Once the terms summed so far
-    put the error past ``tolerance`` whatever the rest hold, the sum stops there: the error returned is then
-    that floor, and the other numbers are not the answer.
+    The estimated error is relative to the sum (what the posteriors carry), infinite when the alternating
+    sum cancels to nothing. Once the terms summed so far put the error past ``tolerance`` whatever the rest
+    hold, the sum stops there: the error returned is then that floor, and the other numbers are not the
+    answer. With ``absolute``, the error is the sum's own (what a caller scaling the sum by a known factor
+    needs), and a sum that cancels to zero or a hair below comes back as log 0 with it: the true sum lies
+    within it of zero.
     """
     k, r = q.k, q.r
     n_fe = 0 if fe is None else len(fe.column) + len(fe.rows)
@@ -109,9 +112,10 @@ def quickscore(q: Query, fe: Tilts | None, memory_budget: int, tolerance: float 
             fnum += signed @ np.exp(np.add.reduceat(log_h, fe.starts, axis=1))
     total = math.fsum(terms.tolist())
     magnitude = float(np.abs(terms).sum())
+    # each term carries a relative rounding of about eps * (|log term| + k): the sum's error is at most that times
+    # the terms' total size (measured: 100 to 10,000 times the error seen, so a safe side to err on)
+    error = 2.0 * EPS * (worst + k + 8.0) * magnitude
     if not total > 0.0:
-        return 0.0, numer, numer_no, fnum, math.inf
-    # each term carries a relative rounding of about eps * (|log term| + k): over P(e), the sum's error is at most
-    # that times the terms' total size (measured: 100 to 10,000 times the error seen, so a safe side to err on)
-    bound = 2.0 * EPS * (worst + k + 8.0) * magnitude / total
+        return (-math.inf, numer, numer_no, fnum, error) if absolute else (0.0, numer, numer_no, fnum, math.inf)
+    bound = error if absolute else error / total
     return math.log(total), numer / total, numer_no / total, fnum / total, bound
