@@ -274,6 +274,7 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
             if value == -math.inf:   # exact EM never rules a case out: rounding did, so the last numbers stand
                 stopped = (f"learning stopped after {len(log_likelihoods)} iterations: its next step ruled a case out "
                            "by rounding (numbers near the smallest float), so the numbers are those before it")
+                step = theta   # the plain step that failed is the M-step's: keep what it started from
                 break
             rise = (value - objective) / coded.cases
             theta, objective = candidate, value
