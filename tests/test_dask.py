@@ -306,7 +306,7 @@ def test_sweep_refuses_an_item_that_is_not_a_mapping(knee_model, cases) -> None:
 
 def test_sweep_names_the_item_and_address_of_a_bad_parameter_before_anything_runs(knee_model, cases) -> None:
     with pytest.raises(ParameterError, match="item 2 of changes: unknown parameter address 'bakers_cyst.leek'"):
-        sweep(knee_model, [{}, {}, {"bakers_cyst.leek": 0.1}], cases)
+        sweep(knee_model, [{}, {}, {"bakers_cyst.leek": 0.1}], cases, keep=KEEP)
 
 
 def test_sweep_refuses_a_kept_column_named_like_one_it_adds(knee_model, cases) -> None:
@@ -372,3 +372,21 @@ def test_a_sweep_whose_result_would_pass_its_memory_limit_is_refused_before_it_r
     with pytest.raises(kneebayes.SettingError, match=r"variants x cases=20 would need about .* the limit is 1,000 bytes "
                                                      r"\(kneebayes\.dask\.SWEEP_MEMORY\)"):
         kneebayes.dask.sweep(knee_model, [{}, {}], pd.DataFrame({"limping": ["yes"] * 10}), scheduler="synchronous")
+
+
+def test_a_sweep_past_its_memory_limit_compiles_no_variant_first(knee_model, monkeypatch) -> None:
+    monkeypatch.setattr(kneebayes.dask, "SWEEP_MEMORY", 1000)
+    compiled = []
+    monkeypatch.setattr(kneebayes.Model, "with_parameters", lambda self, change: compiled.append(change) or self)
+    with pytest.raises(kneebayes.SettingError, match="SWEEP_MEMORY"):
+        kneebayes.dask.sweep(knee_model, [{}, {}], pd.DataFrame({"limping": ["yes"] * 10}))
+    assert compiled == []
+
+
+def test_a_sweep_keeps_a_multiindex_as_tuples_in_its_case_column(knee_model) -> None:
+    index = pd.MultiIndex.from_tuples([("a", 1), ("a", 2), ("b", 1)], names=["clinic", "visit"])
+    few = pd.DataFrame({"limping": ["yes", "no", None]}, index=index)
+    found = sweep(knee_model, [{}, {"bakers_cyst.leak": 0.2}], few, scheduler="threads", partition_rows=2)
+    assert found["case"].tolist() == [*index, *index]
+    expected = knee_model.with_parameters({"bakers_cyst.leak": 0.2}).diagnose_frame(few)
+    np.testing.assert_array_equal(found["bakers_cyst"][3:].to_numpy(), expected["bakers_cyst"].to_numpy())

@@ -68,7 +68,7 @@ SWEEP_COLUMNS = ("variant", "case")
 #: The schedulers ``sweep`` names (Dask's own names for its local schedulers).
 SCHEDULERS = ("threads", "threading", "processes", "multiprocessing", "synchronous", "single-threaded", "sync")
 #: The most variants a sweep takes: each compiles its model on the client before anything runs (the knee's take
-#: about 40 ms each: 10,000 are seven minutes); read at each call.
+#: 1-3 ms each, a network of thousands of nodes seconds); read at each call.
 MAX_VARIANTS = 10_000
 #: The most memory, in bytes, a sweep's result may take (4 GiB): it is gathered on the client; read at each call.
 SWEEP_MEMORY = 4 << 30
@@ -120,7 +120,8 @@ def sweep(model: Model, changes: Sequence[Mapping[str, Any]], frame: pd.DataFram
     Dask's configured scheduler.
 
     Returns a DataFrame with a fresh RangeIndex: ``variant`` (the index in
-    ``changes``), ``case`` (the frame's index label), then the columns
+    ``changes``), ``case`` (the frame's index label; a MultiIndex's labels
+    as tuples, the cases run by position since Dask has no MultiIndex), then the columns
     ``diagnose_frame`` gives with the same flags and ``keep=``; variants in
     order, cases in the frame's order within each. It holds variants x
     cases rows (about 80 bytes a row for the knee model, 8 bytes a number:
@@ -129,7 +130,9 @@ def sweep(model: Model, changes: Sequence[Mapping[str, Any]], frame: pd.DataFram
     that. For more, write each variant out from the Dask DataFrame of
     :func:`diagnose_frame` instead. A sweep of more than ``MAX_VARIANTS``
     changes (10,000), or whose result would pass ``SWEEP_MEMORY`` (4 GiB),
-    is refused with a SettingError before anything is compiled or run.
+    is refused with a SettingError before anything is compiled or run. The
+    memory check needs the cases counted: a pandas frame's are; a Dask
+    frame's are not (that would read it), so its result is not checked.
 
     >>> import pandas as pd, kneebayes
     >>> from kneebayes.dask import sweep
@@ -154,14 +157,15 @@ def sweep(model: Model, changes: Sequence[Mapping[str, Any]], frame: pd.DataFram
     if scheduler is not None and scheduler not in SCHEDULERS:   # dask would say so only once the graph runs
         raise SettingError(f"scheduler must be one of {', '.join(map(quote, SCHEDULERS))} or None (Dask's "
                            f"configured one), got {quote(scheduler)}")
-    if isinstance(changes, (list, tuple)):   # before any is compiled (the type is checked with the items below)
-        check_count(len(changes), "the number of changes", MAX_VARIANTS, minimum=0,
-                    limit_name="kneebayes.dask.MAX_VARIANTS")
-    variants = _variants(model, changes)
+    _check_changes(changes)   # their types and number; each is applied (and compiled) once the rest is checked
     options = _options(triage, next_question, explain, keep)
     rows = len(frame) if isinstance(frame, pd.DataFrame) else None
+    labels = None
     if isinstance(frame, pd.DataFrame):
         check_count(partition_rows, "partition_rows", 2**62)   # WrongTypeError for a non-int, SettingError below 1
+        if isinstance(frame.index, pd.MultiIndex):   # Dask has no MultiIndex: the cases run by position, labels kept here
+            labels = frame.index.to_flat_index()
+            frame = frame.reset_index(drop=True)
         parts = max(1, math.ceil(len(frame) / partition_rows))
         with _dask().config.set({"dataframe.convert-string": False}):   # kept text keeps the caller's dtype
             frame = dd.from_pandas(frame, npartitions=parts, sort=False)
@@ -174,16 +178,22 @@ def sweep(model: Model, changes: Sequence[Mapping[str, Any]], frame: pd.DataFram
                                 f"adds; rename it before the sweep")
     meta.insert(0, "case", pd.Series(meta.index.to_flat_index(), index=meta.index, dtype=meta.index.dtype))
     meta.insert(0, "variant", pd.Series([], index=meta.index, dtype="int64"))
-    if rows is not None:   # a pandas frame's rows are known: the gathered result must fit SWEEP_MEMORY
-        check_memory(len(variants) * rows, 8 * len(meta.columns), limit=SWEEP_MEMORY,
+    if rows is not None:   # the gathered result must fit SWEEP_MEMORY: checked before any variant compiles
+        check_memory(len(changes) * rows, 8 * len(meta.columns), limit=SWEEP_MEMORY,
                      limit_name="kneebayes.dask.SWEEP_MEMORY", name="variants x cases", what="result row")
+    variants = _variants(model, changes)
+    if labels is not None:
+        meta["case"] = pd.Series([], index=meta.index, dtype=object)   # the MultiIndex's labels, as tuples
     if not variants:
         return meta.reset_index(drop=True)
     parts = [frame.map_partitions(_variant_part, _shipped(changed), k, options, meta=meta, clear_divisions=True)
              for k, changed in enumerate(variants)]
     whole = dd.concat(parts)
     result = client.compute(whole).result() if client is not None else whole.compute(scheduler=scheduler)
-    return result.reset_index(drop=True)
+    result = result.reset_index(drop=True)
+    if labels is not None:   # each case's position back to its label
+        result["case"] = pd.Series(labels[result["case"].to_numpy()], dtype=object)
+    return result
 
 
 # -- the parts -----------------------------------------------------------------------------
@@ -206,16 +216,22 @@ def _options(triage: bool, next_question: bool, explain: bool, keep: str | Seque
     return {"triage": triage, "next_question": next_question, "explain": explain, "keep": keep}
 
 
-def _variants(model: Model, changes: Any) -> list[Model]:
-    """Each change applied once, in order; WrongTypeError or ParameterError naming the bad one before anything runs."""
+def _check_changes(changes: Any) -> None:
+    """WrongTypeError naming the first item that is not a mapping, SettingError past ``MAX_VARIANTS``."""
     if isinstance(changes, Mapping):
         raise WrongTypeError(f"{_CHANGES_HELP}; for one change, pass [{{...}}] (got a {type(changes).__name__})")
     if not isinstance(changes, (list, tuple)):
         raise WrongTypeError(f"{_CHANGES_HELP}, got {type(changes).__name__} {quote(changes)}")
-    out = []
+    check_count(len(changes), "the number of changes", MAX_VARIANTS, minimum=0, limit_name="kneebayes.dask.MAX_VARIANTS")
     for k, change in enumerate(changes):
         if not isinstance(change, Mapping):
             raise WrongTypeError(f"{_CHANGES_HELP}; item {k} of changes is {type(change).__name__} {quote(change)}")
+
+
+def _variants(model: Model, changes: Sequence[Mapping[str, Any]]) -> list[Model]:
+    """Each change applied once, in order (``_check_changes`` first); ParameterError naming the bad one."""
+    out = []
+    for k, change in enumerate(changes):
         try:
             out.append(model.with_parameters(change))
         except ParameterError as err:
