@@ -237,3 +237,14 @@ def test_check_mode_reports_drift(card_module, tiny_path, tmp_path, capsys):
     out.write_text(out.read_text(encoding="utf-8").replace("0.85 (*probable*)", "0.8"), encoding="utf-8")
     assert card_module.main([*args, "--check"]) == 1
     assert "make_model_card.py" in capsys.readouterr().err
+
+
+def test_the_numbers_page_counts_what_the_model_holds(card_module) -> None:
+    """docs/how-the-numbers-were-set.md quotes two counts of the packaged model: the numbers the article is
+    silent on (the card's own rule) and the numbers written as scale words. They went stale once (49 and nine)."""
+    page = (ROOT / "docs" / "how-the-numbers-were-set.md").read_text(encoding="utf-8")
+    params = kneebayes.load_model().parameters
+    silent = sum(bool(card_module.SILENT.search(p.rationale)) for p in params.values())
+    words = sum(p.term is not None for p in params.values())
+    assert f"{silent} of the {len(params)} numbers rest on no statement" in page
+    assert f"{words} numbers are written as scale words" in page
