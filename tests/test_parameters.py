@@ -225,6 +225,20 @@ def test_a_bad_address_suggests_the_nearest() -> None:
         KNEE.with_parameters({"bakers_cyst.weight[meniscal]": 0.5})
 
 
+def test_a_bad_address_of_a_known_node_suggests_that_nodes_own_addresses(tmp_path: Path) -> None:
+    """A table without parents is read as a prior: ``Rain.table[][yes]`` points at ``Rain.prior[yes]``, not at the
+    nearer-looking cells of its child's table."""
+    path = tmp_path / "rain.bif"
+    path.write_text("network rain {}\n"
+                    "variable Rain { type discrete [ 2 ] { yes, no }; }\n"
+                    "variable Wet { type discrete [ 2 ] { yes, no }; }\n"
+                    "probability ( Rain ) { table 0.2, 0.8; }\n"
+                    "probability ( Wet | Rain ) { (yes) 0.9, 0.1; (no) 0.1, 0.9; }\n")
+    model = kneebayes.load_bif(path, targets=["Rain"])
+    with pytest.raises(ParameterError, match=r"'Rain\.table\[\]\[yes\]'; did you mean 'Rain\.prior\[yes\]'\?"):
+        model.with_parameters({"Rain.table[][yes]": 0.3})
+
+
 def test_a_bad_address_with_no_close_match_describes_the_forms() -> None:
     with pytest.raises(ParameterError, match=r"addresses look like 'node\.prior'.*model\.parameters lists all"):
         KNEE.with_parameters({"zzz": 0.5})

@@ -10,7 +10,7 @@ An address names one independent number the way the model file does:
   noisy-OR's leak and weights;
 * ``X.table[parent=state,...][state]``: one cell of a full table (every
   state of the node has an address, for yes/no tables too; a table without
-  parents is written ``X.table[][state]``).
+  parents is read as a prior, so its cells are ``X.prior[state]``).
 
 :func:`with_parameters` changes numbers and returns a new spec (the old one
 is untouched). A table column or a multi-state prior must keep summing to
@@ -350,8 +350,9 @@ def _unknown_address(address: str, slots: Mapping[str, object], suggest: bool = 
     if not suggest:
         return f"unknown parameter address {quote(address)}"
     valid = list(slots)
-    node = address.split(".", 1)[0]   # failing a near address, a known node's own addresses
-    hint = did_you_mean(address, valid, fallback=(a for a in valid if a.split(".", 1)[0] == node)) or (
+    node = address.split(".", 1)[0]
+    own = [a for a in valid if a.split(".", 1)[0] == node]   # a known node's own addresses, nearest first
+    hint = (did_you_mean(address, own, fallback=own) if own else did_you_mean(address, valid)) or (
         "; addresses look like 'node.prior', 'node.prior[state]', 'node.leak', 'node.weight[parent]' or "
         "'node.table[parent=state,...][state]'")
     return f"unknown parameter address {quote(address)}{hint} (model.parameters lists all {len(valid)})"
