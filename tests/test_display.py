@@ -346,6 +346,12 @@ def test_sensitivity_html_rows_in_order_with_numbers() -> None:
     assert "3 parameters" in text
 
 
+def test_sensitivity_html_names_a_state_other_than_yes() -> None:
+    frame = _frame(2)
+    frame.attrs["state"] = "no"
+    assert "one-way sensitivity of P(bakers_cyst = no)" in sensitivity_html(frame)
+
+
 def test_sensitivity_html_top_limits_rows() -> None:
     frame = _frame(5)
     text = sensitivity_html(frame, top=2)
@@ -404,6 +410,14 @@ def test_plot_tornado_two_bars_per_row_around_the_base(tmp_path: Path) -> None:
     assert ends == pytest.approx(sorted([*frame["posterior_at_low"][:4], *frame["posterior_at_high"][:4]]))
     assert [line.get_xdata()[0] for line in ax.lines] == [pytest.approx(0.4)]
     _saves_png(fig, tmp_path / "tornado.png")
+
+
+def test_plot_tornado_names_a_state_other_than_yes() -> None:
+    frame = _frame(2)
+    frame.attrs["state"] = "no"
+    ax = plot_tornado(frame).axes[0]
+    assert ax.get_xlabel() == "P(bakers_cyst = no | evidence)"
+    assert ax.get_title(loc="left") == "one-way sensitivity of P(bakers_cyst = no)"
 
 
 def test_plot_tornado_without_a_base_spans_low_to_high(tmp_path: Path) -> None:

@@ -438,6 +438,20 @@ def diagnosis_html(dx: Diagnosis, *, care: int = 3) -> str:
 
 
 # -- sensitivity ------------------------------------------------------------------------------
+def sensitivity_subject(attrs: dict[str, Any]) -> str | None:
+    """What a sensitivity table's numbers are the probability of, from its ``attrs``: ``P(cause)`` for
+    the state "yes" (as elsewhere), ``P(cause = state)`` for any other; None without a cause.
+
+    >>> sensitivity_subject({"cause": "bakers_cyst", "state": "no"}), sensitivity_subject({"cause": "bakers_cyst"})
+    ('P(bakers_cyst = no)', 'P(bakers_cyst)')
+    """
+    cause = attrs.get("cause")
+    if cause is None:
+        return None
+    state = attrs.get("state")
+    return f"P({cause})" if state in (None, "yes") else f"P({cause} = {state})"
+
+
 def check_sensitivity_columns(columns: Sequence[str]) -> None:
     """SettingError unless ``columns`` hold every column a sensitivity table has (``SENSITIVITY_COLUMNS``).
 
@@ -514,8 +528,9 @@ def sensitivity_html(frame: pandas.DataFrame, top: int | None = 20) -> str:
 
     attrs = getattr(frame, "attrs", {}) or {}
     head = "one-way sensitivity"
-    if "cause" in attrs:
-        head += f" of P({_e(attrs['cause'])})"
+    subject = sensitivity_subject(attrs)
+    if subject is not None:
+        head += f" of {_e(subject)}"
     if "posterior" in attrs:
         head += f" &middot; base posterior {_percent(attrs['posterior'])}"
 

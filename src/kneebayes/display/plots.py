@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..extras import require
 from ..modelfile.schema import NoisyOr
-from .html import check_sensitivity_columns, kind_title, layer_kinds
+from .html import check_sensitivity_columns, kind_title, layer_kinds, sensitivity_subject
 
 if TYPE_CHECKING:
     import pandas
@@ -170,9 +170,9 @@ def plot_tornado(frame: pandas.DataFrame, top: int = 15, ax: Axes | None = None)
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
     _plain(ax)
-    cause = attrs.get("cause")
-    ax.set_xlabel(f"P({cause} | evidence)" if cause else "posterior")
-    title = "one-way sensitivity" + (f" of P({cause})" if cause else "")
+    subject = sensitivity_subject(attrs)   # "P(cause)", or "P(cause = state)" for a state other than yes
+    ax.set_xlabel(f"{subject[:-1]} | evidence)" if subject else "posterior")
+    title = "one-way sensitivity" + (f" of {subject}" if subject else "")
     ax.set_title(title, fontsize=10, loc="left")
     if n and own:
         fig.legend(loc="outside lower center", ncol=3, fontsize=8, frameon=False)
