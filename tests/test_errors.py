@@ -134,6 +134,15 @@ def test_invalid_state_error_lists_the_valid_states() -> None:
     assert (err.node, err.value, err.states) == ("severity", "awful", ("mild", "moderate", "severe"))
 
 
+def test_invalid_state_error_shows_a_numpy_number_as_the_number_and_what_numbers_stand_for() -> None:
+    import numpy as np
+
+    err = InvalidStateError("pain", np.int64(1), ("yes", "no"))
+    assert str(err) == ("invalid state 1 for node 'pain': valid states are 'yes', 'no' (or True/False); "
+                        "a number stands only for a state written as that number")
+    assert type(err.value) is np.int64     # the value itself is kept as given
+
+
 def test_invalid_state_error_on_a_yes_no_node_mentions_true_false() -> None:
     assert str(InvalidStateError("pain", "maybe", ("yes", "no"))).endswith("valid states are 'yes', 'no' (or True/False)")
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import InvalidStateError, quote
-from .evidence import normalize
+from .evidence import normalize, number_text
 from .extras import require
 from .likelihood import Likelihood
 
@@ -310,15 +310,9 @@ def _coder(net: CompiledNetwork, i: int, graded: Mapping[str, Likelihood], found
             if v in lookup or v == "":
                 return lookup[v] if v else MISSING
             return soft_code(v) if binary and v in graded else INVALID
-        if isinstance(v, (int, np.integer)):
-            text = str(int(v))
-        elif isinstance(v, (float, np.floating)):
-            f = float(v)
-            if math.isnan(f):
-                return MISSING
-            text = str(int(f)) if f.is_integer() else repr(f)
-        else:
-            return INVALID
+        text = number_text(v)
+        if text is None:
+            return MISSING if isinstance(v, (float, np.floating)) and math.isnan(v) else INVALID
         return lookup.get(text, INVALID)
 
     return code_of

@@ -347,10 +347,14 @@ class InvalidStateError(EvidenceError):
         self.value = value
         self.states = tuple(states)
         valid = ", ".join(repr(s) for s in self.states)
+        if type(value).__module__ == "numpy" and hasattr(value, "item"):   # a numpy scalar from a frame: 1, not np.int64(1)
+            value = value.item()
         extra = ""
         if set(self.states) == {"yes", "no"}:   # graded answers ("probably") are for yes/no questions only
             words = "".join(f", {w!r}" for w in graded)
             extra = f" (or True/False{words})" if not graded else f" (or True/False, or a graded answer:{words[1:]})"
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            extra += "; a number stands only for a state written as that number"
         super().__init__(f"invalid state {quote(value)} for node {quote(node)}: valid states are {valid}{extra}")
 
 

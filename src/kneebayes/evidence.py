@@ -100,10 +100,33 @@ def normalize_indexed(net: CompiledNetwork, evidence: EvidenceLike | None,
                 raise InvalidStateError(node, value, net.states[i])
             value = "yes" if value else "no"
         elif not isinstance(value, str) or value not in states:
-            raise InvalidStateError(node, value, net.states[i], tuple(graded or ()))
+            text = number_text(value)   # 1 or 1.0 for a state named "1", as in a frame read from a CSV
+            if text is None or text not in states:
+                raise InvalidStateError(node, value, net.states[i], tuple(graded or ()))
+            value = text
         out[node] = value
         indices[i] = states[value]
     return out, indices, hard
+
+
+def number_text(value: object) -> str | None:
+    """The state name a number stands for, written out (``1``, ``1.0`` and ``np.int64(1)`` are ``"1"``, ``2.5``
+    is ``"2.5"``); None for anything else, True/False and NaN included. The one rule by which a diagnosis and a
+    frame's cells match numbers to a node's states: a state whose name is that text.
+
+    >>> number_text(1), number_text(np.float64(3.0)), number_text(2.5), number_text(True), number_text("1")
+    ('1', '3', '2.5', None, None)
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        if f != f:
+            return None
+        return str(int(f)) if f.is_integer() else repr(f)
+    return None
 
 
 def _soft(node: str, value: Likelihood, states: tuple[str, ...]) -> np.ndarray:

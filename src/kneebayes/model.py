@@ -353,6 +353,8 @@ class Model:
                  screen_red_flags: bool = True) -> Diagnosis:
         """Posterior of every cause given the evidence ({node id: "yes"/"no", True/False, or a Likelihood}).
 
+        A number answers the state written as that number (``1`` or ``1.0``
+        for a state ``"1"``), as in ``diagnose_frame``; never yes or no.
         A :class:`~kneebayes.Likelihood` is a soft answer (virtual evidence):
         it multiplies each state's odds by its weight, and its question stays
         open for ranking. ``skipped`` lists questions never to ask again:
