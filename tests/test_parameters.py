@@ -244,6 +244,12 @@ def test_a_bad_address_with_no_close_match_describes_the_forms() -> None:
         KNEE.with_parameters({"zzz": 0.5})
 
 
+def test_a_certain_value_outside_its_range_is_shown_the_only_range_it_takes() -> None:
+    with pytest.raises(ParameterError, match=r"e\.g\. \{'bakers_cyst\.leak': \(0, \(0, 0\)\)\}$"):
+        KNEE.with_parameters({"bakers_cyst.leak": 0})
+    assert KNEE.with_parameters({"bakers_cyst.leak": (0, (0, 0))}).parameters["bakers_cyst.leak"].value == 0.0
+
+
 @pytest.mark.parametrize("value", [1.5, -0.1])
 def test_a_value_outside_zero_one_is_refused(value: float) -> None:
     with pytest.raises(ParameterError, match=r"bakers_cyst\.leak: .* is not a probability; give a number in \[0, 1\]"):

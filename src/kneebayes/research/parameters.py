@@ -175,10 +175,12 @@ def _changed(address: str, raw: object, old: Parameter, scale: Mapping[str, floa
     if not contains(old.range, value):
         assert old.range is not None
         low, high = old.range
+        # a certain value (0 or 1) admits only itself as its range; any other, a range around it
+        example = f"({_fmt(value)}, ({_fmt(value)}, {_fmt(value)}))" if value in (0.0, 1.0) else f"({_fmt(value)}, (low, high))"
         raise ParameterError(
             f"{address}: {_fmt(value)} is outside the stated range [{_fmt(low)}, {_fmt(high)}]; the range says how "
             "unsure the number is, so changing it means editing the model file, or passing "
-            f"(value, (low, high)) here, e.g. {{{quote(address)}: ({_fmt(value)}, (low, high))}}"
+            f"(value, (low, high)) here, e.g. {{{quote(address)}: {example}}}"
         )
     return replace(old, value=value, term=term)
 
