@@ -437,3 +437,44 @@ def test_an_id_with_an_invisible_character_is_refused(tmp_path: Path) -> None:
     path = model_file(tmp_path, SMALL.replace("id: strain", 'id: "str\\u200bain"').replace("[strain]", '["str\\u200bain"]'))
     problem = check_model_file(path)[0]   # the nodes that refer to it are reported as well
     assert problem.field == "nodes[1].id" and problem.message.startswith("id must be printable text")
+
+
+def _table_model(tmp_path: Path, parents: list[str], states: int = 2, columns: list[object] | None = None) -> Path:
+    """A model (JSON, which is YAML) whose finding has a full table over ``parents``, each a cause of ``states``."""
+    import json
+
+    def prior(v: float) -> dict[str, object]:
+        return {"value": v, "range": [v / 2, (1 + v) / 2], "source": "s", "rationale": "r"}
+
+    names = [f"s{k}" for k in range(states)]
+    roots = [{"id": p, "label": p, "kind": "cause", "question": f"{p}?",
+              **({"prior": prior(0.3)} if states == 2 else {"states": names, "prior": {s: prior(1 / states) for s in names}})}
+             for p in dict.fromkeys(parents)]
+    finding = {"id": "f", "label": "f", "kind": "finding", "question": "f?",
+               "table": {"parents": parents, "columns": columns or [], "source": "s", "rationale": "r"}}
+    path = tmp_path / "table.yaml"
+    path.write_text(json.dumps({"format": "kneebayes-model/1", "name": "m", "version": "1", "title": "t",
+                                "nodes": [*roots, finding]}))
+    return path
+
+
+def test_a_table_over_fifty_parents_without_its_columns_is_one_problem_at_once(tmp_path: Path) -> None:
+    path = _table_model(tmp_path, [f"c{k}" for k in range(50)])
+    with bounded(megabytes=40):   # it walked 2^50 combinations, one problem each, to a MemoryError
+        problems = check_model_file(path)
+    assert [p.message for p in problems] == [
+        "the table gives 0 columns, but its parents' states (" + " x ".join(["2"] * 50) + ") need "
+        "1,125,899,906,842,624: one column per combination"]
+
+
+def test_a_table_missing_a_few_columns_names_each(tmp_path: Path) -> None:
+    column = {"given": {"c0": "yes", "c1": "yes"}, "probabilities": {"yes": 0.5, "no": 0.5}}
+    problems = check_model_file(_table_model(tmp_path, ["c0", "c1"], columns=[column]))
+    assert [p.message for p in problems] == [f"missing column for {{c0={a}, c1={b}}}"
+                                             for a, b in [("yes", "no"), ("no", "yes"), ("no", "no")]]
+
+
+def test_a_parent_repeated_a_hundred_thousand_times_is_one_problem(tmp_path: Path) -> None:
+    with bounded(megabytes=200):
+        problems = check_model_file(_table_model(tmp_path, ["c0"] * 100_000))
+    assert [p.message for p in problems] == ["parent(s) listed twice: c0"]

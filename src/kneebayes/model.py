@@ -715,7 +715,8 @@ def _checked_targets(spec: object, targets: Iterable[str] | None) -> list[str] |
         if t not in known:
             raise UnknownNodeError(t, ids, what="target")
     if len(set(found)) != len(found):
-        twice = next(t for t in found if found.count(t) > 1)
+        seen: set[str] = set()
+        twice = next(t for t in found if t in seen or seen.add(t))   # linear, as every duplicate check
         raise SettingError(f"target {quote(twice)} is listed twice in targets; list each target once")
     return found
 

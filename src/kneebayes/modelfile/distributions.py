@@ -12,6 +12,7 @@ import datetime
 import itertools
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -239,6 +240,10 @@ def noisy_or(reader: FieldReader, raw: object, *, node: str, states: tuple[str, 
     return NoisyOr(leak, tuple(weights))
 
 
+#: At most this many missing columns of a table are named one by one; past it, the file hears how many it needs.
+MISSING_LISTED = 20
+
+
 def table(reader: FieldReader, raw: object, *, node: str, states: tuple[str, ...], line: int | None,
           node_states: Mapping[str, tuple[str, ...]]) -> Table | Prior | None:
     """A full ``table``: one column per combination of the parents' states (a prior when it has no parents)."""
@@ -253,7 +258,7 @@ def table(reader: FieldReader, raw: object, *, node: str, states: tuple[str, ...
                        field="table.parents", line=line_of(raw, "parents"))
         return None
     parents = tuple(parents_raw)
-    dupes = sorted({p for p in parents if parents.count(p) > 1})
+    dupes = sorted(p for p, n in Counter(parents).items() if n > 1)   # linear: a hostile list repeats one id 400k times
     if dupes:
         reader.problem(f"parent(s) listed twice: {', '.join(dupes)}", node=node, field="table.parents",
                        line=line_of(raw, "parents"))
@@ -308,8 +313,15 @@ def table(reader: FieldReader, raw: object, *, node: str, states: tuple[str, ...
         columns[key] = TableColumn(key, probs)
     if not ok:
         return None
+    needed = math.prod(len(node_states[p]) for p in parents)
+    if needed > len(columns) + MISSING_LISTED:
+        # Too many to list, and perhaps to count by walking them (50 yes/no parents: 2^50 combinations)
+        sizes = " x ".join(str(len(node_states[p])) for p in parents)
+        reader.problem(f"the table gives {len(columns):,} columns, but its parents' states ({sizes}) need {needed:,}: "
+                       "one column per combination", node=node, field="table.columns", line=line_of(raw, "columns"))
+        return None
     ordered: list[TableColumn] = []
-    for combo in itertools.product(*(node_states[p] for p in parents)):
+    for combo in itertools.product(*(node_states[p] for p in parents)):   # here at most MISSING_LISTED are missing
         key = tuple(zip(parents, combo))
         if key not in columns:
             reader.problem(f"missing column for {_shown(key)}", node=node, field="table.columns",

@@ -8,6 +8,7 @@ parents are yes/no, there is no cycle, and some node is a cause.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -51,7 +52,7 @@ def _states(reader: FieldReader, raw: Mapping[str, Any], node: str) -> tuple[str
             reader.problem(f"state {quote(s)} is not a name (write it as text)", node=node, field="states", line=line)
             return None
         out.append(written(s))   # as written: a state 010 stays "010"
-    dupes = sorted({s for s in out if out.count(s) > 1})
+    dupes = sorted(s for s, n in Counter(out).items() if n > 1)   # linear: a file may list 200,000 states
     if dupes:
         reader.problem(f"duplicate state(s) {', '.join(dupes)}", node=node, field="states", line=line)
         return None
