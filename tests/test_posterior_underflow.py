@@ -155,3 +155,28 @@ def test_a_clamp_whose_value_is_zero_gives_a_zero_joint_not_nan_whatever_its_sca
     assert all(math.isfinite(p) and 0.0 <= p <= 1.0 for dist in found.values() for p in dist.values()), found
     assert found["N0"]["no"] == pytest.approx(3.68e-59, abs=1e-9)    # exact by enumeration: 3.68e-59, was NaN
     assert gains and all(math.isfinite(g) for g in gains)
+
+
+def _copies_of_a_coin(tmp_path: Path, target: str) -> kneebayes.Model:
+    """A fair coin A and four exact copies B-E of it: ordinary tables, nothing below 0.5."""
+    lines = ["network coins {}", *(f"variable {v} {{ type discrete [ 2 ] {{ s0, s1 }}; }}" for v in "ABCDE"),
+             "probability ( A ) { table 0.5, 0.5; }",
+             *(f"probability ( {v} | A ) {{ (s0) 1.0, 0.0; (s1) 0.0, 1.0; }}" for v in "BCDE")]
+    path = tmp_path / "coins.bif"
+    path.write_text("\n".join(lines) + "\n")
+    return kneebayes.load_bif(path, targets=[target])
+
+
+@pytest.mark.parametrize("target", ["A", "B"])
+def test_answers_that_weigh_each_state_down_equally_leave_the_coin_fair(tmp_path: Path, target: str) -> None:
+    """Two answers 1e-170 against heads, two against tails: P(evidence) = 1e-340, and by symmetry each state keeps
+    half. Taking B as the target, the component of the rest once gave (5e-171, 0) for (5e-171, 5e-341): a posterior
+    of 1 for 0.5, with no warning, though no number in the model is below 0.5."""
+    soft = kneebayes.Likelihood
+    evidence = {"B": soft(s0=1e-170, s1=1.0), "C": soft(s0=1e-170, s1=1.0),
+                "D": soft(s0=1.0, s1=1e-170), "E": soft(s0=1.0, s1=1e-170)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # nothing here may warn: the answer is exact
+        dx = _copies_of_a_coin(tmp_path, target).diagnose(evidence)
+    assert dx.distributions[target]["s0"] == pytest.approx(0.5, abs=1e-12)
+    assert dx.log_evidence_probability == pytest.approx(-340 * math.log(10), rel=1e-12)

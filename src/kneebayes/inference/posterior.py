@@ -162,7 +162,13 @@ def _contract(comp: Component, own: np.ndarray, log_scale: np.ndarray | None, ob
             top = messages.max(axis=3, keepdims=True)
             top = np.where(top > 0, top, 1.0)
             log_scale += np.log(top).sum(axis=(1, 2, 3))
-            slots[group.output] = (messages / top).prod(axis=1).reshape((batch, *group.shape))
+            messages = messages / top
+            # One message at a time, rescaled after each: their product in one call loses a state whose share falls
+            # 1e-308 below 1 on the way (two answers 1e-170 against it) though it ends beside the largest
+            product = messages[:, 0]
+            for k in range(1, messages.shape[1]):
+                product = _rescale(product * messages[:, k], log_scale)
+            slots[group.output] = product.reshape((batch, *group.shape))
     for step in comp.steps:
         out = step.run([slots[i] for i in step.inputs], batch)
         slots[step.output] = out if log_scale is None else _rescale(out, log_scale)
@@ -551,6 +557,7 @@ def pruned_rows(net: CompiledNetwork, comp: Component, own: np.ndarray,
 def _target_joint_log(net: CompiledNetwork, lam: np.ndarray, singles: list[np.ndarray], comps: list[np.ndarray],
                       scales: list[np.ndarray]) -> TargetJoint:
     batch = lam.shape[0]
+    comps, scales = _rescaled_where_lost(net, lam, comps, scales)
     with np.errstate(divide="ignore"):
         log_q = np.repeat(np.log(net.base)[None, :], batch, axis=0)
         if net.enumerated:
@@ -568,6 +575,31 @@ def _target_joint_log(net: CompiledNetwork, lam: np.ndarray, singles: list[np.nd
     joint = np.divide(q, total[:, None], out=np.zeros_like(q), where=possible[:, None])
     log_evidence = np.where(possible, top + np.log(np.where(possible, total, 1.0)) + sum(scales), -np.inf)
     return TargetJoint(joint, log_evidence, tuple(singles), tuple(comps), tuple(scales))
+
+
+def _rescaled_where_lost(net: CompiledNetwork, lam: np.ndarray, comps: list[np.ndarray], scales: list[np.ndarray]
+                         ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The components' values again, rescaled at every step, for the rows whose plain pass may have lost a joint
+    state: a value of zero or below TINY beside one above it. The plain pass keeps every entry to 1e-308 of its
+    own, which is enough while P(evidence) is not tiny (an entry lost there weighs under 1e-108 in the
+    posterior); here it is, and the other factors may favour that very state: four exact copies of a coin, two
+    answered 1e-170 against heads and two against tails, gave one copy's value (5e-171, 0) for (5e-171, 5e-341),
+    a posterior of 1 for 0.5. Rescaled, each entry keeps its digits to 1e-308 of its row's largest."""
+    comps, scales = list(comps), list(scales)
+    for c, (value, scale) in enumerate(zip(comps, scales)):
+        tops = np.maximum.reduce(value, axis=1)
+        lost = (scale == 0.0) & (tops >= TINY) & (np.minimum.reduce(value, axis=1) < TINY)
+        if not lost.any():
+            continue
+        comp = net.components[c]
+        rows = np.flatnonzero(lost)
+        fresh_scale = np.zeros(len(rows))
+        fresh = _rescale(_contract(comp, lam[rows][:, comp.nodes, :], fresh_scale), fresh_scale).reshape(len(rows), -1)
+        if comp.expand_shape != comp.full_shape:
+            fresh = fresh[:, comp.expand_index]
+        comps[c], scales[c] = value.copy(), scale.copy()   # the caller's arrays (a shared one for untouched) stay
+        comps[c][rows], scales[c][rows] = fresh, fresh_scale
+    return comps, scales
 
 
 # What the queries derive from a network and reuse (index layouts, prior joints), per network: kept beside
