@@ -180,3 +180,24 @@ def test_answers_that_weigh_each_state_down_equally_leave_the_coin_fair(tmp_path
         dx = _copies_of_a_coin(tmp_path, target).diagnose(evidence)
     assert dx.distributions[target]["s0"] == pytest.approx(0.5, abs=1e-12)
     assert dx.log_evidence_probability == pytest.approx(-340 * math.log(10), rel=1e-12)
+
+
+def test_a_soft_answer_leaving_a_state_subnormal_gains_nothing_without_nan(tmp_path: Path) -> None:
+    """A's middle state ends near 2.5e-310, subnormal: P(A) divided by it overflowed, and a share of 0 times that
+    infinity made the gain of the sum-of-marginals measure NaN (with numpy's warnings)."""
+    path = tmp_path / "two.bif"
+    path.write_text("network two {}\n"
+                    "variable A { type discrete [ 3 ] { s0, s1, s2 }; }\n"
+                    "variable B { type discrete [ 2 ] { s0, s1 }; }\n"
+                    "probability ( A ) { table 1.0, 1.0611926507477399e-94, 4.911497994788865e-90; }\n"
+                    "probability ( B ) { table 0.3, 0.7; }\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kneebayes.RenormalisedWarning)
+        base = kneebayes.load_bif(path, targets=["A", "B"], askable=["A", "B"])
+    model = kneebayes.Model(base.spec, targets=["A", "B"], joint_limit=1)   # the gain sums each target's own
+    evidence = {"A": kneebayes.Likelihood(s0=1.0, s1=2.402490221380999e-216, s2=0.0)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        gains = {q.id: q.expected_information_gain for q in model.diagnose(evidence).ranked_questions}
+    assert gains["A"] == pytest.approx(0.0, abs=1e-300)
+    assert gains["B"] == pytest.approx(-(0.3 * math.log2(0.3) + 0.7 * math.log2(0.7)), abs=1e-12)

@@ -149,9 +149,8 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         width = tables.shape[2]   # the group is padded to its widest node; these nodes fit in width
         terms = lam[:, node_ids, :width, None] * tables                                     # (batch, m, width, K)
         values = tj.singleton_values[g]
-        unit = _per_unit(tj.joint[:, None, :], values if pos is None else values[:, pos, :])   # (batch, m, K)
-        terms *= unit[:, :, None, :]
-        out[:, rows, :width, :] = terms
+        values = values if pos is None else values[:, pos, :]                                    # (batch, m, K)
+        out[:, rows, :width, :] = _joint_of(terms, values[:, :, None, :], tj.joint[:, None, None, :])
     if layout.comps:
         possible = lam != 0.0                                   # (batch, nodes, max card): states each node may take
         counts = np.add.reduce(possible, axis=2)
@@ -215,7 +214,7 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
             top = value.max()
             lowest = top if batch == 1 else value.max(axis=1).min()   # the smallest row's largest entry
             if lowest >= TINY and (top >= HIDDEN_UNDERFLOW or wanted.all()):
-                out[:, n_idx, x_idx, :] = wanted * _per_unit(tj.joint, value)[:, None, :]
+                out[:, n_idx, x_idx, :] = _joint_of(wanted, value[:, None, :], tj.joint[:, None, :])
                 continue
         if batch > 1 and comp.pruning is not None and 10 * own_open < 9 * batch * n_clamps:
             # A large component's clamps, row by row, where the rows differ in what is open (their own open clamps
@@ -303,7 +302,7 @@ def _sweep_one(net: CompiledNetwork, c: int, own: np.ndarray, tj: TargetJoint, o
         if not shares.flags.writeable:
             shares = shares.copy()
         shares[0, answered] = possible[comp.nodes[answered], :, None] * value[0]
-    out[0, n_idx, x_idx, :] = shares[0, p_idx, x_idx, :] * _per_unit(tj.joint, value)
+    out[0, n_idx, x_idx, :] = _joint_of(shares[0, p_idx, x_idx, :], value, tj.joint)
     return True
 
 
@@ -468,7 +467,6 @@ def _put_clamped(out: np.ndarray, found: tuple[np.ndarray, np.ndarray], tj: Targ
     component's value: the clamped node's joint with the targets, written into ``out``."""
     values, scale = found
     values = values.reshape(batch, n_clamps, K)
-    unit = _per_unit(tj.joint, tj.component_values[c])
     if scale.any() or tj.component_scales[c].any():
         shift = scale.reshape(batch, n_clamps) - tj.component_scales[c][:, None]
         if shift.min() < -_SHIFT_IN_LOGS or shift.max() > _SHIFT_IN_LOGS:
@@ -476,19 +474,28 @@ def _put_clamped(out: np.ndarray, found: tuple[np.ndarray, np.ndarray], tj: Targ
             # per-unit of 1e200 is a posterior of 1e-300, though its value at the unclamped scale underflows;
             # and a clamp far above the unclamped run's scale (whose value lost digits) would overflow exp, where
             # a clamp whose value is zero times that overflow read NaN: the clamp's own log takes it to zero
-            with np.errstate(divide="ignore"):
+            with np.errstate(divide="ignore", over="ignore"):
+                unit = _per_unit(tj.joint, tj.component_values[c])
                 out[:, n_idx, x_idx, :] = np.exp(np.log(np.maximum(values, 0.0)) + shift[:, :, None]
                                                  + np.log(unit)[:, None, :])
             return
         values = values * np.exp(shift)[:, :, None]
-    out[:, n_idx, x_idx, :] = values * unit[:, None, :]
+    out[:, n_idx, x_idx, :] = _joint_of(values, tj.component_values[c][:, None, :], tj.joint[:, None, :])
 
 
 def _per_unit(joint: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """``joint / value`` (0 where the value is 0): the posterior per unit of a component's value, so a
-    clamped value times it is that clamp's joint with the targets. One (batch, K) division instead of
-    one per clamp."""
+    """``joint / value`` (0 where the value is 0): the posterior per unit of a component's value, for log space
+    only (it overflows where the value is subnormal; see ``_joint_of``)."""
     return np.divide(joint, value, out=np.zeros(value.shape), where=value > 0)   # value has the full shape
+
+
+def _joint_of(parts: np.ndarray, value: np.ndarray, joint: np.ndarray) -> np.ndarray:
+    """``parts * joint / value`` (0 where the value is 0), as each part's share of the value (at most 1: the
+    parts are pieces of the sum that is the value) times the targets' joint. ``joint / value`` first overflows
+    where the value is subnormal, and a part of 0 times that infinity read NaN (a gain came back NaN)."""
+    out = np.divide(parts, value, out=np.zeros(parts.shape), where=value > 0)   # value broadcasts into parts's shape
+    out *= joint
+    return out
 
 
 def node_target_joints(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, nodes: Iterable[int]) -> dict[int, np.ndarray]:
