@@ -716,3 +716,33 @@ def _alarm_component_touching_targets() -> tuple[compiled.Component, np.ndarray,
     comp = max(net.components, key=lambda c: len(c.nodes))
     assert math.prod(comp.expand_shape) > 1
     return comp, lam[:, comp.nodes, :], net.lam_template[comp.nodes], lam
+
+
+def test_a_way_back_that_underflows_hands_over_to_a_path_that_rescales() -> None:
+    """Ten nodes with entries down to 1e-300 (tests/data/bucket_underflow_net.json, found by fuzzing), five
+    answers (P(e) = 1.1e-221), a 20 KiB budget: a message on the bucket pass's way back came out all zeros, and
+    0 / 0 made N6's gain NaN, with numpy's warnings. 0.4290570693952631 bits is the gain enumerated over the
+    whole joint in extended precision."""
+    import json
+
+    from pgmpy.factors.discrete import TabularCPD
+    from pgmpy.models import DiscreteBayesianNetwork
+
+    data = json.loads((Path(__file__).parent / "data" / "bucket_underflow_net.json").read_text())
+    states = dict(zip(data["names"], data["states"]))
+    bn = DiscreteBayesianNetwork()
+    bn.add_nodes_from(data["names"])   # in this order: another one takes another path, where nothing underflows
+    bn.add_edges_from([(p, child) for child, ps in data["parents"].items() for p in ps])
+    bn.add_cpds(*[TabularCPD(n, len(states[n]), data["tables"][n], evidence=data["parents"][n] or None,
+                             evidence_card=[len(states[p]) for p in data["parents"][n]] or None,
+                             state_names={n: states[n], **{p: states[p] for p in data["parents"][n]}})
+                  for n in data["names"]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kneebayes.PrecisionWarning)
+        base = kneebayes.from_pgmpy(bn, targets=data["targets"])
+        small = kneebayes.Model(base.spec, targets=data["targets"], joint_limit=1, memory_budget=20480)
+    evidence = {"N9": "s0", "N1": "s1", "N0": "s3", "N3": "s0", "N2": "s2"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        gains = {q.id: q.expected_information_gain for q in small.diagnose(evidence).ranked_questions}
+    assert gains["N6"] == pytest.approx(0.4290570693952631, abs=1e-12)

@@ -434,7 +434,7 @@ def _by_buckets(net: CompiledNetwork, c: int, own: np.ndarray, tj: TargetJoint, 
                 clamps: tuple[np.ndarray, np.ndarray, np.ndarray], than: float | None = None) -> bool:
     """One evidence row's clamps of component ``c`` (a component apart from the targets) from one bucket pass
     and its way back, written into ``out``; False (nothing written) where the pass is declined (weighed
-    against one run of the fixed plan, or ``than``) or its value underflows."""
+    against one run of the fixed plan, or ``than``) or its value or its way back underflows."""
     comp = net.components[c]
     n_idx, p_idx, x_idx = clamps
     wanted = targets_in_component(net, c).copy()
@@ -444,6 +444,8 @@ def _by_buckets(net: CompiledNetwork, c: int, own: np.ndarray, tj: TargetJoint, 
         return False
     found = bucket_marginals(run, set(p_idx.tolist()), comp.cards)
     release(comp, run)
+    if found is None:
+        return False   # the way back underflowed: the clamped passes, which rescale, take over
     shares = np.array([found[p][x] for p, x in zip(p_idx.tolist(), x_idx.tolist())])
     out[:, n_idx, x_idx, :] = shares[None, :, None] * tj.joint[:, None, :]
     return True

@@ -558,13 +558,20 @@ def _way_back(plan: BucketPlan, slots: Sequence[np.ndarray], rescaled: bool) -> 
     for child, up, inputs, subscripts, program in plan.backward:
         ops = [incoming[up] if s < 0 else slots[s] for s in inputs]
         down = program.run(ops) if program is not None else einsum_of_many(subscripts, *ops)
-        incoming[child] = down / down.max() if rescaled else down
+        if rescaled:
+            top = down.max()
+            # A message that underflowed to zeros stays zeros (no 0/0): the marginals below it then sum to zero,
+            # which their callers read as a way back that failed
+            incoming[child] = down / top if top > 0.0 else down
+        else:
+            incoming[child] = down
     return incoming
 
 
-def bucket_marginals(run: BucketRun, positions: Iterable[int], cards: Sequence[int]) -> dict[int, np.ndarray]:
+def bucket_marginals(run: BucketRun, positions: Iterable[int], cards: Sequence[int]) -> dict[int, np.ndarray] | None:
     """P(node | the component's evidence) for nodes at ``positions`` (each among the run's wanted ones or
-    hard-observed), from the run's collect pass and one distribute pass down to them."""
+    hard-observed), from the run's collect pass and one distribute pass down to them; None where a product
+    on the way down underflowed to zero (entries of 1e-300 meeting), for the caller to take another path."""
     plan = run.plan
     slots = run.slots
     # Each visited step's incoming message, parents first; after a rescaled collect pass rescaled too, to a
@@ -578,7 +585,10 @@ def bucket_marginals(run: BucketRun, positions: Iterable[int], cards: Sequence[i
             p[run.observed[j]] = 1.0
         else:
             p = _at(plan, slots, incoming, j)
-            p = p / p.sum()
+            total = float(np.add.reduce(p, axis=None))
+            if not 0.0 < total < math.inf:
+                return None
+            p = p / total
         out[j] = p
     return out
 
