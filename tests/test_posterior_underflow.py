@@ -201,3 +201,27 @@ def test_a_soft_answer_leaving_a_state_subnormal_gains_nothing_without_nan(tmp_p
         gains = {q.id: q.expected_information_gain for q in model.diagnose(evidence).ranked_questions}
     assert gains["A"] == pytest.approx(0.0, abs=1e-300)
     assert gains["B"] == pytest.approx(-(0.3 * math.log2(0.3) + 0.7 * math.log2(0.7)), abs=1e-12)
+
+
+def test_target_priors_whose_product_underflows_still_weigh_in_when_evidence_is_tiny(tmp_path: Path) -> None:
+    """Two target priors of 3.2e-140 and 3.7e-220 multiply to zero in the targets' constant vector; with P(e)
+    about 1e-359 the joint is taken in logs, where that zero made P(A = s2 | e) 0 and P(A = s0 | e) 1, against
+    1 and 5.3e-49. Enumerated by hand: the evidence leaves A = s0 (weight 1.4e-187) and A = s2 (weight 1)."""
+    path = tmp_path / "priors.bif"
+    p_a = (0.12277311558391148, 0.8772268844160885, 3.2428433692609166e-140)
+    p_b = 3.679603525234255e-220
+    path.write_text("network priors {}\n"
+                    "variable A { type discrete [ 3 ] { s0, s1, s2 }; }\n"
+                    "variable B { type discrete [ 2 ] { s0, s1 }; }\n"
+                    f"probability ( A ) {{ table {p_a[0]!r}, {p_a[1]!r}, {p_a[2]!r}; }}\n"
+                    f"probability ( B ) {{ table {p_b!r}, 1.0; }}\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # RenormalisedWarning, PrecisionWarning: the case is about such numbers
+        model = kneebayes.load_bif(path, targets=["A", "B"])
+    weight = 1.3976413350440253e-187
+    dx = model.diagnose({"B": "s0", "A": kneebayes.Likelihood(s0=weight, s1=0.0, s2=1.0)})
+    expected_s0 = p_a[0] * weight / (p_a[0] * weight + p_a[2])
+    assert dx.distributions["A"]["s0"] == pytest.approx(expected_s0, rel=1e-9)
+    assert dx.distributions["A"]["s2"] == pytest.approx(1.0, abs=1e-12)
+    log_pe = math.log(p_b) + math.log(p_a[0] * weight + p_a[2])
+    assert dx.log_evidence_probability == pytest.approx(log_pe, rel=1e-12)

@@ -559,7 +559,8 @@ def _target_joint_log(net: CompiledNetwork, lam: np.ndarray, singles: list[np.nd
     batch = lam.shape[0]
     comps, scales = _rescaled_where_lost(net, lam, comps, scales)
     with np.errstate(divide="ignore"):
-        log_q = np.repeat(np.log(net.base)[None, :], batch, axis=0)
+        log_base = np.log(net.base) if net.log_base is None else net.log_base   # a product of priors may underflow
+        log_q = np.repeat(log_base[None, :], batch, axis=0)
         if net.enumerated:
             flat = lam[:, net.enumerated, :].reshape(batch, -1)
             log_q += np.log(flat[:, net.joint_flat].prod(axis=-1))

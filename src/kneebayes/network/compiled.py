@@ -216,6 +216,9 @@ class CompiledNetwork:
     # why the targets' joint is not enumerated: "joint_limit" (too many states), "memory_budget" (planning with it
     # passed the budget) or "bipartite" (a QMR-style network of many causes, answered cause by cause); "" when it is
     unenumerated: str = ""
+    # log of ``base``, summed from its factors' logs: a product of target priors below 2.2e-308 (3e-140 * 4e-220)
+    # is zero in ``base`` but not here, where P(evidence) is tiny and the joint is taken in logs; None: log(base)
+    log_base: np.ndarray | None = None
 
     @property
     def n_joint(self) -> int:
@@ -980,8 +983,12 @@ def _filled(skeleton: _Skeleton, spec: ModelSpec, names: tuple[str, ...], index:
             owned.setdefault(node, []).append((scope, table))
     k = skeleton.joint_states.shape[0]
     base = np.ones(k)
-    for f, at in skeleton.base_terms:
-        base = base * arrays[f][at]
+    log_base = np.zeros(k)
+    with np.errstate(divide="ignore"):   # a zero prior is log 0 = -inf, as it should be
+        for f, at in skeleton.base_terms:
+            base = base * arrays[f][at]
+            log_base += np.log(arrays[f][at])
+    log_base.setflags(write=False)
     singletons: tuple[SingletonGroup, ...] = ()
     if skeleton.singles:
         stacked = np.zeros((len(skeleton.singles), skeleton.single_width, k))
@@ -996,7 +1003,7 @@ def _filled(skeleton: _Skeleton, spec: ModelSpec, names: tuple[str, ...], index:
     return CompiledNetwork(
         names=names, states=states, cards=cards, parents=parents, tables=tables,
         targets=target_idx, enumerated=skeleton.enumerated, joint_states=skeleton.joint_states,
-        joint_flat=skeleton.joint_flat, base=base, singletons=singletons,
+        joint_flat=skeleton.joint_flat, base=base, log_base=log_base, singletons=singletons,
         components=tuple(_component(c, arrays, owned, parents, cards, skeleton.enumerated,
                                     None if first is None else first.constants[n])
                          for n, c in enumerate(skeleton.components)), lam_template=skeleton.lam_template,
