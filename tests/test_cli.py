@@ -401,3 +401,10 @@ def test_a_model_without_its_own_disclaimer_gets_a_plain_one_naming_it(tmp_path:
     title = kneebayes.load_model(path).spec.title
     assert f"Decision support from the model '{title}'; not a medical diagnosis." in result.stdout
     assert "knee" not in result.stdout.split("\n")[-2].lower()
+
+
+def test_python_dash_m_kneebayes_is_the_kneebayes_command() -> None:
+    result = subprocess.run([sys.executable, "-m", "kneebayes", "diagnose", "locking_or_catching=yes"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "meniscal" in result.stdout.lower()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kneebayes.errors import InputFileError
+from kneebayes.errors import InputFileError, OutputFileError, WrongTypeError
 from kneebayes.files import read_bytes, read_text, write_atomic
 
 
@@ -92,7 +92,7 @@ def test_a_failed_rename_keeps_the_earlier_file_and_leaves_no_temporary(tmp_path
 
 
 def test_writing_into_a_missing_folder_raises_and_creates_nothing(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="No such file or directory"):
+    with pytest.raises(OutputFileError, match=r"cannot write '.*out\.txt': its folder '.*missing' does not exist"):
         write_atomic(tmp_path / "missing" / "out.txt", "text")
     assert list(tmp_path.iterdir()) == []
 
@@ -120,14 +120,15 @@ def test_a_pipe_at_the_path_is_refused_and_left_in_place(tmp_path: Path) -> None
 
 
 def test_a_folder_at_the_path_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(IsADirectoryError, match="is a folder; give a file name"):
+    with pytest.raises(OutputFileError, match="is a folder; give a file name"):
         write_atomic(tmp_path, "text")
 
 
 def test_a_failed_write_names_the_users_path_not_the_temporary_file(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError) as err:
+    with pytest.raises(OutputFileError) as err:
         write_atomic(tmp_path / "missing" / "out.txt", "text")
     assert err.value.filename == str(tmp_path / "missing" / "out.txt")
+    assert isinstance(err.value, OSError)   # what code written for OSError still catches
 
 
 def test_a_file_name_near_the_length_limit_can_be_written(tmp_path: Path) -> None:
@@ -144,3 +145,14 @@ def test_writing_to_a_path_with_a_nul_character_is_an_os_error_naming_it(tmp_pat
     with pytest.raises(OSError, match=r"holds a NUL character, which no file name can: '.*a\\x00b\.yaml'"):
         write_atomic(str(tmp_path / "a\0b.yaml"), "text")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("path", [None, 3, b"out.txt"])
+def test_a_path_that_is_not_text_or_a_path_is_a_wrong_type_error(path: object) -> None:
+    with pytest.raises(WrongTypeError, match="a file to write must be named by text or a path, got "):
+        write_atomic(path, "text")   # type: ignore[arg-type]
+
+
+def test_an_empty_file_name_is_refused_as_empty_not_as_the_current_folder() -> None:
+    with pytest.raises(OutputFileError, match="cannot write '': the name is empty; give a file name"):
+        write_atomic("", "text")

@@ -375,3 +375,17 @@ def test_an_imported_networks_normal_states_survive_a_save(tmp_path: Path) -> No
     loaded = kneebayes.load_model(path)
     assert loaded.normal_states == model.normal_states
     assert loaded.content_hash == model.content_hash
+
+
+@pytest.mark.parametrize("write", ["save", "to_bif", "to_xmlbif", "to_xdsl"])
+def test_every_writer_refuses_a_missing_folder_with_its_own_error(tmp_path: Path, write: str) -> None:
+    model = kneebayes.load_model()
+    suffix = {"save": ".yaml", "to_bif": ".bif", "to_xmlbif": ".xml", "to_xdsl": ".xdsl"}[write]
+    with pytest.raises(kneebayes.OutputFileError, match="its folder '.*missing' does not exist"):
+        getattr(model, write)(tmp_path / "missing" / f"knee{suffix}")
+
+
+@pytest.mark.parametrize("write", ["save", "to_bif", "to_xmlbif", "to_xdsl"])
+def test_every_writer_refuses_a_path_that_is_none(write: str) -> None:
+    with pytest.raises(kneebayes.WrongTypeError, match="a file to write must be named by text or a path, got NoneType"):
+        getattr(kneebayes.load_model(), write)(None)

@@ -192,6 +192,23 @@ class InputFileError(KneeBayesError, ValueError):
         super().__init__(f"{what} {quote(path, PATH_LIMIT)} {reason}")
 
 
+class OutputFileError(KneeBayesError, OSError):
+    """A file named as output cannot be written: a folder, a missing folder, a pipe or device, no permission,
+    a full disk. Whatever the path held before is left whole. It is an ``OSError`` too (``errno``,
+    ``strerror`` and ``filename``, the path as given).
+
+    >>> import kneebayes
+    >>> try:
+    ...     kneebayes.load_model().save("no_such_folder/knee.yaml")
+    ... except kneebayes.OutputFileError as err:
+    ...     print(err)
+    cannot write 'no_such_folder/knee.yaml': its folder 'no_such_folder' does not exist
+    """
+
+    def __str__(self) -> str:
+        return f"cannot write {quote(self.filename, PATH_LIMIT)}: {self.strerror}"
+
+
 class MissingExtraError(KneeBayesError, ImportError):
     """An optional package a feature needs is not installed; the message names the extra that installs it.
 

@@ -22,7 +22,7 @@ import tempfile
 import zlib
 from pathlib import Path
 
-from .errors import InputFileError
+from .errors import PATH_LIMIT, InputFileError, OutputFileError, WrongTypeError, quote
 
 #: The largest file kneebayes reads (after decompression): far above any model
 #: or network file (the largest network bundled with pgmpy, diabetes, is 5.5 MB as BIF).
@@ -107,6 +107,24 @@ def _gunzip(data: bytes, path: Path, what: str, limit: int) -> bytes:
     return out
 
 
+def output_path(path: object) -> Path:
+    """``path`` as a Path to write to: WrongTypeError unless it is text or a path, OutputFileError if empty.
+
+    >>> output_path("knee.yaml").name
+    'knee.yaml'
+    >>> output_path(None)
+    Traceback (most recent call last):
+    ...
+    kneebayes.errors.WrongTypeError: a file to write must be named by text or a path, got NoneType None
+    """
+    if not isinstance(path, (str, os.PathLike)) or isinstance(os.fspath(path), bytes):
+        raise WrongTypeError(f"a file to write must be named by text or a path, got {type(path).__name__} "
+                             f"{quote(path)}")
+    if os.fspath(path) == "":
+        raise OutputFileError(errno.EINVAL, "the name is empty; give a file name", "")
+    return Path(path)
+
+
 def write_atomic(path: str | Path, data: str | bytes) -> Path:
     """Write ``data`` (text as UTF-8) at ``path`` all at once: the earlier file stays whole if anything fails.
 
@@ -115,8 +133,9 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     and then replaces the target in one rename. A symbolic link is written
     through (the file it points to is replaced, the link kept); a folder, a
     pipe or a device at ``path`` is refused, never replaced. On failure the
-    temporary file is removed and an ``OSError`` naming ``path`` (not the
-    temporary file) is raised, such as a full disk.
+    temporary file is removed and an ``OutputFileError`` (an ``OSError``) naming ``path`` (not the
+    temporary file) is raised, such as a full disk; a ``path`` that is not
+    text or a path, a WrongTypeError.
 
     >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "notes.txt")
@@ -125,20 +144,22 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     >>> read_text(path)
     'second'
     """
-    given = Path(path)
+    given = output_path(path)
     if "\0" in str(given):   # realpath's own ValueError ("embedded null byte") names no file
-        raise OSError(errno.EINVAL, "holds a NUL character, which no file name can", str(given))
+        raise OutputFileError(errno.EINVAL, "holds a NUL character, which no file name can", str(given))
     path = Path(os.path.realpath(given))   # through symbolic links: replace what they point to
     try:
         info = os.stat(path)
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
+    except OSError as exc:
+        raise OutputFileError(exc.errno, exc.strerror or str(exc), str(given)) from None
     else:
         if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "is a folder; give a file name", str(given))
+            raise OutputFileError(errno.EISDIR, "is a folder; give a file name", str(given))
         if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, "is not a regular file (a pipe or a device?); only a file is written",
-                          str(given))
+            raise OutputFileError(errno.EINVAL, "is not a regular file (a pipe or a device?); only a file is written",
+                                  str(given))
         mode = stat.S_IMODE(info.st_mode)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     tmp: str | None = None
@@ -153,7 +174,12 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
         os.replace(tmp, path)
         tmp = None
     except OSError as exc:
-        raise type(exc)(exc.errno, exc.strerror or str(exc), str(given)) from None
+        reason = exc.strerror or str(exc)
+        if isinstance(exc, FileNotFoundError) and not path.parent.is_dir():
+            reason = f"its folder {quote(str(given.parent), PATH_LIMIT)} does not exist"
+        elif isinstance(exc, FileNotFoundError):   # the folder is there but takes no new file (/proc)
+            reason = f"no new file can be made in its folder {quote(str(given.parent), PATH_LIMIT)}"
+        raise OutputFileError(exc.errno, reason, str(given)) from None
     finally:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InputFileError, ModelFileError
-from ..files import write_atomic
+from ..files import output_path, write_atomic
 from .bif_reader import read_bif
 from .bif_writer import bif_problems, write_bif
 from .exported import check_xml_names, exported_variables, verify
@@ -101,6 +101,7 @@ _WITH_ARTICLE = {"bif": "a BIF", "xmlbif": "an XMLBIF", "xdsl": "an XDSL"}
 def _named_for(path: str | Path, fmt: str) -> Path:
     """``path``, unless its suffix names another network format (``to_bif("k.xdsl")``): a file read back by
     its suffix would then be read as the wrong format."""
+    path = output_path(path)
     named = network_format(path)
     if named is not None and named != fmt:
         raise InputFileError(str(path), f"has the suffix of {_WITH_ARTICLE[named]} file, but this writes {_NAMES[fmt]}: "

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelFileError, ParameterError, quote
-from ..files import write_atomic
+from ..files import output_path, write_atomic
 from .format import CLAIM_CHECKS, DEFAULT_COST, DEFAULT_COST_LEVEL, FORMAT
 from .load import parse_spec
 from .schema import BINARY_STATES, ModelSpec, NodeSpec, NoisyOr, Parameter, Prior, Table
@@ -272,7 +272,7 @@ def save(spec: ModelSpec, path: str | Path) -> Path:
     written, so a file is only replaced by one that loads (ModelFileError
     otherwise); the write goes through a temporary file beside the target.
     """
-    path = Path(path)
+    path = output_path(path)   # a bad name is refused before the model is written out and checked
     text = dump(spec)
     _, problems = parse_spec(parse_yaml(text), str(path))
     if problems:
