@@ -478,3 +478,17 @@ def test_a_parent_repeated_a_hundred_thousand_times_is_one_problem(tmp_path: Pat
     with bounded(megabytes=200):
         problems = check_model_file(_table_model(tmp_path, ["c0"] * 100_000))
     assert [p.message for p in problems] == ["parent(s) listed twice: c0"]
+
+
+@pytest.mark.parametrize("control", ["\\e[2J", "\\a", "\\x9b"])
+def test_text_holding_a_terminal_control_character_is_a_problem(tmp_path: Path, control: str) -> None:
+    """Text goes to the terminal (kneebayes nodes, diagnose): ESC could clear the screen or set the window title."""
+    path = model_file(tmp_path, SMALL.replace('title: "A small model"', f'title: "A small {control}model"'))
+    problem = only_problem(path)
+    assert problem.field == "title" and problem.message.startswith("title holds the control character ")
+    assert problem.message.endswith(", which a terminal would act on; remove it")
+
+
+def test_text_may_hold_line_breaks_and_tabs(tmp_path: Path) -> None:
+    path = model_file(tmp_path, SMALL.replace('title: "A small model"', 'title: "A small\\tmodel\\non two lines"'))
+    assert check_model_file(path) == []

@@ -110,3 +110,9 @@ def test_weights_further_apart_than_a_float_holds_are_refused_not_made_a_firm_an
                                             r"\(a ratio past about 4.5e307\); give the small one as 0"):
         Likelihood(yes=1e-300, no=1e300)      # scaled to a largest of 1, its yes would round to 0: a firm "no"
     assert Likelihood(yes=1e-300, no=1.0).vector(("yes", "no")) == [1e-300, 1.0]
+
+
+def test_a_label_holding_a_terminal_control_character_is_refused() -> None:
+    with pytest.raises(kneebayes.EvidenceError, match=r"label holds the control character '\\x1b', which a terminal "
+                                                      r"would act on"):
+        kneebayes.Likelihood(yes=4, no=1, label="\x1b[2Jprobably")

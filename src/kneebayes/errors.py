@@ -21,6 +21,7 @@ know kneebayes::
 from __future__ import annotations
 
 import math
+import re
 import reprlib
 import sys
 from collections.abc import Iterable, Sequence
@@ -481,6 +482,21 @@ class _BoundedRepr(reprlib.Repr):
                     return self.repr_instance(x, level)
                 return getattr(self, f"repr_{base.__name__}")(x, level)
         return super().repr1(x, level)
+
+
+#: Control characters other than a line break or a tab: a terminal acts on them (ESC clears the screen, sets the
+#: window title), so text a model file or a saved session puts on screen may not hold them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def control_character(text: str) -> str | None:
+    """The first control character in ``text`` other than a line break or a tab, as ``repr`` shows it; else None.
+
+    >>> control_character("Poor warm-up"), control_character("Poor \x1b[2Jwarm-up"), control_character("a\nb")
+    (None, "'\\x1b'", None)
+    """
+    found = _CONTROL.search(text)
+    return None if found is None else repr(found.group())
 
 
 def quote(value: object, limit: int = QUOTE_LIMIT) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Set as AbstractSet
 from typing import Any
 
-from ..errors import Problem, did_you_mean, quote
+from ..errors import Problem, control_character, did_you_mean, quote
 
 __all__ = ["SUGGESTION_BUDGET", "FieldReader", "line_of"]
 
@@ -73,5 +73,10 @@ class FieldReader:
         if not isinstance(value, str) or not value.strip():
             self.problem(f"{key} must be non-empty text, got {quote(value)}", node=node, field=fname,
                          line=line_of(raw, key))
+            return None
+        control = control_character(value)
+        if control is not None:   # it reaches a terminal: kneebayes nodes, diagnose, interview print it
+            self.problem(f"{key} holds the control character {control}, which a terminal would act on; remove it",
+                         node=node, field=fname, line=line_of(raw, key))
             return None
         return value
