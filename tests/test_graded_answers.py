@@ -73,6 +73,15 @@ def test_save_writes_the_graded_answers_back(tmp_path: Path, knee_model: kneebay
     ("graded_answers:\n  'yes':\n    ratio: 4\n    text: p\n    source: s\n    rationale: r\n",
      "graded_answers.yes", "those are the firm answers"),
     ("graded_answers: [probably]\n", "graded_answers", "must map each answer word"),
+    ("graded_answers:\n  probably:\n    ratio: 1.0e-320\n    text: p\n    source: s\n    rationale: r\n",
+     "graded_answers.probably.ratio", "differ by more than a float can hold"),
+    ("graded_answers:\n  'true':\n    ratio: 4\n    text: p\n    source: s\n    rationale: r\n",
+     "graded_answers.true", "'true' is a word the command line reads itself"),
+    ("graded_answers:\n  probably:\n    ratio: 4\n    text: Y\n    source: s\n    rationale: r\n",
+     "graded_answers.probably", "'y' is a word the command line reads itself"),
+    ("graded_answers:\n  probably:\n    ratio: 4\n    text: maybe\n    source: s\n    rationale: r\n"
+     "  likely:\n    ratio: 3\n    text: Maybe\n    source: s\n    rationale: r\n",
+     "graded_answers.likely", "graded answers 'probably' and 'likely' share a word or text"),
 ])
 def test_a_bad_graded_answer_is_located_and_named(tmp_path: Path, section: str, field: str, message: str) -> None:
     problems = check_model_file(with_section(tmp_path, section))

@@ -16,15 +16,10 @@ from ..errors import InputFileError, KneeBayesError, UnknownNodeError, quote
 from ..files import read_text
 from ..interview import MAX_SAVED_CHARS, Interview, SavedInterviewError, parse_saved_json
 from ..likelihood import Likelihood
+from ..modelfile.format import NO_WORDS, YES_WORDS   # beside the model file's rules, which keep graded answers off them
 
 if TYPE_CHECKING:
     from ..model import Model
-
-YES_WORDS = frozenset({"y", "yes", "true"})
-NO_WORDS = frozenset({"n", "no", "false"})
-SKIP_WORDS = frozenset({"skip", "s", "?", "dont know", "don't know", "unknown"})
-UNDO_WORDS = frozenset({"undo", "u", "back"})
-QUIT_WORDS = frozenset({"quit", "q", "exit"})
 
 #: Said after an unknown id when no id is near enough to suggest.
 LIST_IDS = "run `kneebayes nodes` to list every id"

@@ -20,16 +20,8 @@ from typing import TYPE_CHECKING, TextIO
 from ..display.words import question_reason
 from ..errors import PATH_LIMIT, KneeBayesError, quote
 from ..interview import Interview
-from .answers import (
-    QUIT_WORDS,
-    SKIP_WORDS,
-    UNDO_WORDS,
-    graded_for,
-    graded_texts,
-    read_answers_file,
-    state_for,
-    words_for,
-)
+from ..modelfile.format import QUIT_WORDS, SKIP_WORDS, UNDO_WORDS
+from .answers import graded_for, graded_texts, read_answers_file, state_for, words_for
 from .models import load
 from .saving import Saver, Stopped, StopSignals, check_save_target, warn, write_line
 from .text import Printer, care_lines, diagnosis_sections, disclaimer, question_detail, stop_text, triage_lines

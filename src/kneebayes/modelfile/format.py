@@ -59,6 +59,15 @@ TOP_KEYS = frozenset({"format", "name", "version", "title", "description", "sour
                       "nodes", "claims", "costs", "interview", "graded_answers", "red_flags", "escalations", "care"})
 #: The keys of one graded answer (``graded_answers.<word>``).
 GRADED_ANSWER_KEYS = frozenset({"ratio", "text", "source", "rationale"})
+
+# The words the command line reads itself, in any case: a firm yes or no, and the interview's own commands. A
+# graded answer's word or text may not be one of them (it could not be typed, or would mean two things).
+YES_WORDS = frozenset({"y", "yes", "true"})
+NO_WORDS = frozenset({"n", "no", "false"})
+SKIP_WORDS = frozenset({"skip", "s", "?", "dont know", "don't know", "unknown"})
+UNDO_WORDS = frozenset({"undo", "u", "back"})
+QUIT_WORDS = frozenset({"quit", "q", "exit"})
+ANSWER_WORDS = YES_WORDS | NO_WORDS | SKIP_WORDS | UNDO_WORDS | QUIT_WORDS
 NODE_KEYS = frozenset({"id", "label", "kind", "question", "states", "askable", "description", "cost", "normal_state",
                        "prior", "noisy_or", "table"})
 PARAMETER_KEYS = frozenset({"value", "range", "source", "rationale", "data"})

@@ -11,11 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import quote
+from ..errors import EvidenceError, quote
+from ..likelihood import Likelihood
 from ..settings import setting_problem
 from .checks import is_positive
 from .fields import FieldReader, line_of
-from .format import CARE_KEYS, ESCALATION_KEYS, GRADED_ANSWER_KEYS, INTERVIEW_KEYS, NODE_ID, RED_FLAG_KEYS
+from .format import (
+    ANSWER_WORDS,
+    CARE_KEYS,
+    ESCALATION_KEYS,
+    GRADED_ANSWER_KEYS,
+    INTERVIEW_KEYS,
+    NODE_ID,
+    RED_FLAG_KEYS,
+)
 from .numbers import is_number
 from .schema import BINARY_STATES, CARE_WHEN, CareItem, Escalation, GradedAnswer, InterviewSettings, RedFlag
 from .yamlsafe import written
@@ -97,9 +106,28 @@ def read_graded_answers(reader: FieldReader, raw: object, line: int | None) -> t
             reader.problem(f"graded answer {quote(word)}: ratio must be a finite number above 0 (P(answer | yes) / "
                            f"P(answer | no)), got {quote(ratio)}", field=f"{field}.ratio", line=line_of(item, "ratio") or wline)
             continue
+        try:   # the one limit on a soft answer's weights, which every use of this answer meets
+            Likelihood(yes=float(ratio), no=1.0)
+        except EvidenceError as err:
+            reader.problem(f"graded answer {quote(word)}: ratio {quote(ratio)}: {err}", field=f"{field}.ratio",
+                           line=line_of(item, "ratio") or wline)
+            continue
         if None in texts:
             continue
         text, source, rationale = texts
+        spoken = {" ".join(word.casefold().replace("_", " ").split()), " ".join(str(text).casefold().split())}
+        taken = sorted(spoken & ANSWER_WORDS)
+        if taken:
+            reader.problem(f"graded answer {quote(word)}: {quote(taken[0])} is a word the command line reads itself "
+                           f"(a firm yes or no, or skip, undo, quit); give the answer another word and text",
+                           field=field, line=wline)
+            continue
+        clash = next((a.word for a in out if spoken & {" ".join(a.word.casefold().replace("_", " ").split()),
+                                                        " ".join(a.text.casefold().split())}), None)
+        if clash is not None:
+            reader.problem(f"graded answers {quote(clash)} and {quote(word)} share a word or text, so one of them "
+                           "could not be typed; give each its own", field=field, line=wline)
+            continue
         out.append(GradedAnswer(word, float(ratio), text or "", source or "", rationale or ""))   # type: ignore[arg-type]
     return tuple(out)
 
