@@ -405,3 +405,18 @@ def test_a_soft_answer_leaves_a_care_condition_open(knee_model: kneebayes.Model)
     ids = {a.id for a in knee_model.diagnose({"instability": "probably_not"}).care_plan}
     assert "bracing_for_instability" in ids    # open: kept, as with no answer
     assert "bracing_for_instability" not in {a.id for a in knee_model.diagnose({"instability": "no"}).care_plan}
+
+
+def test_a_soft_answer_labelled_as_one_of_its_states_is_refused(knee_model: kneebayes.Model) -> None:
+    with pytest.raises(kneebayes.EvidenceError, match="a soft answer to 'limping' may not be labelled 'no', one of "
+                                                      "its states"):
+        knee_model.diagnose({"limping": kneebayes.Likelihood(yes=1000, no=1, label="no")})
+    firm = knee_model.diagnose({"limping": kneebayes.Likelihood(yes=1, no=0, label="yes")})   # true to its label
+    assert firm.posterior == knee_model.diagnose({"limping": "yes"}).posterior
+
+
+def test_a_soft_answer_labelled_as_a_graded_answer_carries_its_weights(knee_model: kneebayes.Model) -> None:
+    with pytest.raises(kneebayes.EvidenceError, match="labelled 'probably', this model's graded answer"):
+        knee_model.diagnose({"limping": kneebayes.Likelihood(yes=1000, no=1, label="probably")})
+    scaled = knee_model.diagnose({"limping": kneebayes.Likelihood(yes=8, no=2, label="probably")})   # 4:1, scaled
+    assert scaled.posterior == pytest.approx(knee_model.diagnose({"limping": "probably"}).posterior, abs=1e-15)

@@ -88,6 +88,8 @@ def normalize_indexed(net: CompiledNetwork, evidence: EvidenceLike | None,
             value = graded[value]
         if isinstance(value, Likelihood):
             vector = _soft(node, value, net.states[i])
+            if value.label is not None:
+                _check_label(node, value, vector, net.states[i], graded)
             state = value.hard_state()
             if state is None:
                 out[node] = value
@@ -127,6 +129,22 @@ def number_text(value: object) -> str | None:
             return None
         return str(int(f)) if f.is_integer() else repr(f)
     return None
+
+
+def _check_label(node: str, value: Likelihood, vector: np.ndarray, states: tuple[str, ...],
+                 graded: Mapping[str, Likelihood] | None) -> None:
+    """A soft answer's label is shown as the answer given: it may not be one of the node's states (a 1000:1 answer
+    labelled "no" would read as a firm no), and one that names a graded answer of the model carries its weights."""
+    label = value.label
+    if label in states and value.hard_state() != label:   # (a firm answer may carry its own state's name)
+        raise EvidenceError(f"a soft answer to {quote(node)} may not be labelled {quote(label)}, one of its states: "
+                            "the label is shown as the answer given; label it in other words, or answer the state")
+    known = graded.get(label) if graded and label is not None else None
+    if known is not None and len(states) == 2 and "yes" in states:
+        expected = np.array(known.vector(states))
+        if not np.allclose(vector / vector.max(), expected / expected.max(), rtol=1e-9, atol=0.0):
+            raise EvidenceError(f"a soft answer to {quote(node)} is labelled {quote(label)}, this model's graded answer "
+                                f"{known}, but weighs {value}; give it the answer's weights or another label")
 
 
 def _soft(node: str, value: Likelihood, states: tuple[str, ...]) -> np.ndarray:
