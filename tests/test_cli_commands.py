@@ -342,3 +342,10 @@ def test_the_interview_of_a_multi_state_network_does_not_ask_for_yes_or_no(pgmpy
 def test_all_skips_say_every_question_was_skipped() -> None:
     result = run("interview", stdin="skip\nskip\nquit\n", columns=1000)
     assert "What your answers point to: nothing yet, every question so far was skipped." in result.stdout
+
+
+def test_normal_naming_a_target_twice_is_refused(pgmpy_networks: Path) -> None:
+    path = str(pgmpy_networks / "alarm.bif.gz")
+    result = run("diagnose", "--model", path, "--targets", "LVFAILURE", "--normal", "LVFAILURE=FALSE,LVFAILURE=TRUE")
+    assert result.returncode == 2
+    assert "--normal names 'LVFAILURE' twice; give each target one no-fault state" in result.stderr

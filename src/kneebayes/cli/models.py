@@ -34,6 +34,8 @@ def split_normal(text: str) -> dict[str, str]:
         target, sep, state = pair.partition("=")
         if not sep or not target.strip() or not state.strip():
             raise KneeBayesError(f"cannot read {quote(pair)} in --normal: write TARGET=STATE, e.g. --normal LVFAILURE=FALSE")
+        if target.strip() in out:   # which of two states was meant cannot be guessed
+            raise KneeBayesError(f"--normal names {quote(target.strip())} twice; give each target one no-fault state")
         out[target.strip()] = state.strip()
     return out
 
