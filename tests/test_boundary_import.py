@@ -815,7 +815,7 @@ def test_columns_share_their_parent_states_and_equal_numbers_one_parameter(tmp_p
 
 
 def test_an_unknown_keyword_is_a_type_error_naming_the_public_function_and_the_valid_ones(tiny: Path) -> None:
-    with pytest.raises(kneebayes.WrongTypeError, match=r"^load_bif\(\) got an unexpected keyword argument 'foo'; it takes costs, "
+    with pytest.raises(kneebayes.WrongTypeError, match=r"^load_bif\(\) got an unexpected keyword argument 'foo'; it takes askable, costs, "
                                         r"detect_normal_states, memory_budget, name"):
         kneebayes.load_bif(tiny, targets=["Rain"], foo=1)
 

@@ -301,3 +301,8 @@ def test_a_simulated_interview_from_a_complete_case_terminates_with_a_stop_reaso
     if screen:
         for flag in knee_model.red_flag_nodes:
             assert flag in session.answers, f"stopped without asking red flag {flag}"
+
+
+def test_from_json_given_a_path_says_it_takes_the_text(knee_model: kneebayes.Model) -> None:
+    with pytest.raises(kneebayes.SavedInterviewError, match="from_json takes the saved text, not a file's path"):
+        kneebayes.Interview.from_json(knee_model, "session.json")

@@ -659,6 +659,10 @@ class Diagnosis:
         """How each answer to ``question_id`` would move each cause, with the answers' probabilities."""
         question = next((q for q in self.ranked_questions if q.id == question_id), None)
         if question is None:
+            if question_id in self._evidence or question_id in self._skipped:   # known, but not open: say why
+                done = "answered" if question_id in self._evidence else "skipped"
+                raise UnknownNodeError(question_id, (), what="open question",
+                                       context=f": it is {done}, and rationale explains a question still to ask")
             valid = [q.id for q in self.ranked_questions]
             raise UnknownNodeError(question_id, valid, what="open question")
         effects = []

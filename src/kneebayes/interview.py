@@ -274,7 +274,10 @@ class Interview:
         try:
             data = parse_saved_json(text)
         except SavedInterviewError as exc:
-            raise SavedInterviewError(f"not a saved interview: the text {exc}") from None
+            hint = ""
+            if isinstance(text, str) and text.strip().lower().endswith(".json") and "{" not in text:
+                hint = "; from_json takes the saved text, not a file's path: pass the file's contents"
+            raise SavedInterviewError(f"not a saved interview: the text {exc}{hint}") from None
         if not isinstance(data, dict) or data.get("format") != _FORMAT:
             got = f"a JSON {_json_kind(data)}" if not isinstance(data, dict) else f"format {quote(data.get('format'))}"
             raise SavedInterviewError(f"not a saved interview (format should be {quote(_FORMAT)}, got {got})")

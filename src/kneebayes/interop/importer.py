@@ -308,7 +308,7 @@ def _load(path: Any, targets: Any, askable: Any, kwargs: dict[str, Any], *, stri
     unknown = sorted(set(kwargs) - _KEYWORDS)
     if unknown:   # named here: _options's own TypeError would name a private function
         raise WrongTypeError(f"{'load_network' if strict else 'load_bif'}() got an unexpected keyword argument "
-                        f"{unknown[0]!r}; it takes {', '.join(sorted(_KEYWORDS))}")
+                        f"{unknown[0]!r}; it takes {', '.join(sorted({'askable', *_KEYWORDS}))}")
     kwargs.setdefault("name", path.name.split(".")[0] or "imported")
     kwargs.setdefault("source", path.name)
     options = _options(targets, askable, **kwargs)   # argument errors first: they need no file
