@@ -492,3 +492,9 @@ def test_text_holding_a_terminal_control_character_is_a_problem(tmp_path: Path, 
 def test_text_may_hold_line_breaks_and_tabs(tmp_path: Path) -> None:
     path = model_file(tmp_path, SMALL.replace('title: "A small model"', 'title: "A small\\tmodel\\non two lines"'))
     assert check_model_file(path) == []
+
+
+def test_skipping_a_node_that_is_no_question_is_refused(knee_model: kneebayes.Model) -> None:
+    with pytest.raises(kneebayes.EvidenceError, match=r"'bakers_cyst' is not a question \(not askable\), so it cannot "
+                                                      r"be skipped"):
+        knee_model.diagnose({}, skipped=["bakers_cyst"])

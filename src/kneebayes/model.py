@@ -373,6 +373,9 @@ class Model:
         for node in skip:
             if node not in net.index:
                 raise UnknownNodeError(node, net.names)
+            if not self._by_id[node].askable:   # never a question, so "don't know" to it would go unheard
+                raise EvidenceError(f"{quote(node)} is not a question (not askable), so it cannot be skipped "
+                                    "(model.askable_nodes lists the questions)")
             if isinstance(ev.get(node), str):   # a soft answer may also be closed to further asking
                 raise EvidenceError(f"{quote(node)} is both answered ({ev[node]}) and skipped; give it one or the other")
         if confidence is None and cost_weight is None and min_gain is None and screen_red_flags is True:
