@@ -50,6 +50,7 @@ NO_EXAMPLE: dict[str, str] = {}
 # Modules the walk finds but does not import, with the reason; their module docstring is read from the source.
 NOT_IMPORTED: dict[str, str] = {
     "kneebayes.cli.__main__": "importing it runs the command line and exits",
+    "kneebayes.__main__": "importing it runs the command line and exits",
 }
 
 # Optional packages (the extras in pyproject.toml); no module may need one to import.

@@ -142,7 +142,7 @@ def test_a_path_with_a_nul_character_is_an_input_file_error_naming_it(tmp_path: 
 
 
 def test_writing_to_a_path_with_a_nul_character_is_an_os_error_naming_it(tmp_path: Path) -> None:
-    with pytest.raises(OSError, match=r"holds a NUL character, which no file name can: '.*a\\x00b\.yaml'"):
+    with pytest.raises(OutputFileError, match=r"cannot write '.*a\\x00b\.yaml': holds a NUL character, which no file name can"):
         write_atomic(str(tmp_path / "a\0b.yaml"), "text")
     assert list(tmp_path.iterdir()) == []
 

@@ -352,7 +352,10 @@ def test_ranking_holds_exactly_the_askable_nodes_neither_observed_nor_skipped(
     model = kneebayes.Model(spec) if enumerate_joint else kneebayes.Model(spec, joint_limit=1)
     ids = [n.id for n in spec.nodes]
     # a node is answered or skipped, never both (diagnose refuses that)
-    skipped = set(data.draw(st.lists(st.sampled_from(ids), unique=True), label="skipped")) - set(evidence)
+    # and only a question (an askable node) may be skipped
+    askable = [n.id for n in spec.nodes if n.askable] or ids[:0]
+    skipped = set(data.draw(st.lists(st.sampled_from(askable), unique=True) if askable else st.just([]),
+                            label="skipped")) - set(evidence)
     ranked = [q.id for q in model.diagnose(evidence, skipped=skipped).ranked_questions]
     assert len(ranked) == len(set(ranked))
     expected = {n.id for n in spec.nodes if n.askable} - set(evidence) - skipped

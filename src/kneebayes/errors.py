@@ -490,7 +490,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def control_character(text: str) -> str | None:
-    """The first control character in ``text`` other than a line break or a tab, as ``repr`` shows it; else None.
+    r"""The first control character in ``text`` other than a line break or a tab, as ``repr`` shows it; else None.
 
     >>> control_character("Poor warm-up"), control_character("Poor \x1b[2Jwarm-up"), control_character("a\nb")
     (None, "'\\x1b'", None)
