@@ -983,12 +983,17 @@ def _filled(skeleton: _Skeleton, spec: ModelSpec, names: tuple[str, ...], index:
             owned.setdefault(node, []).append((scope, table))
     k = skeleton.joint_states.shape[0]
     base = np.ones(k)
-    log_base = np.zeros(k)
-    with np.errstate(divide="ignore"):   # a zero prior is log 0 = -inf, as it should be
-        for f, at in skeleton.base_terms:
-            base = base * arrays[f][at]
-            log_base += np.log(arrays[f][at])
-    log_base.setflags(write=False)
+    log_base: np.ndarray | None = np.zeros(k)
+    for f, at in skeleton.base_terms:
+        term = arrays[f][at]
+        base = base * term
+        if log_base is not None and bool((term < 0.0).any()):   # a factorised noisy-OR's piece: no log; log(base)
+            log_base = None
+        elif log_base is not None:
+            with np.errstate(divide="ignore"):   # a zero prior is log 0 = -inf, as it should be
+                log_base += np.log(term)
+    if log_base is not None:
+        log_base.setflags(write=False)
     singletons: tuple[SingletonGroup, ...] = ()
     if skeleton.singles:
         stacked = np.zeros((len(skeleton.singles), skeleton.single_width, k))
