@@ -584,15 +584,15 @@ def test_a_path_that_is_no_path_is_a_type_error_naming_what_it_must_be(path: obj
             kneebayes.load_model(path)   # type: ignore[arg-type]
 
 
-def test_a_number_in_quotes_is_named_with_how_to_write_it(tmp_path: Path) -> None:
+def test_a_number_yaml_reads_as_text_is_named_with_how_to_write_it(tmp_path: Path) -> None:
     text = default_model_path().read_text(encoding="utf-8")
     written = re.search(r"value: (0\.\d+)\n", text)
     assert written is not None
     path = tmp_path / "knee.yaml"
-    path.write_text(text.replace(written.group(0), 'value: "1e-3"\n', 1), encoding="utf-8")
+    path.write_text(text.replace(written.group(0), "value: 1e-3\n", 1), encoding="utf-8")
     (problem,) = check_model_file(path)
     assert problem.message.startswith("unknown verbal term '1e-3'; the scale has: certain (1)")
-    assert problem.message.endswith("; as a number, write 0.001 without quotes")
+    assert problem.message.endswith("; as a number, write 0.001 (YAML reads 1e-3 as text)")
 
 
 def test_an_empty_path_says_it_is_empty_not_a_folder() -> None:

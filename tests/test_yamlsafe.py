@@ -136,14 +136,6 @@ def test_yes_and_no_stay_strings_and_only_true_false_are_booleans(reader: Parse)
     assert data == {"states": ["yes", "no", "on", "off", "Yes"], "flag": True, "other": False}
 
 
-def test_exponents_without_a_dot_or_a_sign_are_numbers_as_in_yaml_1_2(reader: Parse) -> None:
-    """YAML 1.1 reads 5e-1, 1e3 and 1.0e308 as text: every number field then spoke of text where a number was meant."""
-    data = reader("a: 5e-1\nb: 1e3\nc: 1.0e308\nd: .5E0\ne: -2e-3\nf: 1e\ng: e5\n")
-    assert [data[k] for k in "abcde"] == [0.5, 1000.0, 1e308, 0.5, -0.002]
-    assert [written(data[k]) for k in "abcde"] == ["5e-1", "1e3", "1.0e308", ".5E0", "-2e-3"]
-    assert (data["f"], data["g"]) == ("1e", "e5")   # not numbers in any YAML
-
-
 def test_numbers_keep_the_text_they_were_written_as(reader: Parse) -> None:
     data = reader("a: 010\nb: 1.50\nc: 1:30.0\nd: 0x1F\ne: 7\n")
     assert [(data[k], written(data[k])) for k in "abcde"] == [

@@ -32,12 +32,12 @@ def _value(reader: FieldReader, raw: object, *, node: str, field: str, line: int
         terms = ", ".join(f"{t} ({v:g})" for t, v in reader.scale.items()) or "none (the file has no scale)"
         hint = ""
         if isinstance(raw, str):
-            try:   # a number in quotes is text: say how to write it as a number
+            try:   # YAML 1.1 reads 1e-3 (no dot) as text: say how to write it as a number
                 number = float(raw)
             except ValueError:
                 number = math.nan
             if 0.0 <= number <= 1.0:
-                hint = f"; as a number, write {number!r} without quotes"
+                hint = f"; as a number, write {number!r} (YAML reads {raw} as text)"
         reader.problem(f"unknown verbal term {quote(raw)}; the scale has: {terms}{hint}", node=node, field=field,
                        line=line)
     elif got is NotAProbability.NOT_A_NUMBER:

@@ -30,7 +30,7 @@ from ..files import output_path, write_atomic
 from .format import CLAIM_CHECKS, DEFAULT_COST, DEFAULT_COST_LEVEL, FORMAT
 from .load import parse_spec
 from .schema import BINARY_STATES, ModelSpec, NodeSpec, NoisyOr, Parameter, Prior, Table
-from .yamlsafe import EXPONENT_FIRST, EXPONENT_NUMBER, parse_yaml
+from .yamlsafe import parse_yaml
 
 __all__ = ["dump", "save"]
 
@@ -70,8 +70,6 @@ def _dumper() -> type:
             style = "|"
         return d.represent_scalar("tag:yaml.org,2002:str", v, style=style)
 
-    # text that the model file's reader takes for a number ('0E0') is quoted, as PyYAML quotes '0.5'
-    Dumper.add_implicit_resolver("tag:yaml.org,2002:float", EXPONENT_NUMBER, list(EXPONENT_FIRST))
     Dumper.add_representer(str, text)
     Dumper.add_representer(_Flow, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True))
     Dumper.add_representer(_FlowMap, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v, flow_style=True))

@@ -207,11 +207,6 @@ _Resolver.yaml_implicit_resolvers = {
 _Resolver.add_implicit_resolver(
     _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
-#: YAML 1.2's exponents, read as numbers too: 1.1 reads 5e-1, 1e3 and 1.0e308 (no dot, or no sign after the e) as
-#: text, and every field then told of text where a number was meant. (``save`` quotes text that looks so.)
-EXPONENT_NUMBER = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)[eE][-+]?[0-9]+$")
-EXPONENT_FIRST = tuple("-+0123456789.")
-_Resolver.add_implicit_resolver("tag:yaml.org,2002:float", EXPONENT_NUMBER, list(EXPONENT_FIRST))
 
 
 def _scalar_id(node: yaml.Node) -> str | None:
