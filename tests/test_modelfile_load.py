@@ -595,6 +595,20 @@ def test_a_number_yaml_reads_as_text_is_named_with_how_to_write_it(tmp_path: Pat
     assert problem.message.endswith("; as a number, write 0.001 (YAML reads 1e-3 as text)")
 
 
+@pytest.mark.parametrize("old, new, written", [
+    ("    ratio: 4\n", "    ratio: 4e0\n", "write 4.0 for the number"),
+    ("      range: [0.25, 0.65]", "      range: [25e-2, 0.65]", "write 0.25 for the number"),
+])
+def test_any_number_field_holding_text_yaml_1_1_reads_so_says_how_to_write_it(tmp_path: Path, old: str, new: str,
+                                                                              written: str) -> None:
+    text = default_model_path().read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "knee.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    (problem,) = check_model_file(path)
+    assert problem.message.endswith(f" as text: {written})")
+
+
 def test_an_empty_path_says_it_is_empty_not_a_folder() -> None:
     (problem,) = check_model_file("")
     assert str(problem) == "(no path): the model file's path is empty; give a file's path, or none for the packaged model"

@@ -8,6 +8,8 @@ fields (text, unknown keys) the same way for every section.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterable, Mapping, Set as AbstractSet
 from typing import Any
 
@@ -24,6 +26,10 @@ def line_of(container: Any, key: str | None = None) -> int | None:
     if key is not None and hasattr(container, "line_of"):
         return container.line_of(key)
     return getattr(container, "line", None)
+
+
+#: Quoted text that YAML 1.1 reads as text but is a number with an exponent: '5e-1', '1e3', '1.0e308'.
+_TEXT_NUMBER = re.compile(r"'([-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+)'")
 
 
 class FieldReader:
@@ -47,7 +53,11 @@ class FieldReader:
         return did_you_mean(word, pool)
 
     def problem(self, message: str, *, node: str | None = None, field: str | None = None, line: int | None = None) -> None:
-        """Note one problem."""
+        """Note one problem; where it quotes text such as '5e-1', which YAML 1.1 reads as text though a number was
+        surely meant (an exponent with no dot, or no sign after the e), it says how to write the number."""
+        meant = _TEXT_NUMBER.search(message) if "YAML reads" not in message else None
+        if meant is not None:
+            message += f" (YAML reads {meant.group(1)} as text: write {float(meant.group(1))!r} for the number)"
         self.problems.append(Problem(self.file, message, node=node, field=field, line=line))
 
     def unknown_keys(self, raw: Mapping[str, Any], allowed: AbstractSet[str], *, node: str | None, field: str | None) -> None:
