@@ -225,3 +225,23 @@ def test_target_priors_whose_product_underflows_still_weigh_in_when_evidence_is_
     assert dx.distributions["A"]["s2"] == pytest.approx(1.0, abs=1e-12)
     log_pe = math.log(p_b) + math.log(p_a[0] * weight + p_a[2])
     assert dx.log_evidence_probability == pytest.approx(log_pe, rel=1e-12)
+
+
+def test_soft_answers_on_the_targets_whose_product_underflows_still_weigh_in(tmp_path: Path) -> None:
+    """Targets A and B (fair coins), each answered 1e-200 against s0; C and D exact ANDs of them, answered 1e-300
+    against s0. Every joint state weighs 1e-400 or less, so the joint is taken in logs, where the product of the
+    targets' own weights (1e-400 for both at s0) read 0: P(A = s0 | e) came out 1e-200 for 1 - 1e-200."""
+    lines = ["network n {}", *(f"variable {v} {{ type discrete [ 2 ] {{ s0, s1 }}; }}" for v in "ABCD"),
+             "probability ( A ) { table 0.5, 0.5; }", "probability ( B ) { table 0.5, 0.5; }",
+             *(f"probability ( {v} | A, B ) {{ (s0, s0) 1.0, 0.0; (s0, s1) 0.0, 1.0; (s1, s0) 0.0, 1.0; "
+               f"(s1, s1) 0.0, 1.0; }}" for v in "CD")]
+    path = tmp_path / "and.bif"
+    path.write_text("\n".join(lines) + "\n")
+    model = kneebayes.load_bif(path, targets=["A", "B"])
+    soft = kneebayes.Likelihood
+    evidence = {"A": soft(s0=1e-200, s1=1.0), "B": soft(s0=1e-200, s1=1.0),
+                "C": soft(s0=1.0, s1=1e-300), "D": soft(s0=1.0, s1=1e-300)}
+    # by hand: (s0, s0) weighs 0.25 * 1e-400, each other joint state at most 0.25 * 1e-600
+    dx = model.diagnose(evidence)
+    assert dx.distributions["A"]["s0"] == pytest.approx(1.0, abs=1e-12)
+    assert dx.log_evidence_probability == pytest.approx(math.log(0.25) - 400 * math.log(10), rel=1e-12)

@@ -563,7 +563,7 @@ def _target_joint_log(net: CompiledNetwork, lam: np.ndarray, singles: list[np.nd
         log_q = np.repeat(log_base[None, :], batch, axis=0)
         if net.enumerated:
             flat = lam[:, net.enumerated, :].reshape(batch, -1)
-            log_q += np.log(flat[:, net.joint_flat].prod(axis=-1))
+            log_q += np.log(flat[:, net.joint_flat]).sum(axis=-1)   # summed: their product may underflow
         for values in singles:
             log_q += np.log(values).sum(axis=1)
         for value in comps:
