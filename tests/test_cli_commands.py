@@ -349,3 +349,27 @@ def test_normal_naming_a_target_twice_is_refused(pgmpy_networks: Path) -> None:
     result = run("diagnose", "--model", path, "--targets", "LVFAILURE", "--normal", "LVFAILURE=FALSE,LVFAILURE=TRUE")
     assert result.returncode == 2
     assert "--normal names 'LVFAILURE' twice; give each target one no-fault state" in result.stderr
+
+
+CONTROL_BIF = ("network c {}\n"
+               "variable A { type discrete [ 2 ] { yes, no\x1bc }; }\n"
+               "variable B { type discrete [ 2 ] { yes, no }; }\n"
+               "probability ( A ) { table 0.3, 0.7; }\n"
+               "probability ( B | A ) { (yes) 0.9, 0.1; (no\x1bc) 0.2, 0.8; }\n")
+
+
+def test_a_network_state_holding_a_control_character_is_a_problem_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "control.bif"
+    path.write_text(CONTROL_BIF, encoding="utf-8")
+    result = run("diagnose", "--model", str(path), "--targets", "A")
+    assert result.returncode == 2
+    assert "has a state holding the control character '\\x1b', which a terminal would act on" in result.stderr
+    assert "\x1b" not in result.stderr
+
+
+def test_listing_a_network_sends_no_control_character_to_the_terminal(tmp_path: Path) -> None:
+    path = tmp_path / "control.bif"
+    path.write_text(CONTROL_BIF, encoding="utf-8")
+    result = run("nodes", "--model", str(path))
+    assert result.returncode == 0
+    assert "[yes/no\\x1bc]" in result.stdout and "\x1b" not in result.stdout

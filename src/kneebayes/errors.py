@@ -125,7 +125,8 @@ class Problem:
 
 
 def _shorten(text: str, limit: int = 2 * QUOTE_LIMIT) -> str:
-    return text if len(text) <= limit else text[:limit] + "..."
+    # a key from the file may hold a control character: shown escaped, never sent to the terminal as it is
+    return printable(text if len(text) <= limit else text[:limit] + "...")
 
 
 class ModelFileError(KneeBayesError, ValueError):
@@ -487,6 +488,15 @@ class _BoundedRepr(reprlib.Repr):
 #: Control characters other than a line break or a tab: a terminal acts on them (ESC clears the screen, sets the
 #: window title), so text a model file or a saved session puts on screen may not hold them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    r"""``text`` with every control character but line breaks and tabs written as its escape: safe on a terminal.
+
+    >>> printable("yes/no\x1bc"), printable("two\nlines")
+    ('yes/no\\x1bc', 'two\nlines')
+    """
+    return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
 
 
 def control_character(text: str) -> str | None:

@@ -28,7 +28,7 @@ import warnings
 from collections.abc import Sequence
 
 from .. import __version__
-from ..errors import KneeBayesError, quote
+from ..errors import KneeBayesError, printable, quote
 from ..settings import setting_problem
 from .models import split_normal, split_targets
 from .saving import warn
@@ -198,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         warn("interrupted")
         return 130
     except KneeBayesError as exc:
-        print(f"kneebayes: error: {exc}", file=sys.stderr)
+        print(printable(f"kneebayes: error: {exc}"), file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
         import os

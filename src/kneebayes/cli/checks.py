@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import PATH_LIMIT, KneeBayesError, quote
+from ..errors import PATH_LIMIT, KneeBayesError, printable, quote
 from ..model import load_model
 from ..modelfile.load import check_model_file, default_model_path
 from .models import is_network
@@ -18,8 +18,8 @@ def run_check(args: argparse.Namespace) -> int:
                              f"(YAML). Its problems show when it loads: kneebayes nodes --model {path} --targets ...")
     problems = check_model_file(path)
     for p in problems:
-        print(p)
-    print(f"{path}: {'OK' if not problems else f'{len(problems)} problem(s)'}")
+        print(p)   # a Problem escapes what it quotes from the file
+    print(printable(f"{path}: {'OK' if not problems else f'{len(problems)} problem(s)'}"))
     return 1 if problems else 0
 
 
@@ -29,5 +29,5 @@ def run_claims(args: argparse.Namespace) -> int:
         raise KneeBayesError(f"{quote(args.model, PATH_LIMIT)} is a network file; claims are kept in model files "
                              "(YAML) only")
     report = load_model(args.model).check_claims()
-    print(report)
+    print(printable(str(report)))
     return 0 if report.all_held else 1

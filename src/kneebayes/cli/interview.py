@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 from ..display.words import question_reason
-from ..errors import PATH_LIMIT, KneeBayesError, quote
+from ..errors import PATH_LIMIT, KneeBayesError, printable, quote
 from ..interview import Interview
 from ..modelfile.format import QUIT_WORDS, SKIP_WORDS, UNDO_WORDS
 from .answers import graded_for, graded_texts, read_answers_file, state_for, words_for
@@ -195,7 +195,7 @@ def ask(model: Model, session: Interview, stdin: TextIO, out: Printer, *,
         graded = graded_texts(model) if set(states) == {"yes", "no"} else []
         prompt = "[" + "/".join([*states, *graded, "skip", "undo", "quit"]) + "] "
         while True:
-            sys.stdout.write(prompt)
+            sys.stdout.write(printable(prompt))
             sys.stdout.flush()
             signals.waiting = True   # from here a signal ends the interview at once
             try:

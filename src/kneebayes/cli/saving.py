@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from ..errors import PATH_LIMIT, InputFileError, KneeBayesError, quote
+from ..errors import PATH_LIMIT, InputFileError, KneeBayesError, printable, quote
 from ..files import read_text, write_atomic
 from ..interview import MAX_SAVED_CHARS, SAVED_FORMAT, SavedInterviewError, parse_saved_json
 from ..modelfile import load as model_file
@@ -78,13 +78,13 @@ def check_save_target(path: str, model: str | None, answers: str | None) -> None
 
 def write_line(line: str) -> None:
     """One line to stdout, flushed at once: a question shows before the prompt waits, even through a pipe."""
-    print(line, flush=True)
+    print(printable(line), flush=True)   # a name from a file never reaches the terminal as a command
 
 
 def warn(text: str) -> None:
     """A line on stderr that may not be seen (after SIGHUP the terminal is gone): never an error of its own."""
     try:
-        print(f"kneebayes: {text}", file=sys.stderr, flush=True)
+        print(printable(f"kneebayes: {text}"), file=sys.stderr, flush=True)
     except (OSError, ValueError):
         pass
 

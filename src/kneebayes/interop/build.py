@@ -36,6 +36,7 @@ from ..errors import (
     ModelFileError,
     Problem,
     UnknownNodeError,
+    control_character,
     quote,
 )
 from ..model import Model
@@ -218,6 +219,10 @@ def _check_names(variables: list[ParsedVariable], problems: Problems) -> None:
                          f"braces; rename it in the file (say {quote(_as_id(v.name))})" if v.name else
                          "a node has an empty name; every node needs an id",
                          node=v.name or None, field="id", line=v.line)
+        control = next((c for c in map(control_character, v.states) if c is not None), None)
+        if control is not None:   # states are printed (kneebayes nodes, diagnose, interview); ids are NODE_IDs
+            problems.add(f"has a state holding the control character {control}, which a terminal would act on; "
+                         "rename it in the file", node=v.name, field="states", line=v.line)
         if len(v.states) < 2:
             problems.add(f"has {counted(len(v.states), 'state')} ({listing(v.states)}); a node needs at least two",
                          node=v.name, field="states", line=v.line)

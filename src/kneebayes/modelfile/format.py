@@ -49,7 +49,7 @@ KNOWN_KINDS = ("cause", "risk_factor", "finding")
 
 #: A node id or cost level, used with fullmatch (a trailing newline is no part of an id): no blanks,
 #: and none of the characters that parameter addresses use (``X.table[p=s][state]``).
-NODE_ID = re.compile(r"[^\s=\[\],{}]+")
+NODE_ID = re.compile(r"[^\s=\[\],{}\x00-\x1f\x7f-\x9f]+")   # no control characters either: ids are printed
 
 #: Top-level lists whose items are named by their ``id``.
 ID_LISTS = ("claims", "red_flags", "escalations", "care")
