@@ -50,3 +50,12 @@ def test_a_number_naming_no_state_is_refused(numbered: kneebayes.Model) -> None:
 
 def test_number_text_leaves_out_truth_values_text_and_nan() -> None:
     assert [number_text(v) for v in (True, np.bool_(False), "1", float("nan"), None)] == [None] * 5
+
+
+def test_an_answers_file_reads_a_number_as_a_diagnosis_does(numbered: kneebayes.Model, tmp_path: Path) -> None:
+    from kneebayes.cli.answers import read_answers_file
+
+    path = tmp_path / "answers.json"
+    path.write_text('{"B": 1}', encoding="utf-8")
+    session = read_answers_file(numbered, str(path), None, None)
+    assert session.diagnosis.posterior == numbered.diagnose({"B": "1"}).posterior

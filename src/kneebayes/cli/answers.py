@@ -167,6 +167,8 @@ def read_answers_file(model: Model, path: str, screen: bool | None, confidence: 
                 session.answer(node, value)
             elif isinstance(value, dict):   # a soft answer written out: {"likelihood": {...}, "label": ...}
                 session.answer(node, Likelihood.from_dict(value))
+            elif isinstance(value, (int, float)):   # a number stands for a state written so, as in diagnose
+                session.answer(node, value)
             else:
                 raise KneeBayesError(f"invalid answer {quote(value)} for {quote(node)}: write a state such as "
                                      f"\"yes\" or \"no\", a graded answer such as \"probably\" "
