@@ -173,7 +173,10 @@ def build_model(variables: list[ParsedVariable], options: ImportOptions) -> Mode
                 problems.add(f"column {_column(given)} {defect}", node=nid, field="table", line=var.table_line)
                 continue
             total = math.fsum(col)
-            if total != 1.0:
+            # Off from 1 by rounding alone (a few units in the last place): kept as written, so that a network
+            # written out and read back keeps its numbers bit for bit (dividing by such a total moved them an ulp,
+            # and the next reading moved them again)
+            if abs(total - 1.0) > len(col) * _ULP:
                 # Each entry divided, to its own relative precision: a last entry taken as 1 minus the others
                 # made a 1e-20 an exact zero (a possible answer then impossible) and a 3e-12 off by 2.5e-6.
                 col = col / total
@@ -209,6 +212,10 @@ def build_model(variables: list[ParsedVariable], options: ImportOptions) -> Mode
 def _as_id(name: str) -> str:
     """``name`` with each run of what a node id may not hold made one underscore: a suggestion only."""
     return re.sub(r"[\s=\[\],{}]+", "_", name.strip()) or "_"
+
+
+#: The spacing of doubles just below 1: a column whose sum is off from 1 by its entries' count of these is rounding.
+_ULP = 2.220446049250313e-16
 
 
 def _check_names(variables: list[ParsedVariable], problems: Problems) -> None:
