@@ -373,3 +373,16 @@ def test_listing_a_network_sends_no_control_character_to_the_terminal(tmp_path: 
     result = run("nodes", "--model", str(path))
     assert result.returncode == 0
     assert "[yes/no\\x1bc]" in result.stdout and "\x1b" not in result.stdout
+
+
+def test_an_option_argparse_refuses_is_one_line() -> None:
+    result = run("diagnose", "--confidence", "1.5")
+    assert result.returncode == 2
+    assert result.stderr == ("kneebayes diagnose: error: argument --confidence: confidence must be a probability in "
+                             "(0, 1], got 1.5 (see kneebayes diagnose --help)\n")
+
+
+def test_check_of_a_missing_file_is_an_error_not_a_problem_report(tmp_path: Path) -> None:
+    result = run("check", str(tmp_path / "missing.yaml"))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("kneebayes: error: ") and "missing.yaml" in result.stderr

@@ -352,7 +352,7 @@ def test_unknown_id_in_answers_file_exits_2_with_a_suggestion(tmp_path: Path) ->
 
 @pytest.mark.parametrize(("content", "message"), [
     ('{"locking_or_catching": "maybe"}', "invalid state 'maybe'"),
-    ('{"locking_or_catching": 3}', "invalid answer 3"),
+    ('{"locking_or_catching": 3}', "invalid state 3 for node 'locking_or_catching'"),
     ("not json", "is not JSON"),
     ('["locking_or_catching"]', "expected a JSON object"),
     ('{"format": "kneebayes-interview/1", "model": {"content_hash": "0"}, "steps": []}', "was saved with model"),

@@ -26,6 +26,7 @@ import importlib
 import sys
 import warnings
 from collections.abc import Sequence
+from typing import NoReturn
 
 from .. import __version__
 from ..errors import KneeBayesError, printable, quote
@@ -99,6 +100,13 @@ def _care_option(p: argparse.ArgumentParser) -> None:
                    help="the care plan: the items that fit the answers (short, the default) or every item (all)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser with a one-line error, as every other user error is (not the usage block first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, printable(f"{self.prog}: error: {message} (see {self.prog} --help)\n"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command and its options; :func:`main` runs what it parses.
 
@@ -106,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     >>> args.command, args.answers, args.confidence
     ('diagnose', ['limping=yes'], 0.8)
     """
-    parser = argparse.ArgumentParser(prog="kneebayes", description="Bayesian diagnosis of tightness behind the knee "
+    parser = _Parser(prog="kneebayes", description="Bayesian diagnosis of tightness behind the knee "
                                      "after running (or with any diagnostic network, --model).")
     parser.add_argument("--version", action="version", version=f"kneebayes {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..errors import PATH_LIMIT, KneeBayesError, printable, quote
 from ..model import load_model
@@ -17,6 +18,8 @@ def run_check(args: argparse.Namespace) -> int:
         raise KneeBayesError(f"{quote(str(path), PATH_LIMIT)} is a network file; kneebayes check reads model files "
                              f"(YAML). Its problems show when it loads: kneebayes nodes --model {path} --targets ...")
     problems = check_model_file(path)
+    if problems and not Path(path).is_file():   # nothing to check (missing, a folder): an error, as elsewhere
+        raise KneeBayesError(str(problems[0]))
     for p in problems:
         print(p)   # a Problem escapes what it quotes from the file
     print(printable(f"{path}: {'OK' if not problems else f'{len(problems)} problem(s)'}"))

@@ -58,7 +58,7 @@ def load(path: str | None, targets: Sequence[str] | None, normal: Mapping[str, s
         return load_network(path, targets=list(targets), normal_states=dict(normal) if normal else None)
     if targets or normal:
         option = "--targets" if targets else "--normal"
-        named = f"{quote(path)} is not one, so it is read" if path is not None else "the packaged model is"
-        raise KneeBayesError(f"{option} is for network files ({NETWORK_FORMATS}); {named} as a YAML model file, "
+        named = f"{quote(path)} is not one, so it is read as" if path is not None else "the packaged model is"
+        raise KneeBayesError(f"{option} is for network files ({NETWORK_FORMATS}); {named} a YAML model file, "
                              "which names its causes and their normal states itself")
     return load_model(path)
