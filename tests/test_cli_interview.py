@@ -534,3 +534,17 @@ def test_a_ctrl_c_taken_by_another_thread_ends_the_wait_for_an_answer_before_any
         os.close(main)
         os.close(child)
     assert typed == []   # the interrupt ended the wait, not an answer
+
+
+def test_a_state_is_matched_as_typed_before_any_case(tmp_path: Path) -> None:
+    """States 'True' and 'true' are two answers: the typed line was lower-cased first, so 'True' could not be given."""
+    path = tmp_path / "case.bif"
+    path.write_text("network c {}\n"
+                    "variable T { type discrete [ 2 ] { yes, no }; }\n"
+                    "variable F { type discrete [ 2 ] { True, true }; }\n"
+                    "probability ( T ) { table 0.5, 0.5; }\n"
+                    "probability ( F | T ) { (yes) 0.9, 0.1; (no) 0.2, 0.8; }\n", encoding="utf-8")
+    saved = tmp_path / "session.json"
+    result = run("interview", "--model", str(path), "--targets", "T", "--save", str(saved), stdin="True\nquit\n")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(saved.read_text(encoding="utf-8"))["steps"][0]["value"] == "True"

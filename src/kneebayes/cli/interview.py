@@ -210,10 +210,12 @@ def ask(model: Model, session: Interview, stdin: TextIO, out: Printer, *,
                 out.line()
                 out.line("(end of input)")
                 return "quit"
-            word = " ".join(line.strip().lower().split())
+            typed = " ".join(line.strip().split())
+            word = typed.lower()   # the commands, in any case
             if echo:
-                out.line(word)
-            state = state_for(states, word) or graded_for(model, states, word)
+                out.line(typed)
+            # a state as typed first, then in any case: states 'True' and 'true' are two answers
+            state = state_for(states, typed) or graded_for(model, states, typed)
             if state is not None:
                 try:
                     after = session.answer(q.id, state)
