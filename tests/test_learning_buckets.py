@@ -88,6 +88,8 @@ def test_each_rows_log_value_is_the_probability_of_the_components_evidence(
 @given(spec=networks(max_nodes=7), data=st.data())
 def test_learning_counts_with_bucket_passes_what_it_counts_without(spec: ModelSpec, data: st.DataObject) -> None:
     net = _pruned(spec)
+    # a subnormal entry (1.3e-314) holds a few digits only, which the two ways lose differently (1.5e-9 relative)
+    assume(all(bool(((table == 0.0) | (table >= 1e-300)).all()) for table in net.tables))
     rows = data.draw(st.integers(1, 5))
     codes = np.array([[data.draw(st.integers(-1, net.cards[i] - 1)) for i in range(len(net.names))]
                       for _ in range(rows)], dtype=np.int8)
