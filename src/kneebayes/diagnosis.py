@@ -608,7 +608,8 @@ class Diagnosis:
     @property
     def gain_measure(self) -> str:
         """Which information the gains measure: ``"joint"`` (entropy of the targets' joint, while it
-        has at most 4,096 states) or ``"sum_of_marginals"`` (the sum of each target's own gain)."""
+        has at most 4,096 states) or ``"sum_of_marginals"`` (the sum of each target's own gain; also on
+        a QMR-style network of more than 16 causes, answered cause by cause whatever its targets)."""
         return self._questions[1]
 
     @cached_property
