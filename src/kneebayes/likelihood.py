@@ -92,8 +92,9 @@ class Likelihood(Mapping[str, float]):
             raise EvidenceError(f"a Likelihood takes a mapping of state to weight, got {type(weights).__name__}")
         if label is not None and (not isinstance(label, str) or not label):
             raise EvidenceError(f"a Likelihood's label must be a non-empty string, got {quote(label)}")
-        if label is not None and control_character(label) is not None:   # shown on screen: no terminal commands
-            raise EvidenceError(f"a Likelihood's label holds the control character {control_character(label)}, "
+        control = None if label is None else control_character(label)
+        if control is not None:   # shown on screen: no terminal commands
+            raise EvidenceError(f"a Likelihood's label holds the control character {control}, "
                                 f"which a terminal would act on, got {quote(label)}")
         clean: dict[str, float] = {}
         for state, value in weights.items():
