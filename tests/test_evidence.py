@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -59,3 +60,23 @@ def test_an_answers_file_reads_a_number_as_a_diagnosis_does(numbered: kneebayes.
     path.write_text('{"B": 1}', encoding="utf-8")
     session = read_answers_file(numbered, str(path), None, None)
     assert session.diagnosis.posterior == numbered.diagnose({"B": "1"}).posterior
+
+
+def test_a_soft_answer_weighing_a_state_below_1e_100_of_its_strongest_warns_at_the_callers_line(
+        knee_model: kneebayes.Model) -> None:
+    with pytest.warns(kneebayes.PrecisionWarning, match=r"the soft answer to 'limping' weighs a state 1e-150 times") as caught:
+        knee_model.diagnose({"limping": kneebayes.Likelihood(yes=1e-150, no=1.0)})
+    assert caught[0].filename == __file__      # the user's line, not one inside the library
+
+
+def test_a_soft_answer_within_1e_100_and_a_firm_zero_do_not_warn(knee_model: kneebayes.Model) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kneebayes.PrecisionWarning)
+        knee_model.diagnose({"limping": kneebayes.Likelihood(yes=1e-99, no=1.0)})
+        knee_model.diagnose({"limping": kneebayes.Likelihood(yes=0.0, no=1.0)})    # a firm no: nothing small
+
+
+def test_a_frame_cell_with_a_faint_soft_answer_warns_as_a_diagnosis_does(knee_model: kneebayes.Model) -> None:
+    frame = pd.DataFrame({"limping": [kneebayes.Likelihood(yes=1.0, no=1e-200)]})
+    with pytest.warns(kneebayes.PrecisionWarning, match=r"the soft answer to 'limping' weighs a state 1e-200 times"):
+        knee_model.diagnose_frame(frame)

@@ -175,9 +175,11 @@ def test_answers_that_weigh_each_state_down_equally_leave_the_coin_fair(tmp_path
     soft = kneebayes.Likelihood
     evidence = {"B": soft(s0=1e-170, s1=1.0), "C": soft(s0=1e-170, s1=1.0),
                 "D": soft(s0=1.0, s1=1e-170), "E": soft(s0=1.0, s1=1e-170)}
+    model = _copies_of_a_coin(tmp_path, target)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")   # nothing here may warn: the answer is exact
-        dx = _copies_of_a_coin(tmp_path, target).diagnose(evidence)
+        warnings.simplefilter("error")   # no numpy warning on the way: the answer is exact
+        warnings.simplefilter("ignore", kneebayes.PrecisionWarning)   # the soft answers' 1e-170, as it should
+        dx = model.diagnose(evidence)
     assert dx.distributions[target]["s0"] == pytest.approx(0.5, abs=1e-12)
     assert dx.log_evidence_probability == pytest.approx(-340 * math.log(10), rel=1e-12)
 
@@ -198,6 +200,7 @@ def test_a_soft_answer_leaving_a_state_subnormal_gains_nothing_without_nan(tmp_p
     evidence = {"A": kneebayes.Likelihood(s0=1.0, s1=2.402490221380999e-216, s2=0.0)}
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", kneebayes.PrecisionWarning)   # the soft answer's 2.4e-216, as it should
         gains = {q.id: q.expected_information_gain for q in model.diagnose(evidence).ranked_questions}
     assert gains["A"] == pytest.approx(0.0, abs=1e-300)
     assert gains["B"] == pytest.approx(-(0.3 * math.log2(0.3) + 0.7 * math.log2(0.7)), abs=1e-12)
@@ -219,7 +222,8 @@ def test_target_priors_whose_product_underflows_still_weigh_in_when_evidence_is_
         warnings.simplefilter("ignore")   # RenormalisedWarning, PrecisionWarning: the case is about such numbers
         model = kneebayes.load_bif(path, targets=["A", "B"])
     weight = 1.3976413350440253e-187
-    dx = model.diagnose({"B": "s0", "A": kneebayes.Likelihood(s0=weight, s1=0.0, s2=1.0)})
+    with pytest.warns(kneebayes.PrecisionWarning, match="soft answer to 'A'"):
+        dx = model.diagnose({"B": "s0", "A": kneebayes.Likelihood(s0=weight, s1=0.0, s2=1.0)})
     expected_s0 = p_a[0] * weight / (p_a[0] * weight + p_a[2])
     assert dx.distributions["A"]["s0"] == pytest.approx(expected_s0, rel=1e-9)
     assert dx.distributions["A"]["s2"] == pytest.approx(1.0, abs=1e-12)
@@ -242,6 +246,7 @@ def test_soft_answers_on_the_targets_whose_product_underflows_still_weigh_in(tmp
     evidence = {"A": soft(s0=1e-200, s1=1.0), "B": soft(s0=1e-200, s1=1.0),
                 "C": soft(s0=1.0, s1=1e-300), "D": soft(s0=1.0, s1=1e-300)}
     # by hand: (s0, s0) weighs 0.25 * 1e-400, each other joint state at most 0.25 * 1e-600
-    dx = model.diagnose(evidence)
+    with pytest.warns(kneebayes.PrecisionWarning, match="soft answer to"):
+        dx = model.diagnose(evidence)
     assert dx.distributions["A"]["s0"] == pytest.approx(1.0, abs=1e-12)
     assert dx.log_evidence_probability == pytest.approx(math.log(0.25) - 400 * math.log(10), rel=1e-12)

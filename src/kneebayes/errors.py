@@ -524,3 +524,23 @@ def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
     """
     text = _BoundedRepr(limit).repr(value)
     return text if len(text) <= 2 * limit else text[: 2 * limit] + "..."
+
+
+def outside_the_library() -> int:
+    """The ``stacklevel`` of the nearest caller outside kneebayes (the line a warning should point at), as
+    seen from the function that calls ``warnings.warn``: a warning may be given any number of frames deep.
+
+    >>> import warnings
+    >>> def warn():   # a function outside kneebayes: the warning points at its caller's line
+    ...     return outside_the_library()
+    >>> warn() >= 2
+    True
+    """
+    import inspect   # only where a warning is given: not part of the import's cost
+
+    frame, level = inspect.currentframe(), 0
+    while level < 2 and frame is not None:   # this function's frame, then the warning's caller's
+        frame, level = frame.f_back, level + 1
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "kneebayes":
+        frame, level = frame.f_back, level + 1
+    return level

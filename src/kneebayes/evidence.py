@@ -9,13 +9,14 @@ vector scaled to a largest weight of 1 (soft): what
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
 
-from .errors import EvidenceError, InvalidStateError, UnknownNodeError, quote
+from .errors import EvidenceError, InvalidStateError, UnknownNodeError, outside_the_library, quote
 from .likelihood import Likelihood
-from .network.compiled import CompiledNetwork
+from .network.compiled import TINY_ENTRY, CompiledNetwork, PrecisionWarning
 
 EvidenceLike = Mapping[str, "str | bool | Likelihood"]
 #: One node's evidence as the engine takes it: a state index, or a likelihood vector (soft).
@@ -92,6 +93,7 @@ def normalize_indexed(net: CompiledNetwork, evidence: EvidenceLike | None,
                 _check_label(node, value, vector, net.states[i], graded)
             state = value.hard_state()
             if state is None:
+                _warn_if_faint(node, value)
                 out[node] = value
                 indices[i] = vector
                 hard = False
@@ -145,6 +147,18 @@ def _check_label(node: str, value: Likelihood, vector: np.ndarray, states: tuple
         if not np.allclose(vector / vector.max(), expected / expected.max(), rtol=1e-9, atol=0.0):
             raise EvidenceError(f"a soft answer to {quote(node)} is labelled {quote(label)}, this model's graded answer "
                                 f"{known}, but weighs {value}; give it the answer's weights or another label")
+
+
+def _warn_if_faint(node: str, value: Likelihood) -> None:
+    """Warn (:class:`~kneebayes.PrecisionWarning`) where a soft answer weighs some state below ``TINY_ENTRY``
+    (1e-100) of its strongest: the engine multiplies it in as a table entry that small, with the same limit."""
+    weights = [w for w in value.values() if w > 0.0]
+    faint = min(weights) / max(weights)
+    if faint < TINY_ENTRY:
+        warnings.warn(f"the soft answer to {quote(node)} weighs a state {faint:.3g} times its strongest; products of "
+                      f"a few numbers below {TINY_ENTRY:g} can fall below the smallest double inside one step, where "
+                      "answers that rest on them lose their digits (docs/engine.md, Underflow); give such a state "
+                      "a weight of 0 if it is ruled out", PrecisionWarning, stacklevel=outside_the_library())
 
 
 def _soft(node: str, value: Likelihood, states: tuple[str, ...]) -> np.ndarray:
