@@ -765,6 +765,21 @@ def test_a_graded_word_in_a_column_of_other_states_is_an_invalid_state() -> None
         child.diagnose_frame(pd.DataFrame({"LVH": ["probably"]}))
 
 
+def test_a_graded_word_in_a_column_of_other_states_is_refused_as_diagnose_refuses_it(
+        knee_model: kneebayes.Model) -> None:
+    import dataclasses
+
+    child = kneebayes.load_network(bif_path("child"), targets=["Disease"])
+    graded = kneebayes.Model(dataclasses.replace(child.spec, graded_answers=knee_model.spec.graded_answers),
+                             targets=["Disease"])
+    with pytest.raises(EvidenceError) as single:
+        graded.diagnose({"CO2": "probably"})
+    with pytest.raises(EvidenceError) as batched:
+        graded.diagnose_frame(pd.DataFrame({"CO2": ["probably"]}))
+    assert str(batched.value) == f"column 'CO2': {single.value}"
+    assert "the graded answer 'probably' is for yes/no questions" in str(single.value)
+
+
 def test_next_questions_of_wide_joints_go_in_fewer_rows_a_pass_and_agree(knee_model: kneebayes.Model,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     per_row = len(knee_model.askable_nodes) * 2 * knee_model.network.n_joint   # yes/no candidates

@@ -309,7 +309,7 @@ def _coder(net: CompiledNetwork, i: int, graded: Mapping[str, Likelihood], found
         if isinstance(v, str):
             if v in lookup or v == "":
                 return lookup[v] if v else MISSING
-            return soft_code(v) if binary and v in graded else INVALID
+            return soft_code(v) if v in graded else INVALID   # on a node not yes/no, the error diagnose gives
         text = number_text(v)
         if text is None:
             return MISSING if isinstance(v, (float, np.floating)) and math.isnan(v) else INVALID
