@@ -148,6 +148,17 @@ def test_a_bad_cell_raises_invalid_state_error_when_its_partition_runs(knee_mode
         threads(collection)
 
 
+@pytest.mark.parametrize("cell", [True, kneebayes.Likelihood(yes=3, no=1), kneebayes.Likelihood(yes=1, no=3, label="a bit")])
+def test_a_soft_or_true_false_answer_dask_stored_as_text_is_refused_saying_how_to_keep_it(knee_model, cell) -> None:
+    frame = pd.DataFrame({"limping": [cell, "no"]}, dtype=object)
+    converted = dd.from_pandas(frame, npartitions=1)   # dask's default: an object column becomes text
+    with pytest.raises(InvalidStateError, match=r"row 0, column 'limping': invalid state .*; Dask stored column "
+                                                r"'limping' as text \(its dataframe.convert-string setting\)"):
+        threads(knee_model.diagnose_frame(converted))
+    kept = lazy(frame, npartitions=1)   # built as the message says: the pandas call's answer
+    pd.testing.assert_frame_equal(threads(knee_model.diagnose_frame(kept)), knee_model.diagnose_frame(frame))
+
+
 def test_a_dask_series_is_refused_with_its_type(knee_model, cases) -> None:
     with pytest.raises(kneebayes.WrongTypeError, match="must be a dask.dataframe.DataFrame of cases, got Series"):
         knee_model.diagnose_frame(lazy(cases)["limping"])

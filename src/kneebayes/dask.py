@@ -23,7 +23,9 @@ does importing this module: Dask loads inside the functions below.
 arguments, the index kept and an explicit ``meta``: the pandas function run
 on the Dask DataFrame's own empty frame (so bad columns and ``keep=`` names
 fail at once, on the client; a bad *cell* is only seen when its partition
-runs, and its InvalidStateError comes back from the worker unchanged). The
+runs, and its InvalidStateError comes back from the worker unchanged; where
+Dask's ``dataframe.convert-string`` setting turned a True/False or a soft
+answer of an object column into a word, the message says so). The
 model enters the graph once, as one key (``dask.delayed(model)``), which
 every partition's task depends on: Dask sends it to each worker once and
 the worker keeps it while the graph runs. A model pickles as its spec
@@ -44,10 +46,11 @@ installed.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .errors import EvidenceError, ParameterError, SettingError, WrongTypeError, quote
+from .errors import EvidenceError, InvalidStateError, ParameterError, SettingError, WrongTypeError, quote
 from .extras import require
 from .research.checks import check_count, check_memory
 
@@ -200,15 +203,45 @@ def sweep(model: Model, changes: Sequence[Mapping[str, Any]], frame: pd.DataFram
 
 def _diagnose_part(part: pd.DataFrame, model: Model, options: dict[str, Any]) -> pd.DataFrame:
     """One partition, on a worker: the pandas call."""
-    return model.diagnose_frame(part, **options)
+    try:
+        return model.diagnose_frame(part, **options)
+    except InvalidStateError as err:
+        raise _with_text_hint(err, part) from None
 
 
 def _variant_part(part: pd.DataFrame, model: Model, variant: int, options: dict[str, Any]) -> pd.DataFrame:
     """One partition under one variant, on a worker: the pandas call with ``variant`` and ``case`` in front."""
-    out = model.diagnose_frame(part, **options)
+    try:
+        out = model.diagnose_frame(part, **options)
+    except InvalidStateError as err:
+        raise _with_text_hint(err, part) from None
     out.insert(0, "case", out.index.to_flat_index())
     out.insert(0, "variant", variant)
     return out
+
+
+#: ``str`` of a Likelihood, as Dask's string conversion leaves one: "likelihood yes:no = 3:1", "probably (yes:no = 4:1)".
+_LIKELIHOOD_TEXT = re.compile(r"likelihood [^=]+ = \S+|.+ \([^=]+ = \S+\)", re.DOTALL)
+
+
+def _with_text_hint(err: InvalidStateError, part: pd.DataFrame) -> InvalidStateError:
+    """``err``, saying why where its value is what Dask's string conversion makes of True, False or a Likelihood.
+
+    Dask stores an object column as text by default (``dataframe.convert-string``): text answers come through
+    as they were, but True/False and soft answers reach the worker as the words "True", "False" and
+    "likelihood yes:no = 3:1", which no state is.
+    """
+    value = err.value
+    column = part.get(err.node) if isinstance(err.node, str) else None
+    pd = require("pandas", feature="diagnose_frame")
+    if column is None or not isinstance(column.dtype, pd.StringDtype) or not isinstance(value, str):
+        return err
+    if value not in ("True", "False") and not _LIKELIHOOD_TEXT.fullmatch(value):
+        return err
+    err.args = (f"{err}; Dask stored column {quote(err.node)} as text (its dataframe.convert-string setting), which "
+                "turns True/False and soft answers into words: build the Dask DataFrame inside "
+                "dask.config.set({'dataframe.convert-string': False})",)
+    return err
 
 
 def _options(triage: bool, next_question: bool, explain: bool, keep: str | Sequence[Hashable]) -> dict[str, Any]:
