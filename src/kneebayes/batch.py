@@ -33,6 +33,16 @@ True
   engine, not the fast path);
 * missing (``NaN``, ``None``, ``pd.NA`` or ``""``): not asked.
 
+**Cases from a CSV file.** ``pandas.read_csv`` reads some state names as
+something else before kneebayes sees them: ``"None"``, ``"NA"``, ``"N/A"``,
+``"null"`` and ``"nan"`` become missing (CHILD's ``"None"``, Pathfinder's
+``"NA"``: those answers would silently count as not asked), and a column of
+``"TRUE"``/``"FALSE"`` (ALARM) or ``"True"``/``"False"`` becomes booleans,
+which only a yes/no node takes. Read the states as written, with an empty
+cell as the only missing answer::
+
+    cases = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+
 Anything else fails loudly: a column that is no node id raises
 ``UnknownNodeError`` with the nearest ids and the ``keep=`` that would
 carry it through instead (see below); an invalid cell raises
