@@ -275,6 +275,16 @@ def test_a_column_off_by_rounding_alone_is_not_reported(tmp_path: Path) -> None:
     assert model.import_report == ()
 
 
+def test_the_renormalised_warning_points_at_the_line_that_loaded_the_network(tmp_path: Path) -> None:
+    path = tmp_path / "rain.bif"
+    path.write_text("network rain {}\nvariable Rain { type discrete [ 2 ] { yes, no }; }\n"
+                    "probability ( Rain ) { table 0.2, 0.79999999; }\n", encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        kneebayes.load_network(path, targets=["Rain"])
+    assert [(w.category, Path(w.filename).name) for w in caught] == [(RenormalisedWarning, Path(__file__).name)]
+
+
 def test_from_pgmpy_keeps_a_tiny_entry_of_a_numpy_normalised_column() -> None:
     from pgmpy.factors.discrete import TabularCPD
     from pgmpy.models import DiscreteBayesianNetwork

@@ -45,6 +45,7 @@ __all__ = [
     "did_you_mean",
     "nearest",
     "quote",
+    "stacklevel_outside",
 ]
 
 #: The most characters of a user's input any message quotes: enough to recognise it,
@@ -526,14 +527,13 @@ def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
     return text if len(text) <= 2 * limit else text[: 2 * limit] + "..."
 
 
-def outside_the_library() -> int:
-    """The ``stacklevel`` of the nearest caller outside kneebayes (the line a warning should point at), as
-    seen from the function that calls ``warnings.warn``: a warning may be given any number of frames deep.
+def stacklevel_outside() -> int:
+    """The ``stacklevel`` that points a warning at the nearest caller outside kneebayes, as seen from the function
+    that calls ``warnings.warn``: a warning may be given any number of kneebayes's frames deep (loading a model, a diagnosis).
 
-    >>> import warnings
-    >>> def warn():   # a function outside kneebayes: the warning points at its caller's line
-    ...     return outside_the_library()
-    >>> warn() >= 2
+    ``warnings.warn(message, SomeWarning, stacklevel=stacklevel_outside())``; at least 2 (the warning's caller):
+
+    >>> stacklevel_outside() >= 2
     True
     """
     import inspect   # only where a warning is given: not part of the import's cost

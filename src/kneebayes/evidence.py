@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .errors import EvidenceError, InvalidStateError, UnknownNodeError, outside_the_library, quote
+from .errors import EvidenceError, InvalidStateError, UnknownNodeError, stacklevel_outside, quote
 from .likelihood import Likelihood
 from .network.compiled import TINY_ENTRY, CompiledNetwork, PrecisionWarning
 
@@ -158,7 +158,7 @@ def _warn_if_faint(node: str, value: Likelihood) -> None:
         warnings.warn(f"the soft answer to {quote(node)} weighs a state {faint:.3g} times its strongest; products of "
                       f"a few numbers below {TINY_ENTRY:g} can fall below the smallest double inside one step, where "
                       "answers that rest on them lose their digits (docs/engine.md, Underflow); give such a state "
-                      "a weight of 0 if it is ruled out", PrecisionWarning, stacklevel=outside_the_library())
+                      "a weight of 0 if it is ruled out", PrecisionWarning, stacklevel=stacklevel_outside())
 
 
 def _soft(node: str, value: Likelihood, states: tuple[str, ...]) -> np.ndarray:

@@ -38,6 +38,7 @@ from ..errors import (
     UnknownNodeError,
     control_character,
     quote,
+    stacklevel_outside,
 )
 from ..model import Model
 from ..modelfile.format import NODE_ID
@@ -198,7 +199,7 @@ def build_model(variables: list[ParsedVariable], options: ImportOptions) -> Mode
     if touched:
         warnings.warn(f"{len(touched)} imported table column(s) did not sum to 1 within 1e-9 and were renormalised "
                       f"(largest deviation {max(abs(t.total - 1) for t in touched):.2e}); see model.import_report",
-                      RenormalisedWarning, stacklevel=3)
+                      RenormalisedWarning, stacklevel=stacklevel_outside())
     spec = ModelSpec(name=options.name, version="imported", title=f"{options.name} ({origin})", nodes=tuple(nodes),
                      source_document=source, path=None)
     try:

@@ -53,7 +53,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import IntractableError, outside_the_library
+from ..errors import IntractableError, stacklevel_outside
 from ..modelfile.schema import ModelSpec, NodeSpec, NoisyOr, Table
 from ..settings import MEMORY_BUDGET
 from . import backward_plan, contraction, planner
@@ -615,16 +615,14 @@ TINY_ENTRY = 1e-100
 
 
 class PrecisionWarning(UserWarning):
-    """A network holds a probability so small (below ``TINY_ENTRY``, 1e-100) that answers may lose digits; or
-    a soft answer weighs a state that little beside its strongest.
+    """A network holds a probability so small (below ``TINY_ENTRY``, 1e-100) that answers may lose digits.
 
     kneebayes computes in double precision and rescales every message, so a
     long product of small numbers keeps its digits; but one product of a few
     entries like these can fall below the smallest double inside a single
     step, and an answer that rests on it can come out inexact, or a possible
     answer as impossible (``docs/engine.md``, "Underflow"). The warning names
-    the node with the smallest entry (a network's, when it compiles) or the
-    node answered (a diagnosis's). Turn it into an error with
+    the node with the smallest entry. Turn it into an error with
     ``warnings.simplefilter("error", kneebayes.PrecisionWarning)``:
 
     >>> import os, tempfile, warnings
@@ -655,7 +653,7 @@ def _warn_if_tiny(network: str, names: Sequence[str], sources: Sequence[tuple[in
         warnings.warn(f"network {network!r}: node {names[at]!r} has a probability of {smallest:.3g}; products of a "
                       f"few numbers below {TINY_ENTRY:g} can fall below the smallest double inside one step, where "
                       f"answers that rest on them lose their digits (docs/engine.md, Underflow)",
-                      PrecisionWarning, stacklevel=outside_the_library())
+                      PrecisionWarning, stacklevel=stacklevel_outside())
 
 
 # -- reusing the structure ---------------------------------------------------------------------
