@@ -47,6 +47,7 @@ _WHERE = {
     "Question": ".questions",
     "RenormalisedWarning": ".interop.importer",
     "SettingError": ".errors",
+    "SkippedContentWarning": ".interop.skipped",
     "SavedInterviewError": ".interview",
     "Settings": ".questions",
     "StopReason": ".questions",
@@ -98,6 +99,7 @@ if _typing.TYPE_CHECKING:  # for type checkers and IDEs; at run time the names l
         WrongTypeError,
     )
     from .interop.importer import RenormalisedWarning, from_pgmpy, load_bif, load_network
+    from .interop.skipped import SkippedContentWarning
     from .interview import AlreadyAnsweredError, Interview, SavedInterviewError
     from .likelihood import Likelihood
     from .model import Model, Node, load_model

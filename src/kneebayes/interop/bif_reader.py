@@ -4,17 +4,25 @@ The dialect is pgmpy's: ``network``, ``variable`` and ``probability``
 blocks; ``//`` and ``/* */`` comments; double quotes read as blanks (a
 quoted string is skipped whole, so ``//`` inside one is no comment);
 ``type discrete [ n ] { ... };`` with the states comma-separated when there
-is a comma, else blank-separated; ``property`` lines ignored; a table given
+is a comma, else blank-separated; a table given
 either as one ``table`` line (the variable's states slowest, the last parent
 fastest) or as one ``( parent states ) values;`` row per parent combination,
 under a header ``( X | parents )`` or the old ``( X parents )`` (where the whole
 header names one declared variable, a quoted name with blanks, it is that variable); a name in a
 header matched to its variable ignoring case, as pgmpy matches it.
 
+``property`` lines (``property key = value;``, as JavaBayes and pgmpy write
+them) are read as :func:`~.skipped.node_property` reads them in a variable
+block: ``description`` becomes the node's description, ``position`` is
+layout; a network block's ``property software ...`` names the program that
+wrote the file. Any other property, and any property of a probability
+block, is skipped and named in one :class:`~.skipped.SkippedContentWarning`.
+
 Refused, naming line and node where known (one
 :class:`~kneebayes.errors.ModelFileError` listing every problem found): an
-unclosed quote, comment or block; unexpected text; a ``{`` nested deeper
-than the block allows; a variable with no ``type`` line or two, a type other
+unclosed quote, comment or block; unexpected text, in the network block too
+(which holds ``property`` lines only: a block nested there would be lost); a
+``{`` nested deeper than the block allows; a variable with no ``type`` line or two, a type other
 than ``discrete``, a state count that disagrees with the states listed,
 duplicate states, or a second declaration; two variables differing only in
 case (pgmpy would merge them); ``default`` rows; a block mixing a ``table``
@@ -35,7 +43,6 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import sys
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -44,6 +51,7 @@ import numpy as np
 
 from ..errors import quote
 from .parsed import ParsedVariable, Problems, check_parents, counted, listing, needed, read_table, short
+from .skipped import LAYOUT_PROPERTIES, Skipped, node_property, split_property
 
 # Where a string or a comment starts; a string is skipped whole, so "//" inside one is no comment
 # (pgmpy's lexical rule). Each is scanned once from where it starts: linear time.
@@ -167,10 +175,12 @@ def read_bif(raw: str, source: str) -> list[ParsedVariable]:
     kneebayes.errors.ModelFileError: rain.bif:1: node 'Rain': field 'probability': has no probability block; every variable needs one
     """
     problems = Problems(source)
+    skipped = Skipped(source)
     text = _clean_bif(raw, problems)
     problems.raise_if_any()
     line = _Lines(text)
     declared: dict[str, tuple[tuple[str, ...], int]] = {}
+    properties: dict[str, list[tuple[str, int]]] = {}   # each variable's property lines, read once it is declared
     blocks: list[_Block] = []
     pos = 0
     end = len(text)
@@ -202,28 +212,41 @@ def read_bif(raw: str, source: str) -> list[ParsedVariable]:
             if brace < 0 or any(c in header for c in "};()\n"):
                 problems.add(f"expected '{{' after {keyword} {quote(header[:40])}", line=start)
                 break
-        depth = 2 if keyword == "variable" else 1 if keyword == "probability" else sys.maxsize
+        depth = 2 if keyword == "variable" else 1
         close = _block_end(text, brace, depth)
         if close == -1:
             problems.add(f"the {keyword} block starting here never closes with '}}' (is the file truncated?)",
                          line=start)
             break
         if close == -2:
-            problems.add(f"unexpected '{{' inside the {keyword} block starting here", line=start)
+            problems.add(f"unexpected '{{' inside the {keyword} block starting here" + (
+                "; it holds only 'property ...;' lines, and a block written inside it would not be read"
+                if keyword == "network" else ""), line=start)
             break
         body = text[brace + 1:close]
         pos = close + 1
         if keyword == "variable":
-            _variable(header, body, brace + 1, start, declared, problems, line)
+            _variable(header, body, brace + 1, start, declared, properties, problems, line)
         elif keyword == "probability":
-            block = _probability(header, body, brace + 1, start, problems, line)
+            block = _probability(header, body, brace + 1, start, problems, line, skipped)
             if block is not None:
                 blocks.append(block)
+        else:
+            _network(body, brace + 1, problems, line, skipped)
     if not declared and not problems:
         problems.add("declares no variables; a BIF network has 'variable X { type discrete [ n ] { ... }; }' "
                      "blocks (is the file empty?)")
     problems.raise_if_any()
-    return _resolve_bif(declared, blocks, problems)
+    variables = _resolve_bif(declared, blocks, problems)
+    by_name = {v.name: v for v in variables}
+    for name, said in properties.items():
+        for statement, at in said:
+            problem = node_property(by_name[name], *split_property(statement), skipped, "property")
+            if problem is not None:
+                problems.add(problem, node=name, field="property", line=at)
+    problems.raise_if_any()
+    skipped.warn()
+    return variables
 
 
 def _block_end(text: str, brace: int, max_depth: int) -> int:
@@ -252,14 +275,31 @@ def _statements(body: str, offset: int) -> Iterable[tuple[str, int]]:
         pos = stop + 1
 
 
+def _network(body: str, offset: int, problems: Problems, line: _Lines, skipped: Skipped) -> None:
+    """The network block's ``property`` lines: the writing program's name is about the file; others are skipped."""
+    for statement, at in _statements(body, offset):
+        keyword = _STATEMENT.match(statement)
+        if keyword is None or keyword.group(1) != "property":
+            problems.add(f"unexpected text {quote(statement[:40])} in the network block, which holds only "
+                         f"'property ...;' lines; a block written inside it would not be read", field="network",
+                         line=line(at))
+            return
+        key, value = split_property(statement[keyword.end():])
+        if (key or value) and not key.startswith("software"):
+            skipped.add(f"property {quote(key)} of the network")
+
+
 def _variable(name: str, body: str, offset: int, start: int, declared: dict[str, tuple[tuple[str, ...], int]],
-              problems: Problems, line: _Lines) -> None:
+              properties: dict[str, list[tuple[str, int]]], problems: Problems, line: _Lines) -> None:
     if not name:
         problems.add("a variable block has no name", line=start)
         return
     states: tuple[str, ...] | None = None
+    said: list[tuple[str, int]] = []
     for statement, at in _statements(body, offset):
-        if statement.startswith("property") and _STATEMENT.match(statement):
+        keyword = _STATEMENT.match(statement) if statement.startswith("property") else None
+        if keyword is not None:
+            said.append((statement[keyword.end():], line(at)))
             continue
         m = _TYPE.fullmatch(statement)
         if m is None:
@@ -296,9 +336,12 @@ def _variable(name: str, body: str, offset: int, start: int, declared: dict[str,
                      node=name, field="variable", line=start)
         return
     declared[name] = (states, start)
+    if said:
+        properties[name] = said
 
 
-def _probability(header: str, body: str, offset: int, start: int, problems: Problems, line: _Lines) -> _Block | None:
+def _probability(header: str, body: str, offset: int, start: int, problems: Problems, line: _Lines,
+                 skipped: Skipped) -> _Block | None:
     if "|" in header:
         left, right = header.split("|", 1)
         var, parents = left.strip(), [p.strip() for p in right.split(",")]
@@ -316,6 +359,9 @@ def _probability(header: str, body: str, offset: int, start: int, problems: Prob
     for statement, at in _statements(body, offset):
         keyword = _STATEMENT.match(statement)
         if keyword is not None and keyword.group(1) == "property":
+            key, value = split_property(statement[keyword.end():])
+            if (key or value) and key not in LAYOUT_PROPERTIES:
+                skipped.add(f"property {quote(key)} of a probability block", var)
             continue
         if keyword is not None and keyword.group(1) == "default":
             problems.add("'default' rows are not supported; write a row for every combination of parent states",

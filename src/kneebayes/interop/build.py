@@ -142,7 +142,9 @@ def build_model(variables: list[ParsedVariable], options: ImportOptions) -> Mode
                 raise UnknownNodeError(key, names, context=f" in {what}")
     normal = _normal_states(by_name, names, options.targets, options.normal_states, options.detect_normal_states)
     targets = set(options.targets)
-    ask = set(names) - targets if options.askable is None else set(options.askable)
+    # a node the source marks as never observed (pgmpy's latents) is not asked about unless askable names it
+    ask = ({v.name for v in variables if not v.latent} - targets if options.askable is None
+           else set(options.askable))
     origin = f"imported from {source}"
     why = "imported; not hand-set"
     touched: list[Renormalised] = []
@@ -191,9 +193,10 @@ def build_model(variables: list[ParsedVariable], options: ImportOptions) -> Mode
         else:
             params = Prior(columns[0].probabilities)
         nodes.append(NodeSpec(
-            id=nid, label=nid, kind="cause" if nid in targets else "finding",
-            question=options.questions.get(nid, nid), states=states, parameters=params, askable=nid in ask,
-            cost=options.costs.get(nid, 1.0), cost_level=None, normal_state=normal.get(nid),
+            id=nid, label=var.label or nid, kind="cause" if nid in targets else "finding",
+            question=options.questions.get(nid, var.label or nid), states=states, parameters=params,
+            askable=nid in ask, description=var.description, cost=options.costs.get(nid, 1.0), cost_level=None,
+            normal_state=normal.get(nid),
         ))
     problems.raise_if_any()
     if touched:
@@ -234,6 +237,11 @@ def _check_names(variables: list[ParsedVariable], problems: Problems) -> None:
         if len(v.states) < 2:
             problems.add(f"has {counted(len(v.states), 'state')} ({listing(v.states)}); a node needs at least two",
                          node=v.name, field="states", line=v.line)
+        for what, text in (("title", v.label), ("description", v.description)):
+            held = None if text is None else control_character(text)
+            if held is not None:   # shown as the node's label, question or description: no terminal commands
+                problems.add(f"has a {what} holding the control character {held}, which a terminal would act on; "
+                             f"remove it in the file", node=v.name, field=what, line=v.line)
         blank = [s for s in v.states if not s.strip()]
         if blank:
             problems.add("has a state whose name is empty or blank; every state needs a name", node=v.name,

@@ -33,7 +33,9 @@ _NOT_DECIMAL = re.compile(r"[^0-9.eE+\-\s]")
 @dataclass
 class ParsedVariable:
     """One variable as read: its table has one row per state and one column per parent combination
-    (``itertools.product`` order of the parents' states, the last parent fastest)."""
+    (``itertools.product`` order of the parents' states, the last parent fastest). ``label`` and
+    ``description`` are what the source says of the node beside its name (a GeNIe title, a pyAgrum
+    description), if anything; ``latent`` marks a node the source says is never observed (pgmpy's latents)."""
 
     name: str
     states: tuple[str, ...]
@@ -41,6 +43,9 @@ class ParsedVariable:
     values: np.ndarray | None = None
     line: int | None = None         # where the variable is declared
     table_line: int | None = None   # where its table is written
+    label: str | None = None
+    description: str | None = None
+    latent: bool = False
 
 
 class Problems:
