@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import kneebayes
-from kneebayes import ModelFileError, RenormalisedWarning
+from kneebayes import ModelFileError, RenormalisedWarning, SkippedContentWarning
 from kneebayes.interop.exported import exported_variables
 from kneebayes.interop.files import xdsl_text
 from kneebayes.interop.xdsl_reader import read_xdsl
@@ -105,11 +105,104 @@ def test_a_deterministic_node_is_read_as_its_exact_zero_one_table(tmp_path: Path
     assert dry["Rain"]["no"] == 1.0 and dry["Sprinkler"]["off"] == 1.0
 
 
-def test_attributes_properties_and_genie_extensions_are_ignored(tmp_path: Path) -> None:
-    model = kneebayes.load_network(_write(tmp_path, "rain.xdsl", RAIN), targets=["Rain"])
-    assert [n.id for n in model.nodes] == ["Rain", "Sprinkler", "Wet"]
-    assert model.node("Rain").states == ("yes", "no")
+def test_genies_diagnosis_attributes_properties_and_text_boxes_are_named_in_one_warning(tmp_path: Path) -> None:
+    with pytest.warns(SkippedContentWarning) as caught:
+        model = kneebayes.load_network(_write(tmp_path, "rain.xdsl", RAIN), targets=["Rain"])
+    assert len(caught) == 1
+    assert str(caught[0].message) == (
+        "rain.xdsl: not read, as a kneebayes model has no place for them: GeNIe's <textbox>, GeNIe's diagnosis "
+        "attribute 'diagtype' (3 nodes: 'Rain', 'Sprinkler', 'Wet'), GeNIe's diagnosis attribute 'ranked' (node "
+        "'Rain'), attribute 'fault' of <state> (node 'Rain'), <property id='source'> (node 'Rain'); the nodes, "
+        "states, parents and numbers are read in full")
     assert model.diagnose({}).distributions["Rain"]["yes"] == pytest.approx(0.2, abs=1e-15)
+
+
+def test_a_genie_title_becomes_the_nodes_label_and_question(tmp_path: Path) -> None:
+    model = kneebayes.load_network(_write(tmp_path, "rain.xdsl", RAIN), targets=["Sprinkler"])
+    assert (model.node("Rain").label, model.node("Rain").question) == ("Is it raining?", "Is it raining?")
+    assert model.node("Wet").label == "Wet"   # no title: its id
+
+
+def test_a_genie_comment_becomes_the_nodes_description_inside_a_submodel_too(tmp_path: Path) -> None:
+    submodel = ('<submodel id="Weather"><name>Weather</name><position>0 0 9 9</position>'
+                '<node id="Sprinkler"><name>Sprinkler</name><comment>Set by a timer</comment></node></submodel>')
+    text = RAIN.replace("<textbox>", submodel + "<textbox>")
+    with pytest.warns(SkippedContentWarning):   # RAIN's own diagnosis attributes
+        model = kneebayes.load_network(_write(tmp_path, "rain.xdsl", text), targets=["Rain"])
+    assert model.node("Sprinkler").description == "Set by a timer"
+
+
+def test_a_title_holding_a_control_character_is_refused(tmp_path: Path) -> None:
+    text = RAIN.replace("Is it raining?", "Is it \x9b2Jraining?")   # CSI: XML carries it, a terminal acts on it
+    with pytest.raises(ModelFileError, match=r"node 'Rain'.*has a title holding the control character '\\x9b'"):
+        kneebayes.load_network(_write(tmp_path, "rain.xdsl", text), targets=["Rain"])
+
+
+def test_labels_come_back_from_the_xdsl_kneebayes_writes(knee_model: kneebayes.Model) -> None:
+    back = read_xdsl(xdsl_text(knee_model), "knee.xdsl")
+    assert {v.name: v.label for v in back} == {n.id: n.label for n in knee_model.nodes}
+
+
+@pytest.mark.parametrize(("inside", "message"), [
+    ("<strengths>0.9 0.1</strengths>", "holds <strengths>, which kneebayes does not read and which could change "
+                                       "its table; a <cpt> holds <parents>, <probabilities>, <property>, <state>"),
+    ("0.9 0.1", "holds the text '0.9 0.1' outside its elements"),
+], ids=["element", "text"])
+def test_what_a_cpt_holds_besides_its_parts_is_refused(tmp_path: Path, inside: str, message: str) -> None:
+    text = RAIN.replace("<probabilities>0.4 0.6</probabilities>", "<probabilities>0.4 0.6</probabilities>" + inside)
+    with pytest.raises(ModelFileError) as info:
+        kneebayes.load_network(_write(tmp_path, "rain.xdsl", text), targets=["Rain"])
+    (problem,) = info.value.problems
+    assert problem.node == "Sprinkler" and problem.message == message
+
+
+def test_an_attribute_of_a_table_is_refused(tmp_path: Path) -> None:
+    text = RAIN.replace("<probabilities>0.4 0.6", '<probabilities order="parents-first">0.4 0.6')
+    with pytest.raises(ModelFileError, match=r"node 'Sprinkler'.*gives its <probabilities> the attribute 'order'"):
+        kneebayes.load_network(_write(tmp_path, "rain.xdsl", text), targets=["Rain"])
+
+
+def test_a_node_of_a_temporal_plate_is_refused(tmp_path: Path) -> None:
+    text = RAIN.replace('<cpt id="Sprinkler" diagtype="target">', '<cpt id="Sprinkler" dynamic="plate">')
+    with pytest.raises(ModelFileError, match=r"node 'Sprinkler'.*is a temporal node \(dynamic='plate'\); only "
+                                             r"static networks can be imported"):
+        kneebayes.load_network(_write(tmp_path, "rain.xdsl", text), targets=["Rain"])
+
+
+def test_looks_sampling_settings_and_the_writing_program_are_not_named(tmp_path: Path) -> None:
+    looks = ('<node id="Wet"><name>Wet</name><interior color="e5f6f7"/><outline color="000080"/>'
+             '<font color="000000" name="Arial" size="8"/><position>1 2 3 4</position>'
+             '<barchart active="true" width="128" height="64"/></node>')
+    text = (RAIN.replace("<textbox><caption>a note</caption></textbox>", looks)
+            .replace('<genie version="1.0" app="GeNIe 4.0" name="Rain">',
+                     '<genie version="1.0" app="GeNIe 4.0" name="Rain" faultnameformat="nodestate">')
+            .replace("  <extensions>", "  <algparams><epis proplen=\"2\"/></algparams>\n  <extensions>"))
+    with pytest.warns(SkippedContentWarning) as caught:
+        kneebayes.load_network(_write(tmp_path, "rain.xdsl", text), targets=["Rain"])
+    assert "GeNIe's <textbox>" not in str(caught[0].message)   # the one thing removed; the rest is RAIN's own
+    assert str(caught[0].message).startswith("rain.xdsl: not read, as a kneebayes model has no place for them: "
+                                             "GeNIe's diagnosis attribute 'diagtype'")
+
+
+def test_an_xdsl_file_pyagrum_wrote_with_a_table_of_two_parents_is_refused_not_read_transposed(
+        tmp_path: Path) -> None:
+    gum = pytest.importorskip("pyagrum")
+    bn = gum.fastBN("Rain{yes|no}->Wet{yes|no}<-Sprinkler{on|off}")
+    gum.saveBN(bn, str(tmp_path / "pyagrum.xdsl"))
+    with pytest.raises(ModelFileError, match=r"was written by pyAgrum \(app='aGrUM [^']*'\), whose XDSL tables of two "
+                                             r"or more parents list the first parent fastest.*1 node \('Wet'\)"):
+        kneebayes.load_network(tmp_path / "pyagrum.xdsl", targets=["Rain"], tolerance=1e-5)
+
+
+def test_of_what_pyagrums_xdsl_writer_emits_nothing_is_named(tmp_path: Path) -> None:
+    gum = pytest.importorskip("pyagrum")
+    bn = gum.fastBN("Rain{yes|no}->Wet{yes|no}")
+    gum.saveBN(bn, str(tmp_path / "pyagrum.xdsl"))
+    text = (tmp_path / "pyagrum.xdsl").read_text(encoding="utf-8")
+    text = text.replace('<cpt id="Wet"', '<cpt id="Wet" ranked="true"')   # the one thing named
+    with pytest.warns(SkippedContentWarning) as caught:
+        kneebayes.load_network(_write(tmp_path, "pyagrum.xdsl", text), targets=["Rain"], tolerance=1e-5)
+    assert ": GeNIe's diagnosis attribute 'ranked' (node 'Wet'); the nodes" in str(caught[0].message)
 
 
 def test_nodes_may_come_before_their_parents() -> None:

@@ -7,9 +7,20 @@ ids, in the table's order) and one ``<probabilities>`` (blank-separated
 numbers, the node's own states fastest, then the last parent, as GeNIe and
 pgmpy write them). A ``<deterministic>`` node has a ``<resultingstates>``
 instead, one of its own states per parent combination: it is read as the
-exact 0/1 table it stands for. Everything else is ignored: attributes such as
-``diagtype``, ``<property>`` elements, and the ``<extensions>`` (GeNIe's
-layout and node titles).
+exact 0/1 table it stands for. In GeNIe's ``<extensions>``, a node's title
+(``<name>``) becomes its label, where it says more than the id, and its
+``<comment>`` its description, submodels included.
+
+Not read and not warned about: what describes the file (the root's
+``version``, ``id``, GeNIe's ``<extensions><genie>`` attributes, comments)
+or GeNIe's own algorithms (``numsamples``, ``discsamples``,
+``<algparams>``), and each node's looks in GeNIe's window (``interior``,
+``outline``, ``font``, ``position``, ``barchart``). Skipped and named in
+one :class:`~.skipped.SkippedContentWarning`: GeNIe's diagnosis attributes
+(``diagtype``, ``ranked``, ``mandatory``; give ``targets`` and
+``normal_states`` instead), attributes of a state (``fault``, ``label``,
+...), ``<property>`` elements, text boxes, the network's comment, and any
+other element or attribute outside the nodes' tables.
 
 Refused, naming line and node where known (one
 :class:`~kneebayes.errors.ModelFileError` listing every problem found):
@@ -17,10 +28,15 @@ Refused, naming line and node where known (one
 expansion ("billion laughs") and external entities cannot happen; XML that
 is not well-formed; elements nested deeper than :data:`MAX_XDSL_DEPTH`; a
 root other than ``<smile>``, without an ``id``, or without exactly one
-``<nodes>``; a dynamic (temporal) network; a node of any type kneebayes
-cannot turn into an exact table (noisy-MAX, noisy-adder, equation, decision,
-utility, ...), named with its type; a node without an ``id``, declared
-twice, or without states; a state without an ``id``; an unknown, repeated
+``<nodes>``; a dynamic (temporal) network, or a node of a temporal plate
+(``dynamic="plate"``); a node of any type kneebayes cannot turn into an
+exact table (noisy-MAX, noisy-adder, equation, decision, utility, ...),
+named with its type; inside a ``<cpt>`` or ``<deterministic>`` node, an
+element it does not hold, an attribute of its ``<parents>`` or table, or
+text outside its elements (each could change the table); a node without an
+``id``, declared twice, or without states; a file pyAgrum wrote
+(``<genie app="aGrUM ...">``) with a node of two or more parents, whose
+table pyAgrum lists in another order; a state without an ``id``; an unknown, repeated
 or self parent; a table that is missing, repeated, not made of numbers or of
 the wrong length; a resulting state the node does not have.
 
@@ -50,6 +66,7 @@ import numpy as np
 
 from ..errors import QUOTE_LIMIT, ModelFileError, Problem, quote
 from .parsed import ParsedVariable, Problems, check_parents, counted, listing, needed, read_table, short
+from .skipped import Skipped
 
 #: How deep the elements of an XDSL file may nest. The nodes need 4 (smile > nodes > cpt > state); GeNIe's
 #: layout in ``<extensions>`` nests submodels, rarely more than a few deep. Deeper is refused as it opens.
@@ -85,13 +102,46 @@ _DECLARATIONS = (
 
 @dataclass
 class _Node:
-    """One node element as read: its type, id, line, and the children kneebayes uses."""
+    """One node element as read: its type, id, line, the children kneebayes uses, and what else it holds."""
 
     kind: str
     name: str | None
     line: int
     states: list[str | None] = field(default_factory=list)
     texts: dict[str, list[tuple[str, int]]] = field(default_factory=dict)   # tag -> (text, line) of each
+    odd: list[tuple[str, int]] = field(default_factory=list)       # what could change its table, and where: refused
+    skipped: list[str] = field(default_factory=list)               # what it holds that is not read, named
+
+
+@dataclass
+class _Stream:
+    """What one pass over the text found."""
+
+    nodes: list[_Node] = field(default_factory=list)
+    root: str = ""
+    root_id: str | None = None
+    node_lists: int = 0
+    dynamic: int = 0                                                # the line of a <dynamic> element, if any
+    titles: dict[str, tuple[str, str]] = field(default_factory=dict)   # node id -> GeNIe's title and comment
+    app: str = ""                                                   # the program that wrote the file, as it says
+
+
+#: What the elements of a node hold, by node kind: anything else is refused (it could change the table).
+_NODE_PARTS = {"cpt": frozenset({"state", "parents", "probabilities", "property"}),
+               "deterministic": frozenset({"state", "parents", "resultingstates", "property"})}
+
+#: Attributes that describe the file or GeNIe's own algorithms, never read and never warned about.
+_ROOT_ATTRIBUTES = frozenset({"version", "id", "numsamples", "discsamples"})
+_GENIE_ATTRIBUTES = frozenset({"version", "app", "name", "faultnameformat"})
+
+#: GeNIe's diagnosis attributes of a node (its role in GeNIe's diagnosis mode), named as such when skipped.
+_DIAGNOSIS_ATTRIBUTES = frozenset({"diagtype", "ranked", "mandatory", "setasdefault"})
+
+#: How pyAgrum names itself in ``<genie app="...">``: its tables of two or more parents are in another order.
+_PYAGRUM = "aGrUM"
+
+#: Elements of a node's (or submodel's) place in GeNIe's window: its looks, never read and never warned about.
+_LAYOUT = frozenset({"interior", "outline", "font", "position", "barchart"})
 
 
 def read_xdsl(text: str, source: str) -> list[ParsedVariable]:
@@ -102,68 +152,190 @@ def read_xdsl(text: str, source: str) -> list[ParsedVariable]:
         if at >= 0:
             problems.add(why, line=text.count("\n", 0, at) + 1)
             problems.raise_if_any()
-    nodes, root, root_id, node_lists, dynamic = _stream(text, source)
-    if root != "smile":
-        problems.add(f"the root element is <{short(root)}>; an XDSL file (GeNIe) has the root <smile>")
+    skipped = Skipped(source)
+    found = _stream(text, source, skipped)
+    if found.root != "smile":
+        problems.add(f"the root element is <{short(found.root)}>; an XDSL file (GeNIe) has the root <smile>")
         problems.raise_if_any()
-    if not root_id:
+    if not found.root_id:
         problems.add("the <smile> root has no id; XDSL names the network with <smile id=\"...\">")
-    if dynamic:
-        problems.add(f"is a dynamic (temporal) network (<dynamic> at line {dynamic}); only static networks can be "
-                     f"imported")
-    if node_lists != 1:
-        problems.add(f"the <smile> root holds {node_lists} <nodes> elements; an XDSL file has exactly one")
+    if found.dynamic:
+        problems.add(f"is a dynamic (temporal) network (<dynamic> at line {found.dynamic}); only static networks "
+                     f"can be imported")
+    if found.node_lists != 1:
+        problems.add(f"the <smile> root holds {found.node_lists} <nodes> elements; an XDSL file has exactly one")
     problems.raise_if_any()
-    return _resolve(nodes, problems)
+    out = _resolve(found.nodes, problems, skipped)
+    if found.app.startswith(_PYAGRUM):
+        # pyAgrum lists a table's parents first one fastest, where GeNIe and pgmpy list the last one fastest: read as
+        # XDSL, such a table would come out transposed
+        wide = [v.name for v in out if len(v.parents) >= 2]
+        if wide:
+            problems.add(f"was written by pyAgrum (app={quote(found.app)}), whose XDSL tables of two or more parents "
+                         f"list the first parent fastest, not the last as GeNIe does; {counted(len(wide), 'node')} "
+                         f"({', '.join(quote(n) for n in wide[:3])}{', ...' if len(wide) > 3 else ''}) would be "
+                         f"read transposed: save it from pyAgrum as BIF or XMLBIF "
+                         f"(.bifxml) instead")
+            problems.raise_if_any()
+    by_name = {v.name: v for v in out}
+    for node_id, (title, comment) in found.titles.items():
+        variable = by_name.get(node_id)
+        if variable is None:
+            skipped.add("a title in GeNIe's <extensions> for no node of the network", node_id)
+            continue
+        if title.strip() and title.strip() != node_id:
+            variable.label = title.strip()
+        if comment.strip():
+            variable.description = comment.strip()
+    skipped.warn()
+    return out
 
 
-def _stream(text: str, source: str) -> tuple[list[_Node], str, str | None, int, int]:
-    """The nodes of the text, the root's tag and id, the number of ``<nodes>`` and the line of any ``<dynamic>``."""
+def _stream(text: str, source: str, skipped: Skipped) -> _Stream:
+    """The nodes of the text, what its root and GeNIe's extensions say, and what it holds besides (in ``skipped``
+    or, where it could change a table, with its node, to be refused)."""
     from xml.parsers import expat
 
     parser = expat.ParserCreate()
-    nodes: list[_Node] = []
+    found = _Stream()
+    # The context of each open element: "root", "nodes", "node", "part" (a node's child that is read), "extensions",
+    # "genie" (or a submodel in it), "title" (a node in GeNIe's extensions), "text" (a title's name or comment),
+    # "skip" (not read, its content neither).
     stack: list[str] = []
-    found: dict[str, Any] = {"root": "", "id": None, "lists": 0, "dynamic": 0}
-    collecting: list[str] | None = None   # the text pieces of the node child being read
+    tags: list[str] = []                  # the open elements' tags
+    collecting: list[str] | None = None   # the text pieces of the element being read
+    title: list[str] = ["", "", ""]       # the node id, name and comment of GeNIe's node being read
 
     def refuse(why: str) -> None:
         raise ModelFileError([Problem(source, why, line=parser.CurrentLineNumber)])
 
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        nonlocal collecting
-        stack.append(tag)
-        depth = len(stack)
-        if depth > MAX_XDSL_DEPTH:
-            refuse(f"<{short(tag)}> inside <{short(stack[-2])}>: XDSL elements nest at most {MAX_XDSL_DEPTH} deep")
-        if depth == 1:
-            found["root"], found["id"] = tag, attrs.get("id")
-        elif depth == 2:
+    def context(tag: str, attrs: dict[str, str], parent: str | None, line: int) -> str:
+        """What the element opened is, and what is noted about it."""
+        depth = len(stack) + 1
+        if parent is None:
+            found.root, found.root_id = tag, attrs.get("id")
+            unknown = [a for a in attrs if a not in _ROOT_ATTRIBUTES]
+            skipped_on(unknown, tag)
+            return "root"
+        if parent == "root":
             if tag == "nodes":
-                found["lists"] += 1
-            elif tag == "dynamic" and not found["dynamic"]:
-                found["dynamic"] = parser.CurrentLineNumber
-        elif depth == 3 and stack[1] == "nodes":
-            nodes.append(_Node(tag, attrs.get("id"), parser.CurrentLineNumber))
-        elif depth == 4 and stack[1] == "nodes":
-            node = nodes[-1]
+                found.node_lists += 1
+                return "nodes"
+            if tag == "extensions":
+                return "extensions"
+            if tag == "dynamic" and not found.dynamic:
+                found.dynamic = line
+            elif tag != "algparams":   # GeNIe's settings of its own algorithms: kneebayes computes exactly
+                skipped.add(f"<{short(tag)}> in <smile>")
+            return "skip"
+        if parent == "nodes":
+            node = _Node(tag, attrs.get("id"), line)
+            found.nodes.append(node)
+            for a, value in attrs.items():
+                if a == "dynamic":   # a node of a temporal plate: unrolled over time, it is no static table
+                    node.odd.append((f"is a temporal node (dynamic={quote(value)}); only static networks can be "
+                                     f"imported", line))
+                elif a in _DIAGNOSIS_ATTRIBUTES:
+                    node.skipped.append(f"GeNIe's diagnosis attribute {quote(a)}")
+                elif a != "id":
+                    node.skipped.append(f"attribute {quote(a)} of <{short(tag)}>")
+            return "node"
+        if parent == "node":
+            node = found.nodes[-1]
+            parts = _NODE_PARTS.get(node.kind)
+            if parts is None:   # a kind refused as a whole: its parts are not looked at
+                return "skip"
+            if tag not in parts:
+                node.odd.append((f"holds <{short(tag)}>, which kneebayes does not read and which could change its "
+                                 f"table; a <{node.kind}> holds {', '.join(f'<{p}>' for p in sorted(parts))}", line))
+                return "skip"
+            if tag == "property":
+                node.skipped.append(f"<property id={quote(attrs.get('id', ''))}>")
+                return "skip"
             if tag == "state":
                 node.states.append(attrs.get("id"))
-            elif tag in ("parents", "probabilities", "resultingstates"):
-                collecting = []
-                node.texts.setdefault(tag, []).append(("", parser.CurrentLineNumber))
+                node.skipped.extend(f"attribute {quote(a)} of <state>" for a in attrs if a != "id")
+                return "state"
+            if attrs:
+                node.odd.append((f"gives its <{tag}> the attribute {quote(next(iter(attrs)))}, which kneebayes "
+                                 f"does not read and which could change its table", line))
+            node.texts.setdefault(tag, []).append(("", line))
+            return "part"
+        if parent in ("part", "state"):
+            node = found.nodes[-1]
+            if parent == "part":
+                node.odd.append((f"holds <{short(tag)}> inside its <{tags[-1]}>, which holds only text", line))
+            else:
+                node.skipped.append(f"<{short(tag)}> in a <state>")
+            return "skip"
+        if parent == "extensions":
+            if tag == "genie":
+                skipped_on([a for a in attrs if a not in _GENIE_ATTRIBUTES], tag)
+                found.app = found.app or attrs.get("app", "")
+                return "genie"
+            skipped.add(f"<{short(tag)}> in <extensions>")
+            return "skip"
+        if parent == "genie":
+            if tag == "node":
+                title[:] = [attrs.get("id", ""), "", ""]
+                return "title"
+            if tag == "submodel":   # a group of nodes in GeNIe's window; its nodes have titles too
+                return "genie"
+            if tag in _LAYOUT or tag == "name" and depth > 4:   # a submodel's looks and name
+                return "skip"
+            skipped.add(f"GeNIe's <{short(tag)}>")
+            return "skip"
+        if parent == "title":
+            if tag in ("name", "comment"):
+                return tag
+            if tag not in _LAYOUT:
+                skipped.add(f"GeNIe's <{short(tag)}> of a node", title[0] or None)
+            return "skip"
+        return "skip"
+
+    def skipped_on(attributes: list[str], tag: str) -> None:
+        for a in attributes:
+            skipped.add(f"attribute {quote(a)} of <{short(tag)}>")
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal collecting
+        if len(stack) >= MAX_XDSL_DEPTH:
+            refuse(f"<{short(tag)}> inside an element {MAX_XDSL_DEPTH} deep: XDSL elements nest at most "
+                   f"{MAX_XDSL_DEPTH} deep")
+        parent = stack[-1] if stack else None
+        kind = "skip" if parent == "skip" else context(tag, attrs, parent, parser.CurrentLineNumber)
+        stack.append(kind)
+        tags.append(tag)
+        if kind in ("part", "name", "comment"):
+            collecting = []
 
     def end(tag: str) -> None:
         nonlocal collecting
-        if len(stack) == 4 and collecting is not None:
-            pieces = nodes[-1].texts[tag]
+        kind = stack.pop()
+        tags.pop()
+        if kind == "part" and collecting is not None:
+            pieces = found.nodes[-1].texts[tag]
             pieces[-1] = ("".join(collecting), pieces[-1][1])
+        elif kind == "name" and collecting is not None:
+            title[1] = "".join(collecting)
+        elif kind == "comment" and collecting is not None:
+            title[2] = "".join(collecting)
+        elif kind == "title" and title[0]:
+            if title[0] in found.titles:
+                skipped.add("a second title in GeNIe's <extensions>", title[0])
+            else:
+                found.titles[title[0]] = (title[1], title[2])
+        if kind in ("part", "name", "comment"):
             collecting = None
-        stack.pop()
 
     def characters(data: str) -> None:
-        if collecting is not None and len(stack) == 4:
+        if collecting is not None:
             collecting.append(data)
+        elif stack and stack[-1] in ("node", "state") and data.strip():
+            found.nodes[-1].odd.append((f"holds the text {quote(data.strip())} outside its elements",
+                                        parser.CurrentLineNumber))
+        elif stack and stack[-1] not in ("skip",) and data.strip():
+            skipped.add(f"the text {quote(data.strip())}")
 
     def declaration(*_: Any) -> None:   # never reached after the text check; kept so that no DTD can act
         refuse("has a document type or entity declaration; XDSL needs none")
@@ -180,10 +352,10 @@ def _stream(text: str, source: str) -> tuple[list[_Node], str, str | None, int, 
     except expat.ExpatError as exc:
         raise ModelFileError([Problem(source, f"is not well-formed XML ({short(str(exc), 2 * QUOTE_LIMIT)})",
                                       line=exc.lineno)]) from None
-    return nodes, found["root"], found["id"], found["lists"], found["dynamic"]
+    return found
 
 
-def _resolve(nodes: list[_Node], problems: Problems) -> list[ParsedVariable]:
+def _resolve(nodes: list[_Node], problems: Problems, skipped: Skipped) -> list[ParsedVariable]:
     """Check each node on its own, then its parents and table against the others."""
     declared: dict[str, tuple[tuple[str, ...], int]] = {}
     kept: list[_Node] = []
@@ -201,6 +373,12 @@ def _resolve(nodes: list[_Node], problems: Problems) -> list[ParsedVariable]:
             problems.add(f"is declared twice (lines {declared[node.name][1]} and {node.line}); declare each node "
                          f"once", node=node.name, field=node.kind, line=node.line)
             continue
+        if node.odd:
+            why, line = node.odd[0]
+            problems.add(why, node=node.name, field=node.kind, line=line)
+            continue
+        for what in node.skipped:
+            skipped.add(what, node.name)
         if not node.states:
             problems.add("has no <state>; a node needs its states", node=node.name, field="state", line=node.line)
             continue
