@@ -424,6 +424,37 @@ def test_from_pgmpy_refuses_an_object_that_is_not_a_network() -> None:
         kneebayes.from_pgmpy({"A": [0.5, 0.5]}, targets=["A"])
 
 
+def test_from_pgmpy_refuses_a_dynamic_network_saying_how_to_pass_one_slice() -> None:
+    from pgmpy.models import DynamicBayesianNetwork
+
+    network = DynamicBayesianNetwork([(("D", 0), ("G", 0)), (("D", 0), ("D", 1))])
+    with pytest.raises(WrongTypeError, match=r"a dynamic Bayesian network \(time slices\) cannot be imported; pass "
+                                             r"one slice as a static network, such as "
+                                             r"network\.get_constant_bn\(t_slice=0\)"):
+        kneebayes.from_pgmpy(network, targets=["D"])
+
+
+def test_from_pgmpy_refuses_a_linear_gaussian_network_as_continuous() -> None:
+    from pgmpy.models import LinearGaussianBayesianNetwork
+
+    with pytest.raises(WrongTypeError, match=r"a linear Gaussian network \(continuous\) cannot be imported"):
+        kneebayes.from_pgmpy(LinearGaussianBayesianNetwork([("A", "B")]), targets=["A"])
+
+
+def test_a_refused_cpd_is_named_once_not_also_as_missing() -> None:
+    from pgmpy.factors.continuous import LinearGaussianCPD
+    from pgmpy.factors.discrete import TabularCPD
+    from pgmpy.models import DiscreteBayesianNetwork
+
+    bn = DiscreteBayesianNetwork([("A", "B")])
+    bn.add_cpds(TabularCPD("A", 2, [[0.3], [0.7]]))
+    bn.cpds.append(LinearGaussianCPD("B", [0.0, 2.0], 1, evidence=["A"]))   # add_cpds would refuse it itself
+    with pytest.raises(ModelFileError) as info:
+        kneebayes.from_pgmpy(bn, targets=["A"])
+    assert [p.message for p in info.value.problems] == [
+        "a LinearGaussianCPD cannot be imported; only discrete tables (TabularCPD) can"]
+
+
 def test_a_pgmpy_node_without_a_cpd_is_named() -> None:
     from pgmpy.factors.discrete import TabularCPD
     from pgmpy.models import DiscreteBayesianNetwork

@@ -363,6 +363,45 @@ def test_imported_state_names_work_as_evidence(child: kneebayes.Model) -> None:
     assert frame.loc[0, "Disease=Lung"] == pytest.approx(dx.distributions["Disease"]["Lung"], abs=TOL)
 
 
+# -- what a pgmpy model says besides its tables -------------------------------------------------
+
+def _rain_wet_hail():  # type: ignore[no-untyped-def]
+    """Rain -> Wet, Rain -> Hail, Hail latent: a pgmpy model."""
+    from pgmpy.factors.discrete import TabularCPD
+    from pgmpy.models import DiscreteBayesianNetwork
+
+    yes_no = ["yes", "no"]
+    bn = DiscreteBayesianNetwork([("Rain", "Wet"), ("Rain", "Hail")], latents={"Hail"})
+    bn.add_cpds(TabularCPD("Rain", 2, [[0.2], [0.8]], state_names={"Rain": yes_no}),
+                *(TabularCPD(n, 2, [[0.9, 0.1], [0.1, 0.9]], evidence=["Rain"], evidence_card=[2],
+                             state_names={n: yes_no, "Rain": yes_no}) for n in ("Wet", "Hail")))
+    return bn
+
+
+def test_a_pgmpy_latent_node_is_not_asked_about_unless_askable_names_it() -> None:
+    by_default = kneebayes.from_pgmpy(_rain_wet_hail(), targets=["Rain"])
+    named = kneebayes.from_pgmpy(_rain_wet_hail(), targets=["Rain"], askable=["Wet", "Hail"])
+    assert [n.id for n in by_default.askable_nodes] == ["Wet"]
+    assert [n.id for n in named.askable_nodes] == ["Wet", "Hail"]
+
+
+def test_a_pgmpy_node_description_attribute_becomes_its_description() -> None:
+    bn = _rain_wet_hail()
+    bn.nodes["Wet"]["description"] = "Is the grass wet?"
+    assert kneebayes.from_pgmpy(bn, targets=["Rain"]).node("Wet").description == "Is the grass wet?"
+
+
+def test_other_pgmpy_node_attributes_and_roles_are_named_in_one_warning() -> None:
+    bn = _rain_wet_hail().with_role("exposures", ["Wet"])
+    bn.nodes["Wet"]["colour"] = "blue"
+    bn.nodes["Wet"]["position"] = "(10, 20)"   # layout: not named
+    with pytest.warns(kneebayes.SkippedContentWarning) as caught:
+        kneebayes.from_pgmpy(bn, targets=["Rain"])
+    assert str(caught[0].message) == ("pgmpy model: not read, as a kneebayes model has no place for them: pgmpy role "
+                                      "'exposures' (node 'Wet'), node attribute 'colour' (node 'Wet'); the nodes, "
+                                      "states, parents and numbers are read in full")
+
+
 # -- normal states ------------------------------------------------------------------------------
 
 def fault_network(states: list[str]):  # type: ignore[no-untyped-def]

@@ -4,11 +4,21 @@ pgmpy is imported only when a network is read (through
 :func:`kneebayes.extras.require`, so that a missing pgmpy names the
 ``interop`` extra; a network object means pgmpy is there anyway). Read: the network's nodes,
 in its order, each with the states, parents and values of its
-``TabularCPD``. Refused: an object that is not a network (``WrongTypeError``);
-then, in one :class:`~kneebayes.errors.ModelFileError` listing every
-problem found: a node named by something other than a string; a CPD other
-than a ``TabularCPD``, one for a variable not in the graph, or a second one
-for a node; a node without a CPD; a CPD conditioned on other variables than
+``TabularCPD``; its ``latents``, nodes never observed, which are not asked
+about unless ``askable`` names them (its other causal roles, such as
+``exposures``, are skipped and named); and each node's attributes as
+:func:`~.skipped.node_property` reads a property (pgmpy's readers keep a
+file's properties there): ``description`` becomes the node's description,
+``position`` is layout, pyAgrum's ``fast`` must list the node's states, any
+other attribute is skipped and named in one
+:class:`~.skipped.SkippedContentWarning`.
+
+Refused: an object that is not a network, or a dynamic (time-sliced) or
+continuous network (``WrongTypeError``, naming what to pass instead); then,
+in one :class:`~kneebayes.errors.ModelFileError` listing every problem
+found: a node named by something other than a string; a CPD other than a
+``TabularCPD``, one for a variable not in the graph, or a second one for a
+node; a node without a CPD (but for one whose CPD is refused); a CPD conditioned on other variables than
 the graph's parents of its node, or on one twice; values that are not
 numbers, or not of the shape the states need; a parent whose states, as a
 child's CPD names them, differ in name or order from the parent's own.
@@ -27,10 +37,22 @@ import numpy as np
 from ..errors import WrongTypeError, quote
 from ..extras import require
 from .parsed import ParsedVariable, Problems, listing, short
+from .skipped import Skipped, node_property
+
+#: pgmpy networks that are no discrete Bayesian network of tables, and what to pass instead.
+_NOT_TABLES = {
+    "DynamicBayesianNetwork": "a dynamic Bayesian network (time slices) cannot be imported; pass one slice as a "
+                              "static network, such as network.get_constant_bn(t_slice=0)",
+    "LinearGaussianBayesianNetwork": "a linear Gaussian network (continuous) cannot be imported; only discrete "
+                                     "networks of tables (TabularCPD) can",
+}
 
 
 def read_pgmpy_network(network: Any, source: str) -> list[ParsedVariable]:
     """The variables of a pgmpy network, each CPD checked against the graph and the other CPDs."""
+    refused = next((_NOT_TABLES[c.__name__] for c in type(network).__mro__ if c.__name__ in _NOT_TABLES), None)
+    if refused is not None:
+        raise WrongTypeError(f"network must be a pgmpy DiscreteBayesianNetwork: {refused}")
     if not (callable(getattr(network, "nodes", None)) and callable(getattr(network, "get_cpds", None))):
         raise WrongTypeError(f"network must be a pgmpy DiscreteBayesianNetwork, not {type(network).__name__}")
     TabularCPD = require("pgmpy.factors.discrete", feature="from_pgmpy").TabularCPD
@@ -48,6 +70,7 @@ def read_pgmpy_network(network: Any, source: str) -> list[ParsedVariable]:
         if not isinstance(cpd, TabularCPD):
             problems.add(f"a {type(cpd).__name__} cannot be imported; only discrete tables (TabularCPD) can",
                          node=str(getattr(cpd, "variable", "?")), field="cpd")
+            cpd_of.setdefault(getattr(cpd, "variable", None), None)   # refused: no second "has no CPD"
             continue
         var = cpd.variable
         if var not in node_set:
@@ -61,6 +84,7 @@ def read_pgmpy_network(network: Any, source: str) -> list[ParsedVariable]:
             problems.add("has no CPD (probability table); add one with network.add_cpds(...)", node=n, field="cpd")
     problems.raise_if_any()
 
+    latents = set(getattr(network, "latents", None) or ())
     variables: list[ParsedVariable] = []
     for n in nodes:
         cpd = cpd_of[n]
@@ -82,8 +106,22 @@ def read_pgmpy_network(network: Any, source: str) -> list[ParsedVariable]:
             problems.add(f"its table has shape {values.shape}; {len(states)} states and {cols} parent combinations "
                          f"need ({len(states)}, {cols})", node=n, field="table")
             continue
-        variables.append(ParsedVariable(n, states, parents, values))
+        variables.append(ParsedVariable(n, states, parents, values, latent=n in latents))
     problems.raise_if_any()
+    skipped = Skipped(source)
+    attributes = getattr(network, "nodes", None)
+    for v in variables:
+        said = _attributes(attributes, v.name)
+        roles = said.pop("roles", None)   # pgmpy's causal roles; its latents are read above
+        if roles is not None and not isinstance(roles, (set, frozenset, list, tuple)):
+            skipped.add("node attribute 'roles'", v.name)
+        for role in sorted(map(str, roles)) if isinstance(roles, (set, frozenset, list, tuple)) else ():
+            if role != "latents":
+                skipped.add(f"pgmpy role {quote(role)}", v.name)
+        for key, value in said.items():
+            problem = node_property(v, str(key), value, skipped, "node attribute")
+            if problem is not None:
+                problems.add(problem, node=v.name, field="attributes")
     # A parent's states as its child's CPD names them must be the parent's own, in the same order:
     # the columns are matched by position.
     own = {v.name: v.states for v in variables}
@@ -94,4 +132,14 @@ def read_pgmpy_network(network: Any, source: str) -> list[ParsedVariable]:
                 problems.add(f"its CPD gives parent {quote(p)} the states {listing(seen)}, but {quote(p)}'s own CPD "
                              f"has {listing(own[p])}; they must match, in order", node=v.name, field="table")
     problems.raise_if_any()
+    skipped.warn()
     return variables
+
+
+def _attributes(nodes: Any, name: str) -> dict[Any, Any]:
+    """The attributes networkx keeps for node ``name`` (``network.nodes[name]``), or none."""
+    try:
+        found = nodes[name]
+    except (TypeError, KeyError, IndexError):   # not a networkx graph (an object that only looks like pgmpy's)
+        return {}
+    return dict(found) if isinstance(found, dict) else {}
