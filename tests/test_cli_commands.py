@@ -344,6 +344,24 @@ def test_all_skips_say_every_question_was_skipped() -> None:
     assert "What your answers point to: nothing yet, every question so far was skipped." in result.stdout
 
 
+def test_normal_without_targets_on_a_network_is_refused_by_nodes(pgmpy_networks: Path) -> None:
+    result = run("nodes", "--model", str(pgmpy_networks / "alarm.bif.gz"), "--normal", "LVFAILURE=FALSE")
+    assert result.returncode == 2
+    assert "--normal names the targets' no-fault states: give it with --targets" in result.stderr
+
+
+@pytest.mark.parametrize(("option", "why"), [
+    (("--verbose",), "--verbose shapes the text output and does nothing with --json (its next_question always holds "
+                     "the numbers)"),
+    (("--care", "short"), "--care shapes the text output and does nothing with --json (its care_plan lists every "
+                          "item, each with 'fits' and 'key')"),
+], ids=["verbose", "care"])
+def test_an_option_of_the_text_alone_is_refused_with_json(option: tuple[str, ...], why: str) -> None:
+    result = run("diagnose", "--json", *option, *EXAMPLE)
+    assert result.returncode == 2 and result.stdout == ""
+    assert why in result.stderr
+
+
 def test_normal_naming_a_target_twice_is_refused(pgmpy_networks: Path) -> None:
     path = str(pgmpy_networks / "alarm.bif.gz")
     result = run("diagnose", "--model", path, "--targets", "LVFAILURE", "--normal", "LVFAILURE=FALSE,LVFAILURE=TRUE")

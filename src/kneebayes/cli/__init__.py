@@ -96,7 +96,7 @@ def _model_options(p: argparse.ArgumentParser) -> None:
 
 
 def _care_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--care", choices=("short", "all"), default="short",
+    p.add_argument("--care", choices=("short", "all"), default=None,
                    help="the care plan: the items that fit the answers (short, the default) or every item (all)")
 
 
@@ -120,7 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     d = sub.add_parser("diagnose", help="posterior of the causes for some answers")
     d.add_argument("answers", nargs="*", metavar="ID=STATE", help="answers, e.g. locking_or_catching=yes")
-    d.add_argument("--json", action="store_true", help="machine-readable output")
+    d.add_argument("--json", action="store_true", help="machine-readable output: every section, each care item "
+                                                        "with whether it fits, the next question with its numbers "
+                                                        "(so --care and --verbose are refused with it)")
     _model_options(d)
     _care_option(d)
     d.add_argument("--verbose", "-v", action="store_true",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..errors import KneeBayesError
 from .answers import parse_pairs
 from .models import load
 from .saving import write_line
@@ -24,6 +25,11 @@ JSON_LEAD = ("model", "evidence", "explaining_causes", "bayes_factor", "prior", 
 
 def run(args: argparse.Namespace) -> int:
     """``kneebayes diagnose``: the diagnosis of the answers in ``args``, as text or ``--json``; 0."""
+    if args.json and (args.verbose or args.care is not None):
+        # options of the text alone: taken with --json they would change nothing, and nothing may be ignored
+        option, why = (("--verbose", "its next_question always holds the numbers") if args.verbose else
+                       ("--care", "its care_plan lists every item, each with 'fits' and 'key'"))
+        raise KneeBayesError(f"{option} shapes the text output and does nothing with --json ({why}); drop one of them")
     model = load(args.model, args.targets, args.normal)
     dx = model.diagnose(parse_pairs(model, args.answers), screen_red_flags=not args.no_screen,
                         confidence=args.confidence)

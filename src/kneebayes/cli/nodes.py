@@ -27,6 +27,9 @@ KIND_TITLES = {"cause": "Causes", "risk_factor": "Risk factors", "finding": "Fin
 def run(args: argparse.Namespace) -> int:
     """``kneebayes nodes``: every node id by kind, with its label and states (``--kind`` for one kind); 0."""
     if is_network(args.model) and not args.targets:
+        if args.normal:   # without targets, the file's nodes are listed as they are: --normal would do nothing
+            raise KneeBayesError("--normal names the targets' no-fault states: give it with --targets (without "
+                                 "--targets, nodes lists the file's nodes to choose the targets from)")
         rows, model_name, version = _network_rows(args.model), None, None
         lead = ""
     else:
