@@ -16,8 +16,9 @@ the input:
   XMLBIF ``DEFINITION`` or BIF ``probability`` block, a wrong number of
   values, duplicate states, a cycle, NaN, infinite or negative numbers, a
   column not summing to 1, names a model cannot carry, an XDSL node type
-  that is no table, such as noisy-MAX); every problem found is listed (at
-  most :data:`MAX_PROBLEMS`);
+  that is no table, such as noisy-MAX, anything inside a table's
+  definition that kneebayes does not read); every problem found is listed
+  (at most :data:`MAX_PROBLEMS`);
 * :class:`~kneebayes.errors.UnknownNodeError` /
   :class:`~kneebayes.errors.InvalidStateError`: an argument names a node or
   state the network lacks;
@@ -27,7 +28,12 @@ the input:
   where a list of ids is meant).
 
 Never a pgmpy, XML-parser or other library exception, and never a silent
-repair beyond the documented renormalisation. Files are read by kneebayes's
+repair beyond the documented renormalisation. What another tool wrote that
+a model has no place for (GeNIe's diagnosis attributes, a user property,
+an unknown element outside the tables) is named in one
+:class:`~.skipped.SkippedContentWarning` per file; what only describes the
+file or its looks (comments, versions, positions, colours) is neither read
+nor named (:mod:`.skipped`, and ``docs/your-own-network.md``, section 7). Files are read by kneebayes's
 own parsers (:mod:`.bif_reader`, :mod:`.xmlbif_reader`,
 :mod:`.xdsl_reader`), not pgmpy's: pgmpy's BIF reader takes quadratic time
 on hostile text (seconds for 20 KB) and silently lets a repeated block win;
