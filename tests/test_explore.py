@@ -108,7 +108,7 @@ def test_output_shows_the_posterior_of_the_changed_model(view, model) -> None:  
 
 
 def test_a_value_beyond_the_range_stretches_the_range_to_reach_it(view, model) -> None:  # type: ignore[no-untyped-def]
-    view.sliders["bakers_cyst.leak"].value = 0.3   # stated range [0.01, 0.24]
+    view.sliders["bakers_cyst.leak"].value = 0.3   # stated range [0.01, 0.25]
     assert view.model.parameters["bakers_cyst.leak"].range == (0.01, 0.3)
     direct = model.with_parameters({"bakers_cyst.leak": (0.3, (0.01, 0.3))})
     assert view.model.content_hash == direct.content_hash
@@ -135,7 +135,7 @@ def test_a_move_that_breaks_a_claim_lists_it(view) -> None:  # type: ignore[no-u
 def test_changed_numbers_are_listed_against_the_file(view) -> None:  # type: ignore[no-untyped-def]
     view.sliders["bakers_cyst.leak"].value = 0.2
     assert "1 number changed from the model file" in view.output.value
-    assert "<code>bakers_cyst.leak</code>: 0.04 &rarr; <b>0.2</b>" in view.output.value
+    assert "<code>bakers_cyst.leak</code>: 0.05 &rarr; <b>0.2</b>" in view.output.value
 
 
 def test_a_column_rescales_its_other_states_and_their_sliders_follow(small) -> None:  # type: ignore[no-untyped-def]

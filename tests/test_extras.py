@@ -84,7 +84,7 @@ CORE = BLOCK + textwrap.dedent(
     step("cli_claims", lambda: cli("claims"))
     step("save_and_check", lambda: kneebayes.check_model_file(model.save(folder / "checked.yaml")))
     step("claims", lambda: model.check_claims().all_held)
-    step("parameters_and_changes", lambda: model.diff(model.with_parameters({{"bakers_cyst.leak": 0.05}}))[0].address)
+    step("parameters_and_changes", lambda: model.diff(model.with_parameters({{"bakers_cyst.leak": 0.06}}))[0].address)
     step("save_and_load", lambda: kneebayes.load_model(model.save(folder / "knee.yaml")).content_hash == model.content_hash)
     step("load_bif", lambda: kneebayes.load_bif(folder / "small.bif", targets=["Fault"])
          .diagnose({{"Light": "off"}}).posterior["Fault"])

@@ -47,7 +47,7 @@ def test_a_lone_number_moves_alone() -> None:
 def test_changes_leave_out_unchanged_numbers_and_stretch_ranges() -> None:
     changes = knobs.changes_from(MODEL.parameters, {"bakers_cyst.leak": 0.005, "tendonitis.leak": 0.06,
                                                     "poor_warmup.prior": 0.5})
-    assert changes == {"bakers_cyst.leak": (0.005, (0.005, 0.24)), "poor_warmup.prior": 0.5}
+    assert changes == {"bakers_cyst.leak": (0.005, (0.005, 0.25)), "poor_warmup.prior": 0.5}
 
 
 def test_changes_to_zero_give_the_range_of_zero() -> None:

@@ -43,7 +43,7 @@ class ClaimResult:
     >>> result.id, result.held
     ('tingling_points_to_nerve_irritation', True)
     >>> print(result)
-    [held] tingling_points_to_nerve_irritation: Tingling or numbness raises nerve irritation more than any other cause. (rise of nerve_irritation +0.6986, largest other bakers_cyst +0.0496)
+    [held] tingling_points_to_nerve_irritation: Tingling or numbness raises nerve irritation more than any other cause. (rise of nerve_irritation +0.6976, largest other bakers_cyst +0.0509)
     """
 
     id: str

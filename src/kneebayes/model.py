@@ -496,7 +496,7 @@ class Model:
         >>> import kneebayes
         >>> model = kneebayes.load_model()
         >>> print(model.diff(model.with_parameters({"bakers_cyst.leak": (0.3, (0.2, 0.4))}))[0])
-        bakers_cyst.leak: 0.04 -> 0.3 (moved 1.13 widths of its old range [0.01, 0.24]; left it)
+        bakers_cyst.leak: 0.05 -> 0.3 (moved 1.04 widths of its old range [0.01, 0.25]; left it)
         """
         if not isinstance(other, Model):
             raise WrongTypeError(f"diff compares this model with another Model, not {type(other).__name__}")
