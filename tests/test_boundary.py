@@ -172,6 +172,15 @@ def test_a_two_megabyte_value_is_quoted_as_a_short_prefix(tmp_path: Path) -> Non
     assert len(str(problem)) < SHORT
 
 
+def test_an_unknown_verbal_term_lists_a_long_scale_in_a_short_message(tmp_path: Path) -> None:
+    # the scale's own words are the file's text too: 500 terms of 400 characters once made a message of 200 kB
+    terms = "".join(f"  {'t' * 400}{k}: 0.5\n" for k in range(500))
+    path = model_file(tmp_path, SMALL.replace("scale:\n", "scale:\n" + terms).replace("value: 0.3,", "value: likely,"))
+    problem = only_problem(path)
+    assert problem.message.startswith("unknown verbal term 'likely'; the scale has: tttt") and "and 482 more" in problem.message   # 500 + the two of SMALL
+    assert len(str(problem)) < 3 * SHORT
+
+
 def test_a_thousand_problems_are_kept_but_the_message_lists_twenty(tmp_path: Path) -> None:
     nodes = "".join(f"  - {{id: n{i}, label: n, kind: finding, question: q, prior: 0.5}}\n" for i in range(1000))
     path = model_file(tmp_path, SMALL.split("nodes:\n")[0] + "nodes:\n" + nodes)

@@ -19,6 +19,7 @@ from kneebayes.errors import (
     InputFileError,
     IntractableError,
     InvalidStateError,
+    QUOTE_LIMIT,
     KneeBayesError,
     MissingExtraError,
     ModelFileError,
@@ -27,6 +28,7 @@ from kneebayes.errors import (
     Problem,
     UnknownNodeError,
     WrongTypeError,
+    listing,
     nearest,
 )
 
@@ -281,3 +283,9 @@ def test_an_intractable_error_well_past_the_budget_shows_binary_units() -> None:
 def test_an_intractable_error_past_any_float_says_so() -> None:
     err = IntractableError("net", ["a"], (1 << 1100) * 8, 2**30)     # 2^1103 bytes: an int no float holds
     assert err.size == math.inf and "of more than 1e308 bytes, past the memory budget of 1.0 GiB" in str(err)
+
+
+def test_listing_shows_at_most_its_count_each_cut_short_and_says_how_many_more() -> None:
+    text = listing([f"{'w' * 1000}{k}" for k in range(50)], most=5)
+    assert text.endswith(" and 45 more") and text.count(", ") == 4
+    assert len(text) < 5 * (QUOTE_LIMIT + 5) + 20

@@ -43,6 +43,7 @@ __all__ = [
     "IntractableError",
     "Problem",
     "did_you_mean",
+    "listing",
     "nearest",
     "quote",
     "stacklevel_outside",
@@ -544,3 +545,24 @@ def stacklevel_outside() -> int:
     while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "kneebayes":
         frame, level = frame.f_back, level + 1
     return level
+
+
+def listing(texts: Iterable[str], most: int = 20) -> str:
+    """``texts`` joined by commas for a message, bounded: at most ``most`` of them, each cut to ``QUOTE_LIMIT``
+    characters, then how many more there are (a model file's list of words may be as long as its author made it).
+
+    >>> listing(["certain (1)", "likely (0.75)"])
+    'certain (1), likely (0.75)'
+    >>> listing([f"w{k}" for k in range(30)], most=3)
+    'w0, w1, w2 and 27 more'
+    >>> len(listing(["x" * 10_000]))
+    63
+    """
+    shown: list[str] = []
+    extra = 0
+    for text in texts:
+        if len(shown) < most:
+            shown.append(_shorten(text, QUOTE_LIMIT))
+        else:
+            extra += 1
+    return ", ".join(shown) + (f" and {extra} more" if extra else "")

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import quote
+from ..errors import listing, quote
 from .checks import NotAProbability, probability, range_problem, sums_to_one, two_numbers
 from .fields import FieldReader, line_of
 from .format import DATA_RECORD_KEYS, PARAMETER_KEYS, SUM_TOLERANCE, complement
@@ -29,7 +29,7 @@ __all__ = ["parameter", "prior", "noisy_or", "table"]
 def _value(reader: FieldReader, raw: object, *, node: str, field: str, line: int | None) -> tuple[float, str | None] | None:
     got = probability(raw, reader.scale)
     if got is NotAProbability.UNKNOWN_TERM:
-        terms = ", ".join(f"{t} ({v:g})" for t, v in reader.scale.items()) or "none (the file has no scale)"
+        terms = listing(f"{t} ({v:g})" for t, v in reader.scale.items()) or "none (the file has no scale)"
         hint = ""
         if isinstance(raw, str):
             try:   # YAML 1.1 reads 1e-3 (no dot) as text: say how to write it as a number

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Union
 
-from ..errors import ParameterError, WrongTypeError, did_you_mean, quote
+from ..errors import ParameterError, WrongTypeError, did_you_mean, listing, quote
 from ..extras import require
 from ..modelfile.checks import NotAProbability, contains, probability, range_problem, sums_to_one, two_numbers
 from ..modelfile.format import SUM_TOLERANCE, complement
@@ -137,7 +137,7 @@ def _fmt(x: float) -> str:
 def _scale_text(scale: Mapping[str, float]) -> str:
     if not scale:
         return "this model has no verbal scale"
-    return "the scale has: " + ", ".join(f"{t} ({_fmt(v)})" for t, v in scale.items())
+    return "the scale has: " + listing(f"{t} ({_fmt(v)})" for t, v in scale.items())
 
 
 def _value(address: str, raw: object, scale: Mapping[str, float]) -> tuple[float, str | None]:
