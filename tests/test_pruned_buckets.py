@@ -440,6 +440,37 @@ def test_a_pattern_left_unplanned_takes_the_fixed_plan_once_and_is_planned_when_
     assert len(comp.pruning.plans) == 1
 
 
+def test_a_pattern_declined_against_one_alternative_is_weighed_again_against_a_dearer_one() -> None:
+    # Whether a last resort's bucket pass is taken depends on what it is weighed against (``than``): a decline
+    # against a cheap alternative, kept for the pattern, made the answer depend on the calls before.
+    comp, own, template, wanted = _alarm_component()
+    assert bucket_value(comp, own, template, wanted, than=0.0) is None     # nothing beats a free alternative
+    assert bucket_value(comp, own, template, wanted, than=math.inf) is not None
+
+
+def test_a_kept_target_pattern_declined_against_one_alternative_is_weighed_again_against_a_dearer_one() -> None:
+    pytest.importorskip("pgmpy")
+    from networks import bif_path, leaves, structure
+
+    from kneebayes.evidence import normalize, to_indices
+    from kneebayes.inference.posterior import encode
+    from kneebayes.inference.pruned import bucket_joints
+
+    parents = structure(bif_path("alarm"))
+    roots = [n for n, ps in parents.items() if not ps][:3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kneebayes.RenormalisedWarning)
+        spec = kneebayes.load_bif(bif_path("alarm"), targets=roots).spec
+    net = _enumerated_pruned_model(spec).network   # its own: plans are kept per component
+    evidence = {leaf: net.states[net.index[leaf]][0] for leaf in leaves(parents)[:3]}
+    lam = encode(net, [to_indices(net, normalize(net, evidence))])
+    comp = max(net.components, key=lambda c: len(c.nodes))
+    own, template = lam[:, comp.nodes, :], net.lam_template[comp.nodes]
+    wanted = (own[0] == template).all(axis=1)                      # every open node
+    assert bucket_joints(comp, own, template, wanted, math.inf, 0.0) is None
+    assert bucket_joints(comp, own, template, wanted, math.inf, math.inf) is not None
+
+
 def test_a_component_whose_fixed_plan_is_costly_plans_every_pattern() -> None:
     # There a pass even a few times cheaper repays its planning (MUNIN1's fixed plan: about a second).
     comp, own, template, wanted = _alarm_component()

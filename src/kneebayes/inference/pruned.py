@@ -9,6 +9,7 @@ the full plan costs on the components where pruning is switched on.
 from __future__ import annotations
 
 import math
+import struct
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -369,13 +370,16 @@ def bucket_value(comp: Component, own: np.ndarray, template: np.ndarray, wanted:
     """
     pr = comp.pruning
     assert pr is not None  # noqa: S101 - only called on components that have one
-    key = own.tobytes() + wanted.tobytes() + (b"" if than is None else b"B")
+    # Weighed against another alternative (a last resort), the same pattern may be decided otherwise: by its cost,
+    # which the pattern's key and the kept pass's carry (else a decline against a cheap alternative would answer
+    # a later call weighed against a dear one, and the answer would depend on the calls before)
+    weighed = b"b" if than is None else _against(than)
+    key = own.tobytes() + wanted.tobytes() + weighed
     last = _LAST_RUN.get(comp)
     if last is not None and last[0] == key:
         return last[1]
     hard, soft = _patterns(own[0], template)
-    # Weighed against another alternative (a last resort), the same pattern may be decided otherwise.
-    pattern = (b"b" if than is None else b"B") + hard.tobytes() + soft.tobytes() + wanted.tobytes()
+    pattern = weighed + hard.tobytes() + soft.tobytes() + wanted.tobytes()
     plan = pr.plans.get(pattern)
     if plan is None or plan is _UNPLANNED:
         if plan is None and than is None and not planning_pays(pr, comp.cards):
@@ -390,6 +394,12 @@ def bucket_value(comp: Component, own: np.ndarray, template: np.ndarray, wanted:
     run = _collect(pr.tables, plan, own[0], hard) if isinstance(plan, BucketPlan) else None
     _LAST_RUN[comp] = (key, run)
     return run
+
+
+def _against(than: float) -> bytes:
+    """A pattern key's mark of the alternative its plan was weighed against (``than``, its cost): a plan declined
+    against one cost may be taken against another."""
+    return b"B" + struct.pack("<d", than)
 
 
 def bucket_joints(comp: Component, own: np.ndarray, template: np.ndarray, wanted: np.ndarray,
@@ -408,7 +418,7 @@ def bucket_joints(comp: Component, own: np.ndarray, template: np.ndarray, wanted
     pr = comp.pruning
     assert pr is not None  # noqa: S101 - only called on components that have one
     hard, soft = _patterns(own[0], template)
-    pattern = b"T" + hard.tobytes() + soft.tobytes() + wanted.tobytes()
+    pattern = b"T" + _against(than) + hard.tobytes() + soft.tobytes() + wanted.tobytes()   # its decision, by its cost
     plan = pr.plans.get(pattern)
     if plan is None:   # weighed against the caller's alternative, never against the fixed plan: no _UNPLANNED
         plan = bucket_plan(pr, comp.cards, hard, soft, wanted, max_entries, than, targets=True) or _DECLINED
