@@ -175,8 +175,8 @@ QUICK_ENOUGH = 20_000.0
 # costs about a nanosecond (the targets' states are einsum's inner loop), so on Pathfinder a search past 20,000
 # entries cost more than it saved; past 150,000 it about broke even.
 TARGET_AXES_QUICK_ENOUGH = 150_000.0
-# After this many patterns in a row for which it was not, the component's order is tried only once in
-# QUICK_RETRY patterns (on MUNIN it never is: the evidence cuts its graph too differently).
+# After this many planned patterns in a row that did not pay (or passes with the targets kept that were
+# declined), a component plans (or weighs) only one pattern in QUICK_RETRY: see planning_pays and bucket_plan.
 QUICK_MISSES, QUICK_RETRY = 4, 16
 # A planned pattern pays where the fixed plan's work is at least this many times its own (planning included);
 # after QUICK_MISSES planned patterns in a row that did not, a component's patterns are planned only once in
@@ -499,10 +499,12 @@ def choose_buckets(pr: Pruning, cards: Sequence[int], variables: Iterable[str], 
     than it could save. Otherwise
     the planner's greedy ``min_weight`` order (and ``min_fill`` where that
     passes ``SECOND_OPINION``; and a randomised search where even the best
-    is large, ``SEARCH_ENTRIES_PER_VARIABLE``), unless the component's is
-    cheaper still.
-    After ``QUICK_MISSES`` patterns in a row that the component's order did
-    not serve, it is tried only every ``QUICK_RETRY`` patterns.
+    is large, ``SEARCH_ENTRIES_PER_VARIABLE``).
+    The component's order is followed only until its cliques pass
+    ``enough``, so a pattern it does not serve costs a few of its steps
+    (on MUNIN it seldom serves: the evidence cuts the graph too
+    differently). The choice depends on the pattern alone, never on the
+    patterns ordered before, so neither does the answer's last bit.
 
     ``cards``: the cardinalities of the component's nodes, in its order.
     ``entry_cost``: what an entry of a clique costs the caller, relative to
@@ -511,31 +513,24 @@ def choose_buckets(pr: Pruning, cards: Sequence[int], variables: Iterable[str], 
     static = _static(pr, cards)
     card = static.labels.card
     order = sorted(variables, key=static.labels.rank.__getitem__)
-    misses = static.misses
-    found = None
-    if misses[0] < QUICK_MISSES or misses[1] % QUICK_RETRY == 0:
-        found = _buckets(order, scopes, card)
-        misses[0] = 0 if found.total <= enough else misses[0] + 1
-    misses[1] += 1
-    if found is None or found.total > enough:
-        # The component's order can be far from what the cut leaves (MUNIN: 10-100 times the work): plan
-        # afresh. min_weight first: as good there and faster; min_fill too where the tables grow large.
-        ids = [ord(v) for v in order]
-        id_scopes = [tuple(map(ord, vs)) for vs in scopes]
-        id_card = {ord(u): card[u] for u in set("".join(scopes))}
-        plan = eliminate(ids, id_scopes, id_card, heuristic="min_weight")
-        if plan.total_size > SECOND_OPINION:
-            other = eliminate(ids, id_scopes, id_card, heuristic="min_fill")
-            plan = min((plan, other), key=lambda p: p.total_size)
-        tries = int(min(plan.total_size, found.total if found is not None else math.inf) * entry_cost
-                    / (SEARCH_ENTRIES_PER_VARIABLE * max(len(ids), 1)))
-        # Not where even an order SEARCH_GAIN times cheaper would lose to the fixed plan (LINK: 0.7 s of search
-        # for a pattern the fixed plan then answered).
-        if tries > 0 and pr.worth_it(0, 2.0 * plan.total_size * entry_cost / SEARCH_GAIN):
-            plan = search(ids, id_scopes, id_card, min(tries, SEARCH_TRIES), plan)
-        if found is None or plan.total_size < found.total:
-            found = _buckets([chr(v) for v in plan.order], scopes, card)
-    return found
+    found = _buckets_within(order, scopes, card, enough)
+    if found is not None:
+        return found
+    # The component's order can be far from what the cut leaves (MUNIN: 10-100 times the work): plan
+    # afresh. min_weight first: as good there and faster; min_fill too where the tables grow large.
+    ids = [ord(v) for v in order]
+    id_scopes = [tuple(map(ord, vs)) for vs in scopes]
+    id_card = {ord(u): card[u] for u in set("".join(scopes))}
+    plan = eliminate(ids, id_scopes, id_card, heuristic="min_weight")
+    if plan.total_size > SECOND_OPINION:
+        other = eliminate(ids, id_scopes, id_card, heuristic="min_fill")
+        plan = min((plan, other), key=lambda p: p.total_size)
+    tries = int(plan.total_size * entry_cost / (SEARCH_ENTRIES_PER_VARIABLE * max(len(ids), 1)))
+    # Not where even an order SEARCH_GAIN times cheaper would lose to the fixed plan (LINK: 0.7 s of search
+    # for a pattern the fixed plan then answered).
+    if tries > 0 and pr.worth_it(0, 2.0 * plan.total_size * entry_cost / SEARCH_GAIN):
+        plan = search(ids, id_scopes, id_card, min(tries, SEARCH_TRIES), plan)
+    return _buckets([chr(v) for v in plan.order], scopes, card)
 
 
 def planning_pays(pr: Pruning, cards: Sequence[int], soft: bool = False) -> bool:
@@ -565,9 +560,9 @@ def unless_declined(pr: Pruning, cards: Sequence[int], variables: Iterable[str],
                     found: Buckets, declined: Callable[[Buckets], bool]) -> Buckets | None:
     """``found`` (from :func:`choose_buckets`) where the caller's ``declined`` accepts it; else the component's
     own order (planned once, at compile time) restricted to ``variables``, where that is accepted; else None.
-    ``choose_buckets`` skips that order after ``QUICK_MISSES`` misses, so without this whether a pattern is
-    declined would depend on the patterns planned before it (MUNIN3, a target clamped: greedy's plan
-    estimated at 2.1e6, declined for a 54 s fallback, where this order's is 5.5e5)."""
+    ``choose_buckets`` gives that order up once its cliques pass what it calls quick enough, and greedy's may be
+    declined where this one is not (MUNIN3, a target clamped: greedy's plan estimated at 2.1e6, declined for a
+    54 s fallback, where this order's is 5.5e5)."""
     if not declined(found):
         return found
     static = _static(pr, cards)
@@ -581,6 +576,14 @@ SCAN_WORK = 2_048
 
 
 def _buckets(order: Sequence[str], scopes: Sequence[str], card: Mapping[str, int]) -> Buckets:
+    found = _buckets_within(order, scopes, card, math.inf)
+    assert found is not None  # noqa: S101 - no limit to pass
+    return found
+
+
+def _buckets_within(order: Sequence[str], scopes: Sequence[str], card: Mapping[str, int], limit: float
+                    ) -> Buckets | None:
+    """The buckets of ``order``, or None as soon as their cliques total more than ``limit`` entries."""
     live = dict(enumerate(scopes))
     holding: dict[str, set[int]] | None = None
     if len(scopes) * len(order) > SCAN_WORK:
@@ -595,6 +598,7 @@ def _buckets(order: Sequence[str], scopes: Sequence[str], card: Mapping[str, int
     sizes: list[float] = []
     parents: list[int] = []
     next_slot = n_scopes = len(live)
+    total = 0.0
     for n, v in enumerate(order):
         if holding is None:
             bucket = tuple([slot for slot, vs in live.items() if v in vs])   # slots stay in increasing order
@@ -614,7 +618,11 @@ def _buckets(order: Sequence[str], scopes: Sequence[str], card: Mapping[str, int
                     held.add(next_slot)
         steps.append((bucket, inputs))
         cliques.append(v + rest)
-        sizes.append(float(card[v] * math.prod(map(card.__getitem__, rest))))
+        size = float(card[v] * math.prod(map(card.__getitem__, rest)))
+        total += size
+        if total > limit:
+            return None
+        sizes.append(size)
         live[next_slot] = rest
         next_slot += 1
     return Buckets(tuple(order), tuple(steps), tuple(cliques), tuple(sizes), tuple(live.items()), tuple(parents))
@@ -623,7 +631,6 @@ def _buckets(order: Sequence[str], scopes: Sequence[str], card: Mapping[str, int
 @dataclass(frozen=True, eq=False)
 class _Static:
     labels: Labels
-    misses: list[int]               # patterns in a row the component's order did not serve, patterns planned
     unpaid: list[int] = field(default_factory=lambda: [0, 0])   # planned patterns in a row that
     #                                 did not pay (see PLAN_PAYS_FROM), patterns asked about (planning_pays)
     declined: list[int] = field(default_factory=lambda: [0, 0])   # passes with the targets kept weighed and
@@ -660,7 +667,7 @@ def _static(pr: Pruning, cards: Sequence[int]) -> _Static:
             card={name[v]: c for v, c in card.items()},
             rank={name[v]: n for n, v in enumerate(order)},
             position={name[v]: i for i, v in enumerate(pr.node_ids)},
-        ), [0, 0]))
+        )))
     return found
 
 
