@@ -176,8 +176,10 @@ class Diagnosis:
         """Pickle as the model (by its own reduce), the evidence, the skipped questions and the settings.
 
         The arrays and every cached answer are left out: one ``diagnose`` on
-        load recomputes them, bit for bit (the one function that makes a
-        Diagnosis, on the same spec), at a fraction of the pickle's size.
+        load recomputes them (the one function that makes a Diagnosis, on
+        the same spec), at a fraction of the pickle's size: bit for bit,
+        but on a network whose planning stops where it does not pay
+        (DIABETES, PIGS; docs/engine.md), where the last bits may differ.
         """
         return (_unpickle_diagnosis, (self._model, dict(self._evidence), self._settings, sorted(self._skipped)))
 

@@ -536,7 +536,8 @@ def choose_buckets(pr: Pruning, cards: Sequence[int], variables: Iterable[str], 
 def planning_pays(pr: Pruning, cards: Sequence[int], soft: bool = False) -> bool:
     """Whether to plan the component's next new pattern (weighed against its fixed plan): not after
     ``QUICK_MISSES`` planned patterns in a row that did not pay (``PLAN_PAYS_FROM``), but for one in
-    ``QUICK_RETRY``. Only what a first call costs depends on it: either way the answer is exact. Pruned
+    ``QUICK_RETRY``. Either way the answer is exact to rounding, but the paths round differently: where it
+    says no, the last bits of an answer depend on the patterns planned before (docs/engine.md). Pruned
     plans of patterns with a soft answer (``soft``) keep their soft axes and pay less often: they keep a
     count of their own, so their misses never shut planning for the others."""
     static = _static(pr, cards)
