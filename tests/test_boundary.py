@@ -177,7 +177,7 @@ def test_an_unknown_verbal_term_lists_a_long_scale_in_a_short_message(tmp_path: 
     terms = "".join(f"  {'t' * 400}{k}: 0.5\n" for k in range(500))
     path = model_file(tmp_path, SMALL.replace("scale:\n", "scale:\n" + terms).replace("value: 0.3,", "value: likely,"))
     problem = only_problem(path)
-    assert problem.message.startswith("unknown verbal term 'likely'; the scale has: tttt") and "and 482 more" in problem.message   # 500 + the two of SMALL
+    assert problem.message.startswith("unknown verbal term 'likely'; the scale has: tttt") and "... (502 in all)" in problem.message   # 500 + the two of SMALL
     assert len(str(problem)) < 3 * SHORT
 
 

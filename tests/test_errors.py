@@ -285,7 +285,7 @@ def test_an_intractable_error_past_any_float_says_so() -> None:
     assert err.size == math.inf and "of more than 1e308 bytes, past the memory budget of 1.0 GiB" in str(err)
 
 
-def test_listing_shows_at_most_its_count_each_cut_short_and_says_how_many_more() -> None:
+def test_listing_shows_at_most_its_count_each_cut_short_and_says_how_many_in_all() -> None:
     text = listing([f"{'w' * 1000}{k}" for k in range(50)], most=5)
-    assert text.endswith(" and 45 more") and text.count(", ") == 4
+    assert text.endswith(", ... (50 in all)") and text.count(", ") == 5
     assert len(text) < 5 * (QUOTE_LIMIT + 5) + 20

@@ -549,20 +549,19 @@ def stacklevel_outside() -> int:
 
 def listing(texts: Iterable[str], most: int = 20) -> str:
     """``texts`` joined by commas for a message, bounded: at most ``most`` of them, each cut to ``QUOTE_LIMIT``
-    characters, then how many more there are (a model file's list of words may be as long as its author made it).
+    characters, then how many there are in all (a model file's list of words may be as long as its author made it).
 
     >>> listing(["certain (1)", "likely (0.75)"])
     'certain (1), likely (0.75)'
     >>> listing([f"w{k}" for k in range(30)], most=3)
-    'w0, w1, w2 and 27 more'
+    'w0, w1, w2, ... (30 in all)'
     >>> len(listing(["x" * 10_000]))
     63
     """
     shown: list[str] = []
-    extra = 0
+    count = 0
     for text in texts:
-        if len(shown) < most:
+        if count < most:
             shown.append(_shorten(text, QUOTE_LIMIT))
-        else:
-            extra += 1
-    return ", ".join(shown) + (f" and {extra} more" if extra else "")
+        count += 1
+    return ", ".join(shown) + (f", ... ({count} in all)" if count > most else "")

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import QUOTE_LIMIT, ModelFileError, Problem, did_you_mean, quote
+from ..errors import listing as bounded_listing
 
 #: The most problems one error lists; the rest are counted (a hostile file can have millions).
 MAX_PROBLEMS = 20
@@ -119,8 +120,32 @@ def listing(names: Sequence[str], limit: int = 6) -> str:
     >>> listing(["a", "b", "c"], limit=2)
     "'a', 'b', ... (3 in all)"
     """
-    shown = ", ".join(quote(n) for n in names[:limit])
-    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
+    return bounded_listing((quote(n) for n in names), most=limit)
+
+
+#: Characters handed to expat at a time: a large file is parsed as it is read through, never copied whole.
+XML_CHUNK = 1 << 16
+
+
+def stream_xml(parser: Any, text: str, source: str) -> None:
+    """Run an expat ``parser`` (its handlers set) over ``text`` in ``XML_CHUNK`` pieces; text that is not
+    well-formed XML is a ModelFileError naming ``source`` and the line.
+
+    >>> from xml.parsers import expat
+    >>> stream_xml(expat.ParserCreate(), "<a><b></a>", "x.xml")
+    Traceback (most recent call last):
+    ...
+    kneebayes.errors.ModelFileError: x.xml:1: is not well-formed XML (mismatched tag: line 1, column 8)
+    """
+    from xml.parsers import expat   # only for XML files: not part of the import's cost
+
+    try:
+        for i in range(0, len(text), XML_CHUNK):
+            parser.Parse(text[i:i + XML_CHUNK], False)
+        parser.Parse("", True)
+    except expat.ExpatError as exc:
+        raise ModelFileError([Problem(source, f"is not well-formed XML ({short(str(exc), 2 * QUOTE_LIMIT)})",
+                                      line=exc.lineno)]) from None
 
 
 def read_table(text: str) -> np.ndarray | list[float] | str:

@@ -64,8 +64,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import QUOTE_LIMIT, ModelFileError, Problem, quote
-from .parsed import ParsedVariable, Problems, check_parents, counted, listing, needed, read_table, short
+from ..errors import ModelFileError, Problem, quote
+from .parsed import ParsedVariable, Problems, check_parents, counted, listing, needed, read_table, short, stream_xml
 from .skipped import Skipped
 
 #: How deep the elements of an XDSL file may nest. The nodes need 4 (smile > nodes > cpt > state); GeNIe's
@@ -75,9 +75,6 @@ MAX_XDSL_DEPTH = 32
 #: The largest 0/1 table a deterministic node may expand to (states x parent combinations): its text names one
 #: state per column, so a short file could otherwise ask for a table of billions of cells.
 MAX_DETERMINISTIC_CELLS = 1 << 22
-
-#: The text is fed to the parser in pieces of this many characters.
-_CHUNK = 1 << 16
 
 #: The node types GeNIe writes that kneebayes cannot turn into an exact table, and what each is.
 _UNSUPPORTED = {
@@ -345,13 +342,7 @@ def _stream(text: str, source: str, skipped: Skipped) -> _Stream:
     parser.CharacterDataHandler = characters
     parser.StartDoctypeDeclHandler = declaration
     parser.EntityDeclHandler = declaration
-    try:
-        for i in range(0, len(text), _CHUNK):
-            parser.Parse(text[i:i + _CHUNK], False)
-        parser.Parse("", True)
-    except expat.ExpatError as exc:
-        raise ModelFileError([Problem(source, f"is not well-formed XML ({short(str(exc), 2 * QUOTE_LIMIT)})",
-                                      line=exc.lineno)]) from None
+    stream_xml(parser, text, source)
     return found
 
 

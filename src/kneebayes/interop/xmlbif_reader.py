@@ -51,14 +51,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import QUOTE_LIMIT, ModelFileError, Problem, quote
-from .parsed import ParsedVariable, Problems, check_parents, counted, needed, read_table, short
+from .parsed import ParsedVariable, Problems, check_parents, counted, needed, read_table, short, stream_xml
 from .skipped import Skipped, node_property, split_property
 
 #: How deep XMLBIF nests (BIF > NETWORK > VARIABLE > NAME); anything deeper is refused as it opens.
 _MAX_XML_DEPTH = 4
-
-#: The text is fed to the XML parser in pieces of this many characters, so its events never pile up.
-_XML_CHUNK = 1 << 16
 
 #: The elements a ``<VARIABLE>`` and a ``<DEFINITION>`` hold; in a definition, anything else is refused.
 _VARIABLE_PARTS = frozenset({"NAME", "OUTCOME", "PROPERTY"})
@@ -354,13 +351,7 @@ def _stream(text: str, source: str, skipped: Skipped) -> tuple[list[_Element], l
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = characters
-    try:
-        for i in range(0, len(text), _XML_CHUNK):
-            parser.Parse(text[i:i + _XML_CHUNK], False)
-        parser.Parse("", True)
-    except expat.ExpatError as exc:
-        raise ModelFileError([Problem(source, f"is not well-formed XML ({short(str(exc), 2 * QUOTE_LIMIT)})",
-                                      line=exc.lineno)]) from None
+    stream_xml(parser, text, source)
     return variables, definitions, network_names, found["networks"], found["root"]
 
 
