@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from unittest import mock
@@ -214,9 +214,10 @@ def test_bucket_pass_agrees_with_the_fixed_plan_on_a_classic_network(name: str) 
             assert abs(got[node][s] - p) <= TOL, (node, s)
 
 
-def _alarm_component() -> tuple[compiled.Component, np.ndarray, np.ndarray, np.ndarray]:
-    """ALARM's component, pruned, with the evidence of three of its leaves: (component, own rows, template,
-    wanted positions)."""
+def _alarm_component(make: Callable[[ModelSpec], kneebayes.Model] | None = None
+                     ) -> tuple[compiled.Component, np.ndarray, np.ndarray, np.ndarray]:
+    """ALARM's component, pruned (by ``make``, default ``_pruned_model``), with the evidence of three of its
+    leaves: (component, own rows, template, wanted positions: the targets)."""
     pytest.importorskip("pgmpy")
     from networks import bif_path, leaves, structure
 
@@ -228,7 +229,7 @@ def _alarm_component() -> tuple[compiled.Component, np.ndarray, np.ndarray, np.n
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", kneebayes.RenormalisedWarning)
         spec = kneebayes.load_bif(bif_path("alarm"), targets=roots).spec
-    net = _pruned_model(spec).network
+    net = (make or _pruned_model)(spec).network
     evidence = {leaf: net.states[net.index[leaf]][0] for leaf in leaves(parents)[:3]}
     lam = encode(net, [to_indices(net, normalize(net, evidence))])
     comp = max(net.components, key=lambda c: len(c.nodes))
@@ -449,23 +450,9 @@ def test_a_pattern_declined_against_one_alternative_is_weighed_again_against_a_d
 
 
 def test_a_kept_target_pattern_declined_against_one_alternative_is_weighed_again_against_a_dearer_one() -> None:
-    pytest.importorskip("pgmpy")
-    from networks import bif_path, leaves, structure
-
-    from kneebayes.evidence import normalize, to_indices
-    from kneebayes.inference.posterior import encode
     from kneebayes.inference.pruned import bucket_joints
 
-    parents = structure(bif_path("alarm"))
-    roots = [n for n, ps in parents.items() if not ps][:3]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", kneebayes.RenormalisedWarning)
-        spec = kneebayes.load_bif(bif_path("alarm"), targets=roots).spec
-    net = _enumerated_pruned_model(spec).network   # its own: plans are kept per component
-    evidence = {leaf: net.states[net.index[leaf]][0] for leaf in leaves(parents)[:3]}
-    lam = encode(net, [to_indices(net, normalize(net, evidence))])
-    comp = max(net.components, key=lambda c: len(c.nodes))
-    own, template = lam[:, comp.nodes, :], net.lam_template[comp.nodes]
+    comp, own, template, _ = _alarm_component(_enumerated_pruned_model)   # its own model: plans are kept per component
     wanted = (own[0] == template).all(axis=1)                      # every open node
     assert bucket_joints(comp, own, template, wanted, math.inf, 0.0) is None
     assert bucket_joints(comp, own, template, wanted, math.inf, math.inf) is not None
