@@ -22,11 +22,14 @@ from kneebayes.errors import (
     ParameterError,
     SettingError,
 )
+from kneebayes.inference import bipartite
 from kneebayes.inference.bipartite import (
     METHODS,
     BipartiteNoisyOr,
     PrecisionError,
     finding_probabilities,
+    plan_findings,
+    plan_posterior,
     posterior,
     posterior_batch,
 )
@@ -440,11 +443,12 @@ def _one_wide_group(positives: int) -> tuple[BipartiteNoisyOr, list[int]]:
 
 def test_a_quickscore_sum_that_cannot_keep_its_digits_is_given_up_in_its_first_chunk() -> None:
     net, pos = _one_wide_group(20)     # the DP's 56 MiB past the budget; Quickscore's 2^20 subsets fit
+    # no work limit: the default one refuses Quickscore's 2^20 subsets before the first
     with few_calls(5_000), pytest.raises(IntractableError, match=r"Quickscore, which fits, cancels here \(its error "
                                                                   r"could reach .* or more\)"):
-        posterior(net, pos, [], memory_budget=16 << 20)
+        posterior(net, pos, [], memory_budget=16 << 20, work_limit=math.inf)
     with few_calls(5_000), pytest.raises(PrecisionError):
-        posterior(net, pos, [], method="quickscore", memory_budget=16 << 20)
+        posterior(net, pos, [], method="quickscore", memory_budget=16 << 20, work_limit=math.inf)
 
 
 @settings(max_examples=scaled(100))
@@ -804,3 +808,80 @@ def test_positives_under_one_cause_past_any_order_are_refused_before_an_order_is
     with few_calls(40_000), pytest.raises(IntractableError, match=f"over {positives} variables") as info:
         posterior(net, list(range(positives)), [])
     assert info.value.size > 2**100 and "or a larger memory_budget" in str(info.value)
+
+
+# ---------------------------------------------------------------------------------
+# The work limit
+# ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def answered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The methods run (Quickscore, the DP), in order: a refusal before any work leaves it empty."""
+    ran: list[str] = []
+    for name in ("dp", "quickscore"):
+        method = getattr(bipartite, name)
+        monkeypatch.setattr(bipartite, name, lambda *a, _m=method, _n=name, **k: ran.append(_n) or _m(*a, **k))
+    return ran
+
+
+def _work(net: BipartiteNoisyOr, positives: list[int]) -> float:
+    return plan_posterior(net, positives, work_limit=math.inf).work
+
+
+def test_a_query_past_the_work_limit_is_refused_before_any_work(answered: list[str]) -> None:
+    net = shared_cause_network(12)      # 12 positives that share cause 0: all open at its step
+    with pytest.raises(IntractableError, match=r"exact inference on 'shared' needs about \S+ steps of work for 12 "
+                                               r"positive findings together \(finding_0, finding_1, .* and 4 more\), "
+                                               r"past the work limit of \S+ steps; what would help: fewer positive "
+                                               r"findings \(answer the query in parts, or ask fewer\), or a larger "
+                                               r"work_limit") as info:
+        posterior(net, list(range(12)), [], work_limit=_work(net, list(range(12))) / 2)
+    assert answered == [] and info.value.limit == "work_limit"
+
+
+def test_the_work_a_refusal_names_is_a_limit_that_lets_the_query_run() -> None:
+    net = shared_cause_network(12)
+    with pytest.raises(IntractableError) as info:
+        posterior(net, list(range(12)), [], work_limit=1e5)
+    assert info.value.size == _work(net, list(range(12)))
+    assert posterior(net, list(range(12)), [], work_limit=info.value.size).method == "dp"
+
+
+def test_finding_chances_are_priced_with_the_rows_they_sweep() -> None:
+    # ten positives share cause 0; thirty findings asked about, each over cause 0 and one positive's own cause, sweep
+    # the DP's states from one to the other
+    parents = [[0, j + 1] for j in range(10)] + [[0, 1 + j % 10] for j in range(30)]
+    net = BipartiteNoisyOr.from_parents([0.1] * 11, [0.01] * 40, parents, [[0.5] * len(p) for p in parents])
+    alone = _work(net, list(range(10)))
+    assert posterior(net, list(range(10)), [], work_limit=alone * 2).method == "dp"
+    with pytest.raises(IntractableError, match="steps of work for 10 positive findings"):
+        finding_probabilities(net, list(range(10)), [], work_limit=alone * 2)
+
+
+def test_a_batch_with_one_row_past_the_work_limit_answers_no_row(answered: list[str]) -> None:
+    net = shared_cause_network(12)
+    limit = _work(net, list(range(12))) / 2
+    assert _work(net, [0, 1]) < limit
+    with pytest.raises(IntractableError, match="for 12 positive findings together"):
+        posterior_batch(net, [([0, 1], []), (list(range(12)), [])], work_limit=limit)
+    assert answered == []
+
+
+def test_auto_refuses_a_cancelling_quickscore_when_the_dp_passes_the_work_limit(answered: list[str]) -> None:
+    net = _wide_positives(1e-3)
+    work = plan_posterior(net, list(range(12)), work_limit=math.inf).plan.groups[0].work
+    assert work["quickscore"] < work["dp"]
+    limit = (work["quickscore"] + work["dp"]) / 2     # Quickscore within it runs, and cancels; the DP is past it
+    with pytest.raises(IntractableError, match=r"steps of work for 12 positive findings together .* past the work "
+                                               r"limit of \S+ steps; .*or a larger work_limit: Quickscore, which fits, "
+                                               r"cancels here") as info:
+        posterior(net, list(range(12)), [], work_limit=limit)
+    assert answered == ["quickscore"] and info.value.size == work["dp"]
+
+
+@pytest.mark.parametrize("limit", [0, -1.0, float("nan"), True, "1e9", None])
+def test_a_work_limit_that_is_no_positive_number_is_refused(limit: object) -> None:
+    with pytest.raises(SettingError, match=r"work_limit must be a positive number of steps \(math.inf for none\), "
+                                           r"got "):
+        posterior(shared_cause_network(2), [0], [], work_limit=limit)  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -205,8 +206,8 @@ def test_soft_answers_of_every_leaning_take_one_query(qmr: kneebayes.Model, monk
     from kneebayes.inference import bipartite_queries
 
     calls = []
-    counted = bipartite_queries.posterior
-    monkeypatch.setattr(bipartite_queries, "posterior", lambda *a, **k: calls.append(1) or counted(*a, **k))
+    counted = bipartite_queries.answer
+    monkeypatch.setattr(bipartite_queries, "answer", lambda *a, **k: calls.append(1) or counted(*a, **k))
     findings = [n for n in qmr.network.names if n.startswith("f")][:6]
     evidence = {f: kneebayes.Likelihood(yes=1.0, no=0.3) if k % 2 else kneebayes.Likelihood(yes=0.4, no=1.0)
                 for k, f in enumerate(findings)}
@@ -316,3 +317,63 @@ def test_combinations_on_a_qmr_style_model_say_it_is_answered_cause_by_cause(qmr
                                                        r"bipartite noisy-OR network is answered cause by cause, never "
                                                        r"as their joint \(see Diagnosis.distributions\)"):
         model.diagnose({}).most_probable_combinations()
+
+
+# ---------------------------------------------------------------------------------
+# The work limit
+# ---------------------------------------------------------------------------------
+
+
+def shared_cause_model(work_limit: float, others_on_c0: bool = True, shared: int = 12) -> kneebayes.Model:
+    """17 causes (the targets); ``shared`` findings s0, s1, ... that share cause c0, each with a cause of its own
+    (positives among them are one group, all open at c0's step), and o0..o19 over one of c13..c16 (and c0,
+    ``others_on_c0``)."""
+    from kneebayes.modelfile.schema import ModelSpec, NodeSpec, NoisyOr, Parameter, Prior
+
+    def number(v: float) -> Parameter:
+        return Parameter(v, "s", "r", (0.01, 0.99))
+
+    nodes = [NodeSpec(f"c{i}", f"c{i}", "cause", "?", ("yes", "no"), Prior((number(0.1), number(0.9)), True), False)
+             for i in range(17)]
+    nodes += [NodeSpec(f"s{j}", f"s{j}", "finding", "?", ("yes", "no"),
+                       NoisyOr(number(0.01), (("c0", number(0.3)), (f"c{j + 1}", number(0.6)))), True)
+              for j in range(shared)]
+    nodes += [NodeSpec(f"o{j}", f"o{j}", "finding", "?", ("yes", "no"),
+                       NoisyOr(number(0.01),
+                               (("c0", number(0.2)),) * others_on_c0 + ((f"c{13 + j % 4}", number(0.5)),)), True)
+              for j in range(20)]
+    return kneebayes.Model(ModelSpec("shared", "1", "shared", tuple(nodes)), work_limit=work_limit)
+
+
+@pytest.fixture
+def answers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per query the engine answers (none for a refusal before any work)."""
+    from kneebayes.inference import bipartite_queries
+
+    calls: list[int] = []
+    counted = bipartite_queries.answer
+    monkeypatch.setattr(bipartite_queries, "answer", lambda *a, **k: calls.append(1) or counted(*a, **k))
+    return calls
+
+
+def planned_work(model: kneebayes.Model, positive: list[str], negative: Sequence[str] = (),
+                 findings: bool = False) -> float:
+    """The planned work of a diagnosis (of the chances of the findings not answered, ``findings``)."""
+    from kneebayes.inference.bipartite import plan_findings, plan_posterior
+
+    net = model.network.bipartite.network
+    at = {f: i for i, f in enumerate(net.finding_names)}
+    pos, neg = [at[f] for f in positive], [at[f] for f in negative]
+    plan = plan_findings if findings else plan_posterior
+    return plan(net, pos, neg, work_limit=math.inf).work
+
+
+def test_a_diagnosis_past_the_models_work_limit_is_refused_naming_its_positives(answers: list[int]) -> None:
+    shared = [f"s{j}" for j in range(10)]    # ten positives under c0
+    work = planned_work(shared_cause_model(math.inf), shared)
+    model = shared_cause_model(work_limit=work / 2)
+    with pytest.raises(kneebayes.IntractableError, match=r"exact inference on 'shared' needs about \S+ steps of work "
+                                                         r"for 10 positive findings together \(s0, s1, .* and 2 "
+                                                         r"more\), past the work limit of \S+ steps") as info:
+        model.diagnose(dict.fromkeys(shared, "yes")).posterior
+    assert answers == [] and info.value.size == work

@@ -138,6 +138,16 @@ def test_model_keeps_its_joint_limit(knee_model: kneebayes.Model) -> None:
         back.diagnose({}).most_probable_combinations()
 
 
+def test_model_keeps_its_work_limit(knee_model: kneebayes.Model) -> None:
+    limited = kneebayes.Model(knee_model.spec, work_limit=1e6)
+    assert _round_trip(limited).work_limit == 1e6 == _round_trip(limited).network.work_limit
+
+
+def test_with_parameters_keeps_the_work_limit(knee_model: kneebayes.Model) -> None:
+    limited = kneebayes.Model(knee_model.spec, work_limit=1e6)
+    assert limited.with_parameters({"poor_warmup.prior": 0.3}).work_limit == 1e6
+
+
 def test_model_pickles_its_spec_not_its_compiled_arrays(knee_model: kneebayes.Model) -> None:
     assert len(pickle.dumps(knee_model)) < len(pickle.dumps(knee_model.spec)) + 1_000
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from kneebayes.errors import SettingError
 from kneebayes.questions import Settings
-from kneebayes.settings import check_setting, setting_problem, with_overrides
+from kneebayes.settings import check_setting, check_work_limit, setting_problem, with_overrides
 
 
 @pytest.mark.parametrize(("name", "value"), [
@@ -58,3 +60,8 @@ def test_with_overrides_replaces_only_what_is_given_as_plain_floats() -> None:
 
 def test_screen_red_flags_none_keeps_the_safety_screen_on() -> None:
     assert with_overrides(Settings(0.8, 0.02, 0.05, True), screen_red_flags=None).screen_red_flags is True
+
+
+def test_an_infinite_work_limit_lifts_it_and_an_int_past_any_float_too() -> None:
+    assert check_work_limit(math.inf) == check_work_limit(10**400) == math.inf
+    assert check_work_limit(3 * 10**9) == 3e9

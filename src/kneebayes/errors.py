@@ -12,6 +12,7 @@ know kneebayes::
     ├── MissingExtraError(KneeBayesError, ImportError) an optional package is not installed (names the extra)
     ├── WrongTypeError(KneeBayesError, TypeError)      an argument of the wrong Python type (names what it takes)
     ├── IntractableError(KneeBayesError, MemoryError)  exact inference would pass the model's memory budget
+    │                                                  (or, on a bipartite noisy-OR network, its work limit)
     └── EvidenceError(KneeBayesError, ValueError)      evidence cannot be used
         ├── UnknownNodeError(EvidenceError, KeyError)   no node with that id
         ├── InvalidStateError(EvidenceError)            not a state of that node
@@ -261,7 +262,7 @@ class SettingError(KneeBayesError, ValueError):
 
 
 class IntractableError(KneeBayesError, MemoryError):
-    """Exact inference would need more memory than the model's budget allows.
+    """Exact inference would need more memory than the model's budget allows, or more work than its limit.
 
     Raised before anything large is allocated, at compile time or at the
     query. ``network`` names the model, ``clique`` the variables of the
@@ -271,6 +272,15 @@ class IntractableError(KneeBayesError, MemoryError):
     be built, unless the message says "at least" (planning gave up on a
     table past any budget).
 
+    ``limit`` says which setting is passed: ``"memory_budget"``, or
+    ``"work_limit"`` (``Model(work_limit=...)``), which the bipartite
+    noisy-OR engine prices its queries against: then ``clique`` is the
+    positive findings whose work it is, ``size`` the estimated work in
+    steps and ``budget`` the limit. ``context`` (or "") says which of the
+    evidence sets a call weighs it is, when it is not the caller's own;
+    ``advice`` is what would help and ``at_least`` whether ``size`` is a
+    floor.
+
     Exporting the knee model needs its full tables, the largest 2 KiB
     (8 yes/no variables), so a budget of 1 KiB refuses it:
 
@@ -279,26 +289,52 @@ class IntractableError(KneeBayesError, MemoryError):
     >>> try:
     ...     tight.to_bif(os.path.join(tempfile.mkdtemp(), "knee.bif"))
     ... except kneebayes.IntractableError as err:
-    ...     print(err.network, len(err.clique), err.size, err.budget)
-    knee 8 2048.0 1024.0
+    ...     print(err.network, len(err.clique), err.size, err.budget, err.limit)
+    knee 8 2048.0 1024.0 memory_budget
     """
 
     def __init__(self, network: str, clique: Sequence[str], size: float, budget: float, *, advice: str = "",
-                 at_least: bool = False) -> None:
+                 at_least: bool = False, limit: str = "memory_budget", context: str = "") -> None:
         self.network = network
         self.clique = tuple(clique)
         self.size = float(size) if size <= sys.float_info.max else math.inf   # 2^1100 bytes is an int, no float
         self.budget = float(budget)
+        self.limit = limit
+        self.context = context
+        self.advice = advice
+        self.at_least = at_least
         shown = ", ".join(self.clique[:8]) + (f" and {len(self.clique) - 8} more" if len(self.clique) > 8 else "")
+        where = f"exact inference on {quote(network)}" + (f" ({context})" if context else "")
+        if limit == "work_limit":
+            n = len(self.clique)
+            help_ = advice or "fewer positive findings (answer the query in parts, or ask fewer), or a larger work_limit"
+            super().__init__(
+                f"{where} needs {'at least' if at_least else 'about'} {_steps(self.size)} steps of work for "
+                f"{n} positive finding{'' if n == 1 else 's'} together ({shown}), past the work limit of "
+                f"{_steps(self.budget)} steps; what would help: {help_}"
+            )
+            return
         help_ = advice or "fewer targets, more evidence, or a larger memory_budget"
-        size, limit = _bytes(self.size), _bytes(self.budget)
-        if size == limit:   # just past the budget: the bytes themselves, not "1.0 GiB, past 1.0 GiB"
-            size, limit = f"{self.size:,.0f} bytes", f"{self.budget:,.0f} bytes"
+        size, limit_text = _bytes(self.size), _bytes(self.budget)
+        if size == limit_text:   # just past the budget: the bytes themselves, not "1.0 GiB, past 1.0 GiB"
+            size, limit_text = f"{self.size:,.0f} bytes", f"{self.budget:,.0f} bytes"
         super().__init__(
-            f"exact inference on {quote(network)} needs a table over {len(self.clique)} "
+            f"{where} needs a table over {len(self.clique)} "
             f"variable{'' if len(self.clique) == 1 else 's'} ({shown}) "
-            f"of {'at least ' if at_least else ''}{size}, past the memory budget of {limit}; what would help: {help_}"
+            f"of {'at least ' if at_least else ''}{size}, past the memory budget of {limit_text}; "
+            f"what would help: {help_}"
         )
+
+
+def _steps(n: float) -> str:
+    """A count of work steps: two digits from a million on (``3.2e10``, ``3e9``), else whole (``90,000``).
+
+    >>> _steps(3.2e10), _steps(3e9), _steps(9e4), _steps(float("inf"))
+    ('3.2e10', '3e9', '90,000', 'more than 1e308')
+    """
+    if not math.isfinite(n):
+        return "more than 1e308"
+    return f"{n:,.0f}" if n < 1e6 else f"{n:.2g}".replace("e+0", "e").replace("e+", "e")
 
 
 def _bytes(n: float) -> str:

@@ -35,7 +35,7 @@ from .network.targets import TargetLayout, target_layout
 from .questions import Settings
 from .batch import diagnose_frame
 from .research.parameters import diff, parameters, with_parameters
-from .settings import MEMORY_BUDGET, check_memory_budget, with_overrides
+from .settings import MEMORY_BUDGET, WORK_LIMIT, check_memory_budget, check_work_limit, with_overrides
 
 if TYPE_CHECKING:
     import networkx
@@ -97,13 +97,15 @@ class Model:
     """
 
     __slots__ = ("_spec", "_net", "_info", "_nodes", "_targets", "_enumerated", "_settings", "_costs", "_red_flags",
-                 "_by_id", "_askable", "_import_report", "_cache", "_joint_limit", "_memory_budget")
+                 "_by_id", "_askable", "_import_report", "_cache", "_joint_limit", "_memory_budget", "_work_limit")
 
     def __init__(self, spec: ModelSpec, *, targets: Iterable[str] | None = None, joint_limit: int = JOINT_LIMIT,
-                 import_report: tuple[Any, ...] = (), memory_budget: int = MEMORY_BUDGET) -> None:
+                 import_report: tuple[Any, ...] = (), memory_budget: int = MEMORY_BUDGET,
+                 work_limit: float = WORK_LIMIT) -> None:
         memory_budget = check_memory_budget(memory_budget)
+        work_limit = check_work_limit(work_limit)
         net = compile_network(spec, _checked_targets(spec, targets), joint_limit=_checked_joint_limit(joint_limit),
-                              memory_budget=memory_budget)
+                              memory_budget=memory_budget, work_limit=work_limit)
         prepare(net)
         s = object.__setattr__
         s(self, "_spec", spec)
@@ -123,6 +125,7 @@ class Model:
         s(self, "_cache", {})
         s(self, "_joint_limit", joint_limit)
         s(self, "_memory_budget", memory_budget)
+        s(self, "_work_limit", work_limit)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Model is immutable; cannot set {name!r} (changed parameters give a new model)")
@@ -133,9 +136,10 @@ class Model:
     # -- travelling: pickle, copy, Dask --------------------------------------------------
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle as what built the model, not its arrays: the spec, the targets in order, the joint
-        limit and the import report. Small and exact; the network compiles once on load."""
+        limit, the import report, the memory budget and the work limit. Small and exact; the network compiles once
+        on load."""
         return (_unpickle_model, (self._spec, self._targets.ids, self._joint_limit, self._import_report,
-                                  self._memory_budget))
+                                  self._memory_budget, self._work_limit))
 
     def __copy__(self) -> Model:
         return self   # immutable: a copy could never differ from the original, so it is the original
@@ -482,7 +486,8 @@ class Model:
         """
         # the same targets in the same order: an imported network names its own, which kind alone cannot tell
         return Model(with_parameters(self._spec, changes), targets=self._targets.ids, joint_limit=self._joint_limit,
-                     import_report=self._import_report, memory_budget=self._memory_budget)   # as learning keeps it
+                     import_report=self._import_report, memory_budget=self._memory_budget,   # as learning keeps it
+                     work_limit=self._work_limit)
 
     def diff(self, other: Model) -> list[ParameterChange]:
         """The numbers that differ between this model and ``other``, by address, each with this model's range.
@@ -618,6 +623,21 @@ class Model:
         """
         return self._memory_budget
 
+    @property
+    def work_limit(self) -> float:
+        """The most steps of work one query may be planned to take (``kneebayes.settings.WORK_LIMIT`` by default).
+
+        Only a bipartite noisy-OR network (QMR style, ``docs/engine.md``)
+        prices its work: a query past the limit raises IntractableError
+        before it starts. A step is about a nanosecond here; ``math.inf``
+        lifts the limit.
+
+        >>> import kneebayes
+        >>> kneebayes.load_model().work_limit == kneebayes.settings.WORK_LIMIT
+        True
+        """
+        return self._work_limit
+
     def cached(self, name: str, build: Callable[[], _T]) -> _T:
         """What ``build()`` returns, computed once per model and kept under ``name``.
 
@@ -741,9 +761,11 @@ def _checked_joint_limit(joint_limit: object) -> int:
 
 
 def _unpickle_model(spec: ModelSpec, targets: tuple[str, ...], joint_limit: int, import_report: tuple[Any, ...],
-                    memory_budget: int = MEMORY_BUDGET) -> Model:
-    """Rebuild a pickled model (see ``Model.__reduce__``). Pickles name this function: keep its name and arguments."""
-    return Model(spec, targets=targets, joint_limit=joint_limit, import_report=import_report, memory_budget=memory_budget)
+                    memory_budget: int = MEMORY_BUDGET, work_limit: float = WORK_LIMIT) -> Model:
+    """Rebuild a pickled model (see ``Model.__reduce__``). Pickles name this function: keep its name and arguments
+    (a pickle from before the work limit has none: the default)."""
+    return Model(spec, targets=targets, joint_limit=joint_limit, import_report=import_report,
+                 memory_budget=memory_budget, work_limit=work_limit)
 
 
 def _rest_hash(spec: ModelSpec, targets: tuple[str, ...], joint_limit: int) -> str:

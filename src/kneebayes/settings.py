@@ -8,6 +8,8 @@ all pass their settings through :func:`setting_problem`, so a confidence of
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .errors import SettingError, quote
@@ -63,6 +65,28 @@ def check_memory_budget(value: object) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1024:
         raise SettingError(f"memory_budget must be a whole number of bytes >= 1024, got {quote(value)}")
     return int(value)
+
+
+#: The default work limit of a model (steps of about a nanosecond each here): no query the bipartite noisy-OR engine
+#: plans may take more. Refused at once with an IntractableError naming the positive findings past it.
+WORK_LIMIT = 1e9
+
+
+def check_work_limit(value: object) -> float:
+    """``value`` as a work limit in steps (a positive number; ``math.inf`` lifts the limit), or a SettingError.
+
+    >>> check_work_limit(10**10)
+    10000000000.0
+    >>> check_work_limit(0)
+    Traceback (most recent call last):
+    ...
+    kneebayes.errors.SettingError: work_limit must be a positive number of steps (math.inf for none), got 0
+    """
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and value > 0:
+        return float(value) if value < 2**1023 else math.inf   # an int past any float is no limit either
+    if not isinstance(value, (float, np.floating)) or not value > 0.0:   # NaN fails too
+        raise SettingError(f"work_limit must be a positive number of steps (math.inf for none), got {quote(value)}")
+    return float(value)
 
 
 def check_setting(name: str, value: object) -> None:

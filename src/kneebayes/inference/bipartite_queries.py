@@ -24,7 +24,8 @@ import numpy as np
 from ..errors import ImpossibleEvidenceError
 from ..network.bipartite import BipartiteLayout
 from ..network.compiled import CompiledNetwork
-from .bipartite import BipartiteNoisyOr, finding_probabilities, posterior
+from .bipartite import (BipartiteNoisyOr, BipartiteResult, FindingProbabilities, Planned, answer, plan_findings,
+                        plan_posterior)
 from .joint import TargetJoint
 
 
@@ -73,27 +74,67 @@ def _rows(net: CompiledNetwork, layout: BipartiteLayout, lam: np.ndarray) -> lis
     return out
 
 
+def _planned_posteriors(net: CompiledNetwork, rows: list[_Row]) -> list[Planned | None]:
+    """Each row's posterior planned, before any is answered (an IntractableError at once where one passes the
+    memory budget or the work limit); None where the row is impossible."""
+    out: list[Planned | None] = []
+    for row in rows:
+        planned = None
+        if row.log_weight > -np.inf:
+            try:
+                planned = plan_posterior(row.network, row.positive, row.negative, row.soft, causes=row.causes,
+                                         memory_budget=net.memory_budget, work_limit=net.work_limit)
+            except ImpossibleEvidenceError:
+                pass
+        out.append(planned)
+    return out
+
+
 def target_joint(net: CompiledNetwork, lam: np.ndarray) -> TargetJoint:
-    """``TargetJoint`` of every row: a joint of one column (1, or 0 where the evidence is impossible)."""
+    """``TargetJoint`` of every row: a joint of one column (1, or 0 where the evidence is impossible).
+
+    Every row is planned before any is answered: one past the memory
+    budget or the work limit refuses them all, before any work."""
     layout = net.bipartite
     assert layout is not None  # noqa: S101 - dispatched here only for such networks
     rows = _rows(net, layout, lam)
     cause_yes = np.zeros((len(rows), layout.network.n_causes))
     cause_no = np.zeros((len(rows), layout.network.n_causes))
     log_evidence = np.full(len(rows), -np.inf)
-    for b, row in enumerate(rows):
-        if row.log_weight == -np.inf:
+    for b, (row, planned) in enumerate(zip(rows, _planned_posteriors(net, rows))):
+        if planned is None:
             continue
         try:
-            result = posterior(row.network, row.positive, row.negative, row.soft, causes=row.causes,
-                               memory_budget=net.memory_budget)
+            result = answer(planned)
         except ImpossibleEvidenceError:
             continue
+        assert isinstance(result, BipartiteResult)  # noqa: S101 - plan_posterior's
         cause_yes[b] = np.clip(result.posterior, 0.0, 1.0)
         cause_no[b] = np.clip(result.absent, 0.0, 1.0)
         log_evidence[b] = min(row.log_weight + result.log_evidence, 0.0)
     joint = np.isfinite(log_evidence).astype(float)[:, None]
     return TargetJoint(joint, log_evidence, (), (), (), (), cause_yes, cause_no)
+
+
+def _asking(row: _Row, f_index: np.ndarray) -> np.ndarray:
+    """Which of the findings ``f_index`` the row asks the chances of: the open ones and the softly answered ones."""
+    answered = np.isin(f_index, row.positive) | np.isin(f_index, row.negative)
+    return ~answered
+
+
+def _planned_findings(net: CompiledNetwork, rows: list[_Row], f_index: np.ndarray, live: np.ndarray
+                      ) -> list[Planned | None]:
+    """Each ``live`` row's chances of the findings ``f_index`` it does not know, planned before any is answered
+    (an IntractableError at once where one passes the memory budget or the work limit); None where it asks none."""
+    out: list[Planned | None] = []
+    for b, row in enumerate(rows):
+        asking = _asking(row, f_index)
+        if not live[b] or not asking.any():
+            out.append(None)
+            continue
+        out.append(plan_findings(row.network, row.positive, row.negative, np.unique(f_index[asking]), soft=row.soft,
+                                 causes=row.causes, memory_budget=net.memory_budget, work_limit=net.work_limit))
+    return out
 
 
 def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, nodes: Sequence[int]) -> np.ndarray:
@@ -116,18 +157,17 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
         positions = np.flatnonzero(~cause)
         f_index = -1 - role[~cause]
         yes = layout.finding_yes[f_index]
-        for b, row in enumerate(rows):
+        plans = _planned_findings(net, rows, f_index, np.isfinite(tj.log_evidence))
+        for b, (row, planned) in enumerate(zip(rows, plans)):
             if not np.isfinite(tj.log_evidence[b]):
                 continue
             positive = np.isin(f_index, row.positive)
-            weighed = np.isin(f_index, list(row.soft))
-            open_ = ~(positive | weighed | np.isin(f_index, row.negative))
+            asking = _asking(row, f_index)     # a softly answered finding's own chances are read off the same query
             p_term = positive.astype(float)
-            n_term = (~positive & ~open_ & ~weighed).astype(float)
-            asking = open_ | weighed     # a softly answered finding's own chances are read off the same query
-            if asking.any():
-                found = finding_probabilities(row.network, row.positive, row.negative, np.unique(f_index[asking]),
-                                              soft=row.soft, causes=row.causes, memory_budget=net.memory_budget)
+            n_term = (~positive & ~asking).astype(float)
+            if planned is not None:
+                found = answer(planned)
+                assert isinstance(found, FindingProbabilities)  # noqa: S101 - plan_findings'
                 at = {f: k for k, f in enumerate(found.findings.tolist())}
                 asked = [at[f] for f in f_index[asking].tolist()]
                 p_term[asking] = np.clip(found.probability[asked], 0.0, 1.0)
@@ -135,4 +175,3 @@ def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, n
             out[b, positions, yes, 0] = p_term
             out[b, positions, 1 - yes, 0] = n_term
     return out * np.isfinite(tj.log_evidence)[:, None, None, None]
-

@@ -55,7 +55,7 @@ import numpy as np
 
 from ..errors import IntractableError, stacklevel_outside
 from ..modelfile.schema import ModelSpec, NodeSpec, NoisyOr, Table
-from ..settings import MEMORY_BUDGET
+from ..settings import MEMORY_BUDGET, WORK_LIMIT
 from . import backward_plan, contraction, planner
 from .backward_plan import CALL_WORK, GradientPlan, compile_gradient
 from .bipartite import BipartiteLayout, bipartite_layout
@@ -212,6 +212,7 @@ class CompiledNetwork:
     prunable: bool = False                     # some component can be skipped or pruned for one evidence set
     name: str = ""                             # the model's name, for errors
     memory_budget: int = MEMORY_BUDGET         # bytes: no plan builds a larger table
+    work_limit: float = WORK_LIMIT             # steps: no bipartite query planned to take more is run
     bipartite: BipartiteLayout | None = None   # a QMR-style noisy-OR network, answered by inference.bipartite
     # why the targets' joint is not enumerated: "joint_limit" (too many states), "memory_budget" (planning with it
     # passed the budget) or "bipartite" (a QMR-style network of many causes, answered cause by cause); "" when it is
@@ -541,13 +542,15 @@ def _noisy_or_pieces(leak: float, weights: Sequence[float], parent_yes: Sequence
 
 def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint_limit: int = JOINT_LIMIT,
                     memory_budget: int = MEMORY_BUDGET, split_noisy_or: bool = True,
-                    tables: Mapping[int, np.ndarray] | None = None) -> CompiledNetwork:
+                    tables: Mapping[int, np.ndarray] | None = None, work_limit: float = WORK_LIMIT) -> CompiledNetwork:
     """Compile a validated spec once: tables, target enumeration, components and plans.
 
     ``targets`` are node ids (default: the spec's causes); their joint is
     enumerated when it has at most ``joint_limit`` states. No table the
     plans build may pass ``memory_budget`` bytes: an IntractableError is
-    raised instead, before anything large is allocated. A
+    raised instead, before anything large is allocated; nor may a query of
+    the bipartite engine be planned to take more than ``work_limit`` steps
+    (``inference.bipartite``). A
     :class:`kneebayes.Model` calls this once, on load (``model.network``).
     A spec whose structure was compiled lately reuses its plans (see the
     module docstring); only its numbers are computed. ``split_noisy_or=False``
@@ -586,7 +589,7 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
         # with few causes a larger joint limit would enumerate them, with many nothing would
         why = "bipartite" if layout.network.n_causes > BIPARTITE_CAUSES else "joint_limit"
         return _bipartite(spec, names, index, states, cards, parents, node_tables, target_idx, memory_budget, layout,
-                          why)
+                          why, work_limit)
     key = (_structure_key(spec, target_idx, joint_limit, memory_budget), split_noisy_or)
     skeleton = _SKELETONS.get(key)
     first = None
@@ -605,7 +608,7 @@ def compile_network(spec: ModelSpec, targets: Sequence[str] | None = None, joint
     # learning's steps (tables given) are not checked: its prior keeps what it learns far from such numbers
     why = "" if not target_idx or skeleton.enumerated else "joint_limit" if too_many else "memory_budget"
     return _filled(skeleton, spec, names, index, states, cards, parents, node_tables, target_idx, memory_budget, first,
-                   checked=tables is None, unenumerated=why)
+                   checked=tables is None, unenumerated=why, work_limit=work_limit)
 
 
 #: A non-zero table entry below this is flagged when a network compiles (:class:`PrecisionWarning`): three of
@@ -957,7 +960,8 @@ def _skeleton(spec: ModelSpec, names: tuple[str, ...], states: tuple[tuple[str, 
 def _filled(skeleton: _Skeleton, spec: ModelSpec, names: tuple[str, ...], index: dict[str, int],
             states: tuple[tuple[str, ...], ...], cards: tuple[int, ...], parents: tuple[tuple[int, ...], ...],
             tables: NodeTables, target_idx: tuple[int, ...], memory_budget: int,
-            first: _FirstNumbers | None = None, checked: bool = True, unenumerated: str = "") -> CompiledNetwork:
+            first: _FirstNumbers | None = None, checked: bool = True, unenumerated: str = "",
+            work_limit: float = WORK_LIMIT) -> CompiledNetwork:
     """The compiled network of ``spec``: the skeleton's plans with this spec's numbers (``first``: those
     planning computed already, when the skeleton was planned on this spec); ``checked``: warn of tiny entries;
     ``unenumerated``: why the targets' joint is not enumerated (``CompiledNetwork.unenumerated``)."""
@@ -1001,7 +1005,7 @@ def _filled(skeleton: _Skeleton, spec: ModelSpec, names: tuple[str, ...], index:
                          for n, c in enumerate(skeleton.components)), lam_template=skeleton.lam_template,
         index=index, state_index=tuple({s: j for j, s in enumerate(st)} for st in states),
         where=skeleton.where, membership=skeleton.membership, prunable=skeleton.prunable,
-        name=spec.name, memory_budget=memory_budget, unenumerated=unenumerated,
+        name=spec.name, memory_budget=memory_budget, unenumerated=unenumerated, work_limit=work_limit,
     )
 
 
@@ -1029,8 +1033,8 @@ def _component(skeleton: _ComponentSkeleton, arrays: Sequence[np.ndarray],
 
 def _bipartite(spec: ModelSpec, names: tuple[str, ...], index: dict[str, int], states: tuple[tuple[str, ...], ...],
                cards: tuple[int, ...], parents: tuple[tuple[int, ...], ...], tables: NodeTables,
-               target_idx: tuple[int, ...], memory_budget: int, layout: BipartiteLayout, unenumerated: str
-               ) -> CompiledNetwork:
+               target_idx: tuple[int, ...], memory_budget: int, layout: BipartiteLayout, unenumerated: str,
+               work_limit: float = WORK_LIMIT) -> CompiledNetwork:
     """A bipartite noisy-OR network: no components or plans, every query goes to ``inference.bipartite``;
     ``unenumerated``: why the targets' joint is not enumerated (``CompiledNetwork.unenumerated``)."""
     lam = _lam_template(cards)
@@ -1043,6 +1047,7 @@ def _bipartite(spec: ModelSpec, names: tuple[str, ...], index: dict[str, int], s
         state_index=tuple({s: j for j, s in enumerate(st)} for st in states),
         where=tuple(("bipartite", 0, int(r)) for r in layout.role), membership=np.zeros((0, len(names)), dtype=bool),
         name=spec.name, memory_budget=memory_budget, bipartite=layout, unenumerated=unenumerated,
+        work_limit=work_limit,
     )
 
 

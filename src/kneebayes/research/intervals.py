@@ -250,7 +250,8 @@ def top_question_stability(model: Model, evidence: EvidenceLike | None = None, *
     with Progress(n, enabled=progress, label="top question draws") as bar:
         for k in range(n):
             spec = spec_with_numbers(model.spec, {i: a[k] for i, a in numbers.items()})
-            drawn = Model(spec, targets=model.causes, joint_limit=model.joint_limit, memory_budget=model.memory_budget)
+            drawn = Model(spec, targets=model.causes, joint_limit=model.joint_limit, memory_budget=model.memory_budget,
+                          work_limit=model.work_limit)
             bar.update(1)
             try:
                 q = drawn.diagnose(dx.evidence, skipped=dx.skipped).next_question

@@ -245,7 +245,7 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
         # A prior's or table's numbers go in as its table; only noisy-ORs (whose split reads them) make a spec.
         current = net if numbers is start else compile_network(
             spec_with_numbers(spec, {i: numbers[i] for i in noisy}), targets, joint_limit=joint_limit,
-            memory_budget=model.memory_budget, split_noisy_or=split,
+            memory_budget=model.memory_budget, split_noisy_or=split, work_limit=model.work_limit,
             tables={i: _read_only(numbers[i].reshape(shapes[i])) for i in plain})
         found = counts(current, layout)
         if found.impossible is not None:
@@ -291,7 +291,7 @@ def learn(model: Model, frame: pandas.DataFrame, *, name: str, max_iterations: i
                       f"objective still moved by {rise:.3g} per case in the last one (tolerance {tolerance:g}); pass "
                       "a larger max_iterations or tolerance", ConvergenceWarning, stacklevel=2)
     new = Model(learned_spec(spec, learned, step, posterior, record), targets=targets, joint_limit=model.joint_limit,
-                import_report=model.import_report, memory_budget=model.memory_budget)
+                import_report=model.import_report, memory_budget=model.memory_budget, work_limit=model.work_limit)
     return Learning(new, len(log_likelihoods), tuple(log_likelihoods), converged, coded.cases, passes)
 
 
@@ -308,7 +308,7 @@ def _sweep_network(model: Model, targets: list[str]) -> tuple[CompiledNetwork, i
     for limit in (1, model.joint_limit):
         try:
             net = compile_network(model.spec, targets, joint_limit=limit, memory_budget=model.memory_budget,
-                                  split_noisy_or=False)
+                                  split_noisy_or=False, work_limit=model.work_limit)
         except IntractableError:
             continue
         if net.bipartite is None or limit == model.joint_limit:
