@@ -377,3 +377,37 @@ def test_a_diagnosis_past_the_models_work_limit_is_refused_naming_its_positives(
                                                          r"more\), past the work limit of \S+ steps") as info:
         model.diagnose(dict.fromkeys(shared, "yes")).posterior
     assert answers == [] and info.value.size == work
+
+
+def test_a_ranking_whose_evidence_sets_pass_the_work_limit_is_refused_whole_before_any_is_answered(
+        answers: list[int]) -> None:
+    # the chances of the 22 open findings cost more than the diagnosis; ranking by the targets' 34 states weighs 35
+    # evidence sets, each as costly
+    shared = [f"s{j}" for j in range(10)]
+    unlimited = shared_cause_model(math.inf)
+    alone, chances = planned_work(unlimited, shared), planned_work(unlimited, shared, findings=True)
+    assert alone < chances / 2
+    dx = shared_cause_model(work_limit=chances / 2).diagnose(dict.fromkeys(shared, "yes"))
+    assert 0.0 < dx.posterior["c0"] < 1.0
+    asked = len(answers)
+    with pytest.raises(kneebayes.IntractableError, match=r"exact inference on 'shared' \(ranking the questions weighs "
+                                                         r"35 evidence sets; this one is the evidence as given\) needs "
+                                                         r"about \S+ steps of work for 10 positive findings") as info:
+        dx.ranked_questions
+    assert len(answers) == asked and chances / 2 < info.value.size <= chances    # the cheaper method's work
+
+
+def test_a_ranking_names_the_answer_whose_evidence_set_passes_the_work_limit(answers: list[int]) -> None:
+    # three questions open (s9, s10, s11): each answer is an evidence set of its own, and a "yes" adds a tenth
+    # positive under c0, past the limit the evidence itself is within
+    shared, others = [f"s{j}" for j in range(9)], [f"o{j}" for j in range(20)]
+    alone, more = (planned_work(shared_cause_model(math.inf), pos, others) for pos in (shared, [*shared, "s9"]))
+    limit = (alone + more) / 2
+    dx = shared_cause_model(work_limit=limit).diagnose({**dict.fromkeys(shared, "yes"), **dict.fromkeys(others, "no")})
+    assert 0.0 < dx.posterior["c0"] < 1.0
+    asked = len(answers)
+    with pytest.raises(kneebayes.IntractableError, match=r"\(ranking the questions weighs 7 evidence sets; this one is "
+                                                         r"the evidence with 's(9|10|11)' = 'yes'\) needs about \S+ "
+                                                         r"steps of work for 10 positive findings"):
+        dx.ranked_questions
+    assert len(answers) == asked

@@ -17,11 +17,11 @@ its own chances given the evidence are read off the same query.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..errors import ImpossibleEvidenceError
+from ..errors import ImpossibleEvidenceError, IntractableError
 from ..network.bipartite import BipartiteLayout
 from ..network.compiled import CompiledNetwork
 from .bipartite import (BipartiteNoisyOr, BipartiteResult, FindingProbabilities, Planned, answer, plan_findings,
@@ -135,6 +135,41 @@ def _planned_findings(net: CompiledNetwork, rows: list[_Row], f_index: np.ndarra
         out.append(plan_findings(row.network, row.positive, row.negative, np.unique(f_index[asking]), soft=row.soft,
                                  causes=row.causes, memory_budget=net.memory_budget, work_limit=net.work_limit))
     return out
+
+
+def check_rows(net: CompiledNetwork, lam: np.ndarray, nodes: Sequence[int], describe: Callable[[int], str]) -> None:
+    """Plan every row's query before a call that weighs them all starts any: the chances of the findings among
+    ``nodes`` it does not know (its posterior where it asks none). Where one passes the memory budget or the work
+    limit, its IntractableError, with ``describe(row)`` (which evidence set it is) as its context.
+
+    Nothing is answered; a ranking weighs many evidence sets, and is refused whole, at once, where one of them
+    would pass a limit that its own diagnosis does not (``inference.gain``)."""
+    layout = net.bipartite
+    assert layout is not None  # noqa: S101 - dispatched here only for such networks
+    rows = _rows(net, layout, lam)
+    role = layout.role[np.asarray(nodes, dtype=np.intp)]
+    f_index = -1 - role[role < 0]
+    # A plan's shape, so its memory and work, follows from the positive and soft findings and the findings asked
+    # alone (negatives and causes' answers change its numbers): a ranking's rows that clamp a cause or answer a
+    # finding no share their evidence's plan, and are planned once
+    seen = set()
+    for b, row in enumerate(rows):
+        if row.log_weight == -np.inf:
+            continue
+        shape = (row.positive.tobytes(), tuple(sorted(row.soft)), _asking(row, f_index).tobytes())
+        if shape in seen:
+            continue
+        seen.add(shape)
+        try:
+            if len(f_index) and _asking(row, f_index).any():
+                _planned_findings(net, [row], f_index, np.ones(1, dtype=bool))
+            else:
+                _planned_posteriors(net, [row])
+        except IntractableError as err:
+            raise IntractableError(err.network, err.clique, err.size, err.budget, advice=err.advice,
+                                   at_least=err.at_least, limit=err.limit, context=describe(b)) from None
+        except ImpossibleEvidenceError:
+            continue
 
 
 def joint_with_targets(net: CompiledNetwork, lam: np.ndarray, tj: TargetJoint, nodes: Sequence[int]) -> np.ndarray:

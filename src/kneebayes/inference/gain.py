@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import SettingError, quote
 from ..network.compiled import CompiledNetwork
+from . import bipartite_queries
 from .joint import TargetJoint
 from .node_joints import joint_with_targets, marginals, node_target_joints
 from .posterior import target_joint
@@ -197,6 +198,24 @@ def _clamped_rows(net: CompiledNetwork, lam: np.ndarray, nodes: Sequence[int]) -
     return big
 
 
+def _check_rows(net: CompiledNetwork, big: np.ndarray, clamped: Sequence[int], asked: Sequence[int]) -> None:
+    """On a bipartite noisy-OR network, every one of ``big``'s evidence sets (:func:`_clamped_rows` of ``clamped``)
+    planned before any is answered, as a ranking asks them (the chances of ``asked``, or the targets'
+    posteriors): where one passes the memory budget or the work limit, the ranking is refused whole, at once,
+    with an IntractableError saying which evidence set it is. Elimination plans once for all rows."""
+    if net.bipartite is None:
+        return
+    clamps = [(v, x) for v in clamped for x in range(net.cards[v])]
+
+    def describe(row: int) -> str:
+        v, x = clamps[row - 1] if row else (-1, -1)
+        which = "the evidence as given" if row == 0 else \
+            f"the evidence with {quote(net.names[v])} = {quote(net.states[v][x])}"
+        return f"ranking the questions weighs {len(big)} evidence sets; this one is {which}"
+
+    bipartite_queries.check_rows(net, big, asked, describe)
+
+
 def _state_weights(log_evidence: np.ndarray, rows: slice) -> np.ndarray:
     """P(node = x | evidence) for a clamped node's rows, from each row's log P(evidence, node = x)."""
     weight = np.zeros(rows.stop - rows.start)
@@ -212,6 +231,7 @@ def _gains_by_candidate_clamps(net: CompiledNetwork, lam: np.ndarray, open_: Seq
                                ) -> tuple[dict[int, float], dict[int, float]]:
     """Per open candidate: sum_j H(T_j) - sum_x P(x) H(T_j | x), and H(X)."""
     big = _clamped_rows(net, lam, open_)
+    _check_rows(net, big, open_, ())                            # the targets' posteriors of each row
     h_rows = np.zeros(len(big))                                 # sum over targets of H(T_j | row)
     log_evidence = np.full(len(big), -np.inf)
     step = _rows_per_pass(net)
@@ -238,6 +258,7 @@ def _gains_by_target_clamps(net: CompiledNetwork, lam: np.ndarray, open_: Sequen
                             ) -> tuple[dict[int, float], dict[int, float]]:
     """Per open candidate: sum_j [H(X) - sum_t P(T_j = t) H(X | T_j = t)], and H(X)."""
     big = _clamped_rows(net, lam, net.targets)
+    _check_rows(net, big, net.targets, open_)                   # the candidates' chances in each row
     h_rows = np.zeros((len(big), len(open_)))                   # H(X | row) per candidate
     log_evidence = np.full(len(big), -np.inf)
     step = _rows_per_pass(net)
