@@ -426,3 +426,19 @@ def test_posterior_of_two_state_targets_not_named_yes_and_no_names_the_target_an
                                                        r"and no: use Diagnosis.distributions"):
         _ = dx.posterior
     assert dx.distributions["Plug"]["Loose"] > 0.5
+
+
+def test_a_rationale_whose_answer_passes_the_work_limit_raises_rather_than_calling_it_impossible() -> None:
+    from test_bipartite_queries import planned_work, shared_cause_model
+
+    # the ranking (the chances of the 21 open findings given s0..s14) is within the limit, but answering s15 yes
+    # adds a sixteenth positive under c0, past it
+    unlimited = shared_cause_model(math.inf, others_on_c0=False, shared=16)
+    shared = [f"s{j}" for j in range(15)]
+    ranking, answered = planned_work(unlimited, shared, findings=True), planned_work(unlimited, [*shared, "s15"])
+    assert ranking < answered
+    dx = shared_cause_model((ranking + answered) / 2, others_on_c0=False, shared=16).diagnose(
+        dict.fromkeys(shared, "yes"))
+    assert dx.next_question is not None
+    with pytest.raises(kneebayes.IntractableError, match="past the work limit of"):
+        dx.rationale("s15")

@@ -29,7 +29,7 @@ import numpy as np
 
 from .care import care_plan
 from .display.html import diagnosis_html
-from .errors import InvalidStateError, KneeBayesError, ParameterError, UnknownNodeError, quote
+from .errors import ImpossibleEvidenceError, InvalidStateError, KneeBayesError, ParameterError, UnknownNodeError, quote
 from .evidence import hard_answers
 from .explain import explain
 from .inference.evidence_weight import EXPLANATION_MEASURE, FACTOR_MAX, decibans, explaining_order, leaders, weigh
@@ -676,7 +676,7 @@ class Diagnosis:
         for state, weight in zip(states, weights):
             try:
                 after = self._model.diagnose({**self._evidence, question_id: state})
-            except KneeBayesError:
+            except ImpossibleEvidenceError:   # an answer that cannot be given; one past a limit is no such answer
                 effects.append(AnswerEffect(state, 0.0, MappingProxyType(dict(self._summary()))))
                 continue
             p = weight * math.exp(after.log_evidence_probability - self._log_evidence)
